@@ -1,0 +1,12 @@
+/**
+ * The one contract between the core and any UI. Platform-neutral on purpose:
+ * it imports nothing but zod, so both the Node core and the browser renderer
+ * compile it, and neither can drift from the other.
+ */
+export * from './errors';
+export * from './state';
+export * from './settings';
+export * from './methods';
+export * from './envelope';
+export * from './bridge';
+export * from './client';

@@ -1,0 +1,42 @@
+import type { AppMode } from '../../contract';
+import { ConfigStore } from '../config/config-store';
+import { TandemCore } from '../core/core';
+import { LogRing } from '../logging/log-ring';
+import { createLogger, type Logger } from '../logging/logger';
+import type { AppPaths } from '../platform/app-paths';
+import { packageInfo } from '../platform/package-info';
+
+export interface Runtime {
+  core: TandemCore;
+  config: ConfigStore;
+  logger: Logger;
+  paths: AppPaths;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Builds the core the same way for Electron and headless mode: config first
+ * (a broken file stops here with a ConfigError naming the field), then logs,
+ * then the core itself.
+ */
+export async function bootstrap(mode: AppMode, paths: AppPaths, overrides: { network?: string } = {}): Promise<Runtime> {
+  const config = await ConfigStore.load(paths.configFile);
+  if (overrides.network !== undefined && overrides.network !== config.value.network) {
+    await config.update((draft) => ({ ...draft, network: overrides.network as string }));
+  }
+  const logRing = new LogRing();
+  const logger = await createLogger({ logDir: paths.logDir, ring: logRing, ...config.value.logging });
+  const pkg = packageInfo();
+  const core = new TandemCore({ name: pkg.productName, version: pkg.version, mode, paths, config, logger, logRing });
+  core.start();
+  return {
+    core,
+    config,
+    logger,
+    paths,
+    async shutdown() {
+      core.stop();
+      await new Promise<void>((resolve) => logger.flush(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { bootstrap } from '../../app/bootstrap';
+import { startHeadlessServer } from '../../headless/server';
+import { findElectronRuntime } from '../../launcher/electron-runtime';
+import { headlessAppPaths } from '../../platform/app-paths';
+import { packageInfo } from '../../platform/package-info';
+import { parsePort } from '../parse';
+
+interface StartOptions {
+  headless?: boolean;
+  network?: string;
+  host?: string;
+  port?: number;
+}
+
+/** Runs the desktop app when Electron can run here; otherwise (or on request) headless mode. */
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('start Tandem: the desktop window when Electron is available, else headless mode with a browser UI')
+    .option('--headless', 'serve the UI to a browser instead of opening a window')
+    .option('--network <name|url>', 'devnet (default), local, test, finney, or a ws:// URL of a subtensor endpoint')
+    .option('--host <address>', 'address the headless UI binds to (default 127.0.0.1; anything else exposes it to your network)')
+    .option('--port <port>', 'port of the headless UI (0 picks a free one)', parsePort)
+    .action(async (options: StartOptions) => {
+      if (!options.headless) {
+        const runtime = findElectronRuntime({ fromDir: packageInfo().root });
+        if (runtime.available) {
+          await runElectron(runtime.executable, options);
+          return;
+        }
+        console.log(`Electron runtime not available (${runtime.reason}); starting in headless mode.`);
+      }
+      await runHeadless(options);
+    });
+}
+
+async function runElectron(executable: string, options: StartOptions): Promise<void> {
+  const main = path.join(packageInfo().root, 'dist', 'electron', 'main.mjs');
+  const env = { ...process.env, ...(options.network ? { TANDEM_NETWORK: options.network } : {}) };
+  const child = spawn(executable, [main], { stdio: 'inherit', env });
+  await new Promise<void>((resolve) => {
+    child.on('exit', (code) => {
+      process.exitCode = code ?? 1;
+      resolve();
+    });
+  });
+}
+
+async function runHeadless(options: StartOptions): Promise<void> {
+  const runtime = await bootstrap('headless', headlessAppPaths(), options.network === undefined ? {} : { network: options.network });
+  const configured = runtime.config.value.headless;
+  const staticDir = path.join(packageInfo().root, 'dist', 'renderer');
+  const server = await startHeadlessServer({
+    core: runtime.core,
+    staticDir,
+    host: options.host ?? configured.host,
+    port: options.port ?? configured.port,
+    logger: runtime.logger,
+  }).catch(async (error: NodeJS.ErrnoException) => {
+    // The default port may be taken by another program; a free one is better than no UI.
+    if (error.code === 'EADDRINUSE' && options.port === undefined) {
+      console.log(`Port ${configured.port} is in use; picking a free one.`);
+      return startHeadlessServer({ core: runtime.core, staticDir, host: options.host ?? configured.host, port: 0, logger: runtime.logger });
+    }
+    throw error;
+  });
+  console.log(`Tandem is running headless. Open ${server.url}`);
+  console.log(`Logs: ${runtime.paths.logDir}  Config: ${runtime.paths.configFile}  (Ctrl+C to stop)`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await server.close();
+    await runtime.shutdown();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}

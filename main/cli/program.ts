@@ -1,0 +1,19 @@
+import { Command } from 'commander';
+import { packageInfo } from '../platform/package-info';
+import { registerConfig } from './commands/config';
+import { registerStart } from './commands/start';
+
+/**
+ * The `tandem` command. Each subcommand lives in its own file under commands/
+ * and registers itself here; doctor, wallet, devnet and validator join the same
+ * way as their issues land.
+ */
+export function buildProgram(): Command {
+  const program = new Command('tandem')
+    .description('Tandem: join a decentralized LLM training run with your GPU and get paid for it.')
+    .version(packageInfo().version, '-v, --version')
+    .showHelpAfterError('(run with --help for usage)');
+  registerStart(program);
+  registerConfig(program);
+  return program;
+}

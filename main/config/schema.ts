@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { LogLevel, NetworkTarget } from '../../contract';
+
+/**
+ * The on-disk config file. Strict, so a misspelt field is an error that names
+ * it instead of a setting silently ignored. Every field has a default, so an
+ * empty file (or none) is a valid config.
+ */
+export const CONFIG_VERSION = 1;
+
+export const HeadlessConfig = z
+  .object({
+    /** Loopback by default; anything else exposes the UI beyond this machine. */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** 0 picks a free port. */
+    port: z.number().int().min(0).max(65535).default(47800),
+  })
+  .strict();
+
+export const LoggingConfig = z
+  .object({
+    level: LogLevel.default('info'),
+    maxFileSizeMB: z.number().int().min(1).max(1024).default(10),
+    /** Rotated files kept besides the current one. */
+    maxFiles: z.number().int().min(1).max(100).default(5),
+  })
+  .strict();
+
+export const ConfigFile = z
+  .object({
+    version: z.literal(CONFIG_VERSION).default(CONFIG_VERSION),
+    /** devnet, test, finney, local, or a ws:// / wss:// URL. */
+    network: NetworkTarget.default('devnet'),
+    headless: HeadlessConfig.prefault({}),
+    logging: LoggingConfig.prefault({}),
+  })
+  .strict();
+
+export type ConfigFile = z.infer<typeof ConfigFile>;

@@ -1,0 +1,70 @@
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
+import { IPC_CHANNELS } from '../../contract';
+import { bootstrap, type Runtime } from '../app/bootstrap';
+import { ConfigError } from '../config/config-store';
+import { electronAppPaths } from '../platform/app-paths';
+import { hardenWebContents, installContentSecurityPolicy } from './harden';
+import { registerContractIpc } from './ipc';
+import type { TrustedRenderer } from './sender-check';
+import { mainWindowOptions } from './window-options';
+
+// dist/electron/main.mjs sits beside preload.cjs, and dist/renderer holds the UI.
+const here = path.dirname(fileURLToPath(import.meta.url));
+const preloadPath = path.join(here, 'preload.cjs');
+const pageUrl = pathToFileURL(path.join(here, '..', 'renderer', 'index.html')).href;
+
+let mainWindow: BrowserWindow | undefined;
+let runtime: Runtime | undefined;
+
+function trustedRenderer(): TrustedRenderer | undefined {
+  return mainWindow && !mainWindow.isDestroyed() ? { webContentsId: mainWindow.webContents.id, pageUrl } : undefined;
+}
+
+function createWindow(rt: Runtime): BrowserWindow {
+  const window = new BrowserWindow(mainWindowOptions(preloadPath));
+  window.once('ready-to-show', () => window.show());
+  const unsubscribe = rt.core.subscribe((event) => {
+    if (!window.isDestroyed()) window.webContents.send(IPC_CHANNELS.event, event);
+  });
+  window.on('closed', () => {
+    unsubscribe();
+    mainWindow = undefined;
+  });
+  void window.loadURL(pageUrl);
+  return window;
+}
+
+async function start(): Promise<void> {
+  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, () => pageUrl));
+  installContentSecurityPolicy(session.defaultSession);
+  try {
+    const network = process.env['TANDEM_NETWORK'];
+    runtime = await bootstrap('electron', electronAppPaths(app.getPath('userData')), network ? { network } : {});
+  } catch (error) {
+    const message = error instanceof ConfigError ? `Fix the config file and start Tandem again.\n\n${error.message}` : String(error);
+    dialog.showErrorBox('Tandem cannot start', message);
+    app.exit(1);
+    return;
+  }
+  registerContractIpc({ ipcMain, dispatch: runtime.core.dispatch, trusted: trustedRenderer, logger: runtime.logger });
+  mainWindow = createWindow(runtime);
+}
+
+// One Tandem per user: a second launch focuses the first window instead of racing it for the trainer and the data folder.
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (!mainWindow) return;
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.focus();
+  });
+  app.on('window-all-closed', () => app.quit());
+  app.on('activate', () => {
+    if (!mainWindow && runtime) mainWindow = createWindow(runtime);
+  });
+  app.on('will-quit', () => void runtime?.shutdown());
+  void app.whenReady().then(start);
+}

@@ -1,0 +1,38 @@
+// Aggregation of N peers' payloads for the same tensors, as deployed:
+//  - a payload that fails validation (corrupt, other version, non-finite
+//    tables, different tensor layout than the first valid payload) is dropped;
+//  - per tensor, each peer's L2 norm is computed and the peer is scaled by
+//    min(1, median / own) (median = lower middle for an even count, like
+//    torch.median), so no single peer dominates;
+//  - the result is the per-coordinate mean: sum over peers / number of peers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "tandem_codec/decoder.h"
+
+namespace tandem {
+
+struct PayloadView {
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+};
+
+struct DroppedPeer {
+  size_t peer = 0;
+  Status reason;
+};
+
+struct AggregateResult {
+  std::vector<DenseTensor> tensors;
+  std::vector<size_t> usedPeers;
+  std::vector<DroppedPeer> droppedPeers;
+  std::vector<double> medianNorms;  // per tensor
+};
+
+Status aggregatePayloads(const std::vector<PayloadView>& payloads, const DecodeOptions& options,
+                         AggregateResult& out);
+
+}  // namespace tandem

@@ -1,0 +1,126 @@
+#include "tandem_codec/aggregate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <new>
+
+namespace tandem {
+namespace {
+
+bool sameLayout(const PayloadInfo& a, const PayloadInfo& b, std::string& why) {
+  if (a.tensors.size() != b.tensors.size()) {
+    why = "has " + std::to_string(b.tensors.size()) + " tensors, expected " +
+          std::to_string(a.tensors.size());
+    return false;
+  }
+  for (size_t i = 0; i < a.tensors.size(); ++i) {
+    const TensorInfo& x = a.tensors[i];
+    const TensorInfo& y = b.tensors[i];
+    if (x.name != y.name || x.shape != y.shape || x.layout.chunkRows != y.layout.chunkRows ||
+        x.layout.chunkCols != y.layout.chunkCols) {
+      why = "tensor " + std::to_string(i) + " \"" + y.name +
+            "\" differs in name, shape or chunking from the first valid payload";
+      return false;
+    }
+  }
+  return true;
+}
+
+// Decoded kept values of one peer: chunk-local indices and levels per tensor.
+struct PeerData {
+  size_t peer = 0;
+  PayloadInfo info;
+  std::vector<std::vector<uint16_t>> locals;
+  std::vector<std::vector<uint8_t>> levels;
+  std::vector<double> norms;  // per tensor
+};
+
+}  // namespace
+
+Status aggregatePayloads(const std::vector<PayloadView>& payloads, const DecodeOptions& options,
+                         AggregateResult& out) {
+  out = AggregateResult{};
+  try {
+    // 1. Decode and fully validate every peer once; a peer is dropped as a
+    //    whole before anything is summed, so a late stream error can never
+    //    leave a half-applied contribution behind.
+    std::vector<PeerData> peers;
+    for (size_t p = 0; p < payloads.size(); ++p) {
+      PeerData d;
+      d.peer = p;
+      Status s = parsePayload(payloads[p].data, payloads[p].size, options, d.info);
+      if (s.ok() && !peers.empty()) {
+        std::string why;
+        if (!sameLayout(peers.front().info, d.info, why)) {
+          s = Status::error(ErrorCode::kLayoutMismatch, "tensors", why);
+        }
+      }
+      const size_t n = d.info.tensors.size();
+      if (s.ok()) {
+        d.locals.resize(n);
+        d.levels.resize(n);
+        d.norms.resize(n);
+        for (size_t t = 0; t < n && s.ok(); ++t) {
+          const TensorInfo& ti = d.info.tensors[t];
+          d.locals[t].resize(ti.keptValues());
+          d.levels[t].resize(ti.keptValues());
+          s = decodeTensorStreams(payloads[p].data, d.info, t, d.locals[t].data(),
+                                  d.levels[t].data());
+          if (!s.ok()) break;
+          // Indices are distinct, so ||x||^2 = sum_level count * table^2.
+          uint64_t counts[4] = {0, 0, 0, 0};
+          for (uint8_t l : d.levels[t]) counts[l] += 1;
+          double sq = 0;
+          for (int l = 0; l < 4; ++l) sq += double(counts[l]) * double(ti.table[l]) * ti.table[l];
+          d.norms[t] = std::sqrt(sq);
+          if (!std::isfinite(d.norms[t])) {
+            s = Status::error(ErrorCode::kInvalidField, "table", "norm is not finite",
+                              "tensor " + std::to_string(t));
+          }
+        }
+      }
+      if (s.ok()) {
+        peers.push_back(std::move(d));
+      } else {
+        out.droppedPeers.push_back(DroppedPeer{p, s});
+      }
+    }
+    if (peers.empty()) {
+      return Status::error(ErrorCode::kNoValidPayloads, "payloads",
+                           "none of the " + std::to_string(payloads.size()) +
+                               " payloads is valid");
+    }
+    for (const PeerData& d : peers) out.usedPeers.push_back(d.peer);
+
+    // 2. Per tensor: clip each peer to the median norm, accumulate the mean.
+    const PayloadInfo& ref = peers.front().info;
+    const float invPeers = 1.0f / float(peers.size());
+    out.tensors.resize(ref.tensors.size());
+    out.medianNorms.resize(ref.tensors.size());
+    std::vector<double> norms(peers.size());
+    for (size_t t = 0; t < ref.tensors.size(); ++t) {
+      const TensorInfo& ti = ref.tensors[t];
+      for (size_t p = 0; p < peers.size(); ++p) norms[p] = peers[p].norms[t];
+      std::vector<double> sorted = norms;
+      std::sort(sorted.begin(), sorted.end());
+      const double median = sorted[(sorted.size() - 1) / 2];  // lower median
+      out.medianNorms[t] = median;
+      DenseTensor& dense = out.tensors[t];
+      dense.name = ti.name;
+      dense.shape = ti.shape;
+      dense.values.assign(ti.layout.numel(), 0.0f);
+      for (size_t p = 0; p < peers.size(); ++p) {
+        const double own = norms[p];
+        const double clip = own > median ? median / own : 1.0;
+        const TensorInfo& pi = peers[p].info.tensors[t];
+        scatterAdd(pi.layout, pi.k, peers[p].locals[t].data(), peers[p].levels[t].data(),
+                   pi.table, float(clip) * invPeers, dense.values.data());
+      }
+    }
+  } catch (const std::bad_alloc&) {
+    return Status::error(ErrorCode::kOutOfMemory, "payloads", "out of memory while aggregating");
+  }
+  return Status::success();
+}
+
+}  // namespace tandem

@@ -1,0 +1,106 @@
+// Aggregation against a direct reference: decode each peer densely, clip to
+// the (lower) median norm, average.
+#include "test_util.h"
+
+using namespace tandem;
+
+namespace {
+
+std::vector<uint8_t> encodePeer(testing::Rng& rng, const std::vector<std::vector<uint64_t>>& shapes,
+                                double scale) {
+  std::vector<testutil::OwnedTensor> ts;
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    testutil::OwnedTensor t;
+    t.name = "t" + std::to_string(i);
+    t.shape = shapes[i];
+    t.delta.resize(testutil::numelOf(t.shape));
+    testutil::fillGradient(rng, t.delta, scale);
+    ts.push_back(t);
+  }
+  EncodeParams p;
+  p.k = 16;
+  std::vector<uint8_t> bytes;
+  Status s = encodeTensors(testutil::inputsOf(ts, false), p, bytes);
+  CHECK_OK(s);
+  return bytes;
+}
+
+}  // namespace
+
+TEST(aggregate_matches_reference_and_drops_bad_peers) {
+  testing::Rng rng(41);
+  const std::vector<std::vector<uint64_t>> shapes{{64, 128}, {300}, {5, 7, 9}};
+  std::vector<std::vector<uint8_t>> payloads;
+  for (int p = 0; p < 5; ++p) payloads.push_back(encodePeer(rng, shapes, 1e-3 * (p + 1)));
+  // Peer 5: corrupt; peer 6: different layout; peer 7: other version.
+  payloads.push_back(payloads[0]);
+  payloads.back()[30] ^= 0xFF;
+  payloads.push_back(encodePeer(rng, {{64, 128}, {301}, {5, 7, 9}}, 1e-3));
+  payloads.push_back(payloads[1]);
+  payloads.back()[4] = 9;
+
+  std::vector<PayloadView> views;
+  for (auto& p : payloads) views.push_back(PayloadView{p.data(), p.size()});
+  AggregateResult result;
+  CHECK_OK(aggregatePayloads(views, DecodeOptions{}, result));
+  CHECK(result.usedPeers == std::vector<size_t>({0, 1, 2, 3, 4}));
+  CHECK(result.droppedPeers.size() == 3);
+  if (result.droppedPeers.size() == 3) {
+    CHECK(result.droppedPeers[0].reason.field == "checksum");
+    CHECK(result.droppedPeers[1].reason.code == ErrorCode::kLayoutMismatch);
+    CHECK(result.droppedPeers[2].reason.field == "version");
+  }
+
+  // Reference.
+  std::vector<std::vector<DenseTensor>> dense(5);
+  for (int p = 0; p < 5; ++p)
+    CHECK_OK(decodePayloadDense(payloads[p].data(), payloads[p].size(), DecodeOptions{}, dense[p]));
+  for (size_t t = 0; t < shapes.size(); ++t) {
+    std::vector<double> norms;
+    for (int p = 0; p < 5; ++p) {
+      double sq = 0;
+      for (float v : dense[p][t].values) sq += double(v) * v;
+      norms.push_back(std::sqrt(sq));
+    }
+    std::vector<double> sorted = norms;
+    std::sort(sorted.begin(), sorted.end());
+    const double median = sorted[2];
+    CHECK(std::fabs(result.medianNorms[t] - median) <= 1e-9 * median);
+    double worst = 0;
+    for (size_t i = 0; i < dense[0][t].values.size(); ++i) {
+      double sum = 0;
+      for (int p = 0; p < 5; ++p) sum += dense[p][t].values[i] * std::min(1.0, median / norms[p]);
+      const double expected = sum / 5;
+      worst = std::max(worst, std::fabs(expected - result.tensors[t].values[i]));
+    }
+    CHECK_MSG(worst < 1e-8, worst);
+  }
+}
+
+TEST(aggregate_with_no_valid_payload_fails_naming_payloads) {
+  std::vector<uint8_t> junk(50, 7);
+  AggregateResult result;
+  const Status s = aggregatePayloads({PayloadView{junk.data(), junk.size()}}, DecodeOptions{}, result);
+  CHECK(s.code == ErrorCode::kNoValidPayloads && s.field == "payloads");
+  CHECK(result.droppedPeers.size() == 1);
+}
+
+TEST(aggregate_even_peer_count_uses_lower_median) {
+  testing::Rng rng(42);
+  std::vector<std::vector<uint8_t>> payloads;
+  for (int p = 0; p < 4; ++p) payloads.push_back(encodePeer(rng, {{32, 32}}, 1e-3 * (1 << p)));
+  std::vector<PayloadView> views;
+  for (auto& p : payloads) views.push_back(PayloadView{p.data(), p.size()});
+  AggregateResult result;
+  CHECK_OK(aggregatePayloads(views, DecodeOptions{}, result));
+  std::vector<double> norms;
+  for (auto& p : payloads) {
+    std::vector<DenseTensor> d;
+    CHECK_OK(decodePayloadDense(p.data(), p.size(), DecodeOptions{}, d));
+    double sq = 0;
+    for (float v : d[0].values) sq += double(v) * v;
+    norms.push_back(std::sqrt(sq));
+  }
+  std::sort(norms.begin(), norms.end());
+  CHECK(std::fabs(result.medianNorms[0] - norms[1]) <= 1e-9 * norms[1]);
+}

@@ -1,0 +1,35 @@
+import { ConnectionBanner } from './components/ConnectionBanner';
+import { Navigation, PAGE_LABELS } from './components/Navigation';
+import { DashboardPage } from './pages/DashboardPage';
+import { LogsPage } from './pages/LogsPage';
+import { SettingsPage } from './pages/SettingsPage';
+import { HardwarePage, NetworkPage, WalletPage } from './pages/UpcomingPages';
+import { useStore } from './store';
+import { navigationSelectors, type PageId } from './store/slices/navigation';
+
+const PAGE_COMPONENTS: Record<PageId, () => React.JSX.Element> = {
+  dashboard: DashboardPage,
+  hardware: HardwarePage,
+  wallet: WalletPage,
+  network: NetworkPage,
+  logs: LogsPage,
+  settings: SettingsPage,
+};
+
+export function App() {
+  const page = useStore(navigationSelectors.page);
+  const Page = PAGE_COMPONENTS[page];
+  return (
+    <div className="app">
+      <a className="skip-link" href="#content">
+        Skip to content
+      </a>
+      <Navigation />
+      <main id="content" className="content" tabIndex={-1}>
+        <ConnectionBanner />
+        <h1>{PAGE_LABELS[page]}</h1>
+        <Page />
+      </main>
+    </div>
+  );
+}

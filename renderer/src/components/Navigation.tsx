@@ -1,0 +1,51 @@
+import type { KeyboardEvent } from 'react';
+import { useStore } from '../store';
+import { navigationSelectors, PAGES, type PageId } from '../store/slices/navigation';
+
+export const PAGE_LABELS: Record<PageId, string> = {
+  dashboard: 'Dashboard',
+  hardware: 'Hardware',
+  wallet: 'Wallet',
+  network: 'Network',
+  logs: 'Logs',
+  settings: 'Settings',
+};
+
+/** Sidebar navigation; arrow keys move between pages as well as Tab does. */
+export function Navigation() {
+  const page = useStore(navigationSelectors.page);
+  const navigate = useStore((s) => s.navigate);
+
+  const onKeyDown = (event: KeyboardEvent<HTMLButtonElement>, index: number) => {
+    const delta = event.key === 'ArrowDown' ? 1 : event.key === 'ArrowUp' ? -1 : 0;
+    if (!delta) return;
+    event.preventDefault();
+    const next = PAGES[(index + delta + PAGES.length) % PAGES.length] as PageId;
+    navigate(next);
+    document.getElementById(`nav-${next}`)?.focus();
+  };
+
+  return (
+    <nav className="sidebar" aria-label="Main">
+      <div className="brand" aria-hidden="true">
+        <img src="./favicon.svg" alt="" width={28} height={28} /> Tandem
+      </div>
+      <ul>
+        {PAGES.map((id, index) => (
+          <li key={id}>
+            <button
+              id={`nav-${id}`}
+              type="button"
+              className="nav-item"
+              aria-current={page === id ? 'page' : undefined}
+              onClick={() => navigate(id)}
+              onKeyDown={(e) => onKeyDown(e, index)}
+            >
+              {PAGE_LABELS[id]}
+            </button>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}

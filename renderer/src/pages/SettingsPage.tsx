@@ -1,0 +1,90 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { ContractError, LogLevel, type Settings } from '../../../contract';
+import { Card } from '../components/Card';
+import { useClient } from '../client-context';
+import { useStore } from '../store';
+import { coreSelectors } from '../store/slices/core';
+
+/** Editable settings; a refused value shows the field the core named. */
+export function SettingsPage() {
+  const client = useClient();
+  const info = useStore(coreSelectors.appInfo);
+  const [settings, setSettings] = useState<Settings | null>(null);
+  const [network, setNetwork] = useState('');
+  const [logLevel, setLogLevel] = useState<LogLevel>('info');
+  const [message, setMessage] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null);
+
+  useEffect(() => {
+    void client.request('settings.get', {}).then((s) => {
+      setSettings(s);
+      setNetwork(s.network);
+      setLogLevel(s.logLevel);
+    });
+  }, [client]);
+
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    try {
+      const saved = await client.request('settings.update', { network, logLevel });
+      setSettings(saved);
+      setMessage({ tone: 'ok', text: 'Saved.' });
+    } catch (error) {
+      const text = error instanceof ContractError && error.issues?.length ? error.issues.map((i) => `${i.path || 'value'}: ${i.message}`).join('; ') : String(error);
+      setMessage({ tone: 'error', text });
+    }
+  };
+
+  return (
+    <div className="grid">
+      <Card title="Settings">
+        {settings === null ? (
+          <p className="muted">Loading…</p>
+        ) : (
+          <form className="form" onSubmit={(e) => void save(e)}>
+            <label>
+              Network
+              <input value={network} onChange={(e) => setNetwork(e.target.value)} aria-describedby="network-help" />
+            </label>
+            <p id="network-help" className="muted">
+              devnet (a local practice network), test, finney, or the ws:// URL of a subtensor node.
+            </p>
+            <label>
+              Log level
+              <select value={logLevel} onChange={(e) => setLogLevel(LogLevel.parse(e.target.value))}>
+                {LogLevel.options.map((level) => (
+                  <option key={level}>{level}</option>
+                ))}
+              </select>
+            </label>
+            <div>
+              <button type="submit" className="primary">
+                Save
+              </button>{' '}
+              {message && (
+                <span role={message.tone === 'error' ? 'alert' : 'status'} className={message.tone === 'error' ? 'error-text' : 'ok-text'}>
+                  {message.text}
+                </span>
+              )}
+            </div>
+          </form>
+        )}
+      </Card>
+      <Card title="Files">
+        <dl className="facts">
+          <dt>Config</dt>
+          <dd>
+            <code>{info?.configFile ?? '…'}</code>
+          </dd>
+          <dt>Data</dt>
+          <dd>
+            <code>{info?.dataDir ?? '…'}</code>
+          </dd>
+          <dt>Logs</dt>
+          <dd>
+            <code>{info?.logDir ?? '…'}</code>
+          </dd>
+        </dl>
+      </Card>
+    </div>
+  );
+}

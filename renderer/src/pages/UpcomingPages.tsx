@@ -1,0 +1,41 @@
+import { Card, EmptyState } from '../components/Card';
+import { useStore } from '../store';
+import { coreSelectors } from '../store/slices/core';
+
+// These pages have their place in the shell now; their content arrives with
+// the hardware, wallet and network work. Each says what it will show.
+
+export function HardwarePage() {
+  return (
+    <Card title="Hardware readiness">
+      <EmptyState title="No readiness check has run">
+        This page will list every check (GPU, memory, disk, bandwidth) with what was measured, what the run requires, and how to fix a failure.
+      </EmptyState>
+    </Card>
+  );
+}
+
+export function WalletPage() {
+  return (
+    <Card title="Wallet">
+      <EmptyState title="No wallet on this machine">
+        Creating a wallet or importing one from btcli will be offered here. Secret keys stay in the core and never reach this window.
+      </EmptyState>
+    </Card>
+  );
+}
+
+export function NetworkPage() {
+  const network = useStore(coreSelectors.networkTarget);
+  return (
+    <Card title="Network">
+      <dl className="facts">
+        <dt>Target</dt>
+        <dd>{network ?? '…'}</dd>
+      </dl>
+      <EmptyState title="Not connected to a run">
+        Peers, their ratings and the run manifest appear here once the app has joined a run. Change the target network in Settings.
+      </EmptyState>
+    </Card>
+  );
+}

@@ -1,0 +1,22 @@
+import path from 'node:path';
+import pino from 'pino';
+import { ConfigStore } from '../../main/config/config-store';
+import { TandemCore } from '../../main/core/core';
+import { LogRing } from '../../main/logging/log-ring';
+import type { AppPaths } from '../../main/platform/app-paths';
+
+/** A real core over a temp folder, logging only to its in-memory ring. */
+export async function makeTestCore(dir: string, options: { now?: () => number } = {}) {
+  const paths: AppPaths = {
+    dataDir: path.join(dir, 'data'),
+    configDir: dir,
+    configFile: path.join(dir, 'config.json'),
+    logDir: path.join(dir, 'logs'),
+    cacheDir: path.join(dir, 'cache'),
+  };
+  const config = await ConfigStore.load(paths.configFile);
+  const logRing = new LogRing();
+  const logger = pino({ level: 'debug', base: { source: 'core' } }, logRing.stream());
+  const core = new TandemCore({ name: 'Tandem', version: '9.9.9-test', mode: 'headless', paths, config, logger, logRing, ...options });
+  return { core, config, logger, logRing, paths };
+}

@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, ConfigStore, parseConfig } from '../../../main/config/config-store';
+import { makeTempDir } from '../../support/temp-dir';
+
+describe('config', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let file: string;
+  beforeEach(() => {
+    temp = makeTempDir();
+    file = path.join(temp.dir, 'config.json');
+  });
+  afterEach(() => temp.cleanup());
+
+  it('uses defaults when there is no file', async () => {
+    const store = await ConfigStore.load(file);
+    expect(store.value).toEqual({
+      version: 1,
+      network: 'devnet',
+      headless: { host: '127.0.0.1', port: 47800 },
+      logging: { level: 'info', maxFileSizeMB: 10, maxFiles: 5 },
+    });
+  });
+
+  it('fills defaults around the fields a person set', () => {
+    expect(parseConfig('{"headless":{"port":9000}}', file).headless).toEqual({ host: '127.0.0.1', port: 9000 });
+  });
+
+  it.each([
+    ['{"headless":{"port":"80"}}', 'headless.port'],
+    ['{"headless":{"port":70000}}', 'headless.port'],
+    ['{"logging":{"level":"loud"}}', 'logging.level'],
+    ['{"network":"ftp://x"}', 'network'],
+    ['{"version":2}', 'version'],
+  ])('names the bad field in %s', (text, field) => {
+    const error = (() => {
+      try {
+        parseConfig(text, file);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues.map((i) => i.path)).toContain(field);
+    expect((error as ConfigError).message).toContain(`${file}: ${field}:`);
+  });
+
+  it('names an unknown (misspelt) field', () => {
+    expect(() => parseConfig('{"netwrok":"devnet"}', file)).toThrow(/netwrok/);
+  });
+
+  it('reports broken JSON and leaves the file untouched', async () => {
+    fs.writeFileSync(file, '{"network": "devnet",');
+    await expect(ConfigStore.load(file)).rejects.toThrow(/not valid JSON/);
+    expect(fs.readFileSync(file, 'utf8')).toBe('{"network": "devnet",');
+  });
+
+  it('writes updates atomically with 0600 and rejects an invalid update without writing', async () => {
+    const store = await ConfigStore.load(file);
+    await store.update((c) => ({ ...c, network: 'finney' }));
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).network).toBe('finney');
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(fs.readdirSync(temp.dir)).toEqual(['config.json']);
+
+    await expect(store.update((c) => ({ ...c, headless: { ...c.headless, port: -5 } }))).rejects.toBeInstanceOf(ConfigError);
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).headless.port).toBe(47800);
+    expect(store.value.headless.port).toBe(47800);
+  });
+});
