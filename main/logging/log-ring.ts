@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { LogLevel, type LogEntry } from '../../contract';
+import { type LogLevel, type LogEntry } from '../../contract';
 
 const PINO_LEVELS: Record<number, LogLevel> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 const LEVEL_RANK: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };

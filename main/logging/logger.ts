@@ -3,7 +3,7 @@ import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import pinoRoll from 'pino-roll';
 import type { LogLevel } from '../../contract';
-import { LogRing } from './log-ring';
+import { type LogRing } from './log-ring';
 
 export type { Logger };
 

@@ -67,9 +67,8 @@ async function runHeadless(options: StartOptions): Promise<void> {
     }
     throw error;
   });
-  console.log(`Tandem is running headless. Open ${server.url}`);
-  console.log(`Logs: ${runtime.paths.logDir}  Config: ${runtime.paths.configFile}  (Ctrl+C to stop)`);
-
+  // Handlers go in before the URL is printed: whoever reads the URL (a person,
+  // a supervisor, a test) may stop us at once, and that must be a clean stop.
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
@@ -80,4 +79,7 @@ async function runHeadless(options: StartOptions): Promise<void> {
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
+
+  console.log(`Tandem is running headless. Open ${server.url}`);
+  console.log(`Logs: ${runtime.paths.logDir}  Config: ${runtime.paths.configFile}  (Ctrl+C to stop)`);
 }

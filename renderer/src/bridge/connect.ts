@@ -27,15 +27,16 @@ export function connectToCore(onStatus: (status: ConnectionStatus) => void, onPr
     onStatus('unauthorized');
     return new ContractClient({ send: () => { throw new Error('no access token'); }, setReceiver: () => {} }, options);
   }
-  let client: ContractClient | undefined;
+  // The transport reports status from its constructor on, before the client exists.
+  const ref: { client?: ContractClient } = {};
   const transport = createWebSocketTransport({
     origin: window.location.origin,
     token,
     onStatus: (status) => {
-      if (status === 'reconnecting' || status === 'unauthorized') client?.failPending(status === 'unauthorized' ? 'UNAUTHORIZED' : 'DISCONNECTED', 'connection to the core was lost');
+      if (status === 'reconnecting' || status === 'unauthorized') ref.client?.failPending(status === 'unauthorized' ? 'UNAUTHORIZED' : 'DISCONNECTED', 'connection to the core was lost');
       onStatus(status);
     },
   });
-  client = new ContractClient(transport, options);
-  return client;
+  ref.client = new ContractClient(transport, options);
+  return ref.client;
 }

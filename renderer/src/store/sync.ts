@@ -9,9 +9,11 @@ import { useStore } from './index';
  */
 export function startSync(): ContractClient {
   const store = useStore.getState();
-  let client: ContractClient | undefined;
+  // The bridge may report 'open' before connectToCore has returned the client.
+  const ref: { client?: ContractClient } = {};
 
   const refresh = async () => {
+    const client = ref.client;
     if (!client) return;
     try {
       const [state, info, logs] = await Promise.all([
@@ -27,13 +29,14 @@ export function startSync(): ContractClient {
     }
   };
 
-  client = connectToCore(
+  const client = connectToCore(
     (status) => {
       store.setConnectionStatus(status);
       if (status === 'open') void refresh();
     },
     (message) => store.reportProtocolError(message),
   );
+  ref.client = client;
   client.on('state', (state) => store.receiveCoreState(state));
   client.on('log', (entry) => store.appendLog(entry));
   if (useStore.getState().status === 'open') void refresh();

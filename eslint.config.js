@@ -1,0 +1,62 @@
+import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+const NODE_BUILTINS = ['fs', 'path', 'os', 'child_process', 'net', 'http', 'https', 'crypto', 'stream', 'worker_threads', 'module', 'url'];
+
+// Import directions are part of the architecture, so the linter enforces them:
+// contract -> nothing but zod; renderer -> contract only; main -> never renderer.
+export default tseslint.config(
+  { ignores: ['dist/', 'build/', 'release/', 'node_modules/', 'native/addon/build/', 'test-results/', 'coverage/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      eqeqeq: ['error', 'always'],
+      'no-console': 'off',
+    },
+  },
+  {
+    files: ['renderer/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...NODE_BUILTINS, 'electron'].map((name) => ({ name, message: 'The renderer is web content: no Node or Electron APIs; use the contract.' })),
+          patterns: [
+            { group: ['node:*'], message: 'The renderer is web content: no Node APIs.' },
+            { group: ['**/main/**', '**/main'], message: 'The renderer talks to the core only through the contract.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['contract/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...NODE_BUILTINS, 'electron', 'react'].map((name) => ({ name, message: 'The contract is platform-neutral: zod only.' })),
+          patterns: [
+            { group: ['node:*'], message: 'The contract is platform-neutral: zod only.' },
+            { group: ['**/main/**', '**/renderer/**'], message: 'The contract depends on nothing of ours.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['main/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/renderer/**'], message: 'The core never imports UI code.' }] }],
+    },
+  },
+);

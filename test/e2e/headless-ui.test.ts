@@ -1,0 +1,90 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/browser';
+import { REPO_ROOT, startApp, type RunningApp } from '../support/start-app';
+import { makeTempDir } from '../support/temp-dir';
+
+const RESULTS = path.join(REPO_ROOT, 'test-results');
+const version = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+describe('headless mode in Chromium', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let app: RunningApp;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    fs.mkdirSync(RESULTS, { recursive: true });
+    temp = makeTempDir();
+    app = await startApp({ home: temp.dir });
+    browser = await launchChromium();
+    page = await browser.newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    temp?.cleanup();
+  });
+
+  it('says why it fell back to headless mode, in one line and without a stack trace', () => {
+    const lines = app.output().split('\n');
+    expect(lines.filter((l) => l.startsWith('Electron runtime not available ('))).toHaveLength(1);
+    expect(app.output()).not.toMatch(/\n\s+at /);
+    expect(app.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{64}$/);
+  });
+
+  it('renders the app shell with live values from the core', async () => {
+    await page.goto(app.url);
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    for (const name of ['Dashboard', 'Hardware', 'Wallet', 'Network', 'Logs', 'Settings']) {
+      expect(await page.getByRole('button', { name, exact: true }).count()).toBe(1);
+    }
+    await expect.poll(() => page.getByTestId('core-version').textContent()).toBe(version);
+    expect(await page.getByTestId('trainer-phase').textContent()).toBe('idle');
+
+    // The uptime is pushed by the core every second; it must change without a reload.
+    const first = await page.getByTestId('uptime').textContent();
+    await expect.poll(() => page.getByTestId('uptime').textContent(), { timeout: 5000 }).not.toBe(first);
+
+    // The token has been taken out of the address bar.
+    expect(page.url()).not.toContain('token=');
+    await page.screenshot({ path: path.join(RESULTS, 'app-shell.png'), fullPage: true });
+  });
+
+  it('navigates by keyboard and shows the live log', async () => {
+    await page.getByRole('button', { name: 'Dashboard', exact: true }).focus();
+    for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowDown');
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Logs');
+    await expect.poll(() => page.getByTestId('log-lines').textContent()).toContain('core started');
+    await page.screenshot({ path: path.join(RESULTS, 'logs.png'), fullPage: true });
+  });
+
+  it('names the bad field when a setting is refused, and saves a good one', async () => {
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
+    const network = page.getByLabel('Network');
+    await network.fill('http://wrong');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('network:');
+
+    await network.fill('test');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('Saved.');
+    await page.getByRole('button', { name: 'Dashboard', exact: true }).click();
+    await expect.poll(() => page.getByTestId('network-target').textContent()).toBe('test');
+  });
+
+  it('keeps working after a reload (token kept for this tab only)', async () => {
+    await page.reload();
+    await expect.poll(() => page.getByTestId('core-version').textContent()).toBe(version);
+  });
+
+  it('shows a plain message in a tab opened without the token', async () => {
+    const other = await browser.newPage();
+    await other.goto(app.origin);
+    await expect.poll(() => other.getByRole('alert').textContent()).toContain('no valid access token');
+    await other.close();
+  });
+});
