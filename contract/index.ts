@@ -7,6 +7,7 @@ export * from './errors';
 export * from './state';
 export * from './settings';
 export * from './methods';
+export * from './domains/app';
 export * from './envelope';
 export * from './bridge';
 export * from './client';

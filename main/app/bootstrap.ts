@@ -5,6 +5,7 @@ import { LogRing } from '../logging/log-ring';
 import { createLogger, type Logger } from '../logging/logger';
 import type { AppPaths } from '../platform/app-paths';
 import { packageInfo } from '../platform/package-info';
+import { createModules } from './modules';
 
 export interface Runtime {
   core: TandemCore;
@@ -27,15 +28,15 @@ export async function bootstrap(mode: AppMode, paths: AppPaths, overrides: { net
   const logRing = new LogRing();
   const logger = await createLogger({ logDir: paths.logDir, ring: logRing, ...config.value.logging });
   const pkg = packageInfo();
-  const core = new TandemCore({ name: pkg.productName, version: pkg.version, mode, paths, config, logger, logRing });
-  core.start();
+  const core = new TandemCore({ name: pkg.productName, version: pkg.version, mode, paths, config, logger, logRing, modules: createModules({ mode, paths }) });
+  await core.start();
   return {
     core,
     config,
     logger,
     paths,
     async shutdown() {
-      core.stop();
+      await core.stop();
       await new Promise<void>((resolve) => logger.flush(() => resolve()));
     },
   };

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import {
   ContractError,
+  methods,
   type AppMode,
   type CoreState,
   type EventData,
@@ -12,7 +13,8 @@ import { ConfigError, type ConfigStore } from '../config/config-store';
 import type { Logger } from '../logging/logger';
 import type { LogRing } from '../logging/log-ring';
 import type { AppPaths } from '../platform/app-paths';
-import { createDispatcher, type Dispatch } from './dispatcher';
+import { createDispatcher, type Dispatch, type Handlers } from './dispatcher';
+import type { CoreModule, ModuleContext } from './module';
 import { StateStore } from './state-store';
 
 export interface CoreOptions {
@@ -23,6 +25,8 @@ export interface CoreOptions {
   config: ConfigStore;
   logger: Logger;
   logRing: LogRing;
+  /** Domains beyond the app basics; see main/app/modules.ts. */
+  modules?: CoreModule[];
   /** Injected so tests can drive time. */
   now?: () => number;
 }
@@ -43,6 +47,7 @@ export class TandemCore {
   private ticker: ReturnType<typeof setInterval> | undefined;
   private readonly brokenListeners = new WeakSet<EventListener>();
   private readonly unsubscribers: Array<() => void> = [];
+  private readonly modules: CoreModule[];
 
   constructor(private readonly options: CoreOptions) {
     this.now = options.now ?? Date.now;
@@ -64,32 +69,45 @@ export class TandemCore {
       },
       network: { target: options.config.value.network },
     });
+    const appHandlers: Partial<Handlers> = {
+      'app.info': () => ({
+        name: options.name,
+        version: options.version,
+        mode: options.mode,
+        platform: process.platform,
+        arch: process.arch,
+        nodeVersion: process.versions.node,
+        dataDir: options.paths.dataDir,
+        logDir: options.paths.logDir,
+        configFile: options.paths.configFile,
+      }),
+      'app.ping': (params) => ({ ...(params.nonce === undefined ? {} : { nonce: params.nonce }), at: this.now() }),
+      'state.get': () => this.store.get(),
+      'logs.tail': (params) => options.logRing.tail(params.limit, params.minLevel),
+      'settings.get': () => this.settings(),
+      'settings.update': (patch) => this.updateSettings(patch),
+    };
+    this.modules = options.modules ?? [];
+    const groups: Array<[string, Partial<Handlers>]> = [['app', appHandlers]];
+    for (const module of this.modules) {
+      const context: ModuleContext = {
+        emit: (event, data) => this.emit(event, data),
+        logger: options.logger.child({ source: module.name }),
+        paths: options.paths,
+        config: options.config,
+      };
+      groups.push([module.name, module.handlers(context)]);
+    }
     this.dispatch = createDispatcher(
-      {
-        'app.info': () => ({
-          name: options.name,
-          version: options.version,
-          mode: options.mode,
-          platform: process.platform,
-          arch: process.arch,
-          nodeVersion: process.versions.node,
-          dataDir: options.paths.dataDir,
-          logDir: options.paths.logDir,
-          configFile: options.paths.configFile,
-        }),
-        'app.ping': (params) => ({ ...(params.nonce === undefined ? {} : { nonce: params.nonce }), at: this.now() }),
-        'state.get': () => this.store.get(),
-        'logs.tail': (params) => options.logRing.tail(params.limit, params.minLevel),
-        'settings.get': () => this.settings(),
-        'settings.update': (patch) => this.updateSettings(patch),
-      },
+      mergeHandlers(groups),
       (error, method) => this.log.error({ err: error, method }, 'request handler failed'),
     );
   }
 
-  /** Starts the once-a-second heartbeat that keeps uptime (and the UI's liveness) current. */
-  start(): void {
+  /** Starts the modules, then the once-a-second heartbeat that keeps uptime (and the UI's liveness) current. */
+  async start(): Promise<void> {
     if (this.ticker) return;
+    for (const module of this.modules) await module.start?.();
     this.unsubscribers.push(
       this.store.subscribe((state) => this.emit('state', state)),
       this.options.logRing.subscribe((entry) => this.emit('log', entry)),
@@ -99,9 +117,16 @@ export class TandemCore {
     this.log.info({ version: this.options.version, mode: this.options.mode, host: os.hostname() }, 'core started');
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = undefined;
+    for (const module of [...this.modules].reverse()) {
+      try {
+        await module.stop?.();
+      } catch (error) {
+        this.log.error({ err: error, module: module.name }, 'module failed to stop cleanly');
+      }
+    }
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     this.log.info('core stopped');
   }
@@ -158,4 +183,26 @@ export class TandemCore {
     this.log.info({ settings }, 'settings updated');
     return settings;
   }
+}
+
+/**
+ * Joins the handler groups and checks the result covers the contract exactly:
+ * a method without a handler, or with two, is a wiring bug caught at start-up.
+ */
+export function mergeHandlers(groups: Array<[string, Partial<Handlers>]>): Handlers {
+  const merged: Partial<Record<string, unknown>> = {};
+  const owner = new Map<string, string>();
+  for (const [name, handlers] of groups) {
+    for (const [method, handler] of Object.entries(handlers)) {
+      const previous = owner.get(method);
+      if (previous) throw new Error(`method ${method} is handled by both ${previous} and ${name}`);
+      owner.set(method, name);
+      merged[method] = handler;
+    }
+  }
+  const missing = Object.keys(methods).filter((m) => !owner.has(m));
+  if (missing.length > 0) throw new Error(`no handler for ${missing.join(', ')}`);
+  const unknown = [...owner.keys()].filter((m) => !(m in methods));
+  if (unknown.length > 0) throw new Error(`handlers for methods not in the contract: ${unknown.join(', ')}`);
+  return merged as Handlers;
 }

@@ -3,10 +3,11 @@ import pino from 'pino';
 import { ConfigStore } from '../../main/config/config-store';
 import { TandemCore } from '../../main/core/core';
 import { LogRing } from '../../main/logging/log-ring';
+import type { CoreModule } from '../../main/core/module';
 import type { AppPaths } from '../../main/platform/app-paths';
 
 /** A real core over a temp folder, logging only to its in-memory ring. */
-export async function makeTestCore(dir: string, options: { now?: () => number } = {}) {
+export async function makeTestCore(dir: string, options: { now?: () => number; modules?: CoreModule[] } = {}) {
   const paths: AppPaths = {
     dataDir: path.join(dir, 'data'),
     configDir: dir,

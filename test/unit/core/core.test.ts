@@ -20,24 +20,24 @@ describe('TandemCore', () => {
     const { core } = await makeTestCore(temp.dir, { now: () => now });
     const events: EventEnvelope[] = [];
     core.subscribe((e) => events.push(e));
-    core.start();
+    await core.start();
     now += 1000;
     vi.advanceTimersByTime(1000);
     now += 1000;
     vi.advanceTimersByTime(1000);
     const uptimes = events.filter((e) => e.event === 'state').map((e) => (e.data as { core: { uptimeSeconds: number } }).core.uptimeSeconds);
     expect(uptimes).toEqual([1, 2]);
-    core.stop();
+    await core.stop();
   });
 
   it('forwards log lines as log events', async () => {
     const { core, logger } = await makeTestCore(temp.dir);
     const events: EventEnvelope[] = [];
     core.subscribe((e) => events.push(e));
-    core.start();
+    await core.start();
     logger.warn('disk almost full');
     expect(events.some((e) => e.event === 'log' && (e.data as { message: string }).message === 'disk almost full')).toBe(true);
-    core.stop();
+    await core.stop();
   });
 
   it('keeps serving other listeners when one throws', async () => {
@@ -48,7 +48,7 @@ describe('TandemCore', () => {
       throw new Error('broken bridge');
     });
     core.subscribe((e) => seen.push(e.event));
-    core.start();
+    await core.start();
     for (let i = 1; i <= 3; i++) {
       now = i * 1000;
       vi.advanceTimersByTime(1000);
@@ -57,19 +57,19 @@ describe('TandemCore', () => {
     expect(seen.filter((e) => e === 'state')).toHaveLength(3);
     // Reported once, not once per event (which would feed itself through log events).
     expect(logRing.tail(100).filter((l) => l.message.startsWith('event listener threw'))).toHaveLength(1);
-    core.stop();
+    await core.stop();
   });
 
   it('persists settings and reflects the network in state', async () => {
     const { core, paths } = await makeTestCore(temp.dir);
-    core.start();
+    await core.start();
     const response = await core.dispatch({ kind: 'request', id: '1', method: 'settings.update', params: { network: 'wss://node.example:443', logLevel: 'debug' } });
     expect(response).toMatchObject({ ok: true, result: { network: 'wss://node.example:443', logLevel: 'debug' } });
     expect(core.getState().network.target).toBe('wss://node.example:443');
     const onDisk = JSON.parse(fs.readFileSync(paths.configFile, 'utf8'));
     expect(onDisk).toMatchObject({ network: 'wss://node.example:443', logging: { level: 'debug' } });
     expect(fs.statSync(paths.configFile).mode & 0o777).toBe(0o600);
-    core.stop();
+    await core.stop();
   });
 
   it('refuses a bad setting and changes nothing', async () => {

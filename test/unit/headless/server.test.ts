@@ -53,7 +53,7 @@ const goodProtocols = [HEADLESS.subprotocol, `${HEADLESS.tokenSubprotocolPrefix}
 describe('headless server', () => {
   let temp: ReturnType<typeof makeTempDir>;
   let server: HeadlessServer;
-  let stopCore: () => void;
+  let stopCore: () => Promise<void>;
 
   beforeEach(async () => {
     temp = makeTempDir();
@@ -62,14 +62,14 @@ describe('headless server', () => {
     fs.writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>ui</title>');
     fs.writeFileSync(path.join(temp.dir, 'secret.txt'), 'outside the UI folder');
     const { core, logger } = await makeTestCore(temp.dir);
-    core.start();
+    await core.start();
     stopCore = () => core.stop();
     server = await startHeadlessServer({ core, staticDir, host: '127.0.0.1', port: 0, logger, token: TOKEN });
   });
 
   afterEach(async () => {
     await server.close();
-    stopCore();
+    await stopCore();
     temp.cleanup();
   });
 
