@@ -1,0 +1,98 @@
+/**
+ * What the rest of Tandem needs from a chain, whichever one runs: the local
+ * devnet ledger (main/devnet) or Bittensor subtensor (main/chain/subtensor).
+ * The round engine and the UI depend on this interface only.
+ *
+ * Amounts are in the chain's smallest unit (rao for TAO: 1 TAO = 1e9 rao) as
+ * bigint; scores such as incentive are normalised to [0, 1] floats (subtensor
+ * stores them as u16 / 65535).
+ */
+export interface ChainPort {
+  /** A name for logs and the UI, e.g. `devnet`, `finney`, `ws://host:9944`. */
+  readonly name: string;
+
+  /** Current best block. */
+  blockNumber(): Promise<number>;
+  /** Calls back on every new block; returns the unsubscribe function. */
+  subscribeBlocks(listener: (block: ChainBlock) => void): Promise<() => void>;
+
+  /** The subnet's neurons, with what a contributor reads about each. */
+  metagraph(netuid: number): Promise<Metagraph>;
+  /** The uid of a hotkey on a subnet, or null when it is not registered. */
+  uidOf(netuid: number, hotkey: string): Promise<number | null>;
+
+  /** Peers publish where their updates can be read (e.g. a bucket and read credentials), as text. */
+  commitments(netuid: number): Promise<Map<string, ChainCommitment>>;
+
+  /** Health of the connection, for the UI. */
+  health(): ChainHealth;
+  close(): Promise<void>;
+}
+
+/** Writes need a signer; kept apart so read-only use never touches keys. */
+export interface ChainWriter {
+  /** Burned registration of a hotkey on a subnet, paid by the coldkey. Resolves with the new uid. */
+  register(netuid: number, hotkey: string, signer: ChainSigner): Promise<number>;
+  /** Publishes this peer's commitment (storage read access), signed by the hotkey. */
+  commit(netuid: number, data: string, signer: ChainSigner): Promise<void>;
+  /** Validators only: weights per uid (any non-negative scale; the chain normalises). */
+  setWeights(netuid: number, weights: ReadonlyMap<number, number>, signer: ChainSigner): Promise<void>;
+}
+
+/** Signs for one SS58 address. Secret material stays behind this interface. */
+export interface ChainSigner {
+  readonly address: string;
+  sign(message: Uint8Array): Promise<Uint8Array>;
+}
+
+export interface ChainBlock {
+  number: number;
+  /** Epoch milliseconds (Timestamp.Now on subtensor). */
+  timestamp: number;
+}
+
+export interface Neuron {
+  uid: number;
+  hotkey: string;
+  coldkey: string | null;
+  /** Stake in rao (Alpha / TotalHotkeyAlpha on current subtensor runtimes). */
+  stake: bigint;
+  incentive: number;
+  consensus: number;
+  dividends: number;
+  /** Emission per tempo, in rao. */
+  emission: bigint;
+  validatorPermit: boolean;
+  lastUpdate: number;
+  registeredAt: number | null;
+}
+
+export interface Metagraph {
+  netuid: number;
+  block: number;
+  neurons: Neuron[];
+}
+
+export interface ChainCommitment {
+  hotkey: string;
+  block: number;
+  data: string;
+}
+
+export type ChainHealth =
+  | { state: 'connecting' }
+  | { state: 'connected'; endpoint: string; bestBlock: number | null }
+  | { state: 'reconnecting'; endpoint: string; attempt: number; lastError: string }
+  | { state: 'failed'; reason: string };
+
+/**
+ * Rank among miners from incentive: 1 is best. The Rank storage item is gone on
+ * current runtimes, so this is computed, never read. Ties share the better rank.
+ */
+export function rankByIncentive(neurons: readonly Neuron[], uid: number): { rank: number; of: number } | null {
+  const miners = neurons.filter((n) => !n.validatorPermit || n.uid === uid);
+  const self = miners.find((n) => n.uid === uid);
+  if (!self) return null;
+  const better = miners.filter((n) => n.incentive > self.incentive).length;
+  return { rank: better + 1, of: miners.length };
+}
