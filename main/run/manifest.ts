@@ -1,0 +1,151 @@
+import { z } from 'zod';
+import { describeIssues, issuesFromZod } from '../../contract';
+
+/**
+ * The run manifest: everything a peer must agree on to train together. It is
+ * versioned and strict so a peer never trains with a field it misread.
+ * Defaults are the published Covenant-72B / Templar figures
+ * (../shared/reference/protocol.md) unless a field says otherwise.
+ */
+export const MANIFEST_VERSION = 1;
+
+export const ModelConfig = z
+  .object({
+    vocabSize: z.number().int().min(2),
+    hiddenSize: z.number().int().min(1),
+    layers: z.number().int().min(1),
+    heads: z.number().int().min(1),
+    kvHeads: z.number().int().min(1),
+    ffnSize: z.number().int().min(1),
+    sequenceLength: z.number().int().min(2),
+    tiedEmbeddings: z.boolean().default(false),
+    ropeTheta: z.number().positive().default(10000),
+    normEps: z.number().positive().default(1e-5),
+  })
+  .strict()
+  .refine((m) => m.hiddenSize % m.heads === 0, { message: 'hiddenSize must be a multiple of heads', path: ['hiddenSize'] })
+  .refine((m) => m.heads % m.kvHeads === 0, { message: 'heads must be a multiple of kvHeads', path: ['kvHeads'] });
+export type ModelConfig = z.infer<typeof ModelConfig>;
+
+export const InnerOptimizer = z
+  .object({
+    lr: z.number().positive().default(1.17e-4),
+    beta1: z.number().min(0).max(1).default(0.9),
+    beta2: z.number().min(0).max(1).default(0.95),
+    weightDecay: z.number().min(0).default(0.1),
+    gradClip: z.number().positive().default(1.0),
+    warmupSteps: z.number().int().min(0).default(250),
+    /** Micro-batches accumulated into one inner step. */
+    gradAccumulation: z.number().int().min(1).default(1),
+    /** Sequences per inner step across the accumulation. */
+    batchSize: z.number().int().min(1).default(8),
+  })
+  .strict();
+
+export const SparseLoCoConfig = z
+  .object({
+    /** Inner steps per window (H). */
+    innerSteps: z.number().int().min(1).default(30),
+    chunkSize: z.number().int().min(16).max(65536).default(4096),
+    topK: z.number().int().min(1).default(64),
+    errorFeedbackBeta: z.number().min(0).max(1).default(0.95),
+    quantizationBits: z.literal(2).default(2),
+    outerLr: z.number().positive().default(0.4),
+  })
+  .strict()
+  .refine((s) => s.topK <= s.chunkSize, { message: 'topK cannot exceed chunkSize', path: ['topK'] });
+
+export const WindowTiming = z
+  .object({
+    blocksPerWindow: z.number().int().min(1).default(115),
+    /** Expected seconds per block; used only for estimates and the devnet clock. */
+    blockSeconds: z.number().positive().default(12),
+    /** Uploads must land within this long after the window ends. */
+    uploadDeadlineSeconds: z.number().positive().default(70),
+    uploadGraceSeconds: z.number().min(0).default(3),
+    perPeerTimeoutSeconds: z.number().positive().default(90),
+    gatherCapSeconds: z.number().positive().default(600),
+    /** Peers whose updates are gathered each window, plus reserves tried when one fails. */
+    gatherPeers: z.number().int().min(1).default(15),
+    reservePeers: z.number().int().min(0).default(5),
+  })
+  .strict();
+
+export const StorageEndpoint = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('filesystem'), root: z.string().min(1) }).strict(),
+  z
+    .object({
+      kind: z.literal('s3'),
+      endpoint: z.string().url(),
+      region: z.string().default('auto'),
+      bucket: z.string().min(3).max(63),
+      forcePathStyle: z.boolean().default(true),
+    })
+    .strict(),
+]);
+export type StorageEndpoint = z.infer<typeof StorageEndpoint>;
+
+export const ChainEndpoint = z
+  .object({
+    /** devnet runs the embedded ledger; anything else is a subtensor network name or ws(s):// URL. */
+    network: z.string().min(1),
+    netuid: z.number().int().min(0).max(65535),
+  })
+  .strict();
+
+export const DataSource = z
+  .object({
+    /** Folder (or URL prefix) of token shards in the llm.c .bin format. */
+    shards: z.string().min(1),
+    /** Shards held out for evaluation only. */
+    validationShards: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const RunManifest = z
+  .object({
+    version: z.literal(MANIFEST_VERSION),
+    name: z.string().min(1).max(128),
+    /** Protocol version carried in every storage key; peers on another version are ignored. */
+    protocolVersion: z.string().regex(/^[0-9A-Za-z.-]{1,32}$/),
+    model: ModelConfig,
+    data: DataSource,
+    optimizer: InnerOptimizer.prefault({}),
+    sparseloco: SparseLoCoConfig.prefault({}),
+    windows: WindowTiming.prefault({}),
+    storage: StorageEndpoint,
+    chain: ChainEndpoint,
+    /** Checked by the readiness preflight; shape owned by main/hardware. */
+    requirements: z.record(z.string(), z.unknown()).default({}),
+    /** Windows after which old objects are deleted. */
+    retentionWindows: z.number().int().min(2).default(100),
+  })
+  .strict();
+export type RunManifest = z.infer<typeof RunManifest>;
+
+export class ManifestError extends Error {
+  constructor(
+    readonly source: string,
+    message: string,
+  ) {
+    super(`${source}: ${message}`);
+    this.name = 'ManifestError';
+  }
+}
+
+/** Parses a manifest, naming the bad field in the error. */
+export function parseManifest(raw: unknown, source: string): RunManifest {
+  const parsed = RunManifest.safeParse(raw);
+  if (!parsed.success) throw new ManifestError(source, describeIssues(issuesFromZod(parsed.error)));
+  return parsed.data;
+}
+
+export function parseManifestText(text: string, source: string): RunManifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ManifestError(source, `not valid JSON (${(error as Error).message})`);
+  }
+  return parseManifest(raw, source);
+}
