@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { gather, type GatherPeer } from '../../../main/round/gather';
+import { FilesystemStorage } from '../../../main/storage/filesystem-storage';
+import { gradientKey } from '../../../main/storage/object-keys';
+import type { StoragePort } from '../../../main/storage/storage-port';
+import { makeTempDir } from '../../support/temp-dir';
+
+const WINDOW = 12;
+const VERSION = '1';
+
+/** A payload "validates" here when it starts with the magic byte 0x7a. */
+const validate = (payload: Uint8Array) => (payload[0] === 0x7a ? { ok: true as const } : { ok: false as const, reason: 'bad magic' });
+
+async function peerWith(uid: number, payload: Uint8Array | null, dir: string): Promise<GatherPeer> {
+  const storage = new FilesystemStorage(`${dir}/peer-${uid}`);
+  if (payload) await storage.put(gradientKey(WINDOW, uid, VERSION), payload);
+  return { uid, storage };
+}
+
+const base = { window: WINDOW, protocolVersion: VERSION, concurrency: 2, perPeerTimeoutMs: 300, capMs: 5000, pollIntervalMs: 20, maxPayloadBytes: 1000, validate };
+
+describe('gather', () => {
+  it('accepts good payloads, rejects corrupt ones with the reason, and fills failures from reserves', async () => {
+    const temp = makeTempDir();
+    try {
+      const peers = [
+        await peerWith(1, new Uint8Array([0x7a, 1]), temp.dir),
+        await peerWith(2, new Uint8Array([0x00, 2]), temp.dir), // corrupt
+        await peerWith(3, null, temp.dir), // never uploads
+        await peerWith(4, new Uint8Array(2000).fill(0x7a), temp.dir), // too large
+      ];
+      const reserves = [await peerWith(9, new Uint8Array([0x7a, 9]), temp.dir), await peerWith(8, new Uint8Array([0x7a, 8]), temp.dir), await peerWith(7, null, temp.dir)];
+      const result = await gather({ ...base, peers, reserves, concurrency: 1 });
+      expect(result.payloads.map((p) => p.uid)).toEqual([1, 8, 9]);
+      const byUid = new Map(result.peers.map((p) => [p.uid, p]));
+      expect(byUid.get(2)).toMatchObject({ outcome: 'rejected', reason: 'bad magic', bytes: 2 });
+      expect(byUid.get(3)).toMatchObject({ outcome: 'missing', reason: 'no update within 0.3 s' });
+      expect(byUid.get(4)).toMatchObject({ outcome: 'rejected', reason: expect.stringContaining('over the 1000-byte limit') });
+      expect(byUid.get(7)).toMatchObject({ outcome: 'missing', reserve: true });
+      expect(byUid.get(9)).toMatchObject({ outcome: 'accepted', reserve: true });
+      expect(result.bytesDown).toBe(2 + 2 + 2 + 2);
+    } finally {
+      temp.cleanup();
+    }
+  });
+
+  it('waits for a late upload within the per-peer timeout', async () => {
+    const temp = makeTempDir();
+    try {
+      const late = await peerWith(5, null, temp.dir);
+      setTimeout(() => void late.storage.put(gradientKey(WINDOW, 5, VERSION), new Uint8Array([0x7a])), 100);
+      const result = await gather({ ...base, peers: [late], perPeerTimeoutMs: 2000 });
+      expect(result.payloads.map((p) => p.uid)).toEqual([5]);
+      expect(result.peers[0]!.seconds).toBeGreaterThan(0.05);
+    } finally {
+      temp.cleanup();
+    }
+  });
+
+  it('keeps going when a peer storage throws, and stops everything at the cap', async () => {
+    const broken: StoragePort = {
+      name: 'broken',
+      put: async () => {},
+      get: async () => {
+        throw new Error('connection reset');
+      },
+      head: async () => null,
+      list: async () => [],
+      delete: async () => {},
+    };
+    const temp = makeTempDir();
+    try {
+      const good = await peerWith(1, new Uint8Array([0x7a]), temp.dir);
+      const silent = await peerWith(2, null, temp.dir);
+      const result = await gather({ ...base, peers: [{ uid: 6, storage: broken }, good, silent], perPeerTimeoutMs: 10_000, capMs: 300 });
+      const byUid = new Map(result.peers.map((p) => [p.uid, p]));
+      expect(byUid.get(1)?.outcome).toBe('accepted');
+      expect(byUid.get(6)).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('connection reset') });
+      expect(byUid.get(2)).toMatchObject({ outcome: 'missing', reason: 'gather cap reached' });
+      expect(result.seconds).toBeLessThan(5);
+    } finally {
+      temp.cleanup();
+    }
+  });
+});
