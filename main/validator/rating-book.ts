@@ -1,0 +1,158 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { ordinal, rate, rating } from 'openskill';
+import { plackettLuce } from 'openskill/models';
+import { z } from 'zod';
+import { readFileIfExists, writeFileAtomically } from '../platform/atomic-file';
+import type { Flag, PeerWindowScore } from './window-score';
+
+export interface RatingPolicy {
+  /** Consecutive windows with a non-positive score or a flag before a penalty. */
+  negativeStreakForPenalty: number;
+  /** Flags that are penalised at the first offence. */
+  immediateFlags: readonly Flag[];
+  /** Windows a penalty lasts (no weight meanwhile). */
+  penaltyWindows: number;
+  /** Rating mean taken away per penalty, so a penalised peer also ranks lower afterwards. */
+  penaltyMu: number;
+  /** Missed windows in a row after which a peer counts as inactive (no weight). */
+  inactiveAfterMissed: number;
+  /** Only the best peers by rating get weight. */
+  topPeers: number;
+  /** Softmax temperature over rating ordinals: lower favours the top more. */
+  temperature: number;
+}
+
+export const DEFAULT_RATING_POLICY: RatingPolicy = {
+  negativeStreakForPenalty: 3,
+  immediateFlags: ['copied', 'invalid'],
+  penaltyWindows: 5,
+  penaltyMu: 3,
+  inactiveAfterMissed: 3,
+  topPeers: 32,
+  temperature: 2,
+};
+
+const PeerRecord = z.object({
+  uid: z.number().int().nonnegative(),
+  mu: z.number(),
+  sigma: z.number().positive(),
+  negativeStreak: z.number().int().nonnegative(),
+  missedStreak: z.number().int().nonnegative(),
+  /** No weight until this window (exclusive). */
+  penalizedUntil: z.number().int(),
+  penalties: z.number().int().nonnegative(),
+  windowsScored: z.number().int().nonnegative(),
+  lastScore: z.number(),
+  lastFlags: z.array(z.string()),
+});
+export type PeerRecord = z.infer<typeof PeerRecord>;
+
+const BookFile = z.object({ version: z.literal(1), lastWindow: z.number().int().nullable(), peers: z.array(PeerRecord) });
+
+/**
+ * Ratings across windows (OpenSkill, Plackett–Luce), penalties, and the
+ * weights they lead to. Saved after every window, so a validator restart
+ * resumes where it was; the window schedule itself comes from the chain.
+ */
+export class RatingBook {
+  private peers = new Map<number, PeerRecord>();
+  lastWindow: number | null = null;
+
+  constructor(readonly policy: RatingPolicy = DEFAULT_RATING_POLICY) {}
+
+  peer(uid: number): PeerRecord {
+    let record = this.peers.get(uid);
+    if (!record) {
+      const fresh = rating();
+      record = { uid, mu: fresh.mu, sigma: fresh.sigma, negativeStreak: 0, missedStreak: 0, penalizedUntil: 0, penalties: 0, windowsScored: 0, lastScore: 0, lastFlags: [] };
+      this.peers.set(uid, record);
+    }
+    return record;
+  }
+
+  all(): PeerRecord[] {
+    return [...this.peers.values()].sort((a, b) => a.uid - b.uid);
+  }
+
+  ordinalOf(uid: number): number {
+    const p = this.peer(uid);
+    return ordinal({ mu: p.mu, sigma: p.sigma });
+  }
+
+  isPenalized(uid: number, window: number): boolean {
+    return this.peer(uid).penalizedUntil > window;
+  }
+
+  /** Folds one window's scores in. A window is counted once, whatever happens around a restart. */
+  recordWindow(window: number, scores: readonly PeerWindowScore[]): void {
+    if (this.lastWindow !== null && window <= this.lastWindow) return;
+    const rated = scores.filter((s) => !s.flags.includes('missing'));
+    if (rated.length >= 2) {
+      const before = rated.map((s) => [{ mu: this.peer(s.uid).mu, sigma: this.peer(s.uid).sigma }]);
+      const after = rate(before, { model: plackettLuce, score: rated.map((s) => s.score) });
+      rated.forEach((s, i) => {
+        const r = after[i]?.[0];
+        if (r) Object.assign(this.peer(s.uid), { mu: r.mu, sigma: r.sigma });
+      });
+    }
+    for (const s of scores) this.applyStreaks(window, s);
+    this.lastWindow = window;
+  }
+
+  /**
+   * Normalised weights: the top peers by rating ordinal that are neither
+   * penalised nor inactive, through a softmax so better peers get more.
+   */
+  weights(window: number): Map<number, number> {
+    const eligible = this.all()
+      .filter((p) => p.penalizedUntil <= window && p.missedStreak < this.policy.inactiveAfterMissed && p.windowsScored > 0)
+      .map((p) => ({ uid: p.uid, ord: ordinal({ mu: p.mu, sigma: p.sigma }) }))
+      .sort((a, b) => b.ord - a.ord)
+      .slice(0, this.policy.topPeers);
+    const weights = new Map<number, number>();
+    if (eligible.length === 0) return weights;
+    const top = eligible[0]!.ord;
+    const raw = eligible.map((p) => Math.exp((p.ord - top) / this.policy.temperature));
+    const sum = raw.reduce((a, b) => a + b, 0);
+    eligible.forEach((p, i) => weights.set(p.uid, (raw[i] as number) / sum));
+    return weights;
+  }
+
+  async save(file: string): Promise<void> {
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const body = { version: 1 as const, lastWindow: this.lastWindow, peers: this.all() };
+    await writeFileAtomically(file, `${JSON.stringify(body)}\n`, { mode: 0o600 });
+  }
+
+  static async load(file: string, policy: RatingPolicy = DEFAULT_RATING_POLICY): Promise<RatingBook> {
+    const book = new RatingBook(policy);
+    const text = await readFileIfExists(file);
+    if (!text) return book;
+    const parsed = BookFile.parse(JSON.parse(text));
+    book.lastWindow = parsed.lastWindow;
+    for (const p of parsed.peers) book.peers.set(p.uid, p);
+    return book;
+  }
+
+  private applyStreaks(window: number, s: PeerWindowScore): void {
+    const p = this.peer(s.uid);
+    p.lastScore = s.score;
+    p.lastFlags = [...s.flags];
+    if (s.flags.includes('missing')) {
+      p.missedStreak += 1;
+      return;
+    }
+    p.missedStreak = 0;
+    p.windowsScored += 1;
+    const bad = s.score <= 0 || s.flags.length > 0;
+    p.negativeStreak = bad ? p.negativeStreak + 1 : 0;
+    const immediate = s.flags.some((f) => this.policy.immediateFlags.includes(f));
+    if (immediate || p.negativeStreak >= this.policy.negativeStreakForPenalty) {
+      p.penalizedUntil = Math.max(p.penalizedUntil, window + 1 + this.policy.penaltyWindows);
+      p.penalties += 1;
+      p.mu -= this.policy.penaltyMu;
+      p.negativeStreak = 0;
+    }
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The parts of a Gauntlet-style window score, each a small pure function so
+ * each can be tested with numbers worked out by hand.
+ */
+
+/** Loss improvement relative to the loss before: (before − after) / before. Positive is better. */
+export function relativeImprovement(before: number, after: number): number {
+  if (!Number.isFinite(before) || !Number.isFinite(after) || before <= 0) return Number.NaN;
+  return (before - after) / before;
+}
+
+export interface LossMeasurements {
+  /** Loss on the peer's own assigned batches before and after applying its update. */
+  ownBefore: number;
+  ownAfter: number;
+  /** Loss on random batches (not assigned to this peer) before and after. */
+  randomBefore: number;
+  randomAfter: number;
+}
+
+export interface GauntletVerdict {
+  /** How much the update helps the global model on data it was not trained on. */
+  quality: number;
+  /** Improvement on own data minus improvement on random data. */
+  assignmentGap: number;
+  /**
+   * An update made from the peer's assigned data helps that data more than
+   * random data; one made from other data (a lazy or copying peer) does not.
+   */
+  trainedOnAssignment: boolean;
+}
+
+export function gauntlet(m: LossMeasurements, minAssignmentGap = 0): GauntletVerdict {
+  const own = relativeImprovement(m.ownBefore, m.ownAfter);
+  const random = relativeImprovement(m.randomBefore, m.randomAfter);
+  const assignmentGap = own - random;
+  return {
+    quality: random,
+    assignmentGap,
+    trainedOnAssignment: Number.isFinite(assignmentGap) && assignmentGap > minAssignmentGap,
+  };
+}
+
+/** |A ∩ B| / |A ∪ B| of two sets of top-k coordinates, given as sorted unique integers. */
+export function indexOverlap(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let i = 0;
+  let j = 0;
+  let common = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i] as number;
+    const y = b[j] as number;
+    if (x === y) {
+      common++;
+      i++;
+      j++;
+    } else if (x < y) i++;
+    else j++;
+  }
+  const union = a.length + b.length - common;
+  return union === 0 ? 0 : common / union;
+}
+
+export interface UploadFingerprint {
+  uid: number;
+  /** Global flat indices of the kept coordinates, sorted and unique. */
+  indices: ArrayLike<number>;
+  /** When the object landed in storage (epoch ms). */
+  uploadedAt: number;
+}
+
+/**
+ * Flags uploads whose kept coordinates overlap another upload's beyond the
+ * threshold. Independent peers share some top coordinates; a re-upload shares
+ * nearly all. The later of the two is the copier.
+ */
+export function detectCopies(uploads: readonly UploadFingerprint[], threshold: number): Map<number, { copiedFrom: number; overlap: number }> {
+  const flagged = new Map<number, { copiedFrom: number; overlap: number }>();
+  for (let i = 0; i < uploads.length; i++) {
+    for (let j = i + 1; j < uploads.length; j++) {
+      const a = uploads[i] as UploadFingerprint;
+      const b = uploads[j] as UploadFingerprint;
+      const overlap = indexOverlap(a.indices, b.indices);
+      if (overlap < threshold) continue;
+      const [original, copy] = a.uploadedAt <= b.uploadedAt ? [a, b] : [b, a];
+      const previous = flagged.get(copy.uid);
+      if (!previous || overlap > previous.overlap) flagged.set(copy.uid, { copiedFrom: original.uid, overlap });
+    }
+  }
+  return flagged;
+}
+
+export interface SyncReport {
+  /** The digest of the model the peer says it trained from. */
+  peerDigest: string;
+  /** Inner steps the peer's starting model is behind the global one (0 when in sync). */
+  stepsBehind: number;
+}
+
+/** In sync when the peer started from the global model, or at most maxStepsBehind behind it. */
+export function inSync(report: SyncReport, globalDigest: string, maxStepsBehind: number): boolean {
+  return report.peerDigest === globalDigest || report.stepsBehind <= maxStepsBehind;
+}

@@ -1,0 +1,56 @@
+import { gauntlet, inSync, type LossMeasurements, type SyncReport } from './score-components';
+
+export type Flag = 'missing' | 'late' | 'desynced' | 'copied' | 'not-own-data' | 'harmful' | 'invalid';
+
+export interface PeerWindowInput {
+  uid: number;
+  /** Upload present and on time. */
+  present: boolean;
+  onTime: boolean;
+  /** The payload decoded and validated. */
+  valid: boolean;
+  losses?: LossMeasurements;
+  sync?: SyncReport;
+  /** Set when copy detection matched this upload to an earlier one. */
+  copiedFrom?: number;
+}
+
+export interface ScoringPolicy {
+  globalDigest: string;
+  maxStepsBehind: number;
+  minAssignmentGap: number;
+}
+
+export interface PeerWindowScore {
+  uid: number;
+  /** The window's score: the update's benefit to the global model, or ≤ 0 with flags. */
+  score: number;
+  flags: Flag[];
+}
+
+/**
+ * One peer's score for one window. Any disqualifying flag scores 0 (or the
+ * harm done, when the update made the model worse); only an honest, useful,
+ * on-time update scores above 0.
+ */
+export function scoreWindow(input: PeerWindowInput, policy: ScoringPolicy): PeerWindowScore {
+  const flags: Flag[] = [];
+  if (!input.present) return { uid: input.uid, score: 0, flags: ['missing'] };
+  if (!input.onTime) flags.push('late');
+  if (!input.valid) flags.push('invalid');
+  if (input.sync && !inSync(input.sync, policy.globalDigest, policy.maxStepsBehind)) flags.push('desynced');
+  if (input.copiedFrom !== undefined) flags.push('copied');
+  let score = 0;
+  if (input.losses) {
+    const verdict = gauntlet(input.losses, policy.minAssignmentGap);
+    if (!Number.isFinite(verdict.quality)) flags.push('invalid');
+    else {
+      if (verdict.quality < 0) flags.push('harmful');
+      if (!verdict.trainedOnAssignment) flags.push('not-own-data');
+      score = verdict.quality;
+    }
+  }
+  // Harm is always charged; benefit is only credited to a clean update.
+  if (flags.length > 0) score = Math.min(0, score);
+  return { uid: input.uid, score, flags };
+}

@@ -1,0 +1,86 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { peersToEvaluate } from '../../../main/validator/peer-selection';
+import { DEFAULT_RATING_POLICY, RatingBook } from '../../../main/validator/rating-book';
+import type { PeerWindowScore } from '../../../main/validator/window-score';
+import { makeTempDir } from '../../support/temp-dir';
+
+const clean = (uid: number, score: number): PeerWindowScore => ({ uid, score, flags: [] });
+
+describe('RatingBook', () => {
+  it('ranks by score across windows and gives the better peers more weight', () => {
+    const book = new RatingBook();
+    for (let w = 1; w <= 6; w++) book.recordWindow(w, [clean(1, 0.03), clean(2, 0.02), clean(3, 0.01)]);
+    expect(book.ordinalOf(1)).toBeGreaterThan(book.ordinalOf(2));
+    expect(book.ordinalOf(2)).toBeGreaterThan(book.ordinalOf(3));
+    const weights = book.weights(7);
+    expect([...weights.values()].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    expect(weights.get(1)!).toBeGreaterThan(weights.get(2)!);
+    expect(weights.get(2)!).toBeGreaterThan(weights.get(3)!);
+  });
+
+  it('penalises a copy at once: no weight for penaltyWindows, and a lower rating', () => {
+    const book = new RatingBook();
+    book.recordWindow(1, [clean(1, 0.03), clean(2, 0.03)]);
+    const before = book.peer(2).mu;
+    book.recordWindow(2, [clean(1, 0.03), { uid: 2, score: 0, flags: ['copied'] }]);
+    // Penalised from window 2: no weight through window 2 + penaltyWindows (5) = 7, back at 8.
+    expect(book.isPenalized(2, 7)).toBe(true);
+    expect(book.isPenalized(2, 8)).toBe(false);
+    expect(book.weights(3).has(2)).toBe(false);
+    expect(book.peer(2).penalties).toBe(1);
+    expect(book.peer(2).mu).toBeLessThan(before - DEFAULT_RATING_POLICY.penaltyMu + 1);
+  });
+
+  it('penalises repeated non-positive scores only after the streak length', () => {
+    const book = new RatingBook();
+    const harmful = (uid: number): PeerWindowScore => ({ uid, score: -0.05, flags: ['harmful'] });
+    book.recordWindow(1, [clean(1, 0.02), harmful(2)]);
+    book.recordWindow(2, [clean(1, 0.02), harmful(2)]);
+    expect(book.peer(2).penalties).toBe(0);
+    book.recordWindow(3, [clean(1, 0.02), harmful(2)]);
+    expect(book.peer(2).penalties).toBe(1);
+    expect(book.peer(1).penalties).toBe(0);
+  });
+
+  it('drops inactive peers from the weights after missed windows', () => {
+    const book = new RatingBook();
+    book.recordWindow(1, [clean(1, 0.02), clean(2, 0.02)]);
+    for (let w = 2; w <= 4; w++) book.recordWindow(w, [clean(1, 0.02), { uid: 2, score: 0, flags: ['missing'] }]);
+    expect(book.peer(2).missedStreak).toBe(3);
+    expect([...book.weights(5).keys()]).toEqual([1]);
+  });
+
+  it('counts a window once and resumes from disk after a restart', async () => {
+    const temp = makeTempDir();
+    try {
+      const file = path.join(temp.dir, 'validator', 'ratings.json');
+      const book = new RatingBook();
+      book.recordWindow(10, [clean(1, 0.03), clean(2, 0.01)]);
+      const after10 = book.peer(1).mu;
+      book.recordWindow(10, [clean(1, 0.03), clean(2, 0.01)]);
+      expect(book.peer(1).mu).toBe(after10);
+      await book.save(file);
+      const resumed = await RatingBook.load(file);
+      expect(resumed.lastWindow).toBe(10);
+      expect(resumed.all()).toEqual(book.all());
+      resumed.recordWindow(9, [clean(1, 0.03), clean(2, 0.01)]);
+      expect(resumed.peer(1).mu).toBe(after10);
+      resumed.recordWindow(11, [clean(1, 0.03), clean(2, 0.01)]);
+      expect(resumed.peer(1).mu).toBeGreaterThan(after10);
+    } finally {
+      temp.cleanup();
+    }
+  });
+});
+
+describe('peer selection', () => {
+  it('rotates a bounded slice through all peers', () => {
+    const uids = [5, 1, 3, 2, 4, 0];
+    expect(peersToEvaluate(uids, 0, 4)).toEqual([0, 1, 2, 3]);
+    expect(peersToEvaluate(uids, 1, 4)).toEqual([0, 1, 4, 5]); // start (1*4)%6 = 4: 4,5,0,1
+    const seen = new Set([0, 1, 2].flatMap((w) => peersToEvaluate(uids, w, 4)));
+    expect(seen.size).toBe(6);
+    expect(peersToEvaluate([2, 1], 7, 4)).toEqual([1, 2]);
+  });
+});

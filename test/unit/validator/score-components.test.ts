@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { detectCopies, gauntlet, indexOverlap, inSync, relativeImprovement } from '../../../main/validator/score-components';
+import { scoreWindow, type ScoringPolicy } from '../../../main/validator/window-score';
+
+const policy: ScoringPolicy = { globalDigest: 'g1', maxStepsBehind: 0, minAssignmentGap: 0 };
+
+describe('score components', () => {
+  it('relative improvement: (before − after) / before', () => {
+    expect(relativeImprovement(4, 3)).toBe(0.25); // (4−3)/4
+    expect(relativeImprovement(2, 2.5)).toBe(-0.25); // (2−2.5)/2
+    expect(relativeImprovement(0, 1)).toBeNaN();
+    expect(relativeImprovement(Number.NaN, 1)).toBeNaN();
+  });
+
+  it('gauntlet: honest update helps its own data more than random data', () => {
+    // own: (3.0−2.7)/3.0 = 0.1 ; random: (3.0−2.91)/3.0 = 0.03 ; gap = 0.07
+    const honest = gauntlet({ ownBefore: 3, ownAfter: 2.7, randomBefore: 3, randomAfter: 2.91 });
+    expect(honest.quality).toBeCloseTo(0.03, 12);
+    expect(honest.assignmentGap).toBeCloseTo(0.07, 12);
+    expect(honest.trainedOnAssignment).toBe(true);
+    // lazy: trained on random data, so own ≈ random: own 0.03, random 0.03 → gap 0
+    const lazy = gauntlet({ ownBefore: 3, ownAfter: 2.91, randomBefore: 3, randomAfter: 2.91 });
+    expect(lazy.trainedOnAssignment).toBe(false);
+  });
+
+  it('index overlap is the Jaccard index of sorted sets', () => {
+    expect(indexOverlap([1, 2, 3, 4], [3, 4, 5, 6])).toBeCloseTo(2 / 6, 12); // |{3,4}| / |{1..6}|
+    expect(indexOverlap([1, 2], [1, 2])).toBe(1);
+    expect(indexOverlap([], [])).toBe(0);
+    expect(indexOverlap(new Uint32Array([10, 20, 30]), new Uint32Array([40]))).toBe(0);
+  });
+
+  it('copy detection blames the later upload', () => {
+    const original = { uid: 1, indices: [1, 5, 9, 13], uploadedAt: 100 };
+    const copy = { uid: 2, indices: [1, 5, 9, 13], uploadedAt: 150 };
+    const independent = { uid: 3, indices: [1, 6, 10, 14], uploadedAt: 90 }; // overlap with original 1/7
+    const flagged = detectCopies([copy, independent, original], 0.8);
+    expect([...flagged]).toEqual([[2, { copiedFrom: 1, overlap: 1 }]]);
+  });
+
+  it('sync check', () => {
+    expect(inSync({ peerDigest: 'g1', stepsBehind: 0 }, 'g1', 0)).toBe(true);
+    expect(inSync({ peerDigest: 'old', stepsBehind: 30 }, 'g1', 0)).toBe(false);
+    expect(inSync({ peerDigest: 'old', stepsBehind: 30 }, 'g1', 30)).toBe(true);
+  });
+});
+
+describe('window score', () => {
+  const honestLosses = { ownBefore: 3, ownAfter: 2.7, randomBefore: 3, randomAfter: 2.91 };
+
+  it('credits a clean update with its benefit on random data', () => {
+    const s = scoreWindow({ uid: 1, present: true, onTime: true, valid: true, losses: honestLosses, sync: { peerDigest: 'g1', stepsBehind: 0 } }, policy);
+    expect(s.flags).toEqual([]);
+    expect(s.score).toBeCloseTo(0.03, 12);
+  });
+
+  it.each([
+    ['missing', { present: false, onTime: false, valid: false }, ['missing'], 0],
+    ['late', { present: true, onTime: false, valid: true, losses: honestLosses }, ['late'], 0],
+    ['copied', { present: true, onTime: true, valid: true, losses: honestLosses, copiedFrom: 4 }, ['copied'], 0],
+    ['desynced', { present: true, onTime: true, valid: true, losses: honestLosses, sync: { peerDigest: 'x', stepsBehind: 60 } }, ['desynced'], 0],
+    // poisoner: random loss 3 → 3.3: quality −0.1 ; own 3 → 3.3 too: gap 0 → not own data
+    ['poisoner', { present: true, onTime: true, valid: true, losses: { ownBefore: 3, ownAfter: 3.3, randomBefore: 3, randomAfter: 3.3 } }, ['harmful', 'not-own-data'], -0.1],
+  ])('%s', (_name, input, flags, score) => {
+    const s = scoreWindow({ uid: 7, ...input }, policy);
+    expect(s.flags).toEqual(flags);
+    expect(s.score).toBeCloseTo(score as number, 12);
+  });
+});
