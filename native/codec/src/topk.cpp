@@ -34,6 +34,7 @@ void TopKSelector::select(const uint32_t* keys, uint32_t n, uint32_t k, uint16_t
   uint32_t* candKeys = candidateKeys_.data();
 
   uint32_t threshold = hint_;
+  uint32_t step = 2u << 23;  // two binary orders of magnitude, doubling per retry
   uint32_t count;
   for (;;) {
     count = 0;
@@ -43,9 +44,11 @@ void TopKSelector::select(const uint32_t* keys, uint32_t n, uint32_t k, uint16_t
       count += keys[i] >= threshold;
     }
     if (count >= k) break;
-    // Too few candidates: drop the threshold by 4x (two exponent steps) and
-    // retry; it reaches 0 (everything passes) after a bounded number of tries.
-    threshold = threshold >= (3u << 23) ? threshold - (2u << 23) : 0;
+    // Too few candidates (the scale dropped since the last chunk): lower the
+    // threshold by 4x, then 16x, 256x, ... so even a drop of 10^30 costs only
+    // a handful of passes; it reaches 0 (everything passes) eventually.
+    threshold = threshold > step ? threshold - step : 0;
+    step = step < (1u << 30) ? step * 2 : step;
   }
 
   // Exact k-th largest key among the candidates.
