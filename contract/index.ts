@@ -8,6 +8,7 @@ export * from './state';
 export * from './settings';
 export * from './methods';
 export * from './domains/app';
+export * from './domains/hardware';
 export * from './envelope';
 export * from './bridge';
 export * from './client';

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { appEvents, appMethods } from './domains/app';
+import { hardwareEvents, hardwareMethods } from './domains/hardware';
 
 /**
  * Every request the UI can make and every event the core pushes, gathered
@@ -9,10 +10,12 @@ import { appEvents, appMethods } from './domains/app';
  */
 export const methods = {
   ...appMethods,
+  ...hardwareMethods,
 } as const;
 
 export const events = {
   ...appEvents,
+  ...hardwareEvents,
 } as const;
 
 export interface MethodSpec {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { packageInfo } from '../platform/package-info';
 import { registerConfig } from './commands/config';
+import { registerDoctor } from './commands/doctor';
 import { registerStart } from './commands/start';
 
 /**
@@ -15,5 +16,6 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)');
   registerStart(program);
   registerConfig(program);
+  registerDoctor(program);
   return program;
 }

@@ -3,7 +3,8 @@ import { Navigation, PAGE_LABELS } from './components/Navigation';
 import { DashboardPage } from './pages/DashboardPage';
 import { LogsPage } from './pages/LogsPage';
 import { SettingsPage } from './pages/SettingsPage';
-import { HardwarePage, NetworkPage, WalletPage } from './pages/UpcomingPages';
+import { HardwarePage } from './pages/HardwarePage';
+import { NetworkPage, WalletPage } from './pages/UpcomingPages';
 import { useStore } from './store';
 import { navigationSelectors, type PageId } from './store/slices/navigation';
 

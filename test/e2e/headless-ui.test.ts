@@ -76,6 +76,24 @@ describe('headless mode in Chromium', () => {
     await expect.poll(() => page.getByTestId('network-target').textContent()).toBe('test');
   });
 
+  it('runs the hardware readiness check and shows each result with its remediation', async () => {
+    await page.getByRole('button', { name: 'Hardware', exact: true }).click();
+    await page.getByText('No readiness check has run').waitFor();
+    await page.getByLabel('Skip network tests').check();
+    await page.getByRole('button', { name: 'Run checks' }).click();
+    await page.getByTestId('hardware-summary').waitFor({ timeout: 60_000 });
+    // This machine has no GPU, so the default GPU requirements fail on gpu.present.
+    const gpuRow = page.getByRole('row').filter({ hasText: 'gpu.present' });
+    expect(await gpuRow.count()).toBe(1);
+    expect(await gpuRow.textContent()).toMatch(/fail/i);
+    await page.screenshot({ path: path.join(RESULTS, 'hardware.png'), fullPage: true });
+
+    // The devnet needs no GPU: the same machine passes.
+    await page.getByLabel('Requirements').selectOption('devnet');
+    await page.getByRole('button', { name: 'Run again' }).click();
+    await expect.poll(() => page.getByTestId('hardware-summary').textContent(), { timeout: 60_000 }).toMatch(/^pass|^warn/);
+  });
+
   it('keeps working after a reload (token kept for this tab only)', async () => {
     await page.reload();
     await expect.poll(() => page.getByTestId('core-version').textContent()).toBe(version);

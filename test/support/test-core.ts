@@ -3,6 +3,7 @@ import pino from 'pino';
 import { ConfigStore } from '../../main/config/config-store';
 import { TandemCore } from '../../main/core/core';
 import { LogRing } from '../../main/logging/log-ring';
+import { createModules } from '../../main/app/modules';
 import type { CoreModule } from '../../main/core/module';
 import type { AppPaths } from '../../main/platform/app-paths';
 
@@ -18,6 +19,8 @@ export async function makeTestCore(dir: string, options: { now?: () => number; m
   const config = await ConfigStore.load(paths.configFile);
   const logRing = new LogRing();
   const logger = pino({ level: 'debug', base: { source: 'core' } }, logRing.stream());
-  const core = new TandemCore({ name: 'Tandem', version: '9.9.9-test', mode: 'headless', paths, config, logger, logRing, ...options });
+  // The real modules, so every method of the contract has its handler; tests may add more.
+  const modules = [...createModules({ mode: 'headless', paths }), ...(options.modules ?? [])];
+  const core = new TandemCore({ name: 'Tandem', version: '9.9.9-test', mode: 'headless', paths, config, logger, logRing, ...options, modules });
   return { core, config, logger, logRing, paths };
 }

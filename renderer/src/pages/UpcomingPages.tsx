@@ -5,16 +5,6 @@ import { coreSelectors } from '../store/slices/core';
 // These pages have their place in the shell now; their content arrives with
 // the hardware, wallet and network work. Each says what it will show.
 
-export function HardwarePage() {
-  return (
-    <Card title="Hardware readiness">
-      <EmptyState title="No readiness check has run">
-        This page will list every check (GPU, memory, disk, bandwidth) with what was measured, what the run requires, and how to fix a failure.
-      </EmptyState>
-    </Card>
-  );
-}
-
 export function WalletPage() {
   return (
     <Card title="Wallet">

@@ -1,6 +1,7 @@
 import { create } from 'zustand';
 import { createConnectionSlice, initialConnectionState, type ConnectionActions, type ConnectionState } from './slices/connection';
 import { createCoreSlice, initialCoreState, type CoreActions, type CoreSliceState } from './slices/core';
+import { createHardwareSlice, initialHardwareState, type HardwareActions, type HardwareState } from './slices/hardware';
 import { createLogsSlice, initialLogsState, type LogsActions, type LogsState } from './slices/logs';
 import { createNavigationSlice, initialNavigationState, type NavigationActions, type NavigationState } from './slices/navigation';
 
@@ -9,6 +10,8 @@ export type Store = ConnectionState &
   ConnectionActions &
   CoreSliceState &
   CoreActions &
+  HardwareState &
+  HardwareActions &
   LogsState &
   LogsActions &
   NavigationState &
@@ -18,10 +21,12 @@ export const createAppStore = () =>
   create<Store>()((...a) => ({
     ...initialConnectionState,
     ...initialCoreState,
+    ...initialHardwareState,
     ...initialLogsState,
     ...initialNavigationState,
     ...createConnectionSlice(...a),
     ...createCoreSlice(...a),
+    ...createHardwareSlice(...a),
     ...createLogsSlice(...a),
     ...createNavigationSlice(...a),
   }));

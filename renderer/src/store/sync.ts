@@ -39,6 +39,11 @@ export function startSync(): ContractClient {
   ref.client = client;
   client.on('state', (state) => store.receiveCoreState(state));
   client.on('log', (entry) => store.appendLog(entry));
+  client.on('hardware.progress', (progress) => {
+    store.receiveHardwareProgress(progress);
+    if (progress.phase === 'finished') void client.request('hardware.lastReport', {}).then((report) => store.receiveHardwareReport(report)).catch(() => undefined);
+  });
+  client.on('hardware.telemetry', (frame) => store.receiveTelemetry(frame));
   if (useStore.getState().status === 'open') void refresh();
   return client;
 }

@@ -1,0 +1,94 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { ConfigStore } from '../../config/config-store';
+import { exitCodeFor } from '../../hardware/checks';
+import { realDeps, resolveTarget, runReadiness, type ReadinessDeps } from '../../hardware/readiness';
+import { renderHtml, renderTable } from '../../hardware/report';
+import { headlessAppPaths } from '../../platform/app-paths';
+import { packageInfo } from '../../platform/package-info';
+
+export interface DoctorOptions {
+  /** Print the versioned JSON report (main/hardware/DOCTOR-JSON.md) instead of the table. */
+  json?: boolean;
+  /** Also write a self-contained printable HTML report to this file. */
+  html?: string;
+  /** Requirements: a run manifest or requirements JSON file, or 'devnet' / 'covenant-like'. Default: the GPU run requirements. */
+  manifest?: string;
+  skipNetwork?: boolean;
+}
+
+export interface DoctorIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  deps?: ReadinessDeps;
+  dataDir?: string;
+  env?: NodeJS.ProcessEnv;
+  /** The chain the app is set to (config `network`), for the latency check. */
+  chainNetwork?: string | null;
+  now?: () => number;
+  writeFile?: (file: string, text: string) => void;
+  readFile?: (file: string) => string;
+  /** Live progress lines on stderr (only for the table; never with --json). */
+  progress?: boolean;
+}
+
+/** Runs the readiness checks and prints them; returns the exit code: 0 pass, 1 warnings, 2 a failure (or a bad manifest). */
+export async function runDoctor(options: DoctorOptions, io: DoctorIo): Promise<number> {
+  let target;
+  try {
+    target = resolveTarget(options.manifest, { env: io.env ?? process.env, chainNetwork: io.chainNetwork ?? null, readFile: io.readFile });
+  } catch (error) {
+    io.stderr(`tandem doctor: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const info = packageInfo();
+  const report = await runReadiness(
+    {
+      target,
+      skipNetwork: Boolean(options.skipNetwork),
+      dataDir: io.dataDir ?? headlessAppPaths(io.env ?? process.env).dataDir,
+      app: { name: info.productName, version: info.version },
+      now: io.now,
+      onProgress: io.progress && !options.json ? (p) => p.phase === 'step' && io.stderr(`… ${p.step}\n`) : undefined,
+    },
+    io.deps ?? realDeps,
+  );
+  if (options.html) {
+    const file = path.resolve(options.html);
+    try {
+      (io.writeFile ?? ((f, t) => fs.writeFileSync(f, t)))(file, renderHtml(report));
+      if (!options.json) io.stderr(`HTML report written to ${file}\n`);
+    } catch (error) {
+      io.stderr(`tandem doctor: cannot write ${file}: ${(error as Error).message}\n`);
+      return 2;
+    }
+  }
+  io.stdout(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderTable(report));
+  return exitCodeFor(report.summary.overall);
+}
+
+/** `tandem doctor`: can this machine earn in the run? */
+export function registerDoctor(program: Command): void {
+  program
+    .command('doctor')
+    .description('check this machine against a run\u2019s requirements (GPU, memory, disk, network); exit 0 pass, 1 warnings, 2 failure')
+    .option('--json', 'print the report as versioned JSON (schema tandem.doctor/v1, see main/hardware/DOCTOR-JSON.md)')
+    .option('--html <file>', 'also write a self-contained printable HTML report')
+    .option('--manifest <file|devnet>', "requirements: a run manifest or requirements JSON file, 'devnet' or 'covenant-like' (default: a single-GPU run)")
+    .option('--skip-network', 'do not measure bandwidth or latency')
+    .action(async (options: DoctorOptions) => {
+      let chainNetwork: string | null;
+      try {
+        chainNetwork = (await ConfigStore.load(headlessAppPaths().configFile)).value.network;
+      } catch {
+        chainNetwork = null;
+      }
+      process.exitCode = await runDoctor(options, {
+        stdout: (t) => process.stdout.write(t),
+        stderr: (t) => process.stderr.write(t),
+        chainNetwork,
+        progress: process.stderr.isTTY,
+      });
+    });
+}

@@ -1,0 +1,75 @@
+import type { HardwareReport } from '../../contract/domains/hardware';
+import { ContractError } from '../../contract/errors';
+import type { CoreModule } from '../core/module';
+import { presetTarget, realDeps, runReadiness, type ReadinessDeps } from './readiness';
+import { renderHtml } from './report';
+import { TelemetryStream, type TelemetryOptions } from './telemetry';
+
+export interface HardwareModuleOptions {
+  app: { name: string; version: string };
+  deps?: ReadinessDeps;
+  telemetry?: TelemetryOptions;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Report file name: host and time, safe on every file system. */
+export function reportFilename(report: HardwareReport, extension: 'json' | 'html'): string {
+  const host = report.machine.hostname.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 40) || 'machine';
+  const when = report.generatedAt.replace(/[:.]/g, '-');
+  return `tandem-readiness-${host}-${when}.${extension}`;
+}
+
+/**
+ * The hardware domain of the core: runs the readiness checks (one at a time;
+ * a second request while one runs gets the same result), keeps the last
+ * report for export, and streams GPU telemetry on request.
+ */
+export function createHardwareModule(options: HardwareModuleOptions): CoreModule {
+  let last: HardwareReport | null = null;
+  let running: Promise<HardwareReport> | null = null;
+  let telemetry: TelemetryStream | null = null;
+
+  return {
+    name: 'hardware',
+    handlers: (ctx) => ({
+      'hardware.run': (params) => {
+        if (running) return running;
+        const target = presetTarget(params.requirements, { env: options.env ?? process.env, chainNetwork: ctx.config.value.network });
+        running = runReadiness(
+          {
+            target,
+            skipNetwork: params.skipNetwork,
+            dataDir: ctx.paths.dataDir,
+            app: options.app,
+            onProgress: (progress) => ctx.emit('hardware.progress', progress),
+          },
+          options.deps ?? realDeps,
+        )
+          .then((report) => {
+            last = report;
+            ctx.logger.info({ overall: report.summary.overall, fail: report.summary.fail, warn: report.summary.warn }, 'hardware readiness checked');
+            return report;
+          })
+          .finally(() => {
+            running = null;
+          });
+        return running;
+      },
+      'hardware.lastReport': () => last,
+      'hardware.export': (params) => {
+        if (!last) throw new ContractError('FAILED', 'No readiness report yet: run the checks first.');
+        return params.format === 'json'
+          ? { filename: reportFilename(last, 'json'), mimeType: 'application/json', text: `${JSON.stringify(last, null, 2)}\n` }
+          : { filename: reportFilename(last, 'html'), mimeType: 'text/html', text: renderHtml(last) };
+      },
+      'hardware.telemetry': (params) => {
+        if (!params.enabled) return telemetry?.stop() ?? { source: 'none', running: false, detail: null };
+        telemetry ??= new TelemetryStream((frame) => ctx.emit('hardware.telemetry', frame), options.telemetry);
+        return telemetry.start();
+      },
+    }),
+    stop: () => {
+      telemetry?.stop();
+    },
+  };
+}

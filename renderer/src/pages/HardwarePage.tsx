@@ -1,0 +1,138 @@
+import { useEffect, useState } from 'react';
+import type { Check, RequirementsPreset } from '../../../contract/domains/hardware';
+import { ContractError } from '../../../contract/errors';
+import { Card, EmptyState } from '../components/Card';
+import { useClient } from '../client-context';
+import { useStore } from '../store';
+import { hardwareSelectors } from '../store/slices/hardware';
+import { ChecksTable } from './hardware/ChecksTable';
+import { TelemetryCard } from './hardware/TelemetryCard';
+
+const PRESETS: Array<{ id: RequirementsPreset; label: string }> = [
+  { id: 'default', label: 'A GPU run (1 GPU, 24 GiB)' },
+  { id: 'devnet', label: 'Devnet (no GPU needed)' },
+  { id: 'covenant-like', label: 'Covenant-like (8 large GPUs)' },
+];
+
+function download(filename: string, mimeType: string, text: string) {
+  const url = URL.createObjectURL(new Blob([text], { type: mimeType }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** Can this machine earn? Every readiness check with what was measured, what the run needs, and how to fix a failure. */
+export function HardwarePage() {
+  const client = useClient();
+  const report = useStore(hardwareSelectors.report);
+  const run = useStore(hardwareSelectors.run);
+  const error = useStore(hardwareSelectors.error);
+  const startHardwareRun = useStore((s) => s.startHardwareRun);
+  const receiveHardwareReport = useStore((s) => s.receiveHardwareReport);
+  const failHardwareRun = useStore((s) => s.failHardwareRun);
+  const [preset, setPreset] = useState<RequirementsPreset>('default');
+  const [skipNetwork, setSkipNetwork] = useState(false);
+  const [exportError, setExportError] = useState<string | null>(null);
+
+  useEffect(() => {
+    void client
+      .request('hardware.lastReport', {})
+      .then((last) => last && receiveHardwareReport(last))
+      .catch(() => undefined);
+  }, [client, receiveHardwareReport]);
+
+  const runChecks = async () => {
+    startHardwareRun();
+    try {
+      receiveHardwareReport(await client.request('hardware.run', { requirements: preset, skipNetwork }));
+    } catch (e) {
+      // Network probes can outlast the request timeout; the run goes on in the core and its
+      // 'finished' progress event brings the report (see store/sync.ts).
+      if (e instanceof ContractError && e.code === 'TIMEOUT') return;
+      failHardwareRun(e instanceof Error ? e.message : String(e));
+    }
+  };
+
+  const exportReport = async (format: 'json' | 'html') => {
+    setExportError(null);
+    try {
+      const file = await client.request('hardware.export', { format });
+      download(file.filename, file.mimeType, file.text);
+    } catch (e) {
+      setExportError(e instanceof Error ? e.message : String(e));
+    }
+  };
+
+  const checks: Check[] = hardwareSelectors.visibleChecks(run, report);
+  const busy = run !== null;
+
+  return (
+    <div className="grid hardware-page">
+      <Card title="Readiness check" testId="hardware-readiness">
+        <div className="toolbar">
+          <label>
+            Requirements{' '}
+            <select value={preset} onChange={(e) => setPreset(e.target.value as RequirementsPreset)} disabled={busy}>
+              {PRESETS.map((p) => (
+                <option key={p.id} value={p.id}>
+                  {p.label}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            <input type="checkbox" checked={skipNetwork} onChange={(e) => setSkipNetwork(e.target.checked)} disabled={busy} /> Skip network tests
+          </label>
+          <button type="button" className="primary" onClick={() => void runChecks()} disabled={busy} aria-busy={busy}>
+            {report ? 'Run again' : 'Run checks'}
+          </button>
+          <button type="button" onClick={() => void exportReport('json')} disabled={!report || busy}>
+            Export JSON
+          </button>
+          <button type="button" onClick={() => void exportReport('html')} disabled={!report || busy}>
+            Export HTML
+          </button>
+        </div>
+        {busy && (
+          <div role="status" aria-live="polite" data-testid="hardware-progress">
+            <progress max={Math.max(1, run.total)} value={run.completed} aria-label="Readiness check progress" /> <span className="muted">{run.step}</span>
+          </div>
+        )}
+        {error && (
+          <p role="alert" className="error-text">
+            {error}
+          </p>
+        )}
+        {exportError && (
+          <p role="alert" className="error-text">
+            {exportError}
+          </p>
+        )}
+        {!busy && report && (
+          <p data-testid="hardware-summary">
+            <span className={`phase phase-${report.summary.overall === 'pass' ? 'busy' : report.summary.overall === 'warn' ? 'warn' : 'bad'}`}>{report.summary.overall}</span>{' '}
+            <span className="muted">
+              {report.summary.pass} passed, {report.summary.warn} warnings, {report.summary.fail} failed, {report.summary.skip} skipped — {report.requirementsSource},{' '}
+              {new Date(report.generatedAt).toLocaleString()}
+            </span>
+          </p>
+        )}
+        {checks.length > 0 ? (
+          <ChecksTable checks={checks} />
+        ) : (
+          !busy && (
+            <EmptyState title="No readiness check has run">
+              Run the checks to see whether this machine can earn in a run: GPU, memory, disk and bandwidth, each with what was measured, what the run needs and how to
+              fix a failure.
+            </EmptyState>
+          )
+        )}
+      </Card>
+      <TelemetryCard />
+    </div>
+  );
+}

@@ -1,0 +1,61 @@
+import { useEffect } from 'react';
+import { Card, EmptyState } from '../../components/Card';
+import { useClient } from '../../client-context';
+import { useStore } from '../../store';
+import { hardwareSelectors } from '../../store/slices/hardware';
+
+const show = (value: number | null, unit: string, digits = 0) => (value === null ? '—' : `${value.toFixed(digits)} ${unit}`);
+
+/** Live GPU utilization, temperature, power and memory, once a second while this page is open. */
+export function TelemetryCard() {
+  const client = useClient();
+  const frame = useStore(hardwareSelectors.telemetry);
+  const status = useStore(hardwareSelectors.telemetryStatus);
+  const setTelemetryStatus = useStore((s) => s.setTelemetryStatus);
+
+  useEffect(() => {
+    let active = true;
+    void client
+      .request('hardware.telemetry', { enabled: true })
+      .then((s) => active && setTelemetryStatus(s))
+      .catch(() => undefined);
+    return () => {
+      active = false;
+      void client.request('hardware.telemetry', { enabled: false }).catch(() => undefined);
+    };
+  }, [client, setTelemetryStatus]);
+
+  return (
+    <Card title="Live GPU telemetry" testId="hardware-telemetry">
+      {frame && frame.gpus.length > 0 ? (
+        <table className="checks-table" aria-label="GPU telemetry">
+          <thead>
+            <tr>
+              <th scope="col">GPU</th>
+              <th scope="col">Utilization</th>
+              <th scope="col">Temperature</th>
+              <th scope="col">Power</th>
+              <th scope="col">Memory</th>
+            </tr>
+          </thead>
+          <tbody>
+            {frame.gpus.map((g) => (
+              <tr key={g.index}>
+                <th scope="row">{g.index}</th>
+                <td>{show(g.utilizationPct, '%')}</td>
+                <td>{show(g.temperatureC, '°C')}</td>
+                <td>{show(g.powerW, 'W', 1)}</td>
+                <td>
+                  {show(g.memoryUsedMiB, 'MiB')} / {show(g.memoryTotalMiB, 'MiB')}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <EmptyState title="No GPU telemetry">{status?.detail ?? 'Samples appear here once a second while an NVIDIA GPU is present.'}</EmptyState>
+      )}
+      {frame && <p className="muted">Source: {frame.source === 'nvml' ? 'NVML' : 'nvidia-smi (one long-running process)'}</p>}
+    </Card>
+  );
+}

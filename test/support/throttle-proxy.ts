@@ -1,0 +1,98 @@
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * A token bucket: `rate` bytes per second, holding at most `burst` bytes.
+ * Callers queue in FIFO order, so every connection going one way shares the
+ * one link, as on a real uplink.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private last = performance.now();
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly rate: number,
+    readonly burst: number,
+  ) {
+    this.tokens = burst;
+  }
+
+  /** Resolves once `bytes` (≤ burst) may pass. */
+  take(bytes: number): Promise<void> {
+    const turn = this.queue.then(async () => {
+      for (;;) {
+        const now = performance.now();
+        this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+        this.last = now;
+        if (this.tokens >= bytes) {
+          this.tokens -= bytes;
+          return;
+        }
+        await sleep(Math.max(1, ((bytes - this.tokens) / this.rate) * 1000));
+      }
+    });
+    this.queue = turn;
+    return turn;
+  }
+}
+
+export interface ThrottleProxy {
+  port: number;
+  url: string;
+  /** Bytes that went client → server and server → client. */
+  bytes: { up: number; down: number };
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP proxy on loopback to `target` that limits each direction with its own
+ * token bucket (bytes per second), shared by all connections.
+ */
+export async function startThrottleProxy(options: { targetPort: number; targetHost?: string; upBytesPerSecond: number; downBytesPerSecond: number; burstBytes?: number; chunkBytes?: number }): Promise<ThrottleProxy> {
+  const chunk = options.chunkBytes ?? 16 * 1024;
+  const burst = Math.max(chunk, options.burstBytes ?? 32 * 1024);
+  const up = new TokenBucket(options.upBytesPerSecond, burst);
+  const down = new TokenBucket(options.downBytesPerSecond, burst);
+  const bytes = { up: 0, down: 0 };
+  const sockets = new Set<net.Socket>();
+
+  const throttle = (bucket: TokenBucket, direction: 'up' | 'down') =>
+    async function* (source: AsyncIterable<Buffer>) {
+      for await (const data of source) {
+        for (let offset = 0; offset < data.length; offset += chunk) {
+          const piece = data.subarray(offset, offset + chunk);
+          await bucket.take(piece.length);
+          bytes[direction] += piece.length;
+          yield piece;
+        }
+      }
+    };
+
+  const server = net.createServer((client) => {
+    const upstream = net.connect({ host: options.targetHost ?? '127.0.0.1', port: options.targetPort });
+    sockets.add(client).add(upstream);
+    const done = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    pipeline(client, throttle(up, 'up'), upstream).catch(() => undefined).finally(done);
+    pipeline(upstream, throttle(down, 'down'), client).catch(() => undefined).finally(done);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    bytes,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
