@@ -1,0 +1,48 @@
+/**
+ * What the round engine needs from a trainer. The real implementation speaks
+ * the trainer's NDJSON protocol through the supervisor; tests use an
+ * in-process stand-in. Payloads travel as files: the trainer writes and reads
+ * them, the engine only moves bytes.
+ */
+export interface StepProgress {
+  step: number;
+  steps: number;
+  loss: number;
+  tokensPerSecond: number;
+}
+
+export interface TrainWindowRequest {
+  window: number;
+  innerSteps: number;
+  /** Seeds the data sampler, so a validator can recompute this peer's batches. */
+  peerUid: number;
+  /** Where the compressed pseudo-gradient goes. */
+  payloadFile: string;
+}
+
+export interface TrainWindowResult {
+  payloadFile: string;
+  /** Mean loss over the window's last steps. */
+  loss: number;
+  steps: number;
+  tokens: number;
+  computeSeconds: number;
+}
+
+export interface ApplyOuterRequest {
+  window: number;
+  payloadFiles: readonly string[];
+  lr: number;
+}
+
+export interface ApplyOuterResult {
+  /** Digest of the model after the step: peers in sync have the same one. */
+  modelDigest: string;
+  computeSeconds: number;
+}
+
+export interface TrainerPort {
+  trainWindow(request: TrainWindowRequest, onStep: (progress: StepProgress) => void): Promise<TrainWindowResult>;
+  applyOuter(request: ApplyOuterRequest): Promise<ApplyOuterResult>;
+  checkpoint(window: number): Promise<void>;
+}

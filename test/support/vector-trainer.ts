@@ -1,0 +1,90 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import { aggregatePayloads, encodeTensors } from '../../main/codec';
+import type { ApplyOuterRequest, ApplyOuterResult, StepProgress, TrainerPort, TrainWindowRequest, TrainWindowResult } from '../../main/round/trainer-port';
+
+/** A deterministic PRNG (mulberry32), so every peer's "data" is reproducible. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A stand-in trainer for round-engine tests: the "model" is one 64×256 matrix
+ * pulled toward a shared target, with per-peer noise as its "data". It speaks
+ * TrainerPort with real codec payloads (error feedback, top-k, 2-bit), so the
+ * engine's upload, gather, validation and aggregation run for real.
+ */
+export class VectorTrainer implements TrainerPort {
+  static readonly ROWS = 64;
+  static readonly COLS = 256;
+  params: Float32Array;
+  private readonly target: Float32Array;
+  private readonly errorFeedback: Float32Array;
+  private start: Float32Array | null = null;
+  failNextTrain: string | null = null;
+  stepDelayMs = 1;
+
+  constructor(readonly uid: number) {
+    const n = VectorTrainer.ROWS * VectorTrainer.COLS;
+    const shared = random(12345);
+    this.target = Float32Array.from({ length: n }, () => shared() * 2 - 1);
+    this.params = new Float32Array(n);
+    this.errorFeedback = new Float32Array(n);
+  }
+
+  loss(): number {
+    let sum = 0;
+    for (let i = 0; i < this.params.length; i++) sum += ((this.target[i] as number) - (this.params[i] as number)) ** 2;
+    return sum / this.params.length;
+  }
+
+  digest(): string {
+    return crypto.createHash('sha256').update(Buffer.from(this.params.buffer)).digest('hex').slice(0, 16);
+  }
+
+  async trainWindow(request: TrainWindowRequest, onStep: (p: StepProgress) => void): Promise<TrainWindowResult> {
+    if (this.failNextTrain) {
+      const reason = this.failNextTrain;
+      this.failNextTrain = null;
+      throw new Error(reason);
+    }
+    const started = Date.now();
+    this.start = Float32Array.from(this.params);
+    const noise = random(request.peerUid * 100_003 + request.window);
+    for (let step = 1; step <= request.innerSteps; step++) {
+      for (let i = 0; i < this.params.length; i++) {
+        const p = this.params[i] as number;
+        this.params[i] = p + 0.05 * ((this.target[i] as number) - p) + 0.01 * (noise() - 0.5);
+      }
+      onStep({ step, steps: request.innerSteps, loss: this.loss(), tokensPerSecond: 1000 });
+      await new Promise((r) => setTimeout(r, this.stepDelayMs));
+    }
+    const loss = this.loss();
+    // Pseudo-gradient Δ = θ_start − θ_now; the local model returns to θ_start until the outer step.
+    const delta = this.start.map((s, i) => s - (this.params[i] as number));
+    this.params = Float32Array.from(this.start);
+    const payload = await encodeTensors([{ name: 'w', shape: [VectorTrainer.ROWS, VectorTrainer.COLS], data: delta, errorFeedback: this.errorFeedback }], { k: 64, blockSize: 64, beta: 0.95 });
+    await fs.writeFile(request.payloadFile, payload);
+    return { payloadFile: request.payloadFile, loss, steps: request.innerSteps, tokens: request.innerSteps * 1000, computeSeconds: (Date.now() - started) / 1000 };
+  }
+
+  async applyOuter(request: ApplyOuterRequest): Promise<ApplyOuterResult> {
+    const started = Date.now();
+    if (request.payloadFiles.length > 0) {
+      const payloads = await Promise.all(request.payloadFiles.map(async (f) => new Uint8Array(await fs.readFile(f))));
+      const { tensors } = await aggregatePayloads(payloads);
+      const mean = tensors[0]!.data;
+      for (let i = 0; i < this.params.length; i++) this.params[i] = (this.params[i] as number) - request.lr * (mean[i] as number);
+    }
+    return { modelDigest: this.digest(), computeSeconds: (Date.now() - started) / 1000 };
+  }
+
+  async checkpoint(): Promise<void> {}
+}

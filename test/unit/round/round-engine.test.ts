@@ -1,0 +1,192 @@
+import path from 'node:path';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import pino from 'pino';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RoundState } from '../../../contract/domains/round';
+import { validatePayload } from '../../../main/codec';
+import { DevnetChain } from '../../../main/devnet/devnet-chain';
+import { RoundLedger } from '../../../main/ledger/round-ledger';
+import { RoundEngine } from '../../../main/round/round-engine';
+import { parseManifest, type RunManifest } from '../../../main/run/manifest';
+import { FilesystemStorage } from '../../../main/storage/filesystem-storage';
+import { gradientKey } from '../../../main/storage/object-keys';
+import type { StoragePort } from '../../../main/storage/storage-port';
+import { makeTempDir } from '../../support/temp-dir';
+import { VectorTrainer } from '../../support/vector-trainer';
+
+const logger = pino({ level: 'silent' });
+
+interface Peer {
+  uid: number;
+  trainer: VectorTrainer;
+  engine: RoundEngine;
+  ledger: RoundLedger;
+  states: RoundState[];
+}
+
+describe('RoundEngine on a devnet', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let chain: DevnetChain;
+  let manifest: RunManifest;
+  let keyring: Keyring;
+
+  beforeAll(async () => {
+    await cryptoWaitReady();
+    keyring = new Keyring({ type: 'sr25519' });
+  });
+
+  beforeEach(async () => {
+    temp = makeTempDir();
+    manifest = parseManifest(
+      {
+        version: 1,
+        name: 'engine-test',
+        protocolVersion: '1',
+        model: { vocabSize: 256, hiddenSize: 64, layers: 1, heads: 4, kvHeads: 4, ffnSize: 128, sequenceLength: 16 },
+        data: { shards: 'unused' },
+        storage: { kind: 'filesystem', root: temp.dir },
+        chain: { network: 'devnet', netuid: 3 },
+        sparseloco: { innerSteps: 5, outerLr: 1 },
+        windows: { blocksPerWindow: 10, blockSeconds: 0.05, uploadDeadlineSeconds: 2, perPeerTimeoutSeconds: 2, gatherCapSeconds: 4 },
+      },
+      'test',
+    );
+    chain = await DevnetChain.open({ file: path.join(temp.dir, 'chain.json'), netuid: 3, blockMs: 50, tempo: 1000, minerEmissionPerTempo: 0n });
+  });
+
+  afterEach(async () => {
+    await chain.close();
+    temp.cleanup();
+  });
+
+  const storageOf = (uid: number) => new FilesystemStorage(path.join(temp.dir, 'peers', String(uid)));
+
+  async function makePeer(name: string, overrides: { storage?: StoragePort } = {}): Promise<Peer> {
+    const pair = keyring.addFromUri(`//${name}`);
+    const uid = await chain.register(3, pair.address, { address: pair.address, sign: async (m) => pair.sign(m) });
+    const trainer = new VectorTrainer(uid);
+    const ledger = new RoundLedger(path.join(temp.dir, `ledger-${uid}.ndjson`));
+    const states: RoundState[] = [];
+    const engine = new RoundEngine({
+      manifest,
+      chain,
+      self: { uid, hotkey: pair.address },
+      storage: overrides.storage ?? storageOf(uid),
+      peerStorage: storageOf,
+      trainer,
+      validatePayload: async (bytes) => {
+        const verdict = await validatePayload(bytes);
+        return verdict.ok ? { ok: true } : { ok: false, reason: `${verdict.field}: ${verdict.message}` };
+      },
+      ledger,
+      workDir: path.join(temp.dir, `work-${uid}`),
+      logger,
+      onState: (s) => states.push(s),
+    });
+    return { uid, trainer, engine, ledger, states };
+  }
+
+  const roundsDone = (peers: Peer[], n: number, timeoutMs = 20_000) =>
+    new Promise<void>((resolve, reject) => {
+      const started = Date.now();
+      const check = setInterval(() => {
+        if (peers.every((p) => p.engine.current.completedRounds >= n)) {
+          clearInterval(check);
+          resolve();
+        } else if (Date.now() - started > timeoutMs) {
+          clearInterval(check);
+          reject(new Error(`rounds: ${peers.map((p) => p.engine.current.completedRounds).join(',')}`));
+        }
+      }, 20);
+    });
+
+  it('trains, uploads, gathers and applies: peers stay in sync and the loss falls', async () => {
+    const peers = [await makePeer('Alice'), await makePeer('Bob'), await makePeer('Charlie')];
+    const initialLoss = peers[0]!.trainer.loss();
+    await Promise.all(peers.map((p) => p.engine.join()));
+    await roundsDone(peers, 3);
+    await Promise.all(peers.map((p) => p.engine.leave('after-round')));
+
+    // Same updates, same aggregate, same outer step: the same model everywhere.
+    const digests = new Set(peers.map((p) => p.trainer.digest()));
+    expect(digests.size).toBe(1);
+    // Only 1.5625 % of coordinates move per window, so three windows cut the loss by a few percent.
+    expect(peers[0]!.trainer.loss()).toBeLessThan(initialLoss * 0.97);
+
+    const summaries = await peers[0]!.ledger.summaries();
+    const complete = summaries.filter((s) => ['trained', 'uploaded', 'gathered', 'applied'].every((p) => s.phases.includes(p)));
+    expect(complete.length).toBeGreaterThanOrEqual(3);
+    expect(complete[0]!.bytesUp).toBeGreaterThan(0);
+    expect(complete[0]!.bytesDown).toBeGreaterThan(0);
+
+    const phasesSeen = new Set(peers[0]!.states.map((s) => s.phase));
+    for (const phase of ['training', 'uploading', 'gathering', 'applying']) expect(phasesSeen).toContain(phase);
+    expect(peers[0]!.states.some((s) => s.innerStep === 5 && s.innerSteps === 5)).toBe(true);
+    expect(peers[0]!.engine.current.lossHistory.length).toBeGreaterThan(0);
+  });
+
+  it('a corrupt peer payload is rejected with its reason and the others go on', async () => {
+    const peers = [await makePeer('Alice'), await makePeer('Bob')];
+    // A third registered peer whose storage always holds garbage for every window.
+    const liar = await makePeer('Mallory');
+    const garbage = new Uint8Array(200).fill(7);
+    const liarStorage = storageOf(liar.uid);
+    const unsubscribe = await chain.subscribeBlocks(async (b) => {
+      const w = Math.floor(b.number / 10);
+      await liarStorage.put(gradientKey(w, liar.uid, '1'), garbage);
+    });
+    await Promise.all(peers.map((p) => p.engine.join()));
+    await roundsDone(peers, 2);
+    unsubscribe();
+    await Promise.all(peers.map((p) => p.engine.leave('after-round')));
+    expect(new Set(peers.map((p) => p.trainer.digest())).size).toBe(1);
+    const applied = (await peers[0]!.ledger.summaries()).filter((s) => s.phases.includes('applied'));
+    expect(applied.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a failed upload marks the window missed, nothing corrupt, and the next window is fine', async () => {
+    let failUploads = true;
+    const real = new FilesystemStorage(path.join(temp.dir, 'peers', 'flaky'));
+    const flaky: StoragePort = {
+      ...real,
+      name: 'flaky',
+      put: async (key, data, o) => {
+        if (failUploads) throw new Error('connection refused');
+        return real.put(key, data, o);
+      },
+      get: (k, o) => real.get(k, o),
+      head: (k, o) => real.head(k, o),
+      list: (p, o) => real.list(p, o),
+      delete: (k, o) => real.delete(k, o),
+    };
+    const peer = await makePeer('Alice', { storage: flaky });
+    await peer.engine.join();
+    await roundsDone([peer], 1);
+    failUploads = false;
+    await roundsDone([peer], 2);
+    await peer.engine.leave('after-round');
+    const [first, second] = await peer.ledger.summaries();
+    expect(first).toMatchObject({ phases: expect.arrayContaining(['trained', 'missed', 'applied']), reason: expect.stringContaining('upload failed: connection refused') });
+    expect(second!.phases).toEqual(expect.arrayContaining(['trained', 'uploaded', 'applied']));
+    expect(second!.reason).toBeUndefined();
+  });
+
+  it('a training failure marks the window missed and the engine recovers next window', async () => {
+    const peer = await makePeer('Alice');
+    peer.trainer.failNextTrain = 'trainer exited with code 137';
+    await peer.engine.join();
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (peer.engine.current.completedRounds >= 1) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 20);
+    });
+    await peer.engine.leave('after-round');
+    const summaries = await peer.ledger.summaries();
+    expect(summaries[0]).toMatchObject({ phases: ['missed'], reason: 'training failed: trainer exited with code 137' });
+    expect(summaries.some((s) => s.phases.includes('applied'))).toBe(true);
+  });
+});
