@@ -1,6 +1,9 @@
 import type { z } from 'zod';
 import { appEvents, appMethods } from './domains/app';
 import { hardwareEvents, hardwareMethods } from './domains/hardware';
+import { roundEvents, roundMethods } from './domains/round';
+import { chainEvents, chainMethods } from './domains/chain';
+import { walletEvents, walletMethods } from './domains/wallet';
 
 /**
  * Every request the UI can make and every event the core pushes, gathered
@@ -11,11 +14,17 @@ import { hardwareEvents, hardwareMethods } from './domains/hardware';
 export const methods = {
   ...appMethods,
   ...hardwareMethods,
+  ...roundMethods,
+  ...walletMethods,
+  ...chainMethods,
 } as const;
 
 export const events = {
   ...appEvents,
   ...hardwareEvents,
+  ...roundEvents,
+  ...walletEvents,
+  ...chainEvents,
 } as const;
 
 export interface MethodSpec {

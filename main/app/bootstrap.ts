@@ -5,6 +5,7 @@ import { LogRing } from '../logging/log-ring';
 import { createLogger, type Logger } from '../logging/logger';
 import type { AppPaths } from '../platform/app-paths';
 import { packageInfo } from '../platform/package-info';
+import type { Keychain } from '../wallet/keychain';
 import { createModules } from './modules';
 
 export interface Runtime {
@@ -20,7 +21,7 @@ export interface Runtime {
  * (a broken file stops here with a ConfigError naming the field), then logs,
  * then the core itself.
  */
-export async function bootstrap(mode: AppMode, paths: AppPaths, overrides: { network?: string } = {}): Promise<Runtime> {
+export async function bootstrap(mode: AppMode, paths: AppPaths, overrides: { network?: string; keychain?: Keychain } = {}): Promise<Runtime> {
   const config = await ConfigStore.load(paths.configFile);
   if (overrides.network !== undefined && overrides.network !== config.value.network) {
     await config.update((draft) => ({ ...draft, network: overrides.network as string }));
@@ -28,7 +29,7 @@ export async function bootstrap(mode: AppMode, paths: AppPaths, overrides: { net
   const logRing = new LogRing();
   const logger = await createLogger({ logDir: paths.logDir, ring: logRing, ...config.value.logging });
   const pkg = packageInfo();
-  const core = new TandemCore({ name: pkg.productName, version: pkg.version, mode, paths, config, logger, logRing, modules: createModules({ mode, paths }) });
+  const core = new TandemCore({ name: pkg.productName, version: pkg.version, mode, paths, config, logger, logRing, modules: createModules({ mode, paths, ...(overrides.keychain ? { keychain: overrides.keychain } : {}) }) });
   await core.start();
   return {
     core,

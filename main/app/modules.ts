@@ -1,14 +1,41 @@
+import path from 'node:path';
 import type { AppMode } from '../../contract';
 import type { CoreModule } from '../core/module';
 import type { AppPaths } from '../platform/app-paths';
 import { createHardwareModule } from '../hardware/module';
 import { packageInfo } from '../platform/package-info';
+import { ContractError } from '../../contract/errors';
+import { missingResources, resourceLayout } from '../platform/resources';
+import { createRoundModule } from '../round/round-module';
+import { createChainModule } from '../chain/chain-module';
+import { createWalletModule } from '../wallet/wallet-module';
+import type { Keychain } from '../wallet/keychain';
+import { WalletService } from '../wallet/wallet-service';
 
 /**
  * The one list of the core's domain modules. Each area of the app adds one
  * line here; the core checks that together they handle every method.
  */
-export function createModules(_options: { mode: AppMode; paths: AppPaths }): CoreModule[] {
+export function createModules(options: { mode: AppMode; paths: AppPaths; keychain?: Keychain }): CoreModule[] {
   const info = packageInfo();
-  return [createHardwareModule({ app: { name: info.productName, version: info.version } })];
+  const wallet = new WalletService({ root: path.join(options.paths.dataDir, 'wallets'), ...(options.keychain ? { keychain: options.keychain } : {}) });
+  return [
+    createWalletModule(wallet),
+    createChainModule({ wallet, dataDir: path.join(options.paths.dataDir, 'chain') }),
+    createHardwareModule({ app: { name: info.productName, version: info.version } }),
+    createRoundModule({
+      createRuntime: async () => {
+        const layout = resourceLayout({ appRoot: info.root, ...electronResources() });
+        const missing = missingResources(layout);
+        if (missing.length > 0) throw new ContractError('FAILED', `Cannot join: the trainer is not built on this machine (missing ${missing.join(', ')}). Run npm run build:native.`);
+        throw new ContractError('FAILED', 'Cannot join yet: this build has no trainer protocol client, so rounds cannot run.');
+      },
+    }),
+  ];
+}
+
+/** Electron's resources folder, present only when packaged. */
+function electronResources(): { resourcesPath?: string } {
+  const resourcesPath = (process as { resourcesPath?: string }).resourcesPath;
+  return resourcesPath ? { resourcesPath } : {};
 }

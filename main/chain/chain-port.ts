@@ -27,6 +27,27 @@ export interface ChainPort {
   /** Health of the connection, for the UI. */
   health(): ChainHealth;
   close(): Promise<void>;
+
+  // Optional extras (a port may leave them out; callers feature-detect).
+  /** Calls back on every health change; returns the unsubscribe function. */
+  onHealth?(listener: (health: ChainHealth) => void): () => void;
+  /** Free balance of an account, in the smallest unit. */
+  balanceOf?(address: string): Promise<bigint>;
+  /** Blocks per tempo (epoch) of a subnet; rewards are paid once per tempo. */
+  tempo?(netuid: number): Promise<number>;
+  subnetExists?(netuid: number): Promise<boolean>;
+}
+
+/** A write, described without a signer, for fee estimates and confirmation dialogs. */
+export type ChainWrite =
+  | { action: 'register'; netuid: number; hotkey: string }
+  | { action: 'commit'; netuid: number; data: string };
+
+export interface ChainEstimate {
+  /** Transaction fee in the smallest unit. */
+  fee: bigint;
+  /** Amount burned on top of the fee (registration), or null. */
+  burn: bigint | null;
 }
 
 /** Writes need a signer; kept apart so read-only use never touches keys. */
@@ -37,6 +58,8 @@ export interface ChainWriter {
   commit(netuid: number, data: string, signer: ChainSigner): Promise<void>;
   /** Validators only: weights per uid (any non-negative scale; the chain normalises). */
   setWeights(netuid: number, weights: ReadonlyMap<number, number>, signer: ChainSigner): Promise<void>;
+  /** Optional: the fee (and burn) a write would cost, signing nothing for real. */
+  estimate?(write: ChainWrite, signerAddress: string): Promise<ChainEstimate>;
 }
 
 /** Signs for one SS58 address. Secret material stays behind this interface. */

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { packageInfo } from '../platform/package-info';
 import { registerConfig } from './commands/config';
 import { registerDoctor } from './commands/doctor';
+import { registerWallet } from './commands/wallet';
 import { registerStart } from './commands/start';
 
 /**
@@ -17,5 +18,6 @@ export function buildProgram(): Command {
   registerStart(program);
   registerConfig(program);
   registerDoctor(program);
+  registerWallet(program);
   return program;
 }

@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, safeStorage, session } from 'electron';
 import { IPC_CHANNELS } from '../../contract';
 import { bootstrap, type Runtime } from '../app/bootstrap';
 import { ConfigError } from '../config/config-store';
 import { electronAppPaths } from '../platform/app-paths';
+import { safeStorageKeychain } from '../wallet/keychain';
 import { hardenWebContents, installContentSecurityPolicy } from './harden';
 import { registerContractIpc } from './ipc';
 import type { TrustedRenderer } from './sender-check';
@@ -41,7 +42,10 @@ async function start(): Promise<void> {
   installContentSecurityPolicy(session.defaultSession);
   try {
     const network = process.env['TANDEM_NETWORK'];
-    runtime = await bootstrap('electron', electronAppPaths(app.getPath('userData')), network ? { network } : {});
+    const paths = electronAppPaths(app.getPath('userData'));
+    // The OS keychain (Keychain, DPAPI, libsecret) can hold the hotkey passphrase; headless mode has none.
+    const keychain = safeStorageKeychain(safeStorage, path.join(paths.dataDir, 'keychain'));
+    runtime = await bootstrap('electron', paths, { keychain, ...(network ? { network } : {}) });
   } catch (error) {
     const message = error instanceof ConfigError ? `Fix the config file and start Tandem again.\n\n${error.message}` : String(error);
     dialog.showErrorBox('Tandem cannot start', message);

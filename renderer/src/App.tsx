@@ -4,7 +4,8 @@ import { DashboardPage } from './pages/DashboardPage';
 import { LogsPage } from './pages/LogsPage';
 import { SettingsPage } from './pages/SettingsPage';
 import { HardwarePage } from './pages/HardwarePage';
-import { NetworkPage, WalletPage } from './pages/UpcomingPages';
+import { NetworkPage } from './pages/UpcomingPages';
+import { WalletPage } from './pages/WalletPage';
 import { useStore } from './store';
 import { navigationSelectors, type PageId } from './store/slices/navigation';
 

@@ -35,15 +35,23 @@ describe('tandem CLI', () => {
     expect(stderr).toContain('expected a whole number from 0 to 65535');
   });
 
+  it('refuses an unreachable network with a one-line reason before starting', async () => {
+    const { code, stderr } = await runCli(['start', '--headless', '--network', 'ws://127.0.0.1:9'], { TANDEM_HOME: temp.dir });
+    expect(code).toBe(2);
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^Network ws:\/\/127\.0\.0\.1:9: /);
+  });
+
   it('starts headless with --network and reports it', async () => {
-    const app = await startApp({ home: temp.dir, args: ['--headless', '--network', 'finney'] });
+    const app = await startApp({ home: temp.dir, args: ['--headless', '--network', 'devnet'] });
     try {
       const response = await fetch(`${app.origin}/api/rpc`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${app.token}` },
         body: JSON.stringify({ kind: 'request', id: '1', method: 'state.get' }),
       });
-      expect(await response.json()).toMatchObject({ ok: true, result: { network: { target: 'finney' }, core: { mode: 'headless' } } });
+      expect(await response.json()).toMatchObject({ ok: true, result: { network: { target: 'devnet' }, core: { mode: 'headless' } } });
       expect(app.output()).not.toContain('Electron runtime not available');
     } finally {
       await app.stop();

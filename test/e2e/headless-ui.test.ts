@@ -54,6 +54,15 @@ describe('headless mode in Chromium', () => {
     await page.screenshot({ path: path.join(RESULTS, 'app-shell.png'), fullPage: true });
   });
 
+  it('shows the live round card and says plainly why joining is not possible here', async () => {
+    const card = page.getByTestId('live-round');
+    await card.waitFor();
+    expect(await page.getByTestId('round-blocker').textContent()).toContain('press Join');
+    await page.getByTestId('join-button').click();
+    await expect.poll(() => page.getByTestId('join-error').textContent()).toMatch(/^Cannot join/);
+    await expect.poll(() => page.getByTestId('round-blocker').textContent()).toMatch(/^Cannot join/);
+  });
+
   it('navigates by keyboard and shows the live log', async () => {
     await page.getByRole('button', { name: 'Dashboard', exact: true }).focus();
     for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowDown');
@@ -92,6 +101,28 @@ describe('headless mode in Chromium', () => {
     await page.getByLabel('Requirements').selectOption('devnet');
     await page.getByRole('button', { name: 'Run again' }).click();
     await expect.poll(() => page.getByTestId('hardware-summary').textContent(), { timeout: 60_000 }).toMatch(/^pass|^warn/);
+  });
+
+  it('creates a wallet, shows the recovery phrase once, and forgets it after', async () => {
+    await page.getByRole('button', { name: 'Wallet', exact: true }).click();
+    await page.getByLabel('Wallet name').fill('e2e');
+    await page.getByLabel(/New coldkey passphrase/).fill('cold passphrase 123');
+    await page.getByLabel(/New hotkey passphrase/).fill('hot passphrase 456');
+    await page.getByRole('button', { name: 'Create' }).click();
+    const reveal = page.getByTestId('reveal');
+    await reveal.waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Show the recovery phrase' }).click();
+    const words = (await page.getByTestId('reveal-words').locator('li').allTextContents()).map((w) => w.trim());
+    expect(words).toHaveLength(12);
+    await page.screenshot({ path: path.join(RESULTS, 'wallet-reveal.png'), fullPage: true });
+    await page.getByRole('button', { name: 'I wrote it down' }).click();
+    await reveal.waitFor({ state: 'detached' });
+    // The phrase is gone from the page once the dialog closes.
+    const text = (await page.locator('body').textContent()) ?? '';
+    expect(words.filter((w) => new RegExp(`\\b${w}\\b`).test(text)).length).toBeLessThan(4);
+    expect(text).not.toContain(words.join(' '));
+    await expect.poll(() => page.locator('body').textContent()).toMatch(/5[1-9A-HJ-NP-Za-km-z]{47}/);
+    await page.screenshot({ path: path.join(RESULTS, 'wallet.png'), fullPage: true });
   });
 
   it('keeps working after a reload (token kept for this tab only)', async () => {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { bootstrap } from '../../app/bootstrap';
+import { checkNetwork } from '../../chain/subtensor/check-network';
 import { startHeadlessServer } from '../../headless/server';
 import { findElectronRuntime } from '../../launcher/electron-runtime';
 import { headlessAppPaths } from '../../platform/app-paths';
@@ -25,6 +26,14 @@ export function registerStart(program: Command): void {
     .option('--host <address>', 'address the headless UI binds to (default 127.0.0.1; anything else exposes it to your network)')
     .option('--port <port>', 'port of the headless UI (0 picks a free one)', parsePort)
     .action(async (options: StartOptions) => {
+      // A remote network is checked before anything starts, so a typo or a dead endpoint is one line, not a hang.
+      if (options.network && options.network !== 'devnet') {
+        const check = await checkNetwork(options.network);
+        if (!check.ok) {
+          console.error(`Network ${options.network}: ${check.reason}`);
+          process.exit(2);
+        }
+      }
       if (!options.headless) {
         const runtime = findElectronRuntime({ fromDir: packageInfo().root });
         if (runtime.available) {

@@ -3,6 +3,7 @@ import { Card, EmptyState } from '../components/Card';
 import { formatClock, formatDuration } from '../format';
 import { useStore } from '../store';
 import { coreSelectors } from '../store/slices/core';
+import { LiveRoundCard } from './dashboard/LiveRoundCard';
 
 const PHASE_TONE: Record<TrainerPhase, 'idle' | 'busy' | 'warn' | 'bad'> = {
   idle: 'idle',
@@ -65,6 +66,7 @@ function CoreCard() {
 export function DashboardPage() {
   return (
     <div className="grid">
+      <LiveRoundCard />
       <TrainerCard />
       <CoreCard />
       <Card title="Rewards and rank">

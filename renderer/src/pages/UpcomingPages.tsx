@@ -5,16 +5,6 @@ import { coreSelectors } from '../store/slices/core';
 // These pages have their place in the shell now; their content arrives with
 // the hardware, wallet and network work. Each says what it will show.
 
-export function WalletPage() {
-  return (
-    <Card title="Wallet">
-      <EmptyState title="No wallet on this machine">
-        Creating a wallet or importing one from btcli will be offered here. Secret keys stay in the core and never reach this window.
-      </EmptyState>
-    </Card>
-  );
-}
-
 export function NetworkPage() {
   const network = useStore(coreSelectors.networkTarget);
   return (

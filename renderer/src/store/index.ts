@@ -2,6 +2,9 @@ import { create } from 'zustand';
 import { createConnectionSlice, initialConnectionState, type ConnectionActions, type ConnectionState } from './slices/connection';
 import { createCoreSlice, initialCoreState, type CoreActions, type CoreSliceState } from './slices/core';
 import { createHardwareSlice, initialHardwareState, type HardwareActions, type HardwareState } from './slices/hardware';
+import { createRoundSlice, initialRoundState, type RoundActions, type RoundSliceState } from './slices/round';
+import { createWalletSlice, initialWalletState, type WalletStore } from './slices/wallet';
+import { createChainSlice, initialChainState, type ChainStore } from './slices/chain';
 import { createLogsSlice, initialLogsState, type LogsActions, type LogsState } from './slices/logs';
 import { createNavigationSlice, initialNavigationState, type NavigationActions, type NavigationState } from './slices/navigation';
 
@@ -12,6 +15,10 @@ export type Store = ConnectionState &
   CoreActions &
   HardwareState &
   HardwareActions &
+  RoundSliceState &
+  RoundActions &
+  WalletStore &
+  ChainStore &
   LogsState &
   LogsActions &
   NavigationState &
@@ -22,11 +29,17 @@ export const createAppStore = () =>
     ...initialConnectionState,
     ...initialCoreState,
     ...initialHardwareState,
+    ...initialRoundState,
+    ...initialWalletState,
+    ...initialChainState,
     ...initialLogsState,
     ...initialNavigationState,
     ...createConnectionSlice(...a),
     ...createCoreSlice(...a),
     ...createHardwareSlice(...a),
+    ...createRoundSlice(...a),
+    ...createWalletSlice(...a),
+    ...createChainSlice(...a),
     ...createLogsSlice(...a),
     ...createNavigationSlice(...a),
   }));

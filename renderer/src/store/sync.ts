@@ -16,13 +16,15 @@ export function startSync(): ContractClient {
     const client = ref.client;
     if (!client) return;
     try {
-      const [state, info, logs] = await Promise.all([
+      const [state, info, logs, round] = await Promise.all([
         client.request('state.get', {}),
         client.request('app.info', {}),
         client.request('logs.tail', { limit: 500 }),
+        client.request('round.get', {}),
       ]);
       store.receiveCoreState(state);
       store.receiveAppInfo(info);
+      store.receiveRound(round);
       store.replaceLogs(logs);
     } catch (error) {
       store.reportProtocolError(error instanceof Error ? error.message : String(error));
@@ -44,6 +46,7 @@ export function startSync(): ContractClient {
     if (progress.phase === 'finished') void client.request('hardware.lastReport', {}).then((report) => store.receiveHardwareReport(report)).catch(() => undefined);
   });
   client.on('hardware.telemetry', (frame) => store.receiveTelemetry(frame));
+  client.on('round', (round) => store.receiveRound(round));
   if (useStore.getState().status === 'open') void refresh();
   return client;
 }

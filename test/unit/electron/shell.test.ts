@@ -54,6 +54,7 @@ const electron = vi.hoisted(() => {
       },
     },
     dialog: { showErrorBox: vi.fn() },
+    safeStorage: { isEncryptionAvailable: () => false, encryptString: () => Buffer.alloc(0), decryptString: () => '' },
     shell: { openExternal: vi.fn(() => Promise.resolve()) },
   };
   return { state, module };

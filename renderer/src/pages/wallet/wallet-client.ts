@@ -2,8 +2,8 @@ import { useEffect } from 'react';
 import type { UseBoundStore, StoreApi } from 'zustand';
 import type { z } from 'zod';
 import type { ContractClient } from '../../../../contract';
-import { chainEvents, chainMethods } from '../../../../contract/domains/chain';
-import { walletEvents, walletMethods } from '../../../../contract/domains/wallet';
+import { type chainEvents, chainMethods } from '../../../../contract/domains/chain';
+import { type walletEvents, walletMethods } from '../../../../contract/domains/wallet';
 import { useStore } from '../../store';
 import type { ChainStore } from '../../store/slices/chain';
 import type { WalletStore } from '../../store/slices/wallet';
@@ -23,8 +23,7 @@ export async function domainRequest<M extends DomainMethod>(client: ContractClie
   return (tables[method].result as z.ZodType).parse(result) as z.output<Tables[M]['result']>;
 }
 
-const eventTables = { ...walletEvents, ...chainEvents };
-type EventTables = typeof eventTables;
+type EventTables = typeof walletEvents & typeof chainEvents;
 
 export function onDomainEvent<E extends keyof EventTables>(client: ContractClient, event: E, listener: (data: z.output<EventTables[E]>) => void): () => void {
   const on = client.on as unknown as (e: string, l: (d: unknown) => void) => () => void;

@@ -1,0 +1,344 @@
+import type { ApiPromise } from '@polkadot/api';
+import type { SubmittableExtrinsic } from '@polkadot/api/types';
+import type { Signer, SignerResult } from '@polkadot/api/types';
+import type { Codec } from '@polkadot/types/types';
+import type { SignerPayloadJSON } from '@polkadot/types/types';
+import { u8aConcat, u8aToHex, u8aToString, hexToU8a, isHex } from '@polkadot/util';
+import { blake2AsU8a } from '@polkadot/util-crypto';
+import type {
+  ChainBlock,
+  ChainCommitment,
+  ChainEstimate,
+  ChainHealth,
+  ChainPort,
+  ChainSigner,
+  ChainWrite,
+  ChainWriter,
+  Metagraph,
+  Neuron,
+} from '../chain-port';
+import { SubtensorConnection, type BackoffOptions } from './connection';
+
+export interface SubtensorChainOptions {
+  /** Shown in logs and the UI: finney, test, local or the URL. */
+  name: string;
+  endpoint: string;
+  backoff?: Partial<BackoffOptions>;
+  requestTimeoutMs?: number;
+  /** How long `open` waits for the first connection and metadata. */
+  readyTimeoutMs?: number;
+  /** How long a submitted extrinsic may take to land in a block. */
+  inclusionTimeoutMs?: number;
+}
+
+/** u16 scores on chain are fixed-point fractions of 65535. */
+export const U16_MAX = 65535;
+
+/** Storage items of SubtensorModule this client can use, as found in the runtime's metadata. */
+export interface RuntimeFeatures {
+  specVersion: number;
+  /** `Rank`/`Trust` exist up to spec 393 and are gone after; rank is always computed, this is only reported. */
+  hasRankStorage: boolean;
+  /** Stake source: dTAO `TotalHotkeyAlpha` (spec ≥ 343), pre-dTAO `TotalHotkeyStake`, or none. */
+  stakeSource: 'TotalHotkeyAlpha' | 'TotalHotkeyStake' | 'none';
+  hasCommitments: boolean;
+  hasTimestamp: boolean;
+}
+
+function toBigInt(value: Codec | undefined | null): bigint {
+  if (value === undefined || value === null) return 0n;
+  const text = value.toString();
+  return /^\d+$/.test(text) ? BigInt(text) : 0n;
+}
+
+function toNumber(value: Codec | undefined | null): number {
+  if (value === undefined || value === null) return 0;
+  const n = Number(value.toString());
+  return Number.isFinite(n) ? n : 0;
+}
+
+function vec(codec: Codec): Codec[] {
+  return Array.isArray(codec) ? (codec as unknown as Codec[]) : [];
+}
+
+/**
+ * Bittensor subtensor over @polkadot/api: reads the metagraph from storage
+ * items present in every runtime since dTAO (feature-detected from metadata,
+ * so spec 343 and 424 read the same way), writes burned registrations and
+ * commitments, and reconnects with backoff while reporting its health.
+ */
+export class SubtensorChain implements ChainPort, ChainWriter {
+  readonly name: string;
+  private readonly connection: SubtensorConnection;
+  private features: RuntimeFeatures | null = null;
+
+  private constructor(private readonly options: SubtensorChainOptions) {
+    this.name = options.name;
+    this.connection = new SubtensorConnection({
+      endpoint: options.endpoint,
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+      ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+    });
+  }
+
+  /** Connects and waits for metadata. Later drops are retried with backoff; only this first wait can fail. */
+  static async open(options: SubtensorChainOptions): Promise<SubtensorChain> {
+    const chain = new SubtensorChain(options);
+    chain.connection.connect();
+    try {
+      await chain.connection.ready(options.readyTimeoutMs ?? 20_000);
+    } catch (error) {
+      await chain.close();
+      throw error;
+    }
+    return chain;
+  }
+
+  get api(): ApiPromise {
+    return this.connection.api;
+  }
+
+  health(): ChainHealth {
+    return this.connection.health();
+  }
+
+  onHealth(listener: (health: ChainHealth) => void): () => void {
+    return this.connection.onHealth(listener);
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+
+  /** What this runtime offers, from its metadata (re-read when the runtime upgrades). */
+  runtimeFeatures(): RuntimeFeatures {
+    const specVersion = this.api.runtimeVersion.specVersion.toNumber();
+    if (this.features?.specVersion === specVersion) return this.features;
+    const sub = this.api.query['subtensorModule'] ?? {};
+    this.features = {
+      specVersion,
+      hasRankStorage: 'rank' in sub,
+      stakeSource: 'totalHotkeyAlpha' in sub ? 'TotalHotkeyAlpha' : 'totalHotkeyStake' in sub ? 'TotalHotkeyStake' : 'none',
+      hasCommitments: Boolean(this.api.query['commitments']?.['commitmentOf']),
+      hasTimestamp: Boolean(this.api.query['timestamp']?.['now']),
+    };
+    return this.features;
+  }
+
+  private sub(item: string) {
+    const entry = this.api.query['subtensorModule']?.[item];
+    if (!entry) throw new Error(`this runtime (spec ${this.api.runtimeVersion.specVersion.toNumber()}) has no SubtensorModule.${item}`);
+    return entry;
+  }
+
+  async blockNumber(): Promise<number> {
+    const header = await this.api.rpc.chain.getHeader();
+    const number = header.number.toNumber();
+    this.connection.noteBlock(number);
+    return number;
+  }
+
+  async subscribeBlocks(listener: (block: ChainBlock) => void): Promise<() => void> {
+    const unsubscribe = await this.api.rpc.chain.subscribeNewHeads((header) => {
+      const number = header.number.toNumber();
+      this.connection.noteBlock(number);
+      void this.timestamp().then(
+        (timestamp) => listener({ number, timestamp }),
+        () => listener({ number, timestamp: Date.now() }),
+      );
+    });
+    return unsubscribe;
+  }
+
+  private async timestamp(): Promise<number> {
+    if (!this.runtimeFeatures().hasTimestamp) return Date.now();
+    return toNumber(await this.api.query['timestamp']!['now']!());
+  }
+
+  async subnetExists(netuid: number): Promise<boolean> {
+    return (await this.sub('networksAdded')(netuid)).toString() === 'true';
+  }
+
+  async tempo(netuid: number): Promise<number> {
+    return toNumber(await this.sub('tempo')(netuid));
+  }
+
+  async balanceOf(address: string): Promise<bigint> {
+    const account = (await this.api.query['system']!['account']!(address)) as unknown as { data: { free: Codec } };
+    return toBigInt(account.data.free);
+  }
+
+  async burn(netuid: number): Promise<bigint> {
+    return toBigInt(await this.sub('burn')(netuid));
+  }
+
+  async uidOf(netuid: number, hotkey: string): Promise<number | null> {
+    const uid = (await this.sub('uids')(netuid, hotkey)) as unknown as { isSome: boolean; unwrap(): Codec };
+    return uid.isSome ? toNumber(uid.unwrap()) : null;
+  }
+
+  async metagraph(netuid: number): Promise<Metagraph> {
+    const block = await this.blockNumber();
+    const features = this.runtimeFeatures();
+    const keyEntries = await this.sub('keys').entries(netuid);
+    const byUid = new Map<number, string>();
+    for (const [key, value] of keyEntries) {
+      const uid = toNumber(key.args[1]);
+      byUid.set(uid, value.toString());
+    }
+    const uids = [...byUid.keys()].sort((a, b) => a - b);
+    const hotkeys = uids.map((uid) => byUid.get(uid) as string);
+
+    const [incentive = [], consensus = [], dividends = [], emission = [], permits = [], lastUpdate = []] = await Promise.all(
+      ['incentive', 'consensus', 'dividends', 'emission', 'validatorPermit', 'lastUpdate'].map(async (item) =>
+        item in (this.api.query['subtensorModule'] ?? {}) ? vec(await this.sub(item)(netuid)) : [],
+      ),
+    );
+    const owners = hotkeys.length > 0 ? await this.sub('owner').multi(hotkeys) : [];
+    const registeredAt = uids.length > 0 && 'blockAtRegistration' in (this.api.query['subtensorModule'] ?? {})
+      ? await this.sub('blockAtRegistration').multi(uids.map((uid) => [netuid, uid]))
+      : [];
+    let stakes: Codec[] = [];
+    if (hotkeys.length > 0 && features.stakeSource === 'TotalHotkeyAlpha') stakes = await this.sub('totalHotkeyAlpha').multi(hotkeys.map((h) => [h, netuid]));
+    else if (hotkeys.length > 0 && features.stakeSource === 'TotalHotkeyStake') stakes = await this.sub('totalHotkeyStake').multi(hotkeys);
+
+    const neurons: Neuron[] = uids.map((uid, i) => {
+      const owner = owners[i]?.toString() ?? '';
+      const registered = registeredAt[i];
+      return {
+        uid,
+        hotkey: hotkeys[i] as string,
+        coldkey: owner && !/^5C4hrfjw9DjXZTzV3MwzrrAr9P1MJhSrvWGWqi1eSuyUpnhM$/.test(owner) ? owner : null,
+        stake: toBigInt(stakes[i]),
+        incentive: toNumber(incentive[uid]) / U16_MAX,
+        consensus: toNumber(consensus[uid]) / U16_MAX,
+        dividends: toNumber(dividends[uid]) / U16_MAX,
+        emission: toBigInt(emission[uid]),
+        validatorPermit: permits[uid]?.toString() === 'true',
+        lastUpdate: toNumber(lastUpdate[uid]),
+        registeredAt: registered === undefined ? null : toNumber(registered),
+      };
+    });
+    return { netuid, block, neurons };
+  }
+
+  async commitments(netuid: number): Promise<Map<string, ChainCommitment>> {
+    const out = new Map<string, ChainCommitment>();
+    if (!this.runtimeFeatures().hasCommitments) return out;
+    const entries = await this.api.query['commitments']!['commitmentOf']!.entries(netuid);
+    for (const [key, value] of entries) {
+      const hotkey = key.args[1]?.toString() ?? '';
+      const option = value as unknown as { isSome?: boolean; unwrap?: () => Codec };
+      const registration = (option.isSome === undefined ? value : option.isSome ? option.unwrap?.() : undefined) as
+        | (Codec & { block: Codec; info: { fields: Codec[] } })
+        | undefined;
+      if (!registration) continue;
+      out.set(hotkey, { hotkey, block: toNumber(registration.block), data: commitmentText(registration.info.fields) });
+    }
+    return out;
+  }
+
+  // ---- writes -------------------------------------------------------------
+
+  private buildWrite(write: ChainWrite): SubmittableExtrinsic<'promise'> {
+    if (write.action === 'register') return this.api.tx['subtensorModule']!['burnedRegister']!(write.netuid, write.hotkey);
+    const bytes = new TextEncoder().encode(write.data);
+    if (bytes.length > 128) throw new Error('a commitment holds at most 128 bytes');
+    return this.api.tx['commitments']!['setCommitment']!(write.netuid, { fields: [{ [`Raw${bytes.length}`]: u8aToHex(bytes) }] });
+  }
+
+  async estimate(write: ChainWrite, signerAddress: string): Promise<ChainEstimate> {
+    const tx = this.buildWrite(write);
+    const info = await tx.paymentInfo(signerAddress);
+    return { fee: toBigInt(info.partialFee), burn: write.action === 'register' ? await this.burn(write.netuid) : null };
+  }
+
+  async register(netuid: number, hotkey: string, signer: ChainSigner): Promise<number> {
+    const existing = await this.uidOf(netuid, hotkey);
+    if (existing !== null) return existing;
+    await this.submit(this.buildWrite({ action: 'register', netuid, hotkey }), signer);
+    const uid = await this.uidOf(netuid, hotkey);
+    if (uid === null) throw new Error(`the registration of ${hotkey} on subnet ${netuid} was included but did not take effect (burn too high for the balance, or the subnet is full this interval)`);
+    return uid;
+  }
+
+  async commit(netuid: number, data: string, signer: ChainSigner): Promise<void> {
+    await this.submit(this.buildWrite({ action: 'commit', netuid, data }), signer);
+  }
+
+  async setWeights(netuid: number, weights: ReadonlyMap<number, number>, signer: ChainSigner): Promise<void> {
+    const entries = [...weights.entries()].filter(([, w]) => w > 0);
+    const max = Math.max(0, ...entries.map(([, w]) => w));
+    if (max === 0) throw new Error('set_weights needs at least one positive weight');
+    const uids = entries.map(([uid]) => uid);
+    const values = entries.map(([, w]) => Math.round((w / max) * U16_MAX));
+    const versionKey = toBigInt(await this.sub('weightsVersionKey')(netuid).catch(() => undefined));
+    await this.submit(this.api.tx['subtensorModule']!['setWeights']!(netuid, uids, values, versionKey), signer);
+  }
+
+  /** Signs through the ChainSigner (keys stay behind it) and waits until the extrinsic is in a block. */
+  private async submit(tx: SubmittableExtrinsic<'promise'>, signer: ChainSigner): Promise<string> {
+    await tx.signAsync(signer.address, { signer: polkadotSigner(this.api, signer), era: 0 });
+    const timeoutMs = this.options.inclusionTimeoutMs ?? 120_000;
+    return new Promise<string>((resolve, reject) => {
+      let unsubscribe: (() => void) | undefined;
+      const timer = setTimeout(() => {
+        unsubscribe?.();
+        reject(new Error(`the transaction was not included within ${Math.round(timeoutMs / 1000)} s`));
+      }, timeoutMs);
+      const finish = (error: Error | null, hash?: string) => {
+        clearTimeout(timer);
+        unsubscribe?.();
+        if (error) reject(error);
+        else resolve(hash as string);
+      };
+      this.api.rpc.author
+        .submitAndWatchExtrinsic(tx, (status) => {
+          if (status.isInBlock) finish(null, status.asInBlock.toHex());
+          else if (status.isFinalized) finish(null, status.asFinalized.toHex());
+          else if (status.isInvalid) finish(new Error('the node rejected the transaction as invalid (fee, nonce or permission)'));
+          else if (status.isDropped) finish(new Error('the transaction was dropped from the pool'));
+          else if (status.isUsurped) finish(new Error('the transaction was replaced by another with the same nonce'));
+        })
+        .then(
+          (unsub) => {
+            unsubscribe = unsub;
+          },
+          (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))),
+        );
+    });
+  }
+}
+
+/** Joins the Raw fields of a commitment into text (Templar-style commitments are one Raw field). */
+export function commitmentText(fields: Codec[]): string {
+  const parts: string[] = [];
+  for (const field of fields) {
+    const json = field.toJSON() as Record<string, unknown> | string | null;
+    if (json && typeof json === 'object') {
+      for (const [kind, value] of Object.entries(json)) {
+        if (kind.toLowerCase().startsWith('raw') && typeof value === 'string') parts.push(isHex(value) ? u8aToString(hexToU8a(value)) : value);
+      }
+    }
+  }
+  return parts.join('');
+}
+
+/**
+ * The polkadot Signer for a ChainSigner: the payload is encoded exactly as
+ * keyring pairs sign it (blake2-256 when longer than 256 bytes) and the
+ * signature gets the sr25519 MultiSignature tag.
+ */
+export function polkadotSigner(api: ApiPromise, signer: ChainSigner): Signer {
+  let id = 0;
+  return {
+    signPayload: async (payload: SignerPayloadJSON): Promise<SignerResult> => {
+      if (payload.address !== signer.address) throw new Error('the payload is for another account');
+      const extrinsicPayload = api.registry.createType('ExtrinsicPayload', payload, { version: payload.version });
+      const bytes = extrinsicPayload.toU8a({ method: true });
+      const message = bytes.length > 256 ? blake2AsU8a(bytes) : bytes;
+      const signature = await signer.sign(message);
+      return { id: ++id, signature: u8aToHex(u8aConcat(new Uint8Array([1]), signature)) };
+    },
+  };
+}

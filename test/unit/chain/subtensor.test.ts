@@ -1,0 +1,278 @@
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { rankByIncentive, type ChainHealth } from '../../../main/chain/chain-port';
+import { checkNetwork } from '../../../main/chain/subtensor/check-network';
+import { SubtensorChain, U16_MAX } from '../../../main/chain/subtensor/subtensor-chain';
+import { RewardHistory, tempoIndex } from '../../../main/chain/rewards';
+import { pairFromUri, keysReady } from '../../../main/wallet/keys';
+import { makeTempDir } from '../../support/temp-dir';
+import {
+  FakeSubtensor,
+  hasSubtensorFixtures,
+  loadRuntime,
+  recordedNeurons,
+  SKIP_SUBTENSOR,
+  StorageBuilder,
+  subnetStorage,
+  type NeuronFixture,
+  type SpecName,
+} from '../../support/fake-subtensor';
+
+const NETUID = 1;
+
+/** Rank computed independently of the client: miners (no permit) ordered by raw incentive, ties share. */
+function expectedRank(neurons: NeuronFixture[], uid: number): { rank: number; of: number } {
+  const self = neurons.find((n) => n.uid === uid) as NeuronFixture;
+  const miners = neurons.filter((n) => !n.validatorPermit || n.uid === uid);
+  return { rank: miners.filter((n) => n.incentive > self.incentive).length + 1, of: miners.length };
+}
+
+describe.skipIf(!hasSubtensorFixtures)('subtensor client against a fake node with real metadata', () => {
+  const servers: FakeSubtensor[] = [];
+  const chains: SubtensorChain[] = [];
+  afterEach(async () => {
+    for (const chain of chains.splice(0)) await chain.close();
+    for (const server of servers.splice(0)) await server.close();
+  });
+
+  async function startNode(spec: SpecName, neurons: NeuronFixture[], extra: Parameters<typeof subnetStorage>[3] = {}) {
+    const runtime = loadRuntime(spec);
+    const builder = subnetStorage(new StorageBuilder(runtime), NETUID, neurons, extra);
+    const server = await FakeSubtensor.start({ runtime, storage: builder.entries });
+    servers.push(server);
+    return { server, builder, runtime };
+  }
+
+  async function open(server: FakeSubtensor, backoff = { initialMs: 20, maxMs: 200 }) {
+    const chain = await SubtensorChain.open({ name: 'fake', endpoint: server.url, readyTimeoutMs: 20_000, backoff });
+    chains.push(chain);
+    return chain;
+  }
+
+  // The real finney netuid-1 metagraph at block 6852690, decoded from the recorded runtime-API answer.
+  const real = hasSubtensorFixtures ? recordedNeurons() : [];
+
+  it('the recorded metagraph is real data worth testing with', () => {
+    expect(real.length).toBeGreaterThan(100);
+    expect(real.some((n) => n.incentive > 0)).toBe(true);
+    expect(real.some((n) => n.validatorPermit)).toBe(true);
+  });
+
+  for (const spec of [343, 424] as const) {
+    it(`spec ${spec}: reads the metagraph (uids, hotkeys, coldkeys, incentive, emission, consensus, stake) and computes rank`, async () => {
+      // Poison the Rank storage where it still exists: the client must never use it.
+      const neurons = real.map((n) => ({ ...n, chainRank: U16_MAX - n.incentive }));
+      const { server } = await startNode(spec, neurons);
+      const chain = await open(server);
+      const features = chain.runtimeFeatures();
+      expect(features.specVersion).toBe(spec);
+      expect(features.hasRankStorage).toBe(spec === 343);
+      expect(features.stakeSource).toBe('TotalHotkeyAlpha');
+
+      const metagraph = await chain.metagraph(NETUID);
+      expect(metagraph.block).toBe(server.blockNumber);
+      expect(metagraph.neurons).toHaveLength(neurons.length);
+      for (const n of neurons) {
+        const got = metagraph.neurons[n.uid];
+        expect(got?.uid).toBe(n.uid);
+        expect(got?.hotkey).toBe(n.hotkey);
+        expect(got?.coldkey).toBe(n.coldkey);
+        expect(got?.incentive).toBeCloseTo(n.incentive / U16_MAX, 12);
+        expect(got?.consensus).toBeCloseTo(n.consensus / U16_MAX, 12);
+        expect(got?.emission).toBe(n.emission);
+        expect(got?.stake).toBe(n.stake);
+        expect(got?.validatorPermit).toBe(n.validatorPermit);
+        expect(got?.lastUpdate).toBe(n.lastUpdate);
+        expect(got?.registeredAt).toBe(n.registeredAt);
+      }
+      // Rank among miners, from incentive: check the best miner and a few others against an independent count.
+      const best = neurons.filter((n) => !n.validatorPermit).sort((a, b) => b.incentive - a.incentive)[0] as NeuronFixture;
+      expect(rankByIncentive(metagraph.neurons, best.uid)?.rank).toBe(1);
+      for (const n of neurons.filter((_, i) => i % 97 === 0)) expect(rankByIncentive(metagraph.neurons, n.uid)).toEqual(expectedRank(neurons, n.uid));
+
+      // Never reads Rank, even where it exists.
+      const rankPrefix = new StorageBuilder(loadRuntime(343)).key('subtensorModule', 'rank', NETUID).slice(0, 66);
+      expect(server.storageKeysRead().some((k) => k.startsWith(rankPrefix))).toBe(false);
+
+      expect(await chain.uidOf(NETUID, best.hotkey)).toBe(best.uid);
+      expect(await chain.uidOf(NETUID, pairFromUri('//Nobody').address)).toBeNull();
+      expect(await chain.subnetExists(NETUID)).toBe(true);
+      expect(await chain.subnetExists(99)).toBe(false);
+      expect(await chain.tempo(NETUID)).toBe(360);
+    }, 60_000);
+  }
+
+  it('spec 424 (no Rank/Trust storage): rewards per tempo and cumulative, kept locally across restarts', async () => {
+    await keysReady();
+    const me = pairFromUri('//Miner').address;
+    const others: NeuronFixture[] = real.slice(0, 8).map((n, i) => ({ ...n, uid: i, incentive: 1000 * (i + 1), validatorPermit: i === 7 }));
+    const mine = (incentive: number, emission: bigint): NeuronFixture => ({ ...(others[0] as NeuronFixture), uid: 8, hotkey: me, incentive, emission, validatorPermit: false });
+    const tempo = 9;
+    const { server, builder } = await startNode(424, [...others, mine(3500, 100n)], { tempo });
+    const chain = await open(server);
+    const temp = makeTempDir();
+    try {
+      let history = await RewardHistory.load(temp.dir, { network: 'fake', netuid: NETUID, hotkey: me });
+      const m1 = await chain.metagraph(NETUID);
+      expect(rankByIncentive(m1.neurons, 8)).toEqual({ rank: 5, of: 8 }); // incentives above 3500: 4000..7000 (uid 7 is a validator)
+      expect(await history.observe(m1, tempo)).toBe(true);
+      expect(await history.observe(m1, tempo)).toBe(false); // same tempo: once only
+
+      // Next tempo: the chain pays a new emission and incentive rises.
+      const nextTempoStart = (tempoIndex(server.blockNumber, NETUID, tempo) + 1) * (tempo + 1) - NETUID - 1;
+      while (server.blockNumber < nextTempoStart) server.produceBlock();
+      subnetStorage(builder, NETUID, [...others, mine(6500, 250n)], { tempo });
+      const m2 = await chain.metagraph(NETUID);
+      expect(rankByIncentive(m2.neurons, 8)).toEqual({ rank: 2, of: 8 });
+      expect(await history.observe(m2, tempo)).toBe(true);
+      expect(history.cumulative()).toBe(350n);
+
+      history = await RewardHistory.load(temp.dir, { network: 'fake', netuid: NETUID, hotkey: me });
+      expect(history.entries.map((e) => [e.emission, e.rank])).toEqual([
+        ['100', 5],
+        ['250', 2],
+      ]);
+      expect(history.cumulative()).toBe(350n);
+    } finally {
+      temp.cleanup();
+    }
+  }, 60_000);
+
+  it('follows new blocks (the window clock) with their timestamps', async () => {
+    const { server } = await startNode(424, real.slice(0, 4));
+    const chain = await open(server);
+    const seen: Array<{ number: number; timestamp: number }> = [];
+    const unsubscribe = await chain.subscribeBlocks((b) => seen.push(b));
+    await vi.waitFor(() => expect(seen.length).toBeGreaterThan(0));
+    server.produceBlock();
+    server.produceBlock();
+    await vi.waitFor(() => expect(seen.map((b) => b.number)).toContain(server.blockNumber));
+    const last = seen[seen.length - 1] as { number: number; timestamp: number };
+    expect(last.timestamp).toBe(1_700_000_000_000 + last.number * 12_000);
+    unsubscribe();
+  }, 30_000);
+
+  it('reconnects after the node drops the socket, and says so in its health meanwhile', async () => {
+    const { server } = await startNode(424, real.slice(0, 4));
+    const chain = await open(server);
+    const states: ChainHealth[] = [];
+    chain.onHealth((h) => states.push(h));
+    const seen: number[] = [];
+    await chain.subscribeBlocks((b) => seen.push(b.number));
+    expect(chain.health().state).toBe('connected');
+
+    await server.pause(); // drop every socket and refuse new ones for a while
+    await vi.waitFor(() => expect(chain.health().state).toBe('reconnecting'), { timeout: 10_000 });
+    await vi.waitFor(() => expect((chain.health() as { attempt: number }).attempt).toBeGreaterThan(1), { timeout: 10_000 });
+    await server.resume();
+    await vi.waitFor(() => expect(chain.health().state).toBe('connected'), { timeout: 10_000 });
+    expect(states.map((s) => s.state)).toContain('reconnecting');
+
+    // The block subscription is back and reads work again.
+    const target = server.produceBlock();
+    await vi.waitFor(() => expect(seen).toContain(target), { timeout: 10_000 });
+    expect((await chain.metagraph(NETUID)).neurons).toHaveLength(4);
+  }, 60_000);
+
+  it('estimates fees, registers (signed by the coldkey) and commits (signed by the hotkey)', async () => {
+    await keysReady();
+    const coldkey = pairFromUri('//Cold');
+    const hotkey = pairFromUri('//Hot');
+    const neurons = real.slice(0, 4);
+    const runtime = loadRuntime(424);
+    const builder = subnetStorage(new StorageBuilder(runtime), NETUID, neurons, { burn: 7_000_000n });
+    const server = await FakeSubtensor.start({
+      runtime,
+      storage: builder.entries,
+      fee: 123_456n,
+      onSubmit: (ext) => {
+        if (ext.method === 'burnedRegister') {
+          builder.set('subtensorModule', 'uids', [NETUID, ext.args[1]], neurons.length);
+          builder.set('subtensorModule', 'keys', [NETUID, neurons.length], ext.args[1]);
+        }
+      },
+    });
+    servers.push(server);
+    const chain = await open(server);
+    const estimate = await chain.estimate({ action: 'register', netuid: NETUID, hotkey: hotkey.address }, coldkey.address);
+    expect(estimate).toEqual({ fee: 123_456n, burn: 7_000_000n });
+    const signer = (pair: typeof coldkey) => ({ address: pair.address, sign: (m: Uint8Array) => Promise.resolve(pair.sign(m)) });
+
+    expect(await chain.register(NETUID, hotkey.address, signer(coldkey))).toBe(neurons.length);
+    await chain.commit(NETUID, 'bucket:abc123', signer(hotkey));
+    expect(server.submitted.map((s) => [s.section, s.method, s.signer])).toEqual([
+      ['subtensorModule', 'burnedRegister', coldkey.address],
+      ['commitments', 'setCommitment', hotkey.address],
+    ]);
+    expect(JSON.stringify(server.submitted[1]?.args)).toContain(Buffer.from('bucket:abc123').toString('hex'));
+  }, 60_000);
+});
+
+describe.skipIf(!hasSubtensorFixtures)('checkNetwork', () => {
+  let server: FakeSubtensor;
+  beforeAll(async () => {
+    const runtime = loadRuntime(424);
+    server = await FakeSubtensor.start({ runtime, storage: subnetStorage(new StorageBuilder(runtime), 3, recordedNeurons().slice(0, 3)).entries });
+  });
+  afterAll(async () => server.close());
+
+  it('accepts a working endpoint with the subnet', async () => {
+    const result = await checkNetwork(server.url, 3);
+    expect(result).toMatchObject({ ok: true, specVersion: 424, netuid: 3, chain: 'Bittensor' });
+  }, 30_000);
+
+  it('netuid missing: one line naming the subnet', async () => {
+    const result = await checkNetwork(server.url, 42);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.reason).toMatch(/^netuid missing: subnet 42 does not exist/);
+      expect(result.reason).not.toContain('\n');
+    }
+  }, 30_000);
+
+  it('unreachable: one line', async () => {
+    const stopped = await FakeSubtensor.start({ runtime: loadRuntime(424), storage: new Map() });
+    const url = stopped.url;
+    await stopped.close();
+    const result = await checkNetwork(url, 3, { timeoutMs: 3000 });
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.reason).toMatch(/^unreachable: /);
+      expect(result.reason).not.toContain('\n');
+    }
+  }, 30_000);
+
+  it('wrong chain: the genesis of a named network does not match, or no SubtensorModule', async () => {
+    // A node claiming to be finney by URL is checked against finney's genesis.
+    const runtime = loadRuntime(424);
+    const other = await FakeSubtensor.start({ runtime, storage: new Map(), genesisHash: `0x${'ab'.repeat(32)}`, chainName: 'Some Other Chain' });
+    try {
+      const { NETWORKS } = await import('../../../main/chain/networks');
+      const saved = NETWORKS.local.url;
+      (NETWORKS.local as { url: string; genesisHash?: string }).url = other.url;
+      (NETWORKS.local as { genesisHash?: string }).genesisHash = `0x${'cd'.repeat(32)}`;
+      try {
+        const result = await checkNetwork('local', 3);
+        expect(result.ok).toBe(false);
+        if (!result.ok) expect(result.reason).toMatch(/^wrong chain: /);
+      } finally {
+        (NETWORKS.local as { url: string }).url = saved;
+        delete (NETWORKS.local as { genesisHash?: string }).genesisHash;
+      }
+    } finally {
+      await other.close();
+    }
+  }, 30_000);
+
+  it('refuses what is not a network', async () => {
+    expect(await checkNetwork('http://example.com', 3)).toEqual({ ok: false, reason: expect.stringMatching(/only ws:\/\/ and wss:\/\//) });
+    expect(await checkNetwork('devnet', 3)).toMatchObject({ ok: false });
+  });
+});
+
+describe.skipIf(hasSubtensorFixtures)('subtensor fixtures', () => {
+  it(SKIP_SUBTENSOR, () => undefined);
+});
+
+// Keep path imported for editors that resolve fixtures relative to this file.
+void path;
