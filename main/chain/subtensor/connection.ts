@@ -70,7 +70,8 @@ export class SubtensorConnection {
     this.provider.on('disconnected', () => this.scheduleReconnect());
     this.api = new ApiPromise({ provider: this.provider, noInitWarn: true, signedExtensions: SUBTENSOR_SIGNED_EXTENSIONS });
     this.api.on('error', (error: unknown) => {
-      this.lastError = error instanceof Error ? error.message : String(error);
+      // Socket failures arrive as ErrorEvent objects; String() of one says "[object Object]".
+      this.lastError = describeSocketError(error);
     });
   }
 
@@ -113,10 +114,12 @@ export class SubtensorConnection {
         else resolve(this.api);
       };
       const timer = setTimeout(() => finish(new Error(this.lastError ? `no answer: ${this.lastError}` : `no answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
-      const onApiError = (error: unknown) => finish(error instanceof Error ? error : new Error(String(error)));
+      // The API reports socket failures as plain event objects, not Errors: name them properly.
+      const asError = (error: unknown) => (error instanceof Error ? error : new Error(describeSocketError(error)));
+      const onApiError = (error: unknown) => finish(asError(error));
       this.api.on('error', onApiError);
       const off = () => this.api.off('error', onApiError);
-      this.api.isReadyOrError.then(() => finish(), (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))));
+      this.api.isReadyOrError.then(() => finish(), (error: unknown) => finish(asError(error)));
     });
   }
 
