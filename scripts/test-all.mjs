@@ -28,6 +28,14 @@ const steps = [
       return m ? { passed: Number(m[1]), failed: Number(m[2]), skipped: 0 } : undefined;
     },
   },
+  {
+    name: 'trainer (C++)',
+    cmd: ['node', ['native/scripts/trainer-test.mjs']],
+    countsFromOutput: (out) => {
+      const m = /trainer: (\d+) passed, (\d+) failed/.exec(out);
+      return m ? { passed: Number(m[1]), failed: Number(m[2]), skipped: 0 } : undefined;
+    },
+  },
   vitestSuite('native'),
   vitestSuite('e2e'),
 ];

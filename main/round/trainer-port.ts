@@ -36,8 +36,8 @@ export interface ApplyOuterRequest {
 }
 
 export interface ApplyOuterResult {
-  /** Digest of the model after the step: peers in sync have the same one. */
-  modelDigest: string;
+  /** Digest of the model after the step (peers in sync have the same one), when the trainer reports one. */
+  modelDigest: string | null;
   computeSeconds: number;
 }
 

@@ -1,0 +1,223 @@
+import fs from 'node:fs';
+import type { Logger } from '../logging/logger';
+import { ProcessSupervisor, type SupervisorState } from '../supervisor/process-supervisor';
+import {
+  encodeTrainerCommand,
+  parseTrainerEvent,
+  TRAINER_PROTOCOL_VERSION,
+  type DoneEvent,
+  type HelloEvent,
+  type ModelConfig,
+  type StepEvent,
+  type TrainerCommand,
+  type TrainSettings,
+} from '../trainer/protocol';
+import type { ApplyOuterRequest, ApplyOuterResult, StepProgress, TrainerPort, TrainWindowRequest, TrainWindowResult } from './trainer-port';
+
+export interface NativeTrainerOptions {
+  executable: string;
+  model: ModelConfig;
+  train: TrainSettings;
+  dataDir: string;
+  /** Written after every outer step; loaded on (re)start, so a crash loses at most one window. */
+  checkpointFile: string;
+  /** Seeds the sampler together with the window (the validator recomputes batches from it). */
+  peerId: string;
+  logger: Logger;
+  heartbeatSeconds?: number;
+  threads?: number;
+  backend?: 'auto' | 'cpu' | 'cuda';
+  onSupervisorState?(state: SupervisorState): void;
+}
+
+/** A failure reported by the trainer, with its protocol error code. */
+export class TrainerCommandError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TrainerCommandError';
+  }
+}
+
+type CommandBody = TrainerCommand extends infer C ? (C extends TrainerCommand ? Omit<C, 'v' | 'id'> : never) : never;
+type ResultOf<K extends DoneEvent['cmd']> = Extract<DoneEvent, { cmd: K }>['result'];
+
+interface Pending {
+  resolve(event: DoneEvent): void;
+  reject(error: Error): void;
+  onStep?(event: StepEvent): void;
+}
+
+/**
+ * The real trainer behind the TrainerPort: the tandem-trainer child process,
+ * kept alive by the supervisor and spoken to over its NDJSON protocol. After
+ * any restart it waits for `hello`, checks the protocol version, and loads the
+ * last checkpoint before taking the next command.
+ */
+export class NativeTrainer implements TrainerPort {
+  readonly supervisor: ProcessSupervisor;
+  private pending = new Map<string, Pending>();
+  private nextId = 1;
+  private ready: Promise<HelloEvent> | null = null;
+  private helloWaiters: Array<{ resolve(h: HelloEvent): void; reject(e: Error): void }> = [];
+  private readonly log: Logger;
+  hello: HelloEvent | null = null;
+
+  constructor(private readonly options: NativeTrainerOptions) {
+    this.log = options.logger.child({ source: 'trainer' });
+    const heartbeat = options.heartbeatSeconds ?? 5;
+    this.supervisor = new ProcessSupervisor({
+      command: options.executable,
+      args: ['serve', '--heartbeat-seconds', String(heartbeat)],
+      // Several missed heartbeats, not one: a long step can delay a beat.
+      heartbeatTimeoutMs: Math.max(20_000, heartbeat * 4000),
+      gracefulStopLine: encodeTrainerCommand({ v: TRAINER_PROTOCOL_VERSION, cmd: 'shutdown' }),
+      logger: options.logger,
+    });
+    this.supervisor.on('line', (line) => this.onLine(line));
+    this.supervisor.on('exit', ({ code, signal, expected }) => {
+      this.ready = null;
+      this.hello = null;
+      const reason = expected ? 'the trainer was stopped' : `the trainer exited (${signal ?? `code ${code}`})`;
+      for (const [, pending] of this.pending) pending.reject(new TrainerCommandError('exited', reason));
+      this.pending.clear();
+    });
+    this.supervisor.on('state', (state) => {
+      options.onSupervisorState?.(state);
+      if (state.status === 'failed') {
+        for (const waiter of this.helloWaiters.splice(0)) waiter.reject(new TrainerCommandError('crash_loop', state.lastError ?? 'the trainer keeps crashing'));
+      }
+    });
+  }
+
+  start(): void {
+    this.supervisor.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.supervisor.stop({ graceful: true, graceMs: 60_000 });
+  }
+
+  async trainWindow(request: TrainWindowRequest, onStep: (progress: StepProgress) => void): Promise<TrainWindowResult> {
+    await this.ensureReady();
+    const result = await this.request(
+      { cmd: 'train_window', window: request.window, peer_id: this.options.peerId, steps: request.innerSteps, payload_path: request.payloadFile },
+      // The protocol counts steps from 0 within the window; progress counts completed steps.
+      (step) => onStep({ step: step.step + 1, steps: request.innerSteps, loss: step.loss ?? Number.NaN, tokensPerSecond: step.tokens_per_s }),
+    );
+    const r = result as ResultOf<'train_window'>;
+    return { payloadFile: r.payload_path, loss: r.loss_mean ?? Number.NaN, steps: r.steps, tokens: r.tokens, computeSeconds: r.seconds };
+  }
+
+  async applyOuter(request: ApplyOuterRequest): Promise<ApplyOuterResult> {
+    await this.ensureReady();
+    if (request.payloadFiles.length === 0) throw new TrainerCommandError('invalid_argument', 'no valid update to apply this window');
+    const started = Date.now();
+    const r = (await this.request({ cmd: 'apply_outer', payloads: [...request.payloadFiles], outer_lr: request.lr })) as ResultOf<'apply_outer'>;
+    for (const dropped of r.dropped) this.log.warn({ window: request.window, file: request.payloadFiles[dropped.index], reason: dropped.reason }, 'payload dropped by the trainer');
+    // Checkpoint after every outer step: a killed trainer then loses at most the next window.
+    await this.request({ cmd: 'checkpoint', path: this.options.checkpointFile });
+    return { modelDigest: null, computeSeconds: (Date.now() - started) / 1000 };
+  }
+
+  async checkpoint(): Promise<void> {
+    await this.ensureReady();
+    await this.request({ cmd: 'checkpoint', path: this.options.checkpointFile });
+  }
+
+  async evaluate(request: { peerId: string; window: number; steps?: number; payloadFile?: string; lr?: number; split?: 'train' | 'val' }): Promise<{ lossBefore: number; lossAfter: number | null }> {
+    await this.ensureReady();
+    const r = (await this.request({
+      cmd: 'evaluate',
+      peer_id: request.peerId,
+      window: request.window,
+      ...(request.steps === undefined ? {} : { steps: request.steps }),
+      ...(request.split === undefined ? {} : { split: request.split }),
+      ...(request.payloadFile === undefined ? {} : { payload_path: request.payloadFile }),
+      ...(request.lr === undefined ? {} : { lr: request.lr }),
+    })) as ResultOf<'evaluate'>;
+    return { lossBefore: r.loss_before ?? Number.NaN, lossAfter: r.loss_after ?? null };
+  }
+
+  /** Waits for hello from the current process and loads the model (from the checkpoint when there is one). */
+  private ensureReady(): Promise<HelloEvent> {
+    if (!this.ready) {
+      const attempt = (async () => {
+        const hello = this.hello ?? (await new Promise<HelloEvent>((resolve, reject) => this.helloWaiters.push({ resolve, reject })));
+        const resume = fs.existsSync(this.options.checkpointFile);
+        await this.request({
+          cmd: 'load',
+          ...(resume ? { checkpoint: this.options.checkpointFile } : { model: this.options.model }),
+          data_dir: this.options.dataDir,
+          train: this.options.train,
+          backend: this.options.backend ?? 'auto',
+          ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),
+        });
+        this.log.info({ backend: hello.backend, resumed: resume }, 'trainer ready');
+        return hello;
+      })();
+      this.ready = attempt;
+      attempt.catch(() => {
+        if (this.ready === attempt) this.ready = null;
+      });
+    }
+    return this.ready;
+  }
+
+  private request(body: CommandBody, onStep?: (event: StepEvent) => void): Promise<DoneEvent['result']> {
+    const id = String(this.nextId++);
+    const line = encodeTrainerCommand({ ...body, v: TRAINER_PROTOCOL_VERSION, id } as TrainerCommand);
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: (event) => resolve(event.result), reject, ...(onStep ? { onStep } : {}) });
+      if (!this.supervisor.send(line)) {
+        this.pending.delete(id);
+        reject(new TrainerCommandError('not_running', 'the trainer is not running'));
+      }
+    });
+  }
+
+  private onLine(line: string): void {
+    let event;
+    try {
+      event = parseTrainerEvent(line);
+    } catch (error) {
+      this.log.warn({ line: line.slice(0, 200), err: error }, 'trainer line outside the protocol');
+      return;
+    }
+    switch (event.event) {
+      case 'hello':
+        if (event.protocol !== TRAINER_PROTOCOL_VERSION) {
+          const error = new TrainerCommandError('unsupported_version', `the trainer speaks protocol ${event.protocol}; this app needs ${TRAINER_PROTOCOL_VERSION}: rebuild it (npm run build:native)`);
+          for (const waiter of this.helloWaiters.splice(0)) waiter.reject(error);
+          void this.supervisor.stop({ graceful: false });
+          return;
+        }
+        this.hello = event;
+        for (const waiter of this.helloWaiters.splice(0)) waiter.resolve(event);
+        return;
+      case 'step':
+        if (event.id !== null) this.pending.get(String(event.id))?.onStep?.(event);
+        return;
+      case 'done': {
+        const pending = event.id === null ? undefined : this.pending.get(String(event.id));
+        if (pending) {
+          this.pending.delete(String(event.id));
+          pending.resolve(event);
+        }
+        return;
+      }
+      case 'error': {
+        const pending = event.id === null ? undefined : this.pending.get(String(event.id));
+        if (pending) {
+          this.pending.delete(String(event.id));
+          pending.reject(new TrainerCommandError(event.code, event.message));
+        } else this.log.warn({ code: event.code, message: event.message }, 'trainer error outside a command');
+        return;
+      }
+      default:
+        return;
+    }
+  }
+}

@@ -1,0 +1,301 @@
+/**
+ * The tandem-trainer NDJSON protocol, version 1 (native/trainer/PROTOCOL.md):
+ * zod schemas for every command the supervisor sends and every event the
+ * trainer emits, so both directions are validated where they are received.
+ * Keep in sync with native/trainer/src/protocol/ndjson_server.cpp.
+ */
+import { z } from 'zod';
+
+export const TRAINER_PROTOCOL_VERSION = 1;
+
+const version = z.literal(TRAINER_PROTOCOL_VERSION);
+const commandId = z.union([z.string().min(1), z.number().int()]);
+const nonNegativeInt = z.number().int().nonnegative();
+const positiveInt = z.number().int().positive();
+const path = z.string().min(1);
+const outerMode = z.enum(['sparseloco', 'diloco']);
+
+/** LLaMA-style model config; Hugging Face LlamaConfig field names. */
+export const ModelConfigSchema = z
+  .object({
+    vocab_size: positiveInt.optional(),
+    hidden_size: positiveInt.optional(),
+    num_hidden_layers: positiveInt.optional(),
+    num_attention_heads: positiveInt.optional(),
+    num_key_value_heads: positiveInt.optional(),
+    intermediate_size: positiveInt.optional(),
+    max_position_embeddings: positiveInt.optional(),
+    rope_theta: z.number().positive().optional(),
+    rms_norm_eps: z.number().positive().optional(),
+    tie_word_embeddings: z.boolean().optional(),
+    initializer_range: z.number().positive().optional(),
+    init_seed: nonNegativeInt.optional(),
+  })
+  .strict();
+export type ModelConfig = z.infer<typeof ModelConfigSchema>;
+
+/** Run-level training settings; absent fields keep the trainer's defaults. */
+export const TrainSettingsSchema = z
+  .object({
+    lr: z.number().positive().optional(),
+    beta1: z.number().min(0).lt(1).optional(),
+    beta2: z.number().min(0).lt(1).optional(),
+    eps: z.number().positive().optional(),
+    weight_decay: z.number().nonnegative().optional(),
+    warmup_steps: nonNegativeInt.optional(),
+    total_steps: nonNegativeInt.optional(),
+    min_lr_ratio: z.number().nonnegative().optional(),
+    grad_clip: z.number().nonnegative().optional(),
+    seq_len: positiveInt.optional(),
+    batch_size: positiveInt.optional(),
+    micro_batch: nonNegativeInt.optional(),
+    inner_steps: positiveInt.optional(),
+    outer_mode: outerMode.optional(),
+    outer_lr: z.number().positive().optional(),
+    diloco_momentum: z.number().min(0).lt(1).optional(),
+    topk: positiveInt.optional(),
+    block_size: z.number().int().min(1).max(256).optional(),
+    error_feedback_beta: z.number().min(0).max(1).optional(),
+  })
+  .strict();
+export type TrainSettings = z.infer<typeof TrainSettingsSchema>;
+
+// ---- commands (supervisor -> trainer) ----
+
+const base = { v: version, id: commandId.optional() };
+
+export const LoadCommandSchema = z
+  .object({
+    ...base,
+    cmd: z.literal('load'),
+    model: ModelConfigSchema.optional(),
+    checkpoint: path.optional(),
+    data_dir: path.optional(),
+    train: TrainSettingsSchema.optional(),
+    /** auto = CPU until the CUDA path is validated; cuda = opt-in (experimental). */
+    backend: z.enum(['auto', 'cpu', 'cuda']).optional(),
+    /** CUDA device index for backend cuda. */
+    device: nonNegativeInt.optional(),
+    threads: nonNegativeInt.optional(),
+  })
+  .strict()
+  .refine((c) => c.model !== undefined || c.checkpoint !== undefined, {
+    message: 'load needs a model config or a checkpoint',
+  });
+
+export const TrainWindowCommandSchema = z
+  .object({
+    ...base,
+    cmd: z.literal('train_window'),
+    window: nonNegativeInt,
+    peer_id: z.string().min(1),
+    steps: positiveInt.optional(),
+    payload_path: path,
+    mode: outerMode.optional(),
+  })
+  .strict();
+
+export const ApplyOuterCommandSchema = z
+  .object({
+    ...base,
+    cmd: z.literal('apply_outer'),
+    payloads: z.array(path).min(1),
+    outer_lr: z.number().positive().optional(),
+    mode: outerMode.optional(),
+  })
+  .strict();
+
+export const EvaluateCommandSchema = z
+  .object({
+    ...base,
+    cmd: z.literal('evaluate'),
+    peer_id: z.string().min(1),
+    window: nonNegativeInt,
+    steps: positiveInt.optional(),
+    batch_size: positiveInt.optional(),
+    split: z.enum(['train', 'val']).optional(),
+    payload_path: path.optional(),
+    lr: z.number().positive().optional(),
+  })
+  .strict();
+
+export const CheckpointCommandSchema = z.object({ ...base, cmd: z.literal('checkpoint'), path }).strict();
+export const ShutdownCommandSchema = z.object({ ...base, cmd: z.literal('shutdown') }).strict();
+
+export const TrainerCommandSchema = z.union([
+  LoadCommandSchema,
+  TrainWindowCommandSchema,
+  ApplyOuterCommandSchema,
+  EvaluateCommandSchema,
+  CheckpointCommandSchema,
+  ShutdownCommandSchema,
+]);
+export type TrainerCommand = z.infer<typeof TrainerCommandSchema>;
+export type TrainerCommandName = TrainerCommand['cmd'];
+
+// ---- events (trainer -> supervisor) ----
+
+const eventId = commandId.nullable();
+
+export const DeviceSchema = z.object({
+  index: nonNegativeInt,
+  name: z.string(),
+  compute_capability: z.string(),
+  total_bytes: nonNegativeInt,
+  free_bytes: nonNegativeInt,
+});
+
+export const HelloEventSchema = z.object({
+  v: version,
+  event: z.literal('hello'),
+  protocol: z.number().int(),
+  trainer_version: z.string(),
+  backend: z.enum(['cpu', 'cuda']),
+  cuda_compiled: z.boolean(),
+  devices: z.array(DeviceSchema),
+  no_device_reason: z.string().optional(),
+  capabilities: z.array(z.string()),
+  pid: positiveInt,
+});
+
+export const PhaseSchema = z.enum([
+  'idle',
+  'loading',
+  'training',
+  'compressing',
+  'aggregating',
+  'evaluating',
+  'checkpointing',
+]);
+
+export const PhaseEventSchema = z.object({ v: version, event: z.literal('phase'), id: eventId, phase: PhaseSchema });
+
+export const StepEventSchema = z.object({
+  v: version,
+  event: z.literal('step'),
+  id: eventId,
+  window: nonNegativeInt,
+  step: nonNegativeInt,
+  inner_step: positiveInt,
+  /** null when the loss was not finite (JSON has no NaN). */
+  loss: z.number().nullable(),
+  lr: z.number(),
+  grad_norm: z.number().nullable(),
+  skipped: z.boolean(),
+  tokens: nonNegativeInt,
+  tokens_per_s: z.number().nonnegative(),
+  gflops: z.number().nonnegative(),
+  memory_bytes: nonNegativeInt,
+});
+
+export const HeartbeatEventSchema = z.object({
+  v: version,
+  event: z.literal('heartbeat'),
+  uptime_s: z.number().nonnegative(),
+  busy: z.boolean(),
+  phase: PhaseSchema,
+  memory_bytes: nonNegativeInt,
+});
+
+export const TRAINER_ERROR_CODES = [
+  'malformed_json',
+  'unknown_command',
+  'invalid_argument',
+  'unsupported_version',
+  'not_loaded',
+  'io_error',
+  'data_error',
+  'checkpoint_error',
+  'codec_error',
+  'non_finite',
+  'no_cuda_device',
+  'internal',
+] as const;
+export const TrainerErrorCodeSchema = z.enum(TRAINER_ERROR_CODES);
+export type TrainerErrorCode = z.infer<typeof TrainerErrorCodeSchema>;
+
+export const ErrorEventSchema = z.object({
+  v: version,
+  event: z.literal('error'),
+  id: eventId,
+  code: TrainerErrorCodeSchema,
+  message: z.string(),
+});
+
+export const LoadResultSchema = z.object({
+  backend: z.enum(['cpu', 'cuda']),
+  device: z.string().optional(),
+  parameters: positiveInt,
+  inner_step: nonNegativeInt,
+  windows_trained: nonNegativeInt,
+  window_pending: z.boolean(),
+  micro_batch: positiveInt,
+  train_candidates: nonNegativeInt,
+  model: ModelConfigSchema,
+  train: TrainSettingsSchema,
+});
+
+export const TrainWindowResultSchema = z.object({
+  window: nonNegativeInt,
+  steps: positiveInt,
+  loss_first: z.number().nullable(),
+  loss_last: z.number().nullable(),
+  loss_mean: z.number().nullable(),
+  tokens: nonNegativeInt,
+  seconds: z.number().nonnegative(),
+  payload_path: z.string(),
+  payload_bytes: positiveInt,
+  dense_bytes: positiveInt,
+  mode: outerMode,
+  inner_step: positiveInt,
+});
+
+export const ApplyOuterResultSchema = z.object({
+  used: z.array(nonNegativeInt),
+  dropped: z.array(z.object({ index: nonNegativeInt, reason: z.string() })),
+  update_norm: z.number().nonnegative(),
+  mode: outerMode,
+  outer_lr: z.number().positive(),
+});
+
+export const EvaluateResultSchema = z.object({
+  loss_before: z.number().nullable(),
+  loss_after: z.number().nullable().optional(),
+  tokens: positiveInt,
+});
+
+export const CheckpointResultSchema = z.object({ path: z.string(), bytes: positiveInt, inner_step: nonNegativeInt });
+
+const doneBase = { v: version, event: z.literal('done'), id: eventId };
+export const DoneEventSchema = z.discriminatedUnion('cmd', [
+  z.object({ ...doneBase, cmd: z.literal('load'), result: LoadResultSchema }),
+  z.object({ ...doneBase, cmd: z.literal('train_window'), result: TrainWindowResultSchema }),
+  z.object({ ...doneBase, cmd: z.literal('apply_outer'), result: ApplyOuterResultSchema }),
+  z.object({ ...doneBase, cmd: z.literal('evaluate'), result: EvaluateResultSchema }),
+  z.object({ ...doneBase, cmd: z.literal('checkpoint'), result: CheckpointResultSchema }),
+  z.object({ ...doneBase, cmd: z.literal('shutdown'), result: z.object({}).strict() }),
+]);
+
+export const TrainerEventSchema = z.union([
+  HelloEventSchema,
+  PhaseEventSchema,
+  StepEventSchema,
+  HeartbeatEventSchema,
+  ErrorEventSchema,
+  DoneEventSchema,
+]);
+export type TrainerEvent = z.infer<typeof TrainerEventSchema>;
+export type HelloEvent = z.infer<typeof HelloEventSchema>;
+export type StepEvent = z.infer<typeof StepEventSchema>;
+export type DoneEvent = z.infer<typeof DoneEventSchema>;
+export type ErrorEvent = z.infer<typeof ErrorEventSchema>;
+
+/** Parses one stdout line of the trainer; throws (zod or JSON error) when it breaks the protocol. */
+export function parseTrainerEvent(line: string): TrainerEvent {
+  return TrainerEventSchema.parse(JSON.parse(line));
+}
+
+/** Validates a command and serialises it as one NDJSON line (with the newline). */
+export function encodeTrainerCommand(command: TrainerCommand): string {
+  return `${JSON.stringify(TrainerCommandSchema.parse(command))}\n`;
+}

@@ -1,0 +1,32 @@
+// Helpers shared by the .cu kernels (not part of the C++-visible API).
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include "kernels/cuda_kernels.h"
+
+namespace trainer {
+namespace cuda {
+
+__device__ __forceinline__ float loadBf16(const bf16* p, long i) {
+  return __bfloat162float(reinterpret_cast<const __nv_bfloat16*>(p)[i]);
+}
+__device__ __forceinline__ void storeBf16(bf16* p, long i, float v) {
+  reinterpret_cast<__nv_bfloat16*>(p)[i] = __float2bfloat16(v);
+}
+
+inline unsigned blocksFor(long n, unsigned threads) { return static_cast<unsigned>((n + threads - 1) / threads); }
+
+// Sum over a warp; every lane gets the total.
+__device__ __forceinline__ float warpSum(float v) {
+  for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xFFFFFFFFu, v, offset);
+  return v;
+}
+__device__ __forceinline__ float warpMax(float v) {
+  for (int offset = 16; offset > 0; offset >>= 1) v = fmaxf(v, __shfl_xor_sync(0xFFFFFFFFu, v, offset));
+  return v;
+}
+
+}  // namespace cuda
+}  // namespace trainer

@@ -1,0 +1,325 @@
+#include "model/cuda_llama_model.h"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "device/device_array.h"
+#include "kernels/cuda_kernels.h"
+#include "kernels/rope.h"
+#include "util/errors.h"
+
+namespace trainer {
+
+namespace {
+using bf16 = cuda::bf16;
+
+struct LayerIndex {
+  size_t attnNorm, wq, wk, wv, wo, mlpNorm, wGate, wUp, wDown;
+};
+struct LayerActivations {
+  DeviceArray<bf16> attnNormOut, q, k, v, attnOut, residMid, mlpNormOut, gate, up, act;
+  DeviceArray<float> attnRstd, mlpRstd, probs;
+};
+
+size_t indexOf(const ParameterStore& ps, const std::string& name) {
+  const long i = ps.find(name);
+  if (i < 0) throw std::logic_error("CudaLlamaModel: missing parameter " + name);
+  return static_cast<size_t>(i);
+}
+}  // namespace
+
+struct CudaLlamaModel::Impl {
+  ModelConfig config;
+  std::vector<ParameterInfo> infos;
+  size_t count = 0;
+  size_t embed = 0, finalNorm = 0, lmHead = 0;
+  std::vector<LayerIndex> layers;
+  DeviceArray<float> master, grads, m, v, ropeCos, ropeSin;
+  DeviceArray<bf16> working;  // bf16 copy of the weights the matmuls read
+  int64_t adamStep = 0;
+
+  int B = 0, T = 0;
+  DeviceArray<int32_t> tokens, targets;
+  std::vector<int32_t> hostTargets;
+  std::vector<DeviceArray<bf16>> residual;
+  std::vector<LayerActivations> acts;
+  DeviceArray<bf16> finalNormOut, logits;
+  DeviceArray<float> finalRstd, losses;
+  DeviceArray<bf16> dResid, dNorm, dQ, dK, dV, dAttnOut, dGate, dUp, dAct;
+  long validTargets = 0;
+
+  float* w32(size_t i) { return master.get() + infos[i].offset; }
+  const bf16* w16(size_t i) const { return working.get() + infos[i].offset; }
+  float* g(size_t i) { return grads.get() + infos[i].offset; }
+
+  void allocate(int b, int t) {
+    B = b;
+    T = t;
+    const size_t bt = static_cast<size_t>(b) * t;
+    const size_t d = config.hiddenSize, F = config.intermediateSize, V = config.vocabSize;
+    const size_t qd = config.qDim(), kvd = config.kvDim(), H = config.numHeads;
+    tokens.resize(bt);
+    targets.resize(bt);
+    residual.resize(static_cast<size_t>(config.numLayers) + 1);
+    for (auto& r : residual) r.resize(bt * d);
+    acts.resize(static_cast<size_t>(config.numLayers));
+    for (auto& a : acts) {
+      a.attnNormOut.resize(bt * d);
+      a.attnRstd.resize(bt);
+      a.q.resize(bt * qd);
+      a.k.resize(bt * kvd);
+      a.v.resize(bt * kvd);
+      a.probs.resize(static_cast<size_t>(b) * H * t * t);
+      a.attnOut.resize(bt * qd);
+      a.residMid.resize(bt * d);
+      a.mlpNormOut.resize(bt * d);
+      a.mlpRstd.resize(bt);
+      a.gate.resize(bt * F);
+      a.up.resize(bt * F);
+      a.act.resize(bt * F);
+    }
+    finalNormOut.resize(bt * d);
+    finalRstd.resize(bt);
+    logits.resize(bt * V);
+    losses.resize(bt);
+    dResid.resize(bt * d);
+    dNorm.resize(bt * d);
+    dQ.resize(bt * qd);
+    dK.resize(bt * kvd);
+    dV.resize(bt * kvd);
+    dAttnOut.resize(bt * qd);
+    dGate.resize(bt * F);
+    dUp.resize(bt * F);
+    dAct.resize(bt * F);
+  }
+};
+
+CudaLlamaModel::CudaLlamaModel(const LlamaModel& layout) : impl_(std::make_unique<Impl>()) {
+  Impl& s = *impl_;
+  s.config = layout.config();
+  const ParameterStore& ps = layout.params();
+  s.infos = ps.infos();
+  s.count = ps.size();
+  s.embed = indexOf(ps, "model.embed_tokens.weight");
+  s.finalNorm = indexOf(ps, "model.norm.weight");
+  s.lmHead = s.config.tieEmbeddings ? s.embed : indexOf(ps, "lm_head.weight");
+  for (int l = 0; l < s.config.numLayers; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    s.layers.push_back(LayerIndex{indexOf(ps, p + "input_layernorm.weight"), indexOf(ps, p + "self_attn.q_proj.weight"),
+                                  indexOf(ps, p + "self_attn.k_proj.weight"), indexOf(ps, p + "self_attn.v_proj.weight"),
+                                  indexOf(ps, p + "self_attn.o_proj.weight"),
+                                  indexOf(ps, p + "post_attention_layernorm.weight"),
+                                  indexOf(ps, p + "mlp.gate_proj.weight"), indexOf(ps, p + "mlp.up_proj.weight"),
+                                  indexOf(ps, p + "mlp.down_proj.weight")});
+  }
+  s.master.resize(s.count);
+  s.grads.resize(s.count);
+  s.m.resize(s.count);
+  s.v.resize(s.count);
+  s.working.resize(s.count);
+  s.grads.zero();
+  s.m.zero();
+  s.v.zero();
+  // Same angles as the CPU model: tables computed on the host in double.
+  const size_t half = static_cast<size_t>(s.config.headDim() / 2);
+  std::vector<float> c(static_cast<size_t>(s.config.maxSeqLen) * half), sn(c.size());
+  cpu::ropeTables(c.data(), sn.data(), s.config.maxSeqLen, s.config.headDim(), s.config.ropeTheta);
+  s.ropeCos.resize(c.size());
+  s.ropeSin.resize(c.size());
+  s.ropeCos.upload(c.data(), c.size());
+  s.ropeSin.upload(sn.data(), sn.size());
+  uploadParams(ps);
+}
+
+CudaLlamaModel::~CudaLlamaModel() = default;
+
+void CudaLlamaModel::uploadParams(const ParameterStore& host) {
+  impl_->master.upload(host.allValues().data(), impl_->count);
+  cuda::castFloatToBf16(impl_->working.get(), impl_->master.get(), static_cast<long>(impl_->count));
+}
+
+void CudaLlamaModel::downloadParams(ParameterStore& host) const {
+  impl_->master.download(host.allValues().data(), impl_->count);
+}
+
+void CudaLlamaModel::downloadGrads(ParameterStore& host) const {
+  impl_->grads.download(host.allGrads().data(), impl_->count);
+}
+
+void CudaLlamaModel::zeroGrads() { impl_->grads.zero(); }
+
+std::string CudaLlamaModel::describe() const {
+  int device = 0;
+  cudaGetDevice(&device);
+  cudaDeviceProp prop;
+  cudaCheck(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
+  return std::string("cuda:") + std::to_string(device) + " " + prop.name;
+}
+
+uint64_t CudaLlamaModel::freeBytes() const {
+  size_t freeBytes = 0, total = 0;
+  cudaCheck(cudaMemGetInfo(&freeBytes, &total), "cudaMemGetInfo");
+  return freeBytes;
+}
+
+void CudaLlamaModel::uploadOptimizer(const AdamW& host) {
+  Impl& s = *impl_;
+  if (host.firstMoment().size() == s.count) {
+    s.m.upload(host.firstMoment().data(), s.count);
+    s.v.upload(host.secondMoment().data(), s.count);
+  } else {
+    s.m.zero();
+    s.v.zero();
+  }
+  s.adamStep = host.stepCount();
+}
+
+void CudaLlamaModel::downloadOptimizer(AdamW& host) const {
+  const Impl& s = *impl_;
+  host.firstMoment().resize(s.count);
+  host.secondMoment().resize(s.count);
+  s.m.download(host.firstMoment().data(), s.count);
+  s.v.download(host.secondMoment().data(), s.count);
+  host.setStepCount(s.adamStep);
+}
+
+double CudaLlamaModel::clipGradients(double maxNorm) {
+  Impl& s = *impl_;
+  const double norm = std::sqrt(cuda::sumOfSquares(s.grads.get(), static_cast<long>(s.count)));
+  if (std::isfinite(norm) && maxNorm > 0 && norm > maxNorm) {
+    cuda::scaleInPlace(s.grads.get(), static_cast<long>(s.count), static_cast<float>(maxNorm / (norm + 1e-6)));
+  }
+  return norm;
+}
+
+std::unique_ptr<DeviceModel> makeCudaDeviceModel(const LlamaModel& layout, int index) {
+  int count = 0;
+  const cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess || count == 0) {
+    cudaGetLastError();
+    throw TrainerError(error_code::kNoDevice,
+                       std::string("no CUDA device: ") + (err != cudaSuccess ? cudaGetErrorString(err) : "none found"));
+  }
+  if (index < 0 || index >= count) {
+    throw TrainerError(error_code::kNoDevice, "no CUDA device with index " + std::to_string(index));
+  }
+  cudaCheck(cudaSetDevice(index), "cudaSetDevice");
+  return std::make_unique<CudaLlamaModel>(layout);
+}
+
+float CudaLlamaModel::forward(const int32_t* tokens, const int32_t* targets, int B, int T) {
+  Impl& s = *impl_;
+  if (B < 1 || T < 1 || T > s.config.maxSeqLen) throw std::invalid_argument("forward: bad batch shape");
+  s.allocate(B, T);
+  const int bt = B * T;
+  s.tokens.upload(tokens, static_cast<size_t>(bt));
+  s.targets.upload(targets, static_cast<size_t>(bt));
+  s.hostTargets.assign(targets, targets + bt);
+  const int d = s.config.hiddenSize, F = s.config.intermediateSize, V = s.config.vocabSize;
+  const int H = s.config.numHeads, KV = s.config.numKvHeads, hd = s.config.headDim();
+  const int qd = s.config.qDim(), kvd = s.config.kvDim();
+  const float eps = static_cast<float>(s.config.normEps);
+
+  cuda::embeddingForward(s.residual[0].get(), s.tokens.get(), s.w32(s.embed), bt, d);
+  for (int l = 0; l < s.config.numLayers; ++l) {
+    const LayerIndex& li = s.layers[static_cast<size_t>(l)];
+    LayerActivations& a = s.acts[static_cast<size_t>(l)];
+    const bf16* x = s.residual[static_cast<size_t>(l)].get();
+    bf16* xNext = s.residual[static_cast<size_t>(l) + 1].get();
+    cuda::rmsnormForward(a.attnNormOut.get(), a.attnRstd.get(), x, s.w32(li.attnNorm), bt, d, eps);
+    cuda::matmulForward(a.q.get(), a.attnNormOut.get(), s.w16(li.wq), bt, d, qd);
+    cuda::matmulForward(a.k.get(), a.attnNormOut.get(), s.w16(li.wk), bt, d, kvd);
+    cuda::matmulForward(a.v.get(), a.attnNormOut.get(), s.w16(li.wv), bt, d, kvd);
+    cuda::ropeForward(a.q.get(), s.ropeCos.get(), s.ropeSin.get(), B, T, H, hd);
+    cuda::ropeForward(a.k.get(), s.ropeCos.get(), s.ropeSin.get(), B, T, KV, hd);
+    cuda::attentionForward(a.attnOut.get(), a.probs.get(), a.q.get(), a.k.get(), a.v.get(), B, T, H, KV, hd);
+    cuda::matmulForward(a.residMid.get(), a.attnOut.get(), s.w16(li.wo), bt, qd, d);
+    cuda::residualAdd(a.residMid.get(), x, static_cast<long>(bt) * d);
+    cuda::rmsnormForward(a.mlpNormOut.get(), a.mlpRstd.get(), a.residMid.get(), s.w32(li.mlpNorm), bt, d, eps);
+    cuda::matmulForward(a.gate.get(), a.mlpNormOut.get(), s.w16(li.wGate), bt, d, F);
+    cuda::matmulForward(a.up.get(), a.mlpNormOut.get(), s.w16(li.wUp), bt, d, F);
+    cuda::swigluForward(a.act.get(), a.gate.get(), a.up.get(), static_cast<long>(bt) * F);
+    cuda::matmulForward(xNext, a.act.get(), s.w16(li.wDown), bt, F, d);
+    cuda::residualAdd(xNext, a.residMid.get(), static_cast<long>(bt) * d);
+  }
+  cuda::rmsnormForward(s.finalNormOut.get(), s.finalRstd.get(), s.residual.back().get(), s.w32(s.finalNorm), bt, d, eps);
+  cuda::matmulForward(s.logits.get(), s.finalNormOut.get(), s.w16(s.lmHead), bt, d, V);
+  cuda::crossEntropyForward(s.losses.get(), s.logits.get(), s.targets.get(), bt, V);
+  std::vector<float> losses(static_cast<size_t>(bt));
+  s.losses.download(losses.data(), losses.size());
+  double total = 0;
+  s.validTargets = 0;
+  for (int i = 0; i < bt; ++i) {
+    if (s.hostTargets[static_cast<size_t>(i)] >= 0) {
+      total += losses[static_cast<size_t>(i)];
+      ++s.validTargets;
+    }
+  }
+  return s.validTargets > 0 ? static_cast<float>(total / s.validTargets) : 0.0f;
+}
+
+void CudaLlamaModel::backward(float lossScale) {
+  Impl& s = *impl_;
+  if (s.validTargets == 0) return;
+  const int B = s.B, T = s.T, bt = B * T;
+  const int d = s.config.hiddenSize, F = s.config.intermediateSize, V = s.config.vocabSize;
+  const int H = s.config.numHeads, KV = s.config.numKvHeads, hd = s.config.headDim();
+  const int qd = s.config.qDim(), kvd = s.config.kvDim();
+
+  bf16* dLogits = s.logits.get();  // in place, as on the CPU
+  cuda::crossEntropyBackward(dLogits, s.logits.get(), s.targets.get(), bt, V,
+                             lossScale / static_cast<float>(s.validTargets));
+  s.dNorm.zero();
+  cuda::matmulBackward(s.dNorm.get(), s.g(s.lmHead), dLogits, s.finalNormOut.get(), s.w16(s.lmHead), bt, d, V);
+  s.dResid.zero();
+  cuda::rmsnormBackward(s.dResid.get(), s.g(s.finalNorm), s.dNorm.get(), s.residual.back().get(), s.w32(s.finalNorm),
+                        s.finalRstd.get(), bt, d);
+  for (int l = s.config.numLayers - 1; l >= 0; --l) {
+    const LayerIndex& li = s.layers[static_cast<size_t>(l)];
+    LayerActivations& a = s.acts[static_cast<size_t>(l)];
+    s.dAct.zero();
+    cuda::matmulBackward(s.dAct.get(), s.g(li.wDown), s.dResid.get(), a.act.get(), s.w16(li.wDown), bt, F, d);
+    s.dGate.zero();
+    s.dUp.zero();
+    cuda::swigluBackward(s.dGate.get(), s.dUp.get(), s.dAct.get(), a.gate.get(), a.up.get(), static_cast<long>(bt) * F);
+    s.dNorm.zero();
+    cuda::matmulBackward(s.dNorm.get(), s.g(li.wGate), s.dGate.get(), a.mlpNormOut.get(), s.w16(li.wGate), bt, d, F);
+    cuda::matmulBackward(s.dNorm.get(), s.g(li.wUp), s.dUp.get(), a.mlpNormOut.get(), s.w16(li.wUp), bt, d, F);
+    cuda::rmsnormBackward(s.dResid.get(), s.g(li.mlpNorm), s.dNorm.get(), a.residMid.get(), s.w32(li.mlpNorm),
+                          a.mlpRstd.get(), bt, d);
+    s.dAttnOut.zero();
+    cuda::matmulBackward(s.dAttnOut.get(), s.g(li.wo), s.dResid.get(), a.attnOut.get(), s.w16(li.wo), bt, qd, d);
+    s.dQ.zero();
+    s.dK.zero();
+    s.dV.zero();
+    cuda::attentionBackward(s.dQ.get(), s.dK.get(), s.dV.get(), s.dAttnOut.get(), a.attnOut.get(), a.probs.get(),
+                            a.q.get(), a.k.get(), a.v.get(), B, T, H, KV, hd);
+    cuda::ropeBackward(s.dQ.get(), s.ropeCos.get(), s.ropeSin.get(), B, T, H, hd);
+    cuda::ropeBackward(s.dK.get(), s.ropeCos.get(), s.ropeSin.get(), B, T, KV, hd);
+    s.dNorm.zero();
+    cuda::matmulBackward(s.dNorm.get(), s.g(li.wq), s.dQ.get(), a.attnNormOut.get(), s.w16(li.wq), bt, d, qd);
+    cuda::matmulBackward(s.dNorm.get(), s.g(li.wk), s.dK.get(), a.attnNormOut.get(), s.w16(li.wk), bt, d, kvd);
+    cuda::matmulBackward(s.dNorm.get(), s.g(li.wv), s.dV.get(), a.attnNormOut.get(), s.w16(li.wv), bt, d, kvd);
+    cuda::rmsnormBackward(s.dResid.get(), s.g(li.attnNorm), s.dNorm.get(), s.residual[static_cast<size_t>(l)].get(),
+                          s.w32(li.attnNorm), a.attnRstd.get(), bt, d);
+  }
+  cuda::embeddingBackward(s.g(s.embed), s.dResid.get(), s.tokens.get(), bt, d);
+  cudaCheck(cudaDeviceSynchronize(), "backward");
+}
+
+void CudaLlamaModel::adamwStep(const AdamWSettings& settings, double lr) {
+  Impl& s = *impl_;
+  ++s.adamStep;
+  for (size_t i = 0; i < s.infos.size(); ++i) {
+    const ParameterInfo& p = s.infos[i];
+    cuda::adamwUpdate(s.master.get() + p.offset, s.working.get() + p.offset, s.grads.get() + p.offset,
+                      s.m.get() + p.offset, s.v.get() + p.offset, static_cast<long>(p.numel),
+                      static_cast<float>(lr), static_cast<float>(settings.beta1), static_cast<float>(settings.beta2),
+                      static_cast<float>(settings.eps), p.weightDecay ? static_cast<float>(settings.weightDecay) : 0.0f,
+                      s.adamStep);
+  }
+  cudaCheck(cudaDeviceSynchronize(), "adamwStep");
+}
+
+}  // namespace trainer

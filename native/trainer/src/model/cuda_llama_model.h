@@ -1,0 +1,52 @@
+// The LlamaModel computation on one CUDA device (CUDA builds only): same
+// parameter layout and math as the CPU reference, bf16 activations, fp32
+// master weights, gradients and AdamW moments resident on the device; the
+// host ParameterStore is a mirror synchronised explicitly (at window
+// boundaries: snapshot, pseudo-gradient, codec, checkpoints).
+//
+// STATUS: compiled, not yet run — no GPU was available when it was written.
+// tests/test_cuda_kernels.cpp compares it with the CPU model (loss,
+// gradients, AdamW steps) on the first machine with a device. Not yet used
+// by TrainingSession through DeviceModel (load with backend "cuda").
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "model/device_model.h"
+#include "model/llama_model.h"
+#include "optim/adamw.h"
+
+namespace trainer {
+
+class CudaLlamaModel final : public DeviceModel {
+ public:
+  // Takes the parameter layout (names, shapes, offsets) from `layout`.
+  explicit CudaLlamaModel(const LlamaModel& layout);
+  ~CudaLlamaModel();
+  CudaLlamaModel(const CudaLlamaModel&) = delete;
+  CudaLlamaModel& operator=(const CudaLlamaModel&) = delete;
+
+  std::string describe() const override;
+  uint64_t freeBytes() const override;
+
+  void uploadParams(const ParameterStore& host) override;  // master fp32 + bf16 working copy
+  void downloadParams(ParameterStore& host) const override;
+  void downloadGrads(ParameterStore& host) const override;
+  void uploadOptimizer(const AdamW& host) override;
+  void downloadOptimizer(AdamW& host) const override;
+  void zeroGrads() override;
+
+  // Host token/target arrays of B*T; returns the mean loss over unmasked targets.
+  float forward(const int32_t* tokens, const int32_t* targets, int B, int T) override;
+  void backward(float lossScale) override;
+  double clipGradients(double maxNorm) override;
+  // AdamW on the device (moments start at zero unless uploaded).
+  void adamwStep(const AdamWSettings& settings, double lr) override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace trainer

@@ -1,0 +1,393 @@
+#include "protocol/ndjson_server.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <istream>
+#include <ostream>
+#include <thread>
+
+#include "data/token_shard.h"
+#include "device/device_info.h"
+#include "model/device_model.h"
+#include "train/micro_batch.h"
+#include "util/errors.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace trainer {
+
+namespace {
+
+uint64_t residentBytes() {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  unsigned long size = 0, resident = 0;
+  const int n = std::fscanf(f, "%lu %lu", &size, &resident);
+  std::fclose(f);
+  return n == 2 ? static_cast<uint64_t>(resident) * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)) : 0;
+}
+
+uint64_t availableHostBytes() {
+  FILE* f = std::fopen("/proc/meminfo", "r");
+  if (!f) return 0;
+  char key[64];
+  unsigned long value = 0;
+  char unit[16];
+  uint64_t result = 0;
+  while (std::fscanf(f, "%63s %lu %15s", key, &value, unit) == 3) {
+    if (std::string(key) == "MemAvailable:") {
+      result = static_cast<uint64_t>(value) * 1024;
+      break;
+    }
+  }
+  std::fclose(f);
+  return result;
+}
+
+std::vector<TokenShard> loadShards(const std::string& dir, const char* kind, int vocab) {
+  std::vector<TokenShard> shards;
+  for (const std::string& path : listShards(dir, kind)) shards.push_back(readTokenShard(path, vocab));
+  return shards;
+}
+
+uint64_t readWindow(const Json& c) {
+  const int64_t w = c.at("window").asInt("window");
+  if (w < 0) throw TrainerError(error_code::kInvalidArgument, "'window' must be >= 0");
+  return static_cast<uint64_t>(w);
+}
+
+const std::string& requireString(const Json& c, const char* key) {
+  const std::string& s = c.at(key).asString(key);
+  if (s.empty()) throw TrainerError(error_code::kInvalidArgument, std::string("'") + key + "' must not be empty");
+  return s;
+}
+
+}  // namespace
+
+NdjsonServer::NdjsonServer(std::istream& in, std::ostream& out, ServerOptions options)
+    : in_(in), out_(out), options_(options) {}
+
+void NdjsonServer::emit(Json event) {
+  event["v"] = kProtocolVersion;
+  const std::string line = event.dump();
+  std::lock_guard<std::mutex> lock(outMutex_);
+  out_ << line << '\n';
+  out_.flush();
+}
+
+void NdjsonServer::emitError(const Json& id, const std::string& code, const std::string& message) {
+  Json e = Json::object();
+  e["event"] = "error";
+  e["id"] = id;
+  e["code"] = code;
+  e["message"] = message;
+  emit(e);
+}
+
+// After a failed command the heartbeat must not keep reporting its phase;
+// the error event itself tells the supervisor the command ended.
+void NdjsonServer::setIdleSilently() {
+  std::lock_guard<std::mutex> lock(phaseMutex_);
+  phase_ = "idle";
+}
+
+void NdjsonServer::emitPhase(const Json& id, const std::string& phase) {
+  {
+    std::lock_guard<std::mutex> lock(phaseMutex_);
+    phase_ = phase;
+  }
+  Json e = Json::object();
+  e["event"] = "phase";
+  e["id"] = id;
+  e["phase"] = phase;
+  emit(e);
+}
+
+Json NdjsonServer::helloEvent() const {
+  const DeviceQuery q = queryDevices();
+  Json e = Json::object();
+  e["event"] = "hello";
+  e["protocol"] = kProtocolVersion;
+  e["trainer_version"] = kTrainerVersion;
+  e["backend"] = "cpu";  // the default ("auto"); "cuda" is opt-in, see PROTOCOL.md
+  e["cuda_compiled"] = q.cudaCompiled;
+  Json devices = Json::array();
+  for (const DeviceInfo& d : q.devices) {
+    Json j = Json::object();
+    j["index"] = d.index;
+    j["name"] = d.name;
+    j["compute_capability"] = std::to_string(d.computeMajor) + "." + std::to_string(d.computeMinor);
+    j["total_bytes"] = d.totalBytes;
+    j["free_bytes"] = d.freeBytes;
+    devices.push(j);
+  }
+  e["devices"] = devices;
+  if (q.devices.empty()) e["no_device_reason"] = q.reason;
+  Json caps = Json::array();
+  for (const char* c : {"load", "train_window", "apply_outer", "evaluate", "checkpoint", "shutdown", "sparseloco",
+                        "diloco", "safetensors_checkpoint", "byte_tokenizer"}) {
+    caps.push(Json(c));
+  }
+  if (q.cudaCompiled) caps.push(Json("cuda_experimental"));
+  e["capabilities"] = caps;
+  e["pid"] = static_cast<int64_t>(::getpid());
+  return e;
+}
+
+TrainingSession& NdjsonServer::session() {
+  if (!session_) throw TrainerError(error_code::kNotLoaded, "no run loaded: send 'load' first");
+  return *session_;
+}
+
+Json NdjsonServer::cmdLoad(const Json& c, const Json& id) {
+  emitPhase(id, "loading");
+  const std::string backend = c.stringOr("backend", "auto");
+  if (backend != "auto" && backend != "cpu" && backend != "cuda") {
+    throw TrainerError(error_code::kInvalidArgument, "'backend' must be \"auto\", \"cpu\" or \"cuda\"");
+  }
+  const int64_t deviceIndex = c.intOr("device", 0);
+  if (deviceIndex < 0 || deviceIndex > 1024) throw TrainerError(error_code::kInvalidArgument, "'device' must be >= 0");
+  if (backend == "cuda") {
+    // Fail before loading anything when there is no usable device.
+    const DeviceQuery q = queryDevices();
+    if (q.devices.empty()) throw TrainerError(error_code::kNoDevice, q.reason);
+  }
+  const int64_t threads = c.intOr("threads", 0);
+  if (threads < 0 || threads > 1024) throw TrainerError(error_code::kInvalidArgument, "'threads' must be in [0, 1024]");
+#ifdef _OPENMP
+  if (threads > 0) omp_set_num_threads(static_cast<int>(threads));
+#endif
+  const Json* train = c.get("train");
+  if (train && !train->isObject()) throw TrainerError(error_code::kInvalidArgument, "'train' must be an object");
+  std::unique_ptr<TrainingSession> s;
+  if (const Json* ckpt = c.get("checkpoint"); ckpt && !ckpt->isNull()) {
+    s = TrainingSession::fromCheckpoint(ckpt->asString("checkpoint"), train);
+  } else {
+    const ModelConfig config = ModelConfig::fromJson(c.at("model"));
+    const TrainSettings settings = train ? TrainSettings::fromJson(*train, TrainSettings{}) : TrainSettings{};
+    s = std::make_unique<TrainingSession>(config, settings);
+  }
+  const int vocab = s->model().config().vocabSize;
+  if (const Json* dir = c.get("data_dir"); dir && !dir->isNull()) {
+    std::vector<TokenShard> trainShards = loadShards(dir->asString("data_dir"), "train", vocab);
+    if (!trainShards.empty()) s->setTrainData(BatchSampler(std::move(trainShards), s->settings().seqLen));
+    std::vector<TokenShard> valShards = loadShards(dir->asString("data_dir"), "val", vocab);
+    if (!valShards.empty()) s->setValData(BatchSampler(std::move(valShards), s->settings().seqLen));
+  }
+  // "auto" stays on the CPU until the CUDA path has been validated on a GPU
+  // (tests/test_cuda_kernels.cpp); "cuda" opts in explicitly.
+  if (backend == "cuda") {
+    std::unique_ptr<DeviceModel> device = makeCudaDeviceModel(s->model(), static_cast<int>(deviceIndex));
+    if (!device) throw TrainerError(error_code::kNoDevice, "no CUDA device: this build has no CUDA backend");
+    s->enableDevice(std::move(device));
+  }
+  const uint64_t perSequence = activationBytesPerSequence(s->model().config(), s->settings().seqLen);
+  if (s->settings().microBatch == 0) {
+    if (s->device()) {
+      // Weights, gradients and moments are already allocated; keep 10 % spare.
+      const uint64_t free = s->device()->freeBytes();
+      s->setMicroBatch(chooseMicroBatch(s->settings().batchSize, perSequence, free, free / 10));
+    } else {
+      // CPU: activations live in host memory; keep a quarter of it free.
+      const uint64_t avail = availableHostBytes();
+      s->setMicroBatch(chooseMicroBatch(s->settings().batchSize, perSequence, avail, avail / 4));
+    }
+  }
+  session_ = std::move(s);
+  Json r = Json::object();
+  r["backend"] = session_->device() ? "cuda" : "cpu";
+  if (session_->device()) r["device"] = session_->device()->describe();
+  r["parameters"] = static_cast<uint64_t>(session_->model().params().size());
+  r["inner_step"] = session_->innerStepCount();
+  r["windows_trained"] = session_->windowsTrained();
+  r["window_pending"] = session_->outerState().windowPending;
+  r["micro_batch"] = session_->microBatch();
+  r["train_candidates"] = session_->trainData().candidateCount();
+  r["model"] = session_->model().config().toJson();
+  r["train"] = session_->settings().toJson();
+  return r;
+}
+
+Json NdjsonServer::cmdTrainWindow(const Json& c, const Json& id) {
+  TrainingSession& s = session();
+  const uint64_t window = readWindow(c);
+  const std::string peerId = requireString(c, "peer_id");
+  const int64_t steps = c.intOr("steps", s.settings().innerSteps);
+  if (steps < 1 || steps > 1000000) throw TrainerError(error_code::kInvalidArgument, "'steps' must be in [1, 1e6]");
+  const std::string payload = requireString(c, "payload_path");
+  const std::string mode = c.stringOr("mode", s.settings().outerMode);
+  const double flopsPerToken = s.model().flopsPerToken(s.settings().seqLen);
+  auto onStep = [&](const StepReport& r) {
+    Json e = Json::object();
+    e["event"] = "step";
+    e["id"] = id;
+    e["window"] = r.window;
+    e["step"] = r.stepInWindow;
+    e["inner_step"] = r.innerStep;
+    e["loss"] = r.loss;
+    e["lr"] = r.lr;
+    e["grad_norm"] = r.gradNorm;
+    e["skipped"] = r.skipped;
+    e["tokens"] = r.tokens;
+    const double tps = r.seconds > 0 ? static_cast<double>(r.tokens) / r.seconds : 0.0;
+    e["tokens_per_s"] = tps;
+    e["gflops"] = tps * flopsPerToken * 1e-9;
+    e["memory_bytes"] = residentBytes();
+    emit(e);
+  };
+  auto onPhase = [&](const std::string& phase) { emitPhase(id, phase); };
+  return s.trainWindow(window, peerId, static_cast<int>(steps), payload, mode, onStep, onPhase);
+}
+
+Json NdjsonServer::cmdApplyOuter(const Json& c) {
+  TrainingSession& s = session();
+  std::vector<std::string> paths;
+  for (const Json& p : c.at("payloads").asArray("payloads")) paths.push_back(p.asString("payloads[]"));
+  if (paths.empty()) throw TrainerError(error_code::kInvalidArgument, "'payloads' must not be empty");
+  const double lr = c.numberOr("outer_lr", s.settings().outerLr);
+  if (!(lr > 0)) throw TrainerError(error_code::kInvalidArgument, "'outer_lr' must be > 0");
+  return s.applyOuter(paths, lr, c.stringOr("mode", s.settings().outerMode));
+}
+
+Json NdjsonServer::cmdEvaluate(const Json& c, const Json& id) {
+  TrainingSession& s = session();
+  emitPhase(id, "evaluating");
+  const std::string peerId = requireString(c, "peer_id");
+  const uint64_t window = readWindow(c);
+  const int64_t steps = c.intOr("steps", 1);
+  const int64_t batch = c.intOr("batch_size", s.settings().batchSize);
+  if (steps < 1 || steps > 100000 || batch < 1 || batch > 100000) {
+    throw TrainerError(error_code::kInvalidArgument, "'steps' and 'batch_size' must be in [1, 100000]");
+  }
+  const std::string payload = c.stringOr("payload_path", "");
+  const double lr = c.numberOr("lr", s.settings().outerLr);
+  Json r = s.evaluate(c.stringOr("split", "train"), peerId, window, static_cast<int>(steps), static_cast<int>(batch),
+                      payload, lr);
+  return r;
+}
+
+Json NdjsonServer::cmdCheckpoint(const Json& c, const Json& id) {
+  TrainingSession& s = session();
+  emitPhase(id, "checkpointing");
+  const std::string path = requireString(c, "path");
+  Json r = Json::object();
+  r["path"] = path;
+  r["bytes"] = s.saveCheckpoint(path);
+  r["inner_step"] = s.innerStepCount();
+  return r;
+}
+
+Json NdjsonServer::dispatch(const std::string& cmd, const Json& c, const Json& id) {
+  if (cmd == "load") return cmdLoad(c, id);
+  if (cmd == "train_window") return cmdTrainWindow(c, id);
+  if (cmd == "apply_outer") {
+    emitPhase(id, "aggregating");
+    return cmdApplyOuter(c);
+  }
+  if (cmd == "evaluate") return cmdEvaluate(c, id);
+  if (cmd == "checkpoint") return cmdCheckpoint(c, id);
+  throw TrainerError(error_code::kUnknownCommand, "unknown command '" + cmd + "'");
+}
+
+bool NdjsonServer::handleLine(const std::string& line) {
+  if (line.find_first_not_of(" \t\r") == std::string::npos) return true;  // blank lines are ignored
+  Json id;  // null until the command's id is known
+  try {
+    const Json c = Json::parse(line);
+    if (!c.isObject()) throw TrainerError(error_code::kMalformedJson, "a command must be a JSON object");
+    if (const Json* rawId = c.get("id")) {
+      if (!rawId->isString() && !rawId->isNumber()) {
+        throw TrainerError(error_code::kInvalidArgument, "'id' must be a string or a number");
+      }
+      id = *rawId;
+    }
+    const Json* v = c.get("v");
+    if (!v || !v->isNumber()) throw TrainerError(error_code::kInvalidArgument, "missing protocol version 'v'");
+    if (v->asNumber() != kProtocolVersion) {
+      throw TrainerError(error_code::kUnsupportedVersion,
+                         "protocol version " + v->dump() + " is not supported (this trainer speaks 1)");
+    }
+    const std::string& cmd = c.at("cmd").asString("cmd");
+    if (cmd == "shutdown") {
+      Json done = Json::object();
+      done["event"] = "done";
+      done["id"] = id;
+      done["cmd"] = cmd;
+      done["result"] = Json::object();
+      emit(done);
+      return false;
+    }
+    busy_ = true;
+    Json result = dispatch(cmd, c, id);
+    busy_ = false;
+    Json done = Json::object();
+    done["event"] = "done";
+    done["id"] = id;
+    done["cmd"] = cmd;
+    done["result"] = std::move(result);
+    emitPhase(id, "idle");
+    emit(done);
+  } catch (const TrainerError& e) {
+    busy_ = false;
+    setIdleSilently();
+    emitError(id, e.code(), e.what());
+  } catch (const std::bad_alloc&) {
+    busy_ = false;
+    setIdleSilently();
+    emitError(id, error_code::kInternal, "out of host memory");
+  } catch (const std::exception& e) {
+    busy_ = false;
+    setIdleSilently();
+    emitError(id, error_code::kInternal, e.what());
+  }
+  return true;
+}
+
+int NdjsonServer::run() {
+  emit(helloEvent());
+  std::mutex stopMutex;
+  std::condition_variable stopCv;
+  bool stop = false;
+  std::thread heartbeat;
+  const auto started = std::chrono::steady_clock::now();
+  if (options_.heartbeatSeconds > 0) {
+    heartbeat = std::thread([&] {
+      std::unique_lock<std::mutex> lock(stopMutex);
+      const auto period = std::chrono::duration<double>(options_.heartbeatSeconds);
+      while (!stopCv.wait_for(lock, period, [&] { return stop; })) {
+        Json e = Json::object();
+        e["event"] = "heartbeat";
+        e["uptime_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        e["busy"] = busy_.load();
+        {
+          std::lock_guard<std::mutex> phaseLock(phaseMutex_);
+          e["phase"] = phase_;
+        }
+        e["memory_bytes"] = residentBytes();
+        emit(e);
+      }
+    });
+  }
+  std::string line;
+  while (std::getline(in_, line)) {
+    if (line.size() > (size_t(16) << 20)) {
+      emitError(Json(), error_code::kMalformedJson, "line longer than 16 MiB");
+      continue;
+    }
+    if (!handleLine(line)) break;
+  }
+  {
+    std::lock_guard<std::mutex> lock(stopMutex);
+    stop = true;
+  }
+  stopCv.notify_all();
+  if (heartbeat.joinable()) heartbeat.join();
+  return 0;
+}
+
+}  // namespace trainer

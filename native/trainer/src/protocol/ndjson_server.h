@@ -1,0 +1,61 @@
+// The supervisor-facing NDJSON protocol (PROTOCOL.md): one JSON object per
+// line on stdin (commands) and stdout (events). Commands run one at a time
+// on the reading thread; a heartbeat thread reports liveness meanwhile.
+// Nothing a supervisor sends can crash the process: every failure becomes an
+// `error` event and the server keeps reading.
+#pragma once
+
+#include <atomic>
+#include <iosfwd>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "train/training_session.h"
+#include "util/json.h"
+
+namespace trainer {
+
+constexpr int kProtocolVersion = 1;
+constexpr const char* kTrainerVersion = "0.1.0";
+
+struct ServerOptions {
+  double heartbeatSeconds = 5.0;  // 0 disables
+};
+
+class NdjsonServer {
+ public:
+  NdjsonServer(std::istream& in, std::ostream& out, ServerOptions options);
+  // Emits hello, serves until shutdown or EOF; returns the exit code.
+  int run();
+
+  // Handles one line; public for tests. Returns false after shutdown.
+  bool handleLine(const std::string& line);
+
+ private:
+  void emit(Json event);
+  void emitError(const Json& id, const std::string& code, const std::string& message);
+  void emitPhase(const Json& id, const std::string& phase);
+  void setIdleSilently();
+  Json helloEvent() const;
+  Json dispatch(const std::string& cmd, const Json& command, const Json& id);
+
+  Json cmdLoad(const Json& c, const Json& id);
+  Json cmdTrainWindow(const Json& c, const Json& id);
+  Json cmdApplyOuter(const Json& c);
+  Json cmdEvaluate(const Json& c, const Json& id);
+  Json cmdCheckpoint(const Json& c, const Json& id);
+  TrainingSession& session();
+
+  std::istream& in_;
+  std::ostream& out_;
+  ServerOptions options_;
+  std::mutex outMutex_;
+  std::unique_ptr<TrainingSession> session_;
+  std::atomic<bool> busy_{false};
+  std::string phase_ = "idle";
+  std::mutex phaseMutex_;
+  std::string dataDir_;
+};
+
+}  // namespace trainer

@@ -1,0 +1,234 @@
+#include "train/training_session.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "checkpoint/checkpoint.h"
+#include "optim/grad_clip.h"
+#include "sparseloco/outer_step.h"
+#include "sparseloco/pseudo_gradient.h"
+#include "util/errors.h"
+
+namespace trainer {
+
+TrainingSession::TrainingSession(const ModelConfig& config, const TrainSettings& settings)
+    : model_(config), settings_(settings), optimizer_(model_.params().size()) {
+  if (settings_.seqLen > config.maxSeqLen) {
+    throw TrainerError(error_code::kInvalidArgument, "train setting 'seq_len' exceeds max_position_embeddings");
+  }
+  microBatch_ = settings_.microBatch > 0 ? settings_.microBatch : settings_.batchSize;
+}
+
+std::unique_ptr<TrainingSession> TrainingSession::fromCheckpoint(const std::string& path, const Json* overrides) {
+  const SafetensorsFile file = readSafetensors(path);
+  checkCheckpointFormat(file, path);
+  const auto configText = file.metadata.find("model_config");
+  const auto settingsText = file.metadata.find("train_settings");
+  if (configText == file.metadata.end() || settingsText == file.metadata.end()) {
+    throw TrainerError(error_code::kCheckpoint, "'" + path + "' lacks model_config/train_settings metadata");
+  }
+  const ModelConfig config = ModelConfig::fromJson(Json::parse(configText->second));
+  TrainSettings settings = TrainSettings::fromJson(Json::parse(settingsText->second), TrainSettings{});
+  if (overrides) settings = TrainSettings::fromJson(*overrides, settings);
+  auto session = std::make_unique<TrainingSession>(config, settings);
+  restoreCheckpoint(file, session->model_.params(), session->optimizer_, session->outer_);
+  auto meta = [&](const char* key) {
+    const auto it = file.metadata.find(key);
+    if (it == file.metadata.end()) throw TrainerError(error_code::kCheckpoint, std::string("missing metadata ") + key);
+    return parseCheckpointInt(it->second, key);
+  };
+  session->innerStep_ = meta("inner_step");
+  session->windowsTrained_ = static_cast<uint64_t>(meta("windows_trained"));
+  session->lastWindow_ = meta("last_window");
+  return session;
+}
+
+StepReport TrainingSession::innerStep(const std::string& peerId, uint64_t window, int stepInWindow) {
+  if (train_.empty()) throw TrainerError(error_code::kData, "no training data loaded");
+  const auto start = std::chrono::steady_clock::now();
+  const int T = settings_.seqLen, B = settings_.batchSize, mb = microBatch_;
+  const int microSteps = B / mb;
+  ParameterStore& params = model_.params();
+  if (device_) device_->zeroGrads();
+  else params.zeroGrads();
+  tokens_.resize(static_cast<size_t>(mb) * T);
+  targets_.resize(tokens_.size());
+  double lossSum = 0;
+  for (int m = 0; m < microSteps; ++m) {
+    train_.fill(peerId, window, static_cast<uint64_t>(stepInWindow), B, m * mb, mb, tokens_.data(), targets_.data());
+    const float scale = 1.0f / static_cast<float>(microSteps);
+    if (device_) {
+      lossSum += device_->forward(tokens_.data(), targets_.data(), mb, T);
+      device_->backward(scale);
+    } else {
+      lossSum += model_.forward(tokens_.data(), targets_.data(), mb, T);
+      model_.backward(scale);
+    }
+  }
+  StepReport r;
+  r.window = window;
+  r.stepInWindow = stepInWindow;
+  r.loss = lossSum / microSteps;
+  r.gradNorm = device_ ? device_->clipGradients(settings_.gradClip)
+                       : clipGradientNorm(params.allGrads(), settings_.gradClip);
+  r.lr = settings_.schedule().at(innerStep_);
+  if (std::isfinite(r.gradNorm) && std::isfinite(r.loss)) {
+    if (device_) device_->adamwStep(settings_.adam, r.lr);
+    else optimizer_.step(params, settings_.adam, r.lr);
+  } else {
+    r.skipped = true;  // a poisoned batch must not destroy the weights
+  }
+  ++innerStep_;
+  r.innerStep = innerStep_;
+  r.tokens = static_cast<uint64_t>(B) * static_cast<uint64_t>(T);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+Json TrainingSession::trainWindow(uint64_t window, const std::string& peerId, int steps, const std::string& payloadPath,
+                                  const std::string& mode, const std::function<void(const StepReport&)>& onStep,
+                                  const std::function<void(const std::string&)>& onPhase) {
+  if (steps < 1) throw TrainerError(error_code::kInvalidArgument, "'steps' must be >= 1");
+  if (mode != "sparseloco" && mode != "diloco") {
+    throw TrainerError(error_code::kInvalidArgument, "'mode' must be \"sparseloco\" or \"diloco\"");
+  }
+  if (payloadPath.empty()) throw TrainerError(error_code::kInvalidArgument, "'payload_path' is required");
+  ParameterStore& params = model_.params();
+  // A window trained without an outer step in between (e.g. a solo run)
+  // starts from the current weights.
+  outer_.windowStart = params.allValues();
+  outer_.windowPending = true;
+  outer_.pendingWindow = window;
+  if (device_) {
+    device_->uploadParams(params);
+    device_->uploadOptimizer(optimizer_);
+  }
+  if (onPhase) onPhase("training");
+  double first = 0, last = 0, sum = 0;
+  uint64_t tokens = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (int s = 0; s < steps; ++s) {
+    const StepReport r = innerStep(peerId, window, s);
+    if (s == 0) first = r.loss;
+    last = r.loss;
+    sum += r.loss;
+    tokens += r.tokens;
+    if (onStep) onStep(r);
+  }
+  if (device_) {
+    device_->downloadParams(params);
+    device_->downloadOptimizer(optimizer_);
+  }
+  if (onPhase) onPhase("compressing");
+  const std::vector<float> delta = pseudoGradient(outer_.windowStart, params.allValues());
+  const uint64_t bytes = mode == "sparseloco"
+                             ? writeSparsePayload(payloadPath, params, delta, outer_.errorFeedback, settings_.sparse)
+                             : writeDensePayload(payloadPath, params, delta);
+  ++windowsTrained_;
+  lastWindow_ = static_cast<int64_t>(window);
+  Json result = Json::object();
+  result["window"] = window;
+  result["steps"] = steps;
+  result["loss_first"] = first;
+  result["loss_last"] = last;
+  result["loss_mean"] = sum / steps;
+  result["tokens"] = tokens;
+  result["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result["payload_path"] = payloadPath;
+  result["payload_bytes"] = bytes;
+  result["dense_bytes"] = static_cast<uint64_t>(params.size() * 4);
+  result["mode"] = mode;
+  result["inner_step"] = innerStep_;
+  return result;
+}
+
+Json TrainingSession::applyOuter(const std::vector<std::string>& payloadPaths, double outerLr, const std::string& mode) {
+  ParameterStore& params = model_.params();
+  // Without a pending window (a validator, a catching-up peer) the current
+  // weights are θ_start.
+  const std::vector<float> base = outer_.windowPending ? outer_.windowStart : params.allValues();
+  OuterStepResult r;
+  if (mode == "sparseloco") {
+    r = applySparseOuterStep(payloadPaths, base, params, outerLr);
+  } else if (mode == "diloco") {
+    r = applyDenseOuterStep(payloadPaths, base, params, outerLr, settings_.dilocoMomentum, outer_.momentum);
+  } else {
+    throw TrainerError(error_code::kInvalidArgument, "'mode' must be \"sparseloco\" or \"diloco\"");
+  }
+  outer_.windowPending = false;
+  outer_.windowStart.clear();
+  Json result = r.toJson();
+  result["mode"] = mode;
+  result["outer_lr"] = outerLr;
+  return result;
+}
+
+const BatchSampler& TrainingSession::samplerFor(const std::string& split) const {
+  if (split == "train") {
+    if (train_.empty()) throw TrainerError(error_code::kData, "no training data loaded");
+    return train_;
+  }
+  if (split == "val") {
+    if (val_.empty()) throw TrainerError(error_code::kData, "no validation data loaded");
+    return val_;
+  }
+  throw TrainerError(error_code::kInvalidArgument, "'split' must be \"train\" or \"val\"");
+}
+
+double TrainingSession::evaluateLoss(const std::string& split, const std::string& peerId, uint64_t window, int steps,
+                                     int batchSize) {
+  const BatchSampler& sampler = samplerFor(split);
+  if (steps < 1 || batchSize < 1) throw TrainerError(error_code::kInvalidArgument, "'steps'/'batch_size' must be >= 1");
+  const int T = settings_.seqLen;
+  const int mb = std::min(microBatch_, batchSize);
+  double sum = 0;
+  long rows = 0;
+  if (device_) device_->uploadParams(model_.params());  // host weights are authoritative here
+  for (int s = 0; s < steps; ++s) {
+    for (int begin = 0; begin < batchSize; begin += mb) {
+      const int n = std::min(mb, batchSize - begin);
+      tokens_.resize(static_cast<size_t>(n) * T);
+      targets_.resize(tokens_.size());
+      sampler.fill(peerId, window, static_cast<uint64_t>(s), batchSize, begin, n, tokens_.data(), targets_.data());
+      // Every row has T valid targets, so the row-weighted mean is exact.
+      const float loss = device_ ? device_->forward(tokens_.data(), targets_.data(), n, T)
+                                 : model_.forward(tokens_.data(), targets_.data(), n, T);
+      sum += static_cast<double>(loss) * n;
+      rows += n;
+    }
+  }
+  return sum / static_cast<double>(rows);
+}
+
+Json TrainingSession::evaluate(const std::string& split, const std::string& peerId, uint64_t window, int steps,
+                               int batchSize, const std::string& payloadPath, double lr) {
+  Json result = Json::object();
+  result["loss_before"] = evaluateLoss(split, peerId, window, steps, batchSize);
+  if (!payloadPath.empty()) {
+    const std::vector<float> saved = model_.params().allValues();
+    try {
+      applySinglePayload(payloadPath, model_.params(), lr);
+      result["loss_after"] = evaluateLoss(split, peerId, window, steps, batchSize);
+    } catch (...) {
+      model_.params().allValues() = saved;
+      throw;
+    }
+    model_.params().allValues() = saved;
+  }
+  result["tokens"] = static_cast<uint64_t>(steps) * static_cast<uint64_t>(batchSize) *
+                     static_cast<uint64_t>(settings_.seqLen);
+  return result;
+}
+
+uint64_t TrainingSession::saveCheckpoint(const std::string& path) const {
+  std::map<std::string, std::string> meta;
+  meta["model_config"] = model_.config().toJson().dump();
+  meta["train_settings"] = settings_.toJson().dump();
+  meta["inner_step"] = std::to_string(innerStep_);
+  meta["windows_trained"] = std::to_string(windowsTrained_);
+  meta["last_window"] = std::to_string(lastWindow_);
+  meta["backend"] = device_ ? "cuda" : "cpu";
+  return writeCheckpoint(path, model_.params(), optimizer_, outer_, meta);
+}
+
+}  // namespace trainer

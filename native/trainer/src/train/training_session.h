@@ -1,0 +1,96 @@
+// One loaded run: model, inner optimizer, outer (SparseLoCo/DiLoCo) state,
+// data, counters. Everything the protocol commands do is a method here, so
+// tests drive training without going through NDJSON.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data/batch_sampler.h"
+#include "model/device_model.h"
+#include "model/llama_model.h"
+#include "optim/adamw.h"
+#include "sparseloco/outer_state.h"
+#include "train/train_settings.h"
+#include "util/json.h"
+
+namespace trainer {
+
+struct StepReport {
+  uint64_t window = 0;
+  int stepInWindow = 0;
+  int64_t innerStep = 0;  // global, after this step
+  double loss = 0;
+  double lr = 0;
+  double gradNorm = 0;
+  bool skipped = false;   // non-finite gradient: update not applied
+  uint64_t tokens = 0;
+  double seconds = 0;
+};
+
+class TrainingSession {
+ public:
+  TrainingSession(const ModelConfig& config, const TrainSettings& settings);
+
+  // Builds a session from a checkpoint (model config and settings from its
+  // metadata; `overrides` may change train settings, not the model).
+  static std::unique_ptr<TrainingSession> fromCheckpoint(const std::string& path, const Json* overrides);
+
+  void setTrainData(BatchSampler sampler) { train_ = std::move(sampler); }
+  void setValData(BatchSampler sampler) { val_ = std::move(sampler); }
+  void setMicroBatch(int microBatch) { microBatch_ = microBatch; }
+  // Moves the inner loop to an accelerator (see model/device_model.h); the
+  // host state stays authoritative between windows.
+  void enableDevice(std::unique_ptr<DeviceModel> device) { device_ = std::move(device); }
+  DeviceModel* device() { return device_.get(); }
+  int microBatch() const { return microBatch_; }
+
+  LlamaModel& model() { return model_; }
+  const TrainSettings& settings() const { return settings_; }
+  const BatchSampler& trainData() const { return train_; }
+  int64_t innerStepCount() const { return innerStep_; }
+  uint64_t windowsTrained() const { return windowsTrained_; }
+  const OuterState& outerState() const { return outer_; }
+
+  // One inner step (gradient accumulation over micro-batches, clipping,
+  // schedule, AdamW) on the batch assigned to (peerId, window, step). With a
+  // device enabled it runs on the device and must be called between the
+  // uploads and downloads trainWindow does.
+  StepReport innerStep(const std::string& peerId, uint64_t window, int stepInWindow);
+
+  // Snapshot, `steps` inner steps, pseudo-gradient, payload file.
+  Json trainWindow(uint64_t window, const std::string& peerId, int steps, const std::string& payloadPath,
+                   const std::string& mode, const std::function<void(const StepReport&)>& onStep,
+                   const std::function<void(const std::string&)>& onPhase);
+
+  // Outer step from peers' payload files; `mode` "sparseloco" or "diloco".
+  Json applyOuter(const std::vector<std::string>& payloadPaths, double outerLr, const std::string& mode);
+
+  // Mean loss over `steps` batches of `batchSize` rows assigned to
+  // (peerId, window) from the train or val split; no parameter change.
+  double evaluateLoss(const std::string& split, const std::string& peerId, uint64_t window, int steps, int batchSize);
+  // Loss before and (when payloadPath is non-empty) after θ − lr·payload.
+  Json evaluate(const std::string& split, const std::string& peerId, uint64_t window, int steps, int batchSize,
+                const std::string& payloadPath, double lr);
+
+  uint64_t saveCheckpoint(const std::string& path) const;
+
+ private:
+  const BatchSampler& samplerFor(const std::string& split) const;
+
+  LlamaModel model_;
+  TrainSettings settings_;
+  AdamW optimizer_;
+  OuterState outer_;
+  BatchSampler train_, val_;
+  int microBatch_ = 0;
+  int64_t innerStep_ = 0;
+  uint64_t windowsTrained_ = 0;
+  int64_t lastWindow_ = -1;
+  std::vector<int32_t> tokens_, targets_;
+  std::unique_ptr<DeviceModel> device_;
+};
+
+}  // namespace trainer

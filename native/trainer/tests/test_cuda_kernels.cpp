@@ -1,0 +1,348 @@
+// Every CUDA kernel against its CPU reference. Inputs are rounded to bf16
+// first so both sides see the same values; outputs are compared by the
+// relative error of the whole vector (bf16 keeps ~3 significant digits).
+// Without CUDA in the build, or without a device, prints why and exits 0
+// without counting anything as passed.
+#include <cstdio>
+
+#include "test_harness.h"
+
+#ifndef TANDEM_TRAINER_HAVE_CUDA
+
+TEST(cuda_residual_add) {
+  const long n = 513;
+  auto y = roundedRandom(n, 22), x = roundedRandom(n, 23);
+  std::vector<float> expected = y;
+  cpu::residualAdd(expected.data(), x.data(), n);
+  Bf16Buffer gy(y), gx(x);
+  cuda::residualAdd(gy.get(), gx.get(), n);
+  CHECK_CLOSE(expected, gy.floats(), "residual");
+}
+
+// The whole model: CUDA (bf16 activations) against the CPU fp32 reference.
+TEST(cuda_model_matches_cpu_model) {
+  for (const bool tied : {false, true}) {
+    ModelConfig c;
+    c.vocabSize = 258;
+    c.hiddenSize = 64;
+    c.numLayers = 2;
+    c.numHeads = 4;
+    c.numKvHeads = 2;
+    c.intermediateSize = 128;
+    c.maxSeqLen = 16;
+    c.tieEmbeddings = tied;
+    c.initStd = 0.1;
+    LlamaModel cpuModel(c);
+    CudaLlamaModel gpuModel(cpuModel);
+    const int B = 2, T = 16;
+    std::vector<int32_t> tokens(B * T), targets(B * T);
+    for (int i = 0; i < B * T; ++i) {
+      tokens[i] = (i * 37 + 5) % 258;
+      targets[i] = i == 3 ? -1 : (i * 11 + 2) % 258;
+    }
+    cpuModel.params().zeroGrads();
+    const float cpuLoss = cpuModel.forward(tokens.data(), targets.data(), B, T);
+    cpuModel.backward(1.0f);
+    gpuModel.zeroGrads();
+    const float gpuLoss = gpuModel.forward(tokens.data(), targets.data(), B, T);
+    gpuModel.backward(1.0f);
+    CHECK_NEAR(gpuLoss, cpuLoss, 2e-2 * std::fabs(cpuLoss));
+    LlamaModel mirror(c);
+    gpuModel.downloadGrads(mirror.params());
+    for (size_t i = 0; i < cpuModel.params().infos().size(); ++i) {
+      const ParameterInfo& p = cpuModel.params().info(i);
+      const std::vector<float> expected(cpuModel.params().grads(i), cpuModel.params().grads(i) + p.numel);
+      const std::vector<float> got(mirror.params().grads(i), mirror.params().grads(i) + p.numel);
+      const double err = relErr(expected, got);
+      CHECK_MSG(err < 5e-2, p.name << " gradient relative error " << err << " (tied " << tied << ")");
+    }
+    // AdamW on both sides from the same gradients' sources.
+    const std::vector<float> before = cpuModel.params().allValues();
+    AdamW opt(cpuModel.params().size());
+    opt.step(cpuModel.params(), AdamWSettings{}, 1e-3);
+    gpuModel.adamwStep(AdamWSettings{}, 1e-3);
+    gpuModel.downloadParams(mirror.params());
+    std::vector<float> cpuStep(before.size()), gpuStep(before.size());
+    for (size_t j = 0; j < before.size(); ++j) {
+      cpuStep[j] = cpuModel.params().allValues()[j] - before[j];
+      gpuStep[j] = mirror.params().allValues()[j] - before[j];
+    }
+    // Adam normalises each coordinate, so tiny gradients may flip sign
+    // between fp32 and bf16; the update vectors must still agree closely.
+    const double stepErr = relErr(cpuStep, gpuStep);
+    CHECK_MSG(stepErr < 0.15, "AdamW update relative error " << stepErr);
+  }
+}
+
+// A whole window through TrainingSession on the device against the CPU.
+TEST(cuda_training_session_window) {
+  const TrainSettings settings = testing::tinySettings();
+  std::vector<TokenShard> shards{TokenShard{"synthetic", testing::syntheticTokens(4000, 3)}};
+  TrainingSession host(testing::tinyModel(), settings), gpu(testing::tinyModel(), settings);
+  host.setTrainData(BatchSampler(shards, settings.seqLen));
+  gpu.setTrainData(BatchSampler(shards, settings.seqLen));
+  gpu.enableDevice(makeCudaDeviceModel(gpu.model(), 0));
+  const Json a = host.trainWindow(0, "p", 3, testing::scratchDir() + "/cpu.tndc", "sparseloco", nullptr, nullptr);
+  const Json b = gpu.trainWindow(0, "p", 3, testing::scratchDir() + "/gpu.tndc", "sparseloco", nullptr, nullptr);
+  CHECK_NEAR(b.at("loss_first").asNumber(), a.at("loss_first").asNumber(), 2e-2 * a.at("loss_first").asNumber());
+  CHECK_NEAR(b.at("loss_last").asNumber(), a.at("loss_last").asNumber(), 5e-2 * a.at("loss_last").asNumber());
+  CHECK(gpu.innerStepCount() == 3);
+  const std::vector<float>& w1 = host.model().params().allValues();
+  const std::vector<float>& w2 = gpu.model().params().allValues();
+  CHECK_CLOSE(w1, w2, "weights after the window");
+  CHECK(gpu.evaluateLoss("train", "q", 1, 1, 4) > 0);
+}
+
+int main() {
+  std::printf("cuda tests: skipped (built without CUDA)\n");
+  return 0;
+}
+
+#else
+
+#include <cuda_runtime.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "fixtures.h"
+#include "gradcheck.h"
+#include "kernels/attention.h"
+#include "kernels/cross_entropy.h"
+#include "kernels/cuda_kernels.h"
+#include "kernels/embedding.h"
+#include "kernels/matmul.h"
+#include "kernels/rmsnorm.h"
+#include "kernels/rope.h"
+#include "kernels/residual.h"
+#include "kernels/swiglu.h"
+#include "model/cuda_llama_model.h"
+#include "model/llama_model.h"
+#include "optim/adamw.h"
+#include "train/training_session.h"
+
+using namespace trainer;
+using bf16 = cuda::bf16;
+
+namespace {
+
+constexpr double kTolerance = 2e-2;
+
+bf16 toBf16(float f) {  // round to nearest even, as __float2bfloat16
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  u += 0x7FFFu + ((u >> 16) & 1u);
+  return static_cast<bf16>(u >> 16);
+}
+float fromBf16(bf16 b) {
+  const uint32_t u = static_cast<uint32_t>(b) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+std::vector<float> zeros(size_t n, float value = 0.0f) { return std::vector<float>(n, value); }
+
+std::vector<float> roundedRandom(size_t n, uint64_t seed, double scale = 1.0) {
+  std::vector<float> v = testing::randomVector(n, seed, scale);
+  for (float& x : v) x = fromBf16(toBf16(x));
+  return v;
+}
+
+// Device buffer of T, filled from / read back to host vectors.
+template <typename T>
+class DeviceBuffer {
+ public:
+  explicit DeviceBuffer(size_t n) : n_(n) { cudaMalloc(&ptr_, n * sizeof(T) + 1); }
+  ~DeviceBuffer() { cudaFree(ptr_); }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  T* get() { return ptr_; }
+  void upload(const std::vector<T>& v) { cudaMemcpy(ptr_, v.data(), n_ * sizeof(T), cudaMemcpyHostToDevice); }
+  std::vector<T> download() const {
+    std::vector<T> v(n_);
+    cudaMemcpy(v.data(), ptr_, n_ * sizeof(T), cudaMemcpyDeviceToHost);
+    return v;
+  }
+
+ private:
+  T* ptr_ = nullptr;
+  size_t n_;
+};
+
+struct Bf16Buffer : DeviceBuffer<bf16> {
+  explicit Bf16Buffer(const std::vector<float>& v) : DeviceBuffer<bf16>(v.size()) {
+    std::vector<bf16> b(v.size());
+    for (size_t i = 0; i < v.size(); ++i) b[i] = toBf16(v[i]);
+    upload(b);
+  }
+  std::vector<float> floats() const {
+    std::vector<float> out;
+    for (bf16 b : download()) out.push_back(fromBf16(b));
+    return out;
+  }
+};
+struct FloatBuffer : DeviceBuffer<float> {
+  explicit FloatBuffer(const std::vector<float>& v) : DeviceBuffer<float>(v.size()) { upload(v); }
+};
+
+double relErr(const std::vector<float>& expected, const std::vector<float>& got) {
+  std::vector<double> e(expected.begin(), expected.end());
+  return testing::relativeError(e, got);
+}
+
+#define CHECK_CLOSE(expected, got, what)                                      \
+  do {                                                                        \
+    const double err_ = relErr(expected, got);                                \
+    CHECK_MSG(err_ < kTolerance, what << ": relative error " << err_);        \
+  } while (0)
+
+}  // namespace
+
+TEST(cuda_matmul) {
+  const int rows = 37, in = 48, out = 29;
+  auto x = roundedRandom(rows * in, 1), w = roundedRandom(out * in, 2), dy = roundedRandom(rows * out, 3);
+  std::vector<float> y(rows * out), dx(rows * in, 0.0f), dw(out * in, 0.0f);
+  cpu::matmulForward(y.data(), x.data(), w.data(), rows, in, out);
+  cpu::matmulBackward(dx.data(), dw.data(), dy.data(), x.data(), w.data(), rows, in, out);
+  Bf16Buffer gx(x), gw(w), gdy(dy), gy(zeros(rows * out)), gdx(zeros(rows * in, 0.0f));
+  FloatBuffer gdw(zeros(out * in, 0.0f));
+  cuda::matmulForward(gy.get(), gx.get(), gw.get(), rows, in, out);
+  cuda::matmulBackward(gdx.get(), gdw.get(), gdy.get(), gx.get(), gw.get(), rows, in, out);
+  CHECK_CLOSE(y, gy.floats(), "forward");
+  CHECK_CLOSE(dx, gdx.floats(), "dinp");
+  CHECK_CLOSE(dw, gdw.download(), "dweight");
+}
+
+TEST(cuda_embedding) {
+  const int vocab = 11, dim = 40, count = 25;
+  std::vector<int32_t> tokens(count);
+  for (int i = 0; i < count; ++i) tokens[i] = (i * 7) % vocab;
+  auto table = roundedRandom(vocab * dim, 4), dy = roundedRandom(count * dim, 5);
+  std::vector<float> y(count * dim), dt(vocab * dim, 0.0f);
+  cpu::embeddingForward(y.data(), tokens.data(), table.data(), count, dim);
+  cpu::embeddingBackward(dt.data(), dy.data(), tokens.data(), count, dim);
+  DeviceBuffer<int32_t> gt(count);
+  gt.upload(tokens);
+  FloatBuffer gtable(table), gdt(zeros(vocab * dim, 0.0f));
+  Bf16Buffer gy(zeros(count * dim)), gdy(dy);
+  cuda::embeddingForward(gy.get(), gt.get(), gtable.get(), count, dim);
+  cuda::embeddingBackward(gdt.get(), gdy.get(), gt.get(), count, dim);
+  CHECK_CLOSE(y, gy.floats(), "forward");
+  CHECK_CLOSE(dt, gdt.download(), "dtable");
+}
+
+TEST(cuda_rmsnorm) {
+  const int rows = 19, dim = 72;
+  auto x = roundedRandom(rows * dim, 6), w = roundedRandom(dim, 7), dy = roundedRandom(rows * dim, 8);
+  std::vector<float> y(rows * dim), rstd(rows), dx(rows * dim, 0.0f), dw(dim, 0.0f);
+  cpu::rmsnormForward(y.data(), rstd.data(), x.data(), w.data(), rows, dim, 1e-5f);
+  cpu::rmsnormBackward(dx.data(), dw.data(), dy.data(), x.data(), w.data(), rstd.data(), rows, dim);
+  Bf16Buffer gx(x), gy(zeros(rows * dim)), gdy(dy), gdx(zeros(rows * dim, 0.0f));
+  FloatBuffer gw(w), grstd(zeros(rows)), gdw(zeros(dim, 0.0f));
+  cuda::rmsnormForward(gy.get(), grstd.get(), gx.get(), gw.get(), rows, dim, 1e-5f);
+  cuda::rmsnormBackward(gdx.get(), gdw.get(), gdy.get(), gx.get(), gw.get(), grstd.get(), rows, dim);
+  CHECK_CLOSE(y, gy.floats(), "forward");
+  CHECK_CLOSE(rstd, grstd.download(), "rstd");
+  CHECK_CLOSE(dx, gdx.floats(), "dinp");
+  CHECK_CLOSE(dw, gdw.download(), "dweight");
+}
+
+TEST(cuda_rope) {
+  const int B = 2, T = 9, heads = 3, hd = 16;
+  std::vector<float> c(T * hd / 2), s(T * hd / 2);
+  cpu::ropeTables(c.data(), s.data(), T, hd, 10000.0);
+  auto x = roundedRandom(B * T * heads * hd, 9);
+  std::vector<float> y = x, dx = x;
+  cpu::ropeForward(y.data(), c.data(), s.data(), B, T, heads, hd);
+  cpu::ropeBackward(dx.data(), c.data(), s.data(), B, T, heads, hd);
+  FloatBuffer gc(c), gs(s);
+  Bf16Buffer gy(x), gdx(x);
+  cuda::ropeForward(gy.get(), gc.get(), gs.get(), B, T, heads, hd);
+  cuda::ropeBackward(gdx.get(), gc.get(), gs.get(), B, T, heads, hd);
+  CHECK_CLOSE(y, gy.floats(), "forward");
+  CHECK_CLOSE(dx, gdx.floats(), "backward");
+}
+
+TEST(cuda_attention_gqa) {
+  const int B = 2, T = 7, heads = 4, kv = 2, hd = 16;
+  auto q = roundedRandom(B * T * heads * hd, 10), k = roundedRandom(B * T * kv * hd, 11);
+  auto v = roundedRandom(B * T * kv * hd, 12), dy = roundedRandom(B * T * heads * hd, 13);
+  std::vector<float> y(q.size()), probs(static_cast<size_t>(B) * heads * T * T);
+  std::vector<float> dq(q.size(), 0.0f), dk(k.size(), 0.0f), dv(v.size(), 0.0f);
+  cpu::attentionForward(y.data(), probs.data(), q.data(), k.data(), v.data(), B, T, heads, kv, hd);
+  cpu::attentionBackward(dq.data(), dk.data(), dv.data(), dy.data(), probs.data(), q.data(), k.data(), v.data(), B, T,
+                         heads, kv, hd);
+  Bf16Buffer gq(q), gk(k), gv(v), gdy(dy), gy(zeros(q.size()));
+  Bf16Buffer gdq(zeros(q.size(), 0.0f)), gdk(zeros(k.size(), 0.0f)),
+      gdv(zeros(v.size(), 0.0f));
+  FloatBuffer gp(zeros(probs.size()));
+  cuda::attentionForward(gy.get(), gp.get(), gq.get(), gk.get(), gv.get(), B, T, heads, kv, hd);
+  cuda::attentionBackward(gdq.get(), gdk.get(), gdv.get(), gdy.get(), gy.get(), gp.get(), gq.get(), gk.get(), gv.get(),
+                          B, T, heads, kv, hd);
+  CHECK_CLOSE(y, gy.floats(), "forward");
+  CHECK_CLOSE(probs, gp.download(), "probs");
+  CHECK_CLOSE(dq, gdq.floats(), "dq");
+  CHECK_CLOSE(dk, gdk.floats(), "dk");
+  CHECK_CLOSE(dv, gdv.floats(), "dv");
+}
+
+TEST(cuda_swiglu) {
+  const long n = 1000;
+  auto g = roundedRandom(n, 14, 2.0), u = roundedRandom(n, 15), dy = roundedRandom(n, 16);
+  std::vector<float> y(n), dg(n, 0.0f), du(n, 0.0f);
+  cpu::swigluForward(y.data(), g.data(), u.data(), n);
+  cpu::swigluBackward(dg.data(), du.data(), dy.data(), g.data(), u.data(), n);
+  Bf16Buffer gg(g), gu(u), gdy(dy), gy(zeros(n)), gdg(zeros(n, 0.0f)),
+      gdu(std::vector<float>(n, 0.0f));
+  cuda::swigluForward(gy.get(), gg.get(), gu.get(), n);
+  cuda::swigluBackward(gdg.get(), gdu.get(), gdy.get(), gg.get(), gu.get(), n);
+  CHECK_CLOSE(y, gy.floats(), "forward");
+  CHECK_CLOSE(dg, gdg.floats(), "dgate");
+  CHECK_CLOSE(du, gdu.floats(), "dup");
+}
+
+TEST(cuda_cross_entropy) {
+  const int rows = 6, vocab = 300;
+  auto logits = roundedRandom(rows * vocab, 17, 3.0);
+  std::vector<int32_t> targets = {0, 299, -1, 17, 17, 150};
+  std::vector<float> losses(rows), dl(rows * vocab);
+  long valid = 0;
+  cpu::crossEntropyForward(losses.data(), logits.data(), targets.data(), rows, vocab, &valid);
+  cpu::crossEntropyBackward(dl.data(), logits.data(), targets.data(), rows, vocab, 1.0f / valid);
+  Bf16Buffer gl(logits), gdl(zeros(rows * vocab));
+  DeviceBuffer<int32_t> gt(rows);
+  gt.upload(targets);
+  FloatBuffer glosses(zeros(rows));
+  cuda::crossEntropyForward(glosses.get(), gl.get(), gt.get(), rows, vocab);
+  cuda::crossEntropyBackward(gdl.get(), gl.get(), gt.get(), rows, vocab, 1.0f / valid);
+  CHECK_CLOSE(losses, glosses.download(), "losses");
+  CHECK_CLOSE(dl, gdl.floats(), "dlogits");
+}
+
+TEST(cuda_adamw) {
+  const long n = 777;
+  auto p = roundedRandom(n, 18), g = roundedRandom(n, 19), m = roundedRandom(n, 20, 0.1), v = roundedRandom(n, 21, 0.1);
+  for (float& x : v) x = std::fabs(x);
+  std::vector<float> cp = p, cm = m, cv = v;
+  cpu::adamwUpdate(cp.data(), g.data(), cm.data(), cv.data(), n, 1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, 3);
+  FloatBuffer gp(p), gg(g), gm(m), gv(v);
+  Bf16Buffer gpb(zeros(n));
+  cuda::adamwUpdate(gp.get(), gpb.get(), gg.get(), gm.get(), gv.get(), n, 1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, 3);
+  CHECK_CLOSE(cp, gp.download(), "param");
+  CHECK_CLOSE(cm, gm.download(), "m");
+  CHECK_CLOSE(cv, gv.download(), "v");
+  CHECK_CLOSE(cp, gpb.floats(), "bf16 copy");
+}
+
+int main(int argc, char** argv) {
+  int count = 0;
+  const cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess || count == 0) {
+    std::printf("cuda tests: skipped (no CUDA device: %s)\n", err != cudaSuccess ? cudaGetErrorString(err) : "none");
+    return 0;
+  }
+  return testing::runRegisteredTests(argc > 1 ? argv[1] : nullptr);
+}
+
+#endif

@@ -1,0 +1,115 @@
+// NDJSON server round trips through string streams.
+#include <sys/stat.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "fixtures.h"
+#include "protocol/ndjson_server.h"
+#include "test_harness.h"
+
+using namespace trainer;
+
+namespace {
+std::vector<Json> runServer(const std::string& input) {
+  std::istringstream in(input);
+  std::ostringstream out;
+  NdjsonServer server(in, out, ServerOptions{0});
+  server.run();
+  std::vector<Json> events;
+  std::istringstream lines(out.str());
+  std::string line;
+  while (std::getline(lines, line)) events.push_back(Json::parse(line));
+  return events;
+}
+std::vector<Json> withEvent(const std::vector<Json>& events, const std::string& name) {
+  std::vector<Json> out;
+  for (const Json& e : events) {
+    if (e.at("event").asString() == name) out.push_back(e);
+  }
+  return out;
+}
+}  // namespace
+
+TEST(protocol_hello_and_errors_keep_serving) {
+  const auto events = runServer(
+      "not json\n"
+      "[1,2]\n"
+      "{\"v\":1,\"id\":\"a\",\"cmd\":\"fly\"}\n"
+      "{\"v\":2,\"id\":\"b\",\"cmd\":\"load\"}\n"
+      "{\"id\":\"c\",\"cmd\":\"load\"}\n"
+      "{\"v\":1,\"id\":\"d\",\"cmd\":\"train_window\",\"window\":0,\"peer_id\":\"p\",\"payload_path\":\"/x\"}\n"
+      "{\"v\":1,\"id\":\"e\",\"cmd\":\"load\",\"model\":{\"hidden_size\":30,\"num_attention_heads\":4}}\n"
+      "\n"
+      "{\"v\":1,\"id\":7,\"cmd\":\"shutdown\"}\n"
+      "{\"v\":1,\"id\":\"late\",\"cmd\":\"fly\"}\n");
+  CHECK(events.front().at("event").asString() == "hello");
+  CHECK(events.front().at("protocol").asInt() == 1);
+  CHECK(events.front().at("backend").asString() == "cpu");
+  const auto errors = withEvent(events, "error");
+  CHECK(errors.size() == 7);
+  if (errors.size() == 7) {
+    CHECK(errors[0].at("code").asString() == "malformed_json" && errors[0].at("id").isNull());
+    CHECK(errors[1].at("code").asString() == "malformed_json");
+    CHECK(errors[2].at("code").asString() == "unknown_command" && errors[2].at("id").asString() == "a");
+    CHECK(errors[3].at("code").asString() == "unsupported_version");
+    CHECK(errors[4].at("code").asString() == "invalid_argument");
+    CHECK(errors[5].at("code").asString() == "not_loaded");
+    CHECK(errors[6].at("code").asString() == "invalid_argument");  // 30 % 4 != 0
+  }
+  const auto done = withEvent(events, "done");
+  CHECK(done.size() == 1 && done[0].at("cmd").asString() == "shutdown" && done[0].at("id").asInt() == 7);
+  CHECK(events.back().at("event").asString() == "done");  // nothing after shutdown
+  for (const Json& e : events) CHECK(e.at("v").asInt() == 1);
+}
+
+TEST(protocol_full_round_trip) {
+  const std::string dir = testing::scratchDir() + "/proto-data";
+  ::mkdir(dir.c_str(), 0755);
+  writeTokenShard(dir + "/x_train_000000.bin", testing::syntheticTokens(3000, 5));
+  writeTokenShard(dir + "/x_val_000000.bin", testing::syntheticTokens(800, 6));
+  const std::string payload = testing::scratchDir() + "/proto.tndc";
+  const std::string ckpt = testing::scratchDir() + "/proto.safetensors";
+  const std::string model = testing::tinyModel().toJson().dump();
+  const std::string input =
+      "{\"v\":1,\"id\":\"l\",\"cmd\":\"load\",\"model\":" + model + ",\"data_dir\":\"" + dir +
+      "\",\"train\":{\"seq_len\":16,\"batch_size\":4,\"lr\":0.003}}\n"
+      "{\"v\":1,\"id\":\"t\",\"cmd\":\"train_window\",\"window\":4,\"peer_id\":\"me\",\"steps\":3,\"payload_path\":\"" +
+      payload +
+      "\"}\n"
+      "{\"v\":1,\"id\":\"c\",\"cmd\":\"checkpoint\",\"path\":\"" + ckpt + "\"}\n" +
+      "{\"v\":1,\"id\":\"o\",\"cmd\":\"apply_outer\",\"payloads\":[\"" + payload + "\"]}\n" +
+      "{\"v\":1,\"id\":\"e\",\"cmd\":\"evaluate\",\"peer_id\":\"v\",\"window\":4,\"split\":\"val\",\"payload_path\":\"" +
+      payload + "\",\"lr\":0.4}\n" + "{\"v\":1,\"id\":\"s\",\"cmd\":\"shutdown\"}\n";
+  const auto events = runServer(input);
+  CHECK(withEvent(events, "error").empty());
+  for (const Json& e : withEvent(events, "error")) std::printf("    unexpected error: %s\n", e.dump().c_str());
+  const auto steps = withEvent(events, "step");
+  CHECK(steps.size() == 3);
+  if (!steps.empty()) {
+    CHECK(steps[0].at("id").asString() == "t");
+    CHECK(steps[0].at("loss").asNumber() > 0);
+    CHECK(steps[0].at("tokens_per_s").asNumber() > 0);
+    CHECK(steps[2].at("inner_step").asInt() == 3);
+  }
+  const auto done = withEvent(events, "done");
+  CHECK(done.size() == 6);
+  if (done.size() == 6) {
+    CHECK(done[0].at("result").at("micro_batch").asInt() >= 1);
+    CHECK(done[1].at("result").at("payload_bytes").asInt() > 0);
+    CHECK(done[2].at("result").at("bytes").asInt() > 0);
+    CHECK(done[3].at("result").at("used").asArray().size() == 1);
+    CHECK(done[4].at("result").has("loss_after"));
+  }
+  CHECK(!withEvent(events, "phase").empty());
+  // A new process resumes from the checkpoint.
+  const auto resumed = runServer("{\"v\":1,\"id\":\"l\",\"cmd\":\"load\",\"checkpoint\":\"" + ckpt +
+                                 "\",\"data_dir\":\"" + dir + "\"}\n");
+  const auto rdone = withEvent(resumed, "done");
+  CHECK(rdone.size() == 1);
+  if (!rdone.empty()) {
+    CHECK(rdone[0].at("result").at("inner_step").asInt() == 3);
+    CHECK(rdone[0].at("result").at("window_pending").asBool());
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * Round trips with the real tandem-trainer binary over NDJSON (build it with
+ * `node native/scripts/trainer-build.mjs`). Every event the binary prints is
+ * validated with the zod schemas of main/trainer/protocol.
+ */
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  encodeTrainerCommand,
+  parseTrainerEvent,
+  type TrainerCommand,
+  type TrainerEvent,
+} from '../../main/trainer/protocol';
+import { batchPositions } from '../../main/trainer/sampler';
+
+const binary = resolve(__dirname, '../../build/trainer/tandem-trainer');
+const built = existsSync(binary);
+if (!built) {
+  console.warn(`trainer-protocol tests skipped: ${binary} is not built (run node native/scripts/trainer-build.mjs)`);
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'tandem-trainer-proto-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Generated training text: numbered sentences (test data, not a corpus). */
+function makeDataDir(): string {
+  const text = Array.from({ length: 300 }, (_, i) => `Line ${i}: the quick brown fox jumps over ${i % 7} dogs.\n`).join('');
+  const input = join(scratch, 'input.txt');
+  writeFileSync(input, text);
+  const dir = join(scratch, 'data');
+  const result = spawnSync(binary, ['prepare-data', '--input', input, '--output', dir, '--shard-tokens', '6000'], {
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) throw new Error(`prepare-data failed: ${result.stderr}`);
+  return dir;
+}
+
+class Trainer {
+  readonly events: TrainerEvent[] = [];
+  private waiters: Array<() => void> = [];
+  readonly exited: Promise<number | null>;
+  private readonly child: ChildProcessWithoutNullStreams;
+
+  constructor(args: string[] = []) {
+    this.child = spawn(binary, args, { stdio: 'pipe' });
+    this.exited = new Promise((res) => this.child.on('exit', (code) => res(code)));
+    createInterface({ input: this.child.stdout }).on('line', (line) => {
+      this.events.push(parseTrainerEvent(line)); // throws (fails the test) on a protocol violation
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  send(command: TrainerCommand): void {
+    this.child.stdin.write(encodeTrainerCommand(command));
+  }
+
+  sendRaw(line: string): void {
+    this.child.stdin.write(`${line}\n`);
+  }
+
+  async waitFor<T extends TrainerEvent>(match: (e: TrainerEvent) => e is T, timeoutMs = 30_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.events.find(match);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`timed out; events so far: ${JSON.stringify(this.events)}`);
+      await new Promise<void>((res) => {
+        this.waiters.push(res);
+        setTimeout(res, 200);
+      });
+    }
+  }
+
+  async done(id: string): Promise<Extract<TrainerEvent, { event: 'done' }>> {
+    const event = await this.waitFor(
+      (e): e is TrainerEvent => (e.event === 'done' || e.event === 'error') && e.id === id,
+    );
+    if (event.event !== 'done') throw new Error(`command ${id} failed: ${JSON.stringify(event)}`);
+    return event;
+  }
+
+  kill(): void {
+    this.child.kill('SIGKILL');
+  }
+}
+
+const tinyModel = {
+  vocab_size: 258,
+  hidden_size: 32,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  intermediate_size: 64,
+  max_position_embeddings: 32,
+};
+const tinyTrain = { seq_len: 16, batch_size: 4, lr: 0.003, inner_steps: 3 };
+
+describe.skipIf(!built)('tandem-trainer NDJSON protocol', () => {
+  it('says hello, survives malformed input, and shuts down cleanly', async () => {
+    const t = new Trainer(['--heartbeat-seconds', '0.2']);
+    const hello = await t.waitFor((e): e is Extract<TrainerEvent, { event: 'hello' }> => e.event === 'hello');
+    expect(hello.protocol).toBe(1);
+    expect(hello.backend).toBe('cpu');
+    if (hello.devices.length === 0) expect(hello.no_device_reason).toMatch(/no CUDA device/);
+
+    t.sendRaw('this is not json');
+    t.sendRaw('{"v":1,"id":"u","cmd":"teleport"}');
+    t.sendRaw('{"v":99,"id":"w","cmd":"load"}');
+    const errors = () => t.events.filter((e) => e.event === 'error');
+    await t.waitFor((e): e is TrainerEvent => e.event === 'error' && e.id === 'w');
+    expect(errors().map((e) => (e.event === 'error' ? e.code : ''))).toEqual([
+      'malformed_json',
+      'unknown_command',
+      'unsupported_version',
+    ]);
+    await t.waitFor((e): e is TrainerEvent => e.event === 'heartbeat');
+
+    t.send({ v: 1, id: 'bye', cmd: 'shutdown' });
+    await t.done('bye');
+    expect(await t.exited).toBe(0);
+  });
+
+  it('trains a window, checkpoints, applies the outer step, evaluates, and resumes', async () => {
+    const dataDir = makeDataDir();
+    const payload = join(scratch, 'w0.tndc');
+    const checkpoint = join(scratch, 'ckpt.safetensors');
+    const t = new Trainer(['--heartbeat-seconds', '0']);
+    t.send({ v: 1, id: 'load', cmd: 'load', model: tinyModel, data_dir: dataDir, train: tinyTrain });
+    const loaded = await t.done('load');
+    expect(loaded.cmd === 'load' && loaded.result.parameters).toBeGreaterThan(10_000);
+
+    t.send({ v: 1, id: 'train', cmd: 'train_window', window: 0, peer_id: 'peer-1', payload_path: payload });
+    const trained = await t.done('train');
+    if (trained.cmd !== 'train_window') throw new Error('wrong done event');
+    expect(trained.result.steps).toBe(3);
+    expect(statSync(payload).size).toBe(trained.result.payload_bytes);
+    const steps = t.events.filter((e) => e.event === 'step');
+    expect(steps).toHaveLength(3);
+    expect(steps.every((s) => s.event === 'step' && s.tokens_per_s > 0 && s.lr > 0)).toBe(true);
+
+    t.send({ v: 1, id: 'ckpt', cmd: 'checkpoint', path: checkpoint });
+    await t.done('ckpt');
+    expect(readdirSync(scratch).filter((f) => f.includes('.tmp-'))).toEqual([]);
+
+    t.send({ v: 1, id: 'outer', cmd: 'apply_outer', payloads: [payload, join(scratch, 'missing.tndc')] });
+    const outer = await t.done('outer');
+    if (outer.cmd !== 'apply_outer') throw new Error('wrong done event');
+    expect(outer.result.used).toEqual([0]);
+    expect(outer.result.dropped.map((d) => d.index)).toEqual([1]);
+
+    t.send({ v: 1, id: 'eval', cmd: 'evaluate', peer_id: 'peer-1', window: 0, payload_path: payload, lr: 0.4 });
+    const evaluated = await t.done('eval');
+    if (evaluated.cmd !== 'evaluate') throw new Error('wrong done event');
+    expect(evaluated.result.loss_before).toBeGreaterThan(0);
+    expect(typeof evaluated.result.loss_after).toBe('number');
+
+    t.send({ v: 1, id: 'bye', cmd: 'shutdown' });
+    await t.done('bye');
+    expect(await t.exited).toBe(0);
+
+    // A restarted trainer continues from the checkpoint (window still pending).
+    const r = new Trainer(['--heartbeat-seconds', '0']);
+    r.send({ v: 1, id: 'load', cmd: 'load', checkpoint, data_dir: dataDir });
+    const resumed = await r.done('load');
+    if (resumed.cmd !== 'load') throw new Error('wrong done event');
+    expect(resumed.result.inner_step).toBe(3);
+    expect(resumed.result.window_pending).toBe(true);
+    r.kill();
+    await r.exited;
+  });
+
+  it('loses at most the current window when killed mid-window', async () => {
+    const dataDir = makeDataDir();
+    const checkpoint = join(scratch, 'kill.safetensors');
+    const t = new Trainer(['--heartbeat-seconds', '0']);
+    t.send({ v: 1, id: 'load', cmd: 'load', model: tinyModel, data_dir: dataDir, train: tinyTrain });
+    await t.done('load');
+    t.send({ v: 1, id: 'w0', cmd: 'train_window', window: 0, peer_id: 'p', payload_path: join(scratch, 'k0.tndc') });
+    await t.done('w0');
+    t.send({ v: 1, id: 'o0', cmd: 'apply_outer', payloads: [join(scratch, 'k0.tndc')] });
+    await t.done('o0');
+    t.send({ v: 1, id: 'c0', cmd: 'checkpoint', path: checkpoint });
+    await t.done('c0');
+    const sizeAfterWindow0 = statSync(checkpoint).size;
+    // Window 1 is long; kill the process as soon as it has made progress.
+    t.send({ v: 1, id: 'w1', cmd: 'train_window', window: 1, peer_id: 'p', steps: 100_000,
+      payload_path: join(scratch, 'k1.tndc') });
+    await t.waitFor((e): e is TrainerEvent => e.event === 'step' && e.id === 'w1' && e.step >= 2);
+    t.kill();
+    await t.exited;
+
+    const r = new Trainer(['--heartbeat-seconds', '0']);
+    r.send({ v: 1, id: 'load', cmd: 'load', checkpoint, data_dir: dataDir });
+    const resumed = await r.done('load');
+    if (resumed.cmd !== 'load') throw new Error('wrong done event');
+    expect(statSync(checkpoint).size).toBe(sizeAfterWindow0);
+    expect(resumed.result.inner_step).toBe(tinyTrain.inner_steps); // window 0 kept, window 1 lost
+    expect(resumed.result.windows_trained).toBe(1);
+    expect(resumed.result.window_pending).toBe(false);
+    r.send({ v: 1, id: 'w1', cmd: 'train_window', window: 1, peer_id: 'p', payload_path: join(scratch, 'k1.tndc') });
+    await r.done('w1');
+    r.send({ v: 1, id: 'bye', cmd: 'shutdown' });
+    await r.done('bye');
+    expect(await r.exited).toBe(0);
+  });
+
+  it('assigns the same batches as the TypeScript sampler', () => {
+    const dataDir = makeDataDir();
+    const shards = readdirSync(dataDir)
+      .filter((f) => f.includes('train') && f.endsWith('.bin'))
+      .sort()
+      .map((f) => (statSync(join(dataDir, f)).size - 1024) / 2);
+    expect(shards.length).toBeGreaterThan(1);
+    for (const [peer, window, step] of [
+      ['peer-1', 0, 0],
+      ['5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY', 123456, 29],
+    ] as const) {
+      const result = spawnSync(
+        binary,
+        ['sample', '--data-dir', dataDir, '--peer', peer, '--window', String(window), '--step', String(step),
+          '--batch-size', '8', '--seq-len', '16'],
+        { encoding: 'utf8' },
+      );
+      expect(result.status).toBe(0);
+      const native = JSON.parse(result.stdout) as { positions: Array<{ shard: number; start: number }> };
+      expect(batchPositions(shards, 16, peer, window, step, 8)).toEqual(native.positions);
+    }
+  });
+});
