@@ -7,6 +7,7 @@ import { packageInfo } from '../platform/package-info';
 import { ContractError } from '../../contract/errors';
 import { missingResources, resourceLayout } from '../platform/resources';
 import { createRoundModule } from '../round/round-module';
+import { createDevnetRuntime } from '../devnet/devnet-runtime';
 import { createChainModule } from '../chain/chain-module';
 import { createWalletModule } from '../wallet/wallet-module';
 import type { Keychain } from '../wallet/keychain';
@@ -24,11 +25,21 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; keychai
     createChainModule({ wallet, dataDir: path.join(options.paths.dataDir, 'chain') }),
     createHardwareModule({ app: { name: info.productName, version: info.version } }),
     createRoundModule({
-      createRuntime: async () => {
+      createRuntime: async (ctx, onState) => {
         const layout = resourceLayout({ appRoot: info.root, ...electronResources() });
         const missing = missingResources(layout);
         if (missing.length > 0) throw new ContractError('FAILED', `Cannot join: the trainer is not built on this machine (missing ${missing.join(', ')}). Run npm run build:native.`);
-        throw new ContractError('FAILED', 'Cannot join yet: this build has no trainer protocol client, so rounds cannot run.');
+        const network = ctx.config.value.network;
+        if (network !== 'devnet') {
+          throw new ContractError('FAILED', `Cannot join ${network} yet: this build trains only on the local devnet. Choose devnet in Settings.`);
+        }
+        return createDevnetRuntime({
+          root: path.join(options.paths.dataDir, 'devnet'),
+          trainerExecutable: layout.trainerExecutable,
+          corpusDir: layout.devnetCorpus,
+          logger: ctx.logger,
+          onState,
+        });
       },
     }),
   ];

@@ -64,7 +64,7 @@ export class TandemCore {
       },
       trainer: {
         phase: 'idle',
-        detail: 'Not training: the trainer and round engine are not set up on this machine yet.',
+        detail: 'Not training: press Join the run on the Dashboard to start.',
         since: startedAt,
       },
       network: { target: options.config.value.network },

@@ -12,6 +12,8 @@ export interface ResourceLayout {
   kind: 'development' | 'packaged';
   trainerExecutable: string;
   codecAddon: string;
+  /** The bundled public-domain corpus the devnet trains on. */
+  devnetCorpus: string;
 }
 
 export interface ResourceContext {
@@ -33,12 +35,14 @@ export function resourceLayout(context: ResourceContext): ResourceLayout {
       kind: 'packaged',
       trainerExecutable: path.join(resources, 'bin', exe('tandem-trainer', platform)),
       codecAddon: path.join(resources, 'app.asar.unpacked', 'native', 'addon', 'build', 'Release', 'tandem_codec.node'),
+      devnetCorpus: path.join(resources, 'data', 'sotu'),
     };
   }
   return {
     kind: 'development',
     trainerExecutable: path.join(context.appRoot, 'build', 'trainer', exe('tandem-trainer', platform)),
     codecAddon: path.join(context.appRoot, 'native', 'addon', 'build', 'Release', 'tandem_codec.node'),
+    devnetCorpus: path.join(context.appRoot, 'native', 'data', 'sotu'),
   };
 }
 

@@ -3,6 +3,7 @@ import { Card, EmptyState } from '../components/Card';
 import { formatClock, formatDuration } from '../format';
 import { useStore } from '../store';
 import { coreSelectors } from '../store/slices/core';
+import { roundSelectors } from '../store/slices/round';
 import { LiveRoundCard } from './dashboard/LiveRoundCard';
 
 const PHASE_TONE: Record<TrainerPhase, 'idle' | 'busy' | 'warn' | 'bad'> = {
@@ -23,18 +24,23 @@ function Uptime() {
 }
 
 function TrainerCard() {
-  const trainer = useStore(coreSelectors.trainer);
+  const idle = useStore(coreSelectors.trainer);
+  const round = useStore(roundSelectors.round);
+  // Once joined, the round engine knows what the trainer is doing; before that, the core's idle state.
+  const joined = round?.joined ?? false;
+  const phase = joined && round ? round.phase : idle?.phase;
+  const detail = joined && round ? (round.blocker ?? `Window ${round.window ?? '—'}: ${round.innerStep} of ${round.innerSteps} inner steps.`) : idle?.detail;
   return (
     <Card title="Trainer" testId="trainer-card">
-      {trainer ? (
+      {phase ? (
         <>
           <p>
-            <span className={`phase phase-${PHASE_TONE[trainer.phase]}`} data-testid="trainer-phase">
-              {trainer.phase}
+            <span className={`phase phase-${PHASE_TONE[phase]}`} data-testid="trainer-phase">
+              {phase}
             </span>{' '}
-            <span className="muted">since {formatClock(trainer.since)}</span>
+            {!joined && idle && <span className="muted">since {formatClock(idle.since)}</span>}
           </p>
-          <p className="muted">{trainer.detail}</p>
+          <p className="muted">{detail}</p>
         </>
       ) : (
         <p className="muted">Waiting for the core…</p>

@@ -1,0 +1,24 @@
+import { parseManifest, type RunManifest } from '../run/manifest';
+
+/**
+ * The embedded default run: a tiny byte-level LLaMA on the bundled corpus,
+ * short windows so a round completes in well under a minute on 2 CPU cores,
+ * and the published SparseLoCo compression (1.5625 %, 2-bit, error feedback).
+ */
+export function devnetManifest(root: string): RunManifest {
+  return parseManifest(
+    {
+      version: 1,
+      name: 'tandem-devnet',
+      protocolVersion: '1',
+      model: { vocabSize: 258, hiddenSize: 64, layers: 2, heads: 4, kvHeads: 2, ffnSize: 172, sequenceLength: 64, tiedEmbeddings: true },
+      data: { shards: `${root}/shards` },
+      optimizer: { lr: 3e-3, warmupSteps: 20, batchSize: 4 },
+      sparseloco: { innerSteps: 40, outerLr: 0.7 },
+      windows: { blocksPerWindow: 10, blockSeconds: 1.5, uploadDeadlineSeconds: 10, uploadGraceSeconds: 1, perPeerTimeoutSeconds: 15, gatherCapSeconds: 20, gatherPeers: 8, reservePeers: 2 },
+      storage: { kind: 'filesystem', root: `${root}/storage` },
+      chain: { network: 'devnet', netuid: 3 },
+    },
+    'devnet manifest',
+  );
+}

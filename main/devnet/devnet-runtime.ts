@@ -1,0 +1,170 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Keyring } from '@polkadot/keyring';
+import type { KeyringPair } from '@polkadot/keyring/types';
+import { cryptoWaitReady, mnemonicGenerate } from '@polkadot/util-crypto';
+import type { RoundState } from '../../contract/domains/round';
+import { validatePayload } from '../codec';
+import type { ChainSigner } from '../chain/chain-port';
+import { RoundLedger } from '../ledger/round-ledger';
+import type { Logger } from '../logging/logger';
+import { readFileIfExists, writeFileAtomically } from '../platform/atomic-file';
+import { NativeTrainer } from '../round/native-trainer';
+import { RoundEngine } from '../round/round-engine';
+import type { RoundRuntime } from '../round/round-module';
+import type { RunManifest } from '../run/manifest';
+import { FilesystemStorage } from '../storage/filesystem-storage';
+import type { ModelConfig, TrainSettings } from '../trainer/protocol';
+import { DevnetChain } from './devnet-chain';
+import { devnetManifest } from './devnet-manifest';
+
+export interface DevnetRuntimeOptions {
+  /** Folder of everything the devnet keeps (chain, storage, shards, peers). */
+  root: string;
+  trainerExecutable: string;
+  /** The bundled corpus (native/data/sotu). */
+  corpusDir: string;
+  logger: Logger;
+  onState(state: RoundState): void;
+  /** Simulated peers besides this machine. */
+  simulatedPeers?: number;
+}
+
+const SIMULATED_NAMES = ['Alice', 'Bob', 'Charlie', 'Dave', 'Eve'];
+
+function trainerModel(m: RunManifest['model']): ModelConfig {
+  return {
+    vocab_size: m.vocabSize,
+    hidden_size: m.hiddenSize,
+    num_hidden_layers: m.layers,
+    num_attention_heads: m.heads,
+    num_key_value_heads: m.kvHeads,
+    intermediate_size: m.ffnSize,
+    max_position_embeddings: m.sequenceLength,
+    rope_theta: m.ropeTheta,
+    rms_norm_eps: m.normEps,
+    tie_word_embeddings: m.tiedEmbeddings,
+    // Every peer starts from the same weights, as if from the run's first checkpoint.
+    init_seed: 1,
+  };
+}
+
+function trainerSettings(manifest: RunManifest): TrainSettings {
+  const { optimizer: o, sparseloco: s, model } = manifest;
+  return {
+    lr: o.lr,
+    beta1: o.beta1,
+    beta2: o.beta2,
+    weight_decay: o.weightDecay,
+    warmup_steps: o.warmupSteps,
+    grad_clip: o.gradClip,
+    seq_len: model.sequenceLength,
+    batch_size: o.batchSize,
+    inner_steps: s.innerSteps,
+    outer_lr: s.outerLr,
+    topk: s.topK,
+    block_size: Math.round(Math.sqrt(s.chunkSize)),
+    error_feedback_beta: s.errorFeedbackBeta,
+  };
+}
+
+const signerOf = (pair: KeyringPair): ChainSigner => ({ address: pair.address, sign: async (message) => pair.sign(message) });
+
+/** This machine's devnet identity: a throwaway key kept in the devnet folder (never a real wallet). */
+async function localIdentity(root: string, keyring: Keyring): Promise<KeyringPair> {
+  const file = path.join(root, 'identity.json');
+  let mnemonic = (await readFileIfExists(file)) ? (JSON.parse((await readFileIfExists(file)) as string) as { mnemonic: string }).mnemonic : undefined;
+  if (!mnemonic) {
+    mnemonic = mnemonicGenerate(12);
+    await writeFileAtomically(file, `${JSON.stringify({ note: 'devnet-only key, worthless outside the local devnet', mnemonic })}\n`, { mode: 0o600 });
+  }
+  return keyring.addFromUri(mnemonic);
+}
+
+/**
+ * Builds the local devnet and this machine's place in it: the embedded chain,
+ * a storage folder per peer, token shards of the bundled corpus, simulated
+ * peers running their own CPU trainers, and this machine's round engine.
+ */
+export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promise<RoundRuntime> {
+  const { root, logger } = options;
+  const log = logger.child({ source: 'devnet' });
+  const manifest = devnetManifest(root);
+  await fs.promises.mkdir(root, { recursive: true });
+  await ensureShards(options.trainerExecutable, options.corpusDir, manifest.data.shards);
+  await cryptoWaitReady();
+  const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+  const chain = await DevnetChain.open({
+    file: path.join(root, 'chain.json'),
+    netuid: manifest.chain.netuid,
+    blockMs: manifest.windows.blockSeconds * 1000,
+    tempo: manifest.windows.blocksPerWindow * 2,
+    minerEmissionPerTempo: 1_000_000_000n,
+  });
+  const storageOf = (uid: number) => new FilesystemStorage(path.join(manifest.storage.kind === 'filesystem' ? manifest.storage.root : root, 'peers', String(uid)));
+  const validate = async (bytes: Uint8Array) => {
+    const verdict = await validatePayload(bytes, { expectedK: manifest.sparseloco.topK });
+    return verdict.ok ? ({ ok: true } as const) : ({ ok: false, reason: `${verdict.field}: ${verdict.message}` } as const);
+  };
+
+  const engines: Array<{ engine: RoundEngine; trainer: NativeTrainer }> = [];
+  const makePeer = async (pair: KeyringPair, name: string, onState?: (s: RoundState) => void) => {
+    const uid = await chain.register(manifest.chain.netuid, pair.address, signerOf(pair));
+    const dir = path.join(root, 'peers', name);
+    const trainer = new NativeTrainer({
+      executable: options.trainerExecutable,
+      model: trainerModel(manifest.model),
+      train: trainerSettings(manifest),
+      dataDir: manifest.data.shards,
+      checkpointFile: path.join(dir, 'trainer.safetensors'),
+      peerId: String(uid),
+      logger: logger.child({ peer: name }),
+      threads: 1,
+    });
+    trainer.start();
+    const ledger = new RoundLedger(path.join(dir, 'rounds.ndjson'));
+    const engine = new RoundEngine({
+      manifest,
+      chain,
+      self: { uid, hotkey: pair.address },
+      storage: storageOf(uid),
+      peerStorage: storageOf,
+      trainer,
+      validatePayload: validate,
+      ledger,
+      workDir: path.join(dir, 'work'),
+      logger: logger.child({ peer: name }),
+      ...(onState ? { onState } : {}),
+    });
+    engines.push({ engine, trainer });
+    return { engine, ledger };
+  };
+
+  const count = Math.min(options.simulatedPeers ?? 3, SIMULATED_NAMES.length);
+  for (const name of SIMULATED_NAMES.slice(0, count)) {
+    const { engine } = await makePeer(keyring.addFromUri(`//${name}`), name.toLowerCase());
+    await engine.join();
+  }
+  const self = await makePeer(await localIdentity(root, keyring), 'me', options.onState);
+  log.info({ peers: count + 1, root }, 'devnet started');
+
+  return {
+    engine: self.engine,
+    ledger: self.ledger,
+    async close() {
+      await Promise.all(engines.map(({ engine }) => engine.leave('now')));
+      await Promise.all(engines.map(({ trainer }) => trainer.stop()));
+      await chain.close();
+    },
+  };
+}
+
+/** Token shards of the bundled corpus, made once with the trainer's own prepare-data. */
+async function ensureShards(executable: string, corpusDir: string, shardsDir: string): Promise<void> {
+  if (fs.existsSync(shardsDir) && fs.readdirSync(shardsDir).some((f) => f.endsWith('.bin'))) return;
+  const inputs = fs.readdirSync(corpusDir).filter((f) => f.endsWith('.txt')).sort().map((f) => path.join(corpusDir, f));
+  if (inputs.length === 0) throw new Error(`no corpus text in ${corpusDir}`);
+  const made = spawnSync(executable, ['prepare-data', '--input', ...inputs, '--output', shardsDir, '--prefix', 'sotu'], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`could not prepare the devnet data: ${(made.stderr ?? '').trim().split('\n').at(-1) ?? `exit ${made.status}`}`);
+}
