@@ -27,6 +27,7 @@ describe('resource layout', () => {
       kind: 'development',
       trainerExecutable: '/src/tandem/build/trainer/tandem-trainer',
       codecAddon: '/src/tandem/native/addon/build/Release/tandem_codec.node',
+      devnetCorpus: '/src/tandem/native/data/sotu',
     });
   });
 
@@ -36,6 +37,7 @@ describe('resource layout', () => {
       kind: 'packaged',
       trainerExecutable: '/opt/Tandem/resources/bin/tandem-trainer.exe',
       codecAddon: '/opt/Tandem/resources/app.asar.unpacked/native/addon/build/Release/tandem_codec.node',
+      devnetCorpus: '/opt/Tandem/resources/data/sotu',
     });
   });
 
