@@ -18,6 +18,8 @@ import { FilesystemStorage } from '../storage/filesystem-storage';
 import type { ModelConfig, TrainSettings } from '../trainer/protocol';
 import { DevnetChain } from './devnet-chain';
 import { devnetManifest } from './devnet-manifest';
+import { DevnetValidator } from '../validator/devnet-validator';
+import { RatingBook } from '../validator/rating-book';
 
 export interface DevnetRuntimeOptions {
   /** Folder of everything the devnet keeps (chain, storage, shards, peers). */
@@ -147,14 +149,47 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     await engine.join();
   }
   const self = await makePeer(await localIdentity(root, keyring), 'me', options.onState);
+
+  // The validator: its own trainer evaluates every update, then follows the global model.
+  const validatorPair = keyring.addFromUri('//Ferdie');
+  const validatorSigner = signerOf(validatorPair);
+  const validatorUid = await chain.register(manifest.chain.netuid, validatorPair.address, validatorSigner, { validator: true });
+  const validatorDir = path.join(root, 'validator');
+  const validatorTrainer = new NativeTrainer({
+    executable: options.trainerExecutable,
+    model: trainerModel(manifest.model),
+    train: trainerSettings(manifest),
+    dataDir: manifest.data.shards,
+    checkpointFile: path.join(validatorDir, 'trainer.safetensors'),
+    peerId: 'validator',
+    logger: logger.child({ peer: 'validator' }),
+    threads: 1,
+  });
+  validatorTrainer.start();
+  const ratingsFile = path.join(validatorDir, 'ratings.json');
+  const validator = new DevnetValidator({
+    manifest,
+    chain,
+    signer: validatorSigner,
+    uid: validatorUid,
+    peerStorage: storageOf,
+    trainer: validatorTrainer,
+    validatePayload: validate,
+    ratings: await RatingBook.load(ratingsFile),
+    ratingsFile,
+    workDir: path.join(validatorDir, 'work'),
+    logger,
+  });
+  await validator.start();
   log.info({ peers: count + 1, root }, 'devnet started');
 
   return {
     engine: self.engine,
     ledger: self.ledger,
     async close() {
+      await validator.stop();
       await Promise.all(engines.map(({ engine }) => engine.leave('now')));
-      await Promise.all(engines.map(({ trainer }) => trainer.stop()));
+      await Promise.all([...engines.map(({ trainer }) => trainer.stop()), validatorTrainer.stop()]);
       await chain.close();
     },
   };
