@@ -1,5 +1,6 @@
 #include "model/cuda_llama_model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -38,6 +39,10 @@ struct CudaLlamaModel::Impl {
   DeviceArray<float> master, grads, m, v, ropeCos, ropeSin;
   DeviceArray<bf16> working;  // bf16 copy of the weights the matmuls read
   int64_t adamStep = 0;
+  bool optimizerState = true;
+  void requireOptimizerState() const {
+    if (!optimizerState) throw std::logic_error("CudaLlamaModel: built without optimizer state (an FSDP rank)");
+  }
 
   int B = 0, T = 0;
   DeviceArray<int32_t> tokens, targets;
@@ -95,7 +100,7 @@ struct CudaLlamaModel::Impl {
   }
 };
 
-CudaLlamaModel::CudaLlamaModel(const LlamaModel& layout) : impl_(std::make_unique<Impl>()) {
+CudaLlamaModel::CudaLlamaModel(const LlamaModel& layout, CudaModelOptions options) : impl_(std::make_unique<Impl>()) {
   Impl& s = *impl_;
   s.config = layout.config();
   const ParameterStore& ps = layout.params();
@@ -113,14 +118,19 @@ CudaLlamaModel::CudaLlamaModel(const LlamaModel& layout) : impl_(std::make_uniqu
                                   indexOf(ps, p + "mlp.gate_proj.weight"), indexOf(ps, p + "mlp.up_proj.weight"),
                                   indexOf(ps, p + "mlp.down_proj.weight")});
   }
-  s.master.resize(s.count);
-  s.grads.resize(s.count);
-  s.m.resize(s.count);
-  s.v.resize(s.count);
+  const size_t capacity = std::max(options.capacity, s.count);
+  s.master.resize(capacity);
+  s.grads.resize(capacity);
   s.working.resize(s.count);
+  s.master.zero();
   s.grads.zero();
-  s.m.zero();
-  s.v.zero();
+  s.optimizerState = options.optimizerState;
+  if (s.optimizerState) {
+    s.m.resize(s.count);
+    s.v.resize(s.count);
+    s.m.zero();
+    s.v.zero();
+  }
   // Same angles as the CPU model: tables computed on the host in double.
   const size_t half = static_cast<size_t>(s.config.headDim() / 2);
   std::vector<float> c(static_cast<size_t>(s.config.maxSeqLen) * half), sn(c.size());
@@ -149,6 +159,12 @@ void CudaLlamaModel::downloadGrads(ParameterStore& host) const {
 
 void CudaLlamaModel::zeroGrads() { impl_->grads.zero(); }
 
+float* CudaLlamaModel::weightData() { return impl_->master.get(); }
+float* CudaLlamaModel::gradData() { return impl_->grads.get(); }
+void CudaLlamaModel::refreshWorkingCopy() {
+  cuda::castFloatToBf16(impl_->working.get(), impl_->master.get(), static_cast<long>(impl_->count));
+}
+
 std::string CudaLlamaModel::describe() const {
   int device = 0;
   cudaGetDevice(&device);
@@ -165,6 +181,7 @@ uint64_t CudaLlamaModel::freeBytes() const {
 
 void CudaLlamaModel::uploadOptimizer(const AdamW& host) {
   Impl& s = *impl_;
+  s.requireOptimizerState();
   if (host.firstMoment().size() == s.count) {
     s.m.upload(host.firstMoment().data(), s.count);
     s.v.upload(host.secondMoment().data(), s.count);
@@ -177,6 +194,7 @@ void CudaLlamaModel::uploadOptimizer(const AdamW& host) {
 
 void CudaLlamaModel::downloadOptimizer(AdamW& host) const {
   const Impl& s = *impl_;
+  s.requireOptimizerState();
   host.firstMoment().resize(s.count);
   host.secondMoment().resize(s.count);
   s.m.download(host.firstMoment().data(), s.count);
@@ -310,6 +328,7 @@ void CudaLlamaModel::backward(float lossScale) {
 
 void CudaLlamaModel::adamwStep(const AdamWSettings& settings, double lr) {
   Impl& s = *impl_;
+  s.requireOptimizerState();
   ++s.adamStep;
   for (size_t i = 0; i < s.infos.size(); ++i) {
     const ParameterInfo& p = s.infos[i];

@@ -19,15 +19,24 @@
 
 namespace trainer {
 
+struct CudaModelOptions {
+  // Elements allocated for the fp32 weight and gradient buffers (at least the
+  // parameter count; FSDP pads them to G·S for NCCL, the pad stays zero).
+  size_t capacity = 0;
+  // AdamW moments on the device; an FSDP rank keeps only its shard of them.
+  bool optimizerState = true;
+};
+
 class CudaLlamaModel final : public DeviceModel {
  public:
   // Takes the parameter layout (names, shapes, offsets) from `layout`.
-  explicit CudaLlamaModel(const LlamaModel& layout);
+  explicit CudaLlamaModel(const LlamaModel& layout, CudaModelOptions options = {});
   ~CudaLlamaModel();
   CudaLlamaModel(const CudaLlamaModel&) = delete;
   CudaLlamaModel& operator=(const CudaLlamaModel&) = delete;
 
   std::string describe() const override;
+  std::string backendName() const override { return "cuda"; }
   uint64_t freeBytes() const override;
 
   void uploadParams(const ParameterStore& host) override;  // master fp32 + bf16 working copy
@@ -43,6 +52,13 @@ class CudaLlamaModel final : public DeviceModel {
   double clipGradients(double maxNorm) override;
   // AdamW on the device (moments start at zero unless uploaded).
   void adamwStep(const AdamWSettings& settings, double lr) override;
+
+  // For an FSDP rank (fsdp/cuda_rank.cpp): the device's fp32 weights and
+  // gradients, and the bf16 copy the matmuls read, refreshed from the fp32
+  // weights after they were written directly (an all-gather).
+  float* weightData();
+  float* gradData();
+  void refreshWorkingCopy();
 
  private:
   struct Impl;

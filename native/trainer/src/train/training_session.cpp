@@ -54,13 +54,19 @@ StepReport TrainingSession::innerStep(const std::string& peerId, uint64_t window
   tokens_.resize(static_cast<size_t>(mb) * T);
   targets_.resize(tokens_.size());
   double lossSum = 0;
-  for (int m = 0; m < microSteps; ++m) {
-    train_.fill(peerId, window, static_cast<uint64_t>(stepInWindow), B, m * mb, mb, tokens_.data(), targets_.data());
-    const float scale = 1.0f / static_cast<float>(microSteps);
-    if (device_) {
-      lossSum += device_->forward(tokens_.data(), targets_.data(), mb, T);
-      device_->backward(scale);
-    } else {
+  const float scale = 1.0f / static_cast<float>(microSteps);
+  if (device_) {
+    // The whole batch at once, so a multi-rank device (FSDP) can spread the
+    // micro-batches; rows are assigned independently of how they are filled.
+    tokens_.resize(static_cast<size_t>(B) * T);
+    targets_.resize(tokens_.size());
+    train_.fill(peerId, window, static_cast<uint64_t>(stepInWindow), B, 0, B, tokens_.data(), targets_.data());
+    std::vector<float> losses(static_cast<size_t>(microSteps));
+    device_->accumulateGradients(tokens_.data(), targets_.data(), microSteps, mb, T, scale, losses.data());
+    for (float l : losses) lossSum += l;
+  } else {
+    for (int m = 0; m < microSteps; ++m) {
+      train_.fill(peerId, window, static_cast<uint64_t>(stepInWindow), B, m * mb, mb, tokens_.data(), targets_.data());
       lossSum += model_.forward(tokens_.data(), targets_.data(), mb, T);
       model_.backward(scale);
     }
@@ -227,7 +233,7 @@ uint64_t TrainingSession::saveCheckpoint(const std::string& path) const {
   meta["inner_step"] = std::to_string(innerStep_);
   meta["windows_trained"] = std::to_string(windowsTrained_);
   meta["last_window"] = std::to_string(lastWindow_);
-  meta["backend"] = device_ ? "cuda" : "cpu";
+  meta["backend"] = device_ ? device_->backendName() : "cpu";
   return writeCheckpoint(path, model_.params(), optimizer_, outer_, meta);
 }
 

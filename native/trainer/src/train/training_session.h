@@ -53,6 +53,7 @@ class TrainingSession {
   int64_t innerStepCount() const { return innerStep_; }
   uint64_t windowsTrained() const { return windowsTrained_; }
   const OuterState& outerState() const { return outer_; }
+  const AdamW& optimizer() const { return optimizer_; }
 
   // One inner step (gradient accumulation over micro-batches, clipping,
   // schedule, AdamW) on the batch assigned to (peerId, window, step). With a
