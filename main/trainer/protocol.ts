@@ -76,11 +76,24 @@ export const LoadCommandSchema = z
     backend: z.enum(['auto', 'cpu', 'cuda']).optional(),
     /** CUDA device index for backend cuda. */
     device: nonNegativeInt.optional(),
+    /** FSDP ranks: simulated CPU ranks (auto/cpu) or CUDA devices 0..shards-1 (cuda). */
+    shards: z.number().int().min(1).max(64).optional(),
+    /** FSDP over these CUDA devices (backend cuda only; distinct). */
+    devices: z.array(nonNegativeInt).min(1).max(64).optional(),
     threads: nonNegativeInt.optional(),
   })
   .strict()
   .refine((c) => c.model !== undefined || c.checkpoint !== undefined, {
     message: 'load needs a model config or a checkpoint',
+  })
+  .refine((c) => c.devices === undefined || c.backend === 'cuda', {
+    message: 'devices needs backend cuda (CPU ranks are set with shards)',
+  })
+  .refine((c) => c.devices === undefined || new Set(c.devices).size === c.devices.length, {
+    message: 'devices must not repeat a device',
+  })
+  .refine((c) => c.devices === undefined || c.shards === undefined || c.shards === c.devices.length, {
+    message: 'shards must equal the number of devices',
   });
 
 export const TrainWindowCommandSchema = z
@@ -155,6 +168,8 @@ export const HelloEventSchema = z.object({
   devices: z.array(DeviceSchema),
   no_device_reason: z.string().optional(),
   capabilities: z.array(z.string()),
+  /** NCCL (loaded at run time) for FSDP across GPUs; without it FSDP uses CUDA peer copies. */
+  nccl: z.object({ available: z.boolean(), version: z.string().optional(), reason: z.string().optional() }),
   pid: positiveInt,
 });
 
@@ -225,6 +240,9 @@ export const ErrorEventSchema = z.object({
 export const LoadResultSchema = z.object({
   backend: z.enum(['cpu', 'cuda']),
   device: z.string().optional(),
+  /** With FSDP: the number of ranks and the collective between them. */
+  shards: positiveInt.optional(),
+  collective: z.enum(['cpu', 'nccl', 'peer_copy']).optional(),
   parameters: positiveInt,
   inner_step: nonNegativeInt,
   windows_trained: nonNegativeInt,

@@ -173,6 +173,33 @@ describe.skipIf(!built)('tandem-trainer NDJSON protocol', () => {
     await r.exited;
   });
 
+  it('trains with FSDP over simulated CPU ranks and reports NCCL availability', async () => {
+    const dataDir = makeDataDir();
+    const t = new Trainer(['--heartbeat-seconds', '0']);
+    const hello = await t.waitFor((e): e is Extract<TrainerEvent, { event: 'hello' }> => e.event === 'hello');
+    expect(hello.capabilities).toContain('fsdp');
+    if (!hello.nccl.available) expect(hello.nccl.reason).toMatch(/libnccl\.so\.2/);
+    expect(hello.capabilities.includes('nccl')).toBe(hello.nccl.available && hello.cuda_compiled);
+    const train = { ...tinyTrain, batch_size: 6 };
+    t.send({ v: 1, id: 'load', cmd: 'load', model: tinyModel, data_dir: dataDir, train, shards: 3 });
+    const loaded = await t.done('load');
+    if (loaded.cmd !== 'load') throw new Error('wrong done event');
+    expect(loaded.result).toMatchObject({ backend: 'cpu', shards: 3, collective: 'cpu', micro_batch: 2 });
+    const payload = join(scratch, 'fsdp.tndc');
+    t.send({ v: 1, id: 'train', cmd: 'train_window', window: 0, peer_id: 'peer-1', steps: 2, payload_path: payload });
+    const trained = await t.done('train');
+    expect(trained.cmd === 'train_window' && trained.result.loss_last).toBeGreaterThan(0);
+    t.kill();
+    await t.exited;
+    // The schema refuses what the trainer would refuse.
+    expect(() => encodeTrainerCommand({ v: 1, cmd: 'load', model: tinyModel, devices: [0, 1] })).toThrow(
+      /backend cuda/,
+    );
+    expect(() =>
+      encodeTrainerCommand({ v: 1, cmd: 'load', model: tinyModel, backend: 'cuda', devices: [1, 1] }),
+    ).toThrow(/repeat/);
+  });
+
   it('loses at most the current window when killed mid-window', async () => {
     const dataDir = makeDataDir();
     const checkpoint = join(scratch, 'kill.safetensors');

@@ -5,17 +5,23 @@
 #include <cmath>
 #include <cstring>
 #include <regex>
+#include <sstream>
 #include <vector>
+
+#include <sys/stat.h>
 
 #include "fixtures.h"
 #include "fsdp/cpu_collective.h"
 #include "fsdp/fsdp_factory.h"
+#include "fsdp/fsdp_request.h"
 #include "fsdp/nccl_library.h"
 #include "gradcheck.h"
 #include "model/llama_model.h"
 #include "optim/adamw.h"
 #include "optim/grad_clip.h"
+#include "protocol/ndjson_server.h"
 #include "test_harness.h"
+#include "device/device_info.h"
 #include "train/training_session.h"
 
 using namespace trainer;
@@ -307,4 +313,77 @@ TEST(fsdp_concurrent_ranks_match_sequential) {
   one.trainWindow(0, "p", 1, testing::scratchDir() + "/one.tndc", "diloco", nullptr, nullptr);
   two.trainWindow(0, "p", 1, testing::scratchDir() + "/two.tndc", "diloco", nullptr, nullptr);
   CHECK(one.model().params().allValues() == two.model().params().allValues());
+}
+
+TEST(fsdp_spread_micro_batch_keeps_every_rank_busy) {
+  CHECK(spreadMicroBatch(8, 8, 2) == 4);
+  CHECK(spreadMicroBatch(8, 2, 2) == 2);  // already small enough
+  CHECK(spreadMicroBatch(6, 6, 3) == 2);
+  CHECK(spreadMicroBatch(6, 6, 4) == 1);  // 6 rows cannot feed 4 ranks evenly: one row each
+  CHECK(spreadMicroBatch(1, 1, 3) == 1);
+}
+
+namespace {
+std::vector<Json> serve(const std::string& input) {
+  std::istringstream in(input);
+  std::ostringstream out;
+  NdjsonServer server(in, out, ServerOptions{0});
+  server.run();
+  std::vector<Json> events;
+  std::istringstream lines(out.str());
+  std::string line;
+  while (std::getline(lines, line)) events.push_back(Json::parse(line));
+  return events;
+}
+}  // namespace
+
+TEST(fsdp_protocol_load_shards_and_hello) {
+  const std::string dir = testing::scratchDir() + "/fsdp-data";
+  ::mkdir(dir.c_str(), 0755);
+  writeTokenShard(dir + "/x_train_000000.bin", testing::syntheticTokens(3000, 5));
+  const std::string model = testing::tinyModel().toJson().dump();
+  const std::string load = "{\"v\":1,\"id\":\"l\",\"cmd\":\"load\",\"model\":" + model + ",\"data_dir\":\"" + dir +
+                           "\",\"train\":{\"seq_len\":16,\"batch_size\":6,\"lr\":0.003}";
+  const auto events = serve(
+      "{\"v\":1,\"id\":\"bad1\",\"cmd\":\"load\",\"model\":" + model + ",\"shards\":0}\n" +
+      "{\"v\":1,\"id\":\"bad2\",\"cmd\":\"load\",\"model\":" + model + ",\"devices\":[0]}\n" +
+      "{\"v\":1,\"id\":\"bad3\",\"cmd\":\"load\",\"model\":" + model +
+      ",\"backend\":\"cuda\",\"devices\":[0,0]}\n" +
+      "{\"v\":1,\"id\":\"bad4\",\"cmd\":\"load\",\"model\":" + model +
+      ",\"backend\":\"cuda\",\"shards\":3,\"devices\":[0,1]}\n" +
+      load + ",\"shards\":3}\n" +
+      "{\"v\":1,\"id\":\"t\",\"cmd\":\"train_window\",\"window\":1,\"peer_id\":\"me\",\"steps\":2,"
+      "\"payload_path\":\"" + testing::scratchDir() + "/fsdp.tndc\"}\n" +
+      "{\"v\":1,\"id\":\"c\",\"cmd\":\"checkpoint\",\"path\":\"" + testing::scratchDir() +
+      "/fsdp.safetensors\"}\n");
+  const Json& hello = events.front();
+  bool fsdpCap = false;
+  for (const Json& cap : hello.at("capabilities").asArray()) fsdpCap = fsdpCap || cap.asString() == "fsdp";
+  CHECK(fsdpCap);
+  const Json& n = hello.at("nccl");
+  CHECK(n.at("available").asBool() == nccl::status().available);
+  if (!n.at("available").asBool()) CHECK(n.at("reason").asString().find("libnccl.so.2") != std::string::npos);
+  std::vector<Json> errors, done;
+  for (const Json& e : events) {
+    if (e.at("event").asString() == "error") errors.push_back(e);
+    if (e.at("event").asString() == "done") done.push_back(e);
+  }
+  CHECK(errors.size() == 4);
+  for (const Json& e : errors) CHECK_MSG(e.at("code").asString() == "invalid_argument", e.dump());
+  CHECK(done.size() == 3);
+  if (done.size() == 3) {
+    const Json& r = done[0].at("result");
+    CHECK(r.at("backend").asString() == "cpu");
+    CHECK(r.at("shards").asInt() == 3);
+    CHECK(r.at("collective").asString() == "cpu");
+    CHECK(r.at("micro_batch").asInt() == 2);  // 6 rows over 3 ranks
+    CHECK(done[1].at("result").at("inner_step").asInt() == 2);
+    CHECK(done[2].at("result").at("bytes").asInt() > 0);
+  }
+  // Without CUDA devices, sharding over GPUs fails before anything is loaded.
+  if (queryDevices().devices.empty()) {
+    const auto cuda = serve("{\"v\":1,\"id\":\"g\",\"cmd\":\"load\",\"model\":" + model +
+                            ",\"backend\":\"cuda\",\"shards\":2}\n");
+    CHECK(cuda.back().at("event").asString() == "error" && cuda.back().at("code").asString() == "no_cuda_device");
+  }
 }

@@ -11,12 +11,12 @@
 
 namespace trainer {
 
-CpuRank::CpuRank(const ModelConfig& config, int index, size_t shardSize)
-    : model_(config), index_(index), values_(shardSize, 0.0f), grads_(shardSize, 0.0f), m_(shardSize, 0.0f),
+CpuRank::CpuRank(const ModelConfig& config, int index, int ranks, size_t shardSize)
+    : model_(config), index_(index), ranks_(ranks), values_(shardSize, 0.0f), grads_(shardSize, 0.0f), m_(shardSize, 0.0f),
       v_(shardSize, 0.0f) {}
 
 uint64_t CpuRank::freeBytes() const {
-  // Simulated ranks share the host: MemAvailable, as the CPU backend uses.
+  // Simulated ranks share the host: an equal part of MemAvailable each.
   FILE* f = std::fopen("/proc/meminfo", "r");
   if (!f) return 0;
   char key[64], unit[16];
@@ -29,7 +29,7 @@ uint64_t CpuRank::freeBytes() const {
     }
   }
   std::fclose(f);
-  return result;
+  return result / static_cast<uint64_t>(ranks_);
 }
 
 void CpuRank::zeroGrads() {
@@ -64,7 +64,7 @@ std::unique_ptr<FsdpModel> makeCpuFsdpModel(const LlamaModel& layout, int ranks,
   const ParameterStore& ps = layout.params();
   const ShardLayout shards(ps.size(), ranks);
   std::vector<std::unique_ptr<FsdpRank>> list;
-  for (int r = 0; r < ranks; ++r) list.push_back(std::make_unique<CpuRank>(layout.config(), r, shards.shardSize()));
+  for (int r = 0; r < ranks; ++r) list.push_back(std::make_unique<CpuRank>(layout.config(), r, ranks, shards.shardSize()));
   auto model = std::make_unique<FsdpModel>(ps.infos(), ps.size(), std::move(list),
                                            std::make_unique<CpuCollective>(ranks), "cpu", concurrentRanks);
   model->uploadParams(ps);

@@ -12,7 +12,8 @@ namespace trainer {
 
 class CpuRank final : public FsdpRank {
  public:
-  CpuRank(const ModelConfig& config, int index, size_t shardSize);
+  // `ranks`: how many simulated ranks share the host's memory.
+  CpuRank(const ModelConfig& config, int index, int ranks, size_t shardSize);
 
   std::string describe() const override { return "cpu:" + std::to_string(index_); }
   uint64_t freeBytes() const override;
@@ -42,7 +43,7 @@ class CpuRank final : public FsdpRank {
 
  private:
   LlamaModel model_;
-  int index_;
+  int index_, ranks_;
   std::vector<float> values_, grads_, m_, v_;
 };
 

@@ -32,7 +32,7 @@ bool openLibrary(const char* soname, Api& api, std::string& error) {
   void* handle = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char* why = dlerror();
-    error = std::string("cannot load ") + soname + (why ? std::string(": ") + why : std::string());
+    error = why ? std::string(why) : std::string("cannot load ") + soname;  // dlerror names the file
     return false;
   }
   Api a;

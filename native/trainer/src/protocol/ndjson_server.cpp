@@ -11,6 +11,8 @@
 
 #include "data/token_shard.h"
 #include "device/device_info.h"
+#include "fsdp/fsdp_request.h"
+#include "fsdp/nccl_library.h"
 #include "model/device_model.h"
 #include "train/micro_batch.h"
 #include "util/errors.h"
@@ -134,7 +136,15 @@ Json NdjsonServer::helloEvent() const {
     caps.push(Json(c));
   }
   if (q.cudaCompiled) caps.push(Json("cuda_experimental"));
+  caps.push(Json("fsdp"));  // `load` with `shards` / `devices`
+  const nccl::Status ncclStatus = nccl::status();
+  if (q.cudaCompiled && ncclStatus.available) caps.push(Json("nccl"));
   e["capabilities"] = caps;
+  Json ncclJson = Json::object();
+  ncclJson["available"] = ncclStatus.available;
+  if (ncclStatus.available) ncclJson["version"] = ncclStatus.version;
+  else ncclJson["reason"] = ncclStatus.reason;
+  e["nccl"] = ncclJson;
   e["pid"] = static_cast<int64_t>(::getpid());
   return e;
 }
@@ -152,6 +162,7 @@ Json NdjsonServer::cmdLoad(const Json& c, const Json& id) {
   }
   const int64_t deviceIndex = c.intOr("device", 0);
   if (deviceIndex < 0 || deviceIndex > 1024) throw TrainerError(error_code::kInvalidArgument, "'device' must be >= 0");
+  const FsdpRequest fsdp = parseFsdpRequest(c, backend);
   if (backend == "cuda") {
     // Fail before loading anything when there is no usable device.
     const DeviceQuery q = queryDevices();
@@ -181,7 +192,9 @@ Json NdjsonServer::cmdLoad(const Json& c, const Json& id) {
   }
   // "auto" stays on the CPU until the CUDA path has been validated on a GPU
   // (tests/test_cuda_kernels.cpp); "cuda" opts in explicitly.
-  if (backend == "cuda") {
+  if (fsdp.sharded()) {
+    s->enableDevice(makeFsdpDevice(fsdp, s->model(), backend));
+  } else if (backend == "cuda") {
     std::unique_ptr<DeviceModel> device = makeCudaDeviceModel(s->model(), static_cast<int>(deviceIndex));
     if (!device) throw TrainerError(error_code::kNoDevice, "no CUDA device: this build has no CUDA backend");
     s->enableDevice(std::move(device));
@@ -197,11 +210,16 @@ Json NdjsonServer::cmdLoad(const Json& c, const Json& id) {
       const uint64_t avail = availableHostBytes();
       s->setMicroBatch(chooseMicroBatch(s->settings().batchSize, perSequence, avail, avail / 4));
     }
+    if (fsdp.sharded()) s->setMicroBatch(spreadMicroBatch(s->settings().batchSize, s->microBatch(), fsdp.shards));
   }
   session_ = std::move(s);
   Json r = Json::object();
-  r["backend"] = session_->device() ? "cuda" : "cpu";
+  r["backend"] = session_->device() ? session_->device()->backendName() : "cpu";
   if (session_->device()) r["device"] = session_->device()->describe();
+  if (fsdp.sharded()) {
+    r["shards"] = session_->device()->shardCount();
+    r["collective"] = session_->device()->collectiveName();
+  }
   r["parameters"] = static_cast<uint64_t>(session_->model().params().size());
   r["inner_step"] = session_->innerStepCount();
   r["windows_trained"] = session_->windowsTrained();
