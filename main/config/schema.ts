@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LogLevel, NetworkTarget } from '../../contract';
+import { GuardSettings, LogLevel, NetworkTarget, ScheduleSettings } from '../../contract';
 
 /**
  * The on-disk config file. Strict, so a misspelt field is an error that names
@@ -33,6 +33,8 @@ export const ConfigFile = z
     network: NetworkTarget.default('devnet'),
     headless: HeadlessConfig.prefault({}),
     logging: LoggingConfig.prefault({}),
+    guard: GuardSettings.prefault({}),
+    schedule: ScheduleSettings.prefault({}),
   })
   .strict();
 

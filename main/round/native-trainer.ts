@@ -27,6 +27,8 @@ export interface NativeTrainerOptions {
   heartbeatSeconds?: number;
   threads?: number;
   backend?: 'auto' | 'cpu' | 'cuda';
+  /** Extra environment on top of the sanitized one (e.g. CUDA_VISIBLE_DEVICES for the chosen GPUs). */
+  env?: Record<string, string>;
   onSupervisorState?(state: SupervisorState): void;
 }
 
@@ -76,6 +78,7 @@ export class NativeTrainer implements TrainerPort {
       heartbeatTimeoutMs: Math.max(20_000, heartbeat * 4000),
       gracefulStopLine: encodeTrainerCommand({ v: TRAINER_PROTOCOL_VERSION, cmd: 'shutdown' }),
       logger: options.logger,
+      ...(options.env ? { env: options.env } : {}),
     });
     this.supervisor.on('line', (line) => this.onLine(line));
     this.supervisor.on('exit', ({ code, signal, expected }) => {
