@@ -138,7 +138,8 @@ export class NativeTrainer implements TrainerPort {
   async throttle(throttle: TrainerThrottle): Promise<void> {
     this.currentThrottle = throttle;
     if (!this.hello) return; // sent by ensureReady once the trainer is up
-    await this.request({ cmd: 'throttle', pause_ms: Math.round(throttle.pauseMs), micro_batch_divisor: throttle.microBatchDivisor });
+    const r = (await this.request({ cmd: 'throttle', pause_ms: Math.round(throttle.pauseMs), micro_batch_divisor: throttle.microBatchDivisor })) as ResultOf<'throttle'>;
+    this.log.info({ pauseMs: r.pause_ms, microBatchDivisor: r.micro_batch_divisor }, 'trainer throttle applied');
   }
 
   async evaluate(request: { peerId: string; window: number; steps?: number; payloadFile?: string; lr?: number; split?: 'train' | 'val' }): Promise<{ lossBefore: number; lossAfter: number | null }> {
