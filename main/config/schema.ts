@@ -26,6 +26,17 @@ export const LoggingConfig = z
   })
   .strict();
 
+/** Desktop-only behaviour, set from the tray menu (or by hand here). */
+export const DesktopConfig = z
+  .object({
+    /** Opt-in: start Tandem (hidden in the tray) when the user logs in. */
+    startAtLogin: z.boolean().default(false),
+    /** Which releases electron-updater follows: latest (stable) or beta (pre-releases too). */
+    updateChannel: z.enum(['latest', 'beta']).default('latest'),
+    checkForUpdates: z.boolean().default(true),
+  })
+  .strict();
+
 export const ConfigFile = z
   .object({
     version: z.literal(CONFIG_VERSION).default(CONFIG_VERSION),
@@ -35,6 +46,7 @@ export const ConfigFile = z
     logging: LoggingConfig.prefault({}),
     guard: GuardSettings.prefault({}),
     schedule: ScheduleSettings.prefault({}),
+    desktop: DesktopConfig.prefault({}),
   })
   .strict();
 

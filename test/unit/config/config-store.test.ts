@@ -22,6 +22,7 @@ describe('config', () => {
       logging: { level: 'info', maxFileSizeMB: 10, maxFiles: 5 },
       guard: { enabled: true, selectedGpus: null, defaultTargetTempC: 83, limits: [], applyPowerCap: false },
       schedule: { enabled: false, windows: [], pauseOnBattery: true, pauseWhilePrograms: [], finishRound: true },
+      desktop: { startAtLogin: false, updateChannel: 'latest', checkForUpdates: true },
     });
   });
 

@@ -42,6 +42,8 @@ const electron = vi.hoisted(() => {
       on: vi.fn((event: string, fn: (...a: unknown[]) => void) => state.appHandlers.set(event, fn)),
       whenReady: vi.fn(() => Promise.resolve()),
       getPath: vi.fn(() => state.userData),
+      setLoginItemSettings: vi.fn(),
+      isPackaged: false,
     },
     BrowserWindow,
     ipcMain: {
@@ -56,11 +58,20 @@ const electron = vi.hoisted(() => {
     dialog: { showErrorBox: vi.fn() },
     safeStorage: { isEncryptionAvailable: () => false, encryptString: () => Buffer.alloc(0), decryptString: () => '' },
     shell: { openExternal: vi.fn(() => Promise.resolve()) },
+    Tray: class {
+      on() {}
+      setToolTip() {}
+      setContextMenu() {}
+      destroy() {}
+    },
+    Menu: { buildFromTemplate: vi.fn((template: unknown) => template) },
+    Notification: Object.assign(class {}, { isSupported: () => false }),
   };
   return { state, module };
 });
 
 vi.mock('electron', () => electron.module);
+vi.mock('electron-updater', () => ({ default: { autoUpdater: { channel: null, allowPrerelease: false, autoDownload: false, checkForUpdatesAndNotify: vi.fn() } } }));
 
 describe('Electron shell', () => {
   let temp: ReturnType<typeof makeTempDir>;
