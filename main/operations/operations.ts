@@ -8,7 +8,7 @@ import { ConfigError, type ConfigStore } from '../config/config-store';
 import type { CoreModule, ModuleContext } from '../core/module';
 import { earningsReport } from '../earnings/earnings';
 import { earningsToCsv } from '../earnings/earnings-csv';
-import { applyPowerCaps } from '../guard/power-cap';
+import { applyPowerCaps, restorePowerLimits } from '../guard/power-cap';
 import { SimulatedGpu } from '../guard/simulated-gpu';
 import { ThermalGuard } from '../guard/thermal-guard';
 import { trainerGpuEnv, visibleDevices } from '../guard/gpu-selection';
@@ -60,6 +60,17 @@ export function createOperations(options: OperationsOptions) {
   const simulated = options.simulateGpu ? new SimulatedGpu(options.simulateGpu === 'hot' || options.simulateGpu === '1' ? { startC: 90, fullLoadC: 96 } : {}) : undefined;
   let guard: ThermalGuard | undefined;
   let scheduler: Scheduler | undefined;
+  // GPUs whose power limit we changed: put back when the cap is switched off or the app stops.
+  let capped: number[] = [];
+  const updatePowerCaps = async (settings: GuardSettings) => {
+    const restore = capped;
+    capped = [];
+    const problems = await restorePowerLimits(restore);
+    const result = await applyPowerCaps(settings);
+    capped = result.capped;
+    const detail = problems.length > 0 ? `${result.detail ?? ''} Could not restore the default limit on ${problems.join('; ')}.`.trim() : result.detail;
+    guard?.patch({ powerCap: { status: result.status, detail } });
+  };
 
   const ensure = (context: ModuleContext) => {
     ctx ??= context;
@@ -120,12 +131,17 @@ export function createOperations(options: OperationsOptions) {
             .update((draft) => ({ ...draft, guard: { ...draft.guard, ...patch } as GuardSettings }))
             .catch(configError);
           guard!.configure(next.guard);
-          guard!.patch({ visibleDevices: visibleDevices(next.guard.selectedGpus), powerCap: await applyPowerCaps(next.guard, guard!.state.gpus.map((g) => g.index)) });
+          guard!.patch({ visibleDevices: visibleDevices(next.guard.selectedGpus) });
+          // The cap is set while a run is joined; otherwise at the next Join.
+          if (runtime) await updatePowerCaps(next.guard);
           return next.guard;
         },
       };
     },
-    stop: () => stopFeed(),
+    stop: async () => {
+      stopFeed();
+      await restorePowerLimits(capped.splice(0));
+    },
   };
 
   const scheduleModule: CoreModule = {
@@ -184,8 +200,13 @@ export function createOperations(options: OperationsOptions) {
     attach(next: RoundRuntime | undefined): void {
       runtime = next;
       scheduler?.attach(next?.engine);
-      if (next) startFeed();
-      else stopFeed();
+      if (next) {
+        startFeed();
+        if (ctx && ctx.config.value.guard.applyPowerCap) void updatePowerCaps(ctx.config.value.guard);
+      } else {
+        stopFeed();
+        if (capped.length > 0) void restorePowerLimits(capped.splice(0));
+      }
     },
     observeRound(state: RoundState): void {
       notifier.onRound(state);

@@ -1,7 +1,10 @@
 import path from 'node:path';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ChainPort, Neuron } from '../../../main/chain/chain-port';
+import { DevnetChain } from '../../../main/devnet/devnet-chain';
 import { earningsReport } from '../../../main/earnings/earnings';
 import { earningsFromCsv, earningsToCsv, raoToTao } from '../../../main/earnings/earnings-csv';
 import { EarningsTracker } from '../../../main/earnings/earnings-tracker';
@@ -89,5 +92,60 @@ describe('earnings ledger', () => {
     expect(raoToTao('0')).toBe('0');
     expect(raoToTao('1500000000')).toBe('1.5');
     expect(raoToTao('123456789012345678901')).toBe('123456789012.345678901');
+  });
+});
+
+describe('earnings on the devnet chain', () => {
+  it("attributes the devnet chain's emission to rounds, and the ledger adds up to what the chain credited", async () => {
+    await cryptoWaitReady();
+    const temp = makeTempDir();
+    const keyring = new Keyring({ type: 'sr25519' });
+    const chain = await DevnetChain.open({ file: path.join(temp.dir, 'chain.json'), netuid: 3, blockMs: 40, tempo: 5, minerEmissionPerTempo: 1_000_000_000n });
+    try {
+      const signer = (uri: string) => {
+        const pair = keyring.addFromUri(uri);
+        return { address: pair.address, sign: async (m: Uint8Array) => pair.sign(m) };
+      };
+      const me = signer('//Alice');
+      const other = signer('//Bob');
+      const validator = signer('//Ferdie');
+      const uid = await chain.register(3, me.address, me);
+      const otherUid = await chain.register(3, other.address, other);
+      await chain.register(3, validator.address, validator, { validator: true });
+      // The validator rates this peer 3:1 against the other one.
+      await chain.setWeights(3, new Map([[uid, 3], [otherUid, 1]]), validator);
+
+      const ledger = new RoundLedger(path.join(temp.dir, 'rounds.ndjson'));
+      const tracker = await EarningsTracker.open({ chain, netuid: 3, uid, ledger, tempo: 5, file: path.join(temp.dir, 'payouts.json'), logger });
+      const creditedAtStart = chain.rewardsOf(me.address);
+      let window = 0;
+      const unsubscribe = await chain.subscribeBlocks((block) => {
+        // One round per block: every other one uploads.
+        const w = window++;
+        void (async () => {
+          await ledger.append({ window: w, at: Date.now(), phase: 'trained' });
+          if (w % 2 === 0) await ledger.append({ window: w, at: Date.now(), phase: 'uploaded', bytesUp: 1 });
+          else await ledger.append({ window: w, at: Date.now(), phase: 'missed', reason: 'upload failed: simulated outage' });
+          await ledger.append({ window: w, at: Date.now(), phase: 'applied' });
+          await tracker.onBlock(block.number);
+        })();
+      });
+      await vi.waitFor(() => expect(tracker.payouts.length).toBeGreaterThanOrEqual(3), { timeout: 20_000, interval: 50 });
+      unsubscribe();
+      await tracker.onBlock(0); // waits for the settling in flight
+
+      const report = earningsReport(await ledger.summaries(), tracker.payouts);
+      expect(report.reconciled).toBe(true);
+      // 3/4 of each epoch's emission, as the chain computed it, and exactly what it credited over the same epochs.
+      expect(tracker.payouts.every((p) => p.emission === '750000000' && p.incentive === 0.75)).toBe(true);
+      expect(BigInt(report.ledgerTotal)).toBe(BigInt(tracker.payouts.length) * 750_000_000n);
+      expect(chain.rewardsOf(me.address) - creditedAtStart).toBeGreaterThanOrEqual(BigInt(report.ledgerTotal));
+      const paid = report.rows.filter((r) => r.reward !== null);
+      expect(paid.filter((r) => r.window % 2 === 1).every((r) => r.reward === '0' && r.reason === 'upload failed: simulated outage')).toBe(true);
+      expect(paid.filter((r) => r.window % 2 === 0).every((r) => BigInt(r.reward!) > 0n && r.weight === 0.75)).toBe(true);
+    } finally {
+      await chain.close();
+      temp.cleanup();
+    }
   });
 });

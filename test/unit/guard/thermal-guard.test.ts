@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GuardSettings, type GuardState } from '../../../contract/domains/guard';
 import { trainerGpuEnv, visibleDevices } from '../../../main/guard/gpu-selection';
-import { applyPowerCaps } from '../../../main/guard/power-cap';
+import { applyPowerCaps, restorePowerLimits } from '../../../main/guard/power-cap';
 import { SimulatedGpu } from '../../../main/guard/simulated-gpu';
 import { THROTTLE_LEVELS, ThermalGuard } from '../../../main/guard/thermal-guard';
 import type { TrainerThrottle } from '../../../main/round/trainer-port';
@@ -103,7 +103,7 @@ describe('power cap', () => {
 
   it('runs nvidia-smi -pl for each selected GPU with a power target', async () => {
     const calls: string[][] = [];
-    const result = await applyPowerCaps(capped, [0, 1, 2], async (cmd, args) => {
+    const result = await applyPowerCaps(capped, async (cmd, args) => {
       calls.push([cmd, ...args]);
       return { stdout: '', stderr: '' };
     });
@@ -111,15 +111,26 @@ describe('power cap', () => {
       ['nvidia-smi', '-i', '0', '-pl', '250'],
       ['nvidia-smi', '-i', '1', '-pl', '200'],
     ]);
-    expect(result).toEqual({ status: 'applied', detail: 'Power capped with nvidia-smi: GPU 0: 250 W, GPU 1: 200 W.' });
+    expect(result).toEqual({ status: 'applied', detail: 'Power capped with nvidia-smi: GPU 0: 250 W, GPU 1: 200 W.', capped: [0, 1] });
   });
 
   it('says plainly when it lacks the rights, and is off unless asked for', async () => {
-    const denied = await applyPowerCaps(capped, [0], async () => {
+    const denied = await applyPowerCaps(capped, async () => {
       throw Object.assign(new Error('Command failed'), { stderr: 'Changing power management limit is not supported in current scope. Insufficient Permissions' });
     });
     expect(denied.status).toBe('failed');
     expect(denied.detail).toMatch(/needs administrator rights/);
-    expect(await applyPowerCaps(settings(), [0], async () => ({ stdout: '', stderr: '' }))).toEqual({ status: 'off', detail: null });
+    expect(await applyPowerCaps(settings(), async () => ({ stdout: '', stderr: '' }))).toEqual({ status: 'off', detail: null, capped: [] });
+  });
+
+  it('puts the default power limit back', async () => {
+    const calls: string[] = [];
+    const problems = await restorePowerLimits([0, 3], async (_cmd, args) => {
+      calls.push(args.join(' '));
+      if (args.includes('3')) return { stdout: '[N/A]\n', stderr: '' };
+      return { stdout: args.some((a) => a.startsWith('--query-gpu')) ? '450.00\n' : '', stderr: '' };
+    });
+    expect(calls).toEqual(['-i 0 --query-gpu=power.default_limit --format=csv,noheader,nounits', '-i 0 -pl 450', '-i 3 --query-gpu=power.default_limit --format=csv,noheader,nounits']);
+    expect(problems).toEqual(['GPU 3: no default power limit reported ([N/A])']);
   });
 });
