@@ -137,7 +137,11 @@ export class Scheduler {
     if (!this.settings.enabled || round.windowEndsAt === null || !round.joined) return null;
     const roundEndsAt = round.windowEndsAt + (this.options.uploadSeconds ?? 0) * 1000;
     const windows = evaluateWindows(this.settings.windows, this.now());
-    const closesAt = windows.open ? windows.nextChangeAt : this.now();
+    if (!windows.open) {
+      const detail = this.settings.finishRound ? 'The schedule has closed: this round is being finished, then training pauses.' : 'The schedule has closed: training stops.';
+      return { roundEndsAt, closesAt: this.now(), fits: false, detail };
+    }
+    const closesAt = windows.nextChangeAt;
     if (closesAt === null) return { roundEndsAt, closesAt, fits: true, detail: 'The schedule stays open: this round will finish.' };
     const fits = roundEndsAt <= closesAt;
     const minutes = Math.max(1, Math.round(Math.abs(closesAt - roundEndsAt) / 60_000));
