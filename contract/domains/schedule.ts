@@ -34,7 +34,7 @@ export type ScheduleSettingsPatch = z.infer<typeof ScheduleSettingsPatch>;
 export const RoundFitPrediction = z.object({
   /** When the current round should be done (window end plus upload). */
   roundEndsAt: z.number(),
-  /** When the schedule closes next, or null if it stays open. */
+  /** When the schedule closes next; null if it stays open or has already closed. */
   closesAt: z.number().nullable(),
   fits: z.boolean(),
   detail: z.string(),

@@ -139,7 +139,7 @@ export class Scheduler {
     const windows = evaluateWindows(this.settings.windows, this.now());
     if (!windows.open) {
       const detail = this.settings.finishRound ? 'The schedule has closed: this round is being finished, then training pauses.' : 'The schedule has closed: training stops.';
-      return { roundEndsAt, closesAt: this.now(), fits: false, detail };
+      return { roundEndsAt, closesAt: null, fits: false, detail };
     }
     const closesAt = windows.nextChangeAt;
     if (closesAt === null) return { roundEndsAt, closesAt, fits: true, detail: 'The schedule stays open: this round will finish.' };
