@@ -22,6 +22,7 @@ const trayIcon = path.join(here, '..', '..', 'assets', 'tray.png');
 
 let mainWindow: BrowserWindow | undefined;
 let runtime: Runtime | undefined;
+let desktop: { dispose(): void } | undefined;
 
 function trustedRenderer(): TrustedRenderer | undefined {
   return mainWindow && !mainWindow.isDestroyed() ? { webContentsId: mainWindow.webContents.id, pageUrl } : undefined;
@@ -59,7 +60,7 @@ async function start(): Promise<void> {
   registerContractIpc({ ipcMain, dispatch: runtime.core.dispatch, trusted: trustedRenderer, logger: runtime.logger });
   mainWindow = createWindow(runtime);
   const rt = runtime;
-  installDesktop({
+  desktop = installDesktop({
     electron: {
       app,
       createTray: (icon) => new Tray(icon),
@@ -95,10 +96,16 @@ if (!app.requestSingleInstanceLock()) {
     if (mainWindow.isMinimized()) mainWindow.restore();
     mainWindow.focus();
   });
-  app.on('window-all-closed', () => app.quit());
+  // With the tray in place, closing the window leaves Tandem training in the background; Quit is in the tray menu.
+  app.on('window-all-closed', () => {
+    if (!desktop) app.quit();
+  });
   app.on('activate', () => {
     if (!mainWindow && runtime) mainWindow = createWindow(runtime);
   });
-  app.on('will-quit', () => void runtime?.shutdown());
+  app.on('will-quit', () => {
+    desktop?.dispose();
+    void runtime?.shutdown();
+  });
   void app.whenReady().then(start);
 }

@@ -137,6 +137,15 @@ describe('Electron shell', () => {
     for (const event of cases) expect(await handler(event, request)).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED' } });
   });
 
+  it('keeps running in the tray when the window is closed', async () => {
+    await import('../../../main/electron/main');
+    await vi.waitFor(() => expect(electron.module.Menu.buildFromTemplate).toHaveBeenCalled());
+    electron.state.appHandlers.get('window-all-closed')!();
+    expect(electron.module.app.quit).not.toHaveBeenCalled();
+    // Start at login stays off until the user opts in.
+    expect(electron.module.app.setLoginItemSettings).toHaveBeenCalledWith({ openAtLogin: false, openAsHidden: true });
+  });
+
   it('quits when another instance holds the lock', async () => {
     electron.state.lock = false;
     await import('../../../main/electron/main');

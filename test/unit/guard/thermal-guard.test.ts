@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GuardSettings, type GuardState } from '../../../contract/domains/guard';
 import { trainerGpuEnv, visibleDevices } from '../../../main/guard/gpu-selection';
+import { sanitizedEnv } from '../../../main/supervisor/sanitized-env';
 import { applyPowerCaps, restorePowerLimits } from '../../../main/guard/power-cap';
 import { SimulatedGpu } from '../../../main/guard/simulated-gpu';
 import { THROTTLE_LEVELS, ThermalGuard } from '../../../main/guard/thermal-guard';
@@ -95,6 +96,11 @@ describe('GPU selection', () => {
     expect(trainerGpuEnv([1])).toEqual({ CUDA_DEVICE_ORDER: 'PCI_BUS_ID', CUDA_VISIBLE_DEVICES: '1' });
     expect(trainerGpuEnv([])).toEqual({ CUDA_DEVICE_ORDER: 'PCI_BUS_ID', CUDA_VISIBLE_DEVICES: '' });
     expect(trainerGpuEnv(null)).toEqual({});
+  });
+
+  it("overrides whatever CUDA_VISIBLE_DEVICES the user's shell had, in the trainer's sanitized environment", () => {
+    const env = sanitizedEnv({ PATH: '/bin', CUDA_VISIBLE_DEVICES: '0,1', AWS_SECRET_ACCESS_KEY: 'x' }, trainerGpuEnv([1]));
+    expect(env).toEqual({ PATH: '/bin', CUDA_VISIBLE_DEVICES: '1', CUDA_DEVICE_ORDER: 'PCI_BUS_ID' });
   });
 });
 
