@@ -8,6 +8,7 @@ import { ConfigError, type ConfigStore } from '../config/config-store';
 import type { CoreModule, ModuleContext } from '../core/module';
 import { earningsReport } from '../earnings/earnings';
 import { earningsToCsv } from '../earnings/earnings-csv';
+import { EarningsTracker } from '../earnings/earnings-tracker';
 import { applyPowerCaps, restorePowerLimits } from '../guard/power-cap';
 import { SimulatedGpu } from '../guard/simulated-gpu';
 import { ThermalGuard } from '../guard/thermal-guard';
@@ -172,7 +173,7 @@ export function createOperations(options: OperationsOptions) {
     handlers: () => {
       const report = async (limit: number) => {
         const ledger = runtime?.ledger ?? new RoundLedger(options.ledgerFile);
-        const payouts = runtime?.payouts?.() ?? (await readPayouts(options.payoutsFile));
+        const payouts = runtime?.payouts?.() ?? (await EarningsTracker.readPayouts(options.payoutsFile));
         return earningsReport(await ledger.summaries(), payouts, limit);
       };
       return {
@@ -233,11 +234,6 @@ export function createOperations(options: OperationsOptions) {
 }
 
 export type Operations = ReturnType<typeof createOperations>;
-
-async function readPayouts(file: string) {
-  const { EarningsTracker } = await import('../earnings/earnings-tracker');
-  return EarningsTracker.readPayouts(file);
-}
 
 export const devnetLedgerFiles = (dataDir: string) => ({
   ledgerFile: path.join(dataDir, 'devnet', 'peers', 'me', 'rounds.ndjson'),
