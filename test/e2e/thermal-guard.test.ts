@@ -18,8 +18,8 @@ function logLines(home: string): string[] {
 
 /**
  * The thermal guard end to end: the devnet run on a simulated GPU that starts
- * over its 83 °C target (TANDEM_SIMULATE_GPU=hot, a telemetry source like any
- * other). The trainer is throttled mid-window, the round still completes, and
+ * over its 83 °C target (`tandem start --simulate-gpu`, a telemetry source like
+ * any other). The trainer is throttled mid-window, the round still completes, and
  * the Dashboard shows the throttle.
  */
 describe('thermal guard on a hot GPU, in the browser UI', () => {
@@ -31,7 +31,7 @@ describe('thermal guard on a hot GPU, in the browser UI', () => {
   beforeAll(async () => {
     fs.mkdirSync(RESULTS, { recursive: true });
     temp = makeTempDir();
-    app = await startApp({ home: temp.dir, args: ['--headless'], env: { TANDEM_SIMULATE_GPU: 'hot' } });
+    app = await startApp({ home: temp.dir, args: ['--headless', '--simulate-gpu'] });
     browser = await launchChromium();
     page = await browser.newPage();
   });
