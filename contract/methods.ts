@@ -4,6 +4,10 @@ import { hardwareEvents, hardwareMethods } from './domains/hardware';
 import { roundEvents, roundMethods } from './domains/round';
 import { chainEvents, chainMethods } from './domains/chain';
 import { walletEvents, walletMethods } from './domains/wallet';
+import { guardEvents, guardMethods } from './domains/guard';
+import { scheduleEvents, scheduleMethods } from './domains/schedule';
+import { earningsEvents, earningsMethods } from './domains/earnings';
+import { notificationEvents, notificationMethods } from './domains/notifications';
 
 /**
  * Every request the UI can make and every event the core pushes, gathered
@@ -17,6 +21,10 @@ export const methods = {
   ...roundMethods,
   ...walletMethods,
   ...chainMethods,
+  ...guardMethods,
+  ...scheduleMethods,
+  ...earningsMethods,
+  ...notificationMethods,
 } as const;
 
 export const events = {
@@ -25,6 +33,10 @@ export const events = {
   ...roundEvents,
   ...walletEvents,
   ...chainEvents,
+  ...guardEvents,
+  ...scheduleEvents,
+  ...earningsEvents,
+  ...notificationEvents,
 } as const;
 
 export interface MethodSpec {

@@ -23,6 +23,7 @@ export const RoundSummary = z.object({
   bytesDown: z.number(),
   loss: z.number().optional(),
   score: z.number().optional(),
+  weight: z.number().optional(),
   reward: z.string().optional(),
   reason: z.string().optional(),
   firstAt: z.number(),

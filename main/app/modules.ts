@@ -12,6 +12,7 @@ import { createChainModule } from '../chain/chain-module';
 import { createWalletModule } from '../wallet/wallet-module';
 import type { Keychain } from '../wallet/keychain';
 import { WalletService } from '../wallet/wallet-service';
+import { createOperations, devnetLedgerFiles } from '../operations/operations';
 
 /**
  * The one list of the core's domain modules. Each area of the app adds one
@@ -19,12 +20,16 @@ import { WalletService } from '../wallet/wallet-service';
  */
 export function createModules(options: { mode: AppMode; paths: AppPaths; keychain?: Keychain }): CoreModule[] {
   const info = packageInfo();
+  // Guard, schedule, earnings and notifications; TANDEM_SIMULATE_GPU=hot adds a simulated hot GPU (devnet demo).
+  const ops = createOperations({ ...devnetLedgerFiles(options.paths.dataDir), simulateGpu: process.env['TANDEM_SIMULATE_GPU'] });
   const wallet = new WalletService({ root: path.join(options.paths.dataDir, 'wallets'), ...(options.keychain ? { keychain: options.keychain } : {}) });
   return [
     createWalletModule(wallet),
-    createChainModule({ wallet, dataDir: path.join(options.paths.dataDir, 'chain') }),
-    createHardwareModule({ app: { name: info.productName, version: info.version } }),
+    ops.tap(createChainModule({ wallet, dataDir: path.join(options.paths.dataDir, 'chain') })),
+    ops.tap(createHardwareModule({ app: { name: info.productName, version: info.version } })),
     createRoundModule({
+      onRuntime: (runtime) => ops.attach(runtime),
+      onState: (state) => ops.observeRound(state),
       createRuntime: async (ctx, onState) => {
         const layout = resourceLayout({ appRoot: info.root, ...electronResources() });
         const missing = missingResources(layout);
@@ -39,9 +44,12 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; keychai
           corpusDir: layout.devnetCorpus,
           logger: ctx.logger,
           onState,
+          trainerEnv: ops.trainerEnv(ctx),
+          onTrainerSupervisor: ops.onTrainerSupervisor,
         });
       },
     }),
+    ...ops.modules,
   ];
 }
 

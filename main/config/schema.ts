@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LogLevel, NetworkTarget } from '../../contract';
+import { GuardSettings, LogLevel, NetworkTarget, ScheduleSettings } from '../../contract';
 
 /**
  * The on-disk config file. Strict, so a misspelt field is an error that names
@@ -26,6 +26,17 @@ export const LoggingConfig = z
   })
   .strict();
 
+/** Desktop-only behaviour, set from the tray menu (or by hand here). */
+export const DesktopConfig = z
+  .object({
+    /** Opt-in: start Tandem (hidden in the tray) when the user logs in. */
+    startAtLogin: z.boolean().default(false),
+    /** Which releases electron-updater follows: latest (stable) or beta (pre-releases too). */
+    updateChannel: z.enum(['latest', 'beta']).default('latest'),
+    checkForUpdates: z.boolean().default(true),
+  })
+  .strict();
+
 export const ConfigFile = z
   .object({
     version: z.literal(CONFIG_VERSION).default(CONFIG_VERSION),
@@ -33,6 +44,9 @@ export const ConfigFile = z
     network: NetworkTarget.default('devnet'),
     headless: HeadlessConfig.prefault({}),
     logging: LoggingConfig.prefault({}),
+    guard: GuardSettings.prefault({}),
+    schedule: ScheduleSettings.prefault({}),
+    desktop: DesktopConfig.prefault({}),
   })
   .strict();
 

@@ -16,6 +16,8 @@ import type { RoundRuntime } from '../round/round-module';
 import type { RunManifest } from '../run/manifest';
 import { FilesystemStorage } from '../storage/filesystem-storage';
 import type { ModelConfig, TrainSettings } from '../trainer/protocol';
+import type { SupervisorState } from '../supervisor/process-supervisor';
+import { EarningsTracker } from '../earnings/earnings-tracker';
 import { DevnetChain } from './devnet-chain';
 import { devnetManifest } from './devnet-manifest';
 import { DevnetValidator } from '../validator/devnet-validator';
@@ -31,6 +33,9 @@ export interface DevnetRuntimeOptions {
   onState(state: RoundState): void;
   /** Simulated peers besides this machine. */
   simulatedPeers?: number;
+  /** Environment for this machine's trainer (the chosen GPUs). */
+  trainerEnv?: Record<string, string>;
+  onTrainerSupervisor?(state: SupervisorState): void;
 }
 
 const SIMULATED_NAMES = ['Alice', 'Bob', 'Charlie', 'Dave', 'Eve'];
@@ -111,7 +116,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
   };
 
   const engines: Array<{ engine: RoundEngine; trainer: NativeTrainer }> = [];
-  const makePeer = async (pair: KeyringPair, name: string, onState?: (s: RoundState) => void) => {
+  const makePeer = async (pair: KeyringPair, name: string, onState?: (s: RoundState) => void, own?: Pick<DevnetRuntimeOptions, 'trainerEnv' | 'onTrainerSupervisor'>) => {
     const uid = await chain.register(manifest.chain.netuid, pair.address, signerOf(pair));
     const dir = path.join(root, 'peers', name);
     const trainer = new NativeTrainer({
@@ -123,6 +128,8 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
       peerId: String(uid),
       logger: logger.child({ peer: name }),
       threads: 1,
+      ...(own?.trainerEnv ? { env: own.trainerEnv } : {}),
+      ...(own?.onTrainerSupervisor ? { onSupervisorState: own.onTrainerSupervisor } : {}),
     });
     trainer.start();
     const ledger = new RoundLedger(path.join(dir, 'rounds.ndjson'));
@@ -140,7 +147,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
       ...(onState ? { onState } : {}),
     });
     engines.push({ engine, trainer });
-    return { engine, ledger };
+    return { engine, ledger, trainer, uid, dir };
   };
 
   const count = Math.min(options.simulatedPeers ?? 3, SIMULATED_NAMES.length);
@@ -148,7 +155,18 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     const { engine } = await makePeer(keyring.addFromUri(`//${name}`), name.toLowerCase());
     await engine.join();
   }
-  const self = await makePeer(await localIdentity(root, keyring), 'me', options.onState);
+  const self = await makePeer(await localIdentity(root, keyring), 'me', options.onState, options);
+  // Epoch by epoch, what the chain paid goes into this machine's ledger, round by round.
+  const earnings = await EarningsTracker.open({
+    chain,
+    netuid: manifest.chain.netuid,
+    uid: self.uid,
+    ledger: self.ledger,
+    tempo: manifest.windows.blocksPerWindow * 2,
+    file: path.join(self.dir, 'payouts.json'),
+    logger,
+  });
+  const stopEarnings = await chain.subscribeBlocks((block) => void earnings.onBlock(block.number));
 
   // The validator: its own trainer evaluates every update, then follows the global model.
   const validatorPair = keyring.addFromUri('//Ferdie');
@@ -186,7 +204,10 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
   return {
     engine: self.engine,
     ledger: self.ledger,
+    trainer: self.trainer,
+    payouts: () => earnings.payouts,
     async close() {
+      stopEarnings();
       await validator.stop();
       await Promise.all(engines.map(({ engine }) => engine.leave('now')));
       await Promise.all([...engines.map(({ trainer }) => trainer.stop()), validatorTrainer.stop()]);

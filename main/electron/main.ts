@@ -1,11 +1,13 @@
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, safeStorage, session } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, Notification, safeStorage, session, Tray } from 'electron';
+import electronUpdater from 'electron-updater';
 import { IPC_CHANNELS } from '../../contract';
 import { bootstrap, type Runtime } from '../app/bootstrap';
 import { ConfigError } from '../config/config-store';
 import { electronAppPaths } from '../platform/app-paths';
 import { safeStorageKeychain } from '../wallet/keychain';
+import { installDesktop } from './desktop';
 import { hardenWebContents, installContentSecurityPolicy } from './harden';
 import { registerContractIpc } from './ipc';
 import type { TrustedRenderer } from './sender-check';
@@ -15,9 +17,12 @@ import { mainWindowOptions } from './window-options';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const preloadPath = path.join(here, 'preload.cjs');
 const pageUrl = pathToFileURL(path.join(here, '..', 'renderer', 'index.html')).href;
+// assets/ ships inside the app (asar) beside dist/.
+const trayIcon = path.join(here, '..', '..', 'assets', 'tray.png');
 
 let mainWindow: BrowserWindow | undefined;
 let runtime: Runtime | undefined;
+let desktop: { dispose(): void } | undefined;
 
 function trustedRenderer(): TrustedRenderer | undefined {
   return mainWindow && !mainWindow.isDestroyed() ? { webContentsId: mainWindow.webContents.id, pageUrl } : undefined;
@@ -54,6 +59,32 @@ async function start(): Promise<void> {
   }
   registerContractIpc({ ipcMain, dispatch: runtime.core.dispatch, trusted: trustedRenderer, logger: runtime.logger });
   mainWindow = createWindow(runtime);
+  const rt = runtime;
+  desktop = installDesktop({
+    electron: {
+      app,
+      createTray: (icon) => new Tray(icon),
+      buildMenu: (template) => Menu.buildFromTemplate(template),
+      notify: (title, body) => {
+        if (Notification.isSupported()) new Notification({ title, body }).show();
+      },
+    },
+    dispatch: rt.core.dispatch,
+    subscribe: (listener) => rt.core.subscribe(listener),
+    config: rt.config,
+    logger: rt.logger,
+    trayIcon,
+    showWindow: () => {
+      if (!mainWindow) mainWindow = createWindow(rt);
+      else {
+        if (mainWindow.isMinimized()) mainWindow.restore();
+        mainWindow.show();
+        mainWindow.focus();
+      }
+    },
+    quit: () => app.quit(),
+    updater: electronUpdater.autoUpdater,
+  });
 }
 
 // One Tandem per user: a second launch focuses the first window instead of racing it for the trainer and the data folder.
@@ -65,10 +96,16 @@ if (!app.requestSingleInstanceLock()) {
     if (mainWindow.isMinimized()) mainWindow.restore();
     mainWindow.focus();
   });
-  app.on('window-all-closed', () => app.quit());
+  // With the tray in place, closing the window leaves Tandem training in the background; Quit is in the tray menu.
+  app.on('window-all-closed', () => {
+    if (!desktop) app.quit();
+  });
   app.on('activate', () => {
     if (!mainWindow && runtime) mainWindow = createWindow(runtime);
   });
-  app.on('will-quit', () => void runtime?.shutdown());
+  app.on('will-quit', () => {
+    desktop?.dispose();
+    void runtime?.shutdown();
+  });
   void app.whenReady().then(start);
 }

@@ -18,6 +18,8 @@ export const RoundRecord = z
     bytesDown: z.number().int().nonnegative().optional(),
     loss: z.number().optional(),
     score: z.number().optional(),
+    /** This peer's weight (incentive, 0–1) at the epoch that paid the window. */
+    weight: z.number().min(0).max(1).optional(),
     /** Reward in the chain's smallest unit, as a decimal string (bigint-safe). */
     reward: z.string().regex(/^\d+$/).optional(),
     /** Why a window earned nothing or was missed, in words. */
@@ -35,6 +37,7 @@ export interface RoundSummary {
   bytesDown: number;
   loss?: number;
   score?: number;
+  weight?: number;
   reward?: string;
   reason?: string;
   firstAt: number;
@@ -125,6 +128,7 @@ export function summarize(records: readonly RoundRecord[]): RoundSummary[] {
     s.bytesDown += r.bytesDown ?? 0;
     if (r.loss !== undefined) s.loss = r.loss;
     if (r.score !== undefined) s.score = r.score;
+    if (r.weight !== undefined) s.weight = r.weight;
     if (r.reward !== undefined) s.reward = r.reward;
     if (r.reason !== undefined) s.reason = r.reason;
     s.firstAt = Math.min(s.firstAt, r.at);

@@ -12,7 +12,7 @@ import {
   type TrainerCommand,
   type TrainSettings,
 } from '../trainer/protocol';
-import type { ApplyOuterRequest, ApplyOuterResult, StepProgress, TrainerPort, TrainWindowRequest, TrainWindowResult } from './trainer-port';
+import type { ApplyOuterRequest, ApplyOuterResult, StepProgress, TrainerPort, TrainerThrottle, TrainWindowRequest, TrainWindowResult } from './trainer-port';
 
 export interface NativeTrainerOptions {
   executable: string;
@@ -27,6 +27,8 @@ export interface NativeTrainerOptions {
   heartbeatSeconds?: number;
   threads?: number;
   backend?: 'auto' | 'cpu' | 'cuda';
+  /** Extra environment on top of the sanitized one (e.g. CUDA_VISIBLE_DEVICES for the chosen GPUs). */
+  env?: Record<string, string>;
   onSupervisorState?(state: SupervisorState): void;
 }
 
@@ -64,6 +66,7 @@ export class NativeTrainer implements TrainerPort {
   private helloWaiters: Array<{ resolve(h: HelloEvent): void; reject(e: Error): void }> = [];
   private readonly log: Logger;
   hello: HelloEvent | null = null;
+  private currentThrottle: TrainerThrottle = { pauseMs: 0, microBatchDivisor: 1 };
 
   constructor(private readonly options: NativeTrainerOptions) {
     this.log = options.logger.child({ source: 'trainer' });
@@ -75,6 +78,7 @@ export class NativeTrainer implements TrainerPort {
       heartbeatTimeoutMs: Math.max(20_000, heartbeat * 4000),
       gracefulStopLine: encodeTrainerCommand({ v: TRAINER_PROTOCOL_VERSION, cmd: 'shutdown' }),
       logger: options.logger,
+      ...(options.env ? { env: options.env } : {}),
     });
     this.supervisor.on('line', (line) => this.onLine(line));
     this.supervisor.on('exit', ({ code, signal, expected }) => {
@@ -127,6 +131,17 @@ export class NativeTrainer implements TrainerPort {
     await this.request({ cmd: 'checkpoint', path: this.options.checkpointFile });
   }
 
+  /**
+   * Sent straight away, even while a window trains (the trainer answers it on
+   * its reader thread); remembered and re-sent after a restart.
+   */
+  async throttle(throttle: TrainerThrottle): Promise<void> {
+    this.currentThrottle = throttle;
+    if (!this.hello) return; // sent by ensureReady once the trainer is up
+    const r = (await this.request({ cmd: 'throttle', pause_ms: Math.round(throttle.pauseMs), micro_batch_divisor: throttle.microBatchDivisor })) as ResultOf<'throttle'>;
+    this.log.info({ pauseMs: r.pause_ms, microBatchDivisor: r.micro_batch_divisor }, 'trainer throttle applied');
+  }
+
   async evaluate(request: { peerId: string; window: number; steps?: number; payloadFile?: string; lr?: number; split?: 'train' | 'val' }): Promise<{ lossBefore: number; lossAfter: number | null }> {
     await this.ensureReady();
     const r = (await this.request({
@@ -155,6 +170,8 @@ export class NativeTrainer implements TrainerPort {
           backend: this.options.backend ?? 'auto',
           ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),
         });
+        const t = this.currentThrottle;
+        if (t.pauseMs > 0 || t.microBatchDivisor > 1) await this.request({ cmd: 'throttle', pause_ms: Math.round(t.pauseMs), micro_batch_divisor: t.microBatchDivisor });
         this.log.info({ backend: hello.backend, resumed: resume }, 'trainer ready');
         return hello;
       })();

@@ -47,6 +47,7 @@ export class RoundEngine {
   private running: Promise<void> | undefined;
   private lastApplied: number | null = null;
   private leaveAfterRound = false;
+  private leaveReason: string | undefined;
   private readonly now: () => number;
   private readonly log: Logger;
 
@@ -89,14 +90,15 @@ export class RoundEngine {
   }
 
   /** 'after-round' lets the window in progress finish (upload included); 'now' stops taking new windows at once. */
-  async leave(when: 'now' | 'after-round'): Promise<RoundState> {
+  async leave(when: 'now' | 'after-round', reason = 'Paused by you.'): Promise<RoundState> {
     if (when === 'after-round' && this.running) {
       this.leaveAfterRound = true;
+      this.leaveReason = reason;
       await this.running;
     }
     this.unsubscribe?.();
     this.unsubscribe = undefined;
-    this.update({ joined: false, phase: 'paused', blocker: 'Paused by you.' });
+    this.update({ joined: false, phase: 'paused', blocker: reason });
     return this.state;
   }
 
@@ -125,7 +127,7 @@ export class RoundEngine {
       .catch((error: unknown) => this.log.error({ err: error }, 'round failed'))
       .finally(() => {
         this.running = undefined;
-        if (this.leaveAfterRound) void this.leave('now');
+        if (this.leaveAfterRound) void this.leave('now', this.leaveReason);
       });
   }
 

@@ -2,12 +2,18 @@ import { ContractError } from '../../contract/errors';
 import type { RoundState } from '../../contract/domains/round';
 import type { CoreModule, ModuleContext } from '../core/module';
 import type { RoundLedger } from '../ledger/round-ledger';
+import type { EpochPayout } from '../earnings/earnings';
 import type { RoundEngine } from './round-engine';
+import type { TrainerPort } from './trainer-port';
 
 /** Everything a joined run needs, built on the first Join and closed on stop. */
 export interface RoundRuntime {
   engine: RoundEngine;
   ledger: RoundLedger;
+  /** This machine's trainer (the guard throttles it). */
+  trainer?: TrainerPort;
+  /** What the chain paid per epoch, for reconciling the earnings ledger. */
+  payouts?(): readonly EpochPayout[];
   close(): Promise<void>;
 }
 
@@ -18,6 +24,10 @@ export interface RoundModuleOptions {
    * when the run cannot be joined on this machine.
    */
   createRuntime(context: ModuleContext, onState: (state: RoundState) => void): Promise<RoundRuntime>;
+  /** Told when the runtime is built and when it is closed. */
+  onRuntime?(runtime: RoundRuntime | undefined): void;
+  /** Sees every round state (schedules, notifications). */
+  onState?(state: RoundState): void;
 }
 
 export function idleRoundState(network: string, blocker: string): RoundState {
@@ -57,12 +67,14 @@ export function createRoundModule(options: RoundModuleOptions): CoreModule {
       const publish = (state: RoundState) => {
         lastState = state;
         ctx.emit('round', state);
+        options.onState?.(state);
       };
       const ensureRuntime = async () => {
         if (runtime) return runtime;
         starting ??= options.createRuntime(ctx, publish).finally(() => (starting = undefined));
         try {
           runtime = await starting;
+          options.onRuntime?.(runtime);
         } catch (error) {
           const reason = error instanceof Error ? error.message : String(error);
           publish(idleRoundState(ctx.config.value.network, reason));
@@ -82,6 +94,7 @@ export function createRoundModule(options: RoundModuleOptions): CoreModule {
       await runtime.engine.leave('now');
       await runtime.close();
       runtime = undefined;
+      options.onRuntime?.(undefined);
     },
   };
 }

@@ -41,8 +41,18 @@ export interface ApplyOuterResult {
   computeSeconds: number;
 }
 
+/** How hard the guard holds the trainer back; applied between inner steps, never cutting a window short. */
+export interface TrainerThrottle {
+  /** Sleep after every inner step. */
+  pauseMs: number;
+  /** Split each micro-batch into this many slices (1 = none). */
+  microBatchDivisor: number;
+}
+
 export interface TrainerPort {
   trainWindow(request: TrainWindowRequest, onStep: (progress: StepProgress) => void): Promise<TrainWindowResult>;
   applyOuter(request: ApplyOuterRequest): Promise<ApplyOuterResult>;
   checkpoint(window: number): Promise<void>;
+  /** Optional: trainers that can slow down mid-window (thermal and power guard). */
+  throttle?(throttle: TrainerThrottle): Promise<void>;
 }

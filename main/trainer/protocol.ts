@@ -134,6 +134,17 @@ export const EvaluateCommandSchema = z
 
 export const CheckpointCommandSchema = z.object({ ...base, cmd: z.literal('checkpoint'), path }).strict();
 export const ShutdownCommandSchema = z.object({ ...base, cmd: z.literal('shutdown') }).strict();
+/** Answered at once, even while a window trains; applied between inner steps. */
+export const ThrottleCommandSchema = z
+  .object({
+    ...base,
+    cmd: z.literal('throttle'),
+    /** Sleep after every inner step, in ms (0 = none). */
+    pause_ms: z.number().int().min(0).max(60_000).optional(),
+    /** Split each micro-batch into this many slices (1 = as chosen at load). */
+    micro_batch_divisor: z.number().int().min(1).max(1024).optional(),
+  })
+  .strict();
 
 export const TrainerCommandSchema = z.union([
   LoadCommandSchema,
@@ -142,6 +153,7 @@ export const TrainerCommandSchema = z.union([
   EvaluateCommandSchema,
   CheckpointCommandSchema,
   ShutdownCommandSchema,
+  ThrottleCommandSchema,
 ]);
 export type TrainerCommand = z.infer<typeof TrainerCommandSchema>;
 export type TrainerCommandName = TrainerCommand['cmd'];
@@ -292,6 +304,7 @@ export const DoneEventSchema = z.discriminatedUnion('cmd', [
   z.object({ ...doneBase, cmd: z.literal('evaluate'), result: EvaluateResultSchema }),
   z.object({ ...doneBase, cmd: z.literal('checkpoint'), result: CheckpointResultSchema }),
   z.object({ ...doneBase, cmd: z.literal('shutdown'), result: z.object({}).strict() }),
+  z.object({ ...doneBase, cmd: z.literal('throttle'), result: z.object({ pause_ms: nonNegativeInt, micro_batch_divisor: positiveInt }) }),
 ]);
 
 export const TrainerEventSchema = z.union([

@@ -1,4 +1,6 @@
 import { ConnectionBanner } from './components/ConnectionBanner';
+import { NotificationsArea } from './components/NotificationsArea';
+import { EarningsPage } from './pages/EarningsPage';
 import { Navigation, PAGE_LABELS } from './components/Navigation';
 import { DashboardPage } from './pages/DashboardPage';
 import { LogsPage } from './pages/LogsPage';
@@ -13,6 +15,7 @@ const PAGE_COMPONENTS: Record<PageId, () => React.JSX.Element> = {
   dashboard: DashboardPage,
   hardware: HardwarePage,
   wallet: WalletPage,
+  earnings: EarningsPage,
   network: NetworkPage,
   logs: LogsPage,
   settings: SettingsPage,
@@ -29,6 +32,7 @@ export function App() {
       <Navigation />
       <main id="content" className="content" tabIndex={-1}>
         <ConnectionBanner />
+        <NotificationsArea />
         <h1>{PAGE_LABELS[page]}</h1>
         <Page />
       </main>

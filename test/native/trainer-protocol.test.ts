@@ -257,4 +257,39 @@ describe.skipIf(!built)('tandem-trainer NDJSON protocol', () => {
       expect(batchPositions(shards, 16, peer, window, step, 8)).toEqual(native.positions);
     }
   });
+
+  it('takes a throttle mid-window: pauses between steps and splits micro-batches, same data, window completes', async () => {
+    const dataDir = makeDataDir();
+    const train = { ...tinyTrain, batch_size: 8, micro_batch: 8 };
+    const run = async (throttled: boolean) => {
+      const t = new Trainer(['--heartbeat-seconds', '0']);
+      t.send({ v: 1, id: 'load', cmd: 'load', model: tinyModel, data_dir: dataDir, train });
+      await t.done('load');
+      t.send({ v: 1, id: 'w', cmd: 'train_window', window: 0, peer_id: 'p', steps: 6, payload_path: join(scratch, `t-${throttled}.tndc`) });
+      if (throttled) {
+        await t.waitFor((e): e is TrainerEvent => e.event === 'step' && e.id === 'w' && e.step >= 0);
+        t.send({ v: 1, id: 'slow', cmd: 'throttle', pause_ms: 400, micro_batch_divisor: 4 });
+      }
+      const done = await t.done('w');
+      const stepTimes = t.events.flatMap((e, i) => (e.event === 'step' ? [{ step: e.step, loss: e.loss, index: i }] : []));
+      const throttleAt = t.events.findIndex((e) => e.event === 'done' && e.id === 'slow');
+      t.send({ v: 1, id: 'bye', cmd: 'shutdown' });
+      await t.exited;
+      return { done, steps: stepTimes, throttleAt, doneAt: t.events.indexOf(done) };
+    };
+    const plain = await run(false);
+    const started = Date.now();
+    const slow = await run(true);
+    const slowSeconds = (Date.now() - started) / 1000;
+    // The throttle was answered while the window was still training, and the window still completed.
+    expect(slow.throttleAt).toBeGreaterThan(-1);
+    expect(slow.throttleAt).toBeLessThan(slow.doneAt);
+    if (slow.done.cmd !== 'train_window') throw new Error('wrong done event');
+    expect(slow.done.result.steps).toBe(6);
+    // At least four pauses of 400 ms happened after the throttle arrived.
+    expect(slowSeconds).toBeGreaterThan(1.6);
+    // Smaller micro-batches over the same batches: the same losses up to float summation order.
+    expect(slow.steps.map((s) => s.loss)).toHaveLength(6);
+    slow.steps.forEach((s, i) => expect(s.loss).toBeCloseTo(plain.steps[i]!.loss ?? Number.NaN, 3));
+  });
 });

@@ -14,6 +14,7 @@ interface StartOptions {
   network?: string;
   host?: string;
   port?: number;
+  simulateGpu?: boolean;
 }
 
 /** Runs the desktop app when Electron can run here; otherwise (or on request) headless mode. */
@@ -25,7 +26,10 @@ export function registerStart(program: Command): void {
     .option('--network <name|url>', 'devnet (default), local, test, finney, or a ws:// URL of a subtensor endpoint')
     .option('--host <address>', 'address the headless UI binds to (default 127.0.0.1; anything else exposes it to your network)')
     .option('--port <port>', 'port of the headless UI (0 picks a free one)', parsePort)
+    .option('--simulate-gpu', 'devnet demo of the thermal guard: a simulated GPU that starts over its temperature target')
     .action(async (options: StartOptions) => {
+      // Read by the core's modules in this process and inherited by the Electron child.
+      if (options.simulateGpu) process.env['TANDEM_SIMULATE_GPU'] = 'hot';
       // A remote network is checked before anything starts, so a typo or a dead endpoint is one line, not a hang.
       if (options.network && options.network !== 'devnet') {
         const check = await checkNetwork(options.network);

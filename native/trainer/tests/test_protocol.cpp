@@ -113,3 +113,19 @@ TEST(protocol_full_round_trip) {
     CHECK(rdone[0].at("result").at("window_pending").asBool());
   }
 }
+
+TEST(protocol_throttle_is_answered_and_validated) {
+  const auto events = runServer(
+      "{\"v\":1,\"id\":\"t\",\"cmd\":\"throttle\",\"pause_ms\":100,\"micro_batch_divisor\":2}\n"
+      "{\"v\":1,\"id\":\"bad\",\"cmd\":\"throttle\",\"pause_ms\":-1}\n"
+      "{\"v\":1,\"id\":\"off\",\"cmd\":\"throttle\"}\n");
+  const auto done = withEvent(events, "done");
+  CHECK(done.size() == 2);
+  CHECK(done[0].at("cmd").asString() == "throttle");
+  CHECK(done[0].at("result").at("pause_ms").asInt() == 100);
+  CHECK(done[0].at("result").at("micro_batch_divisor").asInt() == 2);
+  CHECK(done[1].at("result").at("pause_ms").asInt() == 0);
+  const auto errors = withEvent(events, "error");
+  CHECK(errors.size() == 1);
+  CHECK(errors[0].at("code").asString() == "invalid_argument" && errors[0].at("id").asString() == "bad");
+}

@@ -6,6 +6,7 @@ export const PAGE_LABELS: Record<PageId, string> = {
   dashboard: 'Dashboard',
   hardware: 'Hardware',
   wallet: 'Wallet',
+  earnings: 'Earnings',
   network: 'Network',
   logs: 'Logs',
   settings: 'Settings',

@@ -5,6 +5,8 @@ import { useStore } from '../store';
 import { coreSelectors } from '../store/slices/core';
 import { roundSelectors } from '../store/slices/round';
 import { LiveRoundCard } from './dashboard/LiveRoundCard';
+import { ScheduleStatus } from '../components/ScheduleStatus';
+import { ThrottleIndicator } from '../components/ThrottleIndicator';
 
 const PHASE_TONE: Record<TrainerPhase, 'idle' | 'busy' | 'warn' | 'bad'> = {
   idle: 'idle',
@@ -41,6 +43,8 @@ function TrainerCard() {
             {!joined && idle && <span className="muted">since {formatClock(idle.since)}</span>}
           </p>
           <p className="muted">{detail}</p>
+          <ThrottleIndicator />
+          <ScheduleStatus />
         </>
       ) : (
         <p className="muted">Waiting for the core…</p>

@@ -4,6 +4,8 @@ import { Card } from '../components/Card';
 import { useClient } from '../client-context';
 import { useStore } from '../store';
 import { coreSelectors } from '../store/slices/core';
+import { GuardSettingsCard } from './settings/GuardSettingsCard';
+import { ScheduleSettingsCard } from './settings/ScheduleSettingsCard';
 
 /** Editable settings; a refused value shows the field the core named. */
 export function SettingsPage() {
@@ -69,6 +71,8 @@ export function SettingsPage() {
           </form>
         )}
       </Card>
+      <GuardSettingsCard />
+      <ScheduleSettingsCard />
       <Card title="Files">
         <dl className="facts">
           <dt>Config</dt>

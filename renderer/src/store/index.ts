@@ -6,6 +6,7 @@ import { createRoundSlice, initialRoundState, type RoundActions, type RoundSlice
 import { createWalletSlice, initialWalletState, type WalletStore } from './slices/wallet';
 import { createChainSlice, initialChainState, type ChainStore } from './slices/chain';
 import { createLogsSlice, initialLogsState, type LogsActions, type LogsState } from './slices/logs';
+import { createOperationsSlice, initialOperationsState, type OperationsActions, type OperationsState } from './slices/operations';
 import { createNavigationSlice, initialNavigationState, type NavigationActions, type NavigationState } from './slices/navigation';
 
 /** One store, composed of slices that each own their state, actions and selectors. */
@@ -22,7 +23,9 @@ export type Store = ConnectionState &
   LogsState &
   LogsActions &
   NavigationState &
-  NavigationActions;
+  NavigationActions &
+  OperationsState &
+  OperationsActions;
 
 export const createAppStore = () =>
   create<Store>()((...a) => ({
@@ -34,6 +37,7 @@ export const createAppStore = () =>
     ...initialChainState,
     ...initialLogsState,
     ...initialNavigationState,
+    ...initialOperationsState,
     ...createConnectionSlice(...a),
     ...createCoreSlice(...a),
     ...createHardwareSlice(...a),
@@ -42,6 +46,7 @@ export const createAppStore = () =>
     ...createChainSlice(...a),
     ...createLogsSlice(...a),
     ...createNavigationSlice(...a),
+    ...createOperationsSlice(...a),
   }));
 
 export const useStore = createAppStore();

@@ -26,6 +26,10 @@ export function startSync(): ContractClient {
       store.receiveAppInfo(info);
       store.receiveRound(round);
       store.replaceLogs(logs);
+      const [guard, schedule, notifications] = await Promise.all([client.request('guard.get', {}), client.request('schedule.get', {}), client.request('notifications.list', {})]);
+      store.receiveGuard(guard);
+      store.receiveSchedule(schedule);
+      store.replaceNotifications(notifications);
     } catch (error) {
       store.reportProtocolError(error instanceof Error ? error.message : String(error));
     }
@@ -47,6 +51,9 @@ export function startSync(): ContractClient {
   });
   client.on('hardware.telemetry', (frame) => store.receiveTelemetry(frame));
   client.on('round', (round) => store.receiveRound(round));
+  client.on('guard', (guard) => store.receiveGuard(guard));
+  client.on('schedule', (schedule) => store.receiveSchedule(schedule));
+  client.on('notification', (n) => store.receiveNotification(n));
   if (useStore.getState().status === 'open') void refresh();
   return client;
 }

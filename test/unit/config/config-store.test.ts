@@ -20,6 +20,9 @@ describe('config', () => {
       network: 'devnet',
       headless: { host: '127.0.0.1', port: 47800 },
       logging: { level: 'info', maxFileSizeMB: 10, maxFiles: 5 },
+      guard: { enabled: true, selectedGpus: null, defaultTargetTempC: 83, limits: [], applyPowerCap: false },
+      schedule: { enabled: false, windows: [], pauseOnBattery: true, pauseWhilePrograms: [], finishRound: true },
+      desktop: { startAtLogin: false, updateChannel: 'latest', checkForUpdates: true },
     });
   });
 

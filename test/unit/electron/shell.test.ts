@@ -42,6 +42,8 @@ const electron = vi.hoisted(() => {
       on: vi.fn((event: string, fn: (...a: unknown[]) => void) => state.appHandlers.set(event, fn)),
       whenReady: vi.fn(() => Promise.resolve()),
       getPath: vi.fn(() => state.userData),
+      setLoginItemSettings: vi.fn(),
+      isPackaged: false,
     },
     BrowserWindow,
     ipcMain: {
@@ -56,11 +58,20 @@ const electron = vi.hoisted(() => {
     dialog: { showErrorBox: vi.fn() },
     safeStorage: { isEncryptionAvailable: () => false, encryptString: () => Buffer.alloc(0), decryptString: () => '' },
     shell: { openExternal: vi.fn(() => Promise.resolve()) },
+    Tray: class {
+      on() {}
+      setToolTip() {}
+      setContextMenu() {}
+      destroy() {}
+    },
+    Menu: { buildFromTemplate: vi.fn((template: unknown) => template) },
+    Notification: Object.assign(class {}, { isSupported: () => false }),
   };
   return { state, module };
 });
 
 vi.mock('electron', () => electron.module);
+vi.mock('electron-updater', () => ({ default: { autoUpdater: { channel: null, allowPrerelease: false, autoDownload: false, checkForUpdatesAndNotify: vi.fn() } } }));
 
 describe('Electron shell', () => {
   let temp: ReturnType<typeof makeTempDir>;
@@ -124,6 +135,15 @@ describe('Electron shell', () => {
       { sender: { id: 7 }, senderFrame: null }, // frame gone
     ];
     for (const event of cases) expect(await handler(event, request)).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED' } });
+  });
+
+  it('keeps running in the tray when the window is closed', async () => {
+    await import('../../../main/electron/main');
+    await vi.waitFor(() => expect(electron.module.Menu.buildFromTemplate).toHaveBeenCalled());
+    electron.state.appHandlers.get('window-all-closed')!();
+    expect(electron.module.app.quit).not.toHaveBeenCalled();
+    // Start at login stays off until the user opts in.
+    expect(electron.module.app.setLoginItemSettings).toHaveBeenCalledWith({ openAtLogin: false, openAsHidden: true });
   });
 
   it('quits when another instance holds the lock', async () => {

@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <algorithm>
 #include <condition_variable>
+#include <deque>
 #include <cstdio>
 #include <istream>
 #include <ostream>
@@ -132,7 +134,7 @@ Json NdjsonServer::helloEvent() const {
   if (q.devices.empty()) e["no_device_reason"] = q.reason;
   Json caps = Json::array();
   for (const char* c : {"load", "train_window", "apply_outer", "evaluate", "checkpoint", "shutdown", "sparseloco",
-                        "diloco", "safetensors_checkpoint", "byte_tokenizer"}) {
+                        "diloco", "safetensors_checkpoint", "byte_tokenizer", "throttle"}) {
     caps.push(Json(c));
   }
   if (q.cudaCompiled) caps.push(Json("cuda_experimental"));
@@ -213,6 +215,8 @@ Json NdjsonServer::cmdLoad(const Json& c, const Json& id) {
     if (fsdp.sharded()) s->setMicroBatch(spreadMicroBatch(s->settings().batchSize, s->microBatch(), fsdp.shards));
   }
   session_ = std::move(s);
+  baseMicroBatch_ = session_->microBatch();
+  applyMicroBatchThrottle();
   Json r = Json::object();
   r["backend"] = session_->device() ? session_->device()->backendName() : "cpu";
   if (session_->device()) r["device"] = session_->device()->describe();
@@ -257,8 +261,11 @@ Json NdjsonServer::cmdTrainWindow(const Json& c, const Json& id) {
     e["gflops"] = tps * flopsPerToken * 1e-9;
     e["memory_bytes"] = residentBytes();
     emit(e);
+    applyMicroBatchThrottle();
+    pauseBetweenSteps();
   };
   auto onPhase = [&](const std::string& phase) { emitPhase(id, phase); };
+  applyMicroBatchThrottle();
   return s.trainWindow(window, peerId, static_cast<int>(steps), payload, mode, onStep, onPhase);
 }
 
@@ -300,6 +307,42 @@ Json NdjsonServer::cmdCheckpoint(const Json& c, const Json& id) {
   return r;
 }
 
+// Runs on the reader thread: it only stores the request; the main thread
+// applies it between inner steps, so a window in progress is never cut short.
+Json NdjsonServer::cmdThrottle(const Json& c) {
+  const int64_t pause = c.intOr("pause_ms", 0);
+  const int64_t divisor = c.intOr("micro_batch_divisor", 1);
+  if (pause < 0 || pause > 60000) throw TrainerError(error_code::kInvalidArgument, "'pause_ms' must be in [0, 60000]");
+  if (divisor < 1 || divisor > 1024) throw TrainerError(error_code::kInvalidArgument, "'micro_batch_divisor' must be in [1, 1024]");
+  throttlePauseMs_.store(static_cast<int>(pause));
+  throttleDivisor_.store(static_cast<int>(divisor));
+  Json r = Json::object();
+  r["pause_ms"] = pause;
+  r["micro_batch_divisor"] = divisor;
+  return r;
+}
+
+// The same batch in smaller slices: less memory and heat per kernel, same
+// gradient (the mean of equal slices), same sampled data.
+void NdjsonServer::applyMicroBatchThrottle() {
+  if (!session_ || baseMicroBatch_ <= 0) return;
+  const int batch = session_->settings().batchSize;
+  int mb = std::max(1, baseMicroBatch_ / std::max(1, throttleDivisor_.load()));
+  while (mb > 1 && batch % mb != 0) --mb;
+  if (mb != session_->microBatch()) session_->setMicroBatch(mb);
+}
+
+// Sleeps in short slices so a lifted throttle takes effect at once.
+void NdjsonServer::pauseBetweenSteps() {
+  const auto started = std::chrono::steady_clock::now();
+  for (;;) {
+    const int pause = throttlePauseMs_.load();
+    const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    if (elapsed >= pause) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(50, pause - elapsed)));
+  }
+}
+
 Json NdjsonServer::dispatch(const std::string& cmd, const Json& c, const Json& id) {
   if (cmd == "load") return cmdLoad(c, id);
   if (cmd == "train_window") return cmdTrainWindow(c, id);
@@ -311,6 +354,19 @@ Json NdjsonServer::dispatch(const std::string& cmd, const Json& c, const Json& i
   if (cmd == "checkpoint") return cmdCheckpoint(c, id);
   throw TrainerError(error_code::kUnknownCommand, "unknown command '" + cmd + "'");
 }
+
+namespace {
+bool isThrottleLine(const std::string& line) {
+  if (line.find("throttle") == std::string::npos) return false;  // cheap pre-check before parsing
+  try {
+    const Json c = Json::parse(line);
+    const Json* cmd = c.isObject() ? c.get("cmd") : nullptr;
+    return cmd && cmd->isString() && cmd->asString("cmd") == "throttle";
+  } catch (...) {
+    return false;
+  }
+}
+}  // namespace
 
 bool NdjsonServer::handleLine(const std::string& line) {
   if (line.find_first_not_of(" \t\r") == std::string::npos) return true;  // blank lines are ignored
@@ -331,6 +387,15 @@ bool NdjsonServer::handleLine(const std::string& line) {
                          "protocol version " + v->dump() + " is not supported (this trainer speaks 1)");
     }
     const std::string& cmd = c.at("cmd").asString("cmd");
+    if (cmd == "throttle") {
+      Json done = Json::object();
+      done["event"] = "done";
+      done["id"] = id;
+      done["cmd"] = cmd;
+      done["result"] = cmdThrottle(c);
+      emit(done);
+      return true;
+    }
     if (cmd == "shutdown") {
       Json done = Json::object();
       done["event"] = "done";
@@ -391,14 +456,58 @@ int NdjsonServer::run() {
       }
     });
   }
-  std::string line;
-  while (std::getline(in_, line)) {
-    if (line.size() > (size_t(16) << 20)) {
-      emitError(Json(), error_code::kMalformedJson, "line longer than 16 MiB");
-      continue;
+  // The reader answers `throttle` at once (it touches only atomics) and
+  // queues every other command for the main thread, in order.
+  struct Inbox {
+    std::mutex mutex;
+    std::condition_variable ready;
+    std::deque<std::string> lines;
+    bool ended = false;
+  };
+  auto inbox = std::make_shared<Inbox>();
+  std::thread reader([this, inbox] {
+    std::string line;
+    while (std::getline(in_, line)) {
+      if (line.size() > (size_t(16) << 20)) {
+        emitError(Json(), error_code::kMalformedJson, "line longer than 16 MiB");
+        continue;
+      }
+      if (isThrottleLine(line)) {
+        handleLine(line);
+        continue;
+      }
+      {
+        std::lock_guard<std::mutex> lock(inbox->mutex);
+        inbox->lines.push_back(std::move(line));
+      }
+      inbox->ready.notify_one();
+    }
+    {
+      std::lock_guard<std::mutex> lock(inbox->mutex);
+      inbox->ended = true;
+    }
+    inbox->ready.notify_one();
+  });
+  for (;;) {
+    std::string line;
+    {
+      std::unique_lock<std::mutex> lock(inbox->mutex);
+      inbox->ready.wait(lock, [&] { return inbox->ended || !inbox->lines.empty(); });
+      if (inbox->lines.empty()) break;
+      line = std::move(inbox->lines.front());
+      inbox->lines.pop_front();
     }
     if (!handleLine(line)) break;
   }
+  bool readerDone;
+  {
+    std::lock_guard<std::mutex> lock(inbox->mutex);
+    readerDone = inbox->ended;
+  }
+  // After `shutdown` stdin may still be open and the reader blocked on it;
+  // the process is about to exit, so it is left behind rather than waited for.
+  if (readerDone) reader.join();
+  else reader.detach();
   {
     std::lock_guard<std::mutex> lock(stopMutex);
     stop = true;

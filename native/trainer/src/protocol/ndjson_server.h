@@ -1,6 +1,7 @@
 // The supervisor-facing NDJSON protocol (PROTOCOL.md): one JSON object per
 // line on stdin (commands) and stdout (events). Commands run one at a time
-// on the reading thread; a heartbeat thread reports liveness meanwhile.
+// on the main thread; a heartbeat thread reports liveness meanwhile. A
+// reader thread takes stdin, so `throttle` can act while a window trains.
 // Nothing a supervisor sends can crash the process: every failure becomes an
 // `error` event and the server keeps reading.
 #pragma once
@@ -45,6 +46,10 @@ class NdjsonServer {
   Json cmdApplyOuter(const Json& c);
   Json cmdEvaluate(const Json& c, const Json& id);
   Json cmdCheckpoint(const Json& c, const Json& id);
+  Json cmdThrottle(const Json& c);
+  // Applies the throttle between inner steps: micro-batch split now, pause after.
+  void applyMicroBatchThrottle();
+  void pauseBetweenSteps();
   TrainingSession& session();
 
   std::istream& in_;
@@ -56,6 +61,10 @@ class NdjsonServer {
   std::string phase_ = "idle";
   std::mutex phaseMutex_;
   std::string dataDir_;
+  // Set by `throttle` (from the reader thread), read by the main thread between steps.
+  std::atomic<int> throttlePauseMs_{0};
+  std::atomic<int> throttleDivisor_{1};
+  int baseMicroBatch_ = 0;  // the micro-batch chosen at load, before any throttle
 };
 
 }  // namespace trainer

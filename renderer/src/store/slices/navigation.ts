@@ -1,7 +1,7 @@
 import type { StateCreator } from 'zustand';
 import type { Store } from '../index';
 
-export const PAGES = ['dashboard', 'hardware', 'wallet', 'network', 'logs', 'settings'] as const;
+export const PAGES = ['dashboard', 'hardware', 'wallet', 'network', 'logs', 'earnings', 'settings'] as const;
 export type PageId = (typeof PAGES)[number];
 
 export interface NavigationState {

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { NoParams } from './app';
+
+/** One round of the earnings ledger: what happened and what it paid. */
+export const EarningsRow = z.object({
+  window: z.number().int().nonnegative(),
+  /** Epoch ms of the round's last ledger line. */
+  at: z.number(),
+  trained: z.boolean(),
+  uploaded: z.boolean(),
+  applied: z.boolean(),
+  /** The validator's score for this round, when known. */
+  score: z.number().nullable(),
+  /** This peer's weight (incentive, 0–1) at the epoch that paid the round. */
+  weight: z.number().nullable(),
+  /** Reward in rao (decimal string); "0" for nothing, null while the epoch has not paid yet. */
+  reward: z.string().regex(/^\d+$/).nullable(),
+  /** Why the round earned nothing (always set when reward is "0"). */
+  reason: z.string().nullable(),
+});
+export type EarningsRow = z.infer<typeof EarningsRow>;
+
+export const EarningsReport = z.object({
+  rows: z.array(EarningsRow),
+  /** Sum of the rows' rewards, rao. */
+  ledgerTotal: z.string(),
+  /** What the chain paid this peer over the same epochs, rao; null when the chain was not read. */
+  chainTotal: z.string().nullable(),
+  /** ledgerTotal equals chainTotal. */
+  reconciled: z.boolean().nullable(),
+  pendingRounds: z.number().int().nonnegative(),
+});
+export type EarningsReport = z.infer<typeof EarningsReport>;
+
+export const earningsMethods = {
+  'earnings.report': { params: z.object({ limit: z.number().int().min(1).max(100_000).default(1000) }).strict(), result: EarningsReport },
+  'earnings.exportCsv': { params: NoParams, result: z.object({ filename: z.string(), csv: z.string() }) },
+} as const;
+
+export const earningsEvents = {} as const;

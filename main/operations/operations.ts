@@ -1,0 +1,241 @@
+import path from 'node:path';
+import type { EventData, EventName } from '../../contract';
+import { ContractError } from '../../contract/errors';
+import type { GuardSettings } from '../../contract/domains/guard';
+import type { RoundState } from '../../contract/domains/round';
+import type { ScheduleSettings } from '../../contract/domains/schedule';
+import { ConfigError, type ConfigStore } from '../config/config-store';
+import type { CoreModule, ModuleContext } from '../core/module';
+import { earningsReport } from '../earnings/earnings';
+import { earningsToCsv } from '../earnings/earnings-csv';
+import { EarningsTracker } from '../earnings/earnings-tracker';
+import { applyPowerCaps, restorePowerLimits } from '../guard/power-cap';
+import { SimulatedGpu } from '../guard/simulated-gpu';
+import { ThermalGuard } from '../guard/thermal-guard';
+import { trainerGpuEnv, visibleDevices } from '../guard/gpu-selection';
+import { TelemetryStream } from '../hardware/telemetry';
+import { RoundLedger } from '../ledger/round-ledger';
+import { Notifier } from '../notifications/notifier';
+import type { RoundRuntime } from '../round/round-module';
+import { systemProbes, type ScheduleProbes } from '../schedule/probes';
+import { Scheduler } from '../schedule/scheduler';
+import type { SupervisorState } from '../supervisor/process-supervisor';
+
+export interface OperationsOptions {
+  /** The ledger of this machine's rounds, readable before any Join (earnings after a restart). */
+  ledgerFile: string;
+  payoutsFile: string;
+  /** `hot` (or `1`): a simulated GPU that starts over its target, for the devnet demo and tests. */
+  simulateGpu?: string | undefined;
+  probes?: ScheduleProbes;
+}
+
+/** A telemetry source the guard reads while a run is joined. */
+interface Feed {
+  source: 'nvml' | 'nvidia-smi' | 'simulated' | 'none';
+  start(onFrame: (frame: EventData<'hardware.telemetry'>) => void): void;
+  stop(): void;
+}
+
+function configError(error: unknown): never {
+  if (error instanceof ConfigError) throw new ContractError('INVALID_PARAMS', error.message, error.issues);
+  throw error;
+}
+
+/**
+ * What no other compute-sharing app ships, wired into the core: the thermal
+ * and power guard, schedules, the earnings ledger and notifications. The round
+ * module tells it when a run exists (`attach`) and how it goes (`observeRound`).
+ */
+export function createOperations(options: OperationsOptions) {
+  let ctx: ModuleContext | undefined;
+  let runtime: RoundRuntime | undefined;
+  let feed: Feed | undefined;
+  const emit = <E extends EventName>(event: E, data: EventData<E>) => ctx?.emit(event, data);
+  const config = (): ConfigStore => {
+    if (!ctx) throw new Error('operations used before the core started');
+    return ctx.config;
+  };
+
+  const notifier = new Notifier({ onNotification: (n) => emit('notification', n) });
+  const simulated = options.simulateGpu ? new SimulatedGpu(options.simulateGpu === 'hot' || options.simulateGpu === '1' ? { startC: 90, fullLoadC: 96 } : {}) : undefined;
+  let guard: ThermalGuard | undefined;
+  let scheduler: Scheduler | undefined;
+  // GPUs whose power limit we changed: put back when the cap is switched off or the app stops.
+  let capped: number[] = [];
+  const updatePowerCaps = async (settings: GuardSettings) => {
+    const restore = capped;
+    capped = [];
+    const problems = await restorePowerLimits(restore);
+    const result = await applyPowerCaps(settings);
+    capped = result.capped;
+    const detail = problems.length > 0 ? `${result.detail ?? ''} Could not restore the default limit on ${problems.join('; ')}.`.trim() : result.detail;
+    guard?.patch({ powerCap: { status: result.status, detail } });
+  };
+
+  const ensure = (context: ModuleContext) => {
+    ctx ??= context;
+    guard ??= new ThermalGuard({
+      settings: context.config.value.guard,
+      onThrottle: (t) => {
+        simulated?.setThrottle(t);
+        void runtime?.trainer?.throttle?.(t).catch((error: unknown) => context.logger.warn({ err: error }, 'could not send the throttle to the trainer'));
+      },
+      onState: (s) => {
+        notifier.onGuard(s);
+        emit('guard', s);
+      },
+    });
+    guard.patch({ visibleDevices: visibleDevices(context.config.value.guard.selectedGpus) });
+    scheduler ??= new Scheduler({
+      settings: context.config.value.schedule,
+      probes: options.probes ?? systemProbes,
+      logger: context.logger,
+      uploadSeconds: 30,
+      onState: (s) => emit('schedule', s),
+    });
+  };
+
+  const startFeed = () => {
+    if (feed || !guard) return;
+    const g = guard;
+    if (simulated) feed = { source: 'simulated', start: (on) => simulated.start(on), stop: () => simulated.stop() };
+    else {
+      let stream: TelemetryStream | undefined;
+      feed = {
+        source: 'nvidia-smi',
+        start: (on) => {
+          stream = new TelemetryStream(on);
+          const status = stream.start();
+          if (feed) feed.source = status.running ? status.source : 'none';
+        },
+        stop: () => stream?.stop(),
+      };
+    }
+    const f = feed;
+    f.start((frame) => g.observe(frame, f.source));
+  };
+  const stopFeed = () => {
+    feed?.stop();
+    feed = undefined;
+  };
+
+  const guardModule: CoreModule = {
+    name: 'guard',
+    handlers: (context) => {
+      ensure(context);
+      return {
+        'guard.get': () => guard!.state,
+        'guard.settings': () => config().value.guard,
+        'guard.configure': async (patch) => {
+          const next = await config()
+            .update((draft) => ({ ...draft, guard: { ...draft.guard, ...patch } as GuardSettings }))
+            .catch(configError);
+          guard!.configure(next.guard);
+          guard!.patch({ visibleDevices: visibleDevices(next.guard.selectedGpus) });
+          // The cap is set while a run is joined; otherwise at the next Join.
+          if (runtime) await updatePowerCaps(next.guard);
+          return next.guard;
+        },
+      };
+    },
+    stop: async () => {
+      stopFeed();
+      await restorePowerLimits(capped.splice(0));
+    },
+  };
+
+  const scheduleModule: CoreModule = {
+    name: 'schedule',
+    handlers: (context) => {
+      ensure(context);
+      return {
+        'schedule.get': () => scheduler!.state,
+        'schedule.settings': () => config().value.schedule,
+        'schedule.configure': async (patch) => {
+          const next = await config()
+            .update((draft) => ({ ...draft, schedule: { ...draft.schedule, ...patch } as ScheduleSettings }))
+            .catch(configError);
+          await scheduler!.configure(next.schedule);
+          return next.schedule;
+        },
+      };
+    },
+    start: () => {
+      scheduler?.start();
+      void scheduler?.tick();
+    },
+    stop: () => scheduler?.stop(),
+  };
+
+  const earningsModule: CoreModule = {
+    name: 'earnings',
+    handlers: () => {
+      const report = async (limit: number) => {
+        const ledger = runtime?.ledger ?? new RoundLedger(options.ledgerFile);
+        const payouts = runtime?.payouts?.() ?? (await EarningsTracker.readPayouts(options.payoutsFile));
+        return earningsReport(await ledger.summaries(), payouts, limit);
+      };
+      return {
+        'earnings.report': ({ limit }) => report(limit),
+        'earnings.exportCsv': async () => ({ filename: `tandem-earnings-${new Date().toISOString().slice(0, 10)}.csv`, csv: earningsToCsv((await report(Number.MAX_SAFE_INTEGER)).rows) }),
+      };
+    },
+  };
+
+  const notificationsModule: CoreModule = {
+    name: 'notifications',
+    handlers: () => ({
+      'notifications.list': () => notifier.list(),
+      'notifications.markRead': ({ ids }) => notifier.markRead(ids),
+    }),
+  };
+
+  return {
+    modules: [guardModule, scheduleModule, earningsModule, notificationsModule] as CoreModule[],
+    notifier,
+    /** Environment for this machine's trainer: only the chosen GPUs. */
+    trainerEnv: (context: ModuleContext) => trainerGpuEnv(context.config.value.guard.selectedGpus),
+    onTrainerSupervisor: (state: SupervisorState) => notifier.onSupervisor(state),
+    /** The round module's runtime came (or went). */
+    attach(next: RoundRuntime | undefined): void {
+      runtime = next;
+      scheduler?.attach(next?.engine);
+      if (next) {
+        startFeed();
+        if (ctx && ctx.config.value.guard.applyPowerCap) void updatePowerCaps(ctx.config.value.guard);
+      } else {
+        stopFeed();
+        if (capped.length > 0) void restorePowerLimits(capped.splice(0));
+      }
+    },
+    observeRound(state: RoundState): void {
+      notifier.onRound(state);
+      scheduler?.observeRound(state);
+    },
+    /** Lets the notifier see another module's events (check results, chain balance) without that module knowing. */
+    tap(module: CoreModule): CoreModule {
+      return {
+        ...module,
+        handlers: (context) =>
+          module.handlers({
+            ...context,
+            emit: (event, data) => {
+              context.emit(event, data);
+              if (event === 'hardware.progress') notifier.onHardwareProgress(data as EventData<'hardware.progress'>);
+              if (event === 'chain.status') notifier.onChainStatus(data as EventData<'chain.status'>);
+            },
+          }),
+        ...(module.start ? { start: () => module.start!() } : {}),
+        ...(module.stop ? { stop: () => module.stop!() } : {}),
+      };
+    },
+  };
+}
+
+export type Operations = ReturnType<typeof createOperations>;
+
+export const devnetLedgerFiles = (dataDir: string) => ({
+  ledgerFile: path.join(dataDir, 'devnet', 'peers', 'me', 'rounds.ndjson'),
+  payoutsFile: path.join(dataDir, 'devnet', 'peers', 'me', 'payouts.json'),
+});

@@ -1,0 +1,105 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { EarningsReport } from '../../../contract';
+import { Card, EmptyState } from '../components/Card';
+import { useClient } from '../client-context';
+import { formatClock } from '../format';
+import { useStore } from '../store';
+import { roundSelectors } from '../store/slices/round';
+
+/** Rao as TAO with up to 9 decimals, exactly (bigint arithmetic, no float rounding). */
+export function formatTao(rao: string): string {
+  const value = BigInt(rao);
+  const whole = value / 1_000_000_000n;
+  const fraction = (value % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
+  return `${whole}${fraction ? `.${fraction}` : ''} τ`;
+}
+
+function download(filename: string, text: string) {
+  const url = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.click();
+  URL.revokeObjectURL(url);
+}
+
+const yesNo = (v: boolean) => (v ? '✓' : '—');
+
+/** Per round: what happened and what it paid, every zero explained, reconciled with the chain. */
+export function EarningsPage() {
+  const client = useClient();
+  const completed = useStore((s) => roundSelectors.round(s)?.completedRounds ?? 0);
+  const [report, setReport] = useState<EarningsReport | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const load = useCallback(() => {
+    client.request('earnings.report', { limit: 500 }).then(setReport, (e: unknown) => setError(String(e)));
+  }, [client]);
+  // Refresh whenever a round completes.
+  useEffect(load, [load, completed]);
+
+  const exportCsv = async () => {
+    const file = await client.request('earnings.exportCsv', {});
+    download(file.filename, file.csv);
+  };
+
+  return (
+    <div className="grid earnings-page">
+      <Card title="Totals" testId="earnings-totals">
+        {report === null ? (
+          <p className="muted">{error ?? 'Loading…'}</p>
+        ) : (
+          <>
+            <dl className="facts">
+              <dt>Earned (ledger)</dt>
+              <dd data-testid="earnings-ledger-total">{formatTao(report.ledgerTotal)}</dd>
+              <dt>Paid (chain)</dt>
+              <dd>{report.chainTotal === null ? 'not read yet' : formatTao(report.chainTotal)}</dd>
+              <dt>Reconciled</dt>
+              <dd data-testid="earnings-reconciled">{report.reconciled === null ? '—' : report.reconciled ? 'Yes: the ledger matches what the chain paid' : 'No: the chain paid for rounds this ledger does not hold'}</dd>
+              <dt>Awaiting payout</dt>
+              <dd>{report.pendingRounds} rounds (paid at the next epoch)</dd>
+            </dl>
+            <p>
+              <button type="button" onClick={() => void exportCsv()} disabled={report.rows.length === 0} data-testid="earnings-export">
+                Export CSV
+              </button>
+            </p>
+          </>
+        )}
+      </Card>
+      <Card title="Rounds" testId="earnings-rounds">
+        {report && report.rows.length === 0 ? (
+          <EmptyState title="No rounds yet">Join the run on the Dashboard; each round appears here with what it earned, or why it earned nothing.</EmptyState>
+        ) : (
+          <table className="checks-table">
+            <thead>
+              <tr>
+                <th scope="col">Window</th>
+                <th scope="col">Time</th>
+                <th scope="col">Trained</th>
+                <th scope="col">Uploaded</th>
+                <th scope="col">Weight</th>
+                <th scope="col">Reward</th>
+                <th scope="col">Why zero</th>
+              </tr>
+            </thead>
+            <tbody>
+              {[...(report?.rows ?? [])].reverse().map((r) => (
+                <tr key={r.window} data-testid="earnings-row">
+                  <td>{r.window}</td>
+                  <td>{formatClock(r.at)}</td>
+                  <td>{yesNo(r.trained)}</td>
+                  <td>{yesNo(r.uploaded)}</td>
+                  <td>{r.weight === null ? '—' : r.weight.toFixed(3)}</td>
+                  <td>{r.reward === null ? <span className="muted">pending</span> : formatTao(r.reward)}</td>
+                  <td className="muted">{r.reason ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Card>
+    </div>
+  );
+}

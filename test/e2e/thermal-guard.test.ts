@@ -1,0 +1,78 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RoundLedger } from '../../main/ledger/round-ledger';
+import { launchChromium } from '../support/browser';
+import { REPO_ROOT, startApp, type RunningApp } from '../support/start-app';
+import { makeTempDir } from '../support/temp-dir';
+
+const RESULTS = path.join(REPO_ROOT, 'test-results');
+
+/** Every log line the app wrote (pino NDJSON files under the home's logs folder). */
+function logLines(home: string): string[] {
+  const dir = path.join(home, 'logs');
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split('\n'));
+}
+
+/**
+ * The thermal guard end to end: the devnet run on a simulated GPU that starts
+ * over its 83 °C target (`tandem start --simulate-gpu`, a telemetry source like
+ * any other). The trainer is throttled mid-window, the round still completes, and
+ * the Dashboard shows the throttle.
+ */
+describe('thermal guard on a hot GPU, in the browser UI', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let app: RunningApp;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    fs.mkdirSync(RESULTS, { recursive: true });
+    temp = makeTempDir();
+    app = await startApp({ home: temp.dir, args: ['--headless', '--simulate-gpu'] });
+    browser = await launchChromium();
+    page = await browser.newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    temp?.cleanup();
+  });
+
+  it('throttles the trainer, shows it on the Dashboard, and the round still completes', async () => {
+    await page.goto(app.url);
+    await page.getByTestId('join-button').click();
+
+    // The guard reacts to the first hot frame; the Dashboard says so, and why.
+    await expect.poll(() => page.getByTestId('throttle-state').textContent(), { timeout: 90_000, interval: 250 }).toMatch(/^Throttled · level \d$/);
+    expect(await page.getByTestId('throttle-reason').textContent()).toMatch(/^GPU 0 at \d+ °C \(target 83 °C\)$/);
+    expect(await page.getByTestId('throttle-indicator').textContent()).toContain('the round still completes');
+    await page.screenshot({ path: path.join(RESULTS, 'thermal-throttle.png'), fullPage: true });
+
+    // The trainer itself took the throttle (answered over its protocol while training).
+    await expect.poll(() => logLines(temp.dir).some((l) => l.includes('trainer throttle applied') && /"pauseMs":[1-9]/.test(l)), { timeout: 60_000 }).toBe(true);
+
+    // And the rounds go on: one completes in full under the guard.
+    await expect.poll(async () => Number(await page.getByTestId('rounds-completed').textContent()), { timeout: 240_000, interval: 500 }).toBeGreaterThanOrEqual(1);
+    const ledger = new RoundLedger(path.join(temp.dir, 'data', 'devnet', 'peers', 'me', 'rounds.ndjson'));
+    const complete = (await ledger.summaries()).filter((s) => ['trained', 'uploaded', 'gathered', 'applied'].every((p) => s.phases.includes(p)));
+    expect(complete.length).toBeGreaterThanOrEqual(1);
+    // The simulated card cooled under the throttle instead of running to its 96 °C.
+    const temps = await page.locator('.gpu-readings li').first().textContent();
+    expect(Number(/GPU 0: (\d+) °C/.exec(temps ?? '')?.[1])).toBeLessThan(90);
+  });
+
+  it('lists the rounds on the Earnings page and exports them as CSV', async () => {
+    await page.getByRole('button', { name: 'Earnings', exact: true }).click();
+    await expect.poll(() => page.getByTestId('earnings-row').count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('earnings-export').click()]);
+    expect(download.suggestedFilename()).toMatch(/^tandem-earnings-\d{4}-\d{2}-\d{2}\.csv$/);
+    const csv = fs.readFileSync((await download.path()) ?? '', 'utf8');
+    expect(csv.split('\n')[0]).toBe('window,time,trained,uploaded,applied,score,weight,reward_rao,reward_tao,reason');
+    expect(csv.trim().split('\n').length).toBeGreaterThanOrEqual(2);
+    await page.screenshot({ path: path.join(RESULTS, 'earnings.png'), fullPage: true });
+  });
+});

@@ -1,0 +1,185 @@
+import path from 'node:path';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import pino from 'pino';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ScheduleSettings, type ScheduleState } from '../../../contract/domains/schedule';
+import { validatePayload } from '../../../main/codec';
+import { DevnetChain } from '../../../main/devnet/devnet-chain';
+import { RoundLedger } from '../../../main/ledger/round-ledger';
+import { RoundEngine } from '../../../main/round/round-engine';
+import type { StepProgress, TrainWindowRequest } from '../../../main/round/trainer-port';
+import { parseManifest } from '../../../main/run/manifest';
+import { Scheduler } from '../../../main/schedule/scheduler';
+import { evaluateWindows } from '../../../main/schedule/weekly-windows';
+import { FilesystemStorage } from '../../../main/storage/filesystem-storage';
+import { makeTempDir } from '../../support/temp-dir';
+import { VectorTrainer } from '../../support/vector-trainer';
+
+const logger = pino({ level: 'silent' });
+// Wednesday 2026-11-25, local time.
+const at = (day: number, hh: number, mm: number) => new Date(2026, 10, 22 + day, hh, mm).getTime();
+
+describe('weekly windows', () => {
+  const windows = ScheduleSettings.parse({ windows: [{ day: 3, start: '09:00', end: '17:00' }, { day: 6, start: '22:00', end: '24:00' }, { day: 0, start: '00:00', end: '06:00' }] }).windows;
+
+  it('is open inside a window and says when it closes', () => {
+    expect(evaluateWindows(windows, at(3, 12, 0))).toEqual({ open: true, nextChangeAt: at(3, 17, 0) });
+  });
+
+  it('is closed outside and says when it opens next', () => {
+    expect(evaluateWindows(windows, at(3, 8, 30))).toEqual({ open: false, nextChangeAt: at(3, 9, 0) });
+    expect(evaluateWindows(windows, at(4, 8, 30))).toEqual({ open: false, nextChangeAt: at(6, 22, 0) });
+  });
+
+  it('joins Saturday night to Sunday morning across the end of the week', () => {
+    expect(evaluateWindows(windows, at(6, 23, 0))).toEqual({ open: true, nextChangeAt: at(7, 6, 0) });
+  });
+
+  it('rejects a window that ends before it starts, naming the field', () => {
+    const bad = ScheduleSettings.safeParse({ windows: [{ day: 1, start: '18:00', end: '09:00' }] });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0]?.path).toEqual(['windows', 0, 'end']);
+  });
+});
+
+describe('Scheduler with the round engine', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let chain: DevnetChain;
+  beforeAll(() => cryptoWaitReady());
+  afterEach(async () => {
+    await chain?.close();
+    temp?.cleanup();
+  });
+
+  it('finish this round: a schedule closing mid-round lets the round complete, then pauses; it resumes when the schedule opens', async () => {
+    temp = makeTempDir();
+    const manifest = parseManifest(
+      {
+        version: 1,
+        name: 'schedule-test',
+        protocolVersion: '1',
+        model: { vocabSize: 256, hiddenSize: 64, layers: 1, heads: 4, kvHeads: 4, ffnSize: 128, sequenceLength: 16 },
+        data: { shards: 'unused' },
+        storage: { kind: 'filesystem', root: temp.dir },
+        chain: { network: 'devnet', netuid: 3 },
+        sparseloco: { innerSteps: 5, outerLr: 1 },
+        windows: { blocksPerWindow: 10, blockSeconds: 0.05, uploadDeadlineSeconds: 2, perPeerTimeoutSeconds: 2, gatherCapSeconds: 1 },
+      },
+      'test',
+    );
+    chain = await DevnetChain.open({ file: path.join(temp.dir, 'chain.json'), netuid: 3, blockMs: 50, tempo: 1000, minerEmissionPerTempo: 0n });
+    const pair = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
+    const uid = await chain.register(3, pair.address, { address: pair.address, sign: async (m) => pair.sign(m) });
+
+    // A trainer whose window waits until the test lets it go: the schedule closes while it trains.
+    const inner = new VectorTrainer(uid);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let trainingStarted!: (window: number) => void;
+    const started = new Promise<number>((r) => (trainingStarted = r));
+    const trainer = {
+      trainWindow: async (request: TrainWindowRequest, onStep: (p: StepProgress) => void) => {
+        trainingStarted(request.window);
+        await gate;
+        return inner.trainWindow(request, onStep);
+      },
+      applyOuter: inner.applyOuter.bind(inner),
+      checkpoint: inner.checkpoint.bind(inner),
+    };
+    const ledger = new RoundLedger(path.join(temp.dir, 'rounds.ndjson'));
+    const storageOf = (u: number) => new FilesystemStorage(path.join(temp.dir, 'peers', String(u)));
+    const engine = new RoundEngine({
+      manifest,
+      chain,
+      self: { uid, hotkey: pair.address },
+      storage: storageOf(uid),
+      peerStorage: storageOf,
+      trainer,
+      validatePayload: async (bytes) => ((await validatePayload(bytes)).ok ? { ok: true } : { ok: false, reason: 'bad' }),
+      ledger,
+      workDir: path.join(temp.dir, 'work'),
+      logger,
+    });
+
+    let clock = at(3, 16, 59); // one minute before the Wednesday window closes
+    const states: ScheduleState[] = [];
+    const scheduler = new Scheduler({
+      settings: ScheduleSettings.parse({ enabled: true, finishRound: true, windows: [{ day: 3, start: '09:00', end: '17:00' }] }),
+      probes: { onBattery: async () => false, runningPrograms: async () => [] },
+      logger,
+      onState: (s) => states.push(s),
+      now: () => clock,
+    });
+    scheduler.attach(engine);
+    await scheduler.tick();
+    expect(scheduler.state.open).toBe(true);
+
+    await engine.join();
+    const window = await started;
+    expect(engine.current.phase).toBe('training');
+
+    // 17:00 passes mid-round.
+    clock = at(3, 17, 1);
+    await scheduler.tick();
+    expect(scheduler.state).toMatchObject({ open: false, reason: 'Outside the scheduled hours.', finishingRound: true, pausedBySchedule: true });
+    expect(engine.current.joined).toBe(true);
+
+    release();
+    await expect.poll(() => engine.current.phase, { timeout: 20_000 }).toBe('paused');
+    expect(engine.current.joined).toBe(false);
+    expect(engine.current.blocker).toBe('Paused by the schedule: Outside the scheduled hours.');
+    // The round that was running completed in full, and no other window started.
+    const rounds = await ledger.summaries();
+    expect(rounds.map((r) => r.window)).toEqual([window]);
+    expect(rounds[0]!.phases).toEqual(expect.arrayContaining(['trained', 'uploaded', 'gathered', 'applied']));
+    await expect.poll(() => scheduler.state.finishingRound).toBe(false);
+
+    // Thursday 09:00 is not in the schedule; Wednesday next week is.
+    clock = at(10, 9, 30);
+    await scheduler.tick();
+    expect(scheduler.state.open).toBe(true);
+    expect(engine.current.joined).toBe(true);
+    expect(scheduler.state.pausedBySchedule).toBe(false);
+    await engine.leave('now');
+    expect(states.some((s) => s.finishingRound)).toBe(true);
+  });
+
+  it('predicts whether the round in progress fits before the schedule closes', async () => {
+    let clock = at(3, 16, 50);
+    const round = { joined: true, windowEndsAt: at(3, 16, 58), phase: 'training' } as never;
+    const scheduler = new Scheduler({
+      settings: ScheduleSettings.parse({ enabled: true, windows: [{ day: 3, start: '09:00', end: '17:00' }] }),
+      probes: { onBattery: async () => null, runningPrograms: async () => [] },
+      logger,
+      uploadSeconds: 60,
+      now: () => clock,
+    });
+    scheduler.observeRound(round);
+    expect(scheduler.state.prediction).toMatchObject({ fits: true, closesAt: at(3, 17, 0), detail: 'This round ends about 1 min before the schedule closes.' });
+    clock = at(3, 16, 55);
+    scheduler.observeRound({ joined: true, windowEndsAt: at(3, 17, 10), phase: 'training' } as never);
+    expect(scheduler.state.prediction).toMatchObject({ fits: false, detail: "This round runs about 11 min past the schedule's close; it will be finished, then training pauses." });
+  });
+
+  it('pauses on battery and while a listed program runs, naming why', async () => {
+    let battery = true;
+    let programs: string[] = [];
+    const scheduler = new Scheduler({
+      settings: ScheduleSettings.parse({ enabled: true, windows: [{ day: 3, start: '00:00', end: '24:00' }], pauseWhilePrograms: ['steam', 'blender'] }),
+      probes: { onBattery: async () => battery, runningPrograms: async () => programs },
+      logger,
+      probeEveryMs: 0,
+      now: () => at(3, 12, 0),
+    });
+    await scheduler.tick();
+    expect(scheduler.state).toMatchObject({ open: false, reason: 'On battery power.', onBattery: true });
+    battery = false;
+    programs = ['blender'];
+    await scheduler.tick();
+    expect(scheduler.state).toMatchObject({ open: false, reason: 'blender is running.', blockingPrograms: ['blender'] });
+    programs = [];
+    await scheduler.tick();
+    expect(scheduler.state).toMatchObject({ open: true, reason: null });
+  });
+});
