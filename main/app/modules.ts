@@ -9,6 +9,8 @@ import { missingResources, resourceLayout } from '../platform/resources';
 import { createRoundModule } from '../round/round-module';
 import { createDevnetRuntime } from '../devnet/devnet-runtime';
 import { createChainModule } from '../chain/chain-module';
+import { openSubtensor } from '../chain/chain-service';
+import { DevnetChainLink } from '../devnet/devnet-chain-link';
 import { createWalletModule } from '../wallet/wallet-module';
 import type { Keychain } from '../wallet/keychain';
 import { WalletService } from '../wallet/wallet-service';
@@ -20,9 +22,17 @@ import { WalletService } from '../wallet/wallet-service';
 export function createModules(options: { mode: AppMode; paths: AppPaths; keychain?: Keychain }): CoreModule[] {
   const info = packageInfo();
   const wallet = new WalletService({ root: path.join(options.paths.dataDir, 'wallets'), ...(options.keychain ? { keychain: options.keychain } : {}) });
+  // The devnet's chain exists once joined; the chain module reads rank and rewards from it for this machine's devnet key.
+  const devnet = new DevnetChainLink();
   return [
     createWalletModule(wallet),
-    createChainModule({ wallet, dataDir: path.join(options.paths.dataDir, 'chain') }),
+    createChainModule({
+      wallet,
+      dataDir: path.join(options.paths.dataDir, 'chain'),
+      open: async (target) => (target === 'devnet' ? devnet.borrow() : openSubtensor(target)),
+      selfHotkey: (target) => (target === 'devnet' ? devnet.hotkey : null),
+      onChainChange: (listener) => devnet.onChange(listener),
+    }),
     createHardwareModule({ app: { name: info.productName, version: info.version } }),
     createRoundModule({
       createRuntime: async (ctx, onState) => {
@@ -33,13 +43,21 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; keychai
         if (network !== 'devnet') {
           throw new ContractError('FAILED', `Cannot join ${network} yet: this build trains only on the local devnet. Choose devnet in Settings.`);
         }
-        return createDevnetRuntime({
+        const runtime = await createDevnetRuntime({
           root: path.join(options.paths.dataDir, 'devnet'),
           trainerExecutable: layout.trainerExecutable,
           corpusDir: layout.devnetCorpus,
           logger: ctx.logger,
           onState,
         });
+        devnet.attach(runtime.chain, runtime.selfHotkey);
+        return {
+          ...runtime,
+          close: async () => {
+            devnet.detach();
+            await runtime.close();
+          },
+        };
       },
     }),
   ];

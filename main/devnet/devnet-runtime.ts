@@ -89,7 +89,14 @@ async function localIdentity(root: string, keyring: Keyring): Promise<KeyringPai
  * a storage folder per peer, token shards of the bundled corpus, simulated
  * peers running their own CPU trainers, and this machine's round engine.
  */
-export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promise<RoundRuntime> {
+export interface DevnetRuntime extends RoundRuntime {
+  /** The embedded chain, for the chain module to read rank and rewards from. */
+  chain: DevnetChain;
+  /** This machine's devnet hotkey (a throwaway identity, not the wallet's). */
+  selfHotkey: string;
+}
+
+export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promise<DevnetRuntime> {
   const { root, logger } = options;
   const log = logger.child({ source: 'devnet' });
   const manifest = devnetManifest(root);
@@ -148,7 +155,8 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     const { engine } = await makePeer(keyring.addFromUri(`//${name}`), name.toLowerCase());
     await engine.join();
   }
-  const self = await makePeer(await localIdentity(root, keyring), 'me', options.onState);
+  const selfPair = await localIdentity(root, keyring);
+  const self = await makePeer(selfPair, 'me', options.onState);
 
   // The validator: its own trainer evaluates every update, then follows the global model.
   const validatorPair = keyring.addFromUri('//Ferdie');
@@ -186,6 +194,8 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
   return {
     engine: self.engine,
     ledger: self.ledger,
+    chain,
+    selfHotkey: selfPair.address,
     async close() {
       await validator.stop();
       await Promise.all(engines.map(({ engine }) => engine.leave('now')));

@@ -1,10 +1,14 @@
 import type { TrainerPhase } from '../../../contract';
-import { Card, EmptyState } from '../components/Card';
+import { Card } from '../components/Card';
 import { formatClock, formatDuration } from '../format';
 import { useStore } from '../store';
 import { coreSelectors } from '../store/slices/core';
 import { roundSelectors } from '../store/slices/round';
+import { EarningStatus } from './dashboard/EarningStatus';
+import { GpuCards } from './dashboard/GpuCards';
 import { LiveRoundCard } from './dashboard/LiveRoundCard';
+import { RankCard } from './dashboard/RankCard';
+import { RewardsCard } from './dashboard/RewardsCard';
 
 const PHASE_TONE: Record<TrainerPhase, 'idle' | 'busy' | 'warn' | 'bad'> = {
   idle: 'idle',
@@ -71,15 +75,16 @@ function CoreCard() {
 
 export function DashboardPage() {
   return (
-    <div className="grid">
-      <LiveRoundCard />
-      <TrainerCard />
-      <CoreCard />
-      <Card title="Rewards and rank">
-        <EmptyState title="No rewards yet">
-          Rewards, rank among miners and the live round appear here once this machine has joined a run and finished its first round.
-        </EmptyState>
-      </Card>
-    </div>
+    <>
+      <EarningStatus />
+      <div className="grid dashboard-grid">
+        <LiveRoundCard />
+        <RewardsCard />
+        <RankCard />
+        <GpuCards />
+        <TrainerCard />
+        <CoreCard />
+      </div>
+    </>
   );
 }

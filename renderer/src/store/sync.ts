@@ -26,6 +26,7 @@ export function startSync(): ContractClient {
       store.receiveAppInfo(info);
       store.receiveRound(round);
       store.replaceLogs(logs);
+      store.receiveChainStatus(await client.request('chain.status', {}));
     } catch (error) {
       store.reportProtocolError(error instanceof Error ? error.message : String(error));
     }
@@ -47,6 +48,7 @@ export function startSync(): ContractClient {
   });
   client.on('hardware.telemetry', (frame) => store.receiveTelemetry(frame));
   client.on('round', (round) => store.receiveRound(round));
+  client.on('chain.status', (status) => store.receiveChainStatus(status));
   if (useStore.getState().status === 'open') void refresh();
   return client;
 }
