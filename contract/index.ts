@@ -12,6 +12,8 @@ export * from './domains/hardware';
 export * from './domains/round';
 export * from './domains/wallet';
 export * from './domains/chain';
+export * from './domains/network';
+export * from './domains/support';
 export * from './envelope';
 export * from './bridge';
 export * from './client';

@@ -4,6 +4,8 @@ import { hardwareEvents, hardwareMethods } from './domains/hardware';
 import { roundEvents, roundMethods } from './domains/round';
 import { chainEvents, chainMethods } from './domains/chain';
 import { walletEvents, walletMethods } from './domains/wallet';
+import { networkEvents, networkMethods } from './domains/network';
+import { supportEvents, supportMethods } from './domains/support';
 
 /**
  * Every request the UI can make and every event the core pushes, gathered
@@ -17,6 +19,8 @@ export const methods = {
   ...roundMethods,
   ...walletMethods,
   ...chainMethods,
+  ...networkMethods,
+  ...supportMethods,
 } as const;
 
 export const events = {
@@ -25,6 +29,8 @@ export const events = {
   ...roundEvents,
   ...walletEvents,
   ...chainEvents,
+  ...networkEvents,
+  ...supportEvents,
 } as const;
 
 export interface MethodSpec {

@@ -11,6 +11,9 @@ import { createDevnetRuntime } from '../devnet/devnet-runtime';
 import { createChainModule } from '../chain/chain-module';
 import { openSubtensor } from '../chain/chain-service';
 import { DevnetChainLink } from '../devnet/devnet-chain-link';
+import { devnetManifest } from '../devnet/devnet-manifest';
+import { createNetworkModule } from '../network/network-module';
+import { createSupportModule } from '../support/support-module';
 import { createWalletModule } from '../wallet/wallet-module';
 import type { Keychain } from '../wallet/keychain';
 import { WalletService } from '../wallet/wallet-service';
@@ -33,6 +36,8 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; keychai
       selfHotkey: (target) => (target === 'devnet' ? devnet.hotkey : null),
       onChainChange: (listener) => devnet.onChange(listener),
     }),
+    createNetworkModule({ devnet, manifestFor: (target) => (target === 'devnet' ? devnetManifest(path.join(options.paths.dataDir, 'devnet')) : null) }),
+    createSupportModule({ app: { name: info.productName, version: info.version, mode: options.mode } }),
     createHardwareModule({ app: { name: info.productName, version: info.version } }),
     createRoundModule({
       createRuntime: async (ctx, onState) => {
@@ -50,7 +55,7 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; keychai
           logger: ctx.logger,
           onState,
         });
-        devnet.attach(runtime.chain, runtime.selfHotkey);
+        devnet.attach({ chain: runtime.chain, hotkey: runtime.selfHotkey, traffic: runtime.traffic, ratingOf: runtime.ratingOf, ledger: runtime.ledger });
         return {
           ...runtime,
           close: async () => {

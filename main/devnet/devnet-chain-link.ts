@@ -1,5 +1,19 @@
 import type { OpenedChain } from '../chain/chain-service';
+import type { RoundLedger } from '../ledger/round-ledger';
+import type { PeerTraffic } from '../network/peer-traffic';
 import type { DevnetChain } from './devnet-chain';
+
+/** What the joined devnet shares with the chain and network views. */
+export interface DevnetView {
+  chain: DevnetChain;
+  /** This machine's devnet hotkey. */
+  hotkey: string;
+  /** Bytes and outcomes per peer, from this machine's gathers. */
+  traffic?: PeerTraffic;
+  /** The devnet validator's rating of a uid (OpenSkill ordinal), null before it scored it. */
+  ratingOf?: (uid: number) => number | null;
+  ledger?: RoundLedger;
+}
 
 /**
  * Where the chain module finds the devnet's chain. The devnet chain lives
@@ -8,11 +22,11 @@ import type { DevnetChain } from './devnet-chain';
  * whose rank and rewards the Dashboard shows.
  */
 export class DevnetChainLink {
-  private current: { chain: DevnetChain; hotkey: string } | null = null;
+  private current: DevnetView | null = null;
   private readonly listeners = new Set<() => void>();
 
-  attach(chain: DevnetChain, hotkey: string): void {
-    this.current = { chain, hotkey };
+  attach(view: DevnetView): void {
+    this.current = view;
     this.notify();
   }
 
@@ -28,6 +42,10 @@ export class DevnetChainLink {
 
   get hotkey(): string | null {
     return this.current?.hotkey ?? null;
+  }
+
+  get view(): DevnetView | null {
+    return this.current;
   }
 
   /**

@@ -20,6 +20,7 @@ import { DevnetChain } from './devnet-chain';
 import { devnetManifest } from './devnet-manifest';
 import { DevnetValidator } from '../validator/devnet-validator';
 import { RatingBook } from '../validator/rating-book';
+import { PeerTraffic } from '../network/peer-traffic';
 
 export interface DevnetRuntimeOptions {
   /** Folder of everything the devnet keeps (chain, storage, shards, peers). */
@@ -94,6 +95,10 @@ export interface DevnetRuntime extends RoundRuntime {
   chain: DevnetChain;
   /** This machine's devnet hotkey (a throwaway identity, not the wallet's). */
   selfHotkey: string;
+  /** What this machine received from each peer. */
+  traffic: PeerTraffic;
+  /** The validator's rating of a uid, null before it scored it. */
+  ratingOf(uid: number): number | null;
 }
 
 export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promise<DevnetRuntime> {
@@ -118,7 +123,8 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
   };
 
   const engines: Array<{ engine: RoundEngine; trainer: NativeTrainer }> = [];
-  const makePeer = async (pair: KeyringPair, name: string, onState?: (s: RoundState) => void) => {
+  const traffic = new PeerTraffic();
+  const makePeer = async (pair: KeyringPair, name: string, onState?: (s: RoundState) => void, onGather?: PeerTraffic['record']) => {
     const uid = await chain.register(manifest.chain.netuid, pair.address, signerOf(pair));
     const dir = path.join(root, 'peers', name);
     const trainer = new NativeTrainer({
@@ -145,6 +151,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
       workDir: path.join(dir, 'work'),
       logger: logger.child({ peer: name }),
       ...(onState ? { onState } : {}),
+      ...(onGather ? { onGather } : {}),
     });
     engines.push({ engine, trainer });
     return { engine, ledger };
@@ -156,7 +163,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     await engine.join();
   }
   const selfPair = await localIdentity(root, keyring);
-  const self = await makePeer(selfPair, 'me', options.onState);
+  const self = await makePeer(selfPair, 'me', options.onState, (window, peers) => traffic.record(window, peers));
 
   // The validator: its own trainer evaluates every update, then follows the global model.
   const validatorPair = keyring.addFromUri('//Ferdie');
@@ -175,6 +182,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
   });
   validatorTrainer.start();
   const ratingsFile = path.join(validatorDir, 'ratings.json');
+  const ratings = await RatingBook.load(ratingsFile);
   const validator = new DevnetValidator({
     manifest,
     chain,
@@ -183,7 +191,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     peerStorage: storageOf,
     trainer: validatorTrainer,
     validatePayload: validate,
-    ratings: await RatingBook.load(ratingsFile),
+    ratings,
     ratingsFile,
     workDir: path.join(validatorDir, 'work'),
     logger,
@@ -196,6 +204,11 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     ledger: self.ledger,
     chain,
     selfHotkey: selfPair.address,
+    traffic,
+    ratingOf: (uid) => {
+      const record = ratings.all().find((p) => p.uid === uid);
+      return record && record.windowsScored > 0 ? ratings.ordinalOf(uid) : null;
+    },
     async close() {
       await validator.stop();
       await Promise.all(engines.map(({ engine }) => engine.leave('now')));

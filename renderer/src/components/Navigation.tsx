@@ -46,6 +46,9 @@ export function Navigation() {
           </li>
         ))}
       </ul>
+      <button type="button" className="nav-item nav-guide" aria-current={page === 'welcome' ? 'page' : undefined} onClick={() => navigate('welcome')}>
+        Set-up guide
+      </button>
     </nav>
   );
 }

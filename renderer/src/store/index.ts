@@ -6,6 +6,8 @@ import { createRoundSlice, initialRoundState, type RoundActions, type RoundSlice
 import { createWalletSlice, initialWalletState, type WalletStore } from './slices/wallet';
 import { createChainSlice, initialChainState, type ChainStore } from './slices/chain';
 import { createLogsSlice, initialLogsState, type LogsActions, type LogsState } from './slices/logs';
+import { createNetworkSlice, initialNetworkState, type NetworkActions, type NetworkSliceState } from './slices/network';
+import { createOnboardingSlice, initialOnboardingState, type OnboardingActions, type OnboardingState } from './slices/onboarding';
 import { createNavigationSlice, initialNavigationState, type NavigationActions, type NavigationState } from './slices/navigation';
 
 /** One store, composed of slices that each own their state, actions and selectors. */
@@ -22,7 +24,11 @@ export type Store = ConnectionState &
   LogsState &
   LogsActions &
   NavigationState &
-  NavigationActions;
+  NavigationActions &
+  OnboardingState &
+  OnboardingActions &
+  NetworkSliceState &
+  NetworkActions;
 
 export const createAppStore = () =>
   create<Store>()((...a) => ({
@@ -34,6 +40,10 @@ export const createAppStore = () =>
     ...initialChainState,
     ...initialLogsState,
     ...initialNavigationState,
+    ...initialOnboardingState(),
+    ...initialNetworkState,
+    // The first run opens on the set-up guide.
+    ...(initialOnboardingState().onboarding.status === 'new' ? { page: 'welcome' as const } : {}),
     ...createConnectionSlice(...a),
     ...createCoreSlice(...a),
     ...createHardwareSlice(...a),
@@ -42,6 +52,8 @@ export const createAppStore = () =>
     ...createChainSlice(...a),
     ...createLogsSlice(...a),
     ...createNavigationSlice(...a),
+    ...createOnboardingSlice(...a),
+    ...createNetworkSlice(...a),
   }));
 
 export const useStore = createAppStore();

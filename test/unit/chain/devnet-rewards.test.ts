@@ -57,7 +57,7 @@ describe('devnet rank and rewards through the chain service', () => {
     await chain.register(3, validator.address, validator, { validator: true });
     const myUid = await chain.register(3, me.address, me);
     const otherUid = await chain.register(3, other.address, other);
-    link.attach(chain, me.address);
+    link.attach({ chain, hotkey: me.address });
     await service.disconnect();
     await service.connect('devnet');
     expect(service.status().health).toMatchObject({ state: 'connected' });

@@ -2,11 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { formatTao, rankTrend, rewardSeries } from '../../../renderer/src/store/slices/chain';
 
 describe('Dashboard rank and rewards selectors', () => {
-  it('reads the rank trend with 1 as best, skipping epochs without a rank', () => {
-    expect(rankTrend([3, null, 1])).toEqual({ trend: 'up', by: 2 });
-    expect(rankTrend([1, 2])).toEqual({ trend: 'down', by: 1 });
-    expect(rankTrend([2, 2])).toEqual({ trend: 'same', by: 0 });
-    expect(rankTrend([2])).toEqual({ trend: null, by: 0 });
+  it('reads the rank trend with 1 as best, from the first paid epoch on', () => {
+    const e = (rank: number | null, incentive = 0.2) => ({ rank, incentive });
+    expect(rankTrend([e(3), e(null), e(1)])).toEqual({ trend: 'up', by: 2 });
+    expect(rankTrend([e(1), e(2)])).toEqual({ trend: 'down', by: 1 });
+    expect(rankTrend([e(2), e(2)])).toEqual({ trend: 'same', by: 0 });
+    expect(rankTrend([e(2)])).toEqual({ trend: null, by: 0 });
+    // Before anything is paid everyone ties at 1: that is no fall.
+    expect(rankTrend([e(1, 0), e(2)])).toEqual({ trend: null, by: 0 });
+    // A paid miner that drops to no incentive does fall.
+    expect(rankTrend([e(1, 0), e(1), e(3, 0)])).toEqual({ trend: 'down', by: 2 });
   });
 
   it('ends the cumulative series at the chain total, which counts epochs before the history', () => {

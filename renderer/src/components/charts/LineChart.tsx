@@ -44,9 +44,11 @@ export function LineChart({ x, y, label, xLabel, height = 180, format, kind = 'l
         height,
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: false } },
+        // Bars get half a step of room at each end so the first and last are whole.
+        scales: { x: { time: false, ...(kind === 'bars' ? { range: (_u, min, max) => [min - 0.5, max + 0.5] } : {}) } },
         axes: [
-          { ...axis, label: xLabel },
+          // x values are counts (steps, windows, epochs): whole-number ticks only.
+          { ...axis, label: xLabel, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000], values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? String(t) : '')) },
           { ...axis, values: (_u, ticks) => ticks.map((t) => (format ? format(t) : String(t))) },
         ],
         series: [

@@ -37,7 +37,7 @@ export function GpuCards() {
   return (
     <Card title="GPUs" testId="gpu-empty">
       <EmptyState title="No GPU telemetry">
-        {status?.detail ?? 'No NVIDIA GPU was found.'} The devnet trains on the CPU, so this machine can still take part; the Hardware page says what a GPU run needs.
+        {status?.running ? 'No NVIDIA GPU has reported a sample.' : (status?.detail ?? 'No NVIDIA GPU was found.')} The devnet trains on the CPU, so this machine can still take part; the Hardware page says what a GPU run needs.
       </EmptyState>
     </Card>
   );

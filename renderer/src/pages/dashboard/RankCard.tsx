@@ -9,7 +9,7 @@ const TREND_ICON = { up: '▲', down: '▼', same: '■' } as const;
 /** Position among the subnet's miners (1 is best), and which way it moved since the epoch before. */
 export function RankCard() {
   const me = useStore(chainSelectors.me);
-  const trend = useMemo(() => (me ? rankTrend(me.recentRewards.map((r) => r.rank)) : null), [me]);
+  const trend = useMemo(() => (me ? rankTrend(me.recentRewards) : null), [me]);
 
   return (
     <Card title="Rank" testId="rank-card">

@@ -55,9 +55,14 @@ export const chainSelectors = {
 
 export type RankTrend = 'up' | 'down' | 'same' | null;
 
-/** Rank now against the epoch before (1 is best, so a smaller number is an improvement). */
-export function rankTrend(ranks: Array<number | null>): { trend: RankTrend; by: number } {
-  const known = ranks.filter((r): r is number => r !== null);
+/**
+ * Rank now against the epoch before (1 is best, so a smaller number is an
+ * improvement). Epochs before the first payout are left out: everyone ties
+ * there, which would read as a fall.
+ */
+export function rankTrend(entries: Array<{ rank: number | null; incentive: number }>): { trend: RankTrend; by: number } {
+  const firstPaid = entries.findIndex((e) => e.incentive > 0);
+  const known = (firstPaid < 0 ? [] : entries.slice(firstPaid)).map((e) => e.rank).filter((r): r is number => r !== null);
   if (known.length < 2) return { trend: null, by: 0 };
   const now = known[known.length - 1] as number;
   const before = known[known.length - 2] as number;

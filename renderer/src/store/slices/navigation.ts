@@ -3,13 +3,15 @@ import type { Store } from '../index';
 
 export const PAGES = ['dashboard', 'hardware', 'wallet', 'network', 'logs', 'settings'] as const;
 export type PageId = (typeof PAGES)[number];
+/** What the main area shows: a page of the sidebar, or the first-run set-up guide. */
+export type ViewId = PageId | 'welcome';
 
 export interface NavigationState {
-  page: PageId;
+  page: ViewId;
 }
 
 export interface NavigationActions {
-  navigate(page: PageId): void;
+  navigate(page: ViewId): void;
 }
 
 export const initialNavigationState: NavigationState = { page: 'dashboard' };
