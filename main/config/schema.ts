@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LogLevel, NetworkTarget } from '../../contract';
+import { AbsoluteFolder, LogLevel, NetworkTarget, ResourceLimits } from '../../contract';
 
 /**
  * The on-disk config file. Strict, so a misspelt field is an error that names
@@ -31,6 +31,9 @@ export const ConfigFile = z
     version: z.literal(CONFIG_VERSION).default(CONFIG_VERSION),
     /** devnet, test, finney, local, or a ws:// / wss:// URL. */
     network: NetworkTarget.default('devnet'),
+    /** Overrides the OS default data folder from the next start; null keeps the default. */
+    dataDir: AbsoluteFolder.nullable().default(null),
+    limits: ResourceLimits.prefault({}),
     headless: HeadlessConfig.prefault({}),
     logging: LoggingConfig.prefault({}),
   })

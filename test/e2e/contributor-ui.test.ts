@@ -140,6 +140,18 @@ describe('the contributor UI from first run to rewards', () => {
     // This machine's devnet key (its recovery phrase is in the devnet folder) never leaves in a bundle.
     const identity = JSON.parse(fs.readFileSync(path.join(temp.dir, 'data', 'devnet', 'identity.json'), 'utf8')) as { mnemonic: string };
     expect(text).not.toContain(identity.mnemonic);
+
+    // Settings name the field they refuse, and keep what was there.
+    await nav.getByRole('button', { name: 'Settings', exact: true }).click();
+    const limits = page.getByTestId('data-limits-card');
+    await limits.getByLabel('Data folder').fill('relative/folder');
+    await limits.getByLabel('CPU threads (threads)').fill('0');
+    await limits.getByRole('button', { name: 'Update data and limits' }).click();
+    await expect.poll(() => limits.getByRole('alert').textContent()).toMatch(/dataDir: .*absolute.*limits\.cpuThreads|limits\.cpuThreads.*dataDir: .*absolute/);
+    await limits.getByLabel('Data folder').fill('');
+    await limits.getByLabel('CPU threads (threads)').fill('2');
+    await limits.getByRole('button', { name: 'Update data and limits' }).click();
+    await expect.poll(() => limits.getByRole('status').textContent()).toContain('Saved');
   });
 
   it('has screenshots of every page and no serious or critical axe violation, in light and dark', async () => {

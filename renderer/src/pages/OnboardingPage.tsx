@@ -110,7 +110,7 @@ export function OnboardingPage() {
       <ol className="stepper" aria-label="Set-up steps">
         {ONBOARDING_STEPS.map((s, i) => (
           <li key={s}>
-            <button type="button" className="stepper-step" aria-current={s === step ? 'step' : undefined} onClick={() => setStep(s)}>
+            <button type="button" className="stepper-step" aria-label={`Step ${i + 1}: ${STEP_LABEL[s]}`} aria-current={s === step ? 'step' : undefined} onClick={() => setStep(s)}>
               <span className="stepper-number" aria-hidden="true">
                 {i + 1}
               </span>{' '}

@@ -75,5 +75,12 @@ export function LineChart({ x, y, label, xLabel, height = 180, format, kind = 'l
     plot.current?.setData([x, y]);
   }, [x, y]);
 
-  return <div ref={box} className="line-chart" data-testid={testId} role="img" aria-label={`${label} chart: ${y.length} points${y.length ? `, latest ${format ? format(y[y.length - 1] as number) : y[y.length - 1]}` : ''}`} />;
+  return (
+    <figure className="chart">
+      <figcaption className="chart-caption" aria-hidden="true">
+        {label}
+      </figcaption>
+      <div ref={box} className="line-chart" data-testid={testId} role="img" aria-label={`${label} chart: ${y.length} points${y.length ? `, latest ${format ? format(y[y.length - 1] as number) : y[y.length - 1]}` : ''}`} />
+    </figure>
+  );
 }
