@@ -1,11 +1,11 @@
 import type { z } from 'zod';
 import { appEvents, appMethods } from './domains/app';
 import { hardwareEvents, hardwareMethods } from './domains/hardware';
+import { networkEvents, networkMethods } from './domains/network';
+import { supportEvents, supportMethods } from './domains/support';
 import { roundEvents, roundMethods } from './domains/round';
 import { chainEvents, chainMethods } from './domains/chain';
 import { walletEvents, walletMethods } from './domains/wallet';
-import { networkEvents, networkMethods } from './domains/network';
-import { supportEvents, supportMethods } from './domains/support';
 
 /**
  * Every request the UI can make and every event the core pushes, gathered
@@ -16,21 +16,21 @@ import { supportEvents, supportMethods } from './domains/support';
 export const methods = {
   ...appMethods,
   ...hardwareMethods,
+  ...networkMethods,
+  ...supportMethods,
   ...roundMethods,
   ...walletMethods,
   ...chainMethods,
-  ...networkMethods,
-  ...supportMethods,
 } as const;
 
 export const events = {
   ...appEvents,
   ...hardwareEvents,
+  ...networkEvents,
+  ...supportEvents,
   ...roundEvents,
   ...walletEvents,
   ...chainEvents,
-  ...networkEvents,
-  ...supportEvents,
 } as const;
 
 export interface MethodSpec {

@@ -1,5 +1,6 @@
+import { AbsoluteFolder, ResourceLimits } from '../../contract/settings';
 import { z } from 'zod';
-import { AbsoluteFolder, LogLevel, NetworkTarget, ResourceLimits } from '../../contract';
+import { LogLevel, NetworkTarget } from '../../contract';
 
 /**
  * The on-disk config file. Strict, so a misspelt field is an error that names
