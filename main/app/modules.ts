@@ -29,6 +29,8 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; keychai
   const devnet = new DevnetChainLink();
   return [
     createWalletModule(wallet),
+    createNetworkModule({ devnet, manifestFor: (target) => (target === 'devnet' ? devnetManifest(path.join(options.paths.dataDir, 'devnet')) : null) }),
+    createSupportModule({ app: { name: info.productName, version: info.version, mode: options.mode } }),
     createChainModule({
       wallet,
       dataDir: path.join(options.paths.dataDir, 'chain'),
@@ -36,8 +38,6 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; keychai
       selfHotkey: (target) => (target === 'devnet' ? devnet.hotkey : null),
       onChainChange: (listener) => devnet.onChange(listener),
     }),
-    createNetworkModule({ devnet, manifestFor: (target) => (target === 'devnet' ? devnetManifest(path.join(options.paths.dataDir, 'devnet')) : null) }),
-    createSupportModule({ app: { name: info.productName, version: info.version, mode: options.mode } }),
     createHardwareModule({ app: { name: info.productName, version: info.version } }),
     createRoundModule({
       createRuntime: async (ctx, onState) => {

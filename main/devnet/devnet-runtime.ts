@@ -116,6 +116,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     tempo: manifest.windows.blocksPerWindow * 2,
     minerEmissionPerTempo: 1_000_000_000n,
   });
+  const traffic = new PeerTraffic();
   const storageOf = (uid: number) => new FilesystemStorage(path.join(manifest.storage.kind === 'filesystem' ? manifest.storage.root : root, 'peers', String(uid)));
   const validate = async (bytes: Uint8Array) => {
     const verdict = await validatePayload(bytes, { expectedK: manifest.sparseloco.topK });
@@ -123,8 +124,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
   };
 
   const engines: Array<{ engine: RoundEngine; trainer: NativeTrainer }> = [];
-  const traffic = new PeerTraffic();
-  const makePeer = async (pair: KeyringPair, name: string, onState?: (s: RoundState) => void, onGather?: PeerTraffic['record']) => {
+  const makePeer = async (pair: KeyringPair, name: string, onState?: (s: RoundState) => void) => {
     const uid = await chain.register(manifest.chain.netuid, pair.address, signerOf(pair));
     const dir = path.join(root, 'peers', name);
     const trainer = new NativeTrainer({
@@ -151,7 +151,8 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
       workDir: path.join(dir, 'work'),
       logger: logger.child({ peer: name }),
       ...(onState ? { onState } : {}),
-      ...(onGather ? { onGather } : {}),
+      // Only this machine's own gathers feed the Network page.
+      ...(name === 'me' ? { onGather: (window: number, peers: Parameters<PeerTraffic['record']>[1]) => traffic.record(window, peers) } : {}),
     });
     engines.push({ engine, trainer });
     return { engine, ledger };
@@ -162,8 +163,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     const { engine } = await makePeer(keyring.addFromUri(`//${name}`), name.toLowerCase());
     await engine.join();
   }
-  const selfPair = await localIdentity(root, keyring);
-  const self = await makePeer(selfPair, 'me', options.onState, (window, peers) => traffic.record(window, peers));
+  const self = await makePeer(await localIdentity(root, keyring), 'me', options.onState);
 
   // The validator: its own trainer evaluates every update, then follows the global model.
   const validatorPair = keyring.addFromUri('//Ferdie');
@@ -199,16 +199,17 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
   await validator.start();
   log.info({ peers: count + 1, root }, 'devnet started');
 
+  const selfHotkey = (await localIdentity(root, keyring)).address;
   return {
-    engine: self.engine,
-    ledger: self.ledger,
     chain,
-    selfHotkey: selfPair.address,
+    selfHotkey,
     traffic,
     ratingOf: (uid) => {
       const record = ratings.all().find((p) => p.uid === uid);
       return record && record.windowsScored > 0 ? ratings.ordinalOf(uid) : null;
     },
+    engine: self.engine,
+    ledger: self.ledger,
     async close() {
       await validator.stop();
       await Promise.all(engines.map(({ engine }) => engine.leave('now')));

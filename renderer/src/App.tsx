@@ -30,7 +30,7 @@ export function App() {
       <Navigation />
       <main id="content" className="content" tabIndex={-1}>
         <ConnectionBanner />
-        <h1>{page === 'welcome' ? 'Welcome to Tandem' : PAGE_LABELS[page]}</h1>
+        <h1>{PAGE_LABELS[page]}</h1>
         <Page />
       </main>
     </div>

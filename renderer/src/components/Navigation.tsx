@@ -1,14 +1,15 @@
 import type { KeyboardEvent } from 'react';
 import { useStore } from '../store';
-import { navigationSelectors, PAGES, type PageId } from '../store/slices/navigation';
+import { navigationSelectors, PAGES, type PageId, type ViewId } from '../store/slices/navigation';
 
-export const PAGE_LABELS: Record<PageId, string> = {
+export const PAGE_LABELS: Record<ViewId, string> = {
   dashboard: 'Dashboard',
   hardware: 'Hardware',
   wallet: 'Wallet',
   network: 'Network',
   logs: 'Logs',
   settings: 'Settings',
+  welcome: 'Welcome to Tandem',
 };
 
 /** Sidebar navigation; arrow keys move between pages as well as Tab does. */

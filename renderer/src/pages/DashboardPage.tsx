@@ -6,9 +6,9 @@ import { coreSelectors } from '../store/slices/core';
 import { roundSelectors } from '../store/slices/round';
 import { EarningStatus } from './dashboard/EarningStatus';
 import { GpuCards } from './dashboard/GpuCards';
-import { LiveRoundCard } from './dashboard/LiveRoundCard';
 import { RankCard } from './dashboard/RankCard';
 import { RewardsCard } from './dashboard/RewardsCard';
+import { LiveRoundCard } from './dashboard/LiveRoundCard';
 
 const PHASE_TONE: Record<TrainerPhase, 'idle' | 'busy' | 'warn' | 'bad'> = {
   idle: 'idle',

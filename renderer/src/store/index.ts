@@ -1,18 +1,22 @@
 import { create } from 'zustand';
 import { createConnectionSlice, initialConnectionState, type ConnectionActions, type ConnectionState } from './slices/connection';
+import { createNetworkSlice, initialNetworkState, type NetworkActions, type NetworkSliceState } from './slices/network';
+import { createOnboardingSlice, initialOnboardingState, type OnboardingActions, type OnboardingState } from './slices/onboarding';
 import { createCoreSlice, initialCoreState, type CoreActions, type CoreSliceState } from './slices/core';
 import { createHardwareSlice, initialHardwareState, type HardwareActions, type HardwareState } from './slices/hardware';
 import { createRoundSlice, initialRoundState, type RoundActions, type RoundSliceState } from './slices/round';
 import { createWalletSlice, initialWalletState, type WalletStore } from './slices/wallet';
 import { createChainSlice, initialChainState, type ChainStore } from './slices/chain';
 import { createLogsSlice, initialLogsState, type LogsActions, type LogsState } from './slices/logs';
-import { createNetworkSlice, initialNetworkState, type NetworkActions, type NetworkSliceState } from './slices/network';
-import { createOnboardingSlice, initialOnboardingState, type OnboardingActions, type OnboardingState } from './slices/onboarding';
 import { createNavigationSlice, initialNavigationState, type NavigationActions, type NavigationState } from './slices/navigation';
 
 /** One store, composed of slices that each own their state, actions and selectors. */
 export type Store = ConnectionState &
   ConnectionActions &
+  OnboardingState &
+  OnboardingActions &
+  NetworkSliceState &
+  NetworkActions &
   CoreSliceState &
   CoreActions &
   HardwareState &
@@ -24,15 +28,13 @@ export type Store = ConnectionState &
   LogsState &
   LogsActions &
   NavigationState &
-  NavigationActions &
-  OnboardingState &
-  OnboardingActions &
-  NetworkSliceState &
-  NetworkActions;
+  NavigationActions;
 
 export const createAppStore = () =>
   create<Store>()((...a) => ({
     ...initialConnectionState,
+    ...initialOnboardingState(),
+    ...initialNetworkState,
     ...initialCoreState,
     ...initialHardwareState,
     ...initialRoundState,
@@ -40,11 +42,9 @@ export const createAppStore = () =>
     ...initialChainState,
     ...initialLogsState,
     ...initialNavigationState,
-    ...initialOnboardingState(),
-    ...initialNetworkState,
-    // The first run opens on the set-up guide.
-    ...(initialOnboardingState().onboarding.status === 'new' ? { page: 'welcome' as const } : {}),
     ...createConnectionSlice(...a),
+    ...createOnboardingSlice(...a),
+    ...createNetworkSlice(...a),
     ...createCoreSlice(...a),
     ...createHardwareSlice(...a),
     ...createRoundSlice(...a),
@@ -52,8 +52,6 @@ export const createAppStore = () =>
     ...createChainSlice(...a),
     ...createLogsSlice(...a),
     ...createNavigationSlice(...a),
-    ...createOnboardingSlice(...a),
-    ...createNetworkSlice(...a),
   }));
 
 export const useStore = createAppStore();

@@ -24,9 +24,9 @@ export function startSync(): ContractClient {
       ]);
       store.receiveCoreState(state);
       store.receiveAppInfo(info);
+      void client.request('chain.status', {}).then(store.receiveChainStatus, () => undefined);
       store.receiveRound(round);
       store.replaceLogs(logs);
-      store.receiveChainStatus(await client.request('chain.status', {}));
     } catch (error) {
       store.reportProtocolError(error instanceof Error ? error.message : String(error));
     }
@@ -42,13 +42,13 @@ export function startSync(): ContractClient {
   ref.client = client;
   client.on('state', (state) => store.receiveCoreState(state));
   client.on('log', (entry) => store.appendLog(entry));
+  client.on('chain.status', (status) => store.receiveChainStatus(status));
   client.on('hardware.progress', (progress) => {
     store.receiveHardwareProgress(progress);
     if (progress.phase === 'finished') void client.request('hardware.lastReport', {}).then((report) => store.receiveHardwareReport(report)).catch(() => undefined);
   });
   client.on('hardware.telemetry', (frame) => store.receiveTelemetry(frame));
   client.on('round', (round) => store.receiveRound(round));
-  client.on('chain.status', (status) => store.receiveChainStatus(status));
   if (useStore.getState().status === 'open') void refresh();
   return client;
 }

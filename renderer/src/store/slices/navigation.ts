@@ -1,5 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { Store } from '../index';
+import { guideOpensAtStart } from './onboarding';
 
 export const PAGES = ['dashboard', 'hardware', 'wallet', 'network', 'logs', 'settings'] as const;
 export type PageId = (typeof PAGES)[number];
@@ -14,7 +15,8 @@ export interface NavigationActions {
   navigate(page: ViewId): void;
 }
 
-export const initialNavigationState: NavigationState = { page: 'dashboard' };
+// The first run opens on the set-up guide.
+export const initialNavigationState: NavigationState = { page: guideOpensAtStart() ? 'welcome' : 'dashboard' };
 
 export const createNavigationSlice: StateCreator<Store, [], [], NavigationActions> = (set) => ({
   navigate: (page) => set({ page }),

@@ -41,6 +41,9 @@ function save(value: OnboardingState['onboarding']): void {
 
 export const initialOnboardingState = (): OnboardingState => ({ onboarding: load() });
 
+/** True until the guide has been seen once (finished, skipped or left). */
+export const guideOpensAtStart = (): boolean => load().status === 'new';
+
 export const createOnboardingSlice: StateCreator<Store, [], [], OnboardingActions> = (set, get) => ({
   setOnboardingStep: (step) => {
     const onboarding = { ...get().onboarding, step };
