@@ -116,7 +116,6 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     tempo: manifest.windows.blocksPerWindow * 2,
     minerEmissionPerTempo: 1_000_000_000n,
   });
-  const traffic = new PeerTraffic();
   const storageOf = (uid: number) => new FilesystemStorage(path.join(manifest.storage.kind === 'filesystem' ? manifest.storage.root : root, 'peers', String(uid)));
   const validate = async (bytes: Uint8Array) => {
     const verdict = await validatePayload(bytes, { expectedK: manifest.sparseloco.topK });
@@ -158,6 +157,8 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     return { engine, ledger };
   };
 
+  // What this machine received from each peer (filled by its engine's gathers, read by makePeer's hook above).
+  const traffic = new PeerTraffic();
   const count = Math.min(options.simulatedPeers ?? 3, SIMULATED_NAMES.length);
   for (const name of SIMULATED_NAMES.slice(0, count)) {
     const { engine } = await makePeer(keyring.addFromUri(`//${name}`), name.toLowerCase());
