@@ -15,8 +15,13 @@ export interface NavigationActions {
   navigate(page: ViewId): void;
 }
 
-// The first run opens on the set-up guide.
-export const initialNavigationState: NavigationState = { page: guideOpensAtStart() ? 'welcome' : 'dashboard' };
+// The first run opens on the set-up guide. A getter, so each store made (the spread in
+// createAppStore reads it) looks at the guide's saved progress at that moment.
+export const initialNavigationState: NavigationState = {
+  get page(): ViewId {
+    return guideOpensAtStart() ? 'welcome' : 'dashboard';
+  },
+};
 
 export const createNavigationSlice: StateCreator<Store, [], [], NavigationActions> = (set) => ({
   navigate: (page) => set({ page }),
