@@ -1,19 +1,44 @@
-import { useMemo } from 'react';
+import { useEffect, useMemo, useState } from 'react';
+import type { RoundSummary } from '../../../../contract/domains/round';
+import { useClient } from '../../client-context';
+import { roundSelectors } from '../../store/slices/round';
 import { Card, EmptyState } from '../../components/Card';
 import { LineChart } from '../../components/charts/LineChart';
 import { useStore } from '../../store';
-import { chainSelectors, formatTao, rewardSeries } from '../../store/slices/chain';
+import { chainSelectors, formatTao, raoToTao, rewardSeries } from '../../store/slices/chain';
 import { rewardUnit } from './reward-unit';
 
 const formatAmount = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(2) : v.toFixed(3));
 
-/** Cumulative rewards and rewards per epoch, as read from the chain for this machine's hotkey. */
+/** The ledger's rounds that carry a reward (the chain pays per epoch; the ledger splits it over its rounds). */
+function useRoundRewards(): { windows: number[]; rewards: number[] } {
+  const client = useClient();
+  const completed = useStore((s) => roundSelectors.round(s)?.completedRounds ?? 0);
+  const [history, setHistory] = useState<RoundSummary[]>([]);
+  useEffect(() => {
+    let active = true;
+    void client
+      .request('round.history', { limit: 60 })
+      .then((h) => active && setHistory(h))
+      .catch(() => undefined);
+    return () => {
+      active = false;
+    };
+  }, [client, completed]);
+  return useMemo(() => {
+    const paid = history.filter((r) => r.reward !== undefined);
+    return { windows: paid.map((r) => r.window), rewards: paid.map((r) => raoToTao(r.reward as string)) };
+  }, [history]);
+}
+
+/** Cumulative rewards, per round where the ledger has them, and per epoch, as read from the chain for this machine's hotkey. */
 export function RewardsCard() {
   const me = useStore(chainSelectors.me);
   const target = useStore(chainSelectors.target);
   const unit = rewardUnit(target);
   const series = useMemo(() => (me ? rewardSeries(me) : null), [me]);
   const last = me?.recentRewards[me.recentRewards.length - 1] ?? null;
+  const perRound = useRoundRewards();
 
   return (
     <Card title="Rewards" testId="rewards-card">
@@ -34,6 +59,9 @@ export function RewardsCard() {
           {series && series.epochs.length > 1 ? (
             <>
               <LineChart x={series.epochs} y={series.cumulative} label={`Cumulative rewards (${unit.symbol})`} xLabel="epoch" format={formatAmount} testId="rewards-cumulative-chart" />
+              {perRound.windows.length > 1 && (
+                <LineChart x={perRound.windows} y={perRound.rewards} label={`Rewards per round (${unit.symbol})`} xLabel="window" format={formatAmount} kind="bars" height={140} testId="rewards-round-chart" />
+              )}
               <LineChart x={series.epochs} y={series.perEpoch} label={`Rewards per epoch (${unit.symbol})`} xLabel="epoch" format={formatAmount} kind="bars" colorVar="--ok" height={140} testId="rewards-epoch-chart" />
             </>
           ) : (
