@@ -9,6 +9,8 @@ export * from './settings';
 export * from './methods';
 export * from './domains/app';
 export * from './domains/hardware';
+export * from './domains/network';
+export * from './domains/support';
 export * from './domains/round';
 export * from './domains/wallet';
 export * from './domains/chain';

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import { appEvents, appMethods } from './domains/app';
 import { hardwareEvents, hardwareMethods } from './domains/hardware';
+import { networkEvents, networkMethods } from './domains/network';
+import { supportEvents, supportMethods } from './domains/support';
 import { roundEvents, roundMethods } from './domains/round';
 import { chainEvents, chainMethods } from './domains/chain';
 import { walletEvents, walletMethods } from './domains/wallet';
@@ -18,6 +20,8 @@ import { notificationEvents, notificationMethods } from './domains/notifications
 export const methods = {
   ...appMethods,
   ...hardwareMethods,
+  ...networkMethods,
+  ...supportMethods,
   ...roundMethods,
   ...walletMethods,
   ...chainMethods,
@@ -30,6 +34,8 @@ export const methods = {
 export const events = {
   ...appEvents,
   ...hardwareEvents,
+  ...networkEvents,
+  ...supportEvents,
   ...roundEvents,
   ...walletEvents,
   ...chainEvents,

@@ -15,10 +15,33 @@ export const NetworkTarget = z.union([
 ]);
 export type NetworkTarget = z.infer<typeof NetworkTarget>;
 
+/** An absolute folder path on any OS (/…, C:\… or \\server\share). */
+export const AbsoluteFolder = z
+  .string()
+  .min(1)
+  .max(1024)
+  .regex(/^(\/|[A-Za-z]:[\\/]|\\\\)/, 'expected an absolute folder path, e.g. /data/tandem or D:\\Tandem');
+
+/** Caps on what the app may use; null means no cap. */
+export const ResourceLimits = z
+  .object({
+    uploadMbps: z.number().positive().max(100_000).nullable().default(null),
+    downloadMbps: z.number().positive().max(100_000).nullable().default(null),
+    /** Disk space for checkpoints, updates and shards. */
+    diskGiB: z.number().min(1).max(1_000_000).nullable().default(null),
+    /** CPU threads for the trainer's data loading and CPU training. */
+    cpuThreads: z.number().int().min(1).max(1024).nullable().default(null),
+  })
+  .strict();
+export type ResourceLimits = z.infer<typeof ResourceLimits>;
+
 export const Settings = z
   .object({
     network: NetworkTarget,
     logLevel: LogLevel,
+    /** Where checkpoints, ledgers and the devnet live; null is the OS default. Used from the next start. */
+    dataDir: AbsoluteFolder.nullable(),
+    limits: ResourceLimits,
   })
   .strict();
 export type Settings = z.infer<typeof Settings>;

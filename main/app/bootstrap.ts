@@ -26,6 +26,8 @@ export async function bootstrap(mode: AppMode, paths: AppPaths, overrides: { net
   if (overrides.network !== undefined && overrides.network !== config.value.network) {
     await config.update((draft) => ({ ...draft, network: overrides.network as string }));
   }
+  // A data folder chosen in Settings takes over from the OS default at start.
+  if (config.value.dataDir) paths = { ...paths, dataDir: config.value.dataDir };
   const logRing = new LogRing();
   const logger = await createLogger({ logDir: paths.logDir, ring: logRing, ...config.value.logging });
   const pkg = packageInfo();

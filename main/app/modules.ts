@@ -9,6 +9,11 @@ import { missingResources, resourceLayout } from '../platform/resources';
 import { createRoundModule } from '../round/round-module';
 import { createDevnetRuntime } from '../devnet/devnet-runtime';
 import { createChainModule } from '../chain/chain-module';
+import { openSubtensor } from '../chain/chain-service';
+import { DevnetChainLink } from '../devnet/devnet-chain-link';
+import { devnetManifest } from '../devnet/devnet-manifest';
+import { createNetworkModule } from '../network/network-module';
+import { createSupportModule } from '../support/support-module';
 import { createWalletModule } from '../wallet/wallet-module';
 import type { Keychain } from '../wallet/keychain';
 import { WalletService } from '../wallet/wallet-service';
@@ -23,9 +28,21 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; keychai
   // Guard, schedule, earnings and notifications; TANDEM_SIMULATE_GPU=hot adds a simulated hot GPU (devnet demo).
   const ops = createOperations({ ...devnetLedgerFiles(options.paths.dataDir), simulateGpu: process.env['TANDEM_SIMULATE_GPU'] });
   const wallet = new WalletService({ root: path.join(options.paths.dataDir, 'wallets'), ...(options.keychain ? { keychain: options.keychain } : {}) });
+  // The devnet's chain exists once joined; the chain module reads rank and rewards from it for this machine's devnet key.
+  const devnet = new DevnetChainLink();
   return [
     createWalletModule(wallet),
-    ops.tap(createChainModule({ wallet, dataDir: path.join(options.paths.dataDir, 'chain') })),
+    createNetworkModule({ devnet, manifestFor: (target) => (target === 'devnet' ? devnetManifest(path.join(options.paths.dataDir, 'devnet')) : null) }),
+    createSupportModule({ app: { name: info.productName, version: info.version, mode: options.mode } }),
+    ops.tap(
+      createChainModule({
+        wallet,
+        dataDir: path.join(options.paths.dataDir, 'chain'),
+        open: async (target) => (target === 'devnet' ? devnet.borrow() : openSubtensor(target)),
+        selfHotkey: (target) => (target === 'devnet' ? devnet.hotkey : null),
+        onChainChange: (listener) => devnet.onChange(listener),
+      }),
+    ),
     ops.tap(createHardwareModule({ app: { name: info.productName, version: info.version } })),
     createRoundModule({
       onRuntime: (runtime) => ops.attach(runtime),
@@ -38,7 +55,7 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; keychai
         if (network !== 'devnet') {
           throw new ContractError('FAILED', `Cannot join ${network} yet: this build trains only on the local devnet. Choose devnet in Settings.`);
         }
-        return createDevnetRuntime({
+        const runtime = await createDevnetRuntime({
           root: path.join(options.paths.dataDir, 'devnet'),
           trainerExecutable: layout.trainerExecutable,
           corpusDir: layout.devnetCorpus,
@@ -47,6 +64,14 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; keychai
           trainerEnv: ops.trainerEnv(ctx),
           onTrainerSupervisor: ops.onTrainerSupervisor,
         });
+        devnet.attach({ chain: runtime.chain, hotkey: runtime.selfHotkey, traffic: runtime.traffic, ratingOf: runtime.ratingOf, ledger: runtime.ledger });
+        return {
+          ...runtime,
+          close: async () => {
+            devnet.detach();
+            await runtime.close();
+          },
+        };
       },
     }),
     ...ops.modules,

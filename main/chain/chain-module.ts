@@ -20,11 +20,18 @@ async function guard<T>(work: () => Promise<T> | T): Promise<T> {
  * test, finney or a URL), and exposes status, metagraph, rewards and the
  * prepare → confirm writes.
  */
-export function createChainModule(options: Omit<ChainServiceOptions, 'logger'> & { pollConfigMs?: number }): CoreModule & { service: () => ChainService | undefined } {
+export function createChainModule(
+  options: Omit<ChainServiceOptions, 'logger'> & {
+    pollConfigMs?: number;
+    /** Calls back when the chain behind the current target appeared or went (the devnet's, on join and stop); the module reconnects. */
+    onChainChange?: (listener: () => void) => () => void;
+  },
+): CoreModule & { service: () => ChainService | undefined } {
   let service: ChainService | undefined;
   let context: Parameters<CoreModule['handlers']>[0] | undefined;
   let watch: ReturnType<typeof setInterval> | undefined;
   let unsubscribe: (() => void) | undefined;
+  let unsubscribeChange: (() => void) | undefined;
   const need = () => {
     if (!service) throw new ContractError('FAILED', 'the chain module has not started');
     return service;
@@ -67,10 +74,15 @@ export function createChainModule(options: Omit<ChainServiceOptions, 'logger'> &
         if (target !== s.status().target) void s.connect(target);
       }, options.pollConfigMs ?? 2000);
       watch.unref?.();
+      unsubscribeChange = options.onChainChange?.(() => {
+        const target = ctx.config.value.network;
+        void s.disconnect().then(() => s.connect(target));
+      });
     },
     async stop() {
       if (watch) clearInterval(watch);
       unsubscribe?.();
+      unsubscribeChange?.();
       await service?.disconnect();
     },
   };

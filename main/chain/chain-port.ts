@@ -36,6 +36,14 @@ export interface ChainPort {
   /** Blocks per tempo (epoch) of a subnet; rewards are paid once per tempo. */
   tempo?(netuid: number): Promise<number>;
   subnetExists?(netuid: number): Promise<boolean>;
+  /**
+   * Which emission epoch a block's metagraph reports, for chains whose epochs
+   * do not follow subtensor's schedule (the devnet pays every `tempo` blocks).
+   * Absent: subtensor's formula (see tempoIndex in rewards.ts).
+   */
+  tempoIndex?(block: number, netuid: number, tempo: number): number;
+  /** Everything a hotkey has earned so far, in the smallest unit, where the chain keeps that total. */
+  rewardsOf?(hotkey: string): bigint | Promise<bigint>;
 }
 
 /** A write, described without a signer, for fee estimates and confirmation dialogs. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Logger } from '../logging/logger';
 import { rankByIncentive, type ChainHealth, type ChainPort, type ChainSigner, type ChainWriter, type Metagraph, type Neuron } from './chain-port';
 import { resolveTarget } from './networks';
-import { RewardHistory } from './rewards';
+import { RewardHistory, tempoIndex } from './rewards';
 import { SubtensorChain } from './subtensor/subtensor-chain';
 
 /** What the chain side needs from the wallet: addresses and signers, never key material. */
@@ -24,6 +24,12 @@ export interface ChainServiceOptions {
   /** Opens a chain for a target; the default opens subtensor for anything but devnet (whose ledger plugs in here). */
   open?: (target: string) => Promise<OpenedChain | null>;
   netuidFor?: (target: string) => number;
+  /**
+   * Whose rank and rewards to follow on a target, when it is not the active
+   * wallet's hotkey (the devnet: this machine's throwaway devnet identity).
+   * Null or absent: the wallet's first hotkey.
+   */
+  selfHotkey?: (target: string) => string | null;
   /** Re-read the metagraph at most every this many blocks (and at every new tempo). */
   refreshEveryBlocks?: number;
   now?: () => number;
@@ -189,7 +195,7 @@ export class ChainService {
     }
     this.openFailures = 0;
     if (!chain) {
-      this.update({ health: { state: 'idle', reason: `${target} is served by the local devnet ledger, not a subtensor node` } });
+      this.update({ health: { state: 'idle', reason: `the ${target} chain runs inside this app once it joins the run: rank and rewards appear after the first epochs` } });
       return;
     }
     this.chain = chain;
@@ -226,11 +232,15 @@ export class ChainService {
     await chain?.close().catch(() => undefined);
   }
 
+  private indexOf(block: number, tempo: number): number {
+    return this.chain?.tempoIndex ? this.chain.tempoIndex(block, this.data.netuid, tempo) : tempoIndex(block, this.data.netuid, tempo);
+  }
+
   private onBlock(block: number): void {
     this.update({ block });
     const every = this.options.refreshEveryBlocks ?? 10;
     const tempo = this.tempoCache;
-    const index = tempo ? Math.floor((block + this.data.netuid + 1) / (tempo + 1)) : null;
+    const index = tempo ? this.indexOf(block, tempo) : null;
     const newTempo = index !== null && this.lastTempoIndex !== null && index !== this.lastTempoIndex;
     if (block - this.lastRefreshBlock >= every || newTempo) void this.refresh(false).catch(() => undefined);
   }
@@ -254,15 +264,17 @@ export class ChainService {
       this.metagraphCache = metagraph;
       this.tempoCache = tempo;
       this.lastRefreshBlock = metagraph.block;
-      this.lastTempoIndex = Math.floor((metagraph.block + netuid + 1) / (tempo + 1));
+      this.lastTempoIndex = this.indexOf(metagraph.block, tempo);
       const wallet = await this.options.wallet?.activeWallet();
-      const hotkey = wallet?.hotkeys[0]?.address ?? null;
+      const hotkey = this.options.selfHotkey?.(this.target) ?? wallet?.hotkeys[0]?.address ?? null;
       let me: ChainStatusData['me'] = null;
       if (hotkey) {
         if (!this.history || !this.history.file.includes(hotkey)) {
           this.history = await RewardHistory.load(path.join(this.options.dataDir, 'rewards'), { network: this.target, netuid, hotkey });
         }
-        await this.history.observe(metagraph, tempo);
+        await this.history.observe(metagraph, tempo, (block, id, t) => (chain.tempoIndex ? chain.tempoIndex(block, id, t) : tempoIndex(block, id, t)));
+        // Where the chain keeps the total itself (devnet), it also counts tempos this app did not see.
+        const total = chain.rewardsOf ? await chain.rewardsOf(hotkey) : this.history.cumulative();
         const neuron = metagraph.neurons.find((n) => n.hotkey === hotkey) ?? null;
         me = {
           hotkey,
@@ -272,7 +284,7 @@ export class ChainService {
           incentive: neuron?.incentive ?? null,
           emissionPerTempo: neuron ? neuron.emission.toString() : null,
           stake: neuron ? neuron.stake.toString() : null,
-          cumulativeRewards: this.history.cumulative().toString(),
+          cumulativeRewards: total.toString(),
           recentRewards: this.history.entries.slice(-20).map((e) => ({ ...e })),
         };
       }
@@ -297,7 +309,7 @@ export class ChainService {
   rewards(limit: number): { cumulative: string; entries: RewardView[] } {
     const history = this.history;
     if (!history) return { cumulative: '0', entries: [] };
-    return { cumulative: history.cumulative().toString(), entries: history.entries.slice(-limit).map((e) => ({ ...e })) };
+    return { cumulative: this.data.me?.cumulativeRewards ?? history.cumulative().toString(), entries: history.entries.slice(-limit).map((e) => ({ ...e })) };
   }
 
   private requireChain(): OpenedChain {
@@ -375,6 +387,11 @@ export class ChainService {
     await (chain.commit as ChainWriter['commit'])(write.netuid, data ?? '', signer);
     return { action: 'commit', uid: this.data.me?.uid ?? null };
   }
+}
+
+/** Subtensor for a network name or URL; null for the devnet, which has no node. */
+export async function openSubtensor(target: string): Promise<OpenedChain | null> {
+  return defaultOpen(target);
 }
 
 async function defaultOpen(target: string): Promise<OpenedChain | null> {

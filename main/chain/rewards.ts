@@ -72,10 +72,10 @@ export class RewardHistory {
    * Records the hotkey's emission from a metagraph read, once per tempo.
    * Returns true when a new tempo was recorded (and saved).
    */
-  async observe(metagraph: Metagraph, tempo: number): Promise<boolean> {
+  async observe(metagraph: Metagraph, tempo: number, indexOf: (block: number, netuid: number, tempo: number) => number = tempoIndex): Promise<boolean> {
     const neuron = metagraph.neurons.find((n) => n.hotkey === this.data.hotkey);
     if (!neuron) return false;
-    const index = tempoIndex(metagraph.block, metagraph.netuid, tempo);
+    const index = indexOf(metagraph.block, metagraph.netuid, tempo);
     if (this.data.entries.some((e) => e.tempoIndex === index)) return false;
     const rank = rankByIncentive(metagraph.neurons, neuron.uid);
     this.data.entries.push({ tempoIndex: index, block: metagraph.block, emission: neuron.emission.toString(), incentive: neuron.incentive, rank: rank?.rank ?? null });

@@ -1,3 +1,4 @@
+import { AbsoluteFolder, ResourceLimits } from '../../contract/settings';
 import { z } from 'zod';
 import { GuardSettings, LogLevel, NetworkTarget, ScheduleSettings } from '../../contract';
 
@@ -42,6 +43,9 @@ export const ConfigFile = z
     version: z.literal(CONFIG_VERSION).default(CONFIG_VERSION),
     /** devnet, test, finney, local, or a ws:// / wss:// URL. */
     network: NetworkTarget.default('devnet'),
+    /** Overrides the OS default data folder from the next start; null keeps the default. */
+    dataDir: AbsoluteFolder.nullable().default(null),
+    limits: ResourceLimits.prefault({}),
     headless: HeadlessConfig.prefault({}),
     logging: LoggingConfig.prefault({}),
     guard: GuardSettings.prefault({}),

@@ -1,3 +1,5 @@
+import { constants as fsConstants } from 'node:fs';
+import fs from 'node:fs/promises';
 import os from 'node:os';
 import {
   ContractError,
@@ -163,14 +165,20 @@ export class TandemCore {
 
   private settings(): Settings {
     const config = this.options.config.value;
-    return { network: config.network, logLevel: config.logging.level };
+    return { network: config.network, logLevel: config.logging.level, dataDir: config.dataDir, limits: config.limits };
   }
 
   private async updateSettings(patch: Partial<Settings>): Promise<Settings> {
+    if (patch.dataDir) {
+      const problem = await folderProblem(patch.dataDir);
+      if (problem) throw new ContractError('INVALID_PARAMS', `dataDir: ${problem}`, [{ path: 'dataDir', message: problem }]);
+    }
     try {
       await this.options.config.update((draft) => ({
         ...draft,
         network: patch.network ?? draft.network,
+        dataDir: patch.dataDir === undefined ? draft.dataDir : patch.dataDir,
+        limits: patch.limits ?? draft.limits,
         logging: { ...draft.logging, level: patch.logLevel ?? draft.logging.level },
       }));
     } catch (error) {
@@ -182,6 +190,18 @@ export class TandemCore {
     this.store.update((s) => (s.network.target === settings.network ? s : { ...s, network: { target: settings.network } }));
     this.log.info({ settings }, 'settings updated');
     return settings;
+  }
+}
+
+/** Why a folder cannot hold the app's data (made if missing, must be writable), or null when it can. */
+async function folderProblem(dir: string): Promise<string | null> {
+  try {
+    await fs.mkdir(dir, { recursive: true });
+    await fs.access(dir, fsConstants.W_OK);
+    return (await fs.stat(dir)).isDirectory() ? null : 'is not a folder';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'EACCES' || code === 'EPERM' ? 'this app may not write there' : code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is in the way of this folder' : `cannot use this folder (${code ?? (error as Error).message})`;
   }
 }
 

@@ -122,6 +122,16 @@ export class DevnetChain implements ChainPort, ChainWriter {
     return new Map(this.state.commitments.map((c) => [c.hotkey, { ...c }]));
   }
 
+  async tempo(netuid: number): Promise<number> {
+    this.checkNetuid(netuid);
+    return this.options.tempo;
+  }
+
+  /** The devnet pays at every multiple of `tempo` blocks, so a metagraph at `block` shows epoch floor(block / tempo). */
+  tempoIndex(block: number, _netuid: number, tempo: number): number {
+    return Math.floor(block / tempo);
+  }
+
   /** Rewards a hotkey has earned so far (rao). */
   rewardsOf(hotkey: string): bigint {
     return BigInt(this.state.neurons.find((n) => n.hotkey === hotkey)?.rewards ?? '0');

@@ -22,6 +22,7 @@ import { DevnetChain } from './devnet-chain';
 import { devnetManifest } from './devnet-manifest';
 import { DevnetValidator } from '../validator/devnet-validator';
 import { RatingBook } from '../validator/rating-book';
+import { PeerTraffic } from '../network/peer-traffic';
 
 export interface DevnetRuntimeOptions {
   /** Folder of everything the devnet keeps (chain, storage, shards, peers). */
@@ -94,7 +95,18 @@ async function localIdentity(root: string, keyring: Keyring): Promise<KeyringPai
  * a storage folder per peer, token shards of the bundled corpus, simulated
  * peers running their own CPU trainers, and this machine's round engine.
  */
-export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promise<RoundRuntime> {
+export interface DevnetRuntime extends RoundRuntime {
+  /** The embedded chain, for the chain module to read rank and rewards from. */
+  chain: DevnetChain;
+  /** This machine's devnet hotkey (a throwaway identity, not the wallet's). */
+  selfHotkey: string;
+  /** What this machine received from each peer. */
+  traffic: PeerTraffic;
+  /** The validator's rating of a uid, null before it scored it. */
+  ratingOf(uid: number): number | null;
+}
+
+export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promise<DevnetRuntime> {
   const { root, logger } = options;
   const log = logger.child({ source: 'devnet' });
   const manifest = devnetManifest(root);
@@ -145,11 +157,15 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
       workDir: path.join(dir, 'work'),
       logger: logger.child({ peer: name }),
       ...(onState ? { onState } : {}),
+      // Only this machine's own gathers feed the Network page.
+      ...(name === 'me' ? { onGather: (window: number, peers: Parameters<PeerTraffic['record']>[1]) => traffic.record(window, peers) } : {}),
     });
     engines.push({ engine, trainer });
     return { engine, ledger, trainer, uid, dir };
   };
 
+  // What this machine received from each peer (filled by its engine's gathers, read by makePeer's hook above).
+  const traffic = new PeerTraffic();
   const count = Math.min(options.simulatedPeers ?? 3, SIMULATED_NAMES.length);
   for (const name of SIMULATED_NAMES.slice(0, count)) {
     const { engine } = await makePeer(keyring.addFromUri(`//${name}`), name.toLowerCase());
@@ -185,6 +201,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
   });
   validatorTrainer.start();
   const ratingsFile = path.join(validatorDir, 'ratings.json');
+  const ratings = await RatingBook.load(ratingsFile);
   const validator = new DevnetValidator({
     manifest,
     chain,
@@ -193,7 +210,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     peerStorage: storageOf,
     trainer: validatorTrainer,
     validatePayload: validate,
-    ratings: await RatingBook.load(ratingsFile),
+    ratings,
     ratingsFile,
     workDir: path.join(validatorDir, 'work'),
     logger,
@@ -201,7 +218,15 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
   await validator.start();
   log.info({ peers: count + 1, root }, 'devnet started');
 
+  const selfHotkey = (await localIdentity(root, keyring)).address;
   return {
+    chain,
+    selfHotkey,
+    traffic,
+    ratingOf: (uid) => {
+      const record = ratings.all().find((p) => p.uid === uid);
+      return record && record.windowsScored > 0 ? ratings.ordinalOf(uid) : null;
+    },
     engine: self.engine,
     ledger: self.ledger,
     trainer: self.trainer,

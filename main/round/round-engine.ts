@@ -9,7 +9,7 @@ import type { RunManifest } from '../run/manifest';
 import { windowOf } from '../run/window-clock';
 import { gradientKey } from '../storage/object-keys';
 import type { StoragePort } from '../storage/storage-port';
-import { gather, type GatherPeer, type PayloadVerdict } from './gather';
+import { gather, type GatherPeer, type PayloadVerdict, type PeerAccount } from './gather';
 import type { TrainerPort } from './trainer-port';
 
 export interface RoundEngineOptions {
@@ -27,6 +27,8 @@ export interface RoundEngineOptions {
   workDir: string;
   logger: Logger;
   onState?(state: RoundState): void;
+  /** Each window's per-peer gather outcome (bytes, accepted or why not), for the Network page. */
+  onGather?(window: number, peers: readonly PeerAccount[]): void;
   /** Checkpoint after every Nth applied window. */
   checkpointEvery?: number;
   /** Windows of aggregates replayed to catch up before giving up and waiting for a checkpoint. */
@@ -204,6 +206,7 @@ export class RoundEngine {
       validate: (bytes) => this.options.validatePayload(bytes),
       now: this.now,
     });
+    this.options.onGather?.(window, result.peers);
     for (const peer of result.peers) if (peer.outcome !== 'accepted') this.log.warn({ window, uid: peer.uid, outcome: peer.outcome, reason: peer.reason }, 'peer update not used');
     await ledger.append({ window, at: this.now(), phase: 'gathered', phaseSeconds: { gathering: this.endPhase() }, bytesDown: result.bytesDown });
 

@@ -6,10 +6,11 @@ import { DashboardPage } from './pages/DashboardPage';
 import { LogsPage } from './pages/LogsPage';
 import { SettingsPage } from './pages/SettingsPage';
 import { HardwarePage } from './pages/HardwarePage';
-import { NetworkPage } from './pages/UpcomingPages';
+import { NetworkPage } from './pages/NetworkPage';
 import { WalletPage } from './pages/WalletPage';
 import { useStore } from './store';
 import { navigationSelectors, type PageId } from './store/slices/navigation';
+import { OnboardingPage } from './pages/OnboardingPage';
 
 const PAGE_COMPONENTS: Record<PageId, () => React.JSX.Element> = {
   dashboard: DashboardPage,
@@ -23,7 +24,7 @@ const PAGE_COMPONENTS: Record<PageId, () => React.JSX.Element> = {
 
 export function App() {
   const page = useStore(navigationSelectors.page);
-  const Page = PAGE_COMPONENTS[page];
+  const Page = page === 'welcome' ? OnboardingPage : PAGE_COMPONENTS[page];
   return (
     <div className="app">
       <a className="skip-link" href="#content">

@@ -4,6 +4,7 @@ import { App } from './App';
 import { ClientContext } from './client-context';
 import { startSync } from './store/sync';
 import './styles.css';
+import './pages.css';
 
 const client = startSync();
 const root = document.getElementById('root');

@@ -32,6 +32,8 @@ describe('joining the local devnet from the browser UI', () => {
 
   it('completes rounds, showing window, phase and inner-step progress live, and records them in the ledger', async () => {
     await page.goto(app.url);
+    // The first run opens on the set-up guide (covered by contributor-ui.test.ts).
+    await page.getByRole('button', { name: 'Skip set-up' }).click();
     await page.getByTestId('join-button').click();
 
     // Live progress: the inner-step counter moves while a window trains.

@@ -1,8 +1,8 @@
 import type { KeyboardEvent } from 'react';
 import { useStore } from '../store';
-import { navigationSelectors, PAGES, type PageId } from '../store/slices/navigation';
+import { navigationSelectors, PAGES, type PageId, type ViewId } from '../store/slices/navigation';
 
-export const PAGE_LABELS: Record<PageId, string> = {
+export const PAGE_LABELS: Record<ViewId, string> = {
   dashboard: 'Dashboard',
   hardware: 'Hardware',
   wallet: 'Wallet',
@@ -10,6 +10,7 @@ export const PAGE_LABELS: Record<PageId, string> = {
   network: 'Network',
   logs: 'Logs',
   settings: 'Settings',
+  welcome: 'Welcome to Tandem',
 };
 
 /** Sidebar navigation; arrow keys move between pages as well as Tab does. */
@@ -47,6 +48,9 @@ export function Navigation() {
           </li>
         ))}
       </ul>
+      <button type="button" className="nav-item nav-guide" aria-current={page === 'welcome' ? 'page' : undefined} onClick={() => navigate('welcome')}>
+        Set-up guide
+      </button>
     </nav>
   );
 }

@@ -1,9 +1,13 @@
 import type { TrainerPhase } from '../../../contract';
-import { Card, EmptyState } from '../components/Card';
+import { Card } from '../components/Card';
 import { formatClock, formatDuration } from '../format';
 import { useStore } from '../store';
 import { coreSelectors } from '../store/slices/core';
 import { roundSelectors } from '../store/slices/round';
+import { EarningStatus } from './dashboard/EarningStatus';
+import { GpuCards } from './dashboard/GpuCards';
+import { RankCard } from './dashboard/RankCard';
+import { RewardsCard } from './dashboard/RewardsCard';
 import { LiveRoundCard } from './dashboard/LiveRoundCard';
 import { ScheduleStatus } from '../components/ScheduleStatus';
 import { ThrottleIndicator } from '../components/ThrottleIndicator';
@@ -75,15 +79,16 @@ function CoreCard() {
 
 export function DashboardPage() {
   return (
-    <div className="grid">
-      <LiveRoundCard />
-      <TrainerCard />
-      <CoreCard />
-      <Card title="Rewards and rank">
-        <EmptyState title="No rewards yet">
-          Rewards, rank among miners and the live round appear here once this machine has joined a run and finished its first round.
-        </EmptyState>
-      </Card>
-    </div>
+    <>
+      <EarningStatus />
+      <div className="grid dashboard-grid">
+        <LiveRoundCard />
+        <RewardsCard />
+        <RankCard />
+        <GpuCards />
+        <TrainerCard />
+        <CoreCard />
+      </div>
+    </>
   );
 }

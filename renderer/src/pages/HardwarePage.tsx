@@ -1,12 +1,13 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { Check, RequirementsPreset } from '../../../contract/domains/hardware';
-import { ContractError } from '../../../contract/errors';
 import { Card, EmptyState } from '../components/Card';
 import { useClient } from '../client-context';
+import { download } from '../download';
 import { useStore } from '../store';
 import { hardwareSelectors } from '../store/slices/hardware';
 import { ChecksTable } from './hardware/ChecksTable';
 import { TelemetryCard } from './hardware/TelemetryCard';
+import { useHardwareChecks } from './hardware/use-hardware-checks';
 
 const PRESETS: Array<{ id: RequirementsPreset; label: string }> = [
   { id: 'default', label: 'A GPU run (1 GPU, 24 GiB)' },
@@ -14,48 +15,18 @@ const PRESETS: Array<{ id: RequirementsPreset; label: string }> = [
   { id: 'covenant-like', label: 'Covenant-like (8 large GPUs)' },
 ];
 
-function download(filename: string, mimeType: string, text: string) {
-  const url = URL.createObjectURL(new Blob([text], { type: mimeType }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
-
 /** Can this machine earn? Every readiness check with what was measured, what the run needs, and how to fix a failure. */
 export function HardwarePage() {
   const client = useClient();
   const report = useStore(hardwareSelectors.report);
   const run = useStore(hardwareSelectors.run);
   const error = useStore(hardwareSelectors.error);
-  const startHardwareRun = useStore((s) => s.startHardwareRun);
-  const receiveHardwareReport = useStore((s) => s.receiveHardwareReport);
-  const failHardwareRun = useStore((s) => s.failHardwareRun);
+  const startChecks = useHardwareChecks();
   const [preset, setPreset] = useState<RequirementsPreset>('default');
   const [skipNetwork, setSkipNetwork] = useState(false);
   const [exportError, setExportError] = useState<string | null>(null);
 
-  useEffect(() => {
-    void client
-      .request('hardware.lastReport', {})
-      .then((last) => last && receiveHardwareReport(last))
-      .catch(() => undefined);
-  }, [client, receiveHardwareReport]);
-
-  const runChecks = async () => {
-    startHardwareRun();
-    try {
-      receiveHardwareReport(await client.request('hardware.run', { requirements: preset, skipNetwork }));
-    } catch (e) {
-      // Network probes can outlast the request timeout; the run goes on in the core and its
-      // 'finished' progress event brings the report (see store/sync.ts).
-      if (e instanceof ContractError && e.code === 'TIMEOUT') return;
-      failHardwareRun(e instanceof Error ? e.message : String(e));
-    }
-  };
+  const runChecks = () => startChecks(preset, skipNetwork);
 
   const exportReport = async (format: 'json' | 'html') => {
     setExportError(null);

@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { ContractError, LogLevel, type Settings } from '../../../contract';
 import { Card } from '../components/Card';
+import { DataAndLimitsCard } from './settings/DataAndLimitsCard';
 import { useClient } from '../client-context';
 import { useStore } from '../store';
 import { coreSelectors } from '../store/slices/core';
@@ -89,6 +90,7 @@ export function SettingsPage() {
           </dd>
         </dl>
       </Card>
+      <DataAndLimitsCard />
     </div>
   );
 }

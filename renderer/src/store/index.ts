@@ -1,5 +1,7 @@
 import { create } from 'zustand';
 import { createConnectionSlice, initialConnectionState, type ConnectionActions, type ConnectionState } from './slices/connection';
+import { createNetworkSlice, initialNetworkState, type NetworkActions, type NetworkSliceState } from './slices/network';
+import { createOnboardingSlice, initialOnboardingState, type OnboardingActions, type OnboardingState } from './slices/onboarding';
 import { createCoreSlice, initialCoreState, type CoreActions, type CoreSliceState } from './slices/core';
 import { createHardwareSlice, initialHardwareState, type HardwareActions, type HardwareState } from './slices/hardware';
 import { createRoundSlice, initialRoundState, type RoundActions, type RoundSliceState } from './slices/round';
@@ -12,6 +14,10 @@ import { createNavigationSlice, initialNavigationState, type NavigationActions, 
 /** One store, composed of slices that each own their state, actions and selectors. */
 export type Store = ConnectionState &
   ConnectionActions &
+  OnboardingState &
+  OnboardingActions &
+  NetworkSliceState &
+  NetworkActions &
   CoreSliceState &
   CoreActions &
   HardwareState &
@@ -30,6 +36,8 @@ export type Store = ConnectionState &
 export const createAppStore = () =>
   create<Store>()((...a) => ({
     ...initialConnectionState,
+    ...initialOnboardingState(),
+    ...initialNetworkState,
     ...initialCoreState,
     ...initialHardwareState,
     ...initialRoundState,
@@ -39,6 +47,8 @@ export const createAppStore = () =>
     ...initialNavigationState,
     ...initialOperationsState,
     ...createConnectionSlice(...a),
+    ...createOnboardingSlice(...a),
+    ...createNetworkSlice(...a),
     ...createCoreSlice(...a),
     ...createHardwareSlice(...a),
     ...createRoundSlice(...a),

@@ -24,6 +24,7 @@ export function startSync(): ContractClient {
       ]);
       store.receiveCoreState(state);
       store.receiveAppInfo(info);
+      void client.request('chain.status', {}).then(store.receiveChainStatus, () => undefined);
       store.receiveRound(round);
       store.replaceLogs(logs);
       const [guard, schedule, notifications] = await Promise.all([client.request('guard.get', {}), client.request('schedule.get', {}), client.request('notifications.list', {})]);
@@ -45,6 +46,7 @@ export function startSync(): ContractClient {
   ref.client = client;
   client.on('state', (state) => store.receiveCoreState(state));
   client.on('log', (entry) => store.appendLog(entry));
+  client.on('chain.status', (status) => store.receiveChainStatus(status));
   client.on('hardware.progress', (progress) => {
     store.receiveHardwareProgress(progress);
     if (progress.phase === 'finished') void client.request('hardware.lastReport', {}).then((report) => store.receiveHardwareReport(report)).catch(() => undefined);

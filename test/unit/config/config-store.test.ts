@@ -18,6 +18,8 @@ describe('config', () => {
     expect(store.value).toEqual({
       version: 1,
       network: 'devnet',
+      dataDir: null,
+      limits: { uploadMbps: null, downloadMbps: null, diskGiB: null, cpuThreads: null },
       headless: { host: '127.0.0.1', port: 47800 },
       logging: { level: 'info', maxFileSizeMB: 10, maxFiles: 5 },
       guard: { enabled: true, selectedGpus: null, defaultTargetTempC: 83, limits: [], applyPowerCap: false },

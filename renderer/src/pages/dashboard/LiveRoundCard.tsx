@@ -84,6 +84,13 @@ export function LiveRoundCard() {
         <progress className="window-progress" max={1} value={round.windowProgress} aria-label="Window elapsed" />
       </div>
       {round.timeline.length > 0 && <PhaseTimeline timeline={round.timeline} now={now} />}
+      {round.lastRound && (
+        <p className="muted" data-testid="last-round">
+          Last round (window {round.lastRound.window}): <span data-testid="last-round-phases">{round.lastRound.phases.join(' → ')}</span>
+          {round.lastRound.loss !== undefined ? `, loss ${round.lastRound.loss.toFixed(3)}` : ''}
+          {round.lastRound.reason ? ` (${round.lastRound.reason})` : ''}
+        </p>
+      )}
       {series.y.length > 1 ? (
         <LineChart x={series.x} y={series.y} label="Training loss" xLabel="inner step" format={formatLoss} />
       ) : (

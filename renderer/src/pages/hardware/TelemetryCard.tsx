@@ -1,6 +1,5 @@
-import { useEffect } from 'react';
 import { Card, EmptyState } from '../../components/Card';
-import { useClient } from '../../client-context';
+import { useTelemetryStream } from '../../use-telemetry';
 import { useStore } from '../../store';
 import { hardwareSelectors } from '../../store/slices/hardware';
 
@@ -8,22 +7,9 @@ const show = (value: number | null, unit: string, digits = 0) => (value === null
 
 /** Live GPU utilization, temperature, power and memory, once a second while this page is open. */
 export function TelemetryCard() {
-  const client = useClient();
   const frame = useStore(hardwareSelectors.telemetry);
   const status = useStore(hardwareSelectors.telemetryStatus);
-  const setTelemetryStatus = useStore((s) => s.setTelemetryStatus);
-
-  useEffect(() => {
-    let active = true;
-    void client
-      .request('hardware.telemetry', { enabled: true })
-      .then((s) => active && setTelemetryStatus(s))
-      .catch(() => undefined);
-    return () => {
-      active = false;
-      void client.request('hardware.telemetry', { enabled: false }).catch(() => undefined);
-    };
-  }, [client, setTelemetryStatus]);
+  useTelemetryStream();
 
   return (
     <Card title="Live GPU telemetry" testId="hardware-telemetry">

@@ -38,7 +38,7 @@ export const logsSelectors = {
   visible: (lines: LogEntry[], filter: LogsState['logFilter']): LogEntry[] => {
     const needle = filter.search.trim().toLowerCase();
     return lines.filter(
-      (l) => RANK[l.level] >= RANK[filter.minLevel] && (!needle || l.message.toLowerCase().includes(needle) || l.source.includes(needle)),
+      (l) => RANK[l.level] >= RANK[filter.minLevel] && (!needle || l.message.toLowerCase().includes(needle) || l.source.toLowerCase().includes(needle)),
     );
   },
 };

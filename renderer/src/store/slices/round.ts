@@ -14,7 +14,14 @@ export interface RoundActions {
 export const initialRoundState: RoundSliceState = { round: null };
 
 export const createRoundSlice: StateCreator<Store, [], [], RoundActions> = (set) => ({
-  receiveRound: (round) => set({ round }),
+  // The loss history rides along with every event; keeping the same array when it did not grow spares the chart.
+  receiveRound: (round) =>
+    set((s) => {
+      const prev = s.round?.lossHistory;
+      const next = round.lossHistory;
+      const same = prev !== undefined && prev.length === next.length && (next.length === 0 || (prev[prev.length - 1]?.step === next[next.length - 1]?.step && prev[0]?.step === next[0]?.step && prev[prev.length - 1]?.window === next[next.length - 1]?.window));
+      return { round: same ? { ...round, lossHistory: prev } : round };
+    }),
 });
 
 export const roundSelectors = {

@@ -1,0 +1,171 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seriousA11yViolations, type AxeFinding } from '../support/axe';
+import { launchChromium } from '../support/browser';
+import { REPO_ROOT, startApp, type RunningApp } from '../support/start-app';
+import { makeTempDir } from '../support/temp-dir';
+
+const RESULTS = path.join(REPO_ROOT, 'test-results');
+const THEMES = ['light', 'dark'] as const;
+const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+
+/**
+ * What a contributor does on day one, in Chromium against headless mode and
+ * the embedded devnet: the set-up guide, then rounds until the chain pays,
+ * then every page looked at (screenshots) and checked by axe in both themes.
+ */
+describe('the contributor UI from first run to rewards', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let app: RunningApp;
+  let browser: Browser;
+  let page: Page;
+  const a11y: Record<string, AxeFinding[]> = {};
+
+  const checkEveryTheme = async (name: string) => {
+    for (const theme of THEMES) {
+      await page.emulateMedia({ colorScheme: theme });
+      await page.waitForTimeout(150);
+      await page.screenshot({ path: path.join(RESULTS, `ui-${slug(name)}-${theme}.png`), fullPage: true });
+      a11y[`${name} (${theme})`] = await seriousA11yViolations(page);
+    }
+  };
+
+  beforeAll(async () => {
+    fs.mkdirSync(RESULTS, { recursive: true });
+    temp = makeTempDir();
+    app = await startApp({ home: temp.dir, args: ['--headless'] });
+    browser = await launchChromium();
+    // axe-core is injected as a script, which the app's Content-Security-Policy would (rightly) refuse.
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    temp?.cleanup();
+  });
+
+  it('guides the first run through hardware, wallet and network to joining', async () => {
+    await page.goto(app.url);
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Welcome to Tandem');
+
+    // Step 1: the readiness check, with live progress, against the devnet's needs.
+    await page.getByTestId('onboarding-hardware').waitFor();
+    await page.getByRole('button', { name: 'Run the checks' }).click();
+    await expect.poll(() => page.getByTestId('onboarding-hardware-summary').textContent(), { timeout: 90_000 }).toMatch(/Result: (pass|warn)/);
+    await checkEveryTheme('Set-up guide');
+
+    // The guide resumes where it was left.
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByTestId('onboarding-wallet').waitFor();
+    await page.getByRole('button', { name: 'Dashboard', exact: true }).click();
+    await page.getByRole('button', { name: 'Set-up guide' }).click();
+    await page.getByTestId('onboarding-wallet').waitFor();
+    await page.reload();
+    await page.getByTestId('onboarding-wallet').waitFor();
+
+    // Step 3: a bad custom address is refused with the field named; the devnet is kept.
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByLabel('Custom node').check();
+    await page.getByLabel('Node address').fill('http://not-a-node');
+    await page.getByRole('button', { name: 'Use this network' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('network:');
+    await page.getByLabel('Devnet').check();
+    await page.getByRole('button', { name: 'Use this network' }).click();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Saved: devnet');
+
+    // Step 4: join; the guide ends on the Dashboard.
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByTestId('join-button').click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 120_000 }).toBe('Dashboard');
+  });
+
+  it('shows the live round, then rank and rewards from the devnet chain', { timeout: 600_000 }, async () => {
+    const phasesSeen = new Set<string>();
+    const collectPhases = async () => {
+      for (const name of await page.locator('[data-testid="phase-timeline"] .phase-step-name').allTextContents()) phasesSeen.add(name);
+    };
+    await expect
+      .poll(
+        async () => {
+          await collectPhases();
+          return Number(await page.getByTestId('rounds-completed').textContent());
+        },
+        { timeout: 240_000, interval: 300 },
+      )
+      .toBeGreaterThanOrEqual(1);
+    // Every phase of a round was on the timeline, and the completed round lists what it went through.
+    for (const phase of ['Training', 'Uploading', 'Gathering']) expect(phasesSeen).toContain(phase);
+    expect(await page.getByTestId('last-round-phases').textContent()).toMatch(/trained → uploaded → gathered → applied/);
+
+    // The validator scores a window once the next is half over; the chain pays once per epoch (2 windows).
+    await page.getByTestId('rank-position').waitFor({ timeout: 420_000 });
+    await expect
+      .poll(async () => Number(/([\d.]+) τ/.exec((await page.getByTestId('rewards-total').textContent()) ?? '')?.[1] ?? 0), { timeout: 420_000, interval: 1000 })
+      .toBeGreaterThan(0);
+    expect(await page.getByTestId('rank-position').textContent()).toMatch(/^#[1-4]$/);
+    // Four miners on the devnet: this machine and three simulated peers (the validator is not a miner).
+    expect(await page.getByTestId('rank-of').textContent()).toBe('4');
+    expect(await page.getByTestId('rewards-unit').textContent()).toContain('devnet');
+    expect(await page.getByTestId('earning-headline').textContent()).toMatch(/^Earning: rank [1-4] of 4$|^Training, no rewards yet$/);
+    await expect.poll(() => page.getByTestId('rewards-cumulative-chart').count(), { timeout: 120_000 }).toBe(1);
+  });
+
+  it('lists the manifest, the peers and the bandwidth; searches the log; exports a support bundle without secrets', async () => {
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('button', { name: 'Network', exact: true }).click();
+    await expect.poll(() => page.getByTestId('manifest-name').textContent()).toContain('tandem-devnet');
+    // Four miners (this machine and three simulated peers) and the validator.
+    const rows = page.getByRole('table', { name: 'Peers' }).locator('tbody tr');
+    await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(5);
+    expect(await rows.filter({ hasText: '(you)' }).count()).toBe(1);
+    await expect.poll(() => rows.filter({ hasText: /ago \(window \d+\)/ }).count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
+    await page.getByTestId('bandwidth-card').getByText(/over \d+ rounds/).waitFor({ timeout: 30_000 });
+
+    await nav.getByRole('button', { name: 'Logs', exact: true }).click();
+    await page.getByRole('searchbox', { name: 'Search' }).fill('outer step applied');
+    await expect.poll(async () => (await page.getByTestId('log-lines').locator('li').allTextContents()).length, { timeout: 30_000 }).toBeGreaterThan(0);
+    for (const line of await page.getByTestId('log-lines').locator('li').allTextContents()) expect(line).toContain('outer step applied');
+    await page.getByRole('searchbox', { name: 'Search' }).fill('');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export support bundle' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^tandem-support-.*\.json$/);
+    const text = fs.readFileSync(await download.path(), 'utf8');
+    const bundle = JSON.parse(text) as { kind: string; logs: Array<{ text: string }> };
+    expect(bundle.kind).toBe('tandem-support-bundle');
+    expect(bundle.logs.map((l) => l.text).join('')).toContain('outer step applied');
+    expect(text).not.toContain(app.token);
+    // This machine's devnet key (its recovery phrase is in the devnet folder) never leaves in a bundle.
+    const identity = JSON.parse(fs.readFileSync(path.join(temp.dir, 'data', 'devnet', 'identity.json'), 'utf8')) as { mnemonic: string };
+    expect(text).not.toContain(identity.mnemonic);
+
+    // Settings name the field they refuse, and keep what was there.
+    await nav.getByRole('button', { name: 'Settings', exact: true }).click();
+    const limits = page.getByTestId('data-limits-card');
+    await limits.getByLabel('Data folder').fill('relative/folder');
+    await limits.getByLabel('CPU threads (threads)').fill('0');
+    await limits.getByRole('button', { name: 'Update data and limits' }).click();
+    await expect.poll(() => limits.getByRole('alert').textContent()).toMatch(/dataDir: .*absolute.*limits\.cpuThreads|limits\.cpuThreads.*dataDir: .*absolute/);
+    await limits.getByLabel('Data folder').fill('');
+    await limits.getByLabel('CPU threads (threads)').fill('2');
+    await limits.getByRole('button', { name: 'Update data and limits' }).click();
+    await expect.poll(() => limits.getByRole('status').textContent()).toContain('Saved');
+  });
+
+  it('has screenshots of every page and no serious or critical axe violation, in light and dark', async () => {
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    const names = (await nav.getByRole('button').allTextContents()).map((n) => n.trim()).filter((n) => n !== 'Set-up guide');
+    expect(names).toEqual(expect.arrayContaining(['Dashboard', 'Hardware', 'Wallet', 'Network', 'Logs', 'Settings']));
+    for (const name of names) {
+      await nav.getByRole('button', { name, exact: true }).click();
+      await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(name);
+      await page.waitForTimeout(300);
+      await checkEveryTheme(name);
+    }
+    const failures = Object.entries(a11y).filter(([, found]) => found.length > 0);
+    expect(failures, JSON.stringify(failures, null, 2)).toEqual([]);
+    expect(Object.keys(a11y).length).toBe(2 * (names.length + 1));
+  });
+});
