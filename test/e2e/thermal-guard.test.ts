@@ -44,6 +44,7 @@ describe('thermal guard on a hot GPU, in the browser UI', () => {
 
   it('throttles the trainer, shows it on the Dashboard, and the round still completes', async () => {
     await page.goto(app.url);
+    await page.getByRole('button', { name: 'Skip set-up' }).click();
     await page.getByTestId('join-button').click();
 
     // The guard reacts to the first hot frame; the Dashboard says so, and why.
