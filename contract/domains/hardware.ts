@@ -204,7 +204,7 @@ export const HardwareProgress = z.object({
 });
 export type HardwareProgress = z.infer<typeof HardwareProgress>;
 
-export const TelemetrySource = z.enum(['nvml', 'nvidia-smi', 'none']);
+export const TelemetrySource = z.enum(['nvml', 'nvidia-smi', 'simulated', 'none']);
 export type TelemetrySource = z.infer<typeof TelemetrySource>;
 
 export const GpuSample = z.object({

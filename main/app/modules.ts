@@ -3,6 +3,8 @@ import type { AppMode } from '../../contract';
 import type { CoreModule } from '../core/module';
 import type { AppPaths } from '../platform/app-paths';
 import { createHardwareModule } from '../hardware/module';
+import { gpuTelemetryFeed, TelemetryHub } from '../hardware/telemetry-hub';
+import { simulatedGpuFromEnv } from '../guard/simulated-gpu';
 import { packageInfo } from '../platform/package-info';
 import { ContractError } from '../../contract/errors';
 import { missingResources, resourceLayout } from '../platform/resources';
@@ -25,8 +27,11 @@ import { createOperations, devnetLedgerFiles } from '../operations/operations';
  */
 export function createModules(options: { mode: AppMode; paths: AppPaths; keychain?: Keychain }): CoreModule[] {
   const info = packageInfo();
-  // Guard, schedule, earnings and notifications; TANDEM_SIMULATE_GPU=hot adds a simulated hot GPU (devnet demo).
-  const ops = createOperations({ ...devnetLedgerFiles(options.paths.dataDir), simulateGpu: process.env['TANDEM_SIMULATE_GPU'] });
+  // TANDEM_SIMULATE_GPU=hot: a simulated GPU that starts over its target replaces the real telemetry (devnet demo, tests).
+  const simulatedGpu = simulatedGpuFromEnv(process.env['TANDEM_SIMULATE_GPU']);
+  const telemetry = new TelemetryHub(simulatedGpu ? simulatedGpu.feed() : gpuTelemetryFeed());
+  // Guard, schedule, earnings and notifications.
+  const ops = createOperations({ ...devnetLedgerFiles(options.paths.dataDir), telemetry, simulatedGpu });
   const wallet = new WalletService({ root: path.join(options.paths.dataDir, 'wallets'), ...(options.keychain ? { keychain: options.keychain } : {}) });
   // The devnet's chain exists once joined; the chain module reads rank and rewards from it for this machine's devnet key.
   const devnet = new DevnetChainLink();
@@ -43,7 +48,7 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; keychai
         onChainChange: (listener) => devnet.onChange(listener),
       }),
     ),
-    ops.tap(createHardwareModule({ app: { name: info.productName, version: info.version } })),
+    ops.tap(createHardwareModule({ app: { name: info.productName, version: info.version }, telemetry })),
     createRoundModule({
       onRuntime: (runtime) => ops.attach(runtime),
       onState: (state) => ops.observeRound(state),

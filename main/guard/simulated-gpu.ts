@@ -1,4 +1,5 @@
 import type { TelemetryFrame } from '../../contract/domains/hardware';
+import type { TelemetryFeedFactory } from '../hardware/telemetry-hub';
 import type { TrainerThrottle } from '../round/trainer-port';
 
 export interface SimulatedGpuOptions {
@@ -64,7 +65,7 @@ export class SimulatedGpu {
     const powerW = this.o.fullLoadW * (0.1 + 0.9 * duty);
     return {
       at: this.o.now(),
-      source: 'nvml',
+      source: 'simulated',
       gpus: [{ index: this.o.index, utilizationPct: Math.round(duty * 100), memoryUtilizationPct: 40, temperatureC: Math.round(this.temperatureC * 10) / 10, powerW: Math.round(powerW), memoryUsedMiB: 6000, memoryTotalMiB: 24576 }],
     };
   }
@@ -75,8 +76,25 @@ export class SimulatedGpu {
     this.timer.unref?.();
   }
 
+  /** This GPU as the app's telemetry source (TelemetryHub), in place of NVML or nvidia-smi. */
+  feed(): TelemetryFeedFactory {
+    return (onFrame) => ({
+      start: () => {
+        this.start(onFrame);
+        return { source: 'simulated', running: true, detail: 'Simulated GPU (demo): no real GPU is read' };
+      },
+      stop: () => this.stop(),
+    });
+  }
+
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
+}
+
+/** TANDEM_SIMULATE_GPU: `hot` (or `1`) starts over an 83 °C target; any other non-empty value starts cool. */
+export function simulatedGpuFromEnv(value: string | undefined): SimulatedGpu | undefined {
+  if (!value) return undefined;
+  return new SimulatedGpu(value === 'hot' || value === '1' ? { startC: 90, fullLoadC: 96 } : {});
 }

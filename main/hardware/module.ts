@@ -3,12 +3,13 @@ import { ContractError } from '../../contract/errors';
 import type { CoreModule } from '../core/module';
 import { presetTarget, realDeps, runReadiness, type ReadinessDeps } from './readiness';
 import { renderHtml } from './report';
-import { TelemetryStream, type TelemetryOptions } from './telemetry';
+import { TelemetryHub } from './telemetry-hub';
 
 export interface HardwareModuleOptions {
   app: { name: string; version: string };
   deps?: ReadinessDeps;
-  telemetry?: TelemetryOptions;
+  /** The app's one GPU telemetry source (shared with the thermal guard). */
+  telemetry?: TelemetryHub;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -27,7 +28,9 @@ export function reportFilename(report: HardwareReport, extension: 'json' | 'html
 export function createHardwareModule(options: HardwareModuleOptions): CoreModule {
   let last: HardwareReport | null = null;
   let running: Promise<HardwareReport> | null = null;
-  let telemetry: TelemetryStream | null = null;
+  const hub = options.telemetry ?? new TelemetryHub();
+  // The UI's subscription: one for all its views, on while any of them asks.
+  let uiSubscription: ReturnType<TelemetryHub['subscribe']> | null = null;
 
   return {
     name: 'hardware',
@@ -63,13 +66,21 @@ export function createHardwareModule(options: HardwareModuleOptions): CoreModule
           : { filename: reportFilename(last, 'html'), mimeType: 'text/html', text: renderHtml(last) };
       },
       'hardware.telemetry': (params) => {
-        if (!params.enabled) return telemetry?.stop() ?? { source: 'none', running: false, detail: null };
-        telemetry ??= new TelemetryStream((frame) => ctx.emit('hardware.telemetry', frame), options.telemetry);
-        return telemetry.start();
+        if (!params.enabled) {
+          uiSubscription?.unsubscribe();
+          uiSubscription = null;
+          return { ...hub.status, running: false };
+        }
+        if (!uiSubscription || !hub.status.running) {
+          uiSubscription?.unsubscribe();
+          uiSubscription = hub.subscribe((frame) => ctx.emit('hardware.telemetry', frame));
+        }
+        return hub.status;
       },
     }),
     stop: () => {
-      telemetry?.stop();
+      uiSubscription?.unsubscribe();
+      uiSubscription = null;
     },
   };
 }

@@ -10,10 +10,10 @@ import { earningsReport } from '../earnings/earnings';
 import { earningsToCsv } from '../earnings/earnings-csv';
 import { EarningsTracker } from '../earnings/earnings-tracker';
 import { applyPowerCaps, restorePowerLimits } from '../guard/power-cap';
-import { SimulatedGpu } from '../guard/simulated-gpu';
+import type { SimulatedGpu } from '../guard/simulated-gpu';
 import { ThermalGuard } from '../guard/thermal-guard';
 import { trainerGpuEnv, visibleDevices } from '../guard/gpu-selection';
-import { TelemetryStream } from '../hardware/telemetry';
+import type { TelemetryHub } from '../hardware/telemetry-hub';
 import { RoundLedger } from '../ledger/round-ledger';
 import { Notifier } from '../notifications/notifier';
 import type { RoundRuntime } from '../round/round-module';
@@ -25,16 +25,11 @@ export interface OperationsOptions {
   /** The ledger of this machine's rounds, readable before any Join (earnings after a restart). */
   ledgerFile: string;
   payoutsFile: string;
-  /** `hot` (or `1`): a simulated GPU that starts over its target, for the devnet demo and tests. */
-  simulateGpu?: string | undefined;
+  /** The app's one GPU telemetry source, shared with the Hardware page and Dashboard. */
+  telemetry: TelemetryHub;
+  /** When the telemetry is a simulated GPU (devnet demo, tests): it cools when the trainer is throttled. */
+  simulatedGpu?: SimulatedGpu | undefined;
   probes?: ScheduleProbes;
-}
-
-/** A telemetry source the guard reads while a run is joined. */
-interface Feed {
-  source: 'nvml' | 'nvidia-smi' | 'simulated' | 'none';
-  start(onFrame: (frame: EventData<'hardware.telemetry'>) => void): void;
-  stop(): void;
 }
 
 function configError(error: unknown): never {
@@ -50,7 +45,7 @@ function configError(error: unknown): never {
 export function createOperations(options: OperationsOptions) {
   let ctx: ModuleContext | undefined;
   let runtime: RoundRuntime | undefined;
-  let feed: Feed | undefined;
+  let feed: { unsubscribe(): void } | undefined;
   const emit = <E extends EventName>(event: E, data: EventData<E>) => ctx?.emit(event, data);
   const config = (): ConfigStore => {
     if (!ctx) throw new Error('operations used before the core started');
@@ -58,7 +53,7 @@ export function createOperations(options: OperationsOptions) {
   };
 
   const notifier = new Notifier({ onNotification: (n) => emit('notification', n) });
-  const simulated = options.simulateGpu ? new SimulatedGpu(options.simulateGpu === 'hot' || options.simulateGpu === '1' ? { startC: 90, fullLoadC: 96 } : {}) : undefined;
+  const simulated = options.simulatedGpu;
   let guard: ThermalGuard | undefined;
   let scheduler: Scheduler | undefined;
   // GPUs whose power limit we changed: put back when the cap is switched off or the app stops.
@@ -99,24 +94,10 @@ export function createOperations(options: OperationsOptions) {
   const startFeed = () => {
     if (feed || !guard) return;
     const g = guard;
-    if (simulated) feed = { source: 'simulated', start: (on) => simulated.start(on), stop: () => simulated.stop() };
-    else {
-      let stream: TelemetryStream | undefined;
-      feed = {
-        source: 'nvidia-smi',
-        start: (on) => {
-          stream = new TelemetryStream(on);
-          const status = stream.start();
-          if (feed) feed.source = status.running ? status.source : 'none';
-        },
-        stop: () => stream?.stop(),
-      };
-    }
-    const f = feed;
-    f.start((frame) => g.observe(frame, f.source));
+    feed = options.telemetry.subscribe((frame) => g.observe(frame, frame.source));
   };
   const stopFeed = () => {
-    feed?.stop();
+    feed?.unsubscribe();
     feed = undefined;
   };
 

@@ -51,6 +51,8 @@ describe('thermal guard on a hot GPU, in the browser UI', () => {
     await expect.poll(() => page.getByTestId('throttle-state').textContent(), { timeout: 90_000, interval: 250 }).toMatch(/^Throttled · level \d$/);
     expect(await page.getByTestId('throttle-reason').textContent()).toMatch(/^GPU 0 at \d+ °C \(target 83 °C\)$/);
     expect(await page.getByTestId('throttle-indicator').textContent()).toContain('the round still completes');
+    // The Dashboard's GPU card reads the same (simulated) source the guard reads.
+    await expect.poll(() => page.getByTestId('gpu-card-0').textContent(), { timeout: 30_000 }).toMatch(/GPU 0 \(simulated\)/);
     await page.screenshot({ path: path.join(RESULTS, 'thermal-throttle.png'), fullPage: true });
 
     // The trainer itself took the throttle (answered over its protocol while training).

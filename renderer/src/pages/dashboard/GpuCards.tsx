@@ -16,10 +16,10 @@ function Meter({ label, value, max, text }: { label: string; value: number | nul
   );
 }
 
-function GpuCard({ gpu }: { gpu: GpuSample }) {
+function GpuCard({ gpu, simulated }: { gpu: GpuSample; simulated: boolean }) {
   const memoryPct = gpu.memoryUsedMiB !== null && gpu.memoryTotalMiB ? (100 * gpu.memoryUsedMiB) / gpu.memoryTotalMiB : null;
   return (
-    <Card title={`GPU ${gpu.index}`} testId={`gpu-card-${gpu.index}`}>
+    <Card title={simulated ? `GPU ${gpu.index} (simulated)` : `GPU ${gpu.index}`} testId={`gpu-card-${gpu.index}`}>
       <Meter label="Utilization" value={gpu.utilizationPct} max={100} text={show(gpu.utilizationPct, '%')} />
       <Meter label="Temperature" value={gpu.temperatureC} max={100} text={show(gpu.temperatureC, '°C')} />
       <Meter label="Power" value={gpu.powerW} max={Math.max(100, gpu.powerW ?? 0)} text={show(gpu.powerW, 'W', 1)} />
@@ -33,7 +33,7 @@ export function GpuCards() {
   useTelemetryStream();
   const frame = useStore(hardwareSelectors.telemetry);
   const status = useStore(hardwareSelectors.telemetryStatus);
-  if (frame && frame.gpus.length > 0) return frame.gpus.map((gpu) => <GpuCard key={gpu.index} gpu={gpu} />);
+  if (frame && frame.gpus.length > 0) return frame.gpus.map((gpu) => <GpuCard key={gpu.index} gpu={gpu} simulated={frame.source === 'simulated'} />);
   return (
     <Card title="GPUs" testId="gpu-empty">
       <EmptyState title="No GPU telemetry">

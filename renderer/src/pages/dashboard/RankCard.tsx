@@ -10,10 +10,12 @@ const TREND_ICON = { up: '▲', down: '▼', same: '■' } as const;
 export function RankCard() {
   const me = useStore(chainSelectors.me);
   const trend = useMemo(() => (me ? rankTrend(me.recentRewards) : null), [me]);
+  // First place at zero incentive means every miner is at zero: the validators have not scored anyone yet, so a rank would only be a tie.
+  const allTied = me?.rank?.rank === 1 && me.incentive === 0;
 
   return (
     <Card title="Rank" testId="rank-card">
-      {me?.rank ? (
+      {me?.rank && !allTied ? (
         <>
           <p className="big-figure">
             <span data-testid="rank-position">#{me.rank.rank}</span>
@@ -41,7 +43,9 @@ export function RankCard() {
         <EmptyState title={me && !me.registered ? 'Not registered' : 'No rank yet'}>
           {me && !me.registered
             ? 'This hotkey has no uid on the subnet: register it on the Wallet page to be ranked.'
-            : 'Miners are ranked by the incentive the validators give them; it appears once this machine is on the subnet.'}
+            : allTied
+              ? 'Miners are ranked by the incentive the validators give them; it appears once the validators have scored the first rounds.'
+              : 'Miners are ranked by the incentive the validators give them; it appears once this machine is on the subnet.'}
         </EmptyState>
       )}
     </Card>

@@ -1,9 +1,17 @@
+import type { TelemetrySource } from '../../../../contract';
 import { Card, EmptyState } from '../../components/Card';
 import { useTelemetryStream } from '../../use-telemetry';
 import { useStore } from '../../store';
 import { hardwareSelectors } from '../../store/slices/hardware';
 
 const show = (value: number | null, unit: string, digits = 0) => (value === null ? '—' : `${value.toFixed(digits)} ${unit}`);
+
+const TELEMETRY_SOURCE_LABEL: Record<TelemetrySource, string> = {
+  nvml: 'NVML',
+  'nvidia-smi': 'nvidia-smi (one long-running process)',
+  simulated: 'a simulated GPU (demo), not real hardware',
+  none: 'none',
+};
 
 /** Live GPU utilization, temperature, power and memory, once a second while this page is open. */
 export function TelemetryCard() {
@@ -41,7 +49,7 @@ export function TelemetryCard() {
       ) : (
         <EmptyState title="No GPU telemetry">{status?.detail ?? 'Samples appear here once a second while an NVIDIA GPU is present.'}</EmptyState>
       )}
-      {frame && <p className="muted">Source: {frame.source === 'nvml' ? 'NVML' : 'nvidia-smi (one long-running process)'}</p>}
+      {frame && <p className="muted">Source: {TELEMETRY_SOURCE_LABEL[frame.source]}</p>}
     </Card>
   );
 }
