@@ -15,6 +15,7 @@ import { RoundEngine } from '../round/round-engine';
 import type { RoundRuntime } from '../round/round-module';
 import type { RunManifest } from '../run/manifest';
 import { FilesystemStorage } from '../storage/filesystem-storage';
+import type { StoragePort } from '../storage/storage-port';
 import type { ModelConfig, TrainSettings } from '../trainer/protocol';
 import { DevnetChain } from './devnet-chain';
 import { devnetManifest } from './devnet-manifest';
@@ -31,6 +32,16 @@ export interface DevnetRuntimeOptions {
   onState(state: RoundState): void;
   /** Simulated peers besides this machine. */
   simulatedPeers?: number;
+  /**
+   * How `viewer` (a peer's name, or 'validator') reaches the objects of peer
+   * `uid`; by default a folder per peer. The round benchmark routes each
+   * viewer through its own throttled link to an S3 server.
+   */
+  storage?(uid: number, viewer: string): StoragePort;
+  /** Upload and gather of a window while the next one trains (the default); false runs them in turn. */
+  overlapCommunication?: boolean;
+  /** Adjusts the devnet manifest (the round benchmark sizes its windows). */
+  tuneManifest?(manifest: RunManifest): RunManifest;
 }
 
 const SIMULATED_NAMES = ['Alice', 'Bob', 'Charlie', 'Dave', 'Eve'];
@@ -92,7 +103,7 @@ async function localIdentity(root: string, keyring: Keyring): Promise<KeyringPai
 export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promise<RoundRuntime> {
   const { root, logger } = options;
   const log = logger.child({ source: 'devnet' });
-  const manifest = devnetManifest(root);
+  const manifest = options.tuneManifest ? options.tuneManifest(devnetManifest(root)) : devnetManifest(root);
   await fs.promises.mkdir(root, { recursive: true });
   await ensureShards(options.trainerExecutable, options.corpusDir, manifest.data.shards);
   await cryptoWaitReady();
@@ -104,7 +115,8 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     tempo: manifest.windows.blocksPerWindow * 2,
     minerEmissionPerTempo: 1_000_000_000n,
   });
-  const storageOf = (uid: number) => new FilesystemStorage(path.join(manifest.storage.kind === 'filesystem' ? manifest.storage.root : root, 'peers', String(uid)));
+  const folderOf = (uid: number): StoragePort => new FilesystemStorage(path.join(manifest.storage.kind === 'filesystem' ? manifest.storage.root : root, 'peers', String(uid)));
+  const storageSeenBy = (viewer: string) => (uid: number) => (options.storage ? options.storage(uid, viewer) : folderOf(uid));
   const validate = async (bytes: Uint8Array) => {
     const verdict = await validatePayload(bytes, { expectedK: manifest.sparseloco.topK });
     return verdict.ok ? ({ ok: true } as const) : ({ ok: false, reason: `${verdict.field}: ${verdict.message}` } as const);
@@ -130,13 +142,14 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
       manifest,
       chain,
       self: { uid, hotkey: pair.address },
-      storage: storageOf(uid),
-      peerStorage: storageOf,
+      storage: storageSeenBy(name)(uid),
+      peerStorage: storageSeenBy(name),
       trainer,
       validatePayload: validate,
       ledger,
       workDir: path.join(dir, 'work'),
       logger: logger.child({ peer: name }),
+      ...(options.overlapCommunication === undefined ? {} : { overlapCommunication: options.overlapCommunication }),
       ...(onState ? { onState } : {}),
     });
     engines.push({ engine, trainer });
@@ -172,7 +185,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     chain,
     signer: validatorSigner,
     uid: validatorUid,
-    peerStorage: storageOf,
+    peerStorage: storageSeenBy('validator'),
     trainer: validatorTrainer,
     validatePayload: validate,
     ratings: await RatingBook.load(ratingsFile),

@@ -25,7 +25,11 @@ interface Peer {
   states: RoundState[];
 }
 
-describe('RoundEngine on a devnet', () => {
+// Both schedules: communication overlapped with the next window's training (the default), and in turn.
+describe.each([
+  { schedule: 'overlapped', overlapCommunication: true },
+  { schedule: 'sequential', overlapCommunication: false },
+])('RoundEngine on a devnet ($schedule)', ({ overlapCommunication }) => {
   let temp: ReturnType<typeof makeTempDir>;
   let chain: DevnetChain;
   let manifest: RunManifest;
@@ -83,6 +87,7 @@ describe('RoundEngine on a devnet', () => {
       workDir: path.join(temp.dir, `work-${uid}`),
       logger,
       onState: (s) => states.push(s),
+      overlapCommunication,
     });
     return { uid, trainer, engine, ledger, states };
   }
@@ -120,6 +125,15 @@ describe('RoundEngine on a devnet', () => {
     expect(complete[0]!.bytesUp).toBeGreaterThan(0);
     expect(complete[0]!.bytesDown).toBeGreaterThan(0);
 
+    // Overlapped, window w's aggregate is applied after window w+1 has trained; in turn, before it starts.
+    const { records } = await peers[0]!.ledger.read();
+    const at = (window: number, phase: string) => records.find((r) => r.window === window && r.phase === phase)?.at;
+    const w = complete[0]!.window;
+    const trainedNextAt = at(w + 1, 'trained')!;
+    const trainedNextStart = trainedNextAt - (records.find((r) => r.window === w + 1 && r.phase === 'trained')!.phaseSeconds!.training! * 1000);
+    if (overlapCommunication) expect(at(w, 'applied')).toBeGreaterThanOrEqual(trainedNextAt);
+    else expect(at(w, 'applied')).toBeLessThanOrEqual(trainedNextStart);
+
     const phasesSeen = new Set(peers[0]!.states.map((s) => s.phase));
     for (const phase of ['training', 'uploading', 'gathering', 'applying']) expect(phasesSeen).toContain(phase);
     expect(peers[0]!.states.some((s) => s.innerStep === 5 && s.innerSteps === 5)).toBe(true);
@@ -146,13 +160,17 @@ describe('RoundEngine on a devnet', () => {
   });
 
   it('a failed upload marks the window missed, nothing corrupt, and the next window is fine', async () => {
-    let failUploads = true;
+    // The first upload fails, whatever the schedule; the ones after it work.
+    let failUploads = 1;
     const real = new FilesystemStorage(path.join(temp.dir, 'peers', 'flaky'));
     const flaky: StoragePort = {
       ...real,
       name: 'flaky',
       put: async (key, data, o) => {
-        if (failUploads) throw new Error('connection refused');
+        if (failUploads > 0) {
+          failUploads -= 1;
+          throw new Error('connection refused');
+        }
         return real.put(key, data, o);
       },
       get: (k, o) => real.get(k, o),
@@ -162,8 +180,6 @@ describe('RoundEngine on a devnet', () => {
     };
     const peer = await makePeer('Alice', { storage: flaky });
     await peer.engine.join();
-    await roundsDone([peer], 1);
-    failUploads = false;
     await roundsDone([peer], 2);
     await peer.engine.leave('after-round');
     const [first, second] = await peer.ledger.summaries();
