@@ -2,7 +2,7 @@
 // every peer's storage traffic going to a real S3 server (s3rver) through its
 // own throttled link, 110 Mb/s up and 500 Mb/s down, and prints compute
 // utilization and communication seconds per round for this machine's peer.
-//   npm run bench:round [-- --rounds 5 --peers 2 --blocks-per-window 10 --block-seconds 1.5 --sequential]
+//   npm run bench:round [-- --rounds 5 --peers 2 --inner-steps 40 --blocks-per-window 10 --block-seconds 1.5 --sequential]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +27,7 @@ const { values } = parseArgs({
     peers: { type: 'string', default: '2' },
     'blocks-per-window': { type: 'string' },
     'block-seconds': { type: 'string' },
+    'inner-steps': { type: 'string' },
     'up-mbit': { type: 'string', default: '110' },
     'down-mbit': { type: 'string', default: '500' },
     sequential: { type: 'boolean', default: false },
@@ -52,7 +53,9 @@ for (const viewer of viewers) {
 
 const windowStartedAt = new Map<number, number>();
 let blocksPerWindow = 10;
-const logger = pino({ level: 'warn' }, pino.destination(2));
+// Warnings go to stderr while measuring; shutting the devnet down mid-window is noise.
+let quiet = false;
+const logger = pino({ level: 'warn' }, { write: (line: string) => void (quiet || process.stderr.write(line)) });
 console.log(`bench:round: devnet with ${values.peers} simulated peers + this machine + validator; S3 (s3rver) behind ${values['up-mbit']} Mb/s up / ${values['down-mbit']} Mb/s down per peer; ${values.sequential ? 'sequential' : 'overlapped'} schedule; ${rounds} measured rounds`);
 const runtime = await createDevnetRuntime({
   root,
@@ -72,7 +75,8 @@ const runtime = await createDevnetRuntime({
       ...(values['block-seconds'] ? { blockSeconds: Number(values['block-seconds']) } : {}),
     };
     blocksPerWindow = windows.blocksPerWindow;
-    return { ...m, windows };
+    const sparseloco = values['inner-steps'] ? { ...m.sparseloco, innerSteps: Number(values['inner-steps']) } : m.sparseloco;
+    return { ...m, windows, sparseloco };
   },
   ...(values.sequential ? { overlapCommunication: false } : {}),
   onState: (state) => {
@@ -112,6 +116,7 @@ try {
   for (const p of PUBLISHED) console.log(`  ${p.name.padEnd(13)} ${(p.utilization * 100).toFixed(1)} % (published)`);
   if (missed.length > 0) console.log(`missed windows: ${missed.map((m) => `${m.window} (${m.reason ?? '?'})`).join('; ')}`);
 } finally {
+  quiet = true;
   await runtime.close();
   for (const { proxy, storage } of links.values()) {
     storage.close();

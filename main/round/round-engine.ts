@@ -139,6 +139,13 @@ export class RoundEngine {
       windowProgress: position.progress,
       windowEndsAt: this.now() + (timing.blocksPerWindow - position.blockInWindow) * blockMs,
     });
+    this.startDueWindow(block);
+  }
+
+  /** Starts the window `block` is in, when the engine is free and has not trained it yet. */
+  private startDueWindow(block: number): void {
+    const timing = this.options.manifest.windows;
+    const position = windowOf(block, timing.blocksPerWindow);
     if (this.running || !this.state.joined || this.leaveAfterRound) return;
     // Join at the start of a window only: a window half gone cannot be trained in full.
     if (this.state.window === null && position.blockInWindow > Math.floor(timing.blocksPerWindow / 4)) {
@@ -151,6 +158,8 @@ export class RoundEngine {
       .finally(() => {
         this.running = undefined;
         if (this.leaveAfterRound) void this.leave('now');
+        // A window that ran long finds the next one already started: begin it now, not at the next block.
+        else if (this.state.block !== null) this.startDueWindow(this.state.block);
       });
   }
 
