@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Logger } from '../logging/logger';
-import { ProcessSupervisor, type SupervisorState } from '../supervisor/process-supervisor';
+import { ProcessSupervisor, type SupervisorOptions, type SupervisorState } from '../supervisor/process-supervisor';
 import {
   encodeTrainerCommand,
   parseTrainerEvent,
@@ -28,7 +28,12 @@ export interface NativeTrainerOptions {
   threads?: number;
   backend?: 'auto' | 'cpu' | 'cuda';
   onSupervisorState?(state: SupervisorState): void;
+  /** Restart pacing; the supervisor's defaults otherwise (tests shorten them). */
+  restartPolicy?: Pick<SupervisorOptions, 'backoff' | 'breaker'>;
 }
+
+/** How many of the trainer's last stderr lines go into a crash-loop error (the UI shows them). */
+const STDERR_IN_ERROR = 5;
 
 /** A failure reported by the trainer, with its protocol error code. */
 export class TrainerCommandError extends Error {
@@ -75,6 +80,7 @@ export class NativeTrainer implements TrainerPort {
       heartbeatTimeoutMs: Math.max(20_000, heartbeat * 4000),
       gracefulStopLine: encodeTrainerCommand({ v: TRAINER_PROTOCOL_VERSION, cmd: 'shutdown' }),
       logger: options.logger,
+      ...options.restartPolicy,
     });
     this.supervisor.on('line', (line) => this.onLine(line));
     this.supervisor.on('exit', ({ code, signal, expected }) => {
@@ -87,7 +93,7 @@ export class NativeTrainer implements TrainerPort {
     this.supervisor.on('state', (state) => {
       options.onSupervisorState?.(state);
       if (state.status === 'failed') {
-        for (const waiter of this.helloWaiters.splice(0)) waiter.reject(new TrainerCommandError('crash_loop', state.lastError ?? 'the trainer keeps crashing'));
+        for (const waiter of this.helloWaiters.splice(0)) waiter.reject(crashLoopError(state));
       }
     });
   }
@@ -145,6 +151,8 @@ export class NativeTrainer implements TrainerPort {
   private ensureReady(): Promise<HelloEvent> {
     if (!this.ready) {
       const attempt = (async () => {
+        // The breaker is open: no hello will come until someone restarts the trainer.
+        if (this.supervisor.state.status === 'failed') throw crashLoopError(this.supervisor.state);
         const hello = this.hello ?? (await new Promise<HelloEvent>((resolve, reject) => this.helloWaiters.push({ resolve, reject })));
         const resume = fs.existsSync(this.options.checkpointFile);
         await this.request({
@@ -220,4 +228,11 @@ export class NativeTrainer implements TrainerPort {
         return;
     }
   }
+}
+
+/** The breaker opened: say why, with the trainer's own last words, so the UI can show them. */
+function crashLoopError(state: SupervisorState): TrainerCommandError {
+  const why = state.lastError ?? 'the trainer keeps crashing';
+  const lines = state.lastStderr.slice(-STDERR_IN_ERROR);
+  return new TrainerCommandError('crash_loop', lines.length > 0 ? `${why}; its last output: ${lines.join(' | ')}` : why);
 }

@@ -66,7 +66,7 @@ describe.each([
 
   const storageOf = (uid: number) => new FilesystemStorage(path.join(temp.dir, 'peers', String(uid)));
 
-  async function makePeer(name: string, overrides: { storage?: StoragePort } = {}): Promise<Peer> {
+  async function makePeer(name: string, overrides: { storage?: StoragePort; logger?: pino.Logger } = {}): Promise<Peer> {
     const pair = keyring.addFromUri(`//${name}`);
     const uid = await chain.register(3, pair.address, { address: pair.address, sign: async (m) => pair.sign(m) });
     const trainer = new VectorTrainer(uid);
@@ -85,7 +85,7 @@ describe.each([
       },
       ledger,
       workDir: path.join(temp.dir, `work-${uid}`),
-      logger,
+      logger: overrides.logger ?? logger,
       onState: (s) => states.push(s),
       overlapCommunication,
     });
@@ -141,7 +141,10 @@ describe.each([
   });
 
   it('a corrupt peer payload is rejected with its reason and the others go on', async () => {
-    const peers = [await makePeer('Alice'), await makePeer('Bob')];
+    // Alice's log, where every unused update is accounted for with its reason.
+    const aliceLog: Array<{ msg: string; uid?: number; outcome?: string; reason?: string }> = [];
+    const aliceLogger = pino({ level: 'warn' }, { write: (line: string) => void aliceLog.push(JSON.parse(line)) });
+    const peers = [await makePeer('Alice', { logger: aliceLogger }), await makePeer('Bob')];
     // A third registered peer whose storage always holds garbage for every window.
     const liar = await makePeer('Mallory');
     const garbage = new Uint8Array(200).fill(7);
@@ -157,6 +160,14 @@ describe.each([
     expect(new Set(peers.map((p) => p.trainer.digest())).size).toBe(1);
     const applied = (await peers[0]!.ledger.summaries()).filter((s) => s.phases.includes('applied'));
     expect(applied.length).toBeGreaterThanOrEqual(2);
+    // Rejected with the codec's own reason, every window, while Bob's update was used.
+    const verdict = await validatePayload(garbage);
+    expect(verdict.ok).toBe(false);
+    const expectedReason = verdict.ok ? '' : `${verdict.field}: ${verdict.message}`;
+    const rejections = aliceLog.filter((l) => l.msg === 'peer update not used' && l.uid === liar.uid);
+    expect(rejections.length).toBeGreaterThanOrEqual(2);
+    for (const r of rejections) expect(r).toMatchObject({ outcome: 'rejected', reason: expectedReason });
+    expect(aliceLog.some((l) => l.msg === 'peer update not used' && l.uid === peers[1]!.uid)).toBe(false);
   });
 
   it('a failed upload marks the window missed, nothing corrupt, and the next window is fine', async () => {
