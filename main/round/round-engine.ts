@@ -157,9 +157,10 @@ export class RoundEngine {
       .catch((error: unknown) => this.log.error({ err: error }, 'round failed'))
       .finally(() => {
         this.running = undefined;
-        if (this.leaveAfterRound) void this.leave('now');
-        // A window that ran long finds the next one already started: begin it now, not at the next block.
-        else if (this.state.block !== null) this.startDueWindow(this.state.block);
+        // Leaving after the round: the leave('after-round') waiting on this window finishes the leave
+        // (its last outer step included). Otherwise a window that ran long finds the next one
+        // already started: begin it now, not at the next block.
+        if (!this.leaveAfterRound && this.state.block !== null) this.startDueWindow(this.state.block);
       });
   }
 
