@@ -114,6 +114,11 @@ try {
   console.log(`compute utilization (compute s / wall s): ${(u.raw * 100).toFixed(1)} %`);
   console.log(`compute utilization without window slack (compute / (compute + exposed comm)): ${(u.withoutSlack * 100).toFixed(1)} %   target >= 97 %`);
   for (const p of PUBLISHED) console.log(`  ${p.name.padEnd(13)} ${(p.utilization * 100).toFixed(1)} % (published)`);
+  console.log(
+    'notes: compute = the trainer busy (inner steps, compression, outer steps, checkpoints); exposed comm = idle time waiting on upload/gather;\n' +
+      '  window slack = idle time after the work was done, waiting for the chain to open the next window (devnet windows leave room for slow\n' +
+      '  CPUs: --inner-steps fills them). All peers share this machine\'s cores, so compute times swing with its load.',
+  );
   if (missed.length > 0) console.log(`missed windows: ${missed.map((m) => `${m.window} (${m.reason ?? '?'})`).join('; ')}`);
 } finally {
   quiet = true;
