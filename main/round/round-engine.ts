@@ -200,7 +200,10 @@ export class RoundEngine {
     // Upload and gather run on their own; the trainer is free as soon as they start.
     const payload = new Uint8Array(await fs.readFile(trained.payloadFile));
     const uploadDeadline = windowEnd + (timing.uploadDeadlineSeconds + timing.uploadGraceSeconds) * 1000;
-    this.inFlight.push({ window, gathered: this.communicate(window, { file: trained.payloadFile, payload, deadline: uploadDeadline }) });
+    const gathered = this.communicate(window, { file: trained.payloadFile, payload, deadline: uploadDeadline })
+      // Only a broken ledger gets here; a rejection nobody awaits (after leave('now')) must not take the process down.
+      .catch((error: unknown): GatheredWindow => ({ window, files: [], ownFile: trained.payloadFile, failure: `communication failed: ${errorText(error)}` }));
+    this.inFlight.push({ window, gathered });
     this.lastCovered = window;
 
     // Overlapped: apply the previous window's aggregate (gathered while this
