@@ -128,6 +128,13 @@ export class NativeTrainer implements TrainerPort {
     return { modelDigest: null, computeSeconds: (Date.now() - started) / 1000 };
   }
 
+  async revertWindow(window: number): Promise<void> {
+    await this.ensureReady();
+    const r = (await this.request({ cmd: 'revert_window' })) as ResultOf<'revert_window'>;
+    // Nothing pending is normal after a restart: the checkpoint holds the weights before the window.
+    if (!r.reverted) this.log.info({ window }, 'no window to revert');
+  }
+
   async checkpoint(): Promise<void> {
     await this.ensureReady();
     await this.request({ cmd: 'checkpoint', path: this.options.checkpointFile });

@@ -212,8 +212,23 @@ export class RoundEngine {
     // the same aggregates in the same order, so the global model is the same
     // as without the delay; only the starting point of each window's inner
     // steps is one aggregate older. In turn: wait for this window's.
-    await this.applyInFlight(this.overlap ? window - 1 : window);
+    // Something must take the weights from this peer's own back to the global
+    // model before the next window trains: with no previous aggregate in
+    // flight (the first window, or after a catch-up) that is a revert to
+    // where this window started.
+    if (!this.overlap) await this.applyInFlight(window);
+    else if (this.inFlight.some((f) => f.window === window - 1)) await this.applyInFlight(window - 1);
+    else await this.revertWindow(window);
     this.update({ phase: this.openSpans().at(-1)?.phase ?? 'idle' });
+  }
+
+  private async revertWindow(window: number): Promise<void> {
+    try {
+      await this.options.trainer.revertWindow(window);
+    } catch (error) {
+      // A trainer that died restarts from its checkpoint, which holds the model before this window anyway.
+      this.log.warn({ window, err: error }, 'could not revert to the start of the window');
+    }
   }
 
   /** Uploads this window's own update (when there is one) and gathers the others'; never throws. */

@@ -45,4 +45,10 @@ export interface TrainerPort {
   trainWindow(request: TrainWindowRequest, onStep: (progress: StepProgress) => void): Promise<TrainWindowResult>;
   applyOuter(request: ApplyOuterRequest): Promise<ApplyOuterResult>;
   checkpoint(window: number): Promise<void>;
+  /**
+   * Takes the weights back to where the last trained window started, with no
+   * outer step: that window's aggregate is applied a window later (overlapped
+   * communication), and the next window must train from the global model.
+   */
+  revertWindow(window: number): Promise<void>;
 }

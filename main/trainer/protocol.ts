@@ -120,6 +120,7 @@ export const EvaluateCommandSchema = z
   .strict();
 
 export const CheckpointCommandSchema = z.object({ ...base, cmd: z.literal('checkpoint'), path }).strict();
+export const RevertWindowCommandSchema = z.object({ ...base, cmd: z.literal('revert_window') }).strict();
 export const ShutdownCommandSchema = z.object({ ...base, cmd: z.literal('shutdown') }).strict();
 
 export const TrainerCommandSchema = z.union([
@@ -128,6 +129,7 @@ export const TrainerCommandSchema = z.union([
   ApplyOuterCommandSchema,
   EvaluateCommandSchema,
   CheckpointCommandSchema,
+  RevertWindowCommandSchema,
   ShutdownCommandSchema,
 ]);
 export type TrainerCommand = z.infer<typeof TrainerCommandSchema>;
@@ -273,6 +275,7 @@ export const DoneEventSchema = z.discriminatedUnion('cmd', [
   z.object({ ...doneBase, cmd: z.literal('apply_outer'), result: ApplyOuterResultSchema }),
   z.object({ ...doneBase, cmd: z.literal('evaluate'), result: EvaluateResultSchema }),
   z.object({ ...doneBase, cmd: z.literal('checkpoint'), result: CheckpointResultSchema }),
+  z.object({ ...doneBase, cmd: z.literal('revert_window'), result: z.object({ reverted: z.boolean(), window: nonNegativeInt.optional() }) }),
   z.object({ ...doneBase, cmd: z.literal('shutdown'), result: z.object({}).strict() }),
 ]);
 
