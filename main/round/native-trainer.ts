@@ -32,6 +32,9 @@ export interface NativeTrainerOptions {
   restartPolicy?: Pick<SupervisorOptions, 'backoff' | 'breaker'>;
 }
 
+/** Commands added after protocol 1 first shipped; a trainer without them is older than this app. */
+const REQUIRED_CAPABILITIES = ['revert_window'];
+
 /** How many of the trainer's last stderr lines go into a crash-loop error (the UI shows them). */
 const STDERR_IN_ERROR = 5;
 
@@ -161,6 +164,8 @@ export class NativeTrainer implements TrainerPort {
         // The breaker is open: no hello will come until someone restarts the trainer.
         if (this.supervisor.state.status === 'failed') throw crashLoopError(this.supervisor.state);
         const hello = this.hello ?? (await new Promise<HelloEvent>((resolve, reject) => this.helloWaiters.push({ resolve, reject })));
+        const missing = REQUIRED_CAPABILITIES.filter((c) => !hello.capabilities.includes(c));
+        if (missing.length > 0) throw new TrainerCommandError('unsupported_version', `the trainer ${this.options.executable} is older than this app (it lacks ${missing.join(', ')}): rebuild it (npm run build:native)`);
         const resume = fs.existsSync(this.options.checkpointFile);
         await this.request({
           cmd: 'load',
