@@ -190,8 +190,12 @@ export class RoundEngine {
       });
     } catch (error) {
       await this.missWindow(training, window, `training failed: ${errorText(error)}`);
-      // The previous window's aggregate still applies: the model stays on the global one.
+      // Back to where the window started (a trainer that failed without dying may hold half a
+      // window), then the previous window's aggregate still applies: the model stays the global one.
+      await this.revertWindow(window);
       await this.applyInFlight(window - 1);
+      // Even a first window that failed is replayed from the others' updates next window.
+      this.lastCovered ??= window - 1;
       return;
     }
     const trainSeconds = this.endPhase(training);
