@@ -204,7 +204,7 @@ export class RoundEngine {
     // Upload and gather run on their own; the trainer is free as soon as they start.
     const payload = new Uint8Array(await fs.readFile(trained.payloadFile));
     const uploadDeadline = windowEnd + (timing.uploadDeadlineSeconds + timing.uploadGraceSeconds) * 1000;
-    const gathered = this.communicate(window, { file: trained.payloadFile, payload, deadline: uploadDeadline })
+    const gathered = this.communicate(window, uploadDeadline, { file: trained.payloadFile, payload })
       // Only a broken ledger gets here; a rejection nobody awaits (after leave('now')) must not take the process down.
       .catch((error: unknown): GatheredWindow => ({ window, files: [], ownFile: trained.payloadFile, failure: `communication failed: ${errorText(error)}` }));
     this.inFlight.push({ window, gathered });
@@ -236,14 +236,14 @@ export class RoundEngine {
   }
 
   /** Uploads this window's own update (when there is one) and gathers the others'; never throws. */
-  private async communicate(window: number, own: { file: string; payload: Uint8Array; deadline: number } | null): Promise<GatheredWindow> {
+  private async communicate(window: number, uploadDeadline: number, own: { file: string; payload: Uint8Array } | null): Promise<GatheredWindow> {
     const { manifest, self, ledger } = this.options;
     const timing = manifest.windows;
     let ownFile: string | null = null;
     if (own) {
-      const uploading = this.startPhase('uploading', own.deadline);
+      const uploading = this.startPhase('uploading', uploadDeadline);
       try {
-        await this.options.storage.put(gradientKey(window, self.uid, manifest.protocolVersion), own.payload, { signal: AbortSignal.timeout(Math.max(1000, own.deadline - this.now())) });
+        await this.options.storage.put(gradientKey(window, self.uid, manifest.protocolVersion), own.payload, { signal: AbortSignal.timeout(Math.max(1000, uploadDeadline - this.now())) });
         ownFile = own.file;
         await ledger.append({ window, at: this.now(), phase: 'uploaded', phaseSeconds: { uploading: this.endPhase(uploading) }, bytesUp: own.payload.byteLength });
       } catch (error) {
@@ -272,6 +272,7 @@ export class RoundEngine {
         perPeerTimeoutMs: timing.perPeerTimeoutSeconds * 1000,
         capMs: timing.gatherCapSeconds * 1000,
         pollIntervalMs: Math.min(1000, timing.blockSeconds * 250),
+        appearBy: uploadDeadline,
         maxPayloadBytes: 512 * 1024 * 1024,
         validate: (bytes) => this.options.validatePayload(bytes),
         now: this.now,
@@ -331,10 +332,18 @@ export class RoundEngine {
     this.update({ phase: 'syncing', blocker: `Catching up on windows ${first}–${to}.` });
     for (let w = first; w <= to; w++) {
       await this.options.ledger.append({ window: w, at: this.now(), phase: 'missed', reason: 'not trained: catching up after downtime' });
-      await this.applyGathered(await this.communicate(w, null));
+      await this.applyGathered(await this.communicate(w, this.uploadDeadlineOf(w), null));
       this.lastCovered = w;
     }
     this.update({ blocker: null });
+  }
+
+  /** Epoch ms by which window `w`'s updates had to be up, from the current window's estimated end. */
+  private uploadDeadlineOf(w: number): number {
+    const t = this.options.manifest.windows;
+    const windowMs = t.blocksPerWindow * t.blockSeconds * 1000;
+    const currentEnd = this.state.windowEndsAt ?? this.now();
+    return currentEnd - ((this.state.window ?? w) - w) * windowMs + (t.uploadDeadlineSeconds + t.uploadGraceSeconds) * 1000;
   }
 
   private async missWindow(span: PhaseSpan, window: number, reason: string): Promise<void> {
