@@ -356,7 +356,8 @@ export class RoundEngine {
   /** Opens a span on the timeline; phases may overlap (training beside the last window's gather). */
   private startPhase(phase: TrainerPhase, deadline: number | null): PhaseSpan {
     const span: PhaseSpan = { phase, startedAt: this.now(), endedAt: null, deadline };
-    this.update({ phase, timeline: [...this.state.timeline, span] });
+    const timeline = [...this.state.timeline, span];
+    this.update({ phase: shownPhase(timeline) ?? phase, timeline });
     return span;
   }
 
@@ -367,8 +368,8 @@ export class RoundEngine {
     if (index >= 0) {
       const timeline = [...this.state.timeline];
       timeline[index] = { ...span, endedAt };
-      const open = timeline.filter((s) => s.endedAt === null).at(-1);
-      this.update({ timeline, ...(open && this.state.phase === span.phase ? { phase: open.phase } : {}) });
+      const open = shownPhase(timeline);
+      this.update({ timeline, ...(open ? { phase: open } : {}) });
     }
     return (endedAt - span.startedAt) / 1000;
   }
@@ -381,6 +382,15 @@ export class RoundEngine {
     this.state = { ...this.state, ...patch };
     this.options.onState?.(this.state);
   }
+}
+
+/** Communication that runs beside the trainer; the trainer's own phase is the one to show while it is open. */
+const BACKGROUND: ReadonlySet<TrainerPhase> = new Set(['uploading', 'gathering']);
+
+/** The phase to show for these spans: the trainer's open phase first, else the latest open one. */
+function shownPhase(timeline: readonly PhaseSpan[]): TrainerPhase | undefined {
+  const open = timeline.filter((s) => s.endedAt === null);
+  return (open.filter((s) => !BACKGROUND.has(s.phase)).at(-1) ?? open.at(-1))?.phase;
 }
 
 function errorText(error: unknown): string {

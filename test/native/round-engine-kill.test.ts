@@ -46,7 +46,7 @@ describe.skipIf(!built)('RoundEngine with the real trainer killed mid-window', (
     trainer = new NativeTrainer({
       executable: BINARY,
       model: { vocab_size: 258, hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 64, max_position_embeddings: 32, init_seed: 7 },
-      train: { seq_len: 32, batch_size: 2, inner_steps: 4, lr: 1e-3, warmup_steps: 0 },
+      train: { seq_len: 32, batch_size: 2, inner_steps: 100, lr: 1e-3, warmup_steps: 0 },
       dataDir,
       checkpointFile,
       peerId: '0',
@@ -65,7 +65,8 @@ describe.skipIf(!built)('RoundEngine with the real trainer killed mid-window', (
         data: { shards: dataDir },
         storage: { kind: 'filesystem', root: temp.dir },
         chain: { network: 'devnet', netuid: 3 },
-        sparseloco: { innerSteps: 4, outerLr: 0.7 },
+        // Enough inner steps that a kill at the first one lands mid-window.
+        sparseloco: { innerSteps: 100, outerLr: 0.7 },
         windows: { blocksPerWindow: 10, blockSeconds: 0.15, uploadDeadlineSeconds: 3, perPeerTimeoutSeconds: 2, gatherCapSeconds: 3 },
       },
       'test',
@@ -88,7 +89,7 @@ describe.skipIf(!built)('RoundEngine with the real trainer killed mid-window', (
       logger: pino({ level: 'silent' }),
       onState: (s) => {
         // kill -9 in the middle of a window's inner steps, once a checkpoint exists.
-        if (killAt !== null && killed === null && s.window !== null && s.window >= killAt && s.phase === 'training' && s.innerStep >= 1 && s.innerStep < 4) {
+        if (killAt !== null && killed === null && s.window !== null && s.window >= killAt && s.timeline.some((span) => span.phase === 'training' && span.endedAt === null) && s.innerStep >= 1 && s.innerStep < 50) {
           const pid = trainer.supervisor.state.pid;
           if (pid) {
             killed = s.window;
