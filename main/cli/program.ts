@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { packageInfo } from '../platform/package-info';
 import { registerConfig } from './commands/config';
+import { registerDevnet } from './commands/devnet';
 import { registerDoctor } from './commands/doctor';
 import { registerWallet } from './commands/wallet';
 import { registerStart } from './commands/start';
@@ -19,5 +20,6 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerDoctor(program);
   registerWallet(program);
+  registerDevnet(program);
   return program;
 }

@@ -15,6 +15,7 @@ import { RoundEngine } from '../round/round-engine';
 import type { RoundRuntime } from '../round/round-module';
 import type { RunManifest } from '../run/manifest';
 import { FilesystemStorage } from '../storage/filesystem-storage';
+import type { StoragePort } from '../storage/storage-port';
 import type { ModelConfig, TrainSettings } from '../trainer/protocol';
 import type { SupervisorState } from '../supervisor/process-supervisor';
 import { EarningsTracker } from '../earnings/earnings-tracker';
@@ -37,6 +38,16 @@ export interface DevnetRuntimeOptions {
   /** Environment for this machine's trainer (the chosen GPUs). */
   trainerEnv?: Record<string, string>;
   onTrainerSupervisor?(state: SupervisorState): void;
+  /**
+   * How `viewer` (a peer's name, or 'validator') reaches the objects of peer
+   * `uid`; by default a folder per peer. The round benchmark routes each
+   * viewer through its own throttled link to an S3 server.
+   */
+  storage?(uid: number, viewer: string): StoragePort;
+  /** Upload and gather of a window while the next one trains (the default); false runs them in turn. */
+  overlapCommunication?: boolean;
+  /** Adjusts the devnet manifest (the round benchmark sizes its windows). */
+  tuneManifest?(manifest: RunManifest): RunManifest;
 }
 
 const SIMULATED_NAMES = ['Alice', 'Bob', 'Charlie', 'Dave', 'Eve'];
@@ -109,7 +120,7 @@ export interface DevnetRuntime extends RoundRuntime {
 export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promise<DevnetRuntime> {
   const { root, logger } = options;
   const log = logger.child({ source: 'devnet' });
-  const manifest = devnetManifest(root);
+  const manifest = options.tuneManifest ? options.tuneManifest(devnetManifest(root)) : devnetManifest(root);
   await fs.promises.mkdir(root, { recursive: true });
   await ensureShards(options.trainerExecutable, options.corpusDir, manifest.data.shards);
   await cryptoWaitReady();
@@ -121,7 +132,8 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     tempo: manifest.windows.blocksPerWindow * 2,
     minerEmissionPerTempo: 1_000_000_000n,
   });
-  const storageOf = (uid: number) => new FilesystemStorage(path.join(manifest.storage.kind === 'filesystem' ? manifest.storage.root : root, 'peers', String(uid)));
+  const folderOf = (uid: number): StoragePort => new FilesystemStorage(path.join(manifest.storage.kind === 'filesystem' ? manifest.storage.root : root, 'peers', String(uid)));
+  const storageSeenBy = (viewer: string) => (uid: number) => (options.storage ? options.storage(uid, viewer) : folderOf(uid));
   const validate = async (bytes: Uint8Array) => {
     const verdict = await validatePayload(bytes, { expectedK: manifest.sparseloco.topK });
     return verdict.ok ? ({ ok: true } as const) : ({ ok: false, reason: `${verdict.field}: ${verdict.message}` } as const);
@@ -149,13 +161,14 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
       manifest,
       chain,
       self: { uid, hotkey: pair.address },
-      storage: storageOf(uid),
-      peerStorage: storageOf,
+      storage: storageSeenBy(name)(uid),
+      peerStorage: storageSeenBy(name),
       trainer,
       validatePayload: validate,
       ledger,
       workDir: path.join(dir, 'work'),
       logger: logger.child({ peer: name }),
+      ...(options.overlapCommunication === undefined ? {} : { overlapCommunication: options.overlapCommunication }),
       ...(onState ? { onState } : {}),
       // Only this machine's own gathers feed the Network page.
       ...(name === 'me' ? { onGather: (window: number, peers: Parameters<PeerTraffic['record']>[1]) => traffic.record(window, peers) } : {}),
@@ -171,7 +184,8 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     const { engine } = await makePeer(keyring.addFromUri(`//${name}`), name.toLowerCase());
     await engine.join();
   }
-  const self = await makePeer(await localIdentity(root, keyring), 'me', options.onState, options);
+  const selfPair = await localIdentity(root, keyring);
+  const self = await makePeer(selfPair, 'me', options.onState, options);
   // Epoch by epoch, what the chain paid goes into this machine's ledger, round by round.
   const earnings = await EarningsTracker.open({
     chain,
@@ -207,7 +221,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     chain,
     signer: validatorSigner,
     uid: validatorUid,
-    peerStorage: storageOf,
+    peerStorage: storageSeenBy('validator'),
     trainer: validatorTrainer,
     validatePayload: validate,
     ratings,
@@ -218,10 +232,9 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
   await validator.start();
   log.info({ peers: count + 1, root }, 'devnet started');
 
-  const selfHotkey = (await localIdentity(root, keyring)).address;
   return {
     chain,
-    selfHotkey,
+    selfHotkey: selfPair.address,
     traffic,
     ratingOf: (uid) => {
       const record = ratings.all().find((p) => p.uid === uid);

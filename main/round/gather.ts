@@ -23,6 +23,12 @@ export interface GatherOptions {
   capMs: number;
   /** Between polls while a peer's object is not there yet. */
   pollIntervalMs?: number;
+  /**
+   * Epoch ms of the window's upload deadline: an object still absent then
+   * will not count, so polling for it stops (a catch-up of a past window
+   * looks once instead of waiting out the per-peer timeout).
+   */
+  appearBy?: number;
   maxPayloadBytes: number;
   /** Checks a payload before anything else sees it (the codec's validate). */
   validate(payload: Uint8Array, uid: number): Promise<PayloadVerdict> | PayloadVerdict;
@@ -47,13 +53,16 @@ export interface GatherResult {
   seconds: number;
 }
 
+/** Waits `ms` or until `signal` aborts, leaving no listener behind (a gather polls many times on one signal). */
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    const done = () => {
       clearTimeout(timer);
+      signal.removeEventListener('abort', done);
       resolve();
-    }, { once: true });
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 
 /**
@@ -98,10 +107,12 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
           lastError = error instanceof Error ? error.message : String(error);
         }
         if (payload) break;
+        if (options.appearBy !== undefined && now() >= options.appearBy) break;
         await sleep(options.pollIntervalMs ?? 1000, signal);
       }
       if (!payload) {
-        const why = cap.signal.aborted ? 'gather cap reached' : `no update within ${options.perPeerTimeoutMs / 1000} s`;
+        const late = options.appearBy !== undefined && now() >= options.appearBy && !signal.aborted;
+        const why = late ? 'not uploaded by the deadline' : cap.signal.aborted ? 'gather cap reached' : `no update within ${options.perPeerTimeoutMs / 1000} s`;
         result = account(lastError ? 'failed' : 'missing', 0, lastError ? `${why} (${lastError})` : why);
       } else {
         const verdict = await options.validate(payload, peer.uid);

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Logger } from '../logging/logger';
-import { ProcessSupervisor, type SupervisorState } from '../supervisor/process-supervisor';
+import { ProcessSupervisor, type SupervisorOptions, type SupervisorState } from '../supervisor/process-supervisor';
 import {
   encodeTrainerCommand,
   parseTrainerEvent,
@@ -30,7 +30,15 @@ export interface NativeTrainerOptions {
   /** Extra environment on top of the sanitized one (e.g. CUDA_VISIBLE_DEVICES for the chosen GPUs). */
   env?: Record<string, string>;
   onSupervisorState?(state: SupervisorState): void;
+  /** Restart pacing; the supervisor's defaults otherwise (tests shorten them). */
+  restartPolicy?: Pick<SupervisorOptions, 'backoff' | 'breaker'>;
 }
+
+/** Commands added after protocol 1 first shipped; a trainer without them is older than this app. */
+const REQUIRED_CAPABILITIES = ['revert_window'];
+
+/** How many of the trainer's last stderr lines go into a crash-loop error (the UI shows them). */
+const STDERR_IN_ERROR = 5;
 
 /** A failure reported by the trainer, with its protocol error code. */
 export class TrainerCommandError extends Error {
@@ -79,6 +87,7 @@ export class NativeTrainer implements TrainerPort {
       gracefulStopLine: encodeTrainerCommand({ v: TRAINER_PROTOCOL_VERSION, cmd: 'shutdown' }),
       logger: options.logger,
       ...(options.env ? { env: options.env } : {}),
+      ...options.restartPolicy,
     });
     this.supervisor.on('line', (line) => this.onLine(line));
     this.supervisor.on('exit', ({ code, signal, expected }) => {
@@ -91,7 +100,7 @@ export class NativeTrainer implements TrainerPort {
     this.supervisor.on('state', (state) => {
       options.onSupervisorState?.(state);
       if (state.status === 'failed') {
-        for (const waiter of this.helloWaiters.splice(0)) waiter.reject(new TrainerCommandError('crash_loop', state.lastError ?? 'the trainer keeps crashing'));
+        for (const waiter of this.helloWaiters.splice(0)) waiter.reject(crashLoopError(state));
       }
     });
   }
@@ -124,6 +133,13 @@ export class NativeTrainer implements TrainerPort {
     // Checkpoint after every outer step: a killed trainer then loses at most the next window.
     await this.request({ cmd: 'checkpoint', path: this.options.checkpointFile });
     return { modelDigest: null, computeSeconds: (Date.now() - started) / 1000 };
+  }
+
+  async revertWindow(window: number): Promise<void> {
+    await this.ensureReady();
+    const r = (await this.request({ cmd: 'revert_window' })) as ResultOf<'revert_window'>;
+    // Nothing pending is normal after a restart: the checkpoint holds the weights before the window.
+    if (!r.reverted) this.log.info({ window }, 'no window to revert');
   }
 
   async checkpoint(): Promise<void> {
@@ -160,7 +176,11 @@ export class NativeTrainer implements TrainerPort {
   private ensureReady(): Promise<HelloEvent> {
     if (!this.ready) {
       const attempt = (async () => {
+        // The breaker is open: no hello will come until someone restarts the trainer.
+        if (this.supervisor.state.status === 'failed') throw crashLoopError(this.supervisor.state);
         const hello = this.hello ?? (await new Promise<HelloEvent>((resolve, reject) => this.helloWaiters.push({ resolve, reject })));
+        const missing = REQUIRED_CAPABILITIES.filter((c) => !hello.capabilities.includes(c));
+        if (missing.length > 0) throw new TrainerCommandError('unsupported_version', `the trainer ${this.options.executable} is older than this app (it lacks ${missing.join(', ')}): rebuild it (npm run build:native)`);
         const resume = fs.existsSync(this.options.checkpointFile);
         await this.request({
           cmd: 'load',
@@ -237,4 +257,11 @@ export class NativeTrainer implements TrainerPort {
         return;
     }
   }
+}
+
+/** The breaker opened: say why, with the trainer's own last words, so the UI can show them. */
+function crashLoopError(state: SupervisorState): TrainerCommandError {
+  const why = state.lastError ?? 'the trainer keeps crashing';
+  const lines = state.lastStderr.slice(-STDERR_IN_ERROR);
+  return new TrainerCommandError('crash_loop', lines.length > 0 ? `${why}; its last output: ${lines.join(' | ')}` : why);
 }

@@ -33,28 +33,47 @@ export interface RoundEngineOptions {
   checkpointEvery?: number;
   /** Windows of aggregates replayed to catch up before giving up and waiting for a checkpoint. */
   maxCatchUpWindows?: number;
+  /**
+   * Upload and gather window w while window w+1 trains, applying w's
+   * aggregate after w+1's inner steps (default). False runs them in turn.
+   */
+  overlapCommunication?: boolean;
   now?: () => number;
+}
+
+/** One window's gathered updates, as files in uid order, ready for the outer step. */
+interface GatheredWindow {
+  window: number;
+  files: string[];
+  ownFile: string | null;
+  /** Set when the gather itself failed: the outer step is skipped and the window marked missed. */
+  failure: string | null;
 }
 
 const LOSS_HISTORY = 600;
 
 /**
  * Runs the rounds: each window it trains, uploads its compressed update,
- * gathers the others', and applies the aggregate. The chain's blocks drive it;
- * a fault in one phase marks that window, never the next ones.
+ * gathers the others', and applies the aggregate, with the communication of
+ * one window overlapping the next window's training. The chain's blocks drive
+ * it; a fault in one phase marks that window, never the next ones.
  */
 export class RoundEngine {
   private state: RoundState;
   private unsubscribe: (() => void) | undefined;
   private running: Promise<void> | undefined;
-  private lastApplied: number | null = null;
+  /** The last window whose aggregate is applied or on its way (gathering). */
+  private lastCovered: number | null = null;
+  /** Windows whose upload and gather run beside the trainer, oldest first. */
+  private inFlight: Array<{ window: number; gathered: Promise<GatheredWindow> }> = [];
+  private readonly overlap: boolean;
   private leaveAfterRound = false;
-  private leaveReason: string | undefined;
   private readonly now: () => number;
   private readonly log: Logger;
 
   constructor(private readonly options: RoundEngineOptions) {
     this.now = options.now ?? Date.now;
+    this.overlap = options.overlapCommunication ?? true;
     this.log = options.logger.child({ source: 'round' });
     this.state = {
       joined: false,
@@ -91,12 +110,16 @@ export class RoundEngine {
     return this.state;
   }
 
-  /** 'after-round' lets the window in progress finish (upload included); 'now' stops taking new windows at once. */
+  /**
+   * 'after-round' lets the window in progress finish, its communication and
+   * outer step included; 'now' stops taking new windows at once (an aggregate
+   * still in flight is applied on the next join, or replayed by catch-up).
+   */
   async leave(when: 'now' | 'after-round', reason = 'Paused by you.'): Promise<RoundState> {
-    if (when === 'after-round' && this.running) {
+    if (when === 'after-round') {
       this.leaveAfterRound = true;
-      this.leaveReason = reason;
       await this.running;
+      await this.applyInFlight(Number.POSITIVE_INFINITY);
     }
     this.unsubscribe?.();
     this.unsubscribe = undefined;
@@ -118,6 +141,13 @@ export class RoundEngine {
       windowProgress: position.progress,
       windowEndsAt: this.now() + (timing.blocksPerWindow - position.blockInWindow) * blockMs,
     });
+    this.startDueWindow(block);
+  }
+
+  /** Starts the window `block` is in, when the engine is free and has not trained it yet. */
+  private startDueWindow(block: number): void {
+    const timing = this.options.manifest.windows;
+    const position = windowOf(block, timing.blocksPerWindow);
     if (this.running || !this.state.joined || this.leaveAfterRound) return;
     // Join at the start of a window only: a window half gone cannot be trained in full.
     if (this.state.window === null && position.blockInWindow > Math.floor(timing.blocksPerWindow / 4)) {
@@ -129,7 +159,10 @@ export class RoundEngine {
       .catch((error: unknown) => this.log.error({ err: error }, 'round failed'))
       .finally(() => {
         this.running = undefined;
-        if (this.leaveAfterRound) void this.leave('now', this.leaveReason);
+        // Leaving after the round: the leave('after-round') waiting on this window finishes the leave
+        // (its last outer step included). Otherwise a window that ran long finds the next one
+        // already started: begin it now, not at the next block.
+        if (!this.leaveAfterRound && this.state.block !== null) this.startDueWindow(this.state.block);
       });
   }
 
@@ -137,12 +170,16 @@ export class RoundEngine {
     const { manifest, self, ledger } = this.options;
     const timing = manifest.windows;
     const windowEnd = this.state.windowEndsAt ?? this.now();
-    this.update({ window, timeline: [], innerStep: 0, etaSeconds: null, blocker: null });
+    // Spans still open (last window's upload or gather) stay on the timeline.
+    this.update({ window, timeline: this.state.timeline.filter((s) => s.endedAt === null), innerStep: 0, etaSeconds: null, blocker: null });
 
-    if (this.lastApplied !== null && this.lastApplied < window - 1) await this.catchUp(this.lastApplied + 1, window - 1);
+    if (this.lastCovered !== null && this.lastCovered < window - 1) {
+      await this.applyInFlight(Number.POSITIVE_INFINITY);
+      await this.catchUp(this.lastCovered + 1, window - 1);
+    }
 
     // Train.
-    this.startPhase('training', windowEnd);
+    const training = this.startPhase('training', windowEnd);
     const payloadFile = path.join(this.options.workDir, `window-${window}.tndc`);
     await fs.mkdir(this.options.workDir, { recursive: true });
     let trained;
@@ -150,83 +187,140 @@ export class RoundEngine {
       trained = await this.options.trainer.trainWindow({ window, innerSteps: manifest.sparseloco.innerSteps, peerUid: self.uid, payloadFile }, (p) => {
         const history = [...this.state.lossHistory, { window, step: p.step, loss: p.loss }].slice(-LOSS_HISTORY);
         const remaining = p.steps - p.step;
-        const perStep = p.step > 0 ? (this.now() - (this.state.timeline.at(-1)?.startedAt ?? this.now())) / 1000 / p.step : null;
+        const perStep = p.step > 0 ? (this.now() - training.startedAt) / 1000 / p.step : null;
         this.update({ innerStep: p.step, innerSteps: p.steps, loss: p.loss, tokensPerSecond: p.tokensPerSecond, lossHistory: history, etaSeconds: perStep === null ? null : remaining * perStep });
       });
     } catch (error) {
-      await this.missWindow(window, `training failed: ${errorText(error)}`);
+      await this.missWindow(training, window, `training failed: ${errorText(error)}`);
+      // Back to where the window started (a trainer that failed without dying may hold half a
+      // window), then the previous window's aggregate still applies: the model stays the global one.
+      await this.revertWindow(window);
+      await this.applyInFlight(window - 1);
+      // Even a first window that failed is replayed from the others' updates next window.
+      this.lastCovered ??= window - 1;
       return;
     }
-    const trainSeconds = this.endPhase();
+    const trainSeconds = this.endPhase(training);
     await ledger.append({ window, at: this.now(), phase: 'trained', phaseSeconds: { training: trainSeconds }, loss: trained.loss });
 
-    // Upload.
-    const uploadDeadline = windowEnd + (timing.uploadDeadlineSeconds + timing.uploadGraceSeconds) * 1000;
-    this.startPhase('uploading', uploadDeadline);
+    // Upload and gather run on their own; the trainer is free as soon as they start.
     const payload = new Uint8Array(await fs.readFile(trained.payloadFile));
-    let uploaded = false;
-    try {
-      await this.options.storage.put(gradientKey(window, self.uid, manifest.protocolVersion), payload, { signal: AbortSignal.timeout(Math.max(1000, uploadDeadline - this.now())) });
-      uploaded = true;
-      await ledger.append({ window, at: this.now(), phase: 'uploaded', phaseSeconds: { uploading: this.endPhase() }, bytesUp: payload.byteLength });
-    } catch (error) {
-      this.endPhase();
-      await ledger.append({ window, at: this.now(), phase: 'missed', reason: `upload failed: ${errorText(error)}` });
-      this.log.warn({ window, err: error }, 'upload failed; this window earns nothing, training goes on');
-    }
+    const uploadDeadline = windowEnd + (timing.uploadDeadlineSeconds + timing.uploadGraceSeconds) * 1000;
+    const gathered = this.communicate(window, uploadDeadline, { file: trained.payloadFile, payload })
+      // Only a broken ledger gets here; a rejection nobody awaits (after leave('now')) must not take the process down.
+      .catch((error: unknown): GatheredWindow => ({ window, files: [], ownFile: trained.payloadFile, failure: `communication failed: ${errorText(error)}` }));
+    this.inFlight.push({ window, gathered });
+    this.lastCovered = window;
 
-    // Gather and apply: even after a failed upload, so the model stays in sync with the others.
-    await this.gatherAndApply(window, uploaded ? payload : null, trained.payloadFile);
-    if (this.options.checkpointEvery && window % this.options.checkpointEvery === 0) await this.options.trainer.checkpoint(window);
-    const summary = (await ledger.summaries()).find((s) => s.window === window) ?? null;
-    this.update({ completedRounds: this.state.completedRounds + 1, lastRound: summary, phase: 'idle' });
+    // Overlapped: apply the previous window's aggregate (gathered while this
+    // window trained) and let the next window train while this one's
+    // communication runs: a one-window-delayed outer step. Every peer applies
+    // the same aggregates in the same order, so the global model is the same
+    // as without the delay; only the starting point of each window's inner
+    // steps is one aggregate older. In turn: wait for this window's.
+    // Something must take the weights from this peer's own back to the global
+    // model before the next window trains: with no previous aggregate in
+    // flight (the first window, or after a catch-up) that is a revert to
+    // where this window started.
+    if (!this.overlap) await this.applyInFlight(window);
+    else if (this.inFlight.some((f) => f.window === window - 1)) await this.applyInFlight(window - 1);
+    else await this.revertWindow(window);
+    this.update({ phase: this.openSpans().at(-1)?.phase ?? 'idle' });
   }
 
-  private async gatherAndApply(window: number, ownPayload: Uint8Array | null, ownFile: string | null): Promise<void> {
+  private async revertWindow(window: number): Promise<void> {
+    try {
+      await this.options.trainer.revertWindow(window);
+    } catch (error) {
+      // A trainer that died restarts from its checkpoint, which holds the model before this window anyway.
+      this.log.warn({ window, err: error }, 'could not revert to the start of the window');
+    }
+  }
+
+  /** Uploads this window's own update (when there is one) and gathers the others'; never throws. */
+  private async communicate(window: number, uploadDeadline: number, own: { file: string; payload: Uint8Array } | null): Promise<GatheredWindow> {
     const { manifest, self, ledger } = this.options;
     const timing = manifest.windows;
-    this.startPhase('gathering', this.now() + timing.gatherCapSeconds * 1000);
-    const graph = await this.options.chain.metagraph(manifest.chain.netuid);
-    const candidates: GatherPeer[] = [];
-    for (const neuron of graph.neurons) {
-      if (neuron.uid === self.uid || neuron.validatorPermit) continue;
-      const storage = this.options.peerStorage(neuron.uid);
-      if (storage) candidates.push({ uid: neuron.uid, storage });
+    let ownFile: string | null = null;
+    if (own) {
+      const uploading = this.startPhase('uploading', uploadDeadline);
+      try {
+        await this.options.storage.put(gradientKey(window, self.uid, manifest.protocolVersion), own.payload, { signal: AbortSignal.timeout(Math.max(1000, uploadDeadline - this.now())) });
+        ownFile = own.file;
+        await ledger.append({ window, at: this.now(), phase: 'uploaded', phaseSeconds: { uploading: this.endPhase(uploading) }, bytesUp: own.payload.byteLength });
+      } catch (error) {
+        this.endPhase(uploading);
+        await ledger.append({ window, at: this.now(), phase: 'missed', reason: `upload failed: ${errorText(error)}` });
+        this.log.warn({ window, err: error }, 'upload failed; this window earns nothing, training goes on');
+      }
     }
-    const result = await gather({
-      window,
-      protocolVersion: manifest.protocolVersion,
-      peers: candidates.slice(0, timing.gatherPeers),
-      reserves: candidates.slice(timing.gatherPeers, timing.gatherPeers + timing.reservePeers),
-      concurrency: 8,
-      perPeerTimeoutMs: timing.perPeerTimeoutSeconds * 1000,
-      capMs: timing.gatherCapSeconds * 1000,
-      pollIntervalMs: Math.min(1000, timing.blockSeconds * 250),
-      maxPayloadBytes: 512 * 1024 * 1024,
-      validate: (bytes) => this.options.validatePayload(bytes),
-      now: this.now,
-    });
-    this.options.onGather?.(window, result.peers);
-    for (const peer of result.peers) if (peer.outcome !== 'accepted') this.log.warn({ window, uid: peer.uid, outcome: peer.outcome, reason: peer.reason }, 'peer update not used');
-    await ledger.append({ window, at: this.now(), phase: 'gathered', phaseSeconds: { gathering: this.endPhase() }, bytesDown: result.bytesDown });
-
-    this.startPhase('applying', null);
-    // Every peer aggregates in uid order: floating-point sums depend on order,
-    // and peers that apply the same updates must end with bit-identical models.
-    const byUid: Array<{ uid: number; file: string }> = ownPayload && ownFile ? [{ uid: self.uid, file: ownFile }] : [];
-    for (const { uid, payload } of result.payloads) {
-      const file = path.join(this.options.workDir, `window-${window}-peer-${uid}.tndc`);
-      await fs.writeFile(file, payload);
-      byUid.push({ uid, file });
-    }
-    const files = byUid.sort((a, b) => a.uid - b.uid).map((entry) => entry.file);
+    // Gather even after a failed upload, so the model stays in sync with the others.
+    const gathering = this.startPhase('gathering', this.now() + timing.gatherCapSeconds * 1000);
+    const files: string[] = [];
     try {
+      const graph = await this.options.chain.metagraph(manifest.chain.netuid);
+      const candidates: GatherPeer[] = [];
+      for (const neuron of graph.neurons) {
+        if (neuron.uid === self.uid || neuron.validatorPermit) continue;
+        const storage = this.options.peerStorage(neuron.uid);
+        if (storage) candidates.push({ uid: neuron.uid, storage });
+      }
+      const result = await gather({
+        window,
+        protocolVersion: manifest.protocolVersion,
+        peers: candidates.slice(0, timing.gatherPeers),
+        reserves: candidates.slice(timing.gatherPeers, timing.gatherPeers + timing.reservePeers),
+        concurrency: 8,
+        perPeerTimeoutMs: timing.perPeerTimeoutSeconds * 1000,
+        capMs: timing.gatherCapSeconds * 1000,
+        pollIntervalMs: Math.min(1000, timing.blockSeconds * 250),
+        appearBy: uploadDeadline,
+        maxPayloadBytes: 512 * 1024 * 1024,
+        validate: (bytes) => this.options.validatePayload(bytes),
+        now: this.now,
+      });
+      this.options.onGather?.(window, result.peers);
+      for (const peer of result.peers) if (peer.outcome !== 'accepted') this.log.warn({ window, uid: peer.uid, outcome: peer.outcome, reason: peer.reason }, 'peer update not used');
+      // Every peer aggregates in uid order: floating-point sums depend on order,
+      // and peers that apply the same updates must end with bit-identical models.
+      const byUid: Array<{ uid: number; file: string }> = ownFile ? [{ uid: self.uid, file: ownFile }] : [];
+      await fs.mkdir(this.options.workDir, { recursive: true });
+      for (const { uid, payload } of result.payloads) {
+        const file = path.join(this.options.workDir, `window-${window}-peer-${uid}.tndc`);
+        await fs.writeFile(file, payload);
+        byUid.push({ uid, file });
+      }
+      files.push(...byUid.sort((a, b) => a.uid - b.uid).map((entry) => entry.file));
+      await ledger.append({ window, at: this.now(), phase: 'gathered', phaseSeconds: { gathering: this.endPhase(gathering) }, bytesDown: result.bytesDown });
+      return { window, files, ownFile: own?.file ?? null, failure: null };
+    } catch (error) {
+      this.endPhase(gathering);
+      this.log.warn({ window, err: error }, 'gather failed');
+      return { window, files, ownFile: own?.file ?? null, failure: `gather failed: ${errorText(error)}` };
+    }
+  }
+
+  /** Applies, in window order, the aggregates in flight up to `upTo`. */
+  private async applyInFlight(upTo: number): Promise<void> {
+    for (let next = this.inFlight[0]; next && next.window <= upTo; next = this.inFlight[0]) {
+      this.inFlight.shift();
+      await this.applyGathered(await next.gathered);
+      if (this.options.checkpointEvery && next.window % this.options.checkpointEvery === 0) await this.options.trainer.checkpoint(next.window);
+      const summary = (await this.options.ledger.summaries()).find((s) => s.window === next!.window) ?? null;
+      this.update({ completedRounds: this.state.completedRounds + 1, lastRound: summary });
+    }
+  }
+
+  private async applyGathered({ window, files, ownFile, failure }: GatheredWindow): Promise<void> {
+    const { manifest, ledger } = this.options;
+    const applying = this.startPhase('applying', null);
+    try {
+      if (failure) throw new Error(failure);
       const applied = await this.options.trainer.applyOuter({ window, payloadFiles: files, lr: manifest.sparseloco.outerLr });
-      await ledger.append({ window, at: this.now(), phase: 'applied', phaseSeconds: { applying: this.endPhase() } });
-      this.lastApplied = window;
+      await ledger.append({ window, at: this.now(), phase: 'applied', phaseSeconds: { applying: this.endPhase(applying) } });
       this.log.info({ window, peers: files.length, digest: applied.modelDigest }, 'outer step applied');
     } catch (error) {
-      this.endPhase();
+      this.endPhase(applying);
       await ledger.append({ window, at: this.now(), phase: 'missed', reason: `outer step failed: ${errorText(error)}` });
     } finally {
       await Promise.all(files.filter((f) => f !== ownFile).map((f) => fs.rm(f, { force: true })));
@@ -241,38 +335,65 @@ export class RoundEngine {
     this.update({ phase: 'syncing', blocker: `Catching up on windows ${first}–${to}.` });
     for (let w = first; w <= to; w++) {
       await this.options.ledger.append({ window: w, at: this.now(), phase: 'missed', reason: 'not trained: catching up after downtime' });
-      await this.gatherAndApply(w, null, null);
+      await this.applyGathered(await this.communicate(w, this.uploadDeadlineOf(w), null));
+      this.lastCovered = w;
     }
     this.update({ blocker: null });
   }
 
-  private async missWindow(window: number, reason: string): Promise<void> {
-    this.endPhase();
+  /** Epoch ms by which window `w`'s updates had to be up, from the current window's estimated end. */
+  private uploadDeadlineOf(w: number): number {
+    const t = this.options.manifest.windows;
+    const windowMs = t.blocksPerWindow * t.blockSeconds * 1000;
+    const currentEnd = this.state.windowEndsAt ?? this.now();
+    return currentEnd - ((this.state.window ?? w) - w) * windowMs + (t.uploadDeadlineSeconds + t.uploadGraceSeconds) * 1000;
+  }
+
+  private async missWindow(span: PhaseSpan, window: number, reason: string): Promise<void> {
+    this.endPhase(span);
     this.log.warn({ window, reason }, 'window missed');
     await this.options.ledger.append({ window, at: this.now(), phase: 'missed', reason });
     this.update({ phase: 'error', blocker: reason });
   }
 
-  private startPhase(phase: TrainerPhase, deadline: number | null): void {
+  /** Opens a span on the timeline; phases may overlap (training beside the last window's gather). */
+  private startPhase(phase: TrainerPhase, deadline: number | null): PhaseSpan {
     const span: PhaseSpan = { phase, startedAt: this.now(), endedAt: null, deadline };
-    this.update({ phase, timeline: [...this.state.timeline, span] });
+    const timeline = [...this.state.timeline, span];
+    this.update({ phase: shownPhase(timeline) ?? phase, timeline });
+    return span;
   }
 
-  /** Closes the open phase and returns its length in seconds. */
-  private endPhase(): number {
-    const timeline = [...this.state.timeline];
-    const open = timeline.at(-1);
-    if (!open || open.endedAt !== null) return 0;
-    const ended = { ...open, endedAt: this.now() };
-    timeline[timeline.length - 1] = ended;
-    this.update({ timeline });
-    return (ended.endedAt - ended.startedAt) / 1000;
+  /** Closes a span and returns its length in seconds; the phase shown falls back to one still open. */
+  private endPhase(span: PhaseSpan): number {
+    const endedAt = this.now();
+    const index = this.state.timeline.indexOf(span);
+    if (index >= 0) {
+      const timeline = [...this.state.timeline];
+      timeline[index] = { ...span, endedAt };
+      const open = shownPhase(timeline);
+      this.update({ timeline, ...(open ? { phase: open } : {}) });
+    }
+    return (endedAt - span.startedAt) / 1000;
+  }
+
+  private openSpans(): PhaseSpan[] {
+    return this.state.timeline.filter((s) => s.endedAt === null);
   }
 
   private update(patch: Partial<RoundState>): void {
     this.state = { ...this.state, ...patch };
     this.options.onState?.(this.state);
   }
+}
+
+/** Communication that runs beside the trainer; the trainer's own phase is the one to show while it is open. */
+const BACKGROUND: ReadonlySet<TrainerPhase> = new Set(['uploading', 'gathering']);
+
+/** The phase to show for these spans: the trainer's open phase first, else the latest open one. */
+function shownPhase(timeline: readonly PhaseSpan[]): TrainerPhase | undefined {
+  const open = timeline.filter((s) => s.endedAt === null);
+  return (open.filter((s) => !BACKGROUND.has(s.phase)).at(-1) ?? open.at(-1))?.phase;
 }
 
 function errorText(error: unknown): string {

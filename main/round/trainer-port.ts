@@ -55,4 +55,10 @@ export interface TrainerPort {
   checkpoint(window: number): Promise<void>;
   /** Optional: trainers that can slow down mid-window (thermal and power guard). */
   throttle?(throttle: TrainerThrottle): Promise<void>;
+  /**
+   * Takes the weights back to where the last trained window started, with no
+   * outer step: that window's aggregate is applied a window later (overlapped
+   * communication), and the next window must train from the global model.
+   */
+  revertWindow(window: number): Promise<void>;
 }

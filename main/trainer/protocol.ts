@@ -133,6 +133,7 @@ export const EvaluateCommandSchema = z
   .strict();
 
 export const CheckpointCommandSchema = z.object({ ...base, cmd: z.literal('checkpoint'), path }).strict();
+export const RevertWindowCommandSchema = z.object({ ...base, cmd: z.literal('revert_window') }).strict();
 export const ShutdownCommandSchema = z.object({ ...base, cmd: z.literal('shutdown') }).strict();
 /** Answered at once, even while a window trains; applied between inner steps. */
 export const ThrottleCommandSchema = z
@@ -152,6 +153,7 @@ export const TrainerCommandSchema = z.union([
   ApplyOuterCommandSchema,
   EvaluateCommandSchema,
   CheckpointCommandSchema,
+  RevertWindowCommandSchema,
   ShutdownCommandSchema,
   ThrottleCommandSchema,
 ]);
@@ -303,6 +305,7 @@ export const DoneEventSchema = z.discriminatedUnion('cmd', [
   z.object({ ...doneBase, cmd: z.literal('apply_outer'), result: ApplyOuterResultSchema }),
   z.object({ ...doneBase, cmd: z.literal('evaluate'), result: EvaluateResultSchema }),
   z.object({ ...doneBase, cmd: z.literal('checkpoint'), result: CheckpointResultSchema }),
+  z.object({ ...doneBase, cmd: z.literal('revert_window'), result: z.object({ reverted: z.boolean(), window: nonNegativeInt.optional() }) }),
   z.object({ ...doneBase, cmd: z.literal('shutdown'), result: z.object({}).strict() }),
   z.object({ ...doneBase, cmd: z.literal('throttle'), result: z.object({ pause_ms: nonNegativeInt, micro_batch_divisor: positiveInt }) }),
 ]);

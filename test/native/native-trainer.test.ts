@@ -64,9 +64,14 @@ describe.skipIf(!built)('NativeTrainer (the real tandem-trainer behind the Train
   });
 
   it('survives kill -9 mid-window: that window fails, the restarted trainer resumes from the checkpoint', async () => {
-    const killed = trainer.trainWindow({ window: 2, innerSteps: 3, peerUid: 7, payloadFile: path.join(temp.dir, 'w2.tndc') }, () => {
+    // A long window, killed once at its first step: the kill lands mid-window even when steps are quick.
+    let killedPid: number | null = null;
+    const killed = trainer.trainWindow({ window: 2, innerSteps: 100_000, peerUid: 7, payloadFile: path.join(temp.dir, 'w2.tndc') }, () => {
       const pid = trainer.supervisor.state.pid;
-      if (pid) process.kill(pid, 'SIGKILL');
+      if (pid && killedPid === null) {
+        killedPid = pid;
+        process.kill(pid, 'SIGKILL');
+      }
     });
     await expect(killed).rejects.toThrow(/exited/);
     // The supervisor restarts it; the next window loads the checkpoint written after window 1.

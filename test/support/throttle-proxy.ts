@@ -51,7 +51,16 @@ export interface ThrottleProxy {
  * A TCP proxy on loopback to `target` that limits each direction with its own
  * token bucket (bytes per second), shared by all connections.
  */
-export async function startThrottleProxy(options: { targetPort: number; targetHost?: string; upBytesPerSecond: number; downBytesPerSecond: number; burstBytes?: number; chunkBytes?: number }): Promise<ThrottleProxy> {
+export async function startThrottleProxy(options: {
+  targetPort: number;
+  targetHost?: string;
+  upBytesPerSecond: number;
+  downBytesPerSecond: number;
+  burstBytes?: number;
+  chunkBytes?: number;
+  /** Listen here (e.g. to come back on the port of a proxy that was closed); any free port by default. */
+  listenPort?: number;
+}): Promise<ThrottleProxy> {
   const chunk = options.chunkBytes ?? 16 * 1024;
   const burst = Math.max(chunk, options.burstBytes ?? 32 * 1024);
   const up = new TokenBucket(options.upBytesPerSecond, burst);
@@ -83,7 +92,10 @@ export async function startThrottleProxy(options: { targetPort: number; targetHo
     pipeline(client, throttle(up, 'up'), upstream).catch(() => undefined).finally(done);
     pipeline(upstream, throttle(down, 'down'), client).catch(() => undefined).finally(done);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.listenPort ?? 0, '127.0.0.1', resolve);
+  });
   const port = (server.address() as AddressInfo).port;
   return {
     port,

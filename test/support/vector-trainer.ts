@@ -67,9 +67,9 @@ export class VectorTrainer implements TrainerPort {
       await new Promise((r) => setTimeout(r, this.stepDelayMs));
     }
     const loss = this.loss();
-    // Pseudo-gradient Δ = θ_start − θ_now; the local model returns to θ_start until the outer step.
+    // Pseudo-gradient Δ = θ_start − θ_now. As in the real trainer, the local
+    // weights stay trained until the outer step, which starts from θ_start.
     const delta = this.start.map((s, i) => s - (this.params[i] as number));
-    this.params = Float32Array.from(this.start);
     const payload = await encodeTensors([{ name: 'w', shape: [VectorTrainer.ROWS, VectorTrainer.COLS], data: delta, errorFeedback: this.errorFeedback }], { k: 64, blockSize: 64, beta: 0.95 });
     await fs.writeFile(request.payloadFile, payload);
     return { payloadFile: request.payloadFile, loss, steps: request.innerSteps, tokens: request.innerSteps * 1000, computeSeconds: (Date.now() - started) / 1000 };
@@ -81,10 +81,18 @@ export class VectorTrainer implements TrainerPort {
       const payloads = await Promise.all(request.payloadFiles.map(async (f) => new Uint8Array(await fs.readFile(f))));
       const { tensors } = await aggregatePayloads(payloads);
       const mean = tensors[0]!.data;
-      for (let i = 0; i < this.params.length; i++) this.params[i] = (this.params[i] as number) - request.lr * (mean[i] as number);
+      // From θ_start of the window pending, or from the current weights when none is (catch-up, a validator).
+      const base = this.start ?? this.params;
+      this.params = base.map((p, i) => p - request.lr * (mean[i] as number));
+      this.start = null;
     }
     return { modelDigest: this.digest(), computeSeconds: (Date.now() - started) / 1000 };
   }
 
   async checkpoint(): Promise<void> {}
+
+  async revertWindow(): Promise<void> {
+    if (this.start) this.params = this.start;
+    this.start = null;
+  }
 }

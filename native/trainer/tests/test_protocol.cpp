@@ -129,3 +129,33 @@ TEST(protocol_throttle_is_answered_and_validated) {
   CHECK(errors.size() == 1);
   CHECK(errors[0].at("code").asString() == "invalid_argument" && errors[0].at("id").asString() == "bad");
 }
+
+TEST(protocol_revert_window) {
+  const std::string dir = testing::scratchDir() + "/revert-data";
+  ::mkdir(dir.c_str(), 0755);
+  writeTokenShard(dir + "/x_train_000000.bin", testing::syntheticTokens(3000, 5));
+  writeTokenShard(dir + "/x_val_000000.bin", testing::syntheticTokens(800, 6));
+  const std::string payload = testing::scratchDir() + "/revert.tndc";
+  const std::string model = testing::tinyModel().toJson().dump();
+  const std::string evaluate = "\"cmd\":\"evaluate\",\"peer_id\":\"probe\",\"window\":0,\"split\":\"val\"}\n";
+  // Train a window, then put the weights back without an outer step: the model is exactly what it was.
+  const auto events = runServer(
+      "{\"v\":1,\"id\":\"l\",\"cmd\":\"load\",\"model\":" + model + ",\"data_dir\":\"" + dir +
+      "\",\"train\":{\"seq_len\":16,\"batch_size\":4,\"lr\":0.01}}\n" + "{\"v\":1,\"id\":\"before\"," + evaluate +
+      "{\"v\":1,\"id\":\"t\",\"cmd\":\"train_window\",\"window\":9,\"peer_id\":\"me\",\"steps\":3,\"payload_path\":\"" +
+      payload + "\"}\n" + "{\"v\":1,\"id\":\"trained\"," + evaluate + "{\"v\":1,\"id\":\"r\",\"cmd\":\"revert_window\"}\n" +
+      "{\"v\":1,\"id\":\"after\"," + evaluate + "{\"v\":1,\"id\":\"r2\",\"cmd\":\"revert_window\"}\n");
+  CHECK(withEvent(events, "error").empty());
+  const auto done = withEvent(events, "done");
+  CHECK(done.size() == 7);
+  if (done.size() == 7) {
+    const double before = done[1].at("result").at("loss_before").asNumber();
+    const double trained = done[3].at("result").at("loss_before").asNumber();
+    const double after = done[5].at("result").at("loss_before").asNumber();
+    CHECK(trained != before);
+    CHECK(after == before);
+    CHECK(done[4].at("result").at("reverted").asBool());
+    CHECK(done[4].at("result").at("window").asInt() == 9);
+    CHECK(!done[6].at("result").at("reverted").asBool());
+  }
+}

@@ -37,8 +37,8 @@ describe('TelemetryHub', () => {
   it('runs one source for every reader and stops it after the last one leaves', () => {
     const feed = manualFeed();
     const hub = new TelemetryHub(feed.factory);
-    const ui: number[] = [];
-    const guard: number[] = [];
+    const ui: Array<number | null> = [];
+    const guard: Array<number | null> = [];
     const a = hub.subscribe((f) => ui.push(f.gpus[0]!.temperatureC));
     const b = hub.subscribe((f) => guard.push(f.gpus[0]!.temperatureC));
     expect(a.status.running).toBe(true);

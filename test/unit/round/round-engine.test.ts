@@ -25,7 +25,11 @@ interface Peer {
   states: RoundState[];
 }
 
-describe('RoundEngine on a devnet', () => {
+// Both schedules: communication overlapped with the next window's training (the default), and in turn.
+describe.each([
+  { schedule: 'overlapped', overlapCommunication: true },
+  { schedule: 'sequential', overlapCommunication: false },
+])('RoundEngine on a devnet ($schedule)', ({ overlapCommunication }) => {
   let temp: ReturnType<typeof makeTempDir>;
   let chain: DevnetChain;
   let manifest: RunManifest;
@@ -62,7 +66,7 @@ describe('RoundEngine on a devnet', () => {
 
   const storageOf = (uid: number) => new FilesystemStorage(path.join(temp.dir, 'peers', String(uid)));
 
-  async function makePeer(name: string, overrides: { storage?: StoragePort } = {}): Promise<Peer> {
+  async function makePeer(name: string, overrides: { storage?: StoragePort; logger?: pino.Logger } = {}): Promise<Peer> {
     const pair = keyring.addFromUri(`//${name}`);
     const uid = await chain.register(3, pair.address, { address: pair.address, sign: async (m) => pair.sign(m) });
     const trainer = new VectorTrainer(uid);
@@ -81,8 +85,9 @@ describe('RoundEngine on a devnet', () => {
       },
       ledger,
       workDir: path.join(temp.dir, `work-${uid}`),
-      logger,
+      logger: overrides.logger ?? logger,
       onState: (s) => states.push(s),
+      overlapCommunication,
     });
     return { uid, trainer, engine, ledger, states };
   }
@@ -120,6 +125,18 @@ describe('RoundEngine on a devnet', () => {
     expect(complete[0]!.bytesUp).toBeGreaterThan(0);
     expect(complete[0]!.bytesDown).toBeGreaterThan(0);
 
+    // Overlapped, window w's aggregate is applied after window w+1 has trained; in turn, before it starts.
+    const { records } = await peers[0]!.ledger.read();
+    const find = (window: number, phase: string) => records.find((r) => r.window === window && r.phase === phase);
+    const pairs = complete
+      .map((c) => ({ applied: find(c.window, 'applied')!, next: find(c.window + 1, 'trained') }))
+      .filter((p): p is { applied: (typeof records)[number]; next: (typeof records)[number] } => p.next !== undefined);
+    expect(pairs.length).toBeGreaterThanOrEqual(2);
+    const overlapped = pairs.filter((p) => p.applied.at >= p.next.at);
+    const inTurn = pairs.filter((p) => p.applied.at <= p.next.at - p.next.phaseSeconds!.training! * 1000);
+    if (overlapCommunication) expect(overlapped).toHaveLength(pairs.length);
+    else expect(inTurn).toHaveLength(pairs.length);
+
     const phasesSeen = new Set(peers[0]!.states.map((s) => s.phase));
     for (const phase of ['training', 'uploading', 'gathering', 'applying']) expect(phasesSeen).toContain(phase);
     expect(peers[0]!.states.some((s) => s.innerStep === 5 && s.innerSteps === 5)).toBe(true);
@@ -127,7 +144,10 @@ describe('RoundEngine on a devnet', () => {
   });
 
   it('a corrupt peer payload is rejected with its reason and the others go on', async () => {
-    const peers = [await makePeer('Alice'), await makePeer('Bob')];
+    // Alice's log, where every unused update is accounted for with its reason.
+    const aliceLog: Array<{ msg: string; uid?: number; outcome?: string; reason?: string }> = [];
+    const aliceLogger = pino({ level: 'warn' }, { write: (line: string) => void aliceLog.push(JSON.parse(line)) });
+    const peers = [await makePeer('Alice', { logger: aliceLogger }), await makePeer('Bob')];
     // A third registered peer whose storage always holds garbage for every window.
     const liar = await makePeer('Mallory');
     const garbage = new Uint8Array(200).fill(7);
@@ -143,16 +163,28 @@ describe('RoundEngine on a devnet', () => {
     expect(new Set(peers.map((p) => p.trainer.digest())).size).toBe(1);
     const applied = (await peers[0]!.ledger.summaries()).filter((s) => s.phases.includes('applied'));
     expect(applied.length).toBeGreaterThanOrEqual(2);
+    // Rejected with the codec's own reason, every window, while Bob's update was used.
+    const verdict = await validatePayload(garbage);
+    expect(verdict.ok).toBe(false);
+    const expectedReason = verdict.ok ? '' : `${verdict.field}: ${verdict.message}`;
+    const rejections = aliceLog.filter((l) => l.msg === 'peer update not used' && l.uid === liar.uid);
+    expect(rejections.length).toBeGreaterThanOrEqual(2);
+    for (const r of rejections) expect(r).toMatchObject({ outcome: 'rejected', reason: expectedReason });
+    expect(aliceLog.some((l) => l.msg === 'peer update not used' && l.uid === peers[1]!.uid)).toBe(false);
   });
 
   it('a failed upload marks the window missed, nothing corrupt, and the next window is fine', async () => {
-    let failUploads = true;
+    // The first upload fails, whatever the schedule; the ones after it work.
+    let failUploads = 1;
     const real = new FilesystemStorage(path.join(temp.dir, 'peers', 'flaky'));
     const flaky: StoragePort = {
       ...real,
       name: 'flaky',
       put: async (key, data, o) => {
-        if (failUploads) throw new Error('connection refused');
+        if (failUploads > 0) {
+          failUploads -= 1;
+          throw new Error('connection refused');
+        }
         return real.put(key, data, o);
       },
       get: (k, o) => real.get(k, o),
@@ -162,8 +194,6 @@ describe('RoundEngine on a devnet', () => {
     };
     const peer = await makePeer('Alice', { storage: flaky });
     await peer.engine.join();
-    await roundsDone([peer], 1);
-    failUploads = false;
     await roundsDone([peer], 2);
     await peer.engine.leave('after-round');
     const [first, second] = await peer.ledger.summaries();
@@ -186,7 +216,11 @@ describe('RoundEngine on a devnet', () => {
     });
     await peer.engine.leave('after-round');
     const summaries = await peer.ledger.summaries();
-    expect(summaries[0]).toMatchObject({ phases: ['missed'], reason: 'training failed: trainer exited with code 137' });
+    // Not trained nor uploaded; the engine replays that window's aggregate from the others (none here) next window.
+    const { records } = await peer.ledger.read();
+    expect(records.filter((r) => r.window === summaries[0]!.window && r.phase === 'missed')[0]).toMatchObject({ reason: 'training failed: trainer exited with code 137' });
+    expect(summaries[0]!.phases).not.toContain('trained');
+    expect(summaries[0]!.phases).not.toContain('uploaded');
     expect(summaries.some((s) => s.phases.includes('applied'))).toBe(true);
   });
 });

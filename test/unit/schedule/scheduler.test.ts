@@ -85,6 +85,7 @@ describe('Scheduler with the round engine', () => {
         return inner.trainWindow(request, onStep);
       },
       applyOuter: inner.applyOuter.bind(inner),
+      revertWindow: inner.revertWindow.bind(inner),
       checkpoint: inner.checkpoint.bind(inner),
     };
     const ledger = new RoundLedger(path.join(temp.dir, 'rounds.ndjson'));

@@ -57,6 +57,31 @@ describe('gather', () => {
     }
   });
 
+  it('stops looking for an update once the upload deadline has passed', async () => {
+    const temp = makeTempDir();
+    try {
+      const absent = await peerWith(6, null, temp.dir);
+      let gets = 0;
+      const inner = absent.storage;
+      const counting: StoragePort = {
+        name: 'counting',
+        get: (k, o) => (gets++, inner.get(k, o)),
+        put: (k, d, o) => inner.put(k, d, o),
+        head: (k, o) => inner.head(k, o),
+        list: (p, o) => inner.list(p, o),
+        delete: (k, o) => inner.delete(k, o),
+      };
+      const present = await peerWith(7, new Uint8Array([0x7a, 7]), temp.dir);
+      // A past window (a catch-up): one look each, and what is there is used.
+      const result = await gather({ ...base, peers: [{ uid: 6, storage: counting }, present], perPeerTimeoutMs: 60_000, appearBy: Date.now() - 1 });
+      expect(gets).toBe(1);
+      expect(result.payloads.map((p) => p.uid)).toEqual([7]);
+      expect(result.peers.find((p) => p.uid === 6)).toMatchObject({ outcome: 'missing', reason: 'not uploaded by the deadline' });
+    } finally {
+      temp.cleanup();
+    }
+  });
+
   it('keeps going when a peer storage throws, and stops everything at the cap', async () => {
     const broken: StoragePort = {
       name: 'broken',

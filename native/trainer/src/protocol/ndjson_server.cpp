@@ -133,7 +133,7 @@ Json NdjsonServer::helloEvent() const {
   e["devices"] = devices;
   if (q.devices.empty()) e["no_device_reason"] = q.reason;
   Json caps = Json::array();
-  for (const char* c : {"load", "train_window", "apply_outer", "evaluate", "checkpoint", "shutdown", "sparseloco",
+  for (const char* c : {"load", "train_window", "apply_outer", "revert_window", "evaluate", "checkpoint", "shutdown", "sparseloco",
                         "diloco", "safetensors_checkpoint", "byte_tokenizer", "throttle"}) {
     caps.push(Json(c));
   }
@@ -352,6 +352,13 @@ Json NdjsonServer::dispatch(const std::string& cmd, const Json& c, const Json& i
   }
   if (cmd == "evaluate") return cmdEvaluate(c, id);
   if (cmd == "checkpoint") return cmdCheckpoint(c, id);
+  if (cmd == "revert_window") {
+    const int64_t window = session().revertWindow();
+    Json r = Json::object();
+    r["reverted"] = window >= 0;
+    if (window >= 0) r["window"] = window;
+    return r;
+  }
   throw TrainerError(error_code::kUnknownCommand, "unknown command '" + cmd + "'");
 }
 

@@ -169,6 +169,14 @@ Json TrainingSession::applyOuter(const std::vector<std::string>& payloadPaths, d
   return result;
 }
 
+int64_t TrainingSession::revertWindow() {
+  if (!outer_.windowPending) return -1;
+  model_.params().allValues() = outer_.windowStart;
+  outer_.windowPending = false;
+  outer_.windowStart.clear();
+  return static_cast<int64_t>(outer_.pendingWindow);
+}
+
 const BatchSampler& TrainingSession::samplerFor(const std::string& split) const {
   if (split == "train") {
     if (train_.empty()) throw TrainerError(error_code::kData, "no training data loaded");

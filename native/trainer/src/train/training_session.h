@@ -69,6 +69,13 @@ class TrainingSession {
   // Outer step from peers' payload files; `mode` "sparseloco" or "diloco".
   Json applyOuter(const std::vector<std::string>& payloadPaths, double outerLr, const std::string& mode);
 
+  // Weights back to θ_start of the pending window, with no outer step: a peer
+  // whose aggregate for that window comes one window later (communication
+  // overlapped with the next window) trains the next window from the same
+  // global model as everyone else. Optimizer state and error feedback keep
+  // what the window did. Returns the window, or -1 when none was pending.
+  int64_t revertWindow();
+
   // Mean loss over `steps` batches of `batchSize` rows assigned to
   // (peerId, window) from the train or val split; no parameter change.
   double evaluateLoss(const std::string& split, const std::string& peerId, uint64_t window, int steps, int batchSize);

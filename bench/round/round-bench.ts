@@ -1,0 +1,134 @@
+// Round benchmark (figures only; no pass/fail). Runs the local devnet with
+// every peer's storage traffic going to a real S3 server (s3rver) through its
+// own throttled link, 110 Mb/s up and 500 Mb/s down, and prints compute
+// utilization and communication seconds per round for this machine's peer.
+//   npm run bench:round [-- --rounds 5 --peers 2 --inner-steps 160 --blocks-per-window 10 --block-seconds 1.5 --sequential]
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { createDevnetRuntime } from '../../main/devnet/devnet-runtime';
+import { S3Storage } from '../../main/storage/s3-storage';
+import type { StoragePort } from '../../main/storage/storage-port';
+import { startLocalS3 } from '../../test/support/local-s3-server';
+import { startThrottleProxy, type ThrottleProxy } from '../../test/support/throttle-proxy';
+import { roundFigures, utilization } from './round-figures';
+
+const MBIT = 1_000_000 / 8;
+const PUBLISHED = [
+  { name: 'Covenant-72B', utilization: 0.945 },
+  { name: 'INTELLECT-1', utilization: 0.821 },
+];
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    peers: { type: 'string', default: '2' },
+    'blocks-per-window': { type: 'string' },
+    'block-seconds': { type: 'string' },
+    // The app's devnet runs 40 inner steps in a 15 s window, leaving room for slow CPUs; the
+    // benchmark fills the window as a real run sizes its windows to the compute.
+    'inner-steps': { type: 'string', default: '160' },
+    'up-mbit': { type: 'string', default: '110' },
+    'down-mbit': { type: 'string', default: '500' },
+    sequential: { type: 'boolean', default: false },
+  },
+});
+const rounds = Number(values.rounds);
+const repo = path.resolve(import.meta.dirname, '../..');
+const executable = path.join(repo, 'build', 'trainer', 'tandem-trainer');
+if (!fs.existsSync(executable)) {
+  console.error(`bench:round needs the trainer: ${executable} is missing (npm run build:native)`);
+  process.exit(1);
+}
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-bench-round-'));
+const s3 = await startLocalS3({ bucket: 'tandem-bench' });
+const links = new Map<string, { proxy: ThrottleProxy; storage: S3Storage }>();
+const viewers = ['alice', 'bob', 'charlie', 'dave', 'eve', 'me', 'validator'];
+for (const viewer of viewers) {
+  const proxy = await startThrottleProxy({ targetPort: s3.port, upBytesPerSecond: Number(values['up-mbit']) * MBIT, downBytesPerSecond: Number(values['down-mbit']) * MBIT });
+  const storage = new S3Storage({ endpoint: proxy.url, bucket: s3.bucket, ...s3.credentials });
+  links.set(viewer, { proxy, storage });
+}
+
+const windowStartedAt = new Map<number, number>();
+let blocksPerWindow = 10;
+// Warnings go to stderr while measuring; shutting the devnet down mid-window is noise.
+let quiet = false;
+const logger = pino({ level: 'warn' }, { write: (line: string) => void (quiet || process.stderr.write(line)) });
+console.log(`bench:round: devnet with ${values.peers} simulated peers + this machine + validator; S3 (s3rver) behind ${values['up-mbit']} Mb/s up / ${values['down-mbit']} Mb/s down per peer; ${values['inner-steps']} inner steps a window; ${values.sequential ? 'sequential' : 'overlapped'} schedule; ${rounds} measured rounds`);
+const runtime = await createDevnetRuntime({
+  root,
+  trainerExecutable: executable,
+  corpusDir: path.join(repo, 'native', 'data', 'sotu'),
+  logger,
+  simulatedPeers: Number(values.peers),
+  storage: (_uid, viewer): StoragePort => {
+    const link = links.get(viewer);
+    if (!link) throw new Error(`no link for ${viewer}`);
+    return link.storage;
+  },
+  tuneManifest: (m) => {
+    const windows = {
+      ...m.windows,
+      ...(values['blocks-per-window'] ? { blocksPerWindow: Number(values['blocks-per-window']) } : {}),
+      ...(values['block-seconds'] ? { blockSeconds: Number(values['block-seconds']) } : {}),
+    };
+    blocksPerWindow = windows.blocksPerWindow;
+    const sparseloco = { ...m.sparseloco, innerSteps: Number(values['inner-steps']) };
+    return { ...m, windows, sparseloco };
+  },
+  ...(values.sequential ? { overlapCommunication: false } : {}),
+  onState: (state) => {
+    if (state.block === null) return;
+    const w = Math.floor(state.block / blocksPerWindow);
+    if (!windowStartedAt.has(w) && state.block % blocksPerWindow === 0) windowStartedAt.set(w, Date.now());
+  },
+});
+
+try {
+  await runtime.engine.join();
+  // One warm-up round (joining mid-window, first loads) plus the measured ones, plus one to close the last span.
+  const want = rounds + 2;
+  const started = Date.now();
+  for (;;) {
+    const { records } = await runtime.ledger.read();
+    const trained = new Set(records.filter((r) => r.phase === 'trained').map((r) => r.window));
+    if (trained.size >= want) break;
+    if (Date.now() - started > (want + 4) * 120_000) throw new Error(`only ${trained.size} of ${want} windows trained`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await runtime.engine.leave('after-round');
+  const { records } = await runtime.ledger.read();
+  const figures = roundFigures(records, windowStartedAt).slice(1, rounds + 1);
+  const missed = records.filter((r) => r.phase === 'missed');
+
+  console.log('\nwindow  wall s  compute s  comm s (upload+gather)  exposed comm s  window slack s');
+  for (const f of figures) {
+    console.log(`${String(f.window).padStart(6)}  ${f.wall.toFixed(2).padStart(6)}  ${f.compute.toFixed(2).padStart(9)}  ${f.communication.toFixed(2).padStart(23)}  ${f.exposedCommunication.toFixed(2).padStart(14)}  ${f.windowSlack.toFixed(2).padStart(14)}`);
+  }
+  const u = utilization(figures);
+  const mean = (pick: (f: (typeof figures)[number]) => number) => figures.reduce((s, f) => s + pick(f), 0) / Math.max(1, figures.length);
+  const up = links.get('me')!.proxy.bytes.up;
+  console.log(`\ncommunication per round: ${mean((f) => f.communication).toFixed(2)} s (exposed, i.e. not hidden behind compute: ${mean((f) => f.exposedCommunication).toFixed(2)} s); this peer sent ${(up / 1024).toFixed(0)} KiB in all`);
+  console.log(`compute utilization (compute s / wall s): ${(u.raw * 100).toFixed(1)} %`);
+  console.log(`compute utilization without window slack (compute / (compute + exposed comm)): ${(u.withoutSlack * 100).toFixed(1)} %   target >= 97 %`);
+  for (const p of PUBLISHED) console.log(`  ${p.name.padEnd(13)} ${(p.utilization * 100).toFixed(1)} % (published)`);
+  console.log(
+    'notes: compute = the trainer busy (inner steps, compression, outer steps, checkpoints); exposed comm = idle time waiting on upload/gather;\n' +
+      '  window slack = idle time after the work was done, waiting for the chain to open the next window (devnet windows leave room for slow\n' +
+      '  CPUs; this benchmark fills them with --inner-steps 160). All peers share this machine\'s cores, so compute times swing with its load.',
+  );
+  if (missed.length > 0) console.log(`missed windows: ${missed.map((m) => `${m.window} (${m.reason ?? '?'})`).join('; ')}`);
+} finally {
+  quiet = true;
+  await runtime.close();
+  for (const { proxy, storage } of links.values()) {
+    storage.close();
+    await proxy.close();
+  }
+  await s3.stop();
+  fs.rmSync(root, { recursive: true, force: true });
+}

@@ -1,0 +1,71 @@
+import type { RoundRecord } from '../../main/ledger/round-ledger';
+
+/** One round as the benchmark reports it, all in seconds. */
+export interface RoundFigures {
+  window: number;
+  /** From the start of this window's training to the start of the next one's. */
+  wall: number;
+  /** Trainer busy time inside that span: inner steps, compression, outer steps, checkpoints. */
+  compute: number;
+  /** Upload plus gather of this window's updates, overlapped or not. */
+  communication: number;
+  /** Idle time spent ready but waiting for the chain's next window to start. */
+  windowSlack: number;
+  /** Idle time that is neither compute nor window slack: communication the trainer waited for. */
+  exposedCommunication: number;
+}
+
+interface Interval {
+  start: number;
+  end: number;
+}
+
+const overlap = (a: Interval, b: Interval) => Math.max(0, Math.min(a.end, b.end) - Math.max(a.start, b.start));
+
+/**
+ * Folds one peer's ledger (and when each window started on the chain) into
+ * per-round figures. Compute intervals come from the ledger's `trained` and
+ * `applied` lines (each written when its phase ended, with its length).
+ */
+export function roundFigures(records: readonly RoundRecord[], windowStartedAt: ReadonlyMap<number, number>): RoundFigures[] {
+  const compute: Interval[] = [];
+  const trainStart = new Map<number, number>();
+  const comm = new Map<number, number>();
+  for (const r of records) {
+    const seconds = r.phaseSeconds ?? {};
+    if (r.phase === 'trained' && seconds.training !== undefined) {
+      compute.push({ start: r.at - seconds.training * 1000, end: r.at });
+      trainStart.set(r.window, r.at - seconds.training * 1000);
+    }
+    if (r.phase === 'applied' && seconds.applying !== undefined) compute.push({ start: r.at - seconds.applying * 1000, end: r.at });
+    const c = (seconds.uploading ?? 0) + (seconds.gathering ?? 0);
+    if (c > 0) comm.set(r.window, (comm.get(r.window) ?? 0) + c);
+  }
+  compute.sort((a, b) => a.start - b.start);
+  const figures: RoundFigures[] = [];
+  for (const [window, start] of [...trainStart].sort((a, b) => a[0] - b[0])) {
+    const next = trainStart.get(window + 1);
+    if (next === undefined) continue;
+    const span = { start, end: next };
+    const busy = compute.reduce((sum, i) => sum + overlap(i, span), 0);
+    const readyAt = Math.max(start, ...compute.filter((i) => i.end <= next).map((i) => i.end));
+    const opens = windowStartedAt.get(window + 1) ?? readyAt;
+    const slack = Math.max(0, Math.min(next, opens) - readyAt);
+    const wall = next - start;
+    figures.push({
+      window,
+      wall: wall / 1000,
+      compute: busy / 1000,
+      communication: comm.get(window) ?? 0,
+      windowSlack: slack / 1000,
+      exposedCommunication: Math.max(0, wall - busy - slack) / 1000,
+    });
+  }
+  return figures;
+}
+
+export function utilization(figures: readonly RoundFigures[]): { raw: number; withoutSlack: number } {
+  const sum = (f: (r: RoundFigures) => number) => figures.reduce((s, r) => s + f(r), 0);
+  const compute = sum((r) => r.compute);
+  return { raw: compute / sum((r) => r.wall), withoutSlack: compute / sum((r) => r.wall - r.windowSlack) };
+}
