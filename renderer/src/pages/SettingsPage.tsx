@@ -7,6 +7,7 @@ import { useStore } from '../store';
 import { coreSelectors } from '../store/slices/core';
 import { GuardSettingsCard } from './settings/GuardSettingsCard';
 import { ScheduleSettingsCard } from './settings/ScheduleSettingsCard';
+import { FormMessage, type FormNote } from '../components/FormMessage';
 
 /** Editable settings; a refused value shows the field the core named. */
 export function SettingsPage() {
@@ -15,7 +16,7 @@ export function SettingsPage() {
   const [settings, setSettings] = useState<Settings | null>(null);
   const [network, setNetwork] = useState('');
   const [logLevel, setLogLevel] = useState<LogLevel>('info');
-  const [message, setMessage] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null);
+  const [message, setMessage] = useState<FormNote | null>(null);
 
   useEffect(() => {
     void client.request('settings.get', {}).then((s) => {
@@ -63,11 +64,7 @@ export function SettingsPage() {
               <button type="submit" className="primary">
                 Save
               </button>{' '}
-              {message && (
-                <span role={message.tone === 'error' ? 'alert' : 'status'} className={message.tone === 'error' ? 'error-text' : 'ok-text'}>
-                  {message.text}
-                </span>
-              )}
+              <FormMessage note={message} />
             </div>
           </form>
         )}

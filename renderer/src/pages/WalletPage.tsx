@@ -7,6 +7,7 @@ import { useClient } from '../client-context';
 import { chainSelectors, formatTao } from '../store/slices/chain';
 import { walletSelectors } from '../store/slices/wallet';
 import { domainRequest, useWalletStore, useWalletSync } from './wallet/wallet-client';
+import { FormMessage, type FormNote } from '../components/FormMessage';
 
 function message(error: unknown): string {
   if (error instanceof ContractError && error.issues?.length) return error.issues.map((i) => `${i.path || 'value'}: ${i.message}`).join('; ');
@@ -83,7 +84,7 @@ function CreateOrImport(props: { onCreated: (token: string, wallet: string, expi
   const [coldkeyPassphrase, setColdkeyPassphrase] = useState('');
   const [hotkeyPassphrase, setHotkeyPassphrase] = useState('');
   const [busy, setBusy] = useState(false);
-  const [result, setResult] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null);
+  const [result, setResult] = useState<FormNote | null>(null);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -167,11 +168,7 @@ function CreateOrImport(props: { onCreated: (token: string, wallet: string, expi
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Working…' : mode === 'create' ? 'Create' : 'Import'}
         </button>{' '}
-        {result && (
-          <span role={result.tone === 'error' ? 'alert' : 'status'} className={result.tone === 'error' ? 'error-text' : 'ok-text'}>
-            {result.text}
-          </span>
-        )}
+        <FormMessage note={result} />
       </div>
     </form>
   );
@@ -246,7 +243,7 @@ function Registration(props: { wallet: WalletSummary }) {
   const pending = useWalletStore(chainSelectors.pendingAction);
   const setPending = useWalletStore((s) => s.setPendingAction);
   const [passphrase, setPassphrase] = useState('');
-  const [note, setNote] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null);
+  const [note, setNote] = useState<FormNote | null>(null);
   const me = status?.me ?? null;
   const health = status?.health;
   const prepare = async () => {
@@ -315,8 +312,8 @@ function Registration(props: { wallet: WalletSummary }) {
         </form>
       )}
       {note && (
-        <p role={note.tone === 'error' ? 'alert' : 'status'} className={note.tone === 'error' ? 'error-text' : 'ok-text'}>
-          {note.text}
+        <p>
+          <FormMessage note={note} />
         </p>
       )}
     </Card>

@@ -3,6 +3,7 @@ import { ContractError, describeIssues } from '../../../../contract';
 import { useClient } from '../../client-context';
 import { useStore } from '../../store';
 import { coreSelectors } from '../../store/slices/core';
+import { FormMessage, type FormNote } from '../../components/FormMessage';
 
 const CHOICES = [
   { id: 'devnet', label: 'Devnet', detail: 'A practice network inside this app: trains on the CPU, pays practice tokens. No wallet needed.' },
@@ -25,7 +26,7 @@ function NetworkForm({ initial, onSaved }: { initial: string; onSaved?: (target:
   const client = useClient();
   const [choice, setChoice] = useState<Choice>(() => choiceOf(initial));
   const [url, setUrl] = useState(() => (choiceOf(initial) === 'custom' ? initial : ''));
-  const [message, setMessage] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null);
+  const [message, setMessage] = useState<FormNote | null>(null);
   const name = useId();
 
   const save = async (event: FormEvent) => {
@@ -68,11 +69,7 @@ function NetworkForm({ initial, onSaved }: { initial: string; onSaved?: (target:
         <button type="submit" className="primary">
           Use this network
         </button>{' '}
-        {message && (
-          <span role={message.tone === 'error' ? 'alert' : 'status'} className={message.tone === 'error' ? 'error-text' : 'ok-text'}>
-            {message.text}
-          </span>
-        )}
+        <FormMessage note={message} />
       </div>
     </form>
   );

@@ -4,6 +4,7 @@ import { Card } from '../../components/Card';
 import { useClient } from '../../client-context';
 import { useStore } from '../../store';
 import { coreSelectors } from '../../store/slices/core';
+import { FormMessage, type FormNote } from '../../components/FormMessage';
 
 type LimitKey = keyof ResourceLimits;
 const LIMITS: Array<{ key: LimitKey; label: string; unit: string; step: string }> = [
@@ -23,7 +24,7 @@ export function DataAndLimitsCard() {
   const [dataDir, setDataDir] = useState('');
   const [limits, setLimits] = useState<Record<LimitKey, string>>({ uploadMbps: '', downloadMbps: '', diskGiB: '', cpuThreads: '' });
   const [issues, setIssues] = useState<FieldIssue[]>([]);
-  const [message, setMessage] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null);
+  const [message, setMessage] = useState<FormNote | null>(null);
 
   useEffect(() => {
     void client.request('settings.get', {}).then((s) => {
@@ -97,11 +98,7 @@ export function DataAndLimitsCard() {
           <button type="submit" className="primary">
             Update data and limits
           </button>{' '}
-          {message && (
-            <span role={message.tone === 'error' ? 'alert' : 'status'} className={message.tone === 'error' ? 'error-text' : 'ok-text'}>
-              {message.text}
-            </span>
-          )}
+          <FormMessage note={message} />
         </div>
       </form>
     </Card>

@@ -4,6 +4,7 @@ import { Card } from '../../components/Card';
 import { useClient } from '../../client-context';
 import { useStore } from '../../store';
 import { operationsSelectors } from '../../store/slices/operations';
+import { FormMessage, type FormNote } from '../../components/FormMessage';
 
 const errorText = (e: unknown) => (e instanceof ContractError && e.issues?.length ? e.issues.map((i) => `${i.path || 'value'}: ${i.message}`).join('; ') : String(e));
 
@@ -12,7 +13,7 @@ export function GuardSettingsCard() {
   const client = useClient();
   const guard = useStore(operationsSelectors.guard);
   const [settings, setSettings] = useState<GuardSettings | null>(null);
-  const [message, setMessage] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null);
+  const [message, setMessage] = useState<FormNote | null>(null);
 
   useEffect(() => {
     void client.request('guard.settings', {}).then(setSettings);
@@ -78,11 +79,7 @@ export function GuardSettingsCard() {
           <button type="submit" className="primary">
             Apply guard settings
           </button>{' '}
-          {message && (
-            <span role={message.tone === 'error' ? 'alert' : 'status'} className={message.tone === 'error' ? 'error-text' : 'ok-text'}>
-              {message.text}
-            </span>
-          )}
+          <FormMessage note={message} />
         </div>
       </form>
     </Card>

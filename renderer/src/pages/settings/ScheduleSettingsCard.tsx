@@ -2,6 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { ContractError, type ScheduleSettings } from '../../../../contract';
 import { Card } from '../../components/Card';
 import { useClient } from '../../client-context';
+import { FormMessage, type FormNote } from '../../components/FormMessage';
 
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const errorText = (e: unknown) => (e instanceof ContractError && e.issues?.length ? e.issues.map((i) => `${i.path || 'value'}: ${i.message}`).join('; ') : String(e));
@@ -11,7 +12,7 @@ export function ScheduleSettingsCard() {
   const client = useClient();
   const [settings, setSettings] = useState<ScheduleSettings | null>(null);
   const [programs, setPrograms] = useState('');
-  const [message, setMessage] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null);
+  const [message, setMessage] = useState<FormNote | null>(null);
 
   useEffect(() => {
     void client.request('schedule.settings', {}).then((s) => {
@@ -75,11 +76,7 @@ export function ScheduleSettingsCard() {
           <button type="submit" className="primary">
             Apply schedule
           </button>{' '}
-          {message && (
-            <span role={message.tone === 'error' ? 'alert' : 'status'} className={message.tone === 'error' ? 'error-text' : 'ok-text'}>
-              {message.text}
-            </span>
-          )}
+          <FormMessage note={message} />
         </div>
       </form>
     </Card>
