@@ -1,13 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousA11yViolations, type AxeFinding } from '../support/axe';
-import { launchChromium } from '../support/browser';
-import { REPO_ROOT, startApp, type RunningApp } from '../support/start-app';
-import { makeTempDir } from '../support/temp-dir';
+import { openAppInBrowser, RESULTS_DIR, type AppInBrowser } from '../support/app-in-browser';
+import type { RunningApp } from '../support/start-app';
 
-const RESULTS = path.join(REPO_ROOT, 'test-results');
 const THEMES = ['light', 'dark'] as const;
 const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 
@@ -17,9 +15,9 @@ const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
  * then every page looked at (screenshots) and checked by axe in both themes.
  */
 describe('the contributor UI from first run to rewards', () => {
-  let temp: ReturnType<typeof makeTempDir>;
+  let session: AppInBrowser;
+  let home: string;
   let app: RunningApp;
-  let browser: Browser;
   let page: Page;
   const a11y: Record<string, AxeFinding[]> = {};
 
@@ -27,25 +25,18 @@ describe('the contributor UI from first run to rewards', () => {
     for (const theme of THEMES) {
       await page.emulateMedia({ colorScheme: theme });
       await page.waitForTimeout(150);
-      await page.screenshot({ path: path.join(RESULTS, `ui-${slug(name)}-${theme}.png`), fullPage: true });
+      await page.screenshot({ path: path.join(RESULTS_DIR, `ui-${slug(name)}-${theme}.png`), fullPage: true });
       a11y[`${name} (${theme})`] = await seriousA11yViolations(page);
     }
   };
 
   beforeAll(async () => {
-    fs.mkdirSync(RESULTS, { recursive: true });
-    temp = makeTempDir();
-    app = await startApp({ home: temp.dir, args: ['--headless'] });
-    browser = await launchChromium();
     // axe-core is injected as a script, which the app's Content-Security-Policy would (rightly) refuse.
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+    session = await openAppInBrowser({ args: ['--headless'], page: { viewport: { width: 1280, height: 900 }, bypassCSP: true } });
+    ({ home, app, page } = session);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    temp?.cleanup();
-  });
+  afterAll(() => session?.close());
 
   it('guides the first run through hardware, wallet and network to joining', async () => {
     await page.goto(app.url);
@@ -138,7 +129,7 @@ describe('the contributor UI from first run to rewards', () => {
     expect(bundle.logs.map((l) => l.text).join('')).toContain('outer step applied');
     expect(text).not.toContain(app.token);
     // This machine's devnet key (its recovery phrase is in the devnet folder) never leaves in a bundle.
-    const identity = JSON.parse(fs.readFileSync(path.join(temp.dir, 'data', 'devnet', 'identity.json'), 'utf8')) as { mnemonic: string };
+    const identity = JSON.parse(fs.readFileSync(path.join(home, 'data', 'devnet', 'identity.json'), 'utf8')) as { mnemonic: string };
     expect(text).not.toContain(identity.mnemonic);
 
     // Settings name the field they refuse, and keep what was there.

@@ -1,34 +1,23 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RoundLedger } from '../../main/ledger/round-ledger';
-import { launchChromium } from '../support/browser';
-import { REPO_ROOT, startApp, type RunningApp } from '../support/start-app';
-import { makeTempDir } from '../support/temp-dir';
+import { completedDevnetRounds, openAppInBrowser, RESULTS_DIR, type AppInBrowser } from '../support/app-in-browser';
+import type { RunningApp } from '../support/start-app';
 
-const RESULTS = path.join(REPO_ROOT, 'test-results');
 
 /** The main job: join the embedded devnet from the UI and train rounds on the CPU. */
 describe('joining the local devnet from the browser UI', () => {
-  let temp: ReturnType<typeof makeTempDir>;
+  let session: AppInBrowser;
+  let home: string;
   let app: RunningApp;
-  let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    fs.mkdirSync(RESULTS, { recursive: true });
-    temp = makeTempDir();
-    app = await startApp({ home: temp.dir, args: ['--headless'] });
-    browser = await launchChromium();
-    page = await browser.newPage();
+    session = await openAppInBrowser({ args: ['--headless'] });
+    ({ home, app, page } = session);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    temp?.cleanup();
-  });
+  afterAll(() => session?.close());
 
   it('completes rounds, showing window, phase and inner-step progress live, and records them in the ledger', async () => {
     await page.goto(app.url);
@@ -54,10 +43,9 @@ describe('joining the local devnet from the browser UI', () => {
     expect(phases).toContain('training');
     expect([...windows].filter((w) => /^\d+$/.test(w)).length).toBeGreaterThanOrEqual(2);
     await page.getByTestId('phase-timeline').waitFor();
-    await page.screenshot({ path: path.join(RESULTS, 'devnet-rounds.png'), fullPage: true });
+    await page.screenshot({ path: path.join(RESULTS_DIR, 'devnet-rounds.png'), fullPage: true });
 
-    const ledger = new RoundLedger(path.join(temp.dir, 'data', 'devnet', 'peers', 'me', 'rounds.ndjson'));
-    const complete = (await ledger.summaries()).filter((s) => ['trained', 'uploaded', 'gathered', 'applied'].every((p) => s.phases.includes(p)));
+    const complete = await completedDevnetRounds(home);
     expect(complete.length).toBeGreaterThanOrEqual(2);
     for (const round of complete) {
       expect(round.bytesUp).toBeGreaterThan(0);

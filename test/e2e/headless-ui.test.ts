@@ -1,33 +1,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/browser';
-import { REPO_ROOT, startApp, type RunningApp } from '../support/start-app';
-import { makeTempDir } from '../support/temp-dir';
+import { openAppInBrowser, RESULTS_DIR, type AppInBrowser } from '../support/app-in-browser';
+import { REPO_ROOT, type RunningApp } from '../support/start-app';
 
-const RESULTS = path.join(REPO_ROOT, 'test-results');
 const version = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 describe('headless mode in Chromium', () => {
-  let temp: ReturnType<typeof makeTempDir>;
+  let session: AppInBrowser;
   let app: RunningApp;
-  let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    fs.mkdirSync(RESULTS, { recursive: true });
-    temp = makeTempDir();
-    app = await startApp({ home: temp.dir });
-    browser = await launchChromium();
-    page = await browser.newPage();
+    session = await openAppInBrowser();
+    ({ app, page } = session);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    temp?.cleanup();
-  });
+  afterAll(() => session?.close());
 
   it('says why it fell back to headless mode, in one line and without a stack trace', () => {
     const lines = app.output().split('\n');
@@ -53,7 +43,7 @@ describe('headless mode in Chromium', () => {
 
     // The token has been taken out of the address bar.
     expect(page.url()).not.toContain('token=');
-    await page.screenshot({ path: path.join(RESULTS, 'app-shell.png'), fullPage: true });
+    await page.screenshot({ path: path.join(RESULTS_DIR, 'app-shell.png'), fullPage: true });
   });
 
   it('shows the live round card with what to do before joining', async () => {
@@ -67,7 +57,7 @@ describe('headless mode in Chromium', () => {
     for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowDown');
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Logs');
     await expect.poll(() => page.getByTestId('log-lines').textContent()).toContain('core started');
-    await page.screenshot({ path: path.join(RESULTS, 'logs.png'), fullPage: true });
+    await page.screenshot({ path: path.join(RESULTS_DIR, 'logs.png'), fullPage: true });
   });
 
   it('names the bad field when a setting is refused, and saves a good one', async () => {
@@ -94,7 +84,7 @@ describe('headless mode in Chromium', () => {
     const gpuRow = page.getByRole('row').filter({ hasText: 'gpu.present' });
     expect(await gpuRow.count()).toBe(1);
     expect(await gpuRow.textContent()).toMatch(/fail/i);
-    await page.screenshot({ path: path.join(RESULTS, 'hardware.png'), fullPage: true });
+    await page.screenshot({ path: path.join(RESULTS_DIR, 'hardware.png'), fullPage: true });
 
     // The devnet needs no GPU: the same machine passes.
     await page.getByLabel('Requirements').selectOption('devnet');
@@ -113,7 +103,7 @@ describe('headless mode in Chromium', () => {
     await page.getByRole('button', { name: 'Show the recovery phrase' }).click();
     const words = (await page.getByTestId('reveal-words').locator('li').allTextContents()).map((w) => w.trim());
     expect(words).toHaveLength(12);
-    await page.screenshot({ path: path.join(RESULTS, 'wallet-reveal.png'), fullPage: true });
+    await page.screenshot({ path: path.join(RESULTS_DIR, 'wallet-reveal.png'), fullPage: true });
     await page.getByRole('button', { name: 'I wrote it down' }).click();
     await reveal.waitFor({ state: 'detached' });
     // The phrase is gone from the page once the dialog closes.
@@ -121,7 +111,7 @@ describe('headless mode in Chromium', () => {
     expect(words.filter((w) => new RegExp(`\\b${w}\\b`).test(text)).length).toBeLessThan(4);
     expect(text).not.toContain(words.join(' '));
     await expect.poll(() => page.locator('body').textContent()).toMatch(/5[1-9A-HJ-NP-Za-km-z]{47}/);
-    await page.screenshot({ path: path.join(RESULTS, 'wallet.png'), fullPage: true });
+    await page.screenshot({ path: path.join(RESULTS_DIR, 'wallet.png'), fullPage: true });
   });
 
   it('keeps working after a reload (token kept for this tab only)', async () => {
@@ -130,7 +120,7 @@ describe('headless mode in Chromium', () => {
   });
 
   it('shows a plain message in a tab opened without the token', async () => {
-    const other = await browser.newPage();
+    const other = await session.browser.newPage();
     await other.goto(app.origin);
     await expect.poll(() => other.getByRole('alert').textContent()).toContain('no valid access token');
     await other.close();

@@ -1,13 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RoundLedger } from '../../main/ledger/round-ledger';
-import { launchChromium } from '../support/browser';
-import { REPO_ROOT, startApp, type RunningApp } from '../support/start-app';
-import { makeTempDir } from '../support/temp-dir';
+import { completedDevnetRounds, openAppInBrowser, RESULTS_DIR, type AppInBrowser } from '../support/app-in-browser';
+import type { RunningApp } from '../support/start-app';
 
-const RESULTS = path.join(REPO_ROOT, 'test-results');
 
 /** Every log line the app wrote (pino NDJSON files under the home's logs folder). */
 function logLines(home: string): string[] {
@@ -23,24 +20,17 @@ function logLines(home: string): string[] {
  * the Dashboard shows the throttle.
  */
 describe('thermal guard on a hot GPU, in the browser UI', () => {
-  let temp: ReturnType<typeof makeTempDir>;
+  let session: AppInBrowser;
+  let home: string;
   let app: RunningApp;
-  let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    fs.mkdirSync(RESULTS, { recursive: true });
-    temp = makeTempDir();
-    app = await startApp({ home: temp.dir, args: ['--headless', '--simulate-gpu'] });
-    browser = await launchChromium();
-    page = await browser.newPage();
+    session = await openAppInBrowser({ args: ['--headless', '--simulate-gpu'] });
+    ({ home, app, page } = session);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    temp?.cleanup();
-  });
+  afterAll(() => session?.close());
 
   it('throttles the trainer, shows it on the Dashboard, and the round still completes', async () => {
     await page.goto(app.url);
@@ -53,15 +43,14 @@ describe('thermal guard on a hot GPU, in the browser UI', () => {
     expect(await page.getByTestId('throttle-indicator').textContent()).toContain('the round still completes');
     // The Dashboard's GPU card reads the same (simulated) source the guard reads.
     await expect.poll(() => page.getByTestId('gpu-card-0').textContent(), { timeout: 30_000 }).toMatch(/GPU 0 \(simulated\)/);
-    await page.screenshot({ path: path.join(RESULTS, 'thermal-throttle.png'), fullPage: true });
+    await page.screenshot({ path: path.join(RESULTS_DIR, 'thermal-throttle.png'), fullPage: true });
 
     // The trainer itself took the throttle (answered over its protocol while training).
-    await expect.poll(() => logLines(temp.dir).some((l) => l.includes('trainer throttle applied') && /"pauseMs":[1-9]/.test(l)), { timeout: 60_000 }).toBe(true);
+    await expect.poll(() => logLines(home).some((l) => l.includes('trainer throttle applied') && /"pauseMs":[1-9]/.test(l)), { timeout: 60_000 }).toBe(true);
 
     // And the rounds go on: one completes in full under the guard.
     await expect.poll(async () => Number(await page.getByTestId('rounds-completed').textContent()), { timeout: 240_000, interval: 500 }).toBeGreaterThanOrEqual(1);
-    const ledger = new RoundLedger(path.join(temp.dir, 'data', 'devnet', 'peers', 'me', 'rounds.ndjson'));
-    const complete = (await ledger.summaries()).filter((s) => ['trained', 'uploaded', 'gathered', 'applied'].every((p) => s.phases.includes(p)));
+    const complete = await completedDevnetRounds(home);
     expect(complete.length).toBeGreaterThanOrEqual(1);
     // The simulated card cooled under the throttle instead of running to its 96 °C.
     const temps = await page.locator('.gpu-readings li').first().textContent();
@@ -76,6 +65,6 @@ describe('thermal guard on a hot GPU, in the browser UI', () => {
     const csv = fs.readFileSync((await download.path()) ?? '', 'utf8');
     expect(csv.split('\n')[0]).toBe('window,time,trained,uploaded,applied,score,weight,reward_rao,reward_tao,reason');
     expect(csv.trim().split('\n').length).toBeGreaterThanOrEqual(2);
-    await page.screenshot({ path: path.join(RESULTS, 'earnings.png'), fullPage: true });
+    await page.screenshot({ path: path.join(RESULTS_DIR, 'earnings.png'), fullPage: true });
   });
 });

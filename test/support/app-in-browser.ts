@@ -1,0 +1,46 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import { RoundLedger } from '../../main/ledger/round-ledger';
+import type { RoundSummary } from '../../contract/domains/round';
+import { launchChromium } from './browser';
+import { REPO_ROOT, startApp, type RunningApp } from './start-app';
+import { makeTempDir } from './temp-dir';
+
+/** Where e2e tests leave screenshots and reports. */
+export const RESULTS_DIR = path.join(REPO_ROOT, 'test-results');
+
+export interface AppInBrowser {
+  /** The app's TANDEM_HOME (a fresh temporary folder). */
+  home: string;
+  app: RunningApp;
+  browser: Browser;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/** The app in headless mode in a fresh home, and a Chromium page for it (not yet opened at its URL). */
+export async function openAppInBrowser(options: { args?: string[]; page?: BrowserContextOptions } = {}): Promise<AppInBrowser> {
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const temp = makeTempDir();
+  const app = await startApp({ home: temp.dir, ...(options.args ? { args: options.args } : {}) });
+  const browser = await launchChromium();
+  const page = await browser.newPage(options.page);
+  return {
+    home: temp.dir,
+    app,
+    browser,
+    page,
+    async close() {
+      await browser.close();
+      await app.stop();
+      temp.cleanup();
+    },
+  };
+}
+
+/** Rounds of this machine's devnet peer that went through every phase, read from its ledger. */
+export async function completedDevnetRounds(home: string): Promise<RoundSummary[]> {
+  const ledger = new RoundLedger(path.join(home, 'data', 'devnet', 'peers', 'me', 'rounds.ndjson'));
+  return (await ledger.summaries()).filter((s) => ['trained', 'uploaded', 'gathered', 'applied'].every((p) => s.phases.includes(p)));
+}
