@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import { aggregatePayloads, encodeTensors } from '../../main/codec';
+import { parseManifest, type RunManifest } from '../../main/run/manifest';
 import type { ApplyOuterRequest, ApplyOuterResult, StepProgress, TrainerPort, TrainWindowRequest, TrainWindowResult } from '../../main/round/trainer-port';
 
 /** A deterministic PRNG (mulberry32), so every peer's "data" is reproducible. */
@@ -95,4 +96,25 @@ export class VectorTrainer implements TrainerPort {
     if (this.start) this.params = this.start;
     this.start = null;
   }
+}
+
+/**
+ * A run manifest for round-engine tests on the VectorTrainer: short windows of
+ * 50 ms blocks and 5 inner steps. `windows` overrides the deadlines a test needs.
+ */
+export function vectorEngineManifest(root: string, name: string, windows: Partial<RunManifest['windows']> = {}): RunManifest {
+  return parseManifest(
+    {
+      version: 1,
+      name,
+      protocolVersion: '1',
+      model: { vocabSize: 256, hiddenSize: 64, layers: 1, heads: 4, kvHeads: 4, ffnSize: 128, sequenceLength: 16 },
+      data: { shards: 'unused' },
+      storage: { kind: 'filesystem', root },
+      chain: { network: 'devnet', netuid: 3 },
+      sparseloco: { innerSteps: 5, outerLr: 1 },
+      windows: { blocksPerWindow: 10, blockSeconds: 0.05, uploadDeadlineSeconds: 2, perPeerTimeoutSeconds: 2, gatherCapSeconds: 4, ...windows },
+    },
+    'test',
+  );
 }

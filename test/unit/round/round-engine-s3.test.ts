@@ -8,13 +8,12 @@ import { validatePayload } from '../../../main/codec';
 import { DevnetChain } from '../../../main/devnet/devnet-chain';
 import { RoundLedger } from '../../../main/ledger/round-ledger';
 import { RoundEngine } from '../../../main/round/round-engine';
-import { parseManifest } from '../../../main/run/manifest';
 import { gradientKey } from '../../../main/storage/object-keys';
 import { S3Storage } from '../../../main/storage/s3-storage';
 import { startLocalS3, type LocalS3 } from '../../support/local-s3-server';
 import { makeTempDir } from '../../support/temp-dir';
 import { startThrottleProxy, type ThrottleProxy } from '../../support/throttle-proxy';
-import { VectorTrainer } from '../../support/vector-trainer';
+import { vectorEngineManifest, VectorTrainer } from '../../support/vector-trainer';
 
 const logger = pino({ level: 'silent' });
 
@@ -69,20 +68,7 @@ describe('RoundEngine with S3 storage', () => {
     const port = link.port;
     const storage = new S3Storage({ endpoint: link.url, bucket: s3.bucket, ...s3.credentials });
     const direct = new S3Storage({ endpoint: s3.endpoint, bucket: s3.bucket, ...s3.credentials });
-    const manifest = parseManifest(
-      {
-        version: 1,
-        name: 'engine-s3-test',
-        protocolVersion: '1',
-        model: { vocabSize: 256, hiddenSize: 64, layers: 1, heads: 4, kvHeads: 4, ffnSize: 128, sequenceLength: 16 },
-        data: { shards: 'unused' },
-        storage: { kind: 'filesystem', root: temp.dir },
-        chain: { network: 'devnet', netuid: 3 },
-        sparseloco: { innerSteps: 5, outerLr: 1 },
-        windows: { blocksPerWindow: 10, blockSeconds: 0.05, uploadDeadlineSeconds: 2, perPeerTimeoutSeconds: 1, gatherCapSeconds: 2 },
-      },
-      'test',
-    );
+    const manifest = vectorEngineManifest(temp.dir, 'engine-s3-test', { perPeerTimeoutSeconds: 1, gatherCapSeconds: 2 });
     await cryptoWaitReady();
     const pair = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
     const uid = await chain.register(3, pair.address, { address: pair.address, sign: async (m) => pair.sign(m) });

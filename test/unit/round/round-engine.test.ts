@@ -8,12 +8,12 @@ import { validatePayload } from '../../../main/codec';
 import { DevnetChain } from '../../../main/devnet/devnet-chain';
 import { RoundLedger } from '../../../main/ledger/round-ledger';
 import { RoundEngine } from '../../../main/round/round-engine';
-import { parseManifest, type RunManifest } from '../../../main/run/manifest';
+import type { RunManifest } from '../../../main/run/manifest';
 import { FilesystemStorage } from '../../../main/storage/filesystem-storage';
 import { gradientKey } from '../../../main/storage/object-keys';
 import type { StoragePort } from '../../../main/storage/storage-port';
 import { makeTempDir } from '../../support/temp-dir';
-import { VectorTrainer } from '../../support/vector-trainer';
+import { vectorEngineManifest, VectorTrainer } from '../../support/vector-trainer';
 
 const logger = pino({ level: 'silent' });
 
@@ -42,20 +42,7 @@ describe.each([
 
   beforeEach(async () => {
     temp = makeTempDir();
-    manifest = parseManifest(
-      {
-        version: 1,
-        name: 'engine-test',
-        protocolVersion: '1',
-        model: { vocabSize: 256, hiddenSize: 64, layers: 1, heads: 4, kvHeads: 4, ffnSize: 128, sequenceLength: 16 },
-        data: { shards: 'unused' },
-        storage: { kind: 'filesystem', root: temp.dir },
-        chain: { network: 'devnet', netuid: 3 },
-        sparseloco: { innerSteps: 5, outerLr: 1 },
-        windows: { blocksPerWindow: 10, blockSeconds: 0.05, uploadDeadlineSeconds: 2, perPeerTimeoutSeconds: 2, gatherCapSeconds: 4 },
-      },
-      'test',
-    );
+    manifest = vectorEngineManifest(temp.dir, 'engine-test');
     chain = await DevnetChain.open({ file: path.join(temp.dir, 'chain.json'), netuid: 3, blockMs: 50, tempo: 1000, minerEmissionPerTempo: 0n });
   });
 

@@ -9,12 +9,11 @@ import { DevnetChain } from '../../../main/devnet/devnet-chain';
 import { RoundLedger } from '../../../main/ledger/round-ledger';
 import { RoundEngine } from '../../../main/round/round-engine';
 import type { StepProgress, TrainWindowRequest } from '../../../main/round/trainer-port';
-import { parseManifest } from '../../../main/run/manifest';
 import { Scheduler } from '../../../main/schedule/scheduler';
 import { evaluateWindows } from '../../../main/schedule/weekly-windows';
 import { FilesystemStorage } from '../../../main/storage/filesystem-storage';
 import { makeTempDir } from '../../support/temp-dir';
-import { VectorTrainer } from '../../support/vector-trainer';
+import { vectorEngineManifest, VectorTrainer } from '../../support/vector-trainer';
 
 const logger = pino({ level: 'silent' });
 // Wednesday 2026-11-25, local time.
@@ -54,20 +53,7 @@ describe('Scheduler with the round engine', () => {
 
   it('finish this round: a schedule closing mid-round lets the round complete, then pauses; it resumes when the schedule opens', async () => {
     temp = makeTempDir();
-    const manifest = parseManifest(
-      {
-        version: 1,
-        name: 'schedule-test',
-        protocolVersion: '1',
-        model: { vocabSize: 256, hiddenSize: 64, layers: 1, heads: 4, kvHeads: 4, ffnSize: 128, sequenceLength: 16 },
-        data: { shards: 'unused' },
-        storage: { kind: 'filesystem', root: temp.dir },
-        chain: { network: 'devnet', netuid: 3 },
-        sparseloco: { innerSteps: 5, outerLr: 1 },
-        windows: { blocksPerWindow: 10, blockSeconds: 0.05, uploadDeadlineSeconds: 2, perPeerTimeoutSeconds: 2, gatherCapSeconds: 1 },
-      },
-      'test',
-    );
+    const manifest = vectorEngineManifest(temp.dir, 'schedule-test', { gatherCapSeconds: 1 });
     chain = await DevnetChain.open({ file: path.join(temp.dir, 'chain.json'), netuid: 3, blockMs: 50, tempo: 1000, minerEmissionPerTempo: 0n });
     const pair = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
     const uid = await chain.register(3, pair.address, { address: pair.address, sign: async (m) => pair.sign(m) });
