@@ -58,7 +58,8 @@ export function earningsRows(summaries: readonly RoundSummary[]): EarningsRow[] 
     if (reward !== null && reward !== '0' && !s.reason) reason = null;
     return {
       window: s.window,
-      at: s.lastAt,
+      // When the round was trained; later lines (its payout) come an epoch after.
+      at: s.firstAt,
       trained,
       uploaded,
       applied: s.phases.includes('applied'),

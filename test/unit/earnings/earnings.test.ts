@@ -28,7 +28,7 @@ describe('earnings ledger', () => {
     temp = makeTempDir();
     const ledger = new RoundLedger(path.join(temp.dir, 'rounds.ndjson'));
     let paid = { emission: 1_000_000_001n, incentive: 0.25 };
-    const tracker = await EarningsTracker.open({ chain: payingChain(7, () => paid), netuid: 3, uid: 7, ledger, tempo: 20, file: path.join(temp.dir, 'payouts.json'), logger, now: () => 1_790_000_000_000 });
+    const tracker = await EarningsTracker.open({ chain: payingChain(7, () => paid), netuid: 3, uid: 7, ledger, tempo: 20, file: path.join(temp.dir, 'payouts.json'), logger, now: () => 1_790_000_100_000 }); // payouts come after the rounds they pay
     const full = async (w: number) => {
       await ledger.append({ window: w, at: 1_790_000_000_000 + w, phase: 'trained', loss: 3.2 });
       await ledger.append({ window: w, at: 1_790_000_000_000 + w, phase: 'uploaded', bytesUp: 1000 });
@@ -58,6 +58,8 @@ describe('earnings ledger', () => {
     expect(byWindow.get(4)).toMatchObject({ trained: true, uploaded: false, reward: '0', reason: expect.stringMatching(/^upload failed/) });
     expect(byWindow.get(5)).toMatchObject({ uploaded: true, reward: '0', weight: 0, reason: expect.stringMatching(/validators gave this peer no weight at epoch 2/) });
     expect(byWindow.get(6)).toMatchObject({ reward: null });
+    // A row's time is when its round was trained, not when the epoch paid it.
+    expect(byWindow.get(1)?.at).toBe(1_790_000_000_001);
     for (const row of report.rows) if (row.reward === '0') expect(row.reason).toBeTruthy();
     expect(report).toMatchObject({ ledgerTotal: '1000000001', chainTotal: '1000000001', reconciled: true, pendingRounds: 1 });
 
