@@ -13,13 +13,16 @@ import { readFileIfExists, writeFileAtomically } from '../platform/atomic-file';
 import { NativeTrainer } from '../round/native-trainer';
 import { RoundEngine } from '../round/round-engine';
 import type { RoundRuntime } from '../round/round-module';
+import type { TrainerPort } from '../round/trainer-port';
+import type { StoragePort } from '../storage/storage-port';
 import type { RunManifest } from '../run/manifest';
 import { FilesystemStorage } from '../storage/filesystem-storage';
 import type { ModelConfig, TrainSettings } from '../trainer/protocol';
 import { DevnetChain } from './devnet-chain';
 import { devnetManifest } from './devnet-manifest';
-import { DevnetValidator } from '../validator/devnet-validator';
-import { RatingBook } from '../validator/rating-book';
+import { DevnetValidator, type ValidatorSettings, type WindowReport } from '../validator/devnet-validator';
+import { RatingBook, type RatingPolicy } from '../validator/rating-book';
+import { adversarialParts, adversarySamplerId, type AdversaryKind } from './adversarial-peers';
 
 export interface DevnetRuntimeOptions {
   /** Folder of everything the devnet keeps (chain, storage, shards, peers). */
@@ -31,6 +34,22 @@ export interface DevnetRuntimeOptions {
   onState(state: RoundState): void;
   /** Simulated peers besides this machine. */
   simulatedPeers?: number;
+  /** Cheating simulated peers, one per entry (to try the validator against; off by default). */
+  adversaries?: readonly AdversaryKind[];
+  /** Another run manifest than the embedded one (benchmarks). */
+  manifest?: RunManifest;
+  validatorSettings?: Partial<ValidatorSettings>;
+  ratingPolicy?: RatingPolicy;
+  onValidated?(report: WindowReport): void;
+}
+
+export interface DevnetRuntime extends RoundRuntime {
+  validator: DevnetValidator;
+  ratings: RatingBook;
+  /** Uid of each simulated peer by name (adversaries are named after their kind). */
+  peers: Map<string, number>;
+  /** Mean loss of the global (validator's) model on held-out batches. */
+  heldOutLoss(steps: number): Promise<number>;
 }
 
 const SIMULATED_NAMES = ['Alice', 'Bob', 'Charlie', 'Dave', 'Eve'];
@@ -89,10 +108,10 @@ async function localIdentity(root: string, keyring: Keyring): Promise<KeyringPai
  * a storage folder per peer, token shards of the bundled corpus, simulated
  * peers running their own CPU trainers, and this machine's round engine.
  */
-export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promise<RoundRuntime> {
+export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promise<DevnetRuntime> {
   const { root, logger } = options;
   const log = logger.child({ source: 'devnet' });
-  const manifest = devnetManifest(root);
+  const manifest = options.manifest ?? devnetManifest(root);
   await fs.promises.mkdir(root, { recursive: true });
   await ensureShards(options.trainerExecutable, options.corpusDir, manifest.data.shards);
   await cryptoWaitReady();
@@ -111,26 +130,32 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
   };
 
   const engines: Array<{ engine: RoundEngine; trainer: NativeTrainer }> = [];
-  const makePeer = async (pair: KeyringPair, name: string, onState?: (s: RoundState) => void) => {
+  const peerUids = new Map<string, number>();
+  const makePeer = async (pair: KeyringPair, name: string, onState?: (s: RoundState) => void, adversary?: AdversaryKind) => {
     const uid = await chain.register(manifest.chain.netuid, pair.address, signerOf(pair));
+    peerUids.set(name, uid);
     const dir = path.join(root, 'peers', name);
-    const trainer = new NativeTrainer({
+    const nativeTrainer = new NativeTrainer({
       executable: options.trainerExecutable,
       model: trainerModel(manifest.model),
       train: trainerSettings(manifest),
       dataDir: manifest.data.shards,
       checkpointFile: path.join(dir, 'trainer.safetensors'),
-      peerId: String(uid),
+      peerId: adversarySamplerId(adversary, uid),
       logger: logger.child({ peer: name }),
       threads: 1,
     });
-    trainer.start();
+    nativeTrainer.start();
+    const honest = { trainer: nativeTrainer as TrainerPort, storage: storageOf(uid) as StoragePort, samplerPeerId: String(uid) };
+    const { trainer, storage } = adversary
+      ? adversarialParts(adversary, honest, { manifest, victimUid: peerUids.values().next().value ?? 0, peerStorage: storageOf, currentBlock: () => chain.currentBlock() })
+      : honest;
     const ledger = new RoundLedger(path.join(dir, 'rounds.ndjson'));
     const engine = new RoundEngine({
       manifest,
       chain,
       self: { uid, hotkey: pair.address },
-      storage: storageOf(uid),
+      storage,
       peerStorage: storageOf,
       trainer,
       validatePayload: validate,
@@ -139,7 +164,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
       logger: logger.child({ peer: name }),
       ...(onState ? { onState } : {}),
     });
-    engines.push({ engine, trainer });
+    engines.push({ engine, trainer: nativeTrainer });
     return { engine, ledger };
   };
 
@@ -149,6 +174,10 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     await engine.join();
   }
   const self = await makePeer(await localIdentity(root, keyring), 'me', options.onState);
+  for (const kind of options.adversaries ?? []) {
+    const { engine } = await makePeer(keyring.addFromUri(`//Mallory/${kind}`), kind, undefined, kind);
+    await engine.join();
+  }
 
   // The validator: its own trainer evaluates every update, then follows the global model.
   const validatorPair = keyring.addFromUri('//Ferdie');
@@ -167,6 +196,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
   });
   validatorTrainer.start();
   const ratingsFile = path.join(validatorDir, 'ratings.json');
+  const ratings = await RatingBook.load(ratingsFile, options.ratingPolicy);
   const validator = new DevnetValidator({
     manifest,
     chain,
@@ -175,10 +205,12 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     peerStorage: storageOf,
     trainer: validatorTrainer,
     validatePayload: validate,
-    ratings: await RatingBook.load(ratingsFile),
+    ratings,
     ratingsFile,
     workDir: path.join(validatorDir, 'work'),
     logger,
+    ...(options.validatorSettings ? { settings: options.validatorSettings } : {}),
+    ...(options.onValidated ? { onValidated: options.onValidated } : {}),
   });
   await validator.start();
   log.info({ peers: count + 1, root }, 'devnet started');
@@ -186,6 +218,12 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
   return {
     engine: self.engine,
     ledger: self.ledger,
+    validator,
+    ratings,
+    peers: peerUids,
+    async heldOutLoss(steps: number) {
+      return (await validatorTrainer.evaluate({ peerId: 'held-out', window: 0, steps, split: 'val' })).lossBefore;
+    },
     async close() {
       await validator.stop();
       await Promise.all(engines.map(({ engine }) => engine.leave('now')));

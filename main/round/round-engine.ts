@@ -9,6 +9,8 @@ import type { RunManifest } from '../run/manifest';
 import { windowOf } from '../run/window-clock';
 import { gradientKey } from '../storage/object-keys';
 import type { StoragePort } from '../storage/storage-port';
+import { ModelBasis, encodeSyncReport, syncReportKey } from '../validator/sync-report';
+import { aggregationCandidates } from './aggregation-peers';
 import { gather, type GatherPeer, type PayloadVerdict } from './gather';
 import type { TrainerPort } from './trainer-port';
 
@@ -46,6 +48,8 @@ export class RoundEngine {
   private unsubscribe: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private lastApplied: number | null = null;
+  /** The model this peer trains from, reported beside each update for the validators' sync check. */
+  private readonly basis = new ModelBasis();
   private leaveAfterRound = false;
   private readonly now: () => number;
   private readonly log: Logger;
@@ -162,6 +166,11 @@ export class RoundEngine {
     const payload = new Uint8Array(await fs.readFile(trained.payloadFile));
     let uploaded = false;
     try {
+      await this.options.storage.put(syncReportKey(window, self.uid, manifest.protocolVersion), encodeSyncReport(this.basis.report(window)));
+    } catch (error) {
+      this.log.warn({ window, err: error }, 'sync report not uploaded');
+    }
+    try {
       await this.options.storage.put(gradientKey(window, self.uid, manifest.protocolVersion), payload, { signal: AbortSignal.timeout(Math.max(1000, uploadDeadline - this.now())) });
       uploaded = true;
       await ledger.append({ window, at: this.now(), phase: 'uploaded', phaseSeconds: { uploading: this.endPhase() }, bytesUp: payload.byteLength });
@@ -183,9 +192,9 @@ export class RoundEngine {
     const timing = manifest.windows;
     this.startPhase('gathering', this.now() + timing.gatherCapSeconds * 1000);
     const graph = await this.options.chain.metagraph(manifest.chain.netuid);
+    const counted = aggregationCandidates(graph.neurons);
     const candidates: GatherPeer[] = [];
-    for (const neuron of graph.neurons) {
-      if (neuron.uid === self.uid || neuron.validatorPermit) continue;
+    for (const neuron of counted.filter((n) => n.uid !== self.uid)) {
       const storage = this.options.peerStorage(neuron.uid);
       if (storage) candidates.push({ uid: neuron.uid, storage });
     }
@@ -208,7 +217,9 @@ export class RoundEngine {
     this.startPhase('applying', null);
     // Every peer aggregates in uid order: floating-point sums depend on order,
     // and peers that apply the same updates must end with bit-identical models.
-    const byUid: Array<{ uid: number; file: string }> = ownPayload && ownFile ? [{ uid: self.uid, file: ownFile }] : [];
+    // Our own update counts only as far as the validators let it, like everyone's.
+    const ownCounts = counted.some((n) => n.uid === self.uid);
+    const byUid: Array<{ uid: number; file: string }> = ownPayload && ownFile && ownCounts ? [{ uid: self.uid, file: ownFile }] : [];
     for (const { uid, payload } of result.payloads) {
       const file = path.join(this.options.workDir, `window-${window}-peer-${uid}.tndc`);
       await fs.writeFile(file, payload);
@@ -219,6 +230,7 @@ export class RoundEngine {
       const applied = await this.options.trainer.applyOuter({ window, payloadFiles: files, lr: manifest.sparseloco.outerLr });
       await ledger.append({ window, at: this.now(), phase: 'applied', phaseSeconds: { applying: this.endPhase() } });
       this.lastApplied = window;
+      this.basis.applied(window, applied.modelDigest);
       this.log.info({ window, peers: files.length, digest: applied.modelDigest }, 'outer step applied');
     } catch (error) {
       this.endPhase();

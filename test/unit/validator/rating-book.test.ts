@@ -75,12 +75,18 @@ describe('RatingBook', () => {
 });
 
 describe('peer selection', () => {
-  it('rotates a bounded slice through all peers', () => {
-    const uids = [5, 1, 3, 2, 4, 0];
-    expect(peersToEvaluate(uids, 0, 4)).toEqual([0, 1, 2, 3]);
-    expect(peersToEvaluate(uids, 1, 4)).toEqual([0, 1, 4, 5]); // start (1*4)%6 = 4: 4,5,0,1
-    const seen = new Set([0, 1, 2].flatMap((w) => peersToEvaluate(uids, w, 4)));
-    expect(seen.size).toBe(6);
+  it('evaluates a bounded slice, every peer once per cycle, in groups that change between cycles', () => {
+    const uids = [5, 1, 3, 2, 4, 0, 9, 8, 7, 6];
+    // 10 peers, 4 per window: cycles of ceil(10/4) = 3 windows.
+    for (let cycle = 0; cycle < 4; cycle++) {
+      const slices = [0, 1, 2].map((i) => peersToEvaluate(uids, cycle * 3 + i, 4));
+      for (const slice of slices) expect(slice).toHaveLength(4);
+      expect(new Set(slices.flat()).size).toBe(10);
+    }
+    // Anyone recomputes the same slice for a window.
+    expect(peersToEvaluate([...uids].reverse(), 7, 4)).toEqual(peersToEvaluate(uids, 7, 4));
+    // The first windows of two cycles do not hold the same group.
+    expect(peersToEvaluate(uids, 0, 4)).not.toEqual(peersToEvaluate(uids, 3, 4));
     expect(peersToEvaluate([2, 1], 7, 4)).toEqual([1, 2]);
   });
 });
