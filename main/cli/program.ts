@@ -4,6 +4,7 @@ import { registerConfig } from './commands/config';
 import { registerDoctor } from './commands/doctor';
 import { registerWallet } from './commands/wallet';
 import { registerStart } from './commands/start';
+import { registerValidator } from './commands/validator';
 
 /**
  * The `tandem` command. Each subcommand lives in its own file under commands/
@@ -19,5 +20,6 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerDoctor(program);
   registerWallet(program);
+  registerValidator(program);
   return program;
 }
