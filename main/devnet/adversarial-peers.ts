@@ -44,11 +44,12 @@ export interface AdversaryContext {
 export interface PeerParts {
   trainer: TrainerPort;
   storage: StoragePort;
-  /** Seeds the peer's data sampler; an honest peer uses its uid. */
-  samplerPeerId: string;
 }
 
-/** Sampler id of an adversary: the lazy peer draws batches nobody assigned it. */
+/**
+ * The id that seeds a peer's data sampler (its trainer is made with it): an
+ * honest peer's uid; the lazy peer draws batches nobody assigned it.
+ */
 export function adversarySamplerId(kind: AdversaryKind | undefined, uid: number): string {
   return kind === 'lazy' ? `lazy-random-${uid}` : String(uid);
 }
@@ -63,7 +64,7 @@ export function adversarialParts(kind: AdversaryKind, honest: PeerParts, context
     case 'poisoner':
       return { ...honest, trainer: new RewritingTrainer(honest.trainer, context.manifest, negatedAndScaled) };
     case 'lazy':
-      // The sampler id is chosen where the trainer is made (adversarySamplerId).
+      // Its trainer already samples the wrong data (adversarySamplerId); the rest is honest.
       return honest;
     case 'late':
       return { ...honest, storage: new LateStorage(honest.storage, context) };

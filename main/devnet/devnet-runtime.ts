@@ -146,7 +146,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
       threads: 1,
     });
     nativeTrainer.start();
-    const honest = { trainer: nativeTrainer as TrainerPort, storage: storageOf(uid) as StoragePort, samplerPeerId: String(uid) };
+    const honest = { trainer: nativeTrainer as TrainerPort, storage: storageOf(uid) as StoragePort };
     const { trainer, storage } = adversary
       ? adversarialParts(adversary, honest, { manifest, victimUid: peerUids.values().next().value ?? 0, peerStorage: storageOf, currentBlock: () => chain.currentBlock() })
       : honest;

@@ -302,7 +302,7 @@ export class DevnetValidator {
 
     this.options.ratings.recordWindow(window, peerReports);
     await this.options.ratings.save(this.options.ratingsFile);
-    const weights = this.options.ratings.weights(window + 1);
+    const weights = this.options.ratings.weights(window + 1, miners.map((m) => m.uid));
     if (weights.size > 0) await chain.setWeights(manifest.chain.netuid, weights, this.options.signer);
 
     // Apply the aggregate the miners applied: the window's counted miners that uploaded in time, in uid order.

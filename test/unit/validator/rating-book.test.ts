@@ -34,13 +34,31 @@ describe('RatingBook', () => {
 
   it('penalises repeated non-positive scores only after the streak length', () => {
     const book = new RatingBook();
-    const harmful = (uid: number): PeerWindowScore => ({ uid, score: -0.05, flags: ['harmful'] });
-    book.recordWindow(1, [clean(1, 0.02), harmful(2)]);
-    book.recordWindow(2, [clean(1, 0.02), harmful(2)]);
+    const useless = (uid: number): PeerWindowScore => ({ uid, score: 0, flags: ['not-own-data'] });
+    book.recordWindow(1, [clean(1, 0.02), useless(2)]);
+    book.recordWindow(2, [clean(1, 0.02), useless(2)]);
     expect(book.peer(2).penalties).toBe(0);
-    book.recordWindow(3, [clean(1, 0.02), harmful(2)]);
+    book.recordWindow(3, [clean(1, 0.02), useless(2)]);
     expect(book.peer(2).penalties).toBe(1);
     expect(book.peer(1).penalties).toBe(0);
+  });
+
+  it('a harmful update is penalised at once', () => {
+    const book = new RatingBook();
+    book.recordWindow(1, [clean(1, 0.02), { uid: 2, score: -0.01, flags: ['harmful'] }]);
+    expect(book.peer(2).penalties).toBe(1);
+    expect(book.weights(2).has(2)).toBe(false);
+  });
+
+  it('registered peers not rated yet get the starting rating; peers only seen missing get nothing', () => {
+    const book = new RatingBook();
+    book.recordWindow(1, [clean(1, 0.02), clean(2, 0.01), { uid: 3, score: 0, flags: ['missing'] }]);
+    const weights = book.weights(2, [1, 2, 3, 4]);
+    expect([...weights.keys()].sort()).toEqual([1, 2, 4]);
+    // Newcomer 4 has ordinal 25 − 3 × 25/3 = 0, like a peer before its first window.
+    const top = book.ordinalOf(1);
+    expect(weights.get(4)! / weights.get(1)!).toBeCloseTo(Math.exp((0 - top) / DEFAULT_RATING_POLICY.temperature), 6);
+    expect([...weights.values()].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
   });
 
   it('drops inactive peers from the weights after missed windows', () => {
