@@ -80,7 +80,7 @@ async function run(label: string, kinds: readonly AdversaryKind[]): Promise<RunR
     simulatedPeers: HONEST_SIMULATED,
     adversaries: kinds,
     manifest: benchManifest(dir),
-    validatorSettings: { evalPeers: 5 },
+    validatorSettings: { evalPeers: 8 },
     onValidated: (report) => {
       reports.push(report);
       const pct = (v: number | undefined) => (v === undefined ? '' : (v * 100).toFixed(2));
