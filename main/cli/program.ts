@@ -5,6 +5,7 @@ import { registerDevnet } from './commands/devnet';
 import { registerDoctor } from './commands/doctor';
 import { registerWallet } from './commands/wallet';
 import { registerStart } from './commands/start';
+import { registerValidator } from './commands/validator';
 
 /**
  * The `tandem` command. Each subcommand lives in its own file under commands/
@@ -21,5 +22,6 @@ export function buildProgram(): Command {
   registerDoctor(program);
   registerWallet(program);
   registerDevnet(program);
+  registerValidator(program);
   return program;
 }

@@ -13,6 +13,7 @@ import { readFileIfExists, writeFileAtomically } from '../platform/atomic-file';
 import { NativeTrainer } from '../round/native-trainer';
 import { RoundEngine } from '../round/round-engine';
 import type { RoundRuntime } from '../round/round-module';
+import type { TrainerPort } from '../round/trainer-port';
 import type { RunManifest } from '../run/manifest';
 import { FilesystemStorage } from '../storage/filesystem-storage';
 import type { StoragePort } from '../storage/storage-port';
@@ -21,9 +22,10 @@ import type { SupervisorState } from '../supervisor/process-supervisor';
 import { EarningsTracker } from '../earnings/earnings-tracker';
 import { DevnetChain } from './devnet-chain';
 import { devnetManifest } from './devnet-manifest';
-import { DevnetValidator } from '../validator/devnet-validator';
-import { RatingBook } from '../validator/rating-book';
+import { DevnetValidator, type ValidatorSettings, type WindowReport } from '../validator/devnet-validator';
+import { RatingBook, type RatingPolicy } from '../validator/rating-book';
 import { PeerTraffic } from '../network/peer-traffic';
+import { adversarialParts, adversarySamplerId, type AdversaryKind } from './adversarial-peers';
 
 export interface DevnetRuntimeOptions {
   /** Folder of everything the devnet keeps (chain, storage, shards, peers). */
@@ -48,6 +50,13 @@ export interface DevnetRuntimeOptions {
   overlapCommunication?: boolean;
   /** Adjusts the devnet manifest (the round benchmark sizes its windows). */
   tuneManifest?(manifest: RunManifest): RunManifest;
+  /** Cheating simulated peers, one per entry (to try the validator against; off by default). */
+  adversaries?: readonly AdversaryKind[];
+  /** Another run manifest than the embedded one (benchmarks). */
+  manifest?: RunManifest;
+  validatorSettings?: Partial<ValidatorSettings>;
+  ratingPolicy?: RatingPolicy;
+  onValidated?(report: WindowReport): void;
 }
 
 const SIMULATED_NAMES = ['Alice', 'Bob', 'Charlie', 'Dave', 'Eve'];
@@ -115,12 +124,19 @@ export interface DevnetRuntime extends RoundRuntime {
   traffic: PeerTraffic;
   /** The validator's rating of a uid, null before it scored it. */
   ratingOf(uid: number): number | null;
+  validator: DevnetValidator;
+  ratings: RatingBook;
+  /** Uid of each simulated peer by name (adversaries are named after their kind). */
+  peers: Map<string, number>;
+  /** Mean loss of the global (validator's) model on held-out batches. */
+  heldOutLoss(steps: number): Promise<number>;
 }
 
 export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promise<DevnetRuntime> {
   const { root, logger } = options;
   const log = logger.child({ source: 'devnet' });
-  const manifest = options.tuneManifest ? options.tuneManifest(devnetManifest(root)) : devnetManifest(root);
+  const base = options.manifest ?? devnetManifest(root);
+  const manifest = options.tuneManifest ? options.tuneManifest(base) : base;
   await fs.promises.mkdir(root, { recursive: true });
   await ensureShards(options.trainerExecutable, options.corpusDir, manifest.data.shards);
   await cryptoWaitReady();
@@ -140,28 +156,35 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
   };
 
   const engines: Array<{ engine: RoundEngine; trainer: NativeTrainer }> = [];
-  const makePeer = async (pair: KeyringPair, name: string, onState?: (s: RoundState) => void, own?: Pick<DevnetRuntimeOptions, 'trainerEnv' | 'onTrainerSupervisor'>) => {
+  const peerUids = new Map<string, number>();
+  const makePeer = async (pair: KeyringPair, name: string, extras: { onState?: (s: RoundState) => void; adversary?: AdversaryKind; own?: Pick<DevnetRuntimeOptions, 'trainerEnv' | 'onTrainerSupervisor'> } = {}) => {
+    const { onState, adversary, own } = extras;
     const uid = await chain.register(manifest.chain.netuid, pair.address, signerOf(pair));
+    peerUids.set(name, uid);
     const dir = path.join(root, 'peers', name);
-    const trainer = new NativeTrainer({
+    const nativeTrainer = new NativeTrainer({
       executable: options.trainerExecutable,
       model: trainerModel(manifest.model),
       train: trainerSettings(manifest),
       dataDir: manifest.data.shards,
       checkpointFile: path.join(dir, 'trainer.safetensors'),
-      peerId: String(uid),
+      peerId: adversarySamplerId(adversary, uid),
       logger: logger.child({ peer: name }),
       threads: 1,
       ...(own?.trainerEnv ? { env: own.trainerEnv } : {}),
       ...(own?.onTrainerSupervisor ? { onSupervisorState: own.onTrainerSupervisor } : {}),
     });
-    trainer.start();
+    nativeTrainer.start();
+    const honest = { trainer: nativeTrainer as TrainerPort, storage: storageSeenBy(name)(uid) };
+    const { trainer, storage } = adversary
+      ? adversarialParts(adversary, honest, { manifest, victimUid: peerUids.values().next().value ?? 0, peerStorage: storageSeenBy(name), currentBlock: () => chain.currentBlock() })
+      : honest;
     const ledger = new RoundLedger(path.join(dir, 'rounds.ndjson'));
     const engine = new RoundEngine({
       manifest,
       chain,
       self: { uid, hotkey: pair.address },
-      storage: storageSeenBy(name)(uid),
+      storage,
       peerStorage: storageSeenBy(name),
       trainer,
       validatePayload: validate,
@@ -173,8 +196,8 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
       // Only this machine's own gathers feed the Network page.
       ...(name === 'me' ? { onGather: (window: number, peers: Parameters<PeerTraffic['record']>[1]) => traffic.record(window, peers) } : {}),
     });
-    engines.push({ engine, trainer });
-    return { engine, ledger, trainer, uid, dir };
+    engines.push({ engine, trainer: nativeTrainer });
+    return { engine, ledger, trainer: nativeTrainer, uid, dir };
   };
 
   // What this machine received from each peer (filled by its engine's gathers, read by makePeer's hook above).
@@ -185,7 +208,11 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     await engine.join();
   }
   const selfPair = await localIdentity(root, keyring);
-  const self = await makePeer(selfPair, 'me', options.onState, options);
+  const self = await makePeer(selfPair, 'me', { ...(options.onState ? { onState: options.onState } : {}), own: options });
+  for (const kind of options.adversaries ?? []) {
+    const { engine } = await makePeer(keyring.addFromUri(`//Mallory/${kind}`), kind, { adversary: kind });
+    await engine.join();
+  }
   // Epoch by epoch, what the chain paid goes into this machine's ledger, round by round.
   const earnings = await EarningsTracker.open({
     chain,
@@ -215,7 +242,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
   });
   validatorTrainer.start();
   const ratingsFile = path.join(validatorDir, 'ratings.json');
-  const ratings = await RatingBook.load(ratingsFile);
+  const ratings = await RatingBook.load(ratingsFile, options.ratingPolicy);
   const validator = new DevnetValidator({
     manifest,
     chain,
@@ -228,6 +255,8 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     ratingsFile,
     workDir: path.join(validatorDir, 'work'),
     logger,
+    ...(options.validatorSettings ? { settings: options.validatorSettings } : {}),
+    ...(options.onValidated ? { onValidated: options.onValidated } : {}),
   });
   await validator.start();
   log.info({ peers: count + 1, root }, 'devnet started');
@@ -244,6 +273,12 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     ledger: self.ledger,
     trainer: self.trainer,
     payouts: () => earnings.payouts,
+    validator,
+    ratings,
+    peers: peerUids,
+    async heldOutLoss(steps: number) {
+      return (await validatorTrainer.evaluate({ peerId: 'held-out', window: 0, steps, split: 'val' })).lossBefore;
+    },
     async close() {
       stopEarnings();
       await validator.stop();

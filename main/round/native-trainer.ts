@@ -132,7 +132,7 @@ export class NativeTrainer implements TrainerPort {
     for (const dropped of r.dropped) this.log.warn({ window: request.window, file: request.payloadFiles[dropped.index], reason: dropped.reason }, 'payload dropped by the trainer');
     // Checkpoint after every outer step: a killed trainer then loses at most the next window.
     await this.request({ cmd: 'checkpoint', path: this.options.checkpointFile });
-    return { modelDigest: null, computeSeconds: (Date.now() - started) / 1000 };
+    return { modelDigest: r.model_digest ?? null, computeSeconds: (Date.now() - started) / 1000 };
   }
 
   async revertWindow(window: number): Promise<void> {

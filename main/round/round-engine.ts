@@ -9,6 +9,8 @@ import type { RunManifest } from '../run/manifest';
 import { windowOf } from '../run/window-clock';
 import { gradientKey } from '../storage/object-keys';
 import type { StoragePort } from '../storage/storage-port';
+import { ModelBasis, encodeSyncReport, syncReportKey, type SyncReport } from '../validator/sync-report';
+import { aggregationCandidates } from './aggregation-peers';
 import { gather, type GatherPeer, type PayloadVerdict, type PeerAccount } from './gather';
 import type { TrainerPort } from './trainer-port';
 
@@ -67,6 +69,8 @@ export class RoundEngine {
   /** Windows whose upload and gather run beside the trainer, oldest first. */
   private inFlight: Array<{ window: number; gathered: Promise<GatheredWindow> }> = [];
   private readonly overlap: boolean;
+  /** The model this peer trains from, reported beside each update for the validators' sync check. */
+  private readonly basis = new ModelBasis();
   private leaveAfterRound = false;
   private readonly now: () => number;
   private readonly log: Logger;
@@ -206,7 +210,8 @@ export class RoundEngine {
     // Upload and gather run on their own; the trainer is free as soon as they start.
     const payload = new Uint8Array(await fs.readFile(trained.payloadFile));
     const uploadDeadline = windowEnd + (timing.uploadDeadlineSeconds + timing.uploadGraceSeconds) * 1000;
-    const gathered = this.communicate(window, uploadDeadline, { file: trained.payloadFile, payload })
+    // The sync report names the model this window trained from: taken now, before the previous aggregate is applied.
+    const gathered = this.communicate(window, uploadDeadline, { file: trained.payloadFile, payload, syncReport: this.basis.report(window) })
       // Only a broken ledger gets here; a rejection nobody awaits (after leave('now')) must not take the process down.
       .catch((error: unknown): GatheredWindow => ({ window, files: [], ownFile: trained.payloadFile, failure: `communication failed: ${errorText(error)}` }));
     this.inFlight.push({ window, gathered });
@@ -238,12 +243,17 @@ export class RoundEngine {
   }
 
   /** Uploads this window's own update (when there is one) and gathers the others'; never throws. */
-  private async communicate(window: number, uploadDeadline: number, own: { file: string; payload: Uint8Array } | null): Promise<GatheredWindow> {
+  private async communicate(window: number, uploadDeadline: number, own: { file: string; payload: Uint8Array; syncReport: SyncReport } | null): Promise<GatheredWindow> {
     const { manifest, self, ledger } = this.options;
     const timing = manifest.windows;
     let ownFile: string | null = null;
     if (own) {
       const uploading = this.startPhase('uploading', uploadDeadline);
+      try {
+        await this.options.storage.put(syncReportKey(window, self.uid, manifest.protocolVersion), encodeSyncReport(own.syncReport));
+      } catch (error) {
+        this.log.warn({ window, err: error }, 'sync report not uploaded');
+      }
       try {
         await this.options.storage.put(gradientKey(window, self.uid, manifest.protocolVersion), own.payload, { signal: AbortSignal.timeout(Math.max(1000, uploadDeadline - this.now())) });
         ownFile = own.file;
@@ -259,9 +269,9 @@ export class RoundEngine {
     const files: string[] = [];
     try {
       const graph = await this.options.chain.metagraph(manifest.chain.netuid);
+      const counted = aggregationCandidates(graph.neurons);
       const candidates: GatherPeer[] = [];
-      for (const neuron of graph.neurons) {
-        if (neuron.uid === self.uid || neuron.validatorPermit) continue;
+      for (const neuron of counted.filter((n) => n.uid !== self.uid)) {
         const storage = this.options.peerStorage(neuron.uid);
         if (storage) candidates.push({ uid: neuron.uid, storage });
       }
@@ -283,7 +293,9 @@ export class RoundEngine {
       for (const peer of result.peers) if (peer.outcome !== 'accepted') this.log.warn({ window, uid: peer.uid, outcome: peer.outcome, reason: peer.reason }, 'peer update not used');
       // Every peer aggregates in uid order: floating-point sums depend on order,
       // and peers that apply the same updates must end with bit-identical models.
-      const byUid: Array<{ uid: number; file: string }> = ownFile ? [{ uid: self.uid, file: ownFile }] : [];
+      // Our own update counts only as far as the validators let it, like everyone's.
+      const ownCounts = counted.some((n) => n.uid === self.uid);
+      const byUid: Array<{ uid: number; file: string }> = ownFile && ownCounts ? [{ uid: self.uid, file: ownFile }] : [];
       await fs.mkdir(this.options.workDir, { recursive: true });
       for (const { uid, payload } of result.payloads) {
         const file = path.join(this.options.workDir, `window-${window}-peer-${uid}.tndc`);
@@ -318,6 +330,7 @@ export class RoundEngine {
       if (failure) throw new Error(failure);
       const applied = await this.options.trainer.applyOuter({ window, payloadFiles: files, lr: manifest.sparseloco.outerLr });
       await ledger.append({ window, at: this.now(), phase: 'applied', phaseSeconds: { applying: this.endPhase(applying) } });
+      this.basis.applied(window, applied.modelDigest);
       this.log.info({ window, peers: files.length, digest: applied.modelDigest }, 'outer step applied');
     } catch (error) {
       this.endPhase(applying);

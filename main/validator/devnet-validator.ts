@@ -1,14 +1,51 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { ChainPort, ChainSigner, ChainWriter } from '../chain/chain-port';
+import { decodePayload } from '../codec';
+import type { ChainBlock, ChainPort, ChainSigner, ChainWriter } from '../chain/chain-port';
 import type { Logger } from '../logging/logger';
+import { aggregationCandidates } from '../round/aggregation-peers';
 import { gather, type GatherPeer, type PayloadVerdict } from '../round/gather';
-import type { NativeTrainer } from '../round/native-trainer';
+import type { ApplyOuterRequest, ApplyOuterResult } from '../round/trainer-port';
 import type { RunManifest } from '../run/manifest';
 import { windowOf } from '../run/window-clock';
+import { gradientKey } from '../storage/object-keys';
 import type { StoragePort } from '../storage/storage-port';
+import { clippedLr, fingerprint, median, type PayloadFingerprint } from './payload-fingerprint';
+import { peersToEvaluate } from './peer-selection';
 import type { RatingBook } from './rating-book';
-import { scoreWindow, type PeerWindowInput } from './window-score';
+import { detectCopies, gauntlet, relativeImprovement } from './score-components';
+import { decodeSyncReport, ModelBasis, syncReportKey, type SyncReport } from './sync-report';
+import { scoreWindow, type PeerWindowInput, type PeerWindowScore } from './window-score';
+
+/** What the validator needs from a trainer (NativeTrainer has it). */
+export interface ValidatorTrainer {
+  evaluate(request: { peerId: string; window: number; steps?: number; payloadFile?: string; lr?: number; split?: 'train' | 'val' }): Promise<{ lossBefore: number; lossAfter: number | null }>;
+  applyOuter(request: ApplyOuterRequest): Promise<ApplyOuterResult>;
+}
+
+export interface ValidatorSettings {
+  /** Peers whose loss is evaluated per window (a rotating slice); liveness, sync and copies are checked for all. */
+  evalPeers: number;
+  /** Batches per loss evaluation (own and random each); null: all the batches a peer trains on in a window. */
+  evalSteps: number | null;
+  /** Best-rated peers whose updates serve as the control on each evaluated peer's batches. */
+  controlPeers: number;
+  /** Jaccard overlap of kept coordinates above which the later upload is a copy. */
+  copyThreshold: number;
+  /** Windows a peer's model may be behind the global one (times the inner steps: the sync check's steps behind). */
+  maxWindowsBehind: number;
+  /** Own-data improvement must beat random-data improvement by more than this. */
+  minAssignmentGap: number;
+}
+
+export const DEFAULT_VALIDATOR_SETTINGS: ValidatorSettings = {
+  evalPeers: 6,
+  evalSteps: null,
+  controlPeers: 2,
+  copyThreshold: 0.9,
+  maxWindowsBehind: 1,
+  minAssignmentGap: 0,
+};
 
 export interface DevnetValidatorOptions {
   manifest: RunManifest;
@@ -16,57 +53,130 @@ export interface DevnetValidatorOptions {
   signer: ChainSigner;
   uid: number;
   peerStorage(uid: number): StoragePort | undefined;
-  trainer: NativeTrainer;
+  trainer: ValidatorTrainer;
   validatePayload(payload: Uint8Array): Promise<PayloadVerdict>;
   ratings: RatingBook;
   ratingsFile: string;
   workDir: string;
   logger: Logger;
-  /** Batches per evaluation; small, because every peer is evaluated every window. */
-  evalSteps?: number;
+  settings?: Partial<ValidatorSettings>;
+  /** Told after each validated window (the bench and the UI). */
+  onValidated?(report: WindowReport): void;
+}
+
+export interface PeerReport extends PeerWindowScore {
+  evaluated: boolean;
+  /** Inner steps behind the global model (from its sync report), when known. */
+  stepsBehind?: number;
+  copiedFrom?: number;
+  overlap?: number;
+  norm?: number;
+  /** Relative loss improvement on its own and on random batches. */
+  ownImprovement?: number;
+  randomImprovement?: number;
+  /** Own minus random improvement, less the same for the other updates (the control). */
+  assignmentGap?: number;
+}
+
+export interface WindowReport {
+  window: number;
+  peers: PeerReport[];
+  weights: Map<number, number>;
+  /** Uids whose updates went into the global model. */
+  aggregated: number[];
+  globalDigest: string | null;
+  /** How long the validation took. */
+  seconds: number;
+}
+
+interface Upload {
+  uid: number;
+  file: string;
+  uploadedAt: number;
+  print: PayloadFingerprint;
 }
 
 /**
- * The devnet's validator: after each window it gathers every miner's update,
- * measures each one's loss improvement on the miner's own assigned batches and
- * on batches assigned to nobody, scores it (Gauntlet components), updates the
- * OpenSkill ratings, sets weights on the chain, and applies the aggregate so
- * its model stays the global one.
+ * The devnet's validator (Gauntlet): after each window's upload deadline it
+ * fetches every miner's update and sync report, checks liveness, sync and
+ * copies for all, evaluates the loss improvement of a rotating slice on their
+ * own assigned batches and on random ones (updates clipped to the median
+ * norm), updates the OpenSkill ratings and penalties, sets weights on the
+ * chain, and applies the aggregate so its model stays the global one.
  */
 export class DevnetValidator {
   private unsubscribe: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private lastValidated: number | null = null;
   private readonly log: Logger;
+  private readonly settings: ValidatorSettings;
+  /** The global model: the validator's own weights after each aggregate. */
+  private readonly basis = new ModelBasis();
+  /** Global digests of recent windows, to tell how far behind a stale peer is. */
+  private readonly digestHistory = new Map<string, number>();
+  /** Which miners counted for each window's aggregate, as the miners saw it during the window. */
+  private readonly candidatesByWindow = new Map<number, number[]>();
 
   constructor(private readonly options: DevnetValidatorOptions) {
     this.log = options.logger.child({ source: 'validator' });
+    this.settings = { ...DEFAULT_VALIDATOR_SETTINGS, ...options.settings };
+    // A restart picks up the window schedule where the saved ratings left it.
     this.lastValidated = options.ratings.lastWindow;
   }
 
+  get lastValidatedWindow(): number | null {
+    return this.lastValidated;
+  }
+
   async start(): Promise<void> {
-    this.unsubscribe = await this.options.chain.subscribeBlocks((block) => {
-      const { window, blockInWindow } = windowOf(block.number, this.options.manifest.windows.blocksPerWindow);
-      // Validate window w once w+1 is half over: every peer has uploaded by then.
-      const due = window - 1;
-      if (due < 0 || blockInWindow < this.options.manifest.windows.blocksPerWindow / 2 || this.running) return;
-      if (this.lastValidated !== null && due <= this.lastValidated) return;
-      this.running = this.validate(due)
-        .catch((error: unknown) => this.log.error({ err: error, window: due }, 'validation failed'))
-        .finally(() => {
-          this.lastValidated = due;
-          this.running = undefined;
-        });
-    });
+    this.unsubscribe = await this.options.chain.subscribeBlocks((block) => this.onBlock(block));
   }
 
   async stop(): Promise<void> {
     this.unsubscribe?.();
+    this.unsubscribe = undefined;
     await this.running;
   }
 
-  private async validate(window: number): Promise<void> {
+  /** Waits for the validation in progress, if any. */
+  async settle(): Promise<void> {
+    await this.running;
+  }
+
+  private onBlock(block: ChainBlock): void {
+    const timing = this.options.manifest.windows;
+    const { window } = windowOf(block.number, timing.blocksPerWindow);
+    if (!this.candidatesByWindow.has(window)) {
+      this.candidatesByWindow.set(window, []);
+      void this.snapshotCandidates(window);
+    }
+    if (this.running) return;
+    const next = nextWindowToValidate(block, this.lastValidated, timing);
+    if (!next) return;
+    this.running = this.validate(next.window, next.deadline)
+      .then(() => undefined)
+      .catch((error: unknown) => this.log.error({ err: error, window: next.window }, 'validation failed'))
+      .finally(() => {
+        this.lastValidated = next.window;
+        this.running = undefined;
+      });
+  }
+
+  /** Incentives are constant within a window (epochs fall on window starts), so this is what the miners aggregate. */
+  private async snapshotCandidates(window: number): Promise<void> {
+    try {
+      const graph = await this.options.chain.metagraph(this.options.manifest.chain.netuid);
+      this.candidatesByWindow.set(window, aggregationCandidates(graph.neurons).map((n) => n.uid));
+    } catch (error) {
+      this.candidatesByWindow.delete(window);
+      this.log.warn({ err: error, window }, 'could not read the metagraph');
+    }
+    for (const w of this.candidatesByWindow.keys()) if (w < window - 8) this.candidatesByWindow.delete(w);
+  }
+
+  async validate(window: number, deadline: number): Promise<WindowReport> {
     const { manifest, chain } = this.options;
+    const started = Date.now();
     const graph = await chain.metagraph(manifest.chain.netuid);
     const miners = graph.neurons.filter((n) => !n.validatorPermit);
     const peers: GatherPeer[] = [];
@@ -74,56 +184,192 @@ export class DevnetValidator {
       const storage = this.options.peerStorage(m.uid);
       if (storage) peers.push({ uid: m.uid, storage });
     }
+    // After the deadline an update is there or it is not: no long waits.
     const result = await gather({
       window,
       protocolVersion: manifest.protocolVersion,
       peers,
       concurrency: 8,
-      perPeerTimeoutMs: 2000,
+      perPeerTimeoutMs: 1000,
       capMs: manifest.windows.gatherCapSeconds * 1000,
       pollIntervalMs: 200,
       maxPayloadBytes: 512 * 1024 * 1024,
       validate: (bytes) => this.options.validatePayload(bytes),
     });
     await fs.mkdir(this.options.workDir, { recursive: true });
-    const files = new Map<number, string>();
+    const uploads = new Map<number, Upload>();
+    const uploadedAt = new Map<number, number>();
+    const reports = new Map<number, SyncReport | null>();
+    const storageOf = new Map(peers.map((p) => [p.uid, p.storage]));
+    await Promise.all(
+      result.peers.map(async (account) => {
+        const storage = storageOf.get(account.uid);
+        if (!storage || account.outcome === 'missing') return;
+        const [head, report] = await Promise.all([
+          storage.head(gradientKey(window, account.uid, manifest.protocolVersion)).catch(() => null),
+          storage.get(syncReportKey(window, account.uid, manifest.protocolVersion), { maxBytes: 4096 }).catch(() => null),
+        ]);
+        if (head) uploadedAt.set(account.uid, head.lastModified.getTime());
+        reports.set(account.uid, decodeSyncReport(report));
+      }),
+    );
     for (const { uid, payload } of result.payloads) {
       const file = path.join(this.options.workDir, `window-${window}-peer-${uid}.tndc`);
       await fs.writeFile(file, payload);
-      files.set(uid, file);
+      const print = fingerprint(await decodePayload(payload));
+      uploads.set(uid, { uid, file, uploadedAt: uploadedAt.get(uid) ?? Date.now(), print });
     }
 
-    const inputs: PeerWindowInput[] = [];
+    const copies = detectCopies([...uploads.values()].map((u) => ({ uid: u.uid, indices: u.print.indices, uploadedAt: u.uploadedAt })), this.settings.copyThreshold);
+    const medianNorm = median([...uploads.values()].map((u) => u.print.norm));
+    const evaluate = new Set(peersToEvaluate(miners.map((m) => m.uid), window, this.settings.evalPeers));
     const lr = manifest.sparseloco.outerLr;
-    const steps = this.options.evalSteps ?? 2;
-    // Batches assigned to nobody: a peer id no miner has.
+    // Each update is tried at the step it gets in the aggregate (a mean over the
+    // window's uploads), not the whole outer step: one peer's update at full
+    // step overshoots, and an honest update could then look harmful.
+    const evalLr = lr / Math.max(1, uploads.size);
+    const steps = this.settings.evalSteps ?? manifest.sparseloco.innerSteps;
+    // Batches assigned to nobody: a sampler id no miner has, the same for every peer this window.
     const randomId = `validator-random-${window}`;
-    for (const peer of result.peers) {
-      const file = files.get(peer.uid);
-      if (!file) {
-        inputs.push({ uid: peer.uid, present: peer.outcome !== 'missing', onTime: peer.outcome !== 'missing', valid: peer.outcome === 'accepted' });
-        continue;
+    const policy = { globalDigest: this.basis.digest ?? '', maxStepsBehind: this.settings.maxWindowsBehind * manifest.sparseloco.innerSteps, minAssignmentGap: this.settings.minAssignmentGap };
+
+    // Each evaluated update on its peer's own batches and on the random batches,
+    // and the control updates (the best-rated peers' this window) on the same
+    // batches: some batches are easier to improve than others, and the control
+    // tells how much an update not trained on them improves them.
+    const evaluated = [...uploads.values()].filter((u) => evaluate.has(u.uid)).sort((a, b) => a.uid - b.uid);
+    const controls = [...uploads.values()]
+      .filter((u) => !copies.has(u.uid))
+      .sort((a, b) => this.options.ratings.ordinalOf(b.uid) - this.options.ratings.ordinalOf(a.uid) || a.uid - b.uid)
+      .slice(0, this.settings.controlPeers);
+    const improvement = new Map<string, { before: number; after: number }>();
+    const measure = async (set: string, u: Upload) => {
+      const key = `${set}|${u.uid}`;
+      if (improvement.has(key)) return;
+      const r = await this.options.trainer.evaluate({ peerId: set, window, steps, payloadFile: u.file, lr: clippedLr(evalLr, u.print.norm, medianNorm) });
+      improvement.set(key, { before: r.lossBefore, after: r.lossAfter ?? Number.NaN });
+    };
+    for (const u of evaluated) {
+      for (const set of [String(u.uid), randomId]) {
+        await measure(set, u);
+        for (const c of controls) if (c.uid !== u.uid) await measure(set, c);
       }
-      const own = await this.options.trainer.evaluate({ peerId: String(peer.uid), window, steps, payloadFile: file, lr });
-      const random = await this.options.trainer.evaluate({ peerId: randomId, window, steps, payloadFile: file, lr });
-      inputs.push({
-        uid: peer.uid,
-        present: true,
-        onTime: true,
-        valid: true,
-        losses: { ownBefore: own.lossBefore, ownAfter: own.lossAfter ?? Number.NaN, randomBefore: random.lossBefore, randomAfter: random.lossAfter ?? Number.NaN },
+    }
+    const relative = (set: string, uid: number) => {
+      const m = improvement.get(`${set}|${uid}`);
+      return m ? relativeImprovement(m.before, m.after) : Number.NaN;
+    };
+
+    const peerReports: PeerReport[] = [];
+    for (const account of result.peers) {
+      const uid = account.uid;
+      const upload = uploads.get(uid);
+      // A storage failure is not held against the peer as an invalid update.
+      const present = account.outcome === 'accepted' || account.outcome === 'rejected';
+      const at = uploadedAt.get(uid);
+      const onTime = present && at !== undefined && at <= deadline;
+      const input: PeerWindowInput = { uid, present, onTime, valid: account.outcome === 'accepted' };
+      const stepsBehind = present ? this.stepsBehind(reports.get(uid) ?? null) : undefined;
+      if (stepsBehind !== undefined) input.sync = { peerDigest: reports.get(uid)?.modelDigest ?? '', stepsBehind };
+      const copy = copies.get(uid);
+      if (copy) input.copiedFrom = copy.copiedFrom;
+      const own = improvement.get(`${uid}|${uid}`);
+      const random = improvement.get(`${randomId}|${uid}`);
+      if (own && random) {
+        const others = controls.filter((c) => c.uid !== uid).map((c) => c.uid);
+        const control = others.length > 0 ? { own: median(others.map((o) => relative(String(uid), o))), random: median(others.map((o) => relative(randomId, o))) } : undefined;
+        input.losses = { ownBefore: own.before, ownAfter: own.after, randomBefore: random.before, randomAfter: random.after, ...(control ? { control } : {}) };
+      }
+      const wasEvaluated = input.losses !== undefined;
+      const score = scoreWindow(input, policy);
+      // A peer neither evaluated nor caught by a cheap check is simply not rated this window.
+      if (!wasEvaluated && score.flags.length === 0) continue;
+      peerReports.push({
+        ...score,
+        evaluated: wasEvaluated,
+        ...(stepsBehind === undefined ? {} : { stepsBehind }),
+        ...(copy ? { copiedFrom: copy.copiedFrom, overlap: copy.overlap } : {}),
+        ...(upload ? { norm: upload.print.norm } : {}),
+        ...(input.losses
+          ? {
+              ownImprovement: relativeImprovement(input.losses.ownBefore, input.losses.ownAfter),
+              randomImprovement: relativeImprovement(input.losses.randomBefore, input.losses.randomAfter),
+              assignmentGap: gauntlet(input.losses, this.settings.minAssignmentGap).assignmentGap,
+            }
+          : {}),
       });
     }
-    const scores = inputs.map((input) => scoreWindow(input, { globalDigest: '', maxStepsBehind: Number.POSITIVE_INFINITY, minAssignmentGap: 0 }));
-    this.options.ratings.recordWindow(window, scores);
+
+    this.options.ratings.recordWindow(window, peerReports);
     await this.options.ratings.save(this.options.ratingsFile);
-    const weights = this.options.ratings.weights(window + 1);
+    const weights = this.options.ratings.weights(window + 1, miners.map((m) => m.uid));
     if (weights.size > 0) await chain.setWeights(manifest.chain.netuid, weights, this.options.signer);
 
-    // Apply the same aggregate the miners apply, in uid order, to stay on the global model.
-    const ordered = [...files.entries()].sort(([a], [b]) => a - b).map(([, file]) => file);
-    if (ordered.length > 0) await this.options.trainer.applyOuter({ window, payloadFiles: ordered, lr });
-    await Promise.all([...files.values()].map((f) => fs.rm(f, { force: true })));
-    this.log.info({ window, scores: scores.map((s) => ({ uid: s.uid, score: Number(s.score.toFixed(5)), flags: s.flags })), weights: Object.fromEntries(weights) }, 'window validated');
+    // Apply the aggregate the miners applied: the window's counted miners that uploaded in time, in uid order.
+    const counted = new Set(this.candidatesByWindow.get(window) ?? aggregationCandidates(graph.neurons).map((n) => n.uid));
+    const aggregated = [...uploads.values()]
+      .filter((u) => counted.has(u.uid) && (uploadedAt.get(u.uid) ?? Infinity) <= deadline)
+      .sort((a, b) => a.uid - b.uid);
+    if (aggregated.length > 0) {
+      const applied = await this.options.trainer.applyOuter({ window, payloadFiles: aggregated.map((u) => u.file), lr });
+      this.basis.applied(window, applied.modelDigest);
+      if (applied.modelDigest) this.rememberDigest(applied.modelDigest, window);
+    }
+    await Promise.all([...uploads.values()].map((u) => fs.rm(u.file, { force: true })));
+    const report: WindowReport = { window, peers: peerReports, weights, aggregated: aggregated.map((u) => u.uid), globalDigest: this.basis.digest, seconds: (Date.now() - started) / 1000 };
+    this.log.info(
+      { window, scores: peerReports.map((s) => ({ uid: s.uid, score: Number(s.score.toFixed(5)), flags: s.flags })), weights: Object.fromEntries(weights), aggregated: report.aggregated },
+      'window validated',
+    );
+    this.options.onValidated?.(report);
+    return report;
   }
+
+  /**
+   * How far behind the global model a peer's model is, in inner steps: 0 when
+   * its digest is the global one; from the window of a past global digest it
+   * matches; otherwise from the window it says its model is based on. No
+   * report at all counts as out of sync.
+   */
+  stepsBehind(report: SyncReport | null): number {
+    if (!report) return Number.POSITIVE_INFINITY;
+    const innerSteps = this.options.manifest.sparseloco.innerSteps;
+    if (report.modelDigest !== null && report.modelDigest === this.basis.digest) return 0;
+    const global = this.basis.window ?? -1;
+    const known = report.modelDigest === null ? undefined : this.digestHistory.get(report.modelDigest);
+    const peer = known ?? report.basedOnWindow ?? -1;
+    return Math.max(0, global - peer) * innerSteps;
+  }
+
+  private rememberDigest(digest: string, window: number): void {
+    this.digestHistory.set(digest, window);
+    for (const [d, w] of this.digestHistory) if (w < window - 64) this.digestHistory.delete(d);
+  }
+}
+
+/** Windows a validator that fell behind still goes back for; older ones are skipped. */
+const MAX_BACKLOG_WINDOWS = 2;
+
+/**
+ * The window to validate at this block, if any, and its upload deadline
+ * (epoch ms): windows in order after the last one validated, each once its
+ * deadline (counted from the window's end) is a block or more past, so an
+ * update that arrives after it is seen as late rather than missing.
+ */
+export function nextWindowToValidate(
+  block: ChainBlock,
+  lastValidated: number | null,
+  timing: RunManifest['windows'],
+): { window: number; deadline: number } | null {
+  const blockMs = timing.blockSeconds * 1000;
+  const { window: current, blockInWindow } = windowOf(block.number, timing.blocksPerWindow);
+  const currentStart = block.timestamp - blockInWindow * blockMs;
+  const windowMs = timing.blocksPerWindow * blockMs;
+  const deadlineOf = (w: number) => currentStart - (current - w - 1) * windowMs + (timing.uploadDeadlineSeconds + timing.uploadGraceSeconds) * 1000;
+  let candidate = current - 1;
+  while (candidate >= 0 && block.timestamp < deadlineOf(candidate) + 2 * blockMs) candidate--;
+  if (candidate < 0) return null;
+  const next = lastValidated === null ? candidate : Math.max(lastValidated + 1, candidate - MAX_BACKLOG_WINDOWS);
+  if (next > candidate) return null;
+  return { window: next, deadline: deadlineOf(next) };
 }

@@ -25,7 +25,9 @@ export interface RatingPolicy {
 
 export const DEFAULT_RATING_POLICY: RatingPolicy = {
   negativeStreakForPenalty: 3,
-  immediateFlags: ['copied', 'invalid'],
+  // Updates are tried at their share of the aggregate step, where an honest one
+  // helps data it never saw; one that makes the model worse is not honest.
+  immediateFlags: ['copied', 'invalid', 'harmful'],
   penaltyWindows: 5,
   penaltyMu: 3,
   inactiveAfterMissed: 3,
@@ -103,11 +105,17 @@ export class RatingBook {
   /**
    * Normalised weights: the top peers by rating ordinal that are neither
    * penalised nor inactive, through a softmax so better peers get more.
+   * Registered peers the book has not met yet count at the starting rating,
+   * so a newcomer's updates are aggregated while it waits for its first
+   * evaluation; a peer only ever seen missing gets nothing.
    */
-  weights(window: number): Map<number, number> {
+  weights(window: number, registered: readonly number[] = []): Map<number, number> {
+    const fresh = rating();
+    const newcomers = registered.filter((uid) => !this.peers.has(uid)).map((uid) => ({ uid, ord: ordinal(fresh) }));
     const eligible = this.all()
-      .filter((p) => p.penalizedUntil <= window && p.missedStreak < this.policy.inactiveAfterMissed && p.windowsScored > 0)
+      .filter((p) => p.penalizedUntil <= window && p.missedStreak < this.policy.inactiveAfterMissed && (p.windowsScored > 0 || p.missedStreak === 0))
       .map((p) => ({ uid: p.uid, ord: ordinal({ mu: p.mu, sigma: p.sigma }) }))
+      .concat(newcomers)
       .sort((a, b) => b.ord - a.ord)
       .slice(0, this.policy.topPeers);
     const weights = new Map<number, number>();

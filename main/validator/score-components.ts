@@ -16,6 +16,13 @@ export interface LossMeasurements {
   /** Loss on random batches (not assigned to this peer) before and after. */
   randomBefore: number;
   randomAfter: number;
+  /**
+   * Control (optional): the typical relative improvement other peers' updates
+   * give this peer's assigned batches and the random batches. Some batches are
+   * simply easier to improve than others; the control takes that out, so the
+   * gap measures what is specific to this update.
+   */
+  control?: { own: number; random: number };
 }
 
 export interface GauntletVerdict {
@@ -33,7 +40,7 @@ export interface GauntletVerdict {
 export function gauntlet(m: LossMeasurements, minAssignmentGap = 0): GauntletVerdict {
   const own = relativeImprovement(m.ownBefore, m.ownAfter);
   const random = relativeImprovement(m.randomBefore, m.randomAfter);
-  const assignmentGap = own - random;
+  const assignmentGap = own - random - (m.control ? m.control.own - m.control.random : 0);
   return {
     quality: random,
     assignmentGap,

@@ -23,15 +23,18 @@ export interface ScoringPolicy {
 
 export interface PeerWindowScore {
   uid: number;
-  /** The window's score: the update's benefit to the global model, or ≤ 0 with flags. */
+  /** The window's score: how much more the update helps its assigned data than random data, or ≤ 0 with flags. */
   score: number;
   flags: Flag[];
 }
 
 /**
- * One peer's score for one window. Any disqualifying flag scores 0 (or the
- * harm done, when the update made the model worse); only an honest, useful,
- * on-time update scores above 0.
+ * One peer's score for one window. A clean update scores its assignment gap:
+ * what it does for the data the peer was assigned beyond what it does for
+ * random data. Every peer with real data improves the model on random data;
+ * only one that trained on its own assignment earns the gap, so a copier or a
+ * lazy peer cannot. Any flag scores 0, or the harm done when the update made
+ * the model worse; only an honest, useful, on-time update scores above 0.
  */
 export function scoreWindow(input: PeerWindowInput, policy: ScoringPolicy): PeerWindowScore {
   const flags: Flag[] = [];
@@ -47,7 +50,7 @@ export function scoreWindow(input: PeerWindowInput, policy: ScoringPolicy): Peer
     else {
       if (verdict.quality < 0) flags.push('harmful');
       if (!verdict.trainedOnAssignment) flags.push('not-own-data');
-      score = verdict.quality;
+      score = verdict.quality < 0 ? verdict.quality : verdict.assignmentGap;
     }
   }
   // Harm is always charged; benefit is only credited to a clean update.

@@ -58,7 +58,9 @@ describe.skipIf(!built)('NativeTrainer (the real tandem-trainer behind the Train
     expect(steps.map((s) => s.step)).toEqual([1, 2, 3]);
     expect(Number.isFinite(result.loss)).toBe(true);
     expect(fs.readFileSync(result.payloadFile).subarray(0, 4).toString()).toBe('TNDC');
-    await trainer.applyOuter({ window: 1, payloadFiles: [result.payloadFile], lr: 0.4 });
+    const applied = await trainer.applyOuter({ window: 1, payloadFiles: [result.payloadFile], lr: 0.4 });
+    // The validators' sync check compares this digest with the global model's.
+    expect(applied.modelDigest).toMatch(/^[0-9a-f]{16}$/);
     expect(fs.existsSync(path.join(temp.dir, 'trainer.safetensors'))).toBe(true);
     expect(trainer.hello?.backend).toBe('cpu');
   });

@@ -151,6 +151,7 @@ describe.skipIf(!built)('tandem-trainer NDJSON protocol', () => {
     if (outer.cmd !== 'apply_outer') throw new Error('wrong done event');
     expect(outer.result.used).toEqual([0]);
     expect(outer.result.dropped.map((d) => d.index)).toEqual([1]);
+    expect(outer.result.model_digest).toMatch(/^[0-9a-f]{16}$/);
 
     t.send({ v: 1, id: 'eval', cmd: 'evaluate', peer_id: 'peer-1', window: 0, payload_path: payload, lr: 0.4 });
     const evaluated = await t.done('eval');
@@ -169,6 +170,11 @@ describe.skipIf(!built)('tandem-trainer NDJSON protocol', () => {
     if (resumed.cmd !== 'load') throw new Error('wrong done event');
     expect(resumed.result.inner_step).toBe(3);
     expect(resumed.result.window_pending).toBe(true);
+    // The same update applied to the same weights gives a bit-identical model: the same digest.
+    r.send({ v: 1, id: 'outer', cmd: 'apply_outer', payloads: [payload] });
+    const again = await r.done('outer');
+    if (again.cmd !== 'apply_outer') throw new Error('wrong done event');
+    expect(again.result.model_digest).toBe(outer.result.model_digest);
     r.kill();
     await r.exited;
   });

@@ -161,14 +161,14 @@ describe.each([
   });
 
   it('a failed upload marks the window missed, nothing corrupt, and the next window is fine', async () => {
-    // The first upload fails, whatever the schedule; the ones after it work.
+    // The first update's upload fails, whatever the schedule; the ones after it work (sync reports always do).
     let failUploads = 1;
     const real = new FilesystemStorage(path.join(temp.dir, 'peers', 'flaky'));
     const flaky: StoragePort = {
       ...real,
       name: 'flaky',
       put: async (key, data, o) => {
-        if (failUploads > 0) {
+        if (failUploads > 0 && key.startsWith('gradient-')) {
           failUploads -= 1;
           throw new Error('connection refused');
         }

@@ -34,13 +34,31 @@ describe('RatingBook', () => {
 
   it('penalises repeated non-positive scores only after the streak length', () => {
     const book = new RatingBook();
-    const harmful = (uid: number): PeerWindowScore => ({ uid, score: -0.05, flags: ['harmful'] });
-    book.recordWindow(1, [clean(1, 0.02), harmful(2)]);
-    book.recordWindow(2, [clean(1, 0.02), harmful(2)]);
+    const useless = (uid: number): PeerWindowScore => ({ uid, score: 0, flags: ['not-own-data'] });
+    book.recordWindow(1, [clean(1, 0.02), useless(2)]);
+    book.recordWindow(2, [clean(1, 0.02), useless(2)]);
     expect(book.peer(2).penalties).toBe(0);
-    book.recordWindow(3, [clean(1, 0.02), harmful(2)]);
+    book.recordWindow(3, [clean(1, 0.02), useless(2)]);
     expect(book.peer(2).penalties).toBe(1);
     expect(book.peer(1).penalties).toBe(0);
+  });
+
+  it('a harmful update is penalised at once', () => {
+    const book = new RatingBook();
+    book.recordWindow(1, [clean(1, 0.02), { uid: 2, score: -0.01, flags: ['harmful'] }]);
+    expect(book.peer(2).penalties).toBe(1);
+    expect(book.weights(2).has(2)).toBe(false);
+  });
+
+  it('registered peers not rated yet get the starting rating; peers only seen missing get nothing', () => {
+    const book = new RatingBook();
+    book.recordWindow(1, [clean(1, 0.02), clean(2, 0.01), { uid: 3, score: 0, flags: ['missing'] }]);
+    const weights = book.weights(2, [1, 2, 3, 4]);
+    expect([...weights.keys()].sort()).toEqual([1, 2, 4]);
+    // Newcomer 4 has ordinal 25 − 3 × 25/3 = 0, like a peer before its first window.
+    const top = book.ordinalOf(1);
+    expect(weights.get(4)! / weights.get(1)!).toBeCloseTo(Math.exp((0 - top) / DEFAULT_RATING_POLICY.temperature), 6);
+    expect([...weights.values()].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
   });
 
   it('drops inactive peers from the weights after missed windows', () => {
@@ -75,12 +93,18 @@ describe('RatingBook', () => {
 });
 
 describe('peer selection', () => {
-  it('rotates a bounded slice through all peers', () => {
-    const uids = [5, 1, 3, 2, 4, 0];
-    expect(peersToEvaluate(uids, 0, 4)).toEqual([0, 1, 2, 3]);
-    expect(peersToEvaluate(uids, 1, 4)).toEqual([0, 1, 4, 5]); // start (1*4)%6 = 4: 4,5,0,1
-    const seen = new Set([0, 1, 2].flatMap((w) => peersToEvaluate(uids, w, 4)));
-    expect(seen.size).toBe(6);
+  it('evaluates a bounded slice, every peer once per cycle, in groups that change between cycles', () => {
+    const uids = [5, 1, 3, 2, 4, 0, 9, 8, 7, 6];
+    // 10 peers, 4 per window: cycles of ceil(10/4) = 3 windows.
+    for (let cycle = 0; cycle < 4; cycle++) {
+      const slices = [0, 1, 2].map((i) => peersToEvaluate(uids, cycle * 3 + i, 4));
+      for (const slice of slices) expect(slice).toHaveLength(4);
+      expect(new Set(slices.flat()).size).toBe(10);
+    }
+    // Anyone recomputes the same slice for a window.
+    expect(peersToEvaluate([...uids].reverse(), 7, 4)).toEqual(peersToEvaluate(uids, 7, 4));
+    // The first windows of two cycles do not hold the same group.
+    expect(peersToEvaluate(uids, 0, 4)).not.toEqual(peersToEvaluate(uids, 3, 4));
     expect(peersToEvaluate([2, 1], 7, 4)).toEqual([1, 2]);
   });
 });

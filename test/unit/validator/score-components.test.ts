@@ -23,6 +23,19 @@ describe('score components', () => {
     expect(lazy.trainedOnAssignment).toBe(false);
   });
 
+  it('gauntlet with a control: batch difficulty is taken out of the gap', () => {
+    // own (4−3.6)/4 = 0.1, random (4−3.8)/4 = 0.05: raw gap 0.05.
+    // Other updates improve this peer's batches by 0.08 and the random ones by 0.05:
+    // its batches are simply easier (control gap 0.03), so the update's own gap is 0.05 − 0.03 = 0.02.
+    const honest = gauntlet({ ownBefore: 4, ownAfter: 3.6, randomBefore: 4, randomAfter: 3.8, control: { own: 0.08, random: 0.05 } });
+    expect(honest.assignmentGap).toBeCloseTo(0.02, 12);
+    expect(honest.trainedOnAssignment).toBe(true);
+    // A lazy update helps those easy batches exactly as much as the others do: gap 0.
+    const lazy = gauntlet({ ownBefore: 4, ownAfter: 3.68, randomBefore: 4, randomAfter: 3.8, control: { own: 0.08, random: 0.05 } });
+    expect(lazy.assignmentGap).toBeCloseTo(0, 12);
+    expect(lazy.trainedOnAssignment).toBe(false);
+  });
+
   it('index overlap is the Jaccard index of sorted sets', () => {
     expect(indexOverlap([1, 2, 3, 4], [3, 4, 5, 6])).toBeCloseTo(2 / 6, 12); // |{3,4}| / |{1..6}|
     expect(indexOverlap([1, 2], [1, 2])).toBe(1);
@@ -48,10 +61,16 @@ describe('score components', () => {
 describe('window score', () => {
   const honestLosses = { ownBefore: 3, ownAfter: 2.7, randomBefore: 3, randomAfter: 2.91 };
 
-  it('credits a clean update with its benefit on random data', () => {
+  it('credits a clean update with its assignment gap', () => {
+    // own 0.1 − random 0.03 = 0.07
     const s = scoreWindow({ uid: 1, present: true, onTime: true, valid: true, losses: honestLosses, sync: { peerDigest: 'g1', stepsBehind: 0 } }, policy);
     expect(s.flags).toEqual([]);
-    expect(s.score).toBeCloseTo(0.03, 12);
+    expect(s.score).toBeCloseTo(0.07, 12);
+  });
+
+  it('a peer out of sync by digest but within the allowed steps is in sync', () => {
+    const s = scoreWindow({ uid: 1, present: true, onTime: true, valid: true, losses: honestLosses, sync: { peerDigest: 'other', stepsBehind: 20 } }, { ...policy, maxStepsBehind: 20 });
+    expect(s.flags).toEqual([]);
   });
 
   it.each([

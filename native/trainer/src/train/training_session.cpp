@@ -2,12 +2,14 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 
 #include "checkpoint/checkpoint.h"
 #include "optim/grad_clip.h"
 #include "sparseloco/outer_step.h"
 #include "sparseloco/pseudo_gradient.h"
 #include "util/errors.h"
+#include "util/rng.h"
 
 namespace trainer {
 
@@ -166,6 +168,13 @@ Json TrainingSession::applyOuter(const std::vector<std::string>& payloadPaths, d
   Json result = r.toJson();
   result["mode"] = mode;
   result["outer_lr"] = outerLr;
+  // Peers that applied the same updates to the same weights hold bit-identical
+  // models; the digest lets a validator check a peer's reported model against its own.
+  const std::vector<float>& theta = params.allValues();
+  char digest[17];
+  std::snprintf(digest, sizeof digest, "%016llx",
+                static_cast<unsigned long long>(fnv1a64(theta.data(), theta.size() * sizeof(float))));
+  result["model_digest"] = std::string(digest);
   return result;
 }
 

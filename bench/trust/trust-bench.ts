@@ -1,0 +1,144 @@
+// Validator trust benchmark (figures only; targets are read off the table, never asserted in tests).
+//   npm run bench:trust [-- --windows 12] [--adversaries free-rider,noise,...] [--no-baseline]
+// Runs the local devnet twice for the same number of validated windows: 4 honest
+// peers with one peer of each adversary kind, then the 4 honest peers alone. Prints
+// per peer its rating, share of the weight and penalties, and the held-out loss of
+// the global model in both runs.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { ADVERSARY_KINDS, parseAdversaryKinds, type AdversaryKind } from '../../main/devnet/adversarial-peers';
+import { createDevnetRuntime } from '../../main/devnet/devnet-runtime';
+import { parseManifest, type RunManifest } from '../../main/run/manifest';
+import type { WindowReport } from '../../main/validator/devnet-validator';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const args = process.argv.slice(2);
+const option = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const windows = Number(option('windows') ?? 12);
+const adversaries: AdversaryKind[] = option('adversaries') ? parseAdversaryKinds(option('adversaries') as string) : [...ADVERSARY_KINDS];
+const baseline = !args.includes('--no-baseline');
+const HONEST_SIMULATED = 3; // plus this machine's peer: 4 honest
+const HELD_OUT_STEPS = 16;
+
+const trainerExecutable = path.join(root, 'build/trainer/tandem-trainer');
+if (!fs.existsSync(trainerExecutable)) {
+  console.error('bench:trust needs the trainer: run npm run build:native first');
+  process.exit(1);
+}
+
+/**
+ * The devnet run, sized for a shared CPU: the embedded tiny model, fewer inner
+ * steps, and windows long enough that ten CPU peers and the validator keep up.
+ * Peers upload well before a window ends; the deadline is one second after it.
+ */
+function benchManifest(dir: string): RunManifest {
+  return parseManifest(
+    {
+      version: 1,
+      name: 'tandem-bench-trust',
+      protocolVersion: '1',
+      model: { vocabSize: 258, hiddenSize: 64, layers: 2, heads: 4, kvHeads: 2, ffnSize: 172, sequenceLength: 64, tiedEmbeddings: true },
+      data: { shards: `${dir}/shards` },
+      optimizer: { lr: 3e-3, warmupSteps: 10, batchSize: 4 },
+      sparseloco: { innerSteps: 20, outerLr: 0.7 },
+      windows: { blocksPerWindow: 10, blockSeconds: 2, uploadDeadlineSeconds: 0.5, uploadGraceSeconds: 0.5, perPeerTimeoutSeconds: 8, gatherCapSeconds: 12, gatherPeers: 16, reservePeers: 0 },
+      storage: { kind: 'filesystem', root: `${dir}/storage` },
+      chain: { network: 'devnet', netuid: 3 },
+    },
+    'bench manifest',
+  );
+}
+
+interface RunResult {
+  label: string;
+  heldOut: number;
+  reports: WindowReport[];
+  peers: Array<{ name: string; uid: number; honest: boolean; ordinal: number; mu: number; sigma: number; weight: number; penalties: number; scored: number; flagsSeen: Set<string> }>;
+  seconds: number;
+}
+
+async function run(label: string, kinds: readonly AdversaryKind[]): Promise<RunResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tandem-bench-trust-${label}-`));
+  const logFile = path.join(dir, 'devnet.log');
+  const logger = pino({ level: 'info' }, pino.destination({ dest: logFile, sync: false }));
+  const reports: WindowReport[] = [];
+  let done: () => void = () => {};
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const started = Date.now();
+  const runtime = await createDevnetRuntime({
+    root: dir,
+    trainerExecutable,
+    corpusDir: path.join(root, 'native/data/sotu'),
+    logger,
+    onState: () => {},
+    simulatedPeers: HONEST_SIMULATED,
+    adversaries: kinds,
+    manifest: benchManifest(dir),
+    validatorSettings: { evalPeers: 8 },
+    onValidated: (report) => {
+      reports.push(report);
+      const pct = (v: number | undefined) => (v === undefined ? '' : (v * 100).toFixed(2));
+      const line = report.peers
+        .map((p) => `${p.uid}:${(p.score * 100).toFixed(2)}${p.evaluated ? `(own ${pct(p.ownImprovement)} rnd ${pct(p.randomImprovement)} gap ${pct(p.assignmentGap)})` : ''}${p.flags.length ? `[${p.flags.join(',')}]` : ''}`)
+        .join(' ');
+      console.log(`  [${label}] window ${report.window}: ${line}; aggregated ${report.aggregated.join(',')} (${report.seconds.toFixed(1)} s)`);
+      if (reports.length >= windows) done();
+    },
+  });
+  await runtime.engine.join();
+  const timeout = setTimeout(() => done(), windows * 10 * 2000 * 3 + 120_000);
+  await finished;
+  clearTimeout(timeout);
+  await runtime.validator.stop();
+  const heldOut = await runtime.heldOutLoss(HELD_OUT_STEPS);
+  const last = reports.at(-1);
+  const honestNames = new Set(['alice', 'bob', 'charlie', 'dave', 'eve', 'me']);
+  const peers = [...runtime.peers].map(([name, uid]) => {
+    const p = runtime.ratings.peer(uid);
+    const flagsSeen = new Set(reports.flatMap((r) => r.peers.filter((s) => s.uid === uid).flatMap((s) => s.flags)));
+    return { name, uid, honest: honestNames.has(name), ordinal: runtime.ratings.ordinalOf(uid), mu: p.mu, sigma: p.sigma, weight: last?.weights.get(uid) ?? 0, penalties: p.penalties, scored: p.windowsScored, flagsSeen };
+  });
+  await runtime.close();
+  logger.flush();
+  console.log(`  [${label}] log: ${logFile}`);
+  return { label, heldOut, reports, peers, seconds: (Date.now() - started) / 1000 };
+}
+
+const pad = (s: string | number, n: number) => String(s).padEnd(n);
+const padL = (s: string | number, n: number) => String(s).padStart(n);
+
+console.log(`bench:trust: ${HONEST_SIMULATED + 1} honest peers + adversaries [${adversaries.join(', ')}], ${windows} validated windows`);
+const attacked = await run('attacked', adversaries);
+const clean = baseline ? await run('attack-free', []) : null;
+
+console.log('');
+console.log(`${pad('peer', 12)}${pad('uid', 5)}${pad('role', 11)}${padL('ordinal', 9)}${padL('mu', 8)}${padL('sigma', 7)}${padL('weight', 9)}${padL('penalties', 11)}${padL('rated', 7)}  flags seen`);
+const ranked = [...attacked.peers].sort((a, b) => b.ordinal - a.ordinal);
+for (const p of ranked) {
+  console.log(
+    `${pad(p.name, 12)}${pad(p.uid, 5)}${pad(p.honest ? 'honest' : 'adversary', 11)}${padL(p.ordinal.toFixed(2), 9)}${padL(p.mu.toFixed(2), 8)}${padL(p.sigma.toFixed(2), 7)}${padL(`${(p.weight * 100).toFixed(1)}%`, 9)}${padL(p.penalties, 11)}${padL(p.scored, 7)}  ${[...p.flagsSeen].join(',') || '-'}`,
+  );
+}
+const honest = attacked.peers.filter((p) => p.honest);
+const cheats = attacked.peers.filter((p) => !p.honest);
+const minHonest = Math.min(...honest.map((p) => p.ordinal));
+const maxCheat = cheats.length ? Math.max(...cheats.map((p) => p.ordinal)) : -Infinity;
+const honestShare = honest.reduce((s, p) => s + p.weight, 0);
+const honestPenalties = honest.reduce((s, p) => s + p.penalties, 0);
+console.log('');
+console.log(`windows validated:                 ${attacked.reports.length} (windows ${attacked.reports[0]?.window}–${attacked.reports.at(-1)?.window}), ${attacked.seconds.toFixed(0)} s`);
+console.log(`every honest peer above every adversary: ${minHonest > maxCheat ? 'yes' : 'no'} (lowest honest ordinal ${minHonest.toFixed(2)}, highest adversary ${maxCheat.toFixed(2)})`);
+console.log(`honest share of the weight:        ${(honestShare * 100).toFixed(1)}%`);
+console.log(`penalties on honest peers:         ${honestPenalties}`);
+console.log(`held-out loss, attacked:           ${attacked.heldOut.toFixed(4)}`);
+if (clean) {
+  console.log(`held-out loss, attack-free:        ${clean.heldOut.toFixed(4)} (${clean.reports.length} windows, ${clean.seconds.toFixed(0)} s)`);
+  console.log(`attacked vs attack-free:           ${(((attacked.heldOut - clean.heldOut) / clean.heldOut) * 100).toFixed(2)}%`);
+}
+process.exit(0);

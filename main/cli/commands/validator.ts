@@ -1,0 +1,145 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import pino from 'pino';
+import { parseAdversaryKinds, type AdversaryKind } from '../../devnet/adversarial-peers';
+import { createDevnetRuntime } from '../../devnet/devnet-runtime';
+import { headlessAppPaths } from '../../platform/app-paths';
+import { packageInfo } from '../../platform/package-info';
+import { missingResources, resourceLayout } from '../../platform/resources';
+import type { WindowReport } from '../../validator/devnet-validator';
+import { RatingBook } from '../../validator/rating-book';
+
+export interface ValidatorIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  dataDir?: string;
+}
+
+/** The devnet folder the app uses, where its validator keeps ratings.json. */
+function devnetDir(dir: string | undefined, io: ValidatorIo): string {
+  return path.resolve(dir ?? path.join(io.dataDir ?? headlessAppPaths().dataDir, 'devnet'));
+}
+
+/** The saved ratings as a table, best first, with the weights the book sets for the next window. */
+export function renderRatings(book: RatingBook): string {
+  const peers = book.all();
+  if (peers.length === 0) return 'No ratings yet: the validator has not scored a window.\n';
+  const next = (book.lastWindow ?? -1) + 1;
+  const weights = book.weights(next);
+  const rows = peers
+    .map((p) => ({ p, ordinal: book.ordinalOf(p.uid) }))
+    .sort((a, b) => b.ordinal - a.ordinal)
+    .map(({ p, ordinal }) => {
+      const penalty = book.isPenalized(p.uid, next) ? `until window ${p.penalizedUntil}` : '-';
+      return [String(p.uid), ordinal.toFixed(2), p.mu.toFixed(2), p.sigma.toFixed(2), `${((weights.get(p.uid) ?? 0) * 100).toFixed(1)}%`, String(p.penalties), penalty, String(p.windowsScored), p.lastFlags.join(',') || '-'];
+    });
+  const header = ['uid', 'ordinal', 'mu', 'sigma', 'weight', 'penalties', 'penalized', 'scored', 'last flags'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd();
+  return `Ratings after window ${book.lastWindow} (OpenSkill Plackett–Luce; weight = share for window ${next}):\n${[line(header), ...rows.map(line)].join('\n')}\n`;
+}
+
+/** `tandem validator ratings`: prints the devnet validator's saved ratings; exit 0, or 2 on a bad file. */
+export async function runValidatorRatings(options: { dir?: string }, io: ValidatorIo): Promise<number> {
+  const file = path.join(devnetDir(options.dir, io), 'validator', 'ratings.json');
+  try {
+    io.stdout(renderRatings(await RatingBook.load(file)));
+    return 0;
+  } catch (error) {
+    io.stderr(`tandem validator: cannot read ${file}: ${(error as Error).message}\n`);
+    return 2;
+  }
+}
+
+interface RunOptions {
+  dir?: string;
+  adversaries?: string;
+  windows?: string;
+  evalPeers?: string;
+}
+
+const formatReport = (r: WindowReport) =>
+  `window ${r.window}: ${r.peers.map((p) => `${p.uid}:${(p.score * 100).toFixed(2)}${p.flags.length ? `[${p.flags.join(',')}]` : ''}`).join(' ') || 'nobody rated'}; aggregated ${r.aggregated.join(',') || 'none'} (${r.seconds.toFixed(1)} s)\n`;
+
+/**
+ * `tandem validator run`: the local devnet in the foreground with its
+ * validator (and, on request, cheating peers), one line per validated window,
+ * the ratings table at the end. Stop the app first: both would use the folder.
+ */
+export async function runValidator(options: RunOptions, io: ValidatorIo): Promise<number> {
+  let adversaries: AdversaryKind[];
+  let windows: number | null = null;
+  let evalPeers: number | undefined;
+  try {
+    adversaries = options.adversaries ? parseAdversaryKinds(options.adversaries) : [];
+    if (options.windows !== undefined) windows = positiveInt(options.windows, '--windows');
+    if (options.evalPeers !== undefined) evalPeers = positiveInt(options.evalPeers, '--eval-peers');
+  } catch (error) {
+    io.stderr(`tandem validator: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const layout = resourceLayout({ appRoot: packageInfo().root });
+  const missing = missingResources(layout);
+  if (missing.length > 0) {
+    io.stderr(`tandem validator: the trainer is not built (missing ${missing.join(', ')}). Run npm run build:native.\n`);
+    return 2;
+  }
+  const root = devnetDir(options.dir, io);
+  // Errors only: the per-window lines say what the validator saw, peers' warnings would drown them.
+  const logger = pino({ level: 'error' }, pino.destination(2));
+  let validated = 0;
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const runtime = await createDevnetRuntime({
+    root,
+    trainerExecutable: layout.trainerExecutable,
+    corpusDir: layout.devnetCorpus,
+    logger,
+    onState: () => {},
+    adversaries,
+    ...(evalPeers === undefined ? {} : { validatorSettings: { evalPeers } }),
+    onValidated: (report) => {
+      io.stdout(formatReport(report));
+      validated++;
+      if (windows !== null && validated >= windows) finish();
+    },
+  });
+  io.stdout(`Devnet in ${root}: ${runtime.peers.size} peers${adversaries.length ? ` (adversaries: ${adversaries.join(', ')})` : ''}; validating${windows === null ? ' until Ctrl-C' : ` ${windows} windows`}.\n`);
+  const stop = () => finish();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await finished;
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  await runtime.close();
+  io.stdout(renderRatings(runtime.ratings));
+  return 0;
+}
+
+function positiveInt(text: string, name: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number ≥ 1, got "${text}"`);
+  return n;
+}
+
+export function registerValidator(program: Command): void {
+  const validator = program.command('validator').description('the devnet validator: Gauntlet scores, OpenSkill ratings and weights');
+  const io: ValidatorIo = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
+  validator
+    .command('run', { isDefault: true })
+    .description('run the local devnet with its validator in the foreground (stop the app first: they share the devnet folder)')
+    .option('--dir <folder>', 'devnet folder (default: the app\u2019s, <data>/devnet)')
+    .option('--adversaries <kinds>', 'add cheating peers, comma-separated: free-rider, noise, poisoner, lazy, late, desynced')
+    .option('--windows <n>', 'stop after validating n windows (default: run until Ctrl-C)')
+    .option('--eval-peers <n>', 'peers whose loss is evaluated per window')
+    .action(async (options: RunOptions) => {
+      process.exitCode = await runValidator(options, io);
+    });
+  validator
+    .command('ratings')
+    .description('print the validator\u2019s saved ratings, penalties and weights')
+    .option('--dir <folder>', 'devnet folder (default: the app\u2019s, <data>/devnet)')
+    .action(async (options: { dir?: string }) => {
+      process.exitCode = await runValidatorRatings(options, io);
+    });
+}

@@ -1,0 +1,17 @@
+import type { Neuron } from '../chain/chain-port';
+
+/**
+ * Whose updates go into a window's aggregate. Once validators have set
+ * weights, only miners with incentive count, best first: a peer the
+ * validators penalised (a copier, a poisoner, a peer that went quiet) stops
+ * reaching the global model at the next epoch. Before any weights exist every
+ * miner counts, in uid order. Miners and validators use the same rule, so
+ * they apply the same aggregate and stay on the same model.
+ */
+export function aggregationCandidates(neurons: readonly Neuron[], excludeUid: number | null = null): Neuron[] {
+  const miners = neurons.filter((n) => !n.validatorPermit);
+  const weighted = miners.some((n) => n.incentive > 0);
+  return miners
+    .filter((n) => n.uid !== excludeUid && (!weighted || n.incentive > 0))
+    .sort((a, b) => (weighted ? b.incentive - a.incentive : 0) || a.uid - b.uid);
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/**
+ * What a peer says about the model it trained from, uploaded beside its
+ * update: the digest of its weights (the trainer's model_digest after the
+ * last outer step it applied) and the window of that step. A validator
+ * compares both with its own global model (the Gauntlet sync check).
+ */
+export const SyncReportSchema = z.object({
+  version: z.literal(1),
+  window: z.number().int().nonnegative(),
+  /** Window of the last aggregate in the peer's model; null for the initial weights. */
+  basedOnWindow: z.number().int().nonnegative().nullable(),
+  modelDigest: z.string().max(128).nullable(),
+});
+export type SyncReport = z.infer<typeof SyncReportSchema>;
+
+export function syncReportKey(window: number, uid: number, protocolVersion: string): string {
+  return `sync-${window}-${uid}-v${protocolVersion}`;
+}
+
+export function encodeSyncReport(report: SyncReport): Uint8Array {
+  return new TextEncoder().encode(`${JSON.stringify(SyncReportSchema.parse(report))}\n`);
+}
+
+/** The report, or null for anything that is not one (a peer's upload is untrusted input). */
+export function decodeSyncReport(bytes: Uint8Array | null): SyncReport | null {
+  if (!bytes || bytes.byteLength > 4096) return null;
+  try {
+    const parsed = SyncReportSchema.safeParse(JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Tracks the model a peer holds: the digest after each outer step and the
+ * window whose aggregate last changed it. A step that leaves the digest as it
+ * was (a peer that stopped following the run) does not move the window on.
+ */
+export class ModelBasis {
+  window: number | null = null;
+  digest: string | null = null;
+
+  applied(window: number, digest: string | null): void {
+    if (digest !== null && digest === this.digest) return;
+    this.window = window;
+    this.digest = digest;
+  }
+
+  report(window: number): SyncReport {
+    return { version: 1, window, basedOnWindow: this.window, modelDigest: this.digest };
+  }
+}

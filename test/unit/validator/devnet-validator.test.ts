@@ -1,0 +1,234 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import pino from 'pino';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { encodeTensors } from '../../../main/codec';
+import type { ChainSigner } from '../../../main/chain/chain-port';
+import { DevnetChain } from '../../../main/devnet/devnet-chain';
+import type { ApplyOuterRequest } from '../../../main/round/trainer-port';
+import { parseManifest, type RunManifest } from '../../../main/run/manifest';
+import { FilesystemStorage } from '../../../main/storage/filesystem-storage';
+import { gradientKey } from '../../../main/storage/object-keys';
+import { DevnetValidator, nextWindowToValidate, type ValidatorTrainer } from '../../../main/validator/devnet-validator';
+import { RatingBook } from '../../../main/validator/rating-book';
+import { encodeSyncReport, syncReportKey, type SyncReport } from '../../../main/validator/sync-report';
+import { makeTempDir } from '../../support/temp-dir';
+
+const logger = pino({ level: 'silent' });
+const GENESIS = 1_700_000_000_000;
+
+/**
+ * A trainer whose losses are worked out by hand: every batch set starts at 4;
+ * a peer's update brings its own batches to 3.6 (improvement 0.1) and any
+ * other batches to 3.8 (0.05). So every update's raw gap is 0.05 and the
+ * control (others' updates: 0.05 on a peer's batches and on random ones) is 0:
+ * a clean peer scores 0.05.
+ */
+class ScriptedTrainer implements ValidatorTrainer {
+  applied: ApplyOuterRequest[] = [];
+  evaluations: Array<{ peerId: string; lr: number | undefined }> = [];
+
+  async evaluate(request: { peerId: string; window: number; payloadFile?: string; lr?: number }) {
+    this.evaluations.push({ peerId: request.peerId, lr: request.lr });
+    const uid = /peer-(\d+)\.tndc$/.exec(request.payloadFile ?? '')?.[1];
+    return { lossBefore: 4, lossAfter: request.peerId === uid ? 3.6 : 3.8 };
+  }
+
+  async applyOuter(request: ApplyOuterRequest) {
+    this.applied.push(request);
+    return { modelDigest: `global-${request.window}`, computeSeconds: 0 };
+  }
+}
+
+function update(seed: number): Float32Array {
+  let a = seed;
+  return Float32Array.from({ length: 64 * 64 }, () => {
+    a = (a * 1103515245 + 12345) % 2147483648;
+    return a / 2147483648 - 0.5;
+  });
+}
+
+describe('DevnetValidator', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let chain: DevnetChain;
+  let manifest: RunManifest;
+  let keyring: Keyring;
+  let clock: number;
+  let signer: ChainSigner;
+  const storageOf = (uid: number) => new FilesystemStorage(path.join(temp.dir, 'peers', String(uid)));
+
+  beforeAll(async () => {
+    await cryptoWaitReady();
+    keyring = new Keyring({ type: 'sr25519' });
+  });
+
+  beforeEach(async () => {
+    temp = makeTempDir();
+    clock = GENESIS;
+    manifest = parseManifest(
+      {
+        version: 1,
+        name: 'validator-test',
+        protocolVersion: '1',
+        model: { vocabSize: 256, hiddenSize: 64, layers: 1, heads: 4, kvHeads: 4, ffnSize: 128, sequenceLength: 16 },
+        data: { shards: 'unused' },
+        storage: { kind: 'filesystem', root: temp.dir },
+        chain: { network: 'devnet', netuid: 3 },
+        sparseloco: { innerSteps: 20, outerLr: 1 },
+        windows: { blocksPerWindow: 10, blockSeconds: 1, uploadDeadlineSeconds: 0.5, uploadGraceSeconds: 0.5, perPeerTimeoutSeconds: 1, gatherCapSeconds: 5 },
+      },
+      'test',
+    );
+    chain = await DevnetChain.open({ file: path.join(temp.dir, 'chain.json'), netuid: 3, blockMs: 1000, tempo: 1000, minerEmissionPerTempo: 0n, now: () => clock });
+    for (const name of ['Alice', 'Bob', 'Charlie', 'Dave', 'Eve']) {
+      const pair = keyring.addFromUri(`//${name}`);
+      await chain.register(3, pair.address, { address: pair.address, sign: async (m) => pair.sign(m) });
+    }
+    const v = keyring.addFromUri('//Ferdie');
+    signer = { address: v.address, sign: async (m) => v.sign(m) };
+    await chain.register(3, v.address, signer, { validator: true });
+  });
+
+  afterEach(async () => {
+    await chain.close();
+    temp.cleanup();
+  });
+
+  function makeValidator(trainer: ValidatorTrainer, ratings: RatingBook) {
+    return new DevnetValidator({
+      manifest,
+      chain,
+      signer,
+      uid: 5,
+      peerStorage: storageOf,
+      trainer,
+      validatePayload: async () => ({ ok: true }),
+      ratings,
+      ratingsFile: path.join(temp.dir, 'validator', 'ratings.json'),
+      workDir: path.join(temp.dir, 'validator', 'work'),
+      logger,
+      settings: { evalPeers: 10, maxWindowsBehind: 0 },
+    });
+  }
+
+  /** Uploads a payload (and its sync report) as peer uid, landing at `at` (epoch ms). */
+  async function upload(window: number, uid: number, payload: Uint8Array, at: number, report: SyncReport | null): Promise<void> {
+    const storage = storageOf(uid);
+    const key = gradientKey(window, uid, '1');
+    await storage.put(key, payload);
+    await fs.utimes(path.join(temp.dir, 'peers', String(uid), key), at / 1000, at / 1000);
+    if (report) await storage.put(syncReportKey(window, uid, '1'), encodeSyncReport(report));
+  }
+
+  it('flags a copy, a stale model, a missing and a late upload; aggregates only on-time updates; scores the honest gap', async () => {
+    const trainer = new ScriptedTrainer();
+    const ratings = new RatingBook();
+    const validator = makeValidator(trainer, ratings);
+    const payload = async (seed: number) => encodeTensors([{ name: 'w', shape: [64, 64], data: update(seed) }], { k: 64 });
+
+    // Window 0: everyone on the initial model; gives the validator its first global digest.
+    const deadline0 = GENESIS + 10_000 + 1_000;
+    for (const uid of [0, 1, 2, 3, 4]) await upload(0, uid, await payload(100 + uid), GENESIS + 3_000, { version: 1, window: 0, basedOnWindow: null, modelDigest: null });
+    const first = await validator.validate(0, deadline0);
+    expect(first.peers.map((p) => [p.uid, p.flags])).toEqual([[0, []], [1, []], [2, []], [3, []], [4, []]]);
+    for (const p of first.peers) expect(p.score).toBeCloseTo(0.05, 12); // (0.1 − 0.05) − (0.05 − 0.05)
+    expect(first.globalDigest).toBe('global-0');
+
+    // Window 1.
+    const deadline1 = GENESIS + 20_000 + 1_000;
+    const honest = await payload(7);
+    await upload(1, 0, honest, GENESIS + 13_000, { version: 1, window: 1, basedOnWindow: 0, modelDigest: 'global-0' });
+    // uid 1 re-uploads uid 0's bytes two seconds later.
+    await upload(1, 1, honest, GENESIS + 15_000, { version: 1, window: 1, basedOnWindow: 0, modelDigest: 'global-0' });
+    // uid 2 still trains on the initial weights: (global window 0 − its −1) × 20 inner steps = 20 behind.
+    await upload(1, 2, await payload(9), GENESIS + 13_000, { version: 1, window: 1, basedOnWindow: null, modelDigest: 'init' });
+    // uid 3 uploads nothing; uid 4 lands 500 ms after the deadline.
+    await upload(1, 4, await payload(11), deadline1 + 500, { version: 1, window: 1, basedOnWindow: 0, modelDigest: 'global-0' });
+
+    const second = await validator.validate(1, deadline1);
+    const byUid = new Map(second.peers.map((p) => [p.uid, p]));
+    expect(byUid.get(0)?.flags).toEqual([]);
+    expect(byUid.get(0)?.score).toBeCloseTo(0.05, 12);
+    expect(byUid.get(0)?.stepsBehind).toBe(0);
+    expect(byUid.get(1)?.flags).toEqual(['copied']);
+    expect(byUid.get(1)?.copiedFrom).toBe(0);
+    expect(byUid.get(1)?.overlap).toBe(1);
+    expect(byUid.get(2)?.flags).toEqual(['desynced']);
+    expect(byUid.get(2)?.stepsBehind).toBe(20);
+    expect(byUid.get(3)?.flags).toEqual(['missing']);
+    expect(byUid.get(4)?.flags).toEqual(['late']);
+    // The late update stays out of the global model; the others go in, in uid order.
+    expect(second.aggregated).toEqual([0, 1, 2]);
+    expect(trainer.applied[1]?.payloadFiles.map((f) => path.basename(f))).toEqual(['window-1-peer-0.tndc', 'window-1-peer-1.tndc', 'window-1-peer-2.tndc']);
+    // Updates are tried at their share of the outer step, lr 1 / 4 uploads, less where clipped to the median norm.
+    const lrs = trainer.evaluations.slice(-8).map((e) => e.lr ?? Number.NaN);
+    expect(Math.max(...lrs)).toBeCloseTo(0.25, 12);
+    for (const lr of lrs) expect(lr).toBeLessThanOrEqual(0.25 + 1e-12);
+    // The copier is penalised at once and gets no weight; the honest peer gets the most.
+    expect(ratings.peer(1).penalties).toBe(1);
+    expect(second.weights.has(1)).toBe(false);
+    const best = [...second.weights.entries()].sort((a, b) => b[1] - a[1])[0];
+    expect(best?.[0]).toBe(0);
+    expect([...second.weights.values()].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+  });
+
+  it('after a restart resumes the ratings from disk and the window schedule where it stopped', async () => {
+    const ratingsFile = path.join(temp.dir, 'validator', 'ratings.json');
+    const before = new RatingBook();
+    before.recordWindow(6, [
+      { uid: 0, score: 0.05, flags: [] },
+      { uid: 1, score: 0.01, flags: [] },
+    ]);
+    await before.save(ratingsFile);
+
+    const trainer = new ScriptedTrainer();
+    const resumed = await RatingBook.load(ratingsFile);
+    const validator = makeValidator(trainer, resumed);
+    expect(validator.lastValidatedWindow).toBe(6);
+    expect(resumed.peer(0).mu).toBe(before.peer(0).mu);
+
+    // The chain is now in window 8, past window 7's deadline: the next window due is 7, not 0 and not 6 again.
+    await upload(7, 0, await encodeTensors([{ name: 'w', shape: [64, 64], data: update(1) }], { k: 64 }), GENESIS + 73_000, null);
+    clock = GENESIS + 84_500;
+    await validator.start();
+    await vi.waitFor(() => expect(validator.lastValidatedWindow).toBe(7), { timeout: 10_000, interval: 50 });
+    await validator.stop();
+    expect(trainer.applied.map((a) => a.window)).toEqual([7]);
+  });
+});
+
+describe('nextWindowToValidate', () => {
+  // 10 blocks of 2 s per window; deadline 0.5 + grace 0.5 s after a window ends; validated 2 blocks after that.
+  const timing = parseManifest(
+    {
+      version: 1,
+      name: 't',
+      protocolVersion: '1',
+      model: { vocabSize: 256, hiddenSize: 64, layers: 1, heads: 4, kvHeads: 4, ffnSize: 128, sequenceLength: 16 },
+      data: { shards: 'x' },
+      storage: { kind: 'filesystem', root: '/x' },
+      chain: { network: 'devnet', netuid: 3 },
+      windows: { blocksPerWindow: 10, blockSeconds: 2, uploadDeadlineSeconds: 0.5, uploadGraceSeconds: 0.5 },
+    },
+    't',
+  ).windows;
+  const at = (block: number) => ({ number: block, timestamp: GENESIS + block * 2000 });
+
+  it('waits until a window is a deadline and two blocks old', () => {
+    // Window 3 ends at block 40 (80 s); deadline 81 s; due at 85 s: block 43 (86 s), not block 42 (84 s).
+    expect(nextWindowToValidate(at(42), 2, timing)).toBeNull();
+    expect(nextWindowToValidate(at(43), 2, timing)).toEqual({ window: 3, deadline: GENESIS + 81_000 });
+    // At block 42 window 2 is due (deadline 61 s) for a validator that has not done it.
+    expect(nextWindowToValidate(at(42), 1, timing)).toEqual({ window: 2, deadline: GENESIS + 61_000 });
+  });
+
+  it('goes on from the last validated window, back at most two windows, never twice', () => {
+    expect(nextWindowToValidate(at(43), null, timing)?.window).toBe(3);
+    expect(nextWindowToValidate(at(43), 3, timing)).toBeNull();
+    expect(nextWindowToValidate(at(43), 1, timing)?.window).toBe(2);
+    expect(nextWindowToValidate(at(43), -5, timing)?.window).toBe(1); // 3 − 2
+    expect(nextWindowToValidate(at(5), null, timing)).toBeNull();
+  });
+});

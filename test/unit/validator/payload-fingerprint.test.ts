@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { clippedLr, fingerprint, median } from '../../../main/validator/payload-fingerprint';
+import { decodeSyncReport, encodeSyncReport, ModelBasis } from '../../../main/validator/sync-report';
+
+describe('payload fingerprint', () => {
+  it('lists kept coordinates as global indices across tensors and the update norm', () => {
+    const print = fingerprint([
+      { name: 'a', shape: [4], data: Float32Array.from([0, 3, 0, 0]) },
+      { name: 'b', shape: [2, 2], data: Float32Array.from([0, 0, 4, 0]) },
+    ]);
+    // a keeps index 1; b (offset 4) keeps its index 2 → 6. Norm √(3² + 4²) = 5.
+    expect([...print.indices]).toEqual([1, 6]);
+    expect(print.norm).toBe(5);
+  });
+
+  it('median and clipping to the median norm', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
+    // An update twice the median norm is applied at half the step; smaller ones as they are.
+    expect(clippedLr(0.8, 10, 5)).toBe(0.4);
+    expect(clippedLr(0.8, 2, 5)).toBe(0.8);
+    expect(clippedLr(0.8, 0, 5)).toBe(0.8);
+  });
+});
+
+describe('sync report', () => {
+  it('round-trips and refuses anything else', () => {
+    const report = { version: 1 as const, window: 12, basedOnWindow: 11, modelDigest: '00ff00ff00ff00ff' };
+    expect(decodeSyncReport(encodeSyncReport(report))).toEqual(report);
+    expect(decodeSyncReport(new TextEncoder().encode('{"version":1,"window":-1}'))).toBeNull();
+    expect(decodeSyncReport(new TextEncoder().encode('not json'))).toBeNull();
+    expect(decodeSyncReport(new Uint8Array([0xff, 0xfe]))).toBeNull();
+    expect(decodeSyncReport(null)).toBeNull();
+  });
+
+  it('the model basis moves on only when the weights change', () => {
+    const basis = new ModelBasis();
+    expect(basis.report(0)).toEqual({ version: 1, window: 0, basedOnWindow: null, modelDigest: null });
+    basis.applied(0, 'd0');
+    basis.applied(1, 'd1');
+    expect(basis.report(2)).toMatchObject({ basedOnWindow: 1, modelDigest: 'd1' });
+    // A peer that stopped applying reports the same digest: its model is still window 1's.
+    basis.applied(2, 'd1');
+    basis.applied(3, 'd1');
+    expect(basis.report(4)).toMatchObject({ basedOnWindow: 1, modelDigest: 'd1' });
+    // A trainer without digests still counts windows.
+    const plain = new ModelBasis();
+    plain.applied(5, null);
+    expect(plain.report(6)).toMatchObject({ basedOnWindow: 5, modelDigest: null });
+  });
+});
