@@ -6,6 +6,7 @@ import { createHardwareModule } from '../hardware/module';
 import { gpuTelemetryFeed, TelemetryHub } from '../hardware/telemetry-hub';
 import { simulatedGpuFromEnv } from '../guard/simulated-gpu';
 import { packageInfo } from '../platform/package-info';
+import { folderSize } from '../platform/folder-size';
 import { ContractError } from '../../contract/errors';
 import { missingResources, resourceLayout } from '../platform/resources';
 import { createRoundModule } from '../round/round-module';
@@ -60,8 +61,13 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; keychai
         if (network !== 'devnet') {
           throw new ContractError('FAILED', `Cannot join ${network} yet: this build trains only on the local devnet. Choose devnet in Settings.`);
         }
+        const root = path.join(options.paths.dataDir, 'devnet');
+        const { limits } = ctx.config.value;
+        await checkDiskCap(root, limits.diskGiB);
         const runtime = await createDevnetRuntime({
-          root: path.join(options.paths.dataDir, 'devnet'),
+          root,
+          linkCaps: { uploadMbps: limits.uploadMbps, downloadMbps: limits.downloadMbps },
+          ...(limits.cpuThreads ? { trainerThreads: limits.cpuThreads } : {}),
           trainerExecutable: layout.trainerExecutable,
           corpusDir: layout.devnetCorpus,
           logger: ctx.logger,
@@ -81,6 +87,15 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; keychai
     }),
     ...ops.modules,
   ];
+}
+
+/** Refuses to Join when the devnet folder already holds more than the disk cap set in Settings. */
+async function checkDiskCap(folder: string, capGiB: number | null): Promise<void> {
+  if (capGiB === null) return;
+  const usedGiB = (await folderSize(folder)) / 2 ** 30;
+  if (usedGiB > capGiB) {
+    throw new ContractError('FAILED', `Cannot join: the devnet folder ${folder} holds ${usedGiB.toFixed(1)} GiB, over your disk cap of ${capGiB} GiB. Raise the cap in Settings, or delete that folder to start the devnet afresh.`);
+  }
 }
 
 /** Electron's resources folder, present only when packaged. */

@@ -16,6 +16,7 @@ import type { RoundRuntime } from '../round/round-module';
 import type { TrainerPort } from '../round/trainer-port';
 import type { RunManifest } from '../run/manifest';
 import { FilesystemStorage } from '../storage/filesystem-storage';
+import { withLinkCaps, type LinkCaps } from '../storage/paced-storage';
 import type { StoragePort } from '../storage/storage-port';
 import type { ModelConfig, TrainSettings } from '../trainer/protocol';
 import type { SupervisorState } from '../supervisor/process-supervisor';
@@ -39,6 +40,10 @@ export interface DevnetRuntimeOptions {
   simulatedPeers?: number;
   /** Environment for this machine's trainer (the chosen GPUs). */
   trainerEnv?: Record<string, string>;
+  /** CPU threads for this machine's trainer (Settings → limits); the simulated peers use one each. */
+  trainerThreads?: number;
+  /** Upload and download caps for this machine's transfers (Settings → limits). */
+  linkCaps?: LinkCaps;
   onTrainerSupervisor?(state: SupervisorState): void;
   /**
    * How `viewer` (a peer's name, or 'validator') reaches the objects of peer
@@ -157,7 +162,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
 
   const engines: Array<{ engine: RoundEngine; trainer: NativeTrainer }> = [];
   const peerUids = new Map<string, number>();
-  const makePeer = async (pair: KeyringPair, name: string, extras: { onState?: (s: RoundState) => void; adversary?: AdversaryKind; own?: Pick<DevnetRuntimeOptions, 'trainerEnv' | 'onTrainerSupervisor'> } = {}) => {
+  const makePeer = async (pair: KeyringPair, name: string, extras: { onState?: (s: RoundState) => void; adversary?: AdversaryKind; own?: Pick<DevnetRuntimeOptions, 'trainerEnv' | 'onTrainerSupervisor' | 'trainerThreads' | 'linkCaps'> } = {}) => {
     const { onState, adversary, own } = extras;
     const uid = await chain.register(manifest.chain.netuid, pair.address, signerOf(pair));
     peerUids.set(name, uid);
@@ -170,12 +175,14 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
       checkpointFile: path.join(dir, 'trainer.safetensors'),
       peerId: adversarySamplerId(adversary, uid),
       logger: logger.child({ peer: name }),
-      threads: 1,
+      threads: own?.trainerThreads ?? 1,
       ...(own?.trainerEnv ? { env: own.trainerEnv } : {}),
       ...(own?.onTrainerSupervisor ? { onSupervisorState: own.onTrainerSupervisor } : {}),
     });
     nativeTrainer.start();
-    const honest = { trainer: nativeTrainer as TrainerPort, storage: storageSeenBy(name)(uid) };
+        // This machine's transfers keep to the caps in Settings; the simulated peers' are not ours to cap.
+    const reach = (u: number) => withLinkCaps(storageSeenBy(name)(u), own?.linkCaps);
+    const honest = { trainer: nativeTrainer as TrainerPort, storage: reach(uid) };
     const { trainer, storage } = adversary
       ? adversarialParts(adversary, honest, { manifest, victimUid: peerUids.values().next().value ?? 0, peerStorage: storageSeenBy(name), currentBlock: () => chain.currentBlock() })
       : honest;
@@ -185,7 +192,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
       chain,
       self: { uid, hotkey: pair.address },
       storage,
-      peerStorage: storageSeenBy(name),
+      peerStorage: reach,
       trainer,
       validatePayload: validate,
       ledger,

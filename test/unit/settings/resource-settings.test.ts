@@ -40,4 +40,17 @@ describe('data folder and limits settings', () => {
     expect(issues).toEqual(expect.arrayContaining(['limits.downloadMbps', 'limits.cpuThreads']));
     expect(fs.existsSync(paths.configFile)).toBe(false);
   });
+
+  it('the disk cap is checked at Join: a devnet folder over it is refused with what to do, nothing started', async () => {
+    const { core, paths } = await makeTestCore(temp.dir);
+    await core.dispatch({ kind: 'request', id: '1', method: 'settings.update', params: { limits: { uploadMbps: null, downloadMbps: null, diskGiB: 1, cpuThreads: null } } });
+    // A sparse 2 GiB file: counted at its size, costing no disk.
+    const devnet = path.join(paths.dataDir, 'devnet');
+    fs.mkdirSync(devnet, { recursive: true });
+    fs.closeSync(fs.openSync(path.join(devnet, 'big.bin'), 'w'));
+    fs.truncateSync(path.join(devnet, 'big.bin'), 2 * 2 ** 30);
+    const joined = await core.dispatch({ kind: 'request', id: '2', method: 'round.join', params: {} });
+    expect(joined).toMatchObject({ ok: false, error: { code: 'FAILED', message: expect.stringMatching(/holds 2\.0 GiB, over your disk cap of 1 GiB/) } });
+    expect(fs.existsSync(path.join(devnet, 'chain.json'))).toBe(false);
+  });
 });

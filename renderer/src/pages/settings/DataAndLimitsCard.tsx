@@ -93,7 +93,9 @@ export function DataAndLimitsCard() {
             );
           })}
         </fieldset>
-        <p className="muted">The caps are stored now; the trainer and transfers honour them as each part gains support. GPU choice, temperature limits and the schedule have their own cards.</p>
+        <p className="muted">
+          Upload and download caps pace this machine&apos;s transfers; CPU threads is what the trainer may use; the disk cap is checked when you join. They apply from the next Join. GPU choice, temperature limits and the schedule have their own cards.
+        </p>
         <div>
           <button type="submit" className="primary">
             Update data and limits
