@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { PhaseSpan, RoundState } from '../../contract/domains/round';
 import type { TrainerPhase } from '../../contract/state';
-import type { ChainPort } from '../chain/chain-port';
+import type { ChainBlock, ChainPort } from '../chain/chain-port';
 import type { RoundLedger } from '../ledger/round-ledger';
 import type { Logger } from '../logging/logger';
 import type { RunManifest } from '../run/manifest';
@@ -10,6 +10,7 @@ import { windowOf } from '../run/window-clock';
 import { gradientKey } from '../storage/object-keys';
 import type { StoragePort } from '../storage/storage-port';
 import { gather, type GatherPeer, type PayloadVerdict, type PeerAccount } from './gather';
+import { INCLUSION_SETTLE_MS, WindowTimes } from './inclusion';
 import type { TrainerPort } from './trainer-port';
 
 export interface RoundEngineOptions {
@@ -70,10 +71,13 @@ export class RoundEngine {
   private leaveAfterRound = false;
   private readonly now: () => number;
   private readonly log: Logger;
+  /** Window ends and upload deadlines from the chain's blocks, the same on every peer. */
+  private readonly times: WindowTimes;
 
   constructor(private readonly options: RoundEngineOptions) {
     this.now = options.now ?? Date.now;
     this.overlap = options.overlapCommunication ?? true;
+    this.times = new WindowTimes(options.manifest.windows);
     this.log = options.logger.child({ source: 'round' });
     this.state = {
       joined: false,
@@ -103,7 +107,7 @@ export class RoundEngine {
   async join(): Promise<RoundState> {
     this.leaveAfterRound = false;
     if (!this.unsubscribe) {
-      this.unsubscribe = await this.options.chain.subscribeBlocks((block) => this.onBlock(block.number));
+      this.unsubscribe = await this.options.chain.subscribeBlocks((block) => this.onBlock(block));
       this.log.info({ uid: this.options.self.uid }, 'joined the run');
     }
     this.update({ joined: true, blocker: null, phase: this.running ? this.state.phase : 'syncing' });
@@ -132,16 +136,16 @@ export class RoundEngine {
     await this.running;
   }
 
-  private onBlock(block: number): void {
+  private onBlock(block: ChainBlock): void {
     const timing = this.options.manifest.windows;
-    const position = windowOf(block, timing.blocksPerWindow);
-    const blockMs = timing.blockSeconds * 1000;
+    const position = windowOf(block.number, timing.blocksPerWindow);
+    this.times.observe(block);
     this.update({
-      block,
+      block: block.number,
       windowProgress: position.progress,
-      windowEndsAt: this.now() + (timing.blocksPerWindow - position.blockInWindow) * blockMs,
+      windowEndsAt: this.times.endsAt(position.window, this.now() + (timing.blocksPerWindow - position.blockInWindow) * timing.blockSeconds * 1000),
     });
-    this.startDueWindow(block);
+    this.startDueWindow(block.number);
   }
 
   /** Starts the window `block` is in, when the engine is free and has not trained it yet. */
@@ -168,8 +172,7 @@ export class RoundEngine {
 
   private async runWindow(window: number): Promise<void> {
     const { manifest, self, ledger } = this.options;
-    const timing = manifest.windows;
-    const windowEnd = this.state.windowEndsAt ?? this.now();
+    const windowEnd = this.times.endsAt(window, this.state.windowEndsAt ?? this.now());
     // Spans still open (last window's upload or gather) stay on the timeline.
     this.update({ window, timeline: this.state.timeline.filter((s) => s.endedAt === null), innerStep: 0, etaSeconds: null, blocker: null });
 
@@ -205,7 +208,7 @@ export class RoundEngine {
 
     // Upload and gather run on their own; the trainer is free as soon as they start.
     const payload = new Uint8Array(await fs.readFile(trained.payloadFile));
-    const uploadDeadline = windowEnd + (timing.uploadDeadlineSeconds + timing.uploadGraceSeconds) * 1000;
+    const uploadDeadline = this.uploadDeadlineOf(window);
     const gathered = this.communicate(window, uploadDeadline, { file: trained.payloadFile, payload })
       // Only a broken ledger gets here; a rejection nobody awaits (after leave('now')) must not take the process down.
       .catch((error: unknown): GatheredWindow => ({ window, files: [], ownFile: trained.payloadFile, failure: `communication failed: ${errorText(error)}` }));
@@ -275,6 +278,7 @@ export class RoundEngine {
         capMs: timing.gatherCapSeconds * 1000,
         pollIntervalMs: Math.min(1000, timing.blockSeconds * 250),
         appearBy: uploadDeadline,
+        settleMs: INCLUSION_SETTLE_MS,
         maxPayloadBytes: 512 * 1024 * 1024,
         validate: (bytes) => this.options.validatePayload(bytes),
         now: this.now,
@@ -341,12 +345,17 @@ export class RoundEngine {
     this.update({ blocker: null });
   }
 
-  /** Epoch ms by which window `w`'s updates had to be up, from the current window's estimated end. */
+  /**
+   * Epoch ms by which window `w`'s updates had to be up: the canonical
+   * deadline of the inclusion rule, from the chain's block timestamps (a
+   * local estimate only before any block has been seen).
+   */
   private uploadDeadlineOf(w: number): number {
     const t = this.options.manifest.windows;
     const windowMs = t.blocksPerWindow * t.blockSeconds * 1000;
     const currentEnd = this.state.windowEndsAt ?? this.now();
-    return currentEnd - ((this.state.window ?? w) - w) * windowMs + (t.uploadDeadlineSeconds + t.uploadGraceSeconds) * 1000;
+    const estimate = currentEnd - ((this.state.window ?? w) - w) * windowMs + (t.uploadDeadlineSeconds + t.uploadGraceSeconds) * 1000;
+    return this.times.uploadDeadline(w, estimate);
   }
 
   private async missWindow(span: PhaseSpan, window: number, reason: string): Promise<void> {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ChainPort, ChainSigner, ChainWriter } from '../chain/chain-port';
 import type { Logger } from '../logging/logger';
 import { gather, type GatherPeer, type PayloadVerdict } from '../round/gather';
+import { INCLUSION_SETTLE_MS, WindowTimes } from '../round/inclusion';
 import type { NativeTrainer } from '../round/native-trainer';
 import type { RunManifest } from '../run/manifest';
 import { windowOf } from '../run/window-clock';
@@ -38,14 +39,18 @@ export class DevnetValidator {
   private running: Promise<void> | undefined;
   private lastValidated: number | null = null;
   private readonly log: Logger;
+  /** Upload deadlines from the chain's blocks, the same the miners use: the validator follows the same aggregate. */
+  private readonly times: WindowTimes;
 
   constructor(private readonly options: DevnetValidatorOptions) {
     this.log = options.logger.child({ source: 'validator' });
+    this.times = new WindowTimes(options.manifest.windows);
     this.lastValidated = options.ratings.lastWindow;
   }
 
   async start(): Promise<void> {
     this.unsubscribe = await this.options.chain.subscribeBlocks((block) => {
+      this.times.observe(block);
       const { window, blockInWindow } = windowOf(block.number, this.options.manifest.windows.blocksPerWindow);
       // Validate window w once w+1 is half over: every peer has uploaded by then.
       const due = window - 1;
@@ -82,6 +87,9 @@ export class DevnetValidator {
       perPeerTimeoutMs: 2000,
       capMs: manifest.windows.gatherCapSeconds * 1000,
       pollIntervalMs: 200,
+      // The miners' inclusion rule: an update stored after the deadline is late and left out of the aggregate.
+      appearBy: this.times.uploadDeadline(window, Date.now()),
+      settleMs: INCLUSION_SETTLE_MS,
       maxPayloadBytes: 512 * 1024 * 1024,
       validate: (bytes) => this.options.validatePayload(bytes),
     });
@@ -101,7 +109,8 @@ export class DevnetValidator {
     for (const peer of result.peers) {
       const file = files.get(peer.uid);
       if (!file) {
-        inputs.push({ uid: peer.uid, present: peer.outcome !== 'missing', onTime: peer.outcome !== 'missing', valid: peer.outcome === 'accepted' });
+        // A late update is there but not judged: it scores nothing, flagged late rather than invalid.
+        inputs.push({ uid: peer.uid, present: peer.outcome !== 'missing', onTime: peer.outcome !== 'missing' && peer.outcome !== 'late', valid: peer.outcome === 'accepted' || peer.outcome === 'late' });
         continue;
       }
       const own = await this.options.trainer.evaluate({ peerId: String(peer.uid), window, steps, payloadFile: file, lr });
