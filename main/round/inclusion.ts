@@ -24,6 +24,11 @@ export const INCLUSION_SETTLE_MS = 1000;
 
 export type InclusionVerdict = { counts: true } | { counts: false; outcome: 'late' | 'missing' | 'failed'; reason: string };
 
+/** The settle margin for a run: a block's time, at most INCLUSION_SETTLE_MS (short test windows stay short). */
+export function settleMargin(timing: Pick<WindowTiming, 'blockSeconds'>): number {
+  return Math.min(INCLUSION_SETTLE_MS, timing.blockSeconds * 1000);
+}
+
 /** The rule itself: `object` is what storage says about the update (null: not there). */
 export function inclusionVerdict(object: Pick<StorageObject, 'lastModified'> | null, deadlineMs: number): InclusionVerdict {
   if (!object) return { counts: false, outcome: 'missing', reason: 'not uploaded by the deadline' };

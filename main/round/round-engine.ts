@@ -10,7 +10,7 @@ import { windowOf } from '../run/window-clock';
 import { gradientKey } from '../storage/object-keys';
 import type { StoragePort } from '../storage/storage-port';
 import { gather, type GatherPeer, type PayloadVerdict, type PeerAccount } from './gather';
-import { INCLUSION_SETTLE_MS, WindowTimes } from './inclusion';
+import { inclusionVerdict, settleMargin, WindowTimes, type InclusionVerdict } from './inclusion';
 import type { TrainerPort } from './trainer-port';
 
 export interface RoundEngineOptions {
@@ -248,9 +248,19 @@ export class RoundEngine {
     if (own) {
       const uploading = this.startPhase('uploading', uploadDeadline);
       try {
-        await this.options.storage.put(gradientKey(window, self.uid, manifest.protocolVersion), own.payload, { signal: AbortSignal.timeout(Math.max(1000, uploadDeadline - this.now())) });
-        ownFile = own.file;
-        await ledger.append({ window, at: this.now(), phase: 'uploaded', phaseSeconds: { uploading: this.endPhase(uploading) }, bytesUp: own.payload.byteLength });
+        const key = gradientKey(window, self.uid, manifest.protocolVersion);
+        await this.options.storage.put(key, own.payload, { signal: AbortSignal.timeout(Math.max(1000, uploadDeadline - this.now())) });
+        // The inclusion rule holds for this peer's own update too: stored after the deadline, no other
+        // peer counts it, so counting it here would put this peer off the global model.
+        const inclusion = await this.ownInclusion(key, uploadDeadline);
+        if (inclusion.counts) {
+          ownFile = own.file;
+          await ledger.append({ window, at: this.now(), phase: 'uploaded', phaseSeconds: { uploading: this.endPhase(uploading) }, bytesUp: own.payload.byteLength });
+        } else {
+          this.endPhase(uploading);
+          await ledger.append({ window, at: this.now(), phase: 'missed', reason: `upload too late to count: ${inclusion.reason}`, bytesUp: own.payload.byteLength });
+          this.log.warn({ window, reason: inclusion.reason }, 'own update stored after the upload deadline; it is left out of the aggregate');
+        }
       } catch (error) {
         this.endPhase(uploading);
         await ledger.append({ window, at: this.now(), phase: 'missed', reason: `upload failed: ${errorText(error)}` });
@@ -278,7 +288,7 @@ export class RoundEngine {
         capMs: timing.gatherCapSeconds * 1000,
         pollIntervalMs: Math.min(1000, timing.blockSeconds * 250),
         appearBy: uploadDeadline,
-        settleMs: INCLUSION_SETTLE_MS,
+        settleMs: settleMargin(timing),
         maxPayloadBytes: 512 * 1024 * 1024,
         validate: (bytes) => this.options.validatePayload(bytes),
         now: this.now,
@@ -301,6 +311,17 @@ export class RoundEngine {
       this.endPhase(gathering);
       this.log.warn({ window, err: error }, 'gather failed');
       return { window, files, ownFile: own?.file ?? null, failure: `gather failed: ${errorText(error)}` };
+    }
+  }
+
+  /** The inclusion rule applied to this peer's own stored update. */
+  private async ownInclusion(key: string, uploadDeadline: number): Promise<InclusionVerdict> {
+    try {
+      return inclusionVerdict(await this.options.storage.head(key), uploadDeadline);
+    } catch (error) {
+      // The put succeeded; a storage that cannot say when is taken at its word, as the gatherers' reads decide.
+      this.log.warn({ key, err: error }, 'could not read the upload time of the own update');
+      return { counts: true };
     }
   }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ChainPort, ChainSigner, ChainWriter } from '../chain/chain-port';
 import type { Logger } from '../logging/logger';
 import { gather, type GatherPeer, type PayloadVerdict } from '../round/gather';
-import { INCLUSION_SETTLE_MS, WindowTimes } from '../round/inclusion';
+import { settleMargin, WindowTimes } from '../round/inclusion';
 import type { NativeTrainer } from '../round/native-trainer';
 import type { RunManifest } from '../run/manifest';
 import { windowOf } from '../run/window-clock';
@@ -89,7 +89,7 @@ export class DevnetValidator {
       pollIntervalMs: 200,
       // The miners' inclusion rule: an update stored after the deadline is late and left out of the aggregate.
       appearBy: this.times.uploadDeadline(window, Date.now()),
-      settleMs: INCLUSION_SETTLE_MS,
+      settleMs: settleMargin(manifest.windows),
       maxPayloadBytes: 512 * 1024 * 1024,
       validate: (bytes) => this.options.validatePayload(bytes),
     });

@@ -1,0 +1,177 @@
+import path from 'node:path';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import pino from 'pino';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { validatePayload } from '../../../main/codec';
+import type { ChainBlock } from '../../../main/chain/chain-port';
+import { DevnetChain } from '../../../main/devnet/devnet-chain';
+import { RoundLedger } from '../../../main/ledger/round-ledger';
+import type { PeerAccount } from '../../../main/round/gather';
+import { uploadDeadline } from '../../../main/round/inclusion';
+import { RoundEngine } from '../../../main/round/round-engine';
+import type { RunManifest } from '../../../main/run/manifest';
+import { FilesystemStorage } from '../../../main/storage/filesystem-storage';
+import { parseGradientKey } from '../../../main/storage/object-keys';
+import type { StoragePort } from '../../../main/storage/storage-port';
+import { makeTempDir } from '../../support/temp-dir';
+import { vectorEngineManifest, VectorTrainer } from '../../support/vector-trainer';
+
+const logger = pino({ level: 'silent' });
+
+interface Peer {
+  uid: number;
+  trainer: VectorTrainer;
+  engine: RoundEngine;
+  ledger: RoundLedger;
+  /** Per window: each gathered peer's outcome. */
+  gathers: Map<number, readonly PeerAccount[]>;
+  /** Per window: the payload files the outer step aggregated, and the model digest after it. */
+  applied: Map<number, { files: string[]; digest: string | null }>;
+}
+
+// A peer whose upload lands just after the deadline must be left out by every
+// peer alike, whoever was still looking when it landed (issue #5).
+describe.each([
+  { schedule: 'overlapped', overlapCommunication: true },
+  { schedule: 'sequential', overlapCommunication: false },
+])('RoundEngine with a late upload ($schedule)', ({ overlapCommunication }) => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let chain: DevnetChain;
+  let manifest: RunManifest;
+  let keyring: Keyring;
+
+  beforeAll(async () => {
+    await cryptoWaitReady();
+    keyring = new Keyring({ type: 'sr25519' });
+  });
+
+  beforeEach(async () => {
+    temp = makeTempDir();
+    // 1 s windows of five 200 ms blocks; the deadline is 0.5 s after a window's end, gatherers look a block
+    // (200 ms, the settle margin) more, well inside the cap. The per-peer timeout is shorter on purpose: the
+    // deadline, not it, decides how long to look.
+    manifest = vectorEngineManifest(temp.dir, 'late-upload-test', { blocksPerWindow: 5, blockSeconds: 0.2, uploadDeadlineSeconds: 0.5, uploadGraceSeconds: 0, perPeerTimeoutSeconds: 0.25, gatherCapSeconds: 8 });
+    chain = await DevnetChain.open({ file: path.join(temp.dir, 'chain.json'), netuid: 3, blockMs: 200, tempo: 1000, minerEmissionPerTempo: 0n });
+  });
+
+  afterEach(async () => {
+    await chain.close();
+    temp.cleanup();
+  });
+
+  const storageOf = (uid: number) => new FilesystemStorage(path.join(temp.dir, 'peers', String(uid)));
+
+  async function makePeer(name: string, storage?: (uid: number) => StoragePort): Promise<Peer> {
+    const pair = keyring.addFromUri(`//${name}`);
+    const uid = await chain.register(3, pair.address, { address: pair.address, sign: async (m) => pair.sign(m) });
+    const trainer = new VectorTrainer(uid);
+    const applied: Peer['applied'] = new Map();
+    const apply = trainer.applyOuter.bind(trainer);
+    trainer.applyOuter = async (request) => {
+      const result = await apply(request);
+      applied.set(request.window, { files: request.payloadFiles.map((f) => path.basename(f)), digest: result.modelDigest });
+      return result;
+    };
+    const gathers: Peer['gathers'] = new Map();
+    const ledger = new RoundLedger(path.join(temp.dir, `ledger-${uid}.ndjson`));
+    const engine = new RoundEngine({
+      manifest,
+      chain,
+      self: { uid, hotkey: pair.address },
+      storage: storage ? storage(uid) : storageOf(uid),
+      peerStorage: storageOf,
+      trainer,
+      validatePayload: async (bytes) => {
+        const verdict = await validatePayload(bytes);
+        return verdict.ok ? { ok: true } : { ok: false, reason: `${verdict.field}: ${verdict.message}` };
+      },
+      ledger,
+      workDir: path.join(temp.dir, `work-${uid}`),
+      logger,
+      onGather: (window, peers) => gathers.set(window, peers),
+      overlapCommunication,
+    });
+    return { uid, trainer, engine, ledger, gathers, applied };
+  }
+
+  it('an update stored just after the deadline is late for every peer, used by none, and the peers stay on one model', async () => {
+    let anchor: ChainBlock | null = null;
+    const unsubscribe = await chain.subscribeBlocks((block) => (anchor ??= block));
+    let uploads = 0;
+    let lateWindow: number | null = null;
+    let nextWindow: number | null = null;
+    // Charlie's second upload lands 30 ms after its window's deadline, while the others still look (a slow link whose bytes the
+    // server still stores); the others are on time. The next window Charlie trains (the next one when
+    // overlapped; in turn, Charlie catches up the one it spent waiting) is on time.
+    const slowOnce = (uid: number): StoragePort => {
+      const real = storageOf(uid);
+      return {
+        name: 'slow-once',
+        put: async (key, data, o) => {
+          uploads += 1;
+          const window = parseGradientKey(key)?.window;
+          if (uploads === 3) nextWindow = window ?? null;
+          if (uploads !== 2 || window === undefined || anchor === null) return real.put(key, data, o);
+          lateWindow = window;
+          const landAt = uploadDeadline(window, manifest.windows, anchor) + 30;
+          await new Promise((r) => setTimeout(r, Math.max(0, landAt - Date.now())));
+          return real.put(key, data);
+        },
+        get: (k, o) => real.get(k, o),
+        head: (k, o) => real.head(k, o),
+        list: (p, o) => real.list(p, o),
+        delete: (k, o) => real.delete(k, o),
+      };
+    };
+    const alice = await makePeer('Alice');
+    const bob = await makePeer('Bob');
+    const charlie = await makePeer('Charlie', slowOnce);
+    const peers = [alice, bob, charlie];
+    await Promise.all(peers.map((p) => p.engine.join()));
+    await new Promise<void>((resolve, reject) => {
+      const started = Date.now();
+      const check = setInterval(() => {
+        const late = lateWindow;
+        const next = nextWindow;
+        if (late !== null && next !== null && peers.every((p) => p.applied.has(late) && p.applied.has(next))) {
+          clearInterval(check);
+          resolve();
+        } else if (Date.now() - started > 60_000) {
+          clearInterval(check);
+          reject(new Error(`late window ${late}, next ${next}; applied: ${peers.map((p) => [...p.applied.keys()].join(' ')).join(' | ')}`));
+        }
+      }, 20);
+    });
+    unsubscribe();
+    await Promise.all(peers.map((p) => p.engine.leave('after-round')));
+    const late = lateWindow as unknown as number;
+    const next = nextWindow as unknown as number;
+
+    // Both on-time gatherers saw Charlie's update for the late window and called it late, with the reason.
+    for (const peer of [alice, bob]) {
+      const account = peer.gathers.get(late)?.find((a) => a.uid === charlie.uid);
+      expect(account, JSON.stringify(peer.gathers.get(late))).toMatchObject({ outcome: 'late', reason: expect.stringMatching(/^uploaded \d+\.\d{3} s after the deadline$/) });
+      // On time the next window it trains: used.
+      expect(peer.gathers.get(next)?.find((a) => a.uid === charlie.uid), JSON.stringify(peer.gathers.get(next))).toMatchObject({ outcome: 'accepted' });
+    }
+    // Nobody aggregated it, Charlie included; the late window's aggregate is Alice's and Bob's.
+    const own = (w: number) => `window-${w}.tndc`;
+    const fromPeer = (w: number, uid: number) => `window-${w}-peer-${uid}.tndc`;
+    expect(alice.applied.get(late)!.files).toEqual([own(late), fromPeer(late, bob.uid)]);
+    expect(bob.applied.get(late)!.files).toEqual([fromPeer(late, alice.uid), own(late)]);
+    expect(charlie.applied.get(late)!.files).toEqual([fromPeer(late, alice.uid), fromPeer(late, bob.uid)]);
+    expect(charlie.applied.get(next)!.files).toHaveLength(3);
+    const { records } = await charlie.ledger.read();
+    expect(records.find((r) => r.window === late && r.phase === 'missed')).toMatchObject({ reason: expect.stringContaining('upload too late to count: uploaded') });
+
+    // Same aggregates, same model: every window the three applied leaves them bit-identical.
+    const common = [...alice.applied.keys()].filter((w) => bob.applied.has(w) && charlie.applied.has(w));
+    expect(common).toEqual(expect.arrayContaining([late, next]));
+    for (const w of common) {
+      const digests = new Set(peers.map((p) => p.applied.get(w)!.digest));
+      expect(digests.size).toBe(1);
+      expect(digests.has(null)).toBe(false);
+    }
+  }, 90_000);
+});
