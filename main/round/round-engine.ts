@@ -51,6 +51,12 @@ interface GatheredWindow {
   failure: string | null;
 }
 
+/** A window whose aggregate did not get applied: its files kept for a second try, or none when it must be gathered again. */
+interface Replay {
+  window: number;
+  gathered: GatheredWindow | null;
+}
+
 const LOSS_HISTORY = 600;
 
 /**
@@ -67,6 +73,12 @@ export class RoundEngine {
   private lastCovered: number | null = null;
   /** Windows whose upload and gather run beside the trainer, oldest first. */
   private inFlight: Array<{ window: number; gathered: Promise<GatheredWindow> }> = [];
+  /**
+   * Windows whose outer step failed (a trainer error, a failed gather): the
+   * weights went back to the window's start, and the aggregate is applied
+   * again before the next window trains, so the peer rejoins the global model.
+   */
+  private replays: Replay[] = [];
   private readonly overlap: boolean;
   private leaveAfterRound = false;
   private readonly now: () => number;
@@ -123,7 +135,9 @@ export class RoundEngine {
     if (when === 'after-round') {
       this.leaveAfterRound = true;
       await this.running;
+      await this.replayFailed();
       await this.applyInFlight(Number.POSITIVE_INFINITY);
+      await this.replayFailed();
     }
     this.unsubscribe?.();
     this.unsubscribe = undefined;
@@ -176,6 +190,8 @@ export class RoundEngine {
     // Spans still open (last window's upload or gather) stay on the timeline.
     this.update({ window, timeline: this.state.timeline.filter((s) => s.endedAt === null), innerStep: 0, etaSeconds: null, blocker: null });
 
+    // Older than anything in flight, so first: the window's aggregate order stays the global one.
+    await this.replayFailed();
     if (this.lastCovered !== null && this.lastCovered < window - 1) {
       await this.applyInFlight(Number.POSITIVE_INFINITY);
       await this.catchUp(this.lastCovered + 1, window - 1);
@@ -241,7 +257,7 @@ export class RoundEngine {
   }
 
   /** Uploads this window's own update (when there is one) and gathers the others'; never throws. */
-  private async communicate(window: number, uploadDeadline: number, own: { file: string; payload: Uint8Array } | null): Promise<GatheredWindow> {
+  private async communicate(window: number, uploadDeadline: number, own: { file: string; payload: Uint8Array } | null, ownStored = false): Promise<GatheredWindow> {
     const { manifest, self, ledger } = this.options;
     const timing = manifest.windows;
     let ownFile: string | null = null;
@@ -278,6 +294,8 @@ export class RoundEngine {
         const storage = this.options.peerStorage(neuron.uid);
         if (storage) candidates.push({ uid: neuron.uid, storage });
       }
+      // Gathering a window again (a replay): this peer's own stored update counts by the same rule as the others'.
+      if (ownStored) candidates.unshift({ uid: self.uid, storage: this.options.storage });
       const result = await gather({
         window,
         protocolVersion: manifest.protocolVersion,
@@ -336,20 +354,46 @@ export class RoundEngine {
     }
   }
 
-  private async applyGathered({ window, files, ownFile, failure }: GatheredWindow): Promise<void> {
+  /**
+   * Applies one window's aggregate. When that fails, the weights go back to
+   * the start of the window pending (never left on this peer's own trained
+   * weights, off the global model) and the window is queued to be applied
+   * again before the next one trains; a replay that fails too is given up.
+   */
+  private async applyGathered(gathered: GatheredWindow, replay = false): Promise<void> {
+    const { window, files, ownFile, failure } = gathered;
     const { manifest, ledger } = this.options;
     const applying = this.startPhase('applying', null);
+    let keepFiles = false;
     try {
       if (failure) throw new Error(failure);
       const applied = await this.options.trainer.applyOuter({ window, payloadFiles: files, lr: manifest.sparseloco.outerLr });
       await ledger.append({ window, at: this.now(), phase: 'applied', phaseSeconds: { applying: this.endPhase(applying) } });
-      this.log.info({ window, peers: files.length, digest: applied.modelDigest }, 'outer step applied');
+      this.log.info({ window, peers: files.length, digest: applied.modelDigest, replay }, 'outer step applied');
     } catch (error) {
       this.endPhase(applying);
-      await ledger.append({ window, at: this.now(), phase: 'missed', reason: `outer step failed: ${errorText(error)}` });
+      await this.revertWindow(window);
+      const again = !replay && this.replays.length < (this.options.maxCatchUpWindows ?? 10);
+      await ledger.append({ window, at: this.now(), phase: 'missed', reason: `outer step failed: ${errorText(error)}${again ? '; applied again before the next window' : ''}` });
+      this.log.warn({ window, err: error, replay }, again ? 'outer step failed; back to the window start, replayed before the next window' : 'outer step failed');
+      if (again) {
+        // A failed gather is gathered again (the inclusion rule gives the same set); otherwise the same files are applied again.
+        keepFiles = failure === null;
+        this.replays.push({ window, gathered: keepFiles ? gathered : null });
+      }
     } finally {
-      await Promise.all(files.filter((f) => f !== ownFile).map((f) => fs.rm(f, { force: true })));
-      if (ownFile) await fs.rm(ownFile, { force: true });
+      if (!keepFiles) {
+        await Promise.all(files.filter((f) => f !== ownFile).map((f) => fs.rm(f, { force: true })));
+        if (ownFile) await fs.rm(ownFile, { force: true });
+      }
+    }
+  }
+
+  /** Applies again, in window order, the aggregates whose outer step failed. */
+  private async replayFailed(): Promise<void> {
+    for (let next = this.replays.shift(); next; next = this.replays.shift()) {
+      const gathered = next.gathered ?? (await this.communicate(next.window, this.uploadDeadlineOf(next.window), null, true));
+      await this.applyGathered(gathered, true);
     }
   }
 

@@ -28,14 +28,44 @@ interface Peer {
   gathers: Map<number, readonly PeerAccount[]>;
   /** Per window: the payload files the outer step aggregated, and the model digest after it. */
   applied: Map<number, { files: string[]; digest: string | null }>;
+  /** Windows whose outer step threw. */
+  failedApplies: number[];
 }
 
-// A peer whose upload lands just after the deadline must be left out by every
-// peer alike, whoever was still looking when it landed (issue #5).
+/** Every window all the peers applied left them with the same model. */
+function expectSameModels(peers: readonly Peer[], mustInclude: readonly number[]): void {
+  const common = [...peers[0]!.applied.keys()].filter((w) => peers.every((p) => p.applied.has(w)));
+  expect(common).toEqual(expect.arrayContaining([...mustInclude]));
+  for (const w of common) {
+    const digests = new Set(peers.map((p) => p.applied.get(w)!.digest));
+    expect(digests.size).toBe(1);
+    expect(digests.has(null)).toBe(false);
+  }
+}
+
+/** Resolves once `done` holds, checked every 20 ms; fails with `describe()` after a minute. */
+function until(done: () => boolean, describe: () => string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const started = Date.now();
+    const check = setInterval(() => {
+      if (done()) {
+        clearInterval(check);
+        resolve();
+      } else if (Date.now() - started > 60_000) {
+        clearInterval(check);
+        reject(new Error(describe()));
+      }
+    }, 20);
+  });
+}
+
+// Faults that must not split the peers' models (issue #5): an upload that
+// lands just after the deadline is left out by every peer alike, whoever was
+// still looking when it landed; an outer step that fails is applied again.
 describe.each([
   { schedule: 'overlapped', overlapCommunication: true },
   { schedule: 'sequential', overlapCommunication: false },
-])('RoundEngine with a late upload ($schedule)', ({ overlapCommunication }) => {
+])('RoundEngine consistency under faults ($schedule)', ({ overlapCommunication }) => {
   let temp: ReturnType<typeof makeTempDir>;
   let chain: DevnetChain;
   let manifest: RunManifest;
@@ -68,8 +98,12 @@ describe.each([
     const trainer = new VectorTrainer(uid);
     const applied: Peer['applied'] = new Map();
     const apply = trainer.applyOuter.bind(trainer);
+    const failedApplies: number[] = [];
     trainer.applyOuter = async (request) => {
-      const result = await apply(request);
+      const result = await apply(request).catch((error: unknown) => {
+        failedApplies.push(request.window);
+        throw error;
+      });
       applied.set(request.window, { files: request.payloadFiles.map((f) => path.basename(f)), digest: result.modelDigest });
       return result;
     };
@@ -92,7 +126,7 @@ describe.each([
       onGather: (window, peers) => gathers.set(window, peers),
       overlapCommunication,
     });
-    return { uid, trainer, engine, ledger, gathers, applied };
+    return { uid, trainer, engine, ledger, gathers, applied, failedApplies };
   }
 
   it('an update stored just after the deadline is late for every peer, used by none, and the peers stay on one model', async () => {
@@ -129,20 +163,13 @@ describe.each([
     const charlie = await makePeer('Charlie', slowOnce);
     const peers = [alice, bob, charlie];
     await Promise.all(peers.map((p) => p.engine.join()));
-    await new Promise<void>((resolve, reject) => {
-      const started = Date.now();
-      const check = setInterval(() => {
-        const late = lateWindow;
-        const next = nextWindow;
-        if (late !== null && next !== null && peers.every((p) => p.applied.has(late) && p.applied.has(next))) {
-          clearInterval(check);
-          resolve();
-        } else if (Date.now() - started > 60_000) {
-          clearInterval(check);
-          reject(new Error(`late window ${late}, next ${next}; applied: ${peers.map((p) => [...p.applied.keys()].join(' ')).join(' | ')}`));
-        }
-      }, 20);
-    });
+    await until(
+      () => {
+        const [late, next] = [lateWindow, nextWindow];
+        return late !== null && next !== null && peers.every((p) => p.applied.has(late) && p.applied.has(next));
+      },
+      () => `late window ${lateWindow}, next ${nextWindow}; applied: ${peers.map((p) => [...p.applied.keys()].join(' ')).join(' | ')}`,
+    );
     unsubscribe();
     await Promise.all(peers.map((p) => p.engine.leave('after-round')));
     const late = lateWindow as unknown as number;
@@ -166,12 +193,33 @@ describe.each([
     expect(records.find((r) => r.window === late && r.phase === 'missed')).toMatchObject({ reason: expect.stringContaining('upload too late to count: uploaded') });
 
     // Same aggregates, same model: every window the three applied leaves them bit-identical.
-    const common = [...alice.applied.keys()].filter((w) => bob.applied.has(w) && charlie.applied.has(w));
-    expect(common).toEqual(expect.arrayContaining([late, next]));
-    for (const w of common) {
-      const digests = new Set(peers.map((p) => p.applied.get(w)!.digest));
-      expect(digests.size).toBe(1);
-      expect(digests.has(null)).toBe(false);
-    }
+    expectSameModels(peers, [late, next]);
+  }, 90_000);
+
+  it('an outer step that fails goes back to the window start and is applied again: the peer stays on the global model', async () => {
+    const peers = [await makePeer('Alice'), await makePeer('Bob'), await makePeer('Charlie')];
+    const bob = peers[1]!;
+    await Promise.all(peers.map((p) => p.engine.join()));
+    // Bob's trainer fails the outer step after its first one went through.
+    await until(() => bob.applied.size >= 1, () => 'Bob applied nothing');
+    bob.trainer.failNextApply = 'trainer error: CUDA out of memory';
+    await until(
+      () => {
+        const f = bob.failedApplies[0];
+        return f !== undefined && peers.every((p) => p.applied.has(f) && p.applied.has(f + 1));
+      },
+      () => `failed ${bob.failedApplies.join(' ')}; applied: ${peers.map((p) => [...p.applied.keys()].join(' ')).join(' | ')}`,
+    );
+    await Promise.all(peers.map((p) => p.engine.leave('after-round')));
+    const window = bob.failedApplies[0]!;
+    expect(bob.failedApplies).toEqual([window]);
+
+    const { records } = await bob.ledger.read();
+    const ofWindow = records.filter((r) => r.window === window);
+    expect(ofWindow.find((r) => r.phase === 'missed')).toMatchObject({ reason: 'outer step failed: trainer error: CUDA out of memory; applied again before the next window' });
+    // The replay: the same three updates as everyone's.
+    expect(ofWindow.some((r) => r.phase === 'applied')).toBe(true);
+    expect(bob.applied.get(window)!.files).toHaveLength(3);
+    expectSameModels(peers, [window, window + 1]);
   }, 90_000);
 });
