@@ -10,7 +10,7 @@ import { windowOf } from '../run/window-clock';
 import { gradientKey } from '../storage/object-keys';
 import type { StoragePort } from '../storage/storage-port';
 import { gather, type GatherPeer, type PayloadVerdict, type PeerAccount } from './gather';
-import { inclusionVerdict, settleMargin, WindowTimes, type InclusionVerdict } from './inclusion';
+import { inclusionVerdict, lookUntil, settleMargin, WindowTimes, type InclusionVerdict } from './inclusion';
 import type { TrainerPort } from './trainer-port';
 
 export interface RoundEngineOptions {
@@ -85,6 +85,7 @@ export class RoundEngine {
   private readonly log: Logger;
   /** Window ends and upload deadlines from the chain's blocks, the same on every peer. */
   private readonly times: WindowTimes;
+  private warnedCapBeforeDeadline = false;
 
   constructor(private readonly options: RoundEngineOptions) {
     this.now = options.now ?? Date.now;
@@ -284,6 +285,13 @@ export class RoundEngine {
       }
     }
     // Gather even after a failed upload, so the model stays in sync with the others.
+    const lookingUntil = lookUntil(uploadDeadline, settleMargin(timing));
+    if (!this.warnedCapBeforeDeadline && this.now() + timing.gatherCapSeconds * 1000 < lookingUntil) {
+      // The inclusion rule needs every gatherer to look until the deadline; a cap that stops it sooner
+      // can leave out an update that landed in time and that other peers count.
+      this.warnedCapBeforeDeadline = true;
+      this.log.warn({ window, capSeconds: timing.gatherCapSeconds, secondsToDeadline: (lookingUntil - this.now()) / 1000 }, 'the gather cap ends before the upload deadline; peers may aggregate different updates');
+    }
     const gathering = this.startPhase('gathering', this.now() + timing.gatherCapSeconds * 1000);
     const files: string[] = [];
     try {
@@ -306,7 +314,7 @@ export class RoundEngine {
         capMs: timing.gatherCapSeconds * 1000,
         pollIntervalMs: Math.min(1000, timing.blockSeconds * 250),
         appearBy: uploadDeadline,
-        settleMs: settleMargin(timing),
+        settleMs: lookingUntil - uploadDeadline,
         maxPayloadBytes: 512 * 1024 * 1024,
         validate: (bytes) => this.options.validatePayload(bytes),
         now: this.now,

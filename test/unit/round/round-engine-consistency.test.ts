@@ -4,7 +4,7 @@ import { cryptoWaitReady } from '@polkadot/util-crypto';
 import pino from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { validatePayload } from '../../../main/codec';
-import type { ChainBlock } from '../../../main/chain/chain-port';
+import type { ChainBlock, ChainPort } from '../../../main/chain/chain-port';
 import { DevnetChain } from '../../../main/devnet/devnet-chain';
 import { RoundLedger } from '../../../main/ledger/round-ledger';
 import type { PeerAccount } from '../../../main/round/gather';
@@ -61,7 +61,8 @@ function until(done: () => boolean, describe: () => string): Promise<void> {
 
 // Faults that must not split the peers' models (issue #5): an upload that
 // lands just after the deadline is left out by every peer alike, whoever was
-// still looking when it landed; an outer step that fails is applied again.
+// still looking when it landed; an outer step that fails (a trainer error, a
+// failed gather) is applied again.
 describe.each([
   { schedule: 'overlapped', overlapCommunication: true },
   { schedule: 'sequential', overlapCommunication: false },
@@ -92,7 +93,7 @@ describe.each([
 
   const storageOf = (uid: number) => new FilesystemStorage(path.join(temp.dir, 'peers', String(uid)));
 
-  async function makePeer(name: string, storage?: (uid: number) => StoragePort): Promise<Peer> {
+  async function makePeer(name: string, overrides: { storage?: (uid: number) => StoragePort; chain?: ChainPort } = {}): Promise<Peer> {
     const pair = keyring.addFromUri(`//${name}`);
     const uid = await chain.register(3, pair.address, { address: pair.address, sign: async (m) => pair.sign(m) });
     const trainer = new VectorTrainer(uid);
@@ -111,9 +112,9 @@ describe.each([
     const ledger = new RoundLedger(path.join(temp.dir, `ledger-${uid}.ndjson`));
     const engine = new RoundEngine({
       manifest,
-      chain,
+      chain: overrides.chain ?? chain,
       self: { uid, hotkey: pair.address },
-      storage: storage ? storage(uid) : storageOf(uid),
+      storage: overrides.storage ? overrides.storage(uid) : storageOf(uid),
       peerStorage: storageOf,
       trainer,
       validatePayload: async (bytes) => {
@@ -160,7 +161,7 @@ describe.each([
     };
     const alice = await makePeer('Alice');
     const bob = await makePeer('Bob');
-    const charlie = await makePeer('Charlie', slowOnce);
+    const charlie = await makePeer('Charlie', { storage: slowOnce });
     const peers = [alice, bob, charlie];
     await Promise.all(peers.map((p) => p.engine.join()));
     await until(
@@ -220,6 +221,43 @@ describe.each([
     // The replay: the same three updates as everyone's.
     expect(ofWindow.some((r) => r.phase === 'applied')).toBe(true);
     expect(bob.applied.get(window)!.files).toHaveLength(3);
+    expectSameModels(peers, [window, window + 1]);
+  }, 90_000);
+
+  it('a gather that fails is gathered again before the next window, with the own update: the peer stays on the global model', async () => {
+    // Bob's chain link fails once, when Bob reads the metagraph to choose whom to gather from.
+    let failNext = false;
+    const flaky = new Proxy(chain, {
+      get(target, prop) {
+        if (prop === 'metagraph' && failNext) {
+          return async () => {
+            failNext = false;
+            throw new Error('chain unreachable');
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const peers = [await makePeer('Alice'), await makePeer('Bob', { chain: flaky }), await makePeer('Charlie')];
+    const bob = peers[1]!;
+    await Promise.all(peers.map((p) => p.engine.join()));
+    await until(() => bob.applied.size >= 1, () => 'Bob applied nothing');
+    const before = Math.min(...peers.map((p) => p.applied.size));
+    failNext = true;
+    await until(
+      () => !failNext && peers.every((p) => p.applied.size >= before + 3),
+      () => `applied: ${peers.map((p) => [...p.applied.keys()].join(' ')).join(' | ')}`,
+    );
+    await Promise.all(peers.map((p) => p.engine.leave('after-round')));
+
+    const { records } = await bob.ledger.read();
+    const missed = records.filter((r) => r.phase === 'missed' && r.reason?.startsWith('outer step failed'));
+    expect(missed).toHaveLength(1);
+    expect(missed[0]).toMatchObject({ reason: 'outer step failed: gather failed: chain unreachable; applied again before the next window' });
+    const window = missed[0]!.window;
+    // Gathered again: Alice's, Charlie's, and Bob's own update as stored, by the same inclusion rule.
+    expect(bob.applied.get(window)!.files).toEqual(peers.map((p) => `window-${window}-peer-${p.uid}.tndc`));
     expectSameModels(peers, [window, window + 1]);
   }, 90_000);
 });
