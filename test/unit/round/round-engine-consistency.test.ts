@@ -79,11 +79,11 @@ describe.each([
 
   beforeEach(async () => {
     temp = makeTempDir();
-    // 1 s windows of five 200 ms blocks; the deadline is 0.5 s after a window's end, gatherers look a block
-    // (200 ms, the settle margin) more, well inside the cap. The per-peer timeout is shorter on purpose: the
+    // 1.5 s windows of five 300 ms blocks; the deadline is 0.5 s after a window's end, gatherers look a block
+    // (300 ms, the settle margin) more, well inside the cap. The per-peer timeout is shorter on purpose: the
     // deadline, not it, decides how long to look.
-    manifest = vectorEngineManifest(temp.dir, 'late-upload-test', { blocksPerWindow: 5, blockSeconds: 0.2, uploadDeadlineSeconds: 0.5, uploadGraceSeconds: 0, perPeerTimeoutSeconds: 0.25, gatherCapSeconds: 8 });
-    chain = await DevnetChain.open({ file: path.join(temp.dir, 'chain.json'), netuid: 3, blockMs: 200, tempo: 1000, minerEmissionPerTempo: 0n });
+    manifest = vectorEngineManifest(temp.dir, 'consistency-test', { blocksPerWindow: 5, blockSeconds: 0.3, uploadDeadlineSeconds: 0.5, uploadGraceSeconds: 0, perPeerTimeoutSeconds: 0.25, gatherCapSeconds: 8 });
+    chain = await DevnetChain.open({ file: path.join(temp.dir, 'chain.json'), netuid: 3, blockMs: 300, tempo: 1000, minerEmissionPerTempo: 0n });
   });
 
   afterEach(async () => {
