@@ -37,7 +37,7 @@ export const PeerRow = z.object({
   /** Epoch ms of the last window whose update from this peer was used. */
   lastSeen: z.number().nullable(),
   lastWindow: z.number().int().nullable(),
-  lastOutcome: z.enum(['accepted', 'rejected', 'missing', 'failed']).nullable(),
+  lastOutcome: z.enum(['accepted', 'rejected', 'missing', 'late', 'failed']).nullable(),
   /** Bytes downloaded from this peer since the app started. */
   bytes: z.number().nonnegative(),
 });

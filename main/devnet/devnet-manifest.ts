@@ -15,7 +15,9 @@ export function devnetManifest(root: string): RunManifest {
       data: { shards: `${root}/shards` },
       optimizer: { lr: 3e-3, warmupSteps: 20, batchSize: 4 },
       sparseloco: { innerSteps: 40, outerLr: 0.7 },
-      windows: { blocksPerWindow: 10, blockSeconds: 1.5, uploadDeadlineSeconds: 10, uploadGraceSeconds: 1, perPeerTimeoutSeconds: 15, gatherCapSeconds: 20, gatherPeers: 8, reservePeers: 2 },
+      // The gather cap outlasts a window plus the upload deadline and grace (15 + 11 s) and the settle margin:
+      // a gather that starts as early as a window's start still looks until the deadline, as the inclusion rule needs.
+      windows: { blocksPerWindow: 10, blockSeconds: 1.5, uploadDeadlineSeconds: 10, uploadGraceSeconds: 1, perPeerTimeoutSeconds: 15, gatherCapSeconds: 30, gatherPeers: 8, reservePeers: 2 },
       storage: { kind: 'filesystem', root: `${root}/storage` },
       chain: { network: 'devnet', netuid: 3 },
     },

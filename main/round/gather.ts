@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import { gradientKey } from '../storage/object-keys';
 import { StorageError, type StoragePort } from '../storage/storage-port';
+import { inclusionVerdict, lookUntil, type InclusionVerdict } from './inclusion';
 
 export interface GatherPeer {
   uid: number;
@@ -24,18 +25,23 @@ export interface GatherOptions {
   /** Between polls while a peer's object is not there yet. */
   pollIntervalMs?: number;
   /**
-   * Epoch ms of the window's upload deadline: an object still absent then
-   * will not count, so polling for it stops (a catch-up of a past window
-   * looks once instead of waiting out the per-peer timeout).
+   * Epoch ms of the window's upload deadline, the canonical inclusion rule
+   * (see inclusion.ts): an object whose storage timestamp is later is 'late'
+   * and not used, even when it is there; one still absent is looked for until
+   * the deadline plus `settleMs` has passed, whatever the per-peer timeout
+   * (which then bounds the download only), and never past the cap. A
+   * catch-up of a past window looks once.
    */
   appearBy?: number;
+  /** How long past `appearBy` a missing object is still looked for (storage visibility lag). */
+  settleMs?: number;
   maxPayloadBytes: number;
   /** Checks a payload before anything else sees it (the codec's validate). */
   validate(payload: Uint8Array, uid: number): Promise<PayloadVerdict> | PayloadVerdict;
   now?: () => number;
 }
 
-export type PeerOutcome = 'accepted' | 'rejected' | 'missing' | 'failed';
+export type PeerOutcome = 'accepted' | 'rejected' | 'missing' | 'late' | 'failed';
 
 export interface PeerAccount {
   uid: number;
@@ -65,6 +71,16 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', done, { once: true });
   });
 
+/** The inclusion rule for an object just downloaded: its storage timestamp against the deadline. */
+async function inclusionOf(peer: GatherPeer, key: string, deadline: number, signal: AbortSignal): Promise<InclusionVerdict> {
+  try {
+    return inclusionVerdict(await peer.storage.head(key, { signal }), deadline);
+  } catch (error) {
+    // Without its timestamp the update cannot be shown to be on time, so it cannot count.
+    return { counts: false, outcome: 'failed', reason: `could not read the upload time (${error instanceof Error ? error.message : String(error)})` };
+  }
+}
+
 /**
  * Downloads this window's updates from the chosen peers in parallel. A peer
  * that is late, unreachable or sends a payload that fails validation is
@@ -83,8 +99,10 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
   async function fetchPeer(peer: GatherPeer, reserve: boolean): Promise<PeerAccount> {
     const peerStart = now();
     const key = gradientKey(options.window, peer.uid, options.protocolVersion);
+    const lookingUntil = options.appearBy === undefined ? undefined : lookUntil(options.appearBy, options.settleMs ?? 0);
     const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), options.perPeerTimeoutMs);
+    // With an upload deadline the per-peer timeout starts once looking is over, so it never cuts the look short.
+    const timer = setTimeout(() => deadline.abort(), Math.max(0, (lookingUntil ?? peerStart) - peerStart) + options.perPeerTimeoutMs);
     const signal = AbortSignal.any([deadline.signal, cap.signal]);
     const account = (outcome: PeerOutcome, bytes: number, reason?: string): PeerAccount => ({
       uid: peer.uid,
@@ -107,20 +125,24 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
           lastError = error instanceof Error ? error.message : String(error);
         }
         if (payload) break;
-        if (options.appearBy !== undefined && now() >= options.appearBy) break;
+        if (lookingUntil !== undefined && now() >= lookingUntil) break;
         await sleep(options.pollIntervalMs ?? 1000, signal);
       }
+      const verdict = payload && options.appearBy !== undefined ? await inclusionOf(peer, key, options.appearBy, signal) : null;
       if (!payload) {
-        const late = options.appearBy !== undefined && now() >= options.appearBy && !signal.aborted;
+        const late = lookingUntil !== undefined && now() >= lookingUntil && !signal.aborted;
         const why = late ? 'not uploaded by the deadline' : cap.signal.aborted ? 'gather cap reached' : `no update within ${options.perPeerTimeoutMs / 1000} s`;
         result = account(lastError ? 'failed' : 'missing', 0, lastError ? `${why} (${lastError})` : why);
+      } else if (verdict && !verdict.counts) {
+        // Gone between the download and the look at its timestamp reads as missing; both are left out.
+        result = account(verdict.outcome, payload.byteLength, verdict.reason);
       } else {
-        const verdict = await options.validate(payload, peer.uid);
-        if (verdict.ok) {
+        const valid = await options.validate(payload, peer.uid);
+        if (valid.ok) {
           payloads.push({ uid: peer.uid, payload });
           result = account('accepted', payload.byteLength);
         } else {
-          result = account('rejected', payload.byteLength, verdict.reason);
+          result = account('rejected', payload.byteLength, valid.reason);
         }
       }
     } catch (error) {

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { PhaseSpan, RoundState } from '../../contract/domains/round';
 import type { TrainerPhase } from '../../contract/state';
-import type { ChainPort } from '../chain/chain-port';
+import type { ChainBlock, ChainPort } from '../chain/chain-port';
 import type { RoundLedger } from '../ledger/round-ledger';
 import type { Logger } from '../logging/logger';
 import type { RunManifest } from '../run/manifest';
@@ -12,6 +12,7 @@ import type { StoragePort } from '../storage/storage-port';
 import { ModelBasis, encodeSyncReport, syncReportKey, type SyncReport } from '../validator/sync-report';
 import { aggregationCandidates } from './aggregation-peers';
 import { gather, type GatherPeer, type PayloadVerdict, type PeerAccount } from './gather';
+import { inclusionVerdict, lookUntil, settleMargin, WindowTimes, type InclusionVerdict } from './inclusion';
 import type { TrainerPort } from './trainer-port';
 
 export interface RoundEngineOptions {
@@ -52,6 +53,12 @@ interface GatheredWindow {
   failure: string | null;
 }
 
+/** A window whose aggregate did not get applied: its files kept for a second try, or none when it must be gathered again. */
+interface Replay {
+  window: number;
+  gathered: GatheredWindow | null;
+}
+
 const LOSS_HISTORY = 600;
 
 /**
@@ -68,16 +75,26 @@ export class RoundEngine {
   private lastCovered: number | null = null;
   /** Windows whose upload and gather run beside the trainer, oldest first. */
   private inFlight: Array<{ window: number; gathered: Promise<GatheredWindow> }> = [];
+  /**
+   * Windows whose outer step failed (a trainer error, a failed gather): the
+   * weights went back to the window's start, and the aggregate is applied
+   * again before the next window trains, so the peer rejoins the global model.
+   */
+  private replays: Replay[] = [];
   private readonly overlap: boolean;
   /** The model this peer trains from, reported beside each update for the validators' sync check. */
   private readonly basis = new ModelBasis();
   private leaveAfterRound = false;
   private readonly now: () => number;
   private readonly log: Logger;
+  /** Window ends and upload deadlines from the chain's blocks, the same on every peer. */
+  private readonly times: WindowTimes;
+  private warnedCapBeforeDeadline = false;
 
   constructor(private readonly options: RoundEngineOptions) {
     this.now = options.now ?? Date.now;
     this.overlap = options.overlapCommunication ?? true;
+    this.times = new WindowTimes(options.manifest.windows);
     this.log = options.logger.child({ source: 'round' });
     this.state = {
       joined: false,
@@ -107,7 +124,7 @@ export class RoundEngine {
   async join(): Promise<RoundState> {
     this.leaveAfterRound = false;
     if (!this.unsubscribe) {
-      this.unsubscribe = await this.options.chain.subscribeBlocks((block) => this.onBlock(block.number));
+      this.unsubscribe = await this.options.chain.subscribeBlocks((block) => this.onBlock(block));
       this.log.info({ uid: this.options.self.uid }, 'joined the run');
     }
     this.update({ joined: true, blocker: null, phase: this.running ? this.state.phase : 'syncing' });
@@ -123,7 +140,9 @@ export class RoundEngine {
     if (when === 'after-round') {
       this.leaveAfterRound = true;
       await this.running;
+      await this.replayFailed();
       await this.applyInFlight(Number.POSITIVE_INFINITY);
+      await this.replayFailed();
     }
     this.unsubscribe?.();
     this.unsubscribe = undefined;
@@ -136,16 +155,16 @@ export class RoundEngine {
     await this.running;
   }
 
-  private onBlock(block: number): void {
+  private onBlock(block: ChainBlock): void {
     const timing = this.options.manifest.windows;
-    const position = windowOf(block, timing.blocksPerWindow);
-    const blockMs = timing.blockSeconds * 1000;
+    const position = windowOf(block.number, timing.blocksPerWindow);
+    this.times.observe(block);
     this.update({
-      block,
+      block: block.number,
       windowProgress: position.progress,
-      windowEndsAt: this.now() + (timing.blocksPerWindow - position.blockInWindow) * blockMs,
+      windowEndsAt: this.times.endsAt(position.window, this.now() + (timing.blocksPerWindow - position.blockInWindow) * timing.blockSeconds * 1000),
     });
-    this.startDueWindow(block);
+    this.startDueWindow(block.number);
   }
 
   /** Starts the window `block` is in, when the engine is free and has not trained it yet. */
@@ -172,11 +191,12 @@ export class RoundEngine {
 
   private async runWindow(window: number): Promise<void> {
     const { manifest, self, ledger } = this.options;
-    const timing = manifest.windows;
-    const windowEnd = this.state.windowEndsAt ?? this.now();
+    const windowEnd = this.times.endsAt(window, this.state.windowEndsAt ?? this.now());
     // Spans still open (last window's upload or gather) stay on the timeline.
     this.update({ window, timeline: this.state.timeline.filter((s) => s.endedAt === null), innerStep: 0, etaSeconds: null, blocker: null });
 
+    // Older than anything in flight, so first: the window's aggregate order stays the global one.
+    await this.replayFailed();
     if (this.lastCovered !== null && this.lastCovered < window - 1) {
       await this.applyInFlight(Number.POSITIVE_INFINITY);
       await this.catchUp(this.lastCovered + 1, window - 1);
@@ -209,7 +229,7 @@ export class RoundEngine {
 
     // Upload and gather run on their own; the trainer is free as soon as they start.
     const payload = new Uint8Array(await fs.readFile(trained.payloadFile));
-    const uploadDeadline = windowEnd + (timing.uploadDeadlineSeconds + timing.uploadGraceSeconds) * 1000;
+    const uploadDeadline = this.uploadDeadlineOf(window);
     // The sync report names the model this window trained from: taken now, before the previous aggregate is applied.
     const gathered = this.communicate(window, uploadDeadline, { file: trained.payloadFile, payload, syncReport: this.basis.report(window) })
       // Only a broken ledger gets here; a rejection nobody awaits (after leave('now')) must not take the process down.
@@ -243,7 +263,7 @@ export class RoundEngine {
   }
 
   /** Uploads this window's own update (when there is one) and gathers the others'; never throws. */
-  private async communicate(window: number, uploadDeadline: number, own: { file: string; payload: Uint8Array; syncReport: SyncReport } | null): Promise<GatheredWindow> {
+  private async communicate(window: number, uploadDeadline: number, own: { file: string; payload: Uint8Array; syncReport: SyncReport } | null, ownStored = false): Promise<GatheredWindow> {
     const { manifest, self, ledger } = this.options;
     const timing = manifest.windows;
     let ownFile: string | null = null;
@@ -255,9 +275,19 @@ export class RoundEngine {
         this.log.warn({ window, err: error }, 'sync report not uploaded');
       }
       try {
-        await this.options.storage.put(gradientKey(window, self.uid, manifest.protocolVersion), own.payload, { signal: AbortSignal.timeout(Math.max(1000, uploadDeadline - this.now())) });
-        ownFile = own.file;
-        await ledger.append({ window, at: this.now(), phase: 'uploaded', phaseSeconds: { uploading: this.endPhase(uploading) }, bytesUp: own.payload.byteLength });
+        const key = gradientKey(window, self.uid, manifest.protocolVersion);
+        await this.options.storage.put(key, own.payload, { signal: AbortSignal.timeout(Math.max(1000, uploadDeadline - this.now())) });
+        // The inclusion rule holds for this peer's own update too: stored after the deadline, no other
+        // peer counts it, so counting it here would put this peer off the global model.
+        const inclusion = await this.ownInclusion(key, uploadDeadline);
+        if (inclusion.counts) {
+          ownFile = own.file;
+          await ledger.append({ window, at: this.now(), phase: 'uploaded', phaseSeconds: { uploading: this.endPhase(uploading) }, bytesUp: own.payload.byteLength });
+        } else {
+          this.endPhase(uploading);
+          await ledger.append({ window, at: this.now(), phase: 'missed', reason: `upload too late to count: ${inclusion.reason}`, bytesUp: own.payload.byteLength });
+          this.log.warn({ window, reason: inclusion.reason }, 'own update stored after the upload deadline; it is left out of the aggregate');
+        }
       } catch (error) {
         this.endPhase(uploading);
         await ledger.append({ window, at: this.now(), phase: 'missed', reason: `upload failed: ${errorText(error)}` });
@@ -265,6 +295,13 @@ export class RoundEngine {
       }
     }
     // Gather even after a failed upload, so the model stays in sync with the others.
+    const lookingUntil = lookUntil(uploadDeadline, settleMargin(timing));
+    if (!this.warnedCapBeforeDeadline && this.now() + timing.gatherCapSeconds * 1000 < lookingUntil) {
+      // The inclusion rule needs every gatherer to look until the deadline; a cap that stops it sooner
+      // can leave out an update that landed in time and that other peers count.
+      this.warnedCapBeforeDeadline = true;
+      this.log.warn({ window, capSeconds: timing.gatherCapSeconds, secondsToDeadline: (lookingUntil - this.now()) / 1000 }, 'the gather cap ends before the upload deadline; peers may aggregate different updates');
+    }
     const gathering = this.startPhase('gathering', this.now() + timing.gatherCapSeconds * 1000);
     const files: string[] = [];
     try {
@@ -275,6 +312,10 @@ export class RoundEngine {
         const storage = this.options.peerStorage(neuron.uid);
         if (storage) candidates.push({ uid: neuron.uid, storage });
       }
+      // Our own update counts only as far as the validators let it, like everyone's.
+      const ownCounts = counted.some((n) => n.uid === self.uid);
+      // Gathering a window again (a replay): this peer's own stored update counts by the same rule as the others'.
+      if (ownStored && ownCounts) candidates.unshift({ uid: self.uid, storage: this.options.storage });
       const result = await gather({
         window,
         protocolVersion: manifest.protocolVersion,
@@ -285,6 +326,7 @@ export class RoundEngine {
         capMs: timing.gatherCapSeconds * 1000,
         pollIntervalMs: Math.min(1000, timing.blockSeconds * 250),
         appearBy: uploadDeadline,
+        settleMs: lookingUntil - uploadDeadline,
         maxPayloadBytes: 512 * 1024 * 1024,
         validate: (bytes) => this.options.validatePayload(bytes),
         now: this.now,
@@ -293,8 +335,6 @@ export class RoundEngine {
       for (const peer of result.peers) if (peer.outcome !== 'accepted') this.log.warn({ window, uid: peer.uid, outcome: peer.outcome, reason: peer.reason }, 'peer update not used');
       // Every peer aggregates in uid order: floating-point sums depend on order,
       // and peers that apply the same updates must end with bit-identical models.
-      // Our own update counts only as far as the validators let it, like everyone's.
-      const ownCounts = counted.some((n) => n.uid === self.uid);
       const byUid: Array<{ uid: number; file: string }> = ownFile && ownCounts ? [{ uid: self.uid, file: ownFile }] : [];
       await fs.mkdir(this.options.workDir, { recursive: true });
       for (const { uid, payload } of result.payloads) {
@@ -312,6 +352,17 @@ export class RoundEngine {
     }
   }
 
+  /** The inclusion rule applied to this peer's own stored update. */
+  private async ownInclusion(key: string, uploadDeadline: number): Promise<InclusionVerdict> {
+    try {
+      return inclusionVerdict(await this.options.storage.head(key), uploadDeadline);
+    } catch (error) {
+      // The put succeeded; a storage that cannot say when is taken at its word, as the gatherers' reads decide.
+      this.log.warn({ key, err: error }, 'could not read the upload time of the own update');
+      return { counts: true };
+    }
+  }
+
   /** Applies, in window order, the aggregates in flight up to `upTo`. */
   private async applyInFlight(upTo: number): Promise<void> {
     for (let next = this.inFlight[0]; next && next.window <= upTo; next = this.inFlight[0]) {
@@ -323,21 +374,47 @@ export class RoundEngine {
     }
   }
 
-  private async applyGathered({ window, files, ownFile, failure }: GatheredWindow): Promise<void> {
+  /**
+   * Applies one window's aggregate. When that fails, the weights go back to
+   * the start of the window pending (never left on this peer's own trained
+   * weights, off the global model) and the window is queued to be applied
+   * again before the next one trains; a replay that fails too is given up.
+   */
+  private async applyGathered(gathered: GatheredWindow, replay = false): Promise<void> {
+    const { window, files, ownFile, failure } = gathered;
     const { manifest, ledger } = this.options;
     const applying = this.startPhase('applying', null);
+    let keepFiles = false;
     try {
       if (failure) throw new Error(failure);
       const applied = await this.options.trainer.applyOuter({ window, payloadFiles: files, lr: manifest.sparseloco.outerLr });
       await ledger.append({ window, at: this.now(), phase: 'applied', phaseSeconds: { applying: this.endPhase(applying) } });
       this.basis.applied(window, applied.modelDigest);
-      this.log.info({ window, peers: files.length, digest: applied.modelDigest }, 'outer step applied');
+      this.log.info({ window, peers: files.length, digest: applied.modelDigest, replay }, 'outer step applied');
     } catch (error) {
       this.endPhase(applying);
-      await ledger.append({ window, at: this.now(), phase: 'missed', reason: `outer step failed: ${errorText(error)}` });
+      await this.revertWindow(window);
+      const again = !replay && this.replays.length < (this.options.maxCatchUpWindows ?? 10);
+      await ledger.append({ window, at: this.now(), phase: 'missed', reason: `outer step failed: ${errorText(error)}${again ? '; applied again before the next window' : ''}` });
+      this.log.warn({ window, err: error, replay }, again ? 'outer step failed; back to the window start, replayed before the next window' : 'outer step failed');
+      if (again) {
+        // A failed gather is gathered again (the inclusion rule gives the same set); otherwise the same files are applied again.
+        keepFiles = failure === null;
+        this.replays.push({ window, gathered: keepFiles ? gathered : null });
+      }
     } finally {
-      await Promise.all(files.filter((f) => f !== ownFile).map((f) => fs.rm(f, { force: true })));
-      if (ownFile) await fs.rm(ownFile, { force: true });
+      if (!keepFiles) {
+        await Promise.all(files.filter((f) => f !== ownFile).map((f) => fs.rm(f, { force: true })));
+        if (ownFile) await fs.rm(ownFile, { force: true });
+      }
+    }
+  }
+
+  /** Applies again, in window order, the aggregates whose outer step failed. */
+  private async replayFailed(): Promise<void> {
+    for (let next = this.replays.shift(); next; next = this.replays.shift()) {
+      const gathered = next.gathered ?? (await this.communicate(next.window, this.uploadDeadlineOf(next.window), null, true));
+      await this.applyGathered(gathered, true);
     }
   }
 
@@ -354,12 +431,17 @@ export class RoundEngine {
     this.update({ blocker: null });
   }
 
-  /** Epoch ms by which window `w`'s updates had to be up, from the current window's estimated end. */
+  /**
+   * Epoch ms by which window `w`'s updates had to be up: the canonical
+   * deadline of the inclusion rule, from the chain's block timestamps (a
+   * local estimate only before any block has been seen).
+   */
   private uploadDeadlineOf(w: number): number {
     const t = this.options.manifest.windows;
     const windowMs = t.blocksPerWindow * t.blockSeconds * 1000;
     const currentEnd = this.state.windowEndsAt ?? this.now();
-    return currentEnd - ((this.state.window ?? w) - w) * windowMs + (t.uploadDeadlineSeconds + t.uploadGraceSeconds) * 1000;
+    const estimate = currentEnd - ((this.state.window ?? w) - w) * windowMs + (t.uploadDeadlineSeconds + t.uploadGraceSeconds) * 1000;
+    return this.times.uploadDeadline(w, estimate);
   }
 
   private async missWindow(span: PhaseSpan, window: number, reason: string): Promise<void> {

@@ -5,6 +5,7 @@ import type { ChainBlock, ChainPort, ChainSigner, ChainWriter } from '../chain/c
 import type { Logger } from '../logging/logger';
 import { aggregationCandidates } from '../round/aggregation-peers';
 import { gather, type GatherPeer, type PayloadVerdict } from '../round/gather';
+import { settleMargin } from '../round/inclusion';
 import type { ApplyOuterRequest, ApplyOuterResult } from '../round/trainer-port';
 import type { RunManifest } from '../run/manifest';
 import { windowOf } from '../run/window-clock';
@@ -193,6 +194,9 @@ export class DevnetValidator {
       perPeerTimeoutMs: 1000,
       capMs: manifest.windows.gatherCapSeconds * 1000,
       pollIntervalMs: 200,
+      // The miners' inclusion rule: an update stored after the deadline is late and left out of the aggregate.
+      appearBy: deadline,
+      settleMs: settleMargin(manifest.windows),
       maxPayloadBytes: 512 * 1024 * 1024,
       validate: (bytes) => this.options.validatePayload(bytes),
     });
@@ -264,11 +268,12 @@ export class DevnetValidator {
     for (const account of result.peers) {
       const uid = account.uid;
       const upload = uploads.get(uid);
-      // A storage failure is not held against the peer as an invalid update.
-      const present = account.outcome === 'accepted' || account.outcome === 'rejected';
+      // A storage failure is not held against the peer as an invalid update, and a late one is
+      // there but not judged: flagged late, not invalid.
+      const present = account.outcome === 'accepted' || account.outcome === 'rejected' || account.outcome === 'late';
       const at = uploadedAt.get(uid);
-      const onTime = present && at !== undefined && at <= deadline;
-      const input: PeerWindowInput = { uid, present, onTime, valid: account.outcome === 'accepted' };
+      const onTime = present && account.outcome !== 'late' && at !== undefined && at <= deadline;
+      const input: PeerWindowInput = { uid, present, onTime, valid: account.outcome !== 'rejected' };
       const stepsBehind = present ? this.stepsBehind(reports.get(uid) ?? null) : undefined;
       if (stepsBehind !== undefined) input.sync = { peerDigest: reports.get(uid)?.modelDigest ?? '', stepsBehind };
       const copy = copies.get(uid);

@@ -30,6 +30,8 @@ export class VectorTrainer implements TrainerPort {
   private readonly errorFeedback: Float32Array;
   private start: Float32Array | null = null;
   failNextTrain: string | null = null;
+  /** The next outer step fails with this message, leaving the weights as they are (a trainer error mid-apply). */
+  failNextApply: string | null = null;
   stepDelayMs = 1;
 
   constructor(readonly uid: number) {
@@ -77,6 +79,11 @@ export class VectorTrainer implements TrainerPort {
   }
 
   async applyOuter(request: ApplyOuterRequest): Promise<ApplyOuterResult> {
+    if (this.failNextApply) {
+      const reason = this.failNextApply;
+      this.failNextApply = null;
+      throw new Error(reason);
+    }
     const started = Date.now();
     if (request.payloadFiles.length > 0) {
       const payloads = await Promise.all(request.payloadFiles.map(async (f) => new Uint8Array(await fs.readFile(f))));

@@ -72,8 +72,8 @@ describe('gather', () => {
         delete: (k, o) => inner.delete(k, o),
       };
       const present = await peerWith(7, new Uint8Array([0x7a, 7]), temp.dir);
-      // A past window (a catch-up): one look each, and what is there is used.
-      const result = await gather({ ...base, peers: [{ uid: 6, storage: counting }, present], perPeerTimeoutMs: 60_000, appearBy: Date.now() - 1 });
+      // A past window (a catch-up): one look each, and what was stored by the deadline (now, after peer 7's upload) is used.
+      const result = await gather({ ...base, peers: [{ uid: 6, storage: counting }, present], perPeerTimeoutMs: 60_000, appearBy: Date.now() });
       expect(gets).toBe(1);
       expect(result.payloads.map((p) => p.uid)).toEqual([7]);
       expect(result.peers.find((p) => p.uid === 6)).toMatchObject({ outcome: 'missing', reason: 'not uploaded by the deadline' });

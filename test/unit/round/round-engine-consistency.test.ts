@@ -1,0 +1,265 @@
+import path from 'node:path';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import pino from 'pino';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { validatePayload } from '../../../main/codec';
+import type { ChainBlock, ChainPort } from '../../../main/chain/chain-port';
+import { DevnetChain } from '../../../main/devnet/devnet-chain';
+import { RoundLedger } from '../../../main/ledger/round-ledger';
+import type { PeerAccount } from '../../../main/round/gather';
+import { uploadDeadline } from '../../../main/round/inclusion';
+import { RoundEngine } from '../../../main/round/round-engine';
+import type { RunManifest } from '../../../main/run/manifest';
+import { FilesystemStorage } from '../../../main/storage/filesystem-storage';
+import { parseGradientKey } from '../../../main/storage/object-keys';
+import type { StoragePort } from '../../../main/storage/storage-port';
+import { makeTempDir } from '../../support/temp-dir';
+import { vectorEngineManifest, VectorTrainer } from '../../support/vector-trainer';
+
+const logger = pino({ level: 'silent' });
+
+interface Peer {
+  uid: number;
+  trainer: VectorTrainer;
+  engine: RoundEngine;
+  ledger: RoundLedger;
+  /** Per window: each gathered peer's outcome. */
+  gathers: Map<number, readonly PeerAccount[]>;
+  /** Per window: the payload files the outer step aggregated, and the model digest after it. */
+  applied: Map<number, { files: string[]; digest: string | null }>;
+  /** Windows whose outer step threw. */
+  failedApplies: number[];
+}
+
+/** Every window all the peers applied left them with the same model. */
+function expectSameModels(peers: readonly Peer[], mustInclude: readonly number[]): void {
+  const common = [...peers[0]!.applied.keys()].filter((w) => peers.every((p) => p.applied.has(w)));
+  expect(common).toEqual(expect.arrayContaining([...mustInclude]));
+  for (const w of common) {
+    const digests = new Set(peers.map((p) => p.applied.get(w)!.digest));
+    expect(digests.size).toBe(1);
+    expect(digests.has(null)).toBe(false);
+  }
+}
+
+/** Resolves once `done` holds, checked every 20 ms; fails with `describe()` after a minute. */
+function until(done: () => boolean, describe: () => string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const started = Date.now();
+    const check = setInterval(() => {
+      if (done()) {
+        clearInterval(check);
+        resolve();
+      } else if (Date.now() - started > 60_000) {
+        clearInterval(check);
+        reject(new Error(describe()));
+      }
+    }, 20);
+  });
+}
+
+// Faults that must not split the peers' models (issue #5): an upload that
+// lands just after the deadline is left out by every peer alike, whoever was
+// still looking when it landed; an outer step that fails (a trainer error, a
+// failed gather) is applied again.
+describe.each([
+  { schedule: 'overlapped', overlapCommunication: true },
+  { schedule: 'sequential', overlapCommunication: false },
+])('RoundEngine consistency under faults ($schedule)', ({ overlapCommunication }) => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let chain: DevnetChain;
+  let manifest: RunManifest;
+  let keyring: Keyring;
+
+  beforeAll(async () => {
+    await cryptoWaitReady();
+    keyring = new Keyring({ type: 'sr25519' });
+  });
+
+  beforeEach(async () => {
+    temp = makeTempDir();
+    // 1.5 s windows of five 300 ms blocks; the deadline is 0.5 s after a window's end, gatherers look a block
+    // (300 ms, the settle margin) more, well inside the cap. The per-peer timeout is shorter on purpose: the
+    // deadline, not it, decides how long to look.
+    manifest = vectorEngineManifest(temp.dir, 'consistency-test', { blocksPerWindow: 5, blockSeconds: 0.3, uploadDeadlineSeconds: 0.5, uploadGraceSeconds: 0, perPeerTimeoutSeconds: 0.25, gatherCapSeconds: 8 });
+    chain = await DevnetChain.open({ file: path.join(temp.dir, 'chain.json'), netuid: 3, blockMs: 300, tempo: 1000, minerEmissionPerTempo: 0n });
+  });
+
+  afterEach(async () => {
+    await chain.close();
+    temp.cleanup();
+  });
+
+  const storageOf = (uid: number) => new FilesystemStorage(path.join(temp.dir, 'peers', String(uid)));
+
+  async function makePeer(name: string, overrides: { storage?: (uid: number) => StoragePort; chain?: ChainPort } = {}): Promise<Peer> {
+    const pair = keyring.addFromUri(`//${name}`);
+    const uid = await chain.register(3, pair.address, { address: pair.address, sign: async (m) => pair.sign(m) });
+    const trainer = new VectorTrainer(uid);
+    const applied: Peer['applied'] = new Map();
+    const apply = trainer.applyOuter.bind(trainer);
+    const failedApplies: number[] = [];
+    trainer.applyOuter = async (request) => {
+      const result = await apply(request).catch((error: unknown) => {
+        failedApplies.push(request.window);
+        throw error;
+      });
+      applied.set(request.window, { files: request.payloadFiles.map((f) => path.basename(f)), digest: result.modelDigest });
+      return result;
+    };
+    const gathers: Peer['gathers'] = new Map();
+    const ledger = new RoundLedger(path.join(temp.dir, `ledger-${uid}.ndjson`));
+    const engine = new RoundEngine({
+      manifest,
+      chain: overrides.chain ?? chain,
+      self: { uid, hotkey: pair.address },
+      storage: overrides.storage ? overrides.storage(uid) : storageOf(uid),
+      peerStorage: storageOf,
+      trainer,
+      validatePayload: async (bytes) => {
+        const verdict = await validatePayload(bytes);
+        return verdict.ok ? { ok: true } : { ok: false, reason: `${verdict.field}: ${verdict.message}` };
+      },
+      ledger,
+      workDir: path.join(temp.dir, `work-${uid}`),
+      logger,
+      onGather: (window, peers) => gathers.set(window, peers),
+      overlapCommunication,
+    });
+    return { uid, trainer, engine, ledger, gathers, applied, failedApplies };
+  }
+
+  it('an update stored just after the deadline is late for every peer, used by none, and the peers stay on one model', async () => {
+    let anchor: ChainBlock | null = null;
+    const unsubscribe = await chain.subscribeBlocks((block) => (anchor ??= block));
+    let uploads = 0;
+    let lateWindow: number | null = null;
+    let nextWindow: number | null = null;
+    // Charlie's second upload lands 30 ms after its window's deadline, while the others still look (a slow link whose bytes the
+    // server still stores); the others are on time. The next window Charlie trains (the next one when
+    // overlapped; in turn, Charlie catches up the one it spent waiting) is on time.
+    const slowOnce = (uid: number): StoragePort => {
+      const real = storageOf(uid);
+      return {
+        name: 'slow-once',
+        put: async (key, data, o) => {
+          // Updates only: the sync report beside each one goes through as it is.
+          const window = parseGradientKey(key)?.window;
+          if (window === undefined) return real.put(key, data, o);
+          uploads += 1;
+          if (uploads === 3) nextWindow = window;
+          if (uploads !== 2 || anchor === null) return real.put(key, data, o);
+          lateWindow = window;
+          const landAt = uploadDeadline(window, manifest.windows, anchor) + 30;
+          await new Promise((r) => setTimeout(r, Math.max(0, landAt - Date.now())));
+          return real.put(key, data);
+        },
+        get: (k, o) => real.get(k, o),
+        head: (k, o) => real.head(k, o),
+        list: (p, o) => real.list(p, o),
+        delete: (k, o) => real.delete(k, o),
+      };
+    };
+    const alice = await makePeer('Alice');
+    const bob = await makePeer('Bob');
+    const charlie = await makePeer('Charlie', { storage: slowOnce });
+    const peers = [alice, bob, charlie];
+    await Promise.all(peers.map((p) => p.engine.join()));
+    await until(
+      () => {
+        const [late, next] = [lateWindow, nextWindow];
+        return late !== null && next !== null && peers.every((p) => p.applied.has(late) && p.applied.has(next));
+      },
+      () => `late window ${lateWindow}, next ${nextWindow}; applied: ${peers.map((p) => [...p.applied.keys()].join(' ')).join(' | ')}`,
+    );
+    unsubscribe();
+    await Promise.all(peers.map((p) => p.engine.leave('after-round')));
+    const late = lateWindow as unknown as number;
+    const next = nextWindow as unknown as number;
+
+    // Both on-time gatherers saw Charlie's update for the late window and called it late, with the reason.
+    for (const peer of [alice, bob]) {
+      const account = peer.gathers.get(late)?.find((a) => a.uid === charlie.uid);
+      expect(account, JSON.stringify(peer.gathers.get(late))).toMatchObject({ outcome: 'late', reason: expect.stringMatching(/^uploaded \d+\.\d{3} s after the deadline$/) });
+      // On time the next window it trains: used.
+      expect(peer.gathers.get(next)?.find((a) => a.uid === charlie.uid), JSON.stringify(peer.gathers.get(next))).toMatchObject({ outcome: 'accepted' });
+    }
+    // Nobody aggregated it, Charlie included; the late window's aggregate is Alice's and Bob's.
+    const own = (w: number) => `window-${w}.tndc`;
+    const fromPeer = (w: number, uid: number) => `window-${w}-peer-${uid}.tndc`;
+    expect(alice.applied.get(late)!.files).toEqual([own(late), fromPeer(late, bob.uid)]);
+    expect(bob.applied.get(late)!.files).toEqual([fromPeer(late, alice.uid), own(late)]);
+    expect(charlie.applied.get(late)!.files).toEqual([fromPeer(late, alice.uid), fromPeer(late, bob.uid)]);
+    expect(charlie.applied.get(next)!.files).toHaveLength(3);
+    const { records } = await charlie.ledger.read();
+    expect(records.find((r) => r.window === late && r.phase === 'missed')).toMatchObject({ reason: expect.stringContaining('upload too late to count: uploaded') });
+
+    // Same aggregates, same model: every window the three applied leaves them bit-identical.
+    expectSameModels(peers, [late, next]);
+  }, 90_000);
+
+  it('an outer step that fails goes back to the window start and is applied again: the peer stays on the global model', async () => {
+    const peers = [await makePeer('Alice'), await makePeer('Bob'), await makePeer('Charlie')];
+    const bob = peers[1]!;
+    await Promise.all(peers.map((p) => p.engine.join()));
+    // Bob's trainer fails the outer step after its first one went through.
+    await until(() => bob.applied.size >= 1, () => 'Bob applied nothing');
+    bob.trainer.failNextApply = 'trainer error: CUDA out of memory';
+    await until(
+      () => {
+        const f = bob.failedApplies[0];
+        return f !== undefined && peers.every((p) => p.applied.has(f) && p.applied.has(f + 1));
+      },
+      () => `failed ${bob.failedApplies.join(' ')}; applied: ${peers.map((p) => [...p.applied.keys()].join(' ')).join(' | ')}`,
+    );
+    await Promise.all(peers.map((p) => p.engine.leave('after-round')));
+    const window = bob.failedApplies[0]!;
+    expect(bob.failedApplies).toEqual([window]);
+
+    const { records } = await bob.ledger.read();
+    const ofWindow = records.filter((r) => r.window === window);
+    expect(ofWindow.find((r) => r.phase === 'missed')).toMatchObject({ reason: 'outer step failed: trainer error: CUDA out of memory; applied again before the next window' });
+    // The replay: the same three updates as everyone's.
+    expect(ofWindow.some((r) => r.phase === 'applied')).toBe(true);
+    expect(bob.applied.get(window)!.files).toHaveLength(3);
+    expectSameModels(peers, [window, window + 1]);
+  }, 90_000);
+
+  it('a gather that fails is gathered again before the next window, with the own update: the peer stays on the global model', async () => {
+    // Bob's chain link fails once, when Bob reads the metagraph to choose whom to gather from.
+    let failNext = false;
+    const flaky = new Proxy(chain, {
+      get(target, prop) {
+        if (prop === 'metagraph' && failNext) {
+          return async () => {
+            failNext = false;
+            throw new Error('chain unreachable');
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const peers = [await makePeer('Alice'), await makePeer('Bob', { chain: flaky }), await makePeer('Charlie')];
+    const bob = peers[1]!;
+    await Promise.all(peers.map((p) => p.engine.join()));
+    await until(() => bob.applied.size >= 1, () => 'Bob applied nothing');
+    const before = Math.min(...peers.map((p) => p.applied.size));
+    failNext = true;
+    await until(
+      () => !failNext && peers.every((p) => p.applied.size >= before + 3),
+      () => `applied: ${peers.map((p) => [...p.applied.keys()].join(' ')).join(' | ')}`,
+    );
+    await Promise.all(peers.map((p) => p.engine.leave('after-round')));
+
+    const { records } = await bob.ledger.read();
+    const missed = records.filter((r) => r.phase === 'missed' && r.reason?.startsWith('outer step failed'));
+    expect(missed).toHaveLength(1);
+    expect(missed[0]).toMatchObject({ reason: 'outer step failed: gather failed: chain unreachable; applied again before the next window' });
+    const window = missed[0]!.window;
+    // Gathered again: Alice's, Charlie's, and Bob's own update as stored, by the same inclusion rule.
+    expect(bob.applied.get(window)!.files).toEqual(peers.map((p) => `window-${window}-peer-${p.uid}.tndc`));
+    expectSameModels(peers, [window, window + 1]);
+  }, 90_000);
+});
