@@ -6,6 +6,7 @@ import { download } from '../download';
 import { useStore } from '../store';
 import { hardwareSelectors } from '../store/slices/hardware';
 import { ChecksTable } from './hardware/ChecksTable';
+import { ReadinessProgress } from './hardware/ReadinessProgress';
 import { TelemetryCard } from './hardware/TelemetryCard';
 import { useHardwareChecks } from './hardware/use-hardware-checks';
 
@@ -68,11 +69,7 @@ export function HardwarePage() {
             Export HTML
           </button>
         </div>
-        {busy && (
-          <div role="status" aria-live="polite" data-testid="hardware-progress">
-            <progress max={Math.max(1, run.total)} value={run.completed} aria-label="Readiness check progress" /> <span className="muted">{run.step}</span>
-          </div>
-        )}
+        <ReadinessProgress run={run} testId="hardware-progress" />
         {error && (
           <p role="alert" className="error-text">
             {error}

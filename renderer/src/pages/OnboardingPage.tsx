@@ -7,6 +7,7 @@ import { hardwareSelectors } from '../store/slices/hardware';
 import { ONBOARDING_STEPS, onboardingSelectors, type OnboardingStep } from '../store/slices/onboarding';
 import { roundSelectors } from '../store/slices/round';
 import { JoinButton } from './dashboard/JoinButton';
+import { ReadinessProgress } from './hardware/ReadinessProgress';
 import { useHardwareChecks } from './hardware/use-hardware-checks';
 import { NetworkChoice } from './network/NetworkChoice';
 import { WalletPage } from './WalletPage';
@@ -40,11 +41,7 @@ function HardwareStep() {
           {report ? 'Check again' : 'Run the checks'}
         </button>
       </div>
-      {run && (
-        <div role="status" aria-live="polite">
-          <progress max={Math.max(1, run.total)} value={run.completed} aria-label="Readiness check progress" /> <span className="muted">{run.step}</span>
-        </div>
-      )}
+      <ReadinessProgress run={run} />
       {error && (
         <p role="alert" className="error-text">
           {error}
