@@ -16,6 +16,7 @@
 #include "fsdp/fsdp_request.h"
 #include "fsdp/nccl_library.h"
 #include "gradcheck.h"
+#include "server_fixture.h"
 #include "model/llama_model.h"
 #include "optim/adamw.h"
 #include "optim/grad_clip.h"
@@ -323,19 +324,6 @@ TEST(fsdp_spread_micro_batch_keeps_every_rank_busy) {
   CHECK(spreadMicroBatch(1, 1, 3) == 1);
 }
 
-namespace {
-std::vector<Json> serve(const std::string& input) {
-  std::istringstream in(input);
-  std::ostringstream out;
-  NdjsonServer server(in, out, ServerOptions{0});
-  server.run();
-  std::vector<Json> events;
-  std::istringstream lines(out.str());
-  std::string line;
-  while (std::getline(lines, line)) events.push_back(Json::parse(line));
-  return events;
-}
-}  // namespace
 
 TEST(fsdp_protocol_load_shards_and_hello) {
   const std::string dir = testing::scratchDir() + "/fsdp-data";
@@ -344,7 +332,7 @@ TEST(fsdp_protocol_load_shards_and_hello) {
   const std::string model = testing::tinyModel().toJson().dump();
   const std::string load = "{\"v\":1,\"id\":\"l\",\"cmd\":\"load\",\"model\":" + model + ",\"data_dir\":\"" + dir +
                            "\",\"train\":{\"seq_len\":16,\"batch_size\":6,\"lr\":0.003}";
-  const auto events = serve(
+  const auto events = testing::runServer(
       "{\"v\":1,\"id\":\"bad1\",\"cmd\":\"load\",\"model\":" + model + ",\"shards\":0}\n" +
       "{\"v\":1,\"id\":\"bad2\",\"cmd\":\"load\",\"model\":" + model + ",\"devices\":[0]}\n" +
       "{\"v\":1,\"id\":\"bad3\",\"cmd\":\"load\",\"model\":" + model +
@@ -382,7 +370,7 @@ TEST(fsdp_protocol_load_shards_and_hello) {
   }
   // Without CUDA devices, sharding over GPUs fails before anything is loaded.
   if (queryDevices().devices.empty()) {
-    const auto cuda = serve("{\"v\":1,\"id\":\"g\",\"cmd\":\"load\",\"model\":" + model +
+    const auto cuda = testing::runServer("{\"v\":1,\"id\":\"g\",\"cmd\":\"load\",\"model\":" + model +
                             ",\"backend\":\"cuda\",\"shards\":2}\n");
     CHECK(cuda.back().at("event").asString() == "error" && cuda.back().at("code").asString() == "no_cuda_device");
   }

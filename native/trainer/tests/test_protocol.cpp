@@ -7,30 +7,13 @@
 
 #include "fixtures.h"
 #include "protocol/ndjson_server.h"
+#include "server_fixture.h"
 #include "test_harness.h"
 
 using namespace trainer;
 
-namespace {
-std::vector<Json> runServer(const std::string& input) {
-  std::istringstream in(input);
-  std::ostringstream out;
-  NdjsonServer server(in, out, ServerOptions{0});
-  server.run();
-  std::vector<Json> events;
-  std::istringstream lines(out.str());
-  std::string line;
-  while (std::getline(lines, line)) events.push_back(Json::parse(line));
-  return events;
-}
-std::vector<Json> withEvent(const std::vector<Json>& events, const std::string& name) {
-  std::vector<Json> out;
-  for (const Json& e : events) {
-    if (e.at("event").asString() == name) out.push_back(e);
-  }
-  return out;
-}
-}  // namespace
+using testing::runServer;
+using testing::withEvent;
 
 TEST(protocol_hello_and_errors_keep_serving) {
   const auto events = runServer(
