@@ -1,18 +1,13 @@
 import path from 'node:path';
-import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ChainSigner } from '../../../main/chain/chain-port';
 import { ChainService } from '../../../main/chain/chain-service';
 import { DevnetChain } from '../../../main/devnet/devnet-chain';
 import { DevnetChainLink } from '../../../main/devnet/devnet-chain-link';
 import { makeTempDir } from '../../support/temp-dir';
+import { devSigner } from '../../support/dev-signer';
 
-let keyring: Keyring;
-const signer = (uri: string): ChainSigner => {
-  const pair = keyring.addFromUri(uri);
-  return { address: pair.address, sign: async (m) => pair.sign(m) };
-};
+const signer = devSigner;
 
 /** The Dashboard's rank and rewards on the devnet: the chain module reads them from the joined devnet's chain. */
 describe('devnet rank and rewards through the chain service', () => {
@@ -24,7 +19,6 @@ describe('devnet rank and rewards through the chain service', () => {
 
   beforeAll(async () => {
     await cryptoWaitReady();
-    keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
   });
   beforeEach(async () => {
     temp = makeTempDir();

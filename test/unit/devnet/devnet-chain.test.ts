@@ -1,16 +1,12 @@
 import path from 'node:path';
-import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { rankByIncentive, type ChainSigner } from '../../../main/chain/chain-port';
 import { DevnetChain } from '../../../main/devnet/devnet-chain';
 import { makeTempDir } from '../../support/temp-dir';
+import { devSigner } from '../../support/dev-signer';
 
-let keyring: Keyring;
-const signer = (uri: string): ChainSigner => {
-  const pair = keyring.addFromUri(uri);
-  return { address: pair.address, sign: async (m) => pair.sign(m) };
-};
+const signer = devSigner;
 
 describe('DevnetChain', () => {
   let temp: ReturnType<typeof makeTempDir>;
@@ -21,7 +17,6 @@ describe('DevnetChain', () => {
 
   beforeAll(async () => {
     await cryptoWaitReady();
-    keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
   });
   beforeEach(async () => {
     temp = makeTempDir();

@@ -1,9 +1,7 @@
 import path from 'node:path';
-import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { NetworkOverview } from '../../../contract/domains/network';
-import type { ChainSigner } from '../../../main/chain/chain-port';
 import type { ModuleContext } from '../../../main/core/module';
 import { DevnetChain } from '../../../main/devnet/devnet-chain';
 import { DevnetChainLink } from '../../../main/devnet/devnet-chain-link';
@@ -12,12 +10,9 @@ import { RoundLedger } from '../../../main/ledger/round-ledger';
 import { createNetworkModule } from '../../../main/network/network-module';
 import { PeerTraffic } from '../../../main/network/peer-traffic';
 import { makeTempDir } from '../../support/temp-dir';
+import { devSigner } from '../../support/dev-signer';
 
-let keyring: Keyring;
-const signer = (uri: string): ChainSigner => {
-  const pair = keyring.addFromUri(uri);
-  return { address: pair.address, sign: async (m) => pair.sign(m) };
-};
+const signer = devSigner;
 
 describe('network.overview', () => {
   let temp: ReturnType<typeof makeTempDir>;
@@ -33,7 +28,6 @@ describe('network.overview', () => {
 
   beforeAll(async () => {
     await cryptoWaitReady();
-    keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
   });
   beforeEach(async () => {
     temp = makeTempDir();
