@@ -3,6 +3,7 @@
 //  1. the Release build of build/trainer/tandem-trainer (CUDA sources
 //     included whenever nvcc exists: this is the "CUDA compiles" check),
 //  2. `tandem-trainer devices` on this machine exits 0 (no GPU -> a reason),
+//  2c. the CUDA tests again on the CPU CUDA emulator, under ASan+UBSan,
 //  3. the C++ test binary (gradient checks, overfit, resume, data,
 //     checkpoints, SparseLoCo, protocol), built optimised in build/trainer
 //     next to the release binary (no sanitizers: it runs in seconds).
@@ -81,6 +82,34 @@ if (build.ok) {
       console.log(`CUDA kernel tests: ${summary[1]} passed, ${summary[2]} failed`);
     } else {
       count('CUDA kernel tests', false);
+    }
+  }
+}
+
+// 2c. The same CUDA tests with the real kernel sources and CUDA host code
+// compiled against the CPU CUDA emulator (native/trainer/tests/cuda_emulator),
+// with ASan+UBSan: kernel indexing, barriers, shuffles, launch limits and
+// every out-of-bounds access, on any machine. Not a GPU: timing, memory
+// model and speed still need step 2b on real hardware.
+{
+  const emuDir = join(root, 'build/trainer-emu-asan');
+  const emuFlags = ['-DCMAKE_BUILD_TYPE=Debug', '-DTANDEM_TRAINER_CUDA_EMULATOR=ON', '-DTANDEM_TRAINER_OPENMP=OFF',
+    '-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -O1',
+    '-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined'];
+  const configuredEmu = run('configure CUDA emulator tests', 'cmake', ['-S', source, '-B', emuDir, ...emuFlags]);
+  const builtEmu = configuredEmu.ok &&
+    run('build CUDA emulator tests', 'cmake', ['--build', emuDir, '--parallel', jobs, '--target', 'tandem_trainer_cuda_tests']).ok;
+  if (!builtEmu) {
+    count('CUDA emulator tests build', false);
+  } else {
+    const emu = run('CUDA emulator tests', join(emuDir, 'tandem_trainer_cuda_tests'), []);
+    const summary = /tests: (\d+) passed, (\d+) failed/.exec(emu.output);
+    if (summary) {
+      passed += Number(summary[1]);
+      failed += Number(summary[2]) + (emu.ok || Number(summary[2]) > 0 ? 0 : 1);
+      console.log(`CUDA tests on the CPU emulator (ASan+UBSan): ${summary[1]} passed, ${summary[2]} failed`);
+    } else {
+      count('CUDA emulator tests', false);
     }
   }
 }

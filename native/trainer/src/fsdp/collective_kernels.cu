@@ -14,7 +14,7 @@ __global__ void addInPlaceKernel(float* y, const float* x, long n) {
 
 void addInPlace(float* y, const float* x, long n) {
   if (n <= 0) return;
-  addInPlaceKernel<<<blocksFor(n, 256), 256>>>(y, x, n);
+  TANDEM_LAUNCH(addInPlaceKernel, blocksFor(n, 256), 256)(y, x, n);
   checkLastError("addInPlace");
 }
 

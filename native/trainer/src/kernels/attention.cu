@@ -119,7 +119,7 @@ void attentionForward(bf16* out, float* probs, const bf16* q, const bf16* k, con
                       int kvHeads, int headDim) {
   if (headDim > kMaxHeadDim) throw std::invalid_argument("attention: head dim > 256");
   const long n = static_cast<long>(B) * heads * T;
-  attentionForwardKernel<<<blocksFor(n, 64), 64>>>(out, probs, q, k, v, B, T, heads, kvHeads, headDim);
+  TANDEM_LAUNCH(attentionForwardKernel, blocksFor(n, 64), 64)(out, probs, q, k, v, B, T, heads, kvHeads, headDim);
   checkLastError("attentionForward");
 }
 
@@ -128,10 +128,10 @@ void attentionBackward(bf16* dq, bf16* dk, bf16* dv, const bf16* dout, const bf1
                        int headDim) {
   if (headDim > kMaxHeadDim) throw std::invalid_argument("attention: head dim > 256");
   const long nq = static_cast<long>(B) * heads * T;
-  attentionBackwardQueryKernel<<<blocksFor(nq, 64), 64>>>(dq, dout, out, probs, k, v, B, T, heads, kvHeads, headDim);
+  TANDEM_LAUNCH(attentionBackwardQueryKernel, blocksFor(nq, 64), 64)(dq, dout, out, probs, k, v, B, T, heads, kvHeads, headDim);
   checkLastError("attentionBackward(q)");
   const long nkv = static_cast<long>(B) * kvHeads * T;
-  attentionBackwardKeyValueKernel<<<blocksFor(nkv, 64), 64>>>(dk, dv, dout, out, probs, q, v, B, T, heads, kvHeads,
+  TANDEM_LAUNCH(attentionBackwardKeyValueKernel, blocksFor(nkv, 64), 64)(dk, dv, dout, out, probs, q, v, B, T, heads, kvHeads,
                                                               headDim);
   checkLastError("attentionBackward(kv)");
 }

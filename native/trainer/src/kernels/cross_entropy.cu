@@ -65,13 +65,13 @@ __global__ void crossEntropyBackwardKernel(bf16* dlogits, const bf16* logits, co
 }  // namespace
 
 void crossEntropyForward(float* losses, const bf16* logits, const int32_t* targets, int rows, int vocab) {
-  crossEntropyForwardKernel<<<rows, kThreads>>>(losses, logits, targets, vocab);
+  TANDEM_LAUNCH(crossEntropyForwardKernel, rows, kThreads)(losses, logits, targets, vocab);
   checkLastError("crossEntropyForward");
 }
 
 void crossEntropyBackward(bf16* dlogits, const bf16* logits, const int32_t* targets, int rows, int vocab,
                           float scale) {
-  crossEntropyBackwardKernel<<<rows, kThreads>>>(dlogits, logits, targets, vocab, scale);
+  TANDEM_LAUNCH(crossEntropyBackwardKernel, rows, kThreads)(dlogits, logits, targets, vocab, scale);
   checkLastError("crossEntropyBackward");
 }
 

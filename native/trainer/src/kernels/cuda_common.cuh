@@ -6,6 +6,14 @@
 
 #include "kernels/cuda_kernels.h"
 
+// Launches are written TANDEM_LAUNCH(kernel, grid, block)(args...) so the
+// same sources also run on the CPU CUDA emulator (tests/cuda_emulator),
+// whose compiler cannot parse <<<>>>; with the real runtime it is exactly
+// kernel<<<grid, block>>>(args...).
+#ifndef TANDEM_LAUNCH
+#define TANDEM_LAUNCH(kernel, grid, block) kernel<<<grid, block>>>
+#endif
+
 namespace trainer {
 namespace cuda {
 

@@ -24,12 +24,12 @@ __global__ void embeddingBackwardKernel(float* dtable, const bf16* dout, const i
 
 void embeddingForward(bf16* out, const int32_t* tokens, const float* table, int count, int dim) {
   const long n = static_cast<long>(count) * dim;
-  embeddingForwardKernel<<<blocksFor(n, 256), 256>>>(out, tokens, table, count, dim);
+  TANDEM_LAUNCH(embeddingForwardKernel, blocksFor(n, 256), 256)(out, tokens, table, count, dim);
   checkLastError("embeddingForward");
 }
 
 void embeddingBackward(float* dtable, const bf16* dout, const int32_t* tokens, int count, int dim) {
-  embeddingBackwardKernel<<<blocksFor(dim, 128), 128>>>(dtable, dout, tokens, count, dim);
+  TANDEM_LAUNCH(embeddingBackwardKernel, blocksFor(dim, 128), 128)(dtable, dout, tokens, count, dim);
   checkLastError("embeddingBackward");
 }
 

@@ -50,7 +50,7 @@ template <typename OutT>
 void gemm(OutT* c, View a, View b, int M, int N, int K, bool accumulate) {
   const dim3 threads(kTile, kTile);
   const dim3 blocks((N + kTile - 1) / kTile, (M + kTile - 1) / kTile);
-  gemmKernel<OutT><<<blocks, threads>>>(c, a, b, M, N, K, accumulate);
+  TANDEM_LAUNCH(gemmKernel<OutT>, blocks, threads)(c, a, b, M, N, K, accumulate);
   checkLastError("gemm");
 }
 }  // namespace

@@ -12,7 +12,7 @@ __global__ void residualAddKernel(bf16* y, const bf16* x, long n) {
 }  // namespace
 
 void residualAdd(bf16* y, const bf16* x, long n) {
-  residualAddKernel<<<blocksFor(n, 256), 256>>>(y, x, n);
+  TANDEM_LAUNCH(residualAddKernel, blocksFor(n, 256), 256)(y, x, n);
   checkLastError("residualAdd");
 }
 

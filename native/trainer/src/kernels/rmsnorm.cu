@@ -52,15 +52,15 @@ __global__ void rmsnormBackwardWeightKernel(float* dweight, const bf16* dout, co
 }  // namespace
 
 void rmsnormForward(bf16* out, float* rstd, const bf16* inp, const float* weight, int rows, int dim, float eps) {
-  rmsnormForwardKernel<<<blocksFor(rows, 8), 256>>>(out, rstd, inp, weight, rows, dim, eps);
+  TANDEM_LAUNCH(rmsnormForwardKernel, blocksFor(rows, 8), 256)(out, rstd, inp, weight, rows, dim, eps);
   checkLastError("rmsnormForward");
 }
 
 void rmsnormBackward(bf16* dinp, float* dweight, const bf16* dout, const bf16* inp, const float* weight,
                      const float* rstd, int rows, int dim) {
-  rmsnormBackwardInputKernel<<<blocksFor(rows, 8), 256>>>(dinp, dout, inp, weight, rstd, rows, dim);
+  TANDEM_LAUNCH(rmsnormBackwardInputKernel, blocksFor(rows, 8), 256)(dinp, dout, inp, weight, rstd, rows, dim);
   checkLastError("rmsnormBackward(input)");
-  rmsnormBackwardWeightKernel<<<blocksFor(dim, 128), 128>>>(dweight, dout, inp, rstd, rows, dim);
+  TANDEM_LAUNCH(rmsnormBackwardWeightKernel, blocksFor(dim, 128), 128)(dweight, dout, inp, rstd, rows, dim);
   checkLastError("rmsnormBackward(weight)");
 }
 

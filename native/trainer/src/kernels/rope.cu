@@ -24,13 +24,13 @@ __global__ void ropeKernel(bf16* x, const float* cosTable, const float* sinTable
 
 void ropeForward(bf16* x, const float* cosTable, const float* sinTable, int B, int T, int heads, int headDim) {
   const long n = static_cast<long>(B) * T * heads * (headDim / 2);
-  ropeKernel<<<blocksFor(n, 256), 256>>>(x, cosTable, sinTable, B, T, heads, headDim, 1.0f);
+  TANDEM_LAUNCH(ropeKernel, blocksFor(n, 256), 256)(x, cosTable, sinTable, B, T, heads, headDim, 1.0f);
   checkLastError("ropeForward");
 }
 
 void ropeBackward(bf16* dx, const float* cosTable, const float* sinTable, int B, int T, int heads, int headDim) {
   const long n = static_cast<long>(B) * T * heads * (headDim / 2);
-  ropeKernel<<<blocksFor(n, 256), 256>>>(dx, cosTable, sinTable, B, T, heads, headDim, -1.0f);
+  TANDEM_LAUNCH(ropeKernel, blocksFor(n, 256), 256)(dx, cosTable, sinTable, B, T, heads, headDim, -1.0f);
   checkLastError("ropeBackward");
 }
 

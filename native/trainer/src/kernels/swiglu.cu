@@ -25,12 +25,12 @@ __global__ void swigluBackwardKernel(bf16* dgate, bf16* dup, const bf16* dout, c
 }  // namespace
 
 void swigluForward(bf16* out, const bf16* gate, const bf16* up, long n) {
-  swigluForwardKernel<<<blocksFor(n, 256), 256>>>(out, gate, up, n);
+  TANDEM_LAUNCH(swigluForwardKernel, blocksFor(n, 256), 256)(out, gate, up, n);
   checkLastError("swigluForward");
 }
 
 void swigluBackward(bf16* dgate, bf16* dup, const bf16* dout, const bf16* gate, const bf16* up, long n) {
-  swigluBackwardKernel<<<blocksFor(n, 256), 256>>>(dgate, dup, dout, gate, up, n);
+  TANDEM_LAUNCH(swigluBackwardKernel, blocksFor(n, 256), 256)(dgate, dup, dout, gate, up, n);
   checkLastError("swigluBackward");
 }
 

@@ -37,17 +37,17 @@ void adamwUpdate(float* param, bf16* paramBf16, const float* grad, float* m, flo
   // Bias corrections on the host in double, exactly as the CPU path.
   const float c1 = static_cast<float>(1.0 - std::pow(static_cast<double>(beta1), static_cast<double>(t)));
   const float c2 = static_cast<float>(1.0 - std::pow(static_cast<double>(beta2), static_cast<double>(t)));
-  adamwKernel<<<blocksFor(n, 256), 256>>>(param, paramBf16, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, c1, c2);
+  TANDEM_LAUNCH(adamwKernel, blocksFor(n, 256), 256)(param, paramBf16, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, c1, c2);
   checkLastError("adamwUpdate");
 }
 
 void castFloatToBf16(bf16* out, const float* in, long n) {
-  castToBf16Kernel<<<blocksFor(n, 256), 256>>>(out, in, n);
+  TANDEM_LAUNCH(castToBf16Kernel, blocksFor(n, 256), 256)(out, in, n);
   checkLastError("castFloatToBf16");
 }
 
 void castBf16ToFloat(float* out, const bf16* in, long n) {
-  castToFloatKernel<<<blocksFor(n, 256), 256>>>(out, in, n);
+  TANDEM_LAUNCH(castToFloatKernel, blocksFor(n, 256), 256)(out, in, n);
   checkLastError("castBf16ToFloat");
 }
 

@@ -20,7 +20,7 @@ __global__ void sumOfSquaresKernel(float* partials, const float* x, long n) {
   }
   shared[threadIdx.x] = acc;
   __syncthreads();
-  for (int stride = kThreads / 2; stride > 0; stride >>= 1) {
+  for (unsigned stride = kThreads / 2; stride > 0; stride >>= 1) {
     if (threadIdx.x < stride) shared[threadIdx.x] += shared[threadIdx.x + stride];
     __syncthreads();
   }
@@ -38,7 +38,7 @@ double sumOfSquares(const float* x, long n) {
   if (cudaMalloc(reinterpret_cast<void**>(&partials), kBlocks * sizeof(float)) != cudaSuccess) {
     checkLastError("sumOfSquares(cudaMalloc)");
   }
-  sumOfSquaresKernel<<<kBlocks, kThreads>>>(partials, x, n);
+  TANDEM_LAUNCH(sumOfSquaresKernel, kBlocks, kThreads)(partials, x, n);
   std::vector<float> host(kBlocks);
   const cudaError_t copied = cudaMemcpy(host.data(), partials, kBlocks * sizeof(float), cudaMemcpyDeviceToHost);
   cudaFree(partials);
@@ -50,7 +50,7 @@ double sumOfSquares(const float* x, long n) {
 }
 
 void scaleInPlace(float* x, long n, float s) {
-  scaleKernel<<<blocksFor(n, 256), 256>>>(x, n, s);
+  TANDEM_LAUNCH(scaleKernel, blocksFor(n, 256), 256)(x, n, s);
   checkLastError("scaleInPlace");
 }
 
