@@ -14,6 +14,7 @@
 
 #include "kernels/matmul.h"
 #include "model/device_model.h"
+#include "kernels/cuda_kernels.h"
 #include "model/llama_model.h"
 #include "util/errors.h"
 #include "optim/adamw.h"
@@ -87,6 +88,12 @@ int cudaBench(int steps, double peakTflops) {
   std::printf("tandem-trainer cuda (%s): %zu params, %.0f tokens/s, %.1f TFLOP/s, MFU %.1f%% (peak %.0f), loss %.3f\n",
               device->describe().c_str(), layout.params().size(), tps, tflops, 100.0 * tflops / peakTflops, peakTflops,
               loss);
+#ifdef TANDEM_TRAINER_HAVE_CUDA
+  const cuda::GemmLaunchCounts gemms = cuda::gemmLaunchCounts();
+  std::printf("  GEMMs on tensor cores: %llu of %llu (TANDEM_CUDA_GEMM=simt forces CUDA cores)\n",
+              static_cast<unsigned long long>(gemms.tensorCores),
+              static_cast<unsigned long long>(gemms.tensorCores + gemms.simt));
+#endif
   return 0;
 }
 

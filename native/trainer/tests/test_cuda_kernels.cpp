@@ -115,19 +115,34 @@ double relErr(const std::vector<float>& expected, const std::vector<float>& got)
 
 }  // namespace
 
+// Odd shapes take the CUDA-core kernel; multiples of 16 with aligned
+// operands take the tensor-core (WMMA) one. Both against the CPU.
 TEST(cuda_matmul) {
-  const int rows = 37, in = 48, out = 29;
-  auto x = roundedRandom(rows * in, 1), w = roundedRandom(out * in, 2), dy = roundedRandom(rows * out, 3);
-  std::vector<float> y(rows * out), dx(rows * in, 0.0f), dw(out * in, 0.0f);
-  cpu::matmulForward(y.data(), x.data(), w.data(), rows, in, out);
-  cpu::matmulBackward(dx.data(), dw.data(), dy.data(), x.data(), w.data(), rows, in, out);
-  Bf16Buffer gx(x), gw(w), gdy(dy), gy(zeros(rows * out)), gdx(zeros(rows * in, 0.0f));
-  FloatBuffer gdw(zeros(out * in, 0.0f));
-  cuda::matmulForward(gy.get(), gx.get(), gw.get(), rows, in, out);
-  cuda::matmulBackward(gdx.get(), gdw.get(), gdy.get(), gx.get(), gw.get(), rows, in, out);
-  CHECK_CLOSE(y, gy.floats(), "forward");
-  CHECK_CLOSE(dx, gdx.floats(), "dinp");
-  CHECK_CLOSE(dw, gdw.download(), "dweight");
+  struct Shape {
+    int rows, in, out;
+    bool tensorCores;
+  };
+  for (const Shape& sh : {Shape{37, 48, 29, false}, Shape{48, 64, 80, true}, Shape{80, 96, 16, true}}) {
+    const int rows = sh.rows, in = sh.in, out = sh.out;
+    auto x = roundedRandom(rows * in, 1), w = roundedRandom(out * in, 2), dy = roundedRandom(rows * out, 3);
+    std::vector<float> y(rows * out), dx(rows * in, 0.5f), dw(out * in, 0.25f);
+    cpu::matmulForward(y.data(), x.data(), w.data(), rows, in, out);
+    cpu::matmulBackward(dx.data(), dw.data(), dy.data(), x.data(), w.data(), rows, in, out);
+    // The backward products accumulate into what is there already.
+    Bf16Buffer gx(x), gw(w), gdy(dy), gy(zeros(rows * out)), gdx(zeros(rows * in, 0.5f));
+    FloatBuffer gdw(zeros(out * in, 0.25f));
+    const cuda::GemmLaunchCounts before = cuda::gemmLaunchCounts();
+    cuda::matmulForward(gy.get(), gx.get(), gw.get(), rows, in, out);
+    cuda::matmulBackward(gdx.get(), gdw.get(), gdy.get(), gx.get(), gw.get(), rows, in, out);
+    const cuda::GemmLaunchCounts after = cuda::gemmLaunchCounts();
+    CHECK_MSG(after.tensorCores - before.tensorCores == (sh.tensorCores ? 3u : 0u) &&
+                  after.simt - before.simt == (sh.tensorCores ? 0u : 3u),
+              rows << "x" << in << "x" << out << ": " << after.tensorCores - before.tensorCores << " tensor-core and "
+                   << after.simt - before.simt << " CUDA-core GEMMs");
+    CHECK_CLOSE(y, gy.floats(), "forward");
+    CHECK_CLOSE(dx, gdx.floats(), "dinp");
+    CHECK_CLOSE(dw, gdw.download(), "dweight");
+  }
 }
 
 TEST(cuda_embedding) {
@@ -345,9 +360,12 @@ TEST(cuda_and_cpu_losses_agree_after_10_steps) {
   host.setTrainData(BatchSampler(shards, settings.seqLen));
   gpu.setTrainData(BatchSampler(shards, settings.seqLen));
   gpu.enableDevice(makeCudaDeviceModel(gpu.model(), 0));
+  const uint64_t tensorCoresBefore = cuda::gemmLaunchCounts().tensorCores;
   const Json a = host.trainWindow(0, "p", 10, testing::scratchDir() + "/cpu10.tndc", "sparseloco", nullptr, nullptr);
   const Json b = gpu.trainWindow(0, "p", 10, testing::scratchDir() + "/gpu10.tndc", "sparseloco", nullptr, nullptr);
   CHECK(gpu.innerStepCount() == 10 && host.innerStepCount() == 10);
+  // Every Linear layer but the 258-token LM head ran on the tensor-core path.
+  CHECK(cuda::gemmLaunchCounts().tensorCores > tensorCoresBefore);
   const double cpuLast = a.at("loss_last").asNumber(), gpuLast = b.at("loss_last").asNumber();
   CHECK_MSG(std::fabs(gpuLast - cpuLast) <= 1e-2 * cpuLast, "step-10 loss cpu " << cpuLast << " cuda " << gpuLast);
   // Training moved the model: the step-10 loss is below the first one.

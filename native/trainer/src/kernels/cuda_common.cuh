@@ -10,6 +10,14 @@
 // same sources also run on the CPU CUDA emulator (tests/cuda_emulator),
 // whose compiler cannot parse <<<>>>; with the real runtime it is exactly
 // kernel<<<grid, block>>>(args...).
+// Full unrolling of short fixed loops keeps WMMA fragments in registers; the
+// emulator's host compiler has no such pragma.
+#ifdef __CUDACC__
+#define TANDEM_UNROLL _Pragma("unroll")
+#else
+#define TANDEM_UNROLL
+#endif
+
 #ifndef TANDEM_LAUNCH
 #define TANDEM_LAUNCH(kernel, grid, block) kernel<<<grid, block>>>
 #endif

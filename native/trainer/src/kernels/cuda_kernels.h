@@ -23,6 +23,12 @@ void castBf16ToFloat(float* out, const bf16* in, long n);
 void matmulForward(bf16* out, const bf16* inp, const bf16* weight, int rows, int inDim, int outDim);
 void matmulBackward(bf16* dinp, float* dweight, const bf16* dout, const bf16* inp, const bf16* weight, int rows,
                     int inDim, int outDim);
+// GEMMs launched so far on tensor cores and on the CUDA-core fallback
+// (matmul.cu says when each is used), for tests and the benchmark.
+struct GemmLaunchCounts {
+  uint64_t tensorCores, simt;
+};
+GemmLaunchCounts gemmLaunchCounts();
 
 void embeddingForward(bf16* out, const int32_t* tokens, const float* table, int count, int dim);
 void embeddingBackward(float* dtable, const bf16* dout, const int32_t* tokens, int count, int dim);

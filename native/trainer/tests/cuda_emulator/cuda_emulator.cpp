@@ -343,20 +343,29 @@ void warpBarrier(BlockRun& r) {
 }
 }  // namespace
 
-float __shfl_xor_sync(unsigned mask, float value, int laneMask, int width) {
-  BlockRun& r = run();
-  const unsigned lane = r.current % kWarp, base = r.current - lane;
-  if (width != 32 || mask != 0xFFFFFFFFu) {
-    r.failure = "__shfl_xor_sync: only full-warp shuffles are emulated";
+namespace {
+// Full-warp collectives (shuffles, __syncwarp, WMMA) need every lane of the
+// warp present and converged; a lane that exited is a bug CUDA leaves undefined.
+void requireFullWarp(BlockRun& r, unsigned mask, const char* what) {
+  const unsigned base = r.current - r.current % kWarp;
+  if (mask != 0xFFFFFFFFu) {
+    r.failure = std::string(what) + ": only full-warp masks are emulated";
     abandonFiber(r);
   }
   for (unsigned l = 0; l < kWarp; ++l) {
     if (base + l >= r.threads || r.fibers[base + l].done) {
-      r.failure = "__shfl_xor_sync with a full mask, but lane " + std::to_string(l) + " of warp " +
+      r.failure = std::string(what) + " with a full mask, but lane " + std::to_string(l) + " of warp " +
                   std::to_string(base / kWarp) + " has exited or does not exist";
       abandonFiber(r);
     }
   }
+}
+}  // namespace
+
+float __shfl_xor_sync(unsigned mask, float value, int laneMask, int width) {
+  BlockRun& r = run();
+  requireFullWarp(r, width == 32 ? mask : 0u, "__shfl_xor_sync");
+  const unsigned lane = r.current % kWarp, base = r.current - lane;
   std::memcpy(&r.slots[r.current], &value, 4);
   warpBarrier(r);  // every lane has published its value
   const unsigned source = base + ((lane ^ static_cast<unsigned>(laneMask)) % kWarp);
@@ -364,6 +373,12 @@ float __shfl_xor_sync(unsigned mask, float value, int laneMask, int width) {
   std::memcpy(&got, &r.slots[source], 4);
   warpBarrier(r);  // every lane has read before anyone publishes again
   return got;
+}
+
+void __syncwarp(unsigned mask) {
+  BlockRun& r = run();
+  requireFullWarp(r, mask, "__syncwarp");
+  warpBarrier(r);
 }
 
 // ---- launches ---------------------------------------------------------------
@@ -410,8 +425,8 @@ cudaError_t cudaMalloc(void** ptr, size_t bytes) {
   if (!ptr) return fail(cudaErrorInvalidValue, "cudaMalloc: null output pointer");
   *ptr = nullptr;
   if (bytes == 0) return cudaSuccess;
-  void* p = std::malloc(bytes);
-  if (!p) return fail(cudaErrorMemoryAllocation, "out of memory");
+  void* p = nullptr;  // cudaMalloc's pointers are 256-byte aligned; vectorised and WMMA loads rely on it
+  if (posix_memalign(&p, 256, bytes) != 0) return fail(cudaErrorMemoryAllocation, "out of memory");
   Memory& m = memory();
   std::lock_guard<std::mutex> lock(m.mutex);
   m.blocks[reinterpret_cast<uintptr_t>(p)] = Allocation{bytes, currentDevice};

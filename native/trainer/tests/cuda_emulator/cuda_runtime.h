@@ -96,6 +96,7 @@ cudaError_t cudaDeviceEnablePeerAccess(int peer, unsigned flags);
 // Device functions the kernels call.
 void __syncthreads();
 float __shfl_xor_sync(unsigned mask, float value, int laneMask, int width = 32);
+void __syncwarp(unsigned mask = 0xFFFFFFFFu);
 inline float __expf(float x) { return std::exp(x); }
 inline float __logf(float x) { return std::log(x); }
 inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
