@@ -2,13 +2,13 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PhaseSpan, RoundState } from '../../../contract/domains/round';
-import { validatePayload } from '../../../main/codec';
 import type { ChainBlock, ChainCommitment, ChainHealth, ChainPort, Metagraph } from '../../../main/chain/chain-port';
 import { RoundLedger } from '../../../main/ledger/round-ledger';
 import { uploadDeadline } from '../../../main/round/inclusion';
 import { RoundEngine } from '../../../main/round/round-engine';
 import type { RunManifest } from '../../../main/run/manifest';
 import { FilesystemStorage } from '../../../main/storage/filesystem-storage';
+import { codecVerdict } from '../../support/devnet-peers';
 import { makeTempDir } from '../../support/temp-dir';
 import { vectorEngineManifest, VectorTrainer } from '../../support/vector-trainer';
 
@@ -127,7 +127,7 @@ describe('RoundEngine upload deadline of a window whose start block it did not s
       storage,
       peerStorage: () => undefined,
       trainer: new VectorTrainer(self.uid),
-      validatePayload: async (bytes) => ((await validatePayload(bytes)).ok ? { ok: true } : { ok: false, reason: 'invalid' }),
+      validatePayload: codecVerdict,
       ledger,
       workDir: path.join(temp.dir, 'work'),
       logger: pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) }),
