@@ -61,6 +61,9 @@ interface Replay {
 
 const LOSS_HISTORY = 600;
 
+/** The longest an upload waits for the chain to tell its window's start time (a block's time, at most this). */
+const START_LOOKUP_WAIT_MS = 2000;
+
 /**
  * Runs the rounds: each window it trains, uploads its compressed update,
  * gathers the others', and applies the aggregate, with the communication of
@@ -443,8 +446,12 @@ export class RoundEngine {
    * and a local estimate only before any block has been seen).
    */
   private async uploadDeadlineOf(w: number): Promise<number> {
-    await this.learnWindowStart(w);
     const t = this.options.manifest.windows;
+    // A chain slow to answer must not make the upload late: past the wait, the extrapolation serves.
+    const waitMs = Math.min(START_LOOKUP_WAIT_MS, t.blockSeconds * 1000);
+    if (!(await settlesWithin(this.learnWindowStart(w), waitMs))) {
+      this.log.warn({ window: w, waitedSeconds: waitMs / 1000 }, "the chain did not tell the time of the window's start block in time; its upload deadline is estimated");
+    }
     const windowMs = t.blocksPerWindow * t.blockSeconds * 1000;
     const currentEnd = this.state.windowEndsAt ?? this.now();
     const estimate = currentEnd - ((this.state.window ?? w) - w) * windowMs + (t.uploadDeadlineSeconds + t.uploadGraceSeconds) * 1000;
@@ -473,7 +480,8 @@ export class RoundEngine {
     const known = this.startLookups.get(w);
     if (known) return known;
     const block = this.times.startBlock(w);
-    const lookup = chain.blockTimestamp(block).then(
+    const read = chain.blockTimestamp.bind(chain);
+    const lookup = Promise.resolve(block).then(read).then(
       (timestamp) => this.times.learnStart(w, timestamp),
       (error: unknown) => {
         // Asked again by the next caller (the upload, a replay): the node may answer then.
@@ -531,6 +539,17 @@ const BACKGROUND: ReadonlySet<TrainerPhase> = new Set(['uploading', 'gathering']
 function shownPhase(timeline: readonly PhaseSpan[]): TrainerPhase | undefined {
   const open = timeline.filter((s) => s.endedAt === null);
   return (open.filter((s) => !BACKGROUND.has(s.phase)).at(-1) ?? open.at(-1))?.phase;
+}
+
+/** Whether `promise` settles within `ms` (it runs on either way). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function errorText(error: unknown): string {

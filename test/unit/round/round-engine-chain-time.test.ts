@@ -12,6 +12,9 @@ import { codecVerdict } from '../../support/devnet-peers';
 import { makeTempDir } from '../../support/temp-dir';
 import { vectorEngineManifest, VectorTrainer } from '../../support/vector-trainer';
 
+/** Whether the chain tells a past block's time: yes, not at all, with an error, or never answers. */
+type BlockTimes = 'told' | 'untold' | 'failing' | 'hanging';
+
 /**
  * A chain whose blocks the test makes by hand, each at the time it chooses:
  * blocks that come late or early, as on subtensor, where the 12 s block time
@@ -27,7 +30,7 @@ class HandMadeChain implements ChainPort {
 
   constructor(
     private readonly miner: { uid: number; hotkey: string },
-    blockTimes: 'told' | 'untold' | 'failing',
+    blockTimes: BlockTimes,
   ) {
     if (blockTimes === 'told') {
       this.blockTimestamp = async (block) => {
@@ -40,6 +43,11 @@ class HandMadeChain implements ChainPort {
       this.blockTimestamp = async (block) => {
         this.lookups.push(block);
         throw new Error('State already discarded');
+      };
+    } else if (blockTimes === 'hanging') {
+      this.blockTimestamp = (block) => {
+        this.lookups.push(block);
+        return new Promise<number>(() => undefined);
       };
     }
   }
@@ -106,7 +114,7 @@ describe('RoundEngine upload deadline of a window whose start block it did not s
    * block `firstHeard`, trains window 1 and uploads: the deadline it uploads
    * against, and the warnings it logged.
    */
-  async function firstWindowDeadline(blockTimes: 'told' | 'untold' | 'failing', firstHeard: number) {
+  async function firstWindowDeadline(blockTimes: BlockTimes, firstHeard: number) {
     const chain = new HandMadeChain(self, blockTimes);
     const startAt = Date.now() - 45_000;
     const times = new Map([
@@ -182,5 +190,13 @@ describe('RoundEngine upload deadline of a window whose start block it did not s
     const failed = warnings.filter((w) => w.msg === "could not read the time of the window's start block; its upload deadline is estimated");
     expect(failed).toHaveLength(2);
     expect(failed[0]).toMatchObject({ window: 1, block: 10, err: { message: 'State already discarded' } });
+  });
+
+  it('a chain that never answers: the upload waits at most 2 s for it, then goes with the extrapolated deadline, and says so', async () => {
+    const { deadline, block12, lookups, warnings, phases } = await firstWindowDeadline('hanging', 12);
+    expect(lookups).toEqual([10]);
+    expect(deadline).toBe(extrapolated(block12));
+    expect(warnings).toContainEqual(expect.objectContaining({ msg: "the chain did not tell the time of the window's start block in time; its upload deadline is estimated", window: 1, waitedSeconds: 2 }));
+    expect(phases).toContain('uploaded');
   });
 });
