@@ -44,6 +44,13 @@ export interface ChainPort {
   tempoIndex?(block: number, netuid: number, tempo: number): number;
   /** Everything a hotkey has earned so far, in the smallest unit, where the chain keeps that total. */
   rewardsOf?(hotkey: string): bigint | Promise<bigint>;
+  /**
+   * Epoch milliseconds of a past or current block (Timestamp.Now in that
+   * block's state on subtensor): what a node that did not see a block go by
+   * reads to get its time exactly, rather than extrapolating at the nominal
+   * block time. Rejects for a block not made yet or whose state is gone.
+   */
+  blockTimestamp?(block: number): Promise<number>;
 }
 
 /** A write, described without a signer, for fee estimates and confirmation dialogs. */

@@ -66,6 +66,7 @@ export class DevnetChainLink {
       health: () => chain.health(),
       tempo: (netuid) => chain.tempo(netuid),
       tempoIndex: (block, netuid, tempo) => chain.tempoIndex(block, netuid, tempo),
+      blockTimestamp: (block) => chain.blockTimestamp(block),
       rewardsOf: (hotkey) => chain.rewardsOf(hotkey),
       close: async () => undefined,
     };

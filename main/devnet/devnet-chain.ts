@@ -91,6 +91,14 @@ export class DevnetChain implements ChainPort, ChainWriter {
     return this.currentBlock();
   }
 
+  /** Blocks are made on a fixed schedule from genesis, so any block's time is known; a future block has none yet. */
+  async blockTimestamp(block: number): Promise<number> {
+    if (!Number.isSafeInteger(block) || block < 0) throw new DevnetChainError(`no block ${block}: block numbers are whole and not negative`);
+    const current = this.currentBlock();
+    if (block > current) throw new DevnetChainError(`block ${block} is not made yet (the devnet is at block ${current})`);
+    return this.timestampOf(block);
+  }
+
   async subscribeBlocks(listener: (block: ChainBlock) => void): Promise<() => void> {
     this.listeners.add(listener);
     if (!this.ticker) {
@@ -203,8 +211,12 @@ export class DevnetChain implements ChainPort, ChainWriter {
     if (block === this.lastBlock) return;
     this.lastBlock = block;
     await this.runEpochs();
-    const event = { number: block, timestamp: this.state.genesisAt + block * this.options.blockMs };
+    const event = { number: block, timestamp: this.timestampOf(block) };
     for (const listener of this.listeners) listener(event);
+  }
+
+  private timestampOf(block: number): number {
+    return this.state.genesisAt + block * this.options.blockMs;
   }
 
   /**

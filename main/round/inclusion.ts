@@ -67,7 +67,8 @@ export function uploadDeadline(window: number, timing: Pick<WindowTiming, 'block
  * times come from the chain (the same on every node that saw the window
  * start) and not from when this node's own window happened to end. A window
  * this node did not see start (it joined later, or is catching up) is
- * extrapolated from the nearest one it saw.
+ * extrapolated from the nearest one it saw, unless its start block's time is
+ * learnt from the chain (`learnStart`).
  */
 export class WindowTimes {
   private readonly firstSeen = new Map<number, ChainBlock>();
@@ -85,6 +86,21 @@ export class WindowTimes {
       for (const old of this.firstSeen.keys()) if (old <= window - this.keepWindows) this.firstSeen.delete(old);
     }
     if (!this.latest || block.number > this.latest.number) this.latest = block;
+  }
+
+  /** The first block of `window`. */
+  startBlock(window: number): number {
+    return window * this.timing.blocksPerWindow;
+  }
+
+  /** Whether window `window`'s times come from its own start block, exact on every node. */
+  knowsStart(window: number): boolean {
+    return this.firstSeen.get(window)?.number === this.startBlock(window);
+  }
+
+  /** The chain's time of window `window`'s start block, read by a node that did not see that block go by. */
+  learnStart(window: number, timestamp: number): void {
+    this.firstSeen.set(window, { number: this.startBlock(window), timestamp });
   }
 
   /** The block to extrapolate window `window`'s times from, or null before any block. */

@@ -61,6 +61,9 @@ interface Replay {
 
 const LOSS_HISTORY = 600;
 
+/** The longest an upload waits for the chain to tell its window's start time (a block's time, at most this). */
+const START_LOOKUP_WAIT_MS = 2000;
+
 /**
  * Runs the rounds: each window it trains, uploads its compressed update,
  * gathers the others', and applies the aggregate, with the communication of
@@ -90,6 +93,9 @@ export class RoundEngine {
   /** Window ends and upload deadlines from the chain's blocks, the same on every peer. */
   private readonly times: WindowTimes;
   private warnedCapBeforeDeadline = false;
+  /** Per window, the chain read of its start block's time, in flight or done, so each window asks once. */
+  private readonly startLookups = new Map<number, Promise<void>>();
+  private warnedNoBlockTimes = false;
 
   constructor(private readonly options: RoundEngineOptions) {
     this.now = options.now ?? Date.now;
@@ -192,6 +198,8 @@ export class RoundEngine {
   private async runWindow(window: number): Promise<void> {
     const { manifest, self, ledger } = this.options;
     const windowEnd = this.times.endsAt(window, this.state.windowEndsAt ?? this.now());
+    // Asked now so the answer is in by the upload, which needs it for the deadline.
+    void this.learnWindowStart(window);
     // Spans still open (last window's upload or gather) stay on the timeline.
     this.update({ window, timeline: this.state.timeline.filter((s) => s.endedAt === null), innerStep: 0, etaSeconds: null, blocker: null });
 
@@ -229,7 +237,7 @@ export class RoundEngine {
 
     // Upload and gather run on their own; the trainer is free as soon as they start.
     const payload = new Uint8Array(await fs.readFile(trained.payloadFile));
-    const uploadDeadline = this.uploadDeadlineOf(window);
+    const uploadDeadline = await this.uploadDeadlineOf(window);
     // The sync report names the model this window trained from: taken now, before the previous aggregate is applied.
     const gathered = this.communicate(window, uploadDeadline, { file: trained.payloadFile, payload, syncReport: this.basis.report(window) })
       // Only a broken ledger gets here; a rejection nobody awaits (after leave('now')) must not take the process down.
@@ -413,7 +421,7 @@ export class RoundEngine {
   /** Applies again, in window order, the aggregates whose outer step failed. */
   private async replayFailed(): Promise<void> {
     for (let next = this.replays.shift(); next; next = this.replays.shift()) {
-      const gathered = next.gathered ?? (await this.communicate(next.window, this.uploadDeadlineOf(next.window), null, true));
+      const gathered = next.gathered ?? (await this.communicate(next.window, await this.uploadDeadlineOf(next.window), null, true));
       await this.applyGathered(gathered, true);
     }
   }
@@ -425,7 +433,7 @@ export class RoundEngine {
     this.update({ phase: 'syncing', blocker: `Catching up on windows ${first}–${to}.` });
     for (let w = first; w <= to; w++) {
       await this.options.ledger.append({ window: w, at: this.now(), phase: 'missed', reason: 'not trained: catching up after downtime' });
-      await this.applyGathered(await this.communicate(w, this.uploadDeadlineOf(w), null));
+      await this.applyGathered(await this.communicate(w, await this.uploadDeadlineOf(w), null));
       this.lastCovered = w;
     }
     this.update({ blocker: null });
@@ -433,15 +441,57 @@ export class RoundEngine {
 
   /**
    * Epoch ms by which window `w`'s updates had to be up: the canonical
-   * deadline of the inclusion rule, from the chain's block timestamps (a
-   * local estimate only before any block has been seen).
+   * deadline of the inclusion rule, from the timestamp of the window's start
+   * block (extrapolated from another block only when the chain cannot say,
+   * and a local estimate only before any block has been seen).
    */
-  private uploadDeadlineOf(w: number): number {
+  private async uploadDeadlineOf(w: number): Promise<number> {
     const t = this.options.manifest.windows;
+    // A chain slow to answer must not make the upload late: past the wait, the extrapolation serves.
+    const waitMs = Math.min(START_LOOKUP_WAIT_MS, t.blockSeconds * 1000);
+    if (!(await settlesWithin(this.learnWindowStart(w), waitMs))) {
+      this.log.warn({ window: w, waitedSeconds: waitMs / 1000 }, "the chain did not tell the time of the window's start block in time; its upload deadline is estimated");
+    }
     const windowMs = t.blocksPerWindow * t.blockSeconds * 1000;
     const currentEnd = this.state.windowEndsAt ?? this.now();
     const estimate = currentEnd - ((this.state.window ?? w) - w) * windowMs + (t.uploadDeadlineSeconds + t.uploadGraceSeconds) * 1000;
     return this.times.uploadDeadline(w, estimate);
+  }
+
+  /**
+   * Makes window `w`'s times come from its own start block. A node that did
+   * not see that block go by (it joined mid-window, missed a block, or is
+   * catching up) asks the chain for the block's time: extrapolating from a
+   * later block at the nominal block time is off wherever blocks come
+   * irregularly (subtensor), and a deadline that differs between peers
+   * splits their aggregates. Without an answer the extrapolation stands, and
+   * the log says so. Never rejects.
+   */
+  private learnWindowStart(w: number): Promise<void> {
+    if (this.times.knowsStart(w)) return Promise.resolve();
+    const chain = this.options.chain;
+    if (!chain.blockTimestamp) {
+      if (!this.warnedNoBlockTimes) {
+        this.warnedNoBlockTimes = true;
+        this.log.warn({ chain: chain.name, window: w }, "the chain cannot tell a past block's time; upload deadlines of windows whose start this node missed are estimated");
+      }
+      return Promise.resolve();
+    }
+    const known = this.startLookups.get(w);
+    if (known) return known;
+    const block = this.times.startBlock(w);
+    const read = chain.blockTimestamp.bind(chain);
+    const lookup = Promise.resolve(block).then(read).then(
+      (timestamp) => this.times.learnStart(w, timestamp),
+      (error: unknown) => {
+        // Asked again by the next caller (the upload, a replay): the node may answer then.
+        this.startLookups.delete(w);
+        this.log.warn({ window: w, block, err: error }, "could not read the time of the window's start block; its upload deadline is estimated");
+      },
+    );
+    this.startLookups.set(w, lookup);
+    for (const old of this.startLookups.keys()) if (old < w - 64) this.startLookups.delete(old);
+    return lookup;
   }
 
   private async missWindow(span: PhaseSpan, window: number, reason: string): Promise<void> {
@@ -489,6 +539,17 @@ const BACKGROUND: ReadonlySet<TrainerPhase> = new Set(['uploading', 'gathering']
 function shownPhase(timeline: readonly PhaseSpan[]): TrainerPhase | undefined {
   const open = timeline.filter((s) => s.endedAt === null);
   return (open.filter((s) => !BACKGROUND.has(s.phase)).at(-1) ?? open.at(-1))?.phase;
+}
+
+/** Whether `promise` settles within `ms` (it runs on either way). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function errorText(error: unknown): string {

@@ -1,29 +1,15 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NativeTrainer } from '../../main/round/native-trainer';
+import type { NativeTrainer } from '../../main/round/native-trainer';
 import type { StepProgress } from '../../main/round/trainer-port';
-import { REPO_ROOT } from '../support/start-app';
 import { makeTempDir } from '../support/temp-dir';
+import { makeTrainerShards, tinyTrainer, TRAINER_BINARY, trainerBuilt } from '../support/tiny-trainer';
 
-const BINARY = path.join(REPO_ROOT, 'build', 'trainer', 'tandem-trainer');
-const built = fs.existsSync(BINARY);
-if (!built) console.log(`native trainer tests skipped: ${BINARY} is not built (npm run build:native)`);
+if (!trainerBuilt) console.log(`native trainer tests skipped: ${TRAINER_BINARY} is not built (npm run build:native)`);
 
-const tinyModel = {
-  vocab_size: 258,
-  hidden_size: 32,
-  num_hidden_layers: 1,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  intermediate_size: 64,
-  max_position_embeddings: 32,
-  init_seed: 7,
-};
-
-describe.skipIf(!built)('NativeTrainer (the real tandem-trainer behind the TrainerPort)', () => {
+describe.skipIf(!trainerBuilt)('NativeTrainer (the real tandem-trainer behind the TrainerPort)', () => {
   let temp: ReturnType<typeof makeTempDir>;
   let dataDir: string;
   let trainer: NativeTrainer;
@@ -31,18 +17,14 @@ describe.skipIf(!built)('NativeTrainer (the real tandem-trainer behind the Train
   beforeAll(() => {
     temp = makeTempDir();
     dataDir = path.join(temp.dir, 'data');
-    const made = spawnSync(process.execPath, [path.join(REPO_ROOT, 'native', 'scripts', 'trainer-corpus.mjs'), dataDir], { encoding: 'utf8' });
-    if (made.status !== 0) throw new Error(`could not make shards: ${made.stderr}`);
-    trainer = new NativeTrainer({
-      executable: BINARY,
-      model: tinyModel,
-      train: { seq_len: 32, batch_size: 2, inner_steps: 3, lr: 1e-3, warmup_steps: 0 },
+    makeTrainerShards(dataDir);
+    trainer = tinyTrainer({
+      innerSteps: 3,
       dataDir,
       checkpointFile: path.join(temp.dir, 'trainer.safetensors'),
       peerId: 'peer-7',
       logger: pino({ level: 'silent' }),
       heartbeatSeconds: 1,
-      threads: 1,
     });
     trainer.start();
   });

@@ -144,7 +144,12 @@ export interface FakeSubtensorOptions {
   onSubmit?: (extrinsic: SubmittedExtrinsic, server: FakeSubtensor) => void;
   /** Fee answered by TransactionPaymentApi_query_info, in rao. */
   fee?: bigint;
+  /** Each block's Timestamp.Now in ms (default: a block every 12 s exactly); lets a test give blocks irregular times. */
+  blockTimestamp?: (block: number) => number;
 }
+
+/** A block every 12 s from a fixed epoch: the fake node's default clock. */
+export const regularBlockTimestamp = (block: number): number => 1_700_000_000_000 + block * 12_000;
 
 interface Subscription {
   socket: WebSocket;
@@ -217,9 +222,24 @@ export class FakeSubtensor {
     };
   }
 
+  /** Block `n`'s Timestamp.Now. */
+  timestampOf(n: number): number {
+    return (this.options.blockTimestamp ?? regularBlockTimestamp)(n);
+  }
+
   private setTimestamp(): void {
     const builder = new StorageBuilder(this.options.runtime);
-    if (builder.has('timestamp', 'now')) this.options.storage.set(builder.key('timestamp', 'now'), builder.encodeValue('timestamp', 'now', 1_700_000_000_000 + this.block * 12_000));
+    if (builder.has('timestamp', 'now')) this.options.storage.set(builder.key('timestamp', 'now'), builder.encodeValue('timestamp', 'now', this.timestampOf(this.block)));
+  }
+
+  /**
+   * Storage as of block `hash`. Only Timestamp.Now is kept per block (it is
+   * the one item every block changes); the rest reads as it is now.
+   */
+  private storageAt(key: string, hash: string): string | null {
+    const builder = new StorageBuilder(this.options.runtime);
+    if (builder.has('timestamp', 'now') && key === builder.key('timestamp', 'now')) return builder.encodeValue('timestamp', 'now', this.timestampOf(this.numberOf(hash)));
+    return this.options.storage.get(key) ?? null;
   }
 
   /** A new best block: every head subscriber hears of it. */
@@ -316,6 +336,8 @@ export class FakeSubtensor {
         return 0;
       case 'chain_getBlockHash': {
         const n = params[0];
+        // A real node knows no hash for a block it has not made yet.
+        if (typeof n === 'number' && n > this.block) return null;
         return typeof n === 'number' ? this.blockHash(n) : this.blockHash(this.block);
       }
       case 'chain_getHead':
@@ -335,7 +357,7 @@ export class FakeSubtensor {
         return runtime.stateGetMetadataHex;
       case 'state_getStorage':
       case 'state_getStorageAt':
-        return storage.get(String(params[0])) ?? null;
+        return typeof params[1] === 'string' ? this.storageAt(String(params[0]), params[1]) : (storage.get(String(params[0])) ?? null);
       case 'state_queryStorageAt': {
         const keys = (params[0] as string[]) ?? [];
         return [{ block: this.blockHash(this.block), changes: keys.map((k) => [k, storage.get(k) ?? null]) }];

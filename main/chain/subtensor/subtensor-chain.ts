@@ -155,6 +155,24 @@ export class SubtensorChain implements ChainPort, ChainWriter {
     return toNumber(await this.api.query['timestamp']!['now']!());
   }
 
+  /**
+   * Timestamp.Now as block `block` left it: the time its block author put in
+   * (milliseconds). Read at the block's own hash, so it is that block's time
+   * and not the head's; a pruned node that no longer keeps the block's state
+   * rejects, as does a block not made yet.
+   */
+  async blockTimestamp(block: number): Promise<number> {
+    if (!Number.isSafeInteger(block) || block < 0) throw new Error(`no block ${block}: block numbers are whole and not negative`);
+    if (!this.runtimeFeatures().hasTimestamp) throw new Error(`this runtime (spec ${this.api.runtimeVersion.specVersion.toNumber()}) has no Timestamp.Now`);
+    const hash = await this.api.rpc.chain.getBlockHash(block);
+    if (hash.isEmpty) throw new Error(`block ${block} is not on ${this.name} yet`);
+    const atBlock = await this.api.at(hash);
+    const now = toNumber(await atBlock.query['timestamp']!['now']!());
+    // Zero is the storage default: the node answered without the block's state.
+    if (now <= 0) throw new Error(`${this.name} gave no timestamp for block ${block}`);
+    return now;
+  }
+
   async subnetExists(netuid: number): Promise<boolean> {
     return (await this.sub('networksAdded')(netuid)).toString() === 'true';
   }

@@ -11,6 +11,7 @@ import {
   hasSubtensorFixtures,
   loadRuntime,
   recordedNeurons,
+  regularBlockTimestamp,
   SKIP_SUBTENSOR,
   StorageBuilder,
   subnetStorage,
@@ -150,6 +151,25 @@ describe.skipIf(!hasSubtensorFixtures)('subtensor client against a fake node wit
     const last = seen[seen.length - 1] as { number: number; timestamp: number };
     expect(last.timestamp).toBe(1_700_000_000_000 + last.number * 12_000);
     unsubscribe();
+  }, 30_000);
+
+  it('reads a past block\'s time at that block\'s own hash, however irregular the block times, and refuses a block not made yet', async () => {
+    // Blocks 12 s apart, but every seventh one 30 s late and some 1.5 or 3 s late: no fixed block time gives these back.
+    const irregular = (n: number) => regularBlockTimestamp(n) + Math.floor(n / 7) * 30_000 + (n % 3) * 1_500;
+    const runtime = loadRuntime(424);
+    const server = await FakeSubtensor.start({ runtime, storage: subnetStorage(new StorageBuilder(runtime), NETUID, real.slice(0, 4)).entries, blockTimestamp: irregular });
+    servers.push(server);
+    const chain = await open(server);
+    const first = server.blockNumber;
+    for (let i = 0; i < 10; i++) server.produceBlock();
+    const asked = [first, first + 3, first + 7, server.blockNumber];
+    for (const n of asked) expect(await chain.blockTimestamp(n)).toBe(irregular(n));
+    // Each was read in the state of its own block, not the head's.
+    const timestampKey = new StorageBuilder(runtime).key('timestamp', 'now');
+    const readAt = server.calls.filter((c) => c.method.startsWith('state_getStorage') && c.params[0] === timestampKey).map((c) => c.params[1]);
+    expect(readAt).toEqual(expect.arrayContaining(asked.map((n) => server.blockHash(n))));
+    await expect(chain.blockTimestamp(server.blockNumber + 1)).rejects.toThrow(`block ${server.blockNumber + 1} is not on fake yet`);
+    await expect(chain.blockTimestamp(-1)).rejects.toThrow(/no block -1/);
   }, 30_000);
 
   it('reconnects after the node drops the socket, and says so in its health meanwhile', async () => {

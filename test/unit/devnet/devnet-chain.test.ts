@@ -34,6 +34,21 @@ describe('DevnetChain', () => {
     expect(await chain.blockNumber()).toBe(5);
   });
 
+  it('tells the time of any block made so far, the same as its subscribers heard, and refuses one not made yet', async () => {
+    const heard: Array<{ number: number; timestamp: number }> = [];
+    const unsubscribe = await chain.subscribeBlocks((b) => heard.push(b));
+    now += 3_200;
+    await expect.poll(() => heard.at(-1)?.number).toBe(3);
+    unsubscribe();
+    // Genesis at 1 000 000 ms, a block every second.
+    expect(await chain.blockTimestamp(0)).toBe(1_000_000);
+    expect(await chain.blockTimestamp(2)).toBe(1_002_000);
+    expect(await chain.blockTimestamp(3)).toBe(heard.at(-1)!.timestamp);
+    await expect(chain.blockTimestamp(4)).rejects.toThrow('block 4 is not made yet (the devnet is at block 3)');
+    await expect(chain.blockTimestamp(-1)).rejects.toThrow(/no block -1/);
+    await expect(chain.blockTimestamp(1.5)).rejects.toThrow(/no block 1.5/);
+  });
+
   it('registers hotkeys, reads the metagraph and commitments', async () => {
     const alice = signer('//Alice');
     const bob = signer('//Bob');

@@ -1,29 +1,15 @@
 import path from 'node:path';
-import { Keyring } from '@polkadot/keyring';
-import { cryptoWaitReady } from '@polkadot/util-crypto';
-import pino from 'pino';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { validatePayload } from '../../../main/codec';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { ChainBlock, ChainPort } from '../../../main/chain/chain-port';
-import { DevnetChain } from '../../../main/devnet/devnet-chain';
-import { RoundLedger } from '../../../main/ledger/round-ledger';
 import type { PeerAccount } from '../../../main/round/gather';
 import { uploadDeadline } from '../../../main/round/inclusion';
-import { RoundEngine } from '../../../main/round/round-engine';
 import type { RunManifest } from '../../../main/run/manifest';
-import { FilesystemStorage } from '../../../main/storage/filesystem-storage';
 import { parseGradientKey } from '../../../main/storage/object-keys';
 import type { StoragePort } from '../../../main/storage/storage-port';
-import { makeTempDir } from '../../support/temp-dir';
+import { ENGINE_SCHEDULES, until, useDevnet, type DevnetPeer } from '../../support/devnet-peers';
 import { vectorEngineManifest, VectorTrainer } from '../../support/vector-trainer';
 
-const logger = pino({ level: 'silent' });
-
-interface Peer {
-  uid: number;
-  trainer: VectorTrainer;
-  engine: RoundEngine;
-  ledger: RoundLedger;
+interface Peer extends DevnetPeer<VectorTrainer> {
   /** Per window: each gathered peer's outcome. */
   gathers: Map<number, readonly PeerAccount[]>;
   /** Per window: the payload files the outer step aggregated, and the model digest after it. */
@@ -43,96 +29,56 @@ function expectSameModels(peers: readonly Peer[], mustInclude: readonly number[]
   }
 }
 
-/** Resolves once `done` holds, checked every 20 ms; fails with `describe()` after a minute. */
-function until(done: () => boolean, describe: () => string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const started = Date.now();
-    const check = setInterval(() => {
-      if (done()) {
-        clearInterval(check);
-        resolve();
-      } else if (Date.now() - started > 60_000) {
-        clearInterval(check);
-        reject(new Error(describe()));
-      }
-    }, 20);
-  });
-}
-
 // Faults that must not split the peers' models (issue #5): an upload that
 // lands just after the deadline is left out by every peer alike, whoever was
 // still looking when it landed; an outer step that fails (a trainer error, a
 // failed gather) is applied again.
-describe.each([
-  { schedule: 'overlapped', overlapCommunication: true },
-  { schedule: 'sequential', overlapCommunication: false },
-])('RoundEngine consistency under faults ($schedule)', ({ overlapCommunication }) => {
-  let temp: ReturnType<typeof makeTempDir>;
-  let chain: DevnetChain;
+describe.each(ENGINE_SCHEDULES)('RoundEngine consistency under faults ($schedule)', ({ overlapCommunication }) => {
+  const bed = useDevnet(300);
   let manifest: RunManifest;
-  let keyring: Keyring;
 
-  beforeAll(async () => {
-    await cryptoWaitReady();
-    keyring = new Keyring({ type: 'sr25519' });
-  });
-
-  beforeEach(async () => {
-    temp = makeTempDir();
+  beforeEach(() => {
     // 1.5 s windows of five 300 ms blocks; the deadline is 0.5 s after a window's end, gatherers look a block
     // (300 ms, the settle margin) more, well inside the cap. The per-peer timeout is shorter on purpose: the
     // deadline, not it, decides how long to look.
-    manifest = vectorEngineManifest(temp.dir, 'consistency-test', { blocksPerWindow: 5, blockSeconds: 0.3, uploadDeadlineSeconds: 0.5, uploadGraceSeconds: 0, perPeerTimeoutSeconds: 0.25, gatherCapSeconds: 8 });
-    chain = await DevnetChain.open({ file: path.join(temp.dir, 'chain.json'), netuid: 3, blockMs: 300, tempo: 1000, minerEmissionPerTempo: 0n });
+    manifest = vectorEngineManifest(bed.dir, 'consistency-test', { blocksPerWindow: 5, blockSeconds: 0.3, uploadDeadlineSeconds: 0.5, uploadGraceSeconds: 0, perPeerTimeoutSeconds: 0.25, gatherCapSeconds: 8 });
   });
 
-  afterEach(async () => {
-    await chain.close();
-    temp.cleanup();
-  });
-
-  const storageOf = (uid: number) => new FilesystemStorage(path.join(temp.dir, 'peers', String(uid)));
+  const storageOf = (uid: number) => bed.devnet.storageOf(uid);
 
   async function makePeer(name: string, overrides: { storage?: (uid: number) => StoragePort; chain?: ChainPort } = {}): Promise<Peer> {
-    const pair = keyring.addFromUri(`//${name}`);
-    const uid = await chain.register(3, pair.address, { address: pair.address, sign: async (m) => pair.sign(m) });
-    const trainer = new VectorTrainer(uid);
     const applied: Peer['applied'] = new Map();
-    const apply = trainer.applyOuter.bind(trainer);
     const failedApplies: number[] = [];
-    trainer.applyOuter = async (request) => {
-      const result = await apply(request).catch((error: unknown) => {
-        failedApplies.push(request.window);
-        throw error;
-      });
-      applied.set(request.window, { files: request.payloadFiles.map((f) => path.basename(f)), digest: result.modelDigest });
-      return result;
-    };
     const gathers: Peer['gathers'] = new Map();
-    const ledger = new RoundLedger(path.join(temp.dir, `ledger-${uid}.ndjson`));
-    const engine = new RoundEngine({
+    const trainer = (uid: number) => {
+      const vector = new VectorTrainer(uid);
+      const apply = vector.applyOuter.bind(vector);
+      vector.applyOuter = async (request) => {
+        const result = await apply(request).catch((error: unknown) => {
+          failedApplies.push(request.window);
+          throw error;
+        });
+        applied.set(request.window, { files: request.payloadFiles.map((f) => path.basename(f)), digest: result.modelDigest });
+        return result;
+      };
+      return vector;
+    };
+    const peer = await bed.devnet.add(name, {
       manifest,
-      chain: overrides.chain ?? chain,
-      self: { uid, hotkey: pair.address },
-      storage: overrides.storage ? overrides.storage(uid) : storageOf(uid),
-      peerStorage: storageOf,
       trainer,
-      validatePayload: async (bytes) => {
-        const verdict = await validatePayload(bytes);
-        return verdict.ok ? { ok: true } : { ok: false, reason: `${verdict.field}: ${verdict.message}` };
-      },
-      ledger,
-      workDir: path.join(temp.dir, `work-${uid}`),
-      logger,
-      onGather: (window, peers) => gathers.set(window, peers),
-      overlapCommunication,
+      engine: (uid) => ({
+        ...(overrides.storage ? { storage: overrides.storage(uid) } : {}),
+        ...(overrides.chain ? { chain: overrides.chain } : {}),
+        onGather: (window, peers) => gathers.set(window, peers),
+        overlapCommunication,
+      }),
     });
-    return { uid, trainer, engine, ledger, gathers, applied, failedApplies };
+    return { ...peer, gathers, applied, failedApplies };
   }
 
   it('an update stored just after the deadline is late for every peer, used by none, and the peers stay on one model', async () => {
     let anchor: ChainBlock | null = null;
-    const unsubscribe = await chain.subscribeBlocks((block) => (anchor ??= block));
+    const unsubscribe = await bed.devnet.chain.subscribeBlocks((block) => (anchor ??= block));
     let uploads = 0;
     let lateWindow: number | null = null;
     let nextWindow: number | null = null;
@@ -229,7 +175,7 @@ describe.each([
   it('a gather that fails is gathered again before the next window, with the own update: the peer stays on the global model', async () => {
     // Bob's chain link fails once, when Bob reads the metagraph to choose whom to gather from.
     let failNext = false;
-    const flaky = new Proxy(chain, {
+    const flaky = new Proxy(bed.devnet.chain, {
       get(target, prop) {
         if (prop === 'metagraph' && failNext) {
           return async () => {

@@ -1,21 +1,12 @@
 import net from 'node:net';
-import path from 'node:path';
-import { Keyring } from '@polkadot/keyring';
-import { cryptoWaitReady } from '@polkadot/util-crypto';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { validatePayload } from '../../../main/codec';
-import { DevnetChain } from '../../../main/devnet/devnet-chain';
-import { RoundLedger } from '../../../main/ledger/round-ledger';
-import { RoundEngine } from '../../../main/round/round-engine';
 import { gradientKey } from '../../../main/storage/object-keys';
 import { S3Storage } from '../../../main/storage/s3-storage';
+import { useDevnet } from '../../support/devnet-peers';
 import { startLocalS3, type LocalS3 } from '../../support/local-s3-server';
-import { makeTempDir } from '../../support/temp-dir';
 import { startThrottleProxy, type ThrottleProxy } from '../../support/throttle-proxy';
 import { vectorEngineManifest, VectorTrainer } from '../../support/vector-trainer';
-
-const logger = pino({ level: 'silent' });
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
   const started = Date.now();
@@ -42,24 +33,18 @@ async function resettingServer(port: number): Promise<{ connections: number; clo
 }
 
 describe('RoundEngine with S3 storage', () => {
-  let temp: ReturnType<typeof makeTempDir>;
-  let chain: DevnetChain;
+  const bed = useDevnet(50);
   let s3: LocalS3;
   let link: ThrottleProxy | undefined;
-  let engine: RoundEngine | undefined;
 
   beforeEach(async () => {
-    temp = makeTempDir();
     s3 = await startLocalS3();
-    chain = await DevnetChain.open({ file: path.join(temp.dir, 'chain.json'), netuid: 3, blockMs: 50, tempo: 1000, minerEmissionPerTempo: 0n });
   });
 
+  // Runs before the devnet's teardown, which stops the engine: the test's own leave has stopped it already.
   afterEach(async () => {
-    await engine?.leave('now');
-    await chain.close();
     await link?.close();
     await s3.stop();
-    temp.cleanup();
   });
 
   it('the S3 server going away mid-upload: retries, the window is missed, nothing corrupt is stored, and the next window is fine', async () => {
@@ -68,30 +53,12 @@ describe('RoundEngine with S3 storage', () => {
     const port = link.port;
     const storage = new S3Storage({ endpoint: link.url, bucket: s3.bucket, ...s3.credentials });
     const direct = new S3Storage({ endpoint: s3.endpoint, bucket: s3.bucket, ...s3.credentials });
-    const manifest = vectorEngineManifest(temp.dir, 'engine-s3-test', { perPeerTimeoutSeconds: 1, gatherCapSeconds: 2 });
-    await cryptoWaitReady();
-    const pair = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
-    const uid = await chain.register(3, pair.address, { address: pair.address, sign: async (m) => pair.sign(m) });
-    const ledger = new RoundLedger(path.join(temp.dir, 'rounds.ndjson'));
-    engine = new RoundEngine({
-      manifest,
-      chain,
-      self: { uid, hotkey: pair.address },
-      storage,
-      peerStorage: () => storage,
-      trainer: new VectorTrainer(uid),
-      validatePayload: async (bytes) => {
-        const verdict = await validatePayload(bytes);
-        return verdict.ok ? { ok: true } : { ok: false, reason: `${verdict.field}: ${verdict.message}` };
-      },
-      ledger,
-      workDir: path.join(temp.dir, 'work'),
-      logger,
-    });
+    const manifest = vectorEngineManifest(bed.dir, 'engine-s3-test', { perPeerTimeoutSeconds: 1, gatherCapSeconds: 2 });
+    const { uid, engine, ledger } = await bed.devnet.add('Alice', { manifest, trainer: (u) => new VectorTrainer(u), engine: { storage, peerStorage: () => storage } });
     await engine.join();
 
     // The upload has started: the server goes away (its port resets every connection).
-    const firstWindow = await until('the first upload to start', () => (link!.bytes.up > 0 ? engine!.current.window! : undefined));
+    const firstWindow = await until('the first upload to start', () => (link!.bytes.up > 0 ? engine.current.window! : undefined));
     await link.close();
     link = undefined;
     const dead = await resettingServer(port);

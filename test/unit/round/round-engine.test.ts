@@ -1,97 +1,27 @@
 import path from 'node:path';
-import { Keyring } from '@polkadot/keyring';
-import { cryptoWaitReady } from '@polkadot/util-crypto';
 import pino from 'pino';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RoundState } from '../../../contract/domains/round';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { validatePayload } from '../../../main/codec';
-import { DevnetChain } from '../../../main/devnet/devnet-chain';
-import { RoundLedger } from '../../../main/ledger/round-ledger';
-import { RoundEngine } from '../../../main/round/round-engine';
 import type { RunManifest } from '../../../main/run/manifest';
 import { FilesystemStorage } from '../../../main/storage/filesystem-storage';
 import { gradientKey } from '../../../main/storage/object-keys';
 import type { StoragePort } from '../../../main/storage/storage-port';
-import { makeTempDir } from '../../support/temp-dir';
+import { ENGINE_SCHEDULES, roundsDone, useDevnet, type DevnetPeer } from '../../support/devnet-peers';
 import { vectorEngineManifest, VectorTrainer } from '../../support/vector-trainer';
 
-const logger = pino({ level: 'silent' });
+type Peer = DevnetPeer<VectorTrainer>;
 
-interface Peer {
-  uid: number;
-  trainer: VectorTrainer;
-  engine: RoundEngine;
-  ledger: RoundLedger;
-  states: RoundState[];
-}
-
-// Both schedules: communication overlapped with the next window's training (the default), and in turn.
-describe.each([
-  { schedule: 'overlapped', overlapCommunication: true },
-  { schedule: 'sequential', overlapCommunication: false },
-])('RoundEngine on a devnet ($schedule)', ({ overlapCommunication }) => {
-  let temp: ReturnType<typeof makeTempDir>;
-  let chain: DevnetChain;
+describe.each(ENGINE_SCHEDULES)('RoundEngine on a devnet ($schedule)', ({ overlapCommunication }) => {
+  const bed = useDevnet(50);
   let manifest: RunManifest;
-  let keyring: Keyring;
 
-  beforeAll(async () => {
-    await cryptoWaitReady();
-    keyring = new Keyring({ type: 'sr25519' });
+  beforeEach(() => {
+    manifest = vectorEngineManifest(bed.dir, 'engine-test');
   });
 
-  beforeEach(async () => {
-    temp = makeTempDir();
-    manifest = vectorEngineManifest(temp.dir, 'engine-test');
-    chain = await DevnetChain.open({ file: path.join(temp.dir, 'chain.json'), netuid: 3, blockMs: 50, tempo: 1000, minerEmissionPerTempo: 0n });
-  });
-
-  afterEach(async () => {
-    await chain.close();
-    temp.cleanup();
-  });
-
-  const storageOf = (uid: number) => new FilesystemStorage(path.join(temp.dir, 'peers', String(uid)));
-
-  async function makePeer(name: string, overrides: { storage?: StoragePort; logger?: pino.Logger } = {}): Promise<Peer> {
-    const pair = keyring.addFromUri(`//${name}`);
-    const uid = await chain.register(3, pair.address, { address: pair.address, sign: async (m) => pair.sign(m) });
-    const trainer = new VectorTrainer(uid);
-    const ledger = new RoundLedger(path.join(temp.dir, `ledger-${uid}.ndjson`));
-    const states: RoundState[] = [];
-    const engine = new RoundEngine({
-      manifest,
-      chain,
-      self: { uid, hotkey: pair.address },
-      storage: overrides.storage ?? storageOf(uid),
-      peerStorage: storageOf,
-      trainer,
-      validatePayload: async (bytes) => {
-        const verdict = await validatePayload(bytes);
-        return verdict.ok ? { ok: true } : { ok: false, reason: `${verdict.field}: ${verdict.message}` };
-      },
-      ledger,
-      workDir: path.join(temp.dir, `work-${uid}`),
-      logger: overrides.logger ?? logger,
-      onState: (s) => states.push(s),
-      overlapCommunication,
-    });
-    return { uid, trainer, engine, ledger, states };
-  }
-
-  const roundsDone = (peers: Peer[], n: number, timeoutMs = 20_000) =>
-    new Promise<void>((resolve, reject) => {
-      const started = Date.now();
-      const check = setInterval(() => {
-        if (peers.every((p) => p.engine.current.completedRounds >= n)) {
-          clearInterval(check);
-          resolve();
-        } else if (Date.now() - started > timeoutMs) {
-          clearInterval(check);
-          reject(new Error(`rounds: ${peers.map((p) => p.engine.current.completedRounds).join(',')}`));
-        }
-      }, 20);
-    });
+  const storageOf = (uid: number) => bed.devnet.storageOf(uid);
+  const makePeer = (name: string, engine: { storage?: StoragePort; logger?: pino.Logger } = {}): Promise<Peer> =>
+    bed.devnet.add(name, { manifest, trainer: (uid) => new VectorTrainer(uid), engine: { ...engine, overlapCommunication } });
 
   it('trains, uploads, gathers and applies: peers stay in sync and the loss falls', async () => {
     const peers = [await makePeer('Alice'), await makePeer('Bob'), await makePeer('Charlie')];
@@ -139,7 +69,7 @@ describe.each([
     const liar = await makePeer('Mallory');
     const garbage = new Uint8Array(200).fill(7);
     const liarStorage = storageOf(liar.uid);
-    const unsubscribe = await chain.subscribeBlocks(async (b) => {
+    const unsubscribe = await bed.devnet.chain.subscribeBlocks(async (b) => {
       const w = Math.floor(b.number / 10);
       await liarStorage.put(gradientKey(w, liar.uid, '1'), garbage);
     });
@@ -163,7 +93,7 @@ describe.each([
   it('a failed upload marks the window missed, nothing corrupt, and the next window is fine', async () => {
     // The first update's upload fails, whatever the schedule; the ones after it work (sync reports always do).
     let failUploads = 1;
-    const real = new FilesystemStorage(path.join(temp.dir, 'peers', 'flaky'));
+    const real = new FilesystemStorage(path.join(bed.dir, 'peers', 'flaky'));
     const flaky: StoragePort = {
       ...real,
       name: 'flaky',
@@ -193,14 +123,7 @@ describe.each([
     const peer = await makePeer('Alice');
     peer.trainer.failNextTrain = 'trainer exited with code 137';
     await peer.engine.join();
-    await new Promise<void>((resolve) => {
-      const check = setInterval(() => {
-        if (peer.engine.current.completedRounds >= 1) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 20);
-    });
+    await roundsDone([peer], 1);
     await peer.engine.leave('after-round');
     const summaries = await peer.ledger.summaries();
     // Not trained nor uploaded; the engine replays that window's aggregate from the others (none here) next window.

@@ -1,17 +1,10 @@
-import path from 'node:path';
-import { Keyring } from '@polkadot/keyring';
-import { cryptoWaitReady } from '@polkadot/util-crypto';
 import pino from 'pino';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ScheduleSettings, type ScheduleState } from '../../../contract/domains/schedule';
-import { validatePayload } from '../../../main/codec';
-import { DevnetChain } from '../../../main/devnet/devnet-chain';
-import { RoundLedger } from '../../../main/ledger/round-ledger';
-import { RoundEngine } from '../../../main/round/round-engine';
-import type { StepProgress, TrainWindowRequest } from '../../../main/round/trainer-port';
+import type { StepProgress, TrainerPort, TrainWindowRequest } from '../../../main/round/trainer-port';
 import { Scheduler } from '../../../main/schedule/scheduler';
 import { evaluateWindows } from '../../../main/schedule/weekly-windows';
-import { FilesystemStorage } from '../../../main/storage/filesystem-storage';
+import { DevnetPeers } from '../../support/devnet-peers';
 import { makeTempDir } from '../../support/temp-dir';
 import { vectorEngineManifest, VectorTrainer } from '../../support/vector-trainer';
 
@@ -44,50 +37,37 @@ describe('weekly windows', () => {
 
 describe('Scheduler with the round engine', () => {
   let temp: ReturnType<typeof makeTempDir>;
-  let chain: DevnetChain;
-  beforeAll(() => cryptoWaitReady());
+  let devnet: DevnetPeers | undefined;
   afterEach(async () => {
-    await chain?.close();
+    await devnet?.close();
+    devnet = undefined;
     temp?.cleanup();
   });
 
   it('finish this round: a schedule closing mid-round lets the round complete, then pauses; it resumes when the schedule opens', async () => {
     temp = makeTempDir();
     const manifest = vectorEngineManifest(temp.dir, 'schedule-test', { gatherCapSeconds: 1 });
-    chain = await DevnetChain.open({ file: path.join(temp.dir, 'chain.json'), netuid: 3, blockMs: 50, tempo: 1000, minerEmissionPerTempo: 0n });
-    const pair = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
-    const uid = await chain.register(3, pair.address, { address: pair.address, sign: async (m) => pair.sign(m) });
+    devnet = await DevnetPeers.open(temp.dir, 50);
 
     // A trainer whose window waits until the test lets it go: the schedule closes while it trains.
-    const inner = new VectorTrainer(uid);
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let trainingStarted!: (window: number) => void;
     const started = new Promise<number>((r) => (trainingStarted = r));
-    const trainer = {
-      trainWindow: async (request: TrainWindowRequest, onStep: (p: StepProgress) => void) => {
-        trainingStarted(request.window);
-        await gate;
-        return inner.trainWindow(request, onStep);
-      },
-      applyOuter: inner.applyOuter.bind(inner),
-      revertWindow: inner.revertWindow.bind(inner),
-      checkpoint: inner.checkpoint.bind(inner),
+    const gated = (uid: number): TrainerPort => {
+      const inner = new VectorTrainer(uid);
+      return {
+        trainWindow: async (request: TrainWindowRequest, onStep: (p: StepProgress) => void) => {
+          trainingStarted(request.window);
+          await gate;
+          return inner.trainWindow(request, onStep);
+        },
+        applyOuter: inner.applyOuter.bind(inner),
+        revertWindow: inner.revertWindow.bind(inner),
+        checkpoint: inner.checkpoint.bind(inner),
+      };
     };
-    const ledger = new RoundLedger(path.join(temp.dir, 'rounds.ndjson'));
-    const storageOf = (u: number) => new FilesystemStorage(path.join(temp.dir, 'peers', String(u)));
-    const engine = new RoundEngine({
-      manifest,
-      chain,
-      self: { uid, hotkey: pair.address },
-      storage: storageOf(uid),
-      peerStorage: storageOf,
-      trainer,
-      validatePayload: async (bytes) => ((await validatePayload(bytes)).ok ? { ok: true } : { ok: false, reason: 'bad' }),
-      ledger,
-      workDir: path.join(temp.dir, 'work'),
-      logger,
-    });
+    const { engine, ledger } = await devnet.add('Alice', { manifest, trainer: gated });
 
     let clock = at(3, 16, 59); // one minute before the Wednesday window closes
     const states: ScheduleState[] = [];
