@@ -204,15 +204,31 @@ TEST(cuda_attention_gqa) {
   cpu::attentionForward(y.data(), probs.data(), q.data(), k.data(), v.data(), B, T, heads, kv, hd);
   cpu::attentionBackward(dq.data(), dk.data(), dv.data(), dy.data(), probs.data(), q.data(), k.data(), v.data(), B, T,
                          heads, kv, hd);
+  // The device keeps each row's log-sum-exp instead of the probabilities.
+  std::vector<float> lse(static_cast<size_t>(B) * heads * T);
+  for (int b = 0; b < B; ++b) {
+    for (int h = 0; h < heads; ++h) {
+      for (int t = 0; t < T; ++t) {
+        double sum = 0;
+        for (int s = 0; s <= t; ++s) {
+          double dot = 0;
+          for (int i = 0; i < hd; ++i) {
+            dot += double(q[((b * T + t) * heads + h) * hd + i]) * k[((b * T + s) * kv + h / (heads / kv)) * hd + i];
+          }
+          sum += std::exp(dot / std::sqrt(double(hd)));
+        }
+        lse[(static_cast<size_t>(b) * heads + h) * T + t] = static_cast<float>(std::log(sum));
+      }
+    }
+  }
   Bf16Buffer gq(q), gk(k), gv(v), gdy(dy), gy(zeros(q.size()));
-  Bf16Buffer gdq(zeros(q.size(), 0.0f)), gdk(zeros(k.size(), 0.0f)),
-      gdv(zeros(v.size(), 0.0f));
-  FloatBuffer gp(zeros(probs.size()));
-  cuda::attentionForward(gy.get(), gp.get(), gq.get(), gk.get(), gv.get(), B, T, heads, kv, hd);
-  cuda::attentionBackward(gdq.get(), gdk.get(), gdv.get(), gdy.get(), gy.get(), gp.get(), gq.get(), gk.get(), gv.get(),
-                          B, T, heads, kv, hd);
+  Bf16Buffer gdq(zeros(q.size(), 0.0f)), gdk(zeros(k.size(), 0.0f)), gdv(zeros(v.size(), 0.0f));
+  FloatBuffer glse(zeros(lse.size())), gdelta(zeros(lse.size()));
+  cuda::attentionForward(gy.get(), glse.get(), gq.get(), gk.get(), gv.get(), B, T, heads, kv, hd);
+  cuda::attentionBackward(gdq.get(), gdk.get(), gdv.get(), gdelta.get(), gdy.get(), gy.get(), glse.get(), gq.get(),
+                          gk.get(), gv.get(), B, T, heads, kv, hd);
   CHECK_CLOSE(y, gy.floats(), "forward");
-  CHECK_CLOSE(probs, gp.download(), "probs");
+  CHECK_CLOSE(lse, glse.download(), "log-sum-exp");
   CHECK_CLOSE(dq, gdq.floats(), "dq");
   CHECK_CLOSE(dk, gdk.floats(), "dk");
   CHECK_CLOSE(dv, gdv.floats(), "dv");

@@ -80,4 +80,10 @@ TEST(micro_batch_from_free_memory) {
   CHECK(chooseMicroBatch(8, 100, 1000, 900) == 1);
   ModelConfig c;
   CHECK(activationBytesPerSequence(c, 64) > activationBytesPerSequence(c, 32));
+  // Stored probabilities grow with T²; the CUDA path's row statistics with T.
+  const auto rows = AttentionMemory::kRowStatistics;
+  const double probsGrowth = double(activationBytesPerSequence(c, 4096)) / activationBytesPerSequence(c, 1024);
+  const double rowsGrowth = double(activationBytesPerSequence(c, 4096, rows)) / activationBytesPerSequence(c, 1024, rows);
+  CHECK_MSG(rowsGrowth < 4.01 && probsGrowth > rowsGrowth, "growth " << rowsGrowth << " vs " << probsGrowth);
+  CHECK(activationBytesPerSequence(c, 2048, rows) < activationBytesPerSequence(c, 2048));
 }

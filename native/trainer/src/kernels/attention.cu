@@ -1,7 +1,9 @@
-// Causal GQA attention (CPU reference: attention.cpp). Straightforward
-// one-thread-per-row kernels that materialise probs [B,H,T,T] like the CPU
-// path; a flash-attention kernel is the planned replacement (same API minus
-// probs) once it can be profiled on a GPU.
+// Causal GQA attention (CPU reference: attention.cpp, which keeps the
+// [B,H,T,T] probabilities). Here memory is linear in T, as in flash
+// attention: the forward pass keeps one log-sum-exp per query row and the
+// backward pass recomputes each probability from it. One thread per row,
+// fp32 math on bf16 inputs; tiling through shared memory and tensor cores is
+// the next step once it can be profiled on a GPU.
 #include <stdexcept>
 
 #include "kernels/cuda_common.cuh"
@@ -16,73 +18,100 @@ __device__ __forceinline__ long at(int b, int t, int h, int T, int heads, int hd
   return ((static_cast<long>(b) * T + t) * heads + h) * hd;
 }
 
-__global__ void attentionForwardKernel(bf16* out, float* probs, const bf16* q, const bf16* k, const bf16* v, int B,
-                                       int T, int heads, int kvHeads, int hd) {
-  const long idx = static_cast<long>(blockIdx.x) * blockDim.x + threadIdx.x;  // (b, h, t)
-  if (idx >= static_cast<long>(B) * heads * T) return;
-  const int t = static_cast<int>(idx % T);
-  const int h = static_cast<int>((idx / T) % heads);
-  const int b = static_cast<int>(idx / (static_cast<long>(T) * heads));
-  const int g = h / (heads / kvHeads);
-  const float scale = rsqrtf(static_cast<float>(hd));
-  float* p = probs + idx * T;
-  const long qi = at(b, t, h, T, heads, hd);
-  float maxScore = -INFINITY;
-  for (int s = 0; s <= t; ++s) {
-    const long ki = at(b, s, g, T, kvHeads, hd);
-    float dot = 0.0f;
-    for (int i = 0; i < hd; ++i) dot += loadBf16(q, qi + i) * loadBf16(k, ki + i);
-    p[s] = dot * scale;
-    maxScore = fmaxf(maxScore, p[s]);
-  }
-  float sum = 0.0f;
-  for (int s = 0; s <= t; ++s) {
-    p[s] = __expf(p[s] - maxScore);
-    sum += p[s];
-  }
-  const float inv = 1.0f / sum;
-  for (int s = 0; s <= t; ++s) p[s] *= inv;
-  for (int s = t + 1; s < T; ++s) p[s] = 0.0f;
-  float acc[kMaxHeadDim];
-  for (int i = 0; i < hd; ++i) acc[i] = 0.0f;
-  for (int s = 0; s <= t; ++s) {
-    const long vi = at(b, s, g, T, kvHeads, hd);
-    for (int i = 0; i < hd; ++i) acc[i] += p[s] * loadBf16(v, vi + i);
-  }
-  for (int i = 0; i < hd; ++i) storeBf16(out, qi + i, acc[i]);
+// Row index (b, h, t) -> its coordinates.
+struct Row {
+  int b, h, t;
+};
+__device__ __forceinline__ Row rowOf(long idx, int T, int heads) {
+  return Row{static_cast<int>(idx / (static_cast<long>(T) * heads)), static_cast<int>((idx / T) % heads),
+             static_cast<int>(idx % T)};
 }
 
-// dq for one (b, h, t). Uses D = dout_t · out_t = Σ_s p_s (dout_t · v_s).
-__global__ void attentionBackwardQueryKernel(bf16* dq, const bf16* dout, const bf16* out, const float* probs,
-                                             const bf16* k, const bf16* v, int B, int T, int heads, int kvHeads,
-                                             int hd) {
+// One thread per query row (b, h, t): an online softmax over keys s <= t
+// (running max and sum, the accumulator rescaled when the max grows), so no
+// [B,H,T,T] matrix is ever stored; the row's log-sum-exp is kept instead.
+__global__ void attentionForwardKernel(bf16* out, float* lse, const bf16* q, const bf16* k, const bf16* v, int B,
+                                       int T, int heads, int kvHeads, int hd) {
   const long idx = static_cast<long>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (idx >= static_cast<long>(B) * heads * T) return;
-  const int t = static_cast<int>(idx % T);
-  const int h = static_cast<int>((idx / T) % heads);
-  const int b = static_cast<int>(idx / (static_cast<long>(T) * heads));
-  const int g = h / (heads / kvHeads);
+  const Row r = rowOf(idx, T, heads);
+  const int g = r.h / (heads / kvHeads);
   const float scale = rsqrtf(static_cast<float>(hd));
-  const float* p = probs + idx * T;
-  const long qi = at(b, t, h, T, heads, hd);
-  float D = 0.0f;
-  for (int i = 0; i < hd; ++i) D += loadBf16(dout, qi + i) * loadBf16(out, qi + i);
-  float acc[kMaxHeadDim];
-  for (int i = 0; i < hd; ++i) acc[i] = 0.0f;
-  for (int s = 0; s <= t; ++s) {
-    const long vi = at(b, s, g, T, kvHeads, hd);
-    float dp = 0.0f;
-    for (int i = 0; i < hd; ++i) dp += loadBf16(dout, qi + i) * loadBf16(v, vi + i);
-    const float ds = p[s] * (dp - D) * scale;
-    for (int i = 0; i < hd; ++i) acc[i] += ds * loadBf16(k, vi + i);
+  const long qi = at(r.b, r.t, r.h, T, heads, hd);
+  float qv[kMaxHeadDim], acc[kMaxHeadDim];
+  for (int i = 0; i < hd; ++i) {
+    qv[i] = loadBf16(q, qi + i);
+    acc[i] = 0.0f;
+  }
+  float maxScore = -INFINITY, sum = 0.0f;
+  for (int s = 0; s <= r.t; ++s) {
+    const long ki = at(r.b, s, g, T, kvHeads, hd);
+    float dot = 0.0f;
+    for (int i = 0; i < hd; ++i) dot += qv[i] * loadBf16(k, ki + i);
+    dot *= scale;
+    if (dot > maxScore) {
+      const float shrink = __expf(maxScore - dot);  // 0 for the first key
+      sum *= shrink;
+      for (int i = 0; i < hd; ++i) acc[i] *= shrink;
+      maxScore = dot;
+    }
+    const float p = __expf(dot - maxScore);
+    sum += p;
+    for (int i = 0; i < hd; ++i) acc[i] += p * loadBf16(v, ki + i);
+  }
+  const float inv = 1.0f / sum;
+  for (int i = 0; i < hd; ++i) storeBf16(out, qi + i, acc[i] * inv);
+  lse[idx] = maxScore + __logf(sum);
+}
+
+// delta(b, h, t) = dout_t · out_t = Σ_s p_s (dout_t · v_s), shared by both
+// backward kernels.
+__global__ void attentionRowDotKernel(float* delta, const bf16* dout, const bf16* out, int B, int T, int heads,
+                                      int hd) {
+  const long idx = static_cast<long>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (idx >= static_cast<long>(B) * heads * T) return;
+  const Row r = rowOf(idx, T, heads);
+  const long qi = at(r.b, r.t, r.h, T, heads, hd);
+  float d = 0.0f;
+  for (int i = 0; i < hd; ++i) d += loadBf16(dout, qi + i) * loadBf16(out, qi + i);
+  delta[idx] = d;
+}
+
+// dq for one query row; probabilities recomputed from the saved log-sum-exp.
+__global__ void attentionBackwardQueryKernel(bf16* dq, const bf16* dout, const float* lse, const float* delta,
+                                             const bf16* q, const bf16* k, const bf16* v, int B, int T, int heads,
+                                             int kvHeads, int hd) {
+  const long idx = static_cast<long>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (idx >= static_cast<long>(B) * heads * T) return;
+  const Row r = rowOf(idx, T, heads);
+  const int g = r.h / (heads / kvHeads);
+  const float scale = rsqrtf(static_cast<float>(hd));
+  const long qi = at(r.b, r.t, r.h, T, heads, hd);
+  float qv[kMaxHeadDim], go[kMaxHeadDim], acc[kMaxHeadDim];
+  for (int i = 0; i < hd; ++i) {
+    qv[i] = loadBf16(q, qi + i);
+    go[i] = loadBf16(dout, qi + i);
+    acc[i] = 0.0f;
+  }
+  const float rowLse = lse[idx], D = delta[idx];
+  for (int s = 0; s <= r.t; ++s) {
+    const long ki = at(r.b, s, g, T, kvHeads, hd);
+    float dot = 0.0f, dp = 0.0f;
+    for (int i = 0; i < hd; ++i) {
+      dot += qv[i] * loadBf16(k, ki + i);
+      dp += go[i] * loadBf16(v, ki + i);
+    }
+    const float ds = __expf(dot * scale - rowLse) * (dp - D) * scale;
+    for (int i = 0; i < hd; ++i) acc[i] += ds * loadBf16(k, ki + i);
   }
   for (int i = 0; i < hd; ++i) storeBf16(dq, qi + i, loadBf16(dq, qi + i) + acc[i]);
 }
 
-// dk, dv for one (b, kv head g, s), summing over the group's heads and t >= s.
-__global__ void attentionBackwardKeyValueKernel(bf16* dk, bf16* dv, const bf16* dout, const bf16* out,
-                                                const float* probs, const bf16* q, const bf16* v, int B, int T,
-                                                int heads, int kvHeads, int hd) {
+// dk, dv for one key row (b, kv head g, s): over the group's heads and t >= s,
+// in a fixed order (deterministic, no atomics).
+__global__ void attentionBackwardKeyValueKernel(bf16* dk, bf16* dv, const bf16* dout, const float* lse,
+                                                const float* delta, const bf16* q, const bf16* k, const bf16* v,
+                                                int B, int T, int heads, int kvHeads, int hd) {
   const long idx = static_cast<long>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (idx >= static_cast<long>(B) * kvHeads * T) return;
   const int s = static_cast<int>(idx % T);
@@ -91,21 +120,28 @@ __global__ void attentionBackwardKeyValueKernel(bf16* dk, bf16* dv, const bf16* 
   const int group = heads / kvHeads;
   const float scale = rsqrtf(static_cast<float>(hd));
   const long si = at(b, s, g, T, kvHeads, hd);
-  float accK[kMaxHeadDim], accV[kMaxHeadDim];
-  for (int i = 0; i < hd; ++i) accK[i] = accV[i] = 0.0f;
+  float kv[kMaxHeadDim], vv[kMaxHeadDim], accK[kMaxHeadDim], accV[kMaxHeadDim];
+  for (int i = 0; i < hd; ++i) {
+    kv[i] = loadBf16(k, si + i);
+    vv[i] = loadBf16(v, si + i);
+    accK[i] = accV[i] = 0.0f;
+  }
   for (int h = g * group; h < (g + 1) * group; ++h) {
     for (int t = s; t < T; ++t) {
-      const float p = probs[((static_cast<long>(b) * heads + h) * T + t) * T + s];
+      const long row = (static_cast<long>(b) * heads + h) * T + t;
       const long ti = at(b, t, h, T, heads, hd);
-      float dp = 0.0f, D = 0.0f;
+      float dot = 0.0f, dp = 0.0f;
       for (int i = 0; i < hd; ++i) {
         const float go = loadBf16(dout, ti + i);
-        dp += go * loadBf16(v, si + i);
-        D += go * loadBf16(out, ti + i);
-        accV[i] += p * go;
+        dot += loadBf16(q, ti + i) * kv[i];
+        dp += go * vv[i];
       }
-      const float ds = p * (dp - D) * scale;
-      for (int i = 0; i < hd; ++i) accK[i] += ds * loadBf16(q, ti + i);
+      const float p = __expf(dot * scale - lse[row]);
+      const float ds = p * (dp - delta[row]) * scale;
+      for (int i = 0; i < hd; ++i) {
+        accV[i] += p * loadBf16(dout, ti + i);
+        accK[i] += ds * loadBf16(q, ti + i);
+      }
     }
   }
   for (int i = 0; i < hd; ++i) {
@@ -115,24 +151,27 @@ __global__ void attentionBackwardKeyValueKernel(bf16* dk, bf16* dv, const bf16* 
 }
 }  // namespace
 
-void attentionForward(bf16* out, float* probs, const bf16* q, const bf16* k, const bf16* v, int B, int T, int heads,
+void attentionForward(bf16* out, float* lse, const bf16* q, const bf16* k, const bf16* v, int B, int T, int heads,
                       int kvHeads, int headDim) {
   if (headDim > kMaxHeadDim) throw std::invalid_argument("attention: head dim > 256");
   const long n = static_cast<long>(B) * heads * T;
-  TANDEM_LAUNCH(attentionForwardKernel, blocksFor(n, 64), 64)(out, probs, q, k, v, B, T, heads, kvHeads, headDim);
+  TANDEM_LAUNCH(attentionForwardKernel, blocksFor(n, 64), 64)(out, lse, q, k, v, B, T, heads, kvHeads, headDim);
   checkLastError("attentionForward");
 }
 
-void attentionBackward(bf16* dq, bf16* dk, bf16* dv, const bf16* dout, const bf16* out, const float* probs,
-                       const bf16* q, const bf16* k, const bf16* v, int B, int T, int heads, int kvHeads,
-                       int headDim) {
+void attentionBackward(bf16* dq, bf16* dk, bf16* dv, float* delta, const bf16* dout, const bf16* out,
+                       const float* lse, const bf16* q, const bf16* k, const bf16* v, int B, int T, int heads,
+                       int kvHeads, int headDim) {
   if (headDim > kMaxHeadDim) throw std::invalid_argument("attention: head dim > 256");
   const long nq = static_cast<long>(B) * heads * T;
-  TANDEM_LAUNCH(attentionBackwardQueryKernel, blocksFor(nq, 64), 64)(dq, dout, out, probs, k, v, B, T, heads, kvHeads, headDim);
+  TANDEM_LAUNCH(attentionRowDotKernel, blocksFor(nq, 128), 128)(delta, dout, out, B, T, heads, headDim);
+  checkLastError("attentionBackward(delta)");
+  TANDEM_LAUNCH(attentionBackwardQueryKernel, blocksFor(nq, 64), 64)(dq, dout, lse, delta, q, k, v, B, T, heads,
+                                                                      kvHeads, headDim);
   checkLastError("attentionBackward(q)");
   const long nkv = static_cast<long>(B) * kvHeads * T;
-  TANDEM_LAUNCH(attentionBackwardKeyValueKernel, blocksFor(nkv, 64), 64)(dk, dv, dout, out, probs, q, v, B, T, heads, kvHeads,
-                                                              headDim);
+  TANDEM_LAUNCH(attentionBackwardKeyValueKernel, blocksFor(nkv, 64), 64)(dk, dv, dout, lse, delta, q, k, v, B, T,
+                                                                          heads, kvHeads, headDim);
   checkLastError("attentionBackward(kv)");
 }
 

@@ -40,12 +40,14 @@ void rmsnormBackward(bf16* dinp, float* dweight, const bf16* dout, const bf16* i
 void ropeForward(bf16* x, const float* cosTable, const float* sinTable, int B, int T, int heads, int headDim);
 void ropeBackward(bf16* dx, const float* cosTable, const float* sinTable, int B, int T, int heads, int headDim);
 
-// headDim <= 256. probs: fp32 [B,H,T,T]. Backward also needs `out`.
-void attentionForward(bf16* out, float* probs, const bf16* q, const bf16* k, const bf16* v, int B, int T, int heads,
+// headDim <= 256. Memory linear in T: lse fp32 [B,H,T] holds each query row's
+// log-sum-exp for the backward pass (no [B,H,T,T] probabilities); delta fp32
+// [B,H,T] is backward scratch. Backward also needs `out`.
+void attentionForward(bf16* out, float* lse, const bf16* q, const bf16* k, const bf16* v, int B, int T, int heads,
                       int kvHeads, int headDim);
-void attentionBackward(bf16* dq, bf16* dk, bf16* dv, const bf16* dout, const bf16* out, const float* probs,
-                       const bf16* q, const bf16* k, const bf16* v, int B, int T, int heads, int kvHeads,
-                       int headDim);
+void attentionBackward(bf16* dq, bf16* dk, bf16* dv, float* delta, const bf16* dout, const bf16* out,
+                       const float* lse, const bf16* q, const bf16* k, const bf16* v, int B, int T, int heads,
+                       int kvHeads, int headDim);
 
 void residualAdd(bf16* y, const bf16* x, long n);
 

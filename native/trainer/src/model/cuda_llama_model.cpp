@@ -20,7 +20,7 @@ struct LayerIndex {
 };
 struct LayerActivations {
   DeviceArray<bf16> attnNormOut, q, k, v, attnOut, residMid, mlpNormOut, gate, up, act;
-  DeviceArray<float> attnRstd, mlpRstd, probs;
+  DeviceArray<float> attnRstd, mlpRstd, lse;  // lse: attention's per-row log-sum-exp
 };
 
 size_t indexOf(const ParameterStore& ps, const std::string& name) {
@@ -50,7 +50,7 @@ struct CudaLlamaModel::Impl {
   std::vector<DeviceArray<bf16>> residual;
   std::vector<LayerActivations> acts;
   DeviceArray<bf16> finalNormOut, logits;
-  DeviceArray<float> finalRstd, losses;
+  DeviceArray<float> finalRstd, losses, attnDelta;
   DeviceArray<bf16> dResid, dNorm, dQ, dK, dV, dAttnOut, dGate, dUp, dAct;
   long validTargets = 0;
 
@@ -75,7 +75,7 @@ struct CudaLlamaModel::Impl {
       a.q.resize(bt * qd);
       a.k.resize(bt * kvd);
       a.v.resize(bt * kvd);
-      a.probs.resize(static_cast<size_t>(b) * H * t * t);
+      a.lse.resize(static_cast<size_t>(b) * H * t);
       a.attnOut.resize(bt * qd);
       a.residMid.resize(bt * d);
       a.mlpNormOut.resize(bt * d);
@@ -97,6 +97,7 @@ struct CudaLlamaModel::Impl {
     dGate.resize(bt * F);
     dUp.resize(bt * F);
     dAct.resize(bt * F);
+    attnDelta.resize(bt * H);
   }
 };
 
@@ -251,7 +252,7 @@ float CudaLlamaModel::forward(const int32_t* tokens, const int32_t* targets, int
     cuda::matmulForward(a.v.get(), a.attnNormOut.get(), s.w16(li.wv), bt, d, kvd);
     cuda::ropeForward(a.q.get(), s.ropeCos.get(), s.ropeSin.get(), B, T, H, hd);
     cuda::ropeForward(a.k.get(), s.ropeCos.get(), s.ropeSin.get(), B, T, KV, hd);
-    cuda::attentionForward(a.attnOut.get(), a.probs.get(), a.q.get(), a.k.get(), a.v.get(), B, T, H, KV, hd);
+    cuda::attentionForward(a.attnOut.get(), a.lse.get(), a.q.get(), a.k.get(), a.v.get(), B, T, H, KV, hd);
     cuda::matmulForward(a.residMid.get(), a.attnOut.get(), s.w16(li.wo), bt, qd, d);
     cuda::residualAdd(a.residMid.get(), x, static_cast<long>(bt) * d);
     cuda::rmsnormForward(a.mlpNormOut.get(), a.mlpRstd.get(), a.residMid.get(), s.w32(li.mlpNorm), bt, d, eps);
@@ -311,8 +312,8 @@ void CudaLlamaModel::backward(float lossScale) {
     s.dQ.zero();
     s.dK.zero();
     s.dV.zero();
-    cuda::attentionBackward(s.dQ.get(), s.dK.get(), s.dV.get(), s.dAttnOut.get(), a.attnOut.get(), a.probs.get(),
-                            a.q.get(), a.k.get(), a.v.get(), B, T, H, KV, hd);
+    cuda::attentionBackward(s.dQ.get(), s.dK.get(), s.dV.get(), s.attnDelta.get(), s.dAttnOut.get(), a.attnOut.get(),
+                            a.lse.get(), a.q.get(), a.k.get(), a.v.get(), B, T, H, KV, hd);
     cuda::ropeBackward(s.dQ.get(), s.ropeCos.get(), s.ropeSin.get(), B, T, H, hd);
     cuda::ropeBackward(s.dK.get(), s.ropeCos.get(), s.ropeSin.get(), B, T, KV, hd);
     s.dNorm.zero();

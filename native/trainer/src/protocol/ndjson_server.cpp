@@ -201,7 +201,9 @@ Json NdjsonServer::cmdLoad(const Json& c, const Json& id) {
     if (!device) throw TrainerError(error_code::kNoDevice, "no CUDA device: this build has no CUDA backend");
     s->enableDevice(std::move(device));
   }
-  const uint64_t perSequence = activationBytesPerSequence(s->model().config(), s->settings().seqLen);
+  const uint64_t perSequence =
+      activationBytesPerSequence(s->model().config(), s->settings().seqLen,
+                                 backend == "cuda" ? AttentionMemory::kRowStatistics : AttentionMemory::kProbabilities);
   if (s->settings().microBatch == 0) {
     if (s->device()) {
       // Weights, gradients and moments are already allocated; keep 10 % spare.

@@ -2,12 +2,13 @@
 
 namespace trainer {
 
-uint64_t activationBytesPerSequence(const ModelConfig& c, int T) {
+uint64_t activationBytesPerSequence(const ModelConfig& c, int T, AttentionMemory attention) {
   const uint64_t t = static_cast<uint64_t>(T);
   const uint64_t d = c.hiddenSize, F = c.intermediateSize, V = c.vocabSize;
   const uint64_t qd = c.qDim(), kvd = c.kvDim(), H = c.numHeads;
-  // Mirrors LlamaModel::allocateActivations.
-  const uint64_t perLayer = t * (5 * d + 2 + 2 * qd + 2 * kvd + 3 * F) + H * t * t;
+  // Mirrors LlamaModel::allocateActivations (and CudaLlamaModel's lse + delta).
+  const uint64_t attentionState = attention == AttentionMemory::kProbabilities ? H * t * t : 2 * H * t;
+  const uint64_t perLayer = t * (5 * d + 2 + 2 * qd + 2 * kvd + 3 * F) + attentionState;
   const uint64_t global = t * (d * (c.numLayers + 1) + d + 2 + V);
   const uint64_t scratch = t * (2 * d + 2 * qd + 2 * kvd + 3 * F);
   return 4 * (perLayer * static_cast<uint64_t>(c.numLayers) + global + scratch);

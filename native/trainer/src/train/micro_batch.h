@@ -10,9 +10,15 @@
 
 namespace trainer {
 
+// How attention keeps what its backward pass needs: the CPU model stores the
+// [H,T,T] probabilities of every layer; the CUDA kernels keep one
+// log-sum-exp per query row and recompute the rest (memory linear in T).
+enum class AttentionMemory { kProbabilities, kRowStatistics };
+
 // Bytes of activations + backward scratch one sequence of length T needs
 // in the fp32 CPU layout (an upper bound for the bf16 CUDA layout).
-uint64_t activationBytesPerSequence(const ModelConfig& config, int T);
+uint64_t activationBytesPerSequence(const ModelConfig& config, int T,
+                                    AttentionMemory attention = AttentionMemory::kProbabilities);
 
 // Largest divisor of batchSize whose activations fit in
 // (freeBytes - reservedBytes) * 0.9; at least 1.
