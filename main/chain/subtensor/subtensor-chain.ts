@@ -142,10 +142,14 @@ export class SubtensorChain implements ChainPort, ChainWriter {
     const unsubscribe = await this.api.rpc.chain.subscribeNewHeads((header) => {
       const number = header.number.toNumber();
       this.connection.noteBlock(number);
-      void this.timestamp().then(
-        (timestamp) => listener({ number, timestamp }),
-        () => listener({ number, timestamp: Date.now() }),
-      );
+      // The announced block's own time (read at its hash), not the head's by
+      // the time the query lands: window deadlines are computed from it.
+      void this.blockTimestamp(number)
+        .catch(() => this.timestamp())
+        .then(
+          (timestamp) => listener({ number, timestamp }),
+          () => listener({ number, timestamp: Date.now() }),
+        );
     });
     return unsubscribe;
   }
