@@ -85,7 +85,7 @@ async function run(label: string, kinds: readonly AdversaryKind[]): Promise<RunR
       reports.push(report);
       const pct = (v: number | undefined) => (v === undefined ? '' : (v * 100).toFixed(2));
       const line = report.peers
-        .map((p) => `${p.uid}:${(p.score * 100).toFixed(2)}${p.evaluated ? `(own ${pct(p.ownImprovement)} rnd ${pct(p.randomImprovement)} gap ${pct(p.assignmentGap)})` : ''}${p.flags.length ? `[${p.flags.join(',')}]` : ''}`)
+        .map((p) => `${p.uid}:${(p.score * 100).toFixed(2)}${p.evaluated ? `(own ${pct(p.ownImprovement)} rnd ${pct(p.randomImprovement)} gap ${p.assignmentGap === undefined ? '' : (p.assignmentGap * 100).toFixed(3)}${p.assignmentZ === undefined ? '' : ` z ${p.assignmentZ.toFixed(1)}`})` : ''}${p.flags.length ? `[${p.flags.join(',')}]` : ''}`)
         .join(' ');
       console.log(`  [${label}] window ${report.window}: ${line}; aggregated ${report.aggregated.join(',')} (${report.seconds.toFixed(1)} s)`);
       if (reports.length >= windows) done();

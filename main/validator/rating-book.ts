@@ -7,8 +7,20 @@ import { readFileIfExists, writeFileAtomically } from '../platform/atomic-file';
 import type { Flag, PeerWindowScore } from './window-score';
 
 export interface RatingPolicy {
-  /** Consecutive windows with a non-positive score or a flag before a penalty. */
+  /** Consecutive flagged windows (or non-positive ones with no per-batch evidence) before a penalty. */
   negativeStreakForPenalty: number;
+  /**
+   * The assignment-gap evidence (a one-sided CUSUM over the windows' gap
+   * z-scores): each evaluated window adds assignmentAllowance − z, the sum
+   * never goes below 0, and reaching assignmentEvidenceForPenalty is
+   * penalised. An honest peer's gap sits above 0 on average and keeps the sum
+   * near 0 through noisy windows; a peer whose gap hovers at 0 (a lazy one)
+   * adds about the allowance each window. Each window's z is clipped to
+   * ±assignmentMaxZ, so no single window decides.
+   */
+  assignmentAllowance: number;
+  assignmentEvidenceForPenalty: number;
+  assignmentMaxZ: number;
   /** Flags that are penalised at the first offence. */
   immediateFlags: readonly Flag[];
   /** Windows a penalty lasts (no weight meanwhile). */
@@ -25,6 +37,9 @@ export interface RatingPolicy {
 
 export const DEFAULT_RATING_POLICY: RatingPolicy = {
   negativeStreakForPenalty: 3,
+  assignmentAllowance: 0.5,
+  assignmentEvidenceForPenalty: 5,
+  assignmentMaxZ: 4,
   // Updates are tried at their share of the aggregate step, where an honest one
   // helps data it never saw; one that makes the model worse is not honest.
   immediateFlags: ['copied', 'invalid', 'harmful'],
@@ -40,6 +55,8 @@ const PeerRecord = z.object({
   mu: z.number(),
   sigma: z.number().positive(),
   negativeStreak: z.number().int().nonnegative(),
+  /** The assignment-gap CUSUM (see RatingPolicy); books saved before it existed start at 0. */
+  assignmentEvidence: z.number().nonnegative().default(0),
   missedStreak: z.number().int().nonnegative(),
   /** No weight until this window (exclusive). */
   penalizedUntil: z.number().int(),
@@ -67,7 +84,7 @@ export class RatingBook {
     let record = this.peers.get(uid);
     if (!record) {
       const fresh = rating();
-      record = { uid, mu: fresh.mu, sigma: fresh.sigma, negativeStreak: 0, missedStreak: 0, penalizedUntil: 0, penalties: 0, windowsScored: 0, lastScore: 0, lastFlags: [] };
+      record = { uid, mu: fresh.mu, sigma: fresh.sigma, negativeStreak: 0, assignmentEvidence: 0, missedStreak: 0, penalizedUntil: 0, penalties: 0, windowsScored: 0, lastScore: 0, lastFlags: [] };
       this.peers.set(uid, record);
     }
     return record;
@@ -153,14 +170,21 @@ export class RatingBook {
     }
     p.missedStreak = 0;
     p.windowsScored += 1;
-    const bad = s.score <= 0 || s.flags.length > 0;
+    // A window with a measured spread is judged by its flags; its gap's sign is evidence, not a verdict.
+    const bad = s.flags.length > 0 || (s.assignmentZ === undefined && s.score <= 0);
     p.negativeStreak = bad ? p.negativeStreak + 1 : 0;
+    if (s.assignmentZ !== undefined) {
+      const { assignmentAllowance: k, assignmentMaxZ: maxZ } = this.policy;
+      const z = Math.max(-maxZ, Math.min(maxZ, s.assignmentZ));
+      p.assignmentEvidence = Math.max(0, p.assignmentEvidence + k - z);
+    }
     const immediate = s.flags.some((f) => this.policy.immediateFlags.includes(f));
-    if (immediate || p.negativeStreak >= this.policy.negativeStreakForPenalty) {
+    if (immediate || p.negativeStreak >= this.policy.negativeStreakForPenalty || p.assignmentEvidence >= this.policy.assignmentEvidenceForPenalty) {
       p.penalizedUntil = Math.max(p.penalizedUntil, window + 1 + this.policy.penaltyWindows);
       p.penalties += 1;
       p.mu -= this.policy.penaltyMu;
       p.negativeStreak = 0;
+      p.assignmentEvidence = 0;
     }
   }
 }
