@@ -29,10 +29,26 @@ export interface RatingPolicy {
   penaltyMu: number;
   /** Missed windows in a row after which a peer counts as inactive (no weight). */
   inactiveAfterMissed: number;
+  /**
+   * A harmful update is forgiven once (counted toward the streak instead of
+   * penalised at once) when the peer's last forgiveHarmAfterClean evaluated
+   * windows were clean and it was last forgiven at least forgiveHarmEvery
+   * windows ago: an honest update can overshoot now and then, a harmful peer
+   * rarely strings clean windows together, and it can use this only rarely.
+   */
+  forgiveHarmAfterClean: number;
+  forgiveHarmEvery: number;
   /** Only the best peers by rating get weight. */
   topPeers: number;
   /** Softmax temperature over rating ordinals: lower favours the top more. */
   temperature: number;
+  /**
+   * Share of the weight split evenly among the peers rated above a newcomer
+   * (ordinal > a fresh rating's); the rest goes by the softmax. Keeps the
+   * softmax from handing one honest peer nearly all the weight, and gives a
+   * peer that has not proven itself nothing of this share.
+   */
+  provenShare: number;
 }
 
 export const DEFAULT_RATING_POLICY: RatingPolicy = {
@@ -46,8 +62,11 @@ export const DEFAULT_RATING_POLICY: RatingPolicy = {
   penaltyWindows: 5,
   penaltyMu: 3,
   inactiveAfterMissed: 3,
+  forgiveHarmAfterClean: 3,
+  forgiveHarmEvery: 10,
   topPeers: 32,
   temperature: 2,
+  provenShare: 0.5,
 };
 
 const PeerRecord = z.object({
@@ -58,6 +77,9 @@ const PeerRecord = z.object({
   /** The assignment-gap CUSUM (see RatingPolicy); books saved before it existed start at 0. */
   assignmentEvidence: z.number().nonnegative().default(0),
   missedStreak: z.number().int().nonnegative(),
+  /** Evaluated windows in a row with no flag, and the last window a harmful update was forgiven (see RatingPolicy). */
+  cleanStreak: z.number().int().nonnegative().default(0),
+  forgivenAt: z.number().int().nullable().default(null),
   /** No weight until this window (exclusive). */
   penalizedUntil: z.number().int(),
   penalties: z.number().int().nonnegative(),
@@ -84,7 +106,7 @@ export class RatingBook {
     let record = this.peers.get(uid);
     if (!record) {
       const fresh = rating();
-      record = { uid, mu: fresh.mu, sigma: fresh.sigma, negativeStreak: 0, assignmentEvidence: 0, missedStreak: 0, penalizedUntil: 0, penalties: 0, windowsScored: 0, lastScore: 0, lastFlags: [] };
+      record = { uid, mu: fresh.mu, sigma: fresh.sigma, negativeStreak: 0, assignmentEvidence: 0, missedStreak: 0, cleanStreak: 0, forgivenAt: null, penalizedUntil: 0, penalties: 0, windowsScored: 0, lastScore: 0, lastFlags: [] };
       this.peers.set(uid, record);
     }
     return record;
@@ -140,7 +162,9 @@ export class RatingBook {
     const top = eligible[0]!.ord;
     const raw = eligible.map((p) => Math.exp((p.ord - top) / this.policy.temperature));
     const sum = raw.reduce((a, b) => a + b, 0);
-    eligible.forEach((p, i) => weights.set(p.uid, (raw[i] as number) / sum));
+    const proven = eligible.filter((p) => p.ord > ordinal(fresh)).length;
+    const even = proven > 0 ? this.policy.provenShare : 0;
+    eligible.forEach((p, i) => weights.set(p.uid, (1 - even) * ((raw[i] as number) / sum) + (p.ord > ordinal(fresh) ? even / proven : 0)));
     return weights;
   }
 
@@ -178,7 +202,13 @@ export class RatingBook {
       const z = Math.max(-maxZ, Math.min(maxZ, s.assignmentZ));
       p.assignmentEvidence = Math.max(0, p.assignmentEvidence + k - z);
     }
-    const immediate = s.flags.some((f) => this.policy.immediateFlags.includes(f));
+    let immediate = s.flags.some((f) => this.policy.immediateFlags.includes(f));
+    const onlyHarm = s.flags.includes('harmful') && !s.flags.some((f) => f !== 'harmful' && this.policy.immediateFlags.includes(f));
+    if (immediate && onlyHarm && p.cleanStreak >= this.policy.forgiveHarmAfterClean && (p.forgivenAt === null || window - p.forgivenAt >= this.policy.forgiveHarmEvery)) {
+      immediate = false;
+      p.forgivenAt = window;
+    }
+    p.cleanStreak = s.flags.length === 0 ? p.cleanStreak + 1 : 0;
     if (immediate || p.negativeStreak >= this.policy.negativeStreakForPenalty || p.assignmentEvidence >= this.policy.assignmentEvidenceForPenalty) {
       p.penalizedUntil = Math.max(p.penalizedUntil, window + 1 + this.policy.penaltyWindows);
       p.penalties += 1;
