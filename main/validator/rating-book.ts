@@ -54,7 +54,7 @@ export interface RatingPolicy {
 export const DEFAULT_RATING_POLICY: RatingPolicy = {
   negativeStreakForPenalty: 3,
   assignmentAllowance: 0.5,
-  assignmentEvidenceForPenalty: 5,
+  assignmentEvidenceForPenalty: 6,
   assignmentMaxZ: 4,
   // Updates are tried at their share of the aggregate step, where an honest one
   // helps data it never saw; one that makes the model worse is not honest.

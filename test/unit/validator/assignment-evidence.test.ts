@@ -75,15 +75,15 @@ describe('assignment evidence across windows (RatingBook)', () => {
   });
 
   it('a peer whose gap hovers at 0 (lazy) builds evidence about the allowance a window and is penalised', () => {
-    const lazyZ = [0.3, -0.4, 0.1, -0.2, 0.5, -0.6, 0.0, 0.2, -0.3, 0.4, -0.1];
+    const lazyZ = [0.3, -0.4, 0.1, -0.2, 0.5, -0.6, 0.0, 0.2, -0.3, 0.4, -0.6];
     const book = new RatingBook();
-    // Adds 0.5 − z a window: 0.2, 1.1, 1.5, 2.2, 2.2, 3.3, 3.8, 4.1, 4.9, 5.0 → penalised at the 10th.
-    lazyZ.slice(0, 9).forEach((z, i) => book.recordWindow(i + 1, windowOf({ 1: 2, 2: z })));
+    // Adds 0.5 − z a window: 0.2, 1.1, 1.5, 2.2, 2.2, 3.3, 3.8, 4.1, 4.9, 5.0, 6.1 → penalised at the 11th.
+    lazyZ.slice(0, 10).forEach((z, i) => book.recordWindow(i + 1, windowOf({ 1: 2, 2: z })));
     expect(book.peer(2).penalties).toBe(0);
-    expect(book.peer(2).assignmentEvidence).toBeCloseTo(4.9, 9);
-    book.recordWindow(10, windowOf({ 1: 2, 2: lazyZ[9] as number }));
+    expect(book.peer(2).assignmentEvidence).toBeCloseTo(5.0, 9);
+    book.recordWindow(11, windowOf({ 1: 2, 2: lazyZ[10] as number }));
     expect(book.peer(2).penalties).toBe(1);
-    expect(book.isPenalized(2, 11)).toBe(true);
+    expect(book.isPenalized(2, 12)).toBe(true);
     expect(book.peer(2).assignmentEvidence).toBe(0);
     expect(book.peer(1).penalties).toBe(0);
   });
@@ -94,9 +94,9 @@ describe('assignment evidence across windows (RatingBook)', () => {
     // z is clipped to −assignmentMaxZ (4): 0.5 + 4 = 4.5 < 5.
     expect(book.peer(3).assignmentEvidence).toBeCloseTo(DEFAULT_RATING_POLICY.assignmentAllowance + DEFAULT_RATING_POLICY.assignmentMaxZ, 12);
     expect(book.peer(3).penalties).toBe(0);
-    book.recordWindow(2, windowOf({ 1: 2, 2: -3, 3: 0 }));
-    expect(book.peer(2).penalties).toBe(1); // 3.5 + 3.5 = 7
-    expect(book.peer(3).penalties).toBe(1); // 4.5 + 0.5 = 5
+    book.recordWindow(2, windowOf({ 1: 2, 2: -3, 3: -1 }));
+    expect(book.peer(2).penalties).toBe(1); // 3.5 + 3.5 = 7 ≥ 6
+    expect(book.peer(3).penalties).toBe(1); // 4.5 + 1.5 = 6
   });
 
   it('a clearly positive gap wipes out earlier doubt', () => {
