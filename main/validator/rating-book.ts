@@ -32,9 +32,10 @@ export interface RatingPolicy {
   /**
    * A harmful update is forgiven once (counted toward the streak instead of
    * penalised at once) when the peer's last forgiveHarmAfterClean evaluated
-   * windows were clean and it was last forgiven at least forgiveHarmEvery
-   * windows ago: an honest update can overshoot now and then, a harmful peer
-   * rarely strings clean windows together, and it can use this only rarely.
+   * windows were clean, no penalty of its ended within the last
+   * forgiveHarmEvery windows, and it was last forgiven at least that long
+   * ago: an honest update can overshoot now and then, a harmful peer rarely
+   * strings clean windows together, and it can use this only rarely.
    */
   forgiveHarmAfterClean: number;
   forgiveHarmEvery: number;
@@ -204,7 +205,9 @@ export class RatingBook {
     }
     let immediate = s.flags.some((f) => this.policy.immediateFlags.includes(f));
     const onlyHarm = s.flags.includes('harmful') && !s.flags.some((f) => f !== 'harmful' && this.policy.immediateFlags.includes(f));
-    if (immediate && onlyHarm && p.cleanStreak >= this.policy.forgiveHarmAfterClean && (p.forgivenAt === null || window - p.forgivenAt >= this.policy.forgiveHarmEvery)) {
+    const every = this.policy.forgiveHarmEvery;
+    const cleanRecord = p.cleanStreak >= this.policy.forgiveHarmAfterClean && (p.penalties === 0 || p.penalizedUntil + every <= window);
+    if (immediate && onlyHarm && cleanRecord && (p.forgivenAt === null || window - p.forgivenAt >= every)) {
       immediate = false;
       p.forgivenAt = window;
     }

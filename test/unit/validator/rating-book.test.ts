@@ -103,6 +103,10 @@ describe('RatingBook', () => {
     // A peer with no clean record is penalised at its first harmful update.
     book.recordWindow(9, [clean(1, 0.02), harmful(5)]);
     expect(book.peer(5).penalties).toBe(1);
+    // Peer 3 (penalised at window 4, until 10) is not forgiven after clean windows while that penalty is recent.
+    for (let w = 10; w <= 12; w++) book.recordWindow(w, [clean(1, 0.02), clean(3, 0.02)]);
+    book.recordWindow(13, [clean(1, 0.02), harmful(3)]);
+    expect(book.peer(3).penalties).toBe(2);
   });
 
   it('drops inactive peers from the weights after missed windows', () => {
