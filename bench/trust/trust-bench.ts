@@ -85,7 +85,7 @@ async function run(label: string, kinds: readonly AdversaryKind[]): Promise<RunR
       reports.push(report);
       const pct = (v: number | undefined) => (v === undefined ? '' : (v * 100).toFixed(2));
       const line = report.peers
-        .map((p) => `${p.uid}:${(p.score * 100).toFixed(2)}${p.evaluated ? `(own ${pct(p.ownImprovement)} rnd ${pct(p.randomImprovement)} gap ${pct(p.assignmentGap)})` : ''}${p.flags.length ? `[${p.flags.join(',')}]` : ''}`)
+        .map((p) => `${p.uid}:${(p.score * 100).toFixed(2)}${p.evaluated ? `(own ${pct(p.ownImprovement)} rnd ${pct(p.randomImprovement)} gap ${p.assignmentGap === undefined ? '' : (p.assignmentGap * 100).toFixed(3)}${p.assignmentZ === undefined ? '' : ` z ${p.assignmentZ.toFixed(1)}`})` : ''}${p.flags.length ? `[${p.flags.join(',')}]` : ''}`)
         .join(' ');
       console.log(`  [${label}] window ${report.window}: ${line}; aggregated ${report.aggregated.join(',')} (${report.seconds.toFixed(1)} s)`);
       if (reports.length >= windows) done();
@@ -134,11 +134,14 @@ const honestPenalties = honest.reduce((s, p) => s + p.penalties, 0);
 console.log('');
 console.log(`windows validated:                 ${attacked.reports.length} (windows ${attacked.reports[0]?.window}–${attacked.reports.at(-1)?.window}), ${attacked.seconds.toFixed(0)} s`);
 console.log(`every honest peer above every adversary: ${minHonest > maxCheat ? 'yes' : 'no'} (lowest honest ordinal ${minHonest.toFixed(2)}, highest adversary ${maxCheat.toFixed(2)})`);
-console.log(`honest share of the weight:        ${(honestShare * 100).toFixed(1)}%`);
+console.log(`honest share of the weight:        ${(honestShare * 100).toFixed(1)}% (largest honest peer ${(Math.max(...honest.map((p) => p.weight)) * 100).toFixed(1)}%, smallest ${(Math.min(...honest.map((p) => p.weight)) * 100).toFixed(1)}%)`);
 console.log(`penalties on honest peers:         ${honestPenalties}`);
 console.log(`held-out loss, attacked:           ${attacked.heldOut.toFixed(4)}`);
 if (clean) {
   console.log(`held-out loss, attack-free:        ${clean.heldOut.toFixed(4)} (${clean.reports.length} windows, ${clean.seconds.toFixed(0)} s)`);
   console.log(`attacked vs attack-free:           ${(((attacked.heldOut - clean.heldOut) / clean.heldOut) * 100).toFixed(2)}%`);
+  const cleanPenalties = clean.peers.reduce((s, p) => s + p.penalties, 0);
+  const cleanShares = clean.peers.map((p) => `${p.name} ${(p.weight * 100).toFixed(1)}%`).join(', ');
+  console.log(`penalties on honest peers, attack-free: ${cleanPenalties} (weights: ${cleanShares})`);
 }
 process.exit(0);

@@ -158,7 +158,14 @@ export class NativeTrainer implements TrainerPort {
     this.log.info({ pauseMs: r.pause_ms, microBatchDivisor: r.micro_batch_divisor }, 'trainer throttle applied');
   }
 
-  async evaluate(request: { peerId: string; window: number; steps?: number; payloadFile?: string; lr?: number; split?: 'train' | 'val' }): Promise<{ lossBefore: number; lossAfter: number | null }> {
+  async evaluate(request: {
+    peerId: string;
+    window: number;
+    steps?: number;
+    payloadFile?: string;
+    lr?: number;
+    split?: 'train' | 'val';
+  }): Promise<{ lossBefore: number; lossAfter: number | null; lossesBefore?: number[]; lossesAfter?: number[] }> {
     await this.ensureReady();
     const r = (await this.request({
       cmd: 'evaluate',
@@ -169,7 +176,12 @@ export class NativeTrainer implements TrainerPort {
       ...(request.payloadFile === undefined ? {} : { payload_path: request.payloadFile }),
       ...(request.lr === undefined ? {} : { lr: request.lr }),
     })) as ResultOf<'evaluate'>;
-    return { lossBefore: r.loss_before ?? Number.NaN, lossAfter: r.loss_after ?? null };
+    return {
+      lossBefore: r.loss_before ?? Number.NaN,
+      lossAfter: r.loss_after ?? null,
+      ...(r.losses_before ? { lossesBefore: r.losses_before } : {}),
+      ...(r.losses_after ? { lossesAfter: r.losses_after } : {}),
+    };
   }
 
   /** Waits for hello from the current process and loads the model (from the checkpoint when there is one). */

@@ -295,6 +295,9 @@ export const ApplyOuterResultSchema = z.object({
 export const EvaluateResultSchema = z.object({
   loss_before: z.number().nullable(),
   loss_after: z.number().nullable().optional(),
+  /** The loss of each step's batch (their mean is loss_before / loss_after). */
+  losses_before: z.array(z.number()).optional(),
+  losses_after: z.array(z.number()).optional(),
   tokens: positiveInt,
 });
 

@@ -14,13 +14,21 @@ import type { StoragePort } from '../storage/storage-port';
 import { clippedLr, fingerprint, median, type PayloadFingerprint } from './payload-fingerprint';
 import { peersToEvaluate } from './peer-selection';
 import type { RatingBook } from './rating-book';
-import { detectCopies, gauntlet, relativeImprovement } from './score-components';
+import { batchImprovements, detectCopies, gauntlet, ONE_SIDED_95, relativeImprovement } from './score-components';
 import { decodeSyncReport, ModelBasis, syncReportKey, type SyncReport } from './sync-report';
 import { scoreWindow, type PeerWindowInput, type PeerWindowScore } from './window-score';
 
 /** What the validator needs from a trainer (NativeTrainer has it). */
 export interface ValidatorTrainer {
-  evaluate(request: { peerId: string; window: number; steps?: number; payloadFile?: string; lr?: number; split?: 'train' | 'val' }): Promise<{ lossBefore: number; lossAfter: number | null }>;
+  /** lossesBefore/lossesAfter: each step's batch, when the trainer reports them (the gap's spread comes from them). */
+  evaluate(request: {
+    peerId: string;
+    window: number;
+    steps?: number;
+    payloadFile?: string;
+    lr?: number;
+    split?: 'train' | 'val';
+  }): Promise<{ lossBefore: number; lossAfter: number | null; lossesBefore?: number[]; lossesAfter?: number[] }>;
   applyOuter(request: ApplyOuterRequest): Promise<ApplyOuterResult>;
 }
 
@@ -37,6 +45,8 @@ export interface ValidatorSettings {
   maxWindowsBehind: number;
   /** Own-data improvement must beat random-data improvement by more than this. */
   minAssignmentGap: number;
+  /** A gap counts as not-own-data only this many standard errors (of its per-batch spread) below the bar. */
+  assignmentConfidenceZ: number;
 }
 
 export const DEFAULT_VALIDATOR_SETTINGS: ValidatorSettings = {
@@ -46,6 +56,7 @@ export const DEFAULT_VALIDATOR_SETTINGS: ValidatorSettings = {
   copyThreshold: 0.9,
   maxWindowsBehind: 1,
   minAssignmentGap: 0,
+  assignmentConfidenceZ: ONE_SIDED_95,
 };
 
 export interface DevnetValidatorOptions {
@@ -77,6 +88,8 @@ export interface PeerReport extends PeerWindowScore {
   randomImprovement?: number;
   /** Own minus random improvement, less the same for the other updates (the control). */
   assignmentGap?: number;
+  /** Its standard error from the per-batch spread, when the trainer reported batches. */
+  assignmentStdError?: number;
 }
 
 export interface WindowReport {
@@ -235,7 +248,7 @@ export class DevnetValidator {
     const steps = this.settings.evalSteps ?? manifest.sparseloco.innerSteps;
     // Batches assigned to nobody: a sampler id no miner has, the same for every peer this window.
     const randomId = `validator-random-${window}`;
-    const policy = { globalDigest: this.basis.digest ?? '', maxStepsBehind: this.settings.maxWindowsBehind * manifest.sparseloco.innerSteps, minAssignmentGap: this.settings.minAssignmentGap };
+    const policy = { globalDigest: this.basis.digest ?? '', maxStepsBehind: this.settings.maxWindowsBehind * manifest.sparseloco.innerSteps, minAssignmentGap: this.settings.minAssignmentGap, assignmentConfidenceZ: this.settings.assignmentConfidenceZ };
 
     // Each evaluated update on its peer's own batches and on the random batches,
     // and the control updates (the best-rated peers' this window) on the same
@@ -246,12 +259,13 @@ export class DevnetValidator {
       .filter((u) => !copies.has(u.uid))
       .sort((a, b) => this.options.ratings.ordinalOf(b.uid) - this.options.ratings.ordinalOf(a.uid) || a.uid - b.uid)
       .slice(0, this.settings.controlPeers);
-    const improvement = new Map<string, { before: number; after: number }>();
+    const improvement = new Map<string, { before: number; after: number; batches: number[] | undefined }>();
     const measure = async (set: string, u: Upload) => {
       const key = `${set}|${u.uid}`;
       if (improvement.has(key)) return;
       const r = await this.options.trainer.evaluate({ peerId: set, window, steps, payloadFile: u.file, lr: clippedLr(evalLr, u.print.norm, medianNorm) });
-      improvement.set(key, { before: r.lossBefore, after: r.lossAfter ?? Number.NaN });
+      const batches = r.lossesBefore && r.lossesAfter ? batchImprovements(r.lossesBefore, r.lossesAfter) : undefined;
+      improvement.set(key, { before: r.lossBefore, after: r.lossAfter ?? Number.NaN, batches });
     };
     for (const u of evaluated) {
       for (const set of [String(u.uid), randomId]) {
@@ -262,6 +276,14 @@ export class DevnetValidator {
     const relative = (set: string, uid: number) => {
       const m = improvement.get(`${set}|${uid}`);
       return m ? relativeImprovement(m.before, m.after) : Number.NaN;
+    };
+    // Per batch, the update's improvement less the controls' median on that same
+    // batch: pairing by batch takes each batch's difficulty out of the spread.
+    const adjustedBatches = (set: string, uid: number, others: readonly number[]): number[] | undefined => {
+      const own = improvement.get(`${set}|${uid}`)?.batches;
+      const controlRuns = others.map((o) => improvement.get(`${set}|${o}`)?.batches);
+      if (!own || controlRuns.some((c) => c?.length !== own.length)) return undefined;
+      return own.map((v, i) => (controlRuns.length === 0 ? v : v - median(controlRuns.map((c) => (c as number[])[i] as number))));
     };
 
     const peerReports: PeerReport[] = [];
@@ -283,7 +305,16 @@ export class DevnetValidator {
       if (own && random) {
         const others = controls.filter((c) => c.uid !== uid).map((c) => c.uid);
         const control = others.length > 0 ? { own: median(others.map((o) => relative(String(uid), o))), random: median(others.map((o) => relative(randomId, o))) } : undefined;
-        input.losses = { ownBefore: own.before, ownAfter: own.after, randomBefore: random.before, randomAfter: random.after, ...(control ? { control } : {}) };
+        const ownBatches = adjustedBatches(String(uid), uid, others);
+        const randomBatches = adjustedBatches(randomId, uid, others);
+        input.losses = {
+          ownBefore: own.before,
+          ownAfter: own.after,
+          randomBefore: random.before,
+          randomAfter: random.after,
+          ...(control ? { control } : {}),
+          ...(ownBatches && randomBatches ? { batches: { own: ownBatches, random: randomBatches } } : {}),
+        };
       }
       const wasEvaluated = input.losses !== undefined;
       const score = scoreWindow(input, policy);
@@ -299,7 +330,7 @@ export class DevnetValidator {
           ? {
               ownImprovement: relativeImprovement(input.losses.ownBefore, input.losses.ownAfter),
               randomImprovement: relativeImprovement(input.losses.randomBefore, input.losses.randomAfter),
-              assignmentGap: gauntlet(input.losses, this.settings.minAssignmentGap).assignmentGap,
+              ...assignmentFigures(gauntlet(input.losses, this.settings.minAssignmentGap)),
             }
           : {}),
       });
@@ -350,6 +381,10 @@ export class DevnetValidator {
     this.digestHistory.set(digest, window);
     for (const [d, w] of this.digestHistory) if (w < window - 64) this.digestHistory.delete(d);
   }
+}
+
+function assignmentFigures(verdict: { assignmentGap: number; assignmentStdError: number }): Pick<PeerReport, 'assignmentGap' | 'assignmentStdError'> {
+  return { assignmentGap: verdict.assignmentGap, ...(Number.isFinite(verdict.assignmentStdError) ? { assignmentStdError: verdict.assignmentStdError } : {}) };
 }
 
 /** Windows a validator that fell behind still goes back for; older ones are skipped. */

@@ -7,8 +7,20 @@ import { readFileIfExists, writeFileAtomically } from '../platform/atomic-file';
 import type { Flag, PeerWindowScore } from './window-score';
 
 export interface RatingPolicy {
-  /** Consecutive windows with a non-positive score or a flag before a penalty. */
+  /** Consecutive flagged windows (or non-positive ones with no per-batch evidence) before a penalty. */
   negativeStreakForPenalty: number;
+  /**
+   * The assignment-gap evidence (a one-sided CUSUM over the windows' gap
+   * z-scores): each evaluated window adds assignmentAllowance − z, the sum
+   * never goes below 0, and reaching assignmentEvidenceForPenalty is
+   * penalised. An honest peer's gap sits above 0 on average and keeps the sum
+   * near 0 through noisy windows; a peer whose gap hovers at 0 (a lazy one)
+   * adds about the allowance each window. Each window's z is clipped to
+   * ±assignmentMaxZ, so no single window decides.
+   */
+  assignmentAllowance: number;
+  assignmentEvidenceForPenalty: number;
+  assignmentMaxZ: number;
   /** Flags that are penalised at the first offence. */
   immediateFlags: readonly Flag[];
   /** Windows a penalty lasts (no weight meanwhile). */
@@ -17,22 +29,45 @@ export interface RatingPolicy {
   penaltyMu: number;
   /** Missed windows in a row after which a peer counts as inactive (no weight). */
   inactiveAfterMissed: number;
+  /**
+   * A harmful update is forgiven once (counted toward the streak instead of
+   * penalised at once) when the peer's last forgiveHarmAfterClean evaluated
+   * windows were clean, no penalty of its ended within the last
+   * forgiveHarmEvery windows, and it was last forgiven at least that long
+   * ago: an honest update can overshoot now and then, a harmful peer rarely
+   * strings clean windows together, and it can use this only rarely.
+   */
+  forgiveHarmAfterClean: number;
+  forgiveHarmEvery: number;
   /** Only the best peers by rating get weight. */
   topPeers: number;
   /** Softmax temperature over rating ordinals: lower favours the top more. */
   temperature: number;
+  /**
+   * Share of the weight split evenly among the peers rated above a newcomer
+   * (ordinal > a fresh rating's); the rest goes by the softmax. Keeps the
+   * softmax from handing one honest peer nearly all the weight, and gives a
+   * peer that has not proven itself nothing of this share.
+   */
+  provenShare: number;
 }
 
 export const DEFAULT_RATING_POLICY: RatingPolicy = {
   negativeStreakForPenalty: 3,
+  assignmentAllowance: 0.5,
+  assignmentEvidenceForPenalty: 6,
+  assignmentMaxZ: 4,
   // Updates are tried at their share of the aggregate step, where an honest one
   // helps data it never saw; one that makes the model worse is not honest.
   immediateFlags: ['copied', 'invalid', 'harmful'],
   penaltyWindows: 5,
   penaltyMu: 3,
   inactiveAfterMissed: 3,
+  forgiveHarmAfterClean: 3,
+  forgiveHarmEvery: 10,
   topPeers: 32,
   temperature: 2,
+  provenShare: 0.5,
 };
 
 const PeerRecord = z.object({
@@ -40,7 +75,12 @@ const PeerRecord = z.object({
   mu: z.number(),
   sigma: z.number().positive(),
   negativeStreak: z.number().int().nonnegative(),
+  /** The assignment-gap CUSUM (see RatingPolicy); books saved before it existed start at 0. */
+  assignmentEvidence: z.number().nonnegative().default(0),
   missedStreak: z.number().int().nonnegative(),
+  /** Evaluated windows in a row with no flag, and the last window a harmful update was forgiven (see RatingPolicy). */
+  cleanStreak: z.number().int().nonnegative().default(0),
+  forgivenAt: z.number().int().nullable().default(null),
   /** No weight until this window (exclusive). */
   penalizedUntil: z.number().int(),
   penalties: z.number().int().nonnegative(),
@@ -67,7 +107,7 @@ export class RatingBook {
     let record = this.peers.get(uid);
     if (!record) {
       const fresh = rating();
-      record = { uid, mu: fresh.mu, sigma: fresh.sigma, negativeStreak: 0, missedStreak: 0, penalizedUntil: 0, penalties: 0, windowsScored: 0, lastScore: 0, lastFlags: [] };
+      record = { uid, mu: fresh.mu, sigma: fresh.sigma, negativeStreak: 0, assignmentEvidence: 0, missedStreak: 0, cleanStreak: 0, forgivenAt: null, penalizedUntil: 0, penalties: 0, windowsScored: 0, lastScore: 0, lastFlags: [] };
       this.peers.set(uid, record);
     }
     return record;
@@ -123,7 +163,9 @@ export class RatingBook {
     const top = eligible[0]!.ord;
     const raw = eligible.map((p) => Math.exp((p.ord - top) / this.policy.temperature));
     const sum = raw.reduce((a, b) => a + b, 0);
-    eligible.forEach((p, i) => weights.set(p.uid, (raw[i] as number) / sum));
+    const proven = eligible.filter((p) => p.ord > ordinal(fresh)).length;
+    const even = proven > 0 ? this.policy.provenShare : 0;
+    eligible.forEach((p, i) => weights.set(p.uid, (1 - even) * ((raw[i] as number) / sum) + (p.ord > ordinal(fresh) ? even / proven : 0)));
     return weights;
   }
 
@@ -153,14 +195,29 @@ export class RatingBook {
     }
     p.missedStreak = 0;
     p.windowsScored += 1;
-    const bad = s.score <= 0 || s.flags.length > 0;
+    // A window with a measured spread is judged by its flags; its gap's sign is evidence, not a verdict.
+    const bad = s.flags.length > 0 || (s.assignmentZ === undefined && s.score <= 0);
     p.negativeStreak = bad ? p.negativeStreak + 1 : 0;
-    const immediate = s.flags.some((f) => this.policy.immediateFlags.includes(f));
-    if (immediate || p.negativeStreak >= this.policy.negativeStreakForPenalty) {
+    if (s.assignmentZ !== undefined) {
+      const { assignmentAllowance: k, assignmentMaxZ: maxZ } = this.policy;
+      const z = Math.max(-maxZ, Math.min(maxZ, s.assignmentZ));
+      p.assignmentEvidence = Math.max(0, p.assignmentEvidence + k - z);
+    }
+    let immediate = s.flags.some((f) => this.policy.immediateFlags.includes(f));
+    const onlyHarm = s.flags.includes('harmful') && !s.flags.some((f) => f !== 'harmful' && this.policy.immediateFlags.includes(f));
+    const every = this.policy.forgiveHarmEvery;
+    const cleanRecord = p.cleanStreak >= this.policy.forgiveHarmAfterClean && (p.penalties === 0 || p.penalizedUntil + every <= window);
+    if (immediate && onlyHarm && cleanRecord && (p.forgivenAt === null || window - p.forgivenAt >= every)) {
+      immediate = false;
+      p.forgivenAt = window;
+    }
+    p.cleanStreak = s.flags.length === 0 ? p.cleanStreak + 1 : 0;
+    if (immediate || p.negativeStreak >= this.policy.negativeStreakForPenalty || p.assignmentEvidence >= this.policy.assignmentEvidenceForPenalty) {
       p.penalizedUntil = Math.max(p.penalizedUntil, window + 1 + this.policy.penaltyWindows);
       p.penalties += 1;
       p.mu -= this.policy.penaltyMu;
       p.negativeStreak = 0;
+      p.assignmentEvidence = 0;
     }
   }
 }

@@ -9,6 +9,30 @@ export function relativeImprovement(before: number, after: number): number {
   return (before - after) / before;
 }
 
+/** The relative improvement of each batch: the spread of these is what tells a real difference from noise. */
+export function batchImprovements(before: readonly number[], after: readonly number[]): number[] | undefined {
+  if (before.length === 0 || before.length !== after.length) return undefined;
+  return before.map((b, i) => relativeImprovement(b, after[i] as number));
+}
+
+function meanAndVariance(values: readonly number[]): { mean: number; variance: number } {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1);
+  return { mean, variance };
+}
+
+/**
+ * Standard error of mean(a) − mean(b) for two independent samples (Welch):
+ * √(var a / n + var b / m). NaN when either has fewer than two values.
+ */
+export function standardErrorOfDifference(a: readonly number[], b: readonly number[]): number {
+  if (a.length < 2 || b.length < 2) return Number.NaN;
+  return Math.sqrt(meanAndVariance(a).variance / a.length + meanAndVariance(b).variance / b.length);
+}
+
+/** z of a one-sided 95 % test: a gap this many standard errors below the bar is not noise. */
+export const ONE_SIDED_95 = 1.645;
+
 export interface LossMeasurements {
   /** Loss on the peer's own assigned batches before and after applying its update. */
   ownBefore: number;
@@ -23,6 +47,13 @@ export interface LossMeasurements {
    * gap measures what is specific to this update.
    */
   control?: { own: number; random: number };
+  /**
+   * Per batch (optional): this update's relative improvement of each own and
+   * each random batch, less the control's on the same batch when there is one.
+   * Their spread gives the gap a standard error; without them the gap is
+   * judged by its sign alone.
+   */
+  batches?: { own: readonly number[]; random: readonly number[] };
 }
 
 export interface GauntletVerdict {
@@ -30,21 +61,37 @@ export interface GauntletVerdict {
   quality: number;
   /** Improvement on own data minus improvement on random data. */
   assignmentGap: number;
+  /** Standard error of the gap from the per-batch spread; NaN when unknown. */
+  assignmentStdError: number;
+  /** (gap − minAssignmentGap) / standard error, when the standard error is known. */
+  assignmentZ?: number;
   /**
    * An update made from the peer's assigned data helps that data more than
    * random data; one made from other data (a lazy or copying peer) does not.
    */
   trainedOnAssignment: boolean;
+  /**
+   * The gap is at or below the bar beyond noise: its one-sided upper bound
+   * (gap + confidenceZ × standard error) is still ≤ minAssignmentGap. With no
+   * spread known, any gap at or below the bar.
+   */
+  notOwnData: boolean;
 }
 
-export function gauntlet(m: LossMeasurements, minAssignmentGap = 0): GauntletVerdict {
+export function gauntlet(m: LossMeasurements, minAssignmentGap = 0, confidenceZ = ONE_SIDED_95): GauntletVerdict {
   const own = relativeImprovement(m.ownBefore, m.ownAfter);
   const random = relativeImprovement(m.randomBefore, m.randomAfter);
   const assignmentGap = own - random - (m.control ? m.control.own - m.control.random : 0);
+  const stdError = m.batches ? standardErrorOfDifference(m.batches.own, m.batches.random) : Number.NaN;
+  const known = Number.isFinite(stdError) && stdError > 0 && Number.isFinite(assignmentGap);
+  const trainedOnAssignment = Number.isFinite(assignmentGap) && assignmentGap > minAssignmentGap;
   return {
     quality: random,
     assignmentGap,
-    trainedOnAssignment: Number.isFinite(assignmentGap) && assignmentGap > minAssignmentGap,
+    assignmentStdError: stdError,
+    ...(known ? { assignmentZ: (assignmentGap - minAssignmentGap) / stdError } : {}),
+    trainedOnAssignment,
+    notOwnData: known ? assignmentGap + confidenceZ * stdError <= minAssignmentGap : !trainedOnAssignment,
   };
 }
 

@@ -19,6 +19,8 @@ export interface ScoringPolicy {
   globalDigest: string;
   maxStepsBehind: number;
   minAssignmentGap: number;
+  /** One-sided z a negative gap must reach before it counts as not-own-data (default: 95 %). */
+  assignmentConfidenceZ?: number;
 }
 
 export interface PeerWindowScore {
@@ -26,6 +28,12 @@ export interface PeerWindowScore {
   /** The window's score: how much more the update helps its assigned data than random data, or ≤ 0 with flags. */
   score: number;
   flags: Flag[];
+  /**
+   * How many standard errors the assignment gap is above the bar, when it was
+   * measured with a per-batch spread: the evidence the rating book accumulates
+   * across windows, since one window's gap is too noisy to judge by itself.
+   */
+  assignmentZ?: number;
 }
 
 /**
@@ -44,16 +52,19 @@ export function scoreWindow(input: PeerWindowInput, policy: ScoringPolicy): Peer
   if (input.sync && !inSync(input.sync, policy.globalDigest, policy.maxStepsBehind)) flags.push('desynced');
   if (input.copiedFrom !== undefined) flags.push('copied');
   let score = 0;
+  let assignmentZ: number | undefined;
   if (input.losses) {
-    const verdict = gauntlet(input.losses, policy.minAssignmentGap);
+    const verdict = gauntlet(input.losses, policy.minAssignmentGap, policy.assignmentConfidenceZ);
     if (!Number.isFinite(verdict.quality)) flags.push('invalid');
     else {
       if (verdict.quality < 0) flags.push('harmful');
-      if (!verdict.trainedOnAssignment) flags.push('not-own-data');
+      // A gap below the bar but within noise is no flag: it still scores (≤ 0) and adds to the evidence.
+      if (verdict.notOwnData) flags.push('not-own-data');
       score = verdict.quality < 0 ? verdict.quality : verdict.assignmentGap;
+      assignmentZ = verdict.assignmentZ;
     }
   }
   // Harm is always charged; benefit is only credited to a clean update.
   if (flags.length > 0) score = Math.min(0, score);
-  return { uid: input.uid, score, flags };
+  return { uid: input.uid, score, flags, ...(assignmentZ === undefined ? {} : { assignmentZ }) };
 }

@@ -153,11 +153,17 @@ describe.skipIf(!built)('tandem-trainer NDJSON protocol', () => {
     expect(outer.result.dropped.map((d) => d.index)).toEqual([1]);
     expect(outer.result.model_digest).toMatch(/^[0-9a-f]{16}$/);
 
-    t.send({ v: 1, id: 'eval', cmd: 'evaluate', peer_id: 'peer-1', window: 0, payload_path: payload, lr: 0.4 });
+    t.send({ v: 1, id: 'eval', cmd: 'evaluate', peer_id: 'peer-1', window: 0, steps: 3, payload_path: payload, lr: 0.4 });
     const evaluated = await t.done('eval');
     if (evaluated.cmd !== 'evaluate') throw new Error('wrong done event');
     expect(evaluated.result.loss_before).toBeGreaterThan(0);
     expect(typeof evaluated.result.loss_after).toBe('number');
+    // Each step's batch loss too (the validator's spread), averaging to the reported loss.
+    const { losses_before: perBefore = [], losses_after: perAfter = [] } = evaluated.result;
+    expect(perBefore).toHaveLength(3);
+    expect(perAfter).toHaveLength(3);
+    expect(perBefore.reduce((a, b) => a + b, 0) / 3).toBeCloseTo(evaluated.result.loss_before ?? Number.NaN, 5);
+    expect(perAfter.reduce((a, b) => a + b, 0) / 3).toBeCloseTo(evaluated.result.loss_after ?? Number.NaN, 5);
 
     t.send({ v: 1, id: 'bye', cmd: 'shutdown' });
     await t.done('bye');

@@ -1,6 +1,7 @@
 // NDJSON server round trips through string streams.
 #include <sys/stat.h>
 
+#include <cmath>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -63,7 +64,7 @@ TEST(protocol_full_round_trip) {
       "\"}\n"
       "{\"v\":1,\"id\":\"c\",\"cmd\":\"checkpoint\",\"path\":\"" + ckpt + "\"}\n" +
       "{\"v\":1,\"id\":\"o\",\"cmd\":\"apply_outer\",\"payloads\":[\"" + payload + "\"]}\n" +
-      "{\"v\":1,\"id\":\"e\",\"cmd\":\"evaluate\",\"peer_id\":\"v\",\"window\":4,\"split\":\"val\",\"payload_path\":\"" +
+      "{\"v\":1,\"id\":\"e\",\"cmd\":\"evaluate\",\"peer_id\":\"v\",\"window\":4,\"steps\":2,\"split\":\"val\",\"payload_path\":\"" +
       payload + "\",\"lr\":0.4}\n" + "{\"v\":1,\"id\":\"s\",\"cmd\":\"shutdown\"}\n";
   const auto events = runServer(input);
   CHECK(withEvent(events, "error").empty());
@@ -84,6 +85,15 @@ TEST(protocol_full_round_trip) {
     CHECK(done[2].at("result").at("bytes").asInt() > 0);
     CHECK(done[3].at("result").at("used").asArray().size() == 1);
     CHECK(done[4].at("result").has("loss_after"));
+    // One loss per step's batch, whose mean is the reported loss.
+    const auto& before = done[4].at("result").at("losses_before").asArray();
+    const auto& after = done[4].at("result").at("losses_after").asArray();
+    CHECK(before.size() == 2 && after.size() == 2);
+    if (after.size() == 2) {
+      const double mean = (after[0].asNumber() + after[1].asNumber()) / 2;
+      CHECK(std::fabs(mean - done[4].at("result").at("loss_after").asNumber()) < 1e-6);
+      CHECK(after[0].asNumber() != after[1].asNumber());
+    }
   }
   CHECK(!withEvent(events, "phase").empty());
   // A new process resumes from the checkpoint.

@@ -42,6 +42,29 @@ class ScriptedTrainer implements ValidatorTrainer {
   }
 }
 
+/**
+ * A trainer that reports each batch's loss: batch i starts at 4 + 0.01 i; an
+ * update improves its own peer's batches by 0.1 and any others by 0.05, give
+ * or take a per-batch jitter of up to 0.002 that differs between updates. The
+ * lazy peer's update improves its own batches only as much as any others.
+ */
+class BatchTrainer implements ValidatorTrainer {
+  constructor(private readonly lazyUid: number) {}
+
+  async evaluate(request: { peerId: string; window: number; steps?: number; payloadFile?: string; lr?: number }) {
+    const uid = Number(/peer-(\d+)\.tndc$/.exec(request.payloadFile ?? '')?.[1]);
+    const before = Array.from({ length: request.steps ?? 1 }, (_, i) => 4 + 0.01 * i);
+    const ownData = request.peerId === String(uid) && uid !== this.lazyUid;
+    const after = before.map((b, i) => b * (1 - (ownData ? 0.1 : 0.05) - (((i * 7 + uid * 3) % 5) - 2) * 0.001));
+    const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+    return { lossBefore: mean(before), lossAfter: mean(after), lossesBefore: before, lossesAfter: after };
+  }
+
+  async applyOuter(request: ApplyOuterRequest) {
+    return { modelDigest: `global-${request.window}`, computeSeconds: 0 };
+  }
+}
+
 function update(seed: number): Float32Array {
   let a = seed;
   return Float32Array.from({ length: 64 * 64 }, () => {
@@ -173,6 +196,30 @@ describe('DevnetValidator', () => {
     const best = [...second.weights.entries()].sort((a, b) => b[1] - a[1])[0];
     expect(best?.[0]).toBe(0);
     expect([...second.weights.values()].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+  });
+
+  it('gives the assignment gap a standard error from per-batch losses, paired with the control batch by batch', async () => {
+    const ratings = new RatingBook();
+    const validator = makeValidator(new BatchTrainer(2), ratings);
+    for (const uid of [0, 1, 2, 3, 4]) {
+      const bytes = await encodeTensors([{ name: 'w', shape: [64, 64], data: update(200 + uid) }], { k: 64 });
+      await upload(0, uid, bytes, GENESIS + 3_000, { version: 1, window: 0, basedOnWindow: null, modelDigest: null });
+    }
+    const report = await validator.validate(0, GENESIS + 11_000);
+    const byUid = new Map(report.peers.map((p) => [p.uid, p]));
+    // Honest: a gap of about 0.05 against a jitter of thousandths, far beyond noise.
+    const honest = byUid.get(3);
+    expect(honest?.flags).toEqual([]);
+    expect(honest?.assignmentGap).toBeCloseTo(0.05, 2);
+    expect(honest?.assignmentStdError).toBeGreaterThan(0);
+    expect(honest?.assignmentZ).toBeGreaterThan(20);
+    // Lazy: a gap of 0 with the same spread is no proof either way: no flag, a score of 0, and evidence for the rating book.
+    const lazy = byUid.get(2);
+    expect(lazy?.assignmentGap).toBeCloseTo(0, 9);
+    expect(lazy?.assignmentZ).toBeCloseTo(0, 3);
+    expect(lazy?.flags).toEqual([]);
+    expect(ratings.peer(2).assignmentEvidence).toBeCloseTo(0.5, 3);
+    expect(ratings.peer(3).assignmentEvidence).toBe(0);
   });
 
   it('after a restart resumes the ratings from disk and the window schedule where it stopped', async () => {

@@ -51,7 +51,8 @@ describe('RatingBook', () => {
   });
 
   it('registered peers not rated yet get the starting rating; peers only seen missing get nothing', () => {
-    const book = new RatingBook();
+    // The softmax alone, without the even share for proven peers.
+    const book = new RatingBook({ ...DEFAULT_RATING_POLICY, provenShare: 0 });
     book.recordWindow(1, [clean(1, 0.02), clean(2, 0.01), { uid: 3, score: 0, flags: ['missing'] }]);
     const weights = book.weights(2, [1, 2, 3, 4]);
     expect([...weights.keys()].sort()).toEqual([1, 2, 4]);
@@ -59,6 +60,53 @@ describe('RatingBook', () => {
     const top = book.ordinalOf(1);
     expect(weights.get(4)! / weights.get(1)!).toBeCloseTo(Math.exp((0 - top) / DEFAULT_RATING_POLICY.temperature), 6);
     expect([...weights.values()].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+  });
+
+  it('splits the proven share evenly among peers rated above a newcomer; the rest by softmax', () => {
+    const windows = (book: RatingBook) => {
+      for (let w = 1; w <= 8; w++) book.recordWindow(w, [clean(1, 0.04), clean(2, 0.02), clean(3, 0.01), clean(4, 0.001)]);
+    };
+    const softmaxOnly = new RatingBook({ ...DEFAULT_RATING_POLICY, provenShare: 0 });
+    windows(softmaxOnly);
+    const book = new RatingBook();
+    windows(book);
+    // After 8 windows the three best are rated above a newcomer (ordinal 0), the last below.
+    expect(book.ordinalOf(3)).toBeGreaterThan(0);
+    expect(book.ordinalOf(4)).toBeLessThan(0);
+    const plain = softmaxOnly.weights(9);
+    const blended = book.weights(9);
+    // Peers 1–3 are proven: half the weight by softmax, plus a sixth each; peer 4 only its half of the softmax.
+    for (const uid of [1, 2, 3]) expect(blended.get(uid)).toBeCloseTo(0.5 * plain.get(uid)! + 0.5 / 3, 12);
+    expect(blended.get(4)).toBeCloseTo(0.5 * plain.get(4)!, 12);
+    expect(blended.get(4)!).toBeLessThan(plain.get(4)!);
+    expect(blended.get(3)!).toBeGreaterThan(plain.get(3)!);
+    expect(blended.get(1)!).toBeLessThan(plain.get(1)!);
+    expect(blended.get(1)!).toBeGreaterThan(blended.get(2)!);
+    expect([...blended.values()].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+  });
+
+  it('forgives a harmful update after clean windows once, counting it toward the streak instead', () => {
+    const book = new RatingBook();
+    const harmful = (uid: number): PeerWindowScore => ({ uid, score: -0.003, flags: ['harmful'] });
+    for (let w = 1; w <= 3; w++) book.recordWindow(w, [clean(1, 0.02), clean(2, 0.02), clean(3, 0.02)]);
+    // Peer 2 overshoots once after three clean windows: no penalty, one bad window in its streak.
+    book.recordWindow(4, [clean(1, 0.02), harmful(2), { uid: 3, score: -0.003, flags: ['harmful', 'copied'] }]);
+    expect(book.peer(2).penalties).toBe(0);
+    expect(book.peer(2).negativeStreak).toBe(1);
+    expect(book.peer(2).forgivenAt).toBe(4);
+    // A copy is never forgiven.
+    expect(book.peer(3).penalties).toBe(1);
+    // Clean again, then harmful again within forgiveHarmEvery windows: penalised at once.
+    for (let w = 5; w <= 7; w++) book.recordWindow(w, [clean(1, 0.02), clean(2, 0.02)]);
+    book.recordWindow(8, [clean(1, 0.02), harmful(2)]);
+    expect(book.peer(2).penalties).toBe(1);
+    // A peer with no clean record is penalised at its first harmful update.
+    book.recordWindow(9, [clean(1, 0.02), harmful(5)]);
+    expect(book.peer(5).penalties).toBe(1);
+    // Peer 3 (penalised at window 4, until 10) is not forgiven after clean windows while that penalty is recent.
+    for (let w = 10; w <= 12; w++) book.recordWindow(w, [clean(1, 0.02), clean(3, 0.02)]);
+    book.recordWindow(13, [clean(1, 0.02), harmful(3)]);
+    expect(book.peer(3).penalties).toBe(2);
   });
 
   it('drops inactive peers from the weights after missed windows', () => {

@@ -199,7 +199,7 @@ const BatchSampler& TrainingSession::samplerFor(const std::string& split) const 
 }
 
 double TrainingSession::evaluateLoss(const std::string& split, const std::string& peerId, uint64_t window, int steps,
-                                     int batchSize) {
+                                     int batchSize, std::vector<double>* perStep) {
   const BatchSampler& sampler = samplerFor(split);
   if (steps < 1 || batchSize < 1) throw TrainerError(error_code::kInvalidArgument, "'steps'/'batch_size' must be >= 1");
   const int T = settings_.seqLen;
@@ -207,7 +207,9 @@ double TrainingSession::evaluateLoss(const std::string& split, const std::string
   double sum = 0;
   long rows = 0;
   if (device_) device_->uploadParams(model_.params());  // host weights are authoritative here
+  if (perStep) perStep->clear();
   for (int s = 0; s < steps; ++s) {
+    double stepSum = 0;
     for (int begin = 0; begin < batchSize; begin += mb) {
       const int n = std::min(mb, batchSize - begin);
       tokens_.resize(static_cast<size_t>(n) * T);
@@ -217,8 +219,10 @@ double TrainingSession::evaluateLoss(const std::string& split, const std::string
       const float loss = device_ ? device_->forward(tokens_.data(), targets_.data(), n, T)
                                  : model_.forward(tokens_.data(), targets_.data(), n, T);
       sum += static_cast<double>(loss) * n;
+      stepSum += static_cast<double>(loss) * n;
       rows += n;
     }
+    if (perStep) perStep->push_back(stepSum / static_cast<double>(batchSize));
   }
   return sum / static_cast<double>(rows);
 }
@@ -226,12 +230,22 @@ double TrainingSession::evaluateLoss(const std::string& split, const std::string
 Json TrainingSession::evaluate(const std::string& split, const std::string& peerId, uint64_t window, int steps,
                                int batchSize, const std::string& payloadPath, double lr) {
   Json result = Json::object();
-  result["loss_before"] = evaluateLoss(split, peerId, window, steps, batchSize);
+  // The loss of each step's batch too: a validator comparing two sets of
+  // batches needs their spread, not only their means, to tell noise from a signal.
+  std::vector<double> perStep;
+  const auto asArray = [](const std::vector<double>& values) {
+    Json array = Json::array();
+    for (double v : values) array.push(Json(v));
+    return array;
+  };
+  result["loss_before"] = evaluateLoss(split, peerId, window, steps, batchSize, &perStep);
+  result["losses_before"] = asArray(perStep);
   if (!payloadPath.empty()) {
     const std::vector<float> saved = model_.params().allValues();
     try {
       applySinglePayload(payloadPath, model_.params(), lr);
-      result["loss_after"] = evaluateLoss(split, peerId, window, steps, batchSize);
+      result["loss_after"] = evaluateLoss(split, peerId, window, steps, batchSize, &perStep);
+      result["losses_after"] = asArray(perStep);
     } catch (...) {
       model_.params().allValues() = saved;
       throw;

@@ -78,7 +78,8 @@ class TrainingSession {
 
   // Mean loss over `steps` batches of `batchSize` rows assigned to
   // (peerId, window) from the train or val split; no parameter change.
-  double evaluateLoss(const std::string& split, const std::string& peerId, uint64_t window, int steps, int batchSize);
+  double evaluateLoss(const std::string& split, const std::string& peerId, uint64_t window, int steps, int batchSize,
+                      std::vector<double>* perStep = nullptr);
   // Loss before and (when payloadPath is non-empty) after θ − lr·payload.
   Json evaluate(const std::string& split, const std::string& peerId, uint64_t window, int steps, int batchSize,
                 const std::string& payloadPath, double lr);

@@ -1,0 +1,123 @@
+import path from 'node:path';
+import fs from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_RATING_POLICY, RatingBook } from '../../../main/validator/rating-book';
+import { batchImprovements, gauntlet, standardErrorOfDifference } from '../../../main/validator/score-components';
+import { scoreWindow, type PeerWindowScore, type ScoringPolicy } from '../../../main/validator/window-score';
+import { makeTempDir } from '../../support/temp-dir';
+
+const policy: ScoringPolicy = { globalDigest: 'g1', maxStepsBehind: 0, minAssignmentGap: 0 };
+
+// own (4 − 3.6)/4 = 0.1, random (4 − 3.596)/4 = 0.101: a gap of −0.001 either way.
+const slightlyNegative = { ownBefore: 4, ownAfter: 3.6, randomBefore: 4, randomAfter: 3.596 };
+// Per-batch spreads: the wide one's standard error is √(2 × (40e-6 / 3) / 4) ≈ 0.00258, the tight one's 100× less.
+const wide = [0.002, -0.002, 0.004, -0.004];
+const tight = wide.map((v) => v / 100);
+
+describe('assignment gap with a per-batch spread', () => {
+  it('per-batch improvements and the standard error of a difference of means', () => {
+    expect(batchImprovements([4, 2], [3, 2.5])).toEqual([0.25, -0.25]);
+    expect(batchImprovements([4], [3, 2])).toBeUndefined();
+    // var([1,2,3]) = 1 over 3 values, var([2,4]) = 2 over 2: √(1/3 + 1) ≈ 1.1547
+    expect(standardErrorOfDifference([1, 2, 3], [2, 4])).toBeCloseTo(Math.sqrt(4 / 3), 12);
+    expect(standardErrorOfDifference([1], [2, 4])).toBeNaN();
+  });
+
+  it('a negative gap within the noise is no not-own-data flag; the same gap with a tight spread is', () => {
+    const noisy = gauntlet({ ...slightlyNegative, batches: { own: wide, random: wide } });
+    expect(noisy.assignmentGap).toBeCloseTo(-0.001, 12);
+    expect(noisy.assignmentStdError).toBeCloseTo(Math.sqrt((2 * 40e-6) / 3 / 4), 12);
+    expect(noisy.assignmentZ).toBeCloseTo(-0.001 / Math.sqrt((2 * 40e-6) / 3 / 4), 9);
+    expect(noisy.trainedOnAssignment).toBe(false);
+    expect(noisy.notOwnData).toBe(false);
+
+    const clear = gauntlet({ ...slightlyNegative, batches: { own: tight, random: tight } });
+    expect(clear.assignmentZ).toBeLessThan(-10);
+    expect(clear.notOwnData).toBe(true);
+  });
+
+  it('without a spread the gap is judged by its sign, as before', () => {
+    const verdict = gauntlet(slightlyNegative);
+    expect(verdict.assignmentStdError).toBeNaN();
+    expect(verdict.assignmentZ).toBeUndefined();
+    expect(verdict.notOwnData).toBe(true);
+  });
+
+  it('the window score: a noisy negative gap scores it (≤ 0) unflagged and passes its z on', () => {
+    const noisy = scoreWindow({ uid: 3, present: true, onTime: true, valid: true, losses: { ...slightlyNegative, batches: { own: wide, random: wide } } }, policy);
+    expect(noisy.flags).toEqual([]);
+    expect(noisy.score).toBeCloseTo(-0.001, 12);
+    expect(noisy.assignmentZ).toBeCloseTo(-0.387, 3);
+    const clear = scoreWindow({ uid: 3, present: true, onTime: true, valid: true, losses: { ...slightlyNegative, batches: { own: tight, random: tight } } }, policy);
+    expect(clear.flags).toEqual(['not-own-data']);
+    // A stricter confidence level lets the tight gap pass as noise too.
+    const lenient = scoreWindow({ uid: 3, present: true, onTime: true, valid: true, losses: { ...slightlyNegative, batches: { own: tight, random: tight } } }, { ...policy, assignmentConfidenceZ: 50 });
+    expect(lenient.flags).toEqual([]);
+  });
+});
+
+/** A window of evaluated peers with the given gap z-scores (score: the sign of z, as the gap's). */
+const windowOf = (zs: Record<number, number>): PeerWindowScore[] =>
+  Object.entries(zs).map(([uid, z]) => ({ uid: Number(uid), score: z * 1e-4, flags: [], assignmentZ: z }));
+
+describe('assignment evidence across windows (RatingBook)', () => {
+  it('a noisy but honest peer is not penalised for three negative gaps in a row', () => {
+    // Peer 2's gap is above 0 on average (mean z ≈ 0.8) but negative in windows 2–4.
+    const honestZ = [2.1, -0.8, -0.3, -1.2, 1.9, 0.4, 2.5, -0.6, 1.1, 3.0, -0.5, 1.6];
+    const book = new RatingBook();
+    honestZ.forEach((z, i) => book.recordWindow(i + 1, windowOf({ 1: 2, 2: z })));
+    expect(book.peer(2).penalties).toBe(0);
+    expect(book.weights(13).has(2)).toBe(true);
+    // The same windows judged by sign alone (no spread: flagged) are penalised at the third.
+    const signOnly = new RatingBook();
+    honestZ.forEach((z, i) => signOnly.recordWindow(i + 1, [{ uid: 1, score: 2e-4, flags: [] }, z > 0 ? { uid: 2, score: z * 1e-4, flags: [] } : { uid: 2, score: z * 1e-4, flags: ['not-own-data'] }]));
+    expect(signOnly.peer(2).penalties).toBe(1);
+  });
+
+  it('a peer whose gap hovers at 0 (lazy) builds evidence about the allowance a window and is penalised', () => {
+    const lazyZ = [0.3, -0.4, 0.1, -0.2, 0.5, -0.6, 0.0, 0.2, -0.3, 0.4, -0.6];
+    const book = new RatingBook();
+    // Adds 0.5 − z a window: 0.2, 1.1, 1.5, 2.2, 2.2, 3.3, 3.8, 4.1, 4.9, 5.0, 6.1 → penalised at the 11th.
+    lazyZ.slice(0, 10).forEach((z, i) => book.recordWindow(i + 1, windowOf({ 1: 2, 2: z })));
+    expect(book.peer(2).penalties).toBe(0);
+    expect(book.peer(2).assignmentEvidence).toBeCloseTo(5.0, 9);
+    book.recordWindow(11, windowOf({ 1: 2, 2: lazyZ[10] as number }));
+    expect(book.peer(2).penalties).toBe(1);
+    expect(book.isPenalized(2, 12)).toBe(true);
+    expect(book.peer(2).assignmentEvidence).toBe(0);
+    expect(book.peer(1).penalties).toBe(0);
+  });
+
+  it('a consistently negative gap is penalised within two windows, but no single window decides', () => {
+    const book = new RatingBook();
+    book.recordWindow(1, windowOf({ 1: 2, 2: -3, 3: -50 }));
+    // z is clipped to −assignmentMaxZ (4): 0.5 + 4 = 4.5 < 5.
+    expect(book.peer(3).assignmentEvidence).toBeCloseTo(DEFAULT_RATING_POLICY.assignmentAllowance + DEFAULT_RATING_POLICY.assignmentMaxZ, 12);
+    expect(book.peer(3).penalties).toBe(0);
+    book.recordWindow(2, windowOf({ 1: 2, 2: -3, 3: -1 }));
+    expect(book.peer(2).penalties).toBe(1); // 3.5 + 3.5 = 7 ≥ 6
+    expect(book.peer(3).penalties).toBe(1); // 4.5 + 1.5 = 6
+  });
+
+  it('a clearly positive gap wipes out earlier doubt', () => {
+    const book = new RatingBook();
+    book.recordWindow(1, windowOf({ 1: 2, 2: -2 }));
+    expect(book.peer(2).assignmentEvidence).toBeCloseTo(2.5, 12);
+    book.recordWindow(2, windowOf({ 1: 2, 2: 3.5 }));
+    expect(book.peer(2).assignmentEvidence).toBe(0);
+  });
+
+  it('a ratings file saved before the evidence existed loads with none', async () => {
+    const temp = makeTempDir();
+    try {
+      const file = path.join(temp.dir, 'ratings.json');
+      const old = { uid: 2, mu: 26, sigma: 8, negativeStreak: 1, missedStreak: 0, penalizedUntil: 0, penalties: 0, windowsScored: 3, lastScore: 0.01, lastFlags: [] };
+      await fs.writeFile(file, JSON.stringify({ version: 1, lastWindow: 3, peers: [old] }));
+      const book = await RatingBook.load(file);
+      expect(book.peer(2).assignmentEvidence).toBe(0);
+      expect(book.peer(2).negativeStreak).toBe(1);
+    } finally {
+      temp.cleanup();
+    }
+  });
+});
