@@ -195,8 +195,9 @@ TEST(cuda_rope) {
   CHECK_CLOSE(dx, gdx.floats(), "backward");
 }
 
-TEST(cuda_attention_gqa) {
-  const int B = 2, T = 7, heads = 4, kv = 2, hd = 16;
+// Two shapes: a small one, and a longer sequence with a realistic head size
+// and 4 query heads per kv head.
+static void attentionMatchesCpu(int B, int T, int heads, int kv, int hd) {
   auto q = roundedRandom(B * T * heads * hd, 10), k = roundedRandom(B * T * kv * hd, 11);
   auto v = roundedRandom(B * T * kv * hd, 12), dy = roundedRandom(B * T * heads * hd, 13);
   std::vector<float> y(q.size()), probs(static_cast<size_t>(B) * heads * T * T);
@@ -232,6 +233,11 @@ TEST(cuda_attention_gqa) {
   CHECK_CLOSE(dq, gdq.floats(), "dq");
   CHECK_CLOSE(dk, gdk.floats(), "dk");
   CHECK_CLOSE(dv, gdv.floats(), "dv");
+}
+
+TEST(cuda_attention_gqa) {
+  attentionMatchesCpu(2, 7, 4, 2, 16);
+  attentionMatchesCpu(1, 33, 8, 2, 64);
 }
 
 TEST(cuda_swiglu) {
