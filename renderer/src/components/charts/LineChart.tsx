@@ -49,7 +49,8 @@ export function LineChart({ x, y, label, xLabel, height = 180, format, kind = 'l
         axes: [
           // x values are counts (steps, windows, epochs): whole-number ticks only.
           { ...axis, label: xLabel, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000], values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? String(t) : '')) },
-          { ...axis, values: (_u, ticks) => ticks.map((t) => (format ? format(t) : String(t))) },
+          // Tighter tick spacing than uPlot's default: a loss moving within one unit still gets a readable scale.
+          { ...axis, space: 20, values: (_u, ticks) => ticks.map((t) => (format ? format(t) : String(t))) },
         ],
         series: [
           {},
