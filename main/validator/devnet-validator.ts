@@ -100,6 +100,8 @@ export interface WindowReport {
   /** Uids whose updates went into the global model. */
   aggregated: number[];
   globalDigest: string | null;
+  /** The upload deadline (epoch ms) the window's updates were judged against: the miners' own. */
+  deadline: number;
   /** How long the validation took. */
   seconds: number;
 }
@@ -382,7 +384,7 @@ export class DevnetValidator {
       if (applied.modelDigest) this.rememberDigest(applied.modelDigest, window);
     }
     await Promise.all([...uploads.values()].map((u) => fs.rm(u.file, { force: true })));
-    const report: WindowReport = { window, peers: peerReports, weights, aggregated: aggregated.map((u) => u.uid), globalDigest: this.basis.digest, seconds: (Date.now() - started) / 1000 };
+    const report: WindowReport = { window, peers: peerReports, weights, aggregated: aggregated.map((u) => u.uid), globalDigest: this.basis.digest, deadline, seconds: (Date.now() - started) / 1000 };
     this.log.info(
       { window, scores: peerReports.map((s) => ({ uid: s.uid, score: Number(s.score.toFixed(5)), flags: s.flags })), weights: Object.fromEntries(weights), aggregated: report.aggregated },
       'window validated',
