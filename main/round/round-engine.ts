@@ -12,7 +12,8 @@ import type { StoragePort } from '../storage/storage-port';
 import { ModelBasis, encodeSyncReport, syncReportKey, type SyncReport } from '../validator/sync-report';
 import { aggregationCandidates } from './aggregation-peers';
 import { gather, type GatherPeer, type PayloadVerdict, type PeerAccount } from './gather';
-import { inclusionVerdict, lookUntil, settleMargin, WindowTimes, type InclusionVerdict } from './inclusion';
+import { ChainWindowTimes } from './chain-window-times';
+import { inclusionVerdict, lookUntil, settleMargin, type InclusionVerdict } from './inclusion';
 import type { TrainerPort } from './trainer-port';
 
 export interface RoundEngineOptions {
@@ -61,8 +62,6 @@ interface Replay {
 
 const LOSS_HISTORY = 600;
 
-/** The longest an upload waits for the chain to tell its window's start time (a block's time, at most this). */
-const START_LOOKUP_WAIT_MS = 2000;
 
 /**
  * Runs the rounds: each window it trains, uploads its compressed update,
@@ -91,17 +90,14 @@ export class RoundEngine {
   private readonly now: () => number;
   private readonly log: Logger;
   /** Window ends and upload deadlines from the chain's blocks, the same on every peer. */
-  private readonly times: WindowTimes;
+  private readonly times: ChainWindowTimes;
   private warnedCapBeforeDeadline = false;
-  /** Per window, the chain read of its start block's time, in flight or done, so each window asks once. */
-  private readonly startLookups = new Map<number, Promise<void>>();
-  private warnedNoBlockTimes = false;
 
   constructor(private readonly options: RoundEngineOptions) {
     this.now = options.now ?? Date.now;
     this.overlap = options.overlapCommunication ?? true;
-    this.times = new WindowTimes(options.manifest.windows);
     this.log = options.logger.child({ source: 'round' });
+    this.times = new ChainWindowTimes(options.chain, options.manifest.windows, this.log);
     this.state = {
       joined: false,
       network: options.manifest.chain.network,
@@ -199,7 +195,7 @@ export class RoundEngine {
     const { manifest, self, ledger } = this.options;
     const windowEnd = this.times.endsAt(window, this.state.windowEndsAt ?? this.now());
     // Asked now so the answer is in by the upload, which needs it for the deadline.
-    void this.learnWindowStart(window);
+    void this.times.learnStart(window);
     // Spans still open (last window's upload or gather) stay on the timeline.
     this.update({ window, timeline: this.state.timeline.filter((s) => s.endedAt === null), innerStep: 0, etaSeconds: null, blocker: null });
 
@@ -441,57 +437,16 @@ export class RoundEngine {
 
   /**
    * Epoch ms by which window `w`'s updates had to be up: the canonical
-   * deadline of the inclusion rule, from the timestamp of the window's start
-   * block (extrapolated from another block only when the chain cannot say,
-   * and a local estimate only before any block has been seen).
+   * deadline of the inclusion rule (ChainWindowTimes), and a local estimate
+   * only before any block has been seen.
    */
   private async uploadDeadlineOf(w: number): Promise<number> {
     const t = this.options.manifest.windows;
-    // A chain slow to answer must not make the upload late: past the wait, the extrapolation serves.
-    const waitMs = Math.min(START_LOOKUP_WAIT_MS, t.blockSeconds * 1000);
-    if (!(await settlesWithin(this.learnWindowStart(w), waitMs))) {
-      this.log.warn({ window: w, waitedSeconds: waitMs / 1000 }, "the chain did not tell the time of the window's start block in time; its upload deadline is estimated");
-    }
-    const windowMs = t.blocksPerWindow * t.blockSeconds * 1000;
-    const currentEnd = this.state.windowEndsAt ?? this.now();
-    const estimate = currentEnd - ((this.state.window ?? w) - w) * windowMs + (t.uploadDeadlineSeconds + t.uploadGraceSeconds) * 1000;
-    return this.times.uploadDeadline(w, estimate);
-  }
-
-  /**
-   * Makes window `w`'s times come from its own start block. A node that did
-   * not see that block go by (it joined mid-window, missed a block, or is
-   * catching up) asks the chain for the block's time: extrapolating from a
-   * later block at the nominal block time is off wherever blocks come
-   * irregularly (subtensor), and a deadline that differs between peers
-   * splits their aggregates. Without an answer the extrapolation stands, and
-   * the log says so. Never rejects.
-   */
-  private learnWindowStart(w: number): Promise<void> {
-    if (this.times.knowsStart(w)) return Promise.resolve();
-    const chain = this.options.chain;
-    if (!chain.blockTimestamp) {
-      if (!this.warnedNoBlockTimes) {
-        this.warnedNoBlockTimes = true;
-        this.log.warn({ chain: chain.name, window: w }, "the chain cannot tell a past block's time; upload deadlines of windows whose start this node missed are estimated");
-      }
-      return Promise.resolve();
-    }
-    const known = this.startLookups.get(w);
-    if (known) return known;
-    const block = this.times.startBlock(w);
-    const read = chain.blockTimestamp.bind(chain);
-    const lookup = Promise.resolve(block).then(read).then(
-      (timestamp) => this.times.learnStart(w, timestamp),
-      (error: unknown) => {
-        // Asked again by the next caller (the upload, a replay): the node may answer then.
-        this.startLookups.delete(w);
-        this.log.warn({ window: w, block, err: error }, "could not read the time of the window's start block; its upload deadline is estimated");
-      },
-    );
-    this.startLookups.set(w, lookup);
-    for (const old of this.startLookups.keys()) if (old < w - 64) this.startLookups.delete(old);
-    return lookup;
+    return this.times.uploadDeadline(w, () => {
+      const windowMs = t.blocksPerWindow * t.blockSeconds * 1000;
+      const currentEnd = this.state.windowEndsAt ?? this.now();
+      return currentEnd - ((this.state.window ?? w) - w) * windowMs + (t.uploadDeadlineSeconds + t.uploadGraceSeconds) * 1000;
+    });
   }
 
   private async missWindow(span: PhaseSpan, window: number, reason: string): Promise<void> {
@@ -539,17 +494,6 @@ const BACKGROUND: ReadonlySet<TrainerPhase> = new Set(['uploading', 'gathering']
 function shownPhase(timeline: readonly PhaseSpan[]): TrainerPhase | undefined {
   const open = timeline.filter((s) => s.endedAt === null);
   return (open.filter((s) => !BACKGROUND.has(s.phase)).at(-1) ?? open.at(-1))?.phase;
-}
-
-/** Whether `promise` settles within `ms` (it runs on either way). */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function errorText(error: unknown): string {

@@ -5,7 +5,8 @@ import type { ChainBlock, ChainPort, ChainSigner, ChainWriter } from '../chain/c
 import type { Logger } from '../logging/logger';
 import { aggregationCandidates } from '../round/aggregation-peers';
 import { gather, type GatherPeer, type PayloadVerdict } from '../round/gather';
-import { settleMargin } from '../round/inclusion';
+import { ChainWindowTimes } from '../round/chain-window-times';
+import { settleMargin, uploadDeadline } from '../round/inclusion';
 import type { ApplyOuterRequest, ApplyOuterResult } from '../round/trainer-port';
 import type { RunManifest } from '../run/manifest';
 import { windowOf } from '../run/window-clock';
@@ -99,6 +100,8 @@ export interface WindowReport {
   /** Uids whose updates went into the global model. */
   aggregated: number[];
   globalDigest: string | null;
+  /** The upload deadline (epoch ms) the window's updates were judged against: the miners' own. */
+  deadline: number;
   /** How long the validation took. */
   seconds: number;
 }
@@ -130,9 +133,12 @@ export class DevnetValidator {
   private readonly digestHistory = new Map<string, number>();
   /** Which miners counted for each window's aggregate, as the miners saw it during the window. */
   private readonly candidatesByWindow = new Map<number, number[]>();
+  /** Window times and upload deadlines from the chain's blocks, exactly as the miners take them. */
+  private readonly times: ChainWindowTimes;
 
   constructor(private readonly options: DevnetValidatorOptions) {
     this.log = options.logger.child({ source: 'validator' });
+    this.times = new ChainWindowTimes(options.chain, options.manifest.windows, this.log);
     this.settings = { ...DEFAULT_VALIDATOR_SETTINGS, ...options.settings };
     // A restart picks up the window schedule where the saved ratings left it.
     this.lastValidated = options.ratings.lastWindow;
@@ -160,20 +166,46 @@ export class DevnetValidator {
   private onBlock(block: ChainBlock): void {
     const timing = this.options.manifest.windows;
     const { window } = windowOf(block.number, timing.blocksPerWindow);
+    this.times.observe(block);
     if (!this.candidatesByWindow.has(window)) {
       this.candidatesByWindow.set(window, []);
       void this.snapshotCandidates(window);
+      // Asked now (joined mid-window, or a missed block) so the answer is in by the window's validation.
+      void this.times.learnStart(window);
     }
     if (this.running) return;
-    const next = nextWindowToValidate(block, this.lastValidated, timing);
+    this.running = this.validateDue(block).finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /**
+   * Validates the window due at this block, if any, against the upload
+   * deadline the miners used for it (ChainWindowTimes): a deadline of its own
+   * would count late some updates the miners included, or the reverse,
+   * wherever block times are irregular.
+   */
+  private async validateDue(block: ChainBlock): Promise<void> {
+    const timing = this.options.manifest.windows;
+    const deadlineOf = (w: number) => this.times.knownUploadDeadline(w, uploadDeadline(w, timing, block));
+    let next = nextWindowToValidate(block, this.lastValidated, timing, deadlineOf);
     if (!next) return;
-    this.running = this.validate(next.window, next.deadline)
-      .then(() => undefined)
-      .catch((error: unknown) => this.log.error({ err: error, window: next.window }, 'validation failed'))
-      .finally(() => {
-        this.lastValidated = next.window;
-        this.running = undefined;
-      });
+    if (!this.times.knowsStart(next.window)) {
+      // Whether the window is due, and against what, turns on its start block's time: learn it (a bounded wait), then decide again.
+      const asked = next.window;
+      await this.times.settleStart(asked);
+      next = nextWindowToValidate(block, this.lastValidated, timing, deadlineOf);
+      // Another window due now has its start asked about at the next block.
+      if (!next || (next.window !== asked && !this.times.knowsStart(next.window))) return;
+    }
+    const { window, deadline } = next;
+    try {
+      await this.validate(window, deadline);
+    } catch (error) {
+      this.log.error({ err: error, window }, 'validation failed');
+    } finally {
+      this.lastValidated = window;
+    }
   }
 
   /** Incentives are constant within a window (epochs fall on window starts), so this is what the miners aggregate. */
@@ -352,7 +384,7 @@ export class DevnetValidator {
       if (applied.modelDigest) this.rememberDigest(applied.modelDigest, window);
     }
     await Promise.all([...uploads.values()].map((u) => fs.rm(u.file, { force: true })));
-    const report: WindowReport = { window, peers: peerReports, weights, aggregated: aggregated.map((u) => u.uid), globalDigest: this.basis.digest, seconds: (Date.now() - started) / 1000 };
+    const report: WindowReport = { window, peers: peerReports, weights, aggregated: aggregated.map((u) => u.uid), globalDigest: this.basis.digest, deadline, seconds: (Date.now() - started) / 1000 };
     this.log.info(
       { window, scores: peerReports.map((s) => ({ uid: s.uid, score: Number(s.score.toFixed(5)), flags: s.flags })), weights: Object.fromEntries(weights), aggregated: report.aggregated },
       'window validated',
@@ -393,19 +425,19 @@ const MAX_BACKLOG_WINDOWS = 2;
 /**
  * The window to validate at this block, if any, and its upload deadline
  * (epoch ms): windows in order after the last one validated, each once its
- * deadline (counted from the window's end) is a block or more past, so an
- * update that arrives after it is seen as late rather than missing.
+ * deadline is a block or more past, so an update that arrives after it is
+ * seen as late rather than missing. `deadlineOf` gives a window's deadline:
+ * the validator passes the miners' (ChainWindowTimes); by default it is
+ * extrapolated from `block` at the nominal block time.
  */
 export function nextWindowToValidate(
   block: ChainBlock,
   lastValidated: number | null,
   timing: RunManifest['windows'],
+  deadlineOf: (window: number) => number = (w) => uploadDeadline(w, timing, block),
 ): { window: number; deadline: number } | null {
   const blockMs = timing.blockSeconds * 1000;
-  const { window: current, blockInWindow } = windowOf(block.number, timing.blocksPerWindow);
-  const currentStart = block.timestamp - blockInWindow * blockMs;
-  const windowMs = timing.blocksPerWindow * blockMs;
-  const deadlineOf = (w: number) => currentStart - (current - w - 1) * windowMs + (timing.uploadDeadlineSeconds + timing.uploadGraceSeconds) * 1000;
+  const { window: current } = windowOf(block.number, timing.blocksPerWindow);
   let candidate = current - 1;
   while (candidate >= 0 && block.timestamp < deadlineOf(candidate) + 2 * blockMs) candidate--;
   if (candidate < 0) return null;

@@ -279,4 +279,11 @@ describe('nextWindowToValidate', () => {
     expect(nextWindowToValidate(at(43), -5, timing)?.window).toBe(1); // 3 − 2
     expect(nextWindowToValidate(at(5), null, timing)).toBeNull();
   });
+
+  it("is ready by the deadline it is given (the miners'), not by one extrapolated from the block it is at", () => {
+    // Window 3's start block came 7 s late: its deadline is 88 s, so block 43 (86 s) is too early, block 46 (92 s) is not.
+    const miners = (w: number) => GENESIS + (w === 3 ? 88_000 : w * 20_000 + 21_000);
+    expect(nextWindowToValidate(at(43), 2, timing, miners)).toBeNull();
+    expect(nextWindowToValidate(at(46), 2, timing, miners)).toEqual({ window: 3, deadline: GENESIS + 88_000 });
+  });
 });
