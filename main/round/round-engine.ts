@@ -152,9 +152,14 @@ export class RoundEngine {
     return this.state;
   }
 
-  /** Waits for the window in progress, if any (tests and graceful shutdown). */
+  /**
+   * Waits for the window in progress and for the uploads and gathers still in
+   * flight (they never reject), so nothing writes to storage or the ledger
+   * afterwards (tests and graceful shutdown).
+   */
   async settle(): Promise<void> {
     await this.running;
+    await Promise.all(this.inFlight.map((f) => f.gathered));
   }
 
   private onBlock(block: ChainBlock): void {

@@ -114,11 +114,13 @@ export class DevnetPeers {
   /**
    * Stops every engine at once (an aggregate in flight is dropped), then the
    * trainers that run a process of their own (a NativeTrainer's `stop`),
-   * then the chain.
+   * waits until no engine still writes (a round cut short, an upload in
+   * flight: the folder is removed next), then closes the chain.
    */
   async close(): Promise<void> {
     await Promise.all(this.peers.map((p) => p.engine.leave('now')));
     await Promise.all(this.peers.map((p) => (p.trainer as TrainerPort & { stop?: () => Promise<void> }).stop?.()));
+    await Promise.all(this.peers.map((p) => p.engine.settle()));
     await this.chain.close();
   }
 }
