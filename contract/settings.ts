@@ -35,6 +35,10 @@ export const ResourceLimits = z
   .strict();
 export type ResourceLimits = z.infer<typeof ResourceLimits>;
 
+/** Where this machine's trainer runs: the CPU (default), or NVIDIA GPUs through CUDA (experimental). */
+export const TrainOn = z.enum(['cpu', 'gpu']);
+export type TrainOn = z.infer<typeof TrainOn>;
+
 export const Settings = z
   .object({
     network: NetworkTarget,
@@ -42,6 +46,8 @@ export const Settings = z
     /** Where checkpoints, ledgers and the devnet live; null is the OS default. Used from the next start. */
     dataDir: AbsoluteFolder.nullable(),
     limits: ResourceLimits,
+    /** Used from the next Join; gpu trains on the GPUs chosen in the guard card (FSDP across two or more). */
+    trainOn: TrainOn,
   })
   .strict();
 export type Settings = z.infer<typeof Settings>;

@@ -11,6 +11,7 @@ import { ContractError } from '../../contract/errors';
 import { missingResources, resourceLayout } from '../platform/resources';
 import { createRoundModule } from '../round/round-module';
 import { createDevnetRuntime } from '../devnet/devnet-runtime';
+import { trainerDevice } from '../devnet/trainer-device';
 import { createChainModule } from '../chain/chain-module';
 import { openSubtensor } from '../chain/chain-service';
 import { DevnetChainLink } from '../devnet/devnet-chain-link';
@@ -73,6 +74,7 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; keychai
           logger: ctx.logger,
           onState,
           trainerEnv: ops.trainerEnv(ctx),
+          trainerDevice: trainerDevice(ctx.config.value.trainOn, ctx.config.value.guard.selectedGpus),
           onTrainerSupervisor: ops.onTrainerSupervisor,
         });
         devnet.attach({ chain: runtime.chain, hotkey: runtime.selfHotkey, traffic: runtime.traffic, ratingOf: runtime.ratingOf, ledger: runtime.ledger });

@@ -1,4 +1,4 @@
-import { AbsoluteFolder, ResourceLimits } from '../../contract/settings';
+import { AbsoluteFolder, ResourceLimits, TrainOn } from '../../contract/settings';
 import { z } from 'zod';
 import { GuardSettings, LogLevel, NetworkTarget, ScheduleSettings } from '../../contract';
 
@@ -46,6 +46,8 @@ export const ConfigFile = z
     /** Overrides the OS default data folder from the next start; null keeps the default. */
     dataDir: AbsoluteFolder.nullable().default(null),
     limits: ResourceLimits.prefault({}),
+    /** cpu unless the user opts in; config files written before this setting existed read as cpu. */
+    trainOn: TrainOn.default('cpu'),
     headless: HeadlessConfig.prefault({}),
     logging: LoggingConfig.prefault({}),
     guard: GuardSettings.prefault({}),

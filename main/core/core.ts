@@ -165,7 +165,7 @@ export class TandemCore {
 
   private settings(): Settings {
     const config = this.options.config.value;
-    return { network: config.network, logLevel: config.logging.level, dataDir: config.dataDir, limits: config.limits };
+    return { network: config.network, logLevel: config.logging.level, dataDir: config.dataDir, limits: config.limits, trainOn: config.trainOn };
   }
 
   private async updateSettings(patch: Partial<Settings>): Promise<Settings> {
@@ -179,6 +179,7 @@ export class TandemCore {
         network: patch.network ?? draft.network,
         dataDir: patch.dataDir === undefined ? draft.dataDir : patch.dataDir,
         limits: patch.limits ?? draft.limits,
+        trainOn: patch.trainOn ?? draft.trainOn,
         logging: { ...draft.logging, level: patch.logLevel ?? draft.logging.level },
       }));
     } catch (error) {

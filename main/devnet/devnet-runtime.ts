@@ -26,6 +26,7 @@ import { devnetManifest } from './devnet-manifest';
 import { DevnetValidator, type ValidatorSettings, type WindowReport } from '../validator/devnet-validator';
 import { RatingBook, type RatingPolicy } from '../validator/rating-book';
 import { PeerTraffic } from '../network/peer-traffic';
+import type { TrainerDevice } from './trainer-device';
 import { adversarialParts, adversarySamplerId, type AdversaryKind } from './adversarial-peers';
 
 export interface DevnetRuntimeOptions {
@@ -42,6 +43,8 @@ export interface DevnetRuntimeOptions {
   trainerEnv?: Record<string, string>;
   /** CPU threads for this machine's trainer (Settings → limits); the simulated peers use one each. */
   trainerThreads?: number;
+  /** Where this machine's trainer runs (Settings → Train on); the simulated peers and the validator stay on the CPU. */
+  trainerDevice?: TrainerDevice;
   /** Upload and download caps for this machine's transfers (Settings → limits). */
   linkCaps?: LinkCaps;
   onTrainerSupervisor?(state: SupervisorState): void;
@@ -162,7 +165,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
 
   const engines: Array<{ engine: RoundEngine; trainer: NativeTrainer }> = [];
   const peerUids = new Map<string, number>();
-  const makePeer = async (pair: KeyringPair, name: string, extras: { onState?: (s: RoundState) => void; adversary?: AdversaryKind; own?: Pick<DevnetRuntimeOptions, 'trainerEnv' | 'onTrainerSupervisor' | 'trainerThreads' | 'linkCaps'> } = {}) => {
+  const makePeer = async (pair: KeyringPair, name: string, extras: { onState?: (s: RoundState) => void; adversary?: AdversaryKind; own?: Pick<DevnetRuntimeOptions, 'trainerEnv' | 'onTrainerSupervisor' | 'trainerThreads' | 'trainerDevice' | 'linkCaps'> } = {}) => {
     const { onState, adversary, own } = extras;
     const uid = await chain.register(manifest.chain.netuid, pair.address, signerOf(pair));
     peerUids.set(name, uid);
@@ -177,6 +180,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
       logger: logger.child({ peer: name }),
       threads: own?.trainerThreads ?? 1,
       ...(own?.trainerEnv ? { env: own.trainerEnv } : {}),
+      ...(own?.trainerDevice ? { backend: own.trainerDevice.backend, ...(own.trainerDevice.devices ? { devices: own.trainerDevice.devices } : {}) } : {}),
       ...(own?.onTrainerSupervisor ? { onSupervisorState: own.onTrainerSupervisor } : {}),
     });
     nativeTrainer.start();

@@ -27,6 +27,8 @@ export interface NativeTrainerOptions {
   heartbeatSeconds?: number;
   threads?: number;
   backend?: 'auto' | 'cpu' | 'cuda';
+  /** FSDP across these CUDA devices (backend cuda only), numbered as the trainer sees them. */
+  devices?: readonly number[];
   /** Extra environment on top of the sanitized one (e.g. CUDA_VISIBLE_DEVICES for the chosen GPUs). */
   env?: Record<string, string>;
   onSupervisorState?(state: SupervisorState): void;
@@ -36,6 +38,9 @@ export interface NativeTrainerOptions {
 
 /** Commands added after protocol 1 first shipped; a trainer without them is older than this app. */
 const REQUIRED_CAPABILITIES = ['revert_window'];
+
+/** The trainer's answer to a CUDA load without a usable device (PROTOCOL.md). */
+export const NO_CUDA_DEVICE = 'no_cuda_device';
 
 /** How many of the trainer's last stderr lines go into a crash-loop error (the UI shows them). */
 const STDERR_IN_ERROR = 5;
@@ -194,14 +199,7 @@ export class NativeTrainer implements TrainerPort {
         const missing = REQUIRED_CAPABILITIES.filter((c) => !hello.capabilities.includes(c));
         if (missing.length > 0) throw new TrainerCommandError('unsupported_version', `the trainer ${this.options.executable} is older than this app (it lacks ${missing.join(', ')}): rebuild it (npm run build:native)`);
         const resume = fs.existsSync(this.options.checkpointFile);
-        await this.request({
-          cmd: 'load',
-          ...(resume ? { checkpoint: this.options.checkpointFile } : { model: this.options.model }),
-          data_dir: this.options.dataDir,
-          train: this.options.train,
-          backend: this.options.backend ?? 'auto',
-          ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),
-        });
+        await this.load(resume);
         const t = this.currentThrottle;
         if (t.pauseMs > 0 || t.microBatchDivisor > 1) await this.request({ cmd: 'throttle', pause_ms: Math.round(t.pauseMs), micro_batch_divisor: t.microBatchDivisor });
         this.log.info({ backend: hello.backend, resumed: resume }, 'trainer ready');
@@ -213,6 +211,30 @@ export class NativeTrainer implements TrainerPort {
       });
     }
     return this.ready;
+  }
+
+  /**
+   * Loads the model on the chosen backend. A CUDA load with no usable device is
+   * the user's setting, not a crash: the trainer stays up, and the error says
+   * how to go back to the CPU.
+   */
+  private async load(resume: boolean): Promise<void> {
+    try {
+      await this.request({
+        cmd: 'load',
+        ...(resume ? { checkpoint: this.options.checkpointFile } : { model: this.options.model }),
+        data_dir: this.options.dataDir,
+        train: this.options.train,
+        backend: this.options.backend ?? 'auto',
+        ...(this.options.devices === undefined ? {} : { devices: [...this.options.devices] }),
+        ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),
+      });
+    } catch (error) {
+      if (error instanceof TrainerCommandError && error.code === NO_CUDA_DEVICE) {
+        throw new TrainerCommandError(NO_CUDA_DEVICE, `GPU training could not start: ${error.message.replace(/\.$/, '')}. GPU training is experimental and needs an NVIDIA GPU with its driver; switch Settings → Train on back to CPU, then join again`);
+      }
+      throw error;
+    }
   }
 
   private request(body: CommandBody, onStep?: (event: StepEvent) => void): Promise<DoneEvent['result']> {

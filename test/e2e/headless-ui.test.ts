@@ -92,6 +92,31 @@ describe('headless mode in Chromium', () => {
     await expect.poll(() => page.getByTestId('hardware-summary').textContent(), { timeout: 60_000 }).toMatch(/^pass|^warn/);
   });
 
+  it('offers Train on by keyboard, CPU by default, the GPU option disabled with its reason on this GPU-less machine', async () => {
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
+    const group = page.getByRole('group', { name: 'Train on' });
+    await group.waitFor();
+    const cpu = group.getByRole('radio', { name: /^CPU/ });
+    const gpu = group.getByRole('radio', { name: /^GPU \(CUDA, experimental\)/ });
+    await expect.poll(() => cpu.isChecked()).toBe(true);
+    expect(await gpu.isChecked()).toBe(false);
+    // The readiness check above found no NVIDIA GPU: the option is off, and says so where a screen reader reads it.
+    expect(await gpu.isDisabled()).toBe(true);
+    const noteId = await gpu.getAttribute('aria-describedby');
+    expect(noteId).toBeTruthy();
+    await expect.poll(() => page.locator(`[id="${noteId}"]`).textContent()).toMatch(/^Not available: the hardware check found no NVIDIA GPU/);
+    expect(await group.getAttribute('aria-describedby').then((id) => page.locator(`[id="${id}"]`).textContent())).toMatch(/experimental.*NVIDIA GPU.*next Join/);
+
+    // Keyboard: Tab from the settings form's Save lands on the checked choice; the arrows cannot pick the disabled one.
+    await page.getByRole('button', { name: 'Save', exact: true }).focus();
+    await page.keyboard.press('Tab');
+    expect(await cpu.evaluate((el) => el === document.activeElement)).toBe(true);
+    await page.keyboard.press('ArrowDown');
+    expect(await cpu.isChecked()).toBe(true);
+    expect(await gpu.isChecked()).toBe(false);
+    await page.screenshot({ path: path.join(RESULTS_DIR, 'settings-train-on.png'), fullPage: true });
+  });
+
   it('creates a wallet, shows the recovery phrase once, and forgets it after', async () => {
     await page.getByRole('button', { name: 'Wallet', exact: true }).click();
     await page.getByLabel('Wallet name').fill('e2e');
@@ -101,6 +126,8 @@ describe('headless mode in Chromium', () => {
     const reveal = page.getByTestId('reveal');
     await reveal.waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Show the recovery phrase' }).click();
+    // The words arrive with the reveal request's answer, after the click.
+    await page.getByTestId('reveal-words').locator('li').first().waitFor();
     const words = (await page.getByTestId('reveal-words').locator('li').allTextContents()).map((w) => w.trim());
     expect(words).toHaveLength(12);
     await page.screenshot({ path: path.join(RESULTS_DIR, 'wallet-reveal.png'), fullPage: true });

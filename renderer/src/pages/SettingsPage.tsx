@@ -7,6 +7,7 @@ import { useStore } from '../store';
 import { coreSelectors } from '../store/slices/core';
 import { GuardSettingsCard } from './settings/GuardSettingsCard';
 import { ScheduleSettingsCard } from './settings/ScheduleSettingsCard';
+import { TrainOnCard } from './settings/TrainOnCard';
 import { FormMessage, type FormNote } from '../components/FormMessage';
 
 /** Editable settings; a refused value shows the field the core named. */
@@ -69,6 +70,7 @@ export function SettingsPage() {
           </form>
         )}
       </Card>
+      <TrainOnCard />
       <GuardSettingsCard />
       <ScheduleSettingsCard />
       <Card title="Files">

@@ -20,12 +20,28 @@ describe('config', () => {
       network: 'devnet',
       dataDir: null,
       limits: { uploadMbps: null, downloadMbps: null, diskGiB: null, cpuThreads: null },
+      trainOn: 'cpu',
       headless: { host: '127.0.0.1', port: 47800 },
       logging: { level: 'info', maxFileSizeMB: 10, maxFiles: 5 },
       guard: { enabled: true, selectedGpus: null, defaultTargetTempC: 83, limits: [], applyPowerCap: false },
       schedule: { enabled: false, windows: [], pauseOnBattery: true, pauseWhilePrograms: [], finishRound: true },
       desktop: { startAtLogin: false, updateChannel: 'latest', checkForUpdates: true },
     });
+  });
+
+  it('reads a config file written before Train on existed as training on the CPU, and keeps what it held', () => {
+    const older = JSON.stringify({ version: 1, network: 'test', limits: { cpuThreads: 6 }, guard: { selectedGpus: [0, 1] } });
+    const config = parseConfig(older, file);
+    expect(config.trainOn).toBe('cpu');
+    expect(config.network).toBe('test');
+    expect(config.limits.cpuThreads).toBe(6);
+    expect(config.guard.selectedGpus).toEqual([0, 1]);
+    expect(parseConfig('{"trainOn":"gpu"}', file).trainOn).toBe('gpu');
+  });
+
+  it('names trainOn when it is neither cpu nor gpu', () => {
+    expect(() => parseConfig('{"trainOn":"cuda"}', file)).toThrow(ConfigError);
+    expect(() => parseConfig('{"trainOn":"cuda"}', file)).toThrow(/trainOn/);
   });
 
   it('fills defaults around the fields a person set', () => {

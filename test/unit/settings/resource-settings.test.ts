@@ -33,6 +33,18 @@ describe('data folder and limits settings', () => {
     expect(fs.existsSync(blocked.paths.configFile)).toBe(false);
   });
 
+  it('saves Train on (cpu by default), refuses anything else by name, and keeps the rest of the config', async () => {
+    const { core, paths } = await makeTestCore(temp.dir);
+    const get = await core.dispatch({ kind: 'request', id: '1', method: 'settings.get', params: {} });
+    expect(get).toMatchObject({ ok: true, result: { trainOn: 'cpu' } });
+    const saved = await core.dispatch({ kind: 'request', id: '2', method: 'settings.update', params: { trainOn: 'gpu' } });
+    expect(saved).toMatchObject({ ok: true, result: { trainOn: 'gpu', network: 'devnet' } });
+    expect(JSON.parse(fs.readFileSync(paths.configFile, 'utf8'))).toMatchObject({ trainOn: 'gpu' });
+    const refused = await core.dispatch({ kind: 'request', id: '3', method: 'settings.update', params: { trainOn: 'tpu' } });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS', issues: [expect.objectContaining({ path: 'trainOn' })] } });
+    expect(JSON.parse(fs.readFileSync(paths.configFile, 'utf8'))).toMatchObject({ trainOn: 'gpu' });
+  });
+
   it('names the limit that is out of range', async () => {
     const { response, paths } = await update({ limits: { uploadMbps: null, downloadMbps: -5, diskGiB: null, cpuThreads: 0 } });
     expect(response).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS' } });
