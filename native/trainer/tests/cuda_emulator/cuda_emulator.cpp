@@ -3,14 +3,15 @@
 // Threads of a block are fibers scheduled round-robin on the launching host
 // thread; a fiber runs until it reaches a barrier or returns. On x86-64 a
 // fiber switch is six register pushes and a stack swap (fiber_switch below);
-// ucontext's swapcontext, used elsewhere, makes a system call per switch,
-// which made the model-level tests several times slower.
+// ucontext's swapcontext, used elsewhere (and with -DTANDEM_EMU_UCONTEXT, to
+// test that path on x86-64), makes a system call per switch, which made the
+// model-level tests several times slower.
 // Barriers count live threads, so a block whose threads all returned early
 // is fine, but one left waiting forever is reported as a deadlock instead of
 // hanging the test. "Device" memory is host memory from malloc (ASan sees
 // it), registered so copies and frees of non-device or out-of-range
 // pointers fail with cudaErrorInvalidValue like the real runtime.
-#if !defined(__x86_64__)
+#if !defined(__x86_64__) || defined(TANDEM_EMU_UCONTEXT)
 #include <ucontext.h>
 #endif
 
@@ -109,7 +110,7 @@ cudaError_t checkRange(const void* p, size_t bytes, bool device, const char* wha
 
 // ---- context switching -----------------------------------------------------
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(TANDEM_EMU_UCONTEXT)
 // tandem_emu_switch(&from->sp, to->sp): saves the callee-saved registers of
 // the System V ABI on the current stack, stores the stack pointer, loads the
 // other one and restores its registers. A new fiber's stack is laid out as if
