@@ -48,6 +48,16 @@ TEST(protocol_hello_and_errors_keep_serving) {
   for (const Json& e : events) CHECK(e.at("v").asInt() == 1);
 }
 
+// std::cin comes tied to std::cout; the server's reader thread must not flush
+// the output behind emit()'s lock (that raced into duplicated event lines).
+TEST(protocol_reader_never_flushes_the_output) {
+  std::istringstream in("");
+  std::ostringstream out;
+  in.tie(&out);
+  const trainer::NdjsonServer server(in, out, trainer::ServerOptions{0});
+  CHECK(in.tie() == nullptr);
+}
+
 TEST(protocol_full_round_trip) {
   const std::string dir = testing::scratchDir() + "/proto-data";
   ::mkdir(dir.c_str(), 0755);

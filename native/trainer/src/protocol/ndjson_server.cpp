@@ -74,7 +74,12 @@ const std::string& requireString(const Json& c, const char* key) {
 }  // namespace
 
 NdjsonServer::NdjsonServer(std::istream& in, std::ostream& out, ServerOptions options)
-    : in_(in), out_(out), options_(options) {}
+    : in_(in), out_(out), options_(options) {
+  // std::cin is tied to std::cout: every read would flush cout first, from
+  // the reader thread and outside emit()'s lock, racing an emit's own flush
+  // (seen as an event line written twice). Only emit() flushes the output.
+  in_.tie(nullptr);
+}
 
 void NdjsonServer::emit(Json event) {
   event["v"] = kProtocolVersion;
