@@ -12,7 +12,7 @@ import {
   type TrainerCommand,
   type TrainSettings,
 } from '../trainer/protocol';
-import type { ApplyOuterRequest, ApplyOuterResult, StepProgress, TrainerPort, TrainerThrottle, TrainWindowRequest, TrainWindowResult } from './trainer-port';
+import type { ApplyOuterRequest, ApplyOuterResult, EvaluateRequest, EvaluateResult, StepProgress, TrainerPort, TrainerThrottle, TrainWindowRequest, TrainWindowResult } from './trainer-port';
 
 export interface NativeTrainerOptions {
   executable: string;
@@ -163,14 +163,7 @@ export class NativeTrainer implements TrainerPort {
     this.log.info({ pauseMs: r.pause_ms, microBatchDivisor: r.micro_batch_divisor }, 'trainer throttle applied');
   }
 
-  async evaluate(request: {
-    peerId: string;
-    window: number;
-    steps?: number;
-    payloadFile?: string;
-    lr?: number;
-    split?: 'train' | 'val';
-  }): Promise<{ lossBefore: number; lossAfter: number | null; lossesBefore?: number[]; lossesAfter?: number[] }> {
+  async evaluate(request: EvaluateRequest): Promise<EvaluateResult> {
     await this.ensureReady();
     const r = (await this.request({
       cmd: 'evaluate',

@@ -29,6 +29,24 @@ export interface TrainWindowResult {
   computeSeconds: number;
 }
 
+/** Loss of a peer's assigned (or held-out) batches, before and optionally after applying a payload. */
+export interface EvaluateRequest {
+  peerId: string;
+  window: number;
+  steps?: number;
+  payloadFile?: string;
+  lr?: number;
+  split?: 'train' | 'val';
+}
+
+/** lossesBefore/lossesAfter: each step's batch, when the trainer reports them (a validator's gap spread comes from them). */
+export interface EvaluateResult {
+  lossBefore: number;
+  lossAfter: number | null;
+  lossesBefore?: number[];
+  lossesAfter?: number[];
+}
+
 export interface ApplyOuterRequest {
   window: number;
   payloadFiles: readonly string[];

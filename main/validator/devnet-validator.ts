@@ -7,7 +7,7 @@ import { aggregationCandidates } from '../round/aggregation-peers';
 import { gather, type GatherPeer, type PayloadVerdict } from '../round/gather';
 import { ChainWindowTimes } from '../round/chain-window-times';
 import { settleMargin, uploadDeadline } from '../round/inclusion';
-import type { ApplyOuterRequest, ApplyOuterResult } from '../round/trainer-port';
+import type { ApplyOuterRequest, ApplyOuterResult, EvaluateRequest, EvaluateResult } from '../round/trainer-port';
 import type { RunManifest } from '../run/manifest';
 import { windowOf } from '../run/window-clock';
 import { gradientKey } from '../storage/object-keys';
@@ -21,15 +21,7 @@ import { scoreWindow, type PeerWindowInput, type PeerWindowScore } from './windo
 
 /** What the validator needs from a trainer (NativeTrainer has it). */
 export interface ValidatorTrainer {
-  /** lossesBefore/lossesAfter: each step's batch, when the trainer reports them (the gap's spread comes from them). */
-  evaluate(request: {
-    peerId: string;
-    window: number;
-    steps?: number;
-    payloadFile?: string;
-    lr?: number;
-    split?: 'train' | 'val';
-  }): Promise<{ lossBefore: number; lossAfter: number | null; lossesBefore?: number[]; lossesAfter?: number[] }>;
+  evaluate(request: EvaluateRequest): Promise<EvaluateResult>;
   applyOuter(request: ApplyOuterRequest): Promise<ApplyOuterResult>;
 }
 

@@ -48,6 +48,24 @@ function count(label, ok) {
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${label}`);
 }
 
+// Adds a test binary's "tests: N passed, M failed" to the totals (a crash
+// after a clean summary counts as one failure; no summary at all, too).
+function addSummary(label, result) {
+  const summary = /tests: (\d+) passed, (\d+) failed/.exec(result.output);
+  if (!summary) {
+    count(label, false);
+    return;
+  }
+  passed += Number(summary[1]);
+  failed += Number(summary[2]) + (!result.ok && Number(summary[2]) === 0 ? 1 : 0);
+  console.log(`${label}: ${summary[1]} passed, ${summary[2]} failed`);
+}
+
+// ASan+UBSan, for the sanitizer test build and the CUDA emulator build.
+const sanitizerFlags = ['-DCMAKE_BUILD_TYPE=Debug', '-DTANDEM_TRAINER_OPENMP=OFF',
+  '-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -O1',
+  '-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined'];
+
 // 1. Release build (with CUDA when nvcc exists).
 const build = run('release build', process.execPath, [join(root, 'native/scripts/trainer-build.mjs')]);
 count(`release build: ${build.output.trim().split('\n').pop()}`, build.ok);
@@ -73,16 +91,8 @@ if (build.ok) {
   } else {
     const cudaRun = run('CUDA kernel tests', join(root, 'build/trainer/tandem_trainer_cuda_tests'), []);
     const skipped = /cuda tests: skipped \(([^)]*)\)/.exec(cudaRun.output);
-    const summary = /tests: (\d+) passed, (\d+) failed/.exec(cudaRun.output);
-    if (skipped && cudaRun.ok) {
-      console.log(`skip CUDA kernel tests: ${skipped[1]}`);
-    } else if (summary) {
-      passed += Number(summary[1]);
-      failed += Number(summary[2]) + (cudaRun.ok ? 0 : Number(summary[2]) === 0 ? 1 : 0);
-      console.log(`CUDA kernel tests: ${summary[1]} passed, ${summary[2]} failed`);
-    } else {
-      count('CUDA kernel tests', false);
-    }
+    if (skipped && cudaRun.ok) console.log(`skip CUDA kernel tests: ${skipped[1]}`);
+    else addSummary('CUDA kernel tests', cudaRun);
   }
 }
 
@@ -93,32 +103,17 @@ if (build.ok) {
 // model and speed still need step 2b on real hardware.
 {
   const emuDir = join(root, 'build/trainer-emu-asan');
-  const emuFlags = ['-DCMAKE_BUILD_TYPE=Debug', '-DTANDEM_TRAINER_CUDA_EMULATOR=ON', '-DTANDEM_TRAINER_OPENMP=OFF',
-    '-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -O1',
-    '-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined'];
-  const configuredEmu = run('configure CUDA emulator tests', 'cmake', ['-S', source, '-B', emuDir, ...emuFlags]);
+  const configuredEmu = run('configure CUDA emulator tests', 'cmake',
+    ['-S', source, '-B', emuDir, '-DTANDEM_TRAINER_CUDA_EMULATOR=ON', ...sanitizerFlags]);
   const builtEmu = configuredEmu.ok &&
     run('build CUDA emulator tests', 'cmake', ['--build', emuDir, '--parallel', jobs, '--target', 'tandem_trainer_cuda_tests']).ok;
-  if (!builtEmu) {
-    count('CUDA emulator tests build', false);
-  } else {
-    const emu = run('CUDA emulator tests', join(emuDir, 'tandem_trainer_cuda_tests'), []);
-    const summary = /tests: (\d+) passed, (\d+) failed/.exec(emu.output);
-    if (summary) {
-      passed += Number(summary[1]);
-      failed += Number(summary[2]) + (emu.ok || Number(summary[2]) > 0 ? 0 : 1);
-      console.log(`CUDA tests on the CPU emulator (ASan+UBSan): ${summary[1]} passed, ${summary[2]} failed`);
-    } else {
-      count('CUDA emulator tests', false);
-    }
-  }
+  if (!builtEmu) count('CUDA emulator tests build', false);
+  else addSummary('CUDA tests on the CPU emulator (ASan+UBSan)', run('CUDA emulator tests', join(emuDir, 'tandem_trainer_cuda_tests'), []));
 }
 
 // 3. Unit/property tests.
 const flags = sanitize
-  ? ['-DCMAKE_BUILD_TYPE=Debug', '-DTANDEM_TRAINER_CUDA=OFF', '-DTANDEM_TRAINER_OPENMP=OFF',
-      '-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -O1',
-      '-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined']
+  ? ['-DTANDEM_TRAINER_CUDA=OFF', ...sanitizerFlags]
   : [];  // keep the release build's settings (Release, CUDA as detected)
 const configured = run('configure tests', 'cmake', ['-S', source, '-B', testDir, '-DTANDEM_TRAINER_BUILD_TESTS=ON', ...flags]);
 const built = configured.ok && run('build tests', 'cmake', ['--build', testDir, '--parallel', jobs, '--target', 'tandem_trainer_tests']).ok;
@@ -131,15 +126,7 @@ if (!built) {
     OMP_WAIT_POLICY: 'passive',
     OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '2',
   });
-  const match = /tests: (\d+) passed, (\d+) failed/.exec(result.output);
-  if (match) {
-    passed += Number(match[1]);
-    failed += Number(match[2]);
-    console.log(`unit tests: ${match[1]} passed, ${match[2]} failed`);
-    if (!result.ok && Number(match[2]) === 0) failed += 1;  // crashed after its summary
-  } else {
-    failed += 1;
-  }
+  addSummary('unit tests', result);
 }
 
 console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s)`);

@@ -188,7 +188,6 @@ struct Fiber {
 struct BlockRun {
   const std::function<void()>* body = nullptr;
   std::vector<Fiber> fibers;
-  std::vector<std::unique_ptr<char[]>>& stacks = stackPool;
   Context scheduler;
   unsigned current = 0;
   unsigned threads = 0;
@@ -219,7 +218,7 @@ void switchToFiber(BlockRun& r, unsigned i) {
   r.current = i;
   threadIdx = r.fibers[i].index;
 #ifdef TANDEM_EMU_ASAN
-  __sanitizer_start_switch_fiber(&r.fakeStack, r.stacks[i].get(), kStackBytes);
+  __sanitizer_start_switch_fiber(&r.fakeStack, stackPool[i].get(), kStackBytes);
 #endif
   switchContext(r.scheduler, r.fibers[i].context);
 #ifdef TANDEM_EMU_ASAN
@@ -290,7 +289,7 @@ void runBlock(BlockRun& r) {
     f.wait = Wait::kNone;
     f.index = uint3(i % blockDim.x, (i / blockDim.x) % blockDim.y, i / (blockDim.x * blockDim.y));
     ++r.warpLive[i / kWarp];
-    startContext(f.context, r.stacks[i].get(), kStackBytes, fiberMain);
+    startContext(f.context, stackPool[i].get(), kStackBytes, fiberMain);
   }
   while (r.live > 0 && r.failure.empty()) {
     bool ran = false;
