@@ -1,68 +1,98 @@
 #!/usr/bin/env bash
 # The trainer's GPU check in one short run, for a machine with an NVIDIA GPU,
 # CUDA (nvcc), CMake and, for the comparison, PyTorch; Node is not needed.
-# It is what issue 4's last acceptance point asks for, prepared so that a
-# session lent a GPU for a few minutes spends them measuring, not setting up:
+# Prepared so that a session lent a GPU for a few minutes spends them
+# measuring, not setting up. Steps, most important first (a lease can end
+# before the last ones):
 #   1. builds tandem_trainer_cuda_tests and bench_trainer for this GPU's arch;
 #   2. runs the CUDA tests against the real runtime (each kernel, the model,
 #      a window, FSDP, the NDJSON server's CUDA paths, and CUDA vs CPU losses
 #      after 10 steps), the same tests `npm test` runs on the CPU emulator;
-#   3. compute-sanitizer: memcheck over them all, racecheck and synccheck over
-#      the kernels that use shared memory and barriers;
-#   4. bench_trainer --cuda (tensor-core GEMMs, then CUDA cores only) beside
-#      bench/trainer/pytorch_reference.py on the same config: tokens/s, MFU.
+#   3. bench_trainer --cuda (tensor-core GEMMs) beside
+#      bench/trainer/pytorch_reference.py on the same config: tokens/s, MFU;
+#      then bench_trainer with CUDA cores only;
+#   4. compute-sanitizer: memcheck over the kernel tests, racecheck and
+#      synccheck over the kernels that use shared memory and barriers.
+# A step fails when its command fails AND when it printed that it skipped
+# its work (no CUDA device, built without CUDA, nvcc not found): this check
+# never reports ok for work that did not run.
 # Usage: native/scripts/gpu-check.sh [peak-bf16-tflops, default 989 (H100/H200 SXM dense)]
-# Logs go to $OUT (the device tool's folder) or build/gpu-check; the last
-# lines are a summary with one status per step. Exits 1 if any step failed.
+# Output: $OUT (the device tool's folder) or build/gpu-check gets two files,
+# gpu-check.log (every step's output, in order) and summary.txt (one status
+# per step). Exits 1 if any step failed or skipped.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 peak=${1:-989}
 out=${OUT:-build/gpu-check}
 build=build/gpu-check-build
+log=$out/gpu-check.log
 mkdir -p "$out"
+: > "$log"
 summary=()
 
-step() {  # step NAME TIMEOUT_S COMMAND...: runs it, logs to $out/NAME.log
+# Lines that mean a step did not do its work although its command exited 0.
+not_run='^cuda tests: skipped|^cuda bench skipped|nvcc not found|building the CPU backend only'
+
+step() {  # step NAME TIMEOUT_S COMMAND...: runs it, appends its output to $log
   local name=$1 limit=$2
   shift 2
-  local started=$SECONDS
-  echo "== $name"
-  timeout "$limit" "$@" 2>&1 | tee "$out/$name.log"
-  local rc=${PIPESTATUS[0]}
-  summary+=("$(printf '%-22s %s (%ss)' "$name" "$([ "$rc" = 0 ] && echo ok || echo "FAILED rc=$rc")" $((SECONDS - started)))")
+  local started=$SECONDS part
+  part=$(mktemp)
+  echo "== $name: $*" | tee -a "$log"
+  timeout "$limit" "$@" 2>&1 | tee "$part"
+  local rc=${PIPESTATUS[0]} status
+  cat "$part" >> "$log"
+  if [ "$rc" != 0 ]; then
+    status="FAILED rc=$rc$([ "$rc" = 124 ] && echo ' (timed out)')"
+  elif grep -Eq "$not_run" "$part"; then
+    status="FAILED: skipped its work ($(grep -Em1 "$not_run" "$part"))"
+    rc=1
+  else
+    status=ok
+  fi
+  rm -f "$part"
+  summary+=("$(printf '%-22s %s (%ss)' "$name" "$status" $((SECONDS - started)))")
   return "$rc"
 }
 
-nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv | tee "$out/gpu.txt"
-arch=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d '.')
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee -a "$log"
+arch=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2> /dev/null | head -1 | tr -d '.')
+if [ -z "$arch" ]; then
+  summary+=("nvidia-smi             FAILED: no GPU found")
+fi
+if ! command -v nvcc > /dev/null && [ ! -x /usr/local/cuda/bin/nvcc ]; then
+  summary+=("nvcc                   FAILED: nvcc not found (the CUDA backend cannot be built)")
+fi
+[ -x /usr/local/cuda/bin/nvcc ] && export PATH=$PATH:/usr/local/cuda/bin
 generator=()
 command -v ninja > /dev/null && generator=(-G Ninja)
 
-if step configure 120 cmake -S native/trainer -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
-    "-DCMAKE_CUDA_ARCHITECTURES=${arch:-90}" -DTANDEM_TRAINER_BUILD_BENCH=ON &&
+if [ -n "$arch" ] &&
+   step configure 120 cmake -S native/trainer -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+    "-DCMAKE_CUDA_ARCHITECTURES=$arch" -DTANDEM_TRAINER_BUILD_BENCH=ON &&
    step build 300 cmake --build "$build" --parallel --target tandem_trainer_cuda_tests bench_trainer; then
   tests=$build/tandem_trainer_cuda_tests
   step cuda-tests 180 "$tests"
+  step bench-tensor-cores 180 "$build/bench_trainer" --cuda --steps 20 --peak-tflops "$peak"
+  if python3 -c 'import torch; assert torch.cuda.is_available()' 2> /dev/null; then
+    step pytorch-reference 180 python3 bench/trainer/pytorch_reference.py --hidden 1024 --layers 8 --heads 16 \
+      --kv-heads 4 --ffn 2816 --seq 1024 --batch 8 --steps 20 --peak-tflops "$peak"
+  else
+    summary+=("pytorch-reference      FAILED: no PyTorch with CUDA here")
+  fi
+  step bench-cuda-cores 120 env TANDEM_CUDA_GEMM=simt "$build/bench_trainer" --cuda --steps 5 --peak-tflops "$peak"
   if command -v compute-sanitizer > /dev/null; then
-    step memcheck 240 compute-sanitizer --tool memcheck --error-exitcode 1 "$tests" cuda_
+    step memcheck 150 compute-sanitizer --tool memcheck --error-exitcode 1 "$tests" cuda_
     for tool in racecheck synccheck; do
-      for test in cuda_matmul cuda_cross_entropy cuda_rmsnorm; do
-        step "$tool-${test#cuda_}" 120 compute-sanitizer --tool "$tool" --error-exitcode 1 "$tests" "$test"
+      for test in cuda_matmul cuda_cross_entropy cuda_rmsnorm cuda_attention; do
+        step "$tool-${test#cuda_}" 60 compute-sanitizer --tool "$tool" --error-exitcode 1 "$tests" "$test"
       done
     done
   else
-    summary+=("compute-sanitizer      not installed: skipped")
+    summary+=("compute-sanitizer      FAILED: not installed")
   fi
-  step bench-tensor-cores 180 "$build/bench_trainer" --cuda --steps 20 --peak-tflops "$peak"
-  step bench-cuda-cores 180 env TANDEM_CUDA_GEMM=simt "$build/bench_trainer" --cuda --steps 5 --peak-tflops "$peak"
-fi
-if python3 -c 'import torch; assert torch.cuda.is_available()' 2> /dev/null; then
-  step pytorch-reference 180 python3 bench/trainer/pytorch_reference.py --hidden 1024 --layers 8 --heads 16 \
-    --kv-heads 4 --ffn 2816 --seq 1024 --batch 8 --steps 20 --peak-tflops "$peak"
-else
-  summary+=("pytorch-reference      no PyTorch with CUDA here: skipped")
 fi
 
-echo "== summary (logs in $out)"
-printf '%s\n' "${summary[@]}" | tee "$out/summary.txt"
+echo "== summary (log in $log)"
+printf '%s\n' "${summary[@]}" | tee "$out/summary.txt" | tee -a "$log"
 ! grep -q FAILED "$out/summary.txt"
