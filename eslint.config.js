@@ -59,4 +59,22 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: [{ group: ['**/renderer/**'], message: 'The core never imports UI code.' }] }],
     },
   },
+  {
+    // The round and the run it joins work on ports: the devnet and a real
+    // network are two providers of those ports, and the validator is a client
+    // of the round's objects, never the other way round.
+    files: ['main/round/**/*.ts', 'main/run/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/renderer/**'], message: 'The core never imports UI code.' },
+            { group: ['**/devnet/**', '**/devnet'], message: 'The round works on ports; the devnet is one provider of them (main/devnet imports main/round, not the reverse).' },
+            { group: ['**/validator/**', '**/validator'], message: 'The validator uses the round\u2019s objects; the round never depends on the validator.' },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -9,7 +9,7 @@ import type { RunManifest } from '../run/manifest';
 import { windowOf } from '../run/window-clock';
 import { gradientKey } from '../storage/object-keys';
 import type { StoragePort } from '../storage/storage-port';
-import { ModelBasis, encodeSyncReport, syncReportKey, type SyncReport } from '../validator/sync-report';
+import { ModelBasis, encodeSyncReport, syncReportKey, type SyncReport } from './sync-report';
 import { aggregationCandidates } from './aggregation-peers';
 import { gather, type GatherPeer, type PayloadVerdict, type PeerAccount } from './gather';
 import { ChainWindowTimes } from './chain-window-times';

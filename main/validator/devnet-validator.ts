@@ -16,7 +16,7 @@ import { clippedLr, fingerprint, median, type PayloadFingerprint } from './paylo
 import { peersToEvaluate } from './peer-selection';
 import type { RatingBook } from './rating-book';
 import { batchImprovements, detectCopies, gauntlet, ONE_SIDED_95, relativeImprovement } from './score-components';
-import { decodeSyncReport, ModelBasis, syncReportKey, type SyncReport } from './sync-report';
+import { decodeSyncReport, ModelBasis, syncReportKey, type SyncReport } from '../round/sync-report';
 import { scoreWindow, type PeerWindowInput, type PeerWindowScore } from './window-score';
 
 /** What the validator needs from a trainer (NativeTrainer has it). */

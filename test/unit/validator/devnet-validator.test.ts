@@ -13,7 +13,7 @@ import { FilesystemStorage } from '../../../main/storage/filesystem-storage';
 import { gradientKey } from '../../../main/storage/object-keys';
 import { DevnetValidator, nextWindowToValidate, type ValidatorTrainer } from '../../../main/validator/devnet-validator';
 import { RatingBook } from '../../../main/validator/rating-book';
-import { encodeSyncReport, syncReportKey, type SyncReport } from '../../../main/validator/sync-report';
+import { encodeSyncReport, syncReportKey, type SyncReport } from '../../../main/round/sync-report';
 import { makeTempDir } from '../../support/temp-dir';
 
 const logger = pino({ level: 'silent' });
