@@ -80,6 +80,8 @@ export class NativeTrainer implements TrainerPort {
   private readonly log: Logger;
   hello: HelloEvent | null = null;
   private currentThrottle: TrainerThrottle = { pauseMs: 0, microBatchDivisor: 1 };
+  /** What the loaded weights hold: the window of their last aggregate (from `load` and each `apply_outer`). */
+  private loadedWindow: number | null = null;
 
   constructor(private readonly options: NativeTrainerOptions) {
     this.log = options.logger.child({ source: 'trainer' });
@@ -133,7 +135,8 @@ export class NativeTrainer implements TrainerPort {
     await this.ensureReady();
     if (request.payloadFiles.length === 0) throw new TrainerCommandError('invalid_argument', 'no valid update to apply this window');
     const started = Date.now();
-    const r = (await this.request({ cmd: 'apply_outer', payloads: [...request.payloadFiles], outer_lr: request.lr })) as ResultOf<'apply_outer'>;
+    const r = (await this.request({ cmd: 'apply_outer', window: request.window, payloads: [...request.payloadFiles], outer_lr: request.lr })) as ResultOf<'apply_outer'>;
+    this.loadedWindow = r.applied_window ?? this.loadedWindow;
     for (const dropped of r.dropped) this.log.warn({ window: request.window, file: request.payloadFiles[dropped.index], reason: dropped.reason }, 'payload dropped by the trainer');
     // Checkpoint after every outer step: a killed trainer then loses at most the next window.
     await this.request({ cmd: 'checkpoint', path: this.options.checkpointFile });
@@ -145,6 +148,11 @@ export class NativeTrainer implements TrainerPort {
     const r = (await this.request({ cmd: 'revert_window' })) as ResultOf<'revert_window'>;
     // Nothing pending is normal after a restart: the checkpoint holds the weights before the window.
     if (!r.reverted) this.log.info({ window }, 'no window to revert');
+  }
+
+  async appliedWindow(): Promise<number | null> {
+    await this.ensureReady();
+    return this.loadedWindow;
   }
 
   async checkpoint(): Promise<void> {
@@ -213,7 +221,7 @@ export class NativeTrainer implements TrainerPort {
    */
   private async load(resume: boolean): Promise<void> {
     try {
-      await this.request({
+      const loaded = (await this.request({
         cmd: 'load',
         ...(resume ? { checkpoint: this.options.checkpointFile } : { model: this.options.model }),
         data_dir: this.options.dataDir,
@@ -221,7 +229,8 @@ export class NativeTrainer implements TrainerPort {
         backend: this.options.backend ?? 'auto',
         ...(this.options.devices === undefined ? {} : { devices: [...this.options.devices] }),
         ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),
-      });
+      })) as ResultOf<'load'>;
+      this.loadedWindow = loaded.applied_window ?? null;
     } catch (error) {
       if (error instanceof TrainerCommandError && error.code === NO_CUDA_DEVICE) {
         throw new TrainerCommandError(NO_CUDA_DEVICE, `GPU training could not start: ${error.message.replace(/\.$/, '')}. GPU training is experimental and needs an NVIDIA GPU with its driver; switch Settings → Train on back to CPU, then join again`);

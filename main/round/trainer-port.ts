@@ -79,4 +79,10 @@ export interface TrainerPort {
    * communication), and the next window must train from the global model.
    */
   revertWindow(window: number): Promise<void>;
+  /**
+   * Optional: the window of the last aggregate the trainer's weights hold,
+   * saved with them in its checkpoint (null before any). A restarted peer
+   * replays the windows after it to rejoin the global model.
+   */
+  appliedWindow?(): Promise<number | null>;
 }

@@ -112,6 +112,8 @@ export const ApplyOuterCommandSchema = z
   .object({
     ...base,
     cmd: z.literal('apply_outer'),
+    /** The window whose aggregate this is; kept with the weights as the model's window. */
+    window: nonNegativeInt.optional(),
     payloads: z.array(path).min(1),
     outer_lr: z.number().positive().optional(),
     mode: outerMode.optional(),
@@ -261,6 +263,9 @@ export const LoadResultSchema = z.object({
   inner_step: nonNegativeInt,
   windows_trained: nonNegativeInt,
   window_pending: z.boolean(),
+  /** Window of the last aggregate the loaded weights hold (from a checkpoint), null before any. */
+  applied_window: nonNegativeInt.nullable().optional(),
+  model_digest: z.string().regex(/^[0-9a-f]{16}$/).optional(),
   micro_batch: positiveInt,
   train_candidates: nonNegativeInt,
   model: ModelConfigSchema,
@@ -290,6 +295,7 @@ export const ApplyOuterResultSchema = z.object({
   outer_lr: z.number().positive(),
   /** FNV-1a 64 of the weights after the step (16 hex digits); equal models, equal digests. */
   model_digest: z.string().regex(/^[0-9a-f]{16}$/).optional(),
+  applied_window: nonNegativeInt.optional(),
 });
 
 export const EvaluateResultSchema = z.object({

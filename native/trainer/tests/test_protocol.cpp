@@ -162,3 +162,41 @@ TEST(protocol_revert_window) {
     CHECK(!done[6].at("result").at("reverted").asBool());
   }
 }
+
+// The window of the last aggregate travels with the weights: apply_outer
+// records it, a checkpoint keeps it, and a new process reports it at load
+// with the same model digest (what a restarted peer replays from).
+TEST(protocol_applied_window_survives_a_restart) {
+  const std::string dir = testing::scratchDir() + "/applied-data";
+  ::mkdir(dir.c_str(), 0755);
+  writeTokenShard(dir + "/x_train_000000.bin", testing::syntheticTokens(3000, 5));
+  const std::string payload = testing::scratchDir() + "/applied.tndc";
+  const std::string ckpt = testing::scratchDir() + "/applied.safetensors";
+  const std::string model = testing::tinyModel().toJson().dump();
+  const std::string load = "{\"v\":1,\"id\":\"l\",\"cmd\":\"load\",\"model\":" + model + ",\"data_dir\":\"" + dir +
+                           "\",\"train\":{\"seq_len\":16,\"batch_size\":4,\"lr\":0.003}}\n";
+  const auto events = runServer(
+      load + "{\"v\":1,\"id\":\"t\",\"cmd\":\"train_window\",\"window\":7,\"peer_id\":\"me\",\"steps\":2,\"payload_path\":\"" +
+      payload + "\"}\n" + "{\"v\":1,\"id\":\"o\",\"cmd\":\"apply_outer\",\"window\":6,\"payloads\":[\"" + payload + "\"]}\n" +
+      "{\"v\":1,\"id\":\"c\",\"cmd\":\"checkpoint\",\"path\":\"" + ckpt + "\"}\n" +
+      "{\"v\":1,\"id\":\"bad\",\"cmd\":\"apply_outer\",\"window\":-4,\"payloads\":[\"" + payload + "\"]}\n");
+  const auto done = withEvent(events, "done");
+  CHECK(done.size() == 4);
+  std::string digest;
+  if (done.size() == 4) {
+    CHECK(done[0].at("result").at("applied_window").isNull());
+    CHECK(done[2].at("result").at("applied_window").asInt() == 6);
+    digest = done[2].at("result").at("model_digest").asString();
+  }
+  const auto errors = withEvent(events, "error");
+  CHECK(errors.size() == 1 && errors[0].at("id").asString() == "bad");
+  const auto resumed = withEvent(runServer("{\"v\":1,\"id\":\"l\",\"cmd\":\"load\",\"checkpoint\":\"" + ckpt +
+                                           "\",\"data_dir\":\"" + dir + "\"}\n"),
+                                 "done");
+  CHECK(resumed.size() == 1);
+  if (resumed.size() == 1) {
+    CHECK(resumed[0].at("result").at("applied_window").asInt() == 6);
+    CHECK(resumed[0].at("result").at("model_digest").asString() == digest);
+    CHECK(!resumed[0].at("result").at("window_pending").asBool());
+  }
+}

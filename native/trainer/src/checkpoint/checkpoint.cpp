@@ -79,6 +79,7 @@ uint64_t writeCheckpoint(const std::string& path, const ParameterStore& params, 
   metadata["adam_step"] = std::to_string(optimizer.stepCount());
   metadata["window_pending"] = outer.windowPending ? "true" : "false";
   metadata["pending_window"] = std::to_string(outer.pendingWindow);
+  metadata["applied_window"] = std::to_string(outer.appliedWindow);
   const std::vector<uint8_t> bytes = encodeSafetensors(entries, metadata);
   writeFileAtomically(path, bytes);
   return bytes.size();
@@ -109,6 +110,9 @@ void restoreCheckpoint(const SafetensorsFile& file, ParameterStore& params, Adam
   optimizer.setStepCount(adamStep);
   restoreAll(file, params, kErrorFeedback, outer.errorFeedback, false);
   restoreAll(file, params, kMomentum, outer.momentum, false);
+  // Checkpoints written before applied_window existed hold no window: -1.
+  const auto applied = file.metadata.find("applied_window");
+  outer.appliedWindow = applied == file.metadata.end() ? -1 : parseCheckpointInt(applied->second, "applied_window");
   const auto pending = file.metadata.find("window_pending");
   outer.windowPending = pending != file.metadata.end() && pending->second == "true";
   if (outer.windowPending) {

@@ -235,6 +235,9 @@ Json NdjsonServer::cmdLoad(const Json& c, const Json& id) {
   r["inner_step"] = session_->innerStepCount();
   r["windows_trained"] = session_->windowsTrained();
   r["window_pending"] = session_->outerState().windowPending;
+  const int64_t applied = session_->outerState().appliedWindow;
+  r["applied_window"] = applied >= 0 ? Json(applied) : Json();
+  r["model_digest"] = session_->modelDigest();
   r["micro_batch"] = session_->microBatch();
   r["train_candidates"] = session_->trainData().candidateCount();
   r["model"] = session_->model().config().toJson();
@@ -283,7 +286,10 @@ Json NdjsonServer::cmdApplyOuter(const Json& c) {
   if (paths.empty()) throw TrainerError(error_code::kInvalidArgument, "'payloads' must not be empty");
   const double lr = c.numberOr("outer_lr", s.settings().outerLr);
   if (!(lr > 0)) throw TrainerError(error_code::kInvalidArgument, "'outer_lr' must be > 0");
-  return s.applyOuter(paths, lr, c.stringOr("mode", s.settings().outerMode));
+  // The window whose aggregate this is: kept with the weights (and in checkpoints) as the model's window.
+  const int64_t window = c.intOr("window", -1);
+  if (window < -1) throw TrainerError(error_code::kInvalidArgument, "'window' must be >= 0");
+  return s.applyOuter(paths, lr, c.stringOr("mode", s.settings().outerMode), window);
 }
 
 Json NdjsonServer::cmdEvaluate(const Json& c, const Json& id) {

@@ -14,6 +14,10 @@ struct OuterState {
   std::vector<float> windowStart;
   bool windowPending = false;
   uint64_t pendingWindow = 0;
+  // Window of the last aggregate applied (the global model these weights are),
+  // -1 before any: saved with the weights, so a restarted peer knows which
+  // windows it must replay to rejoin the others, with no second file to keep in step.
+  int64_t appliedWindow = -1;
   std::vector<float> errorFeedback;  // SparseLoCo: e (beta-decayed residual)
   std::vector<float> momentum;       // DiLoCo: Nesterov outer momentum
 };

@@ -150,7 +150,8 @@ Json TrainingSession::trainWindow(uint64_t window, const std::string& peerId, in
   return result;
 }
 
-Json TrainingSession::applyOuter(const std::vector<std::string>& payloadPaths, double outerLr, const std::string& mode) {
+Json TrainingSession::applyOuter(const std::vector<std::string>& payloadPaths, double outerLr, const std::string& mode,
+                                 int64_t window) {
   ParameterStore& params = model_.params();
   // Without a pending window (a validator, a catching-up peer) the current
   // weights are θ_start.
@@ -165,17 +166,23 @@ Json TrainingSession::applyOuter(const std::vector<std::string>& payloadPaths, d
   }
   outer_.windowPending = false;
   outer_.windowStart.clear();
+  if (window >= 0) outer_.appliedWindow = window;
   Json result = r.toJson();
   result["mode"] = mode;
   result["outer_lr"] = outerLr;
   // Peers that applied the same updates to the same weights hold bit-identical
   // models; the digest lets a validator check a peer's reported model against its own.
-  const std::vector<float>& theta = params.allValues();
+  result["model_digest"] = modelDigest();
+  if (outer_.appliedWindow >= 0) result["applied_window"] = outer_.appliedWindow;
+  return result;
+}
+
+std::string TrainingSession::modelDigest() const {
+  const std::vector<float>& theta = model_.params().allValues();
   char digest[17];
   std::snprintf(digest, sizeof digest, "%016llx",
                 static_cast<unsigned long long>(fnv1a64(theta.data(), theta.size() * sizeof(float))));
-  result["model_digest"] = std::string(digest);
-  return result;
+  return digest;
 }
 
 int64_t TrainingSession::revertWindow() {

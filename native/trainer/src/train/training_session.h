@@ -53,6 +53,8 @@ class TrainingSession {
   int64_t innerStepCount() const { return innerStep_; }
   uint64_t windowsTrained() const { return windowsTrained_; }
   const OuterState& outerState() const { return outer_; }
+  // FNV-1a 64 of the weights as hex: equal on peers that hold the same model.
+  std::string modelDigest() const;
   const AdamW& optimizer() const { return optimizer_; }
 
   // One inner step (gradient accumulation over micro-batches, clipping,
@@ -67,7 +69,8 @@ class TrainingSession {
                    const std::function<void(const std::string&)>& onPhase);
 
   // Outer step from peers' payload files; `mode` "sparseloco" or "diloco".
-  Json applyOuter(const std::vector<std::string>& payloadPaths, double outerLr, const std::string& mode);
+  Json applyOuter(const std::vector<std::string>& payloadPaths, double outerLr, const std::string& mode,
+                  int64_t window = -1);
 
   // Weights back to θ_start of the pending window, with no outer step: a peer
   // whose aggregate for that window comes one window later (communication

@@ -1,0 +1,119 @@
+import type { ChainPort, Metagraph } from '../chain/chain-port';
+import type { Logger } from '../logging/logger';
+import { S3Storage } from '../storage/s3-storage';
+import type { StoragePort } from '../storage/storage-port';
+import { decodeStorageCommitment, type PeerReadAccess } from './storage-commitment';
+
+/** Where one peer's updates can be read, or why they cannot. */
+export interface PeerEntry {
+  uid: number;
+  hotkey: string;
+  /** Null while the peer's bucket is usable. */
+  unreachable: string | null;
+  storage: StoragePort | null;
+}
+
+export interface PeerDirectoryOptions {
+  chain: Pick<ChainPort, 'metagraph' | 'commitments'>;
+  netuid: number;
+  logger: Logger;
+  /** Opens a read-only client for a peer's bucket (default: the AWS SDK with its read key). */
+  open?(access: PeerReadAccess): StoragePort;
+}
+
+/**
+ * Maps the subnet's uids to readable buckets, from the storage commitments
+ * their hotkeys published on chain. A peer with no commitment, a malformed
+ * or foreign one, is listed as unreachable with the reason and skipped by
+ * the gather; it never stops the run. Clients are kept while a commitment is
+ * unchanged, and replaced when its hotkey commits new access.
+ */
+export class PeerDirectory {
+  private entries = new Map<number, PeerEntry>();
+  /** hotkey -> the commitment text its client was opened for. */
+  private readonly clients = new Map<string, { text: string; storage: StoragePort }>();
+  private readonly log: Logger;
+  private refreshing: Promise<void> | null = null;
+
+  constructor(private readonly options: PeerDirectoryOptions) {
+    this.log = options.logger.child({ source: 'peers' });
+  }
+
+  /** Re-reads the metagraph (unless given) and the commitments; concurrent calls share one read. */
+  refresh(metagraph?: Metagraph): Promise<void> {
+    this.refreshing ??= this.read(metagraph).finally(() => (this.refreshing = null));
+    return this.refreshing;
+  }
+
+  storageOf(uid: number): StoragePort | undefined {
+    return this.entries.get(uid)?.storage ?? undefined;
+  }
+
+  entryOf(uid: number): PeerEntry | undefined {
+    return this.entries.get(uid);
+  }
+
+  all(): PeerEntry[] {
+    return [...this.entries.values()].sort((a, b) => a.uid - b.uid);
+  }
+
+  private async read(given: Metagraph | undefined): Promise<void> {
+    const { chain, netuid } = this.options;
+    const [metagraph, commitments] = await Promise.all([given ?? chain.metagraph(netuid), chain.commitments(netuid)]);
+    const next = new Map<number, PeerEntry>();
+    for (const neuron of metagraph.neurons) {
+      const commitment = commitments.get(neuron.hotkey);
+      const entry: PeerEntry = { uid: neuron.uid, hotkey: neuron.hotkey, unreachable: null, storage: null };
+      if (!commitment) entry.unreachable = 'no storage commitment on chain yet';
+      else {
+        const verdict = decodeStorageCommitment(commitment.data);
+        if (!verdict.ok) entry.unreachable = verdict.reason;
+        else entry.storage = this.clientFor(neuron.hotkey, commitment.data, verdict.access);
+      }
+      const before = this.entries.get(neuron.uid);
+      if (entry.unreachable && before?.unreachable !== entry.unreachable) this.log.warn({ uid: neuron.uid, reason: entry.unreachable }, 'peer unreachable');
+      next.set(neuron.uid, entry);
+    }
+    // Hotkeys gone from the subnet (deregistered) let go of their clients.
+    const present = new Set(metagraph.neurons.map((n) => n.hotkey));
+    for (const [hotkey, client] of this.clients) {
+      if (!present.has(hotkey)) {
+        closeStorage(client.storage);
+        this.clients.delete(hotkey);
+      }
+    }
+    this.entries = next;
+  }
+
+  private clientFor(hotkey: string, text: string, access: PeerReadAccess): StoragePort {
+    const kept = this.clients.get(hotkey);
+    if (kept?.text === text) return kept.storage;
+    if (kept) closeStorage(kept.storage);
+    const storage = this.options.open ? this.options.open(access) : openReadOnly(access);
+    this.clients.set(hotkey, { text, storage });
+    return storage;
+  }
+
+  close(): void {
+    for (const client of this.clients.values()) closeStorage(client.storage);
+    this.clients.clear();
+    this.entries.clear();
+  }
+}
+
+/** A peer's bucket through the AWS SDK with its public read key. */
+export function openReadOnly(access: PeerReadAccess): S3Storage {
+  return new S3Storage({
+    endpoint: access.endpoint,
+    region: access.region,
+    bucket: access.bucket,
+    forcePathStyle: access.forcePathStyle,
+    accessKeyId: access.accessKeyId,
+    secretAccessKey: access.secretAccessKey,
+  });
+}
+
+function closeStorage(storage: StoragePort): void {
+  (storage as { close?: () => void }).close?.();
+}
+
