@@ -7,10 +7,11 @@ import type { RoundLedger } from '../ledger/round-ledger';
 import type { Logger } from '../logging/logger';
 import type { RunManifest } from '../run/manifest';
 import { windowOf } from '../run/window-clock';
-import { gradientKey } from '../storage/object-keys';
+import { expiredWindowKeys, gradientKey } from '../storage/object-keys';
 import type { StoragePort } from '../storage/storage-port';
 import { ModelBasis, encodeSyncReport, syncReportKey, type SyncReport } from './sync-report';
 import { aggregationCandidates } from './aggregation-peers';
+import type { CatchUpState } from './catch-up-state';
 import { gather, type GatherPeer, type PayloadVerdict, type PeerAccount } from './gather';
 import { ChainWindowTimes } from './chain-window-times';
 import { inclusionVerdict, lookUntil, settleMargin, type InclusionVerdict } from './inclusion';
@@ -37,6 +38,14 @@ export interface RoundEngineOptions {
   checkpointEvery?: number;
   /** Windows of aggregates replayed to catch up before giving up and waiting for a checkpoint. */
   maxCatchUpWindows?: number;
+  /**
+   * What survives a restart: the uids aggregated per recent window (and the
+   * last applied window, for trainers that do not keep it themselves). With
+   * it, a restarted peer replays the windows it missed and rejoins the model.
+   */
+  catchUpState?: CatchUpState;
+  /** Upload attempts before the deadline (with backoff between them). */
+  uploadAttempts?: number;
   /**
    * Upload and gather window w while window w+1 trains, applying w's
    * aggregate after w+1's inner steps (default). False runs them in turn.
@@ -92,6 +101,10 @@ export class RoundEngine {
   /** Window ends and upload deadlines from the chain's blocks, the same on every peer. */
   private readonly times: ChainWindowTimes;
   private warnedCapBeforeDeadline = false;
+  /** Whether join() has read where the trainer's weights stand (once per engine). */
+  private resumed = false;
+  /** The last window whose own old objects were swept (retention). */
+  private sweptAt: number | null = null;
 
   constructor(private readonly options: RoundEngineOptions) {
     this.now = options.now ?? Date.now;
@@ -125,12 +138,36 @@ export class RoundEngine {
 
   async join(): Promise<RoundState> {
     this.leaveAfterRound = false;
+    if (!this.resumed) {
+      this.resumed = true;
+      await this.resume();
+    }
     if (!this.unsubscribe) {
       this.unsubscribe = await this.options.chain.subscribeBlocks((block) => this.onBlock(block));
       this.log.info({ uid: this.options.self.uid }, 'joined the run');
     }
     this.update({ joined: true, blocker: null, phase: this.running ? this.state.phase : 'syncing' });
     return this.state;
+  }
+
+  /**
+   * A restarted peer starts from the window its trainer's checkpoint holds:
+   * the windows since are replayed (catch-up) before it trains again, so it
+   * rejoins the global model instead of training from its own stale one.
+   */
+  private async resume(): Promise<void> {
+    let applied: number | null = null;
+    try {
+      applied = (await this.options.trainer.appliedWindow?.()) ?? null;
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not ask the trainer which window its weights hold');
+    }
+    applied ??= this.options.catchUpState?.lastApplied ?? null;
+    if (applied !== null && this.lastCovered === null) {
+      this.lastCovered = applied;
+      this.basis.window = applied;
+      this.log.info({ window: applied }, 'resuming: the model holds this window\'s aggregate; later windows are replayed before training');
+    }
   }
 
   /**
@@ -285,7 +322,7 @@ export class RoundEngine {
       }
       try {
         const key = gradientKey(window, self.uid, manifest.protocolVersion);
-        await this.options.storage.put(key, own.payload, { signal: AbortSignal.timeout(Math.max(1000, uploadDeadline - this.now())) });
+        await this.putBeforeDeadline(key, own.payload, uploadDeadline);
         // The inclusion rule holds for this peer's own update too: stored after the deadline, no other
         // peer counts it, so counting it here would put this peer off the global model.
         const inclusion = await this.ownInclusion(key, uploadDeadline);
@@ -315,7 +352,9 @@ export class RoundEngine {
     const files: string[] = [];
     try {
       const graph = await this.options.chain.metagraph(manifest.chain.netuid);
-      const counted = aggregationCandidates(graph.neurons);
+      // A window gathered before (and replayed after a restart or a failed step) aggregates the same peers as then.
+      const recorded = this.options.catchUpState?.aggregatedIn(window);
+      const counted = recorded ? graph.neurons.filter((n) => recorded.includes(n.uid)) : aggregationCandidates(graph.neurons);
       const candidates: GatherPeer[] = [];
       for (const neuron of counted.filter((n) => n.uid !== self.uid)) {
         const storage = this.options.peerStorage(neuron.uid);
@@ -352,12 +391,34 @@ export class RoundEngine {
         byUid.push({ uid, file });
       }
       files.push(...byUid.sort((a, b) => a.uid - b.uid).map((entry) => entry.file));
+      await this.options.catchUpState?.noteAggregated(window, byUid.map((entry) => entry.uid));
       await ledger.append({ window, at: this.now(), phase: 'gathered', phaseSeconds: { gathering: this.endPhase(gathering) }, bytesDown: result.bytesDown });
       return { window, files, ownFile: own?.file ?? null, failure: null };
     } catch (error) {
       this.endPhase(gathering);
       this.log.warn({ window, err: error }, 'gather failed');
       return { window, files, ownFile: own?.file ?? null, failure: `gather failed: ${errorText(error)}` };
+    }
+  }
+
+  /**
+   * Uploads with retries and backoff until the deadline: a bucket that blinks
+   * mid-upload costs an attempt, not the window. S3 makes an object visible
+   * only once whole (a multipart upload on completion), so no attempt ever
+   * leaves a partial payload for the others to read.
+   */
+  private async putBeforeDeadline(key: string, payload: Uint8Array, deadline: number): Promise<void> {
+    const attempts = this.options.uploadAttempts ?? 5;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.options.storage.put(key, payload, { signal: AbortSignal.timeout(Math.max(1000, deadline - this.now())) });
+        return;
+      } catch (error) {
+        const backoffMs = Math.min(8000, 500 * 2 ** (attempt - 1));
+        if (attempt >= attempts || this.now() + backoffMs >= deadline) throw error;
+        this.log.warn({ key, attempt, err: error }, 'upload failed; trying again before the deadline');
+        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+      }
     }
   }
 
@@ -399,7 +460,9 @@ export class RoundEngine {
       const applied = await this.options.trainer.applyOuter({ window, payloadFiles: files, lr: manifest.sparseloco.outerLr });
       await ledger.append({ window, at: this.now(), phase: 'applied', phaseSeconds: { applying: this.endPhase(applying) } });
       this.basis.applied(window, applied.modelDigest);
+      await this.options.catchUpState?.noteApplied(window);
       this.log.info({ window, peers: files.length, digest: applied.modelDigest, replay }, 'outer step applied');
+      void this.sweepOwnObjects(window);
     } catch (error) {
       this.endPhase(applying);
       await this.revertWindow(window);
@@ -419,6 +482,39 @@ export class RoundEngine {
     }
   }
 
+  /** Whether this peer's own update of `window` is in its bucket (no upload is in flight during a catch-up). */
+  private async storedOwnUpdate(window: number): Promise<boolean> {
+    const { storage, self, manifest } = this.options;
+    try {
+      return (await storage.head(gradientKey(window, self.uid, manifest.protocolVersion))) !== null;
+    } catch (error) {
+      this.log.warn({ window, err: error }, 'could not tell whether the own update is stored; replaying without it');
+      return false;
+    }
+  }
+
+  /**
+   * Retention: this peer's own updates and sync reports older than the
+   * manifest's retention windows are deleted from its bucket, about once per
+   * tenth of that span. Best effort: a failure is logged and tried again later.
+   */
+  private async sweepOwnObjects(window: number): Promise<void> {
+    const keep = this.options.manifest.retentionWindows;
+    if (this.sweptAt !== null && window - this.sweptAt < Math.max(1, Math.floor(keep / 10))) return;
+    this.sweptAt = window;
+    try {
+      const { storage, self, manifest } = this.options;
+      const own = (await storage.list('')).map((o) => o.key);
+      const expired = expiredWindowKeys(own, self.uid, manifest.protocolVersion, window, keep);
+      if (expired.length > 0) {
+        await storage.delete(expired);
+        this.log.info({ window, deleted: expired.length }, 'deleted own objects past the retention window');
+      }
+    } catch (error) {
+      this.log.warn({ window, err: error }, 'could not delete old objects; trying again later');
+    }
+  }
+
   /** Applies again, in window order, the aggregates whose outer step failed. */
   private async replayFailed(): Promise<void> {
     for (let next = this.replays.shift(); next; next = this.replays.shift()) {
@@ -431,10 +527,16 @@ export class RoundEngine {
   private async catchUp(from: number, to: number): Promise<void> {
     const limit = this.options.maxCatchUpWindows ?? 10;
     const first = Math.max(from, to - limit + 1);
-    this.update({ phase: 'syncing', blocker: `Catching up on windows ${first}–${to}.` });
+    if (first > from) {
+      // The model cannot be rebuilt from the retained updates alone: it needs a checkpoint of the run (not published yet).
+      this.log.error({ from, to, limit }, 'too far behind to catch up from the retained updates; training from this peer\'s own model');
+    }
+    this.update({ phase: 'syncing', blocker: `Catching up: window ${first} of ${to}.` });
     for (let w = first; w <= to; w++) {
+      this.update({ blocker: `Catching up: window ${w} of ${to}.` });
       await this.options.ledger.append({ window: w, at: this.now(), phase: 'missed', reason: 'not trained: catching up after downtime' });
-      await this.applyGathered(await this.communicate(w, await this.uploadDeadlineOf(w), null));
+      // An update this peer stored before it stopped counts by the same rule as everyone's.
+      await this.applyGathered(await this.communicate(w, await this.uploadDeadlineOf(w), null, await this.storedOwnUpdate(w)));
       this.lastCovered = w;
     }
     this.update({ blocker: null });

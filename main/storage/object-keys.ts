@@ -28,12 +28,14 @@ export function checkpointLatestKey(protocolVersion: string): string {
 }
 
 /**
- * Keys of gradient objects older than the retention horizon, to delete. Other
- * objects (checkpoints, other versions' files) are left alone.
+ * Keys of one uploader's per-window objects (its updates, `gradient-…`, and
+ * the sync reports beside them, `sync-…`) older than the retention horizon,
+ * to delete. Anything else (checkpoints, other uploaders' or other protocol
+ * versions' objects) is left alone.
  */
-export function expiredGradientKeys(keys: readonly string[], currentWindow: number, retentionWindows: number): string[] {
+export function expiredWindowKeys(keys: readonly string[], uid: number, protocolVersion: string, currentWindow: number, retentionWindows: number): string[] {
   return keys.filter((key) => {
-    const parts = parseGradientKey(key);
-    return parts !== null && parts.window < currentWindow - retentionWindows;
+    const parts = parseGradientKey(key.startsWith('sync-') ? `gradient-${key.slice(5)}` : key);
+    return parts !== null && parts.uid === uid && parts.protocolVersion === protocolVersion && parts.window < currentWindow - retentionWindows;
   });
 }

@@ -33,6 +33,12 @@ export class VectorTrainer implements TrainerPort {
   /** The next outer step fails with this message, leaving the weights as they are (a trainer error mid-apply). */
   failNextApply: string | null = null;
   stepDelayMs = 1;
+  /**
+   * What the real trainer writes to its checkpoint after every outer step:
+   * the weights, the error feedback and the window of the aggregate applied.
+   * A "restarted" trainer is made from it with `VectorTrainer.restore`.
+   */
+  checkpointed: { params: Float32Array; errorFeedback: Float32Array; appliedWindow: number } | null = null;
 
   constructor(readonly uid: number) {
     const n = VectorTrainer.ROWS * VectorTrainer.COLS;
@@ -94,7 +100,23 @@ export class VectorTrainer implements TrainerPort {
       this.params = base.map((p, i) => p - request.lr * (mean[i] as number));
       this.start = null;
     }
+    this.checkpointed = { params: Float32Array.from(this.params), errorFeedback: Float32Array.from(this.errorFeedback), appliedWindow: request.window };
     return { modelDigest: this.digest(), computeSeconds: (Date.now() - started) / 1000 };
+  }
+
+  /** A trainer started again from what `from` last checkpointed (a peer back after a crash). */
+  static restore(from: VectorTrainer): VectorTrainer {
+    const trainer = new VectorTrainer(from.uid);
+    if (from.checkpointed) {
+      trainer.params = Float32Array.from(from.checkpointed.params);
+      trainer.errorFeedback.set(from.checkpointed.errorFeedback);
+      trainer.checkpointed = { ...from.checkpointed };
+    }
+    return trainer;
+  }
+
+  async appliedWindow(): Promise<number | null> {
+    return this.checkpointed?.appliedWindow ?? null;
   }
 
   async checkpoint(): Promise<void> {}

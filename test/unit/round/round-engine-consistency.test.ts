@@ -2,6 +2,7 @@ import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ChainBlock, ChainPort } from '../../../main/chain/chain-port';
 import type { PeerAccount } from '../../../main/round/gather';
+import { CatchUpState } from '../../../main/round/catch-up-state';
 import { uploadDeadline } from '../../../main/round/inclusion';
 import type { RunManifest } from '../../../main/run/manifest';
 import { parseGradientKey } from '../../../main/storage/object-keys';
@@ -46,12 +47,12 @@ describe.each(ENGINE_SCHEDULES)('RoundEngine consistency under faults ($schedule
 
   const storageOf = (uid: number) => bed.devnet.storageOf(uid);
 
-  async function makePeer(name: string, overrides: { storage?: (uid: number) => StoragePort; chain?: ChainPort } = {}): Promise<Peer> {
+  async function makePeer(name: string, overrides: { storage?: (uid: number) => StoragePort; chain?: ChainPort; restoreFrom?: VectorTrainer; catchUpState?: CatchUpState } = {}): Promise<Peer> {
     const applied: Peer['applied'] = new Map();
     const failedApplies: number[] = [];
     const gathers: Peer['gathers'] = new Map();
     const trainer = (uid: number) => {
-      const vector = new VectorTrainer(uid);
+      const vector = overrides.restoreFrom ? VectorTrainer.restore(overrides.restoreFrom) : new VectorTrainer(uid);
       const apply = vector.applyOuter.bind(vector);
       vector.applyOuter = async (request) => {
         const result = await apply(request).catch((error: unknown) => {
@@ -69,6 +70,7 @@ describe.each(ENGINE_SCHEDULES)('RoundEngine consistency under faults ($schedule
       engine: (uid) => ({
         ...(overrides.storage ? { storage: overrides.storage(uid) } : {}),
         ...(overrides.chain ? { chain: overrides.chain } : {}),
+        ...(overrides.catchUpState ? { catchUpState: overrides.catchUpState } : {}),
         onGather: (window, peers) => gathers.set(window, peers),
         overlapCommunication,
       }),
@@ -143,6 +145,34 @@ describe.each(ENGINE_SCHEDULES)('RoundEngine consistency under faults ($schedule
 
     // Same aggregates, same model: every window the three applied leaves them bit-identical.
     expectSameModels(peers, [late, next]);
+  }, 90_000);
+
+  it('a peer stopped for two windows restarts from its checkpoint, replays what it missed, and holds the global model again', async () => {
+    const stateFile = path.join(bed.dir, 'charlie-catch-up.json');
+    const peers = [await makePeer('Alice'), await makePeer('Bob'), await makePeer('Charlie', { catchUpState: await CatchUpState.load(stateFile, 10) })];
+    const charlie = peers[2]!;
+    await Promise.all(peers.map((p) => p.engine.join()));
+    await until(() => charlie.applied.size >= 2, () => 'Charlie applied fewer than 2 windows');
+    // Charlie's process dies: nothing of its engine survives but its trainer's checkpoint and its catch-up file.
+    await charlie.engine.leave('now');
+    await charlie.engine.settle();
+    const stoppedAfter = charlie.trainer.checkpointed!.appliedWindow;
+    await until(() => peers[0]!.applied.has(stoppedAfter + 3), () => `Alice applied ${[...peers[0]!.applied.keys()].join(' ')}`);
+
+    const back = await makePeer('Charlie', { restoreFrom: charlie.trainer, catchUpState: await CatchUpState.load(stateFile, 10) });
+    expect(back.uid).toBe(charlie.uid);
+    await back.engine.join();
+    const trainedAgain = () => [...back.applied.keys()].find((w) => w > stoppedAfter + 3);
+    await until(() => trainedAgain() !== undefined && peers.slice(0, 2).every((p) => p.applied.has(trainedAgain()!)), () => `back applied ${[...back.applied.keys()].join(' ')}`);
+    await Promise.all([peers[0]!.engine.leave('after-round'), peers[1]!.engine.leave('after-round'), back.engine.leave('after-round')]);
+
+    // The windows it missed were replayed in order, then it trained again; the models agree at every common window.
+    const replayed = [...back.applied.keys()].filter((w) => w <= stoppedAfter + 3);
+    expect(replayed[0]).toBe(stoppedAfter + 1);
+    const { records } = await back.ledger.read();
+    expect(records.some((r) => r.phase === 'missed' && r.reason === 'not trained: catching up after downtime')).toBe(true);
+    expect(records.some((r) => r.window > stoppedAfter + 3 && r.phase === 'uploaded')).toBe(true);
+    expectSameModels([peers[0]!, peers[1]!, back], [stoppedAfter + 1, trainedAgain()!]);
   }, 90_000);
 
   it('an outer step that fails goes back to the window start and is applied again: the peer stays on the global model', async () => {

@@ -54,7 +54,7 @@ describe('RoundEngine with S3 storage', () => {
     const storage = new S3Storage({ endpoint: link.url, bucket: s3.bucket, ...s3.credentials });
     const direct = new S3Storage({ endpoint: s3.endpoint, bucket: s3.bucket, ...s3.credentials });
     const manifest = vectorEngineManifest(bed.dir, 'engine-s3-test', { perPeerTimeoutSeconds: 1, gatherCapSeconds: 2 });
-    const { uid, engine, ledger } = await bed.devnet.add('Alice', { manifest, trainer: (u) => new VectorTrainer(u), engine: { storage, peerStorage: () => storage } });
+    const { uid, engine, ledger } = await bed.devnet.add('Alice', { manifest, trainer: (u) => new VectorTrainer(u), engine: { storage, peerStorage: () => storage, uploadAttempts: 2 } });
     await engine.join();
 
     // The upload has started: the server goes away (its port resets every connection).

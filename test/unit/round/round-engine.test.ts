@@ -20,7 +20,7 @@ describe.each(ENGINE_SCHEDULES)('RoundEngine on a devnet ($schedule)', ({ overla
   });
 
   const storageOf = (uid: number) => bed.devnet.storageOf(uid);
-  const makePeer = (name: string, engine: { storage?: StoragePort; logger?: pino.Logger } = {}): Promise<Peer> =>
+  const makePeer = (name: string, engine: { storage?: StoragePort; logger?: pino.Logger; uploadAttempts?: number } = {}): Promise<Peer> =>
     bed.devnet.add(name, { manifest, trainer: (uid) => new VectorTrainer(uid), engine: { ...engine, overlapCommunication } });
 
   it('trains, uploads, gathers and applies: peers stay in sync and the loss falls', async () => {
@@ -90,18 +90,17 @@ describe.each(ENGINE_SCHEDULES)('RoundEngine on a devnet ($schedule)', ({ overla
     expect(aliceLog.some((l) => l.msg === 'peer update not used' && l.uid === peers[1]!.uid)).toBe(false);
   });
 
-  it('a failed upload marks the window missed, nothing corrupt, and the next window is fine', async () => {
-    // The first update's upload fails, whatever the schedule; the ones after it work (sync reports always do).
-    let failUploads = 1;
+  /** A folder whose update uploads fail while `failing(key, attempt)` says so (sync reports always go up). */
+  const flakyStorage = (failing: (key: string, attempt: number) => boolean): StoragePort & { attempts: Map<string, number> } => {
     const real = new FilesystemStorage(path.join(bed.dir, 'peers', 'flaky'));
-    const flaky: StoragePort = {
-      ...real,
+    const attempts = new Map<string, number>();
+    return {
       name: 'flaky',
+      attempts,
       put: async (key, data, o) => {
-        if (failUploads > 0 && key.startsWith('gradient-')) {
-          failUploads -= 1;
-          throw new Error('connection refused');
-        }
+        const attempt = (attempts.get(key) ?? 0) + 1;
+        attempts.set(key, attempt);
+        if (key.startsWith('gradient-') && failing(key, attempt)) throw new Error('connection refused');
         return real.put(key, data, o);
       },
       get: (k, o) => real.get(k, o),
@@ -109,7 +108,13 @@ describe.each(ENGINE_SCHEDULES)('RoundEngine on a devnet ($schedule)', ({ overla
       list: (p, o) => real.list(p, o),
       delete: (k, o) => real.delete(k, o),
     };
-    const peer = await makePeer('Alice', { storage: flaky });
+  };
+
+  it('a failed upload marks the window missed, nothing corrupt, and the next window is fine', async () => {
+    // Every attempt at the first update fails, whatever the schedule; the updates after it go up.
+    let firstKey: string | null = null;
+    const flaky = flakyStorage((key) => (firstKey ??= key) === key);
+    const peer = await makePeer('Alice', { storage: flaky, uploadAttempts: 2 });
     await peer.engine.join();
     await roundsDone([peer], 2);
     await peer.engine.leave('after-round');
@@ -117,6 +122,17 @@ describe.each(ENGINE_SCHEDULES)('RoundEngine on a devnet ($schedule)', ({ overla
     expect(first).toMatchObject({ phases: expect.arrayContaining(['trained', 'missed', 'applied']), reason: expect.stringContaining('upload failed: connection refused') });
     expect(second!.phases).toEqual(expect.arrayContaining(['trained', 'uploaded', 'applied']));
     expect(second!.reason).toBeUndefined();
+  });
+
+  it('an upload that fails once is tried again and counts', async () => {
+    const flaky = flakyStorage((_key, attempt) => attempt === 1);
+    const peer = await makePeer('Alice', { storage: flaky });
+    await peer.engine.join();
+    await roundsDone([peer], 1);
+    await peer.engine.leave('after-round');
+    const [first] = await peer.ledger.summaries();
+    expect(first!.phases).toEqual(expect.arrayContaining(['trained', 'uploaded', 'applied']));
+    expect([...flaky.attempts].filter(([key]) => key.startsWith('gradient-'))[0]?.[1]).toBe(2);
   });
 
   it('a training failure marks the window missed and the engine recovers next window', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManifestError, parseManifest, parseManifestText } from '../../../main/run/manifest';
 import { windowOf, secondsUntilNextWindow } from '../../../main/run/window-clock';
-import { expiredGradientKeys, gradientKey, parseGradientKey } from '../../../main/storage/object-keys';
+import { expiredWindowKeys, gradientKey, parseGradientKey } from '../../../main/storage/object-keys';
 
 const minimal = {
   version: 1,
@@ -65,8 +65,8 @@ describe('object keys', () => {
     expect(parseGradientKey('checkpoints/1/latest.json')).toBeNull();
   });
 
-  it('expires only gradients older than the retention horizon', () => {
-    const keys = ['gradient-100-1-v1', 'gradient-199-1-v1', 'gradient-200-2-v1', 'checkpoints/1/5/model.safetensors'];
-    expect(expiredGradientKeys(keys, 300, 100)).toEqual(['gradient-100-1-v1', 'gradient-199-1-v1']);
+  it('expires only the uploader\'s own window objects older than the retention horizon', () => {
+    const keys = ['gradient-100-1-v1', 'sync-150-1-v1', 'gradient-199-1-v1', 'gradient-200-1-v1', 'gradient-100-2-v1', 'gradient-100-1-v2', 'checkpoints/1/5/model.safetensors', 'sync-x-1-v1'];
+    expect(expiredWindowKeys(keys, 1, '1', 300, 100)).toEqual(['gradient-100-1-v1', 'sync-150-1-v1', 'gradient-199-1-v1']);
   });
 });
