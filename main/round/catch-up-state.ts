@@ -41,7 +41,7 @@ export class CatchUpState {
     try {
       parsed = Stored.safeParse(JSON.parse(text));
     } catch (error) {
-      throw new Error(`${file} is not valid JSON (${(error as Error).message}); move it away to start this peer's catch-up afresh`);
+      throw new Error(`${file} is not valid JSON (${(error as Error).message}); move it away to start this peer's catch-up afresh`, { cause: error });
     }
     if (!parsed.success) throw new Error(`${file} is not a catch-up state this app wrote (${parsed.error.issues[0]?.message ?? 'invalid'}); move it away to start afresh`);
     state.lastAppliedWindow = parsed.data.lastApplied;
