@@ -11,7 +11,7 @@ import { ContractError } from '../../contract/errors';
 import { missingResources, resourceLayout } from '../platform/resources';
 import { createRoundModule } from '../round/round-module';
 import { createDevnetRuntime } from '../devnet/devnet-runtime';
-import { trainerDevice } from '../devnet/trainer-device';
+import { trainerDevice } from '../run/trainer-config';
 import { createChainModule } from '../chain/chain-module';
 import { openSubtensor } from '../chain/chain-service';
 import { DevnetChainLink } from '../devnet/devnet-chain-link';

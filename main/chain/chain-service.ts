@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Logger } from '../logging/logger';
 import { rankByIncentive, type ChainHealth, type ChainPort, type ChainSigner, type ChainWriter, type Metagraph, type Neuron } from './chain-port';
 import { resolveTarget } from './networks';
+import { formatTao } from './tao';
 import { RewardHistory, tempoIndex } from './rewards';
 import { SubtensorChain } from './subtensor/subtensor-chain';
 
@@ -88,11 +89,6 @@ export function neuronView(n: Neuron) {
   return { ...n, stake: n.stake.toString(), emission: n.emission.toString() };
 }
 
-function formatTao(rao: bigint): string {
-  const whole = rao / 1_000_000_000n;
-  const frac = (rao % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
-  return `${whole}${frac ? `.${frac}` : ''} TAO`;
-}
 
 /**
  * Keeps one chain connection for the configured target: follows blocks,

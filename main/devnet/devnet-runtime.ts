@@ -18,7 +18,6 @@ import type { RunManifest } from '../run/manifest';
 import { FilesystemStorage } from '../storage/filesystem-storage';
 import { withLinkCaps, type LinkCaps } from '../storage/paced-storage';
 import type { StoragePort } from '../storage/storage-port';
-import type { ModelConfig, TrainSettings } from '../trainer/protocol';
 import type { SupervisorState } from '../supervisor/process-supervisor';
 import { EarningsTracker } from '../earnings/earnings-tracker';
 import { DevnetChain } from './devnet-chain';
@@ -26,7 +25,7 @@ import { devnetManifest } from './devnet-manifest';
 import { DevnetValidator, type ValidatorSettings, type WindowReport } from '../validator/devnet-validator';
 import { RatingBook, type RatingPolicy } from '../validator/rating-book';
 import { PeerTraffic } from '../network/peer-traffic';
-import type { TrainerDevice } from './trainer-device';
+import { trainerModel, trainerSettings, type TrainerDevice } from '../run/trainer-config';
 import { adversarialParts, adversarySamplerId, type AdversaryKind } from './adversarial-peers';
 
 export interface DevnetRuntimeOptions {
@@ -68,42 +67,6 @@ export interface DevnetRuntimeOptions {
 }
 
 const SIMULATED_NAMES = ['Alice', 'Bob', 'Charlie', 'Dave', 'Eve'];
-
-function trainerModel(m: RunManifest['model']): ModelConfig {
-  return {
-    vocab_size: m.vocabSize,
-    hidden_size: m.hiddenSize,
-    num_hidden_layers: m.layers,
-    num_attention_heads: m.heads,
-    num_key_value_heads: m.kvHeads,
-    intermediate_size: m.ffnSize,
-    max_position_embeddings: m.sequenceLength,
-    rope_theta: m.ropeTheta,
-    rms_norm_eps: m.normEps,
-    tie_word_embeddings: m.tiedEmbeddings,
-    // Every peer starts from the same weights, as if from the run's first checkpoint.
-    init_seed: 1,
-  };
-}
-
-function trainerSettings(manifest: RunManifest): TrainSettings {
-  const { optimizer: o, sparseloco: s, model } = manifest;
-  return {
-    lr: o.lr,
-    beta1: o.beta1,
-    beta2: o.beta2,
-    weight_decay: o.weightDecay,
-    warmup_steps: o.warmupSteps,
-    grad_clip: o.gradClip,
-    seq_len: model.sequenceLength,
-    batch_size: o.batchSize,
-    inner_steps: s.innerSteps,
-    outer_lr: s.outerLr,
-    topk: s.topK,
-    block_size: Math.round(Math.sqrt(s.chunkSize)),
-    error_feedback_beta: s.errorFeedbackBeta,
-  };
-}
 
 const signerOf = (pair: KeyringPair): ChainSigner => ({ address: pair.address, sign: async (message) => pair.sign(message) });
 

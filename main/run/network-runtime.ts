@@ -1,0 +1,158 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { RoundState } from '../../contract/domains/round';
+import type { ChainPort, ChainSigner, ChainWriter } from '../chain/chain-port';
+import { formatTao } from '../chain/tao';
+import { validatePayload } from '../codec';
+import { EarningsTracker } from '../earnings/earnings-tracker';
+import { RoundLedger } from '../ledger/round-ledger';
+import type { Logger } from '../logging/logger';
+import { PeerTraffic } from '../network/peer-traffic';
+import { CatchUpState } from '../round/catch-up-state';
+import type { PayloadVerdict } from '../round/gather';
+import { RoundEngine } from '../round/round-engine';
+import type { RoundRuntime } from '../round/round-module';
+import type { TrainerPort } from '../round/trainer-port';
+import { withLinkCaps, type LinkCaps } from '../storage/paced-storage';
+import type { StoragePort } from '../storage/storage-port';
+import type { RunManifest } from './manifest';
+import { PeerDirectory } from './peer-directory';
+import { publishStorageCommitment, type CommitmentNotice } from './publish-commitment';
+import type { PeerReadAccess } from './storage-commitment';
+import { windowOf } from './window-clock';
+
+export interface NetworkRuntimeOptions {
+  manifest: RunManifest;
+  /** The run's chain: subtensor at any endpoint (the devnet's node too), through the same port. */
+  chain: ChainPort & ChainWriter;
+  /** This peer's hotkey, registered on the run's netuid; it signs the storage commitment. */
+  hotkey: ChainSigner;
+  /** This peer's bucket: where it writes (the write key stays here), and the read access it publishes. */
+  storage: { write: StoragePort; read: PeerReadAccess };
+  /** This peer's trainer (started by the runtime, stopped on close when it can be). */
+  trainer: TrainerPort & { start?(): void; stop?(): Promise<void> };
+  /** This peer's folder in this run: ledger, catch-up state, payouts, scratch payloads. */
+  folder: string;
+  logger: Logger;
+  onState?(state: RoundState): void;
+  /** Upload and download caps for this peer's transfers (Settings → limits). */
+  linkCaps?: LinkCaps;
+  /** Upload and gather of a window while the next one trains (default), or in turn. */
+  overlapCommunication?: boolean;
+  /** Opens a read-only client for another peer's bucket (tests and benchmarks route these). */
+  openPeerStorage?: ConstructorParameters<typeof PeerDirectory>[0]['open'];
+  /** Checks each gathered payload (default: the codec's validation with the manifest's top-k). */
+  validatePayload?(payload: Uint8Array): Promise<PayloadVerdict>;
+  /** Catch-up window limit and checkpoint cadence (engine defaults otherwise). */
+  maxCatchUpWindows?: number;
+}
+
+/** A joined run, on any network: what the round module, the Network page and the chain views read. */
+export interface NetworkRuntime extends RoundRuntime {
+  uid: number;
+  hotkey: string;
+  chain: ChainPort;
+  directory: PeerDirectory;
+  /** What this machine received from each peer. */
+  traffic: PeerTraffic;
+  /** Things the user should know about this peer's published storage (e.g. a read key that can write). */
+  notices: readonly CommitmentNotice[];
+}
+
+/** Thrown when the hotkey has no uid on the run's subnet; the message says how to register. */
+export class NotRegisteredError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotRegisteredError';
+  }
+}
+
+/**
+ * Joins a run on any network with one code path: this machine's hotkey (its
+ * uid on the run's netuid), its bucket published as a storage commitment, the
+ * peers' buckets read from theirs, and the round engine over those ports. The
+ * devnet and finney differ only in the chain endpoint and the buckets.
+ */
+export async function createNetworkRuntime(options: NetworkRuntimeOptions): Promise<NetworkRuntime> {
+  const { manifest, chain, hotkey, logger } = options;
+  const netuid = manifest.chain.netuid;
+  const log = logger.child({ source: 'run' });
+  const uid = await chain.uidOf(netuid, hotkey.address);
+  if (uid === null) throw new NotRegisteredError(await notRegisteredMessage(chain, netuid, hotkey.address));
+  await fs.mkdir(options.folder, { recursive: true });
+
+  const notices = await publishStorageCommitment({ chain, netuid, hotkey, read: options.storage.read, logger: log });
+  const directory = new PeerDirectory({ chain, netuid, logger, ...(options.openPeerStorage ? { open: options.openPeerStorage } : {}) });
+  await directory.refresh();
+
+  const maxCatchUpWindows = options.maxCatchUpWindows ?? 10;
+  const ledger = new RoundLedger(path.join(options.folder, 'rounds.ndjson'));
+  const catchUpState = await CatchUpState.load(path.join(options.folder, 'catch-up.json'), maxCatchUpWindows);
+  const traffic = new PeerTraffic();
+  const caps = options.linkCaps;
+  const validate =
+    options.validatePayload ??
+    (async (bytes: Uint8Array): Promise<PayloadVerdict> => {
+      const verdict = await validatePayload(bytes, { expectedK: manifest.sparseloco.topK });
+      return verdict.ok ? { ok: true } : { ok: false, reason: `${verdict.field}: ${verdict.message}` };
+    });
+  options.trainer.start?.();
+  const engine = new RoundEngine({
+    manifest,
+    chain,
+    self: { uid, hotkey: hotkey.address },
+    storage: withLinkCaps(options.storage.write, caps),
+    peerStorage: (peer) => {
+      const storage = directory.storageOf(peer);
+      return storage ? withLinkCaps(storage, caps) : undefined;
+    },
+    trainer: options.trainer,
+    validatePayload: validate,
+    ledger,
+    catchUpState,
+    maxCatchUpWindows,
+    workDir: path.join(options.folder, 'work'),
+    logger,
+    ...(options.overlapCommunication === undefined ? {} : { overlapCommunication: options.overlapCommunication }),
+    ...(options.onState ? { onState: options.onState } : {}),
+    onGather: (window, peers) => traffic.record(window, peers),
+  });
+
+  // Peers commit, re-commit and come and go: their buckets are re-read at every window's first block.
+  const stopDirectory = await chain.subscribeBlocks((block) => {
+    if (windowOf(block.number, manifest.windows.blocksPerWindow).blockInWindow === 0) {
+      directory.refresh().catch((error: unknown) => log.warn({ err: error }, 'could not re-read the peers\u2019 commitments'));
+    }
+  });
+  const tempo = chain.tempo ? await chain.tempo(netuid) : manifest.windows.blocksPerWindow * 2;
+  const earnings = await EarningsTracker.open({ chain, netuid, uid, ledger, tempo, file: path.join(options.folder, 'payouts.json'), logger });
+  const stopEarnings = await chain.subscribeBlocks((block) => void earnings.onBlock(block.number));
+  log.info({ network: chain.name, netuid, uid, peers: directory.all().length }, 'joined the run');
+
+  return {
+    uid,
+    hotkey: hotkey.address,
+    chain,
+    directory,
+    traffic,
+    notices,
+    engine,
+    ledger,
+    trainer: options.trainer,
+    payouts: () => earnings.payouts,
+    async close() {
+      stopDirectory();
+      stopEarnings();
+      await engine.leave('now');
+      await engine.settle();
+      await options.trainer.stop?.();
+      directory.close();
+    },
+  };
+}
+
+async function notRegisteredMessage(chain: ChainPort, netuid: number, hotkey: string): Promise<string> {
+  const burn = await (chain as { burn?: (n: number) => Promise<bigint> }).burn?.(netuid).catch(() => null);
+  const cost = burn === undefined || burn === null ? '' : ` Registration burns ${formatTao(burn)} from the coldkey.`;
+  return `The hotkey ${hotkey} is not registered on subnet ${netuid} of ${chain.name}. Register it first (Wallet → Register, or tandem register).${cost}`;
+}

@@ -1,0 +1,99 @@
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import path from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNetworkRuntime, NotRegisteredError, type NetworkRuntime } from '../../../main/run/network-runtime';
+import { S3Storage } from '../../../main/storage/s3-storage';
+import { devSigner } from '../../support/dev-signer';
+import { DEVNET_NETUID, roundsDone, until, useDevnet } from '../../support/devnet-peers';
+import { startLocalS3, type LocalS3 } from '../../support/local-s3-server';
+import { vectorEngineManifest, VectorTrainer } from '../../support/vector-trainer';
+
+/**
+ * The one runtime every network joins through, on a chain port and S3
+ * buckets: each peer publishes its bucket as a commitment and reads the
+ * others' from theirs. (The app's devnet and a real network differ only in
+ * the chain endpoint and the buckets they are given.)
+ */
+describe('createNetworkRuntime', () => {
+  const bed = useDevnet(300, 'all');
+  let s3: LocalS3;
+  const runtimes: NetworkRuntime[] = [];
+
+  beforeAll(async () => {
+    s3 = await startLocalS3();
+  });
+  afterAll(async () => {
+    await Promise.all(runtimes.map((r) => r.close()));
+    await s3.stop();
+  });
+
+  async function bucketFor(name: string): Promise<string> {
+    const bucket = `peer-${name.toLowerCase()}`;
+    const admin = new S3Client({ endpoint: s3.endpoint, region: 'auto', forcePathStyle: true, credentials: s3.credentials });
+    await admin.send(new CreateBucketCommand({ Bucket: bucket }));
+    admin.destroy();
+    return bucket;
+  }
+
+  async function join(name: string, register = true): Promise<NetworkRuntime> {
+    const manifest = vectorEngineManifest(bed.dir, 'network-runtime-test', { blocksPerWindow: 5, blockSeconds: 0.3, uploadDeadlineSeconds: 0.6, uploadGraceSeconds: 0, perPeerTimeoutSeconds: 1, gatherCapSeconds: 8 });
+    const hotkey = devSigner(`//${name}`);
+    if (register) await bed.devnet.chain.register(DEVNET_NETUID, hotkey.address, hotkey);
+    const bucket = await bucketFor(name);
+    const access = { endpoint: s3.endpoint, region: 'auto', bucket, forcePathStyle: true, accessKeyId: s3.credentials.accessKeyId, secretAccessKey: s3.credentials.secretAccessKey };
+    const uid = await bed.devnet.chain.uidOf(DEVNET_NETUID, hotkey.address);
+    const runtime = await createNetworkRuntime({
+      manifest,
+      chain: bed.devnet.chain,
+      hotkey,
+      storage: { write: new S3Storage({ ...access }), read: access },
+      trainer: new VectorTrainer(uid ?? 0),
+      folder: path.join(bed.dir, name),
+      logger: pino({ level: 'silent' }),
+    });
+    runtimes.push(runtime);
+    return runtime;
+  }
+
+  it('peers that know each other only through their commitments train one model', async () => {
+    const peers = [await join('Alice'), await join('Bob'), await join('Charlie')];
+    const commitments = await bed.devnet.chain.commitments(DEVNET_NETUID);
+    expect(peers.map((p) => commitments.get(p.hotkey)?.data)).toEqual(peers.map(() => expect.stringMatching(/^tandem\/1 http:\/\/127\.0\.0\.1:\d+ peer-[a-z]+ /)));
+    for (const peer of peers) {
+      await peer.directory.refresh();
+      expect(peer.directory.all().map((e) => [e.uid, e.unreachable])).toEqual(peers.map((p) => [p.uid, null]).sort((a, b) => (a[0] as number) - (b[0] as number)));
+    }
+
+    await Promise.all(peers.map((p) => p.engine.join()));
+    await roundsDone(peers, 3, 60_000);
+    await Promise.all(peers.map((p) => p.engine.leave('after-round')));
+    const digests = peers.map((p) => (p.trainer as VectorTrainer).digest());
+    expect(new Set(digests).size).toBe(1);
+    // Each gathered the two others from their own buckets.
+    for (const peer of peers) {
+      for (const other of peers.filter((p) => p !== peer)) expect(peer.traffic.of(other.uid)?.bytes).toBeGreaterThan(0);
+    }
+  }, 90_000);
+
+  it('a peer that commits garbage is listed as unreachable with the reason and skipped', async () => {
+    const mallory = devSigner('//Mallory');
+    await bed.devnet.chain.register(DEVNET_NETUID, mallory.address, mallory);
+    await bed.devnet.chain.commit(DEVNET_NETUID, 'hello from a foreign client', mallory);
+    const alice = runtimes[0]!;
+    await alice.directory.refresh();
+    const uid = (await bed.devnet.chain.uidOf(DEVNET_NETUID, mallory.address))!;
+    expect(alice.directory.entryOf(uid)).toMatchObject({ unreachable: 'not a Tandem storage commitment (it starts with "hello")', storage: null });
+
+    const before = alice.engine.current.completedRounds;
+    await Promise.all(runtimes.map((r) => r.engine.join()));
+    await until(() => alice.engine.current.completedRounds >= before + 2, () => `rounds ${alice.engine.current.completedRounds}`);
+    await Promise.all(runtimes.map((r) => r.engine.leave('after-round')));
+    expect(new Set(runtimes.map((p) => (p.trainer as VectorTrainer).digest())).size).toBe(1);
+  }, 90_000);
+
+  it('a hotkey with no uid on the subnet is told to register', async () => {
+    await expect(join('Eve', false)).rejects.toThrow(NotRegisteredError);
+    await expect(join('Ferdie', false)).rejects.toThrow(/is not registered on subnet 3 of devnet\. Register it first/);
+  });
+});
