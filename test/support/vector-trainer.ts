@@ -28,7 +28,7 @@ export class VectorTrainer implements TrainerPort {
   params: Float32Array;
   private readonly target: Float32Array;
   private readonly errorFeedback: Float32Array;
-  private start: Float32Array | null = null;
+  private windowStart: Float32Array | null = null;
   failNextTrain: string | null = null;
   /** The next outer step fails with this message, leaving the weights as they are (a trainer error mid-apply). */
   failNextApply: string | null = null;
@@ -65,7 +65,7 @@ export class VectorTrainer implements TrainerPort {
       throw new Error(reason);
     }
     const started = Date.now();
-    this.start = Float32Array.from(this.params);
+    this.windowStart = Float32Array.from(this.params);
     const noise = random(request.peerUid * 100_003 + request.window);
     for (let step = 1; step <= request.innerSteps; step++) {
       for (let i = 0; i < this.params.length; i++) {
@@ -78,7 +78,7 @@ export class VectorTrainer implements TrainerPort {
     const loss = this.loss();
     // Pseudo-gradient Δ = θ_start − θ_now. As in the real trainer, the local
     // weights stay trained until the outer step, which starts from θ_start.
-    const delta = this.start.map((s, i) => s - (this.params[i] as number));
+    const delta = this.windowStart.map((s, i) => s - (this.params[i] as number));
     const payload = await encodeTensors([{ name: 'w', shape: [VectorTrainer.ROWS, VectorTrainer.COLS], data: delta, errorFeedback: this.errorFeedback }], { k: 64, blockSize: 64, beta: 0.95 });
     await fs.writeFile(request.payloadFile, payload);
     return { payloadFile: request.payloadFile, loss, steps: request.innerSteps, tokens: request.innerSteps * 1000, computeSeconds: (Date.now() - started) / 1000 };
@@ -96,9 +96,9 @@ export class VectorTrainer implements TrainerPort {
       const { tensors } = await aggregatePayloads(payloads);
       const mean = tensors[0]!.data;
       // From θ_start of the window pending, or from the current weights when none is (catch-up, a validator).
-      const base = this.start ?? this.params;
+      const base = this.windowStart ?? this.params;
       this.params = base.map((p, i) => p - request.lr * (mean[i] as number));
-      this.start = null;
+      this.windowStart = null;
     }
     this.checkpointed = { params: Float32Array.from(this.params), errorFeedback: Float32Array.from(this.errorFeedback), appliedWindow: request.window };
     return { modelDigest: this.digest(), computeSeconds: (Date.now() - started) / 1000 };
@@ -122,8 +122,8 @@ export class VectorTrainer implements TrainerPort {
   async checkpoint(): Promise<void> {}
 
   async revertWindow(): Promise<void> {
-    if (this.start) this.params = this.start;
-    this.start = null;
+    if (this.windowStart) this.params = this.windowStart;
+    this.windowStart = null;
   }
 }
 
