@@ -12,7 +12,7 @@ export function devnetManifest(root: string): RunManifest {
       name: 'tandem-devnet',
       protocolVersion: '1',
       model: { vocabSize: 258, hiddenSize: 64, layers: 2, heads: 4, kvHeads: 2, ffnSize: 172, sequenceLength: 64, tiedEmbeddings: true },
-      data: { shards: `${root}/shards` },
+      data: { shards: 'bundled:sotu' },
       optimizer: { lr: 3e-3, warmupSteps: 20, batchSize: 4 },
       sparseloco: { innerSteps: 40, outerLr: 0.7 },
       // The gather cap outlasts a window plus the upload deadline and grace (15 + 11 s) and the settle margin:

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Keyring } from '@polkadot/keyring';
@@ -25,6 +24,7 @@ import { devnetManifest } from './devnet-manifest';
 import { DevnetValidator, type ValidatorSettings, type WindowReport } from '../validator/devnet-validator';
 import { RatingBook, type RatingPolicy } from '../validator/rating-book';
 import { PeerTraffic } from '../network/peer-traffic';
+import { localShards } from '../run/local-shards';
 import { trainerModel, trainerSettings, type TrainerDevice } from '../run/trainer-config';
 import { adversarialParts, adversarySamplerId, type AdversaryKind } from './adversarial-peers';
 
@@ -109,7 +109,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
   const base = options.manifest ?? devnetManifest(root);
   const manifest = options.tuneManifest ? options.tuneManifest(base) : base;
   await fs.promises.mkdir(root, { recursive: true });
-  await ensureShards(options.trainerExecutable, options.corpusDir, manifest.data.shards);
+  const shards = localShards(manifest, { dataDir: root, trainerExecutable: options.trainerExecutable, corpusDir: options.corpusDir });
   await cryptoWaitReady();
   const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
   const chain = await DevnetChain.open({
@@ -119,7 +119,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     tempo: manifest.windows.blocksPerWindow * 2,
     minerEmissionPerTempo: 1_000_000_000n,
   });
-  const folderOf = (uid: number): StoragePort => new FilesystemStorage(path.join(manifest.storage.kind === 'filesystem' ? manifest.storage.root : root, 'peers', String(uid)));
+  const folderOf = (uid: number): StoragePort => new FilesystemStorage(path.join(manifest.storage?.kind === 'filesystem' ? manifest.storage.root : root, 'peers', String(uid)));
   const storageSeenBy = (viewer: string) => (uid: number) => (options.storage ? options.storage(uid, viewer) : folderOf(uid));
   const validate = async (bytes: Uint8Array) => {
     const verdict = await validatePayload(bytes, { expectedK: manifest.sparseloco.topK });
@@ -137,7 +137,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
       executable: options.trainerExecutable,
       model: trainerModel(manifest.model),
       train: trainerSettings(manifest),
-      dataDir: manifest.data.shards,
+      dataDir: shards,
       checkpointFile: path.join(dir, 'trainer.safetensors'),
       peerId: adversarySamplerId(adversary, uid),
       logger: logger.child({ peer: name }),
@@ -208,7 +208,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     executable: options.trainerExecutable,
     model: trainerModel(manifest.model),
     train: trainerSettings(manifest),
-    dataDir: manifest.data.shards,
+    dataDir: shards,
     checkpointFile: path.join(validatorDir, 'trainer.safetensors'),
     peerId: 'validator',
     logger: logger.child({ peer: 'validator' }),
@@ -261,13 +261,4 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
       await chain.close();
     },
   };
-}
-
-/** Token shards of the bundled corpus, made once with the trainer's own prepare-data. */
-async function ensureShards(executable: string, corpusDir: string, shardsDir: string): Promise<void> {
-  if (fs.existsSync(shardsDir) && fs.readdirSync(shardsDir).some((f) => f.endsWith('.bin'))) return;
-  const inputs = fs.readdirSync(corpusDir).filter((f) => f.endsWith('.txt')).sort().map((f) => path.join(corpusDir, f));
-  if (inputs.length === 0) throw new Error(`no corpus text in ${corpusDir}`);
-  const made = spawnSync(executable, ['prepare-data', '--input', ...inputs, '--output', shardsDir, '--prefix', 'sotu'], { encoding: 'utf8' });
-  if (made.status !== 0) throw new Error(`could not prepare the devnet data: ${(made.stderr ?? '').trim().split('\n').at(-1) ?? `exit ${made.status}`}`);
 }

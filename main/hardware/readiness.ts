@@ -79,7 +79,7 @@ export function resolveTarget(spec: string | undefined, options: { env?: NodeJS.
   const looksLikeManifest = raw !== null && typeof raw === 'object' && 'model' in raw && 'version' in raw;
   if (!looksLikeManifest) return { source: spec, requirements: parseRequirements(raw, spec), model: null, storage: null, chainNetwork: null };
   const manifest = parseManifestText(text, spec);
-  const s3 = manifest.storage.kind === 's3' ? manifest.storage : null;
+  const s3 = manifest.storage?.kind === 's3' ? manifest.storage : null;
   return {
     source: `${spec} (run "${manifest.name}")`,
     requirements: parseRequirements(manifest.requirements, `${spec}: requirements`),

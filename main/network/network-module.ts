@@ -27,7 +27,7 @@ export function summarizeManifest(m: RunManifest): ManifestSummary {
       gatherPeers: m.windows.gatherPeers,
     },
     chain: { network: m.chain.network, netuid: m.chain.netuid },
-    storage: m.storage.kind === 'filesystem' ? `local folder ${m.storage.root}` : `S3 bucket ${m.storage.bucket} at ${m.storage.endpoint}`,
+    storage: !m.storage ? 'each peer’s own bucket, published on chain' : m.storage.kind === 'filesystem' ? `local folder ${m.storage.root}` : `S3 bucket ${m.storage.bucket} at ${m.storage.endpoint}`,
   };
 }
 

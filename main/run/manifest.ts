@@ -95,7 +95,12 @@ export const ChainEndpoint = z
 
 export const DataSource = z
   .object({
-    /** Folder (or URL prefix) of token shards in the llm.c .bin format. */
+    /**
+     * Token shards in the llm.c .bin format: `bundled:<corpus>` (a corpus that
+     * ships with the app, tokenised on each machine the same way: the devnet's
+     * `bundled:sotu`), or a folder on this machine. Shard URLs with hashes come
+     * with the run bootstrap (signed manifests).
+     */
     shards: z.string().min(1),
     /** Shards held out for evaluation only. */
     validationShards: z.string().min(1).optional(),
@@ -113,7 +118,12 @@ export const RunManifest = z
     optimizer: InnerOptimizer.prefault({}),
     sparseloco: SparseLoCoConfig.prefault({}),
     windows: WindowTiming.prefault({}),
-    storage: StorageEndpoint,
+    /**
+     * One shared storage for every peer: the in-process test devnets only. On
+     * a network every peer brings its own bucket and publishes it as a storage
+     * commitment on chain (docs/PROTOCOL.md), so real runs leave this out.
+     */
+    storage: StorageEndpoint.optional(),
     chain: ChainEndpoint,
     /** Checked by the readiness preflight; shape owned by main/hardware. */
     requirements: z.record(z.string(), z.unknown()).default({}),

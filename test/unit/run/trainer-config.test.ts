@@ -64,8 +64,8 @@ describe('Settings → Train on, from the setting to the trainer', () => {
       const loads = path.join(temp.dir, 'loads.ndjson');
       const root = path.join(temp.dir, 'devnet');
       // Shards already there: the devnet does not ask the stand-in to prepare data.
-      fs.mkdirSync(path.join(root, 'shards'), { recursive: true });
-      fs.writeFileSync(path.join(root, 'shards', 'sotu_train_000.bin'), '');
+      fs.mkdirSync(path.join(root, 'shards', 'sotu'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'shards', 'sotu', 'sotu_train_000.bin'), '');
       runtime = await createDevnetRuntime({
         root,
         trainerExecutable: fakeTrainer(temp.dir, loads),
