@@ -40,6 +40,12 @@ export const PeerRow = z.object({
   lastOutcome: z.enum(['accepted', 'rejected', 'missing', 'late', 'failed']).nullable(),
   /** Bytes downloaded from this peer since the app started. */
   bytes: z.number().nonnegative(),
+  /**
+   * Why this peer's updates cannot be used, when they cannot: its storage
+   * commitment (missing, malformed, a format this app does not read) or the
+   * last read of its bucket (a revoked key, a missing bucket, a bad payload).
+   */
+  problem: z.string().nullable(),
 });
 export type PeerRow = z.infer<typeof PeerRow>;
 
@@ -60,6 +66,8 @@ export const NetworkOverview = z.object({
   bandwidth: z.array(BandwidthPoint),
   /** Why something is missing, in words, when it is. */
   note: z.string().nullable(),
+  /** Warnings about this machine's own part in the run (e.g. a published read key that can write). */
+  notices: z.array(z.string()),
 });
 export type NetworkOverview = z.infer<typeof NetworkOverview>;
 

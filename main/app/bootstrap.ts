@@ -21,17 +21,20 @@ export interface Runtime {
  * (a broken file stops here with a ConfigError naming the field), then logs,
  * then the core itself.
  */
-export async function bootstrap(mode: AppMode, paths: AppPaths, overrides: { network?: string; keychain?: Keychain } = {}): Promise<Runtime> {
+export async function bootstrap(mode: AppMode, paths: AppPaths, overrides: { network?: string; manifestFile?: string; keychain?: Keychain } = {}): Promise<Runtime> {
   const config = await ConfigStore.load(paths.configFile);
   if (overrides.network !== undefined && overrides.network !== config.value.network) {
     await config.update((draft) => ({ ...draft, network: overrides.network as string }));
+  }
+  if (overrides.manifestFile !== undefined && overrides.manifestFile !== config.value.manifestFile) {
+    await config.update((draft) => ({ ...draft, manifestFile: overrides.manifestFile as string }));
   }
   // A data folder chosen in Settings takes over from the OS default at start.
   if (config.value.dataDir) paths = { ...paths, dataDir: config.value.dataDir };
   const logRing = new LogRing();
   const logger = await createLogger({ logDir: paths.logDir, ring: logRing, ...config.value.logging });
   const pkg = packageInfo();
-  const core = new TandemCore({ name: pkg.productName, version: pkg.version, mode, paths, config, logger, logRing, modules: createModules({ mode, paths, ...(overrides.keychain ? { keychain: overrides.keychain } : {}) }) });
+  const core = new TandemCore({ name: pkg.productName, version: pkg.version, mode, paths, config, logger, logRing, modules: createModules({ mode, paths, config, ...(overrides.keychain ? { keychain: overrides.keychain } : {}) }) });
   await core.start();
   return {
     core,

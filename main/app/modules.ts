@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { AppMode } from '../../contract';
 import type { CoreModule } from '../core/module';
 import type { AppPaths } from '../platform/app-paths';
+import type { ConfigStore } from '../config/config-store';
 import { createHardwareModule } from '../hardware/module';
 import { gpuTelemetryFeed, TelemetryHub } from '../hardware/telemetry-hub';
 import { simulatedGpuFromEnv } from '../guard/simulated-gpu';
@@ -17,6 +18,9 @@ import { openSubtensor } from '../chain/chain-service';
 import { DevnetChainLink } from '../devnet/devnet-chain-link';
 import { devnetManifest } from '../devnet/devnet-manifest';
 import { createNetworkModule } from '../network/network-module';
+import { JoinedRunLink } from '../run/joined-run';
+import { readManifestFile, type RunManifest } from '../run/manifest';
+import { joinNetwork, runFolderName, type BucketAccess } from './join-network';
 import { createSupportModule } from '../support/support-module';
 import { createWalletModule } from '../wallet/wallet-module';
 import type { Keychain } from '../wallet/keychain';
@@ -27,7 +31,7 @@ import { createOperations, devnetLedgerFiles } from '../operations/operations';
  * The one list of the core's domain modules. Each area of the app adds one
  * line here; the core checks that together they handle every method.
  */
-export function createModules(options: { mode: AppMode; paths: AppPaths; keychain?: Keychain }): CoreModule[] {
+export function createModules(options: { mode: AppMode; paths: AppPaths; config: ConfigStore; keychain?: Keychain }): CoreModule[] {
   const info = packageInfo();
   // TANDEM_SIMULATE_GPU=hot: a simulated GPU that starts over its target replaces the real telemetry (devnet demo, tests).
   const simulatedGpu = simulatedGpuFromEnv(process.env['TANDEM_SIMULATE_GPU']);
@@ -37,9 +41,18 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; keychai
   const wallet = new WalletService({ root: path.join(options.paths.dataDir, 'wallets'), ...(options.keychain ? { keychain: options.keychain } : {}) });
   // The devnet's chain exists once joined; the chain module reads rank and rewards from it for this machine's devnet key.
   const devnet = new DevnetChainLink();
+  // The run joined now, on whichever network: what the Network page and `tandem status` show.
+  const run = new JoinedRunLink();
+  const manifestFor = (target: string): RunManifest | null => {
+    if (target === 'devnet') return devnetManifest(path.join(options.paths.dataDir, 'devnet'));
+    const file = options.config.value.manifestFile;
+    return file ? readManifestFile(file, target) : null;
+  };
+  // Settings → Storage (this machine's bucket) plugs in here.
+  const bucket = async (): Promise<BucketAccess | null> => null;
   return [
     createWalletModule(wallet),
-    createNetworkModule({ devnet, manifestFor: (target) => (target === 'devnet' ? devnetManifest(path.join(options.paths.dataDir, 'devnet')) : null) }),
+    createNetworkModule({ run, manifestFor }),
     createSupportModule({ app: { name: info.productName, version: info.version, mode: options.mode } }),
     ops.tap(
       createChainModule({
@@ -59,11 +72,44 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; keychai
         const missing = missingResources(layout);
         if (missing.length > 0) throw new ContractError('FAILED', `Cannot join: the trainer is not built on this machine (missing ${missing.join(', ')}). Run npm run build:native.`);
         const network = ctx.config.value.network;
+        const { limits } = ctx.config.value;
         if (network !== 'devnet') {
-          throw new ContractError('FAILED', `Cannot join ${network} yet: this build trains only on the local devnet. Choose devnet in Settings.`);
+          let manifest: RunManifest | null;
+          try {
+            manifest = manifestFor(network);
+          } catch (error) {
+            throw new ContractError('FAILED', (error as Error).message);
+          }
+          if (!manifest) throw new ContractError('FAILED', `No run named for ${network}: start Tandem with --network ${network} --manifest <run.json> to name the run you join there.`);
+          const folder = path.join(options.paths.dataDir, 'runs', runFolderName(network, manifest.chain.netuid));
+          await checkDiskCap(folder, limits.diskGiB);
+          const joined = await joinNetwork({
+            target: network,
+            manifest,
+            hotkey: wallet.hotkeySigner(),
+            bucket: await bucket(),
+            folder,
+            dataDir: options.paths.dataDir,
+            trainerExecutable: layout.trainerExecutable,
+            corpusDir: layout.devnetCorpus,
+            logger: ctx.logger,
+            onState,
+            linkCaps: { uploadMbps: limits.uploadMbps, downloadMbps: limits.downloadMbps },
+            ...(limits.cpuThreads ? { trainerThreads: limits.cpuThreads } : {}),
+            trainerDevice: trainerDevice(ctx.config.value.trainOn, ctx.config.value.guard.selectedGpus),
+            trainerEnv: ops.trainerEnv(ctx),
+            onTrainerSupervisor: ops.onTrainerSupervisor,
+          });
+          run.attach({ network, manifest, chain: joined.chain, uid: joined.uid, hotkey: joined.hotkey, traffic: joined.traffic, directory: joined.directory, ledger: joined.ledger, notices: joined.notices });
+          return {
+            ...joined,
+            close: async () => {
+              run.detach();
+              await joined.close();
+            },
+          };
         }
         const root = path.join(options.paths.dataDir, 'devnet');
-        const { limits } = ctx.config.value;
         await checkDiskCap(root, limits.diskGiB);
         const runtime = await createDevnetRuntime({
           root,
@@ -78,9 +124,13 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; keychai
           onTrainerSupervisor: ops.onTrainerSupervisor,
         });
         devnet.attach({ chain: runtime.chain, hotkey: runtime.selfHotkey, traffic: runtime.traffic, ratingOf: runtime.ratingOf, ledger: runtime.ledger });
+        const manifest = manifestFor('devnet') as RunManifest;
+        const uid = (await runtime.chain.uidOf(manifest.chain.netuid, runtime.selfHotkey)) ?? -1;
+        run.attach({ network, manifest, chain: runtime.chain, uid, hotkey: runtime.selfHotkey, traffic: runtime.traffic, ledger: runtime.ledger, notices: [], ratingOf: runtime.ratingOf });
         return {
           ...runtime,
           close: async () => {
+            run.detach();
             devnet.detach();
             await runtime.close();
           },

@@ -43,6 +43,11 @@ export const ConfigFile = z
     version: z.literal(CONFIG_VERSION).default(CONFIG_VERSION),
     /** devnet, test, finney, local, or a ws:// / wss:// URL. */
     network: NetworkTarget.default('devnet'),
+    /**
+     * The run joined on a network other than the devnet (whose run is built
+     * in): its manifest file, set by `tandem start --manifest <file>`.
+     */
+    manifestFile: AbsoluteFolder.nullable().default(null),
     /** Overrides the OS default data folder from the next start; null keeps the default. */
     dataDir: AbsoluteFolder.nullable().default(null),
     limits: ResourceLimits.prefault({}),

@@ -1,13 +1,14 @@
 import type { ManifestSummary, NetworkOverview, PeerRow } from '../../contract/domains/network';
 import type { networkMethods } from '../../contract/domains/network';
 import type { CoreModule } from '../core/module';
-import type { DevnetChainLink } from '../devnet/devnet-chain-link';
+import type { JoinedRunLink } from '../run/joined-run';
 import type { RunManifest } from '../run/manifest';
 import { asCoreHandlers, type DomainHandlers } from '../wallet/domain-module';
 
 export interface NetworkModuleOptions {
-  devnet: DevnetChainLink;
-  /** The manifest of the run on a target, where this build knows it (the devnet's is built in). */
+  /** The run joined now, if any. */
+  run: JoinedRunLink;
+  /** The manifest of the run on a target (the devnet's is built in; others come from --manifest); throws when it is unreadable. */
   manifestFor(target: string): RunManifest | null;
   /** Rounds of bandwidth shown. */
   bandwidthWindows?: number;
@@ -33,8 +34,8 @@ export function summarizeManifest(m: RunManifest): ManifestSummary {
 
 /**
  * The Network page's data: the run manifest, the subnet's peers with what
- * this machine knows of each (rating, last update used, bytes received), and
- * the bandwidth of recent rounds from the ledger.
+ * this machine knows of each (rating, last update used, bytes received, why
+ * one cannot be used), and the bandwidth of recent rounds from the ledger.
  */
 export function createNetworkModule(options: NetworkModuleOptions): CoreModule {
   return {
@@ -42,39 +43,45 @@ export function createNetworkModule(options: NetworkModuleOptions): CoreModule {
     handlers(ctx) {
       const overview = async (): Promise<NetworkOverview> => {
         const target = ctx.config.value.network;
-        const manifest = options.manifestFor(target);
-        const view = target === 'devnet' ? options.devnet.view : null;
-        if (!view) {
+        let manifest: RunManifest | null = null;
+        let manifestProblem: string | null = null;
+        try {
+          manifest = options.manifestFor(target);
+        } catch (error) {
+          manifestProblem = (error as Error).message;
+        }
+        const run = options.run.current?.network === target ? options.run.current : null;
+        if (!run) {
           return {
             target,
             joined: false,
             manifest: manifest ? summarizeManifest(manifest) : null,
             peers: [],
             bandwidth: [],
-            note:
-              target === 'devnet'
-                ? 'Join the run to see the devnet’s peers and the bandwidth of each round.'
-                : `This build trains only on the devnet; peers on ${target} are listed once it can join there.`,
+            note: manifestProblem ?? (manifest ? 'Join the run to see its peers and the bandwidth of each round.' : `No run named for ${target}: start Tandem with --manifest <file> to name the run you join there.`),
+            notices: [],
           };
         }
-        const netuid = manifest?.chain.netuid ?? 3;
-        const metagraph = await view.chain.metagraph(netuid);
+        const metagraph = await run.chain.metagraph(run.manifest.chain.netuid);
         const peers: PeerRow[] = metagraph.neurons.map((n) => {
-          const traffic = view.traffic?.of(n.uid);
+          const traffic = run.traffic.of(n.uid);
+          const self = n.hotkey === run.hotkey;
+          const unreachable = self || n.validatorPermit ? null : (run.directory?.entryOf(n.uid)?.unreachable ?? null);
           return {
             uid: n.uid,
             hotkey: n.hotkey,
             role: n.validatorPermit ? 'validator' : 'miner',
-            self: n.hotkey === view.hotkey,
+            self,
             incentive: n.incentive,
-            rating: n.validatorPermit ? null : (view.ratingOf?.(n.uid) ?? null),
+            rating: n.validatorPermit ? null : (run.ratingOf?.(n.uid) ?? null),
             lastSeen: traffic?.lastSeen ?? null,
             lastWindow: traffic?.lastWindow ?? null,
             lastOutcome: traffic?.lastOutcome ?? null,
             bytes: traffic?.bytes ?? 0,
+            problem: unreachable ? `unreachable: ${unreachable}` : (traffic?.lastReason ?? null),
           };
         });
-        const summaries = view.ledger ? await view.ledger.summaries() : [];
+        const summaries = await run.ledger.summaries();
         const bandwidth = summaries
           .filter((s) => s.bytesUp > 0 || s.bytesDown > 0)
           .slice(-(options.bandwidthWindows ?? 60))
@@ -85,7 +92,7 @@ export function createNetworkModule(options: NetworkModuleOptions): CoreModule {
             uploadSeconds: s.phaseSeconds['uploading'] ?? null,
             gatherSeconds: s.phaseSeconds['gathering'] ?? null,
           }));
-        return { target, joined: true, manifest: manifest ? summarizeManifest(manifest) : null, peers, bandwidth, note: null };
+        return { target, joined: true, manifest: summarizeManifest(run.manifest), peers, bandwidth, note: null, notices: run.notices.map((n) => n.message) };
       };
       const handlers: DomainHandlers<typeof networkMethods> = { 'network.overview': overview };
       return asCoreHandlers(handlers);

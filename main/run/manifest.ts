@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { z } from 'zod';
 import { describeIssues, issuesFromZod } from '../../contract';
 
@@ -158,4 +159,21 @@ export function parseManifestText(text: string, source: string): RunManifest {
     throw new ManifestError(source, `not valid JSON (${(error as Error).message})`);
   }
   return parseManifest(raw, source);
+}
+
+/**
+ * The manifest in `file` for a run on `network`: read, parsed, and checked
+ * to be a run on that network (a finney run's manifest used on a testnet
+ * would train with nobody). Every problem names the file.
+ */
+export function readManifestFile(file: string, network: string): RunManifest {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ManifestError(file, `cannot read the run manifest (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  const manifest = parseManifestText(text, file);
+  if (manifest.chain.network !== network) throw new ManifestError(file, `this run is on ${manifest.chain.network}, not ${network}: choose that network, or the manifest of a run on ${network}`);
+  return manifest;
 }

@@ -29,8 +29,12 @@ export interface NetworkRuntimeOptions {
   hotkey: ChainSigner;
   /** This peer's bucket: where it writes (the write key stays here), and the read access it publishes. */
   storage: { write: StoragePort; read: PeerReadAccess };
-  /** This peer's trainer (started by the runtime, stopped on close when it can be). */
-  trainer: TrainerPort & { start?(): void; stop?(): Promise<void> };
+  /**
+   * This peer's trainer, made once its uid is known (the uid seeds the data
+   * sampler, so validators can recompute its batches); started by the
+   * runtime, stopped on close when it can be.
+   */
+  trainer(uid: number): TrainerPort & { start?(): void; stop?(): Promise<void> };
   /** This peer's folder in this run: ledger, catch-up state, payouts, scratch payloads. */
   folder: string;
   logger: Logger;
@@ -96,7 +100,8 @@ export async function createNetworkRuntime(options: NetworkRuntimeOptions): Prom
       const verdict = await validatePayload(bytes, { expectedK: manifest.sparseloco.topK });
       return verdict.ok ? { ok: true } : { ok: false, reason: `${verdict.field}: ${verdict.message}` };
     });
-  options.trainer.start?.();
+  const trainer = options.trainer(uid);
+  trainer.start?.();
   const engine = new RoundEngine({
     manifest,
     chain,
@@ -106,7 +111,7 @@ export async function createNetworkRuntime(options: NetworkRuntimeOptions): Prom
       const storage = directory.storageOf(peer);
       return storage ? withLinkCaps(storage, caps) : undefined;
     },
-    trainer: options.trainer,
+    trainer,
     validatePayload: validate,
     ledger,
     catchUpState,
@@ -138,14 +143,14 @@ export async function createNetworkRuntime(options: NetworkRuntimeOptions): Prom
     notices,
     engine,
     ledger,
-    trainer: options.trainer,
+    trainer,
     payouts: () => earnings.payouts,
     async close() {
       stopDirectory();
       stopEarnings();
       await engine.leave('now');
       await engine.settle();
-      await options.trainer.stop?.();
+      await trainer.stop?.();
       directory.close();
     },
   };

@@ -20,7 +20,7 @@ export async function makeTestCore(dir: string, options: { now?: () => number; m
   const logRing = new LogRing();
   const logger = pino({ level: 'debug', base: { source: 'core' } }, logRing.stream());
   // The real modules, so every method of the contract has its handler; tests may add more.
-  const modules = [...createModules({ mode: 'headless', paths }), ...(options.modules ?? [])];
+  const modules = [...createModules({ mode: 'headless', paths, config }), ...(options.modules ?? [])];
   const core = new TandemCore({ name: 'Tandem', version: '9.9.9-test', mode: 'headless', paths, config, logger, logRing, ...options, modules });
   return { core, config, logger, logRing, paths };
 }

@@ -68,7 +68,7 @@ function ManifestCard() {
           </dd>
         </dl>
       ) : (
-        <EmptyState title="No manifest for this network">This build carries the devnet&apos;s manifest; other runs publish theirs when the app can join them.</EmptyState>
+        <EmptyState title="No run named for this network">Name the run you join with its manifest file: tandem start --network &lt;url&gt; --manifest run.json (signed manifests published on chain come later).</EmptyState>
       )}
     </Card>
   );
@@ -84,9 +84,15 @@ function lastSeenText(peer: PeerRow, now: number): string {
 function PeersCard() {
   const peers = useStore(networkSelectors.peers);
   const note = useStore((s) => s.networkOverview?.note ?? null);
+  const notices = useStore((s) => s.networkOverview?.notices ?? []);
   const now = useNow(2000);
   return (
     <Card title="Peers" testId="peers-card">
+      {notices.map((notice) => (
+        <p key={notice} role="alert" className="error-text">
+          {notice}
+        </p>
+      ))}
       {peers && peers.length > 0 ? (
         <div className="table-scroll" role="region" aria-label="Peers table" tabIndex={0}>
           <table className="checks-table" aria-label="Peers">
@@ -98,6 +104,7 @@ function PeersCard() {
                 <th scope="col">Incentive</th>
                 <th scope="col">Last seen</th>
                 <th scope="col">Received</th>
+                <th scope="col">Problem</th>
               </tr>
             </thead>
             <tbody>
@@ -112,6 +119,7 @@ function PeersCard() {
                   <td>{(p.incentive * 100).toFixed(1)} %</td>
                   <td>{lastSeenText(p, now)}</td>
                   <td>{p.self || p.role === 'validator' ? '—' : formatBytes(p.bytes)}</td>
+                  <td className={p.problem ? 'error-text' : undefined}>{p.problem ?? '—'}</td>
                 </tr>
               ))}
             </tbody>

@@ -4,11 +4,13 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { NetworkOverview } from '../../../contract/domains/network';
 import type { ModuleContext } from '../../../main/core/module';
 import { DevnetChain } from '../../../main/devnet/devnet-chain';
-import { DevnetChainLink } from '../../../main/devnet/devnet-chain-link';
 import { devnetManifest } from '../../../main/devnet/devnet-manifest';
 import { RoundLedger } from '../../../main/ledger/round-ledger';
 import { createNetworkModule } from '../../../main/network/network-module';
 import { PeerTraffic } from '../../../main/network/peer-traffic';
+import { JoinedRunLink } from '../../../main/run/joined-run';
+import { PeerDirectory } from '../../../main/run/peer-directory';
+import pino from 'pino';
 import { makeTempDir } from '../../support/temp-dir';
 import { devSigner } from '../../support/dev-signer';
 
@@ -18,9 +20,9 @@ describe('network.overview', () => {
   let temp: ReturnType<typeof makeTempDir>;
   let chain: DevnetChain;
   let target: string;
-  const link = new DevnetChainLink();
+  const link = new JoinedRunLink();
   const overview = async (): Promise<NetworkOverview> => {
-    const module = createNetworkModule({ devnet: link, manifestFor: (t) => (t === 'devnet' ? devnetManifest(temp.dir) : null) });
+    const module = createNetworkModule({ run: link, manifestFor: (t) => (t === 'devnet' ? devnetManifest(temp.dir) : null) });
     const ctx = { config: { value: { network: target } } } as unknown as ModuleContext;
     const handler = module.handlers(ctx)['network.overview'] as unknown as () => Promise<NetworkOverview>;
     return handler();
@@ -45,7 +47,7 @@ describe('network.overview', () => {
     expect(view).toMatchObject({ target: 'devnet', joined: false, peers: [], bandwidth: [], manifest: { name: 'tandem-devnet', chain: { network: 'devnet', netuid: 3 } } });
     expect(view.note).toMatch(/Join the run/);
     target = 'finney';
-    expect(await overview()).toMatchObject({ manifest: null, note: expect.stringMatching(/only on the devnet/) });
+    expect(await overview()).toMatchObject({ manifest: null, note: expect.stringMatching(/No run named for finney: start Tandem with --manifest/) });
   });
 
   it('lists every neuron with what this machine received from it, and each round’s traffic', async () => {
@@ -56,19 +58,35 @@ describe('network.overview', () => {
     const aliceUid = await chain.register(3, alice.address, alice);
     await chain.register(3, validator.address, validator, { validator: true });
     const traffic = new PeerTraffic(() => 1234);
-    traffic.record(7, [{ uid: aliceUid, outcome: 'accepted', bytes: 4096, seconds: 0.5, reserve: false }]);
+    const bob = signer('//Bob');
+    const bobUid = await chain.register(3, bob.address, bob);
+    const charlie = signer('//Charlie');
+    const charlieUid = await chain.register(3, charlie.address, charlie);
+    await chain.commit(3, 'tandem/1 http://127.0.0.1:9 bucket-a key secret', alice);
+    await chain.commit(3, 'tandem/1 http://127.0.0.1:9 bucket-c key secret', charlie);
+    await chain.commit(3, 'garbage', bob);
+    const directory = new PeerDirectory({ chain, netuid: 3, logger: pino({ level: 'silent' }) });
+    await directory.refresh();
+    traffic.record(7, [
+      { uid: aliceUid, outcome: 'accepted', bytes: 4096, seconds: 0.5, reserve: false },
+      { uid: charlieUid, outcome: 'failed', bytes: 0, seconds: 0.5, reason: 'AccessDenied (HTTP 403)', reserve: false },
+    ]);
     const ledger = new RoundLedger(path.join(temp.dir, 'rounds.ndjson'));
     await ledger.append({ window: 7, at: 1, phase: 'uploaded', phaseSeconds: { uploading: 2 }, bytesUp: 1000 });
     await ledger.append({ window: 7, at: 2, phase: 'gathered', phaseSeconds: { gathering: 4 }, bytesDown: 4096 });
-    link.attach({ chain, hotkey: me.address, traffic, ratingOf: (uid) => (uid === aliceUid ? 2.5 : null), ledger });
+    link.attach({ network: 'devnet', manifest: devnetManifest(temp.dir), chain, uid: myUid, hotkey: me.address, traffic, directory, notices: [{ level: 'warning', message: 'read key can write' }], ratingOf: (uid) => (uid === aliceUid ? 2.5 : null), ledger });
 
     const view = await overview();
     expect(view.joined).toBe(true);
     expect(view.peers).toEqual([
       expect.objectContaining({ uid: myUid, self: true, role: 'miner', bytes: 0, lastSeen: null }),
-      expect.objectContaining({ uid: aliceUid, self: false, role: 'miner', rating: 2.5, bytes: 4096, lastSeen: 1234, lastWindow: 7, lastOutcome: 'accepted' }),
-      expect.objectContaining({ role: 'validator', rating: null }),
+      expect.objectContaining({ uid: aliceUid, self: false, role: 'miner', rating: 2.5, bytes: 4096, lastSeen: 1234, lastWindow: 7, lastOutcome: 'accepted', problem: null }),
+      expect.objectContaining({ role: 'validator', rating: null, problem: null }),
+      expect.objectContaining({ uid: bobUid, problem: 'unreachable: not a Tandem storage commitment (it starts with "garbage")' }),
+      expect.objectContaining({ uid: charlieUid, lastOutcome: 'failed', problem: 'AccessDenied (HTTP 403)' }),
     ]);
+    expect(view.notices).toEqual(['read key can write']);
+    directory.close();
     expect(view.bandwidth).toEqual([{ window: 7, bytesUp: 1000, bytesDown: 4096, uploadSeconds: 2, gatherSeconds: 4 }]);
   });
 });

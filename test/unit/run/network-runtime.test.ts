@@ -42,13 +42,12 @@ describe('createNetworkRuntime', () => {
     if (register) await bed.devnet.chain.register(DEVNET_NETUID, hotkey.address, hotkey);
     const bucket = await bucketFor(name);
     const access = { endpoint: s3.endpoint, region: 'auto', bucket, forcePathStyle: true, accessKeyId: s3.credentials.accessKeyId, secretAccessKey: s3.credentials.secretAccessKey };
-    const uid = await bed.devnet.chain.uidOf(DEVNET_NETUID, hotkey.address);
     const runtime = await createNetworkRuntime({
       manifest,
       chain: bed.devnet.chain,
       hotkey,
       storage: { write: new S3Storage({ ...access }), read: access },
-      trainer: new VectorTrainer(uid ?? 0),
+      trainer: (uid) => new VectorTrainer(uid),
       folder: path.join(bed.dir, name),
       logger: pino({ level: 'silent' }),
     });

@@ -1,0 +1,111 @@
+import path from 'node:path';
+import { ContractError } from '../../contract/errors';
+import type { RoundState } from '../../contract/domains/round';
+import type { ChainSigner } from '../chain/chain-port';
+import { resolveTarget } from '../chain/networks';
+import { SubtensorChain } from '../chain/subtensor/subtensor-chain';
+import type { Logger } from '../logging/logger';
+import type { SupervisorState } from '../supervisor/process-supervisor';
+import { localShards } from '../run/local-shards';
+import type { RunManifest } from '../run/manifest';
+import { createNetworkRuntime, NotRegisteredError, type NetworkRuntime } from '../run/network-runtime';
+import { runTrainer, type TrainerDevice } from '../run/trainer-config';
+import type { LinkCaps } from '../storage/paced-storage';
+import { S3Storage } from '../storage/s3-storage';
+
+/** This machine's bucket: where it writes, and the read-only key it publishes (Settings → Storage). */
+export interface BucketAccess {
+  endpoint: string;
+  region: string;
+  bucket: string;
+  forcePathStyle: boolean;
+  write: { accessKeyId: string; secretAccessKey: string };
+  read: { accessKeyId: string; secretAccessKey: string };
+}
+
+export interface JoinNetworkOptions {
+  /** The network target (a name or a ws:// URL) and the run's manifest there. */
+  target: string;
+  manifest: RunManifest;
+  /** This machine's unlocked hotkey (Wallet), or null while locked. */
+  hotkey: ChainSigner | null;
+  /** This machine's bucket, or null when none is set up. */
+  bucket: BucketAccess | null;
+  /** Where this run's state lives on this machine. */
+  folder: string;
+  dataDir: string;
+  trainerExecutable: string;
+  corpusDir: string;
+  logger: Logger;
+  onState(state: RoundState): void;
+  linkCaps?: LinkCaps;
+  trainerThreads?: number;
+  trainerDevice?: TrainerDevice;
+  trainerEnv?: Record<string, string>;
+  onTrainerSupervisor?(state: SupervisorState): void;
+}
+
+/**
+ * Join on a real network (finney, test, or any subtensor endpoint): what the
+ * user set up (hotkey, bucket, the run's manifest) checked first, each gap a
+ * sentence saying where to fix it, then the one network runtime.
+ */
+export async function joinNetwork(options: JoinNetworkOptions): Promise<NetworkRuntime> {
+  const { manifest, target } = options;
+  if (!options.hotkey) throw new ContractError('FAILED', 'Unlock your hotkey first (Wallet): it signs the commitment that tells other peers where your updates are.');
+  if (!options.bucket) throw new ContractError('FAILED', 'Set up your storage bucket first (Settings → Storage): every peer uploads its updates to its own bucket.');
+  const resolved = resolveTarget(target);
+  if (resolved.kind !== 'subtensor') throw new ContractError('FAILED', `${target} is not a subtensor network`);
+  const shards = localShards(manifest, { dataDir: options.dataDir, trainerExecutable: options.trainerExecutable, corpusDir: options.corpusDir });
+  let chain: SubtensorChain;
+  try {
+    chain = await SubtensorChain.open({ name: resolved.name, endpoint: resolved.url });
+  } catch (error) {
+    throw new ContractError('FAILED', `Cannot reach ${resolved.name} (${resolved.url}): ${(error as Error).message}. Check the network setting and your connection, then Join again.`);
+  }
+  const { bucket } = options;
+  const location = { endpoint: bucket.endpoint, region: bucket.region, bucket: bucket.bucket, forcePathStyle: bucket.forcePathStyle };
+  let trainer: ReturnType<typeof runTrainer> | undefined;
+  const makeTrainer = (uid: number) => (trainer = runTrainer({
+    manifest,
+    executable: options.trainerExecutable,
+    dataDir: shards,
+    checkpointFile: path.join(options.folder, 'trainer.safetensors'),
+    peerId: String(uid),
+    logger: options.logger.child({ peer: 'me' }),
+    ...(options.trainerThreads === undefined ? {} : { threads: options.trainerThreads }),
+    ...(options.trainerDevice ? { device: options.trainerDevice } : {}),
+    ...(options.trainerEnv ? { env: options.trainerEnv } : {}),
+    ...(options.onTrainerSupervisor ? { onSupervisorState: options.onTrainerSupervisor } : {}),
+  }));
+  try {
+    const runtime = await createNetworkRuntime({
+      manifest,
+      chain,
+      hotkey: options.hotkey,
+      storage: { write: new S3Storage({ ...location, ...bucket.write }), read: { ...location, ...bucket.read } },
+      trainer: makeTrainer,
+      folder: options.folder,
+      logger: options.logger,
+      onState: options.onState,
+      ...(options.linkCaps ? { linkCaps: options.linkCaps } : {}),
+    });
+    return {
+      ...runtime,
+      close: async () => {
+        await runtime.close();
+        await chain.close();
+      },
+    };
+  } catch (error) {
+    await trainer?.stop().catch(() => undefined);
+    await chain.close();
+    if (error instanceof NotRegisteredError) throw new ContractError('FAILED', error.message);
+    throw error;
+  }
+}
+
+/** A folder name for a run on a network: its name or endpoint and netuid, in characters every file system takes. */
+export function runFolderName(target: string, netuid: number): string {
+  return `${target.replace(/^wss?:\/\//, '').replace(/[^A-Za-z0-9.-]+/g, '_').slice(0, 80)}-${netuid}`;
+}

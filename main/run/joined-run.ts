@@ -1,0 +1,56 @@
+import type { ChainPort } from '../chain/chain-port';
+import type { RoundLedger } from '../ledger/round-ledger';
+import type { PeerTraffic } from '../network/peer-traffic';
+import type { RunManifest } from './manifest';
+import type { PeerDirectory } from './peer-directory';
+import type { CommitmentNotice } from './publish-commitment';
+
+/** What the views (Network page, chain status, `tandem status`) read of the run this machine has joined. */
+export interface JoinedRun {
+  /** The network target it was joined on (devnet, finney, a URL). */
+  network: string;
+  manifest: RunManifest;
+  chain: ChainPort;
+  uid: number;
+  hotkey: string;
+  traffic: PeerTraffic;
+  /** Where each peer's updates are read from, or why they cannot be. */
+  directory?: PeerDirectory;
+  ledger: RoundLedger;
+  notices: readonly CommitmentNotice[];
+  /** A validator's rating of a uid (OpenSkill ordinal), where this app runs one (the devnet's). */
+  ratingOf?(uid: number): number | null;
+}
+
+/**
+ * The run joined right now, or none: set when Join builds the runtime and
+ * cleared when it closes, for the modules that show it.
+ */
+export class JoinedRunLink {
+  private run: JoinedRun | null = null;
+  private readonly listeners = new Set<() => void>();
+
+  attach(run: JoinedRun): void {
+    this.run = run;
+    this.notify();
+  }
+
+  detach(): void {
+    if (!this.run) return;
+    this.run = null;
+    this.notify();
+  }
+
+  get current(): JoinedRun | null {
+    return this.run;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+}
