@@ -21,6 +21,7 @@ import { createNetworkModule } from '../network/network-module';
 import { JoinedRunLink } from '../run/joined-run';
 import { readManifestFile, type RunManifest } from '../run/manifest';
 import { joinNetwork, runFolderName, type BucketAccess } from './join-network';
+import { resolveTarget } from '../chain/networks';
 import { createSupportModule } from '../support/support-module';
 import { createWalletModule } from '../wallet/wallet-module';
 import type { Keychain } from '../wallet/keychain';
@@ -60,6 +61,14 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
         dataDir: path.join(options.paths.dataDir, 'chain'),
         open: async (target) => (target === 'devnet' ? devnet.borrow() : openSubtensor(target)),
         selfHotkey: (target) => (target === 'devnet' ? devnet.hotkey : null),
+        // The run's subnet comes from its manifest: a URL names no subnet by itself.
+        netuidFor: (target) => {
+          try {
+            return manifestFor(target)?.chain.netuid ?? knownNetuid(target);
+          } catch {
+            return knownNetuid(target);
+          }
+        },
         onChainChange: (listener) => devnet.onChange(listener),
       }),
     ),
@@ -139,6 +148,16 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
     }),
     ...ops.modules,
   ];
+}
+
+/** The training subnet of a network this app knows by name (finney, test, local); null for a bare URL. */
+function knownNetuid(target: string): number | null {
+  try {
+    const resolved = resolveTarget(target);
+    return resolved.kind === 'subtensor' ? resolved.netuid : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Refuses to Join when the devnet folder already holds more than the disk cap set in Settings. */

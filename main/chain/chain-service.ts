@@ -24,7 +24,8 @@ export interface ChainServiceOptions {
   logger?: Logger;
   /** Opens a chain for a target; the default opens subtensor for anything but devnet (whose ledger plugs in here). */
   open?: (target: string) => Promise<OpenedChain | null>;
-  netuidFor?: (target: string) => number;
+  /** The run's subnet on a target (from its manifest); null when no run is named there. */
+  netuidFor?: (target: string) => number | null;
   /**
    * Whose rank and rewards to follow on a target, when it is not the active
    * wallet's hotkey (the devnet: this machine's throwaway devnet identity).
@@ -137,14 +138,22 @@ export class ChainService {
     for (const listener of this.listeners) listener(this.data);
   }
 
-  netuidFor(target: string): number {
+  netuidFor(target: string): number | null {
     if (this.options.netuidFor) return this.options.netuidFor(target);
     try {
       const resolved = resolveTarget(target);
       return resolved.kind === 'subtensor' ? resolved.netuid : 3;
     } catch {
-      return 3;
+      return null;
     }
+  }
+
+  /** The subnet followed now; null when the target names no run (rank and rewards need one). */
+  private subnet: number | null = null;
+
+  private requireSubnet(): number {
+    if (this.subnet === null) throw new ChainActionError(`no run named for ${this.target}: start Tandem with --manifest <run.json> to name the subnet you join there`);
+    return this.subnet;
   }
 
   /** Switches to a target (network name or URL). Never throws: failures land in the status. */
@@ -153,7 +162,8 @@ export class ChainService {
     await this.disconnect();
     const generation = ++this.generation;
     this.target = target;
-    const netuid = this.netuidFor(target);
+    this.subnet = this.netuidFor(target);
+    const netuid = this.subnet ?? 0;
     let endpoint: string | null;
     try {
       const resolved = resolveTarget(target);
@@ -253,7 +263,13 @@ export class ChainService {
   private async doRefresh(): Promise<void> {
     const chain = this.chain;
     if (!chain) return;
-    const netuid = this.data.netuid;
+    const netuid = this.subnet;
+    if (netuid === null) {
+      const wallet = await this.options.wallet?.activeWallet().catch(() => null);
+      const coldkeyBalance = wallet && chain.balanceOf ? (await chain.balanceOf(wallet.coldkeyAddress).catch(() => null))?.toString() ?? null : null;
+      this.update({ coldkeyBalance, lastError: `no run named for ${this.target}: start Tandem with --manifest <run.json> to follow its subnet` });
+      return;
+    }
     try {
       const metagraph = await chain.metagraph(netuid);
       const tempo = chain.tempo ? await chain.tempo(netuid) : 360;
@@ -295,11 +311,12 @@ export class ChainService {
 
   async metagraph(netuid?: number): Promise<Metagraph> {
     const chain = this.requireChain();
-    if (netuid === undefined || netuid === this.data.netuid) {
+    const subnet = netuid ?? this.requireSubnet();
+    if (subnet === this.subnet) {
       await this.refresh(true);
       if (this.metagraphCache) return this.metagraphCache;
     }
-    return chain.metagraph(netuid ?? this.data.netuid);
+    return chain.metagraph(subnet);
   }
 
   rewards(limit: number): { cumulative: string; entries: RewardView[] } {
@@ -320,7 +337,7 @@ export class ChainService {
     const wallet = await this.options.wallet?.activeWallet();
     const hotkey = wallet?.hotkeys[0]?.address;
     if (!wallet || !hotkey) throw new ChainActionError('create or import a wallet first');
-    const netuid = this.data.netuid;
+    const netuid = this.requireSubnet();
     let signerAddress: string;
     if (input.action === 'register') {
       if (wallet.coldkeyWatchOnly) throw new ChainActionError('this wallet holds only the coldkey address; registration needs the coldkey itself');

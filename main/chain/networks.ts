@@ -24,7 +24,8 @@ export const NETWORKS: Record<KnownNetwork['name'], KnownNetwork> = {
 
 export type ResolvedTarget =
   | { kind: 'devnet' }
-  | { kind: 'subtensor'; name: string; url: string; genesisHash?: string | undefined; netuid: number };
+  /** netuid: the known network's training subnet; null for a URL, whose run (its manifest) names the subnet. */
+  | { kind: 'subtensor'; name: string; url: string; genesisHash?: string | undefined; netuid: number | null };
 
 /** A network name or a ws:// / wss:// URL; anything else is an error naming what is accepted. */
 export function resolveTarget(target: string): ResolvedTarget {
@@ -41,5 +42,5 @@ export function resolveTarget(target: string): ResolvedTarget {
   }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new Error(`unsupported network URL "${target}": only ws:// and wss:// endpoints are supported`);
   const known = Object.values(NETWORKS).find((n) => n.url === target);
-  return { kind: 'subtensor', name: known?.name ?? target, url: target, genesisHash: known?.genesisHash, netuid: known?.netuid ?? 3 };
+  return { kind: 'subtensor', name: known?.name ?? target, url: target, genesisHash: known?.genesisHash, netuid: known?.netuid ?? null };
 }

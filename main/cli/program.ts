@@ -5,6 +5,7 @@ import { registerDevnet } from './commands/devnet';
 import { registerDoctor } from './commands/doctor';
 import { registerWallet } from './commands/wallet';
 import { registerStart } from './commands/start';
+import { registerStatus } from './commands/status';
 import { registerValidator } from './commands/validator';
 
 /**
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .version(packageInfo().version, '-v, --version')
     .showHelpAfterError('(run with --help for usage)');
   registerStart(program);
+  registerStatus(program);
   registerConfig(program);
   registerDoctor(program);
   registerWallet(program);

@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { bootstrap } from '../../app/bootstrap';
+import { bootstrap, type Runtime } from '../../app/bootstrap';
+import { readManifestFile } from '../../run/manifest';
 import { checkNetwork } from '../../chain/subtensor/check-network';
+import { removeInstanceFile, writeInstanceFile } from '../../headless/instance-file';
 import { startHeadlessServer } from '../../headless/server';
 import { findElectronRuntime } from '../../launcher/electron-runtime';
 import { headlessAppPaths } from '../../platform/app-paths';
@@ -12,6 +14,9 @@ import { parsePort } from '../parse';
 interface StartOptions {
   headless?: boolean;
   network?: string;
+  manifest?: string;
+  join?: boolean;
+  hotkeyPassphraseEnv?: string;
   host?: string;
   port?: number;
   simulateGpu?: boolean;
@@ -24,19 +29,35 @@ export function registerStart(program: Command): void {
     .description('start Tandem: the desktop window when Electron is available, else headless mode with a browser UI')
     .option('--headless', 'serve the UI to a browser instead of opening a window')
     .option('--network <name|url>', 'devnet (default), local, test, finney, or a ws:// URL of a subtensor endpoint')
+    .option('--manifest <file>', 'the run to join on that network: its manifest file (kept for later starts)')
+    .option('--join', 'headless: join the run as soon as the app is up (a server with no one at the browser)')
+    .option('--hotkey-passphrase-env <VAR>', 'headless: unlock the active wallet\u2019s hotkey at start with the passphrase in this environment variable')
     .option('--host <address>', 'address the headless UI binds to (default 127.0.0.1; anything else exposes it to your network)')
     .option('--port <port>', 'port of the headless UI (0 picks a free one)', parsePort)
     .option('--simulate-gpu', 'devnet demo of the thermal guard: a simulated GPU that starts over its temperature target')
     .action(async (options: StartOptions) => {
       // Read by the core's modules in this process and inherited by the Electron child.
       if (options.simulateGpu) process.env['TANDEM_SIMULATE_GPU'] = 'hot';
-      // A remote network is checked before anything starts, so a typo or a dead endpoint is one line, not a hang.
+      // A remote network is checked first, so a typo or a dead endpoint is said in one line at once. A name
+      // that is no network stops here; an endpoint that does not answer may come back: the app starts anyway,
+      // shows the error and keeps trying (a node restarting, a laptop still joining its Wi-Fi).
+      if (options.manifest) options.manifest = path.resolve(options.manifest);
       if (options.network && options.network !== 'devnet') {
-        const check = await checkNetwork(options.network);
-        if (!check.ok) {
+        let netuid: number | undefined;
+        if (options.manifest) {
+          try {
+            netuid = readManifestFile(options.manifest, options.network).chain.netuid;
+          } catch (error) {
+            console.error((error as Error).message);
+            process.exit(2);
+          }
+        }
+        const check = await checkNetwork(options.network, netuid);
+        if (!check.ok && check.kind === 'invalid') {
           console.error(`Network ${options.network}: ${check.reason}`);
           process.exit(2);
         }
+        if (!check.ok) console.error(`Network ${options.network}: ${check.reason}. Starting anyway: the app shows this and keeps trying.`);
       }
       if (!options.headless) {
         const runtime = findElectronRuntime({ fromDir: packageInfo().root });
@@ -52,7 +73,7 @@ export function registerStart(program: Command): void {
 
 async function runElectron(executable: string, options: StartOptions): Promise<void> {
   const main = path.join(packageInfo().root, 'dist', 'electron', 'main.mjs');
-  const env = { ...process.env, ...(options.network ? { TANDEM_NETWORK: options.network } : {}) };
+  const env = { ...process.env, ...(options.network ? { TANDEM_NETWORK: options.network } : {}), ...(options.manifest ? { TANDEM_MANIFEST: options.manifest } : {}) };
   const child = spawn(executable, [main], { stdio: 'inherit', env });
   await new Promise<void>((resolve) => {
     child.on('exit', (code) => {
@@ -63,7 +84,7 @@ async function runElectron(executable: string, options: StartOptions): Promise<v
 }
 
 async function runHeadless(options: StartOptions): Promise<void> {
-  const runtime = await bootstrap('headless', headlessAppPaths(), options.network === undefined ? {} : { network: options.network });
+  const runtime = await bootstrap('headless', headlessAppPaths(), { ...(options.network === undefined ? {} : { network: options.network }), ...(options.manifest === undefined ? {} : { manifestFile: options.manifest }) });
   const configured = runtime.config.value.headless;
   const staticDir = path.join(packageInfo().root, 'dist', 'renderer');
   const server = await startHeadlessServer({
@@ -82,10 +103,13 @@ async function runHeadless(options: StartOptions): Promise<void> {
   });
   // Handlers go in before the URL is printed: whoever reads the URL (a person,
   // a supervisor, a test) may stop us at once, and that must be a clean stop.
+  const dataDir = runtime.paths.dataDir;
+  await writeInstanceFile(dataDir, { pid: process.pid, base: `http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`, token: server.token, startedAt: Date.now() });
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    await removeInstanceFile(dataDir, process.pid);
     await server.close();
     await runtime.shutdown();
     process.exit(0);
@@ -95,4 +119,39 @@ async function runHeadless(options: StartOptions): Promise<void> {
 
   console.log(`Tandem is running headless. Open ${server.url}`);
   console.log(`Logs: ${runtime.paths.logDir}  Config: ${runtime.paths.configFile}  (Ctrl+C to stop)`);
+  await unattendedStart(runtime.core, options);
+}
+
+/**
+ * For a machine nobody sits at: unlock the hotkey from an environment
+ * variable (so the passphrase is on no command line) and join the run. Each
+ * failure is one line; the app keeps running so the UI can show and fix it.
+ */
+async function unattendedStart(core: Runtime['core'], options: StartOptions): Promise<void> {
+  const call = async (method: string, params: unknown): Promise<unknown> => {
+    const response = await core.dispatch({ kind: 'request', id: method, method, params });
+    if (!response.ok) throw new Error(response.error.message);
+    return response.result;
+  };
+  if (options.hotkeyPassphraseEnv) {
+    const passphrase = process.env[options.hotkeyPassphraseEnv];
+    try {
+      if (!passphrase) throw new Error(`the environment variable ${options.hotkeyPassphraseEnv} is not set`);
+      const status = (await call('wallet.status', {})) as { active: string | null; wallets: Array<{ name: string; hotkeys: Array<{ name: string }> }> };
+      const wallet = status.wallets.find((w) => w.name === status.active);
+      if (!wallet) throw new Error('no wallet yet: create or import one first (tandem wallet create|import)');
+      await call('wallet.unlock', { name: wallet.name, hotkey: wallet.hotkeys[0]?.name ?? 'default', passphrase });
+      console.log(`Hotkey of wallet ${wallet.name} unlocked.`);
+    } catch (error) {
+      console.error(`Could not unlock the hotkey: ${(error as Error).message}`);
+    }
+  }
+  if (options.join) {
+    try {
+      await call('round.join', {});
+      console.log('Joined the run.');
+    } catch (error) {
+      console.error(`Could not join: ${(error as Error).message}`);
+    }
+  }
 }
