@@ -155,7 +155,7 @@ export class DevnetNode {
     try {
       decodeAddress(address);
     } catch (error) {
-      throw new Error(`cannot endow ${address}: not an SS58 address (${(error as Error).message})`);
+      throw new Error(`cannot endow ${address}: not an SS58 address (${(error as Error).message})`, { cause: error });
     }
     if (amount <= 0n) throw new Error('an endowment must be a positive number of rao');
     await this.inOrder(() =>

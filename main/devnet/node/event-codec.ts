@@ -1,5 +1,5 @@
 import { compactToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
-import type { SubtensorRuntime } from './subtensor-runtime';
+import type { Metadata, TypeRegistry } from '@polkadot/types';
 
 /** Where in a block an event happened, as frame_system's Phase says it. */
 export type EventPhase = { applyExtrinsic: number } | 'initialization' | 'finalization';
@@ -41,7 +41,7 @@ interface PalletMeta {
  * enum, all from the metadata (so @polkadot/api decodes them as finney's).
  */
 export class EventCodec {
-  constructor(private readonly runtime: SubtensorRuntime) {}
+  constructor(private readonly runtime: { registry: TypeRegistry; metadata: Metadata }) {}
 
   /** One event, encoded (pallet index, variant index, fields). */
   event(spec: EventSpec): Uint8Array {

@@ -1,8 +1,8 @@
-import { BlockLog } from './block-log';
+import type { BlockLog } from './block-log';
 import { buildBlock, headerHash, headerJson, placeholderStateRoot, ZERO_HASH, type BuiltBlock, type HeaderJson } from './block-builder';
 import { DerivedStorage } from './derived-storage';
 import { EventCodec } from './event-codec';
-import { NodeStateFile, type NodeState } from './node-state';
+import type { NodeState, NodeStateFile } from './node-state';
 import { StorageCodec } from './storage-codec';
 import type { SubtensorRuntime } from './subtensor-runtime';
 import { RpcError } from './rpc-error';
@@ -143,19 +143,29 @@ export class NodeChain {
     // Timestamp.Now only moves forward, even if the wall clock steps back.
     const time = Math.max(timestamp, (this.timestampOf(number - 1) ?? 0) + 1);
     const transactions = this.pool.take();
-    const built = buildBlock(this.runtime, this.events, this.current, {
-      number,
-      timestamp: time,
-      transactions,
-      fee: (t) => this.pool.feeOf(t.handler),
-      existentialDeposit: this.existentialDeposit,
-      maxCommitmentFields: this.maxCommitmentFields,
-    });
-    const header = headerJson(number, this.hashOf(number - 1) as string, placeholderStateRoot(this.genesisHash, number), built.extrinsicsRoot);
-    const hash = headerHash(this.runtime, header);
-    await this.options.blockLog.append({ hash, timestamp: time, extrinsicsRoot: built.extrinsicsRoot });
+    let built: BuiltBlock;
+    let header: HeaderJson;
+    let hash: string;
+    try {
+      built = buildBlock(this.runtime, this.events, this.current, {
+        number,
+        timestamp: time,
+        transactions,
+        fee: (t) => this.pool.feeOf(t.handler),
+        existentialDeposit: this.existentialDeposit,
+        maxCommitmentFields: this.maxCommitmentFields,
+      });
+      header = headerJson(number, this.hashOf(number - 1) as string, placeholderStateRoot(this.genesisHash, number), built.extrinsicsRoot);
+      hash = headerHash(this.runtime, header);
+      await this.options.blockLog.append({ hash, timestamp: time, extrinsicsRoot: built.extrinsicsRoot });
+    } catch (error) {
+      // The block was not made: its transactions wait for the next one.
+      this.pool.putBack(transactions);
+      throw error;
+    }
     this.current = built.state;
-    this.storage.rebuild(this.current);
+    // Only calls and epochs change what is derived; an empty block changes nothing there.
+    if (built.epoch || built.outcomes.some((o) => o.included)) this.storage.rebuild(this.current);
     this.bodies.set(number, { extrinsics: built.extrinsics, events: built.events });
     this.bodies.delete(number - this.options.stateHistory);
     await this.options.stateFile.save(this.current);

@@ -99,6 +99,11 @@ export class TransactionPool {
     return pending;
   }
 
+  /** Returns transactions of a block that could not be made, ahead of any that came since. */
+  putBack(transactions: readonly PendingExtrinsic[]): void {
+    this.pending = [...transactions, ...this.pending];
+  }
+
   /** Everything waiting, for the block being built (the pool is left empty). */
   take(): PendingExtrinsic[] {
     const all = this.pending;
@@ -148,7 +153,7 @@ export class TransactionPool {
     );
     const bytes = payload.toU8a({ method: true });
     const message = bytes.length > 256 ? blake2AsU8a(bytes, 256) : bytes;
-    let valid = false;
+    let valid: boolean;
     try {
       valid = signatureVerify(message, signature.multiSignature.toU8a(), signer).isValid;
     } catch {

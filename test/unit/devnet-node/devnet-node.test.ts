@@ -1,34 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { SubtensorChain } from '../../../main/chain/subtensor/subtensor-chain';
 import { DevnetNode } from '../../../main/devnet/node/devnet-node';
 import { BlockLog } from '../../../main/devnet/node/block-log';
 import { devSigner } from '../../support/dev-signer';
-import { joinNode, NODE_FEE, NODE_NETUID, startTestNode, TAO } from '../../support/devnet-node';
-import { makeTempDir } from '../../support/temp-dir';
+import { devnetNodeHarness, joinNode, NODE_FEE, NODE_NETUID, startTestNode, TAO } from '../../support/devnet-node';
 
 const NETUID = NODE_NETUID;
 
 describe('the devnet node, joined through SubtensorChain', () => {
-  const cleanups: Array<() => Promise<void> | void> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  beforeAll(async () => {
-    await cryptoWaitReady();
-  });
-
-  async function setUp(overrides: Parameters<typeof startTestNode>[1] = {}) {
-    const temp = makeTempDir();
-    cleanups.push(() => temp.cleanup());
-    const node = await startTestNode(temp.dir, overrides);
-    cleanups.push(() => node.close());
-    const chain = await joinNode(node);
-    cleanups.push(() => chain.close());
-    return { temp, node, chain };
-  }
+  const harness = devnetNodeHarness();
+  const setUp = () => harness.joined();
 
   /** A coldkey funded by //Alice (the faucet), through a real balances transfer. */
   async function fundedColdkey(chain: SubtensorChain, uri: string, amount = 10n * TAO) {
@@ -147,9 +130,8 @@ describe('the devnet node, joined through SubtensorChain', () => {
   }, 30_000);
 
   it('survives a restart on the same state file: same genesis, same neurons and commitments, blocks continue', async () => {
-    const temp = makeTempDir();
-    cleanups.push(() => temp.cleanup());
-    let node = await startTestNode(temp.dir);
+    const dir = harness.tempDir();
+    let node = await startTestNode(dir);
     let chain = await joinNode(node);
     const coldkey = await fundedColdkey(chain, '//Cold');
     const hotkey = devSigner('//Hot');
@@ -161,10 +143,10 @@ describe('the devnet node, joined through SubtensorChain', () => {
     await chain.close();
     await node.close();
 
-    node = await startTestNode(temp.dir);
-    cleanups.push(() => node.close());
+    node = await startTestNode(dir);
+    harness.track(() => node.close());
     chain = await joinNode(node);
-    cleanups.push(() => chain.close());
+    harness.track(() => chain.close());
     expect(node.genesisHash).toBe(genesis);
     expect(chain.api.genesisHash.toHex()).toBe(genesis);
     const after = await chain.metagraph(NETUID);
@@ -180,20 +162,17 @@ describe('the devnet node, joined through SubtensorChain', () => {
   }, 60_000);
 
   it('a damaged state file is a clear error and is left as it was', async () => {
-    const temp = makeTempDir();
-    cleanups.push(() => temp.cleanup());
-    const file = path.join(temp.dir, 'chain.json');
+    const dir = harness.tempDir();
+    const file = path.join(dir, 'chain.json');
     fs.writeFileSync(file, '{"version":1,');
-    await expect(startTestNode(temp.dir)).rejects.toThrow(/chain\.json is not valid JSON .*move it away/);
+    await expect(startTestNode(dir)).rejects.toThrow(/chain\.json is not valid JSON .*move it away/);
     expect(fs.readFileSync(file, 'utf8')).toBe('{"version":1,');
     fs.writeFileSync(file, JSON.stringify({ version: 1, genesisHash: 'nope' }));
-    await expect(startTestNode(temp.dir)).rejects.toThrow(/chain\.json is damaged at genesisHash/);
+    await expect(startTestNode(dir)).rejects.toThrow(/chain\.json is damaged at genesisHash/);
   });
 
   it('the block log drops blocks past the state after a crash, and refuses to be shorter than the state', async () => {
-    const temp = makeTempDir();
-    cleanups.push(() => temp.cleanup());
-    const file = path.join(temp.dir, 'chain.json.blocks');
+    const file = path.join(harness.tempDir(), 'chain.json.blocks');
     let log = await BlockLog.open(file, 0);
     for (let n = 0; n < 3; n++) await log.append({ hash: `0x${String(n).repeat(64)}`, timestamp: 1_000 + n, extrinsicsRoot: `0x${'ab'.repeat(32)}` });
     await log.close();
@@ -207,8 +186,8 @@ describe('the devnet node, joined through SubtensorChain', () => {
   });
 
   it('refuses a start on another subnet than the state file holds', async () => {
-    const { temp, node } = await setUp();
+    const { dir, node } = await setUp();
     await node.close();
-    await expect(DevnetNode.start({ stateFile: path.join(temp.dir, 'chain.json'), netuid: 9, blockMs: 100, tempo: 4, burn: TAO, emissionPerTempo: TAO })).rejects.toThrow(/runs subnet 3, not 9/);
+    await expect(DevnetNode.start({ stateFile: path.join(dir, 'chain.json'), netuid: 9, blockMs: 100, tempo: 4, burn: TAO, emissionPerTempo: TAO })).rejects.toThrow(/runs subnet 3, not 9/);
   }, 30_000);
 });
