@@ -40,8 +40,15 @@ describe('the devnet node, joined through SubtensorChain', () => {
     const { chain } = await setUp();
     const alice = devSigner('//Alice');
     const aliceBefore = await chain.balanceOf(alice.address);
+    // A storage subscription (what api.query.x.y(callback) uses) hears the new account's balance.
+    const heard: bigint[] = [];
+    const unsubscribe = (await chain.api.query['system']!['account']!(devSigner('//Cold').address, (account: { data: { free: { toBigInt(): bigint } } }) =>
+      heard.push(account.data.free.toBigInt()),
+    )) as unknown as () => void;
     const coldkey = await fundedColdkey(chain, '//Cold');
     expect(await chain.balanceOf(coldkey.address)).toBe(10n * TAO);
+    await vi.waitFor(() => expect(heard).toEqual([0n, 10n * TAO]), { timeout: 5_000 });
+    unsubscribe();
     expect(await chain.balanceOf(alice.address)).toBe(aliceBefore - 10n * TAO - NODE_FEE);
 
     const hotkey = devSigner('//Hot');
