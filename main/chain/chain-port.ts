@@ -51,12 +51,19 @@ export interface ChainPort {
    * block time. Rejects for a block not made yet or whose state is gone.
    */
   blockTimestamp?(block: number): Promise<number>;
+  /** Whether a subnet takes weights only through commit-reveal (subtensor's CommitRevealWeightsEnabled). */
+  commitRevealEnabled?(netuid: number): Promise<boolean>;
+  /** The lowest version_key a subnet's set_weights accepts (WeightsVersionKey; 0 accepts any). */
+  weightsVersionKey?(netuid: number): Promise<bigint>;
 }
 
 /** A write, described without a signer, for fee estimates and confirmation dialogs. */
 export type ChainWrite =
   | { action: 'register'; netuid: number; hotkey: string }
-  | { action: 'commit'; netuid: number; data: string };
+  | { action: 'commit'; netuid: number; data: CommitmentData };
+
+/** A commitment as text (one field), or as raw fields (subtensor keeps up to 3 of up to 128 bytes each). */
+export type CommitmentData = string | readonly Uint8Array[];
 
 export interface ChainEstimate {
   /** Transaction fee in the smallest unit. */
@@ -70,11 +77,15 @@ export interface ChainWriter {
   /** Burned registration of a hotkey on a subnet, paid by the coldkey. Resolves with the new uid. */
   register(netuid: number, hotkey: string, signer: ChainSigner): Promise<number>;
   /** Publishes this peer's commitment (storage read access), signed by the hotkey. */
-  commit(netuid: number, data: string, signer: ChainSigner): Promise<void>;
+  commit(netuid: number, data: CommitmentData, signer: ChainSigner): Promise<void>;
   /** Validators only: weights per uid (any non-negative scale; the chain normalises). */
   setWeights(netuid: number, weights: ReadonlyMap<number, number>, signer: ChainSigner): Promise<void>;
   /** Optional: the fee (and burn) a write would cost, signing nothing for real. */
   estimate?(write: ChainWrite, signerAddress: string): Promise<ChainEstimate>;
+  /** Optional: sends an amount (smallest unit) from the signer's account, keeping it alive. */
+  transfer?(to: string, amount: bigint, signer: ChainSigner): Promise<void>;
+  /** Optional: stakes the signer's (a coldkey's) funds on a hotkey it owns, on a subnet. */
+  addStake?(hotkey: string, netuid: number, amount: bigint, signer: ChainSigner): Promise<void>;
 }
 
 /** Signs for one SS58 address. Secret material stays behind this interface. */
@@ -114,7 +125,10 @@ export interface Metagraph {
 export interface ChainCommitment {
   hotkey: string;
   block: number;
+  /** The raw fields read as UTF-8 text and joined (Templar-style commitments are one field of text). */
   data: string;
+  /** The bytes of each raw field, in order. */
+  fields: Uint8Array[];
 }
 
 export type ChainHealth =

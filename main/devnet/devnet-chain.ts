@@ -2,8 +2,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { signatureVerify } from '@polkadot/util-crypto';
 import { z } from 'zod';
-import type { ChainBlock, ChainCommitment, ChainHealth, ChainPort, ChainSigner, ChainWriter, Metagraph, Neuron } from '../chain/chain-port';
+import { hexToU8a, stringToU8a, u8aToHex, u8aToString } from '@polkadot/util';
+import type { ChainBlock, ChainCommitment, ChainHealth, ChainPort, ChainSigner, ChainWriter, CommitmentData, Metagraph, Neuron } from '../chain/chain-port';
 import { readFileIfExists, writeFileAtomically } from '../platform/atomic-file';
+import { simplifiedYuma } from './simplified-yuma';
 
 /**
  * The embedded chain of the local devnet: a block clock, registration,
@@ -44,7 +46,8 @@ const StoredState = z.object({
   version: z.literal(1),
   genesisAt: z.number(),
   neurons: z.array(StoredNeuron),
-  commitments: z.array(z.object({ hotkey: z.string(), block: z.number().int(), data: z.string() })),
+  /** `fields`: the raw fields as hex, when committed as fields (absent: one field, the text of `data`). */
+  commitments: z.array(z.object({ hotkey: z.string(), block: z.number().int(), data: z.string(), fields: z.array(z.string()).optional() })),
   /** validator uid -> (miner uid -> weight) */
   weights: z.record(z.string(), z.record(z.string(), z.number())),
   lastEpochBlock: z.number().int(),
@@ -127,7 +130,9 @@ export class DevnetChain implements ChainPort, ChainWriter {
 
   async commitments(netuid: number): Promise<Map<string, ChainCommitment>> {
     this.checkNetuid(netuid);
-    return new Map(this.state.commitments.map((c) => [c.hotkey, { ...c }]));
+    return new Map(
+      this.state.commitments.map((c) => [c.hotkey, { hotkey: c.hotkey, block: c.block, data: c.data, fields: c.fields ? c.fields.map((f) => hexToU8a(f)) : [stringToU8a(c.data)] }]),
+    );
   }
 
   async tempo(netuid: number): Promise<number> {
@@ -182,12 +187,15 @@ export class DevnetChain implements ChainPort, ChainWriter {
     return uid;
   }
 
-  async commit(netuid: number, data: string, signer: ChainSigner): Promise<void> {
+  async commit(netuid: number, data: CommitmentData, signer: ChainSigner): Promise<void> {
     this.checkNetuid(netuid);
-    await this.verify(signer, { call: 'commit', netuid, data });
+    const fields = typeof data === 'string' ? undefined : data.map((f) => u8aToHex(f));
+    await this.verify(signer, { call: 'commit', netuid, data: fields ?? data });
     this.requireNeuron(signer.address);
     const block = this.currentBlock();
-    this.state.commitments = [...this.state.commitments.filter((c) => c.hotkey !== signer.address), { hotkey: signer.address, block, data }];
+    const text = typeof data === 'string' ? data : data.map((f) => u8aToString(f)).join('');
+    const commitment = { hotkey: signer.address, block, data: text, ...(fields ? { fields } : {}) };
+    this.state.commitments = [...this.state.commitments.filter((c) => c.hotkey !== signer.address), commitment];
     await this.persist();
   }
 
@@ -220,9 +228,8 @@ export class DevnetChain implements ChainPort, ChainWriter {
   }
 
   /**
-   * Once per tempo: incentive = stake-weighted mean of the validators'
-   * normalised weights; miners' emission = incentive x the tempo's emission.
-   * A simplified Yuma consensus, enough for rank and rewards to mean something.
+   * Once per tempo: incentive from the simplified Yuma (simplified-yuma.ts);
+   * miners' emission = incentive x the tempo's emission.
    */
   private async runEpochs(): Promise<void> {
     const block = this.currentBlock();
@@ -236,16 +243,10 @@ export class DevnetChain implements ChainPort, ChainWriter {
   }
 
   private epoch(): void {
-    const validators = this.state.neurons.filter((n) => n.validatorPermit && this.state.weights[String(n.uid)]);
-    const totalStake = validators.reduce((sum, v) => sum + Number(BigInt(v.stake)), 0);
-    const incentive = new Map<number, number>();
-    for (const v of validators) {
-      const row = this.state.weights[String(v.uid)] ?? {};
-      const rowSum = Object.values(row).reduce((a, b) => a + b, 0);
-      if (rowSum <= 0 || totalStake <= 0) continue;
-      const share = Number(BigInt(v.stake)) / totalStake;
-      for (const [uid, w] of Object.entries(row)) incentive.set(Number(uid), (incentive.get(Number(uid)) ?? 0) + share * (w / rowSum));
-    }
+    const validators = this.state.neurons
+      .filter((n) => n.validatorPermit)
+      .map((n) => ({ uid: n.uid, stake: Number(BigInt(n.stake)), weights: Object.entries(this.state.weights[String(n.uid)] ?? {}).map(([uid, w]) => [Number(uid), w] as const) }));
+    const { incentive } = simplifiedYuma(validators);
     for (const n of this.state.neurons) {
       n.incentive = incentive.get(n.uid) ?? 0;
       n.consensus = n.incentive;

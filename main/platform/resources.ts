@@ -6,7 +6,8 @@ import path from 'node:path';
  * repository; in a packaged app electron-builder puts the trainer under
  * resources/bin (extraResources) and the addon under app.asar.unpacked
  * (asarUnpack), because executables and .node files cannot run from inside
- * an asar archive.
+ * an asar archive. Data the core reads with plain fs (the corpus, subtensor's
+ * runtime metadata) ships under resources/ too, outside the archive.
  */
 export interface ResourceLayout {
   kind: 'development' | 'packaged';
@@ -14,6 +15,8 @@ export interface ResourceLayout {
   codecAddon: string;
   /** The bundled public-domain corpus the devnet trains on. */
   devnetCorpus: string;
+  /** Subtensor's runtime metadata and version answer, which the devnet node serves (assets/subtensor). */
+  subtensorRuntime: string;
 }
 
 export interface ResourceContext {
@@ -36,6 +39,7 @@ export function resourceLayout(context: ResourceContext): ResourceLayout {
       trainerExecutable: path.join(resources, 'bin', exe('tandem-trainer', platform)),
       codecAddon: path.join(resources, 'app.asar.unpacked', 'native', 'addon', 'build', 'Release', 'tandem_codec.node'),
       devnetCorpus: path.join(resources, 'data', 'sotu'),
+      subtensorRuntime: path.join(resources, 'subtensor'),
     };
   }
   return {
@@ -43,6 +47,7 @@ export function resourceLayout(context: ResourceContext): ResourceLayout {
     trainerExecutable: path.join(context.appRoot, 'build', 'trainer', exe('tandem-trainer', platform)),
     codecAddon: path.join(context.appRoot, 'native', 'addon', 'build', 'Release', 'tandem_codec.node'),
     devnetCorpus: path.join(context.appRoot, 'native', 'data', 'sotu'),
+    subtensorRuntime: path.join(context.appRoot, 'assets', 'subtensor'),
   };
 }
 

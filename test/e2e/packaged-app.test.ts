@@ -36,6 +36,7 @@ describe.skipIf(skipReason !== null)('the packaged app (electron-builder --dir)'
       expect(fs.existsSync(layout.trainerExecutable)).toBe(true);
       expect(fs.existsSync(layout.codecAddon)).toBe(true);
       expect(fs.existsSync(layout.devnetCorpus)).toBe(true);
+      expect(fs.existsSync(path.join(layout.subtensorRuntime, 'metadata-finney-spec424-v16.scale'))).toBe(true);
 
       const page = await app.firstWindow();
       await page.getByTestId('core-version').waitFor();

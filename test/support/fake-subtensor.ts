@@ -4,9 +4,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Metadata, TypeRegistry } from '@polkadot/types';
 import { expandMetadata } from '@polkadot/types/metadata';
-import { compactAddLength, compactStripLength, hexToU8a, u8aToHex } from '@polkadot/util';
+import { compactAddLength, hexToU8a, u8aToHex } from '@polkadot/util';
 import { blake2AsHex } from '@polkadot/util-crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { EventCodec, type DispatchErrorSpec } from '../../main/devnet/node/event-codec';
+import { StorageCodec } from '../../main/devnet/node/storage-codec';
 
 /**
  * A subtensor node in a test: a JSON-RPC WebSocket server (ws) that answers
@@ -92,23 +94,21 @@ export function loadRuntime(spec: SpecName): FakeRuntime {
   return runtime;
 }
 
-/** Encodes storage keys and values with the runtime's own metadata. */
+/** Encodes storage keys and values with the runtime's own metadata (the devnet node's StorageCodec) and collects them. */
 export class StorageBuilder {
   readonly entries = new Map<string, string>();
-  constructor(readonly runtime: FakeRuntime) {}
+  private readonly codec: StorageCodec;
+  constructor(readonly runtime: FakeRuntime) {
+    this.codec = new StorageCodec(runtime);
+  }
 
   key(section: string, item: string, ...args: unknown[]): string {
-    const entry = this.entry(section, item);
-    const raw = (entry as unknown as (...a: unknown[]) => Uint8Array)(...args);
-    return u8aToHex(compactStripLength(raw)[1]);
+    return this.codec.key(section, item, ...args);
   }
 
   /** Hex of `value` encoded as the storage item's value type. */
   encodeValue(section: string, item: string, value: unknown): string {
-    const entry = this.entry(section, item);
-    const type = entry.meta.type.isPlain ? entry.meta.type.asPlain : entry.meta.type.asMap.value;
-    // toU8a, not toHex: toHex of an integer is its big-endian number, not its SCALE encoding.
-    return u8aToHex(this.runtime.registry.createType(this.runtime.registry.createLookupType(type), value).toU8a());
+    return this.codec.value(section, item, value);
   }
 
   set(section: string, item: string, args: unknown[], value: unknown): this {
@@ -117,13 +117,7 @@ export class StorageBuilder {
   }
 
   has(section: string, item: string): boolean {
-    return Boolean(this.runtime.decorated.query[section]?.[item]);
-  }
-
-  private entry(section: string, item: string) {
-    const entry = this.runtime.decorated.query[section]?.[item];
-    if (!entry) throw new Error(`spec ${this.runtime.spec} has no storage ${section}.${item}`);
-    return entry;
+    return this.codec.has(section, item);
   }
 }
 
@@ -140,8 +134,11 @@ export interface FakeSubtensorOptions {
   chainName?: string;
   genesisHash?: string;
   firstBlock?: number;
-  /** Applied when an extrinsic is submitted (e.g. a registration adds the hotkey to storage). */
-  onSubmit?: (extrinsic: SubmittedExtrinsic, server: FakeSubtensor) => void;
+  /**
+   * Applied when an extrinsic is submitted (e.g. a registration adds the hotkey to storage).
+   * Returning a dispatch error makes the call fail in its block (System.ExtrinsicFailed).
+   */
+  onSubmit?: (extrinsic: SubmittedExtrinsic, server: FakeSubtensor) => void | { dispatchError: DispatchErrorSpec };
   /** Fee answered by TransactionPaymentApi_query_info, in rao. */
   fee?: bigint;
   /** Each block's Timestamp.Now in ms (default: a block every 12 s exactly); lets a test give blocks irregular times. */
@@ -165,6 +162,8 @@ export class FakeSubtensor {
   private readonly subs = new Map<string, Subscription>();
   private nextSub = 1;
   private readonly genesis: string;
+  /** Per block: the extrinsics submitted into it and its System.Events (blocks without any have neither). */
+  private readonly bodies = new Map<number, { extrinsics: string[]; events: string }>();
 
   private constructor(readonly options: FakeSubtensorOptions) {
     this.block = options.firstBlock ?? 6852690;
@@ -239,6 +238,7 @@ export class FakeSubtensor {
   private storageAt(key: string, hash: string): string | null {
     const builder = new StorageBuilder(this.options.runtime);
     if (builder.has('timestamp', 'now') && key === builder.key('timestamp', 'now')) return builder.encodeValue('timestamp', 'now', this.timestampOf(this.numberOf(hash)));
+    if (key === builder.key('system', 'events')) return this.bodies.get(this.numberOf(hash))?.events ?? '0x00';
     return this.options.storage.get(key) ?? null;
   }
 
@@ -349,7 +349,8 @@ export class FakeSubtensor {
       }
       case 'chain_getBlock': {
         const hash = params[0];
-        return { block: { header: this.header(typeof hash === 'string' ? this.numberOf(hash) : this.block), extrinsics: [] }, justifications: null };
+        const n = typeof hash === 'string' ? this.numberOf(hash) : this.block;
+        return { block: { header: this.header(n), extrinsics: this.bodies.get(n)?.extrinsics ?? [] }, justifications: null };
       }
       case 'state_getRuntimeVersion':
         return runtime.runtimeVersion;
@@ -417,8 +418,9 @@ export class FakeSubtensor {
         this.submitted.push(submitted);
         const id = this.subscribe(socket, 'author_extrinsicUpdate');
         reply(id);
-        this.options.onSubmit?.(submitted, this);
+        const outcome = this.options.onSubmit?.(submitted, this);
         this.notify(socket, 'author_extrinsicUpdate', id, 'ready');
+        this.bodies.set(this.block + 1, { extrinsics: [String(params[0])], events: this.extrinsicEvents(outcome ? outcome.dispatchError : null) });
         const block = this.produceBlock();
         this.notify(socket, 'author_extrinsicUpdate', id, { inBlock: this.blockHash(block) });
         return undefined;
@@ -426,6 +428,16 @@ export class FakeSubtensor {
       default:
         throw new Error(`Method not found: ${method}`);
     }
+  }
+
+  /** System.Events of a block whose one extrinsic (index 0) succeeded or failed with `error`. */
+  private extrinsicEvents(error: DispatchErrorSpec | null): string {
+    const events = new EventCodec(this.options.runtime);
+    const dispatchInfo = events.dispatchInfo({ refTime: 1_000_000n, paysFee: true });
+    const event = error
+      ? { pallet: 'System', name: 'ExtrinsicFailed', data: { dispatchError: events.dispatchError(error), dispatchInfo } }
+      : { pallet: 'System', name: 'ExtrinsicSuccess', data: { dispatchInfo } };
+    return events.records([{ phase: { applyExtrinsic: 0 }, event }]);
   }
 
   private numberOf(hash: string): number {

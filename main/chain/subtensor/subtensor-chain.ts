@@ -1,10 +1,7 @@
 import type { ApiPromise } from '@polkadot/api';
 import type { SubmittableExtrinsic } from '@polkadot/api/types';
-import type { Signer, SignerResult } from '@polkadot/api/types';
 import type { Codec } from '@polkadot/types/types';
-import type { SignerPayloadJSON } from '@polkadot/types/types';
-import { u8aConcat, u8aToHex, u8aToString, hexToU8a, isHex } from '@polkadot/util';
-import { blake2AsU8a } from '@polkadot/util-crypto';
+import { u8aToHex, u8aToString, hexToU8a, isHex } from '@polkadot/util';
 import type {
   ChainBlock,
   ChainCommitment,
@@ -18,6 +15,7 @@ import type {
   Neuron,
 } from '../chain-port';
 import { SubtensorConnection, type BackoffOptions } from './connection';
+import { submitExtrinsic } from './extrinsic-submission';
 
 export interface SubtensorChainOptions {
   /** Shown in logs and the UI: finney, test, local or the URL. */
@@ -255,7 +253,8 @@ export class SubtensorChain implements ChainPort, ChainWriter {
         | (Codec & { block: Codec; info: { fields: Codec[] } })
         | undefined;
       if (!registration) continue;
-      out.set(hotkey, { hotkey, block: toNumber(registration.block), data: commitmentText(registration.info.fields) });
+      const fields = rawFields(registration.info.fields);
+      out.set(hotkey, { hotkey, block: toNumber(registration.block), data: fields.map((f) => u8aToString(f)).join(''), fields });
     }
     return out;
   }
@@ -264,9 +263,11 @@ export class SubtensorChain implements ChainPort, ChainWriter {
 
   private buildWrite(write: ChainWrite): SubmittableExtrinsic<'promise'> {
     if (write.action === 'register') return this.api.tx['subtensorModule']!['burnedRegister']!(write.netuid, write.hotkey);
-    const bytes = new TextEncoder().encode(write.data);
-    if (bytes.length > 128) throw new Error('a commitment holds at most 128 bytes');
-    return this.api.tx['commitments']!['setCommitment']!(write.netuid, { fields: [{ [`Raw${bytes.length}`]: u8aToHex(bytes) }] });
+    const fields = typeof write.data === 'string' ? [new TextEncoder().encode(write.data)] : write.data;
+    const maxFields = toNumber(this.api.consts['commitments']?.['maxFields']) || 3;
+    if (fields.length > maxFields) throw new Error(`a commitment holds at most ${maxFields} fields, not ${fields.length}`);
+    for (const field of fields) if (field.length > 128) throw new Error(`a commitment field holds at most 128 bytes, not ${field.length}`);
+    return this.api.tx['commitments']!['setCommitment']!(write.netuid, { fields: fields.map((f) => ({ [`Raw${f.length}`]: u8aToHex(f) })) });
   }
 
   async estimate(write: ChainWrite, signerAddress: string): Promise<ChainEstimate> {
@@ -284,83 +285,62 @@ export class SubtensorChain implements ChainPort, ChainWriter {
     return uid;
   }
 
-  async commit(netuid: number, data: string, signer: ChainSigner): Promise<void> {
+  /** Publishes a commitment: one Raw field of text, or up to the runtime's MaxFields (3) raw fields of up to 128 bytes. */
+  async commit(netuid: number, data: string | readonly Uint8Array[], signer: ChainSigner): Promise<void> {
     await this.submit(this.buildWrite({ action: 'commit', netuid, data }), signer);
+  }
+
+  /** Sends TAO from the signer's account (balances.transfer_keep_alive: the sender keeps its existential deposit). */
+  async transfer(to: string, amount: bigint, signer: ChainSigner): Promise<void> {
+    if (amount <= 0n) throw new Error('a transfer needs a positive amount');
+    await this.submit(this.api.tx['balances']!['transferKeepAlive']!(to, amount), signer);
+  }
+
+  /** Stakes the signer's (coldkey's) TAO on a hotkey on a subnet (subtensorModule.add_stake). */
+  async addStake(hotkey: string, netuid: number, amount: bigint, signer: ChainSigner): Promise<void> {
+    if (amount <= 0n) throw new Error('staking needs a positive amount');
+    await this.submit(this.api.tx['subtensorModule']!['addStake']!(hotkey, netuid, amount), signer);
+  }
+
+  /** Whether the subnet wants weights through commit-reveal (CommitRevealWeightsEnabled; the runtime's default is on). */
+  async commitRevealEnabled(netuid: number): Promise<boolean> {
+    return (await this.sub('commitRevealWeightsEnabled')(netuid)).toString() === 'true';
+  }
+
+  /** The lowest version_key set_weights accepts on the subnet (WeightsVersionKey; 0 accepts any). */
+  async weightsVersionKey(netuid: number): Promise<bigint> {
+    return toBigInt(await this.sub('weightsVersionKey')(netuid));
   }
 
   async setWeights(netuid: number, weights: ReadonlyMap<number, number>, signer: ChainSigner): Promise<void> {
     const entries = [...weights.entries()].filter(([, w]) => w > 0);
     const max = Math.max(0, ...entries.map(([, w]) => w));
     if (max === 0) throw new Error('set_weights needs at least one positive weight');
+    if ('commitRevealWeightsEnabled' in (this.api.query['subtensorModule'] ?? {}) && (await this.commitRevealEnabled(netuid))) {
+      throw new Error(`subnet ${netuid} on ${this.name} has commit-reveal weights enabled (hyperparameter CommitRevealWeightsEnabled); this client sets weights directly and cannot commit-reveal them`);
+    }
     const uids = entries.map(([uid]) => uid);
     const values = entries.map(([, w]) => Math.round((w / max) * U16_MAX));
-    const versionKey = toBigInt(await this.sub('weightsVersionKey')(netuid).catch(() => undefined));
+    const versionKey = await this.weightsVersionKey(netuid).catch(() => 0n);
     await this.submit(this.api.tx['subtensorModule']!['setWeights']!(netuid, uids, values, versionKey), signer);
   }
 
-  /** Signs through the ChainSigner (keys stay behind it) and waits until the extrinsic is in a block. */
-  private async submit(tx: SubmittableExtrinsic<'promise'>, signer: ChainSigner): Promise<string> {
-    await tx.signAsync(signer.address, { signer: polkadotSigner(this.api, signer), era: 0 });
-    const timeoutMs = this.options.inclusionTimeoutMs ?? 120_000;
-    return new Promise<string>((resolve, reject) => {
-      let unsubscribe: (() => void) | undefined;
-      const timer = setTimeout(() => {
-        unsubscribe?.();
-        reject(new Error(`the transaction was not included within ${Math.round(timeoutMs / 1000)} s`));
-      }, timeoutMs);
-      const finish = (error: Error | null, hash?: string) => {
-        clearTimeout(timer);
-        unsubscribe?.();
-        if (error) reject(error);
-        else resolve(hash as string);
-      };
-      this.api.rpc.author
-        .submitAndWatchExtrinsic(tx, (status) => {
-          if (status.isInBlock) finish(null, status.asInBlock.toHex());
-          else if (status.isFinalized) finish(null, status.asFinalized.toHex());
-          else if (status.isInvalid) finish(new Error('the node rejected the transaction as invalid (fee, nonce or permission)'));
-          else if (status.isDropped) finish(new Error('the transaction was dropped from the pool'));
-          else if (status.isUsurped) finish(new Error('the transaction was replaced by another with the same nonce'));
-        })
-        .then(
-          (unsub) => {
-            unsubscribe = unsub;
-          },
-          (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))),
-        );
-    });
+  /** Signs, submits and waits for the block; a call that failed there rejects with the pallet's error (see submitExtrinsic). */
+  private submit(tx: SubmittableExtrinsic<'promise'>, signer: ChainSigner): Promise<string> {
+    return submitExtrinsic(this.api, tx, signer, { network: this.name, timeoutMs: this.options.inclusionTimeoutMs ?? 120_000 });
   }
 }
 
-/** Joins the Raw fields of a commitment into text (Templar-style commitments are one Raw field). */
-export function commitmentText(fields: Codec[]): string {
-  const parts: string[] = [];
+/** The bytes of each Raw field of a commitment, in order (hash-kind fields are not raw data and are left out). */
+export function rawFields(fields: Codec[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
   for (const field of fields) {
     const json = field.toJSON() as Record<string, unknown> | string | null;
     if (json && typeof json === 'object') {
       for (const [kind, value] of Object.entries(json)) {
-        if (kind.toLowerCase().startsWith('raw') && typeof value === 'string') parts.push(isHex(value) ? u8aToString(hexToU8a(value)) : value);
+        if (kind.toLowerCase().startsWith('raw') && typeof value === 'string') out.push(isHex(value) ? hexToU8a(value) : new TextEncoder().encode(value));
       }
     }
   }
-  return parts.join('');
-}
-
-/**
- * The polkadot Signer for a ChainSigner: the payload is encoded exactly as
- * keyring pairs sign it (blake2-256 when longer than 256 bytes) and the
- * signature gets the sr25519 MultiSignature tag.
- */
-export function polkadotSigner(api: ApiPromise, signer: ChainSigner): Signer {
-  let id = 0;
-  return {
-    signPayload: async (payload: SignerPayloadJSON): Promise<SignerResult> => {
-      if (payload.address !== signer.address) throw new Error('the payload is for another account');
-      const extrinsicPayload = api.registry.createType('ExtrinsicPayload', payload, { version: payload.version });
-      const bytes = extrinsicPayload.toU8a({ method: true });
-      const message = bytes.length > 256 ? blake2AsU8a(bytes) : bytes;
-      const signature = await signer.sign(message);
-      return { id: ++id, signature: u8aToHex(u8aConcat(new Uint8Array([1]), signature)) };
-    },
-  };
+  return out;
 }

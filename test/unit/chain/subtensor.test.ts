@@ -1,7 +1,9 @@
 import path from 'node:path';
+import { u8aToHex } from '@polkadot/util';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { rankByIncentive, type ChainHealth } from '../../../main/chain/chain-port';
 import { checkNetwork } from '../../../main/chain/subtensor/check-network';
+import { ChainDispatchError } from '../../../main/chain/subtensor/extrinsic-submission';
 import { SubtensorChain, U16_MAX } from '../../../main/chain/subtensor/subtensor-chain';
 import { RewardHistory, tempoIndex } from '../../../main/chain/rewards';
 import { pairFromUri, keysReady } from '../../../main/wallet/keys';
@@ -229,6 +231,57 @@ describe.skipIf(!hasSubtensorFixtures)('subtensor client against a fake node wit
       ['commitments', 'setCommitment', hotkey.address],
     ]);
     expect(JSON.stringify(server.submitted[1]?.args)).toContain(Buffer.from('bucket:abc123').toString('hex'));
+  }, 60_000);
+  it('transfers, stakes and commits raw fields; reads commitments field by field and the weights hyperparameters; a call that failed in its block rejects with its module error', async () => {
+    await keysReady();
+    const coldkey = pairFromUri('//Cold');
+    const hotkey = pairFromUri('//Hot');
+    const signer = (pair: typeof coldkey) => ({ address: pair.address, sign: (m: Uint8Array) => Promise.resolve(pair.sign(m)) });
+    const neurons = real.slice(0, 3).map((n, i) => ({ ...n, uid: i }));
+    const runtime = loadRuntime(424);
+    const builder = subnetStorage(new StorageBuilder(runtime), NETUID, neurons);
+    builder.set('subtensorModule', 'commitRevealWeightsEnabled', [NETUID], false);
+    builder.set('subtensorModule', 'weightsVersionKey', [NETUID], 5);
+    const bucket = new TextEncoder().encode('s3://b');
+    const key = Uint8Array.from([0, 1, 2, 250]);
+    builder.set('commitments', 'commitmentOf', [NETUID, neurons[0]!.hotkey], { deposit: 0, block: 77, info: { fields: [{ Raw6: u8aToHex(bucket) }, { Raw4: u8aToHex(key) }] } });
+    const server = await FakeSubtensor.start({
+      runtime,
+      storage: builder.entries,
+      onSubmit: (ext) => (ext.method === 'addStake' ? { dispatchError: { module: 'SubtensorModule', error: 'NotEnoughBalanceToStake' } } : undefined),
+    });
+    servers.push(server);
+    const chain = await open(server);
+
+    const commitment = (await chain.commitments(NETUID)).get(neurons[0]!.hotkey);
+    expect(commitment).toEqual({ hotkey: neurons[0]!.hotkey, block: 77, data: `s3://b${String.fromCharCode(0, 1, 2)}\ufffd`, fields: [bucket, key] });
+    expect(await chain.commitRevealEnabled(NETUID)).toBe(false);
+    expect(await chain.commitRevealEnabled(NETUID + 1)).toBe(true); // the runtime's default for a subnet without the entry
+    expect(await chain.weightsVersionKey(NETUID)).toBe(5n);
+
+    await chain.transfer(hotkey.address, 123_456n, signer(coldkey));
+    await chain.commit(NETUID, [bucket, key], signer(hotkey));
+    await chain.setWeights(NETUID, new Map([[1, 2], [2, 1]]), signer(hotkey));
+    const failed = await chain.addStake(hotkey.address, NETUID, 7n, signer(coldkey)).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(ChainDispatchError);
+    expect((failed as Error).message).toMatch(/^SubtensorModule\.NotEnoughBalanceToStake: The caller is requesting adding more stake than there exists in the coldkey account/);
+    expect(server.submitted.map((x) => [x.section, x.method, x.signer])).toEqual([
+      ['balances', 'transferKeepAlive', coldkey.address],
+      ['commitments', 'setCommitment', hotkey.address],
+      ['subtensorModule', 'setWeights', hotkey.address],
+      ['subtensorModule', 'addStake', coldkey.address],
+    ]);
+    const [transfer, commit, weights, stake] = server.submitted;
+    expect(transfer?.args).toEqual([{ id: hotkey.address }, 123_456]);
+    expect(commit?.args).toEqual([NETUID, { fields: [{ raw6: u8aToHex(bucket) }, { raw4: u8aToHex(key) }] }]);
+    expect(weights?.args).toEqual([NETUID, [1, 2], [U16_MAX, Math.round(U16_MAX / 2)], 5]);
+    expect(stake?.args).toEqual([hotkey.address, NETUID, 7]);
+
+    // Commit-reveal on: the client refuses before signing anything, naming the hyperparameter.
+    builder.set('subtensorModule', 'commitRevealWeightsEnabled', [NETUID], true);
+    await expect(chain.setWeights(NETUID, new Map([[1, 1]]), signer(hotkey))).rejects.toThrow(/CommitRevealWeightsEnabled/);
+    expect(server.submitted).toHaveLength(4);
+    await expect(chain.commit(NETUID, [new Uint8Array(129)], signer(hotkey))).rejects.toThrow(/at most 128 bytes, not 129/);
   }, 60_000);
 });
 

@@ -58,7 +58,13 @@ describe('DevnetChain', () => {
     expect(await chain.uidOf(3, bob.address)).toBe(1);
     expect(await chain.uidOf(3, signer('//Charlie').address)).toBeNull();
     await chain.commit(3, 'fs:/peers/1', bob);
-    expect((await chain.commitments(3)).get(bob.address)).toMatchObject({ data: 'fs:/peers/1', block: 0 });
+    expect((await chain.commitments(3)).get(bob.address)).toEqual({ hotkey: bob.address, data: 'fs:/peers/1', block: 0, fields: [new TextEncoder().encode('fs:/peers/1')] });
+    // Raw fields, as on subtensor: kept byte for byte, across a restart too.
+    const fields = [new TextEncoder().encode('s3:'), Uint8Array.from([0, 200, 7])];
+    await chain.commit(3, fields, alice);
+    await chain.close();
+    chain = await open();
+    expect((await chain.commitments(3)).get(alice.address)?.fields).toEqual(fields);
     const graph = await chain.metagraph(3);
     expect(graph.neurons.map((n) => n.hotkey)).toEqual([alice.address, bob.address]);
   });

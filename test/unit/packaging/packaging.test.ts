@@ -26,6 +26,8 @@ describe('electron-builder configuration', () => {
     expect(pkg.devDependencies['electron-updater']).toBeUndefined();
     // The trainer and the addon ship outside the asar archive, the tray icon inside.
     expect(config.extraResources).toEqual(expect.arrayContaining([expect.objectContaining({ from: 'build/trainer/', to: 'bin/' })]));
+    // The devnet node serves subtensor's runtime from resources/subtensor (see resourceLayout).
+    expect(config.extraResources).toEqual(expect.arrayContaining([expect.objectContaining({ from: 'assets/subtensor/', to: 'subtensor/' })]));
     expect(config.asarUnpack).toEqual(['native/addon/build/Release/*.node']);
     expect(config.files).toEqual([{ filter: expect.arrayContaining(['dist/**', 'assets/tray*.png']) }]);
   });
@@ -44,6 +46,7 @@ describe('resource layout', () => {
       trainerExecutable: '/src/tandem/build/trainer/tandem-trainer',
       codecAddon: '/src/tandem/native/addon/build/Release/tandem_codec.node',
       devnetCorpus: '/src/tandem/native/data/sotu',
+      subtensorRuntime: '/src/tandem/assets/subtensor',
     });
   });
 
@@ -54,6 +57,7 @@ describe('resource layout', () => {
       trainerExecutable: '/opt/Tandem/resources/bin/tandem-trainer.exe',
       codecAddon: '/opt/Tandem/resources/app.asar.unpacked/native/addon/build/Release/tandem_codec.node',
       devnetCorpus: '/opt/Tandem/resources/data/sotu',
+      subtensorRuntime: '/opt/Tandem/resources/subtensor',
     });
   });
 
