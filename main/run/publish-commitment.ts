@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ChainPort, ChainSigner, ChainWriter } from '../chain/chain-port';
 import type { Logger } from '../logging/logger';
 import { openReadOnly } from './peer-directory';
-import { encodeStorageCommitment, type PeerReadAccess } from './storage-commitment';
+import { commitmentFields, encodeStorageCommitment, type PeerReadAccess } from './storage-commitment';
 
 export interface CommitmentNotice {
   level: 'warning';
@@ -30,7 +30,7 @@ export async function publishStorageCommitment(options: PublishOptions): Promise
   const text = encodeStorageCommitment(read);
   const current = (await chain.commitments(netuid)).get(hotkey.address);
   if (current?.data !== text) {
-    await chain.commit(netuid, text, hotkey);
+    await chain.commit(netuid, commitmentFields(text), hotkey);
     logger.info({ netuid, bucket: read.bucket, replaced: current !== undefined }, 'published this peer\u2019s storage commitment');
   }
   const notices: CommitmentNotice[] = [];
