@@ -68,6 +68,8 @@ export const WindowTiming = z
     gatherCapSeconds: z.number().positive().default(600),
     /** Peers whose updates are gathered each window, plus reserves tried when one fails. */
     gatherPeers: z.number().int().min(1).default(15),
+    /** Validators send set_weights after every this many validated windows (mind the subnet's rate limit). */
+    setWeightsEveryWindows: z.number().int().min(1).default(1),
     reservePeers: z.number().int().min(0).default(5),
   })
   .strict();

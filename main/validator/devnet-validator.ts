@@ -363,7 +363,11 @@ export class DevnetValidator {
     this.options.ratings.recordWindow(window, peerReports);
     await this.options.ratings.save(this.options.ratingsFile);
     const weights = this.options.ratings.weights(window + 1, miners.map((m) => m.uid));
-    if (weights.size > 0) await chain.setWeights(manifest.chain.netuid, weights, this.options.signer);
+    if (weights.size > 0 && window % manifest.windows.setWeightsEveryWindows === 0) {
+      // A refused set_weights (no validator permit yet, a rate limit) costs this window's weights, never the model:
+      // the aggregate below must still be applied, or this validator would judge the next window from a stale model.
+      await chain.setWeights(manifest.chain.netuid, weights, this.options.signer).catch((error: unknown) => this.log.warn({ window, err: error }, 'set_weights refused; the ratings are kept and sent again next time'));
+    }
 
     // Apply the aggregate the miners applied: the window's counted miners that uploaded in time, in uid order.
     const counted = new Set(this.candidatesByWindow.get(window) ?? aggregationCandidates(graph.neurons).map((n) => n.uid));

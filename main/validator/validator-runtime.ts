@@ -1,0 +1,102 @@
+import path from 'node:path';
+import type { ChainPort, ChainSigner, ChainWriter } from '../chain/chain-port';
+import { validatePayload } from '../codec';
+import type { Logger } from '../logging/logger';
+import type { PayloadVerdict } from '../round/gather';
+import type { RunManifest } from '../run/manifest';
+import { PeerDirectory } from '../run/peer-directory';
+import { windowOf } from '../run/window-clock';
+import { DevnetValidator, type ValidatorSettings, type ValidatorTrainer, type WindowReport } from './devnet-validator';
+import { RatingBook, type RatingPolicy } from './rating-book';
+
+export interface ValidatorRuntimeOptions {
+  manifest: RunManifest;
+  /** The run's chain, any network (the devnet's node too). */
+  chain: ChainPort & ChainWriter;
+  /** The validator's hotkey: registered on the run's netuid, with a validator permit to set weights. */
+  hotkey: ChainSigner;
+  /** Its own trainer (evaluates updates, follows the global model); started here, stopped on close when it can be. */
+  trainer: ValidatorTrainer & { start?(): void; stop?(): Promise<void> };
+  /** Ratings and scratch payloads. */
+  folder: string;
+  logger: Logger;
+  settings?: Partial<ValidatorSettings>;
+  ratingPolicy?: RatingPolicy;
+  onValidated?(report: WindowReport): void;
+  /** Opens a read-only client for a miner's bucket (tests and benchmarks route these). */
+  openPeerStorage?: ConstructorParameters<typeof PeerDirectory>[0]['open'];
+}
+
+export interface ValidatorRuntime {
+  uid: number;
+  validator: DevnetValidator;
+  ratings: RatingBook;
+  directory: PeerDirectory;
+  close(): Promise<void>;
+}
+
+/** Why this validator cannot set weights on a subnet: commit-reveal is on there. */
+export class CommitRevealError extends Error {
+  constructor(netuid: number, network: string) {
+    super(`Subnet ${netuid} on ${network} has commit-reveal of weights on (hyperparameter CommitRevealWeightsEnabled): this validator sets weights directly, which the chain refuses there. Commit-reveal support comes in a later version.`);
+    this.name = 'CommitRevealError';
+  }
+}
+
+/**
+ * A validator on any network: it reads every miner's updates from the bucket
+ * its commitment names, scores them (the Gauntlet, GAUNTLET.md), follows the
+ * global model, and sets weights on chain at the manifest's cadence. Refuses
+ * at start, with the hyperparameter named, where the subnet needs
+ * commit-reveal of weights.
+ */
+export async function createValidatorRuntime(options: ValidatorRuntimeOptions): Promise<ValidatorRuntime> {
+  const { manifest, chain, hotkey, logger } = options;
+  const netuid = manifest.chain.netuid;
+  const uid = await chain.uidOf(netuid, hotkey.address);
+  if (uid === null) throw new Error(`The validator hotkey ${hotkey.address} is not registered on subnet ${netuid} of ${chain.name}: register it (tandem register) and stake to it for a validator permit.`);
+  if (await chain.commitRevealEnabled?.(netuid)) throw new CommitRevealError(netuid, chain.name);
+
+  const directory = new PeerDirectory({ chain, netuid, logger, ...(options.openPeerStorage ? { open: options.openPeerStorage } : {}) });
+  await directory.refresh();
+  const stopDirectory = await chain.subscribeBlocks((block) => {
+    if (windowOf(block.number, manifest.windows.blocksPerWindow).blockInWindow === 0) {
+      directory.refresh().catch((error: unknown) => logger.warn({ err: error }, 'could not re-read the miners\u2019 commitments'));
+    }
+  });
+  const ratingsFile = path.join(options.folder, 'ratings.json');
+  const ratings = await RatingBook.load(ratingsFile, options.ratingPolicy);
+  options.trainer.start?.();
+  const validate = async (bytes: Uint8Array): Promise<PayloadVerdict> => {
+    const verdict = await validatePayload(bytes, { expectedK: manifest.sparseloco.topK });
+    return verdict.ok ? { ok: true } : { ok: false, reason: `${verdict.field}: ${verdict.message}` };
+  };
+  const validator = new DevnetValidator({
+    manifest,
+    chain,
+    signer: hotkey,
+    uid,
+    peerStorage: (peer) => directory.storageOf(peer),
+    trainer: options.trainer,
+    validatePayload: validate,
+    ratings,
+    ratingsFile,
+    workDir: path.join(options.folder, 'work'),
+    logger,
+    ...(options.settings ? { settings: options.settings } : {}),
+    ...(options.onValidated ? { onValidated: options.onValidated } : {}),
+  });
+  await validator.start();
+  return {
+    uid,
+    validator,
+    ratings,
+    directory,
+    async close() {
+      stopDirectory();
+      await validator.stop();
+      await options.trainer.stop?.();
+      directory.close();
+    },
+  };
+}
