@@ -6,6 +6,7 @@ import { resolveTarget } from '../chain/networks';
 import { SubtensorChain } from '../chain/subtensor/subtensor-chain';
 import type { Logger } from '../logging/logger';
 import type { SupervisorState } from '../supervisor/process-supervisor';
+import type { BucketAccess } from '../run/bucket-access';
 import { localShards } from '../run/local-shards';
 import type { RunManifest } from '../run/manifest';
 import { createNetworkRuntime, NotRegisteredError, type NetworkRuntime } from '../run/network-runtime';
@@ -13,15 +14,7 @@ import { runTrainer, type TrainerDevice } from '../run/trainer-config';
 import type { LinkCaps } from '../storage/paced-storage';
 import { S3Storage } from '../storage/s3-storage';
 
-/** This machine's bucket: where it writes, and the read-only key it publishes (Settings → Storage). */
-export interface BucketAccess {
-  endpoint: string;
-  region: string;
-  bucket: string;
-  forcePathStyle: boolean;
-  write: { accessKeyId: string; secretAccessKey: string };
-  read: { accessKeyId: string; secretAccessKey: string };
-}
+export type { BucketAccess } from '../run/bucket-access';
 
 export interface JoinNetworkOptions {
   /** The network target (a name or a ws:// URL) and the run's manifest there. */

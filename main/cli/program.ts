@@ -6,6 +6,7 @@ import { registerDoctor } from './commands/doctor';
 import { registerWallet } from './commands/wallet';
 import { registerStart } from './commands/start';
 import { registerStatus } from './commands/status';
+import { registerSubnetCommands } from './commands/subnet';
 import { registerValidator } from './commands/validator';
 
 /**
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)');
   registerStart(program);
   registerStatus(program);
+  registerSubnetCommands(program);
   registerConfig(program);
   registerDoctor(program);
   registerWallet(program);

@@ -49,6 +49,8 @@ export interface NetworkRuntimeOptions {
   validatePayload?(payload: Uint8Array): Promise<PayloadVerdict>;
   /** Catch-up window limit and checkpoint cadence (engine defaults otherwise). */
   maxCatchUpWindows?: number;
+  /** Replaces this peer's trainer and upload storage (the devnet's cheating peers wrap the honest ones). */
+  adapt?(uid: number, honest: { trainer: TrainerPort; storage: StoragePort }): { trainer: TrainerPort; storage: StoragePort };
 }
 
 /** A joined run, on any network: what the round module, the Network page and the chain views read. */
@@ -102,16 +104,18 @@ export async function createNetworkRuntime(options: NetworkRuntimeOptions): Prom
     });
   const trainer = options.trainer(uid);
   trainer.start?.();
+  const honest = { trainer: trainer as TrainerPort, storage: withLinkCaps(options.storage.write, caps) };
+  const parts = options.adapt ? options.adapt(uid, honest) : honest;
   const engine = new RoundEngine({
     manifest,
     chain,
     self: { uid, hotkey: hotkey.address },
-    storage: withLinkCaps(options.storage.write, caps),
+    storage: parts.storage,
     peerStorage: (peer) => {
       const storage = directory.storageOf(peer);
       return storage ? withLinkCaps(storage, caps) : undefined;
     },
-    trainer,
+    trainer: parts.trainer,
     validatePayload: validate,
     ledger,
     catchUpState,

@@ -7,6 +7,11 @@ import { headlessAppPaths } from '../../platform/app-paths';
 import { packageInfo } from '../../platform/package-info';
 import { missingResources, resourceLayout } from '../../platform/resources';
 import type { WindowReport } from '../../validator/devnet-validator';
+import { createValidatorRuntime, type ValidatorRuntime } from '../../validator/validator-runtime';
+import { runFolderName } from '../../app/join-network';
+import { localShards } from '../../run/local-shards';
+import { runTrainer } from '../../run/trainer-config';
+import { CliError, runContext, type RunContextOptions } from '../run-context';
 import { RatingBook } from '../../validator/rating-book';
 
 export interface ValidatorIo {
@@ -51,11 +56,12 @@ export async function runValidatorRatings(options: { dir?: string }, io: Validat
   }
 }
 
-interface RunOptions {
+interface RunOptions extends RunContextOptions {
   dir?: string;
   adversaries?: string;
   windows?: string;
   evalPeers?: string;
+  hotkeyPassphraseEnv?: string;
 }
 
 const formatReport = (r: WindowReport) =>
@@ -67,6 +73,7 @@ const formatReport = (r: WindowReport) =>
  * the ratings table at the end. Stop the app first: both would use the folder.
  */
 export async function runValidator(options: RunOptions, io: ValidatorIo): Promise<number> {
+  if (options.network && options.network !== 'devnet') return runNetworkValidator(options, io);
   let adversaries: AdversaryKind[];
   let windows: number | null = null;
   let evalPeers: number | undefined;
@@ -116,6 +123,63 @@ export async function runValidator(options: RunOptions, io: ValidatorIo): Promis
   return 0;
 }
 
+/**
+ * `tandem validator run --network <url> --wallet <name>`: this wallet's
+ * hotkey validates the run on that network (miners' buckets from their
+ * commitments, weights set on chain), one line per validated window.
+ */
+async function runNetworkValidator(options: RunOptions, io: ValidatorIo): Promise<number> {
+  let context: Awaited<ReturnType<typeof runContext>> | undefined;
+  let runtime: ValidatorRuntime | undefined;
+  try {
+    const windows = options.windows === undefined ? null : positiveInt(options.windows, '--windows');
+    context = await runContext(options);
+    const { manifest, wallet, wallets, chain, network } = context;
+    if (!manifest) throw new CliError(`name the run: --manifest <file> (the run on ${network})`);
+    const passphrase = options.hotkeyPassphraseEnv ? process.env[options.hotkeyPassphraseEnv] : undefined;
+    if (!passphrase) throw new CliError('the validator signs weights with its hotkey: give its passphrase with --hotkey-passphrase-env <VAR>');
+    await wallets.unlock({ name: wallet.name, hotkey: wallet.hotkeys[0]!.name, passphrase, remember: false, timeoutMinutes: 0 });
+    const hotkey = wallets.hotkeySigner();
+    if (!hotkey) throw new CliError('the hotkey did not unlock');
+    const layout = resourceLayout({ appRoot: packageInfo().root });
+    const missing = missingResources(layout);
+    if (missing.length > 0) throw new CliError(`the trainer is not built (missing ${missing.join(', ')}). Run npm run build:native.`);
+    const folder = path.join(context.dataDir, 'runs', runFolderName(network, manifest.chain.netuid), 'validator');
+    const logger = pino({ level: 'warn' }, pino.destination(2));
+    const shards = localShards(manifest, { dataDir: context.dataDir, trainerExecutable: layout.trainerExecutable, corpusDir: layout.devnetCorpus });
+    let validated = 0;
+    let finish: () => void = () => {};
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    runtime = await createValidatorRuntime({
+      manifest,
+      chain,
+      hotkey,
+      trainer: runTrainer({ manifest, executable: layout.trainerExecutable, dataDir: shards, checkpointFile: path.join(folder, 'trainer.safetensors'), peerId: 'validator', logger }),
+      folder,
+      logger,
+      onValidated: (report) => {
+        io.stdout(formatReport(report));
+        validated++;
+        if (windows !== null && validated >= windows) finish();
+      },
+    });
+    io.stdout(`Validating subnet ${manifest.chain.netuid} on ${network} as uid ${runtime.uid} (${hotkey.address})${windows === null ? ' until Ctrl-C' : `, ${windows} windows`}.\n`);
+    process.once('SIGINT', finish);
+    process.once('SIGTERM', finish);
+    await finished;
+    process.off('SIGINT', finish);
+    process.off('SIGTERM', finish);
+    io.stdout(renderRatings(runtime.ratings));
+    return 0;
+  } catch (error) {
+    io.stderr(`tandem validator: ${(error as Error).message}\n`);
+    return 2;
+  } finally {
+    await runtime?.close();
+    await context?.chain.close();
+  }
+}
+
 function positiveInt(text: string, name: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number ≥ 1, got "${text}"`);
@@ -132,6 +196,10 @@ export function registerValidator(program: Command): void {
     .option('--adversaries <kinds>', 'add cheating peers, comma-separated: free-rider, noise, poisoner, lazy, late, desynced')
     .option('--windows <n>', 'stop after validating n windows (default: run until Ctrl-C)')
     .option('--eval-peers <n>', 'peers whose loss is evaluated per window')
+    .option('--network <url>', 'validate a run on this network instead of the local devnet (with --manifest and --wallet)')
+    .option('--manifest <file>', 'the run to validate (its manifest file)')
+    .option('--wallet <name>', 'the wallet whose hotkey validates (registered, with stake for a permit)')
+    .option('--hotkey-passphrase-env <VAR>', 'read the hotkey passphrase from this environment variable')
     .action(async (options: RunOptions) => {
       process.exitCode = await runValidator(options, io);
     });

@@ -1,0 +1,50 @@
+import path from 'node:path';
+import { resolveTarget } from '../chain/networks';
+import { SubtensorChain } from '../chain/subtensor/subtensor-chain';
+import { ConfigStore } from '../config/config-store';
+import { headlessAppPaths } from '../platform/app-paths';
+import { readManifestFile, type RunManifest } from '../run/manifest';
+import { WalletService } from '../wallet/wallet-service';
+
+/** A command's error for the user: one line, exit 2. */
+export class CliError extends Error {}
+
+export interface RunContextOptions {
+  network?: string;
+  manifest?: string;
+  netuid?: string;
+  wallet?: string;
+}
+
+/**
+ * The network, run and wallet a command acts on: its options, else the
+ * config (network, the run's manifest, the data folder), then a connection
+ * to that network's chain. Each gap is a CliError saying what to give.
+ */
+export async function runContext(options: RunContextOptions) {
+  const paths = headlessAppPaths();
+  const config = (await ConfigStore.load(paths.configFile)).value;
+  const dataDir = config.dataDir ?? paths.dataDir;
+  const network = options.network ?? config.network;
+  if (network === 'devnet') throw new CliError('the embedded devnet registers this machine by itself when you join; for a served devnet give its URL: --network ws://host:port');
+  const resolved = resolveTarget(network);
+  if (resolved.kind !== 'subtensor') throw new CliError(`${network} is not a subtensor network`);
+  const manifestFile = options.manifest ? path.resolve(options.manifest) : config.manifestFile;
+  let manifest: RunManifest | null;
+  try {
+    manifest = manifestFile ? readManifestFile(manifestFile, network) : null;
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+  const netuid = options.netuid !== undefined ? Number(options.netuid) : (manifest?.chain.netuid ?? resolved.netuid);
+  if (netuid === null || !Number.isInteger(netuid) || netuid < 0) throw new CliError(`which subnet? give the run's --manifest <file> (or --netuid <n>) for ${network}`);
+  const wallets = new WalletService({ root: path.join(dataDir, 'wallets') });
+  const wallet = options.wallet ? (await wallets.status()).wallets.find((w) => w.name === options.wallet) : await wallets.activeWallet();
+  if (!wallet) throw new CliError(options.wallet ? `no wallet named ${options.wallet} (tandem wallet list)` : 'no wallet yet: tandem wallet create <name> or tandem wallet import <name>');
+  const hotkey = wallet.hotkeys[0]?.address;
+  if (!hotkey) throw new CliError(`wallet ${wallet.name} has no hotkey`);
+  const chain = await SubtensorChain.open({ name: resolved.name, endpoint: resolved.url }).catch((error: unknown) => {
+    throw new CliError(`cannot reach ${resolved.url}: ${(error as Error).message}`);
+  });
+  return { network, netuid, manifest, dataDir, wallet, hotkey, wallets, chain };
+}

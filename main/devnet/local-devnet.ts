@@ -1,0 +1,231 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Keyring } from '@polkadot/keyring';
+import type { KeyringPair } from '@polkadot/keyring/types';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import type { ChainSigner } from '../chain/chain-port';
+import { SubtensorChain } from '../chain/subtensor/subtensor-chain';
+import type { Logger } from '../logging/logger';
+import type { BucketAccess } from '../run/bucket-access';
+import type { RunManifest } from '../run/manifest';
+import { localShards } from '../run/local-shards';
+import { createNetworkRuntime, type NetworkRuntime } from '../run/network-runtime';
+import type { PeerReadAccess } from '../run/storage-commitment';
+import { runTrainer } from '../run/trainer-config';
+import { S3Storage } from '../storage/s3-storage';
+import type { StoragePort } from '../storage/storage-port';
+import type { ValidatorSettings, WindowReport } from '../validator/devnet-validator';
+import type { RatingPolicy } from '../validator/rating-book';
+import { createValidatorRuntime, type ValidatorRuntime } from '../validator/validator-runtime';
+import { adversarialParts, adversarySamplerId, type AdversaryKind } from './adversarial-peers';
+import { devnetManifest } from './devnet-manifest';
+import { DevnetNode } from './node/devnet-node';
+import { DevnetS3 } from './storage/devnet-s3';
+
+const TAO = 1_000_000_000n;
+const SIMULATED_NAMES = ['Alice', 'Bob', 'Charlie', 'Dave', 'Eve'];
+/** What the devnet's validator stakes for its permit, and what a newcomer is given to register with. */
+const VALIDATOR_STAKE = 1_000n * TAO;
+const NEWCOMER_FUNDS = 100n * TAO;
+
+export interface LocalDevnetOptions {
+  /** Everything the devnet keeps: chain state, buckets, shards, the simulated peers' and validator's folders. */
+  root: string;
+  /** Where the chain node and the storage server listen (127.0.0.1 unless served to a LAN). */
+  host?: string;
+  chainPort?: number;
+  storagePort?: number;
+  /** The address other machines reach it by, written into the manifest's chain endpoint when served. */
+  publicHost?: string;
+  trainerExecutable: string;
+  corpusDir: string;
+  logger: Logger;
+  /** Simulated honest peers (default 3). */
+  simulatedPeers?: number;
+  /** Cheating simulated peers, one per entry (to try the validator against). */
+  adversaries?: readonly AdversaryKind[];
+  /** Run the devnet's validator (default true). */
+  validator?: boolean;
+  manifest?: RunManifest;
+  tuneManifest?(manifest: RunManifest): RunManifest;
+  validatorSettings?: Partial<ValidatorSettings>;
+  ratingPolicy?: RatingPolicy;
+  onValidated?(report: WindowReport): void;
+  overlapCommunication?: boolean;
+  /** How `viewer` (a peer's name, or 'validator') reads another peer's bucket; the round benchmark throttles these. */
+  openPeerStorage?(viewer: string, access: PeerReadAccess): StoragePort;
+}
+
+/** What a newcomer is given: its uid, registered by its own extrinsic, and its own bucket with a write and a read key. */
+export interface Admission {
+  uid: number;
+  bucket: BucketAccess;
+}
+
+export interface LocalDevnet {
+  /** The chain endpoint, ws://host:port: what any peer joins with, this machine's included. */
+  url: string;
+  storageEndpoint: string;
+  manifest: RunManifest;
+  node: DevnetNode;
+  storage: DevnetS3;
+  /** The simulated actors' chain client. */
+  chain: SubtensorChain;
+  /** Simulated peers by name (adversaries are named after their kind). */
+  peers: Map<string, NetworkRuntime>;
+  validator: ValidatorRuntime | null;
+  /** Funds `coldkey`, registers `hotkey` by a burned registration it signs, and makes it a bucket. */
+  admit(name: string, keys: { coldkey: KeyringPair; hotkey: KeyringPair }): Promise<Admission>;
+  /** Mean loss of the validator's (global) model on held-out batches. */
+  heldOutLoss(steps: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export const signerOf = (pair: KeyringPair): ChainSigner => ({ address: pair.address, sign: async (message) => pair.sign(message) });
+
+/**
+ * The devnet as a real network on this machine: a subtensor-compatible chain
+ * node, an S3 server that checks signatures and per-key bucket rights,
+ * simulated peers and a validator, each joined through the same protocol
+ * objects a real peer uses (its own key registered by extrinsic, its own
+ * bucket published as a commitment). This machine's peer is not part of it:
+ * it joins the devnet's URL like any network.
+ */
+export async function startLocalDevnet(options: LocalDevnetOptions): Promise<LocalDevnet> {
+  const { root, logger } = options;
+  const log = logger.child({ source: 'devnet' });
+  await fs.mkdir(root, { recursive: true });
+  await cryptoWaitReady();
+  const host = options.host ?? '127.0.0.1';
+  const base = options.manifest ?? devnetManifest(root);
+  const tuned = options.tuneManifest ? options.tuneManifest(base) : base;
+  const timing = tuned.windows;
+  const node = await DevnetNode.start({
+    stateFile: path.join(root, 'chain', 'state.json'),
+    host,
+    port: options.chainPort ?? 0,
+    netuid: tuned.chain.netuid,
+    blockMs: timing.blockSeconds * 1000,
+    // Two windows per epoch: rewards follow the validator's weights within a minute.
+    tempo: timing.blocksPerWindow * 2,
+    burn: TAO,
+    emissionPerTempo: TAO,
+    onError: (error) => log.error({ err: error }, 'devnet node error'),
+  });
+  const storage = await DevnetS3.start({ root: path.join(root, 'storage'), host, port: options.storagePort ?? 0 });
+  const publicHost = options.publicHost ?? host;
+  const url = node.url.replace(host, publicHost);
+  const storageEndpoint = storage.endpoint.replace(host, publicHost);
+  // Served to other machines, the run is named by its endpoint; in the app it is "devnet".
+  const manifest: RunManifest = options.publicHost ? { ...tuned, chain: { ...tuned.chain, network: url } } : tuned;
+  const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+  const chain = await SubtensorChain.open({ name: 'devnet', endpoint: node.url });
+  const shards = localShards(manifest, { dataDir: root, trainerExecutable: options.trainerExecutable, corpusDir: options.corpusDir });
+
+  const admit = async (name: string, keys: { coldkey: KeyringPair; hotkey: KeyringPair }): Promise<Admission> => {
+    const netuid = manifest.chain.netuid;
+    if ((await chain.balanceOf(keys.coldkey.address)) < NEWCOMER_FUNDS / 2n) await node.endow(keys.coldkey.address, NEWCOMER_FUNDS);
+    const uid = await chain.register(netuid, keys.hotkey.address, signerOf(keys.coldkey));
+    const bucket = bucketName(name);
+    await storage.createBucket(bucket);
+    const [write, read] = [await storage.issueKey({ bucket, access: 'write' }), await storage.issueKey({ bucket, access: 'read' })];
+    return { uid, bucket: { endpoint: storageEndpoint, region: 'auto', bucket, forcePathStyle: true, write, read } };
+  };
+
+  const peers = new Map<string, NetworkRuntime>();
+  const closeAll: Array<() => Promise<void>> = [];
+  const join = async (name: string, pair: KeyringPair, adversary?: AdversaryKind) => {
+    // The copier reads its victim's bucket through its own directory, known once its runtime is up.
+    let directory: NetworkRuntime['directory'] | null = null;
+    const { bucket } = await admit(name, { coldkey: pair, hotkey: pair });
+    const location = { endpoint: bucket.endpoint, region: bucket.region, bucket: bucket.bucket, forcePathStyle: bucket.forcePathStyle };
+    const folder = path.join(root, 'peers', name);
+    const readAs = options.openPeerStorage ? (access: PeerReadAccess) => options.openPeerStorage!(name, access) : undefined;
+    const runtime = await createNetworkRuntime({
+      manifest,
+      chain,
+      hotkey: signerOf(pair),
+      storage: { write: new S3Storage({ ...location, ...bucket.write }), read: { ...location, ...bucket.read } },
+      trainer: (uid) =>
+        runTrainer({ manifest, executable: options.trainerExecutable, dataDir: shards, checkpointFile: path.join(folder, 'trainer.safetensors'), peerId: adversarySamplerId(adversary, uid), logger: logger.child({ peer: name }), threads: 1 }),
+      folder,
+      logger: logger.child({ peer: name }),
+      ...(readAs ? { openPeerStorage: readAs } : {}),
+      ...(options.overlapCommunication === undefined ? {} : { overlapCommunication: options.overlapCommunication }),
+      ...(adversary
+        ? {
+            adapt: (_uid: number, honest: Parameters<typeof adversarialParts>[1]) =>
+              adversarialParts(adversary, honest, { manifest, victimUid: [...peers.values()][0]?.uid ?? 0, peerStorage: (uid) => directory?.storageOf(uid), currentBlock: () => node.blockNumber }),
+          }
+        : {}),
+    });
+    directory = runtime.directory;
+    peers.set(name, runtime);
+    closeAll.push(() => runtime.close());
+    await runtime.engine.join();
+  };
+
+  let validator: ValidatorRuntime | null = null;
+  let validatorTrainer: ReturnType<typeof runTrainer> | null = null;
+  try {
+    // The validator stakes first: its permit comes at the first epoch, before the miners' first window is judged.
+    if (options.validator !== false) {
+      const ferdie = keyring.addFromUri('//Ferdie');
+      await admit('validator', { coldkey: ferdie, hotkey: ferdie });
+      const stake = await chain.metagraph(manifest.chain.netuid).then((g) => g.neurons.find((n) => n.hotkey === ferdie.address)?.stake ?? 0n);
+      if (stake < VALIDATOR_STAKE) await chain.addStake(ferdie.address, manifest.chain.netuid, VALIDATOR_STAKE - stake, signerOf(ferdie));
+      const folder = path.join(root, 'validator');
+      validatorTrainer = runTrainer({ manifest, executable: options.trainerExecutable, dataDir: shards, checkpointFile: path.join(folder, 'trainer.safetensors'), peerId: 'validator', logger: logger.child({ peer: 'validator' }), threads: 1 });
+      validator = await createValidatorRuntime({
+        manifest,
+        chain,
+        hotkey: signerOf(ferdie),
+        trainer: validatorTrainer,
+        folder,
+        logger,
+        ...(options.openPeerStorage ? { openPeerStorage: (access: PeerReadAccess) => options.openPeerStorage!('validator', access) } : {}),
+        ...(options.validatorSettings ? { settings: options.validatorSettings } : {}),
+        ...(options.ratingPolicy ? { ratingPolicy: options.ratingPolicy } : {}),
+        ...(options.onValidated ? { onValidated: options.onValidated } : {}),
+      });
+      closeAll.push(() => validator!.close());
+    }
+    const count = Math.min(options.simulatedPeers ?? 3, SIMULATED_NAMES.length);
+    for (const name of SIMULATED_NAMES.slice(0, count)) await join(name.toLowerCase(), keyring.addFromUri(`//${name}`));
+    for (const kind of options.adversaries ?? []) await join(kind, keyring.addFromUri(`//Mallory/${kind}`), kind);
+  } catch (error) {
+    for (const close of closeAll.reverse()) await close().catch(() => undefined);
+    await chain.close();
+    await storage.close();
+    await node.close();
+    throw error;
+  }
+  log.info({ url, storage: storageEndpoint, peers: peers.size, validator: validator !== null }, 'devnet started');
+
+  return {
+    url,
+    storageEndpoint,
+    manifest,
+    node,
+    storage,
+    chain,
+    peers,
+    validator,
+    admit,
+    async heldOutLoss(steps: number) {
+      if (!validatorTrainer) throw new Error('the devnet runs no validator');
+      return (await validatorTrainer.evaluate({ peerId: 'held-out', window: 0, steps, split: 'val' })).lossBefore;
+    },
+    async close() {
+      for (const close of closeAll.reverse()) await close().catch((error: unknown) => log.warn({ err: error }, 'devnet part did not close cleanly'));
+      await chain.close();
+      await storage.close();
+      await node.close();
+    },
+  };
+}
+
+/** An S3 bucket name for a peer name (lowercase letters, digits and dashes). */
+function bucketName(name: string): string {
+  return `peer-${name.toLowerCase().replace(/[^a-z0-9-]+/g, '-')}`.slice(0, 63).replace(/-+$/, '');
+}
