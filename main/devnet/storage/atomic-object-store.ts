@@ -1,11 +1,10 @@
 import crypto from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import S3Error from 's3rver/lib/models/error.js';
 import FilesystemStore, { type StoredObject } from 's3rver/lib/stores/filesystem.js';
+import { writeFileHashing } from './hashing-file-writer';
 
 /**
  * s3rver's folder store, changed where the round engine depends on it:
@@ -51,21 +50,8 @@ export class AtomicObjectStore extends FilesystemStore {
     await fs.mkdir(this.stagingDirectory, { recursive: true });
     const staged = path.join(this.stagingDirectory, `object-${crypto.randomUUID()}`);
     try {
-      const md5 = crypto.createHash('md5');
-      let size = 0;
       const content = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
-      await pipeline(
-        content,
-        async function* (chunks: AsyncIterable<Buffer>) {
-          for await (const chunk of chunks) {
-            md5.update(chunk);
-            size += chunk.length;
-            yield chunk;
-          }
-        },
-        createWriteStream(staged),
-      );
-      const digest = md5.digest('hex');
+      const { digest, size } = await writeFileHashing(content, staged, 'md5');
       // Metadata first: once the object is in place, a reader finds its ETag too.
       await fs.mkdir(path.dirname(target), { recursive: true });
       await this.putMetadata(object.bucket, object.key, object.metadata, digest);

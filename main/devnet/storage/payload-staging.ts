@@ -1,10 +1,9 @@
 import crypto from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { UNSIGNED_PAYLOAD } from '@smithy/signature-v4';
+import { writeFileHashing } from './hashing-file-writer';
 import { S3Failure } from './s3-failure';
 
 /** A request body held on disk until it is known to be the one that was signed. */
@@ -30,21 +29,9 @@ export async function stageBody(req: IncomingMessage, directory: string, payload
   }
   await fs.mkdir(directory, { recursive: true });
   const file = path.join(directory, `body-${crypto.randomUUID()}`);
-  const hash = crypto.createHash('sha256');
-  let size = 0;
   try {
-    await pipeline(
-      req,
-      async function* (chunks: AsyncIterable<Buffer>) {
-        for await (const chunk of chunks) {
-          hash.update(chunk);
-          size += chunk.length;
-          yield chunk;
-        }
-      },
-      createWriteStream(file, { flags: 'wx', mode: 0o600 }),
-    );
-    assertHash(hash.digest('hex'), payloadHash);
+    const { digest, size } = await writeFileHashing(req, file, 'sha256');
+    assertHash(digest, payloadHash);
     return { file, size };
   } catch (error) {
     await fs.rm(file, { force: true });

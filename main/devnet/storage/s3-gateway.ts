@@ -37,7 +37,8 @@ export class S3Gateway {
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly options: S3GatewayOptions) {
-    this.server = http.createServer((req, res) => this.track(this.handle(req, res, false)));
+    // No overall request deadline: a checkpoint over a slow link may take longer than Node's 5 minutes; clients time out stalls.
+    this.server = http.createServer({ requestTimeout: 0 }, (req, res) => this.track(this.handle(req, res, false)));
     // Answer 100 Continue only once the request may go ahead: a refused upload is never sent.
     this.server.on('checkContinue', (req, res) => this.track(this.handle(req, res, true)));
   }

@@ -189,6 +189,33 @@ describe('devnet S3 server: signatures and bucket rights', () => {
     b.close();
   });
 
+  it('asks for the body of an upload only once it may go ahead (Expect: 100-continue)', async () => {
+    const url = new URL(server.endpoint);
+    const firstAnswer = async (key: AccessKey): Promise<string> => {
+      const signer = new SignatureV4({ credentials: key, region: 'auto', service: 's3', sha256: NodeSha256, uriEscapePath: false });
+      const headers = { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'content-length': String(8 * 1024 * 1024) };
+      const signed = await signer.sign({ method: 'PUT', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/peer-a/gradient-10-1-v1', query: {}, headers });
+      return new Promise((resolve) => {
+        const req = http.request({ host: url.hostname, port: url.port, method: 'PUT', path: '/peer-a/gradient-10-1-v1', headers: { ...signed.headers, expect: '100-continue' } });
+        req.on('continue', () => {
+          resolve('continue');
+          req.destroy();
+        });
+        req.on('response', (res) => {
+          resolve(`${res.statusCode}`);
+          res.resume();
+          req.destroy();
+        });
+        req.on('error', () => {});
+        req.flushHeaders();
+      });
+    };
+    expect(await firstAnswer(readerA)).toBe('403');
+    expect(await firstAnswer(writerA)).toBe('continue');
+    // The upload cut short after the go-ahead left nothing behind.
+    expect(await storage('peer-a', writerA).head('gradient-10-1-v1')).toBeNull();
+  });
+
   it('takes presigned URLs until they expire, and only as signed', async () => {
     await storage('peer-a', writerA).put('gradient-8-1-v1', Buffer.from('shared'));
     const url = new URL(server.endpoint);
