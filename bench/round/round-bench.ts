@@ -1,7 +1,8 @@
 // Round benchmark (figures only; no pass/fail). Runs the local devnet with
-// every peer's storage traffic going to a real S3 server (s3rver) through its
-// own throttled link, 110 Mb/s up and 500 Mb/s down, and prints compute
-// utilization and communication seconds per round for this machine's peer.
+// every peer's storage traffic going to a real S3 server (the devnet's: SigV4
+// checked, s3rver behind it) through its own throttled link, 110 Mb/s up and
+// 500 Mb/s down, and prints compute utilization and communication seconds
+// per round for this machine's peer.
 //   npm run bench:round [-- --rounds 5 --peers 2 --inner-steps 160 --blocks-per-window 10 --block-seconds 1.5 --sequential]
 import fs from 'node:fs';
 import os from 'node:os';
@@ -58,7 +59,7 @@ let blocksPerWindow = 10;
 // Warnings go to stderr while measuring; shutting the devnet down mid-window is noise.
 let quiet = false;
 const logger = pino({ level: 'warn' }, { write: (line: string) => void (quiet || process.stderr.write(line)) });
-console.log(`bench:round: devnet with ${values.peers} simulated peers + this machine + validator; S3 (s3rver) behind ${values['up-mbit']} Mb/s up / ${values['down-mbit']} Mb/s down per peer; ${values['inner-steps']} inner steps a window; ${values.sequential ? 'sequential' : 'overlapped'} schedule; ${rounds} measured rounds`);
+console.log(`bench:round: devnet with ${values.peers} simulated peers + this machine + validator; S3 (devnet server) behind ${values['up-mbit']} Mb/s up / ${values['down-mbit']} Mb/s down per peer; ${values['inner-steps']} inner steps a window; ${values.sequential ? 'sequential' : 'overlapped'} schedule; ${rounds} measured rounds`);
 const runtime = await createDevnetRuntime({
   root,
   trainerExecutable: executable,

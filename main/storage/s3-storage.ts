@@ -136,10 +136,27 @@ export class S3Storage implements StoragePort {
     } catch (error) {
       if (error instanceof StorageError) throw error;
       if (error instanceof Error && error.name === 'AbortError') throw new StorageError('ABORTED', `${this.name}: ${key}: aborted`, { cause: error });
-      const reason = error instanceof S3ServiceException ? `${error.name} (HTTP ${error.$metadata.httpStatusCode ?? '?'})` : error instanceof Error ? error.message : String(error);
+      const reason = error instanceof S3ServiceException ? describeServiceError(error) : error instanceof Error ? error.message : String(error);
       throw new StorageError('UNAVAILABLE', `${this.name}: ${key}: ${reason}`, { cause: error });
     }
   }
+}
+
+/**
+ * `Code (HTTP status): the server's message`, e.g. `AccessDenied (HTTP 403):
+ * Access Denied`. Answers to HEAD have no body, so the SDK cannot name their
+ * error: the code then comes from `x-amz-error-code` where the server sends
+ * it (s3rver, the devnet's server), and a bare 403 says what it can mean.
+ */
+function describeServiceError(error: S3ServiceException): string {
+  const status = error.$metadata.httpStatusCode;
+  const named = !['Unknown', 'UnknownError'].includes(error.name) && !/^\d+$/.test(error.name);
+  const headerCode = error.$response?.headers?.['x-amz-error-code'];
+  const code = named ? error.name : (headerCode ?? (status === 403 ? 'Forbidden' : 'UnknownError'));
+  const head = `${code} (HTTP ${status ?? '?'})`;
+  if (named && error.message && error.message !== error.name && error.message !== 'UnknownError') return `${head}: ${error.message}`;
+  if (!named && headerCode === undefined && status === 403) return `${head}: the key was refused (unknown, revoked or wrong secret) or may not do this on this bucket`;
+  return head;
 }
 
 function isNotFound(error: unknown): boolean {

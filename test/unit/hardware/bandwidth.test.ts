@@ -3,7 +3,7 @@ import { probeStorage, tcpLatency, chainEndpoint } from '../../../main/hardware/
 import { startLocalS3, type LocalS3 } from '../../support/local-s3-server';
 import { startThrottleProxy, type ThrottleProxy } from '../../support/throttle-proxy';
 
-// A real S3 server (s3rver) on loopback behind a token-bucket proxy: the probe must
+// A real S3 server (the devnet's) on loopback behind a token-bucket proxy: the probe must
 // measure the throttled link, not the loopback.
 describe('storage bandwidth probe through a throttled link', () => {
   let s3: LocalS3;

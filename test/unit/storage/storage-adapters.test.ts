@@ -1,4 +1,6 @@
 import crypto from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FilesystemStorage } from '../../../main/storage/filesystem-storage';
 import { S3Storage } from '../../../main/storage/s3-storage';
@@ -79,6 +81,18 @@ describe('S3 adapter failures', () => {
     await storage.put('gradient-1-1-v1', data);
     expect(crypto.createHash('sha256').update((await storage.get('gradient-1-1-v1'))!).digest('hex')).toBe(crypto.createHash('sha256').update(data).digest('hex'));
     storage.close();
+  });
+
+  it('names refusals, also a bare 403 that HEAD answers with when the server sends no error code', async () => {
+    const reader = new S3Storage({ endpoint: s3.endpoint, bucket: s3.bucket, ...s3.readCredentials, maxAttempts: 1 });
+    await expect(reader.put('gradient-3-1-v1', new Uint8Array(1))).rejects.toThrow(/^s3:tandem-test@127\.0\.0\.1:\d+: gradient-3-1-v1: AccessDenied \(HTTP 403\): Access Denied: /);
+    reader.close();
+    const bare = http.createServer((_req, res) => res.writeHead(403).end());
+    await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
+    const storage = new S3Storage({ endpoint: `http://127.0.0.1:${(bare.address() as AddressInfo).port}`, bucket: 'x-bucket', accessKeyId: 'a', secretAccessKey: 'b', maxAttempts: 1 });
+    await expect(storage.head('gradient-3-1-v1')).rejects.toThrow(/: gradient-3-1-v1: Forbidden \(HTTP 403\): the key was refused \(unknown, revoked or wrong secret\) or may not do this on this bucket$/);
+    storage.close();
+    await new Promise((resolve) => bare.close(resolve));
   });
 
   it('gives up with UNAVAILABLE after its retries when the server is gone', async () => {
