@@ -1,4 +1,3 @@
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,25 +27,24 @@ describe('createNetworkRuntime', () => {
     await s3.stop();
   });
 
-  async function bucketFor(name: string): Promise<string> {
+  /** Each peer's own bucket, with a write key that stays with it and a read key it publishes. */
+  async function bucketFor(name: string) {
     const bucket = `peer-${name.toLowerCase()}`;
-    const admin = new S3Client({ endpoint: s3.endpoint, region: 'auto', forcePathStyle: true, credentials: s3.credentials });
-    await admin.send(new CreateBucketCommand({ Bucket: bucket }));
-    admin.destroy();
-    return bucket;
+    await s3.server.createBucket(bucket);
+    return { bucket, write: await s3.server.issueKey({ bucket, access: 'write' }), read: await s3.server.issueKey({ bucket, access: 'read' }) };
   }
 
   async function join(name: string, register = true): Promise<NetworkRuntime> {
     const manifest = vectorEngineManifest(bed.dir, 'network-runtime-test', { blocksPerWindow: 5, blockSeconds: 0.3, uploadDeadlineSeconds: 0.6, uploadGraceSeconds: 0, perPeerTimeoutSeconds: 1, gatherCapSeconds: 8 });
     const hotkey = devSigner(`//${name}`);
     if (register) await bed.devnet.chain.register(DEVNET_NETUID, hotkey.address, hotkey);
-    const bucket = await bucketFor(name);
-    const access = { endpoint: s3.endpoint, region: 'auto', bucket, forcePathStyle: true, accessKeyId: s3.credentials.accessKeyId, secretAccessKey: s3.credentials.secretAccessKey };
+    const { bucket, write, read } = await bucketFor(name);
+    const location = { endpoint: s3.endpoint, region: 'auto', bucket, forcePathStyle: true };
     const runtime = await createNetworkRuntime({
       manifest,
       chain: bed.devnet.chain,
       hotkey,
-      storage: { write: new S3Storage({ ...access }), read: access },
+      storage: { write: new S3Storage({ ...location, ...write }), read: { ...location, ...read } },
       trainer: (uid) => new VectorTrainer(uid),
       folder: path.join(bed.dir, name),
       logger: pino({ level: 'silent' }),
@@ -73,6 +71,8 @@ describe('createNetworkRuntime', () => {
     for (const peer of peers) {
       for (const other of peers.filter((p) => p !== peer)) expect(peer.traffic.of(other.uid)?.bytes).toBeGreaterThan(0);
     }
+    // The published keys are read-only: nobody was warned that theirs can write.
+    expect(peers.flatMap((p) => p.notices)).toEqual([]);
   }, 90_000);
 
   it('a peer that commits garbage is listed as unreachable with the reason and skipped', async () => {
