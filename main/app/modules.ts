@@ -22,6 +22,8 @@ import { createWalletModule } from '../wallet/wallet-module';
 import type { Keychain } from '../wallet/keychain';
 import { WalletService } from '../wallet/wallet-service';
 import { createOperations, devnetLedgerFiles } from '../operations/operations';
+import { createStorageModule } from '../storage/storage-module';
+import { StorageCredentialsService, storageSecretsFile } from '../storage/storage-credentials-service';
 
 /**
  * The one list of the core's domain modules. Each area of the app adds one
@@ -37,10 +39,13 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; keychai
   const wallet = new WalletService({ root: path.join(options.paths.dataDir, 'wallets'), ...(options.keychain ? { keychain: options.keychain } : {}) });
   // The devnet's chain exists once joined; the chain module reads rank and rewards from it for this machine's devnet key.
   const devnet = new DevnetChainLink();
+  // This peer's bucket and key pairs (Settings → Storage); credentials() is what a real run's storage clients use.
+  const storage = new StorageCredentialsService({ secretsFile: storageSecretsFile(options.paths), ...(options.keychain ? { keychain: options.keychain } : {}) });
   return [
     createWalletModule(wallet),
     createNetworkModule({ devnet, manifestFor: (target) => (target === 'devnet' ? devnetManifest(path.join(options.paths.dataDir, 'devnet')) : null) }),
     createSupportModule({ app: { name: info.productName, version: info.version, mode: options.mode } }),
+    createStorageModule(storage),
     ops.tap(
       createChainModule({
         wallet,
@@ -50,7 +55,7 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; keychai
         onChainChange: (listener) => devnet.onChange(listener),
       }),
     ),
-    ops.tap(createHardwareModule({ app: { name: info.productName, version: info.version }, telemetry })),
+    ops.tap(createHardwareModule({ app: { name: info.productName, version: info.version }, telemetry, savedStorage: () => storage.probeTarget() })),
     createRoundModule({
       onRuntime: (runtime) => ops.attach(runtime),
       onState: (state) => ops.observeRound(state),

@@ -6,6 +6,7 @@ import { registerDoctor } from './commands/doctor';
 import { registerWallet } from './commands/wallet';
 import { registerStart } from './commands/start';
 import { registerValidator } from './commands/validator';
+import { registerStorage } from './commands/storage';
 
 /**
  * The `tandem` command. Each subcommand lives in its own file under commands/
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerDoctor(program);
   registerWallet(program);
+  registerStorage(program);
   registerDevnet(program);
   registerValidator(program);
   return program;

@@ -25,7 +25,19 @@ export interface RunTarget {
   model: ModelShape | null;
   windows?: { blocksPerWindow: number; blockSeconds: number; uploadDeadlineSeconds: number; gatherPeers: number };
   storage: StorageProbeTarget | null;
+  /** Why the saved storage credentials could not be used (locked, missing), shown where the link is "not measured". */
+  storageNote?: string;
   chainNetwork: string | null;
+}
+
+/** The saved storage credentials' write key for the speed probe, or why they cannot be used now. */
+export type SavedStorageProbe = () => Promise<{ target: StorageProbeTarget | null; note: string | null }>;
+
+/** Without storage credentials in the environment, the ones saved with `tandem storage set` (Settings → Storage) are measured. */
+export async function withSavedStorage(target: RunTarget, saved: SavedStorageProbe | undefined): Promise<RunTarget> {
+  if (target.storage || !saved) return target;
+  const found = await saved();
+  return { ...target, storage: found.target, ...(found.note ? { storageNote: found.note } : {}) };
 }
 
 const PRESET_MODELS: Record<RequirementsPreset, ModelShape> = { default: LLAMA_1B, devnet: DEVNET_MODEL, 'covenant-like': LLAMA_72B };
@@ -169,6 +181,7 @@ export async function runReadiness(options: ReadinessOptions, deps: ReadinessDep
   const system = await step(1, () => deps.detectSystem(options.dataDir).catch(() => null));
   const network: NetworkMeasurement | null = options.skipNetwork ? null : { storage: null, chain: null, errors: [] };
   await step(2, async () => {
+    if (network && !target.storage && target.storageNote) network.errors.push(`storage: ${target.storageNote}`);
     if (!network || !target.storage) return;
     try {
       network.storage = await deps.probeStorage(target.storage);

@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Command } from 'commander';
+import type { StorageStatus } from '../../../contract/domains/storage';
 import { bootstrap } from '../../app/bootstrap';
 import { checkNetwork } from '../../chain/subtensor/check-network';
 import { startHeadlessServer } from '../../headless/server';
 import { findElectronRuntime } from '../../launcher/electron-runtime';
 import { headlessAppPaths } from '../../platform/app-paths';
 import { packageInfo } from '../../platform/package-info';
+import { STORAGE_PASSPHRASE_ENV } from '../../storage/storage-module';
 import { parsePort } from '../parse';
 
 interface StartOptions {
@@ -15,6 +17,7 @@ interface StartOptions {
   host?: string;
   port?: number;
   simulateGpu?: boolean;
+  storagePassphraseEnv?: string;
 }
 
 /** Runs the desktop app when Electron can run here; otherwise (or on request) headless mode. */
@@ -27,9 +30,18 @@ export function registerStart(program: Command): void {
     .option('--host <address>', 'address the headless UI binds to (default 127.0.0.1; anything else exposes it to your network)')
     .option('--port <port>', 'port of the headless UI (0 picks a free one)', parsePort)
     .option('--simulate-gpu', 'devnet demo of the thermal guard: a simulated GPU that starts over its temperature target')
+    .option('--storage-passphrase-env <VAR>', 'unlock the storage keys at start with the passphrase in this environment variable')
     .action(async (options: StartOptions) => {
       // Read by the core's modules in this process and inherited by the Electron child.
       if (options.simulateGpu) process.env['TANDEM_SIMULATE_GPU'] = 'hot';
+      if (options.storagePassphraseEnv !== undefined) {
+        if (!process.env[options.storagePassphraseEnv]) {
+          console.error(`--storage-passphrase-env: environment variable ${options.storagePassphraseEnv} is empty or not set`);
+          process.exit(2);
+        }
+        // Only the variable's name travels; the storage module reads the passphrase from it at start.
+        process.env[STORAGE_PASSPHRASE_ENV] = options.storagePassphraseEnv;
+      }
       // A remote network is checked before anything starts, so a typo or a dead endpoint is one line, not a hang.
       if (options.network && options.network !== 'devnet') {
         const check = await checkNetwork(options.network);
@@ -93,6 +105,16 @@ async function runHeadless(options: StartOptions): Promise<void> {
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
 
+  if (options.storagePassphraseEnv !== undefined) console.log(await storageLockLine(runtime, options.storagePassphraseEnv));
   console.log(`Tandem is running headless. Open ${server.url}`);
   console.log(`Logs: ${runtime.paths.logDir}  Config: ${runtime.paths.configFile}  (Ctrl+C to stop)`);
+}
+
+/** One line on whether --storage-passphrase-env opened the storage keys. */
+async function storageLockLine(runtime: { core: { dispatch(raw: unknown): Promise<{ ok: boolean; result?: unknown }> } }, variable: string): Promise<string> {
+  const response = await runtime.core.dispatch({ kind: 'request', id: 'start-storage', method: 'storage.get', params: {} });
+  const status = response.ok ? (response.result as StorageStatus) : null;
+  if (!status?.location) return 'Storage: none set up yet (Settings → Storage), so there was nothing to unlock.';
+  if (status.locked) return `Storage keys stay locked: the passphrase in ${variable} did not open them (wrong passphrase?). Unlock them in Settings → Storage.`;
+  return status.problem ? `Storage: ${status.problem}.` : `Storage keys unlocked (bucket ${status.location.bucket}).`;
 }
