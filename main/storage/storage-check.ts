@@ -141,7 +141,7 @@ export async function checkStorage(credentials: StorageCredentials, options: Sto
     }
     return finish(null);
   } finally {
-    await writer.delete([objectKey, intruderKey]).catch(() => undefined);
+    await writer.delete([objectKey, intruderKey], call()).catch(() => undefined);
     writer.close?.();
     reader.close?.();
   }

@@ -63,7 +63,7 @@ export function describeStorageFailure(error: unknown, context: FailureContext):
   return { kind: 'other', message: `${host}: ${text}` };
 
   function timeout(): StorageFailure {
-    return { kind: 'timeout', message: `No answer from ${host} within ${Math.round(context.timeoutMs / 1000)} s. The server is slow or unreachable: check the endpoint and your connection.` };
+    return { kind: 'timeout', message: `No answer from ${host} within ${context.timeoutMs >= 1000 ? `${Math.round(context.timeoutMs / 1000)} s` : `${context.timeoutMs} ms`}. The server is slow or unreachable: check the endpoint and your connection.` };
   }
 }
 
