@@ -14,7 +14,9 @@ export function localKeyPairs(s3: LocalS3): { write: StorageKeyPair; read: Stora
   const read = { accessKeyId: 'TANDEMREADKEY', secretAccessKey: 'tandem-read-secret-for-tests' };
   const accounts = require('s3rver/lib/models/account.js') as { DUMMY_ACCOUNT: { createKeyPair(id: string, secret: string): void } };
   accounts.DUMMY_ACCOUNT.createKeyPair(read.accessKeyId, read.secretAccessKey);
-  return { write: { ...s3.credentials }, read };
+  // s3rver's one secret equals its key id; it does not verify signatures, so a distinct secret lets a test tell the two apart.
+  const write = s3.credentials.secretAccessKey === s3.credentials.accessKeyId ? { ...s3.credentials, secretAccessKey: 'tandem-write-secret-for-tests' } : { ...s3.credentials };
+  return { write, read };
 }
 
 export function localCredentials(s3: LocalS3): StorageCredentials {
