@@ -221,4 +221,6 @@ export const storageMethods = {
 export const storageEvents = {
   'storage.status': StorageStatus,
   'storage.testProgress': StorageTestProgress,
+  /** Each finished test, also for a UI whose request timed out while the test went on. */
+  'storage.testResult': StorageTestResult,
 } as const;

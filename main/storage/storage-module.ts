@@ -45,6 +45,7 @@ export function createStorageModule(service: StorageCredentialsService, options:
         const failed = result.steps.filter((s) => s.status === 'fail').map((s) => s.id);
         log.info({ ok: result.ok, bucket: result.bucket, failed, readKeyCanWrite: result.readKeyCanWrite, speed: result.speed }, 'storage tested');
         if (result.readKeyCanWrite) log.warn('the read key can write: anyone who reads it from the chain could overwrite or delete this peer\u2019s updates');
+        emit('storage.testResult', result);
         return result;
       };
       const handlers: DomainHandlers<typeof storageMethods> = {
