@@ -1,7 +1,6 @@
-import type { StorageTestResult, StorageTestStep } from '../../../../contract/domains/storage';
+import type { StorageTestResult } from '../../../../contract/domains/storage';
+import { StatusPill } from '../../components/StatusPill';
 import type { StorageSliceState } from '../../store/slices/storage';
-
-const TONE: Record<StorageTestStep['status'], 'busy' | 'warn' | 'bad' | 'idle'> = { pass: 'busy', warn: 'warn', fail: 'bad', skip: 'idle' };
 
 /** The storage test while it runs (progress, announced politely) and its result: warnings first, then one row per step. */
 export function StorageTestResults({ test }: { test: StorageSliceState['storageTest'] }) {
@@ -57,7 +56,7 @@ function ResultTable({ result }: { result: StorageTestResult }) {
             {result.steps.map((step) => (
               <tr key={step.id} data-step={step.id} data-status={step.status}>
                 <td>
-                  <span className={`phase phase-${TONE[step.status]}`}>{step.status}</span>
+                  <StatusPill status={step.status} />
                 </td>
                 <th scope="row">{step.title}</th>
                 <td className="muted storage-time">{step.ms === null ? '–' : `${step.ms.toFixed(0)} ms`}</td>
