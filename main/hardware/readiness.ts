@@ -17,6 +17,7 @@ import { detectGpus, detectSystem } from './detect';
 import { DEVNET_MODEL, estimateMemoryFit, estimateRound, LLAMA_1B, LLAMA_72B, parameterCount, type ModelShape } from './memory-fit';
 import { chainEndpoint, probeStorage, tcpLatency, type StorageProbeResult, type StorageProbeTarget } from './network';
 import { parseRequirements, presetRequirements, type HardwareRequirements } from './requirements';
+import { describeStorageFailure } from '../storage/storage-failure';
 
 /** What the checks are run against: the requirements, and the run's model, timing, storage and chain where known. */
 export interface RunTarget {
@@ -124,10 +125,17 @@ export interface ReadinessDeps {
   chainLatency(network: string): Promise<{ endpoint: string; latencyMs: number } | null>;
 }
 
+const PROBE_TIMEOUT_MS = 120_000;
+
 export const realDeps: ReadinessDeps = {
   detectGpus: () => detectGpus(),
   detectSystem: (dir) => detectSystem(dir),
-  probeStorage: (target) => probeStorage(target),
+  probeStorage: (target) =>
+    probeStorage(target, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) }).catch((error: unknown) => {
+      // Named in words a user can act on (a refused key, no such bucket, DNS, TLS, a timeout).
+      const location = { endpoint: target.endpoint, region: target.region ?? 'auto', bucket: target.bucket, forcePathStyle: target.forcePathStyle ?? true };
+      throw new Error(describeStorageFailure(error, { key: 'write', accessKeyId: target.accessKeyId, location, timeoutMs: PROBE_TIMEOUT_MS }).message, { cause: error });
+    }),
   chainLatency: async (network) => {
     const endpoint = chainEndpoint(network);
     if (!endpoint) return null;
