@@ -18,6 +18,7 @@ export * from './domains/guard';
 export * from './domains/schedule';
 export * from './domains/earnings';
 export * from './domains/notifications';
+export * from './domains/storage';
 export * from './envelope';
 export * from './bridge';
 export * from './client';

@@ -10,6 +10,7 @@ import { guardEvents, guardMethods } from './domains/guard';
 import { scheduleEvents, scheduleMethods } from './domains/schedule';
 import { earningsEvents, earningsMethods } from './domains/earnings';
 import { notificationEvents, notificationMethods } from './domains/notifications';
+import { storageEvents, storageMethods } from './domains/storage';
 
 /**
  * Every request the UI can make and every event the core pushes, gathered
@@ -29,6 +30,7 @@ export const methods = {
   ...scheduleMethods,
   ...earningsMethods,
   ...notificationMethods,
+  ...storageMethods,
 } as const;
 
 export const events = {
@@ -43,6 +45,7 @@ export const events = {
   ...scheduleEvents,
   ...earningsEvents,
   ...notificationEvents,
+  ...storageEvents,
 } as const;
 
 export interface MethodSpec {

@@ -27,6 +27,8 @@ import { createWalletModule } from '../wallet/wallet-module';
 import type { Keychain } from '../wallet/keychain';
 import { WalletService } from '../wallet/wallet-service';
 import { createOperations, devnetLedgerFiles } from '../operations/operations';
+import { createStorageModule } from '../storage/storage-module';
+import { StorageCredentialsService, storageSecretsFile } from '../storage/storage-credentials-service';
 
 /**
  * The one list of the core's domain modules. Each area of the app adds one
@@ -49,12 +51,21 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
     const file = options.config.value.manifestFile;
     return file ? readManifestFile(file, target) : null;
   };
-  // Settings → Storage (this machine's bucket) plugs in here.
-  const bucket = async (): Promise<BucketAccess | null> => null;
+  // This peer's bucket and key pairs (Settings → Storage); credentials() is what a real run's storage clients use.
+  const storage = new StorageCredentialsService({ secretsFile: storageSecretsFile(options.paths), ...(options.keychain ? { keychain: options.keychain } : {}) });
+  const bucket = async (): Promise<BucketAccess | null> => {
+    try {
+      return await storage.credentials();
+    } catch (error) {
+      // Locked keys, a keychain that went away: the sentence says where to fix it.
+      throw new ContractError('FAILED', (error as Error).message);
+    }
+  };
   return [
     createWalletModule(wallet),
     createNetworkModule({ run, manifestFor }),
     createSupportModule({ app: { name: info.productName, version: info.version, mode: options.mode } }),
+    createStorageModule(storage),
     ops.tap(
       createChainModule({
         wallet,
@@ -72,7 +83,7 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
         onChainChange: (listener) => devnet.onChange(listener),
       }),
     ),
-    ops.tap(createHardwareModule({ app: { name: info.productName, version: info.version }, telemetry })),
+    ops.tap(createHardwareModule({ app: { name: info.productName, version: info.version }, telemetry, savedStorage: () => storage.probeTarget() })),
     createRoundModule({
       onRuntime: (runtime) => ops.attach(runtime),
       onState: (state) => ops.observeRound(state),

@@ -8,6 +8,7 @@ import { registerStart } from './commands/start';
 import { registerStatus } from './commands/status';
 import { registerSubnetCommands } from './commands/subnet';
 import { registerValidator } from './commands/validator';
+import { registerStorage } from './commands/storage';
 
 /**
  * The `tandem` command. Each subcommand lives in its own file under commands/
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerDoctor(program);
   registerWallet(program);
+  registerStorage(program);
   registerDevnet(program);
   registerValidator(program);
   return program;

@@ -1,6 +1,7 @@
 import { AbsoluteFolder, ResourceLimits, TrainOn } from '../../contract/settings';
 import { z } from 'zod';
 import { GuardSettings, LogLevel, NetworkTarget, ScheduleSettings } from '../../contract';
+import { AccessKeyId, BucketName, S3Url, StorageRegion, StorageSecretPlace } from '../../contract/domains/storage';
 
 /**
  * The on-disk config file. Strict, so a misspelt field is an error that names
@@ -38,6 +39,25 @@ export const DesktopConfig = z
   })
   .strict();
 
+/**
+ * This peer's own bucket, without its secrets: the two secret access keys
+ * live in the OS keychain or in the passphrase-sealed file beside this one
+ * (main/storage/). Set with `tandem storage set` or Settings → Storage.
+ */
+export const StorageConfig = z
+  .object({
+    endpoint: S3Url,
+    region: StorageRegion,
+    bucket: BucketName,
+    forcePathStyle: z.boolean(),
+    writeAccessKeyId: AccessKeyId,
+    /** Published on chain: other peers read this peer's updates with it. */
+    readAccessKeyId: AccessKeyId,
+    secretsIn: StorageSecretPlace,
+  })
+  .strict();
+export type StorageConfig = z.infer<typeof StorageConfig>;
+
 export const ConfigFile = z
   .object({
     version: z.literal(CONFIG_VERSION).default(CONFIG_VERSION),
@@ -58,6 +78,7 @@ export const ConfigFile = z
     guard: GuardSettings.prefault({}),
     schedule: ScheduleSettings.prefault({}),
     desktop: DesktopConfig.prefault({}),
+    storage: StorageConfig.nullable().default(null),
   })
   .strict();
 

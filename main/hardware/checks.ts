@@ -288,7 +288,7 @@ function networkChecks(input: CheckInput): Check[] {
       wanted ? 'warn' : 'skip',
       'not measured',
       required,
-      'Name the run (`--manifest <file>` with an S3 storage endpoint) and set TANDEM_STORAGE_ACCESS_KEY_ID / TANDEM_STORAGE_SECRET_ACCESS_KEY so the link can be measured.',
+      'Set up your bucket in Settings → Storage (or `tandem storage set`) and unlock its keys, or set TANDEM_STORAGE_ENDPOINT, TANDEM_STORAGE_BUCKET, TANDEM_STORAGE_ACCESS_KEY_ID and TANDEM_STORAGE_SECRET_ACCESS_KEY, so the link can be measured.',
       net?.errors.join('; ') || undefined,
     );
   const bandwidth = (id: CheckId, title: string, bytesPerSecond: number | undefined, requiredMbps: number | undefined, remediation: string) => {

@@ -1,7 +1,7 @@
 import type { HardwareReport } from '../../contract/domains/hardware';
 import { ContractError } from '../../contract/errors';
 import type { CoreModule } from '../core/module';
-import { presetTarget, realDeps, runReadiness, type ReadinessDeps } from './readiness';
+import { presetTarget, realDeps, runReadiness, withSavedStorage, type ReadinessDeps, type SavedStorageProbe } from './readiness';
 import { renderHtml } from './report';
 import { TelemetryHub } from './telemetry-hub';
 
@@ -11,6 +11,8 @@ export interface HardwareModuleOptions {
   /** The app's one GPU telemetry source (shared with the thermal guard). */
   telemetry?: TelemetryHub;
   env?: NodeJS.ProcessEnv;
+  /** The storage credentials saved in Settings → Storage, measured when the environment names none. */
+  savedStorage?: SavedStorageProbe;
 }
 
 /** Report file name: host and time, safe on every file system. */
@@ -37,17 +39,21 @@ export function createHardwareModule(options: HardwareModuleOptions): CoreModule
     handlers: (ctx) => ({
       'hardware.run': (params) => {
         if (running) return running;
-        const target = presetTarget(params.requirements, { env: options.env ?? process.env, chainNetwork: ctx.config.value.network });
-        running = runReadiness(
-          {
-            target,
-            skipNetwork: params.skipNetwork,
-            dataDir: ctx.paths.dataDir,
-            app: options.app,
-            onProgress: (progress) => ctx.emit('hardware.progress', progress),
-          },
-          options.deps ?? realDeps,
-        )
+        const preset = presetTarget(params.requirements, { env: options.env ?? process.env, chainNetwork: ctx.config.value.network });
+        // The devnet keeps its updates in a local folder: no bucket of this peer's to measure.
+        running = withSavedStorage(preset, params.requirements === 'devnet' || params.skipNetwork ? undefined : options.savedStorage)
+          .then((target) =>
+            runReadiness(
+              {
+                target,
+                skipNetwork: params.skipNetwork,
+                dataDir: ctx.paths.dataDir,
+                app: options.app,
+                onProgress: (progress) => ctx.emit('hardware.progress', progress),
+              },
+              options.deps ?? realDeps,
+            ),
+          )
           .then((report) => {
             last = report;
             ctx.logger.info({ overall: report.summary.overall, fail: report.summary.fail, warn: report.summary.warn }, 'hardware readiness checked');

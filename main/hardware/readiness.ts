@@ -17,6 +17,7 @@ import { detectGpus, detectSystem } from './detect';
 import { DEVNET_MODEL, estimateMemoryFit, estimateRound, LLAMA_1B, LLAMA_72B, parameterCount, type ModelShape } from './memory-fit';
 import { chainEndpoint, probeStorage, tcpLatency, type StorageProbeResult, type StorageProbeTarget } from './network';
 import { parseRequirements, presetRequirements, type HardwareRequirements } from './requirements';
+import { describeStorageFailure } from '../storage/storage-failure';
 
 /** What the checks are run against: the requirements, and the run's model, timing, storage and chain where known. */
 export interface RunTarget {
@@ -25,7 +26,19 @@ export interface RunTarget {
   model: ModelShape | null;
   windows?: { blocksPerWindow: number; blockSeconds: number; uploadDeadlineSeconds: number; gatherPeers: number };
   storage: StorageProbeTarget | null;
+  /** Why the saved storage credentials could not be used (locked, missing), shown where the link is "not measured". */
+  storageNote?: string;
   chainNetwork: string | null;
+}
+
+/** The saved storage credentials' write key for the speed probe, or why they cannot be used now. */
+export type SavedStorageProbe = () => Promise<{ target: StorageProbeTarget | null; note: string | null }>;
+
+/** Without storage credentials in the environment, the ones saved with `tandem storage set` (Settings → Storage) are measured. */
+export async function withSavedStorage(target: RunTarget, saved: SavedStorageProbe | undefined): Promise<RunTarget> {
+  if (target.storage || !saved) return target;
+  const found = await saved();
+  return { ...target, storage: found.target, ...(found.note ? { storageNote: found.note } : {}) };
 }
 
 const PRESET_MODELS: Record<RequirementsPreset, ModelShape> = { default: LLAMA_1B, devnet: DEVNET_MODEL, 'covenant-like': LLAMA_72B };
@@ -112,10 +125,17 @@ export interface ReadinessDeps {
   chainLatency(network: string): Promise<{ endpoint: string; latencyMs: number } | null>;
 }
 
+const PROBE_TIMEOUT_MS = 120_000;
+
 export const realDeps: ReadinessDeps = {
   detectGpus: () => detectGpus(),
   detectSystem: (dir) => detectSystem(dir),
-  probeStorage: (target) => probeStorage(target),
+  probeStorage: (target) =>
+    probeStorage(target, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) }).catch((error: unknown) => {
+      // Named in words a user can act on (a refused key, no such bucket, DNS, TLS, a timeout).
+      const location = { endpoint: target.endpoint, region: target.region ?? 'auto', bucket: target.bucket, forcePathStyle: target.forcePathStyle ?? true };
+      throw new Error(describeStorageFailure(error, { key: 'write', accessKeyId: target.accessKeyId, location, timeoutMs: PROBE_TIMEOUT_MS }).message, { cause: error });
+    }),
   chainLatency: async (network) => {
     const endpoint = chainEndpoint(network);
     if (!endpoint) return null;
@@ -169,6 +189,7 @@ export async function runReadiness(options: ReadinessOptions, deps: ReadinessDep
   const system = await step(1, () => deps.detectSystem(options.dataDir).catch(() => null));
   const network: NetworkMeasurement | null = options.skipNetwork ? null : { storage: null, chain: null, errors: [] };
   await step(2, async () => {
+    if (network && !target.storage && target.storageNote) network.errors.push(`storage: ${target.storageNote}`);
     if (!network || !target.storage) return;
     try {
       network.storage = await deps.probeStorage(target.storage);

@@ -28,6 +28,8 @@ export const REDACTED_PATHS = [
   'secretKey',
   'privateKey',
   'token',
+  'secretAccessKey',
+  'credentials',
   '*.password',
   '*.passphrase',
   '*.mnemonic',
@@ -36,6 +38,10 @@ export const REDACTED_PATHS = [
   '*.secretKey',
   '*.privateKey',
   '*.token',
+  // Storage key pairs nest one level deeper ({ write: { secretAccessKey } }).
+  '*.secretAccessKey',
+  '*.*.secretAccessKey',
+  '*.credentials',
 ];
 
 /**

@@ -3,12 +3,13 @@ import pino from 'pino';
 import { ConfigStore } from '../../main/config/config-store';
 import { TandemCore } from '../../main/core/core';
 import { LogRing } from '../../main/logging/log-ring';
+import { createLogger } from '../../main/logging/logger';
 import { createModules } from '../../main/app/modules';
 import type { CoreModule } from '../../main/core/module';
 import type { AppPaths } from '../../main/platform/app-paths';
 
-/** A real core over a temp folder, logging only to its in-memory ring. */
-export async function makeTestCore(dir: string, options: { now?: () => number; modules?: CoreModule[] } = {}) {
+/** A real core over a temp folder, logging to its in-memory ring (and, with `logFile`, to the real rotating log in `<dir>/logs`). */
+export async function makeTestCore(dir: string, options: { now?: () => number; modules?: CoreModule[]; logFile?: boolean } = {}) {
   const paths: AppPaths = {
     dataDir: path.join(dir, 'data'),
     configDir: dir,
@@ -18,9 +19,11 @@ export async function makeTestCore(dir: string, options: { now?: () => number; m
   };
   const config = await ConfigStore.load(paths.configFile);
   const logRing = new LogRing();
-  const logger = pino({ level: 'debug', base: { source: 'core' } }, logRing.stream());
+  const logger = options.logFile
+    ? await createLogger({ logDir: paths.logDir, ring: logRing, level: 'debug', maxFileSizeMB: 5, maxFiles: 2 })
+    : pino({ level: 'debug', base: { source: 'core' } }, logRing.stream());
   // The real modules, so every method of the contract has its handler; tests may add more.
   const modules = [...createModules({ mode: 'headless', paths, config }), ...(options.modules ?? [])];
-  const core = new TandemCore({ name: 'Tandem', version: '9.9.9-test', mode: 'headless', paths, config, logger, logRing, ...options, modules });
+  const core = new TandemCore({ name: 'Tandem', version: '9.9.9-test', mode: 'headless', paths, config, logger, logRing, ...(options.now ? { now: options.now } : {}), modules });
   return { core, config, logger, logRing, paths };
 }

@@ -3,9 +3,10 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigStore } from '../../config/config-store';
 import { exitCodeFor } from '../../hardware/checks';
-import { realDeps, resolveTarget, runReadiness, type ReadinessDeps } from '../../hardware/readiness';
+import { realDeps, resolveTarget, runReadiness, withSavedStorage, type ReadinessDeps, type RunTarget, type SavedStorageProbe } from '../../hardware/readiness';
 import { renderHtml, renderTable } from '../../hardware/report';
-import { headlessAppPaths } from '../../platform/app-paths';
+import { headlessAppPaths, type AppPaths } from '../../platform/app-paths';
+import { StorageCredentialsService, storageSecretsFile } from '../../storage/storage-credentials-service';
 import { packageInfo } from '../../platform/package-info';
 
 export interface DoctorOptions {
@@ -16,6 +17,8 @@ export interface DoctorOptions {
   /** Requirements: a run manifest or requirements JSON file, or 'devnet' / 'covenant-like'. Default: the GPU run requirements. */
   manifest?: string;
   skipNetwork?: boolean;
+  /** The environment variable holding the storage passphrase, to measure the bucket saved with `tandem storage set`. */
+  storagePassphraseEnv?: string;
 }
 
 export interface DoctorIo {
@@ -31,17 +34,20 @@ export interface DoctorIo {
   readFile?: (file: string) => string;
   /** Live progress lines on stderr (only for the table; never with --json). */
   progress?: boolean;
+  /** The storage credentials saved with `tandem storage set`, measured when the environment names none. */
+  savedStorage?: SavedStorageProbe;
 }
 
 /** Runs the readiness checks and prints them; returns the exit code: 0 pass, 1 warnings, 2 a failure (or a bad manifest). */
 export async function runDoctor(options: DoctorOptions, io: DoctorIo): Promise<number> {
-  let target;
+  let target: RunTarget;
   try {
     target = resolveTarget(options.manifest, { env: io.env ?? process.env, chainNetwork: io.chainNetwork ?? null, readFile: io.readFile });
   } catch (error) {
     io.stderr(`tandem doctor: ${(error as Error).message}\n`);
     return 2;
   }
+  if (options.manifest !== 'devnet' && !options.skipNetwork) target = await withSavedStorage(target, io.savedStorage);
   const info = packageInfo();
   const report = await runReadiness(
     {
@@ -77,18 +83,38 @@ export function registerDoctor(program: Command): void {
     .option('--html <file>', 'also write a self-contained printable HTML report')
     .option('--manifest <file|devnet>', "requirements: a run manifest or requirements JSON file, 'devnet' or 'covenant-like' (default: a single-GPU run)")
     .option('--skip-network', 'do not measure bandwidth or latency')
+    .option('--storage-passphrase-env <VAR>', 'read the storage passphrase from this environment variable, to measure the bucket saved with `tandem storage set`')
     .action(async (options: DoctorOptions) => {
-      let chainNetwork: string | null;
+      const paths = headlessAppPaths();
+      let config: ConfigStore | null;
       try {
-        chainNetwork = (await ConfigStore.load(headlessAppPaths().configFile)).value.network;
+        config = await ConfigStore.load(paths.configFile);
       } catch {
-        chainNetwork = null;
+        config = null;
       }
       process.exitCode = await runDoctor(options, {
         stdout: (t) => process.stdout.write(t),
         stderr: (t) => process.stderr.write(t),
-        chainNetwork,
+        chainNetwork: config?.value.network ?? null,
         progress: process.stderr.isTTY,
+        ...(config ? { savedStorage: savedStorageProbe(config, paths, options.storagePassphraseEnv) } : {}),
       });
     });
+}
+
+/** The bucket saved with `tandem storage set`, unlocked with the passphrase from the named variable when its secrets are sealed. */
+function savedStorageProbe(config: ConfigStore, paths: AppPaths, passphraseEnv: string | undefined): SavedStorageProbe {
+  return async () => {
+    const service = new StorageCredentialsService({ secretsFile: storageSecretsFile(paths), config });
+    const passphrase = passphraseEnv ? process.env[passphraseEnv] : undefined;
+    if (passphrase && config.value.storage?.secretsIn === 'passphrase-file') {
+      try {
+        await service.unlock(passphrase);
+      } catch (error) {
+        return { target: null, note: (error as Error).message };
+      }
+    }
+    const found = await service.probeTarget();
+    return found.note && !passphrase ? { ...found, note: `${found.note} (here: pass --storage-passphrase-env <VAR>)` } : found;
+  };
 }

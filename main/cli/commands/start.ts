@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Command } from 'commander';
+import type { StorageStatus } from '../../../contract/domains/storage';
 import { bootstrap, type Runtime } from '../../app/bootstrap';
 import { readManifestFile } from '../../run/manifest';
 import { checkNetwork } from '../../chain/subtensor/check-network';
@@ -9,6 +10,7 @@ import { startHeadlessServer } from '../../headless/server';
 import { findElectronRuntime } from '../../launcher/electron-runtime';
 import { headlessAppPaths } from '../../platform/app-paths';
 import { packageInfo } from '../../platform/package-info';
+import { STORAGE_PASSPHRASE_ENV } from '../../storage/storage-module';
 import { parsePort } from '../parse';
 
 interface StartOptions {
@@ -20,6 +22,7 @@ interface StartOptions {
   host?: string;
   port?: number;
   simulateGpu?: boolean;
+  storagePassphraseEnv?: string;
 }
 
 /** Runs the desktop app when Electron can run here; otherwise (or on request) headless mode. */
@@ -35,9 +38,18 @@ export function registerStart(program: Command): void {
     .option('--host <address>', 'address the headless UI binds to (default 127.0.0.1; anything else exposes it to your network)')
     .option('--port <port>', 'port of the headless UI (0 picks a free one)', parsePort)
     .option('--simulate-gpu', 'devnet demo of the thermal guard: a simulated GPU that starts over its temperature target')
+    .option('--storage-passphrase-env <VAR>', 'unlock the storage keys at start with the passphrase in this environment variable')
     .action(async (options: StartOptions) => {
       // Read by the core's modules in this process and inherited by the Electron child.
       if (options.simulateGpu) process.env['TANDEM_SIMULATE_GPU'] = 'hot';
+      if (options.storagePassphraseEnv !== undefined) {
+        if (!process.env[options.storagePassphraseEnv]) {
+          console.error(`--storage-passphrase-env: environment variable ${options.storagePassphraseEnv} is empty or not set`);
+          process.exit(2);
+        }
+        // Only the variable's name travels; the storage module reads the passphrase from it at start.
+        process.env[STORAGE_PASSPHRASE_ENV] = options.storagePassphraseEnv;
+      }
       // A remote network is checked first, so a typo or a dead endpoint is said in one line at once. A name
       // that is no network stops here; an endpoint that does not answer may come back: the app starts anyway,
       // shows the error and keeps trying (a node restarting, a laptop still joining its Wi-Fi).
@@ -117,6 +129,7 @@ async function runHeadless(options: StartOptions): Promise<void> {
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
 
+  if (options.storagePassphraseEnv !== undefined) console.log(await storageLockLine(runtime, options.storagePassphraseEnv));
   console.log(`Tandem is running headless. Open ${server.url}`);
   console.log(`Logs: ${runtime.paths.logDir}  Config: ${runtime.paths.configFile}  (Ctrl+C to stop)`);
   await unattendedStart(runtime.core, options);
@@ -154,4 +167,13 @@ async function unattendedStart(core: Runtime['core'], options: StartOptions): Pr
       console.error(`Could not join: ${(error as Error).message}`);
     }
   }
+}
+
+/** One line on whether --storage-passphrase-env opened the storage keys. */
+async function storageLockLine(runtime: { core: { dispatch(raw: unknown): Promise<{ ok: boolean; result?: unknown }> } }, variable: string): Promise<string> {
+  const response = await runtime.core.dispatch({ kind: 'request', id: 'start-storage', method: 'storage.get', params: {} });
+  const status = response.ok ? (response.result as StorageStatus) : null;
+  if (!status?.location) return 'Storage: none set up yet (Settings → Storage), so there was nothing to unlock.';
+  if (status.locked) return `Storage keys stay locked: the passphrase in ${variable} did not open them (wrong passphrase?). Unlock them in Settings → Storage.`;
+  return status.problem ? `Storage: ${status.problem}.` : `Storage keys unlocked (bucket ${status.location.bucket}).`;
 }

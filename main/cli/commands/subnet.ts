@@ -2,7 +2,7 @@ import readline from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { ChainSigner } from '../../chain/chain-port';
 import { formatTao } from '../../chain/tao';
-import { promptHidden } from './wallet';
+import { promptHidden } from '../secret-input';
 import { CliError, runContext as context, type RunContextOptions } from '../run-context';
 
 type SubnetOptions = RunContextOptions & { coldkeyPassphraseEnv?: string; yes?: boolean };

@@ -1,9 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import readline from 'node:readline';
-import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { headlessAppPaths } from '../../platform/app-paths';
+import { readNewPassphrase, readSecret, terminalSecretSource } from '../secret-input';
 import { writeNewFile } from '../../wallet/wallet-store';
 import { WalletError } from '../../wallet/errors';
 import { WalletService } from '../../wallet/wallet-service';
@@ -158,41 +157,9 @@ function fail(message: string): never {
 }
 
 async function secret(label: string, envVar: string | undefined): Promise<string> {
-  if (envVar) {
-    const value = process.env[envVar];
-    if (value === undefined || value === '') fail(`environment variable ${envVar} is empty or not set`);
-    return value;
-  }
-  if (!process.stdin.isTTY) fail(`no terminal to type the ${label}: pass it through an environment variable (see --help)`);
-  return promptHidden(`${label}: `);
+  return readSecret(terminalSecretSource(), label, envVar).catch((error: Error) => fail(error.message));
 }
 
 async function newPassphrase(label: string, envVar: string | undefined): Promise<string> {
-  const first = await secret(`new ${label} passphrase`, envVar);
-  if (first.length < 8) fail(`the ${label} passphrase needs at least 8 characters`);
-  if (!envVar) {
-    const again = await promptHidden(`repeat the ${label} passphrase: `);
-    if (again !== first) fail('the two passphrases differ; nothing was created');
-  }
-  return first;
-}
-
-/** Reads a line without echoing it (the prompt itself is shown). */
-export function promptHidden(prompt: string): Promise<string> {
-  return new Promise((resolve) => {
-    let muted = false;
-    const output = new Writable({
-      write(chunk, encoding, done) {
-        if (!muted) process.stdout.write(chunk, encoding as BufferEncoding);
-        done();
-      },
-    });
-    const rl = readline.createInterface({ input: process.stdin, output, terminal: true });
-    rl.question(prompt, (answer) => {
-      rl.close();
-      process.stdout.write('\n');
-      resolve(answer);
-    });
-    muted = true;
-  });
+  return readNewPassphrase(terminalSecretSource(), label, envVar, 'nothing was created').catch((error: Error) => fail(error.message));
 }

@@ -1,8 +1,9 @@
 import type { ReactNode } from 'react';
 
-export function Card(props: { title: string; children: ReactNode; testId?: string }) {
+/** A titled panel of a page; `wide` spans every column of the page's grid (forms with a results table). */
+export function Card(props: { title: string; children: ReactNode; testId?: string; wide?: boolean }) {
   return (
-    <section className="card" aria-label={props.title} data-testid={props.testId}>
+    <section className={props.wide ? 'card card-wide' : 'card'} aria-label={props.title} data-testid={props.testId}>
       <h2 className="card-title">{props.title}</h2>
       {props.children}
     </section>

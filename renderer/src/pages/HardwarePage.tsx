@@ -9,6 +9,7 @@ import { ChecksTable } from './hardware/ChecksTable';
 import { ReadinessProgress } from './hardware/ReadinessProgress';
 import { TelemetryCard } from './hardware/TelemetryCard';
 import { useHardwareChecks } from './hardware/use-hardware-checks';
+import { StatusPill } from '../components/StatusPill';
 
 const PRESETS: Array<{ id: RequirementsPreset; label: string }> = [
   { id: 'default', label: 'A GPU run (1 GPU, 24 GiB)' },
@@ -82,7 +83,7 @@ export function HardwarePage() {
         )}
         {!busy && report && (
           <p data-testid="hardware-summary">
-            <span className={`phase phase-${report.summary.overall === 'pass' ? 'busy' : report.summary.overall === 'warn' ? 'warn' : 'bad'}`}>{report.summary.overall}</span>{' '}
+            <StatusPill status={report.summary.overall} />{' '}
             <span className="muted">
               {report.summary.pass} passed, {report.summary.warn} warnings, {report.summary.fail} failed, {report.summary.skip} skipped — {report.requirementsSource},{' '}
               {new Date(report.generatedAt).toLocaleString()}

@@ -8,6 +8,7 @@ import { coreSelectors } from '../store/slices/core';
 import { GuardSettingsCard } from './settings/GuardSettingsCard';
 import { ScheduleSettingsCard } from './settings/ScheduleSettingsCard';
 import { TrainOnCard } from './settings/TrainOnCard';
+import { StorageCard } from './settings/StorageCard';
 import { FormMessage, type FormNote } from '../components/FormMessage';
 
 /** Editable settings; a refused value shows the field the core named. */
@@ -90,6 +91,7 @@ export function SettingsPage() {
         </dl>
       </Card>
       <DataAndLimitsCard />
+      <StorageCard />
     </div>
   );
 }

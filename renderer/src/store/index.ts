@@ -10,6 +10,7 @@ import { createChainSlice, initialChainState, type ChainStore } from './slices/c
 import { createLogsSlice, initialLogsState, type LogsActions, type LogsState } from './slices/logs';
 import { createOperationsSlice, initialOperationsState, type OperationsActions, type OperationsState } from './slices/operations';
 import { createNavigationSlice, initialNavigationState, type NavigationActions, type NavigationState } from './slices/navigation';
+import { createStorageSlice, initialStorageState, type StorageStore } from './slices/storage';
 
 /** One store, composed of slices that each own their state, actions and selectors. */
 export type Store = ConnectionState &
@@ -31,7 +32,8 @@ export type Store = ConnectionState &
   NavigationState &
   NavigationActions &
   OperationsState &
-  OperationsActions;
+  OperationsActions &
+  StorageStore;
 
 export const createAppStore = () =>
   create<Store>()((...a) => ({
@@ -46,6 +48,7 @@ export const createAppStore = () =>
     ...initialLogsState,
     ...initialNavigationState,
     ...initialOperationsState,
+    ...initialStorageState,
     ...createConnectionSlice(...a),
     ...createOnboardingSlice(...a),
     ...createNetworkSlice(...a),
@@ -57,6 +60,7 @@ export const createAppStore = () =>
     ...createLogsSlice(...a),
     ...createNavigationSlice(...a),
     ...createOperationsSlice(...a),
+    ...createStorageSlice(...a),
   }));
 
 export const useStore = createAppStore();

@@ -31,6 +31,7 @@ export function startSync(): ContractClient {
       store.receiveGuard(guard);
       store.receiveSchedule(schedule);
       store.replaceNotifications(notifications);
+      void client.request('storage.get', {}).then(store.receiveStorageStatus, () => undefined);
     } catch (error) {
       store.reportProtocolError(error instanceof Error ? error.message : String(error));
     }
@@ -56,6 +57,9 @@ export function startSync(): ContractClient {
   client.on('guard', (guard) => store.receiveGuard(guard));
   client.on('schedule', (schedule) => store.receiveSchedule(schedule));
   client.on('notification', (n) => store.receiveNotification(n));
+  client.on('storage.status', (status) => store.receiveStorageStatus(status));
+  client.on('storage.testProgress', (progress) => store.receiveStorageTestProgress(progress));
+  client.on('storage.testResult', (result) => store.receiveStorageTestResult(result));
   if (useStore.getState().status === 'open') void refresh();
   return client;
 }

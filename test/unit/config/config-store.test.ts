@@ -26,7 +26,15 @@ describe('config', () => {
       guard: { enabled: true, selectedGpus: null, defaultTargetTempC: 83, limits: [], applyPowerCap: false },
       schedule: { enabled: false, windows: [], pauseOnBattery: true, pauseWhilePrograms: [], finishRound: true },
       desktop: { startAtLogin: false, updateChannel: 'latest', checkForUpdates: true },
+      storage: null,
     });
+  });
+
+  it('holds the storage section without secrets: a secret field or a bad bucket is refused by name', () => {
+    const storage = { endpoint: 'https://s3.us-east-1.amazonaws.com', region: 'us-east-1', bucket: 'my-peer', forcePathStyle: false, writeAccessKeyId: 'AKIAWRITE', readAccessKeyId: 'AKIAREAD', secretsIn: 'passphrase-file' };
+    expect(parseConfig(JSON.stringify({ storage }), file).storage).toEqual(storage);
+    expect(() => parseConfig(JSON.stringify({ storage: { ...storage, writeSecretAccessKey: 'x' } }), file)).toThrow(/storage: Unrecognized key: "writeSecretAccessKey"/);
+    expect(() => parseConfig(JSON.stringify({ storage: { ...storage, bucket: 'My Bucket' } }), file)).toThrow(/storage\.bucket: a bucket name uses lowercase letters only/);
   });
 
   it('reads a config file written before Train on existed as training on the CPU, and keeps what it held', () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeStorage, tcpLatency, chainEndpoint } from '../../../main/hardware/network';
+import { realDeps } from '../../../main/hardware/readiness';
 import { startLocalS3, type LocalS3 } from '../../support/local-s3-server';
 import { startThrottleProxy, type ThrottleProxy } from '../../support/throttle-proxy';
 
@@ -42,6 +43,12 @@ describe('storage bandwidth probe through a throttled link', () => {
     await expect(
       probeStorage({ endpoint: 'http://127.0.0.1:1', bucket: 'x-bucket', accessKeyId: 'a', secretAccessKey: 'b' }, { streams: 1, bytesPerStream: 1024, latencySamples: 1 }),
     ).rejects.toThrow();
+  });
+
+  it('names the failure in words for the doctor, as the storage test does', async () => {
+    await expect(realDeps.probeStorage({ endpoint: 'http://127.0.0.1:1', bucket: 'x-bucket', accessKeyId: 'a', secretAccessKey: 'b' })).rejects.toThrow(
+      'Cannot reach 127.0.0.1:1 (ECONNREFUSED). Check the endpoint URL and port, and that no firewall or proxy blocks it.',
+    );
   });
 });
 

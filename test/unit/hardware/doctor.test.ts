@@ -149,6 +149,31 @@ describe('tandem doctor', () => {
     expect(code).toBe(2);
   });
 
+  it('measures the bucket saved with `tandem storage set` when the environment names none, and says why when its keys are locked', async () => {
+    const requirements = path.join(temp.dir, 'req.json');
+    fs.writeFileSync(requirements, JSON.stringify({ gpuCount: 0, uploadMbps: 10 }));
+    const seen: string[] = [];
+    const saved = { endpoint: 'https://abc.r2.cloudflarestorage.com', region: 'auto', bucket: 'my-peer', forcePathStyle: true, accessKeyId: 'WRITEKEY', secretAccessKey: 'w', prefix: 'tandem-probe' };
+    const measured = io({
+      savedStorage: async () => ({ target: saved, note: null }),
+      deps: deps({
+        probeStorage: async (target) => {
+          seen.push(`${target.endpoint}/${target.bucket} as ${target.accessKeyId}`);
+          return { endpoint: target.endpoint, streams: 4, bytesPerDirection: 1, uploadBytesPerSecond: 20e6 / 8, downloadBytesPerSecond: 20e6 / 8, latencyMs: 9 };
+        },
+      }),
+    });
+    await runDoctor({ json: true, manifest: requirements }, measured.io);
+    expect(seen).toEqual(['https://abc.r2.cloudflarestorage.com/my-peer as WRITEKEY']);
+    expect(HardwareReport.parse(JSON.parse(measured.out())).checks.find((c) => c.id === 'net.upload')).toMatchObject({ status: 'pass', measured: '20.0 Mb/s (4 streams)' });
+
+    const locked = io({ savedStorage: async () => ({ target: null, note: 'Storage keys are locked: unlock them in Settings → Storage' }) });
+    await runDoctor({ json: true, manifest: requirements }, locked.io);
+    const upload = HardwareReport.parse(JSON.parse(locked.out())).checks.find((c) => c.id === 'net.upload')!;
+    expect(upload).toMatchObject({ status: 'warn', measured: 'not measured', detail: 'storage: Storage keys are locked: unlock them in Settings → Storage' });
+    expect(upload.remediation).toContain('Settings → Storage');
+  });
+
   (fixturesDir ? it : it.skip)('a dual RTX 2070 box fails the 24 GiB GPU run on memory and says why', async () => {
     const xml = readFixture('xml', 'telegraf__dual_2070-v13.xml');
     const fake = (async (_cmd: string, args: string[]) =>

@@ -43,6 +43,17 @@ describe('logger', () => {
     expect(ring.tail(10).map((e) => e.message)).toContain('imported wallet');
   });
 
+  it('redacts storage secrets however deep a log call nests them', async () => {
+    const ring = new LogRing();
+    const logger = await createLogger({ logDir: temp.dir, level: 'info', maxFileSizeMB: 5, maxFiles: 2, ring });
+    logger.info({ secretAccessKey: 'top-level-secret', write: { accessKeyId: 'WRITEKEY', secretAccessKey: 'nested-secret' }, params: { read: { secretAccessKey: 'deeper-secret' } }, credentials: { any: 'thing' } }, 'storage set');
+    await flush(logger);
+    await new Promise((r) => setTimeout(r, 100));
+    const text = fs.readdirSync(temp.dir).map((f) => fs.readFileSync(path.join(temp.dir, f), 'utf8')).join('');
+    expect(text).toContain('WRITEKEY');
+    for (const secret of ['top-level-secret', 'nested-secret', 'deeper-secret', 'thing']) expect(text).not.toContain(secret);
+  });
+
   it('keeps the newest lines in the ring and filters by level', () => {
     const ring = new LogRing(3);
     const stream = ring.stream();

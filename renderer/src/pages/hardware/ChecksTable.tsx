@@ -1,6 +1,5 @@
-import type { Check, CheckStatus } from '../../../../contract/domains/hardware';
-
-const TONE: Record<CheckStatus, 'busy' | 'warn' | 'bad' | 'idle'> = { pass: 'busy', warn: 'warn', fail: 'bad', skip: 'idle' };
+import type { Check } from '../../../../contract/domains/hardware';
+import { StatusPill } from '../../components/StatusPill';
 
 /** One row per check: status, what was measured, what the run requires, and what to do. */
 export function ChecksTable(props: { checks: Check[] }) {
@@ -19,7 +18,7 @@ export function ChecksTable(props: { checks: Check[] }) {
         {props.checks.map((check) => (
           <tr key={check.id} data-check={check.id} data-status={check.status}>
             <td>
-              <span className={`phase phase-${TONE[check.status]}`}>{check.status}</span>
+              <StatusPill status={check.status} />
             </td>
             <th scope="row">
               {check.title}
