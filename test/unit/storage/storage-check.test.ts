@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FilesystemStorage } from '../../../main/storage/filesystem-storage';
@@ -73,10 +75,16 @@ describe('storage test against a local S3 server', () => {
     expect(statusOf(result)).toMatchObject({ 'write.put': 'fail', 'write.get': 'skip', 'read.get': 'skip', 'read.list': 'pass', 'write.delete': 'skip', speed: 'skip' });
   });
 
-  it('names a bucket that does not exist', async () => {
-    const result = await checkStorage({ ...credentials, bucket: 'no-such-bucket' }, { speed: false });
-    expect(detailOf(result, 'write.put')).toMatch(/^There is no bucket "no-such-bucket" at 127\.0\.0\.1:\d+ \(NoSuchBucket\)\. Check the name/);
+  it('names a bucket that does not exist any more, and one the keys may not use', async () => {
+    // Keys of a bucket whose data is gone (deleted on the provider's side): the server knows the keys, not the bucket.
+    await s3.server.createBucket('gone-bucket');
+    const gone = { ...credentials, bucket: 'gone-bucket', write: await s3.server.issueKey({ bucket: 'gone-bucket', access: 'write' }), read: await s3.server.issueKey({ bucket: 'gone-bucket', access: 'read' }) };
+    fs.rmSync(path.join(s3.root, 'buckets', 'gone-bucket'), { recursive: true, force: true });
+    const result = await checkStorage(gone, { speed: false });
+    expect(detailOf(result, 'write.put')).toMatch(/^There is no bucket "gone-bucket" at 127\.0\.0\.1:\d+ \(NoSuchBucket\)\. Check the name/);
     expect(detailOf(result, 'read.list')).toMatch(/NoSuchBucket/);
+    const other = await checkStorage({ ...credentials, bucket: 'no-such-bucket' }, { speed: false });
+    expect(detailOf(other, 'write.put')).toMatch(/^Refused \(HTTP 403 AccessDenied\): .* may not do this in bucket "no-such-bucket"/);
   });
 
   it('names an endpoint that refuses connections, one with a bad TLS handshake, and one that never answers', { timeout: 30_000 }, async () => {
