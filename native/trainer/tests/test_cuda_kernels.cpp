@@ -172,10 +172,10 @@ TEST(cuda_matmul) {
 // weights add two products). Without cuBLAS (the CPU emulator, a machine
 // with only the driver) it says so; gpu-check.sh counts that line as a
 // failure on a GPU.
-TEST(cuda_matmul_cublas) {
+TEST(cuda_cublas_matches_our_gemms) {
   const cuda::GemmPathInfo info = cuda::gemmPathInfo();
   if (!info.cublasUsable) {
-    std::printf("    cuda_matmul_cublas skipped: cuBLAS not loadable (%s)\n", info.cublasReason.c_str());
+    std::printf("    cuda_cublas_matches_our_gemms skipped: cuBLAS not loadable (%s)\n", info.cublasReason.c_str());
     return;
   }
   struct Shape {
