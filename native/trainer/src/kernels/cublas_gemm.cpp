@@ -2,6 +2,7 @@
 
 #include <cuda_runtime.h>
 
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <string>
@@ -31,7 +32,11 @@ void destroyAll(const cublas::Api& api, Handles& h) {
   int current = 0;
   const bool haveCurrent = cudaGetDevice(&current) == cudaSuccess;
   for (auto& [device, handle] : h.byDevice) {
-    if (cudaSetDevice(device) == cudaSuccess) api.destroy(handle);  // waits for its work
+    // Runs from destructors, so a failure is reported, not thrown.
+    const cublas::Status s = cudaSetDevice(device) == cudaSuccess ? api.destroy(handle) : cublas::kSuccess;
+    if (s != cublas::kSuccess) {
+      std::fprintf(stderr, "tandem-trainer: cublasDestroy on device %d: %s\n", device, api.getStatusString(s));
+    }
   }
   h.byDevice.clear();
   if (haveCurrent) cudaSetDevice(current);
