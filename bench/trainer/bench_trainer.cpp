@@ -54,6 +54,28 @@ double matmulPeakGflops() {
   for (int i = 0; i < reps; ++i) cpu::matmulForward(y.data(), x.data(), w.data(), rows, in, out);
   return 2.0 * rows * in * out * reps / seconds(t) * 1e-9;
 }
+ModelConfig modelOfSize(int vocab, int hidden, int layers, int heads, int kvHeads, int ffn, int seq) {
+  ModelConfig c;
+  c.vocabSize = vocab;
+  c.hiddenSize = hidden;
+  c.numLayers = layers;
+  c.numHeads = heads;
+  c.numKvHeads = kvHeads;
+  c.intermediateSize = ffn;
+  c.maxSeqLen = seq;
+  return c;
+}
+
+// Byte-like tokens and targets in [0, limit), the same every run.
+void randomBatch(size_t n, int limit, std::vector<int32_t>& tokens, std::vector<int32_t>& targets) {
+  tokens.resize(n);
+  targets.resize(n);
+  SplitMix64 rng(1);
+  for (size_t i = 0; i < n; ++i) {
+    tokens[i] = static_cast<int32_t>(rng.next() % static_cast<uint64_t>(limit));
+    targets[i] = static_cast<int32_t>(rng.next() % static_cast<uint64_t>(limit));
+  }
+}
 }  // namespace
 
 // The CUDA benchmark's model and batch; the defaults are
@@ -116,14 +138,7 @@ void printBreakdown(CudaLlamaModel& model, const ModelConfig& c, const std::func
 
 // Same model and step as pytorch_reference.py (defaults), on the device.
 int cudaBench(const CudaBenchConfig& b) {
-  ModelConfig c;
-  c.vocabSize = b.vocab;
-  c.hiddenSize = b.hidden;
-  c.numLayers = b.layers;
-  c.numHeads = b.heads;
-  c.numKvHeads = b.kvHeads;
-  c.intermediateSize = b.ffn;
-  c.maxSeqLen = b.seq;
+  const ModelConfig c = modelOfSize(b.vocab, b.hidden, b.layers, b.heads, b.kvHeads, b.ffn, b.seq);
   const int B = b.batch, T = b.seq;
   try {
     c.validate();
@@ -143,12 +158,8 @@ int cudaBench(const CudaBenchConfig& b) {
     std::printf("cuda bench skipped: built without CUDA\n");
     return 0;
   }
-  std::vector<int32_t> tokens(static_cast<size_t>(B) * T), targets(tokens.size());
-  SplitMix64 rng(1);
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    tokens[i] = static_cast<int32_t>(rng.next() % std::min(256, b.vocab));
-    targets[i] = static_cast<int32_t>(rng.next() % std::min(256, b.vocab));
-  }
+  std::vector<int32_t> tokens, targets;
+  randomBatch(static_cast<size_t>(B) * T, std::min(256, b.vocab), tokens, targets);
   float loss = 0;
   auto step = [&] {
     device->zeroGrads();
@@ -243,21 +254,10 @@ int main(int argc, char** argv) {
   const double peak = matmulPeakGflops();
   for (const Size& s : {Size{"d128 L2 T64 B8", 128, 2, 4, 384, 64, 8}, Size{"d256 L4 T128 B4", 256, 4, 4, 704, 128, 4},
                         Size{"d512 L4 T128 B4", 512, 4, 8, 1408, 128, 4}}) {
-    ModelConfig c;
-    c.hiddenSize = s.d;
-    c.numLayers = s.layers;
-    c.numHeads = s.heads;
-    c.numKvHeads = s.heads;
-    c.intermediateSize = s.ffn;
-    c.maxSeqLen = s.T;
-    LlamaModel model(c);
+    LlamaModel model(modelOfSize(ModelConfig{}.vocabSize, s.d, s.layers, s.heads, s.heads, s.ffn, s.T));
     AdamW opt(model.params().size());
-    std::vector<int32_t> tokens(static_cast<size_t>(s.B) * s.T), targets(tokens.size());
-    SplitMix64 rng(1);
-    for (size_t i = 0; i < tokens.size(); ++i) {
-      tokens[i] = static_cast<int32_t>(rng.next() % 256);
-      targets[i] = static_cast<int32_t>(rng.next() % 256);
-    }
+    std::vector<int32_t> tokens, targets;
+    randomBatch(static_cast<size_t>(s.B) * s.T, 256, tokens, targets);
     auto step = [&] {
       model.params().zeroGrads();
       model.forward(tokens.data(), targets.data(), s.B, s.T);

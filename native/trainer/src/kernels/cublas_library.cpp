@@ -3,47 +3,13 @@
 #include <cstdlib>
 #include <stdexcept>
 
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <dlfcn.h>
-#endif
+#include "util/shared_library.h"
 
 namespace trainer {
 namespace cublas {
 
 namespace {
-// The platform's shared-library calls, so the loader below reads the same
-// on Linux and Windows.
-#ifdef _WIN32
-void* openShared(const std::string& name, std::string& error) {
-  HMODULE h = LoadLibraryA(name.c_str());
-  if (!h) error = name + ": LoadLibrary failed (error " + std::to_string(GetLastError()) + ")";
-  return reinterpret_cast<void*>(h);
-}
-void* symbol(void* handle, const char* name) {
-  return reinterpret_cast<void*>(GetProcAddress(reinterpret_cast<HMODULE>(handle), name));
-}
-void closeShared(void* handle) { FreeLibrary(reinterpret_cast<HMODULE>(handle)); }
-#else
-void* openShared(const std::string& name, std::string& error) {
-  void* h = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!h) {
-    const char* why = dlerror();
-    error = why ? std::string(why) : "cannot load " + name;  // dlerror names the file
-  }
-  return h;
-}
-void* symbol(void* handle, const char* name) { return dlsym(handle, name); }
-void closeShared(void* handle) { dlclose(handle); }
-#endif
-
-template <typename F>
-bool resolve(void* handle, const char* name, F& out, std::string& error) {
-  out = reinterpret_cast<F>(symbol(handle, name));
-  if (!out) error = std::string("missing symbol ") + name;
-  return out != nullptr;
-}
+using shared_library::resolve;
 
 struct Loaded {
   Api api;
@@ -85,7 +51,7 @@ std::vector<std::string> candidateNames() {
 }
 
 bool openLibrary(const std::string& name, Api& api, std::string& error) {
-  void* handle = openShared(name, error);
+  void* handle = shared_library::open(name, error);
   if (!handle) return false;
   // The _v2 names are the exported symbols behind cublas_v2.h's macros.
   Api a;
@@ -97,7 +63,7 @@ bool openLibrary(const std::string& name, Api& api, std::string& error) {
                    resolve(handle, "cublasGetProperty", a.getProperty, error);
   if (!all) {
     error = name + ": " + error;
-    closeShared(handle);
+    shared_library::close(handle);
     return false;
   }
   int major = 0, minor = 0, patch = 0;
