@@ -186,6 +186,18 @@ export const HelloEventSchema = z.object({
   capabilities: z.array(z.string()),
   /** NCCL (loaded at run time) for FSDP across GPUs; without it FSDP uses CUDA peer copies. */
   nccl: z.object({ available: z.boolean(), version: z.string().optional(), reason: z.string().optional() }),
+  /** CUDA builds: what runs the GEMMs (cuBLAS loaded at run time, else the trainer's own kernels). */
+  gemm: z
+    .object({
+      path: z.enum(['cublas', 'wmma', 'simt']),
+      cublas: z.object({
+        available: z.boolean(),
+        version: z.string().optional(),
+        library: z.string().optional(),
+        reason: z.string().optional(),
+      }),
+    })
+    .optional(),
   pid: positiveInt,
 });
 

@@ -192,6 +192,12 @@ describe.skipIf(!built)('tandem-trainer NDJSON protocol', () => {
     expect(hello.capabilities).toContain('fsdp');
     if (!hello.nccl.available) expect(hello.nccl.reason).toMatch(/libnccl\.so\.2/);
     expect(hello.capabilities.includes('nccl')).toBe(hello.nccl.available && hello.cuda_compiled);
+    // CUDA builds say what runs the GEMMs: cuBLAS when it loads, else our kernels and why.
+    expect(hello.gemm !== undefined).toBe(hello.cuda_compiled);
+    if (hello.gemm) {
+      expect(hello.gemm.path === 'cublas').toBe(hello.gemm.cublas.available && !process.env.TANDEM_CUDA_GEMM);
+      if (!hello.gemm.cublas.available) expect(hello.gemm.cublas.reason).toMatch(/libcublas/);
+    }
     const train = { ...tinyTrain, batch_size: 6 };
     t.send({ v: 1, id: 'load', cmd: 'load', model: tinyModel, data_dir: dataDir, train, shards: 3 });
     const loaded = await t.done('load');

@@ -137,6 +137,7 @@ int main(int argc, char** argv) {
         list.push(e);
       }
       j["devices"] = list;
+      if (q.cudaCompiled) j["gemm"] = gemmInfoJson();
       std::cout << j.dump() << std::endl;
       return 0;
     }

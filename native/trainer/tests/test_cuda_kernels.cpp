@@ -28,11 +28,13 @@ int main() {
 #include "kernels/cross_entropy.h"
 #include "kernels/cuda_kernels.h"
 #include "kernels/embedding.h"
+#include "kernels/gemm_path.h"
 #include "kernels/matmul.h"
 #include "kernels/rmsnorm.h"
 #include "kernels/rope.h"
 #include "kernels/residual.h"
 #include "kernels/swiglu.h"
+#include "kernels/token_buckets.h"
 #include "model/cuda_llama_model.h"
 #include "model/llama_model.h"
 #include "optim/adamw.h"
@@ -113,11 +115,28 @@ double relErr(const std::vector<float>& expected, const std::vector<float>& got)
     CHECK_MSG(err_ < kTolerance, what << ": relative error " << err_);        \
   } while (0)
 
+// Runs the GEMMs on `path` while in scope (the process-wide choice,
+// kernels/gemm_path.h), then restores the previous one.
+class ScopedGemmPath {
+ public:
+  explicit ScopedGemmPath(cuda::GemmPath path) : before_(cuda::gemmPath()) { cuda::setGemmPath(path); }
+  ~ScopedGemmPath() { cuda::setGemmPath(before_); }
+
+ private:
+  cuda::GemmPath before_;
+};
+
+uint64_t launchesOn(const cuda::GemmLaunchCounts& c, cuda::GemmPath path) {
+  return path == cuda::GemmPath::cublas ? c.cublas : path == cuda::GemmPath::wmma ? c.tensorCores : c.simt;
+}
+
 }  // namespace
 
-// Odd shapes take the CUDA-core kernel; multiples of 16 with aligned
-// operands take the tensor-core (WMMA) one. Both against the CPU.
+// Our kernels (the reference cuBLAS is compared with): odd shapes take the
+// CUDA-core kernel; multiples of 16 with aligned operands take the
+// tensor-core (WMMA) one. Both against the CPU.
 TEST(cuda_matmul) {
+  const ScopedGemmPath ours(cuda::GemmPath::wmma);
   struct Shape {
     int rows, in, out;
     bool tensorCores;
@@ -136,13 +155,103 @@ TEST(cuda_matmul) {
     cuda::matmulBackward(gdx.get(), gdw.get(), gdy.get(), gx.get(), gw.get(), rows, in, out);
     const cuda::GemmLaunchCounts after = cuda::gemmLaunchCounts();
     CHECK_MSG(after.tensorCores - before.tensorCores == (sh.tensorCores ? 3u : 0u) &&
-                  after.simt - before.simt == (sh.tensorCores ? 0u : 3u),
+                  after.simt - before.simt == (sh.tensorCores ? 0u : 3u) && after.cublas == before.cublas,
               rows << "x" << in << "x" << out << ": " << after.tensorCores - before.tensorCores << " tensor-core and "
                    << after.simt - before.simt << " CUDA-core GEMMs");
     CHECK_CLOSE(y, gy.floats(), "forward");
     CHECK_CLOSE(dx, gdx.floats(), "dinp");
     CHECK_CLOSE(dw, gdw.download(), "dweight");
   }
+}
+
+// cuBLAS against our WMMA/SIMT kernels (the reference) and the CPU, on the
+// shapes a model uses: q/k/v/o, gate/up/down (1024/2816 as in the
+// benchmark, fewer rows), the 258-token LM head, and odd sizes; each with
+// the forward product (weight transposed), dinp (accumulated into bf16) and
+// dweight (the activations transposed, accumulated into fp32, twice: tied
+// weights add two products). Without cuBLAS (the CPU emulator, a machine
+// with only the driver) it says so; gpu-check.sh counts that line as a
+// failure on a GPU.
+TEST(cuda_cublas_matches_our_gemms) {
+  const cuda::GemmPathInfo info = cuda::gemmPathInfo();
+  if (!info.cublasUsable) {
+    std::printf("    cuda_cublas_matches_our_gemms skipped: cuBLAS not loadable (%s)\n", info.cublasReason.c_str());
+    return;
+  }
+  struct Shape {
+    int rows, in, out;
+  };
+  for (const Shape& sh : {Shape{37, 48, 29}, Shape{64, 64, 16}, Shape{128, 64, 258}, Shape{256, 1024, 256},
+                          Shape{256, 1024, 2816}, Shape{256, 2816, 1024}}) {
+    const int rows = sh.rows, in = sh.in, out = sh.out;
+    const double scale = 1.0 / std::sqrt(static_cast<double>(in));  // activations of a trained-like size
+    auto x = roundedRandom(static_cast<size_t>(rows) * in, 31), w = roundedRandom(static_cast<size_t>(out) * in, 32, scale);
+    auto dy = roundedRandom(static_cast<size_t>(rows) * out, 33);
+    std::vector<float> y(static_cast<size_t>(rows) * out), dx(static_cast<size_t>(rows) * in, 0.5f),
+        dw(static_cast<size_t>(out) * in, 0.25f);
+    cpu::matmulForward(y.data(), x.data(), w.data(), rows, in, out);
+    cpu::matmulBackward(dx.data(), dw.data(), dy.data(), x.data(), w.data(), rows, in, out);
+    cpu::matmulBackward(nullptr, dw.data(), dy.data(), x.data(), w.data(), rows, in, out);
+    struct Result {
+      std::vector<float> y, dx, dw;
+    };
+    auto onDevice = [&](cuda::GemmPath path) {
+      const ScopedGemmPath scoped(path);
+      Bf16Buffer gx(x), gw(w), gdy(dy), gy(zeros(y.size())), gdx(zeros(dx.size(), 0.5f));
+      FloatBuffer gdw(zeros(dw.size(), 0.25f));
+      const cuda::GemmLaunchCounts before = cuda::gemmLaunchCounts();
+      cuda::matmulForward(gy.get(), gx.get(), gw.get(), rows, in, out);
+      cuda::matmulBackward(gdx.get(), gdw.get(), gdy.get(), gx.get(), gw.get(), rows, in, out);
+      cuda::matmulBackward(nullptr, gdw.get(), gdy.get(), gx.get(), gw.get(), rows, in, out);
+      cudaDeviceSynchronize();
+      const cuda::GemmLaunchCounts after = cuda::gemmLaunchCounts();
+      if (path == cuda::GemmPath::cublas) {
+        CHECK_MSG(after.cublas - before.cublas == 4u && after.total() - before.total() == 4u,
+                  rows << "x" << in << "x" << out << ": " << after.cublas - before.cublas << " of "
+                       << after.total() - before.total() << " GEMMs on cuBLAS");
+      }
+      return Result{gy.floats(), gdx.floats(), gdw.download()};
+    };
+    const Result blas = onDevice(cuda::GemmPath::cublas), ours = onDevice(cuda::GemmPath::wmma);
+    const std::string shape = std::to_string(rows) + "x" + std::to_string(in) + "x" + std::to_string(out);
+    CHECK_CLOSE(y, blas.y, shape + " forward vs CPU");
+    CHECK_CLOSE(dx, blas.dx, shape + " dinp vs CPU");
+    CHECK_CLOSE(dw, blas.dw, shape + " dweight vs CPU");
+    CHECK_CLOSE(ours.y, blas.y, shape + " forward vs our kernel");
+    CHECK_CLOSE(ours.dx, blas.dx, shape + " dinp vs our kernel");
+    CHECK_CLOSE(ours.dw, blas.dw, shape + " dweight vs our kernel");
+  }
+}
+
+// Where the GEMM path comes from: cuBLAS when it loads, else our kernels with
+// the reason; never cuBLAS on the CPU emulator; a request for cuBLAS where it
+// cannot run fails and names why.
+TEST(cuda_gemm_path_selection) {
+  const cuda::GemmPathInfo info = cuda::gemmPathInfo();
+  if (info.cublasUsable) {
+    CHECK(!info.cublasVersion.empty() && !info.cublasLibrary.empty());
+  } else {
+    CHECK(info.path != cuda::GemmPath::cublas && !info.cublasReason.empty());
+    bool threw = false;
+    try {
+      cuda::setGemmPath(cuda::GemmPath::cublas);
+    } catch (const std::runtime_error& e) {
+      threw = std::string(e.what()).find("cuBLAS not loadable") != std::string::npos;
+    }
+    CHECK(threw);
+    CHECK(cuda::gemmPath() == info.path);
+  }
+#ifdef TANDEM_CUDA_EMULATOR
+  CHECK(!info.cublasUsable && info.cublasReason.find("emulator") != std::string::npos);
+#endif
+  {
+    const ScopedGemmPath simt(cuda::GemmPath::simt);
+    Bf16Buffer a(roundedRandom(32 * 32, 41)), b(roundedRandom(32 * 32, 42)), c(zeros(32 * 32));
+    const cuda::GemmLaunchCounts before = cuda::gemmLaunchCounts();
+    cuda::matmulForward(c.get(), a.get(), b.get(), 32, 32, 32);
+    CHECK(cuda::gemmLaunchCounts().simt == before.simt + 1);
+  }
+  CHECK(cuda::gemmPath() == info.path);
 }
 
 TEST(cuda_embedding) {
@@ -155,28 +264,39 @@ TEST(cuda_embedding) {
   cpu::embeddingBackward(dt.data(), dy.data(), tokens.data(), count, dim);
   DeviceBuffer<int32_t> gt(count);
   gt.upload(tokens);
+  const TokenBuckets buckets = bucketTokens(tokens.data(), count, vocab);
+  const int bucketCount = static_cast<int>(buckets.tokens.size());
+  DeviceBuffer<int32_t> gbt(buckets.tokens.size()), gbs(buckets.starts.size()), gbp(buckets.positions.size());
+  gbt.upload(buckets.tokens);
+  gbs.upload(buckets.starts);
+  gbp.upload(buckets.positions);
   FloatBuffer gtable(table), gdt(zeros(vocab * dim, 0.0f));
   Bf16Buffer gy(zeros(count * dim)), gdy(dy);
   cuda::embeddingForward(gy.get(), gt.get(), gtable.get(), count, dim);
-  cuda::embeddingBackward(gdt.get(), gdy.get(), gt.get(), count, dim);
+  cuda::embeddingBackward(gdt.get(), gdy.get(), gbt.get(), gbs.get(), gbp.get(), bucketCount, dim);
   CHECK_CLOSE(y, gy.floats(), "forward");
   CHECK_CLOSE(dt, gdt.download(), "dtable");
 }
 
+// 19 rows: one chunk of the weight gradient's two-pass sum; 150: three, the
+// last one partial.
 TEST(cuda_rmsnorm) {
-  const int rows = 19, dim = 72;
-  auto x = roundedRandom(rows * dim, 6), w = roundedRandom(dim, 7), dy = roundedRandom(rows * dim, 8);
-  std::vector<float> y(rows * dim), rstd(rows), dx(rows * dim, 0.0f), dw(dim, 0.0f);
-  cpu::rmsnormForward(y.data(), rstd.data(), x.data(), w.data(), rows, dim, 1e-5f);
-  cpu::rmsnormBackward(dx.data(), dw.data(), dy.data(), x.data(), w.data(), rstd.data(), rows, dim);
-  Bf16Buffer gx(x), gy(zeros(rows * dim)), gdy(dy), gdx(zeros(rows * dim, 0.0f));
-  FloatBuffer gw(w), grstd(zeros(rows)), gdw(zeros(dim, 0.0f));
-  cuda::rmsnormForward(gy.get(), grstd.get(), gx.get(), gw.get(), rows, dim, 1e-5f);
-  cuda::rmsnormBackward(gdx.get(), gdw.get(), gdy.get(), gx.get(), gw.get(), grstd.get(), rows, dim);
-  CHECK_CLOSE(y, gy.floats(), "forward");
-  CHECK_CLOSE(rstd, grstd.download(), "rstd");
-  CHECK_CLOSE(dx, gdx.floats(), "dinp");
-  CHECK_CLOSE(dw, gdw.download(), "dweight");
+  for (const int rows : {19, 150}) {
+    const int dim = 72;
+    auto x = roundedRandom(rows * dim, 6), w = roundedRandom(dim, 7), dy = roundedRandom(rows * dim, 8);
+    std::vector<float> y(rows * dim), rstd(rows), dx(rows * dim, 0.0f), dw(dim, 0.5f);
+    cpu::rmsnormForward(y.data(), rstd.data(), x.data(), w.data(), rows, dim, 1e-5f);
+    cpu::rmsnormBackward(dx.data(), dw.data(), dy.data(), x.data(), w.data(), rstd.data(), rows, dim);
+    Bf16Buffer gx(x), gy(zeros(rows * dim)), gdy(dy), gdx(zeros(rows * dim, 0.0f));
+    FloatBuffer gw(w), grstd(zeros(rows)), gdw(zeros(dim, 0.5f));
+    FloatBuffer scratch(zeros(static_cast<size_t>(cuda::rmsnormBackwardScratch(rows, dim))));
+    cuda::rmsnormForward(gy.get(), grstd.get(), gx.get(), gw.get(), rows, dim, 1e-5f);
+    cuda::rmsnormBackward(gdx.get(), gdw.get(), gdy.get(), gx.get(), gw.get(), grstd.get(), rows, dim, scratch.get());
+    CHECK_CLOSE(y, gy.floats(), "forward");
+    CHECK_CLOSE(rstd, grstd.download(), "rstd");
+    CHECK_CLOSE(dx, gdx.floats(), "dinp");
+    CHECK_CLOSE(dw, gdw.download(), "dweight (accumulated)");
+  }
 }
 
 TEST(cuda_rope) {
@@ -298,9 +418,15 @@ TEST(cuda_residual_add) {
   CHECK_CLOSE(expected, gy.floats(), "residual");
 }
 
-// The whole model: CUDA (bf16 activations) against the CPU fp32 reference.
+// The whole model: CUDA (bf16 activations) against the CPU fp32 reference,
+// with the GEMM path selected (cuBLAS on a GPU that has it) and with our
+// tensor-core kernels when that is another one.
 TEST(cuda_model_matches_cpu_model) {
+  std::vector<cuda::GemmPath> paths{cuda::gemmPath()};
+  if (paths.front() != cuda::GemmPath::wmma) paths.push_back(cuda::GemmPath::wmma);
+  for (const cuda::GemmPath path : paths)
   for (const bool tied : {false, true}) {
+    const ScopedGemmPath scoped(path);
     ModelConfig c;
     c.vocabSize = 258;
     c.hiddenSize = 64;
@@ -349,8 +475,51 @@ TEST(cuda_model_matches_cpu_model) {
     // Adam normalises each coordinate, so tiny gradients may flip sign
     // between fp32 and bf16; the update vectors must still agree closely.
     const double stepErr = relErr(cpuStep, gpuStep);
-    CHECK_MSG(stepErr < 0.15, "AdamW update relative error " << stepErr);
+    CHECK_MSG(stepErr < 0.15, "AdamW update relative error " << stepErr << " (" << cuda::gemmPathName(path) << ")");
   }
+}
+
+// The step breakdown bench_trainer prints: every phase of a step is timed
+// once enabled, nothing is recorded while disabled.
+TEST(cuda_phase_timer_reports_a_step) {
+  LlamaModel layout(testing::tinyModel());
+  CudaLlamaModel model(layout);
+  const int B = 2, T = 8;
+  std::vector<int32_t> tokens(B * T), targets(B * T);
+  for (int i = 0; i < B * T; ++i) {
+    tokens[i] = (i * 7 + 3) % layout.config().vocabSize;
+    targets[i] = (i * 5 + 1) % layout.config().vocabSize;
+  }
+  auto step = [&] {
+    model.zeroGrads();
+    model.forward(tokens.data(), targets.data(), B, T);
+    model.backward(1.0f);
+    model.clipGradients(1.0);
+    model.adamwStep(AdamWSettings{}, 1e-3);
+  };
+  step();
+  CHECK(model.phaseTimer().collect().empty());
+  model.phaseTimer().setEnabled(true);
+  step();
+  const std::vector<PhaseTimer::Phase> phases = model.phaseTimer().collect();
+  model.phaseTimer().setEnabled(false);
+  std::vector<std::string> names;
+  for (const PhaseTimer::Phase& p : phases) {
+    names.push_back(p.name);
+    CHECK_MSG(p.milliseconds >= 0 && p.intervals > 0, p.name << ": " << p.milliseconds << " ms, " << p.intervals);
+  }
+  const std::vector<std::string> expected = {
+      "forward: upload tokens", "forward: embedding", "forward: norms + elementwise", "forward: matmuls",
+      "forward: attention + RoPE", "forward: LM head", "forward: loss", "backward: loss",
+      "backward: norms + elementwise", "backward: LM head", "backward: matmuls", "backward: attention + RoPE",
+      "backward: embedding", "gradient clipping", "AdamW"};
+  CHECK_MSG(names == expected, "phases: " << names.size());
+  for (const PhaseTimer::Phase& p : phases) {
+    // Per layer: q/k/v, o, gate/up, down (adjacent GEMMs are one interval).
+    if (p.name == "forward: matmuls") CHECK(p.intervals == 4 * layout.config().numLayers);
+  }
+  step();
+  CHECK(model.phaseTimer().collect().empty());
 }
 
 // A whole window through TrainingSession on the device against the CPU.
@@ -382,12 +551,14 @@ TEST(cuda_and_cpu_losses_agree_after_10_steps) {
   host.setTrainData(BatchSampler(shards, settings.seqLen));
   gpu.setTrainData(BatchSampler(shards, settings.seqLen));
   gpu.enableDevice(makeCudaDeviceModel(gpu.model(), 0));
-  const uint64_t tensorCoresBefore = cuda::gemmLaunchCounts().tensorCores;
+  const cuda::GemmPath path = cuda::gemmPath();  // cuBLAS on a GPU that has it, else our kernels
+  const uint64_t gemmsBefore = launchesOn(cuda::gemmLaunchCounts(), path);
   const Json a = host.trainWindow(0, "p", 10, testing::scratchDir() + "/cpu10.tndc", "sparseloco", nullptr, nullptr);
   const Json b = gpu.trainWindow(0, "p", 10, testing::scratchDir() + "/gpu10.tndc", "sparseloco", nullptr, nullptr);
   CHECK(gpu.innerStepCount() == 10 && host.innerStepCount() == 10);
-  // Every Linear layer but the 258-token LM head ran on the tensor-core path.
-  CHECK(cuda::gemmLaunchCounts().tensorCores > tensorCoresBefore);
+  // The Linear layers ran on the selected path (with our kernels, all but the
+  // 258-token LM head on tensor cores).
+  CHECK_MSG(launchesOn(cuda::gemmLaunchCounts(), path) > gemmsBefore, "no GEMM on " << cuda::gemmPathName(path));
   const double cpuLast = a.at("loss_last").asNumber(), gpuLast = b.at("loss_last").asNumber();
   CHECK_MSG(std::fabs(gpuLast - cpuLast) <= 1e-2 * cpuLast, "step-10 loss cpu " << cpuLast << " cuda " << gpuLast);
   // Training moved the model: the step-10 loss is below the first one.

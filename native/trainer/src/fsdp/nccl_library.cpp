@@ -1,19 +1,14 @@
 #include "fsdp/nccl_library.h"
 
-#include <dlfcn.h>
-
 #include <stdexcept>
+
+#include "util/shared_library.h"
 
 namespace trainer {
 namespace nccl {
 
 namespace {
-template <typename F>
-bool resolve(void* handle, const char* name, F& out, std::string& error) {
-  out = reinterpret_cast<F>(dlsym(handle, name));
-  if (!out) error = std::string("missing symbol ") + name;
-  return out != nullptr;
-}
+using shared_library::resolve;
 
 struct Loaded {
   Api api;
@@ -29,12 +24,8 @@ const Loaded& loaded() {
 }  // namespace
 
 bool openLibrary(const char* soname, Api& api, std::string& error) {
-  void* handle = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-  if (!handle) {
-    const char* why = dlerror();
-    error = why ? std::string(why) : std::string("cannot load ") + soname;  // dlerror names the file
-    return false;
-  }
+  void* handle = shared_library::open(soname, error);
+  if (!handle) return false;
   Api a;
   const bool all = resolve(handle, "ncclGetVersion", a.getVersion, error) &&
                    resolve(handle, "ncclGetErrorString", a.getErrorString, error) &&
@@ -47,7 +38,7 @@ bool openLibrary(const char* soname, Api& api, std::string& error) {
                    resolve(handle, "ncclAllReduce", a.allReduce, error);
   if (!all) {
     error = std::string(soname) + ": " + error;
-    dlclose(handle);
+    shared_library::close(handle);
     return false;
   }
   if (a.getVersion(&a.version) != ncclSuccess) a.version = 0;

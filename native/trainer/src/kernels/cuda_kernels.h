@@ -4,7 +4,7 @@
 //     so plain C++ code can hold them without CUDA headers);
 //   master weights, weight gradients, optimizer moments: fp32;
 //   every reduction accumulates in fp32.
-// All pointers are device pointers; kernels run on the default stream.
+// All pointers are device pointers; kernels (and cuBLAS) run on the default stream.
 // Determinism: no atomics; every output is reduced by one thread in a fixed
 // order, so results are reproducible run to run on the same GPU model.
 // Backward kernels ACCUMULATE into gradient buffers, like the CPU ones.
@@ -23,19 +23,28 @@ void castBf16ToFloat(float* out, const bf16* in, long n);
 void matmulForward(bf16* out, const bf16* inp, const bf16* weight, int rows, int inDim, int outDim);
 void matmulBackward(bf16* dinp, float* dweight, const bf16* dout, const bf16* inp, const bf16* weight, int rows,
                     int inDim, int outDim);
-// GEMMs launched so far on tensor cores and on the CUDA-core fallback
-// (matmul.cu says when each is used), for tests and the benchmark.
+// GEMMs launched so far through cuBLAS, on our tensor-core kernel and on our
+// CUDA-core kernel (matmul.cu says when each is used), for tests and the
+// benchmark. The path itself: kernels/gemm_path.h.
 struct GemmLaunchCounts {
-  uint64_t tensorCores, simt;
+  uint64_t cublas, tensorCores, simt;
+  uint64_t total() const { return cublas + tensorCores + simt; }
 };
 GemmLaunchCounts gemmLaunchCounts();
 
 void embeddingForward(bf16* out, const int32_t* tokens, const float* table, int count, int dim);
-void embeddingBackward(float* dtable, const bf16* dout, const int32_t* tokens, int count, int dim);
+// The positions grouped by token on the host (kernels/token_buckets.h):
+// bucketTokens [buckets], bucketStarts [buckets+1], positions [count].
+void embeddingBackward(float* dtable, const bf16* dout, const int32_t* bucketTokens, const int32_t* bucketStarts,
+                       const int32_t* positions, int buckets, int dim);
 
 void rmsnormForward(bf16* out, float* rstd, const bf16* inp, const float* weight, int rows, int dim, float eps);
+// scratch: rmsnormBackwardScratch(rows, dim) floats of device memory (the
+// weight gradient's per-chunk partial sums), owned by the caller so that
+// concurrent callers (FSDP ranks sharing a GPU) never share it.
 void rmsnormBackward(bf16* dinp, float* dweight, const bf16* dout, const bf16* inp, const float* weight,
-                     const float* rstd, int rows, int dim);
+                     const float* rstd, int rows, int dim, float* scratch);
+long rmsnormBackwardScratch(int rows, int dim);
 
 void ropeForward(bf16* x, const float* cosTable, const float* sinTable, int B, int T, int heads, int headDim);
 void ropeBackward(bf16* dx, const float* cosTable, const float* sinTable, int B, int T, int heads, int headDim);

@@ -12,13 +12,21 @@ __global__ void embeddingForwardKernel(bf16* out, const int32_t* tokens, const f
   storeBf16(out, i, table[static_cast<long>(tokens[row]) * dim + c]);
 }
 
-// One thread per channel walks the tokens in order: deterministic sums for
-// repeated tokens without atomics (the sort-based llm.c kernel can replace
-// this once profiled; it is a small share of a step).
-__global__ void embeddingBackwardKernel(float* dtable, const bf16* dout, const int32_t* tokens, int count, int dim) {
-  const int c = blockIdx.x * blockDim.x + threadIdx.x;
+// Block (b, y): channels of tile y for the distinct token of bucket b (see
+// token_buckets.h); each thread sums its channel over the bucket's
+// positions in order and adds the total once: deterministic without atomics,
+// parallel over tokens x channels (one thread per channel walking all the
+// tokens, as before, left 8 blocks busy for a whole batch).
+__global__ void embeddingBackwardKernel(float* dtable, const bf16* dout, const int32_t* bucketTokens,
+                                        const int32_t* bucketStarts, const int32_t* positions, int dim) {
+  const int c = blockIdx.y * blockDim.x + threadIdx.x;
   if (c >= dim) return;
-  for (int i = 0; i < count; ++i) dtable[static_cast<long>(tokens[i]) * dim + c] += loadBf16(dout, static_cast<long>(i) * dim + c);
+  const int bucket = blockIdx.x;  // x: up to 2^31-1 buckets (y stops at 65535)
+  float acc = 0.0f;
+  for (int i = bucketStarts[bucket]; i < bucketStarts[bucket + 1]; ++i) {
+    acc += loadBf16(dout, static_cast<long>(positions[i]) * dim + c);
+  }
+  dtable[static_cast<long>(bucketTokens[bucket]) * dim + c] += acc;
 }
 }  // namespace
 
@@ -28,8 +36,11 @@ void embeddingForward(bf16* out, const int32_t* tokens, const float* table, int 
   checkLastError("embeddingForward");
 }
 
-void embeddingBackward(float* dtable, const bf16* dout, const int32_t* tokens, int count, int dim) {
-  TANDEM_LAUNCH(embeddingBackwardKernel, blocksFor(dim, 128), 128)(dtable, dout, tokens, count, dim);
+void embeddingBackward(float* dtable, const bf16* dout, const int32_t* bucketTokens, const int32_t* bucketStarts,
+                       const int32_t* positions, int buckets, int dim) {
+  if (buckets == 0) return;
+  const dim3 blocks(static_cast<unsigned>(buckets), blocksFor(dim, 128));
+  TANDEM_LAUNCH(embeddingBackwardKernel, blocks, 128)(dtable, dout, bucketTokens, bucketStarts, positions, dim);
   checkLastError("embeddingBackward");
 }
 

@@ -1,6 +1,9 @@
 // GEMMs for the three products of a Linear layer (CPU reference:
 // matmul.cpp): C(m,n) (+)= Σ_k A(m,k) B(k,n) over strided bf16 views, fp32
-// accumulation, bf16 or fp32 output. Two kernels:
+// accumulation, bf16 or fp32 output. Three implementations, chosen per
+// process (kernels/gemm_path.h, TANDEM_CUDA_GEMM):
+//  * cuBLAS (cublasGemmEx, kernels/cublas_gemm.cpp) when it loads: the
+//    default, any shape;
 //  * tensor cores (WMMA 16x16x16, bf16 in, fp32 accumulate): a block of 4
 //    warps computes a 64x64 tile, each warp 2x2 fragments, operands loaded
 //    straight from global memory. Used when M, N, K are multiples of 16 and
@@ -8,20 +11,21 @@
 //    dimension that is a multiple of 16 (every Linear layer of a real model);
 //  * a 16x16 shared-memory tile on CUDA cores for everything else (the
 //    tests' odd shapes, a 258-token vocabulary).
-// Neither is tuned: no shared-memory staging or double buffering yet, which
-// needs a GPU to measure against the PyTorch reference (bench_trainer --cuda).
-// TANDEM_CUDA_GEMM=simt forces the CUDA-core kernel, to compare the two.
+// Our two kernels are the reference the tests compare cuBLAS with, and the
+// fallback on a machine with the NVIDIA driver but no cuBLAS. They are not
+// tuned (no shared-memory staging or double buffering): on an H200 the WMMA
+// kernel reaches ~3 TFLOP/s, which is why cuBLAS is the default.
 #include <mma.h>
 
 #include <atomic>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
 
+#include "kernels/cublas_gemm.h"
 #include "kernels/cuda_common.cuh"
+#include "kernels/gemm_path.h"
 
 namespace trainer {
 namespace cuda {
@@ -141,15 +145,7 @@ bool wmmaOperand(const View& v, WmmaOperand& out) {
   return out.ld % 16 == 0;  // keeps every tile start 32-byte aligned
 }
 
-bool tensorCoresAllowed() {
-  static const bool allowed = [] {
-    const char* v = std::getenv("TANDEM_CUDA_GEMM");
-    return !(v && std::strcmp(v, "simt") == 0);
-  }();
-  return allowed;
-}
-
-std::atomic<uint64_t> tensorCoreLaunches{0}, simtLaunches{0};
+std::atomic<uint64_t> cublasLaunches{0}, tensorCoreLaunches{0}, simtLaunches{0};
 
 template <typename LayoutA, typename LayoutB, typename OutT>
 void launchWmma(OutT* c, const View& a, long lda, const View& b, long ldb, int M, int N, int K, bool accumulate) {
@@ -162,7 +158,7 @@ void launchWmma(OutT* c, const View& a, long lda, const View& b, long ldb, int M
 template <typename OutT>
 bool gemmTensorCores(OutT* c, View a, View b, int M, int N, int K, bool accumulate) {
   WmmaOperand oa, ob;
-  if (!tensorCoresAllowed() || M % 16 || N % 16 || K % 16 || !wmmaOperand(a, oa) || !wmmaOperand(b, ob)) return false;
+  if (M % 16 || N % 16 || K % 16 || !wmmaOperand(a, oa) || !wmmaOperand(b, ob)) return false;
   if (oa.rowMajor && ob.rowMajor) launchWmma<wmma::row_major, wmma::row_major>(c, a, oa.ld, b, ob.ld, M, N, K, accumulate);
   else if (oa.rowMajor) launchWmma<wmma::row_major, wmma::col_major>(c, a, oa.ld, b, ob.ld, M, N, K, accumulate);
   else if (ob.rowMajor) launchWmma<wmma::col_major, wmma::row_major>(c, a, oa.ld, b, ob.ld, M, N, K, accumulate);
@@ -172,8 +168,19 @@ bool gemmTensorCores(OutT* c, View a, View b, int M, int N, int K, bool accumula
 }
 
 template <typename OutT>
+bool gemmCublas(OutT* c, View a, View b, int M, int N, int K, bool accumulate) {
+  const bool launched = cublasGemm(c, std::is_same<OutT, float>::value, StridedOperand{a.data, a.strideRow, a.strideCol},
+                                   StridedOperand{b.data, b.strideRow, b.strideCol}, M, N, K, accumulate);
+  if (launched) ++cublasLaunches;
+  return launched;
+}
+
+template <typename OutT>
 void gemm(OutT* c, View a, View b, int M, int N, int K, bool accumulate) {
-  if (gemmTensorCores(c, a, b, M, N, K, accumulate)) return;
+  announceGemmPath();
+  const GemmPath path = gemmPath();
+  if (path == GemmPath::cublas && gemmCublas(c, a, b, M, N, K, accumulate)) return;
+  if (path != GemmPath::simt && gemmTensorCores(c, a, b, M, N, K, accumulate)) return;
   const dim3 threads(kTile, kTile);
   const dim3 blocks((N + kTile - 1) / kTile, (M + kTile - 1) / kTile);
   TANDEM_LAUNCH(gemmKernel<OutT>, blocks, threads)(c, a, b, M, N, K, accumulate);
@@ -200,7 +207,9 @@ void matmulBackward(bf16* dinp, float* dweight, const bf16* dout, const bf16* in
   gemm(dweight, View{dout, 1, outDim}, View{inp, inDim, 1}, outDim, inDim, rows, true);
 }
 
-GemmLaunchCounts gemmLaunchCounts() { return GemmLaunchCounts{tensorCoreLaunches.load(), simtLaunches.load()}; }
+GemmLaunchCounts gemmLaunchCounts() {
+  return GemmLaunchCounts{cublasLaunches.load(), tensorCoreLaunches.load(), simtLaunches.load()};
+}
 
 }  // namespace cuda
 }  // namespace trainer

@@ -37,19 +37,41 @@ __global__ void rmsnormBackwardInputKernel(bf16* dinp, const bf16* dout, const b
   }
 }
 
-// One thread per channel sums over rows in order (deterministic).
-__global__ void rmsnormBackwardWeightKernel(float* dweight, const bf16* dout, const bf16* inp, const float* rstd,
+// The weight gradient sums over every row: in two passes so that all the
+// GPU works on it (one thread per channel walking all rows kept a few blocks
+// busy for a whole batch, 17 times a step) and the order stays fixed
+// (deterministic, no atomics): pass 1, block (x, y) sums rows
+// [x*kRowsPerChunk, (x+1)*kRowsPerChunk) for its channels (tile y) into
+// partials[x][c]; pass 2 adds the chunks in order to dweight[c]. Chunks on
+// x: a grid's y stops at 65535.
+constexpr int kRowsPerChunk = 64;
+
+int chunksFor(int rows) { return (rows + kRowsPerChunk - 1) / kRowsPerChunk; }
+
+__global__ void rmsnormWeightPartialsKernel(float* partials, const bf16* dout, const bf16* inp, const float* rstd,
                                             int rows, int dim) {
-  const int c = blockIdx.x * blockDim.x + threadIdx.x;
+  const int c = blockIdx.y * blockDim.x + threadIdx.x;
   if (c >= dim) return;
+  const int first = blockIdx.x * kRowsPerChunk;
+  const int last = first + kRowsPerChunk < rows ? first + kRowsPerChunk : rows;
   float acc = 0.0f;
-  for (int r = 0; r < rows; ++r) {
+  for (int r = first; r < last; ++r) {
     const long i = static_cast<long>(r) * dim + c;
     acc += loadBf16(dout, i) * loadBf16(inp, i) * rstd[r];
   }
+  partials[static_cast<long>(blockIdx.x) * dim + c] = acc;
+}
+
+__global__ void rmsnormWeightSumKernel(float* dweight, const float* partials, int chunks, int dim) {
+  const int c = blockIdx.x * blockDim.x + threadIdx.x;
+  if (c >= dim) return;
+  float acc = 0.0f;
+  for (int k = 0; k < chunks; ++k) acc += partials[static_cast<long>(k) * dim + c];
   dweight[c] += acc;
 }
 }  // namespace
+
+long rmsnormBackwardScratch(int rows, int dim) { return static_cast<long>(chunksFor(rows)) * dim; }
 
 void rmsnormForward(bf16* out, float* rstd, const bf16* inp, const float* weight, int rows, int dim, float eps) {
   TANDEM_LAUNCH(rmsnormForwardKernel, blocksFor(rows, 8), 256)(out, rstd, inp, weight, rows, dim, eps);
@@ -57,10 +79,14 @@ void rmsnormForward(bf16* out, float* rstd, const bf16* inp, const float* weight
 }
 
 void rmsnormBackward(bf16* dinp, float* dweight, const bf16* dout, const bf16* inp, const float* weight,
-                     const float* rstd, int rows, int dim) {
+                     const float* rstd, int rows, int dim, float* scratch) {
   TANDEM_LAUNCH(rmsnormBackwardInputKernel, blocksFor(rows, 8), 256)(dinp, dout, inp, weight, rstd, rows, dim);
   checkLastError("rmsnormBackward(input)");
-  TANDEM_LAUNCH(rmsnormBackwardWeightKernel, blocksFor(dim, 128), 128)(dweight, dout, inp, rstd, rows, dim);
+  const int chunks = chunksFor(rows);
+  const dim3 blocks(static_cast<unsigned>(chunks), blocksFor(dim, 256));
+  TANDEM_LAUNCH(rmsnormWeightPartialsKernel, blocks, 256)(scratch, dout, inp, rstd, rows, dim);
+  checkLastError("rmsnormBackward(weight partials)");
+  TANDEM_LAUNCH(rmsnormWeightSumKernel, blocksFor(dim, 256), 256)(dweight, scratch, chunks, dim);
   checkLastError("rmsnormBackward(weight)");
 }
 

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "device/phase_timer.h"
 #include "model/device_model.h"
 #include "model/llama_model.h"
 #include "optim/adamw.h"
@@ -59,6 +60,10 @@ class CudaLlamaModel final : public DeviceModel {
   float* weightData();
   float* gradData();
   void refreshWorkingCopy();
+
+  // Where a step's device time goes (forward/backward by kind of kernel,
+  // clipping, AdamW); off unless enabled (bench_trainer --cuda).
+  PhaseTimer& phaseTimer();
 
  private:
   struct Impl;

@@ -15,6 +15,7 @@
 #include "device/device_info.h"
 #include "fsdp/fsdp_request.h"
 #include "fsdp/nccl_library.h"
+#include "kernels/gemm_path.h"
 #include "model/device_model.h"
 #include "train/micro_batch.h"
 #include "util/errors.h"
@@ -117,6 +118,22 @@ void NdjsonServer::emitPhase(const Json& id, const std::string& phase) {
   emit(e);
 }
 
+Json gemmInfoJson() {
+  const cuda::GemmPathInfo g = cuda::gemmPathInfo();
+  Json cublas = Json::object();
+  cublas["available"] = g.cublasUsable;
+  if (g.cublasUsable) {
+    cublas["version"] = g.cublasVersion;
+    cublas["library"] = g.cublasLibrary;
+  } else {
+    cublas["reason"] = g.cublasReason;
+  }
+  Json j = Json::object();
+  j["path"] = cuda::gemmPathName(g.path);
+  j["cublas"] = cublas;
+  return j;
+}
+
 Json NdjsonServer::helloEvent() const {
   const DeviceQuery q = queryDevices();
   Json e = Json::object();
@@ -152,6 +169,7 @@ Json NdjsonServer::helloEvent() const {
   if (ncclStatus.available) ncclJson["version"] = ncclStatus.version;
   else ncclJson["reason"] = ncclStatus.reason;
   e["nccl"] = ncclJson;
+  if (q.cudaCompiled) e["gemm"] = gemmInfoJson();
   e["pid"] = static_cast<int64_t>(::getpid());
   return e;
 }

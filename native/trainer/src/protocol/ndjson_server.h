@@ -20,6 +20,11 @@ namespace trainer {
 constexpr int kProtocolVersion = 1;
 constexpr const char* kTrainerVersion = "0.1.0";
 
+// Which GEMM implementation the CUDA backend uses and whether cuBLAS loaded
+// (hello's `gemm`, `tandem-trainer devices`): {path, cublas: {available,
+// version?, library?, reason?}}.
+Json gemmInfoJson();
+
 struct ServerOptions {
   double heartbeatSeconds = 5.0;  // 0 disables
 };

@@ -16,6 +16,7 @@
 #endif
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -489,6 +490,8 @@ const char* cudaGetErrorString(cudaError_t err) {
     case cudaErrorInvalidConfiguration: return "invalid configuration argument";
     case cudaErrorNoDevice: return "no CUDA-capable device is detected";
     case cudaErrorInvalidDevice: return "invalid device ordinal";
+    case cudaErrorInvalidResourceHandle: return "invalid resource handle";
+    case cudaErrorNotReady: return "device not ready";
     case cudaErrorPeerAccessAlreadyEnabled: return "peer access is already enabled";
     case cudaErrorLaunchFailure: return "unspecified launch failure";
   }
@@ -553,5 +556,53 @@ cudaError_t cudaDeviceEnablePeerAccess(int peer, unsigned flags) {
   if (peer < 0 || peer >= deviceCountFromEnv() || peer == currentDevice) {
     return fail(cudaErrorInvalidDevice, "invalid device ordinal");
   }
+  return cudaSuccess;
+}
+
+// ---- events -----------------------------------------------------------------
+
+// Launches are synchronous, so the host time at cudaEventRecord is when the
+// work before it finished on the "device".
+struct CUevent_st {
+  int device = 0;
+  bool recorded = false;
+  std::chrono::steady_clock::time_point at;
+};
+
+cudaError_t cudaEventCreate(cudaEvent_t* event) {
+  if (!event) return fail(cudaErrorInvalidValue, "cudaEventCreate: null output pointer");
+  *event = new CUevent_st{currentDevice, false, {}};
+  return cudaSuccess;
+}
+
+cudaError_t cudaEventDestroy(cudaEvent_t event) {
+  if (!event) return fail(cudaErrorInvalidResourceHandle, "cudaEventDestroy: null event");
+  delete event;
+  return cudaSuccess;
+}
+
+cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
+  if (!event) return fail(cudaErrorInvalidResourceHandle, "cudaEventRecord: null event");
+  if (stream) return fail(cudaErrorInvalidResourceHandle, "cudaEventRecord: the emulator has only the default stream");
+  if (event->device != currentDevice) {
+    return fail(cudaErrorInvalidResourceHandle, "cudaEventRecord: event created on another device");
+  }
+  event->recorded = true;
+  event->at = std::chrono::steady_clock::now();
+  return cudaSuccess;
+}
+
+cudaError_t cudaEventSynchronize(cudaEvent_t event) {
+  if (!event) return fail(cudaErrorInvalidResourceHandle, "cudaEventSynchronize: null event");
+  return stickyError;
+}
+
+cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {
+  if (!ms || !start || !end) return fail(cudaErrorInvalidValue, "cudaEventElapsedTime: null argument");
+  if (!start->recorded || !end->recorded) {
+    return fail(cudaErrorInvalidResourceHandle, "cudaEventElapsedTime: an event was never recorded");
+  }
+  if (start->device != end->device) return fail(cudaErrorInvalidResourceHandle, "cudaEventElapsedTime: events of two devices");
+  *ms = std::chrono::duration<float, std::milli>(end->at - start->at).count();
   return cudaSuccess;
 }

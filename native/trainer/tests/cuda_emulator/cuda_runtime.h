@@ -50,6 +50,8 @@ enum cudaError_t {
   cudaErrorInvalidConfiguration = 9,
   cudaErrorNoDevice = 100,
   cudaErrorInvalidDevice = 101,
+  cudaErrorInvalidResourceHandle = 400,
+  cudaErrorNotReady = 600,
   cudaErrorPeerAccessAlreadyEnabled = 704,
   cudaErrorLaunchFailure = 719,
 };
@@ -72,6 +74,11 @@ struct cudaDeviceProp {
   int maxThreadsPerBlock;
 };
 
+// Streams: only the default one (0) exists here; events record the host
+// time, which is the device time, as launches run synchronously.
+using cudaStream_t = struct CUstream_st*;
+using cudaEvent_t = struct CUevent_st*;
+
 cudaError_t cudaMalloc(void** ptr, size_t bytes);
 template <typename T>
 cudaError_t cudaMalloc(T** ptr, size_t bytes) {
@@ -92,6 +99,11 @@ cudaError_t cudaMemGetInfo(size_t* freeBytes, size_t* totalBytes);
 cudaError_t cudaDeviceSynchronize();
 cudaError_t cudaDeviceCanAccessPeer(int* can, int device, int peer);
 cudaError_t cudaDeviceEnablePeerAccess(int peer, unsigned flags);
+cudaError_t cudaEventCreate(cudaEvent_t* event);
+cudaError_t cudaEventDestroy(cudaEvent_t event);
+cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream = nullptr);
+cudaError_t cudaEventSynchronize(cudaEvent_t event);
+cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end);
 
 // Device functions the kernels call.
 void __syncthreads();
