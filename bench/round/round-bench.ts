@@ -10,11 +10,21 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { createDevnetRuntime } from '../../main/devnet/devnet-runtime';
-import { S3Storage } from '../../main/storage/s3-storage';
-import type { StoragePort } from '../../main/storage/storage-port';
-import { startLocalS3 } from '../../test/support/local-s3-server';
+import net from 'node:net';
 import { startThrottleProxy, type ThrottleProxy } from '../../test/support/throttle-proxy';
 import { roundFigures, utilization } from './round-figures';
+
+/** A port nothing listens on now (asked of the OS, then let go). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 const MBIT = 1_000_000 / 8;
 const PUBLISHED = [
@@ -45,13 +55,13 @@ if (!fs.existsSync(executable)) {
 }
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-bench-round-'));
-const s3 = await startLocalS3({ bucket: 'tandem-bench' });
-const links = new Map<string, { proxy: ThrottleProxy; storage: S3Storage }>();
+// Each peer's requests to the devnet's S3 server (the port chosen here) go through a shaped link of its own.
+const storagePort = await freePort();
+const links = new Map<string, { proxy: ThrottleProxy }>();
 const viewers = ['alice', 'bob', 'charlie', 'dave', 'eve', 'me', 'validator'];
 for (const viewer of viewers) {
-  const proxy = await startThrottleProxy({ targetPort: s3.port, upBytesPerSecond: Number(values['up-mbit']) * MBIT, downBytesPerSecond: Number(values['down-mbit']) * MBIT });
-  const storage = new S3Storage({ endpoint: proxy.url, bucket: s3.bucket, ...s3.credentials });
-  links.set(viewer, { proxy, storage });
+  const proxy = await startThrottleProxy({ targetPort: storagePort, upBytesPerSecond: Number(values['up-mbit']) * MBIT, downBytesPerSecond: Number(values['down-mbit']) * MBIT });
+  links.set(viewer, { proxy });
 }
 
 const windowStartedAt = new Map<number, number>();
@@ -66,10 +76,12 @@ const runtime = await createDevnetRuntime({
   corpusDir: path.join(repo, 'native', 'data', 'sotu'),
   logger,
   simulatedPeers: Number(values.peers),
-  storage: (_uid, viewer): StoragePort => {
+  storagePort,
+  route: (viewer, endpoint) => {
     const link = links.get(viewer);
     if (!link) throw new Error(`no link for ${viewer}`);
-    return link.storage;
+    if (new URL(endpoint).port !== String(storagePort)) throw new Error(`${viewer} asked for ${endpoint}, not the devnet's S3 server`);
+    return link.proxy.url;
   },
   tuneManifest: (m) => {
     const windows = {
@@ -126,10 +138,6 @@ try {
 } finally {
   quiet = true;
   await runtime.close();
-  for (const { proxy, storage } of links.values()) {
-    storage.close();
-    await proxy.close();
-  }
-  await s3.stop();
+  for (const { proxy } of links.values()) await proxy.close();
   fs.rmSync(root, { recursive: true, force: true });
 }

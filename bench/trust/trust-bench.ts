@@ -37,18 +37,17 @@ if (!fs.existsSync(trainerExecutable)) {
  * steps, and windows long enough that ten CPU peers and the validator keep up.
  * Peers upload well before a window ends; the deadline is one second after it.
  */
-function benchManifest(dir: string): RunManifest {
+function benchManifest(): RunManifest {
   return parseManifest(
     {
       version: 1,
       name: 'tandem-bench-trust',
       protocolVersion: '1',
       model: { vocabSize: 258, hiddenSize: 64, layers: 2, heads: 4, kvHeads: 2, ffnSize: 172, sequenceLength: 64, tiedEmbeddings: true },
-      data: { shards: `${dir}/shards` },
+      data: { shards: 'bundled:sotu' },
       optimizer: { lr: 3e-3, warmupSteps: 10, batchSize: 4 },
       sparseloco: { innerSteps: 20, outerLr: 0.7 },
       windows: { blocksPerWindow: 10, blockSeconds: 2, uploadDeadlineSeconds: 0.5, uploadGraceSeconds: 0.5, perPeerTimeoutSeconds: 8, gatherCapSeconds: 12, gatherPeers: 16, reservePeers: 0 },
-      storage: { kind: 'filesystem', root: `${dir}/storage` },
       chain: { network: 'devnet', netuid: 3 },
     },
     'bench manifest',
@@ -79,7 +78,7 @@ async function run(label: string, kinds: readonly AdversaryKind[]): Promise<RunR
     onState: () => {},
     simulatedPeers: HONEST_SIMULATED,
     adversaries: kinds,
-    manifest: benchManifest(dir),
+    manifest: benchManifest(),
     validatorSettings: { evalPeers: 8 },
     onValidated: (report) => {
       reports.push(report);

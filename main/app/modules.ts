@@ -15,12 +15,13 @@ import { createDevnetRuntime } from '../devnet/devnet-runtime';
 import { trainerDevice } from '../run/trainer-config';
 import { createChainModule } from '../chain/chain-module';
 import { openSubtensor } from '../chain/chain-service';
-import { DevnetChainLink } from '../devnet/devnet-chain-link';
+import { SubtensorChain } from '../chain/subtensor/subtensor-chain';
 import { devnetManifest } from '../devnet/devnet-manifest';
 import { createNetworkModule } from '../network/network-module';
 import { JoinedRunLink } from '../run/joined-run';
 import { readManifestFile, type RunManifest } from '../run/manifest';
-import { joinNetwork, runFolderName, type BucketAccess } from './join-network';
+import { joinNetwork, runFolderName } from '../run/join-network';
+import type { BucketAccess } from '../run/bucket-access';
 import { resolveTarget } from '../chain/networks';
 import { createSupportModule } from '../support/support-module';
 import { createWalletModule } from '../wallet/wallet-module';
@@ -42,8 +43,9 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
   // Guard, schedule, earnings and notifications.
   const ops = createOperations({ ...devnetLedgerFiles(options.paths.dataDir), telemetry, simulatedGpu });
   const wallet = new WalletService({ root: path.join(options.paths.dataDir, 'wallets'), ...(options.keychain ? { keychain: options.keychain } : {}) });
-  // The devnet's chain exists once joined; the chain module reads rank and rewards from it for this machine's devnet key.
-  const devnet = new DevnetChainLink();
+  // The devnet's node runs once joined: its endpoint, for the chain module to follow like any network's.
+  let devnetEndpoint: string | null = null;
+  const devnetUrl = () => devnetEndpoint;
   // The run joined now, on whichever network: what the Network page and `tandem status` show.
   const run = new JoinedRunLink();
   const manifestFor = (target: string): RunManifest | null => {
@@ -70,8 +72,9 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
       createChainModule({
         wallet,
         dataDir: path.join(options.paths.dataDir, 'chain'),
-        open: async (target) => (target === 'devnet' ? devnet.borrow() : openSubtensor(target)),
-        selfHotkey: (target) => (target === 'devnet' ? devnet.hotkey : null),
+        // The devnet's node exists once joined; until then the chain view says so. Its own connection, like any network's.
+        open: async (target) => (target !== 'devnet' ? openSubtensor(target) : devnetUrl() ? SubtensorChain.open({ name: 'devnet', endpoint: devnetUrl() as string }) : null),
+        selfHotkey: (target) => (target === 'devnet' && run.current?.network === 'devnet' ? run.current.hotkey : null),
         // The run's subnet comes from its manifest: a URL names no subnet by itself.
         netuidFor: (target) => {
           try {
@@ -80,7 +83,7 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
             return knownNetuid(target);
           }
         },
-        onChainChange: (listener) => devnet.onChange(listener),
+        onChainChange: (listener) => run.onChange(listener),
       }),
     ),
     ops.tap(createHardwareModule({ app: { name: info.productName, version: info.version }, telemetry, savedStorage: () => storage.probeTarget() })),
@@ -143,15 +146,13 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
           trainerDevice: trainerDevice(ctx.config.value.trainOn, ctx.config.value.guard.selectedGpus),
           onTrainerSupervisor: ops.onTrainerSupervisor,
         });
-        devnet.attach({ chain: runtime.chain, hotkey: runtime.selfHotkey, traffic: runtime.traffic, ratingOf: runtime.ratingOf, ledger: runtime.ledger });
-        const manifest = manifestFor('devnet') as RunManifest;
-        const uid = (await runtime.chain.uidOf(manifest.chain.netuid, runtime.selfHotkey)) ?? -1;
-        run.attach({ network, manifest, chain: runtime.chain, uid, hotkey: runtime.selfHotkey, traffic: runtime.traffic, ledger: runtime.ledger, notices: [], ratingOf: runtime.ratingOf });
+        devnetEndpoint = runtime.devnet.url;
+        run.attach({ network, manifest: runtime.devnet.manifest, chain: runtime.chain, uid: runtime.uid, hotkey: runtime.selfHotkey, traffic: runtime.traffic, directory: runtime.directory, ledger: runtime.ledger, notices: runtime.notices, ratingOf: runtime.ratingOf });
         return {
           ...runtime,
           close: async () => {
+            devnetEndpoint = null;
             run.detach();
-            devnet.detach();
             await runtime.close();
           },
         };

@@ -10,10 +10,10 @@ import type { BucketAccess } from '../run/bucket-access';
 import type { RunManifest } from '../run/manifest';
 import { localShards } from '../run/local-shards';
 import { createNetworkRuntime, type NetworkRuntime } from '../run/network-runtime';
+import { openReadOnly } from '../run/peer-directory';
 import type { PeerReadAccess } from '../run/storage-commitment';
 import { runTrainer } from '../run/trainer-config';
 import { S3Storage } from '../storage/s3-storage';
-import type { StoragePort } from '../storage/storage-port';
 import type { ValidatorSettings, WindowReport } from '../validator/devnet-validator';
 import type { RatingPolicy } from '../validator/rating-book';
 import { createValidatorRuntime, type ValidatorRuntime } from '../validator/validator-runtime';
@@ -52,8 +52,8 @@ export interface LocalDevnetOptions {
   ratingPolicy?: RatingPolicy;
   onValidated?(report: WindowReport): void;
   overlapCommunication?: boolean;
-  /** How `viewer` (a peer's name, or 'validator') reads another peer's bucket; the round benchmark throttles these. */
-  openPeerStorage?(viewer: string, access: PeerReadAccess): StoragePort;
+  /** The route `viewer` (a peer's name, or 'validator') takes to an S3 endpoint; the round benchmark puts a shaped link on each. */
+  route?(viewer: string, endpoint: string): string;
 }
 
 /** What a newcomer is given: its uid, registered by its own extrinsic, and its own bucket with a write and a read key. */
@@ -140,17 +140,17 @@ export async function startLocalDevnet(options: LocalDevnetOptions): Promise<Loc
     const { bucket } = await admit(name, { coldkey: pair, hotkey: pair });
     const location = { endpoint: bucket.endpoint, region: bucket.region, bucket: bucket.bucket, forcePathStyle: bucket.forcePathStyle };
     const folder = path.join(root, 'peers', name);
-    const readAs = options.openPeerStorage ? (access: PeerReadAccess) => options.openPeerStorage!(name, access) : undefined;
+    const route = (endpoint: string) => options.route?.(name, endpoint) ?? endpoint;
     const runtime = await createNetworkRuntime({
       manifest,
       chain,
       hotkey: signerOf(pair),
-      storage: { write: new S3Storage({ ...location, ...bucket.write }), read: { ...location, ...bucket.read } },
+      storage: { write: new S3Storage({ ...location, endpoint: route(location.endpoint), ...bucket.write }), read: { ...location, ...bucket.read } },
       trainer: (uid) =>
         runTrainer({ manifest, executable: options.trainerExecutable, dataDir: shards, checkpointFile: path.join(folder, 'trainer.safetensors'), peerId: adversarySamplerId(adversary, uid), logger: logger.child({ peer: name }), threads: 1 }),
       folder,
       logger: logger.child({ peer: name }),
-      ...(readAs ? { openPeerStorage: readAs } : {}),
+      ...(options.route ? { openPeerStorage: (access: PeerReadAccess) => openReadOnly({ ...access, endpoint: route(access.endpoint) }) } : {}),
       ...(options.overlapCommunication === undefined ? {} : { overlapCommunication: options.overlapCommunication }),
       ...(adversary
         ? {
@@ -183,7 +183,7 @@ export async function startLocalDevnet(options: LocalDevnetOptions): Promise<Loc
         trainer: validatorTrainer,
         folder,
         logger,
-        ...(options.openPeerStorage ? { openPeerStorage: (access: PeerReadAccess) => options.openPeerStorage!('validator', access) } : {}),
+        ...(options.route ? { openPeerStorage: (access: PeerReadAccess) => openReadOnly({ ...access, endpoint: options.route!('validator', access.endpoint) }) } : {}),
         ...(options.validatorSettings ? { settings: options.validatorSettings } : {}),
         ...(options.ratingPolicy ? { ratingPolicy: options.ratingPolicy } : {}),
         ...(options.onValidated ? { onValidated: options.onValidated } : {}),

@@ -40,6 +40,7 @@ export function ensureShards(executable: string, corpusDir: string, shardsDir: s
   if (fs.existsSync(shardsDir) && fs.readdirSync(shardsDir).some((f) => f.endsWith('.bin'))) return;
   const inputs = fs.readdirSync(corpusDir).filter((f) => f.endsWith('.txt')).sort().map((f) => path.join(corpusDir, f));
   if (inputs.length === 0) throw new Error(`no corpus text in ${corpusDir}`);
+  fs.mkdirSync(path.dirname(shardsDir), { recursive: true });
   const made = spawnSync(executable, ['prepare-data', '--input', ...inputs, '--output', shardsDir, '--prefix', path.basename(shardsDir)], { encoding: 'utf8' });
   if (made.status !== 0) throw new Error(`could not prepare the run's data: ${(made.stderr ?? '').trim().split('\n').at(-1) ?? `exit ${made.status}`}`);
 }

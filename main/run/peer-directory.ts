@@ -71,7 +71,8 @@ export class PeerDirectory {
         else entry.storage = this.clientFor(neuron.hotkey, commitment.data, verdict.access);
       }
       const before = this.entries.get(neuron.uid);
-      if (entry.unreachable && before?.unreachable !== entry.unreachable) this.log.warn({ uid: neuron.uid, reason: entry.unreachable }, 'peer unreachable');
+      // A newcomer has not committed yet (and validators never do): worth a note, not a warning.
+      if (entry.unreachable && before?.unreachable !== entry.unreachable) (commitment ? this.log.warn : this.log.info).call(this.log, { uid: neuron.uid, reason: entry.unreachable }, 'peer unreachable');
       next.set(neuron.uid, entry);
     }
     // Hotkeys gone from the subnet (deregistered) let go of their clients.

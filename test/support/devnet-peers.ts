@@ -4,7 +4,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { RoundState } from '../../contract/domains/round';
 import { validatePayload } from '../../main/codec';
-import { DevnetChain } from '../../main/devnet/devnet-chain';
+import { DevnetChain } from './devnet-chain';
 import { RoundLedger } from '../../main/ledger/round-ledger';
 import type { PayloadVerdict } from '../../main/round/gather';
 import { RoundEngine, type RoundEngineOptions } from '../../main/round/round-engine';

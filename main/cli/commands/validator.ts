@@ -8,7 +8,7 @@ import { packageInfo } from '../../platform/package-info';
 import { missingResources, resourceLayout } from '../../platform/resources';
 import type { WindowReport } from '../../validator/devnet-validator';
 import { createValidatorRuntime, type ValidatorRuntime } from '../../validator/validator-runtime';
-import { runFolderName } from '../../app/join-network';
+import { runFolderName } from '../../run/join-network';
 import { localShards } from '../../run/local-shards';
 import { runTrainer } from '../../run/trainer-config';
 import { CliError, runContext, type RunContextOptions } from '../run-context';

@@ -1,87 +1,69 @@
-import path from 'node:path';
-import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ChainService } from '../../../main/chain/chain-service';
-import { DevnetChain } from '../../../main/devnet/devnet-chain';
-import { DevnetChainLink } from '../../../main/devnet/devnet-chain-link';
-import { makeTempDir } from '../../support/temp-dir';
+import { SubtensorChain } from '../../../main/chain/subtensor/subtensor-chain';
+import type { DevnetNode } from '../../../main/devnet/node/devnet-node';
 import { devSigner } from '../../support/dev-signer';
+import { devnetNodeHarness, NODE_NETUID, TAO } from '../../support/devnet-node';
+import { until } from '../../support/devnet-peers';
 
-const signer = devSigner;
-
-/** The Dashboard's rank and rewards on the devnet: the chain module reads them from the joined devnet's chain. */
+/**
+ * The Dashboard's rank and rewards on the devnet: the chain module follows
+ * the devnet's node through SubtensorChain, as it follows finney, once the
+ * node runs (it starts with the run).
+ */
 describe('devnet rank and rewards through the chain service', () => {
-  let temp: ReturnType<typeof makeTempDir>;
-  let now: number;
-  let chain: DevnetChain;
-  let link: DevnetChainLink;
-  let service: ChainService;
+  const harness = devnetNodeHarness();
 
-  beforeAll(async () => {
-    await cryptoWaitReady();
-  });
-  beforeEach(async () => {
-    temp = makeTempDir();
-    now = 1_000_000;
-    chain = await DevnetChain.open({ file: path.join(temp.dir, 'chain.json'), netuid: 3, blockMs: 1000, tempo: 10, minerEmissionPerTempo: 1_000_000_000n, now: () => now });
-    link = new DevnetChainLink();
-    service = new ChainService({
-      dataDir: temp.dir,
-      open: async (target) => (target === 'devnet' ? link.borrow() : null),
-      selfHotkey: (target) => (target === 'devnet' ? link.hotkey : null),
-      now: () => now,
+  it('says what to do before the devnet runs, then follows this machine\u2019s key epoch by epoch', async () => {
+    const { node, chain } = await harness.joined();
+    let running: DevnetNode | null = null;
+    const me = devSigner('//Me');
+    const service = new ChainService({
+      dataDir: harness.tempDir(),
+      open: async (target) => (target === 'devnet' && running ? SubtensorChain.open({ name: 'devnet', endpoint: running.url }) : null),
+      selfHotkey: () => me.address,
+      netuidFor: () => NODE_NETUID,
+      refreshEveryBlocks: 1,
     });
-  });
-  afterEach(async () => {
-    await service.disconnect();
-    await chain.close();
-    temp.cleanup();
-  });
+    harness.track(() => service.disconnect());
 
-  it('says what to do before the devnet runs, then follows this machine’s devnet key per epoch', async () => {
     await service.connect('devnet');
     const before = service.status();
     expect(before.health).toMatchObject({ state: 'idle' });
     expect(before.health.state === 'idle' && before.health.reason).toMatch(/joins the run/);
     expect(before.me).toBeNull();
 
-    const validator = signer('//Ferdie');
-    const me = signer('//Me');
-    const other = signer('//Alice');
-    await chain.register(3, validator.address, validator, { validator: true });
-    const myUid = await chain.register(3, me.address, me);
-    const otherUid = await chain.register(3, other.address, other);
-    link.attach({ chain, hotkey: me.address });
+    // The devnet's validator stakes for its permit; this machine and another miner register by extrinsics.
+    const ferdie = devSigner('//Ferdie');
+    await chain.register(NODE_NETUID, ferdie.address, ferdie);
+    await chain.addStake(ferdie.address, NODE_NETUID, 1000n * TAO, ferdie);
+    await node.endow(me.address, 10n * TAO);
+    const myUid = await chain.register(NODE_NETUID, me.address, me);
+    const alice = devSigner('//Alice');
+    const aliceUid = await chain.register(NODE_NETUID, alice.address, alice);
+    await until(async () => (await chain.metagraph(NODE_NETUID)).neurons.some((n) => n.hotkey === ferdie.address && n.validatorPermit), () => 'no validator permit yet');
+
+    running = node;
     await service.disconnect();
     await service.connect('devnet');
     expect(service.status().health).toMatchObject({ state: 'connected' });
-    expect(service.status().me).toMatchObject({ hotkey: me.address, registered: true, uid: myUid, cumulativeRewards: '0' });
+    expect(service.status().me).toMatchObject({ hotkey: me.address, registered: true, uid: myUid });
 
-    // Epoch 1: this machine scores lower than the other miner.
-    await chain.setWeights(3, new Map([[myUid, 1], [otherUid, 3]]), validator);
-    now += 10_000;
-    await service.refresh(true);
-    expect(service.status().me?.rank).toEqual({ rank: 2, of: 2 });
-    expect(service.status().me?.cumulativeRewards).toBe('250000000');
-
-    // Epoch 2: better; the history holds one entry per epoch, with its rank.
-    await chain.setWeights(3, new Map([[myUid, 3], [otherUid, 1]]), validator);
-    now += 10_000;
-    await service.refresh(true);
-    await service.refresh(true);
-    const mine = service.status().me;
-    expect(mine?.rank).toEqual({ rank: 1, of: 2 });
-    expect(mine?.cumulativeRewards).toBe('1000000000');
-    // Index 0 is the stretch before the first epoch: read at join, nothing paid yet.
-    expect(mine?.recentRewards.map((r) => [r.tempoIndex, r.emission, r.rank])).toEqual([
-      [0, '0', 1],
-      [1, '250000000', 2],
-      [2, '750000000', 1],
-    ]);
-    expect(service.rewards(10).cumulative).toBe('1000000000');
-
-    // Closing the service lets go of the devnet chain without closing it: the runtime still owns it.
-    await service.disconnect();
-    expect(await chain.metagraph(3)).toMatchObject({ netuid: 3 });
-  });
+    // This machine scores lower than the other miner: at the next epoch it ranks second and is paid its share.
+    await chain.setWeights(NODE_NETUID, new Map([[myUid, 1], [aliceUid, 3]]), ferdie);
+    await until(
+      async () => {
+        await service.refresh(true);
+        return BigInt(service.status().me?.cumulativeRewards ?? '0') > 0n;
+      },
+      () => `rewards so far: ${JSON.stringify(service.status().me)}`,
+    );
+    const mine = service.status().me!;
+    expect(mine.rank).toEqual({ rank: 2, of: 2 });
+    expect(mine.incentive).toBeCloseTo(0.25, 2);
+    const paid = mine.recentRewards.filter((r) => BigInt(r.emission) > 0n);
+    expect(paid.length).toBeGreaterThan(0);
+    expect(paid.every((r) => r.rank === 2)).toBe(true);
+    expect(BigInt(mine.cumulativeRewards)).toBe(mine.recentRewards.reduce((sum, r) => sum + BigInt(r.emission), 0n));
+  }, 60_000);
 });

@@ -4,7 +4,7 @@ import { cryptoWaitReady } from '@polkadot/util-crypto';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ChainPort, Neuron } from '../../../main/chain/chain-port';
-import { DevnetChain } from '../../../main/devnet/devnet-chain';
+import { DevnetChain } from '../../support/devnet-chain';
 import { earningsReport } from '../../../main/earnings/earnings';
 import { earningsFromCsv, earningsToCsv, raoToTao } from '../../../main/earnings/earnings-csv';
 import { EarningsTracker } from '../../../main/earnings/earnings-tracker';

@@ -3,7 +3,7 @@ import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { NetworkOverview } from '../../../contract/domains/network';
 import type { ModuleContext } from '../../../main/core/module';
-import { DevnetChain } from '../../../main/devnet/devnet-chain';
+import { DevnetChain } from '../../support/devnet-chain';
 import { devnetManifest } from '../../../main/devnet/devnet-manifest';
 import { RoundLedger } from '../../../main/ledger/round-ledger';
 import { createNetworkModule } from '../../../main/network/network-module';

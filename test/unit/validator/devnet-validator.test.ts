@@ -6,7 +6,7 @@ import pino from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { encodeTensors } from '../../../main/codec';
 import type { ChainSigner } from '../../../main/chain/chain-port';
-import { DevnetChain } from '../../../main/devnet/devnet-chain';
+import { DevnetChain } from '../../support/devnet-chain';
 import type { ApplyOuterRequest } from '../../../main/round/trainer-port';
 import { parseManifest, type RunManifest } from '../../../main/run/manifest';
 import { FilesystemStorage } from '../../../main/storage/filesystem-storage';

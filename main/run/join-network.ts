@@ -6,19 +6,23 @@ import { resolveTarget } from '../chain/networks';
 import { SubtensorChain } from '../chain/subtensor/subtensor-chain';
 import type { Logger } from '../logging/logger';
 import type { SupervisorState } from '../supervisor/process-supervisor';
-import type { BucketAccess } from '../run/bucket-access';
-import { localShards } from '../run/local-shards';
-import type { RunManifest } from '../run/manifest';
-import { createNetworkRuntime, NotRegisteredError, type NetworkRuntime } from '../run/network-runtime';
-import { runTrainer, type TrainerDevice } from '../run/trainer-config';
+import type { BucketAccess } from './bucket-access';
+import { localShards } from './local-shards';
+import { openReadOnly } from './peer-directory';
+import type { PeerReadAccess } from './storage-commitment';
+import type { RunManifest } from './manifest';
+import { createNetworkRuntime, NotRegisteredError, type NetworkRuntime } from './network-runtime';
+import { runTrainer, type TrainerDevice } from './trainer-config';
 import type { LinkCaps } from '../storage/paced-storage';
 import { S3Storage } from '../storage/s3-storage';
 
-export type { BucketAccess } from '../run/bucket-access';
+export type { BucketAccess } from './bucket-access';
 
 export interface JoinNetworkOptions {
   /** The network target (a name or a ws:// URL) and the run's manifest there. */
   target: string;
+  /** The chain's name in logs and the UI, when not the target itself (the app's devnet: "devnet"). */
+  chainName?: string;
   manifest: RunManifest;
   /** This machine's unlocked hotkey (Wallet), or null while locked. */
   hotkey: ChainSigner | null;
@@ -36,6 +40,10 @@ export interface JoinNetworkOptions {
   trainerDevice?: TrainerDevice;
   trainerEnv?: Record<string, string>;
   onTrainerSupervisor?(state: SupervisorState): void;
+  /** Another route to the same S3 endpoints for this machine's own requests (the round benchmark's shaped links). */
+  route?(endpoint: string): string;
+  /** Upload and gather of a window while the next one trains (default), or in turn. */
+  overlapCommunication?: boolean;
 }
 
 /**
@@ -52,12 +60,13 @@ export async function joinNetwork(options: JoinNetworkOptions): Promise<NetworkR
   const shards = localShards(manifest, { dataDir: options.dataDir, trainerExecutable: options.trainerExecutable, corpusDir: options.corpusDir });
   let chain: SubtensorChain;
   try {
-    chain = await SubtensorChain.open({ name: resolved.name, endpoint: resolved.url });
+    chain = await SubtensorChain.open({ name: options.chainName ?? resolved.name, endpoint: resolved.url });
   } catch (error) {
     throw new ContractError('FAILED', `Cannot reach ${resolved.name} (${resolved.url}): ${(error as Error).message}. Check the network setting and your connection, then Join again.`);
   }
   const { bucket } = options;
   const location = { endpoint: bucket.endpoint, region: bucket.region, bucket: bucket.bucket, forcePathStyle: bucket.forcePathStyle };
+  const route = options.route ?? ((endpoint: string) => endpoint);
   let trainer: ReturnType<typeof runTrainer> | undefined;
   const makeTrainer = (uid: number) => (trainer = runTrainer({
     manifest,
@@ -76,12 +85,14 @@ export async function joinNetwork(options: JoinNetworkOptions): Promise<NetworkR
       manifest,
       chain,
       hotkey: options.hotkey,
-      storage: { write: new S3Storage({ ...location, ...bucket.write }), read: { ...location, ...bucket.read } },
+      storage: { write: new S3Storage({ ...location, endpoint: route(location.endpoint), ...bucket.write }), read: { ...location, ...bucket.read } },
+      ...(options.route ? { openPeerStorage: (access: PeerReadAccess) => openReadOnly({ ...access, endpoint: route(access.endpoint) }) } : {}),
       trainer: makeTrainer,
       folder: options.folder,
       logger: options.logger,
       onState: options.onState,
       ...(options.linkCaps ? { linkCaps: options.linkCaps } : {}),
+      ...(options.overlapCommunication === undefined ? {} : { overlapCommunication: options.overlapCommunication }),
     });
     return {
       ...runtime,

@@ -3,15 +3,16 @@ import path from 'node:path';
 import { signatureVerify } from '@polkadot/util-crypto';
 import { z } from 'zod';
 import { hexToU8a, stringToU8a, u8aToHex, u8aToString } from '@polkadot/util';
-import type { ChainBlock, ChainCommitment, ChainHealth, ChainPort, ChainSigner, ChainWriter, CommitmentData, Metagraph, Neuron } from '../chain/chain-port';
-import { readFileIfExists, writeFileAtomically } from '../platform/atomic-file';
-import { simplifiedYuma } from './simplified-yuma';
+import type { ChainBlock, ChainCommitment, ChainHealth, ChainPort, ChainSigner, ChainWriter, CommitmentData, Metagraph, Neuron } from '../../main/chain/chain-port';
+import { readFileIfExists, writeFileAtomically } from '../../main/platform/atomic-file';
+import { simplifiedYuma } from '../../main/devnet/simplified-yuma';
 
 /**
- * The embedded chain of the local devnet: a block clock, registration,
- * commitments, and weights turned into incentive and emission once per tempo.
- * Writes are signed and the signatures checked (sr25519), as on subtensor, so
- * the app's signing path is exercised even offline. State survives restarts.
+ * An in-process chain for unit tests of the round engine, validator and
+ * views: a block clock, registration, commitments, and weights turned into
+ * incentive and emission once per tempo, on the ChainPort directly (no RPC).
+ * Writes are signed and the signatures checked (sr25519). The app itself never
+ * uses it: its devnet is the subtensor-compatible node in main/devnet/node.
  */
 export interface DevnetChainOptions {
   file: string;
