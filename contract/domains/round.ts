@@ -26,6 +26,8 @@ export const RoundSummary = z.object({
   weight: z.number().optional(),
   reward: z.string().optional(),
   reason: z.string().optional(),
+  /** The model's digest after this window's outer step: peers that hold the same model show the same. */
+  modelDigest: z.string().optional(),
   firstAt: z.number(),
   lastAt: z.number(),
 });

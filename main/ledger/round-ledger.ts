@@ -24,6 +24,8 @@ export const RoundRecord = z
     reward: z.string().regex(/^\d+$/).optional(),
     /** Why a window earned nothing or was missed, in words. */
     reason: z.string().max(500).optional(),
+    /** With `applied`: the digest of the model after the outer step (equal on peers that hold the same model). */
+    modelDigest: z.string().regex(/^[0-9a-f]{1,64}$/).optional(),
   })
   .strict();
 export type RoundRecord = z.infer<typeof RoundRecord>;
@@ -40,6 +42,7 @@ export interface RoundSummary {
   weight?: number;
   reward?: string;
   reason?: string;
+  modelDigest?: string;
   firstAt: number;
   lastAt: number;
 }
@@ -131,6 +134,7 @@ export function summarize(records: readonly RoundRecord[]): RoundSummary[] {
     if (r.weight !== undefined) s.weight = r.weight;
     if (r.reward !== undefined) s.reward = r.reward;
     if (r.reason !== undefined) s.reason = r.reason;
+    if (r.modelDigest !== undefined) s.modelDigest = r.modelDigest;
     s.firstAt = Math.min(s.firstAt, r.at);
     s.lastAt = Math.max(s.lastAt, r.at);
   }

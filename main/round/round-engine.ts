@@ -25,6 +25,13 @@ export interface RoundEngineOptions {
   storage: StoragePort;
   /** Where a peer's uploads can be read (devnet: its folder; real runs: from its chain commitment). */
   peerStorage(uid: number): StoragePort | undefined;
+  /**
+   * This peer's bucket as the others read it (through the read key it
+   * published). Its own update counts only when it is readable that way, as
+   * everyone's: a revoked or wrong published key leaves it out here too, so
+   * this peer does not drift off the model the others aggregate.
+   */
+  ownReadBack?: StoragePort;
   trainer: TrainerPort;
   validatePayload(payload: Uint8Array): Promise<PayloadVerdict>;
   ledger: RoundLedger;
@@ -331,8 +338,9 @@ export class RoundEngine {
           await ledger.append({ window, at: this.now(), phase: 'uploaded', phaseSeconds: { uploading: this.endPhase(uploading) }, bytesUp: own.payload.byteLength });
         } else {
           this.endPhase(uploading);
-          await ledger.append({ window, at: this.now(), phase: 'missed', reason: `upload too late to count: ${inclusion.reason}`, bytesUp: own.payload.byteLength });
-          this.log.warn({ window, reason: inclusion.reason }, 'own update stored after the upload deadline; it is left out of the aggregate');
+          const why = inclusion.outcome === 'late' ? `upload too late to count: ${inclusion.reason}` : `own update left out: ${inclusion.reason}`;
+          await ledger.append({ window, at: this.now(), phase: 'missed', reason: why, bytesUp: own.payload.byteLength });
+          this.log.warn({ window, reason: inclusion.reason }, 'own update does not count; it is left out of the aggregate as the others leave it out');
         }
       } catch (error) {
         this.endPhase(uploading);
@@ -363,7 +371,7 @@ export class RoundEngine {
       // Our own update counts only as far as the validators let it, like everyone's.
       const ownCounts = counted.some((n) => n.uid === self.uid);
       // Gathering a window again (a replay): this peer's own stored update counts by the same rule as the others'.
-      if (ownStored && ownCounts) candidates.unshift({ uid: self.uid, storage: this.options.storage });
+      if (ownStored && ownCounts) candidates.unshift({ uid: self.uid, storage: this.options.ownReadBack ?? this.options.storage });
       const result = await gather({
         window,
         protocolVersion: manifest.protocolVersion,
@@ -424,6 +432,14 @@ export class RoundEngine {
 
   /** The inclusion rule applied to this peer's own stored update. */
   private async ownInclusion(key: string, uploadDeadline: number): Promise<InclusionVerdict> {
+    const readBack = this.options.ownReadBack;
+    if (readBack) {
+      try {
+        return inclusionVerdict(await readBack.head(key), uploadDeadline);
+      } catch (error) {
+        return { counts: false, outcome: 'failed', reason: `the others cannot read it through the published read key (${errorText(error)})` };
+      }
+    }
     try {
       return inclusionVerdict(await this.options.storage.head(key), uploadDeadline);
     } catch (error) {
@@ -458,7 +474,7 @@ export class RoundEngine {
     try {
       if (failure) throw new Error(failure);
       const applied = await this.options.trainer.applyOuter({ window, payloadFiles: files, lr: manifest.sparseloco.outerLr });
-      await ledger.append({ window, at: this.now(), phase: 'applied', phaseSeconds: { applying: this.endPhase(applying) } });
+      await ledger.append({ window, at: this.now(), phase: 'applied', phaseSeconds: { applying: this.endPhase(applying) }, ...(applied.modelDigest ? { modelDigest: applied.modelDigest } : {}) });
       this.basis.applied(window, applied.modelDigest);
       await this.options.catchUpState?.noteApplied(window);
       this.log.info({ window, peers: files.length, digest: applied.modelDigest, replay }, 'outer step applied');

@@ -16,7 +16,7 @@ import type { TrainerPort } from '../round/trainer-port';
 import { withLinkCaps, type LinkCaps } from '../storage/paced-storage';
 import type { StoragePort } from '../storage/storage-port';
 import type { RunManifest } from './manifest';
-import { PeerDirectory } from './peer-directory';
+import { openReadOnly, PeerDirectory } from './peer-directory';
 import { publishStorageCommitment, type CommitmentNotice } from './publish-commitment';
 import type { PeerReadAccess } from './storage-commitment';
 import { windowOf } from './window-clock';
@@ -111,6 +111,7 @@ export async function createNetworkRuntime(options: NetworkRuntimeOptions): Prom
     chain,
     self: { uid, hotkey: hotkey.address },
     storage: parts.storage,
+    ownReadBack: withLinkCaps((options.openPeerStorage ?? openReadOnly)(options.storage.read), caps),
     peerStorage: (peer) => {
       const storage = directory.storageOf(peer);
       return storage ? withLinkCaps(storage, caps) : undefined;

@@ -12,6 +12,8 @@ export interface StatusReport {
   pid: number;
   network: string;
   round: Pick<RoundState, 'joined' | 'window' | 'block' | 'phase' | 'completedRounds' | 'blocker' | 'loss'>;
+  /** The model this machine holds: the last window whose aggregate it applied, and the weights' digest after it. */
+  model: { window: number; digest: string | null } | null;
   chain: unknown;
   peers: Array<{ uid: number; hotkey: string; role: string; self: boolean; lastOutcome: string | null; problem: string | null }>;
   notices: string[];
@@ -62,6 +64,7 @@ export async function runStatus(options: { json?: boolean }, io: StatusIo): Prom
     pid: instance.pid,
     network: network.target,
     round: { joined: round.joined, window: round.window, block: round.block, phase: round.phase, completedRounds: round.completedRounds, blocker: round.blocker, loss: round.loss },
+    model: round.lastRound ? { window: round.lastRound.window, digest: round.lastRound.modelDigest ?? null } : null,
     chain,
     peers: network.peers.map((p) => ({ uid: p.uid, hotkey: p.hotkey, role: p.role, self: p.self, lastOutcome: p.lastOutcome, problem: p.problem })),
     notices: network.notices,

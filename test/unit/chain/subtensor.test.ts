@@ -342,7 +342,7 @@ describe.skipIf(!hasSubtensorFixtures)('checkNetwork', () => {
   }, 30_000);
 
   it('refuses what is not a network', async () => {
-    expect(await checkNetwork('http://example.com', 3)).toEqual({ ok: false, reason: expect.stringMatching(/only ws:\/\/ and wss:\/\//) });
+    expect(await checkNetwork('http://example.com', 3)).toEqual({ ok: false, kind: 'invalid', reason: expect.stringMatching(/only ws:\/\/ and wss:\/\//) });
     expect(await checkNetwork('devnet', 3)).toMatchObject({ ok: false });
   });
 });

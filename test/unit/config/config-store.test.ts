@@ -18,6 +18,7 @@ describe('config', () => {
     expect(store.value).toEqual({
       version: 1,
       network: 'devnet',
+      manifestFile: null,
       dataDir: null,
       limits: { uploadMbps: null, downloadMbps: null, diskGiB: null, cpuThreads: null },
       trainOn: 'cpu',

@@ -18,6 +18,8 @@ describe('createNetworkRuntime', () => {
   const bed = useDevnet(300, 'all');
   let s3: LocalS3;
   const runtimes: NetworkRuntime[] = [];
+  /** Each peer's published read key id, by hotkey. */
+  const readKeys = new Map<string, string>();
 
   beforeAll(async () => {
     s3 = await startLocalS3();
@@ -39,6 +41,7 @@ describe('createNetworkRuntime', () => {
     const hotkey = devSigner(`//${name}`);
     if (register) await bed.devnet.chain.register(DEVNET_NETUID, hotkey.address, hotkey);
     const { bucket, write, read } = await bucketFor(name);
+    readKeys.set(hotkey.address, read.accessKeyId);
     const location = { endpoint: s3.endpoint, region: 'auto', bucket, forcePathStyle: true };
     const runtime = await createNetworkRuntime({
       manifest,
@@ -89,6 +92,20 @@ describe('createNetworkRuntime', () => {
     await until(() => alice.engine.current.completedRounds >= before + 2, () => `rounds ${alice.engine.current.completedRounds}`);
     await Promise.all(runtimes.map((r) => r.engine.leave('after-round')));
     expect(new Set(runtimes.map((p) => (p.trainer as VectorTrainer).digest())).size).toBe(1);
+  }, 90_000);
+
+  it('a peer whose published read key is revoked is left out by everyone, itself included: one model still', async () => {
+    const [alice, , charlie] = runtimes as [NetworkRuntime, NetworkRuntime, NetworkRuntime];
+    await s3.server.revokeKey(readKeys.get(charlie.hotkey)!);
+    const from = Math.max(...runtimes.map((r) => r.engine.current.completedRounds));
+    await Promise.all(runtimes.map((r) => r.engine.join()));
+    await until(() => runtimes.every((r) => r.engine.current.completedRounds >= from + 3), () => `rounds ${runtimes.map((r) => r.engine.current.completedRounds).join(',')}`);
+    await Promise.all(runtimes.map((r) => r.engine.leave('after-round')));
+    expect(new Set(runtimes.map((p) => (p.trainer as VectorTrainer).digest())).size).toBe(1);
+    // The others name why; Charlie's own ledger says its update did not count.
+    expect(alice.traffic.of(charlie.uid)).toMatchObject({ lastOutcome: 'failed', lastReason: expect.stringMatching(/403/) });
+    const { records } = await charlie.ledger.read();
+    expect(records.some((r) => r.phase === 'missed' && /own update left out: the others cannot read it through the published read key/.test(r.reason ?? ''))).toBe(true);
   }, 90_000);
 
   it('a hotkey with no uid on the subnet is told to register', async () => {
