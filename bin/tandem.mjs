@@ -8,4 +8,13 @@ if (!existsSync(cli)) {
   console.error('Tandem is not built yet: run `npm install` (or `npm run build`) first.');
   process.exit(1);
 }
+// The AWS SDK warns on every run that its releases after January 2027 will need
+// Node 22. The lockfile holds the SDK at a version that runs on Node 20, so the
+// warning tells a user nothing they can act on; every other warning still shows.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = (warning, ...rest) => {
+  const type = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type;
+  if (type === 'NodeVersionSupportWarning' || (warning instanceof Error && warning.name === 'NodeVersionSupportWarning')) return;
+  emitWarning(warning, ...rest);
+};
 await import(cli);

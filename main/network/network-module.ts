@@ -1,6 +1,7 @@
 import type { ManifestSummary, NetworkOverview, PeerRow } from '../../contract/domains/network';
 import type { networkMethods } from '../../contract/domains/network';
 import type { CoreModule } from '../core/module';
+import { isMiner } from '../round/aggregation-peers';
 import type { JoinedRunLink } from '../run/joined-run';
 import type { RunManifest } from '../run/manifest';
 import { asCoreHandlers, type DomainHandlers } from '../wallet/domain-module';
@@ -66,14 +67,15 @@ export function createNetworkModule(options: NetworkModuleOptions): CoreModule {
         const peers: PeerRow[] = metagraph.neurons.map((n) => {
           const traffic = run.traffic.of(n.uid);
           const self = n.hotkey === run.hotkey;
-          const unreachable = self || n.validatorPermit ? null : (run.directory?.entryOf(n.uid)?.unreachable ?? null);
+          const miner = isMiner(n, run.directory?.committedHotkeys());
+          const unreachable = self || !miner ? null : (run.directory?.entryOf(n.uid)?.unreachable ?? null);
           return {
             uid: n.uid,
             hotkey: n.hotkey,
-            role: n.validatorPermit ? 'validator' : 'miner',
+            role: miner ? 'miner' : 'validator',
             self,
             incentive: n.incentive,
-            rating: n.validatorPermit ? null : (run.ratingOf?.(n.uid) ?? null),
+            rating: miner ? (run.ratingOf?.(n.uid) ?? null) : null,
             lastSeen: traffic?.lastSeen ?? null,
             lastWindow: traffic?.lastWindow ?? null,
             lastOutcome: traffic?.lastOutcome ?? null,

@@ -32,6 +32,8 @@ export interface RoundEngineOptions {
    * this peer does not drift off the model the others aggregate.
    */
   ownReadBack?: StoragePort;
+  /** Hotkeys with a storage commitment: miners, even with a validator permit (see isMiner). */
+  minerHotkeys?(): ReadonlySet<string>;
   trainer: TrainerPort;
   validatePayload(payload: Uint8Array): Promise<PayloadVerdict>;
   ledger: RoundLedger;
@@ -108,6 +110,12 @@ export class RoundEngine {
   /** Window ends and upload deadlines from the chain's blocks, the same on every peer. */
   private readonly times: ChainWindowTimes;
   private warnedCapBeforeDeadline = false;
+  /**
+   * Per window, the candidates read at its first block: every peer reads them
+   * then, so an epoch that changes incentives later in the window (subtensor's
+   * epochs do not follow window starts) does not split the peers' aggregates.
+   */
+  private readonly candidatesByWindow = new Map<number, Promise<number[] | null>>();
   /** Whether join() has read where the trainer's weights stand (once per engine). */
   private resumed = false;
   /** The last window whose own old objects were swept (retention). */
@@ -210,6 +218,7 @@ export class RoundEngine {
     const timing = this.options.manifest.windows;
     const position = windowOf(block.number, timing.blocksPerWindow);
     this.times.observe(block);
+    if (position.blockInWindow === 0 && !this.candidatesByWindow.has(position.window)) this.snapshotCandidates(position.window);
     this.update({
       block: block.number,
       windowProgress: position.progress,
@@ -306,6 +315,18 @@ export class RoundEngine {
     this.update({ phase: this.openSpans().at(-1)?.phase ?? 'idle' });
   }
 
+  private snapshotCandidates(window: number): void {
+    const read = this.options.chain
+      .metagraph(this.options.manifest.chain.netuid)
+      .then((graph) => aggregationCandidates(graph.neurons, null, this.options.minerHotkeys?.()).map((n) => n.uid))
+      .catch((error: unknown) => {
+        this.log.warn({ window, err: error }, 'could not read the metagraph at the window start');
+        return null;
+      });
+    this.candidatesByWindow.set(window, read);
+    for (const w of this.candidatesByWindow.keys()) if (w < window - 16) this.candidatesByWindow.delete(w);
+  }
+
   private async revertWindow(window: number): Promise<void> {
     try {
       await this.options.trainer.revertWindow(window);
@@ -361,8 +382,10 @@ export class RoundEngine {
     try {
       const graph = await this.options.chain.metagraph(manifest.chain.netuid);
       // A window gathered before (and replayed after a restart or a failed step) aggregates the same peers as then.
-      const recorded = this.options.catchUpState?.aggregatedIn(window);
-      const counted = recorded ? graph.neurons.filter((n) => recorded.includes(n.uid)) : aggregationCandidates(graph.neurons);
+      const recorded = this.options.catchUpState?.aggregatedIn(window) ?? (await this.candidatesByWindow.get(window)) ?? undefined;
+      const counted = recorded
+        ? recorded.flatMap((uid) => graph.neurons.filter((n) => n.uid === uid))
+        : aggregationCandidates(graph.neurons, null, this.options.minerHotkeys?.());
       const candidates: GatherPeer[] = [];
       for (const neuron of counted.filter((n) => n.uid !== self.uid)) {
         const storage = this.options.peerStorage(neuron.uid);

@@ -111,6 +111,7 @@ export async function createNetworkRuntime(options: NetworkRuntimeOptions): Prom
     chain,
     self: { uid, hotkey: hotkey.address },
     storage: parts.storage,
+    minerHotkeys: () => directory.committedHotkeys(),
     ownReadBack: withLinkCaps((options.openPeerStorage ?? openReadOnly)(options.storage.read), caps),
     peerStorage: (peer) => {
       const storage = directory.storageOf(peer);

@@ -34,6 +34,7 @@ export class PeerDirectory {
   private readonly clients = new Map<string, { text: string; storage: StoragePort }>();
   private readonly log: Logger;
   private refreshing: Promise<void> | null = null;
+  private committed: ReadonlySet<string> = new Set();
 
   constructor(private readonly options: PeerDirectoryOptions) {
     this.log = options.logger.child({ source: 'peers' });
@@ -51,6 +52,11 @@ export class PeerDirectory {
 
   entryOf(uid: number): PeerEntry | undefined {
     return this.entries.get(uid);
+  }
+
+  /** Hotkeys that published a storage commitment (a malformed one too): the subnet's miners. */
+  committedHotkeys(): ReadonlySet<string> {
+    return this.committed;
   }
 
   all(): PeerEntry[] {
@@ -84,6 +90,7 @@ export class PeerDirectory {
       }
     }
     this.entries = next;
+    this.committed = new Set([...commitments.keys()].filter((hotkey) => present.has(hotkey)));
   }
 
   private clientFor(hotkey: string, text: string, access: PeerReadAccess): StoragePort {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { decodePayload } from '../codec';
 import type { ChainBlock, ChainPort, ChainSigner, ChainWriter } from '../chain/chain-port';
 import type { Logger } from '../logging/logger';
-import { aggregationCandidates } from '../round/aggregation-peers';
+import { aggregationCandidates, isMiner } from '../round/aggregation-peers';
 import { gather, type GatherPeer, type PayloadVerdict } from '../round/gather';
 import { ChainWindowTimes } from '../round/chain-window-times';
 import { settleMargin, uploadDeadline } from '../round/inclusion';
@@ -67,6 +67,8 @@ export interface DevnetValidatorOptions {
   settings?: Partial<ValidatorSettings>;
   /** Told after each validated window (the bench and the UI). */
   onValidated?(report: WindowReport): void;
+  /** Hotkeys with a storage commitment: miners, even with a validator permit (see isMiner). */
+  minerHotkeys?(): ReadonlySet<string>;
 }
 
 export interface PeerReport extends PeerWindowScore {
@@ -204,7 +206,7 @@ export class DevnetValidator {
   private async snapshotCandidates(window: number): Promise<void> {
     try {
       const graph = await this.options.chain.metagraph(this.options.manifest.chain.netuid);
-      this.candidatesByWindow.set(window, aggregationCandidates(graph.neurons).map((n) => n.uid));
+      this.candidatesByWindow.set(window, aggregationCandidates(graph.neurons, null, this.options.minerHotkeys?.()).map((n) => n.uid));
     } catch (error) {
       this.candidatesByWindow.delete(window);
       this.log.warn({ err: error, window }, 'could not read the metagraph');
@@ -216,7 +218,8 @@ export class DevnetValidator {
     const { manifest, chain } = this.options;
     const started = Date.now();
     const graph = await chain.metagraph(manifest.chain.netuid);
-    const miners = graph.neurons.filter((n) => !n.validatorPermit);
+    const committed = this.options.minerHotkeys?.();
+    const miners = graph.neurons.filter((n) => n.uid !== this.options.uid && isMiner(n, committed));
     const peers: GatherPeer[] = [];
     for (const m of miners) {
       const storage = this.options.peerStorage(m.uid);
@@ -370,7 +373,7 @@ export class DevnetValidator {
     }
 
     // Apply the aggregate the miners applied: the window's counted miners that uploaded in time, in uid order.
-    const counted = new Set(this.candidatesByWindow.get(window) ?? aggregationCandidates(graph.neurons).map((n) => n.uid));
+    const counted = new Set(this.candidatesByWindow.get(window) ?? aggregationCandidates(graph.neurons, null, committed).map((n) => n.uid));
     const aggregated = [...uploads.values()]
       .filter((u) => counted.has(u.uid) && (uploadedAt.get(u.uid) ?? Infinity) <= deadline)
       .sort((a, b) => a.uid - b.uid);

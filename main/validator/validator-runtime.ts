@@ -77,6 +77,7 @@ export async function createValidatorRuntime(options: ValidatorRuntimeOptions): 
     signer: hotkey,
     uid,
     peerStorage: (peer) => directory.storageOf(peer),
+    minerHotkeys: () => directory.committedHotkeys(),
     trainer: options.trainer,
     validatePayload: validate,
     ratings,

@@ -7,6 +7,7 @@ import { headlessAppPaths } from '../../platform/app-paths';
 import { packageInfo } from '../../platform/package-info';
 import { missingResources, resourceLayout } from '../../platform/resources';
 import { roundProgressPrinter } from '../round-progress';
+import { registerDevnetServe } from './devnet-serve';
 
 interface DevnetOptions {
   peers: number;
@@ -25,9 +26,11 @@ function parseCount(min: number, max: number) {
 
 /** `tandem devnet`: the local devnet (chain, storage, validator, simulated peers) and this machine training in it, without the UI. */
 export function registerDevnet(program: Command): void {
-  program
-    .command('devnet')
-    .description('run the local devnet (embedded chain, storage, validator, simulated peers) and train in it on the CPU, printing round progress; Ctrl-C stops')
+  const devnet = program.command('devnet').description('the local devnet: run it with this machine training in it (default), serve it to other machines, fund an account');
+  registerDevnetServe(devnet);
+  devnet
+    .command('run', { isDefault: true })
+    .description('run the local devnet (chain node, S3, validator, simulated peers) and train in it on the CPU, printing round progress; Ctrl-C stops')
     .option('--peers <n>', 'simulated peers besides this machine (1 to 5)', parseCount(1, 5), 3)
     .option('--rounds <n>', 'stop after this many completed rounds (default: run until Ctrl-C)', parseCount(1, 1_000_000))
     .option('--root <dir>', "the devnet's folder (default: devnet-cli in Tandem's data folder, apart from the app's own devnet)")

@@ -97,6 +97,7 @@ async function runElectron(executable: string, options: StartOptions): Promise<v
 
 async function runHeadless(options: StartOptions): Promise<void> {
   const runtime = await bootstrap('headless', headlessAppPaths(), { ...(options.network === undefined ? {} : { network: options.network }), ...(options.manifest === undefined ? {} : { manifestFile: options.manifest }) });
+  if (options.hotkeyPassphraseEnv) await unlockAtStart(runtime.core, options.hotkeyPassphraseEnv);
   const configured = runtime.config.value.headless;
   const staticDir = path.join(packageInfo().root, 'dist', 'renderer');
   const server = await startHeadlessServer({
@@ -132,40 +133,42 @@ async function runHeadless(options: StartOptions): Promise<void> {
   if (options.storagePassphraseEnv !== undefined) console.log(await storageLockLine(runtime, options.storagePassphraseEnv));
   console.log(`Tandem is running headless. Open ${server.url}`);
   console.log(`Logs: ${runtime.paths.logDir}  Config: ${runtime.paths.configFile}  (Ctrl+C to stop)`);
-  await unattendedStart(runtime.core, options);
+  if (options.join) await joinAtStart(runtime.core);
+}
+
+async function call(core: Runtime['core'], method: string, params: unknown): Promise<unknown> {
+  const response = await core.dispatch({ kind: 'request', id: method, method, params });
+  if (!response.ok) throw new Error(response.error.message);
+  return response.result;
 }
 
 /**
- * For a machine nobody sits at: unlock the hotkey from an environment
- * variable (so the passphrase is on no command line) and join the run. Each
- * failure is one line; the app keeps running so the UI can show and fix it.
+ * For a machine nobody sits at: the hotkey unlocked from an environment
+ * variable (so the passphrase is on no command line), before the app says it
+ * is up, so that whoever reads its address can join at once. A failure is one
+ * line; the app keeps running so the UI can show and fix it.
  */
-async function unattendedStart(core: Runtime['core'], options: StartOptions): Promise<void> {
-  const call = async (method: string, params: unknown): Promise<unknown> => {
-    const response = await core.dispatch({ kind: 'request', id: method, method, params });
-    if (!response.ok) throw new Error(response.error.message);
-    return response.result;
-  };
-  if (options.hotkeyPassphraseEnv) {
-    const passphrase = process.env[options.hotkeyPassphraseEnv];
-    try {
-      if (!passphrase) throw new Error(`the environment variable ${options.hotkeyPassphraseEnv} is not set`);
-      const status = (await call('wallet.status', {})) as { active: string | null; wallets: Array<{ name: string; hotkeys: Array<{ name: string }> }> };
-      const wallet = status.wallets.find((w) => w.name === status.active);
-      if (!wallet) throw new Error('no wallet yet: create or import one first (tandem wallet create|import)');
-      await call('wallet.unlock', { name: wallet.name, hotkey: wallet.hotkeys[0]?.name ?? 'default', passphrase });
-      console.log(`Hotkey of wallet ${wallet.name} unlocked.`);
-    } catch (error) {
-      console.error(`Could not unlock the hotkey: ${(error as Error).message}`);
-    }
+async function unlockAtStart(core: Runtime['core'], variable: string): Promise<void> {
+  const passphrase = process.env[variable];
+  try {
+    if (!passphrase) throw new Error(`the environment variable ${variable} is not set`);
+    const status = (await call(core, 'wallet.status', {})) as { active: string | null; wallets: Array<{ name: string; hotkeys: Array<{ name: string }> }> };
+    const wallet = status.wallets.find((w) => w.name === status.active);
+    if (!wallet) throw new Error('no wallet yet: create or import one first (tandem wallet create|import)');
+    await call(core, 'wallet.unlock', { name: wallet.name, hotkey: wallet.hotkeys[0]?.name ?? 'default', passphrase });
+    console.log(`Hotkey of wallet ${wallet.name} unlocked.`);
+  } catch (error) {
+    console.error(`Could not unlock the hotkey: ${(error as Error).message}`);
   }
-  if (options.join) {
-    try {
-      await call('round.join', {});
-      console.log('Joined the run.');
-    } catch (error) {
-      console.error(`Could not join: ${(error as Error).message}`);
-    }
+}
+
+/** `--join`: joins the run as the Join button does; a failure is one line and the UI shows it. */
+async function joinAtStart(core: Runtime['core']): Promise<void> {
+  try {
+    await call(core, 'round.join', {});
+    console.log('Joined the run.');
+  } catch (error) {
+    console.error(`Could not join: ${(error as Error).message}`);
   }
 }
 

@@ -1,0 +1,174 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validatePayload } from '../../main/codec';
+import { SubtensorChain } from '../../main/chain/subtensor/subtensor-chain';
+import { devnetManifest } from '../../main/devnet/devnet-manifest';
+import { DevnetNode } from '../../main/devnet/node/devnet-node';
+import { DevnetS3 } from '../../main/devnet/storage/devnet-s3';
+import { windowOf } from '../../main/run/window-clock';
+import { S3Storage } from '../../main/storage/s3-storage';
+import type { StatusReport } from '../../main/cli/commands/status';
+import { devSigner } from '../support/dev-signer';
+import { until } from '../support/devnet-peers';
+import { NetworkMachine, PASSPHRASES, spawnTandem } from '../support/network-peers';
+import { runCli } from '../support/start-app';
+import { makeTempDir } from '../support/temp-dir';
+
+const TAO = 1_000_000_000n;
+const NETUID = 3;
+
+/**
+ * Issue 17's acceptance, as separate processes on one machine: the devnet's
+ * chain served as a subtensor JSON-RPC endpoint and an S3 server with its own
+ * bucket, write key and read key per peer; three `tandem` apps, each with its
+ * own TANDEM_HOME and wallet, registered by extrinsics and joined with
+ * --network ws://…; one `tandem validator run`. They must end with the same
+ * model, survive a SIGKILL, and go on past a garbage commitment and a revoked
+ * read key, naming both.
+ */
+describe('a real network: separate tandem processes train one model', () => {
+  const temp = makeTempDir('tandem-network-');
+  let node: DevnetNode;
+  let s3: DevnetS3;
+  let chain: SubtensorChain;
+  let manifestFile: string;
+  let url: string;
+  const peers: NetworkMachine[] = [];
+  const validatorMachine = new NetworkMachine('validator', path.join(temp.dir, 'validator'));
+  let validator: ReturnType<typeof spawnTandem> | undefined;
+  const readKeys = new Map<string, string>();
+
+  const digestsOf = (machine: NetworkMachine) => machine.digests(url, NETUID);
+  /** Windows every peer applied, each with the one digest they all hold (fails on any difference). */
+  async function commonModels(machines: readonly NetworkMachine[]): Promise<Map<number, string>> {
+    const all = await Promise.all(machines.map(digestsOf));
+    const common = new Map<number, string>();
+    for (const [window, digest] of all[0]!) {
+      if (all.every((d) => d.has(window))) {
+        expect(all.map((d) => d.get(window)), `window ${window}`).toEqual(all.map(() => digest));
+        common.set(window, digest);
+      }
+    }
+    return common;
+  }
+  const status = async (machine: NetworkMachine): Promise<StatusReport> => JSON.parse(await machine.cli(['status', '--json'])) as StatusReport;
+
+  beforeAll(async () => {
+    await cryptoWaitReady();
+    const base = devnetManifest(temp.dir);
+    node = await DevnetNode.start({ stateFile: path.join(temp.dir, 'chain', 'state.json'), netuid: NETUID, blockMs: base.windows.blockSeconds * 1000, tempo: base.windows.blocksPerWindow * 2, burn: TAO, emissionPerTempo: TAO });
+    s3 = await DevnetS3.start({ root: path.join(temp.dir, 's3') });
+    url = node.url;
+    chain = await SubtensorChain.open({ name: 'test', endpoint: url });
+    manifestFile = path.join(temp.dir, 'run.json');
+    fs.writeFileSync(manifestFile, JSON.stringify({ ...base, name: 'network-test', chain: { network: url, netuid: NETUID } }));
+
+    // Every machine: its own wallet, funded by a transfer from the devnet's faucet key, registered by its own extrinsic.
+    const alice = devSigner('//Alice');
+    for (const name of ['a', 'b', 'c']) peers.push(new NetworkMachine(name, path.join(temp.dir, name)));
+    for (const machine of [validatorMachine, ...peers]) {
+      await machine.createWallet();
+      await chain.transfer(machine.coldkey, 2000n * TAO, alice);
+      const registered = await machine.cli(['register', '--network', url, '--manifest', manifestFile, '--yes', '--coldkey-passphrase-env', 'CP']);
+      expect(registered).toMatch(/Registered: uid \d+ on subnet 3/);
+    }
+    // The validator stakes for its permit (given at the next epoch) and validates from now on.
+    await validatorMachine.cli(['stake', '--network', url, '--manifest', manifestFile, '--amount', '1000', '--yes', '--coldkey-passphrase-env', 'CP']);
+    validator = spawnTandem(['validator', 'run', '--network', url, '--manifest', manifestFile, '--hotkey-passphrase-env', 'HP'], validatorMachine.env);
+
+    // Each miner's own bucket, with a write key that stays with it and a read key it publishes.
+    for (const machine of peers) {
+      const bucket = `peer-${machine.name}`;
+      await s3.createBucket(bucket);
+      const keys = { write: await s3.issueKey({ bucket, access: 'write' }), read: await s3.issueKey({ bucket, access: 'read' }) };
+      readKeys.set(machine.name, keys.read.accessKeyId);
+      await machine.setStorage(s3.endpoint, bucket, keys);
+    }
+    await Promise.all(peers.map((p) => p.start(url, manifestFile)));
+  });
+
+  afterAll(async () => {
+    await Promise.all([...peers.map((p) => p.app?.stop()), validator?.stop()]);
+    await chain?.close();
+    await s3?.close();
+    await node?.close();
+    temp.cleanup();
+  });
+
+  it('three peers that know each other only through the chain train one model; the validator\u2019s weights are on chain', async () => {
+    // Refused: a wrong key, at the server.
+    const wrong = new S3Storage({ endpoint: s3.endpoint, bucket: 'peer-a', accessKeyId: readKeys.get('a')!, secretAccessKey: 'not-the-secret' });
+    await expect(wrong.get('anything')).rejects.toThrow(/SignatureDoesNotMatch/);
+    wrong.close();
+
+    // Everyone joins at the start of one window, so they all start from the run's first weights together.
+    await until(() => windowOf(node.blockNumber, devnetManifest(temp.dir).windows.blocksPerWindow).blockInWindow === 0, () => 'no window start');
+    await Promise.all(peers.map((p) => p.call('round.join')));
+    await until(async () => (await commonModels(peers)).size >= 3, async () => `applied: ${JSON.stringify(await Promise.all(peers.map(async (p) => [...(await digestsOf(p)).keys()])))}\n${validator?.output().slice(-2000)}`, 200_000);
+
+    // The validator validated windows and its weights are on chain.
+    const validatorUid = (await chain.uidOf(NETUID, validatorMachine.hotkey))!;
+    await until(async () => ((await chain.api.query['subtensorModule']!['weights']!(NETUID, validatorUid)) as unknown as unknown[]).length > 0, () => `no weights on chain; validator said:\n${validator?.output().slice(-2000)}`, 120_000);
+    expect(validator!.output()).toMatch(/window \d+: /);
+  });
+
+  it('a peer killed with SIGKILL mid-window trains again within a window, back on the same model; nothing stored is corrupt', async () => {
+    const b = peers[1]!;
+    await until(async () => (await status(b)).round.phase === 'training', () => 'b never trained');
+    const killedAt = node.blockNumber;
+    b.app!.process.kill('SIGKILL');
+    await new Promise((resolve) => b.app!.process.once('exit', resolve));
+    await b.start(url, manifestFile);
+    await b.call('round.join');
+    const windowAtKill = windowOf(killedAt, 10).window;
+    // Trains again within one window of the restart (the join waits for the next window's start).
+    await until(async () => (await b.ledger(url, NETUID).summaries()).some((s) => s.window > windowAtKill && s.phases.includes('trained')), () => 'b did not train again', 60_000);
+    const restartedWindow = Math.min(...(await b.ledger(url, NETUID).summaries()).filter((s) => s.window > windowAtKill && s.phases.includes('trained')).map((s) => s.window));
+    expect(restartedWindow).toBeLessThanOrEqual(windowOf(node.blockNumber, 10).window);
+    expect(restartedWindow - windowAtKill).toBeLessThanOrEqual(2);
+    // Same model again, for windows after the restart.
+    await until(async () => [...(await commonModels(peers)).keys()].filter((w) => w >= restartedWindow).length >= 2, () => 'no common model after the restart', 120_000);
+
+    // Every object in every bucket is whole: updates that the codec validates, sync reports that parse.
+    for (const machine of peers) {
+      const { accessKeyId, secretAccessKey } = s3.keys(`peer-${machine.name}`).find((k) => k.access === 'write')!;
+      const bucket = new S3Storage({ endpoint: s3.endpoint, bucket: `peer-${machine.name}`, accessKeyId, secretAccessKey });
+      const objects = await bucket.list('');
+      expect(objects.length).toBeGreaterThan(0);
+      for (const object of objects.filter((o) => o.key.startsWith('gradient-'))) {
+        expect((await validatePayload((await bucket.get(object.key))!)).ok, object.key).toBe(true);
+      }
+      bucket.close();
+    }
+  });
+
+  it('a garbage commitment and a revoked read key: the others go on, and status names each reason', async () => {
+    const mallory = devSigner('//Mallory');
+    await chain.transfer(mallory.address, 10n * TAO, devSigner('//Alice'));
+    const malloryUid = await chain.register(NETUID, mallory.address, mallory);
+    await chain.commit(NETUID, 'garbage from a foreign client', mallory);
+    await s3.revokeKey(readKeys.get('c')!);
+    const [a, , c] = peers as [NetworkMachine, NetworkMachine, NetworkMachine];
+    const cUid = (await chain.uidOf(NETUID, c.hotkey))!;
+    const after = Math.max(...(await digestsOf(a)).keys());
+
+    await until(
+      async () => {
+        const report = await status(a);
+        const problems = new Map(report.peers.map((p) => [p.uid, p.problem]));
+        return /unreachable: not a Tandem storage commitment/.test(problems.get(malloryUid) ?? '') && /403/.test(problems.get(cUid) ?? '');
+      },
+      async () => JSON.stringify((await status(a)).peers),
+      90_000,
+    );
+    // The run goes on for everyone, on one model (c leaves its own unreadable update out, as the others do).
+    await until(async () => [...(await commonModels(peers)).keys()].filter((w) => w > after).length >= 2, () => 'the run did not go on', 120_000);
+    const { records } = await c.ledger(url, NETUID).read();
+    expect(records.some((r) => r.window > after && /own update left out/.test(r.reason ?? ''))).toBe(true);
+    // The CLI's status without --json says the same in words.
+    const { stdout } = await runCli(['status'], { TANDEM_HOME: a.home, ...PASSPHRASES });
+    expect(stdout).toMatch(new RegExp(`uid ${malloryUid}: unreachable: not a Tandem storage commitment`));
+  });
+});

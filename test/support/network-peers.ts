@@ -1,0 +1,97 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { StorageKeyPair } from '../../main/storage/storage-credentials';
+import { RoundLedger } from '../../main/ledger/round-ledger';
+import { REPO_ROOT, runCli, startApp, type RunningApp } from './start-app';
+
+/** The passphrases every machine of the multi-process tests uses, passed by environment variable as a script would. */
+export const PASSPHRASES = { CP: 'coldkey passphrase 1', HP: 'hotkey passphrase 1', SP: 'storage passphrase 1' } as const;
+
+/** One machine of a multi-process test: its own TANDEM_HOME, wallet and, for a miner, bucket. */
+export class NetworkMachine {
+  app: RunningApp | null = null;
+  coldkey = '';
+  hotkey = '';
+
+  constructor(
+    readonly name: string,
+    readonly home: string,
+  ) {}
+
+  get env(): NodeJS.ProcessEnv {
+    return { TANDEM_HOME: this.home, ...PASSPHRASES };
+  }
+
+  /** Runs `tandem <args>` as this machine; fails the test with its output unless it exits 0. */
+  async cli(args: string[]): Promise<string> {
+    const { code, stdout, stderr } = await runCli(args, this.env);
+    if (code !== 0) throw new Error(`${this.name}: tandem ${args.join(' ')} exited ${code}\n${stdout}${stderr}`);
+    return stdout;
+  }
+
+  async createWallet(): Promise<void> {
+    const out = await this.cli(['wallet', 'create', 'w', '--coldkey-passphrase-env', 'CP', '--hotkey-passphrase-env', 'HP']);
+    this.coldkey = /coldkey (\w+)/.exec(out)?.[1] ?? '';
+    this.hotkey = /hotkey\s+(\w+)/.exec(out)?.[1] ?? '';
+    if (!this.coldkey || !this.hotkey) throw new Error(`${this.name}: no addresses in ${out}`);
+  }
+
+  setStorage(endpoint: string, bucket: string, keys: { write: StorageKeyPair; read: StorageKeyPair }): Promise<string> {
+    return runCli(
+      ['storage', 'set', '--endpoint', endpoint, '--bucket', bucket, '--write-key-id', keys.write.accessKeyId, '--write-secret-env', 'WS', '--read-key-id', keys.read.accessKeyId, '--read-secret-env', 'RS', '--passphrase-env', 'SP'],
+      { ...this.env, WS: keys.write.secretAccessKey, RS: keys.read.secretAccessKey },
+    ).then(({ code, stdout, stderr }) => {
+      if (code !== 0) throw new Error(`${this.name}: storage set exited ${code}\n${stdout}${stderr}`);
+      return stdout;
+    });
+  }
+
+  /** Starts the app headless on the network, hotkey and storage unlocked from the environment (not joined yet). */
+  async start(network: string, manifest: string): Promise<RunningApp> {
+    this.app = await startApp({ home: this.home, env: this.env, timeoutMs: 60_000, args: ['--headless', '--network', network, '--manifest', manifest, '--hotkey-passphrase-env', 'HP', '--storage-passphrase-env', 'SP'] });
+    return this.app;
+  }
+
+  /** A method of the running app's contract, over its headless RPC endpoint. */
+  async call<T>(method: string, params: unknown = {}): Promise<T> {
+    if (!this.app) throw new Error(`${this.name} is not running`);
+    const response = await fetch(`${this.app.origin}/api/rpc`, { method: 'POST', headers: { authorization: `Bearer ${this.app.token}` }, body: JSON.stringify({ kind: 'request', id: method, method, params }) });
+    const envelope = (await response.json()) as { ok: boolean; result?: T; error?: { message: string } };
+    if (!envelope.ok) throw new Error(`${this.name}: ${method}: ${envelope.error?.message}`);
+    return envelope.result as T;
+  }
+
+  /** Its round ledger: per window, what happened and the model digest after the outer step. */
+  ledger(network: string, netuid: number): RoundLedger {
+    const folder = `${network.replace(/^wss?:\/\//, '').replace(/[^A-Za-z0-9.-]+/g, '_')}-${netuid}`;
+    return new RoundLedger(path.join(this.home, 'data', 'runs', folder, 'rounds.ndjson'));
+  }
+
+  /** Window -> digest of every window this machine applied. */
+  async digests(network: string, netuid: number): Promise<Map<number, string>> {
+    const file = this.ledger(network, netuid);
+    const out = new Map<number, string>();
+    if (!fs.existsSync(file.file)) return out;
+    for (const s of await file.summaries()) if (s.modelDigest) out.set(s.window, s.modelDigest);
+    return out;
+  }
+}
+
+/** A long-running `tandem` command (a validator), its output kept for the failure message. */
+export function spawnTandem(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; stop(): Promise<void> } {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'tandem.mjs'), ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  return {
+    child,
+    output: () => output,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
