@@ -9,7 +9,9 @@
 // bf16 and adds probabilities x values to its fp32 output fragments, first
 // rescaled by exp(old max - new max) per row. At the end each row is divided
 // by its sum and its log-sum-exp (natural log, [B,H,T]) kept for the backward
-// pass (attention_flash_backward.cu). Memory stays linear in T.
+// pass (attention_flash_backward.cu). Memory stays linear in T. For head dim
+// 256 two blocks share a query tile, each computing the scores and one half
+// of the output columns: 16 output fragments per warp would spill.
 #include <cmath>
 
 #include "kernels/attention_flash_tiles.cuh"
@@ -22,33 +24,42 @@ namespace {
 using namespace flash;
 
 // The block's shared memory, in bytes from its start: the query tile, one
-// key and one value tile, then per warp an fp32 score tile, a bf16
-// probability tile and its rows' rescaling factors, and the row numbers.
-// Keys per tile shrink for head dim 256 to stay within kPortableSharedBytes.
+// key and one value tile (the block's output columns only), then per warp an
+// fp32 score tile, a bf16 probability tile and its rows' rescaling factors,
+// and the row numbers. Keys per tile shrink for head dim 256 to stay within
+// kPortableSharedBytes.
 template <int kDim>
 struct ForwardTiles {
+  static constexpr int kOutDim = kDim <= 128 ? kDim : 128;  // output columns per block
+  static constexpr int kColumnBlocks = kDim / kOutDim;
   static constexpr int kKeys = kDim <= 128 ? 64 : 32;
   static constexpr int kLd = bf16Stride(kDim);
+  static constexpr int kLdValues = bf16Stride(kOutDim);
   static constexpr int kLdScores = floatStride(kKeys);
   static constexpr int kLdProbs = bf16Stride(kKeys);
   static constexpr int kQueriesAt = 0;
   static constexpr int kKeysAt = kQueriesAt + sharedBytes(kBlockRows * kLd * 2);
   static constexpr int kValuesAt = kKeysAt + sharedBytes(kKeys * kLd * 2);
-  static constexpr int kScoresAt = kValuesAt + sharedBytes(kKeys * kLd * 2);
+  static constexpr int kScoresAt = kValuesAt + sharedBytes(kKeys * kLdValues * 2);
   static constexpr int kProbsAt = kScoresAt + sharedBytes(kWarps * kFrag * kLdScores * 4);
   static constexpr int kRowScaleAt = kProbsAt + sharedBytes(kWarps * kFrag * kLdProbs * 2);
   static constexpr int kRowNumbersAt = kRowScaleAt + sharedBytes(kWarps * kFrag * 4);
   static constexpr int kBytes = kRowNumbersAt + sharedBytes(kRowNumberBytes);
   static_assert(kBytes <= kPortableSharedBytes, "attention forward tiles exceed the portable shared memory");
+  // Asking for 3 resident blocks caps ptxas at 168 registers, which the
+  // small head dims fit without spilling (left alone it picks 128 and spills);
+  // 128 and 256 fit 168 by themselves, and shared memory allows 2 blocks.
+  static constexpr int kMinBlocksPerSm = kDim <= 64 ? 3 : 1;
 };
 
 // scaleLog2 = log2(e)/sqrt(hd): scores live in base 2 (exp2f) until lse.
 template <int kDim>
-__global__ void __launch_bounds__(kThreads)
+__global__ void __launch_bounds__(kThreads, ForwardTiles<kDim>::kMinBlocksPerSm)
     flashForwardKernel(bf16* out, float* lse, const bf16* q, const bf16* k, const bf16* v, int T, int heads,
                        int kvHeads, int hd, float scaleLog2, bool vectorized) {
   using Tiles = ForwardTiles<kDim>;
-  constexpr int kKeys = Tiles::kKeys, ld = Tiles::kLd, ldScores = Tiles::kLdScores, ldProbs = Tiles::kLdProbs;
+  constexpr int kKeys = Tiles::kKeys, kOutDim = Tiles::kOutDim, ld = Tiles::kLd, ldValues = Tiles::kLdValues;
+  constexpr int ldScores = Tiles::kLdScores, ldProbs = Tiles::kLdProbs;
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
   unsigned char* shared = dynamicSharedMemory();
   Bf16* queries = reinterpret_cast<Bf16*>(shared + Tiles::kQueriesAt);
@@ -61,7 +72,9 @@ __global__ void __launch_bounds__(kThreads)
 
   // The last query tiles have the most keys to visit: they start first.
   const int queryTiles = (T + kBlockRows - 1) / kBlockRows;
-  const int q0 = (queryTiles - 1 - static_cast<int>(blockIdx.x)) * kBlockRows;
+  const int tile = static_cast<int>(blockIdx.x) / Tiles::kColumnBlocks;
+  const int col0 = static_cast<int>(blockIdx.x) % Tiles::kColumnBlocks * kOutDim;
+  const int q0 = (queryTiles - 1 - tile) * kBlockRows;
   const int h = static_cast<int>(blockIdx.y), b = static_cast<int>(blockIdx.z);
   const int g = h / (heads / kvHeads);
   const long qStride = static_cast<long>(heads) * hd, kvStride = static_cast<long>(kvHeads) * hd;
@@ -74,9 +87,9 @@ __global__ void __launch_bounds__(kThreads)
   rowOf.load(rowNumbers);
   const Bf16* warpQueries = queries + warp * kFrag * ld;
 
-  AccumulatorFragment o[kDim / kFrag];
+  AccumulatorFragment o[kOutDim / kFrag];
   TANDEM_UNROLL
-  for (int n = 0; n < kDim / kFrag; ++n) wmma::fill_fragment(o[n], 0.0f);
+  for (int n = 0; n < kOutDim / kFrag; ++n) wmma::fill_fragment(o[n], 0.0f);
   // Lanes r and r + 16 share row r of the warp's tile, each half its columns.
   const int row = lane % kFrag, half = lane / kFrag;
   const int query = q0 + warp * kFrag + row;
@@ -85,7 +98,7 @@ __global__ void __launch_bounds__(kThreads)
   const int keyEnd = T < q0 + kBlockRows ? T : q0 + kBlockRows;  // causal limit of the block's last row
   for (int k0 = 0; k0 < keyEnd; k0 += kKeys) {
     stageRows<kDim>(keys, k + kvAt, kvStride, k0, kKeys, T, hd, vectorized);
-    stageRows<kDim>(values, v + kvAt, kvStride, k0, kKeys, T, hd, vectorized);
+    stageRows<kOutDim>(values, v + kvAt + col0, kvStride, k0, kKeys, T, hd - col0, vectorized);
     __syncthreads();
 
     // scores = queries · keysᵀ for the warp's 16 rows
@@ -138,13 +151,13 @@ __global__ void __launch_bounds__(kThreads)
     TANDEM_UNROLL
     for (int kk = 0; kk < kKeys / kFrag; ++kk) wmma::load_matrix_sync(p[kk], probs + kk * kFrag, ldProbs);
     TANDEM_UNROLL
-    for (int n = 0; n < kDim / kFrag; ++n) {
+    for (int n = 0; n < kOutDim / kFrag; ++n) {
       TANDEM_UNROLL
       for (int i = 0; i < o[n].num_elements; ++i) o[n].x[i] *= rowScale[rowOf[i]];
       TANDEM_UNROLL
       for (int kk = 0; kk < kKeys / kFrag; ++kk) {
         RowMajorB valueTile;
-        wmma::load_matrix_sync(valueTile, values + kk * kFrag * ld + n * kFrag, ld);
+        wmma::load_matrix_sync(valueTile, values + kk * kFrag * ldValues + n * kFrag, ldValues);
         wmma::mma_sync(o[n], p[kk], valueTile, o[n]);
       }
     }
@@ -153,14 +166,15 @@ __global__ void __launch_bounds__(kThreads)
 
   if (half == 0) {
     rowScale[row] = 1.0f / runningSum;
-    if (query < T) lse[(static_cast<long>(b) * heads + h) * T + query] = (runningMax + log2f(runningSum)) * kLn2;
+    if (query < T && col0 == 0) lse[(static_cast<long>(b) * heads + h) * T + query] = (runningMax + log2f(runningSum)) * kLn2;
   }
   __syncwarp();
   TANDEM_UNROLL
-  for (int n = 0; n < kDim / kFrag; ++n) {
+  for (int n = 0; n < kOutDim / kFrag; ++n) {
     TANDEM_UNROLL
     for (int i = 0; i < o[n].num_elements; ++i) o[n].x[i] *= rowScale[rowOf[i]];
-    storeFragmentRows(out + qAt, qStride, q0 + warp * kFrag, n * kFrag, T, hd, o[n], 1.0f, false, scores, ldScores);
+    storeFragmentRows(out + qAt + col0, qStride, q0 + warp * kFrag, n * kFrag, T, hd - col0, o[n], 1.0f, false,
+                      scores, ldScores);
   }
 }
 
@@ -170,7 +184,7 @@ void launchForward(bf16* out, float* lse, const bf16* q, const bf16* k, const bf
   constexpr int bytes = ForwardTiles<kDim>::kBytes;
   const auto kernel = flashForwardKernel<kDim>;
   allowSharedMemory(kernel, bytes, "attentionForward");
-  const dim3 grid((T + kBlockRows - 1) / kBlockRows, heads, B);
+  const dim3 grid((T + kBlockRows - 1) / kBlockRows * ForwardTiles<kDim>::kColumnBlocks, heads, B);
   const float scaleLog2 = kLog2e / std::sqrt(static_cast<float>(hd));
   TANDEM_LAUNCH_SHARED(kernel, grid, kThreads, bytes)(out, lse, q, k, v, T, heads, kvHeads, hd, scaleLog2, vectorized);
   checkLastError("attentionForward (flash)");
