@@ -51,7 +51,7 @@ struct QueryGradientTiles {
 };
 
 template <int kDim>
-__global__ void __launch_bounds__(kThreads)
+__global__ void __launch_bounds__(kThreads, minBlocksPerSm(kDim))
     flashQueryGradientKernel(bf16* dq, const bf16* dout, const float* lse, const float* delta, const bf16* q,
                              const bf16* k, const bf16* v, int T, int heads, int kvHeads, int hd, float scaleLog2,
                              float scale, bool vectorized) {
@@ -98,30 +98,10 @@ __global__ void __launch_bounds__(kThreads)
 
     // scores = q · kᵀ, probGrads = dout · vᵀ for the warp's 16 queries
     AccumulatorFragment s[kKeys / kFrag], dp[kKeys / kFrag];
-    TANDEM_UNROLL
-    for (int n = 0; n < kKeys / kFrag; ++n) {
-      wmma::fill_fragment(s[n], 0.0f);
-      wmma::fill_fragment(dp[n], 0.0f);
-    }
-    TANDEM_UNROLL
-    for (int kd = 0; kd < kDim / kFrag; ++kd) {
-      RowMajorA a, gradA;
-      wmma::load_matrix_sync(a, warpQueries + kd * kFrag, ld);
-      wmma::load_matrix_sync(gradA, warpOutputGrads + kd * kFrag, ld);
-      TANDEM_UNROLL
-      for (int n = 0; n < kKeys / kFrag; ++n) {
-        ColMajorB keysT, valuesT;
-        wmma::load_matrix_sync(keysT, keys + n * kFrag * ld + kd * kFrag, ld);
-        wmma::mma_sync(s[n], a, keysT, s[n]);
-        wmma::load_matrix_sync(valuesT, values + n * kFrag * ld + kd * kFrag, ld);
-        wmma::mma_sync(dp[n], gradA, valuesT, dp[n]);
-      }
-    }
-    TANDEM_UNROLL
-    for (int n = 0; n < kKeys / kFrag; ++n) {
-      wmma::store_matrix_sync(scores + n * kFrag, s[n], ldScores, wmma::mem_row_major);
-      wmma::store_matrix_sync(probGrads + n * kFrag, dp[n], ldScores, wmma::mem_row_major);
-    }
+    multiplyTransposed<kDim>(s, warpQueries, keys, ld);
+    multiplyTransposed<kDim>(dp, warpOutputGrads, values, ld);
+    storeFragments(scores, s, ldScores);
+    storeFragments(probGrads, dp, ldScores);
     __syncwarp();
 
     // dS = p ∘ (dp − delta), zero where key s does not count (s > t or s >= T)
@@ -134,18 +114,7 @@ __global__ void __launch_bounds__(kThreads)
     __syncwarp();
 
     // dq += dS · k
-    RowMajorA ds[kKeys / kFrag];
-    TANDEM_UNROLL
-    for (int kk = 0; kk < kKeys / kFrag; ++kk) wmma::load_matrix_sync(ds[kk], scoreGrads + kk * kFrag, ldGrads);
-    TANDEM_UNROLL
-    for (int n = 0; n < kDim / kFrag; ++n) {
-      TANDEM_UNROLL
-      for (int kk = 0; kk < kKeys / kFrag; ++kk) {
-        RowMajorB keyTile;
-        wmma::load_matrix_sync(keyTile, keys + kk * kFrag * ld + n * kFrag, ld);
-        wmma::mma_sync(dqAcc[n], ds[kk], keyTile, dqAcc[n]);
-      }
-    }
+    multiplyAccumulate<kKeys>(dqAcc, scoreGrads, ldGrads, keys, ld);
     __syncthreads();  // every warp is done with the key and value tiles before they are refilled
   }
 
@@ -184,7 +153,7 @@ struct KeyValueGradientTiles {
 
 // kKeyGrads / kValueGrads: which of dK, dV this launch accumulates.
 template <int kDim, bool kKeyGrads, bool kValueGrads>
-__global__ void __launch_bounds__(kThreads)
+__global__ void __launch_bounds__(kThreads, minBlocksPerSm(kDim, int{kKeyGrads} + int{kValueGrads}))
     flashKeyValueGradientKernel(bf16* dk, bf16* dv, const bf16* dout, const float* lse, const float* delta,
                                 const bf16* q, const bf16* k, const bf16* v, int T, int heads, int kvHeads, int hd,
                                 float scaleLog2, float scale, bool vectorized) {
@@ -240,37 +209,13 @@ __global__ void __launch_bounds__(kThreads)
       __syncthreads();
 
       // scoresᵀ = k · qᵀ, probGradsᵀ = v · doutᵀ for the warp's 16 keys
-      AccumulatorFragment s[kQueries / kFrag], dp[kQueries / kFrag];
-      TANDEM_UNROLL
-      for (int n = 0; n < kQueries / kFrag; ++n) {
-        wmma::fill_fragment(s[n], 0.0f);
-        if constexpr (kKeyGrads) wmma::fill_fragment(dp[n], 0.0f);
-      }
-      TANDEM_UNROLL
-      for (int kd = 0; kd < kDim / kFrag; ++kd) {
-        RowMajorA a;
-        wmma::load_matrix_sync(a, warpKeys + kd * kFrag, ld);
-        TANDEM_UNROLL
-        for (int n = 0; n < kQueries / kFrag; ++n) {
-          ColMajorB queriesT;
-          wmma::load_matrix_sync(queriesT, queries + n * kFrag * ld + kd * kFrag, ld);
-          wmma::mma_sync(s[n], a, queriesT, s[n]);
-        }
-        if constexpr (kKeyGrads) {
-          RowMajorA valueA;
-          wmma::load_matrix_sync(valueA, warpValues + kd * kFrag, ld);
-          TANDEM_UNROLL
-          for (int n = 0; n < kQueries / kFrag; ++n) {
-            ColMajorB outputGradsT;
-            wmma::load_matrix_sync(outputGradsT, outputGrads + n * kFrag * ld + kd * kFrag, ld);
-            wmma::mma_sync(dp[n], valueA, outputGradsT, dp[n]);
-          }
-        }
-      }
-      TANDEM_UNROLL
-      for (int n = 0; n < kQueries / kFrag; ++n) {
-        wmma::store_matrix_sync(scoresT + n * kFrag, s[n], ldScores, wmma::mem_row_major);
-        if constexpr (kKeyGrads) wmma::store_matrix_sync(probGradsT + n * kFrag, dp[n], ldScores, wmma::mem_row_major);
+      AccumulatorFragment s[kQueries / kFrag];
+      multiplyTransposed<kDim>(s, warpKeys, queries, ld);
+      storeFragments(scoresT, s, ldScores);
+      if constexpr (kKeyGrads) {
+        AccumulatorFragment dp[kQueries / kFrag];
+        multiplyTransposed<kDim>(dp, warpValues, outputGrads, ld);
+        storeFragments(probGradsT, dp, ldScores);
       }
       __syncwarp();
 
@@ -284,36 +229,9 @@ __global__ void __launch_bounds__(kThreads)
       }
       __syncwarp();
 
-      if constexpr (kValueGrads) {  // dv += pᵀ · dout
-        RowMajorA pT[kQueries / kFrag];
-        TANDEM_UNROLL
-        for (int kk = 0; kk < kQueries / kFrag; ++kk) wmma::load_matrix_sync(pT[kk], probsT + kk * kFrag, ldProbs);
-        TANDEM_UNROLL
-        for (int n = 0; n < kDim / kFrag; ++n) {
-          TANDEM_UNROLL
-          for (int kk = 0; kk < kQueries / kFrag; ++kk) {
-            RowMajorB gradTile;
-            wmma::load_matrix_sync(gradTile, outputGrads + kk * kFrag * ld + n * kFrag, ld);
-            wmma::mma_sync(dvAcc[n], pT[kk], gradTile, dvAcc[n]);
-          }
-        }
-      }
-      if constexpr (kKeyGrads) {  // dk += dSᵀ · q (times the score scale, at the end)
-        RowMajorA dsT[kQueries / kFrag];
-        TANDEM_UNROLL
-        for (int kk = 0; kk < kQueries / kFrag; ++kk) {
-          wmma::load_matrix_sync(dsT[kk], scoreGradsT + kk * kFrag, ldProbs);
-        }
-        TANDEM_UNROLL
-        for (int n = 0; n < kDim / kFrag; ++n) {
-          TANDEM_UNROLL
-          for (int kk = 0; kk < kQueries / kFrag; ++kk) {
-            RowMajorB queryTile;
-            wmma::load_matrix_sync(queryTile, queries + kk * kFrag * ld + n * kFrag, ld);
-            wmma::mma_sync(dkAcc[n], dsT[kk], queryTile, dkAcc[n]);
-          }
-        }
-      }
+      if constexpr (kValueGrads) multiplyAccumulate<kQueries>(dvAcc, probsT, ldProbs, outputGrads, ld);  // dv += pᵀ·dout
+      // dk += dSᵀ · q (times the score scale, at the end)
+      if constexpr (kKeyGrads) multiplyAccumulate<kQueries>(dkAcc, scoreGradsT, ldProbs, queries, ld);
       __syncthreads();  // every warp is done with the query tiles before they are refilled
     }
   }

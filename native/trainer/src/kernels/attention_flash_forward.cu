@@ -46,15 +46,11 @@ struct ForwardTiles {
   static constexpr int kRowNumbersAt = kRowScaleAt + sharedBytes(kWarps * kFrag * 4);
   static constexpr int kBytes = kRowNumbersAt + sharedBytes(kRowNumberBytes);
   static_assert(kBytes <= kPortableSharedBytes, "attention forward tiles exceed the portable shared memory");
-  // Asking for 3 resident blocks caps ptxas at 168 registers, which the
-  // small head dims fit without spilling (left alone it picks 128 and spills);
-  // 128 and 256 fit 168 by themselves, and shared memory allows 2 blocks.
-  static constexpr int kMinBlocksPerSm = kDim <= 64 ? 3 : 1;
 };
 
 // scaleLog2 = log2(e)/sqrt(hd): scores live in base 2 (exp2f) until lse.
 template <int kDim>
-__global__ void __launch_bounds__(kThreads, ForwardTiles<kDim>::kMinBlocksPerSm)
+__global__ void __launch_bounds__(kThreads, minBlocksPerSm(kDim))
     flashForwardKernel(bf16* out, float* lse, const bf16* q, const bf16* k, const bf16* v, int T, int heads,
                        int kvHeads, int hd, float scaleLog2, bool vectorized) {
   using Tiles = ForwardTiles<kDim>;
@@ -103,23 +99,8 @@ __global__ void __launch_bounds__(kThreads, ForwardTiles<kDim>::kMinBlocksPerSm)
 
     // scores = queries · keysᵀ for the warp's 16 rows
     AccumulatorFragment s[kKeys / kFrag];
-    TANDEM_UNROLL
-    for (int n = 0; n < kKeys / kFrag; ++n) wmma::fill_fragment(s[n], 0.0f);
-    TANDEM_UNROLL
-    for (int kd = 0; kd < kDim / kFrag; ++kd) {
-      RowMajorA a;
-      wmma::load_matrix_sync(a, warpQueries + kd * kFrag, ld);
-      TANDEM_UNROLL
-      for (int n = 0; n < kKeys / kFrag; ++n) {
-        ColMajorB keysT;
-        wmma::load_matrix_sync(keysT, keys + n * kFrag * ld + kd * kFrag, ld);
-        wmma::mma_sync(s[n], a, keysT, s[n]);
-      }
-    }
-    TANDEM_UNROLL
-    for (int n = 0; n < kKeys / kFrag; ++n) {
-      wmma::store_matrix_sync(scores + n * kFrag, s[n], ldScores, wmma::mem_row_major);
-    }
+    multiplyTransposed<kDim>(s, warpQueries, keys, ld);
+    storeFragments(scores, s, ldScores);
     __syncwarp();
 
     // Online softmax over the tile: key s counts for query t when s <= t and s < T.
@@ -147,20 +128,8 @@ __global__ void __launch_bounds__(kThreads, ForwardTiles<kDim>::kMinBlocksPerSm)
     __syncwarp();
 
     // out = out · rescale (per row) + probs · values
-    RowMajorA p[kKeys / kFrag];
-    TANDEM_UNROLL
-    for (int kk = 0; kk < kKeys / kFrag; ++kk) wmma::load_matrix_sync(p[kk], probs + kk * kFrag, ldProbs);
-    TANDEM_UNROLL
-    for (int n = 0; n < kOutDim / kFrag; ++n) {
-      TANDEM_UNROLL
-      for (int i = 0; i < o[n].num_elements; ++i) o[n].x[i] *= rowScale[rowOf[i]];
-      TANDEM_UNROLL
-      for (int kk = 0; kk < kKeys / kFrag; ++kk) {
-        RowMajorB valueTile;
-        wmma::load_matrix_sync(valueTile, values + kk * kFrag * ldValues + n * kFrag, ldValues);
-        wmma::mma_sync(o[n], p[kk], valueTile, o[n]);
-      }
-    }
+    rowOf.scaleRows(o, rowScale);
+    multiplyAccumulate<kKeys>(o, probs, ldProbs, values, ldValues);
     __syncthreads();  // every warp is done with the key and value tiles before they are refilled
   }
 
@@ -169,10 +138,9 @@ __global__ void __launch_bounds__(kThreads, ForwardTiles<kDim>::kMinBlocksPerSm)
     if (query < T && col0 == 0) lse[(static_cast<long>(b) * heads + h) * T + query] = (runningMax + log2f(runningSum)) * kLn2;
   }
   __syncwarp();
+  rowOf.scaleRows(o, rowScale);
   TANDEM_UNROLL
   for (int n = 0; n < kOutDim / kFrag; ++n) {
-    TANDEM_UNROLL
-    for (int i = 0; i < o[n].num_elements; ++i) o[n].x[i] *= rowScale[rowOf[i]];
     storeFragmentRows(out + qAt + col0, qStride, q0 + warp * kFrag, n * kFrag, T, hd - col0, o[n], 1.0f, false,
                       scores, ldScores);
   }

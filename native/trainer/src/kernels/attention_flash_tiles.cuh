@@ -41,6 +41,17 @@ using RowMajorA = wmma::fragment<wmma::matrix_a, kFrag, kFrag, kFrag, Bf16, wmma
 using RowMajorB = wmma::fragment<wmma::matrix_b, kFrag, kFrag, kFrag, Bf16, wmma::row_major>;
 using ColMajorB = wmma::fragment<wmma::matrix_b, kFrag, kFrag, kFrag, Bf16, wmma::col_major>;
 
+// The second argument of the kernels' __launch_bounds__ (zero spills on
+// sm_80 and sm_90 by nvcc -Xptxas -v; ptxas's own choice is a heuristic). Left
+// alone, ptxas aims at 128 registers for the small head dims and spills a
+// few bytes; asking for 3 resident blocks lets it use 168. Larger ones (128
+// and 256, or the dk/dv kernel's two accumulator sets at 64) ask for 1 and
+// take up to 255: their shared memory allows 2 blocks per SM anyway.
+// `accumulators`: output fragment sets per warp.
+__host__ __device__ constexpr int minBlocksPerSm(int paddedHeadDim, int accumulators = 1) {
+  return paddedHeadDim * accumulators <= 64 ? 3 : 1;
+}
+
 // Head dims run padded (with zeros) to the next of 16, 32, 64, 128, 256: the
 // kernels are compiled for those five.
 inline int paddedHeadDim(int hd) { return hd <= 16 ? 16 : hd <= 32 ? 32 : hd <= 64 ? 64 : hd <= 128 ? 128 : 256; }
@@ -69,7 +80,68 @@ struct RowOfElement {
     wmma::load_matrix_sync(rows, rowNumbers, kFrag, wmma::mem_row_major);
   }
   __device__ __forceinline__ int operator[](int i) const { return static_cast<int>(rows.x[i]); }
+  // acc[n] row r *= factors[r], for the warp's 16 rows.
+  template <int kFrags>
+  __device__ __forceinline__ void scaleRows(AccumulatorFragment (&acc)[kFrags], const float* factors) const {
+    TANDEM_UNROLL
+    for (int n = 0; n < kFrags; ++n) {
+      TANDEM_UNROLL
+      for (int i = 0; i < rows.num_elements; ++i) acc[n].x[i] *= factors[(*this)[i]];
+    }
+  }
 };
+
+// The warp's tile products. Operands are bf16 tiles in shared memory; a
+// fragment array acc[n] covers columns [16n, 16n + 16) of a 16-row result.
+
+// acc = rows · tileᵀ: rows is the warp's 16 x kInner tile, tile holds
+// 16·kFrags rows of kInner values (the same row stride `ld`); acc is zeroed
+// first. Scores (q·kᵀ) and probability gradients (dout·vᵀ), and their
+// transposes (k·qᵀ, v·doutᵀ).
+template <int kInner, int kFrags>
+__device__ __forceinline__ void multiplyTransposed(AccumulatorFragment (&acc)[kFrags], const Bf16* rows,
+                                                   const Bf16* tile, int ld) {
+  TANDEM_UNROLL
+  for (int n = 0; n < kFrags; ++n) wmma::fill_fragment(acc[n], 0.0f);
+  TANDEM_UNROLL
+  for (int kd = 0; kd < kInner / kFrag; ++kd) {
+    RowMajorA a;
+    wmma::load_matrix_sync(a, rows + kd * kFrag, ld);
+    TANDEM_UNROLL
+    for (int n = 0; n < kFrags; ++n) {
+      ColMajorB b;
+      wmma::load_matrix_sync(b, tile + n * kFrag * ld + kd * kFrag, ld);
+      wmma::mma_sync(acc[n], a, b, acc[n]);
+    }
+  }
+}
+
+// acc += lhs · tile: lhs is the warp's 16 x kInner tile (row stride ldLhs),
+// tile kInner x 16·kFrags (ldTile). Probabilities · values, and the
+// gradients dS·k, pᵀ·dout, dSᵀ·q.
+template <int kInner, int kFrags>
+__device__ __forceinline__ void multiplyAccumulate(AccumulatorFragment (&acc)[kFrags], const Bf16* lhs, int ldLhs,
+                                                   const Bf16* tile, int ldTile) {
+  RowMajorA a[kInner / kFrag];
+  TANDEM_UNROLL
+  for (int kk = 0; kk < kInner / kFrag; ++kk) wmma::load_matrix_sync(a[kk], lhs + kk * kFrag, ldLhs);
+  TANDEM_UNROLL
+  for (int n = 0; n < kFrags; ++n) {
+    TANDEM_UNROLL
+    for (int kk = 0; kk < kInner / kFrag; ++kk) {
+      RowMajorB b;
+      wmma::load_matrix_sync(b, tile + kk * kFrag * ldTile + n * kFrag, ldTile);
+      wmma::mma_sync(acc[n], a[kk], b, acc[n]);
+    }
+  }
+}
+
+// The fragments, side by side, into the warp's fp32 tile (row stride ld).
+template <int kFrags>
+__device__ __forceinline__ void storeFragments(float* tile, const AccumulatorFragment (&acc)[kFrags], int ld) {
+  TANDEM_UNROLL
+  for (int n = 0; n < kFrags; ++n) wmma::store_matrix_sync(tile + n * kFrag, acc[n], ld, wmma::mem_row_major);
+}
 
 // Where head `head` of batch `b` starts in a [B,T,heads,hd] tensor; its row t
 // is `rowStride` = heads·hd elements further per t.
