@@ -154,7 +154,7 @@ TEST(cuda_attention_flash_other_head_dims) {
 
 // Peers must reproduce each other's steps: no float atomics, fixed orders.
 TEST(cuda_attention_flash_is_deterministic) {
-  for (const Shape& s : std::vector<Shape>{{2, 33, 4, 1, 16}, {1, 130, 8, 2, 64}}) {
+  for (const Shape& s : std::vector<Shape>{{2, 33, 4, 1, 16}, {1, 97, 4, 2, 64}}) {
     const Inputs in = inputsFor(s);
     const Results first = cudaAttention(s, in, cuda::AttentionPath::flash);
     const Results second = cudaAttention(s, in, cuda::AttentionPath::flash);
