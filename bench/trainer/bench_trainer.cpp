@@ -29,6 +29,7 @@
 #include "util/rng.h"
 
 #ifdef TANDEM_TRAINER_HAVE_CUDA
+#include "kernels/attention_path.h"
 #include "kernels/gemm_path.h"
 #include "model/cuda_llama_model.h"
 #endif
@@ -187,6 +188,8 @@ int cudaBench(const CudaBenchConfig& b) {
   const auto per = [&](uint64_t after, uint64_t before) {
     return static_cast<unsigned long long>((after - before) / static_cast<uint64_t>(std::max(1, b.steps)));
   };
+  std::printf("  attention path: %s (TANDEM_CUDA_ATTENTION=flash|reference)\n",
+              cuda::attentionPathName(cuda::attentionPath()));
   std::printf("  GEMM path: %s; GEMMs per step: %llu cuBLAS, %llu tensor cores (WMMA), %llu CUDA cores\n",
               cuda::gemmPathName(path.path), per(gemms.cublas, gemmsBefore.cublas),
               per(gemms.tensorCores, gemmsBefore.tensorCores), per(gemms.simt, gemmsBefore.simt));

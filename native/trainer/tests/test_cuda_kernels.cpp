@@ -22,9 +22,9 @@ int main() {
 #include <cstring>
 #include <vector>
 
+#include "cuda_test_buffers.h"
 #include "fixtures.h"
 #include "gradcheck.h"
-#include "kernels/attention.h"
 #include "kernels/cross_entropy.h"
 #include "kernels/cuda_kernels.h"
 #include "kernels/embedding.h"
@@ -41,79 +41,10 @@ int main() {
 #include "train/training_session.h"
 
 using namespace trainer;
+using namespace cudatest;
 using bf16 = cuda::bf16;
 
 namespace {
-
-constexpr double kTolerance = 2e-2;
-
-bf16 toBf16(float f) {  // round to nearest even, as __float2bfloat16
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  u += 0x7FFFu + ((u >> 16) & 1u);
-  return static_cast<bf16>(u >> 16);
-}
-float fromBf16(bf16 b) {
-  const uint32_t u = static_cast<uint32_t>(b) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-std::vector<float> zeros(size_t n, float value = 0.0f) { return std::vector<float>(n, value); }
-
-std::vector<float> roundedRandom(size_t n, uint64_t seed, double scale = 1.0) {
-  std::vector<float> v = testing::randomVector(n, seed, scale);
-  for (float& x : v) x = fromBf16(toBf16(x));
-  return v;
-}
-
-// Device buffer of T, filled from / read back to host vectors.
-template <typename T>
-class DeviceBuffer {
- public:
-  explicit DeviceBuffer(size_t n) : n_(n) { cudaMalloc(&ptr_, n * sizeof(T) + 1); }
-  ~DeviceBuffer() { cudaFree(ptr_); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  T* get() { return ptr_; }
-  void upload(const std::vector<T>& v) { cudaMemcpy(ptr_, v.data(), n_ * sizeof(T), cudaMemcpyHostToDevice); }
-  std::vector<T> download() const {
-    std::vector<T> v(n_);
-    cudaMemcpy(v.data(), ptr_, n_ * sizeof(T), cudaMemcpyDeviceToHost);
-    return v;
-  }
-
- private:
-  T* ptr_ = nullptr;
-  size_t n_;
-};
-
-struct Bf16Buffer : DeviceBuffer<bf16> {
-  explicit Bf16Buffer(const std::vector<float>& v) : DeviceBuffer<bf16>(v.size()) {
-    std::vector<bf16> b(v.size());
-    for (size_t i = 0; i < v.size(); ++i) b[i] = toBf16(v[i]);
-    upload(b);
-  }
-  std::vector<float> floats() const {
-    std::vector<float> out;
-    for (bf16 b : download()) out.push_back(fromBf16(b));
-    return out;
-  }
-};
-struct FloatBuffer : DeviceBuffer<float> {
-  explicit FloatBuffer(const std::vector<float>& v) : DeviceBuffer<float>(v.size()) { upload(v); }
-};
-
-double relErr(const std::vector<float>& expected, const std::vector<float>& got) {
-  std::vector<double> e(expected.begin(), expected.end());
-  return testing::relativeError(e, got);
-}
-
-#define CHECK_CLOSE(expected, got, what)                                      \
-  do {                                                                        \
-    const double err_ = relErr(expected, got);                                \
-    CHECK_MSG(err_ < kTolerance, what << ": relative error " << err_);        \
-  } while (0)
 
 // Runs the GEMMs on `path` while in scope (the process-wide choice,
 // kernels/gemm_path.h), then restores the previous one.
@@ -313,51 +244,6 @@ TEST(cuda_rope) {
   cuda::ropeBackward(gdx.get(), gc.get(), gs.get(), B, T, heads, hd);
   CHECK_CLOSE(y, gy.floats(), "forward");
   CHECK_CLOSE(dx, gdx.floats(), "backward");
-}
-
-// Two shapes: a small one, and a longer sequence with a realistic head size
-// and 4 query heads per kv head.
-static void attentionMatchesCpu(int B, int T, int heads, int kv, int hd) {
-  auto q = roundedRandom(B * T * heads * hd, 10), k = roundedRandom(B * T * kv * hd, 11);
-  auto v = roundedRandom(B * T * kv * hd, 12), dy = roundedRandom(B * T * heads * hd, 13);
-  std::vector<float> y(q.size()), probs(static_cast<size_t>(B) * heads * T * T);
-  std::vector<float> dq(q.size(), 0.0f), dk(k.size(), 0.0f), dv(v.size(), 0.0f);
-  cpu::attentionForward(y.data(), probs.data(), q.data(), k.data(), v.data(), B, T, heads, kv, hd);
-  cpu::attentionBackward(dq.data(), dk.data(), dv.data(), dy.data(), probs.data(), q.data(), k.data(), v.data(), B, T,
-                         heads, kv, hd);
-  // The device keeps each row's log-sum-exp instead of the probabilities.
-  std::vector<float> lse(static_cast<size_t>(B) * heads * T);
-  for (int b = 0; b < B; ++b) {
-    for (int h = 0; h < heads; ++h) {
-      for (int t = 0; t < T; ++t) {
-        double sum = 0;
-        for (int s = 0; s <= t; ++s) {
-          double dot = 0;
-          for (int i = 0; i < hd; ++i) {
-            dot += double(q[((b * T + t) * heads + h) * hd + i]) * k[((b * T + s) * kv + h / (heads / kv)) * hd + i];
-          }
-          sum += std::exp(dot / std::sqrt(double(hd)));
-        }
-        lse[(static_cast<size_t>(b) * heads + h) * T + t] = static_cast<float>(std::log(sum));
-      }
-    }
-  }
-  Bf16Buffer gq(q), gk(k), gv(v), gdy(dy), gy(zeros(q.size()));
-  Bf16Buffer gdq(zeros(q.size(), 0.0f)), gdk(zeros(k.size(), 0.0f)), gdv(zeros(v.size(), 0.0f));
-  FloatBuffer glse(zeros(lse.size())), gdelta(zeros(lse.size()));
-  cuda::attentionForward(gy.get(), glse.get(), gq.get(), gk.get(), gv.get(), B, T, heads, kv, hd);
-  cuda::attentionBackward(gdq.get(), gdk.get(), gdv.get(), gdelta.get(), gdy.get(), gy.get(), glse.get(), gq.get(),
-                          gk.get(), gv.get(), B, T, heads, kv, hd);
-  CHECK_CLOSE(y, gy.floats(), "forward");
-  CHECK_CLOSE(lse, glse.download(), "log-sum-exp");
-  CHECK_CLOSE(dq, gdq.floats(), "dq");
-  CHECK_CLOSE(dk, gdk.floats(), "dk");
-  CHECK_CLOSE(dv, gdv.floats(), "dv");
-}
-
-TEST(cuda_attention_gqa) {
-  attentionMatchesCpu(2, 7, 4, 2, 16);
-  attentionMatchesCpu(1, 33, 8, 2, 64);
 }
 
 TEST(cuda_swiglu) {

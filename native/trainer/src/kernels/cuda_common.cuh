@@ -21,6 +21,11 @@
 #ifndef TANDEM_LAUNCH
 #define TANDEM_LAUNCH(kernel, grid, block) kernel<<<grid, block>>>
 #endif
+// The same with `bytes` of dynamic shared memory (dynamicSharedMemory()
+// below); above 48 KiB the kernel must opt in first (cudaFuncSetAttribute).
+#ifndef TANDEM_LAUNCH_SHARED
+#define TANDEM_LAUNCH_SHARED(kernel, grid, block, bytes) kernel<<<grid, block, bytes>>>
+#endif
 
 namespace trainer {
 namespace cuda {
@@ -30,6 +35,16 @@ __device__ __forceinline__ float loadBf16(const bf16* p, long i) {
 }
 __device__ __forceinline__ void storeBf16(bf16* p, long i, float v) {
   reinterpret_cast<__nv_bfloat16*>(p)[i] = __float2bfloat16(v);
+}
+
+// The block's dynamic shared memory, 128-byte aligned.
+__device__ __forceinline__ unsigned char* dynamicSharedMemory() {
+#ifdef TANDEM_CUDA_EMULATOR
+  return static_cast<unsigned char*>(::cuda_emu::dynamicSharedMemory());
+#else
+  extern __shared__ __align__(128) unsigned char tandemDynamicShared[];
+  return tandemDynamicShared;
+#endif
 }
 
 inline unsigned blocksFor(long n, unsigned threads) { return static_cast<unsigned>((n + threads - 1) / threads); }

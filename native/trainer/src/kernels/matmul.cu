@@ -82,7 +82,8 @@ __device__ __forceinline__ const __nv_bfloat16* tileAt(const bf16* data, long ld
 template <typename LayoutA, typename LayoutB, typename OutT>
 __global__ void wmmaGemmKernel(OutT* c, const bf16* a, long lda, const bf16* b, long ldb, int M, int N, int K,
                                bool accumulate) {
-  __shared__ float staging[4][kFrag * kFrag];  // one fragment per warp on its way out
+  // One fragment per warp on its way out; store_matrix_sync needs 256-bit alignment.
+  __shared__ __align__(32) float staging[4][kFrag * kFrag];
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
   const int row0 = static_cast<int>(blockIdx.y) * kBlockTile + (warp / 2) * kWarpTile;
   const int col0 = static_cast<int>(blockIdx.x) * kBlockTile + (warp % 2) * kWarpTile;

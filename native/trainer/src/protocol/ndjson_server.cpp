@@ -503,9 +503,11 @@ int NdjsonServer::run() {
     bool ended = false;
   };
   auto inbox = std::make_shared<Inbox>();
-  std::thread reader([this, inbox] {
+  // The stream is captured itself, not through `this`: after `shutdown` the
+  // reader may be left behind (below) and outlive this server object.
+  std::thread reader([this, inbox, &in = in_] {
     std::string line;
-    while (std::getline(in_, line)) {
+    while (std::getline(in, line)) {
       if (line.size() > (size_t(16) << 20)) {
         emitError(Json(), error_code::kMalformedJson, "line longer than 16 MiB");
         continue;

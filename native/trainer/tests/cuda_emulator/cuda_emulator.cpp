@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,10 @@ namespace {
 constexpr size_t kDeviceBytes = size_t{16} << 30;  // what cudaMemGetInfo reports as total
 constexpr size_t kStackBytes = 256 * 1024;           // per CUDA thread; ASan frames are large
 constexpr unsigned kWarp = 32;
+// Shared memory per block: what any launch gets, and the most a kernel can
+// opt in to on an sm_90 (the device cudaGetDeviceProperties describes).
+constexpr size_t kDefaultSharedBytes = 48 * 1024;
+constexpr size_t kOptInSharedBytes = 227 * 1024;
 
 int deviceCountFromEnv() {
   const char* v = std::getenv("TANDEM_CUDA_EMULATOR_DEVICES");
@@ -206,6 +211,43 @@ struct BlockRun {
 };
 
 thread_local BlockRun* activeRun = nullptr;
+// The running launch's dynamic shared memory: one buffer per block, exactly
+// the launch's bytes (ASan sees any access past them), 128-byte aligned like
+// a GPU's.
+struct DynamicShared {
+  void* data = nullptr;
+  size_t bytes = 0;
+  void reset(size_t n) {
+    release();
+    if (n == 0) return;
+    data = ::operator new(n, std::align_val_t(128));
+    bytes = n;
+  }
+  void release() {
+    if (data) ::operator delete(data, std::align_val_t(128));
+    data = nullptr;
+    bytes = 0;
+  }
+  ~DynamicShared() { release(); }
+};
+thread_local DynamicShared* activeDynamicShared = nullptr;
+
+// Each kernel's opt-in (cudaFuncAttributeMaxDynamicSharedMemorySize), by
+// its address; process-wide, like a kernel's attributes on a device.
+struct KernelAttributes {
+  std::mutex mutex;
+  std::map<const void*, size_t> maxDynamicShared;
+};
+KernelAttributes& kernelAttributes() {
+  static KernelAttributes a;
+  return a;
+}
+size_t maxDynamicSharedBytes(const void* kernel) {
+  KernelAttributes& a = kernelAttributes();
+  std::lock_guard<std::mutex> lock(a.mutex);
+  const auto it = a.maxDynamicShared.find(kernel);
+  return it == a.maxDynamicShared.end() ? kDefaultSharedBytes : it->second;
+}
 
 BlockRun& run() {
   if (!activeRun) {
@@ -384,17 +426,38 @@ void __syncwarp(unsigned mask) {
 
 // ---- launches ---------------------------------------------------------------
 
-void cuda_emu::runGrid(dim3 grid, dim3 block, const std::function<void()>& body) {
+void* cuda_emu::dynamicSharedMemory() {
+  run();  // aborts outside a kernel
+  return activeDynamicShared->data;
+}
+
+void cuda_emu::kernelFault(const char* why) {
+  BlockRun& r = run();
+  r.failure = why;
+  abandonFiber(r);
+}
+
+void cuda_emu::runGrid(dim3 grid, dim3 block, size_t dynamicSharedBytes, const void* kernel,
+                       const std::function<void()>& body) {
   const unsigned long long threads = static_cast<unsigned long long>(block.x) * block.y * block.z;
   if (grid.x == 0 || grid.y == 0 || grid.z == 0 || grid.x > 0x7FFFFFFFu || grid.y > 65535 || grid.z > 65535 ||
       threads == 0 || threads > 1024 || block.x > 1024 || block.y > 1024 || block.z > 64) {
     fail(cudaErrorInvalidConfiguration, "invalid configuration argument: grid " + dims(grid) + ", block " + dims(block));
     return;
   }
+  if (dynamicSharedBytes > maxDynamicSharedBytes(kernel)) {
+    fail(cudaErrorInvalidValue, "invalid argument: " + std::to_string(dynamicSharedBytes) +
+                                    " bytes of dynamic shared memory, above the kernel's limit of " +
+                                    std::to_string(maxDynamicSharedBytes(kernel)) +
+                                    " (cudaFuncSetAttribute raises it)");
+    return;
+  }
   if (activeRun) {
     std::fprintf(stderr, "cuda emulator: a kernel launched from inside a kernel\n");
     std::abort();
   }
+  DynamicShared dynamicShared;
+  activeDynamicShared = &dynamicShared;
   BlockRun r;
   r.body = &body;
   r.threads = static_cast<unsigned>(threads);
@@ -408,12 +471,17 @@ void cuda_emu::runGrid(dim3 grid, dim3 block, const std::function<void()>& body)
     for (unsigned y = 0; y < grid.y && r.failure.empty(); ++y) {
       for (unsigned x = 0; x < grid.x && r.failure.empty(); ++x) {
         blockIdx = uint3(x, y, z);
+        // Fresh per block, every byte 0xFF: an fp32 or bf16 NaN, so a kernel
+        // that reads shared memory it never wrote gets NaNs, not zeros.
+        dynamicShared.reset(dynamicSharedBytes);
+        if (dynamicSharedBytes) std::memset(dynamicShared.data, 0xFF, dynamicSharedBytes);
         runBlock(r);
         if (!r.failure.empty()) r.failure += " (block " + dims(blockIdx) + ")";
       }
     }
   }
   activeRun = nullptr;
+  activeDynamicShared = nullptr;
   if (!r.failure.empty()) {
     stickyError = fail(cudaErrorLaunchFailure, "unspecified launch failure: " + r.failure);
     std::fprintf(stderr, "cuda emulator: %s\n", lastDetail.c_str());
@@ -525,6 +593,32 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
   prop->multiProcessorCount = 1;
   prop->warpSize = static_cast<int>(kWarp);
   prop->maxThreadsPerBlock = 1024;
+  return cudaSuccess;
+}
+
+cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) {
+  if (!value) return fail(cudaErrorInvalidValue, "cudaDeviceGetAttribute: null output pointer");
+  if (device < 0 || device >= deviceCountFromEnv()) return fail(cudaErrorInvalidDevice, "invalid device ordinal");
+  switch (attr) {
+    case cudaDevAttrMaxSharedMemoryPerBlock: *value = static_cast<int>(kDefaultSharedBytes); return cudaSuccess;
+    case cudaDevAttrMaxSharedMemoryPerBlockOptin: *value = static_cast<int>(kOptInSharedBytes); return cudaSuccess;
+  }
+  return fail(cudaErrorInvalidValue, "cudaDeviceGetAttribute: attribute not emulated");
+}
+
+cudaError_t cudaFuncSetAttribute(const void* kernel, cudaFuncAttribute attr, int value) {
+  if (!kernel) return fail(cudaErrorInvalidValue, "cudaFuncSetAttribute: null kernel");
+  if (attr != cudaFuncAttributeMaxDynamicSharedMemorySize) {
+    return fail(cudaErrorInvalidValue, "cudaFuncSetAttribute: attribute not emulated");
+  }
+  if (value < 0 || static_cast<size_t>(value) > kOptInSharedBytes) {
+    return fail(cudaErrorInvalidValue, "cudaFuncSetAttribute: " + std::to_string(value) +
+                                           " bytes of dynamic shared memory, above the device's " +
+                                           std::to_string(kOptInSharedBytes));
+  }
+  KernelAttributes& a = kernelAttributes();
+  std::lock_guard<std::mutex> lock(a.mutex);
+  a.maxDynamicShared[kernel] = static_cast<size_t>(value);
   return cudaSuccess;
 }
 

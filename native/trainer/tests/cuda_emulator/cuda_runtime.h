@@ -28,9 +28,15 @@
 #define __device__
 #define __host__
 #define __forceinline__ inline
+#define __launch_bounds__(...)
 // One block runs at a time per host thread, so per-thread storage is the
 // block's shared memory (host threads: FSDP ranks run concurrently).
 #define __shared__ static thread_local
+#define __align__(n) __attribute__((aligned(n)))
+
+struct alignas(16) uint4 {
+  unsigned x, y, z, w;
+};
 
 struct dim3 {
   unsigned x, y, z;
@@ -74,6 +80,17 @@ struct cudaDeviceProp {
   int maxThreadsPerBlock;
 };
 
+// Shared memory per block: 48 KiB without asking; a kernel may opt in to
+// more dynamic shared memory (cudaFuncSetAttribute), up to the device's
+// limit, here an sm_90's (as cudaGetDeviceProperties reports).
+enum cudaFuncAttribute {
+  cudaFuncAttributeMaxDynamicSharedMemorySize = 8,
+};
+enum cudaDeviceAttr {
+  cudaDevAttrMaxSharedMemoryPerBlock = 8,
+  cudaDevAttrMaxSharedMemoryPerBlockOptin = 97,
+};
+
 // Streams: only the default one (0) exists here; events record the host
 // time, which is the device time, as launches run synchronously.
 using cudaStream_t = struct CUstream_st*;
@@ -99,6 +116,12 @@ cudaError_t cudaMemGetInfo(size_t* freeBytes, size_t* totalBytes);
 cudaError_t cudaDeviceSynchronize();
 cudaError_t cudaDeviceCanAccessPeer(int* can, int device, int peer);
 cudaError_t cudaDeviceEnablePeerAccess(int peer, unsigned flags);
+cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device);
+cudaError_t cudaFuncSetAttribute(const void* kernel, cudaFuncAttribute attr, int value);
+template <typename... Params>
+cudaError_t cudaFuncSetAttribute(void (*kernel)(Params...), cudaFuncAttribute attr, int value) {
+  return cudaFuncSetAttribute(reinterpret_cast<const void*>(kernel), attr, value);
+}
 cudaError_t cudaEventCreate(cudaEvent_t* event);
 cudaError_t cudaEventDestroy(cudaEvent_t event);
 cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream = nullptr);
@@ -117,27 +140,42 @@ namespace cuda_emu {
 
 // Runs body once per thread of every block; a bad configuration or a failed
 // block sets the error cudaGetLastError reports, as a real launch would.
-void runGrid(dim3 grid, dim3 block, const std::function<void()>& body);
+// dynamicSharedBytes: the launch's dynamic shared memory (a fresh buffer per
+// block, filled with NaN bytes so reads of unwritten shared memory show);
+// more than 48 KiB needs the kernel's cudaFuncSetAttribute opt-in.
+void runGrid(dim3 grid, dim3 block, size_t dynamicSharedBytes, const void* kernel, const std::function<void()>& body);
+
+// The running block's dynamic shared memory (extern __shared__ on a GPU).
+void* dynamicSharedMemory();
+
+// Fails the running launch from inside a kernel (what a GPU would trap on,
+// e.g. a misaligned WMMA pointer); never returns. A fixed message: the
+// calling fiber is abandoned, not unwound, so temporaries would leak.
+[[noreturn]] void kernelFault(const char* why);
 
 template <typename... Params>
 struct Launch {
   void (*kernel)(Params...);
   dim3 grid, block;
+  size_t dynamicSharedBytes;
   template <typename... Args>
   void operator()(Args&&... args) const {
     // Converted copies, as CUDA copies kernel arguments at launch.
     std::tuple<Params...> params(std::forward<Args>(args)...);
-    runGrid(grid, block, [&] { std::apply(kernel, params); });
+    runGrid(grid, block, dynamicSharedBytes, reinterpret_cast<const void*>(kernel),
+            [&] { std::apply(kernel, params); });
   }
 };
 
 template <typename... Params>
-Launch<Params...> launch(void (*kernel)(Params...), dim3 grid, dim3 block) {
-  return Launch<Params...>{kernel, grid, block};
+Launch<Params...> launch(void (*kernel)(Params...), dim3 grid, dim3 block, size_t dynamicSharedBytes = 0) {
+  return Launch<Params...>{kernel, grid, block, dynamicSharedBytes};
 }
 
 }  // namespace cuda_emu
 
-// The .cu sources launch through this macro (kernel<<<grid, block>>> with
-// the real runtime; see kernels/cuda_common.cuh).
+// The .cu sources launch through these macros (kernel<<<grid, block>>> and
+// kernel<<<grid, block, bytes>>> with the real runtime; see
+// kernels/cuda_common.cuh).
 #define TANDEM_LAUNCH(kernel, grid, block) ::cuda_emu::launch(kernel, grid, block)
+#define TANDEM_LAUNCH_SHARED(kernel, grid, block, bytes) ::cuda_emu::launch(kernel, grid, block, bytes)

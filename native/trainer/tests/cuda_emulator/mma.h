@@ -5,10 +5,13 @@
 // order); code that respects the API (x[i] for i < num_elements, elementwise
 // only) behaves the same. Each *_sync call is a warp barrier that fails the
 // launch when a lane is missing, as divergent WMMA calls are undefined.
+// Pointers and leading dimensions are checked as CUDA requires them (256-bit
+// aligned; ldm a multiple of 16 bytes): a GPU faults on a misaligned one.
 // Not detectable here: a missing __syncwarp between storing a tile to shared
 // memory and other lanes reading it (every lane holds the whole tile).
 #pragma once
 
+#include <cstdint>
 #include <type_traits>
 
 #include "cuda_bf16.h"
@@ -35,6 +38,12 @@ struct fragment {
 namespace detail {
 inline float toFloat(float v) { return v; }
 inline float toFloat(__nv_bfloat16 v) { return __bfloat162float(v); }
+
+template <typename T>
+void requireAligned(const T* p, unsigned ldm) {
+  if (reinterpret_cast<uintptr_t>(p) % 32 != 0) ::cuda_emu::kernelFault("wmma: tile pointer not 256-bit aligned");
+  if ((ldm * sizeof(T)) % 16 != 0) ::cuda_emu::kernelFault("wmma: ldm not a multiple of 16 bytes");
+}
 }  // namespace detail
 
 template <typename Use, int M, int N, int K, typename T, typename Layout>
@@ -48,6 +57,7 @@ template <typename Use, int M, int N, int K, typename T, typename Layout>
 void load_matrix_sync(fragment<Use, M, N, K, T, Layout>& f, const T* p, unsigned ldm) {
   static_assert(std::is_same<Layout, row_major>::value || std::is_same<Layout, col_major>::value,
                 "operand fragments carry a layout");
+  detail::requireAligned(p, ldm);
   __syncwarp();
   using F = fragment<Use, M, N, K, T, Layout>;
   for (int r = 0; r < F::kRows; ++r) {
@@ -59,6 +69,7 @@ void load_matrix_sync(fragment<Use, M, N, K, T, Layout>& f, const T* p, unsigned
 
 template <int M, int N, int K>
 void load_matrix_sync(fragment<accumulator, M, N, K, float>& f, const float* p, unsigned ldm, layout_t layout) {
+  detail::requireAligned(p, ldm);
   __syncwarp();
   for (int r = 0; r < M; ++r) {
     for (int c = 0; c < N; ++c) f.x[r * N + c] = layout == mem_row_major ? p[r * ldm + c] : p[c * ldm + r];
@@ -67,6 +78,7 @@ void load_matrix_sync(fragment<accumulator, M, N, K, float>& f, const float* p, 
 
 template <int M, int N, int K>
 void store_matrix_sync(float* p, const fragment<accumulator, M, N, K, float>& f, unsigned ldm, layout_t layout) {
+  detail::requireAligned(p, ldm);
   __syncwarp();
   for (int r = 0; r < M; ++r) {
     for (int c = 0; c < N; ++c) (layout == mem_row_major ? p[r * ldm + c] : p[c * ldm + r]) = f.x[r * N + c];

@@ -3,7 +3,9 @@
 // bad launch configurations, copies outside an allocation) fail loudly.
 // Built into tandem_trainer_cuda_tests only with TANDEM_TRAINER_CUDA_EMULATOR.
 #include <cuda_runtime.h>
+#include <mma.h>
 
+#include <cmath>
 #include <string>
 #include <thread>
 #include <vector>
@@ -46,6 +48,17 @@ __global__ void shuffleAfterExitKernel(float* out) {
 }
 
 __global__ void countKernel(int* counter) { ++*counter; }
+
+// Thread 0 reads the block's dynamic shared memory before anyone wrote it.
+__global__ void readUnwrittenSharedKernel(float* out) {
+  if (threadIdx.x == 0) out[0] = static_cast<float*>(::cuda_emu::dynamicSharedMemory())[0];
+}
+
+// A WMMA load from a pointer 16 bytes past a 256-bit boundary.
+__global__ void misalignedWmmaKernel(const __nv_bfloat16* tile) {
+  nvcuda::wmma::fragment<nvcuda::wmma::matrix_a, 16, 16, 16, __nv_bfloat16, nvcuda::wmma::row_major> a;
+  nvcuda::wmma::load_matrix_sync(a, tile + 8, 16);
+}
 
 std::vector<float> download(const float* device, size_t n) {
   std::vector<float> host(n);
@@ -154,4 +167,32 @@ TEST(cuda_emulator_checks_copies_and_frees) {
   CHECK(cudaFree(host.data()) == cudaErrorInvalidValue);
   CHECK(cudaFree(d) == cudaSuccess);
   cudaGetLastError();
+}
+
+TEST(cuda_emulator_dynamic_shared_memory_needs_the_opt_in_and_starts_as_nan) {
+  float* dOut = nullptr;
+  cudaMalloc(&dOut, sizeof(float));
+  const size_t bytes = 64 * 1024;
+  const auto [err, message] =
+      launchOnOwnThread([&] { TANDEM_LAUNCH_SHARED(readUnwrittenSharedKernel, 1, 32, bytes)(dOut); });
+  CHECK(err == cudaErrorInvalidValue);
+  CHECK_MSG(message.find("cudaFuncSetAttribute") != std::string::npos, message);
+  CHECK(cudaFuncSetAttribute(readUnwrittenSharedKernel, cudaFuncAttributeMaxDynamicSharedMemorySize, 300 * 1024) ==
+        cudaErrorInvalidValue);  // above an sm_90's 227 KiB
+  cudaGetLastError();
+  CHECK(cudaFuncSetAttribute(readUnwrittenSharedKernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             static_cast<int>(bytes)) == cudaSuccess);
+  TANDEM_LAUNCH_SHARED(readUnwrittenSharedKernel, 1, 32, bytes)(dOut);
+  CHECK(cudaGetLastError() == cudaSuccess);
+  CHECK(std::isnan(download(dOut, 1)[0]));
+  cudaFree(dOut);
+}
+
+TEST(cuda_emulator_reports_a_misaligned_wmma_pointer) {
+  __nv_bfloat16* dTile = nullptr;
+  cudaMalloc(&dTile, 16 * 24 * sizeof(__nv_bfloat16));
+  const auto [err, message] = launchOnOwnThread([&] { TANDEM_LAUNCH(misalignedWmmaKernel, 1, 32)(dTile); });
+  CHECK(err == cudaErrorLaunchFailure);
+  CHECK_MSG(message.find("256-bit aligned") != std::string::npos, message);
+  cudaFree(dTile);
 }
