@@ -350,6 +350,12 @@ export class ChainService {
       signerAddress = signer.address;
     }
     const estimate = await chain.estimate(input.action === 'register' ? { action: 'register', netuid, hotkey } : { action: 'commit', netuid, data: input.data }, signerAddress);
+    if (input.action === 'register' && chain.balanceOf) {
+      // Said before anything is signed: the chain would take the fee and refuse the registration.
+      const balance = await chain.balanceOf(signerAddress);
+      const cost = (estimate.burn ?? 0n) + estimate.fee;
+      if (balance < cost) throw new ChainActionError(`insufficient balance: coldkey ${signerAddress} holds ${formatTao(balance)}, and registering costs ${formatTao(cost)} (burn ${formatTao(estimate.burn ?? 0n)} plus the fee); nothing was signed`);
+    }
     const summary =
       input.action === 'register'
         ? `Register hotkey ${hotkey} on subnet ${netuid}: burns ${formatTao(estimate.burn ?? 0n)} plus a fee of about ${formatTao(estimate.fee)}, paid by coldkey ${signerAddress}.`

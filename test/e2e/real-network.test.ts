@@ -94,7 +94,7 @@ describe('a real network: separate tandem processes train one model', () => {
     await chain?.close();
     await s3?.close();
     await node?.close();
-    temp.cleanup();
+    if (!process.env["TANDEM_KEEP_TEST_DIR"]) temp.cleanup();
   });
 
   it('three peers that know each other only through the chain train one model; the validator\u2019s weights are on chain', async () => {
