@@ -16,6 +16,9 @@ import { trainerDevice } from '../run/trainer-config';
 import { createChainModule } from '../chain/chain-module';
 import { openSubtensor } from '../chain/chain-service';
 import { SubtensorChain } from '../chain/subtensor/subtensor-chain';
+import type { Logger } from '../logging/logger';
+import type { NetworkRuntime } from '../run/network-runtime';
+import { S3Storage } from '../storage/s3-storage';
 import { devnetManifest } from '../devnet/devnet-manifest';
 import { createNetworkModule } from '../network/network-module';
 import { JoinedRunLink } from '../run/joined-run';
@@ -61,6 +64,16 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
     } catch (error) {
       // Locked keys, a keychain that went away: the sentence says where to fix it.
       throw new ContractError('FAILED', (error as Error).message);
+    }
+  };
+  const followStorage = async (joined: NetworkRuntime, logger: Logger) => {
+    try {
+      const next = await storage.credentials();
+      if (!next) return;
+      const location = { endpoint: next.endpoint, region: next.region, bucket: next.bucket, forcePathStyle: next.forcePathStyle };
+      await joined.useStorage({ write: new S3Storage({ ...location, ...next.write }), read: { ...location, ...next.read } });
+    } catch (error) {
+      logger.warn({ err: error }, 'the new storage keys could not be published; uploads stay with the old bucket');
     }
   };
   return [
@@ -124,9 +137,12 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
             onTrainerSupervisor: ops.onTrainerSupervisor,
           });
           run.attach({ network, manifest, chain: joined.chain, uid: joined.uid, hotkey: joined.hotkey, traffic: joined.traffic, directory: joined.directory, ledger: joined.ledger, notices: joined.notices });
+          // New keys or a new bucket while joined: committed on chain and used from the next upload.
+          const stopFollowing = storage.onChange(() => void followStorage(joined, ctx.logger));
           return {
             ...joined,
             close: async () => {
+              stopFollowing();
               run.detach();
               await joined.close();
             },

@@ -94,7 +94,7 @@ export function createNetworkModule(options: NetworkModuleOptions): CoreModule {
             uploadSeconds: s.phaseSeconds['uploading'] ?? null,
             gatherSeconds: s.phaseSeconds['gathering'] ?? null,
           }));
-        return { target, joined: true, manifest: summarizeManifest(run.manifest), peers, bandwidth, note: null, notices: run.notices.map((n) => n.message) };
+        return { target, joined: true, manifest: summarizeManifest(run.manifest), peers, bandwidth, note: null, notices: run.notices().map((n) => n.message) };
       };
       const handlers: DomainHandlers<typeof networkMethods> = { 'network.overview': overview };
       return asCoreHandlers(handlers);

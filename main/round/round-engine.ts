@@ -121,7 +121,11 @@ export class RoundEngine {
   /** The last window whose own old objects were swept (retention). */
   private sweptAt: number | null = null;
 
+  /** This peer's bucket: where it uploads, and how the others read it (swapped when the user changes the keys). */
+  private own: { storage: StoragePort; readBack: StoragePort | undefined };
+
   constructor(private readonly options: RoundEngineOptions) {
+    this.own = { storage: options.storage, readBack: options.ownReadBack };
     this.now = options.now ?? Date.now;
     this.overlap = options.overlapCommunication ?? true;
     this.log = options.logger.child({ source: 'round' });
@@ -145,6 +149,14 @@ export class RoundEngine {
       lastRound: null,
       blocker: 'Not joined yet.',
     };
+  }
+
+  /**
+   * Uploads go to `storage` from the next upload on (new keys or a new
+   * bucket, from Settings → Storage); `readBack` is how the others read it.
+   */
+  useStorage(storage: StoragePort, readBack?: StoragePort): void {
+    this.own = { storage, readBack };
   }
 
   get current(): RoundState {
@@ -344,7 +356,7 @@ export class RoundEngine {
     if (own) {
       const uploading = this.startPhase('uploading', uploadDeadline);
       try {
-        await this.options.storage.put(syncReportKey(window, self.uid, manifest.protocolVersion), encodeSyncReport(own.syncReport));
+        await this.own.storage.put(syncReportKey(window, self.uid, manifest.protocolVersion), encodeSyncReport(own.syncReport));
       } catch (error) {
         this.log.warn({ window, err: error }, 'sync report not uploaded');
       }
@@ -394,7 +406,7 @@ export class RoundEngine {
       // Our own update counts only as far as the validators let it, like everyone's.
       const ownCounts = counted.some((n) => n.uid === self.uid);
       // Gathering a window again (a replay): this peer's own stored update counts by the same rule as the others'.
-      if (ownStored && ownCounts) candidates.unshift({ uid: self.uid, storage: this.options.ownReadBack ?? this.options.storage });
+      if (ownStored && ownCounts) candidates.unshift({ uid: self.uid, storage: this.own.readBack ?? this.own.storage });
       const result = await gather({
         window,
         protocolVersion: manifest.protocolVersion,
@@ -442,7 +454,7 @@ export class RoundEngine {
     const attempts = this.options.uploadAttempts ?? 5;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.options.storage.put(key, payload, { signal: AbortSignal.timeout(Math.max(1000, deadline - this.now())) });
+        await this.own.storage.put(key, payload, { signal: AbortSignal.timeout(Math.max(1000, deadline - this.now())) });
         return;
       } catch (error) {
         const backoffMs = Math.min(8000, 500 * 2 ** (attempt - 1));
@@ -455,7 +467,7 @@ export class RoundEngine {
 
   /** The inclusion rule applied to this peer's own stored update. */
   private async ownInclusion(key: string, uploadDeadline: number): Promise<InclusionVerdict> {
-    const readBack = this.options.ownReadBack;
+    const readBack = this.own.readBack;
     if (readBack) {
       try {
         return inclusionVerdict(await readBack.head(key), uploadDeadline);
@@ -464,7 +476,7 @@ export class RoundEngine {
       }
     }
     try {
-      return inclusionVerdict(await this.options.storage.head(key), uploadDeadline);
+      return inclusionVerdict(await this.own.storage.head(key), uploadDeadline);
     } catch (error) {
       // The put succeeded; a storage that cannot say when is taken at its word, as the gatherers' reads decide.
       this.log.warn({ key, err: error }, 'could not read the upload time of the own update');
@@ -523,7 +535,8 @@ export class RoundEngine {
 
   /** Whether this peer's own update of `window` is in its bucket (no upload is in flight during a catch-up). */
   private async storedOwnUpdate(window: number): Promise<boolean> {
-    const { storage, self, manifest } = this.options;
+    const { self, manifest } = this.options;
+    const { storage } = this.own;
     try {
       return (await storage.head(gradientKey(window, self.uid, manifest.protocolVersion))) !== null;
     } catch (error) {
@@ -542,7 +555,8 @@ export class RoundEngine {
     if (this.sweptAt !== null && window - this.sweptAt < Math.max(1, Math.floor(keep / 10))) return;
     this.sweptAt = window;
     try {
-      const { storage, self, manifest } = this.options;
+      const { self, manifest } = this.options;
+    const { storage } = this.own;
       const own = (await storage.list('')).map((o) => o.key);
       const expired = expiredWindowKeys(own, self.uid, manifest.protocolVersion, window, keep);
       if (expired.length > 0) {

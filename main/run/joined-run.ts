@@ -17,7 +17,8 @@ export interface JoinedRun {
   /** Where each peer's updates are read from, or why they cannot be. */
   directory?: PeerDirectory;
   ledger: RoundLedger;
-  notices: readonly CommitmentNotice[];
+  /** As of now: they change when the user changes the storage keys while joined. */
+  notices(): readonly CommitmentNotice[];
   /** A validator's rating of a uid (OpenSkill ordinal), where this app runs one (the devnet's). */
   ratingOf?(uid: number): number | null;
 }

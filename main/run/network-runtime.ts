@@ -16,7 +16,7 @@ import type { TrainerPort } from '../round/trainer-port';
 import { withLinkCaps, type LinkCaps } from '../storage/paced-storage';
 import type { StoragePort } from '../storage/storage-port';
 import type { RunManifest } from './manifest';
-import { openReadOnly, PeerDirectory } from './peer-directory';
+import { PeerDirectory } from './peer-directory';
 import { publishStorageCommitment, type CommitmentNotice } from './publish-commitment';
 import type { PeerReadAccess } from './storage-commitment';
 import { windowOf } from './window-clock';
@@ -61,8 +61,13 @@ export interface NetworkRuntime extends RoundRuntime {
   directory: PeerDirectory;
   /** What this machine received from each peer. */
   traffic: PeerTraffic;
-  /** Things the user should know about this peer's published storage (e.g. a read key that can write). */
-  notices: readonly CommitmentNotice[];
+  /** Things the user should know about this peer's published storage (e.g. a read key that can write), as of now. */
+  notices(): readonly CommitmentNotice[];
+  /**
+   * New keys or a new bucket (Settings → Storage) while joined: published as
+   * the new commitment, and used from the next upload on.
+   */
+  useStorage(storage: { write: StoragePort; read: PeerReadAccess }): Promise<void>;
 }
 
 /** Thrown when the hotkey has no uid on the run's subnet; the message says how to register. */
@@ -87,7 +92,22 @@ export async function createNetworkRuntime(options: NetworkRuntimeOptions): Prom
   if (uid === null) throw new NotRegisteredError(await notRegisteredMessage(chain, netuid, hotkey.address));
   await fs.mkdir(options.folder, { recursive: true });
 
-  const notices = await publishStorageCommitment({ chain, netuid, hotkey, read: options.storage.read, logger: log });
+  let notices = await publishStorageCommitment({ chain, netuid, hotkey, read: options.storage.read, logger: log });
+  // How the others read this peer: through its own entry in the directory, refreshed at every window start on every
+  // peer alike, so a new commitment counts for its own update exactly when it counts for the others.
+  const selfAsSeen = (): StoragePort => ({
+    name: 'this peer as the others read it',
+    get: (key, o) => seenSelf().get(key, o),
+    head: (key, o) => seenSelf().head(key, o),
+    list: (prefix, o) => seenSelf().list(prefix, o),
+    put: () => Promise.reject(new Error('read-only')),
+    delete: () => Promise.reject(new Error('read-only')),
+  });
+  const seenSelf = (): StoragePort => {
+    const entry = directory.entryOf(uid as number);
+    if (!entry?.storage) throw new Error(`this peer's own commitment cannot be read: ${entry?.unreachable ?? 'not on chain yet'}`);
+    return withLinkCaps(entry.storage, options.linkCaps);
+  };
   const directory = new PeerDirectory({ chain, netuid, logger, ...(options.openPeerStorage ? { open: options.openPeerStorage } : {}) });
   await directory.refresh();
 
@@ -112,7 +132,7 @@ export async function createNetworkRuntime(options: NetworkRuntimeOptions): Prom
     self: { uid, hotkey: hotkey.address },
     storage: parts.storage,
     minerHotkeys: () => directory.committedHotkeys(),
-    ownReadBack: withLinkCaps((options.openPeerStorage ?? openReadOnly)(options.storage.read), caps),
+    ownReadBack: selfAsSeen(),
     peerStorage: (peer) => {
       const storage = directory.storageOf(peer);
       return storage ? withLinkCaps(storage, caps) : undefined;
@@ -146,7 +166,12 @@ export async function createNetworkRuntime(options: NetworkRuntimeOptions): Prom
     chain,
     directory,
     traffic,
-    notices,
+    notices: () => notices,
+    async useStorage(storage) {
+      notices = await publishStorageCommitment({ chain, netuid, hotkey, read: storage.read, logger: log });
+      engine.useStorage(withLinkCaps(storage.write, caps), selfAsSeen());
+      log.info({ bucket: storage.read.bucket }, 'storage changed: new uploads go to the new bucket');
+    },
     engine,
     ledger,
     trainer,

@@ -35,12 +35,29 @@ describe('tandem CLI', () => {
     expect(stderr).toContain('expected a whole number from 0 to 65535');
   });
 
-  it('refuses an unreachable network with a one-line reason before starting', async () => {
-    const { code, stderr } = await runCli(['start', '--headless', '--network', 'ws://127.0.0.1:9'], { TANDEM_HOME: temp.dir });
+  it('refuses a network name that is none, in one line, before starting', async () => {
+    const { code, stderr } = await runCli(['start', '--headless', '--network', 'finey'], { TANDEM_HOME: temp.dir });
     expect(code).toBe(2);
-    const lines = stderr.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^Network ws:\/\/127\.0\.0\.1:9: /);
+    expect(stderr.trim().split('\n').filter((l) => l.startsWith('Network '))).toEqual([expect.stringMatching(/^Network finey: unknown network "finey": use devnet, local, test, finney or a ws:\/\/ or wss:\/\/ URL$/)]);
+  });
+
+  it('starts with an unreachable endpoint, says so in one line, and shows the error in the app', async () => {
+    const app = await startApp({ home: temp.dir, args: ['--headless', '--network', 'ws://127.0.0.1:9'] });
+    try {
+      expect(app.output()).toMatch(/Network ws:\/\/127\.0\.0\.1:9: unreachable: .*Starting anyway: the app shows this and keeps trying\./);
+      const ask = async () => {
+        const response = await fetch(`${app.origin}/api/rpc`, { method: 'POST', headers: { Authorization: `Bearer ${app.token}` }, body: JSON.stringify({ kind: 'request', id: '1', method: 'chain.status' }) });
+        return ((await response.json()) as { result: { health: { state: string } } }).result;
+      };
+      let status = await ask();
+      for (let i = 0; i < 50 && status.health.state === 'connecting'; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        status = await ask();
+      }
+      expect(status.health.state).toMatch(/^(failed|reconnecting)$/);
+    } finally {
+      await app.stop();
+    }
   });
 
   it('starts headless with --network and reports it', async () => {

@@ -74,7 +74,7 @@ describe('network.overview', () => {
     const ledger = new RoundLedger(path.join(temp.dir, 'rounds.ndjson'));
     await ledger.append({ window: 7, at: 1, phase: 'uploaded', phaseSeconds: { uploading: 2 }, bytesUp: 1000 });
     await ledger.append({ window: 7, at: 2, phase: 'gathered', phaseSeconds: { gathering: 4 }, bytesDown: 4096 });
-    link.attach({ network: 'devnet', manifest: devnetManifest(temp.dir), chain, uid: myUid, hotkey: me.address, traffic, directory, notices: [{ level: 'warning', message: 'read key can write' }], ratingOf: (uid) => (uid === aliceUid ? 2.5 : null), ledger });
+    link.attach({ network: 'devnet', manifest: devnetManifest(temp.dir), chain, uid: myUid, hotkey: me.address, traffic, directory, notices: () => [{ level: 'warning', message: 'read key can write' }], ratingOf: (uid) => (uid === aliceUid ? 2.5 : null), ledger });
 
     const view = await overview();
     expect(view.joined).toBe(true);

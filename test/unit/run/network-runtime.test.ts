@@ -75,7 +75,7 @@ describe('createNetworkRuntime', () => {
       for (const other of peers.filter((p) => p !== peer)) expect(peer.traffic.of(other.uid)?.bytes).toBeGreaterThan(0);
     }
     // The published keys are read-only: nobody was warned that theirs can write.
-    expect(peers.flatMap((p) => p.notices)).toEqual([]);
+    expect(peers.flatMap((p) => p.notices())).toEqual([]);
   }, 90_000);
 
   it('a peer that commits garbage is listed as unreachable with the reason and skipped', async () => {
@@ -106,6 +106,22 @@ describe('createNetworkRuntime', () => {
     expect(alice.traffic.of(charlie.uid)).toMatchObject({ lastOutcome: 'failed', lastReason: expect.stringMatching(/403/) });
     const { records } = await charlie.ledger.read();
     expect(records.some((r) => r.phase === 'missed' && /own update left out: the others cannot read it through the published read key/.test(r.reason ?? ''))).toBe(true);
+  }, 90_000);
+
+  it('new storage keys while joined are committed on chain and used from the next upload', async () => {
+    const bob = runtimes[1]!;
+    const { bucket, write, read } = await bucketFor('Bob2');
+    const location = { endpoint: s3.endpoint, region: 'auto', bucket, forcePathStyle: true };
+    await bob.useStorage({ write: new S3Storage({ ...location, ...write }), read: { ...location, ...read } });
+    expect((await bed.devnet.chain.commitments(DEVNET_NETUID)).get(bob.hotkey)?.data).toContain(` ${bucket} ${read.accessKeyId} `);
+    const from = Math.max(...runtimes.map((r) => r.engine.current.completedRounds));
+    await Promise.all(runtimes.map((r) => r.engine.join()));
+    await until(() => runtimes.every((r) => r.engine.current.completedRounds >= from + 3), () => `rounds ${runtimes.map((r) => r.engine.current.completedRounds).join(',')}`);
+    await Promise.all(runtimes.map((r) => r.engine.leave('after-round')));
+    const moved = new S3Storage({ ...location, ...read });
+    expect((await moved.list('gradient-')).length).toBeGreaterThan(0);
+    moved.close();
+    expect(new Set(runtimes.map((p) => (p.trainer as VectorTrainer).digest())).size).toBe(1);
   }, 90_000);
 
   it('a hotkey with no uid on the subnet is told to register', async () => {
