@@ -1,10 +1,8 @@
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { InvalidArgumentError, type Command } from 'commander';
-import pino from 'pino';
 import { resolveTarget } from '../../chain/networks';
 import { SubtensorChain } from '../../chain/subtensor/subtensor-chain';
 import { formatTao } from '../../chain/tao';
@@ -12,9 +10,7 @@ import { parseAdversaryKinds } from '../../devnet/adversarial-peers';
 import { signerOf, startLocalDevnet } from '../../devnet/local-devnet';
 import type { StorageKeyPair } from '../../storage/storage-credentials';
 import { writeFileAtomically } from '../../platform/atomic-file';
-import { headlessAppPaths } from '../../platform/app-paths';
-import { packageInfo } from '../../platform/package-info';
-import { missingResources, resourceLayout } from '../../platform/resources';
+import { devnetFolder, requireTrainer } from '../devnet-folder';
 import { parsePort } from '../parse';
 import { parseTao } from './subnet';
 
@@ -77,16 +73,8 @@ export function registerDevnetServe(devnet: Command): void {
     .option('--guests <n>', 'make a bucket with a write and a read key for each of n joining machines', count(64), 0)
     .option('--json', 'print one JSON line with the endpoints, the manifest and the guests\u2019 keys (for scripts)')
     .action(async (options: ServeOptions) => {
-      const layout = resourceLayout({ appRoot: packageInfo().root });
-      const missing = missingResources(layout);
-      if (missing.length > 0) {
-        console.error(`Cannot serve the devnet: the trainer is not built on this machine (missing ${missing.join(', ')}). Run npm run build:native.`);
-        process.exit(2);
-      }
-      const root = path.resolve(options.root ?? path.join(headlessAppPaths().dataDir, 'devnet-served'));
-      fs.mkdirSync(root, { recursive: true });
-      const logFile = path.join(root, 'devnet.log');
-      const logger = pino({ level: 'info' }, pino.destination({ dest: logFile, sync: false, mkdir: true }));
+      const layout = requireTrainer('serve the devnet');
+      const { root, logFile, logger } = devnetFolder(options.root, 'devnet-served');
       const publicHost = options.publicHost ?? (options.host === '0.0.0.0' ? lanAddress() : options.host);
       const devnet = await startLocalDevnet({
         root,

@@ -1,11 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import pino from 'pino';
 import { createDevnetRuntime } from '../../devnet/devnet-runtime';
-import { headlessAppPaths } from '../../platform/app-paths';
-import { packageInfo } from '../../platform/package-info';
-import { missingResources, resourceLayout } from '../../platform/resources';
+import { devnetFolder, requireTrainer } from '../devnet-folder';
 import { roundProgressPrinter } from '../round-progress';
 import { registerDevnetServe } from './devnet-serve';
 
@@ -36,17 +31,8 @@ export function registerDevnet(program: Command): void {
     .option('--root <dir>', "the devnet's folder (default: devnet-cli in Tandem's data folder, apart from the app's own devnet)")
     .option('--sequential', 'upload and gather after training instead of during the next window (for comparison)')
     .action(async (options: DevnetOptions) => {
-      const layout = resourceLayout({ appRoot: packageInfo().root });
-      const missing = missingResources(layout);
-      if (missing.length > 0) {
-        console.error(`Cannot run the devnet: the trainer is not built on this machine (missing ${missing.join(', ')}). Run npm run build:native.`);
-        process.exit(2);
-      }
-      const root = path.resolve(options.root ?? path.join(headlessAppPaths().dataDir, 'devnet-cli'));
-      fs.mkdirSync(root, { recursive: true });
-      const logFile = path.join(root, 'devnet.log');
-      // The terminal gets progress lines; everything else goes to the log file.
-      const logger = pino({ level: 'info' }, pino.destination({ dest: logFile, sync: false, mkdir: true }));
+      const layout = requireTrainer('run the devnet');
+      const { root, logFile, logger } = devnetFolder(options.root, 'devnet-cli');
       console.log(`Tandem devnet in ${root} (log: ${logFile}); ${options.peers} simulated peers, this machine and a validator.`);
       const print = roundProgressPrinter({ line: (t) => console.log(t), error: (t) => console.error(t) });
       let roundsDone = 0;
