@@ -126,6 +126,9 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
       ...(options.overlapCommunication === undefined ? {} : { overlapCommunication: options.overlapCommunication }),
       ...(options.route ? { route: (endpoint: string) => options.route!('me', endpoint) } : {}),
     });
+    // This machine and the simulated peers start together, so they all take the same first window (the engines decide
+    // on the same blocks) and hold the same model from it on.
+    await Promise.all([devnet.startPeers(), joined.engine.join()]);
     const validator = devnet.validator;
     if (!validator) throw new Error('the devnet started without its validator');
     const peers = new Map([...devnet.peers].map(([name, runtime]) => [name, runtime.uid] as const));

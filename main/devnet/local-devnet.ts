@@ -76,6 +76,13 @@ export interface LocalDevnet {
   validator: ValidatorRuntime | null;
   /** Funds `coldkey`, registers `hotkey` by a burned registration it signs, and makes it a bucket. */
   admit(name: string, keys: { coldkey: KeyringPair; hotkey: KeyringPair }): Promise<Admission>;
+  /**
+   * Sets the simulated peers training. Called once whoever should start
+   * with them (this machine's peer) is ready too: peers that start in
+   * different windows hold different models (a late joiner needs the run's
+   * checkpoint, which comes with signed manifests).
+   */
+  startPeers(): Promise<void>;
   /** Mean loss of the validator's (global) model on held-out batches. */
   heldOutLoss(steps: number): Promise<number>;
   close(): Promise<void>;
@@ -162,14 +169,14 @@ export async function startLocalDevnet(options: LocalDevnetOptions): Promise<Loc
     directory = runtime.directory;
     peers.set(name, runtime);
     closeAll.push(() => runtime.close());
-    await runtime.engine.join();
   };
 
   let validator: ValidatorRuntime | null = null;
   let validatorTrainer: ReturnType<typeof runTrainer> | null = null;
   try {
-    // The validator stakes first: its permit comes at the first epoch, before the miners' first window is judged.
-    if (options.validator !== false) {
+    // The validator and the honest peers set up side by side (each signs its own extrinsics, so several land in one
+    // block); the validator's stake gives it its permit at the first epoch, before the miners' first window is judged.
+    const startValidator = async () => {
       const ferdie = keyring.addFromUri('//Ferdie');
       await admit('validator', { coldkey: ferdie, hotkey: ferdie });
       const stake = await chain.metagraph(manifest.chain.netuid).then((g) => g.neurons.find((n) => n.hotkey === ferdie.address)?.stake ?? 0n);
@@ -189,9 +196,13 @@ export async function startLocalDevnet(options: LocalDevnetOptions): Promise<Loc
         ...(options.onValidated ? { onValidated: options.onValidated } : {}),
       });
       closeAll.push(() => validator!.close());
-    }
+    };
     const count = Math.min(options.simulatedPeers ?? 3, SIMULATED_NAMES.length);
-    for (const name of SIMULATED_NAMES.slice(0, count)) await join(name.toLowerCase(), keyring.addFromUri(`//${name}`));
+    await Promise.all([
+      ...(options.validator !== false ? [startValidator()] : []),
+      ...SIMULATED_NAMES.slice(0, count).map((name) => join(name.toLowerCase(), keyring.addFromUri(`//${name}`))),
+    ]);
+    // Cheating peers come after the honest ones: the copier's victim is the first honest peer.
     for (const kind of options.adversaries ?? []) await join(kind, keyring.addFromUri(`//Mallory/${kind}`), kind);
   } catch (error) {
     for (const close of closeAll.reverse()) await close().catch(() => undefined);
@@ -212,6 +223,9 @@ export async function startLocalDevnet(options: LocalDevnetOptions): Promise<Loc
     peers,
     validator,
     admit,
+    async startPeers() {
+      await Promise.all([...peers.values()].map((p) => p.engine.join()));
+    },
     async heldOutLoss(steps: number) {
       if (!validatorTrainer) throw new Error('the devnet runs no validator');
       return (await validatorTrainer.evaluate({ peerId: 'held-out', window: 0, steps, split: 'val' })).lossBefore;

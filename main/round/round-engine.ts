@@ -224,7 +224,11 @@ export class RoundEngine {
   async settle(): Promise<void> {
     await this.running;
     await Promise.all(this.inFlight.map((f) => f.gathered));
+    await Promise.all(this.background);
   }
+
+  /** Work that runs on its own (the retention sweep): settle() waits for it too. */
+  private readonly background = new Set<Promise<void>>();
 
   private onBlock(block: ChainBlock): void {
     const timing = this.options.manifest.windows;
@@ -513,7 +517,8 @@ export class RoundEngine {
       this.basis.applied(window, applied.modelDigest);
       await this.options.catchUpState?.noteApplied(window);
       this.log.info({ window, peers: files.length, digest: applied.modelDigest, replay }, 'outer step applied');
-      void this.sweepOwnObjects(window);
+      const sweep = this.sweepOwnObjects(window).finally(() => this.background.delete(sweep));
+      this.background.add(sweep);
     } catch (error) {
       this.endPhase(applying);
       await this.revertWindow(window);

@@ -89,6 +89,7 @@ export function registerDevnetServe(devnet: Command): void {
         validator: options.validator,
         ...(options.adversaries ? { adversaries: parseAdversaryKinds(options.adversaries) } : {}),
       });
+      await devnet.startPeers();
       const manifestFile = path.join(root, 'run-manifest.json');
       await writeFileAtomically(manifestFile, `${JSON.stringify(devnet.manifest, null, 2)}\n`);
       const guests: Guest[] = [];

@@ -146,6 +146,10 @@ describe('secrets stay in the core', () => {
       await call('chain.status', {});
       const prepared = await call('chain.prepare', { action: 'commit', data: 'bucket-read-key-0123' });
       await call('chain.confirm', { token: prepared['token'] });
+      // The coldkey can pay the burn: registration is then prepared, and refused at the passphrase.
+      const beta = ((await call('wallet.status', {})) as { wallets: Array<{ name: string; coldkeyAddress: string }> }).wallets.find((w) => w.name === 'beta')!;
+      const builder = new StorageBuilder(loadRuntime(424));
+      server.storage.set(builder.key('system', 'account', beta.coldkeyAddress), builder.encodeValue('system', 'account', { nonce: 0, consumers: 0, providers: 1, sufficients: 0, data: { free: '10000000000', reserved: '0', frozen: '0', flags: '0' } }));
       const register = await call('chain.prepare', { action: 'register' });
       await expect(call('chain.confirm', { token: register['token'], coldkeyPassphrase: passphrases[4] })).rejects.toThrow(/wrong passphrase/);
       await call('chain.metagraph', {});
