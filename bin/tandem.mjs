@@ -13,8 +13,9 @@ if (!existsSync(cli)) {
 // warning tells a user nothing they can act on; every other warning still shows.
 const emitWarning = process.emitWarning.bind(process);
 process.emitWarning = (warning, ...rest) => {
-  const type = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type;
-  if (type === 'NodeVersionSupportWarning' || (warning instanceof Error && warning.name === 'NodeVersionSupportWarning')) return;
+  // The SDK sends it as a plain message that starts with its name.
+  const text = typeof warning === 'string' ? warning : (warning?.message ?? '');
+  if (text.startsWith('NodeVersionSupportWarning:')) return;
   emitWarning(warning, ...rest);
 };
 await import(cli);

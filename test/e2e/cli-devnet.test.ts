@@ -1,6 +1,9 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RoundLedger } from '../../main/ledger/round-ledger';
+import { SubtensorChain } from '../../main/chain/subtensor/subtensor-chain';
+import { readManifestFile } from '../../main/run/manifest';
+import { spawnTandem } from '../support/network-peers';
 import { runCli } from '../support/start-app';
 import { makeTempDir } from '../support/temp-dir';
 
@@ -10,9 +13,11 @@ describe('tandem devnet', () => {
   afterEach(() => temp.cleanup());
 
   it('explains itself in --help and refuses a bad peer count', async () => {
-    const help = await runCli(['devnet', '--help'], { TANDEM_HOME: temp.dir });
+    const help = await runCli(['devnet', 'run', '--help'], { TANDEM_HOME: temp.dir });
     expect(help.code).toBe(0);
     for (const option of ['--peers <n>', '--rounds <n>', '--root <dir>', '--sequential']) expect(help.stdout).toContain(option);
+    const group = await runCli(['devnet', '--help'], { TANDEM_HOME: temp.dir });
+    for (const command of ['serve', 'fund', 'run']) expect(group.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     expect((await runCli(['--help'], { TANDEM_HOME: temp.dir })).stdout).toContain('devnet');
     const bad = await runCli(['devnet', '--peers', '9'], { TANDEM_HOME: temp.dir });
     expect(bad.code).not.toBe(0);
@@ -32,5 +37,36 @@ describe('tandem devnet', () => {
     // The ledger has the round the terminal reported.
     const summaries = await new RoundLedger(path.join(root, 'peers', 'me', 'rounds.ndjson')).summaries();
     expect(summaries.find((s) => s.window === Number(done![1]))?.phases).toEqual(expect.arrayContaining(['trained', 'uploaded', 'gathered', 'applied']));
+  });
+
+  it('serves the devnet to other machines: its chain endpoint, a manifest that names it, guest buckets; funds an account; stops on SIGTERM', async () => {
+    const root = path.join(temp.dir, 'served');
+    const served = spawnTandem(['devnet', 'serve', '--root', root, '--port', '0', '--storage-port', '0', '--peers', '1', '--no-validator', '--guests', '1', '--json'], { TANDEM_HOME: temp.dir });
+    try {
+      let line: { url: string; storage: string; manifest: string; netuid: number; guests: Array<{ bucket: string; read: { accessKeyId: string } }> } | null = null;
+      for (let i = 0; i < 600 && !line; i++) {
+        const match = /^\{"url".*$/m.exec(served.output());
+        if (match) line = JSON.parse(match[0]) as typeof line;
+        else await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(line, served.output()).not.toBeNull();
+      const { url, manifest, guests } = line!;
+      expect(readManifestFile(manifest, url).chain).toEqual({ network: url, netuid: 3 });
+      expect(guests).toEqual([expect.objectContaining({ bucket: 'guest-1' })]);
+      const chain = await SubtensorChain.open({ name: 'served', endpoint: url });
+      try {
+        // The simulated peer registered and published its bucket, as any peer does.
+        const graph = await chain.metagraph(3);
+        expect(graph.neurons).toHaveLength(1);
+        expect((await chain.commitments(3)).get(graph.neurons[0]!.hotkey)?.data).toMatch(/^tandem\/1 http:\/\/127\.0\.0\.1:\d+ peer-alice /);
+        const funded = await runCli(['devnet', 'fund', '--network', url, '--to', '5DfhGyQdFobKM8NsWvEeAKk5EQQgYe9AydgJ7rMB6E1EqRzV', '--amount', '2.5'], { TANDEM_HOME: temp.dir });
+        expect(funded.stdout).toMatch(/^Sent 2\.5 TAO to 5DfhG\w+; its balance is now 2\.5 TAO\./);
+      } finally {
+        await chain.close();
+      }
+    } finally {
+      await served.stop();
+    }
+    expect(served.child.exitCode).toBe(0);
   });
 });

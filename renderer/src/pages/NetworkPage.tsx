@@ -81,10 +81,13 @@ function lastSeenText(peer: PeerRow, now: number): string {
   return `${formatDuration(Math.max(0, Math.round((now - peer.lastSeen) / 1000)))} ago (window ${peer.lastWindow})`;
 }
 
+/** One empty list for every render: a new [] each time would make the store's selector loop. */
+const NO_NOTICES: readonly string[] = [];
+
 function PeersCard() {
   const peers = useStore(networkSelectors.peers);
   const note = useStore((s) => s.networkOverview?.note ?? null);
-  const notices = useStore((s) => s.networkOverview?.notices ?? []);
+  const notices = useStore((s) => s.networkOverview?.notices ?? NO_NOTICES);
   const now = useNow(2000);
   return (
     <Card title="Peers" testId="peers-card">
