@@ -52,7 +52,7 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
   // The run joined now, on whichever network: what the Network page and `tandem status` show.
   const run = new JoinedRunLink();
   const manifestFor = (target: string): RunManifest | null => {
-    if (target === 'devnet') return devnetManifest(path.join(options.paths.dataDir, 'devnet'));
+    if (target === 'devnet') return devnetManifest();
     const file = options.config.value.manifestFile;
     return file ? readManifestFile(file, target) : null;
   };

@@ -5,7 +5,7 @@ import { parseManifest, type RunManifest } from '../run/manifest';
  * short windows so a round completes in well under a minute on 2 CPU cores,
  * and the published SparseLoCo compression (1.5625 %, 2-bit, error feedback).
  */
-export function devnetManifest(root: string): RunManifest {
+export function devnetManifest(): RunManifest {
   return parseManifest(
     {
       version: 1,
@@ -18,7 +18,6 @@ export function devnetManifest(root: string): RunManifest {
       // The gather cap outlasts a window plus the upload deadline and grace (15 + 11 s) and the settle margin:
       // a gather that starts as early as a window's start still looks until the deadline, as the inclusion rule needs.
       windows: { blocksPerWindow: 10, blockSeconds: 1.5, uploadDeadlineSeconds: 10, uploadGraceSeconds: 1, perPeerTimeoutSeconds: 15, gatherCapSeconds: 30, gatherPeers: 8, reservePeers: 2 },
-      storage: { kind: 'filesystem', root: `${root}/storage` },
       chain: { network: 'devnet', netuid: 3 },
     },
     'devnet manifest',

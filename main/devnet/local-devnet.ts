@@ -104,7 +104,7 @@ export async function startLocalDevnet(options: LocalDevnetOptions): Promise<Loc
   await fs.mkdir(root, { recursive: true });
   await cryptoWaitReady();
   const host = options.host ?? '127.0.0.1';
-  const base = options.manifest ?? devnetManifest(root);
+  const base = options.manifest ?? devnetManifest();
   const tuned = options.tuneManifest ? options.tuneManifest(base) : base;
   const timing = tuned.windows;
   const node = await DevnetNode.start({

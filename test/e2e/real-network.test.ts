@@ -57,7 +57,7 @@ describe('a real network: separate tandem processes train one model', () => {
 
   beforeAll(async () => {
     await cryptoWaitReady();
-    const base = devnetManifest(temp.dir);
+    const base = devnetManifest();
     node = await DevnetNode.start({ stateFile: path.join(temp.dir, 'chain', 'state.json'), netuid: NETUID, blockMs: base.windows.blockSeconds * 1000, tempo: base.windows.blocksPerWindow * 2, burn: TAO, emissionPerTempo: TAO });
     s3 = await DevnetS3.start({ root: path.join(temp.dir, 's3') });
     url = node.url;
@@ -104,7 +104,7 @@ describe('a real network: separate tandem processes train one model', () => {
     wrong.close();
 
     // Everyone joins at the start of one window, so they all start from the run's first weights together.
-    await until(() => windowOf(node.blockNumber, devnetManifest(temp.dir).windows.blocksPerWindow).blockInWindow === 0, () => 'no window start');
+    await until(() => windowOf(node.blockNumber, devnetManifest().windows.blocksPerWindow).blockInWindow === 0, () => 'no window start');
     await Promise.all(peers.map((p) => p.call('round.join')));
     await until(async () => (await commonModels(peers)).size >= 3, async () => `applied: ${JSON.stringify(await Promise.all(peers.map(async (p) => [...(await digestsOf(p)).keys()])))}\n${validator?.output().slice(-2000)}`, 200_000);
 

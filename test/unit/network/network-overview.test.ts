@@ -22,7 +22,7 @@ describe('network.overview', () => {
   let target: string;
   const link = new JoinedRunLink();
   const overview = async (): Promise<NetworkOverview> => {
-    const module = createNetworkModule({ run: link, manifestFor: (t) => (t === 'devnet' ? devnetManifest(temp.dir) : null) });
+    const module = createNetworkModule({ run: link, manifestFor: (t) => (t === 'devnet' ? devnetManifest() : null) });
     const ctx = { config: { value: { network: target } } } as unknown as ModuleContext;
     const handler = module.handlers(ctx)['network.overview'] as unknown as () => Promise<NetworkOverview>;
     return handler();
@@ -74,7 +74,7 @@ describe('network.overview', () => {
     const ledger = new RoundLedger(path.join(temp.dir, 'rounds.ndjson'));
     await ledger.append({ window: 7, at: 1, phase: 'uploaded', phaseSeconds: { uploading: 2 }, bytesUp: 1000 });
     await ledger.append({ window: 7, at: 2, phase: 'gathered', phaseSeconds: { gathering: 4 }, bytesDown: 4096 });
-    link.attach({ network: 'devnet', manifest: devnetManifest(temp.dir), chain, uid: myUid, hotkey: me.address, traffic, directory, notices: () => [{ level: 'warning', message: 'read key can write' }], ratingOf: (uid) => (uid === aliceUid ? 2.5 : null), ledger });
+    link.attach({ network: 'devnet', manifest: devnetManifest(), chain, uid: myUid, hotkey: me.address, traffic, directory, notices: () => [{ level: 'warning', message: 'read key can write' }], ratingOf: (uid) => (uid === aliceUid ? 2.5 : null), ledger });
 
     const view = await overview();
     expect(view.joined).toBe(true);

@@ -21,7 +21,7 @@ describe('createValidatorRuntime', () => {
     const { chain } = await harness.joined({ commitRevealWeightsEnabled: true });
     const ferdie = devSigner('//Ferdie');
     await chain.register(NODE_NETUID, ferdie.address, ferdie);
-    const manifest = devnetManifest(harness.tempDir());
+    const manifest = devnetManifest();
     await expect(createValidatorRuntime({ manifest, chain, hotkey: ferdie, trainer, folder: harness.tempDir(), logger: pino({ level: 'silent' }) })).rejects.toThrow(CommitRevealError);
     await expect(createValidatorRuntime({ manifest, chain, hotkey: ferdie, trainer, folder: harness.tempDir(), logger: pino({ level: 'silent' }) })).rejects.toThrow(/hyperparameter CommitRevealWeightsEnabled/);
     expect(trainer.started).toBe(false);
@@ -29,6 +29,6 @@ describe('createValidatorRuntime', () => {
 
   it('refuses a hotkey that is not registered, saying how to register', async () => {
     const { chain } = await harness.joined();
-    await expect(createValidatorRuntime({ manifest: devnetManifest(harness.tempDir()), chain, hotkey: devSigner('//Nobody'), trainer, folder: harness.tempDir(), logger: pino({ level: 'silent' }) })).rejects.toThrow(/is not registered on subnet 3 of devnet: register it \(tandem register\)/);
+    await expect(createValidatorRuntime({ manifest: devnetManifest(), chain, hotkey: devSigner('//Nobody'), trainer, folder: harness.tempDir(), logger: pino({ level: 'silent' }) })).rejects.toThrow(/is not registered on subnet 3 of devnet: register it \(tandem register\)/);
   });
 });
