@@ -123,6 +123,8 @@ export class DevnetValidator {
   private readonly settings: ValidatorSettings;
   /** The global model: the validator's own weights after each aggregate. */
   private readonly basis = new ModelBasis();
+  /** The first window whose aggregate this validator applied (the run's first aggregate, as it saw it). */
+  private firstApplied: number | null = null;
   /** Global digests of recent windows, to tell how far behind a stale peer is. */
   private readonly digestHistory = new Map<string, number>();
   /** Which miners counted for each window's aggregate, as the miners saw it during the window. */
@@ -240,6 +242,13 @@ export class DevnetValidator {
       maxPayloadBytes: 512 * 1024 * 1024,
       validate: (bytes) => this.options.validatePayload(bytes),
     });
+    if (result.peers.every((p) => p.outcome === 'missing')) {
+      // Nobody trained this window (the run had not started, or every miner was away): nothing to judge, and no
+      // 'missing' marks against peers that were never asked to be there.
+      const report: WindowReport = { window, peers: [], weights: new Map(), aggregated: [], globalDigest: this.basis.digest, deadline, seconds: (Date.now() - started) / 1000 };
+      this.options.onValidated?.(report);
+      return report;
+    }
     await fs.mkdir(this.options.workDir, { recursive: true });
     const uploads = new Map<number, Upload>();
     const uploadedAt = new Map<number, number>();
@@ -381,6 +390,7 @@ export class DevnetValidator {
       const applied = await this.options.trainer.applyOuter({ window, payloadFiles: aggregated.map((u) => u.file), lr });
       this.basis.applied(window, applied.modelDigest);
       if (applied.modelDigest) this.rememberDigest(applied.modelDigest, window);
+      this.firstApplied ??= window;
     }
     await Promise.all([...uploads.values()].map((u) => fs.rm(u.file, { force: true })));
     const report: WindowReport = { window, peers: peerReports, weights, aggregated: aggregated.map((u) => u.uid), globalDigest: this.basis.digest, deadline, seconds: (Date.now() - started) / 1000 };
@@ -404,7 +414,8 @@ export class DevnetValidator {
     if (report.modelDigest !== null && report.modelDigest === this.basis.digest) return 0;
     const global = this.basis.window ?? -1;
     const known = report.modelDigest === null ? undefined : this.digestHistory.get(report.modelDigest);
-    const peer = known ?? report.basedOnWindow ?? -1;
+    // No aggregate in the peer's model yet: it holds the run's first weights, which came before the first aggregate.
+    const peer = known ?? report.basedOnWindow ?? (this.firstApplied === null ? -1 : this.firstApplied - 1);
     return Math.max(0, global - peer) * innerSteps;
   }
 

@@ -198,6 +198,15 @@ describe('DevnetValidator', () => {
     expect([...second.weights.values()].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
   });
 
+  it('does not rate a window nobody trained in (the run had not started): no peer is marked missing for it', async () => {
+    const ratings = new RatingBook();
+    const validator = makeValidator(new ScriptedTrainer(), ratings);
+    const report = await validator.validate(0, GENESIS + 11_000);
+    expect(report.peers).toEqual([]);
+    expect(report.weights.size).toBe(0);
+    expect(ratings.all().filter((p) => p.windowsScored > 0)).toEqual([]);
+  });
+
   it('gives the assignment gap a standard error from per-batch losses, paired with the control batch by batch', async () => {
     const ratings = new RatingBook();
     const validator = makeValidator(new BatchTrainer(2), ratings);
