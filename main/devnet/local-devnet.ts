@@ -231,7 +231,8 @@ export async function startLocalDevnet(options: LocalDevnetOptions): Promise<Loc
       return (await validatorTrainer.evaluate({ peerId: 'held-out', window: 0, steps, split: 'val' })).lossBefore;
     },
     async close() {
-      for (const close of closeAll.reverse()) await close().catch((error: unknown) => log.warn({ err: error }, 'devnet part did not close cleanly'));
+      // Every peer and the validator stop side by side (each waits for its own trainer).
+      await Promise.all(closeAll.map((close) => close().catch((error: unknown) => log.warn({ err: error }, 'devnet part did not close cleanly'))));
       await chain.close();
       await storage.close();
       await node.close();

@@ -22,6 +22,8 @@ export interface GatherOptions {
   perPeerTimeoutMs: number;
   /** The whole gather ends by then, whatever is still running. */
   capMs: number;
+  /** Ends the gather at once (the peer stops): what was not read by then is left out. */
+  signal?: AbortSignal;
   /** Between polls while a peer's object is not there yet. */
   pollIntervalMs?: number;
   /**
@@ -91,6 +93,8 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
   const started = now();
   const cap = new AbortController();
   const capTimer = setTimeout(() => cap.abort(), options.capMs);
+  if (options.signal?.aborted) cap.abort();
+  options.signal?.addEventListener('abort', () => cap.abort(), { once: true });
   const limit = pLimit(options.concurrency);
   const reserves = [...(options.reserves ?? [])];
   const accounts: PeerAccount[] = [];

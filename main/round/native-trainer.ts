@@ -113,11 +113,22 @@ export class NativeTrainer implements TrainerPort {
   }
 
   start(): void {
+    this.stopped = false;
     this.supervisor.start();
   }
 
-  async stop(): Promise<void> {
-    await this.supervisor.stop({ graceful: true, graceMs: 60_000 });
+  /** Set by stop(): commands after it fail at once instead of waiting for a hello that will not come. */
+  private stopped = false;
+
+  /**
+   * Asks the trainer to shut down, and ends it after `graceMs` if it is still
+   * busy (a window in progress is not cut short by the request; its weights
+   * on disk are the last checkpoint's either way).
+   */
+  async stop(graceMs = 60_000): Promise<void> {
+    this.stopped = true;
+    await this.supervisor.stop({ graceful: true, graceMs });
+    for (const waiter of this.helloWaiters.splice(0)) waiter.reject(new TrainerCommandError('not_running', 'the trainer was stopped'));
   }
 
   async trainWindow(request: TrainWindowRequest, onStep: (progress: StepProgress) => void): Promise<TrainWindowResult> {
@@ -196,6 +207,7 @@ export class NativeTrainer implements TrainerPort {
       const attempt = (async () => {
         // The breaker is open: no hello will come until someone restarts the trainer.
         if (this.supervisor.state.status === 'failed') throw crashLoopError(this.supervisor.state);
+        if (this.stopped) throw new TrainerCommandError('not_running', 'the trainer was stopped');
         const hello = this.hello ?? (await new Promise<HelloEvent>((resolve, reject) => this.helloWaiters.push({ resolve, reject })));
         const missing = REQUIRED_CAPABILITIES.filter((c) => !hello.capabilities.includes(c));
         if (missing.length > 0) throw new TrainerCommandError('unsupported_version', `the trainer ${this.options.executable} is older than this app (it lacks ${missing.join(', ')}): rebuild it (npm run build:native)`);

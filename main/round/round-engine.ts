@@ -212,6 +212,10 @@ export class RoundEngine {
     }
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    if (when === 'now') {
+      this.stopping.abort();
+      this.stopping = new AbortController();
+    }
     this.update({ joined: false, phase: 'paused', blocker: reason });
     return this.state;
   }
@@ -226,6 +230,9 @@ export class RoundEngine {
     await Promise.all(this.inFlight.map((f) => f.gathered));
     await Promise.all(this.background);
   }
+
+  /** Aborted by leave('now'): gathers in flight end at once rather than at their deadline. */
+  private stopping = new AbortController();
 
   /** Work that runs on its own (the retention sweep): settle() waits for it too. */
   private readonly background = new Set<Promise<void>>();
@@ -411,7 +418,9 @@ export class RoundEngine {
       const ownCounts = counted.some((n) => n.uid === self.uid);
       // Gathering a window again (a replay): this peer's own stored update counts by the same rule as the others'.
       if (ownStored && ownCounts) candidates.unshift({ uid: self.uid, storage: this.own.readBack ?? this.own.storage });
+      const stopping = this.stopping.signal;
       const result = await gather({
+        signal: stopping,
         window,
         protocolVersion: manifest.protocolVersion,
         peers: candidates.slice(0, timing.gatherPeers),
@@ -426,6 +435,8 @@ export class RoundEngine {
         validate: (bytes) => this.options.validatePayload(bytes),
         now: this.now,
       });
+      // Cut short by a stop: an aggregate of whatever arrived would not be the others'; gathered again on the next join.
+      if (stopping.aborted) throw new Error('stopped before the gather finished');
       this.options.onGather?.(window, result.peers);
       for (const peer of result.peers) if (peer.outcome !== 'accepted') this.log.warn({ window, uid: peer.uid, outcome: peer.outcome, reason: peer.reason }, 'peer update not used');
       // Every peer aggregates in uid order: floating-point sums depend on order,

@@ -34,7 +34,7 @@ export interface NetworkRuntimeOptions {
    * sampler, so validators can recompute its batches); started by the
    * runtime, stopped on close when it can be.
    */
-  trainer(uid: number): TrainerPort & { start?(): void; stop?(): Promise<void> };
+  trainer(uid: number): TrainerPort & { start?(): void; stop?(graceMs?: number): Promise<void> };
   /** This peer's folder in this run: ledger, catch-up state, payouts, scratch payloads. */
   folder: string;
   logger: Logger;
@@ -69,6 +69,9 @@ export interface NetworkRuntime extends RoundRuntime {
    */
   useStorage(storage: { write: StoragePort; read: PeerReadAccess }): Promise<void>;
 }
+
+/** How long a leaving peer's trainer may take to finish what it is doing before it is ended. */
+const STOP_GRACE_MS = 3000;
 
 /** Thrown when the hotkey has no uid on the run's subnet; the message says how to register. */
 export class NotRegisteredError extends Error {
@@ -180,8 +183,10 @@ export async function createNetworkRuntime(options: NetworkRuntimeOptions): Prom
       stopDirectory();
       stopEarnings();
       await engine.leave('now');
+      // A window in training would hold the stop for its remaining inner steps: the trainer gets a moment to finish
+      // what it writes, then goes; its checkpoint is the last outer step's, so nothing is lost that a restart needs.
+      await trainer.stop?.(STOP_GRACE_MS);
       await engine.settle();
-      await trainer.stop?.();
       directory.close();
     },
   };

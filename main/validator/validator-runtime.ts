@@ -16,7 +16,7 @@ export interface ValidatorRuntimeOptions {
   /** The validator's hotkey: registered on the run's netuid, with a validator permit to set weights. */
   hotkey: ChainSigner;
   /** Its own trainer (evaluates updates, follows the global model); started here, stopped on close when it can be. */
-  trainer: ValidatorTrainer & { start?(): void; stop?(): Promise<void> };
+  trainer: ValidatorTrainer & { start?(): void; stop?(graceMs?: number): Promise<void> };
   /** Ratings and scratch payloads. */
   folder: string;
   logger: Logger;
@@ -95,8 +95,10 @@ export async function createValidatorRuntime(options: ValidatorRuntimeOptions): 
     directory,
     async close() {
       stopDirectory();
-      await validator.stop();
-      await options.trainer.stop?.();
+      // The validation in progress would hold the stop for its evaluations: the trainer gets a moment, then goes.
+      const stopped = validator.stop();
+      await options.trainer.stop?.(3000);
+      await stopped;
       directory.close();
     },
   };
