@@ -51,7 +51,22 @@ export class ContractError extends Error {
 
 /** Turns zod issues into field issues with dotted paths a person can find in a file. */
 export function issuesFromZod(error: z.ZodError): FieldIssue[] {
-  return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+  return error.issues.flatMap((issue) => flattenIssue(issue, []));
+}
+
+/**
+ * A field that may take one of several shapes fails as "Invalid input",
+ * which names nothing. When the value had the right type for one of the
+ * shapes (an array where a list or a name is allowed), that shape's own
+ * issues say what is wrong inside it.
+ */
+function flattenIssue(issue: z.core.$ZodIssue, prefix: PropertyKey[]): FieldIssue[] {
+  const path = [...prefix, ...issue.path];
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    const inside = issue.errors.filter((branch) => branch.length > 0 && !branch.every((i) => i.code === 'invalid_type' && i.path.length === 0));
+    if (inside.length === 1) return inside[0]!.flatMap((i) => flattenIssue(i, path));
+  }
+  return [{ path: path.map(String).join('.'), message: issue.message }];
 }
 
 /** One line naming each bad field, e.g. `headless.port: Too big: expected number to be <=65535`. */

@@ -22,6 +22,14 @@ export const ManifestSummary = z.object({
   chain: z.object({ network: z.string(), netuid: z.number().int() }),
   /** Where updates are exchanged, in words (a folder, a bucket). */
   storage: z.string(),
+  /** The training data, in words (a bundled corpus, a folder, n shards of so many bytes). */
+  data: z.string(),
+  /** The hotkey (SS58) whose signature on the manifest was checked; null for an unsigned file on this machine. */
+  owner: z.string().nullable(),
+  /** Where the manifest was read from (a path, a URL, or "built in"). */
+  source: z.string(),
+  /** sha256 of the canonical manifest (what the owner signed), hex. */
+  digest: z.string(),
 });
 export type ManifestSummary = z.infer<typeof ManifestSummary>;
 

@@ -21,13 +21,17 @@ export interface Runtime {
  * (a broken file stops here with a ConfigError naming the field), then logs,
  * then the core itself.
  */
-export async function bootstrap(mode: AppMode, paths: AppPaths, overrides: { network?: string; manifestFile?: string; keychain?: Keychain } = {}): Promise<Runtime> {
+export async function bootstrap(mode: AppMode, paths: AppPaths, overrides: { network?: string; manifest?: string; runOwner?: string; keychain?: Keychain } = {}): Promise<Runtime> {
   const config = await ConfigStore.load(paths.configFile);
   if (overrides.network !== undefined && overrides.network !== config.value.network) {
     await config.update((draft) => ({ ...draft, network: overrides.network as string }));
   }
-  if (overrides.manifestFile !== undefined && overrides.manifestFile !== config.value.manifestFile) {
-    await config.update((draft) => ({ ...draft, manifestFile: overrides.manifestFile as string }));
+  // A new manifest names a new run: the owner named for the old one goes with it, unless named again.
+  if (overrides.manifest !== undefined && overrides.manifest !== config.value.manifest) {
+    await config.update((draft) => ({ ...draft, manifest: overrides.manifest as string, runOwner: overrides.runOwner ?? null }));
+  }
+  if (overrides.runOwner !== undefined && overrides.runOwner !== config.value.runOwner) {
+    await config.update((draft) => ({ ...draft, runOwner: overrides.runOwner as string }));
   }
   // A data folder chosen in Settings takes over from the OS default at start.
   if (config.value.dataDir) paths = { ...paths, dataDir: config.value.dataDir };

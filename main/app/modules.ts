@@ -22,7 +22,8 @@ import { S3Storage } from '../storage/s3-storage';
 import { devnetManifest } from '../devnet/devnet-manifest';
 import { createNetworkModule } from '../network/network-module';
 import { JoinedRunLink } from '../run/joined-run';
-import { readManifestFile, type RunManifest } from '../run/manifest';
+import { NamedRun } from '../run/named-run';
+import { manifestDigest, type VerifiedManifest } from '../run/signed-manifest';
 import { joinNetwork, runFolderName } from '../run/join-network';
 import type { BucketAccess } from '../run/bucket-access';
 import { resolveTarget } from '../chain/networks';
@@ -51,10 +52,13 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
   const devnetUrl = () => devnetEndpoint;
   // The run joined now, on whichever network: what the Network page and `tandem status` show.
   const run = new JoinedRunLink();
-  const manifestFor = (target: string): RunManifest | null => {
-    if (target === 'devnet') return devnetManifest();
-    const file = options.config.value.manifestFile;
-    return file ? readManifestFile(file, target) : null;
+  // The run named for a network other than the devnet (--manifest, --run-owner), verified once read.
+  const named = new NamedRun(() => ({ network: options.config.value.network, manifest: options.config.value.manifest, owner: options.config.value.runOwner }));
+  const manifestFor = (target: string): VerifiedManifest | null => {
+    if (run.current?.network === target) return run.current.verified;
+    // The devnet's run is signed by its owner key when the devnet starts; until then its built-in form.
+    if (target === 'devnet') return builtInDevnetRun();
+    return named.current(target);
   };
   // This peer's bucket and key pairs (Settings → Storage); credentials() is what a real run's storage clients use.
   const storage = new StorageCredentialsService({ secretsFile: storageSecretsFile(options.paths), ...(options.keychain ? { keychain: options.keychain } : {}) });
@@ -91,7 +95,7 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
         // The run's subnet comes from its manifest: a URL names no subnet by itself.
         netuidFor: (target) => {
           try {
-            return manifestFor(target)?.chain.netuid ?? knownNetuid(target);
+            return manifestFor(target)?.manifest.chain.netuid ?? knownNetuid(target);
           } catch {
             return knownNetuid(target);
           }
@@ -110,13 +114,14 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
         const network = ctx.config.value.network;
         const { limits } = ctx.config.value;
         if (network !== 'devnet') {
-          let manifest: RunManifest | null;
+          let verified: VerifiedManifest | null;
           try {
-            manifest = manifestFor(network);
+            verified = await named.load(network);
           } catch (error) {
             throw new ContractError('FAILED', (error as Error).message);
           }
-          if (!manifest) throw new ContractError('FAILED', `No run named for ${network}: start Tandem with --network ${network} --manifest <run.json> to name the run you join there.`);
+          if (!verified) throw new ContractError('FAILED', `No run named for ${network}: start Tandem with --network ${network} --manifest <file or URL> to name the run you join there.`);
+          const { manifest } = verified;
           const folder = path.join(options.paths.dataDir, 'runs', runFolderName(network, manifest.chain.netuid));
           await checkDiskCap(folder, limits.diskGiB);
           const joined = await joinNetwork({
@@ -136,7 +141,7 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
             trainerEnv: ops.trainerEnv(ctx),
             onTrainerSupervisor: ops.onTrainerSupervisor,
           });
-          run.attach({ network, manifest, chain: joined.chain, uid: joined.uid, hotkey: joined.hotkey, traffic: joined.traffic, directory: joined.directory, ledger: joined.ledger, notices: joined.notices });
+          run.attach({ network, manifest, verified, chain: joined.chain, uid: joined.uid, hotkey: joined.hotkey, traffic: joined.traffic, directory: joined.directory, ledger: joined.ledger, notices: joined.notices });
           // New keys or a new bucket while joined: committed on chain and used from the next upload.
           const stopFollowing = storage.onChange(() => void followStorage(joined, ctx.logger));
           return {
@@ -163,7 +168,7 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
           onTrainerSupervisor: ops.onTrainerSupervisor,
         });
         devnetEndpoint = runtime.devnet.url;
-        run.attach({ network, manifest: runtime.devnet.manifest, chain: runtime.chain, uid: runtime.uid, hotkey: runtime.selfHotkey, traffic: runtime.traffic, directory: runtime.directory, ledger: runtime.ledger, notices: runtime.notices, ratingOf: runtime.ratingOf });
+        run.attach({ network, manifest: runtime.devnet.manifest, verified: runtime.verified, chain: runtime.chain, uid: runtime.uid, hotkey: runtime.selfHotkey, traffic: runtime.traffic, directory: runtime.directory, ledger: runtime.ledger, notices: runtime.notices, ratingOf: runtime.ratingOf });
         return {
           ...runtime,
           close: async () => {
@@ -176,6 +181,12 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
     }),
     ...ops.modules,
   ];
+}
+
+/** The devnet's run before the devnet starts (and signs it with its owner key). */
+function builtInDevnetRun(): VerifiedManifest {
+  const manifest = devnetManifest();
+  return { manifest, owner: null, digest: manifestDigest(manifest as unknown as Record<string, unknown>), source: 'built in' };
 }
 
 /** The training subnet of a network this app knows by name (finney, test, local); null for a bare URL. */

@@ -9,6 +9,7 @@ import { registerStatus } from './commands/status';
 import { registerSubnetCommands } from './commands/subnet';
 import { registerValidator } from './commands/validator';
 import { registerStorage } from './commands/storage';
+import { registerRun } from './commands/run';
 
 /**
  * The `tandem` command. Each subcommand lives in its own file under commands/
@@ -29,5 +30,6 @@ export function buildProgram(): Command {
   registerStorage(program);
   registerDevnet(program);
   registerValidator(program);
+  registerRun(program);
   return program;
 }

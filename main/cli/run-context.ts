@@ -3,7 +3,9 @@ import { resolveTarget } from '../chain/networks';
 import { SubtensorChain } from '../chain/subtensor/subtensor-chain';
 import { ConfigStore } from '../config/config-store';
 import { headlessAppPaths } from '../platform/app-paths';
-import { readManifestFile, type RunManifest } from '../run/manifest';
+import { isManifestUrl, loadManifest } from '../run/load-manifest';
+import type { RunManifest } from '../run/manifest';
+import { wrongChain } from '../run/run-compatibility';
 import { WalletService } from '../wallet/wallet-service';
 
 /** A command's error for the user: one line, exit 2. */
@@ -12,6 +14,7 @@ export class CliError extends Error {}
 export interface RunContextOptions {
   network?: string;
   manifest?: string;
+  runOwner?: string;
   netuid?: string;
   wallet?: string;
 }
@@ -29,15 +32,16 @@ export async function runContext(options: RunContextOptions) {
   if (network === 'devnet') throw new CliError('the embedded devnet registers this machine by itself when you join; for a served devnet give its URL: --network ws://host:port');
   const resolved = resolveTarget(network);
   if (resolved.kind !== 'subtensor') throw new CliError(`${network} is not a subtensor network`);
-  const manifestFile = options.manifest ? path.resolve(options.manifest) : config.manifestFile;
+  const source = options.manifest ? (isManifestUrl(options.manifest) ? options.manifest : path.resolve(options.manifest)) : config.manifest;
+  const owner = options.runOwner ?? (options.manifest ? null : config.runOwner);
   let manifest: RunManifest | null;
   try {
-    manifest = manifestFile ? readManifestFile(manifestFile, network) : null;
+    manifest = source ? (await loadManifest(source, { network, owner })).manifest : null;
   } catch (error) {
     throw new CliError((error as Error).message);
   }
   const netuid = options.netuid !== undefined ? Number(options.netuid) : (manifest?.chain.netuid ?? resolved.netuid);
-  if (netuid === null || !Number.isInteger(netuid) || netuid < 0) throw new CliError(`which subnet? give the run's --manifest <file> (or --netuid <n>) for ${network}`);
+  if (netuid === null || !Number.isInteger(netuid) || netuid < 0) throw new CliError(`which subnet? give the run's --manifest <file|url> (or --netuid <n>) for ${network}`);
   const wallets = new WalletService({ root: path.join(dataDir, 'wallets') });
   const wallet = options.wallet ? (await wallets.status()).wallets.find((w) => w.name === options.wallet) : await wallets.activeWallet();
   if (!wallet) throw new CliError(options.wallet ? `no wallet named ${options.wallet} (tandem wallet list)` : 'no wallet yet: tandem wallet create <name> or tandem wallet import <name>');
@@ -46,5 +50,10 @@ export async function runContext(options: RunContextOptions) {
   const chain = await SubtensorChain.open({ name: resolved.name, endpoint: resolved.url }).catch((error: unknown) => {
     throw new CliError(`cannot reach ${resolved.url}: ${(error as Error).message}`);
   });
+  const otherChain = manifest ? wrongChain(manifest, chain.genesisHash(), resolved.url) : null;
+  if (otherChain) {
+    await chain.close();
+    throw new CliError(otherChain);
+  }
   return { network, netuid, manifest, dataDir, wallet, hotkey, wallets, chain };
 }

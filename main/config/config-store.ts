@@ -23,9 +23,16 @@ export function parseConfig(text: string, file: string): ConfigFile {
   } catch (error) {
     throw new ConfigError(file, [{ path: '', message: `not valid JSON (${(error as Error).message})` }]);
   }
-  const parsed = ConfigFile.safeParse(raw);
+  const parsed = ConfigFile.safeParse(migrate(raw));
   if (!parsed.success) throw new ConfigError(file, issuesFromZod(parsed.error));
   return parsed.data;
+}
+
+/** Fields renamed since a config file could have been written: read under their new name. */
+function migrate(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || !('manifestFile' in raw)) return raw;
+  const { manifestFile, ...rest } = raw as Record<string, unknown>;
+  return 'manifest' in rest ? rest : { ...rest, manifest: manifestFile };
 }
 
 /**

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { AbsoluteFolder, ResourceLimits, TrainOn } from '../../contract/settings';
 import { z } from 'zod';
 import { GuardSettings, LogLevel, NetworkTarget, ScheduleSettings } from '../../contract';
@@ -58,6 +59,9 @@ export const StorageConfig = z
   .strict();
 export type StorageConfig = z.infer<typeof StorageConfig>;
 
+/** Where a run's manifest is: an absolute path on this machine, or an http(s) URL. */
+const ManifestSource = z.string().refine((s) => /^https?:\/\/\S+$/i.test(s) || path.isAbsolute(s), { message: 'an absolute path or an http(s):// URL' });
+
 export const ConfigFile = z
   .object({
     version: z.literal(CONFIG_VERSION).default(CONFIG_VERSION),
@@ -65,9 +69,12 @@ export const ConfigFile = z
     network: NetworkTarget.default('devnet'),
     /**
      * The run joined on a network other than the devnet (whose run is built
-     * in): its manifest file, set by `tandem start --manifest <file>`.
+     * in): its manifest, a file on this machine or an http(s) URL, set by
+     * `tandem start --manifest <file|url>`.
      */
-    manifestFile: AbsoluteFolder.nullable().default(null),
+    manifest: ManifestSource.nullable().default(null),
+    /** The run owner's hotkey (SS58) the user named: a published manifest must be signed by it. */
+    runOwner: z.string().min(40).max(60).nullable().default(null),
     /** Overrides the OS default data folder from the next start; null keeps the default. */
     dataDir: AbsoluteFolder.nullable().default(null),
     limits: ResourceLimits.prefault({}),

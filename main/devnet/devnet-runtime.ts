@@ -6,6 +6,7 @@ import type { RoundState } from '../../contract/domains/round';
 import type { Logger } from '../logging/logger';
 import { readFileIfExists, writeFileAtomically } from '../platform/atomic-file';
 import { joinNetwork } from '../run/join-network';
+import { verifySignedManifest, type VerifiedManifest } from '../run/signed-manifest';
 import type { RunManifest } from '../run/manifest';
 import type { NetworkRuntime } from '../run/network-runtime';
 import type { TrainerDevice } from '../run/trainer-config';
@@ -14,7 +15,7 @@ import type { SupervisorState } from '../supervisor/process-supervisor';
 import type { DevnetValidator, ValidatorSettings, WindowReport } from '../validator/devnet-validator';
 import type { RatingBook, RatingPolicy } from '../validator/rating-book';
 import type { AdversaryKind } from './adversarial-peers';
-import { signerOf, startLocalDevnet, type LocalDevnet } from './local-devnet';
+import { DEVNET_OWNER_URI, signerOf, startLocalDevnet, type LocalDevnet } from './local-devnet';
 
 export interface DevnetRuntimeOptions {
   /** Folder of everything the devnet keeps (chain, buckets, shards, peers). */
@@ -60,6 +61,8 @@ export interface DevnetRuntimeOptions {
  */
 export interface DevnetRuntime extends NetworkRuntime {
   devnet: LocalDevnet;
+  /** The run's manifest as this machine checked it (signed by the devnet's owner key). */
+  verified: VerifiedManifest;
   /** This machine's devnet hotkey (a throwaway identity, not the wallet's). */
   selfHotkey: string;
   /** The validator's rating of a uid, null before it scored it. */
@@ -105,11 +108,13 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
   try {
     await cryptoWaitReady();
     const identity = await localIdentity(root, new Keyring({ type: 'sr25519', ss58Format: 42 }));
+    // This machine reads the run as published, like a peer on any network: the owner's signature first.
+    const verified = await verifySignedManifest(devnet.signedManifest, 'the devnet\u2019s run manifest', new Keyring({ type: 'sr25519', ss58Format: 42 }).addFromUri(DEVNET_OWNER_URI).address);
     const { bucket } = await devnet.admit('me', { coldkey: identity, hotkey: identity });
     const joined = await joinNetwork({
       target: devnet.url,
       chainName: 'devnet',
-      manifest: devnet.manifest,
+      manifest: verified.manifest,
       hotkey: signerOf(identity),
       bucket,
       folder: path.join(root, 'peers', 'me'),
@@ -136,6 +141,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     return {
       ...joined,
       devnet,
+      verified: { ...verified, source: 'the embedded devnet (signed when it started)' },
       selfHotkey: identity.address,
       ratingOf: (uid) => {
         const record = validator.ratings.all().find((p) => p.uid === uid);

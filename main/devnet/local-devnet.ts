@@ -12,6 +12,7 @@ import { localShards } from '../run/local-shards';
 import { createNetworkRuntime, type NetworkRuntime } from '../run/network-runtime';
 import { openReadOnly } from '../run/peer-directory';
 import type { PeerReadAccess } from '../run/storage-commitment';
+import { signManifest, verifySignedManifest, type SignedManifestFile } from '../run/signed-manifest';
 import { runTrainer } from '../run/trainer-config';
 import { S3Storage } from '../storage/s3-storage';
 import type { ValidatorSettings, WindowReport } from '../validator/devnet-validator';
@@ -27,6 +28,8 @@ const SIMULATED_NAMES = ['Alice', 'Bob', 'Charlie', 'Dave', 'Eve'];
 /** What the devnet's validator stakes for its permit, and what a newcomer is given to register with. */
 const VALIDATOR_STAKE = 1_000n * TAO;
 const NEWCOMER_FUNDS = 100n * TAO;
+/** The devnet run's owner: the key that signs its manifest. A well-known dev key, worthless outside the devnet. */
+export const DEVNET_OWNER_URI = '//DevnetRunOwner';
 
 export interface LocalDevnetOptions {
   /** Everything the devnet keeps: chain state, buckets, shards, the simulated peers' and validator's folders. */
@@ -67,6 +70,8 @@ export interface LocalDevnet {
   url: string;
   storageEndpoint: string;
   manifest: RunManifest;
+  /** The manifest as published: signed by the devnet owner's key, with this chain's genesis hash. */
+  signedManifest: SignedManifestFile;
   node: DevnetNode;
   storage: DevnetS3;
   /** The simulated actors' chain client. */
@@ -123,9 +128,13 @@ export async function startLocalDevnet(options: LocalDevnetOptions): Promise<Loc
   const publicHost = options.publicHost ?? host;
   const url = node.url.replace(host, publicHost);
   const storageEndpoint = storage.endpoint.replace(host, publicHost);
-  // Served to other machines, the run is named by its endpoint; in the app it is "devnet".
-  const manifest: RunManifest = options.publicHost ? { ...tuned, chain: { ...tuned.chain, network: url } } : tuned;
+  // Served to other machines, the run is named by its endpoint; in the app it is "devnet". Either way it is on this chain only.
+  const named: RunManifest = { ...tuned, chain: { ...tuned.chain, network: options.publicHost ? url : tuned.chain.network, genesisHash: node.genesisHash } };
   const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+  // The run is published like any: signed by its owner's key, and checked by whoever joins it (this machine's peer too).
+  const owner = keyring.addFromUri(DEVNET_OWNER_URI);
+  const signedManifest = await signManifest(JSON.parse(JSON.stringify(named)) as Record<string, unknown>, signerOf(owner), 'devnet manifest');
+  const { manifest } = await verifySignedManifest(signedManifest, 'devnet manifest', owner.address);
   const chain = await SubtensorChain.open({ name: 'devnet', endpoint: node.url });
   const shards = localShards(manifest, { dataDir: root, trainerExecutable: options.trainerExecutable, corpusDir: options.corpusDir });
 
@@ -217,6 +226,7 @@ export async function startLocalDevnet(options: LocalDevnetOptions): Promise<Loc
     url,
     storageEndpoint,
     manifest,
+    signedManifest,
     node,
     storage,
     chain,

@@ -50,7 +50,9 @@ async function start(): Promise<void> {
     const paths = electronAppPaths(app.getPath('userData'));
     // The OS keychain (Keychain, DPAPI, libsecret) can hold the hotkey passphrase; headless mode has none.
     const keychain = safeStorageKeychain(safeStorage, path.join(paths.dataDir, 'keychain'));
-    runtime = await bootstrap('electron', paths, { keychain, ...(network ? { network } : {}) });
+    const manifest = process.env['TANDEM_MANIFEST'];
+    const runOwner = process.env['TANDEM_RUN_OWNER'];
+    runtime = await bootstrap('electron', paths, { keychain, ...(network ? { network } : {}), ...(manifest ? { manifest } : {}), ...(runOwner ? { runOwner } : {}) });
   } catch (error) {
     const message = error instanceof ConfigError ? `Fix the config file and start Tandem again.\n\n${error.message}` : String(error);
     dialog.showErrorBox('Tandem cannot start', message);

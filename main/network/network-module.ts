@@ -4,18 +4,20 @@ import type { CoreModule } from '../core/module';
 import { isMiner } from '../round/aggregation-peers';
 import type { JoinedRunLink } from '../run/joined-run';
 import type { RunManifest } from '../run/manifest';
+import type { VerifiedManifest } from '../run/signed-manifest';
 import { asCoreHandlers, type DomainHandlers } from '../wallet/domain-module';
 
 export interface NetworkModuleOptions {
   /** The run joined now, if any. */
   run: JoinedRunLink;
-  /** The manifest of the run on a target (the devnet's is built in; others come from --manifest); throws when it is unreadable. */
-  manifestFor(target: string): RunManifest | null;
+  /** The checked manifest of the run on a target (the devnet's is built in; others come from --manifest); throws when it could not be checked. */
+  manifestFor(target: string): VerifiedManifest | null;
   /** Rounds of bandwidth shown. */
   bandwidthWindows?: number;
 }
 
-export function summarizeManifest(m: RunManifest): ManifestSummary {
+export function summarizeManifest(verified: VerifiedManifest): ManifestSummary {
+  const m = verified.manifest;
   return {
     name: m.name,
     version: m.version,
@@ -30,7 +32,20 @@ export function summarizeManifest(m: RunManifest): ManifestSummary {
     },
     chain: { network: m.chain.network, netuid: m.chain.netuid },
     storage: !m.storage ? 'each peer’s own bucket, published on chain' : m.storage.kind === 'filesystem' ? `local folder ${m.storage.root}` : `S3 bucket ${m.storage.bucket} at ${m.storage.endpoint}`,
+    data: describeData(m),
+    owner: verified.owner,
+    source: verified.source,
+    digest: verified.digest,
   };
+}
+
+/** The run's data in words. */
+function describeData(m: RunManifest): string {
+  const { shards } = m.data;
+  if (typeof shards === 'string') return shards.startsWith('bundled:') ? `the bundled corpus ${shards.slice('bundled:'.length)}, ${m.data.tokenizer} tokens` : `token shards in ${shards}`;
+  const train = shards.filter((s) => s.split === 'train');
+  const bytes = shards.reduce((sum, s) => sum + s.bytes, 0);
+  return `${train.length} train and ${shards.length - train.length} validation shards (${(bytes / 1e9).toFixed(2)} GB, ${m.data.tokenizer} tokens); ${m.data.shardsPerPeer} per peer each window`;
 }
 
 /**
@@ -44,7 +59,7 @@ export function createNetworkModule(options: NetworkModuleOptions): CoreModule {
     handlers(ctx) {
       const overview = async (): Promise<NetworkOverview> => {
         const target = ctx.config.value.network;
-        let manifest: RunManifest | null = null;
+        let manifest: VerifiedManifest | null = null;
         let manifestProblem: string | null = null;
         try {
           manifest = options.manifestFor(target);
@@ -59,7 +74,7 @@ export function createNetworkModule(options: NetworkModuleOptions): CoreModule {
             manifest: manifest ? summarizeManifest(manifest) : null,
             peers: [],
             bandwidth: [],
-            note: manifestProblem ?? (manifest ? 'Join the run to see its peers and the bandwidth of each round.' : `No run named for ${target}: start Tandem with --manifest <file> to name the run you join there.`),
+            note: manifestProblem ?? (manifest ? 'Join the run to see its peers and the bandwidth of each round.' : `No run named for ${target}: start Tandem with --manifest <file or URL> (and --run-owner <hotkey>) to name the run you join there.`),
             notices: [],
           };
         }
@@ -94,7 +109,7 @@ export function createNetworkModule(options: NetworkModuleOptions): CoreModule {
             uploadSeconds: s.phaseSeconds['uploading'] ?? null,
             gatherSeconds: s.phaseSeconds['gathering'] ?? null,
           }));
-        return { target, joined: true, manifest: summarizeManifest(run.manifest), peers, bandwidth, note: null, notices: run.notices().map((n) => n.message) };
+        return { target, joined: true, manifest: summarizeManifest(run.verified), peers, bandwidth, note: null, notices: run.notices().map((n) => n.message) };
       };
       const handlers: DomainHandlers<typeof networkMethods> = { 'network.overview': overview };
       return asCoreHandlers(handlers);

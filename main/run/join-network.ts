@@ -7,7 +7,9 @@ import { SubtensorChain } from '../chain/subtensor/subtensor-chain';
 import type { Logger } from '../logging/logger';
 import type { SupervisorState } from '../supervisor/process-supervisor';
 import type { BucketAccess } from './bucket-access';
+import { packageInfo } from '../platform/package-info';
 import { localShards } from './local-shards';
+import { incompatibilityWith, wrongChain } from './run-compatibility';
 import { openReadOnly } from './peer-directory';
 import type { PeerReadAccess } from './storage-commitment';
 import type { RunManifest } from './manifest';
@@ -44,6 +46,8 @@ export interface JoinNetworkOptions {
   route?(endpoint: string): string;
   /** Upload and gather of a window while the next one trains (default), or in turn. */
   overlapCommunication?: boolean;
+  /** This app's version, checked against the run's minimum (default: the package's). */
+  appVersion?: string;
 }
 
 /**
@@ -57,12 +61,26 @@ export async function joinNetwork(options: JoinNetworkOptions): Promise<NetworkR
   if (!options.bucket) throw new ContractError('FAILED', 'Set up your storage bucket first (Settings → Storage): every peer uploads its updates to its own bucket.');
   const resolved = resolveTarget(target);
   if (resolved.kind !== 'subtensor') throw new ContractError('FAILED', `${target} is not a subtensor network`);
-  const shards = localShards(manifest, { dataDir: options.dataDir, trainerExecutable: options.trainerExecutable, corpusDir: options.corpusDir });
+  const incompatible = incompatibilityWith(manifest, { version: options.appVersion ?? packageInfo().version });
+  if (incompatible) throw new ContractError('FAILED', `Cannot join ${manifest.name}: ${incompatible}.`);
   let chain: SubtensorChain;
   try {
     chain = await SubtensorChain.open({ name: options.chainName ?? resolved.name, endpoint: resolved.url });
   } catch (error) {
     throw new ContractError('FAILED', `Cannot reach ${resolved.name} (${resolved.url}): ${(error as Error).message}. Check the network setting and your connection, then Join again.`);
+  }
+  // The run is on one chain: an endpoint that serves another (a reset devnet, a testnet by a wrong name) is left before anything is signed there.
+  const otherChain = wrongChain(manifest, chain.genesisHash(), resolved.url);
+  if (otherChain) {
+    await chain.close();
+    throw new ContractError('FAILED', `${otherChain}.`);
+  }
+  let shards: string;
+  try {
+    shards = localShards(manifest, { dataDir: options.dataDir, trainerExecutable: options.trainerExecutable, corpusDir: options.corpusDir });
+  } catch (error) {
+    await chain.close();
+    throw error;
   }
   const { bucket } = options;
   const location = { endpoint: bucket.endpoint, region: bucket.region, bucket: bucket.bucket, forcePathStyle: bucket.forcePathStyle };

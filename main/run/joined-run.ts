@@ -3,6 +3,7 @@ import type { RoundLedger } from '../ledger/round-ledger';
 import type { PeerTraffic } from '../network/peer-traffic';
 import type { RunManifest } from './manifest';
 import type { PeerDirectory } from './peer-directory';
+import type { VerifiedManifest } from './signed-manifest';
 import type { CommitmentNotice } from './publish-commitment';
 
 /** What the views (Network page, chain status, `tandem status`) read of the run this machine has joined. */
@@ -10,6 +11,8 @@ export interface JoinedRun {
   /** The network target it was joined on (devnet, finney, a URL). */
   network: string;
   manifest: RunManifest;
+  /** The manifest with who signed it, where it came from, and its digest. */
+  verified: VerifiedManifest;
   chain: ChainPort;
   uid: number;
   hotkey: string;

@@ -22,6 +22,7 @@ export interface ShardPlaces {
  */
 export function localShards(manifest: RunManifest, places: ShardPlaces): string {
   const spec = manifest.data.shards;
+  if (typeof spec !== 'string') throw new Error('the run lists its shards by URL: they are downloaded into the shard cache, not found in a folder');
   if (spec.startsWith('bundled:')) {
     const name = spec.slice('bundled:'.length);
     if (!BUNDLED.has(name)) throw new Error(`the run's data "${spec}" names a corpus this app does not ship (it ships ${[...BUNDLED].map((b) => `bundled:${b}`).join(', ')})`);

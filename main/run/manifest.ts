@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import { z } from 'zod';
 import { describeIssues, issuesFromZod } from '../../contract';
 
@@ -93,20 +92,63 @@ export const ChainEndpoint = z
     /** devnet runs the embedded ledger; anything else is a subtensor network name or ws(s):// URL. */
     network: z.string().min(1),
     netuid: z.number().int().min(0).max(65535),
+    /**
+     * The chain's genesis block hash: a run is on one chain, and an endpoint
+     * that serves another (a testnet under finney's name, a reset devnet) is
+     * refused before anything is trained or signed there. Signed manifests carry it.
+     */
+    genesisHash: z
+      .string()
+      .regex(/^0x[0-9a-f]{64}$/, 'a 0x-prefixed 32-byte hash in lowercase hex')
+      .optional(),
   })
   .strict();
+
+/** One token shard a run trains on, downloaded by every peer that is assigned it and checked before use. */
+export const ShardSpec = z
+  .object({
+    /** http(s):// or s3://bucket/key. */
+    url: z.string().regex(/^(https?|s3):\/\/\S+$/, 'an http://, https:// or s3:// URL'),
+    bytes: z.number().int().positive(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits'),
+    /** Token width on disk (llm.c .bin or .npy). */
+    dtype: z.enum(['uint16', 'uint32']),
+    split: z.enum(['train', 'val']),
+  })
+  .strict();
+export type ShardSpec = z.infer<typeof ShardSpec>;
 
 export const DataSource = z
   .object({
     /**
-     * Token shards in the llm.c .bin format: `bundled:<corpus>` (a corpus that
-     * ships with the app, tokenised on each machine the same way: the devnet's
-     * `bundled:sotu`), or a folder on this machine. Shard URLs with hashes come
-     * with the run bootstrap (signed manifests).
+     * Token shards: `bundled:<corpus>` (a corpus that ships with the app,
+     * tokenised on each machine the same way: the devnet's `bundled:sotu`), a
+     * folder of llm.c .bin shards on this machine, or the list of shard URLs
+     * with their sizes and hashes that a published run names.
      */
-    shards: z.string().min(1),
+    shards: z.union([z.string().min(1), z.array(ShardSpec).min(1)]),
     /** Shards held out for evaluation only. */
     validationShards: z.string().min(1).optional(),
+    /** Which tokenizer made the shards (`bytes`: the trainer's byte-level tokens, vocabulary 258). */
+    tokenizer: z.string().min(1).max(128).default('bytes'),
+    /** Train shards assigned to each peer per window when the run lists shard URLs (docs/PROTOCOL.md). */
+    shardsPerPeer: z.number().int().min(1).default(2),
+  })
+  .strict()
+  .refine((d) => typeof d.shards === 'string' || d.shards.some((s) => s.split === 'train'), { message: 'the shard list needs at least one train shard', path: ['shards'] });
+
+/** The shared model every so many windows, for peers that join late or come back after a long absence. */
+export const CheckpointPolicy = z
+  .object({
+    /** Windows between published checkpoints. */
+    everyWindows: z.number().int().min(1).default(20),
+    /** Published checkpoints kept; older ones are deleted. */
+    keep: z.number().int().min(1).default(3),
+    /** The run's first weights, when it does not start from the model's seeded initialisation. */
+    initial: z
+      .object({ url: z.string().regex(/^(https?|s3):\/\/\S+$/, 'an http://, https:// or s3:// URL'), bytes: z.number().int().positive(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -132,6 +174,14 @@ export const RunManifest = z
     requirements: z.record(z.string(), z.unknown()).default({}),
     /** Windows after which old objects are deleted. */
     retentionWindows: z.number().int().min(2).default(100),
+    checkpoints: CheckpointPolicy.prefault({}),
+    /** The oldest Tandem that may join: older apps refuse with a sentence instead of sending updates nobody can use. */
+    minTandemVersion: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'a version like 0.2.0')
+      .optional(),
+    /** The update payload format (native/codec/FORMAT.md) every peer writes and reads. */
+    payloadFormat: z.number().int().min(1).default(1),
   })
   .strict();
 export type RunManifest = z.infer<typeof RunManifest>;
@@ -161,21 +211,4 @@ export function parseManifestText(text: string, source: string): RunManifest {
     throw new ManifestError(source, `not valid JSON (${(error as Error).message})`);
   }
   return parseManifest(raw, source);
-}
-
-/**
- * The manifest in `file` for a run on `network`: read, parsed, and checked
- * to be a run on that network (a finney run's manifest used on a testnet
- * would train with nobody). Every problem names the file.
- */
-export function readManifestFile(file: string, network: string): RunManifest {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ManifestError(file, `cannot read the run manifest (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  const manifest = parseManifestText(text, file);
-  if (manifest.chain.network !== network) throw new ManifestError(file, `this run is on ${manifest.chain.network}, not ${network}: choose that network, or the manifest of a run on ${network}`);
-  return manifest;
 }

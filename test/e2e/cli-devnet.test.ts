@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RoundLedger } from '../../main/ledger/round-ledger';
 import { SubtensorChain } from '../../main/chain/subtensor/subtensor-chain';
-import { readManifestFile } from '../../main/run/manifest';
+import { loadManifest } from '../../main/run/load-manifest';
 import { spawnTandem } from '../support/network-peers';
 import { runCli } from '../support/start-app';
 import { makeTempDir } from '../support/temp-dir';
@@ -43,15 +43,17 @@ describe('tandem devnet', () => {
     const root = path.join(temp.dir, 'served');
     const served = spawnTandem(['devnet', 'serve', '--root', root, '--port', '0', '--storage-port', '0', '--peers', '1', '--no-validator', '--guests', '1', '--json'], { TANDEM_HOME: temp.dir });
     try {
-      let line: { url: string; storage: string; manifest: string; netuid: number; guests: Array<{ bucket: string; read: { accessKeyId: string } }> } | null = null;
+      let line: { url: string; storage: string; manifest: string; owner: string; netuid: number; guests: Array<{ bucket: string; read: { accessKeyId: string } }> } | null = null;
       for (let i = 0; i < 600 && !line; i++) {
         const match = /^\{"url".*$/m.exec(served.output());
         if (match) line = JSON.parse(match[0]) as typeof line;
         else await new Promise((r) => setTimeout(r, 100));
       }
       expect(line, served.output()).not.toBeNull();
-      const { url, manifest, guests } = line!;
-      expect(readManifestFile(manifest, url).chain).toEqual({ network: url, netuid: 3 });
+      const { url, manifest, owner, guests } = line!;
+      // Signed by the devnet's owner key, on this chain (its genesis hash).
+      const run = await loadManifest(manifest, { network: url, owner });
+      expect(run.manifest.chain).toEqual({ network: url, netuid: 3, genesisHash: expect.stringMatching(/^0x[0-9a-f]{64}$/) });
       expect(guests).toEqual([expect.objectContaining({ bucket: 'guest-1' })]);
       const chain = await SubtensorChain.open({ name: 'served', endpoint: url });
       try {

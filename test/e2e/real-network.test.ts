@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +12,7 @@ import { DevnetS3 } from '../../main/devnet/storage/devnet-s3';
 import { windowOf } from '../../main/run/window-clock';
 import { S3Storage } from '../../main/storage/s3-storage';
 import type { StatusReport } from '../../main/cli/commands/status';
+import { launchChromium } from '../support/browser';
 import { devSigner } from '../support/dev-signer';
 import { until } from '../support/devnet-peers';
 import { NetworkMachine, PASSPHRASES, spawnTandem } from '../support/network-peers';
@@ -34,6 +37,11 @@ describe('a real network: separate tandem processes train one model', () => {
   let s3: DevnetS3;
   let chain: SubtensorChain;
   let manifestFile: string;
+  /** The signed manifest as published, its URL, and its owner (the validator's hotkey). */
+  const published = new Map<string, string>();
+  let manifestServer: http.Server | undefined;
+  let manifestUrl: string;
+  let owner: string;
   let url: string;
   const peers: NetworkMachine[] = [];
   const validatorMachine = new NetworkMachine('validator', path.join(temp.dir, 'validator'));
@@ -65,18 +73,34 @@ describe('a real network: separate tandem processes train one model', () => {
     manifestFile = path.join(temp.dir, 'run.json');
     fs.writeFileSync(manifestFile, JSON.stringify({ ...base, name: 'network-test', chain: { network: url, netuid: NETUID } }));
 
-    // Every machine: its own wallet, funded by a transfer from the devnet's faucet key, registered by its own extrinsic.
-    const alice = devSigner('//Alice');
+    // Every machine: its own wallet. The validator's owns the run: it signs the manifest, published at a URL.
     for (const name of ['a', 'b', 'c']) peers.push(new NetworkMachine(name, path.join(temp.dir, name)));
+    for (const machine of [validatorMachine, ...peers]) await machine.createWallet();
+    expect(await validatorMachine.cli(['run', 'sign', manifestFile, '--hotkey-passphrase-env', 'HP'])).toMatch(new RegExp(`Signed network-test as its owner ${validatorMachine.hotkey} \\(chain genesis 0x[0-9a-f]{64}\\)`));
+    owner = validatorMachine.hotkey;
+    const signed = fs.readFileSync(path.join(temp.dir, 'run.signed.json'), 'utf8');
+    published.set('/run.json', signed);
+    // The same file with one value changed on the way (the subnet, 3 → 4).
+    published.set('/tampered.json', signed.replace(`"netuid": ${NETUID}`, `"netuid": ${NETUID + 1}`));
+    const server = http.createServer((req, res) => {
+      const body = published.get(req.url ?? '');
+      res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' }).end(body ?? '');
+    });
+    manifestServer = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    manifestUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/run.json`;
+    const run = ['--network', url, '--manifest', manifestUrl, '--run-owner', owner];
+
+    // Each funded by a transfer from the devnet's faucet key, registered by its own extrinsic.
+    const alice = devSigner('//Alice');
     for (const machine of [validatorMachine, ...peers]) {
-      await machine.createWallet();
       await chain.transfer(machine.coldkey, 2000n * TAO, alice);
-      const registered = await machine.cli(['register', '--network', url, '--manifest', manifestFile, '--yes', '--coldkey-passphrase-env', 'CP']);
+      const registered = await machine.cli(['register', ...run, '--yes', '--coldkey-passphrase-env', 'CP']);
       expect(registered).toMatch(/Registered: uid \d+ on subnet 3/);
     }
     // The validator stakes for its permit (given at the next epoch) and validates from now on.
-    await validatorMachine.cli(['stake', '--network', url, '--manifest', manifestFile, '--amount', '1000', '--yes', '--coldkey-passphrase-env', 'CP']);
-    validator = spawnTandem(['validator', 'run', '--network', url, '--manifest', manifestFile, '--hotkey-passphrase-env', 'HP'], validatorMachine.env);
+    await validatorMachine.cli(['stake', ...run, '--amount', '1000', '--yes', '--coldkey-passphrase-env', 'CP']);
+    validator = spawnTandem(['validator', 'run', ...run, '--hotkey-passphrase-env', 'HP'], validatorMachine.env);
 
     // Each miner's own bucket, with a write key that stays with it and a read key it publishes.
     for (const machine of peers) {
@@ -86,12 +110,13 @@ describe('a real network: separate tandem processes train one model', () => {
       readKeys.set(machine.name, keys.read.accessKeyId);
       await machine.setStorage(s3.endpoint, bucket, keys);
     }
-    await Promise.all(peers.map((p) => p.start(url, manifestFile)));
+    await Promise.all(peers.map((p) => p.start(url, manifestUrl, owner)));
   });
 
   afterAll(async () => {
     await Promise.all([...peers.map((p) => p.app?.stop()), validator?.stop()]);
     await chain?.close();
+    await new Promise((resolve) => manifestServer?.close(resolve));
     await s3?.close();
     await node?.close();
     if (!process.env["TANDEM_KEEP_TEST_DIR"]) temp.cleanup();
@@ -120,7 +145,7 @@ describe('a real network: separate tandem processes train one model', () => {
     const killedAt = node.blockNumber;
     b.app!.process.kill('SIGKILL');
     await new Promise((resolve) => b.app!.process.once('exit', resolve));
-    await b.start(url, manifestFile);
+    await b.start(url, manifestUrl, owner);
     await b.call('round.join');
     const windowAtKill = windowOf(killedAt, 10).window;
     // Trains again within one window of the restart (the join waits for the next window's start).
@@ -142,6 +167,20 @@ describe('a real network: separate tandem processes train one model', () => {
       }
       bucket.close();
     }
+  });
+
+  it('the run as published: inspect checks its signature, and a copy with one value changed is refused', async () => {
+    const inspected = await runCli(['run', 'inspect', manifestUrl, '--run-owner', owner], validatorMachine.env);
+    expect(inspected.code, inspected.stderr).toBe(0);
+    expect(inspected.stdout).toContain(`network-test: signed by ${owner} (signature checked)`);
+    expect(inspected.stdout).toMatch(/this app\s+can join/);
+    const tampered = manifestUrl.replace('/run.json', '/tampered.json');
+    const refused = await runCli(['run', 'inspect', tampered], validatorMachine.env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/tampered\.json: bad signature/);
+    const start = await runCli(['start', '--headless', '--network', url, '--manifest', tampered], { ...validatorMachine.env, TANDEM_HOME: path.join(temp.dir, 'tamper-victim') });
+    expect(start.code).toBe(2);
+    expect(start.stderr).toMatch(/bad signature/);
   });
 
   it('a garbage commitment and a revoked read key: the others go on, and status names each reason', async () => {
@@ -170,5 +209,17 @@ describe('a real network: separate tandem processes train one model', () => {
     // The CLI's status without --json says the same in words.
     const { stdout } = await runCli(['status'], { TANDEM_HOME: a.home, ...PASSPHRASES });
     expect(stdout).toMatch(new RegExp(`uid ${malloryUid}: unreachable: not a Tandem storage commitment`));
+    // And so does a's Network page, in the Problem column of each peer's row.
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(a.app!.url);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Network', exact: true }).click();
+      const problemOf = async (uid: number) => (await page.getByRole('table', { name: 'Peers' }).locator('tbody tr').filter({ has: page.getByRole('rowheader', { name: new RegExp(`^${uid}\\b`) }) }).locator('td').last().textContent()) ?? '';
+      await expect.poll(() => problemOf(malloryUid), { timeout: 20_000 }).toMatch(/unreachable: not a Tandem storage commitment/);
+      await expect.poll(() => problemOf(cUid), { timeout: 20_000 }).toMatch(/403/);
+    } finally {
+      await browser.close();
+    }
   });
 });

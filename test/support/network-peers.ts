@@ -48,8 +48,9 @@ export class NetworkMachine {
   }
 
   /** Starts the app headless on the network, hotkey and storage unlocked from the environment (not joined yet). */
-  async start(network: string, manifest: string): Promise<RunningApp> {
-    this.app = await startApp({ home: this.home, env: this.env, timeoutMs: 60_000, args: ['--headless', '--network', network, '--manifest', manifest, '--hotkey-passphrase-env', 'HP', '--storage-passphrase-env', 'SP'] });
+  async start(network: string, manifest: string, runOwner?: string): Promise<RunningApp> {
+    const owner = runOwner ? ['--run-owner', runOwner] : [];
+    this.app = await startApp({ home: this.home, env: this.env, timeoutMs: 60_000, args: ['--headless', '--network', network, '--manifest', manifest, ...owner, '--hotkey-passphrase-env', 'HP', '--storage-passphrase-env', 'SP'] });
     return this.app;
   }
 

@@ -108,6 +108,11 @@ export class SubtensorChain implements ChainPort, ChainWriter {
     await this.connection.close();
   }
 
+  /** The chain's genesis block hash (0x…): which chain this endpoint serves, whatever its name. */
+  genesisHash(): string {
+    return this.api.genesisHash.toHex();
+  }
+
   /** What this runtime offers, from its metadata (re-read when the runtime upgrades). */
   runtimeFeatures(): RuntimeFeatures {
     const specVersion = this.api.runtimeVersion.specVersion.toNumber();

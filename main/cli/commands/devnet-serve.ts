@@ -91,7 +91,8 @@ export function registerDevnetServe(devnet: Command): void {
       });
       await devnet.startPeers();
       const manifestFile = path.join(root, 'run-manifest.json');
-      await writeFileAtomically(manifestFile, `${JSON.stringify(devnet.manifest, null, 2)}\n`);
+      // Published as signed by the devnet's owner key: joiners check it like any run's.
+      await writeFileAtomically(manifestFile, `${JSON.stringify(devnet.signedManifest, null, 2)}\n`);
       const guests: Guest[] = [];
       for (let i = 1; i <= options.guests; i++) {
         const bucket = `guest-${i}`;
@@ -106,18 +107,18 @@ export function registerDevnetServe(devnet: Command): void {
       if (guests.length > 0) await writeFileAtomically(path.join(root, 'guests.json'), `${JSON.stringify(guests, null, 2)}\n`, { mode: 0o600 });
 
       if (options.json) {
-        console.log(JSON.stringify({ url: devnet.url, storage: devnet.storageEndpoint, manifest: manifestFile, netuid: devnet.manifest.chain.netuid, guests }));
+        console.log(JSON.stringify({ url: devnet.url, storage: devnet.storageEndpoint, manifest: manifestFile, owner: devnet.signedManifest.owner, netuid: devnet.manifest.chain.netuid, guests }));
       } else {
         console.log(`Tandem devnet served from ${root} (log: ${logFile})`);
         console.log(`  chain    ${devnet.url}  (subnet ${devnet.manifest.chain.netuid})`);
         console.log(`  storage  ${devnet.storageEndpoint}`);
-        console.log(`  manifest ${manifestFile}`);
+        console.log(`  manifest ${manifestFile}  (signed by the run owner ${devnet.signedManifest.owner})`);
         console.log(`  ${devnet.peers.size} simulated peers${devnet.validator ? ' and a validator' : ''}`);
         console.log('To join from another machine (copy the manifest there):');
         console.log(`  tandem devnet fund --network ${devnet.url} --wallet <name>     (devnet coins from //Alice)`);
         console.log(`  tandem register --network ${devnet.url} --manifest run-manifest.json`);
         for (const g of guests) console.log(`  guest bucket ${g.bucket}: tandem storage set --endpoint ${devnet.storageEndpoint} --bucket ${g.bucket} --write-key-id ${g.write.accessKeyId} --read-key-id ${g.read.accessKeyId} (secrets in ${path.join(root, 'guests.json')})`);
-        console.log(`  tandem start --network ${devnet.url} --manifest run-manifest.json`);
+        console.log(`  tandem start --network ${devnet.url} --manifest run-manifest.json --run-owner ${devnet.signedManifest.owner}`);
         console.log('Ctrl-C stops.');
       }
       await new Promise<void>((resolve) => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { StorageStatus } from '../../../contract/domains/storage';
 import { bootstrap, type Runtime } from '../../app/bootstrap';
-import { readManifestFile } from '../../run/manifest';
+import { isManifestUrl, loadManifest } from '../../run/load-manifest';
 import { checkNetwork } from '../../chain/subtensor/check-network';
 import { removeInstanceFile, writeInstanceFile } from '../../headless/instance-file';
 import { startHeadlessServer } from '../../headless/server';
@@ -17,6 +17,7 @@ interface StartOptions {
   headless?: boolean;
   network?: string;
   manifest?: string;
+  runOwner?: string;
   join?: boolean;
   hotkeyPassphraseEnv?: string;
   host?: string;
@@ -32,7 +33,8 @@ export function registerStart(program: Command): void {
     .description('start Tandem: the desktop window when Electron is available, else headless mode with a browser UI')
     .option('--headless', 'serve the UI to a browser instead of opening a window')
     .option('--network <name|url>', 'devnet (default), local, test, finney, or a ws:// URL of a subtensor endpoint')
-    .option('--manifest <file>', 'the run to join on that network: its manifest file (kept for later starts)')
+    .option('--manifest <file|url>', 'the run to join on that network: its manifest, a file or an http(s) URL (kept for later starts)')
+    .option('--run-owner <hotkey>', 'the run owner\u2019s hotkey (SS58): the manifest must carry its signature (kept for later starts)')
     .option('--join', 'headless: join the run as soon as the app is up (a server with no one at the browser)')
     .option('--hotkey-passphrase-env <VAR>', 'headless: unlock the active wallet\u2019s hotkey at start with the passphrase in this environment variable')
     .option('--host <address>', 'address the headless UI binds to (default 127.0.0.1; anything else exposes it to your network)')
@@ -53,12 +55,13 @@ export function registerStart(program: Command): void {
       // A remote network is checked first, so a typo or a dead endpoint is said in one line at once. A name
       // that is no network stops here; an endpoint that does not answer may come back: the app starts anyway,
       // shows the error and keeps trying (a node restarting, a laptop still joining its Wi-Fi).
-      if (options.manifest) options.manifest = path.resolve(options.manifest);
+      if (options.manifest && !isManifestUrl(options.manifest)) options.manifest = path.resolve(options.manifest);
       if (options.network && options.network !== 'devnet') {
         let netuid: number | undefined;
         if (options.manifest) {
+          // Checked before anything starts: a bad signature or another network's run is said at once, in one line.
           try {
-            netuid = readManifestFile(options.manifest, options.network).chain.netuid;
+            netuid = (await loadManifest(options.manifest, { network: options.network, owner: options.runOwner ?? null })).manifest.chain.netuid;
           } catch (error) {
             console.error((error as Error).message);
             process.exit(2);
@@ -85,7 +88,7 @@ export function registerStart(program: Command): void {
 
 async function runElectron(executable: string, options: StartOptions): Promise<void> {
   const main = path.join(packageInfo().root, 'dist', 'electron', 'main.mjs');
-  const env = { ...process.env, ...(options.network ? { TANDEM_NETWORK: options.network } : {}), ...(options.manifest ? { TANDEM_MANIFEST: options.manifest } : {}) };
+  const env = { ...process.env, ...(options.network ? { TANDEM_NETWORK: options.network } : {}), ...(options.manifest ? { TANDEM_MANIFEST: options.manifest } : {}), ...(options.runOwner ? { TANDEM_RUN_OWNER: options.runOwner } : {}) };
   const child = spawn(executable, [main], { stdio: 'inherit', env });
   await new Promise<void>((resolve) => {
     child.on('exit', (code) => {
@@ -96,7 +99,7 @@ async function runElectron(executable: string, options: StartOptions): Promise<v
 }
 
 async function runHeadless(options: StartOptions): Promise<void> {
-  const runtime = await bootstrap('headless', headlessAppPaths(), { ...(options.network === undefined ? {} : { network: options.network }), ...(options.manifest === undefined ? {} : { manifestFile: options.manifest }) });
+  const runtime = await bootstrap('headless', headlessAppPaths(), { ...(options.network === undefined ? {} : { network: options.network }), ...(options.manifest === undefined ? {} : { manifest: options.manifest }), ...(options.runOwner === undefined ? {} : { runOwner: options.runOwner }) });
   if (options.hotkeyPassphraseEnv) await unlockAtStart(runtime.core, options.hotkeyPassphraseEnv);
   const configured = runtime.config.value.headless;
   const staticDir = path.join(packageInfo().root, 'dist', 'renderer');

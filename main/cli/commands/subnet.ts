@@ -92,7 +92,8 @@ function withErrors(action: (out: (line: string) => void) => Promise<number>): P
 const common = (command: Command) =>
   command
     .option('--network <name|url>', 'the network (default: the configured one)')
-    .option('--manifest <file>', 'the run, whose manifest names the subnet (default: the configured one)')
+    .option('--manifest <file|url>', 'the run, whose manifest names the subnet (default: the configured one)')
+    .option('--run-owner <hotkey>', 'the run owner\u2019s hotkey (SS58): the manifest must carry its signature')
     .option('--netuid <n>', 'the subnet, when no manifest names it')
     .option('--wallet <name>', 'the wallet (default: the active one)')
     .option('--coldkey-passphrase-env <VAR>', 'read the coldkey passphrase from this environment variable')

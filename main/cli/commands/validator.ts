@@ -11,6 +11,7 @@ import { createValidatorRuntime, type ValidatorRuntime } from '../../validator/v
 import { runFolderName } from '../../run/join-network';
 import { localShards } from '../../run/local-shards';
 import { runTrainer } from '../../run/trainer-config';
+import { incompatibilityWith } from '../../run/run-compatibility';
 import { CliError, runContext, type RunContextOptions } from '../run-context';
 import { RatingBook } from '../../validator/rating-book';
 
@@ -135,7 +136,9 @@ async function runNetworkValidator(options: RunOptions, io: ValidatorIo): Promis
     const windows = options.windows === undefined ? null : positiveInt(options.windows, '--windows');
     context = await runContext(options);
     const { manifest, wallet, wallets, chain, network } = context;
-    if (!manifest) throw new CliError(`name the run: --manifest <file> (the run on ${network})`);
+    if (!manifest) throw new CliError(`name the run: --manifest <file|url> (the run on ${network})`);
+    const incompatible = incompatibilityWith(manifest, { version: packageInfo().version });
+    if (incompatible) throw new CliError(`cannot validate ${manifest.name}: ${incompatible}`);
     const passphrase = options.hotkeyPassphraseEnv ? process.env[options.hotkeyPassphraseEnv] : undefined;
     if (!passphrase) throw new CliError('the validator signs weights with its hotkey: give its passphrase with --hotkey-passphrase-env <VAR>');
     await wallets.unlock({ name: wallet.name, hotkey: wallet.hotkeys[0]!.name, passphrase, remember: false, timeoutMinutes: 0 });
@@ -197,7 +200,8 @@ export function registerValidator(program: Command): void {
     .option('--windows <n>', 'stop after validating n windows (default: run until Ctrl-C)')
     .option('--eval-peers <n>', 'peers whose loss is evaluated per window')
     .option('--network <url>', 'validate a run on this network instead of the local devnet (with --manifest and --wallet)')
-    .option('--manifest <file>', 'the run to validate (its manifest file)')
+    .option('--manifest <file|url>', 'the run to validate (its manifest, a file or an http(s) URL)')
+    .option('--run-owner <hotkey>', 'the run owner\u2019s hotkey (SS58): the manifest must carry its signature')
     .option('--wallet <name>', 'the wallet whose hotkey validates (registered, with stake for a permit)')
     .option('--hotkey-passphrase-env <VAR>', 'read the hotkey passphrase from this environment variable')
     .action(async (options: RunOptions) => {

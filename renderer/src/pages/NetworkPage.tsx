@@ -44,11 +44,30 @@ function ManifestCard() {
           <dd data-testid="manifest-name">
             {manifest.name} (manifest v{manifest.version}, protocol {manifest.protocolVersion})
           </dd>
+          <dt>Owner</dt>
+          <dd data-testid="manifest-owner">
+            {manifest.owner ? (
+              <>
+                <code>{manifest.owner}</code> <span className="muted">(signature checked)</span>
+              </>
+            ) : (
+              <span className="muted">unsigned: a file on this machine</span>
+            )}
+          </dd>
+          <dt>From</dt>
+          <dd>
+            <code>{manifest.source}</code>{' '}
+            <span className="muted" title={`sha256 of the canonical manifest: ${manifest.digest}`}>
+              sha256 {manifest.digest.slice(0, 12)}…
+            </span>
+          </dd>
           <dt>Model</dt>
           <dd>
             {manifest.model.layers} layers × {manifest.model.hiddenSize} wide, {manifest.model.heads} heads, vocabulary {manifest.model.vocabSize}, context{' '}
             {manifest.model.sequenceLength}
           </dd>
+          <dt>Data</dt>
+          <dd>{manifest.data}</dd>
           <dt>SparseLoCo</dt>
           <dd>
             {manifest.sparseloco.innerSteps} inner steps, top-{manifest.sparseloco.topK} of {manifest.sparseloco.chunkSize}, outer lr {manifest.sparseloco.outerLr}
@@ -68,7 +87,10 @@ function ManifestCard() {
           </dd>
         </dl>
       ) : (
-        <EmptyState title="No run named for this network">Name the run you join with its manifest file: tandem start --network &lt;url&gt; --manifest run.json (signed manifests published on chain come later).</EmptyState>
+        <EmptyState title="No run named for this network">
+          Name the run you join with its manifest, a file or the URL its owner published: tandem start --network &lt;url&gt; --manifest &lt;file or URL&gt; --run-owner
+          &lt;owner&apos;s hotkey&gt;.
+        </EmptyState>
       )}
     </Card>
   );

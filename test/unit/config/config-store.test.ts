@@ -18,7 +18,8 @@ describe('config', () => {
     expect(store.value).toEqual({
       version: 1,
       network: 'devnet',
-      manifestFile: null,
+      manifest: null,
+      runOwner: null,
       dataDir: null,
       limits: { uploadMbps: null, downloadMbps: null, diskGiB: null, cpuThreads: null },
       trainOn: 'cpu',
@@ -46,6 +47,12 @@ describe('config', () => {
     expect(config.limits.cpuThreads).toBe(6);
     expect(config.guard.selectedGpus).toEqual([0, 1]);
     expect(parseConfig('{"trainOn":"gpu"}', file).trainOn).toBe('gpu');
+  });
+
+  it('reads the manifest file of a config written before manifests could be URLs, and takes a URL or an absolute path only', () => {
+    expect(parseConfig('{"manifestFile":"/runs/run.json"}', file).manifest).toBe('/runs/run.json');
+    expect(parseConfig('{"manifest":"https://example.org/run.json"}', file).manifest).toBe('https://example.org/run.json');
+    expect(() => parseConfig('{"manifest":"run.json"}', file)).toThrow(/manifest: an absolute path or an http\(s\):\/\/ URL/);
   });
 
   it('names trainOn when it is neither cpu nor gpu', () => {

@@ -12,6 +12,7 @@ import { JoinedRunLink } from '../../../main/run/joined-run';
 import { PeerDirectory } from '../../../main/run/peer-directory';
 import pino from 'pino';
 import { makeTempDir } from '../../support/temp-dir';
+import { signManifest, verifySignedManifest } from '../../../main/run/signed-manifest';
 import { devSigner } from '../../support/dev-signer';
 
 const signer = devSigner;
@@ -22,7 +23,7 @@ describe('network.overview', () => {
   let target: string;
   const link = new JoinedRunLink();
   const overview = async (): Promise<NetworkOverview> => {
-    const module = createNetworkModule({ run: link, manifestFor: (t) => (t === 'devnet' ? devnetManifest() : null) });
+    const module = createNetworkModule({ run: link, manifestFor: (t) => (t === 'devnet' ? { manifest: devnetManifest(), owner: null, digest: 'd'.repeat(64), source: 'built in' } : null) });
     const ctx = { config: { value: { network: target } } } as unknown as ModuleContext;
     const handler = module.handlers(ctx)['network.overview'] as unknown as () => Promise<NetworkOverview>;
     return handler();
@@ -44,7 +45,7 @@ describe('network.overview', () => {
 
   it('shows the devnet manifest before joining and says what to do', async () => {
     const view = await overview();
-    expect(view).toMatchObject({ target: 'devnet', joined: false, peers: [], bandwidth: [], manifest: { name: 'tandem-devnet', chain: { network: 'devnet', netuid: 3 } } });
+    expect(view).toMatchObject({ target: 'devnet', joined: false, peers: [], bandwidth: [], manifest: { name: 'tandem-devnet', chain: { network: 'devnet', netuid: 3 }, owner: null, source: 'built in', data: 'the bundled corpus sotu, bytes tokens' } });
     expect(view.note).toMatch(/Join the run/);
     target = 'finney';
     expect(await overview()).toMatchObject({ manifest: null, note: expect.stringMatching(/No run named for finney: start Tandem with --manifest/) });
@@ -74,10 +75,14 @@ describe('network.overview', () => {
     const ledger = new RoundLedger(path.join(temp.dir, 'rounds.ndjson'));
     await ledger.append({ window: 7, at: 1, phase: 'uploaded', phaseSeconds: { uploading: 2 }, bytesUp: 1000 });
     await ledger.append({ window: 7, at: 2, phase: 'gathered', phaseSeconds: { gathering: 4 }, bytesDown: 4096 });
-    link.attach({ network: 'devnet', manifest: devnetManifest(), chain, uid: myUid, hotkey: me.address, traffic, directory, notices: () => [{ level: 'warning', message: 'read key can write' }], ratingOf: (uid) => (uid === aliceUid ? 2.5 : null), ledger });
+    // The run as published: signed by its owner, whom the Network page names.
+    const owner = signer('//Owner');
+    const verified = await verifySignedManifest(await signManifest(JSON.parse(JSON.stringify(devnetManifest())) as Record<string, unknown>, owner), 'run.json');
+    link.attach({ network: 'devnet', manifest: verified.manifest, verified, chain, uid: myUid, hotkey: me.address, traffic, directory, notices: () => [{ level: 'warning', message: 'read key can write' }], ratingOf: (uid) => (uid === aliceUid ? 2.5 : null), ledger });
 
     const view = await overview();
     expect(view.joined).toBe(true);
+    expect(view.manifest).toMatchObject({ name: 'tandem-devnet', owner: owner.address, source: 'run.json', digest: verified.digest });
     expect(view.peers).toEqual([
       expect.objectContaining({ uid: myUid, self: true, role: 'miner', bytes: 0, lastSeen: null }),
       expect.objectContaining({ uid: aliceUid, self: false, role: 'miner', rating: 2.5, bytes: 4096, lastSeen: 1234, lastWindow: 7, lastOutcome: 'accepted', problem: null }),

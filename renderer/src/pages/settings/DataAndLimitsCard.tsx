@@ -25,11 +25,14 @@ export function DataAndLimitsCard() {
   const [limits, setLimits] = useState<Record<LimitKey, string>>({ uploadMbps: '', downloadMbps: '', diskGiB: '', cpuThreads: '' });
   const [issues, setIssues] = useState<FieldIssue[]>([]);
   const [message, setMessage] = useState<FormNote | null>(null);
+  // The fields stay read-only until the saved values arrive, so that a late answer never overwrites what was typed.
+  const [loaded, setLoaded] = useState(false);
 
   useEffect(() => {
     void client.request('settings.get', {}).then((s) => {
       setDataDir(s.dataDir ?? '');
       setLimits({ uploadMbps: toField(s.limits.uploadMbps), downloadMbps: toField(s.limits.downloadMbps), diskGiB: toField(s.limits.diskGiB), cpuThreads: toField(s.limits.cpuThreads) });
+      setLoaded(true);
     });
   }, [client]);
 
@@ -53,11 +56,12 @@ export function DataAndLimitsCard() {
 
   return (
     <Card title="Data and limits" testId="data-limits-card">
-      <form className="form" onSubmit={(e) => void save(e)} noValidate>
+      <form className="form" onSubmit={(e) => void save(e)} noValidate aria-busy={!loaded}>
         <label>
           Data folder
           <input
             value={dataDir}
+            readOnly={!loaded}
             onChange={(e) => setDataDir(e.target.value)}
             placeholder={info?.dataDir ?? ''}
             aria-invalid={issueFor('dataDir') ? true : undefined}
@@ -80,6 +84,7 @@ export function DataAndLimitsCard() {
                   step={step}
                   inputMode="decimal"
                   value={limits[key]}
+                  readOnly={!loaded}
                   onChange={(e) => setLimits((l) => ({ ...l, [key]: e.target.value }))}
                   aria-invalid={issue ? true : undefined}
                   aria-describedby={issue ? `limit-${key}-error` : undefined}
@@ -97,7 +102,7 @@ export function DataAndLimitsCard() {
           Upload and download caps pace this machine&apos;s transfers; CPU threads is what the trainer may use; the disk cap is checked when you join. They apply from the next Join. GPU choice, temperature limits and the schedule have their own cards.
         </p>
         <div>
-          <button type="submit" className="primary">
+          <button type="submit" className="primary" disabled={!loaded}>
             Update data and limits
           </button>{' '}
           <FormMessage note={message} />
