@@ -24,6 +24,8 @@ export const ManifestSummary = z.object({
   storage: z.string(),
   /** The training data, in words (a bundled corpus, a folder, n shards of so many bytes). */
   data: z.string(),
+  /** The run's checkpoints, in words (who publishes them, how often), for late joiners. */
+  checkpoints: z.string(),
   /** The hotkey (SS58) whose signature on the manifest was checked; null for an unsigned file on this machine. */
   owner: z.string().nullable(),
   /** Where the manifest was read from (a path, a URL, or "built in"). */

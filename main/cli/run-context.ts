@@ -11,6 +11,17 @@ import { WalletService } from '../wallet/wallet-service';
 /** A command's error for the user: one line, exit 2. */
 export class CliError extends Error {}
 
+/** Runs a command that prints lines: its exit code, or its error in one line and exit 2. */
+export function withCliErrors(action: (out: (line: string) => void) => Promise<number>): Promise<void> {
+  return action((line) => console.log(line)).then(
+    (code) => void (process.exitCode = code),
+    (error: unknown) => {
+      console.error(`tandem: ${(error as Error).message}`);
+      process.exitCode = 2;
+    },
+  );
+}
+
 export interface RunContextOptions {
   network?: string;
   manifest?: string;

@@ -129,8 +129,11 @@ export async function startLocalDevnet(options: LocalDevnetOptions): Promise<Loc
   const url = node.url.replace(host, publicHost);
   const storageEndpoint = storage.endpoint.replace(host, publicHost);
   // Served to other machines, the run is named by its endpoint; in the app it is "devnet". Either way it is on this chain only.
-  const named: RunManifest = { ...tuned, chain: { ...tuned.chain, network: options.publicHost ? url : tuned.chain.network, genesisHash: node.genesisHash } };
   const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+  const validatorKey = keyring.addFromUri('//Ferdie');
+  // The validator follows the global model: it publishes the run's checkpoints, from which a late joiner starts.
+  const checkpoints = options.validator !== false ? { ...tuned.checkpoints, publisher: validatorKey.address } : tuned.checkpoints;
+  const named: RunManifest = { ...tuned, checkpoints, chain: { ...tuned.chain, network: options.publicHost ? url : tuned.chain.network, genesisHash: node.genesisHash } };
   // The run is published like any: signed by its owner's key, and checked by whoever joins it (this machine's peer too).
   const owner = keyring.addFromUri(DEVNET_OWNER_URI);
   const signedManifest = await signManifest(JSON.parse(JSON.stringify(named)) as Record<string, unknown>, signerOf(owner), 'devnet manifest');
@@ -186,8 +189,10 @@ export async function startLocalDevnet(options: LocalDevnetOptions): Promise<Loc
     // The validator and the honest peers set up side by side (each signs its own extrinsics, so several land in one
     // block); the validator's stake gives it its permit at the first epoch, before the miners' first window is judged.
     const startValidator = async () => {
-      const ferdie = keyring.addFromUri('//Ferdie');
-      await admit('validator', { coldkey: ferdie, hotkey: ferdie });
+      const ferdie = validatorKey;
+      const { bucket } = await admit('validator', { coldkey: ferdie, hotkey: ferdie });
+      const location = { endpoint: bucket.endpoint, region: bucket.region, bucket: bucket.bucket, forcePathStyle: bucket.forcePathStyle };
+      const route = (endpoint: string) => options.route?.('validator', endpoint) ?? endpoint;
       const stake = await chain.metagraph(manifest.chain.netuid).then((g) => g.neurons.find((n) => n.hotkey === ferdie.address)?.stake ?? 0n);
       if (stake < VALIDATOR_STAKE) await chain.addStake(ferdie.address, manifest.chain.netuid, VALIDATOR_STAKE - stake, signerOf(ferdie));
       const folder = path.join(root, 'validator');
@@ -199,6 +204,10 @@ export async function startLocalDevnet(options: LocalDevnetOptions): Promise<Loc
         trainer: validatorTrainer,
         folder,
         logger,
+        publishing: {
+          storage: { write: new S3Storage({ ...location, endpoint: route(location.endpoint), ...bucket.write }), read: { ...location, ...bucket.read } },
+          checkpointFile: path.join(folder, 'trainer.safetensors'),
+        },
         ...(options.route ? { openPeerStorage: (access: PeerReadAccess) => openReadOnly({ ...access, endpoint: options.route!('validator', access.endpoint) }) } : {}),
         ...(options.validatorSettings ? { settings: options.validatorSettings } : {}),
         ...(options.ratingPolicy ? { ratingPolicy: options.ratingPolicy } : {}),

@@ -33,6 +33,9 @@ export function summarizeManifest(verified: VerifiedManifest): ManifestSummary {
     chain: { network: m.chain.network, netuid: m.chain.netuid },
     storage: !m.storage ? 'each peer’s own bucket, published on chain' : m.storage.kind === 'filesystem' ? `local folder ${m.storage.root}` : `S3 bucket ${m.storage.bucket} at ${m.storage.endpoint}`,
     data: describeData(m),
+    checkpoints: m.checkpoints.publisher
+      ? `every ${m.checkpoints.everyWindows} windows by ${m.checkpoints.publisher} (the newest ${m.checkpoints.keep} kept): a late joiner starts from the newest`
+      : 'none published: a late joiner can only replay the updates still kept',
     owner: verified.owner,
     source: verified.source,
     digest: verified.digest,

@@ -166,6 +166,14 @@ export class NativeTrainer implements TrainerPort {
     return this.loadedWindow;
   }
 
+  async restoreCheckpoint(file: string): Promise<number | null> {
+    await this.ensureReady();
+    // The trainer's own checkpoint becomes the run's: a restart afterwards resumes from it, not from the weights before.
+    await fs.promises.rename(file, this.options.checkpointFile);
+    await this.load(true);
+    return this.loadedWindow;
+  }
+
   async checkpoint(): Promise<void> {
     await this.ensureReady();
     await this.request({ cmd: 'checkpoint', path: this.options.checkpointFile });

@@ -12,6 +12,7 @@ import type { StoragePort } from '../storage/storage-port';
 import { ModelBasis, encodeSyncReport, syncReportKey, type SyncReport } from './sync-report';
 import { aggregationCandidates } from './aggregation-peers';
 import type { CatchUpState } from './catch-up-state';
+import type { CheckpointSource } from './checkpoint-source';
 import { gather, type GatherPeer, type PayloadVerdict, type PeerAccount } from './gather';
 import { ChainWindowTimes } from './chain-window-times';
 import { inclusionVerdict, lookUntil, settleMargin, type InclusionVerdict } from './inclusion';
@@ -47,6 +48,8 @@ export interface RoundEngineOptions {
   checkpointEvery?: number;
   /** Windows of aggregates replayed to catch up before giving up and waiting for a checkpoint. */
   maxCatchUpWindows?: number;
+  /** The run's published checkpoints: a newcomer, or a peer back after more windows than it can replay, starts from one. */
+  checkpoints?: CheckpointSource;
   /**
    * What survives a restart: the uids aggregated per recent window (and the
    * last applied window, for trainers that do not keep it themselves). With
@@ -282,10 +285,7 @@ export class RoundEngine {
 
     // Older than anything in flight, so first: the window's aggregate order stays the global one.
     await this.replayFailed();
-    if (this.lastCovered !== null && this.lastCovered < window - 1) {
-      await this.applyInFlight(Number.POSITIVE_INFINITY);
-      await this.catchUp(this.lastCovered + 1, window - 1);
-    }
+    if (!(await this.reachModel(window))) return;
 
     // Train.
     const training = this.startPhase('training', windowEnd);
@@ -592,12 +592,58 @@ export class RoundEngine {
     }
   }
 
+  /**
+   * Brings the weights to the global model before `window` trains: a newcomer,
+   * or a peer further behind than it can replay, loads the run's newest
+   * checkpoint; then the windows since are replayed. False when the model
+   * cannot be reached yet (the window is not trained: an update from other
+   * weights would be worth nothing to the run).
+   */
+  private async reachModel(window: number): Promise<boolean> {
+    const limit = this.options.maxCatchUpWindows ?? 10;
+    const source = this.options.checkpoints;
+    const tooFar = (covered: number | null) => covered !== null && covered < window - 1 - limit;
+    if (source && (this.lastCovered === null || tooFar(this.lastCovered))) {
+      try {
+        const restored = await source.restoreNewer(this.lastCovered, (note) => this.update({ phase: 'syncing', blocker: note }));
+        if (restored) {
+          await this.applyInFlight(Number.POSITIVE_INFINITY);
+          this.lastCovered = restored.window;
+          this.basis.applied(restored.window, restored.modelDigest);
+          await this.options.catchUpState?.noteApplied(restored.window);
+          await this.options.ledger.append({ window: restored.window, at: this.now(), phase: 'applied', reason: "loaded from the run's checkpoint", ...(restored.modelDigest ? { modelDigest: restored.modelDigest } : {}) });
+          this.log.info({ window: restored.window, digest: restored.modelDigest }, 'loaded the run\u2019s checkpoint; the windows since are replayed');
+        }
+      } catch (error) {
+        await this.skipWindow(window, `the run's checkpoint could not be loaded: ${errorText(error)}`);
+        return false;
+      }
+      if (tooFar(this.lastCovered)) {
+        const reason = `Too far behind the run to replay (the updates kept reach back ${limit} windows): waiting for its next checkpoint (one every ${source.everyWindows} windows).`;
+        await this.skipWindow(window, reason);
+        return false;
+      }
+    }
+    if (this.lastCovered !== null && this.lastCovered < window - 1) {
+      await this.applyInFlight(Number.POSITIVE_INFINITY);
+      await this.catchUp(this.lastCovered + 1, window - 1);
+    }
+    return true;
+  }
+
+  /** A window this peer cannot train in: noted, said on the Dashboard, and tried again next window. */
+  private async skipWindow(window: number, reason: string): Promise<void> {
+    this.log.warn({ window, reason }, 'window not trained');
+    await this.options.ledger.append({ window, at: this.now(), phase: 'missed', reason });
+    this.update({ phase: 'syncing', blocker: reason });
+  }
+
   /** A late joiner or a peer back from downtime replays the aggregates it missed. */
   private async catchUp(from: number, to: number): Promise<void> {
     const limit = this.options.maxCatchUpWindows ?? 10;
     const first = Math.max(from, to - limit + 1);
     if (first > from) {
-      // The model cannot be rebuilt from the retained updates alone: it needs a checkpoint of the run (not published yet).
+      // The model cannot be rebuilt from the retained updates alone: it needs a checkpoint of the run (none is published here).
       this.log.error({ from, to, limit }, 'too far behind to catch up from the retained updates; training from this peer\'s own model');
     }
     this.update({ phase: 'syncing', blocker: `Catching up: window ${first} of ${to}.` });

@@ -85,4 +85,10 @@ export interface TrainerPort {
    * replays the windows after it to rejoin the global model.
    */
   appliedWindow?(): Promise<number | null>;
+  /**
+   * Optional: replaces the weights with a verified checkpoint of the run (its
+   * file is moved into the trainer's own checkpoint place) and answers the
+   * window whose aggregate they hold. A late joiner starts from it.
+   */
+  restoreCheckpoint?(file: string): Promise<number | null>;
 }

@@ -142,6 +142,16 @@ export const CheckpointPolicy = z
   .object({
     /** Windows between published checkpoints. */
     everyWindows: z.number().int().min(1).default(20),
+    /**
+     * The hotkey (SS58) that publishes the checkpoints into the bucket its
+     * storage commitment names: usually the run's validator, which follows the
+     * global model anyway. It is not counted as a miner. Without one, peers
+     * catch up from the retained updates only.
+     */
+    publisher: z
+      .string()
+      .regex(/^[1-9A-HJ-NP-Za-km-z]{46,48}$/, 'an SS58 hotkey address')
+      .optional(),
     /** Published checkpoints kept; older ones are deleted. */
     keep: z.number().int().min(1).default(3),
     /** The run's first weights, when it does not start from the model's seeded initialisation. */

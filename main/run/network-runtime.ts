@@ -16,10 +16,10 @@ import type { TrainerPort } from '../round/trainer-port';
 import { withLinkCaps, type LinkCaps } from '../storage/paced-storage';
 import type { StoragePort } from '../storage/storage-port';
 import type { RunManifest } from './manifest';
-import { PeerDirectory } from './peer-directory';
+import { followRunDirectory, type PeerDirectory } from './peer-directory';
+import { PublishedCheckpoints } from './published-checkpoints';
 import { publishStorageCommitment, type CommitmentNotice } from './publish-commitment';
 import type { PeerReadAccess } from './storage-commitment';
-import { windowOf } from './window-clock';
 
 export interface NetworkRuntimeOptions {
   manifest: RunManifest;
@@ -47,7 +47,7 @@ export interface NetworkRuntimeOptions {
   openPeerStorage?: ConstructorParameters<typeof PeerDirectory>[0]['open'];
   /** Checks each gathered payload (default: the codec's validation with the manifest's top-k). */
   validatePayload?(payload: Uint8Array): Promise<PayloadVerdict>;
-  /** Catch-up window limit and checkpoint cadence (engine defaults otherwise). */
+  /** Windows replayed to catch up before a checkpoint is needed (default: catchUpWindowsOf). */
   maxCatchUpWindows?: number;
   /** Replaces this peer's trainer and upload storage (the devnet's cheating peers wrap the honest ones). */
   adapt?(uid: number, honest: { trainer: TrainerPort; storage: StoragePort }): { trainer: TrainerPort; storage: StoragePort };
@@ -111,10 +111,10 @@ export async function createNetworkRuntime(options: NetworkRuntimeOptions): Prom
     if (!entry?.storage) throw new Error(`this peer's own commitment cannot be read: ${entry?.unreachable ?? 'not on chain yet'}`);
     return withLinkCaps(entry.storage, options.linkCaps);
   };
-  const directory = new PeerDirectory({ chain, netuid, logger, ...(options.openPeerStorage ? { open: options.openPeerStorage } : {}) });
-  await directory.refresh();
+  const publisher = manifest.checkpoints.publisher;
+  const { directory, stop: stopDirectory } = await followRunDirectory({ manifest, chain, logger, ...(options.openPeerStorage ? { open: options.openPeerStorage } : {}) });
 
-  const maxCatchUpWindows = options.maxCatchUpWindows ?? 10;
+  const maxCatchUpWindows = options.maxCatchUpWindows ?? catchUpWindowsOf(manifest);
   const ledger = new RoundLedger(path.join(options.folder, 'rounds.ndjson'));
   const catchUpState = await CatchUpState.load(path.join(options.folder, 'catch-up.json'), maxCatchUpWindows);
   const traffic = new PeerTraffic();
@@ -127,6 +127,20 @@ export async function createNetworkRuntime(options: NetworkRuntimeOptions): Prom
     });
   const trainer = options.trainer(uid);
   trainer.start?.();
+  const restore = trainer.restoreCheckpoint?.bind(trainer);
+  const checkpoints =
+    publisher && restore
+      ? new PublishedCheckpoints({
+          manifest,
+          publisherStorage: () => {
+            const storage = directory.entryOfHotkey(publisher)?.storage;
+            return storage ? withLinkCaps(storage, options.linkCaps) : undefined;
+          },
+          restore,
+          folder: path.join(options.folder, 'work'),
+          logger: log,
+        })
+      : undefined;
   const honest = { trainer: trainer as TrainerPort, storage: withLinkCaps(options.storage.write, caps) };
   const parts = options.adapt ? options.adapt(uid, honest) : honest;
   const engine = new RoundEngine({
@@ -145,6 +159,7 @@ export async function createNetworkRuntime(options: NetworkRuntimeOptions): Prom
     ledger,
     catchUpState,
     maxCatchUpWindows,
+    ...(checkpoints ? { checkpoints } : {}),
     workDir: path.join(options.folder, 'work'),
     logger,
     ...(options.overlapCommunication === undefined ? {} : { overlapCommunication: options.overlapCommunication }),
@@ -152,12 +167,6 @@ export async function createNetworkRuntime(options: NetworkRuntimeOptions): Prom
     onGather: (window, peers) => traffic.record(window, peers),
   });
 
-  // Peers commit, re-commit and come and go: their buckets are re-read at every window's first block.
-  const stopDirectory = await chain.subscribeBlocks((block) => {
-    if (windowOf(block.number, manifest.windows.blocksPerWindow).blockInWindow === 0) {
-      directory.refresh().catch((error: unknown) => log.warn({ err: error }, 'could not re-read the peers\u2019 commitments'));
-    }
-  });
   const tempo = chain.tempo ? await chain.tempo(netuid) : manifest.windows.blocksPerWindow * 2;
   const earnings = await EarningsTracker.open({ chain, netuid, uid, ledger, tempo, file: path.join(options.folder, 'payouts.json'), logger });
   const stopEarnings = await chain.subscribeBlocks((block) => void earnings.onBlock(block.number));
@@ -190,6 +199,15 @@ export async function createNetworkRuntime(options: NetworkRuntimeOptions): Prom
       directory.close();
     },
   };
+}
+
+/**
+ * Windows a peer replays before it needs a checkpoint: enough to reach the
+ * newest one from anywhere between two (they come every `everyWindows`), at
+ * least 10, and never more than the updates kept in the buckets.
+ */
+export function catchUpWindowsOf(manifest: RunManifest): number {
+  return Math.min(manifest.retentionWindows - 1, Math.max(10, manifest.checkpoints.everyWindows + 2));
 }
 
 async function notRegisteredMessage(chain: ChainPort, netuid: number, hotkey: string): Promise<string> {

@@ -2,7 +2,9 @@ import type { ChainPort, Metagraph } from '../chain/chain-port';
 import type { Logger } from '../logging/logger';
 import { S3Storage } from '../storage/s3-storage';
 import type { StoragePort } from '../storage/storage-port';
+import type { RunManifest } from './manifest';
 import { decodeStorageCommitment, type PeerReadAccess } from './storage-commitment';
+import { windowOf } from './window-clock';
 
 /** Where one peer's updates can be read, or why they cannot. */
 export interface PeerEntry {
@@ -19,6 +21,12 @@ export interface PeerDirectoryOptions {
   logger: Logger;
   /** Opens a read-only client for a peer's bucket (default: the AWS SDK with its read key). */
   open?(access: PeerReadAccess): StoragePort;
+  /**
+   * Hotkeys that publish a bucket without mining: the run's checkpoint
+   * publisher (its validator). Their buckets are readable here, but they are
+   * never counted among the miners whose updates are gathered.
+   */
+  nonMiners?: ReadonlySet<string>;
 }
 
 /**
@@ -54,7 +62,12 @@ export class PeerDirectory {
     return this.entries.get(uid);
   }
 
-  /** Hotkeys that published a storage commitment (a malformed one too): the subnet's miners. */
+  /** The entry of a hotkey registered on the subnet (the checkpoint publisher's), when it is. */
+  entryOfHotkey(hotkey: string): PeerEntry | undefined {
+    return [...this.entries.values()].find((e) => e.hotkey === hotkey);
+  }
+
+  /** Hotkeys that published a storage commitment (a malformed one too), less the non-miners: the subnet's miners. */
   committedHotkeys(): ReadonlySet<string> {
     return this.committed;
   }
@@ -90,7 +103,8 @@ export class PeerDirectory {
       }
     }
     this.entries = next;
-    this.committed = new Set([...commitments.keys()].filter((hotkey) => present.has(hotkey)));
+    const nonMiners = this.options.nonMiners ?? new Set<string>();
+    this.committed = new Set([...commitments.keys()].filter((hotkey) => present.has(hotkey) && !nonMiners.has(hotkey)));
   }
 
   private clientFor(hotkey: string, text: string, access: PeerReadAccess): StoragePort {
@@ -125,3 +139,33 @@ function closeStorage(storage: StoragePort): void {
   (storage as { close?: () => void }).close?.();
 }
 
+
+/**
+ * The directory of a run's subnet as every peer and validator keeps it: the
+ * manifest's checkpoint publisher is not a miner, and the commitments are
+ * re-read at each window's first block (peers commit, re-commit, come and go).
+ * The returned stop() ends the re-reading.
+ */
+export async function followRunDirectory(options: {
+  manifest: RunManifest;
+  chain: Pick<ChainPort, 'metagraph' | 'commitments' | 'subscribeBlocks'>;
+  logger: Logger;
+  open?: PeerDirectoryOptions['open'];
+}): Promise<{ directory: PeerDirectory; stop: () => void }> {
+  const { manifest, chain, logger } = options;
+  const publisher = manifest.checkpoints.publisher;
+  const directory = new PeerDirectory({
+    chain,
+    netuid: manifest.chain.netuid,
+    logger,
+    ...(options.open ? { open: options.open } : {}),
+    ...(publisher ? { nonMiners: new Set([publisher]) } : {}),
+  });
+  await directory.refresh();
+  const stop = await chain.subscribeBlocks((block) => {
+    if (windowOf(block.number, manifest.windows.blocksPerWindow).blockInWindow === 0) {
+      directory.refresh().catch((error: unknown) => logger.warn({ err: error }, 'could not re-read the peers\u2019 commitments'));
+    }
+  });
+  return { directory, stop };
+}

@@ -81,12 +81,18 @@ function appliedWindowInHeader(json: string): number | null {
  * Publishes the trainer checkpoint in `file` as the run's checkpoint of the
  * window it holds, and deletes this publisher's older ones beyond `keep`.
  */
-export async function publishCheckpoint(storage: StoragePort, file: string, options: { protocolVersion: string; keep: number; modelDigest: string | null }): Promise<CheckpointRecord | null> {
+export async function publishCheckpoint(
+  storage: StoragePort,
+  file: string,
+  options: { protocolVersion: string; keep: number; digest?: { window: number; modelDigest: string | null } },
+): Promise<CheckpointRecord | null> {
   const bytes = new Uint8Array(await fs.readFile(file));
   // The window is the one in the bytes read (the trainer may write a later one meanwhile); none before the first aggregate.
   const window = windowOfBytes(bytes);
   if (window === null) return null;
-  const record: CheckpointRecord = { version: 1, window, bytes: bytes.byteLength, sha256: sha256(bytes), modelDigest: options.modelDigest };
+  // A digest is named only for the window it was taken at.
+  const modelDigest = options.digest?.window === window ? options.digest.modelDigest : null;
+  const record: CheckpointRecord = { version: 1, window, bytes: bytes.byteLength, sha256: sha256(bytes), modelDigest };
   await storage.put(checkpointKey(record.window, options.protocolVersion), bytes);
   await storage.put(checkpointRecordKey(record.window, options.protocolVersion), new TextEncoder().encode(`${JSON.stringify(record)}\n`));
   const windows = recordWindows((await storage.list('checkpoint-')).map((o) => o.key), options.protocolVersion);

@@ -4,8 +4,11 @@ import { validatePayload } from '../codec';
 import type { Logger } from '../logging/logger';
 import type { PayloadVerdict } from '../round/gather';
 import type { RunManifest } from '../run/manifest';
-import { PeerDirectory } from '../run/peer-directory';
-import { windowOf } from '../run/window-clock';
+import { followRunDirectory, type PeerDirectory } from '../run/peer-directory';
+import { publishStorageCommitment } from '../run/publish-commitment';
+import { newestCheckpoint, publishCheckpoint } from '../run/run-checkpoints';
+import type { PeerReadAccess } from '../run/storage-commitment';
+import type { StoragePort } from '../storage/storage-port';
 import { DevnetValidator, type ValidatorSettings, type ValidatorTrainer, type WindowReport } from './devnet-validator';
 import { RatingBook, type RatingPolicy } from './rating-book';
 
@@ -25,6 +28,12 @@ export interface ValidatorRuntimeOptions {
   onValidated?(report: WindowReport): void;
   /** Opens a read-only client for a miner's bucket (tests and benchmarks route these). */
   openPeerStorage?: ConstructorParameters<typeof PeerDirectory>[0]['open'];
+  /**
+   * This validator's bucket, when the manifest names its hotkey as the run's
+   * checkpoint publisher: its read access is published on chain and the
+   * global model goes there every `checkpoints.everyWindows` windows.
+   */
+  publishing?: { storage: { write: StoragePort; read: PeerReadAccess }; checkpointFile: string };
 }
 
 export interface ValidatorRuntime {
@@ -57,13 +66,8 @@ export async function createValidatorRuntime(options: ValidatorRuntimeOptions): 
   if (uid === null) throw new Error(`The validator hotkey ${hotkey.address} is not registered on subnet ${netuid} of ${chain.name}: register it (tandem register) and stake to it for a validator permit.`);
   if (await chain.commitRevealEnabled?.(netuid)) throw new CommitRevealError(netuid, chain.name);
 
-  const directory = new PeerDirectory({ chain, netuid, logger, ...(options.openPeerStorage ? { open: options.openPeerStorage } : {}) });
-  await directory.refresh();
-  const stopDirectory = await chain.subscribeBlocks((block) => {
-    if (windowOf(block.number, manifest.windows.blocksPerWindow).blockInWindow === 0) {
-      directory.refresh().catch((error: unknown) => logger.warn({ err: error }, 'could not re-read the miners\u2019 commitments'));
-    }
-  });
+  const checkpointer = await checkpointPublisher(options, logger);
+  const { directory, stop: stopDirectory } = await followRunDirectory({ manifest, chain, logger, ...(options.openPeerStorage ? { open: options.openPeerStorage } : {}) });
   const ratingsFile = path.join(options.folder, 'ratings.json');
   const ratings = await RatingBook.load(ratingsFile, options.ratingPolicy);
   options.trainer.start?.();
@@ -85,7 +89,10 @@ export async function createValidatorRuntime(options: ValidatorRuntimeOptions): 
     workDir: path.join(options.folder, 'work'),
     logger,
     ...(options.settings ? { settings: options.settings } : {}),
-    ...(options.onValidated ? { onValidated: options.onValidated } : {}),
+    onValidated: (report) => {
+      checkpointer?.afterWindow(report);
+      options.onValidated?.(report);
+    },
   });
   await validator.start();
   return {
@@ -99,7 +106,45 @@ export async function createValidatorRuntime(options: ValidatorRuntimeOptions): 
       const stopped = validator.stop();
       await options.trainer.stop?.(3000);
       await stopped;
+      await checkpointer?.settle();
       directory.close();
     },
+  };
+}
+
+/**
+ * The checkpoint publisher's part, when this validator is the one the
+ * manifest names: its storage commitment on chain, then after each window
+ * whose aggregate it applied, the global model when one is due (the first
+ * aggregate, then every `everyWindows`). Uploads run one at a time, beside
+ * validation; a failed one is logged and tried again at the next window.
+ */
+async function checkpointPublisher(options: ValidatorRuntimeOptions, logger: Logger) {
+  const { manifest, hotkey, chain } = options;
+  const policy = manifest.checkpoints;
+  if (policy.publisher !== hotkey.address) return null;
+  const publishing = options.publishing;
+  if (!publishing) throw new Error(`The run names this validator's hotkey ${hotkey.address} as its checkpoint publisher: give it a bucket to publish them in (Settings → Storage, or tandem storage set).`);
+  const log = logger.child({ source: 'checkpoints' });
+  await publishStorageCommitment({ chain, netuid: manifest.chain.netuid, hotkey, read: publishing.storage.read, logger: log });
+  let lastPublished = (await newestCheckpoint(publishing.storage.write, manifest.protocolVersion).catch(() => null))?.window ?? null;
+  let queue: Promise<void> = Promise.resolve();
+  return {
+    afterWindow(report: WindowReport): void {
+      if (report.aggregated.length === 0) return;
+      if (lastPublished !== null && report.window - lastPublished < policy.everyWindows) return;
+      queue = queue.then(async () => {
+        try {
+          const record = await publishCheckpoint(publishing.storage.write, publishing.checkpointFile, { protocolVersion: manifest.protocolVersion, keep: policy.keep, digest: { window: report.window, modelDigest: report.globalDigest } });
+          if (record) {
+            lastPublished = record.window;
+            log.info({ window: record.window, bytes: record.bytes, sha256: record.sha256 }, 'published the run\u2019s checkpoint');
+          }
+        } catch (error) {
+          log.warn({ window: report.window, err: error }, 'could not publish the run\u2019s checkpoint; tried again next window');
+        }
+      });
+    },
+    settle: () => queue,
   };
 }

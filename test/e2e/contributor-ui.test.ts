@@ -108,6 +108,8 @@ describe('the contributor UI from first run to rewards', () => {
     const nav = page.getByRole('navigation', { name: 'Main' });
     await nav.getByRole('button', { name: 'Network', exact: true }).click();
     await expect.poll(() => page.getByTestId('manifest-name').textContent()).toContain('tandem-devnet');
+    // The devnet's validator publishes the run's checkpoints, for peers that join late.
+    expect(await page.getByTestId('manifest-checkpoints').textContent()).toMatch(/^every \d+ windows by \w{46,48} /);
     // Joined: the devnet's run as published, signed by its owner key and checked by this machine.
     await expect.poll(() => page.getByTestId('manifest-owner').textContent()).toMatch(/^5\w{47} \(signature checked\)$/);
     // Four miners (this machine and three simulated peers) and the validator.

@@ -45,6 +45,8 @@ describe('a real network: separate tandem processes train one model', () => {
   let url: string;
   const peers: NetworkMachine[] = [];
   const validatorMachine = new NetworkMachine('validator', path.join(temp.dir, 'validator'));
+  /** Joins the run when it is well under way. */
+  const lateMachine = new NetworkMachine('late', path.join(temp.dir, 'late'));
   let validator: ReturnType<typeof spawnTandem> | undefined;
   const readKeys = new Map<string, string>();
 
@@ -71,11 +73,13 @@ describe('a real network: separate tandem processes train one model', () => {
     url = node.url;
     chain = await SubtensorChain.open({ name: 'test', endpoint: url });
     manifestFile = path.join(temp.dir, 'run.json');
-    fs.writeFileSync(manifestFile, JSON.stringify({ ...base, name: 'network-test', chain: { network: url, netuid: NETUID } }));
 
-    // Every machine: its own wallet. The validator's owns the run: it signs the manifest, published at a URL.
+    // Every machine: its own wallet. The validator's owns the run: it signs the manifest, published at a URL, and
+    // publishes the run's checkpoints (every 2 windows) for the peer that joins late.
     for (const name of ['a', 'b', 'c']) peers.push(new NetworkMachine(name, path.join(temp.dir, name)));
-    for (const machine of [validatorMachine, ...peers]) await machine.createWallet();
+    for (const machine of [validatorMachine, ...peers, lateMachine]) await machine.createWallet();
+    const checkpoints = { publisher: validatorMachine.hotkey, everyWindows: 2, keep: 2 };
+    fs.writeFileSync(manifestFile, JSON.stringify({ ...base, name: 'network-test', chain: { network: url, netuid: NETUID }, checkpoints }));
     expect(await validatorMachine.cli(['run', 'sign', manifestFile, '--hotkey-passphrase-env', 'HP'])).toMatch(new RegExp(`Signed network-test as its owner ${validatorMachine.hotkey} \\(chain genesis 0x[0-9a-f]{64}\\)`));
     owner = validatorMachine.hotkey;
     const signed = fs.readFileSync(path.join(temp.dir, 'run.signed.json'), 'utf8');
@@ -93,28 +97,28 @@ describe('a real network: separate tandem processes train one model', () => {
 
     // Each funded by a transfer from the devnet's faucet key, registered by its own extrinsic.
     const alice = devSigner('//Alice');
-    for (const machine of [validatorMachine, ...peers]) {
+    for (const machine of [validatorMachine, ...peers, lateMachine]) {
       await chain.transfer(machine.coldkey, 2000n * TAO, alice);
       const registered = await machine.cli(['register', ...run, '--yes', '--coldkey-passphrase-env', 'CP']);
       expect(registered).toMatch(/Registered: uid \d+ on subnet 3/);
     }
     // The validator stakes for its permit (given at the next epoch) and validates from now on.
     await validatorMachine.cli(['stake', ...run, '--amount', '1000', '--yes', '--coldkey-passphrase-env', 'CP']);
-    validator = spawnTandem(['validator', 'run', ...run, '--hotkey-passphrase-env', 'HP'], validatorMachine.env);
 
-    // Each miner's own bucket, with a write key that stays with it and a read key it publishes.
-    for (const machine of peers) {
+    // Each machine's own bucket, with a write key that stays with it and a read key it publishes.
+    for (const machine of [validatorMachine, ...peers, lateMachine]) {
       const bucket = `peer-${machine.name}`;
       await s3.createBucket(bucket);
       const keys = { write: await s3.issueKey({ bucket, access: 'write' }), read: await s3.issueKey({ bucket, access: 'read' }) };
       readKeys.set(machine.name, keys.read.accessKeyId);
       await machine.setStorage(s3.endpoint, bucket, keys);
     }
+    validator = spawnTandem(['validator', 'run', ...run, '--hotkey-passphrase-env', 'HP', '--storage-passphrase-env', 'SP'], validatorMachine.env);
     await Promise.all(peers.map((p) => p.start(url, manifestUrl, owner)));
   });
 
   afterAll(async () => {
-    await Promise.all([...peers.map((p) => p.app?.stop()), validator?.stop()]);
+    await Promise.all([...peers.map((p) => p.app?.stop()), lateMachine.app?.stop(), validator?.stop()]);
     await chain?.close();
     await new Promise((resolve) => manifestServer?.close(resolve));
     await s3?.close();
@@ -181,6 +185,36 @@ describe('a real network: separate tandem processes train one model', () => {
     const start = await runCli(['start', '--headless', '--network', url, '--manifest', tampered], { ...validatorMachine.env, TANDEM_HOME: path.join(temp.dir, 'tamper-victim') });
     expect(start.code).toBe(2);
     expect(start.stderr).toMatch(/bad signature/);
+  });
+
+  it('a peer that joins 5 windows late starts from the run\u2019s checkpoint, replays the windows since, and holds the same model as the others', async () => {
+    const [a, b] = peers as [NetworkMachine, NetworkMachine];
+    const firstWindow = Math.min(...(await digestsOf(a)).keys());
+    await until(() => windowOf(node.blockNumber, 10).window >= firstWindow + 5, () => 'the run is not 5 windows old');
+    // The validator publishes the run's checkpoints in its own bucket, the newest two of them.
+    const { accessKeyId, secretAccessKey } = s3.keys('peer-validator').find((k) => k.access === 'write')!;
+    const published = new S3Storage({ endpoint: s3.endpoint, bucket: 'peer-validator', accessKeyId, secretAccessKey });
+    const records = async () => (await published.list('checkpoint-')).filter((o) => o.key.endsWith('.json')).map((o) => o.key);
+    await until(async () => (await records()).length === 2, async () => `checkpoints: ${JSON.stringify(await records())}\n${validator?.output().slice(-2000)}`, 60_000);
+    published.close();
+
+    await lateMachine.start(url, manifestUrl, owner);
+    await lateMachine.call('round.join');
+    const late = lateMachine.ledger(url, NETUID);
+    await until(async () => (await late.summaries()).some((s) => s.phases.includes('trained')), async () => `the late peer did not train: ${JSON.stringify((await status(lateMachine)).round)}`, 120_000);
+    const summaries = await late.summaries();
+    const firstTrained = Math.min(...summaries.filter((s) => s.phases.includes('trained')).map((s) => s.window));
+    expect(firstTrained - firstWindow).toBeGreaterThanOrEqual(5);
+    // The same model as the others at the end of every window from its first trained one on.
+    await until(async () => [...(await commonModels([a, b, lateMachine])).keys()].filter((w) => w >= firstTrained).length >= 2, async () => `late: ${JSON.stringify([...(await digestsOf(lateMachine))])}\na: ${JSON.stringify([...(await digestsOf(a))].slice(-6))}`, 120_000);
+    // It started from a checkpoint (the weights the others held then: commonModels compared them too), and replayed
+    // only the windows after it, never from the run's first.
+    const { records: ledger } = await late.read();
+    const loaded = ledger.filter((r) => r.phase === 'applied' && /run's checkpoint/.test(r.reason ?? ''));
+    expect(loaded).toHaveLength(1);
+    expect(loaded[0]!.window).toBeGreaterThan(firstWindow);
+    expect(loaded[0]!.modelDigest).toBe((await digestsOf(a)).get(loaded[0]!.window));
+    for (const r of ledger.filter((r) => /catching up/.test(r.reason ?? ''))) expect(r.window).toBeGreaterThan(loaded[0]!.window);
   });
 
   it('a garbage commitment and a revoked read key: the others go on, and status names each reason', async () => {

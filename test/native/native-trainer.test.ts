@@ -64,4 +64,29 @@ describe.skipIf(!trainerBuilt)('NativeTrainer (the real tandem-trainer behind th
     expect(trainer.supervisor.state.restarts).toBe(1);
     await trainer.applyOuter({ window: 3, payloadFiles: [next.payloadFile], lr: 0.4 });
   });
+
+  it('a second trainer that loads this one\u2019s checkpoint holds the same weights and window, and keeps them across its own restart', async () => {
+    const result = await trainer.trainWindow({ window: 4, innerSteps: 2, peerUid: 7, payloadFile: path.join(temp.dir, 'w4.tndc') }, () => {});
+    const applied = await trainer.applyOuter({ window: 4, payloadFiles: [result.payloadFile], lr: 0.4 });
+    const joinerCheckpoint = path.join(temp.dir, 'joiner.safetensors');
+    const joiner = tinyTrainer({ innerSteps: 2, dataDir, checkpointFile: joinerCheckpoint, peerId: 'peer-8', logger: pino({ level: 'silent' }) });
+    joiner.start();
+    try {
+      expect(await joiner.appliedWindow()).toBeNull();
+      const download = path.join(temp.dir, 'download.safetensors');
+      fs.copyFileSync(path.join(temp.dir, 'trainer.safetensors'), download);
+      expect(await joiner.restoreCheckpoint(download)).toBe(4);
+      // The file became the joiner's own checkpoint.
+      expect(fs.existsSync(download)).toBe(false);
+      expect(fs.readFileSync(joinerCheckpoint).equals(fs.readFileSync(path.join(temp.dir, 'trainer.safetensors')))).toBe(true);
+      // One more aggregate, the same on both: the same digest, so the weights were the same before it.
+      const both = [result.payloadFile];
+      const mine = await trainer.applyOuter({ window: 5, payloadFiles: both, lr: 0.4 });
+      const theirs = await joiner.applyOuter({ window: 5, payloadFiles: both, lr: 0.4 });
+      expect(theirs.modelDigest).toBe(mine.modelDigest);
+      expect(theirs.modelDigest).not.toBe(applied.modelDigest);
+    } finally {
+      await joiner.stop();
+    }
+  });
 });

@@ -12,8 +12,8 @@ import { ManifestError, parseManifest, type RunManifest } from '../../run/manife
 import { incompatibilityWith, wrongChain } from '../../run/run-compatibility';
 import { signManifest, type VerifiedManifest } from '../../run/signed-manifest';
 import { WalletService } from '../../wallet/wallet-service';
-import { CliError } from '../run-context';
-import { promptHidden } from '../secret-input';
+import { readSecret, terminalSecretSource } from '../secret-input';
+import { CliError, withCliErrors } from '../run-context';
 
 interface SignOptions {
   out?: string;
@@ -131,27 +131,14 @@ function parseOrExplain(raw: unknown, source: string): RunManifest {
 }
 
 async function hotkeyPassphrase(options: SignOptions): Promise<string> {
-  if (options.hotkeyPassphraseEnv) {
-    const value = process.env[options.hotkeyPassphraseEnv];
-    if (!value) throw new CliError(`environment variable ${options.hotkeyPassphraseEnv} is empty or not set`);
-    return value;
-  }
-  if (!process.stdin.isTTY) throw new CliError('no terminal to type the hotkey passphrase: use --hotkey-passphrase-env <VAR>');
-  return promptHidden('hotkey passphrase: ');
+  // From the variable the option names, else typed without echo; a gap is the user's to fix, said in one line.
+  return readSecret(terminalSecretSource(), 'hotkey passphrase', options.hotkeyPassphraseEnv).catch((error: Error) => {
+    throw new CliError(error.message);
+  });
 }
 
 function formatGB(bytes: number): string {
   return `${(bytes / 1e9).toFixed(2)} GB`;
-}
-
-function withErrors(action: (out: (line: string) => void) => Promise<number>): Promise<void> {
-  return action((line) => console.log(line)).then(
-    (code) => void (process.exitCode = code),
-    (error: unknown) => {
-      console.error(`tandem: ${(error as Error).message}`);
-      process.exitCode = 2;
-    },
-  );
 }
 
 export function registerRun(program: Command): void {
@@ -162,12 +149,12 @@ export function registerRun(program: Command): void {
     .option('--out <file>', 'where the signed manifest goes (default: <manifest>.signed.json)')
     .option('--wallet <name>', 'the owner\u2019s wallet (default: the active one)')
     .option('--hotkey-passphrase-env <VAR>', 'read the hotkey passphrase from this environment variable')
-    .action((file: string, options: SignOptions) => withErrors((out) => runSign(file, options, out)));
+    .action((file: string, options: SignOptions) => withCliErrors((out) => runSign(file, options, out)));
   run
     .command('inspect <manifest>')
     .description('read a run manifest (a file or an http(s) URL), check its signature, and say whether this app can join it')
     .option('--network <name|url>', 'the network you would join it on (default: the one it names)')
     .option('--run-owner <hotkey>', 'the owner\u2019s hotkey (SS58) it must be signed by')
     .option('--json', 'print JSON')
-    .action((source: string, options: InspectOptions) => withErrors((out) => runInspect(source, options, out)));
+    .action((source: string, options: InspectOptions) => withCliErrors((out) => runInspect(source, options, out)));
 }

@@ -2,8 +2,8 @@ import readline from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { ChainSigner } from '../../chain/chain-port';
 import { formatTao } from '../../chain/tao';
-import { promptHidden } from '../secret-input';
-import { CliError, runContext as context, type RunContextOptions } from '../run-context';
+import { readSecret, terminalSecretSource } from '../secret-input';
+import { CliError, withCliErrors, runContext as context, type RunContextOptions } from '../run-context';
 
 type SubnetOptions = RunContextOptions & { coldkeyPassphraseEnv?: string; yes?: boolean };
 
@@ -20,13 +20,10 @@ async function confirm(question: string, options: SubnetOptions): Promise<void> 
 }
 
 async function coldkeyPassphrase(options: SubnetOptions): Promise<string> {
-  if (options.coldkeyPassphraseEnv) {
-    const value = process.env[options.coldkeyPassphraseEnv];
-    if (!value) throw new CliError(`environment variable ${options.coldkeyPassphraseEnv} is empty or not set`);
-    return value;
-  }
-  if (!process.stdin.isTTY) throw new CliError('no terminal to type the coldkey passphrase: use --coldkey-passphrase-env <VAR>');
-  return promptHidden('coldkey passphrase: ');
+  // From the variable the option names, else typed without echo; a gap is the user's to fix, said in one line.
+  return readSecret(terminalSecretSource(), 'coldkey passphrase', options.coldkeyPassphraseEnv).catch((error: Error) => {
+    throw new CliError(error.message);
+  });
 }
 
 /**
@@ -79,16 +76,6 @@ export function parseTao(text: string): bigint {
   return BigInt(whole) * TAO + BigInt(frac.padEnd(9, '0'));
 }
 
-function withErrors(action: (out: (line: string) => void) => Promise<number>): Promise<void> {
-  return action((line) => console.log(line)).then(
-    (code) => void (process.exitCode = code),
-    (error: unknown) => {
-      console.error(`tandem: ${(error as Error).message}`);
-      process.exitCode = 2;
-    },
-  );
-}
-
 const common = (command: Command) =>
   command
     .option('--network <name|url>', 'the network (default: the configured one)')
@@ -101,9 +88,9 @@ const common = (command: Command) =>
 
 export function registerSubnetCommands(program: Command): void {
   common(program.command('register').description('register this wallet\u2019s hotkey on the run\u2019s subnet (a burned registration, after confirmation)')).action((options: SubnetOptions) =>
-    withErrors((out) => runRegister(options, out)),
+    withCliErrors((out) => runRegister(options, out)),
   );
   common(program.command('stake').description('stake TAO from the coldkey to the hotkey on the run\u2019s subnet (validators need stake for a permit)'))
     .requiredOption('--amount <TAO>', 'how much to stake')
-    .action((options: SubnetOptions & { amount: string }) => withErrors((out) => runStake(options, out)));
+    .action((options: SubnetOptions & { amount: string }) => withCliErrors((out) => runStake(options, out)));
 }

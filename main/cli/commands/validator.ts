@@ -13,6 +13,8 @@ import { localShards } from '../../run/local-shards';
 import { runTrainer } from '../../run/trainer-config';
 import { incompatibilityWith } from '../../run/run-compatibility';
 import { CliError, runContext, type RunContextOptions } from '../run-context';
+import { savedBucket } from '../saved-bucket';
+import { S3Storage } from '../../storage/s3-storage';
 import { RatingBook } from '../../validator/rating-book';
 
 export interface ValidatorIo {
@@ -63,6 +65,7 @@ interface RunOptions extends RunContextOptions {
   windows?: string;
   evalPeers?: string;
   hotkeyPassphraseEnv?: string;
+  storagePassphraseEnv?: string;
 }
 
 const formatReport = (r: WindowReport) =>
@@ -150,6 +153,15 @@ async function runNetworkValidator(options: RunOptions, io: ValidatorIo): Promis
     const folder = path.join(context.dataDir, 'runs', runFolderName(network, manifest.chain.netuid), 'validator');
     const logger = pino({ level: 'warn' }, pino.destination(2));
     const shards = localShards(manifest, { dataDir: context.dataDir, trainerExecutable: layout.trainerExecutable, corpusDir: layout.devnetCorpus });
+    const checkpointFile = path.join(folder, 'trainer.safetensors');
+    // The run's checkpoints go into this validator's bucket when the manifest names it their publisher.
+    let publishing: Parameters<typeof createValidatorRuntime>[0]['publishing'];
+    if (manifest.checkpoints.publisher === hotkey.address) {
+      const bucket = await savedBucket(headlessAppPaths(), options.storagePassphraseEnv);
+      if (!bucket) throw new CliError(`the run names this hotkey as its checkpoint publisher: save a bucket first (tandem storage set), then give --storage-passphrase-env <VAR>`);
+      const location = { endpoint: bucket.endpoint, region: bucket.region, bucket: bucket.bucket, forcePathStyle: bucket.forcePathStyle };
+      publishing = { storage: { write: new S3Storage({ ...location, ...bucket.write }), read: { ...location, ...bucket.read } }, checkpointFile };
+    }
     let validated = 0;
     let finish: () => void = () => {};
     const finished = new Promise<void>((resolve) => (finish = resolve));
@@ -157,9 +169,10 @@ async function runNetworkValidator(options: RunOptions, io: ValidatorIo): Promis
       manifest,
       chain,
       hotkey,
-      trainer: runTrainer({ manifest, executable: layout.trainerExecutable, dataDir: shards, checkpointFile: path.join(folder, 'trainer.safetensors'), peerId: 'validator', logger }),
+      trainer: runTrainer({ manifest, executable: layout.trainerExecutable, dataDir: shards, checkpointFile, peerId: 'validator', logger }),
       folder,
       logger,
+      ...(publishing ? { publishing } : {}),
       onValidated: (report) => {
         io.stdout(formatReport(report));
         validated++;
@@ -204,6 +217,7 @@ export function registerValidator(program: Command): void {
     .option('--run-owner <hotkey>', 'the run owner\u2019s hotkey (SS58): the manifest must carry its signature')
     .option('--wallet <name>', 'the wallet whose hotkey validates (registered, with stake for a permit)')
     .option('--hotkey-passphrase-env <VAR>', 'read the hotkey passphrase from this environment variable')
+    .option('--storage-passphrase-env <VAR>', 'the passphrase of the bucket saved with tandem storage set (a run\u2019s checkpoint publisher publishes there)')
     .action(async (options: RunOptions) => {
       process.exitCode = await runValidator(options, io);
     });

@@ -68,6 +68,8 @@ function ManifestCard() {
           </dd>
           <dt>Data</dt>
           <dd>{manifest.data}</dd>
+          <dt>Checkpoints</dt>
+          <dd data-testid="manifest-checkpoints">{manifest.checkpoints}</dd>
           <dt>SparseLoCo</dt>
           <dd>
             {manifest.sparseloco.innerSteps} inner steps, top-{manifest.sparseloco.topK} of {manifest.sparseloco.chunkSize}, outer lr {manifest.sparseloco.outerLr}
