@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ShardCache, ShardCacheCapError, ShardUnavailableError, type ShardSetProgress } from '../../../main/data/shard-cache';
 import { SHARD_INDEX_FILE } from '../../../main/data/shard-index';
 import { makeTempDir } from '../../support/temp-dir';
-import { shardSpec, startShardServer, type ShardServer } from './shard-http-server';
+import { shardSpec, startShardServer, type ShardServer } from '../../support/shard-http-server';
 
 const SIZE = 100_000;
 

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { downloadShard, type ShardDownloadError } from '../../../main/data/shard-download';
 import { startLocalS3, type LocalS3 } from '../../support/local-s3-server';
 import { makeTempDir } from '../../support/temp-dir';
-import { shardSpec } from './shard-http-server';
+import { shardSpec } from '../../support/shard-http-server';
 
 describe('downloadShard from an S3 bucket', () => {
   const data = randomBytes(200_000);

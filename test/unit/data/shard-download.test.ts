@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { downloadShard, ShardDownloadError, type ShardDownloadProgress } from '../../../main/data/shard-download';
 import { makeTempDir } from '../../support/temp-dir';
-import { shardSpec, startShardServer, type ShardServer } from './shard-http-server';
+import { shardSpec, startShardServer, type ShardServer } from '../../support/shard-http-server';
 
 const SIZE = 300_000;
 
