@@ -13,6 +13,7 @@ import { ModelBasis, encodeSyncReport, syncReportKey, type SyncReport } from './
 import { aggregationCandidates } from './aggregation-peers';
 import type { CatchUpState } from './catch-up-state';
 import type { CheckpointSource } from './checkpoint-source';
+import type { WindowData } from './window-data';
 import { gather, type GatherPeer, type PayloadVerdict, type PeerAccount } from './gather';
 import { ChainWindowTimes } from './chain-window-times';
 import { inclusionVerdict, lookUntil, settleMargin, type InclusionVerdict } from './inclusion';
@@ -50,6 +51,8 @@ export interface RoundEngineOptions {
   maxCatchUpWindows?: number;
   /** The run's published checkpoints: a newcomer, or a peer back after more windows than it can replay, starts from one. */
   checkpoints?: CheckpointSource;
+  /** The shards each window trains on, for runs that list them by URL (absent: the trainer's own data folder). */
+  data?: WindowData;
   /**
    * What survives a restart: the uids aggregated per recent window (and the
    * last applied window, for trainers that do not keep it themselves). With
@@ -286,6 +289,8 @@ export class RoundEngine {
     // Older than anything in flight, so first: the window's aggregate order stays the global one.
     await this.replayFailed();
     if (!(await this.reachModel(window))) return;
+    const shards = await this.windowShards(window);
+    if (shards === null) return;
 
     // Train.
     const training = this.startPhase('training', windowEnd);
@@ -293,7 +298,7 @@ export class RoundEngine {
     await fs.mkdir(this.options.workDir, { recursive: true });
     let trained;
     try {
-      trained = await this.options.trainer.trainWindow({ window, innerSteps: manifest.sparseloco.innerSteps, peerUid: self.uid, payloadFile }, (p) => {
+      trained = await this.options.trainer.trainWindow({ window, innerSteps: manifest.sparseloco.innerSteps, peerUid: self.uid, payloadFile, ...(shards ? { shards } : {}) }, (p) => {
         const history = [...this.state.lossHistory, { window, step: p.step, loss: p.loss }].slice(-LOSS_HISTORY);
         const remaining = p.steps - p.step;
         const perStep = p.step > 0 ? (this.now() - training.startedAt) / 1000 / p.step : null;
@@ -629,6 +634,25 @@ export class RoundEngine {
       await this.catchUp(this.lastCovered + 1, window - 1);
     }
     return true;
+  }
+
+  /**
+   * The window's shards on this machine (undefined: the trainer's own data
+   * folder), the next window's fetched meanwhile; null when they cannot be
+   * had, and the window is not trained.
+   */
+  private async windowShards(window: number): Promise<string[] | undefined | null> {
+    const data = this.options.data;
+    if (!data) return undefined;
+    try {
+      const shards = await data.shardsFor(window, (note) => this.update({ blocker: note }), this.stopping.signal);
+      this.update({ blocker: null });
+      data.prefetch?.(window + 1);
+      return shards;
+    } catch (error) {
+      await this.skipWindow(window, `The window's data could not be had: ${errorText(error)}`);
+      return null;
+    }
   }
 
   /** A window this peer cannot train in: noted, said on the Dashboard, and tried again next window. */

@@ -18,6 +18,8 @@ export interface TrainWindowRequest {
   peerUid: number;
   /** Where the compressed pseudo-gradient goes. */
   payloadFile: string;
+  /** The window's train shards (files on this machine, in sampler order), when the run assigns them per window. */
+  shards?: string[];
 }
 
 export interface TrainWindowResult {
@@ -37,6 +39,8 @@ export interface EvaluateRequest {
   payloadFile?: string;
   lr?: number;
   split?: 'train' | 'val';
+  /** The shards to sample from (the evaluated peer's assigned ones), when the run assigns them per window. */
+  shards?: string[];
 }
 
 /** lossesBefore/lossesAfter: each step's batch, when the trainer reports them (a validator's gap spread comes from them). */

@@ -13,6 +13,7 @@ import type { PayloadVerdict } from '../round/gather';
 import { RoundEngine } from '../round/round-engine';
 import type { RoundRuntime } from '../round/round-module';
 import type { TrainerPort } from '../round/trainer-port';
+import type { WindowData } from '../round/window-data';
 import { withLinkCaps, type LinkCaps } from '../storage/paced-storage';
 import type { StoragePort } from '../storage/storage-port';
 import type { RunManifest } from './manifest';
@@ -49,6 +50,8 @@ export interface NetworkRuntimeOptions {
   validatePayload?(payload: Uint8Array): Promise<PayloadVerdict>;
   /** Windows replayed to catch up before a checkpoint is needed (default: catchUpWindowsOf). */
   maxCatchUpWindows?: number;
+  /** The shards each window trains on, when the run lists them by URL (made once the uid, which seeds the assignment, is known). */
+  data?(uid: number): WindowData;
   /** Replaces this peer's trainer and upload storage (the devnet's cheating peers wrap the honest ones). */
   adapt?(uid: number, honest: { trainer: TrainerPort; storage: StoragePort }): { trainer: TrainerPort; storage: StoragePort };
 }
@@ -160,6 +163,7 @@ export async function createNetworkRuntime(options: NetworkRuntimeOptions): Prom
     catchUpState,
     maxCatchUpWindows,
     ...(checkpoints ? { checkpoints } : {}),
+    ...(options.data ? { data: options.data(uid) } : {}),
     workDir: path.join(options.folder, 'work'),
     logger,
     ...(options.overlapCommunication === undefined ? {} : { overlapCommunication: options.overlapCommunication }),
