@@ -64,4 +64,19 @@ describe.skipIf(!trainerBuilt)('NativeTrainer (the real tandem-trainer behind th
     expect(trainer.supervisor.state.restarts).toBe(1);
     await trainer.applyOuter({ window: 3, payloadFiles: [next.payloadFile], lr: 0.4 });
   });
+
+  it('passes shard lists to the trainer: evaluate on the listed files, train on the listed files', async () => {
+    const valFiles = fs.readdirSync(dataDir).filter((f) => f.includes('val')).sort().map((f) => path.join(dataDir, f));
+    expect(valFiles.length).toBeGreaterThan(0);
+    // Without the list the trainer would evaluate its train split (the default): a different loss.
+    const bySplit = await trainer.evaluate({ peerId: 'validator', window: 4, steps: 1, split: 'val' });
+    const byList = await trainer.evaluate({ peerId: 'validator', window: 4, steps: 1, shards: valFiles });
+    expect(byList.lossBefore).toBe(bySplit.lossBefore);
+    expect(trainer.hello?.capabilities).toContain('shard_lists');
+    // A window on a listed file the trainer cannot read fails with its data_error, naming the file.
+    const missing = path.join(temp.dir, 'missing_train_000000.bin');
+    const window = trainer.trainWindow({ window: 4, innerSteps: 1, peerUid: 7, payloadFile: path.join(temp.dir, 'w4.tndc'), shards: [missing] }, () => {});
+    await expect(window).rejects.toThrow(/missing_train_000000\.bin/);
+    await expect(window).rejects.toMatchObject({ code: 'data_error' });
+  });
 });
