@@ -39,6 +39,9 @@ export interface NativeTrainerOptions {
 /** Commands added after protocol 1 first shipped; a trainer without them is older than this app. */
 const REQUIRED_CAPABILITIES = ['revert_window'];
 
+/** Shard lists in train_window/evaluate: a trainer without it would ignore them and train on its data folder. */
+const SHARD_LISTS = 'shard_lists';
+
 /** The trainer's answer to a CUDA load without a usable device (PROTOCOL.md). */
 export const NO_CUDA_DEVICE = 'no_cuda_device';
 
@@ -132,9 +135,17 @@ export class NativeTrainer implements TrainerPort {
   }
 
   async trainWindow(request: TrainWindowRequest, onStep: (progress: StepProgress) => void): Promise<TrainWindowResult> {
-    await this.ensureReady();
+    const hello = await this.ensureReady();
+    if (request.shards !== undefined) this.requireShardLists(hello);
     const result = await this.request(
-      { cmd: 'train_window', window: request.window, peer_id: this.options.peerId, steps: request.innerSteps, payload_path: request.payloadFile },
+      {
+        cmd: 'train_window',
+        window: request.window,
+        peer_id: this.options.peerId,
+        steps: request.innerSteps,
+        payload_path: request.payloadFile,
+        ...(request.shards === undefined ? {} : { shards: [...request.shards] }),
+      },
       // The protocol counts steps from 0 within the window; progress counts completed steps.
       (step) => onStep({ step: step.step + 1, steps: request.innerSteps, loss: step.loss ?? Number.NaN, tokensPerSecond: step.tokens_per_s }),
     );
@@ -191,13 +202,15 @@ export class NativeTrainer implements TrainerPort {
   }
 
   async evaluate(request: EvaluateRequest): Promise<EvaluateResult> {
-    await this.ensureReady();
+    const hello = await this.ensureReady();
+    if (request.shards !== undefined) this.requireShardLists(hello);
     const r = (await this.request({
       cmd: 'evaluate',
       peer_id: request.peerId,
       window: request.window,
       ...(request.steps === undefined ? {} : { steps: request.steps }),
       ...(request.split === undefined ? {} : { split: request.split }),
+      ...(request.shards === undefined ? {} : { shards: [...request.shards] }),
       ...(request.payloadFile === undefined ? {} : { payload_path: request.payloadFile }),
       ...(request.lr === undefined ? {} : { lr: request.lr }),
     })) as ResultOf<'evaluate'>;
@@ -207,6 +220,10 @@ export class NativeTrainer implements TrainerPort {
       ...(r.losses_before ? { lossesBefore: r.losses_before } : {}),
       ...(r.losses_after ? { lossesAfter: r.losses_after } : {}),
     };
+  }
+
+  private requireShardLists(hello: HelloEvent): void {
+    if (!hello.capabilities.includes(SHARD_LISTS)) throw new TrainerCommandError('unsupported_version', `the trainer ${this.options.executable} is older than this app (it cannot take a list of shards): rebuild it (npm run build:native)`);
   }
 
   /** Waits for hello from the current process and loads the model (from the checkpoint when there is one). */

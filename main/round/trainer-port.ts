@@ -18,8 +18,8 @@ export interface TrainWindowRequest {
   peerUid: number;
   /** Where the compressed pseudo-gradient goes. */
   payloadFile: string;
-  /** The window's train shards (files on this machine, in sampler order), when the run assigns them per window. */
-  shards?: string[];
+  /** The peer's assigned train shards (absolute paths, sorted as native/trainer/DATA.md says); absent = the trainer's data folder. */
+  shards?: readonly string[];
 }
 
 export interface TrainWindowResult {
@@ -39,8 +39,8 @@ export interface EvaluateRequest {
   payloadFile?: string;
   lr?: number;
   split?: 'train' | 'val';
-  /** The shards to sample from (the evaluated peer's assigned ones), when the run assigns them per window. */
-  shards?: string[];
+  /** The shards to evaluate on (absolute paths, sorted as native/trainer/DATA.md says), instead of `split`. */
+  shards?: readonly string[];
 }
 
 /** lossesBefore/lossesAfter: each step's batch, when the trainer reports them (a validator's gap spread comes from them). */

@@ -4,6 +4,7 @@
  * trainer emits, so both directions are validated where they are received.
  * Keep in sync with native/trainer/src/protocol/ndjson_server.cpp.
  */
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 
 export const TRAINER_PROTOCOL_VERSION = 1;
@@ -14,6 +15,16 @@ const nonNegativeInt = z.number().int().nonnegative();
 const positiveInt = z.number().int().positive();
 const path = z.string().min(1);
 const outerMode = z.enum(['sparseloco', 'diloco']);
+/**
+ * Token shard files (llm.c .bin or .npy) in the order the sampler indexes
+ * them; callers sort them as a data directory is sorted (bytewise by file
+ * name, native/trainer/DATA.md), so a list and a folder of the same files
+ * give the same batches.
+ */
+const shardList = z
+  .array(path.refine((p) => isAbsolute(p), { message: 'a shard must be an absolute path' }))
+  .min(1)
+  .refine((paths) => new Set(paths).size === paths.length, { message: 'shards must not name a file twice' });
 
 /** LLaMA-style model config; Hugging Face LlamaConfig field names. */
 export const ModelConfigSchema = z
@@ -71,6 +82,9 @@ export const LoadCommandSchema = z
     model: ModelConfigSchema.optional(),
     checkpoint: path.optional(),
     data_dir: path.optional(),
+    /** The train / val shards, instead of data_dir's files of that split (`shards` is FSDP's rank count). */
+    train_shards: shardList.optional(),
+    val_shards: shardList.optional(),
     train: TrainSettingsSchema.optional(),
     /** auto = CPU until the CUDA path is validated; cuda = opt-in (experimental). */
     backend: z.enum(['auto', 'cpu', 'cuda']).optional(),
@@ -105,6 +119,8 @@ export const TrainWindowCommandSchema = z
     steps: positiveInt.optional(),
     payload_path: path,
     mode: outerMode.optional(),
+    /** The peer's assigned train shards for this window; absent = the loaded train data. */
+    shards: shardList.optional(),
   })
   .strict();
 
@@ -129,10 +145,15 @@ export const EvaluateCommandSchema = z
     steps: positiveInt.optional(),
     batch_size: positiveInt.optional(),
     split: z.enum(['train', 'val']).optional(),
+    /** The shards to evaluate on, instead of a loaded split. */
+    shards: shardList.optional(),
     payload_path: path.optional(),
     lr: z.number().positive().optional(),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.shards === undefined || c.split === undefined, {
+    message: 'split and shards exclude each other: shards name the files',
+  });
 
 export const CheckpointCommandSchema = z.object({ ...base, cmd: z.literal('checkpoint'), path }).strict();
 export const RevertWindowCommandSchema = z.object({ ...base, cmd: z.literal('revert_window') }).strict();

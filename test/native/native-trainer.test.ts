@@ -65,9 +65,24 @@ describe.skipIf(!trainerBuilt)('NativeTrainer (the real tandem-trainer behind th
     await trainer.applyOuter({ window: 3, payloadFiles: [next.payloadFile], lr: 0.4 });
   });
 
+  it('passes shard lists to the trainer: evaluate on the listed files, train on the listed files', async () => {
+    const valFiles = fs.readdirSync(dataDir).filter((f) => f.includes('val')).sort().map((f) => path.join(dataDir, f));
+    expect(valFiles.length).toBeGreaterThan(0);
+    // Without the list the trainer would evaluate its train split (the default): a different loss.
+    const bySplit = await trainer.evaluate({ peerId: 'validator', window: 4, steps: 1, split: 'val' });
+    const byList = await trainer.evaluate({ peerId: 'validator', window: 4, steps: 1, shards: valFiles });
+    expect(byList.lossBefore).toBe(bySplit.lossBefore);
+    expect(trainer.hello?.capabilities).toContain('shard_lists');
+    // A window on a listed file the trainer cannot read fails with its data_error, naming the file.
+    const missing = path.join(temp.dir, 'missing_train_000000.bin');
+    const window = trainer.trainWindow({ window: 4, innerSteps: 1, peerUid: 7, payloadFile: path.join(temp.dir, 'w4.tndc'), shards: [missing] }, () => {});
+    await expect(window).rejects.toThrow(/missing_train_000000\.bin/);
+    await expect(window).rejects.toMatchObject({ code: 'data_error' });
+  });
+
   it('a second trainer that loads this one\u2019s checkpoint holds the same weights and window, and keeps them across its own restart', async () => {
-    const result = await trainer.trainWindow({ window: 4, innerSteps: 2, peerUid: 7, payloadFile: path.join(temp.dir, 'w4.tndc') }, () => {});
-    const applied = await trainer.applyOuter({ window: 4, payloadFiles: [result.payloadFile], lr: 0.4 });
+    const result = await trainer.trainWindow({ window: 6, innerSteps: 2, peerUid: 7, payloadFile: path.join(temp.dir, 'w6.tndc') }, () => {});
+    const applied = await trainer.applyOuter({ window: 6, payloadFiles: [result.payloadFile], lr: 0.4 });
     const joinerCheckpoint = path.join(temp.dir, 'joiner.safetensors');
     const joiner = tinyTrainer({ innerSteps: 2, dataDir, checkpointFile: joinerCheckpoint, peerId: 'peer-8', logger: pino({ level: 'silent' }) });
     joiner.start();
@@ -75,14 +90,14 @@ describe.skipIf(!trainerBuilt)('NativeTrainer (the real tandem-trainer behind th
       expect(await joiner.appliedWindow()).toBeNull();
       const download = path.join(temp.dir, 'download.safetensors');
       fs.copyFileSync(path.join(temp.dir, 'trainer.safetensors'), download);
-      expect(await joiner.restoreCheckpoint(download)).toBe(4);
+      expect(await joiner.restoreCheckpoint(download)).toBe(6);
       // The file became the joiner's own checkpoint.
       expect(fs.existsSync(download)).toBe(false);
       expect(fs.readFileSync(joinerCheckpoint).equals(fs.readFileSync(path.join(temp.dir, 'trainer.safetensors')))).toBe(true);
       // One more aggregate, the same on both: the same digest, so the weights were the same before it.
       const both = [result.payloadFile];
-      const mine = await trainer.applyOuter({ window: 5, payloadFiles: both, lr: 0.4 });
-      const theirs = await joiner.applyOuter({ window: 5, payloadFiles: both, lr: 0.4 });
+      const mine = await trainer.applyOuter({ window: 7, payloadFiles: both, lr: 0.4 });
+      const theirs = await joiner.applyOuter({ window: 7, payloadFiles: both, lr: 0.4 });
       expect(theirs.modelDigest).toBe(mine.modelDigest);
       expect(theirs.modelDigest).not.toBe(applied.modelDigest);
     } finally {

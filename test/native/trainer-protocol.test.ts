@@ -4,7 +4,7 @@
  * validated with the zod schemas of main/trainer/protocol.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -37,6 +37,37 @@ function makeDataDir(): string {
   });
   if (result.status !== 0) throw new Error(`prepare-data failed: ${result.stderr}`);
   return dir;
+}
+
+/**
+ * The tokens of an llm.c .bin version 1 shard written again as a NumPy .npy
+ * array of dtype `<u4` (format 1.0, built here byte by byte as
+ * numpy.lib.format writes it), so the trainer reads the same tokens in
+ * another format and width.
+ */
+function binToNpyU4(binFile: string, npyFile: string): void {
+  const bin = readFileSync(binFile);
+  const count = (bin.length - 1024) / 2;
+  let header = `{'descr': '<u4', 'fortran_order': False, 'shape': (${count},), }`;
+  while ((10 + header.length + 1) % 64 !== 0) header += ' ';
+  header += '\n';
+  const out = Buffer.alloc(10 + header.length + 4 * count);
+  Buffer.from([0x93, ...Buffer.from('NUMPY'), 1, 0]).copy(out, 0);
+  out.writeUInt16LE(header.length, 8);
+  out.write(header, 10, 'latin1');
+  for (let i = 0; i < count; i += 1) out.writeUInt32LE(bin.readUInt16LE(1024 + 2 * i), 10 + header.length + 4 * i);
+  writeFileSync(npyFile, out);
+}
+
+/** `tandem-trainer sample` with these shard arguments (`--data-dir D` or `--shard F`...). */
+function samplePositions(shardArgs: string[], peer: string, window: number, step: number): { positions: Array<{ shard: number; start: number }>; shards: string[] } {
+  const result = spawnSync(
+    binary,
+    ['sample', ...shardArgs, '--peer', peer, '--window', String(window), '--step', String(step), '--batch-size', '8', '--seq-len', '16'],
+    { encoding: 'utf8' },
+  );
+  if (result.status !== 0) throw new Error(`sample failed: ${result.stderr}`);
+  return JSON.parse(result.stdout) as { positions: Array<{ shard: number; start: number }>; shards: string[] };
 }
 
 class Trainer {
@@ -274,6 +305,66 @@ describe.skipIf(!built)('tandem-trainer NDJSON protocol', () => {
       const native = JSON.parse(result.stdout) as { positions: Array<{ shard: number; start: number }> };
       expect(batchPositions(shards, 16, peer, window, step, 8)).toEqual(native.positions);
     }
+  });
+
+  it('indexes a shard list like a folder of the same files: same positions, same batches, .bin or .npy', async () => {
+    const dataDir = makeDataDir();
+    const names = readdirSync(dataDir).filter((f) => f.includes('train') && f.endsWith('.bin')).sort();
+    const binFiles = names.map((f) => join(dataDir, f));
+    const counts = binFiles.map((f) => (statSync(f).size - 1024) / 2);
+    expect(binFiles.length).toBeGreaterThan(1);
+    // The same tokens as uint32 .npy files elsewhere, under other names, listed in the folder's order.
+    const npyDir = join(scratch, 'npy');
+    mkdirSync(npyDir, { recursive: true });
+    const npyFiles = binFiles.map((_, i) => join(npyDir, `part-${String.fromCharCode(122 - i)}.npy`));
+    binFiles.forEach((f, i) => binToNpyU4(f, npyFiles[i]!));
+    const valFile = join(dataDir, readdirSync(dataDir).find((f) => f.includes('val'))!);
+    for (const [peer, window, step] of [
+      ['peer-1', 0, 0],
+      ['5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY', 98765, 17],
+    ] as const) {
+      const fromFolder = samplePositions(['--data-dir', dataDir], peer, window, step);
+      const fromList = samplePositions(binFiles.flatMap((f) => ['--shard', f]), peer, window, step);
+      const fromNpy = samplePositions(npyFiles.flatMap((f) => ['--shard', f]), peer, window, step);
+      expect(fromFolder.shards).toEqual(binFiles);
+      expect(fromList.shards).toEqual(binFiles);
+      expect(fromNpy.shards).toEqual(npyFiles);
+      expect(fromList.positions).toEqual(fromFolder.positions);
+      expect(fromNpy.positions).toEqual(fromFolder.positions);
+      // The TypeScript twin needs only the token counts, whatever holds them.
+      expect(batchPositions(counts, 16, peer, window, step, 8)).toEqual(fromList.positions);
+    }
+    // A list in another order is another assignment.
+    const reversed = samplePositions([...binFiles].reverse().flatMap((f) => ['--shard', f]), 'peer-1', 0, 0);
+    expect(reversed.positions).toEqual(batchPositions([...counts].reverse(), 16, 'peer-1', 0, 0, 8));
+
+    // Through the protocol: a window on the .npy list trains on exactly the folder's batches.
+    const run = async (load: Record<string, unknown>, window: Record<string, unknown>, evaluate: Record<string, unknown>) => {
+      const t = new Trainer(['--heartbeat-seconds', '0']);
+      t.send({ v: 1, id: 'load', cmd: 'load', model: tinyModel, train: tinyTrain, ...load } as TrainerCommand);
+      await t.done('load');
+      t.send({ v: 1, id: 'eval', cmd: 'evaluate', peer_id: 'validator', window: 3, steps: 2, ...evaluate } as TrainerCommand);
+      const evaluated = await t.done('eval');
+      t.send({ v: 1, id: 'w', cmd: 'train_window', window: 3, peer_id: 'peer-1', payload_path: join(scratch, 'list.tndc'), ...window } as TrainerCommand);
+      await t.done('w');
+      const losses = t.events.flatMap((e) => (e.event === 'step' && e.id === 'w' ? [e.loss] : []));
+      t.send({ v: 1, id: 'bye', cmd: 'shutdown' });
+      await t.exited;
+      return { losses, loss: evaluated.cmd === 'evaluate' ? evaluated.result.loss_before : null };
+    };
+    const folder = await run({ data_dir: dataDir }, {}, { split: 'val' });
+    const listed = await run({}, { shards: npyFiles }, { shards: [valFile] });
+    expect(folder.losses).toHaveLength(tinyTrain.inner_steps);
+    expect(listed.losses).toEqual(folder.losses);
+    expect(listed.loss).toBe(folder.loss);
+
+    // The schema refuses what the trainer would refuse.
+    const window = { v: 1, cmd: 'train_window', window: 0, peer_id: 'p', payload_path: join(scratch, 'x.tndc') } as const;
+    expect(() => encodeTrainerCommand({ ...window, shards: [] })).toThrow();
+    expect(() => encodeTrainerCommand({ ...window, shards: ['relative/x_train.bin'] })).toThrow(/absolute/);
+    expect(() => encodeTrainerCommand({ ...window, shards: [valFile, valFile] })).toThrow(/twice/);
+    expect(() => encodeTrainerCommand({ v: 1, cmd: 'evaluate', peer_id: 'p', window: 0, split: 'val', shards: [valFile] })).toThrow(/exclude/);
+    expect(() => encodeTrainerCommand({ v: 1, cmd: 'load', model: tinyModel, train_shards: ['x.bin'] })).toThrow(/absolute/);
   });
 
   it('takes a throttle mid-window: pauses between steps and splits micro-batches, same data, window completes', async () => {

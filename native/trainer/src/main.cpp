@@ -3,8 +3,8 @@
 //   tandem-trainer prepare-data --input a.txt [b.txt ...] --output DIR
 //                  [--val-fraction F] [--shard-tokens N] [--prefix P]
 //   tandem-trainer devices                             device query as JSON
-//   tandem-trainer sample --data-dir D --peer P --window W --seq-len T [--step S] [--batch-size B]
-//                                                      sampler positions (for cross-checks)
+//   tandem-trainer sample (--data-dir D | --shard FILE [--shard FILE ...]) --peer P --window W --seq-len T
+//                         [--step S] [--batch-size B]   sampler positions (for cross-checks)
 //   tandem-trainer --version
 #include <cstdio>
 #include <cstdlib>
@@ -44,13 +44,17 @@ double parseNumber(const char* text, const char* flag) {
 
 // `sample`: prints the sampler positions of one inner step as JSON, so the
 // TypeScript twin (main/trainer/sampler.ts) can be checked against this code.
+// The shards are data_dir's train shards, or the `--shard` files in the
+// order given (as train_window's `shards`).
 int sampleCommand(int argc, char** argv) {
   std::string dataDir, peer;
+  std::vector<std::string> shardPaths;
   int64_t window = -1, step = 0, batch = 1, seqLen = 0;
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     const char* v = argv[i + 1];
     if (a == "--data-dir") dataDir = v;
+    else if (a == "--shard") shardPaths.push_back(v);
     else if (a == "--peer") peer = v;
     else if (a == "--window") window = static_cast<int64_t>(parseNumber(v, "--window"));
     else if (a == "--step") step = static_cast<int64_t>(parseNumber(v, "--step"));
@@ -58,12 +62,14 @@ int sampleCommand(int argc, char** argv) {
     else if (a == "--seq-len") seqLen = static_cast<int64_t>(parseNumber(v, "--seq-len"));
     else throw TrainerError(error_code::kInvalidArgument, "unknown option " + a);
   }
-  if (dataDir.empty() || peer.empty() || window < 0 || step < 0 || batch < 1 || seqLen < 1) {
+  if (dataDir.empty() == shardPaths.empty() || peer.empty() || window < 0 || step < 0 || batch < 1 || seqLen < 1) {
     throw TrainerError(error_code::kInvalidArgument,
-                       "sample needs --data-dir --peer --window --seq-len [--step] [--batch-size]");
+                       "sample needs --data-dir or --shard FILE..., --peer --window --seq-len [--step] [--batch-size]");
   }
   std::vector<TokenShard> shards;
-  for (const std::string& path : listShards(dataDir, "train")) shards.push_back(readTokenShard(path, 0));
+  for (const std::string& path : shardPaths.empty() ? listShards(dataDir, "train") : shardPaths) {
+    shards.push_back(readTokenShard(path, 0));
+  }
   const BatchSampler sampler(std::move(shards), static_cast<int>(seqLen));
   const uint64_t seed = BatchSampler::seedFor(peer, static_cast<uint64_t>(window));
   Json out = Json::object();
@@ -77,6 +83,9 @@ int sampleCommand(int argc, char** argv) {
     rows.push(row);
   }
   out["positions"] = rows;
+  Json paths = Json::array();  // what `shard` indexes
+  for (size_t i = 0; i < sampler.shardCount(); ++i) paths.push(Json(sampler.shard(i).path()));
+  out["shards"] = paths;
   std::cout << out.dump() << std::endl;
   return 0;
 }

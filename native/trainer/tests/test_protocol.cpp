@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <cmath>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -199,4 +200,129 @@ TEST(protocol_applied_window_survives_a_restart) {
     CHECK(resumed[0].at("result").at("model_digest").asString() == digest);
     CHECK(!resumed[0].at("result").at("window_pending").asBool());
   }
+}
+
+namespace {
+std::string jsonList(const std::vector<std::string>& paths) {
+  Json list = Json::array();
+  for (const std::string& p : paths) list.push(Json(p));
+  return list.dump();
+}
+std::vector<double> stepLosses(const std::vector<Json>& events, const std::string& id) {
+  std::vector<double> losses;
+  for (const Json& e : withEvent(events, "step")) {
+    if (e.at("id").asString() == id) losses.push_back(e.at("loss").asNumber());
+  }
+  return losses;
+}
+}  // namespace
+
+// `shards` names the files a window trains on (or an evaluation reads): the
+// same files as a folder, in the folder's order, give bit-identical batches;
+// the loaded data_dir stays the data of commands without `shards`.
+TEST(protocol_shard_lists_match_the_data_dir) {
+  const std::string dir = testing::scratchDir() + "/list-data";
+  ::mkdir(dir.c_str(), 0755);
+  const std::vector<std::string> train = {dir + "/x_train_000000.bin", dir + "/x_train_000001.bin"};
+  const std::string val = dir + "/x_val_000000.bin";
+  writeTokenShard(train[0], testing::syntheticTokens(2000, 5));
+  const std::vector<uint16_t> second = testing::syntheticTokens(900, 7);
+  writeTokenShard(train[1], std::vector<uint32_t>(second.begin(), second.end()));  // uint32 on disk, same tokens
+  writeTokenShard(val, testing::syntheticTokens(800, 6));
+  const std::string model = testing::tinyModel().toJson().dump();
+  const std::string settings = ",\"train\":{\"seq_len\":16,\"batch_size\":4,\"lr\":0.003}}\n";
+  const std::string payload = "\"payload_path\":\"" + testing::scratchDir() + "/list.tndc\"";
+  auto window = [&](const std::string& id, const std::string& extra) {
+    return "{\"v\":1,\"id\":\"" + id + "\",\"cmd\":\"train_window\",\"window\":2,\"peer_id\":\"me\",\"steps\":3," + payload +
+           extra + "}\n";
+  };
+  auto evaluate = [&](const std::string& id, const std::string& extra) {
+    return "{\"v\":1,\"id\":\"" + id + "\",\"cmd\":\"evaluate\",\"peer_id\":\"v\",\"window\":5,\"steps\":2" + extra + "}\n";
+  };
+  const std::string shards = ",\"shards\":" + jsonList(train);
+
+  const auto fromDir = runServer("{\"v\":1,\"id\":\"l\",\"cmd\":\"load\",\"model\":" + model + ",\"data_dir\":\"" + dir +
+                                 "\"" + settings + evaluate("ev", ",\"split\":\"val\"") + window("t", ""));
+  const auto fromList = runServer("{\"v\":1,\"id\":\"l\",\"cmd\":\"load\",\"model\":" + model + settings +
+                                  evaluate("ev", ",\"shards\":" + jsonList({val})) + window("t", shards));
+  const auto reversed = runServer("{\"v\":1,\"id\":\"l\",\"cmd\":\"load\",\"model\":" + model + settings +
+                                  window("t", ",\"shards\":" + jsonList({train[1], train[0]})));
+  for (const auto* events : {&fromDir, &fromList, &reversed}) {
+    CHECK(withEvent(*events, "error").empty());
+    for (const Json& e : withEvent(*events, "error")) std::printf("    unexpected error: %s\n", e.dump().c_str());
+  }
+  const std::vector<double> dirLosses = stepLosses(fromDir, "t"), listLosses = stepLosses(fromList, "t");
+  CHECK(dirLosses.size() == 3);
+  CHECK(dirLosses == listLosses);  // same batches, same weights: bit-identical
+  CHECK(stepLosses(reversed, "t") != dirLosses);  // the order given is the sampler's order
+  const auto dirDone = withEvent(fromDir, "done"), listDone = withEvent(fromList, "done");
+  CHECK(dirDone.size() == 3 && listDone.size() == 3);
+  if (dirDone.size() == 3 && listDone.size() == 3) {
+    CHECK(dirDone[0].at("result").at("train_candidates").asInt() == (2000 - 16) + (900 - 16));
+    CHECK(listDone[0].at("result").at("train_candidates").asInt() == 0);  // no data at load
+    CHECK(dirDone[1].at("result").at("loss_before").asNumber() == listDone[1].at("result").at("loss_before").asNumber());
+  }
+
+  // load's train_shards / val_shards stand for data_dir's scan of that split.
+  const auto loadedList = runServer("{\"v\":1,\"id\":\"l\",\"cmd\":\"load\",\"model\":" + model +
+                                    ",\"train_shards\":" + jsonList(train) + ",\"val_shards\":" + jsonList({val}) +
+                                    settings + evaluate("ev", ",\"split\":\"val\"") + window("t", ""));
+  CHECK(withEvent(loadedList, "error").empty());
+  CHECK(stepLosses(loadedList, "t") == dirLosses);
+  const auto loadedDone = withEvent(loadedList, "done");
+  if (loadedDone.size() == 3) {
+    CHECK(loadedDone[0].at("result").at("train_candidates").asInt() == (2000 - 16) + (900 - 16));
+    CHECK(loadedDone[1].at("result").at("loss_before").asNumber() == dirDone[1].at("result").at("loss_before").asNumber());
+  }
+
+  // A window on a shard list leaves the loaded train data in place: after
+  // reverting it, the train split evaluates exactly as before.
+  const auto kept = runServer("{\"v\":1,\"id\":\"l\",\"cmd\":\"load\",\"model\":" + model + ",\"data_dir\":\"" + dir +
+                              "\"" + settings + evaluate("before", "") + window("t", ",\"shards\":" + jsonList({val})) +
+                              "{\"v\":1,\"id\":\"r\",\"cmd\":\"revert_window\"}\n" + evaluate("after", ""));
+  const auto keptDone = withEvent(kept, "done");
+  CHECK(withEvent(kept, "error").empty() && keptDone.size() == 5);
+  if (keptDone.size() == 5) {
+    CHECK(keptDone[1].at("result").at("loss_before").asNumber() == keptDone[4].at("result").at("loss_before").asNumber());
+  }
+}
+
+TEST(protocol_shard_lists_reject_bad_input) {
+  const std::string dir = testing::scratchDir() + "/list-bad";
+  ::mkdir(dir.c_str(), 0755);
+  const std::string good = dir + "/ok_train.bin", big = dir + "/big_train.bin", missing = dir + "/missing.bin";
+  writeTokenShard(good, testing::syntheticTokens(500, 3));
+  writeTokenShard(big, std::vector<uint32_t>(100, 300));  // tokens >= vocab_size 258
+  const std::string model = testing::tinyModel().toJson().dump();
+  auto window = [&](const std::string& id, const std::string& shards) {
+    return "{\"v\":1,\"id\":\"" + id + "\",\"cmd\":\"train_window\",\"window\":0,\"peer_id\":\"me\",\"steps\":1," +
+           "\"payload_path\":\"" + dir + "/p.tndc\",\"shards\":" + shards + "}\n";
+  };
+  const auto events = runServer(
+      "{\"v\":1,\"id\":\"l\",\"cmd\":\"load\",\"model\":" + model + ",\"train\":{\"seq_len\":16,\"batch_size\":2}}\n" +
+      window("empty", "[]") + window("relative", "[\"x_train.bin\"]") + window("twice", jsonList({good, good})) +
+      window("missing", jsonList({good, missing})) + window("vocab", jsonList({big})) + window("number", "[3]") +
+      window("object", "{}") +
+      "{\"v\":1,\"id\":\"both\",\"cmd\":\"evaluate\",\"peer_id\":\"v\",\"window\":0,\"split\":\"train\",\"shards\":" +
+      jsonList({good}) + "}\n" +
+      "{\"v\":1,\"id\":\"badload\",\"cmd\":\"load\",\"model\":" + model + ",\"train\":{\"seq_len\":16},\"val_shards\":" + jsonList({missing}) + "}\n" +
+      window("fine", jsonList({good})));
+  std::map<std::string, Json> errors;
+  for (const Json& e : withEvent(events, "error")) errors[e.at("id").asString()] = e;
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"empty", "invalid_argument"}, {"relative", "invalid_argument"}, {"twice", "invalid_argument"},
+      {"missing", "data_error"},     {"vocab", "data_error"},          {"number", "invalid_argument"},
+      {"object", "invalid_argument"}, {"both", "invalid_argument"},    {"badload", "data_error"}};
+  CHECK(errors.size() == expected.size());
+  for (const auto& [id, code] : expected) {
+    const auto it = errors.find(id);
+    CHECK_MSG(it != errors.end() && it->second.at("code").asString() == code, id << " should fail with " << code);
+  }
+  if (errors.count("missing")) CHECK(errors["missing"].at("message").asString().find(missing) != std::string::npos);
+  if (errors.count("vocab")) CHECK(errors["vocab"].at("message").asString().find(big) != std::string::npos);
+  if (errors.count("twice")) CHECK(errors["twice"].at("message").asString().find("twice") != std::string::npos);
+  if (errors.count("badload")) CHECK(errors["badload"].at("message").asString().find(missing) != std::string::npos);
+  // After every refusal the first run is still loaded and trains on a good list.
+  const auto done = withEvent(events, "done");
+  CHECK(done.size() == 2 && done.back().at("id").asString() == "fine");
 }

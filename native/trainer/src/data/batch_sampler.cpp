@@ -7,11 +7,23 @@
 
 namespace trainer {
 
-BatchSampler::BatchSampler(std::vector<TokenShard> shards, int seqLen) : shards_(std::move(shards)), seqLen_(seqLen) {
+namespace {
+std::vector<SharedShard> share(std::vector<TokenShard> shards) {
+  std::vector<SharedShard> shared;
+  shared.reserve(shards.size());
+  for (TokenShard& s : shards) shared.push_back(std::make_shared<const TokenShard>(std::move(s)));
+  return shared;
+}
+}  // namespace
+
+BatchSampler::BatchSampler(std::vector<TokenShard> shards, int seqLen) : BatchSampler(share(std::move(shards)), seqLen) {}
+
+BatchSampler::BatchSampler(std::vector<SharedShard> shards, int seqLen) : shards_(std::move(shards)), seqLen_(seqLen) {
   if (seqLen < 1) throw TrainerError(error_code::kInvalidArgument, "seq_len must be >= 1");
   cumulative_.push_back(0);
-  for (const TokenShard& s : shards_) {
-    const uint64_t n = s.tokens.size();
+  for (const SharedShard& s : shards_) {
+    if (!s) throw TrainerError(error_code::kInternal, "null shard given to the sampler");
+    const uint64_t n = s->size();
     total_ += n > static_cast<uint64_t>(seqLen) ? n - static_cast<uint64_t>(seqLen) : 0;
     cumulative_.push_back(total_);
   }
@@ -39,11 +51,10 @@ void BatchSampler::fill(const std::string& peerId, uint64_t window, uint64_t ste
   for (int r = 0; r < rowCount; ++r) {
     const uint64_t j = step * static_cast<uint64_t>(batchSize) + static_cast<uint64_t>(rowBegin + r);
     const SamplePosition pos = position(seed, j);
-    const uint16_t* src = shards_[pos.shard].tokens.data() + pos.start;
-    for (int t = 0; t < seqLen_; ++t) {
-      tokens[static_cast<long>(r) * seqLen_ + t] = src[t];
-      targets[static_cast<long>(r) * seqLen_ + t] = src[t + 1];
-    }
+    const TokenShard& shard = *shards_[pos.shard];
+    const long row = static_cast<long>(r) * seqLen_;
+    shard.copyTokens(pos.start, static_cast<size_t>(seqLen_), tokens + row);
+    shard.copyTokens(pos.start + 1, static_cast<size_t>(seqLen_), targets + row);
   }
 }
 

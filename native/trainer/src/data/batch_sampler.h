@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,9 +25,16 @@ struct SamplePosition {
   uint64_t start = 0;
 };
 
+// Shards are shared, not copied: a data directory's sampler, a
+// train_window's shard list and an evaluation's may index the same files,
+// each held in memory once (data/shard_cache.h).
+using SharedShard = std::shared_ptr<const TokenShard>;
+
 class BatchSampler {
  public:
   BatchSampler() = default;
+  // Indexes `shards` in the order given (DATA.md: the sorted file names).
+  BatchSampler(std::vector<SharedShard> shards, int seqLen);
   BatchSampler(std::vector<TokenShard> shards, int seqLen);
 
   static uint64_t seedFor(const std::string& peerId, uint64_t window);
@@ -40,10 +48,11 @@ class BatchSampler {
   int seqLen() const { return seqLen_; }
   uint64_t candidateCount() const { return total_; }
   bool empty() const { return total_ == 0; }
-  const std::vector<TokenShard>& shards() const { return shards_; }
+  size_t shardCount() const { return shards_.size(); }
+  const TokenShard& shard(size_t i) const { return *shards_[i]; }
 
  private:
-  std::vector<TokenShard> shards_;
+  std::vector<SharedShard> shards_;
   std::vector<uint64_t> cumulative_;  // candidates before shard i (size shards+1)
   uint64_t total_ = 0;
   int seqLen_ = 0;

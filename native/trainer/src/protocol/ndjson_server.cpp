@@ -54,10 +54,25 @@ uint64_t availableHostBytes() {
   return result;
 }
 
-std::vector<TokenShard> loadShards(const std::string& dir, const char* kind, int vocab) {
-  std::vector<TokenShard> shards;
-  for (const std::string& path : listShards(dir, kind)) shards.push_back(readTokenShard(path, vocab));
-  return shards;
+// An optional list of shard files: absent or null = none; otherwise a
+// non-empty array of distinct absolute paths (the order is the sampler's).
+std::vector<std::string> readShardList(const Json& c, const char* key) {
+  std::vector<std::string> paths;
+  const Json* list = c.get(key);
+  if (!list || list->isNull()) return paths;
+  const std::string field = std::string("'") + key + "'";
+  for (const Json& p : list->asArray(key)) {
+    const std::string& path = p.asString(std::string(key) + "[]");
+    if (path.empty() || path[0] != '/') {
+      throw TrainerError(error_code::kInvalidArgument, field + ": '" + path + "' is not an absolute path");
+    }
+    if (std::find(paths.begin(), paths.end(), path) != paths.end()) {
+      throw TrainerError(error_code::kInvalidArgument, field + " names '" + path + "' twice");
+    }
+    paths.push_back(path);
+  }
+  if (paths.empty()) throw TrainerError(error_code::kInvalidArgument, field + " must not be empty");
+  return paths;
 }
 
 uint64_t readWindow(const Json& c) {
@@ -156,7 +171,10 @@ Json NdjsonServer::helloEvent() const {
   if (q.devices.empty()) e["no_device_reason"] = q.reason;
   Json caps = Json::array();
   for (const char* c : {"load", "train_window", "apply_outer", "revert_window", "evaluate", "checkpoint", "shutdown", "sparseloco",
-                        "diloco", "safetensors_checkpoint", "byte_tokenizer", "throttle"}) {
+                        "diloco", "safetensors_checkpoint", "byte_tokenizer", "throttle",
+                        // `shards` lists in train_window/evaluate, train_shards/val_shards in load;
+                        // .bin version 2 and .npy shards (an older trainer ignores the lists)
+                        "shard_lists"}) {
     caps.push(Json(c));
   }
   if (q.cudaCompiled) caps.push(Json("cuda_experimental"));
@@ -209,12 +227,16 @@ Json NdjsonServer::cmdLoad(const Json& c, const Json& id) {
     s = std::make_unique<TrainingSession>(config, settings);
   }
   const int vocab = s->model().config().vocabSize;
+  // Each split's shards: its explicit list when given, else data_dir's files of that split.
+  std::vector<std::string> trainPaths = readShardList(c, "train_shards");
+  std::vector<std::string> valPaths = readShardList(c, "val_shards");
   if (const Json* dir = c.get("data_dir"); dir && !dir->isNull()) {
-    std::vector<TokenShard> trainShards = loadShards(dir->asString("data_dir"), "train", vocab);
-    if (!trainShards.empty()) s->setTrainData(BatchSampler(std::move(trainShards), s->settings().seqLen));
-    std::vector<TokenShard> valShards = loadShards(dir->asString("data_dir"), "val", vocab);
-    if (!valShards.empty()) s->setValData(BatchSampler(std::move(valShards), s->settings().seqLen));
+    const std::string& dataDir = dir->asString("data_dir");
+    if (trainPaths.empty()) trainPaths = listShards(dataDir, "train");
+    if (valPaths.empty()) valPaths = listShards(dataDir, "val");
   }
+  if (!trainPaths.empty()) s->setTrainData(BatchSampler(shardCache_.load(trainPaths, vocab), s->settings().seqLen));
+  if (!valPaths.empty()) s->setValData(BatchSampler(shardCache_.load(valPaths, vocab), s->settings().seqLen));
   // "auto" stays on the CPU until the CUDA path has been validated on a GPU
   // (tests/test_cuda_kernels.cpp); "cuda" opts in explicitly.
   if (fsdp.sharded()) {
@@ -293,8 +315,20 @@ Json NdjsonServer::cmdTrainWindow(const Json& c, const Json& id) {
     pauseBetweenSteps();
   };
   auto onPhase = [&](const std::string& phase) { emitPhase(id, phase); };
+  const std::vector<std::string> shardPaths = readShardList(c, "shards");
+  BatchSampler listed;
+  if (!shardPaths.empty()) listed = samplerForList(shardPaths, windowShards_);
   applyMicroBatchThrottle();
-  return s.trainWindow(window, peerId, static_cast<int>(steps), payload, mode, onStep, onPhase);
+  return s.trainWindow(window, peerId, static_cast<int>(steps), payload, mode, onStep, onPhase,
+                       shardPaths.empty() ? nullptr : &listed);
+}
+
+BatchSampler NdjsonServer::samplerForList(const std::vector<std::string>& paths, std::vector<SharedShard>& kept) {
+  TrainingSession& s = session();
+  std::vector<SharedShard> shards = shardCache_.load(paths, s.model().config().vocabSize);
+  BatchSampler sampler(shards, s.settings().seqLen);
+  kept = std::move(shards);  // after the new list is read: files in both lists are shared, not re-read
+  return sampler;
 }
 
 Json NdjsonServer::cmdApplyOuter(const Json& c) {
@@ -322,9 +356,17 @@ Json NdjsonServer::cmdEvaluate(const Json& c, const Json& id) {
   }
   const std::string payload = c.stringOr("payload_path", "");
   const double lr = c.numberOr("lr", s.settings().outerLr);
-  Json r = s.evaluate(c.stringOr("split", "train"), peerId, window, static_cast<int>(steps), static_cast<int>(batch),
-                      payload, lr);
-  return r;
+  const std::vector<std::string> shardPaths = readShardList(c, "shards");
+  if (!shardPaths.empty()) {
+    // The list names the data; a split as well would say two things about it.
+    if (const Json* split = c.get("split"); split && !split->isNull()) {
+      throw TrainerError(error_code::kInvalidArgument, "'split' and 'shards' exclude each other: 'shards' names the files");
+    }
+    const BatchSampler listed = samplerForList(shardPaths, evaluationShards_);
+    return s.evaluate("", peerId, window, static_cast<int>(steps), static_cast<int>(batch), payload, lr, &listed);
+  }
+  return s.evaluate(c.stringOr("split", "train"), peerId, window, static_cast<int>(steps), static_cast<int>(batch),
+                    payload, lr);
 }
 
 Json NdjsonServer::cmdCheckpoint(const Json& c, const Json& id) {

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 
+#include "data/shard_cache.h"
 #include "train/training_session.h"
 #include "util/json.h"
 
@@ -50,6 +51,9 @@ class NdjsonServer {
   Json cmdTrainWindow(const Json& c, const Json& id);
   Json cmdApplyOuter(const Json& c);
   Json cmdEvaluate(const Json& c, const Json& id);
+  // A command's `shards` (absolute paths, in the sampler's order) as a
+  // sampler for the loaded run; `kept` holds them until the next such command.
+  BatchSampler samplerForList(const std::vector<std::string>& paths, std::vector<SharedShard>& kept);
   Json cmdCheckpoint(const Json& c, const Json& id);
   Json cmdThrottle(const Json& c);
   // Applies the throttle between inner steps: micro-batch split now, pause after.
@@ -65,7 +69,11 @@ class NdjsonServer {
   std::atomic<bool> busy_{false};
   std::string phase_ = "idle";
   std::mutex phaseMutex_;
-  std::string dataDir_;
+  // Shards of every sampler below and of the session's, each read once.
+  ShardCache shardCache_;
+  // The last train_window's and evaluate's shard lists, kept so that the next
+  // command naming the same files shares them instead of reading them again.
+  std::vector<SharedShard> windowShards_, evaluationShards_;
   // Set by `throttle` (from the reader thread), read by the main thread between steps.
   std::atomic<int> throttlePauseMs_{0};
   std::atomic<int> throttleDivisor_{1};

@@ -45,8 +45,10 @@ std::unique_ptr<TrainingSession> TrainingSession::fromCheckpoint(const std::stri
   return session;
 }
 
-StepReport TrainingSession::innerStep(const std::string& peerId, uint64_t window, int stepInWindow) {
-  if (train_.empty()) throw TrainerError(error_code::kData, "no training data loaded");
+StepReport TrainingSession::innerStep(const std::string& peerId, uint64_t window, int stepInWindow,
+                                      const BatchSampler* data) {
+  const BatchSampler& train = data ? *data : train_;
+  if (train.empty()) throw TrainerError(error_code::kData, "no training data loaded");
   const auto start = std::chrono::steady_clock::now();
   const int T = settings_.seqLen, B = settings_.batchSize, mb = microBatch_;
   const int microSteps = B / mb;
@@ -62,13 +64,13 @@ StepReport TrainingSession::innerStep(const std::string& peerId, uint64_t window
     // micro-batches; rows are assigned independently of how they are filled.
     tokens_.resize(static_cast<size_t>(B) * T);
     targets_.resize(tokens_.size());
-    train_.fill(peerId, window, static_cast<uint64_t>(stepInWindow), B, 0, B, tokens_.data(), targets_.data());
+    train.fill(peerId, window, static_cast<uint64_t>(stepInWindow), B, 0, B, tokens_.data(), targets_.data());
     std::vector<float> losses(static_cast<size_t>(microSteps));
     device_->accumulateGradients(tokens_.data(), targets_.data(), microSteps, mb, T, scale, losses.data());
     for (float l : losses) lossSum += l;
   } else {
     for (int m = 0; m < microSteps; ++m) {
-      train_.fill(peerId, window, static_cast<uint64_t>(stepInWindow), B, m * mb, mb, tokens_.data(), targets_.data());
+      train.fill(peerId, window, static_cast<uint64_t>(stepInWindow), B, m * mb, mb, tokens_.data(), targets_.data());
       lossSum += model_.forward(tokens_.data(), targets_.data(), mb, T);
       model_.backward(scale);
     }
@@ -95,7 +97,7 @@ StepReport TrainingSession::innerStep(const std::string& peerId, uint64_t window
 
 Json TrainingSession::trainWindow(uint64_t window, const std::string& peerId, int steps, const std::string& payloadPath,
                                   const std::string& mode, const std::function<void(const StepReport&)>& onStep,
-                                  const std::function<void(const std::string&)>& onPhase) {
+                                  const std::function<void(const std::string&)>& onPhase, const BatchSampler* data) {
   if (steps < 1) throw TrainerError(error_code::kInvalidArgument, "'steps' must be >= 1");
   if (mode != "sparseloco" && mode != "diloco") {
     throw TrainerError(error_code::kInvalidArgument, "'mode' must be \"sparseloco\" or \"diloco\"");
@@ -116,7 +118,7 @@ Json TrainingSession::trainWindow(uint64_t window, const std::string& peerId, in
   uint64_t tokens = 0;
   const auto start = std::chrono::steady_clock::now();
   for (int s = 0; s < steps; ++s) {
-    const StepReport r = innerStep(peerId, window, s);
+    const StepReport r = innerStep(peerId, window, s, data);
     if (s == 0) first = r.loss;
     last = r.loss;
     sum += r.loss;
@@ -206,8 +208,8 @@ const BatchSampler& TrainingSession::samplerFor(const std::string& split) const 
 }
 
 double TrainingSession::evaluateLoss(const std::string& split, const std::string& peerId, uint64_t window, int steps,
-                                     int batchSize, std::vector<double>* perStep) {
-  const BatchSampler& sampler = samplerFor(split);
+                                     int batchSize, std::vector<double>* perStep, const BatchSampler* data) {
+  const BatchSampler& sampler = data ? *data : samplerFor(split);
   if (steps < 1 || batchSize < 1) throw TrainerError(error_code::kInvalidArgument, "'steps'/'batch_size' must be >= 1");
   const int T = settings_.seqLen;
   const int mb = std::min(microBatch_, batchSize);
@@ -235,7 +237,7 @@ double TrainingSession::evaluateLoss(const std::string& split, const std::string
 }
 
 Json TrainingSession::evaluate(const std::string& split, const std::string& peerId, uint64_t window, int steps,
-                               int batchSize, const std::string& payloadPath, double lr) {
+                               int batchSize, const std::string& payloadPath, double lr, const BatchSampler* data) {
   Json result = Json::object();
   // The loss of each step's batch too: a validator comparing two sets of
   // batches needs their spread, not only their means, to tell noise from a signal.
@@ -245,13 +247,13 @@ Json TrainingSession::evaluate(const std::string& split, const std::string& peer
     for (double v : values) array.push(Json(v));
     return array;
   };
-  result["loss_before"] = evaluateLoss(split, peerId, window, steps, batchSize, &perStep);
+  result["loss_before"] = evaluateLoss(split, peerId, window, steps, batchSize, &perStep, data);
   result["losses_before"] = asArray(perStep);
   if (!payloadPath.empty()) {
     const std::vector<float> saved = model_.params().allValues();
     try {
       applySinglePayload(payloadPath, model_.params(), lr);
-      result["loss_after"] = evaluateLoss(split, peerId, window, steps, batchSize, &perStep);
+      result["loss_after"] = evaluateLoss(split, peerId, window, steps, batchSize, &perStep, data);
       result["losses_after"] = asArray(perStep);
     } catch (...) {
       model_.params().allValues() = saved;

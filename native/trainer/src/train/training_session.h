@@ -60,13 +60,16 @@ class TrainingSession {
   // One inner step (gradient accumulation over micro-batches, clipping,
   // schedule, AdamW) on the batch assigned to (peerId, window, step). With a
   // device enabled it runs on the device and must be called between the
-  // uploads and downloads trainWindow does.
-  StepReport innerStep(const std::string& peerId, uint64_t window, int stepInWindow);
+  // uploads and downloads trainWindow does. `data`: the shards to sample
+  // from (a train_window's shard list); null = the loaded train data.
+  StepReport innerStep(const std::string& peerId, uint64_t window, int stepInWindow,
+                       const BatchSampler* data = nullptr);
 
-  // Snapshot, `steps` inner steps, pseudo-gradient, payload file.
+  // Snapshot, `steps` inner steps, pseudo-gradient, payload file. `data` as
+  // for innerStep.
   Json trainWindow(uint64_t window, const std::string& peerId, int steps, const std::string& payloadPath,
                    const std::string& mode, const std::function<void(const StepReport&)>& onStep,
-                   const std::function<void(const std::string&)>& onPhase);
+                   const std::function<void(const std::string&)>& onPhase, const BatchSampler* data = nullptr);
 
   // Outer step from peers' payload files; `mode` "sparseloco" or "diloco".
   Json applyOuter(const std::vector<std::string>& payloadPaths, double outerLr, const std::string& mode,
@@ -80,12 +83,14 @@ class TrainingSession {
   int64_t revertWindow();
 
   // Mean loss over `steps` batches of `batchSize` rows assigned to
-  // (peerId, window) from the train or val split; no parameter change.
+  // (peerId, window) from the train or val split, or from `data` when given
+  // (an evaluation's shard list; `split` is then not consulted); no
+  // parameter change.
   double evaluateLoss(const std::string& split, const std::string& peerId, uint64_t window, int steps, int batchSize,
-                      std::vector<double>* perStep = nullptr);
+                      std::vector<double>* perStep = nullptr, const BatchSampler* data = nullptr);
   // Loss before and (when payloadPath is non-empty) after θ − lr·payload.
   Json evaluate(const std::string& split, const std::string& peerId, uint64_t window, int steps, int batchSize,
-                const std::string& payloadPath, double lr);
+                const std::string& payloadPath, double lr, const BatchSampler* data = nullptr);
 
   uint64_t saveCheckpoint(const std::string& path) const;
 
