@@ -137,6 +137,7 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
             onState,
             linkCaps: { uploadMbps: limits.uploadMbps, downloadMbps: limits.downloadMbps },
             ...(limits.cpuThreads ? { trainerThreads: limits.cpuThreads } : {}),
+            diskCapBytes: limits.diskGiB === null ? null : limits.diskGiB * 1024 ** 3,
             trainerDevice: trainerDevice(ctx.config.value.trainOn, ctx.config.value.guard.selectedGpus),
             trainerEnv: ops.trainerEnv(ctx),
             onTrainerSupervisor: ops.onTrainerSupervisor,

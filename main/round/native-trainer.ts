@@ -18,7 +18,8 @@ export interface NativeTrainerOptions {
   executable: string;
   model: ModelConfig;
   train: TrainSettings;
-  dataDir: string;
+  /** The token shards' folder; absent when every window and evaluation names its shards (a run that lists them by URL). */
+  dataDir?: string;
   /** Written after every outer step; loaded on (re)start, so a crash loses at most one window. */
   checkpointFile: string;
   /** Seeds the sampler together with the window (the validator recomputes batches from it). */
@@ -261,7 +262,7 @@ export class NativeTrainer implements TrainerPort {
       const loaded = (await this.request({
         cmd: 'load',
         ...(resume ? { checkpoint: this.options.checkpointFile } : { model: this.options.model }),
-        data_dir: this.options.dataDir,
+        ...(this.options.dataDir ? { data_dir: this.options.dataDir } : {}),
         train: this.options.train,
         backend: this.options.backend ?? 'auto',
         ...(this.options.devices === undefined ? {} : { devices: [...this.options.devices] }),

@@ -8,6 +8,7 @@ import type { Logger } from '../logging/logger';
 import type { SupervisorState } from '../supervisor/process-supervisor';
 import type { BucketAccess } from './bucket-access';
 import { packageInfo } from '../platform/package-info';
+import { ListedShards, shardCacheDir } from './listed-shards';
 import { localShards } from './local-shards';
 import { incompatibilityWith, wrongChain } from './run-compatibility';
 import { openReadOnly } from './peer-directory';
@@ -46,6 +47,8 @@ export interface JoinNetworkOptions {
   route?(endpoint: string): string;
   /** Upload and gather of a window while the next one trains (default), or in turn. */
   overlapCommunication?: boolean;
+  /** Settings → limits → disk space, in bytes: the shard cache stays under it. */
+  diskCapBytes?: number | null;
   /** This app's version, checked against the run's minimum (default: the package's). */
   appVersion?: string;
 }
@@ -75,13 +78,18 @@ export async function joinNetwork(options: JoinNetworkOptions): Promise<NetworkR
     await chain.close();
     throw new ContractError('FAILED', `${otherChain}.`);
   }
-  let shards: string;
+  // A run that lists its shards by URL has each window's fetched into the shard cache; otherwise they are on this machine.
+  const listed = typeof manifest.data.shards !== 'string';
+  let shards: string | undefined;
   try {
-    shards = localShards(manifest, { dataDir: options.dataDir, trainerExecutable: options.trainerExecutable, corpusDir: options.corpusDir });
+    if (!listed) shards = localShards(manifest, { dataDir: options.dataDir, trainerExecutable: options.trainerExecutable, corpusDir: options.corpusDir });
   } catch (error) {
     await chain.close();
     throw error;
   }
+  const data = listed
+    ? (uid: number) => new ListedShards({ manifest, peerId: String(uid), cacheDir: shardCacheDir(options.dataDir), capBytes: options.diskCapBytes ?? null, logger: options.logger })
+    : undefined;
   const { bucket } = options;
   const location = { endpoint: bucket.endpoint, region: bucket.region, bucket: bucket.bucket, forcePathStyle: bucket.forcePathStyle };
   const route = options.route ?? ((endpoint: string) => endpoint);
@@ -89,7 +97,7 @@ export async function joinNetwork(options: JoinNetworkOptions): Promise<NetworkR
   const makeTrainer = (uid: number) => (trainer = runTrainer({
     manifest,
     executable: options.trainerExecutable,
-    dataDir: shards,
+    ...(shards ? { dataDir: shards } : {}),
     checkpointFile: path.join(options.folder, 'trainer.safetensors'),
     peerId: String(uid),
     logger: options.logger.child({ peer: 'me' }),
@@ -106,6 +114,7 @@ export async function joinNetwork(options: JoinNetworkOptions): Promise<NetworkR
       storage: { write: new S3Storage({ ...location, endpoint: route(location.endpoint), ...bucket.write }), read: { ...location, ...bucket.read } },
       ...(options.route ? { openPeerStorage: (access: PeerReadAccess) => openReadOnly({ ...access, endpoint: route(access.endpoint) }) } : {}),
       trainer: makeTrainer,
+      ...(data ? { data } : {}),
       folder: options.folder,
       logger: options.logger,
       onState: options.onState,

@@ -70,8 +70,8 @@ export function trainerSettings(manifest: RunManifest): TrainSettings {
 export interface RunTrainerOptions {
   manifest: RunManifest;
   executable: string;
-  /** The token shards on this machine. */
-  dataDir: string;
+  /** The token shards on this machine; absent when the run lists its shards by URL (each window names its own). */
+  dataDir?: string;
   /** Written after every outer step and loaded on (re)start. */
   checkpointFile: string;
   /** Seeds the sampler with the window: the uid for a miner (the validator recomputes its batches), a name otherwise. */
@@ -89,7 +89,7 @@ export function runTrainer(options: RunTrainerOptions): NativeTrainer {
     executable: options.executable,
     model: trainerModel(options.manifest.model),
     train: trainerSettings(options.manifest),
-    dataDir: options.dataDir,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     checkpointFile: options.checkpointFile,
     peerId: options.peerId,
     logger: options.logger,

@@ -69,6 +69,8 @@ export interface DevnetValidatorOptions {
   onValidated?(report: WindowReport): void;
   /** Hotkeys with a storage commitment: miners, even with a validator permit (see isMiner). */
   minerHotkeys?(): ReadonlySet<string>;
+  /** The shards a peer id drew from in a window, when the run lists its shards by URL (absent: the trainer's data folder). */
+  data?: { shardsOf(peerId: string, window: number): Promise<string[]> };
 }
 
 export interface PeerReport extends PeerWindowScore {
@@ -299,7 +301,9 @@ export class DevnetValidator {
     const measure = async (set: string, u: Upload) => {
       const key = `${set}|${u.uid}`;
       if (improvement.has(key)) return;
-      const r = await this.options.trainer.evaluate({ peerId: set, window, steps, payloadFile: u.file, lr: clippedLr(evalLr, u.print.norm, medianNorm) });
+      // A run that assigns shards per (peer, window): the same shards the peer's sampler drew from, recomputed here.
+      const shards = await this.options.data?.shardsOf(set, window);
+      const r = await this.options.trainer.evaluate({ peerId: set, window, steps, payloadFile: u.file, lr: clippedLr(evalLr, u.print.norm, medianNorm), ...(shards ? { shards } : {}) });
       const batches = r.lossesBefore && r.lossesAfter ? batchImprovements(r.lossesBefore, r.lossesAfter) : undefined;
       improvement.set(key, { before: r.lossBefore, after: r.lossAfter ?? Number.NaN, batches });
     };

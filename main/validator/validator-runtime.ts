@@ -34,6 +34,8 @@ export interface ValidatorRuntimeOptions {
    * global model goes there every `checkpoints.everyWindows` windows.
    */
   publishing?: { storage: { write: StoragePort; read: PeerReadAccess }; checkpointFile: string };
+  /** The shards a peer id drew from in a window, when the run lists its shards by URL. */
+  data?: { shardsOf(peerId: string, window: number): Promise<string[]> };
 }
 
 export interface ValidatorRuntime {
@@ -84,6 +86,7 @@ export async function createValidatorRuntime(options: ValidatorRuntimeOptions): 
     minerHotkeys: () => directory.committedHotkeys(),
     trainer: options.trainer,
     validatePayload: validate,
+    ...(options.data ? { data: options.data } : {}),
     ratings,
     ratingsFile,
     workDir: path.join(options.folder, 'work'),

@@ -58,7 +58,11 @@ export class VectorTrainer implements TrainerPort {
     return crypto.createHash('sha256').update(Buffer.from(this.params.buffer)).digest('hex').slice(0, 16);
   }
 
+  /** The shards each trained window was given (window -> files), when the run lists its shards. */
+  readonly shardsByWindow = new Map<number, readonly string[]>();
+
   async trainWindow(request: TrainWindowRequest, onStep: (p: StepProgress) => void): Promise<TrainWindowResult> {
+    if (request.shards) this.shardsByWindow.set(request.window, request.shards);
     if (this.failNextTrain) {
       const reason = this.failNextTrain;
       this.failNextTrain = null;

@@ -9,6 +9,7 @@ import { missingResources, resourceLayout } from '../../platform/resources';
 import type { WindowReport } from '../../validator/devnet-validator';
 import { createValidatorRuntime, type ValidatorRuntime } from '../../validator/validator-runtime';
 import { runFolderName } from '../../run/join-network';
+import { ListedShards, shardCacheDir } from '../../run/listed-shards';
 import { localShards } from '../../run/local-shards';
 import { runTrainer } from '../../run/trainer-config';
 import { incompatibilityWith } from '../../run/run-compatibility';
@@ -152,7 +153,9 @@ async function runNetworkValidator(options: RunOptions, io: ValidatorIo): Promis
     if (missing.length > 0) throw new CliError(`the trainer is not built (missing ${missing.join(', ')}). Run npm run build:native.`);
     const folder = path.join(context.dataDir, 'runs', runFolderName(network, manifest.chain.netuid), 'validator');
     const logger = pino({ level: 'warn' }, pino.destination(2));
-    const shards = localShards(manifest, { dataDir: context.dataDir, trainerExecutable: layout.trainerExecutable, corpusDir: layout.devnetCorpus });
+    // Listed shards are fetched as the peers' assignments need them; otherwise they are on this machine.
+    const listed = typeof manifest.data.shards === 'string' ? null : new ListedShards({ manifest, peerId: 'validator', cacheDir: shardCacheDir(context.dataDir), capBytes: null, logger });
+    const shards = listed ? undefined : localShards(manifest, { dataDir: context.dataDir, trainerExecutable: layout.trainerExecutable, corpusDir: layout.devnetCorpus });
     const checkpointFile = path.join(folder, 'trainer.safetensors');
     // The run's checkpoints go into this validator's bucket when the manifest names it their publisher.
     let publishing: Parameters<typeof createValidatorRuntime>[0]['publishing'];
@@ -169,7 +172,8 @@ async function runNetworkValidator(options: RunOptions, io: ValidatorIo): Promis
       manifest,
       chain,
       hotkey,
-      trainer: runTrainer({ manifest, executable: layout.trainerExecutable, dataDir: shards, checkpointFile, peerId: 'validator', logger }),
+      trainer: runTrainer({ manifest, executable: layout.trainerExecutable, ...(shards ? { dataDir: shards } : {}), checkpointFile, peerId: 'validator', logger }),
+      ...(listed ? { data: { shardsOf: (peerId: string, window: number) => listed.shardsOf(peerId, window) } } : {}),
       folder,
       logger,
       ...(publishing ? { publishing } : {}),
