@@ -11,6 +11,12 @@ export interface CheckpointSource {
    * published but cannot be used (unreachable, wrong hash): the message says why.
    */
   restoreNewer(than: number | null, onProgress?: (note: string) => void): Promise<RestoredCheckpoint | null>;
+  /**
+   * The uids the run aggregated in `window`, as its publisher recorded them;
+   * null when it has no record. A peer replaying a window it did not see
+   * gathers these, not the candidates of the subnet as it is now.
+   */
+  aggregatedIn?(window: number): Promise<readonly number[] | null>;
   /** Windows between published checkpoints, for the message of a peer that waits for the next one. */
   readonly everyWindows: number;
 }

@@ -410,7 +410,9 @@ export class RoundEngine {
     try {
       const graph = await this.options.chain.metagraph(manifest.chain.netuid);
       // A window gathered before (and replayed after a restart or a failed step) aggregates the same peers as then.
-      const recorded = this.options.catchUpState?.aggregatedIn(window) ?? (await this.candidatesByWindow.get(window)) ?? undefined;
+      // A window this peer never saw (a late joiner's replay): the uids the run's publisher recorded aggregating.
+      const recorded =
+        this.options.catchUpState?.aggregatedIn(window) ?? (await this.candidatesByWindow.get(window)) ?? (await this.options.checkpoints?.aggregatedIn?.(window).catch(() => null)) ?? undefined;
       const counted = recorded
         ? recorded.flatMap((uid) => graph.neurons.filter((n) => n.uid === uid))
         : aggregationCandidates(graph.neurons, null, this.options.minerHotkeys?.());

@@ -5,7 +5,7 @@ import type { Logger } from '../logging/logger';
 import type { CheckpointSource, RestoredCheckpoint } from '../round/checkpoint-source';
 import type { StoragePort } from '../storage/storage-port';
 import type { RunManifest } from './manifest';
-import { downloadCheckpoint, newestCheckpoint } from './run-checkpoints';
+import { downloadCheckpoint, newestCheckpoint, readAggregateRecord } from './run-checkpoints';
 
 export interface PublishedCheckpointsOptions {
   manifest: RunManifest;
@@ -28,6 +28,12 @@ export class PublishedCheckpoints implements CheckpointSource {
 
   constructor(private readonly options: PublishedCheckpointsOptions) {
     this.everyWindows = options.manifest.checkpoints.everyWindows;
+  }
+
+  async aggregatedIn(window: number): Promise<readonly number[] | null> {
+    const storage = this.options.publisherStorage();
+    if (!storage) return null;
+    return (await readAggregateRecord(storage, window, this.options.manifest.protocolVersion).catch(() => null))?.uids ?? null;
   }
 
   async restoreNewer(than: number | null, onProgress?: (note: string) => void): Promise<RestoredCheckpoint | null> {

@@ -132,6 +132,45 @@ export async function downloadCheckpoint(storage: StoragePort, record: Checkpoin
   await writeFileAtomically(file, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }
 
+/**
+ * What the publisher aggregated in one window: the uids whose updates went
+ * into the global model, and its digest after. A peer replaying a window it
+ * never saw aggregates the same uids (the subnet's incentives, which pick the
+ * candidates, may have changed since), and can check the digest it reaches.
+ */
+export const AggregateRecord = z
+  .object({
+    version: z.literal(1),
+    window: z.number().int().nonnegative(),
+    uids: z.array(z.number().int().nonnegative()).max(4096),
+    modelDigest: z.string().max(128).nullable(),
+  })
+  .strict();
+export type AggregateRecord = z.infer<typeof AggregateRecord>;
+
+export function aggregateRecordKey(window: number, protocolVersion: string): string {
+  return `aggregate-${window}-v${protocolVersion}.json`;
+}
+
+/** Puts one window's aggregate record, and deletes the one that fell out of the run's retention. */
+export async function publishAggregateRecord(storage: StoragePort, record: AggregateRecord, options: { protocolVersion: string; retentionWindows: number }): Promise<void> {
+  await storage.put(aggregateRecordKey(record.window, options.protocolVersion), new TextEncoder().encode(`${JSON.stringify(AggregateRecord.parse(record))}\n`));
+  const expired = record.window - options.retentionWindows;
+  if (expired >= 0) await storage.delete([aggregateRecordKey(expired, options.protocolVersion)]).catch(() => undefined);
+}
+
+/** The publisher's record of `window`, or null when there is none (yet) or it is not one. */
+export async function readAggregateRecord(storage: StoragePort, window: number, protocolVersion: string): Promise<AggregateRecord | null> {
+  const bytes = await storage.get(aggregateRecordKey(window, protocolVersion), { maxBytes: 64 * 1024 });
+  if (!bytes) return null;
+  try {
+    const parsed = AggregateRecord.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
+    return parsed.success && parsed.data.window === window ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
 function windowOfBytes(bytes: Uint8Array): number | null {
   try {
     const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

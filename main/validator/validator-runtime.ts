@@ -6,7 +6,7 @@ import type { PayloadVerdict } from '../round/gather';
 import type { RunManifest } from '../run/manifest';
 import { followRunDirectory, type PeerDirectory } from '../run/peer-directory';
 import { publishStorageCommitment } from '../run/publish-commitment';
-import { newestCheckpoint, publishCheckpoint } from '../run/run-checkpoints';
+import { newestCheckpoint, publishAggregateRecord, publishCheckpoint } from '../run/run-checkpoints';
 import type { PeerReadAccess } from '../run/storage-commitment';
 import type { StoragePort } from '../storage/storage-port';
 import { DevnetValidator, type ValidatorSettings, type ValidatorTrainer, type WindowReport } from './devnet-validator';
@@ -119,7 +119,8 @@ export async function createValidatorRuntime(options: ValidatorRuntimeOptions): 
  * The checkpoint publisher's part, when this validator is the one the
  * manifest names: its storage commitment on chain, then after each window
  * whose aggregate it applied, the global model when one is due (the first
- * aggregate, then every `everyWindows`). Uploads run one at a time, beside
+ * aggregate, then every `everyWindows`), and every window the record of
+ * whose updates it aggregated. Uploads run one at a time, beside
  * validation; a failed one is logged and tried again at the next window.
  */
 async function checkpointPublisher(options: ValidatorRuntimeOptions, logger: Logger) {
@@ -134,9 +135,13 @@ async function checkpointPublisher(options: ValidatorRuntimeOptions, logger: Log
   let queue: Promise<void> = Promise.resolve();
   return {
     afterWindow(report: WindowReport): void {
-      if (report.aggregated.length === 0) return;
-      if (lastPublished !== null && report.window - lastPublished < policy.everyWindows) return;
       queue = queue.then(async () => {
+        // Every window: whose updates the global model took, for peers that replay it later.
+        await publishAggregateRecord(publishing.storage.write, { version: 1, window: report.window, uids: report.aggregated, modelDigest: report.globalDigest }, { protocolVersion: manifest.protocolVersion, retentionWindows: manifest.retentionWindows }).catch(
+          (error: unknown) => log.warn({ window: report.window, err: error }, 'could not publish the window\u2019s aggregate record'),
+        );
+        if (report.aggregated.length === 0) return;
+        if (lastPublished !== null && report.window - lastPublished < policy.everyWindows) return;
         try {
           const record = await publishCheckpoint(publishing.storage.write, publishing.checkpointFile, { protocolVersion: manifest.protocolVersion, keep: policy.keep, digest: { window: report.window, modelDigest: report.globalDigest } });
           if (record) {

@@ -187,7 +187,7 @@ describe('a real network: separate tandem processes train one model', () => {
     expect(start.stderr).toMatch(/bad signature/);
   });
 
-  it('a peer that joins 5 windows late starts from the run\u2019s checkpoint, replays the windows since, and holds the same model as the others', async () => {
+  it('a peer that joins 5 windows late starts from the run\u2019s checkpoint, another back after 3 windows replays them; both hold the same model as the others', async () => {
     const [a, b] = peers as [NetworkMachine, NetworkMachine];
     const firstWindow = Math.min(...(await digestsOf(a)).keys());
     await until(() => windowOf(node.blockNumber, 10).window >= firstWindow + 5, () => 'the run is not 5 windows old');
@@ -198,15 +198,38 @@ describe('a real network: separate tandem processes train one model', () => {
     await until(async () => (await records()).length === 2, async () => `checkpoints: ${JSON.stringify(await records())}\n${validator?.output().slice(-2000)}`, 60_000);
     published.close();
 
+    // Meanwhile b stops for 3 windows and comes back: it replays the windows it missed, aggregating whom the run did.
+    await b.app!.stop();
+    const stoppedAt = windowOf(node.blockNumber, 10).window;
     await lateMachine.start(url, manifestUrl, owner);
+    // Its Dashboard, watched from before the join: every sentence the live round card says while it waits.
+    const browser = await launchChromium();
+    const page = await browser.newPage();
+    await page.goto(lateMachine.app!.url);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Dashboard', exact: true }).click();
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { seen: string[] }).seen = seen;
+      new MutationObserver(() => {
+        const text = document.querySelector('[data-testid="round-blocker"]')?.textContent;
+        if (text && seen.at(-1) !== text) seen.push(text);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
     await lateMachine.call('round.join');
+    await until(() => windowOf(node.blockNumber, 10).window >= stoppedAt + 3, () => 'three windows did not pass');
+    await b.start(url, manifestUrl, owner);
+    await b.call('round.join');
     const late = lateMachine.ledger(url, NETUID);
     await until(async () => (await late.summaries()).some((s) => s.phases.includes('trained')), async () => `the late peer did not train: ${JSON.stringify((await status(lateMachine)).round)}`, 120_000);
+    // The user saw it fetch the run's checkpoint, or replay the windows since.
+    const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+    await browser.close();
+    expect(seen.join('\n')).toMatch(/Downloading the run's checkpoint of window \d+|Loading the run's checkpoint|Catching up: window \d+ of \d+/);
     const summaries = await late.summaries();
     const firstTrained = Math.min(...summaries.filter((s) => s.phases.includes('trained')).map((s) => s.window));
     expect(firstTrained - firstWindow).toBeGreaterThanOrEqual(5);
     // The same model as the others at the end of every window from its first trained one on.
-    await until(async () => [...(await commonModels([a, b, lateMachine])).keys()].filter((w) => w >= firstTrained).length >= 2, async () => `late: ${JSON.stringify([...(await digestsOf(lateMachine))])}\na: ${JSON.stringify([...(await digestsOf(a))].slice(-6))}`, 120_000);
+    await until(async () => [...(await commonModels([a, b, lateMachine])).keys()].filter((w) => w >= Math.max(firstTrained, stoppedAt + 3)).length >= 2, async () => `late: ${JSON.stringify([...(await digestsOf(lateMachine))])}\na: ${JSON.stringify([...(await digestsOf(a))].slice(-6))}`, 120_000);
     // It started from a checkpoint (the weights the others held then: commonModels compared them too), and replayed
     // only the windows after it, never from the run's first.
     const { records: ledger } = await late.read();

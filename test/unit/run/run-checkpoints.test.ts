@@ -4,7 +4,7 @@ import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { devnetManifest } from '../../../main/devnet/devnet-manifest';
 import { PublishedCheckpoints } from '../../../main/run/published-checkpoints';
-import { appliedWindowOf, checkpointKey, newestCheckpoint, publishCheckpoint } from '../../../main/run/run-checkpoints';
+import { aggregateRecordKey, appliedWindowOf, checkpointKey, newestCheckpoint, publishAggregateRecord, publishCheckpoint, readAggregateRecord } from '../../../main/run/run-checkpoints';
 import { FilesystemStorage } from '../../../main/storage/filesystem-storage';
 import { makeTempDir } from '../../support/temp-dir';
 
@@ -78,8 +78,18 @@ describe('the run\u2019s published checkpoints', () => {
     expect(loaded).toHaveLength(1);
     expect(fs.readdirSync(path.join(temp.dir, 'joiner'))).toEqual([]);
 
+    // Whose updates a window aggregated, as published every window; a window gone past retention is deleted.
+    await publishAggregateRecord(storage, { version: 1, window: 5, uids: [3, 1], modelDigest: 'ab' }, { protocolVersion: PROTOCOL, retentionWindows: 3 });
+    await publishAggregateRecord(storage, { version: 1, window: 8, uids: [2], modelDigest: null }, { protocolVersion: PROTOCOL, retentionWindows: 3 });
+    expect(await source.aggregatedIn(8)).toEqual([2]);
+    expect(await source.aggregatedIn(5)).toBeNull();
+    expect(await source.aggregatedIn(6)).toBeNull();
+    await storage.put(aggregateRecordKey(9, PROTOCOL), new TextEncoder().encode('{"version":1,"window":10,"uids":[],"modelDigest":null}'));
+    expect(await readAggregateRecord(storage, 9, PROTOCOL)).toBeNull();
+
     // No publisher bucket yet: nothing to load, no error.
     const none = new PublishedCheckpoints({ manifest, publisherStorage: () => undefined, restore: () => Promise.resolve(0), folder: temp.dir, logger: pino({ level: 'silent' }) });
     expect(await none.restoreNewer(null)).toBeNull();
+    expect(await none.aggregatedIn(8)).toBeNull();
   });
 });
