@@ -127,6 +127,7 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
           const joined = await joinNetwork({
             target: network,
             manifest,
+            runOwner: verified.owner,
             hotkey: wallet.hotkeySigner(),
             bucket: await bucket(),
             folder,

@@ -46,8 +46,12 @@ export async function runContext(options: RunContextOptions) {
   const source = options.manifest ? (isManifestUrl(options.manifest) ? options.manifest : path.resolve(options.manifest)) : config.manifest;
   const owner = options.runOwner ?? (options.manifest ? null : config.runOwner);
   let manifest: RunManifest | null;
+  /** The hotkey whose signature on the manifest was checked; null for an unsigned file. */
+  let manifestOwner: string | null;
   try {
-    manifest = source ? (await loadManifest(source, { network, owner })).manifest : null;
+    const verified = source ? await loadManifest(source, { network, owner }) : null;
+    manifest = verified?.manifest ?? null;
+    manifestOwner = verified?.owner ?? null;
   } catch (error) {
     throw new CliError((error as Error).message);
   }
@@ -66,5 +70,5 @@ export async function runContext(options: RunContextOptions) {
     await chain.close();
     throw new CliError(otherChain);
   }
-  return { network, netuid, manifest, dataDir, wallet, hotkey, wallets, chain };
+  return { network, netuid, manifest, manifestOwner, dataDir, wallet, hotkey, wallets, chain };
 }

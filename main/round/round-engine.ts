@@ -34,8 +34,19 @@ export interface RoundEngineOptions {
    * this peer does not drift off the model the others aggregate.
    */
   ownReadBack?: StoragePort;
-  /** Hotkeys with a storage commitment: miners, even with a validator permit (see isMiner). */
-  minerHotkeys?(): ReadonlySet<string>;
+  /**
+   * Whether a peer's update of a window may count at all: its storage
+   * commitment was on chain before the window began (PeerDirectory.committedBefore).
+   * Applied to everyone's updates, this peer's own included. Absent: all may.
+   */
+  committedBefore?(uid: number, window: number): boolean;
+  /**
+   * Hotkeys with a storage commitment: miners, even with a validator permit
+   * (see isMiner). Read afresh at each window start: a set read a moment
+   * before a newcomer's commitment would pick other candidates than the peers
+   * that read it after.
+   */
+  minerHotkeys?(): ReadonlySet<string> | Promise<ReadonlySet<string>>;
   trainer: TrainerPort;
   validatePayload(payload: Uint8Array): Promise<PayloadVerdict>;
   ledger: RoundLedger;
@@ -267,6 +278,9 @@ export class RoundEngine {
       return;
     }
     if (this.state.window !== null && position.window <= this.state.window) return;
+    // A window joined after its first block: its candidates as of now (early in it), never as of its end, when
+    // an epoch may have changed the incentives that pick them.
+    if (!this.candidatesByWindow.has(position.window)) this.snapshotCandidates(position.window);
     this.running = this.runWindow(position.window)
       .catch((error: unknown) => this.log.error({ err: error }, 'round failed'))
       .finally(() => {
@@ -344,9 +358,8 @@ export class RoundEngine {
   }
 
   private snapshotCandidates(window: number): void {
-    const read = this.options.chain
-      .metagraph(this.options.manifest.chain.netuid)
-      .then((graph) => aggregationCandidates(graph.neurons, null, this.options.minerHotkeys?.()).map((n) => n.uid))
+    const read = Promise.all([this.options.chain.metagraph(this.options.manifest.chain.netuid), this.options.minerHotkeys?.()])
+      .then(([graph, committed]) => aggregationCandidates(graph.neurons, null, committed).map((n) => n.uid))
       .catch((error: unknown) => {
         this.log.warn({ window, err: error }, 'could not read the metagraph at the window start');
         return null;
@@ -381,7 +394,7 @@ export class RoundEngine {
         await this.putBeforeDeadline(key, own.payload, uploadDeadline);
         // The inclusion rule holds for this peer's own update too: stored after the deadline, no other
         // peer counts it, so counting it here would put this peer off the global model.
-        const inclusion = await this.ownInclusion(key, uploadDeadline);
+        const inclusion = await this.ownInclusion(key, uploadDeadline, window);
         if (inclusion.counts) {
           ownFile = own.file;
           await ledger.append({ window, at: this.now(), phase: 'uploaded', phaseSeconds: { uploading: this.endPhase(uploading) }, bytesUp: own.payload.byteLength });
@@ -412,19 +425,19 @@ export class RoundEngine {
       // A window gathered before (and replayed after a restart or a failed step) aggregates the same peers as then.
       // A window this peer never saw (a late joiner's replay): the uids the run's publisher recorded aggregating.
       const recorded =
-        this.options.catchUpState?.aggregatedIn(window) ?? (await this.candidatesByWindow.get(window)) ?? (await this.options.checkpoints?.aggregatedIn?.(window).catch(() => null)) ?? undefined;
+        this.options.catchUpState?.aggregatedIn(window) ?? (await this.candidatesByWindow.get(window)) ?? (own === null ? await this.publishedAggregate(window) : undefined);
       const counted = recorded
         ? recorded.flatMap((uid) => graph.neurons.filter((n) => n.uid === uid))
-        : aggregationCandidates(graph.neurons, null, this.options.minerHotkeys?.());
+        : aggregationCandidates(graph.neurons, null, await this.options.minerHotkeys?.());
       const candidates: GatherPeer[] = [];
       for (const neuron of counted.filter((n) => n.uid !== self.uid)) {
         const storage = this.options.peerStorage(neuron.uid);
-        if (storage) candidates.push({ uid: neuron.uid, storage });
+        if (storage && (this.options.committedBefore?.(neuron.uid, window) ?? true)) candidates.push({ uid: neuron.uid, storage });
       }
       // Our own update counts only as far as the validators let it, like everyone's.
       const ownCounts = counted.some((n) => n.uid === self.uid);
       // Gathering a window again (a replay): this peer's own stored update counts by the same rule as the others'.
-      if (ownStored && ownCounts) candidates.unshift({ uid: self.uid, storage: this.own.readBack ?? this.own.storage });
+      if (ownStored && ownCounts && (this.options.committedBefore?.(self.uid, window) ?? true)) candidates.unshift({ uid: self.uid, storage: this.own.readBack ?? this.own.storage });
       const stopping = this.stopping.signal;
       const result = await gather({
         signal: stopping,
@@ -488,7 +501,10 @@ export class RoundEngine {
   }
 
   /** The inclusion rule applied to this peer's own stored update. */
-  private async ownInclusion(key: string, uploadDeadline: number): Promise<InclusionVerdict> {
+  private async ownInclusion(key: string, uploadDeadline: number, window: number): Promise<InclusionVerdict> {
+    if (this.options.committedBefore && !this.options.committedBefore(this.options.self.uid, window)) {
+      return { counts: false, outcome: 'failed', reason: 'this peer\u2019s storage commitment went on chain during the window, after the others read the commitments; it counts from the next window' };
+    }
     const readBack = this.own.readBack;
     if (readBack) {
       try {
@@ -530,6 +546,15 @@ export class RoundEngine {
     let keepFiles = false;
     try {
       if (failure) throw new Error(failure);
+      if (files.length === 0) {
+        // No update counted (nobody's commitment was known at the window start, or nobody uploaded in time):
+        // the global model is unchanged, so this peer's weights go back to it.
+        await this.revertWindow(window);
+        await ledger.append({ window, at: this.now(), phase: 'applied', phaseSeconds: { applying: this.endPhase(applying) }, ...(this.basis.digest ? { modelDigest: this.basis.digest } : {}) });
+        await this.options.catchUpState?.noteApplied(window);
+        this.log.info({ window }, 'no update counted; the model is unchanged');
+        return;
+      }
       const applied = await this.options.trainer.applyOuter({ window, payloadFiles: files, lr: manifest.sparseloco.outerLr });
       await ledger.append({ window, at: this.now(), phase: 'applied', phaseSeconds: { applying: this.endPhase(applying) }, ...(applied.modelDigest ? { modelDigest: applied.modelDigest } : {}) });
       this.basis.applied(window, applied.modelDigest);
@@ -654,6 +679,37 @@ export class RoundEngine {
     } catch (error) {
       await this.skipWindow(window, `The window's data could not be had: ${errorText(error)}`);
       return null;
+    }
+  }
+
+  /**
+   * The uids the run's publisher recorded aggregating in `window`, waited for
+   * (it comes once the window is validated) for up to two windows: the
+   * subnet's candidates as they are now may differ from that window's (an
+   * epoch in between changes the incentives that pick them). Undefined
+   * without a publisher, or when none came in time.
+   */
+  private async publishedAggregate(window: number): Promise<readonly number[] | undefined> {
+    const source = this.options.checkpoints;
+    if (!source?.aggregatedIn) return undefined;
+    const t = this.options.manifest.windows;
+    const giveUpAt = this.now() + 2 * t.blocksPerWindow * t.blockSeconds * 1000;
+    const signal = this.stopping.signal;
+    for (;;) {
+      const uids = await source.aggregatedIn(window).catch(() => null);
+      if (uids) return uids;
+      if (this.now() > giveUpAt || signal.aborted) {
+        this.log.warn({ window }, 'no record of whom the run aggregated in this window; replaying it with the subnet\u2019s candidates as they are now');
+        return undefined;
+      }
+      this.update({ blocker: `Catching up: waiting for the run's record of window ${window}.` });
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
+      });
     }
   }
 

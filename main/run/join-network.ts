@@ -1,3 +1,4 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import path from 'node:path';
 import { ContractError } from '../../contract/errors';
 import type { RoundState } from '../../contract/domains/round';
@@ -8,7 +9,7 @@ import type { Logger } from '../logging/logger';
 import type { SupervisorState } from '../supervisor/process-supervisor';
 import type { BucketAccess } from './bucket-access';
 import { packageInfo } from '../platform/package-info';
-import { ListedShards, shardCacheDir } from './listed-shards';
+import { ListedShards, runBucketClients, shardCacheDir } from './listed-shards';
 import { localShards } from './local-shards';
 import { incompatibilityWith, wrongChain } from './run-compatibility';
 import { openReadOnly } from './peer-directory';
@@ -27,6 +28,8 @@ export interface JoinNetworkOptions {
   /** The chain's name in logs and the UI, when not the target itself (the app's devnet: "devnet"). */
   chainName?: string;
   manifest: RunManifest;
+  /** The hotkey whose signature on the manifest was checked (null: an unsigned file); its bucket holds the run's s3:// shards. */
+  runOwner?: string | null;
   /** This machine's unlocked hotkey (Wallet), or null while locked. */
   hotkey: ChainSigner | null;
   /** This machine's bucket, or null when none is set up. */
@@ -87,8 +90,16 @@ export async function joinNetwork(options: JoinNetworkOptions): Promise<NetworkR
     await chain.close();
     throw error;
   }
+  let openS3: ((bucket: string) => S3Client) | undefined;
+  try {
+    openS3 = await runBucketClients(manifest, options.runOwner ?? null, chain);
+  } catch (error) {
+    await chain.close();
+    throw new ContractError('FAILED', `Cannot reach the run's data: ${(error as Error).message}.`);
+  }
   const data = listed
-    ? (uid: number) => new ListedShards({ manifest, peerId: String(uid), cacheDir: shardCacheDir(options.dataDir), capBytes: options.diskCapBytes ?? null, logger: options.logger })
+    ? (uid: number) =>
+        new ListedShards({ manifest, peerId: String(uid), cacheDir: shardCacheDir(options.dataDir), capBytes: options.diskCapBytes ?? null, logger: options.logger, ...(openS3 ? { openS3 } : {}) })
     : undefined;
   const { bucket } = options;
   const location = { endpoint: bucket.endpoint, region: bucket.region, bucket: bucket.bucket, forcePathStyle: bucket.forcePathStyle };

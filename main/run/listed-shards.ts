@@ -5,7 +5,9 @@ import { ShardCache, type ShardSetProgress } from '../data/shard-cache';
 import { formatBytes } from '../hardware/values';
 import type { Logger } from '../logging/logger';
 import type { WindowData } from '../round/window-data';
+import type { ChainPort } from '../chain/chain-port';
 import type { RunManifest, ShardSpec } from './manifest';
+import { ownerBucketClients, ownerReadAccess } from './owner-bucket';
 
 export interface ListedShardsOptions {
   manifest: RunManifest;
@@ -92,4 +94,16 @@ function formatDuration(seconds: number): string {
 /** Where a run's shard cache lives under the data folder. */
 export function shardCacheDir(dataDir: string): string {
   return path.join(dataDir, 'shards', 'cache');
+}
+
+/**
+ * S3 clients for the run's `s3://` shard URLs, which name its owner's bucket
+ * (read with the key the owner committed on chain); undefined when the run
+ * lists none. Throws when they cannot be read: an unsigned run has no owner.
+ */
+export async function runBucketClients(manifest: RunManifest, owner: string | null, chain: Pick<ChainPort, 'commitments'>): Promise<((bucket: string) => S3Client) | undefined> {
+  const shards = manifest.data.shards;
+  if (typeof shards === 'string' || !shards.some((s) => s.url.startsWith('s3://'))) return undefined;
+  if (!owner) throw new Error('its shards are in an S3 bucket, which is the run owner\u2019s: the manifest must be signed by its owner');
+  return ownerBucketClients(await ownerReadAccess(chain, manifest.chain.netuid, owner));
 }

@@ -151,7 +151,8 @@ export async function createNetworkRuntime(options: NetworkRuntimeOptions): Prom
     chain,
     self: { uid, hotkey: hotkey.address },
     storage: parts.storage,
-    minerHotkeys: () => directory.committedHotkeys(),
+    minerHotkeys: () => directory.committedNow(),
+    committedBefore: (uid: number, window: number) => directory.committedBefore(uid, window, manifest.windows.blocksPerWindow),
     ownReadBack: selfAsSeen(),
     peerStorage: (peer) => {
       const storage = directory.storageOf(peer);

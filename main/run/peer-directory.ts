@@ -12,6 +12,8 @@ export interface PeerEntry {
   hotkey: string;
   /** Null while the peer's bucket is usable. */
   unreachable: string | null;
+  /** The block of the storage commitment this entry was read from (null: none). */
+  committedAt: number | null;
   storage: StoragePort | null;
 }
 
@@ -62,9 +64,38 @@ export class PeerDirectory {
     return this.entries.get(uid);
   }
 
+  /**
+   * Whether `uid`'s update of `window` may count: its commitment, as this
+   * directory read it, was on chain before the window's first block. Every
+   * peer re-reads the commitments at a window's first block, so a commitment
+   * made later (a newcomer's, a new bucket's) is not yet known to all of them
+   * for that window: nobody counts that window's update, its author included.
+   */
+  committedBefore(uid: number, window: number, blocksPerWindow: number): boolean {
+    const at = this.entries.get(uid)?.committedAt;
+    return at !== undefined && at !== null && at < window * blocksPerWindow;
+  }
+
   /** The entry of a hotkey registered on the subnet (the checkpoint publisher's), when it is. */
   entryOfHotkey(hotkey: string): PeerEntry | undefined {
     return [...this.entries.values()].find((e) => e.hotkey === hotkey);
+  }
+
+  /**
+   * The miners' hotkeys as the chain says now, read afresh. The peers'
+   * clients are left as they are: those change only at a window's first
+   * block, on every peer alike (refresh).
+   */
+  async committedNow(): Promise<ReadonlySet<string>> {
+    const { chain, netuid } = this.options;
+    const [metagraph, commitments] = await Promise.all([chain.metagraph(netuid), chain.commitments(netuid)]);
+    return this.minersAmong(metagraph, commitments);
+  }
+
+  private minersAmong(metagraph: Metagraph, commitments: ReadonlyMap<string, unknown>): ReadonlySet<string> {
+    const present = new Set(metagraph.neurons.map((n) => n.hotkey));
+    const nonMiners = this.options.nonMiners ?? new Set<string>();
+    return new Set([...commitments.keys()].filter((hotkey) => present.has(hotkey) && !nonMiners.has(hotkey)));
   }
 
   /** Hotkeys that published a storage commitment (a malformed one too), less the non-miners: the subnet's miners. */
@@ -82,7 +113,7 @@ export class PeerDirectory {
     const next = new Map<number, PeerEntry>();
     for (const neuron of metagraph.neurons) {
       const commitment = commitments.get(neuron.hotkey);
-      const entry: PeerEntry = { uid: neuron.uid, hotkey: neuron.hotkey, unreachable: null, storage: null };
+      const entry: PeerEntry = { uid: neuron.uid, hotkey: neuron.hotkey, unreachable: null, storage: null, committedAt: commitment?.block ?? null };
       if (!commitment) entry.unreachable = 'no storage commitment on chain yet';
       else {
         const verdict = decodeStorageCommitment(commitment.data);
@@ -103,8 +134,7 @@ export class PeerDirectory {
       }
     }
     this.entries = next;
-    const nonMiners = this.options.nonMiners ?? new Set<string>();
-    this.committed = new Set([...commitments.keys()].filter((hotkey) => present.has(hotkey) && !nonMiners.has(hotkey)));
+    this.committed = this.minersAmong(metagraph, commitments);
   }
 
   private clientFor(hotkey: string, text: string, access: PeerReadAccess): StoragePort {

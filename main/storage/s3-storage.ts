@@ -32,6 +32,20 @@ const DEFAULT_PART = 8 * 1024 * 1024;
  * the SDK's standard retry strategy; large payloads go up in parts, so a
  * dropped connection costs one part, not the whole upload.
  */
+/** An AWS SDK client set up the way every Tandem S3 request wants it (any S3-compatible server, R2 included). */
+export function createS3Client(options: Omit<S3StorageOptions, 'bucket' | 'multipartThresholdBytes'>): S3Client {
+  return new S3Client({
+    endpoint: options.endpoint,
+    region: options.region ?? 'auto',
+    forcePathStyle: options.forcePathStyle ?? true,
+    credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
+    maxAttempts: options.maxAttempts ?? 4,
+    // R2 and most S3-compatible servers reject the newer default checksum headers.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
 export class S3Storage implements StoragePort {
   readonly name: string;
   private readonly client: S3Client;
@@ -42,16 +56,7 @@ export class S3Storage implements StoragePort {
     this.bucket = options.bucket;
     this.partSize = Math.max(5 * 1024 * 1024, options.multipartThresholdBytes ?? DEFAULT_PART);
     this.name = `s3:${options.bucket}@${new URL(options.endpoint).host}`;
-    this.client = new S3Client({
-      endpoint: options.endpoint,
-      region: options.region ?? 'auto',
-      forcePathStyle: options.forcePathStyle ?? true,
-      credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
-      maxAttempts: options.maxAttempts ?? 4,
-      // R2 and most S3-compatible servers reject the newer default checksum headers.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    this.client = createS3Client(options);
   }
 
   async put(key: string, data: Uint8Array, options?: StorageCallOptions): Promise<void> {

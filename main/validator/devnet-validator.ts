@@ -58,6 +58,8 @@ export interface DevnetValidatorOptions {
   signer: ChainSigner;
   uid: number;
   peerStorage(uid: number): StoragePort | undefined;
+  /** Whether a miner's update of a window may count at all (the miners' own rule: RoundEngineOptions.committedBefore). */
+  committedBefore?(uid: number, window: number): boolean;
   trainer: ValidatorTrainer;
   validatePayload(payload: Uint8Array): Promise<PayloadVerdict>;
   ratings: RatingBook;
@@ -68,7 +70,7 @@ export interface DevnetValidatorOptions {
   /** Told after each validated window (the bench and the UI). */
   onValidated?(report: WindowReport): void;
   /** Hotkeys with a storage commitment: miners, even with a validator permit (see isMiner). */
-  minerHotkeys?(): ReadonlySet<string>;
+  minerHotkeys?(): ReadonlySet<string> | Promise<ReadonlySet<string>>;
   /** The shards a peer id drew from in a window, when the run lists its shards by URL (absent: the trainer's data folder). */
   data?: { shardsOf(peerId: string, window: number): Promise<string[]> };
 }
@@ -209,8 +211,8 @@ export class DevnetValidator {
   /** Incentives are constant within a window (epochs fall on window starts), so this is what the miners aggregate. */
   private async snapshotCandidates(window: number): Promise<void> {
     try {
-      const graph = await this.options.chain.metagraph(this.options.manifest.chain.netuid);
-      this.candidatesByWindow.set(window, aggregationCandidates(graph.neurons, null, this.options.minerHotkeys?.()).map((n) => n.uid));
+      const [graph, committed] = await Promise.all([this.options.chain.metagraph(this.options.manifest.chain.netuid), this.options.minerHotkeys?.()]);
+      this.candidatesByWindow.set(window, aggregationCandidates(graph.neurons, null, committed).map((n) => n.uid));
     } catch (error) {
       this.candidatesByWindow.delete(window);
       this.log.warn({ err: error, window }, 'could not read the metagraph');
@@ -222,11 +224,11 @@ export class DevnetValidator {
     const { manifest, chain } = this.options;
     const started = Date.now();
     const graph = await chain.metagraph(manifest.chain.netuid);
-    const committed = this.options.minerHotkeys?.();
+    const committed = await this.options.minerHotkeys?.();
     const miners = graph.neurons.filter((n) => n.uid !== this.options.uid && isMiner(n, committed));
     const peers: GatherPeer[] = [];
     for (const m of miners) {
-      const storage = this.options.peerStorage(m.uid);
+      const storage = (this.options.committedBefore?.(m.uid, window) ?? true) ? this.options.peerStorage(m.uid) : undefined;
       if (storage) peers.push({ uid: m.uid, storage });
     }
     // After the deadline an update is there or it is not: no long waits.

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,10 +17,17 @@ import { launchChromium } from '../support/browser';
 import { devSigner } from '../support/dev-signer';
 import { until } from '../support/devnet-peers';
 import { NetworkMachine, PASSPHRASES, spawnTandem } from '../support/network-peers';
-import { runCli } from '../support/start-app';
+import { REPO_ROOT, runCli } from '../support/start-app';
+import { TRAINER_BINARY } from '../support/tiny-trainer';
 import { makeTempDir } from '../support/temp-dir';
 
 const TAO = 1_000_000_000n;
+
+/** The devnet corpus's text files, in order. */
+const corpusFiles = () => {
+  const dir = path.join(REPO_ROOT, 'native', 'data', 'sotu');
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.txt')).sort().map((f) => path.join(dir, f));
+};
 const NETUID = 3;
 
 /**
@@ -42,6 +50,8 @@ describe('a real network: separate tandem processes train one model', () => {
   let manifestServer: http.Server | undefined;
   let manifestUrl: string;
   let owner: string;
+  /** Train shards the run lists (each peer downloads its assigned ones). */
+  let trainShards = 0;
   let url: string;
   const peers: NetworkMachine[] = [];
   const validatorMachine = new NetworkMachine('validator', path.join(temp.dir, 'validator'));
@@ -74,15 +84,40 @@ describe('a real network: separate tandem processes train one model', () => {
     chain = await SubtensorChain.open({ name: 'test', endpoint: url });
     manifestFile = path.join(temp.dir, 'run.json');
 
-    // Every machine: its own wallet. The validator's owns the run: it signs the manifest, published at a URL, and
-    // publishes the run's checkpoints (every 2 windows) for the peer that joins late.
+    // Every machine: its own wallet, funded by a transfer from the devnet's faucet key, registered by its own extrinsic.
     for (const name of ['a', 'b', 'c']) peers.push(new NetworkMachine(name, path.join(temp.dir, name)));
-    for (const machine of [validatorMachine, ...peers, lateMachine]) await machine.createWallet();
-    const checkpoints = { publisher: validatorMachine.hotkey, everyWindows: 2, keep: 2 };
-    fs.writeFileSync(manifestFile, JSON.stringify({ ...base, name: 'network-test', chain: { network: url, netuid: NETUID }, checkpoints }));
-    expect(await validatorMachine.cli(['run', 'sign', manifestFile, '--hotkey-passphrase-env', 'HP'])).toMatch(new RegExp(`Signed network-test as its owner ${validatorMachine.hotkey} \\(chain genesis 0x[0-9a-f]{64}\\)`));
+    const machines = [validatorMachine, ...peers, lateMachine];
+    for (const machine of machines) await machine.createWallet();
+    const subnet = ['--network', url, '--netuid', String(NETUID)];
+    const alice = devSigner('//Alice');
+    for (const machine of machines) {
+      await chain.transfer(machine.coldkey, 2000n * TAO, alice);
+      const registered = await machine.cli(['register', ...subnet, '--yes', '--coldkey-passphrase-env', 'CP']);
+      expect(registered).toMatch(/Registered: uid \d+ on subnet 3/);
+    }
+    // The validator stakes for its permit (given at the next epoch).
+    await validatorMachine.cli(['stake', ...subnet, '--amount', '1000', '--yes', '--coldkey-passphrase-env', 'CP']);
+    // Each machine's own bucket, with a write key that stays with it and a read key it publishes.
+    for (const machine of machines) {
+      const bucket = `peer-${machine.name}`;
+      await s3.createBucket(bucket);
+      const keys = { write: await s3.issueKey({ bucket, access: 'write' }), read: await s3.issueKey({ bucket, access: 'read' }) };
+      readKeys.set(machine.name, keys.read.accessKeyId);
+      await machine.setStorage(s3.endpoint, bucket, keys);
+    }
+
+    // The validator's owner creates the run: its token shards into its bucket, listed by URL, size and sha256 in the
+    // manifest it signs; it publishes the run's checkpoints (every 2 windows) for the peers that join late.
+    const shardsDir = path.join(temp.dir, 'shards');
+    const prepared = spawnSync(TRAINER_BINARY, ['prepare-data', '--input', ...corpusFiles(), '--output', shardsDir, '--prefix', 'sotu', '--shard-tokens', '150000'], { encoding: 'utf8' });
+    expect(prepared.status, prepared.stderr).toBe(0);
     owner = validatorMachine.hotkey;
+    const checkpoints = { publisher: owner, everyWindows: 2, keep: 2 };
+    fs.writeFileSync(manifestFile, JSON.stringify({ ...base, name: 'network-test', chain: { network: url, netuid: NETUID }, checkpoints }));
+    const created = await validatorMachine.cli(['run', 'create', manifestFile, '--shards', shardsDir, '--hotkey-passphrase-env', 'HP', '--storage-passphrase-env', 'SP']);
+    expect(created).toMatch(new RegExp(`Created network-test, owned by ${owner}: .*s3://peer-validator/runs/network-test/run\\.json`));
     const signed = fs.readFileSync(path.join(temp.dir, 'run.signed.json'), 'utf8');
+    trainShards = (JSON.parse(signed) as { manifest: { data: { shards: Array<{ url: string; split: string }> } } }).manifest.data.shards.filter((s) => s.split === 'train').length;
     published.set('/run.json', signed);
     // The same file with one value changed on the way (the subnet, 3 → 4).
     published.set('/tampered.json', signed.replace(`"netuid": ${NETUID}`, `"netuid": ${NETUID + 1}`));
@@ -94,25 +129,6 @@ describe('a real network: separate tandem processes train one model', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     manifestUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/run.json`;
     const run = ['--network', url, '--manifest', manifestUrl, '--run-owner', owner];
-
-    // Each funded by a transfer from the devnet's faucet key, registered by its own extrinsic.
-    const alice = devSigner('//Alice');
-    for (const machine of [validatorMachine, ...peers, lateMachine]) {
-      await chain.transfer(machine.coldkey, 2000n * TAO, alice);
-      const registered = await machine.cli(['register', ...run, '--yes', '--coldkey-passphrase-env', 'CP']);
-      expect(registered).toMatch(/Registered: uid \d+ on subnet 3/);
-    }
-    // The validator stakes for its permit (given at the next epoch) and validates from now on.
-    await validatorMachine.cli(['stake', ...run, '--amount', '1000', '--yes', '--coldkey-passphrase-env', 'CP']);
-
-    // Each machine's own bucket, with a write key that stays with it and a read key it publishes.
-    for (const machine of [validatorMachine, ...peers, lateMachine]) {
-      const bucket = `peer-${machine.name}`;
-      await s3.createBucket(bucket);
-      const keys = { write: await s3.issueKey({ bucket, access: 'write' }), read: await s3.issueKey({ bucket, access: 'read' }) };
-      readKeys.set(machine.name, keys.read.accessKeyId);
-      await machine.setStorage(s3.endpoint, bucket, keys);
-    }
     validator = spawnTandem(['validator', 'run', ...run, '--hotkey-passphrase-env', 'HP', '--storage-passphrase-env', 'SP'], validatorMachine.env);
     await Promise.all(peers.map((p) => p.start(url, manifestUrl, owner)));
   });
@@ -136,6 +152,14 @@ describe('a real network: separate tandem processes train one model', () => {
     await until(() => windowOf(node.blockNumber, devnetManifest().windows.blocksPerWindow).blockInWindow === 0, () => 'no window start');
     await Promise.all(peers.map((p) => p.call('round.join')));
     await until(async () => (await commonModels(peers)).size >= 3, async () => `applied: ${JSON.stringify(await Promise.all(peers.map(async (p) => [...(await digestsOf(p)).keys()])))}\n${validator?.output().slice(-2000)}`, 200_000);
+
+    // Each peer fetched its assigned shards from the owner's bucket into its shard cache, and nothing else.
+    for (const machine of peers) {
+      const cached = fs.readdirSync(path.join(machine.home, 'data', 'shards', 'cache')).filter((f) => /^[0-9a-f]{64}\.bin$/.test(f));
+      expect(cached.length).toBeGreaterThanOrEqual(2);
+      expect(cached.length).toBeLessThanOrEqual(trainShards);
+    }
+    expect(trainShards).toBeGreaterThan(2);
 
     // The validator validated windows and its weights are on chain.
     const validatorUid = (await chain.uidOf(NETUID, validatorMachine.hotkey))!;

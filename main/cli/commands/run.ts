@@ -1,25 +1,14 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { resolveTarget } from '../../chain/networks';
-import { SubtensorChain } from '../../chain/subtensor/subtensor-chain';
-import { ConfigStore } from '../../config/config-store';
-import { headlessAppPaths } from '../../platform/app-paths';
 import { writeFileAtomically } from '../../platform/atomic-file';
 import { packageInfo } from '../../platform/package-info';
 import { isManifestUrl, loadManifest } from '../../run/load-manifest';
-import { ManifestError, parseManifest, type RunManifest } from '../../run/manifest';
-import { incompatibilityWith, wrongChain } from '../../run/run-compatibility';
+import { incompatibilityWith } from '../../run/run-compatibility';
 import { signManifest, type VerifiedManifest } from '../../run/signed-manifest';
-import { WalletService } from '../../wallet/wallet-service';
-import { readSecret, terminalSecretSource } from '../secret-input';
 import { CliError, withCliErrors } from '../run-context';
-
-interface SignOptions {
-  out?: string;
-  wallet?: string;
-  hotkeyPassphraseEnv?: string;
-}
+import { openRunChain, parseOrExplain, readManifestJson, unlockOwnerHotkey, withGenesis, type SignOptions } from '../run-owner';
+import { runCreate, type CreateOptions } from './run-create';
 
 interface InspectOptions {
   network?: string;
@@ -34,41 +23,13 @@ interface InspectOptions {
  * can only be joined on that chain.
  */
 export async function runSign(file: string, options: SignOptions, out: (line: string) => void): Promise<number> {
-  const source = path.resolve(file);
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(await fs.readFile(source, 'utf8')) as Record<string, unknown>;
-  } catch (error) {
-    throw new CliError(`${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
+  const { source, raw } = await readManifestJson(file);
   const manifest = parseOrExplain(raw, source);
-  const target = resolveTarget(manifest.chain.network);
-  if (target.kind !== 'subtensor') throw new CliError(`${source}: a run on ${manifest.chain.network} is not published (the embedded devnet signs its own run); name the chain it runs on`);
-  const chain = await SubtensorChain.open({ name: target.name, endpoint: target.url }).catch((error: unknown) => {
-    throw new CliError(`cannot reach ${target.url} to read its genesis hash: ${(error as Error).message}`);
-  });
-  let genesis: string;
-  try {
-    genesis = chain.genesisHash();
-  } finally {
-    await chain.close();
-  }
-  const otherChain = wrongChain(manifest, genesis, target.url);
-  if (otherChain) throw new CliError(`${source}: ${otherChain}`);
-  const chainSection = raw['chain'] as Record<string, unknown>;
-  const toSign = { ...raw, chain: { ...chainSection, genesisHash: genesis } };
-
-  const paths = headlessAppPaths();
-  const config = (await ConfigStore.load(paths.configFile)).value;
-  const wallets = new WalletService({ root: path.join(config.dataDir ?? paths.dataDir, 'wallets') });
-  const wallet = options.wallet ? (await wallets.status()).wallets.find((w) => w.name === options.wallet) : await wallets.activeWallet();
-  if (!wallet) throw new CliError(options.wallet ? `no wallet named ${options.wallet} (tandem wallet list)` : 'no wallet yet: tandem wallet create <name> or tandem wallet import <name>');
-  const hotkey = wallet.hotkeys[0];
-  if (!hotkey) throw new CliError(`wallet ${wallet.name} has no hotkey`);
-  const passphrase = await hotkeyPassphrase(options);
-  await wallets.unlock({ name: wallet.name, hotkey: hotkey.name, passphrase, remember: false, timeoutMinutes: 0 });
-  const signer = wallets.hotkeySigner();
-  if (!signer) throw new CliError('the hotkey did not unlock');
+  const chain = await openRunChain(manifest, source);
+  const genesis = chain.genesisHash();
+  await chain.close();
+  const toSign = withGenesis(raw, genesis);
+  const { signer, wallets } = await unlockOwnerHotkey(options);
   const signed = await signManifest(toSign, signer, source);
   await wallets.lock();
   const target_ = path.resolve(options.out ?? source.replace(/(\.json)?$/, '.signed.json'));
@@ -108,6 +69,10 @@ export async function runInspect(source: string, options: InspectOptions, out: (
   return problem ? 1 : 0;
 }
 
+
+
+
+
 async function networkNamedIn(source: string): Promise<string> {
   // Read once for its network only; loadManifest reads it again and checks everything.
   try {
@@ -121,21 +86,7 @@ async function networkNamedIn(source: string): Promise<string> {
   return 'devnet';
 }
 
-function parseOrExplain(raw: unknown, source: string): RunManifest {
-  try {
-    return parseManifest(raw, source);
-  } catch (error) {
-    if (error instanceof ManifestError) throw new CliError(error.message);
-    throw error;
-  }
-}
 
-async function hotkeyPassphrase(options: SignOptions): Promise<string> {
-  // From the variable the option names, else typed without echo; a gap is the user's to fix, said in one line.
-  return readSecret(terminalSecretSource(), 'hotkey passphrase', options.hotkeyPassphraseEnv).catch((error: Error) => {
-    throw new CliError(error.message);
-  });
-}
 
 function formatGB(bytes: number): string {
   return `${(bytes / 1e9).toFixed(2)} GB`;
@@ -150,6 +101,15 @@ export function registerRun(program: Command): void {
     .option('--wallet <name>', 'the owner\u2019s wallet (default: the active one)')
     .option('--hotkey-passphrase-env <VAR>', 'read the hotkey passphrase from this environment variable')
     .action((file: string, options: SignOptions) => withCliErrors((out) => runSign(file, options, out)));
+  run
+    .command('create <manifest>')
+    .description('publish a run from its owner\u2019s machine: upload its shards to your bucket (tandem storage set), list them in the manifest, sign it, and publish your bucket\u2019s read key on chain')
+    .option('--shards <folder>', 'a folder of token shards (.bin or .npy; names with "val" are validation shards) to upload and list')
+    .option('--out <file>', 'where the signed manifest goes (default: <manifest>.signed.json)')
+    .option('--wallet <name>', 'the owner\u2019s wallet (default: the active one)')
+    .option('--hotkey-passphrase-env <VAR>', 'read the hotkey passphrase from this environment variable')
+    .option('--storage-passphrase-env <VAR>', 'the passphrase of the bucket saved with tandem storage set')
+    .action((file: string, options: CreateOptions) => withCliErrors((out) => runCreate(file, options, out)));
   run
     .command('inspect <manifest>')
     .description('read a run manifest (a file or an http(s) URL), check its signature, and say whether this app can join it')

@@ -9,7 +9,7 @@ import { missingResources, resourceLayout } from '../../platform/resources';
 import type { WindowReport } from '../../validator/devnet-validator';
 import { createValidatorRuntime, type ValidatorRuntime } from '../../validator/validator-runtime';
 import { runFolderName } from '../../run/join-network';
-import { ListedShards, shardCacheDir } from '../../run/listed-shards';
+import { ListedShards, runBucketClients, shardCacheDir } from '../../run/listed-shards';
 import { localShards } from '../../run/local-shards';
 import { runTrainer } from '../../run/trainer-config';
 import { incompatibilityWith } from '../../run/run-compatibility';
@@ -154,7 +154,11 @@ async function runNetworkValidator(options: RunOptions, io: ValidatorIo): Promis
     const folder = path.join(context.dataDir, 'runs', runFolderName(network, manifest.chain.netuid), 'validator');
     const logger = pino({ level: 'warn' }, pino.destination(2));
     // Listed shards are fetched as the peers' assignments need them; otherwise they are on this machine.
-    const listed = typeof manifest.data.shards === 'string' ? null : new ListedShards({ manifest, peerId: 'validator', cacheDir: shardCacheDir(context.dataDir), capBytes: null, logger });
+    const openS3 = await runBucketClients(manifest, context.manifestOwner, chain).catch((error: Error) => {
+      throw new CliError(`cannot reach the run's data: ${error.message}`);
+    });
+    const listed =
+      typeof manifest.data.shards === 'string' ? null : new ListedShards({ manifest, peerId: 'validator', cacheDir: shardCacheDir(context.dataDir), capBytes: null, logger, ...(openS3 ? { openS3 } : {}) });
     const shards = listed ? undefined : localShards(manifest, { dataDir: context.dataDir, trainerExecutable: layout.trainerExecutable, corpusDir: layout.devnetCorpus });
     const checkpointFile = path.join(folder, 'trainer.safetensors');
     // The run's checkpoints go into this validator's bucket when the manifest names it their publisher.
