@@ -689,16 +689,24 @@ export class RoundEngine {
    * epoch in between changes the incentives that pick them). Undefined
    * without a publisher, or when none came in time.
    */
+  /** Set when the publisher's record of a replayed window did not come in time; cleared by the next one found. */
+  private recordsLate = false;
+
   private async publishedAggregate(window: number): Promise<readonly number[] | undefined> {
     const source = this.options.checkpoints;
     if (!source?.aggregatedIn) return undefined;
     const t = this.options.manifest.windows;
-    const giveUpAt = this.now() + 2 * t.blocksPerWindow * t.blockSeconds * 1000;
+    // A publisher that stopped writing records is not waited for window after window: once is enough until one comes.
+    const giveUpAt = this.recordsLate ? this.now() : this.now() + 2 * t.blocksPerWindow * t.blockSeconds * 1000;
     const signal = this.stopping.signal;
     for (;;) {
       const uids = await source.aggregatedIn(window).catch(() => null);
-      if (uids) return uids;
-      if (this.now() > giveUpAt || signal.aborted) {
+      if (uids) {
+        this.recordsLate = false;
+        return uids;
+      }
+      if (this.now() >= giveUpAt || signal.aborted) {
+        this.recordsLate = true;
         this.log.warn({ window }, 'no record of whom the run aggregated in this window; replaying it with the subnet\u2019s candidates as they are now');
         return undefined;
       }
