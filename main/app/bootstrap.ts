@@ -21,14 +21,15 @@ export interface Runtime {
  * (a broken file stops here with a ConfigError naming the field), then logs,
  * then the core itself.
  */
-export async function bootstrap(mode: AppMode, paths: AppPaths, overrides: { network?: string; manifest?: string; runOwner?: string; keychain?: Keychain } = {}): Promise<Runtime> {
+export async function bootstrap(mode: AppMode, paths: AppPaths, overrides: { network?: string; manifest?: string; netuid?: number; runOwner?: string; keychain?: Keychain } = {}): Promise<Runtime> {
   const config = await ConfigStore.load(paths.configFile);
   if (overrides.network !== undefined && overrides.network !== config.value.network) {
     await config.update((draft) => ({ ...draft, network: overrides.network as string }));
   }
-  // A new manifest names a new run: the owner named for the old one goes with it, unless named again.
-  if (overrides.manifest !== undefined && overrides.manifest !== config.value.manifest) {
-    await config.update((draft) => ({ ...draft, manifest: overrides.manifest as string, runOwner: overrides.runOwner ?? null }));
+  // A run named anew (by its manifest or its subnet) replaces the old naming whole: what is not named again goes.
+  const { manifest, netuid } = overrides;
+  if ((manifest !== undefined || netuid !== undefined) && (manifest !== config.value.manifest || netuid !== config.value.netuid)) {
+    await config.update((draft) => ({ ...draft, manifest: manifest ?? null, netuid: netuid ?? null, runOwner: overrides.runOwner ?? null }));
   }
   if (overrides.runOwner !== undefined && overrides.runOwner !== config.value.runOwner) {
     await config.update((draft) => ({ ...draft, runOwner: overrides.runOwner as string }));

@@ -53,7 +53,9 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
   // The run joined now, on whichever network: what the Network page and `tandem status` show.
   const run = new JoinedRunLink();
   // The run named for a network other than the devnet (--manifest, --run-owner), verified once read.
-  const named = new NamedRun(() => ({ network: options.config.value.network, manifest: options.config.value.manifest, owner: options.config.value.runOwner }));
+  const named = new NamedRun(() => ({ network: options.config.value.network, manifest: options.config.value.manifest, netuid: options.config.value.netuid, owner: options.config.value.runOwner }));
+  // A run named by its subnet alone has that subnet before its manifest is found.
+  const namedNetuid = (target: string) => (options.config.value.network === target ? options.config.value.netuid : null);
   const manifestFor = (target: string): VerifiedManifest | null => {
     if (run.current?.network === target) return run.current.verified;
     // The devnet's run is signed by its owner key when the devnet starts; until then its built-in form.
@@ -95,9 +97,9 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
         // The run's subnet comes from its manifest: a URL names no subnet by itself.
         netuidFor: (target) => {
           try {
-            return manifestFor(target)?.manifest.chain.netuid ?? knownNetuid(target);
+            return manifestFor(target)?.manifest.chain.netuid ?? namedNetuid(target) ?? knownNetuid(target);
           } catch {
-            return knownNetuid(target);
+            return namedNetuid(target) ?? knownNetuid(target);
           }
         },
         onChainChange: (listener) => run.onChange(listener),
@@ -120,7 +122,7 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
           } catch (error) {
             throw new ContractError('FAILED', (error as Error).message);
           }
-          if (!verified) throw new ContractError('FAILED', `No run named for ${network}: start Tandem with --network ${network} --manifest <file or URL> to name the run you join there.`);
+          if (!verified) throw new ContractError('FAILED', `No run named for ${network}: start Tandem with --network ${network} --manifest <file or URL>, or --netuid <subnet> to find its run on chain.`);
           const { manifest } = verified;
           const folder = path.join(options.paths.dataDir, 'runs', runFolderName(network, manifest.chain.netuid));
           await checkDiskCap(folder, limits.diskGiB);

@@ -36,6 +36,8 @@ export interface ChainPort {
   /** Blocks per tempo (epoch) of a subnet; rewards are paid once per tempo. */
   tempo?(netuid: number): Promise<number>;
   subnetExists?(netuid: number): Promise<boolean>;
+  /** The subnet owner's hotkey (SubnetOwnerHotkey), whose commitment names the subnet's run; null when none is set. */
+  subnetOwnerHotkey?(netuid: number): Promise<string | null>;
   /**
    * Which emission epoch a block's metagraph reports, for chains whose epochs
    * do not follow subtensor's schedule (the devnet pays every `tempo` blocks).

@@ -28,6 +28,8 @@ export interface RunContextOptions {
   runOwner?: string;
   netuid?: string;
   wallet?: string;
+  /** With a subnet but no manifest named: find the subnet's run on chain (commands that need the run). */
+  findRun?: boolean;
 }
 
 /**
@@ -43,19 +45,25 @@ export async function runContext(options: RunContextOptions) {
   if (network === 'devnet') throw new CliError('the embedded devnet registers this machine by itself when you join; for a served devnet give its URL: --network ws://host:port');
   const resolved = resolveTarget(network);
   if (resolved.kind !== 'subtensor') throw new CliError(`${network} is not a subtensor network`);
-  const source = options.manifest ? (isManifestUrl(options.manifest) ? options.manifest : path.resolve(options.manifest)) : config.manifest;
-  const owner = options.runOwner ?? (options.manifest ? null : config.runOwner);
+  // A run named on the command line replaces the configured one whole; the configured one is for its own network only.
+  const named = options.manifest !== undefined || options.netuid !== undefined;
+  const configured = !named && network === config.network;
+  const source = options.manifest ? (isManifestUrl(options.manifest) ? options.manifest : path.resolve(options.manifest)) : configured ? config.manifest : null;
+  const namedNetuid = options.netuid !== undefined ? Number(options.netuid) : configured ? config.netuid : null;
+  if (namedNetuid !== null && !(Number.isInteger(namedNetuid) && namedNetuid >= 0 && namedNetuid <= 65535)) throw new CliError(`--netuid ${options.netuid}: a subnet is a whole number from 0 to 65535`);
+  const owner = options.runOwner ?? (configured ? config.runOwner : null);
   let manifest: RunManifest | null;
   /** The hotkey whose signature on the manifest was checked; null for an unsigned file. */
   let manifestOwner: string | null;
   try {
-    const verified = source ? await loadManifest(source, { network, owner }) : null;
+    // A run named by its subnet alone is found on chain, by the commands that need it (findRun).
+    const verified = source || (options.findRun && namedNetuid !== null) ? await loadManifest(source, { network, owner, netuid: namedNetuid }) : null;
     manifest = verified?.manifest ?? null;
     manifestOwner = verified?.owner ?? null;
   } catch (error) {
     throw new CliError((error as Error).message);
   }
-  const netuid = options.netuid !== undefined ? Number(options.netuid) : (manifest?.chain.netuid ?? resolved.netuid);
+  const netuid = namedNetuid ?? manifest?.chain.netuid ?? resolved.netuid;
   if (netuid === null || !Number.isInteger(netuid) || netuid < 0) throw new CliError(`which subnet? give the run's --manifest <file|url> (or --netuid <n>) for ${network}`);
   const wallets = new WalletService({ root: path.join(dataDir, 'wallets') });
   const wallet = options.wallet ? (await wallets.status()).wallets.find((w) => w.name === options.wallet) : await wallets.activeWallet();

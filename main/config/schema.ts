@@ -59,8 +59,8 @@ export const StorageConfig = z
   .strict();
 export type StorageConfig = z.infer<typeof StorageConfig>;
 
-/** Where a run's manifest is: an absolute path on this machine, or an http(s) URL. */
-const ManifestSource = z.string().refine((s) => /^https?:\/\/\S+$/i.test(s) || path.isAbsolute(s), { message: 'an absolute path or an http(s):// URL' });
+/** Where a run's manifest is: an absolute path on this machine, or an http(s):// or s3:// URL. */
+const ManifestSource = z.string().refine((s) => /^(https?|s3):\/\/\S+$/i.test(s) || path.isAbsolute(s), { message: 'an absolute path or an http(s):// or s3:// URL' });
 
 export const ConfigFile = z
   .object({
@@ -73,6 +73,11 @@ export const ConfigFile = z
      * `tandem start --manifest <file|url>`.
      */
     manifest: ManifestSource.nullable().default(null),
+    /**
+     * The run's subnet, when the run is named by it (`tandem start --netuid N`):
+     * its manifest is then found through the run owner's commitment on chain.
+     */
+    netuid: z.number().int().min(0).max(65535).nullable().default(null),
     /** The run owner's hotkey (SS58) the user named: a published manifest must be signed by it. */
     runOwner: z.string().min(40).max(60).nullable().default(null),
     /** Overrides the OS default data folder from the next start; null keeps the default. */

@@ -29,7 +29,10 @@ export interface DownloadShardOptions extends ShardSourceOptions {
  * range request; the shard appears at `destFile` only whole, verified and
  * synced. Bytes that are not the shard (wrong size, wrong hash) are deleted.
  */
-export async function downloadShard(spec: ShardSpec, destFile: string, options: DownloadShardOptions = {}): Promise<void> {
+/** What a download checks: a listed shard, or any file a manifest names the same way (the run's initial weights). */
+export type VerifiedFile = Pick<ShardSpec, 'url' | 'bytes' | 'sha256'>;
+
+export async function downloadShard(spec: VerifiedFile, destFile: string, options: DownloadShardOptions = {}): Promise<void> {
   const url = spec.url;
   await fs.mkdir(path.dirname(destFile), { recursive: true });
   options.signal?.throwIfAborted();
@@ -56,7 +59,7 @@ export async function downloadShard(spec: ShardSpec, destFile: string, options: 
 }
 
 /** Appends the bytes from `part.size` to the end, from wherever the source starts its answer. */
-async function fetchRest(spec: ShardSpec, part: PartFile, options: DownloadShardOptions): Promise<void> {
+async function fetchRest(spec: VerifiedFile, part: PartFile, options: DownloadShardOptions): Promise<void> {
   const url = spec.url;
   let answer = await openShardBody(url, part.size, options);
   if (answer === RANGE_NOT_SATISFIABLE) {
@@ -105,7 +108,7 @@ async function fetchRest(spec: ShardSpec, part: PartFile, options: DownloadShard
   report();
 }
 
-function sizeError(spec: ShardSpec, got: number, qualifier = ''): ShardDownloadError {
+function sizeError(spec: VerifiedFile, got: number, qualifier = ''): ShardDownloadError {
   return new ShardDownloadError(spec.url, 'size', `${spec.url} has the wrong size: expected ${spec.bytes} bytes, got ${qualifier}${got} (the download was deleted)`);
 }
 

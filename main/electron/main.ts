@@ -52,7 +52,8 @@ async function start(): Promise<void> {
     const keychain = safeStorageKeychain(safeStorage, path.join(paths.dataDir, 'keychain'));
     const manifest = process.env['TANDEM_MANIFEST'];
     const runOwner = process.env['TANDEM_RUN_OWNER'];
-    runtime = await bootstrap('electron', paths, { keychain, ...(network ? { network } : {}), ...(manifest ? { manifest } : {}), ...(runOwner ? { runOwner } : {}) });
+    const netuid = process.env['TANDEM_NETUID'];
+    runtime = await bootstrap('electron', paths, { keychain, ...(network ? { network } : {}), ...(manifest ? { manifest } : {}), ...(netuid ? { netuid: Number(netuid) } : {}), ...(runOwner ? { runOwner } : {}) });
   } catch (error) {
     const message = error instanceof ConfigError ? `Fix the config file and start Tandem again.\n\n${error.message}` : String(error);
     dialog.showErrorBox('Tandem cannot start', message);

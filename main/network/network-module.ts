@@ -77,7 +77,7 @@ export function createNetworkModule(options: NetworkModuleOptions): CoreModule {
             manifest: manifest ? summarizeManifest(manifest) : null,
             peers: [],
             bandwidth: [],
-            note: manifestProblem ?? (manifest ? 'Join the run to see its peers and the bandwidth of each round.' : `No run named for ${target}: start Tandem with --manifest <file or URL> (and --run-owner <hotkey>) to name the run you join there.`),
+            note: manifestProblem ?? (manifest ? 'Join the run to see its peers and the bandwidth of each round.' : `No run named for ${target}: start Tandem with --manifest <file or URL> (and --run-owner <hotkey>), or --netuid <subnet> to find its run on chain.`),
             notices: [],
           };
         }

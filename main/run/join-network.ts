@@ -9,6 +9,7 @@ import type { Logger } from '../logging/logger';
 import type { SupervisorState } from '../supervisor/process-supervisor';
 import type { BucketAccess } from './bucket-access';
 import { packageInfo } from '../platform/package-info';
+import { placeInitialWeights } from './initial-weights';
 import { ListedShards, runBucketClients, shardCacheDir } from './listed-shards';
 import { localShards } from './local-shards';
 import { incompatibilityWith, wrongChain } from './run-compatibility';
@@ -101,6 +102,14 @@ export async function joinNetwork(options: JoinNetworkOptions): Promise<NetworkR
     ? (uid: number) =>
         new ListedShards({ manifest, peerId: String(uid), cacheDir: shardCacheDir(options.dataDir), capBytes: options.diskCapBytes ?? null, logger: options.logger, ...(openS3 ? { openS3 } : {}) })
     : undefined;
+  // A run that starts from given weights: they become this machine's trainer checkpoint before the trainer first starts.
+  const checkpointFile = path.join(options.folder, 'trainer.safetensors');
+  try {
+    await placeInitialWeights(manifest, checkpointFile, { ...(openS3 ? { openS3 } : {}), logger: options.logger });
+  } catch (error) {
+    await chain.close();
+    throw new ContractError('FAILED', `Cannot join ${manifest.name}: ${(error as Error).message}.`);
+  }
   const { bucket } = options;
   const location = { endpoint: bucket.endpoint, region: bucket.region, bucket: bucket.bucket, forcePathStyle: bucket.forcePathStyle };
   const route = options.route ?? ((endpoint: string) => endpoint);
@@ -109,7 +118,7 @@ export async function joinNetwork(options: JoinNetworkOptions): Promise<NetworkR
     manifest,
     executable: options.trainerExecutable,
     ...(shards ? { dataDir: shards } : {}),
-    checkpointFile: path.join(options.folder, 'trainer.safetensors'),
+    checkpointFile,
     peerId: String(uid),
     logger: options.logger.child({ peer: 'me' }),
     ...(options.trainerThreads === undefined ? {} : { threads: options.trainerThreads }),

@@ -103,7 +103,8 @@ export function shardCacheDir(dataDir: string): string {
  */
 export async function runBucketClients(manifest: RunManifest, owner: string | null, chain: Pick<ChainPort, 'commitments'>): Promise<((bucket: string) => S3Client) | undefined> {
   const shards = manifest.data.shards;
-  if (typeof shards === 'string' || !shards.some((s) => s.url.startsWith('s3://'))) return undefined;
-  if (!owner) throw new Error('its shards are in an S3 bucket, which is the run owner\u2019s: the manifest must be signed by its owner');
+  const urls = [...(typeof shards === 'string' ? [] : shards.map((s) => s.url)), ...(manifest.checkpoints.initial ? [manifest.checkpoints.initial.url] : [])];
+  if (!urls.some((url) => url.startsWith('s3://'))) return undefined;
+  if (!owner) throw new Error('its data is in an S3 bucket, which is the run owner\u2019s: the manifest must be signed by its owner');
   return ownerBucketClients(await ownerReadAccess(chain, manifest.chain.netuid, owner));
 }

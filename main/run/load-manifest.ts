@@ -1,7 +1,11 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ManifestError, parseManifest } from './manifest';
+import { readRunFromChain } from './run-on-chain';
 import { looksSigned, manifestDigest, verifySignedManifest, type VerifiedManifest } from './signed-manifest';
+import type { ChainPort } from '../chain/chain-port';
+import { resolveTarget } from '../chain/networks';
+import { SubtensorChain } from '../chain/subtensor/subtensor-chain';
 
 export interface LoadManifestOptions {
   /** The network the user chose: a manifest for a run elsewhere is refused. */
@@ -10,14 +14,18 @@ export interface LoadManifestOptions {
   owner?: string | null;
   /** How long a download may take, in ms. */
   timeoutMs?: number;
+  /** The run's subnet, when the user named it: a run found from the chain (no source, or s3://) needs it. */
+  netuid?: number | null;
+  /** Opens the network's chain, to find a run from it (default: the subtensor endpoint the network names). */
+  openChain?(network: string): Promise<Pick<ChainPort, 'commitments' | 'subnetOwnerHotkey' | 'close'>>;
 }
 
 /** A manifest is a page of JSON: anything far bigger is not one. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
-/** Names a run: a URL (http or https) or a path on this machine. */
+/** Names a run by URL (http, https or s3), not by a path on this machine. */
 export function isManifestUrl(source: string): boolean {
-  return /^https?:\/\//i.test(source);
+  return /^(https?|s3):\/\//i.test(source);
 }
 
 /**
@@ -27,11 +35,42 @@ export function isManifestUrl(source: string): boolean {
  * is taken only from a file on this machine (the user's own run), and only
  * when no owner was named. Every error names the source.
  */
-export async function loadManifest(source: string, options: LoadManifestOptions): Promise<VerifiedManifest> {
+export async function loadManifest(source: string | null, options: LoadManifestOptions): Promise<VerifiedManifest> {
+  // s3://, or no source but a subnet: the run is found through its owner's commitment on chain.
+  if (source === null || /^s3:\/\//i.test(source)) return loadFromChain(source, options);
   const remote = isManifestUrl(source);
-  if (/^s3:\/\//i.test(source)) throw new ManifestError(source, 'an s3:// manifest is read through its bucket\u2019s https URL: give that URL instead');
   const where = remote ? source : path.resolve(source);
   const text = remote ? await download(source, options.timeoutMs ?? 20_000) : await readLocal(where);
+  return checkManifest(text, where, { remote, owner: options.owner ?? null, network: options.network });
+}
+
+/** The run in its owner's bucket (named by s3:// URL, or by the subnet's fixed key), signed by that owner. */
+async function loadFromChain(url: string | null, options: LoadManifestOptions): Promise<VerifiedManifest> {
+  const where = url ?? `the run on ${options.network}`;
+  const netuid = options.netuid ?? null;
+  if (netuid === null) throw new ManifestError(where, url ? 'an s3:// manifest is read with its owner\u2019s published read key: name the subnet too (--netuid)' : 'name the run: its manifest (--manifest <file|url>) or its subnet (--netuid)');
+  const chain = await (options.openChain ?? openSubtensor)(options.network).catch((error: unknown) => {
+    throw new ManifestError(where, `cannot reach ${options.network} to find the run (${(error as Error).message})`);
+  });
+  let found;
+  try {
+    found = await readRunFromChain(chain, { netuid, owner: options.owner ?? null, url, maxBytes: MAX_MANIFEST_BYTES });
+  } finally {
+    await chain.close();
+  }
+  const verified = await checkManifest(found.text, found.source, { remote: true, owner: found.owner, network: options.network });
+  if (verified.manifest.chain.netuid !== netuid) throw new ManifestError(found.source, `this run is on subnet ${verified.manifest.chain.netuid}, not ${netuid}`);
+  return verified;
+}
+
+async function openSubtensor(network: string): Promise<SubtensorChain> {
+  const target = resolveTarget(network);
+  if (target.kind !== 'subtensor') throw new Error(`${network} is not a subtensor network`);
+  return SubtensorChain.open({ name: target.name, endpoint: target.url });
+}
+
+/** A manifest's text checked: signed when it came from the network (by `owner` when named), and of this network. */
+async function checkManifest(text: string, where: string, expect: { remote: boolean; owner: string | null; network: string }): Promise<VerifiedManifest> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -40,15 +79,15 @@ export async function loadManifest(source: string, options: LoadManifestOptions)
   }
   let verified: VerifiedManifest;
   if (looksSigned(raw)) {
-    verified = await verifySignedManifest(raw, where, options.owner ?? null);
+    verified = await verifySignedManifest(raw, where, expect.owner);
     if (!verified.manifest.chain.genesisHash) throw new ManifestError(where, 'a signed manifest must name its chain\u2019s genesis hash (chain.genesisHash; `tandem run sign` fills it in)');
   } else {
-    if (remote) throw new ManifestError(where, 'this manifest is not signed: a run published on the network must be signed by its owner (`tandem run sign`)');
-    if (options.owner) throw new ManifestError(where, `this manifest is not signed, so it cannot be the run of ${options.owner}`);
+    if (expect.remote) throw new ManifestError(where, 'this manifest is not signed: a run published on the network must be signed by its owner (`tandem run sign`)');
+    if (expect.owner) throw new ManifestError(where, `this manifest is not signed, so it cannot be the run of ${expect.owner}`);
     verified = { manifest: parseManifest(raw, where), owner: null, digest: manifestDigest(raw as Record<string, unknown>), source: where };
   }
   const { network } = verified.manifest.chain;
-  if (network !== options.network) throw new ManifestError(where, `this run is on ${network}, not ${options.network}: choose that network, or the manifest of a run on ${options.network}`);
+  if (network !== expect.network) throw new ManifestError(where, `this run is on ${network}, not ${expect.network}: choose that network, or the manifest of a run on ${expect.network}`);
   return verified;
 }
 

@@ -1,10 +1,15 @@
 import { loadManifest } from './load-manifest';
 import type { VerifiedManifest } from './signed-manifest';
 
-/** What the user named as the run on a network: its manifest (a path or a URL) and, optionally, its owner's hotkey. */
+/**
+ * What the user named as the run on a network: its manifest (a path or a
+ * URL), or its subnet alone (the manifest is then found on chain), and
+ * optionally its owner's hotkey.
+ */
 export interface RunNaming {
   network: string;
   manifest: string | null;
+  netuid: number | null;
   owner: string | null;
 }
 
@@ -23,10 +28,10 @@ export class NamedRun {
   /** Reads and verifies the named run now; null when none is named for the network. */
   async load(network: string): Promise<VerifiedManifest | null> {
     const named = this.naming();
-    if (named.network !== network || !named.manifest) return null;
+    if (!isNamed(named, network)) return null;
     const key = keyOf(named);
     if (this.loading?.key === key) return this.loading.promise;
-    const promise = loadManifest(named.manifest, { network, owner: named.owner }).then(
+    const promise = loadManifest(named.manifest, { network, owner: named.owner, netuid: named.netuid }).then(
       (verified) => {
         this.last = { key, result: verified };
         return verified;
@@ -48,7 +53,7 @@ export class NamedRun {
    */
   current(network: string): VerifiedManifest | null {
     const named = this.naming();
-    if (named.network !== network || !named.manifest) return null;
+    if (!isNamed(named, network)) return null;
     const key = keyOf(named);
     if (this.last?.key === key) {
       if (this.last.result instanceof Error) throw this.last.result;
@@ -59,6 +64,10 @@ export class NamedRun {
   }
 }
 
+function isNamed(named: RunNaming, network: string): boolean {
+  return named.network === network && (named.manifest !== null || named.netuid !== null);
+}
+
 function keyOf(named: RunNaming): string {
-  return JSON.stringify([named.network, named.manifest, named.owner]);
+  return JSON.stringify([named.network, named.manifest, named.netuid, named.owner]);
 }

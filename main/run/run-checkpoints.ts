@@ -47,12 +47,8 @@ function recordWindows(keys: readonly string[], protocolVersion: string): number
     .sort((a, b) => b - a);
 }
 
-/**
- * The window whose aggregate a trainer checkpoint holds (its safetensors
- * metadata `applied_window`), or null before any aggregate or for a file that
- * is not a trainer checkpoint. Reads only the header.
- */
-export async function appliedWindowOf(file: string): Promise<number | null> {
+/** The `__metadata__` of a trainer checkpoint (its safetensors header), or null for a file that is not one. Reads only the header. */
+export async function trainerCheckpointMetadata(file: string): Promise<Record<string, string> | null> {
   let handle: fs.FileHandle | undefined;
   try {
     handle = await fs.open(file, 'r');
@@ -62,7 +58,8 @@ export async function appliedWindowOf(file: string): Promise<number | null> {
     if (headerBytes <= 0 || headerBytes > 100 * 1024 * 1024) return null;
     const header = Buffer.alloc(headerBytes);
     await handle.read(header, 0, headerBytes, 8);
-    return appliedWindowInHeader(header.toString('utf8'));
+    const metadata = (JSON.parse(header.toString('utf8')) as { __metadata__?: Record<string, string> }).__metadata__;
+    return metadata?.['format'] === TRAINER_CHECKPOINT_FORMAT ? metadata : null;
   } catch {
     return null;
   } finally {
@@ -70,10 +67,22 @@ export async function appliedWindowOf(file: string): Promise<number | null> {
   }
 }
 
-/** `applied_window` from a safetensors header's metadata; -1 (no aggregate yet) and anything else are null. */
-function appliedWindowInHeader(json: string): number | null {
-  const metadata = (JSON.parse(json) as { __metadata__?: Record<string, string> }).__metadata__;
-  const applied = Number(metadata?.['applied_window'] ?? -1);
+/** native/trainer/src/checkpoint/checkpoint.h, kCheckpointFormat. */
+export const TRAINER_CHECKPOINT_FORMAT = 'tandem-trainer-checkpoint';
+
+/**
+ * The window whose aggregate a trainer checkpoint holds (its safetensors
+ * metadata `applied_window`), or null before any aggregate or for a file that
+ * is not a trainer checkpoint.
+ */
+export async function appliedWindowOf(file: string): Promise<number | null> {
+  const metadata = await trainerCheckpointMetadata(file);
+  return metadata ? appliedWindowIn(metadata) : null;
+}
+
+/** `applied_window` from a checkpoint's metadata; -1 (no aggregate yet) and anything else are null. */
+function appliedWindowIn(metadata: Record<string, string>): number | null {
+  const applied = Number(metadata['applied_window'] ?? -1);
   return Number.isInteger(applied) && applied >= 0 ? applied : null;
 }
 
@@ -174,7 +183,8 @@ export async function readAggregateRecord(storage: StoragePort, window: number, 
 function windowOfBytes(bytes: Uint8Array): number | null {
   try {
     const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    return appliedWindowInHeader(view.subarray(8, 8 + Number(view.readBigUInt64LE(0))).toString('utf8'));
+    const metadata = (JSON.parse(view.subarray(8, 8 + Number(view.readBigUInt64LE(0))).toString('utf8')) as { __metadata__?: Record<string, string> }).__metadata__;
+    return metadata ? appliedWindowIn(metadata) : null;
   } catch {
     return null;
   }

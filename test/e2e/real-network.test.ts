@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validatePayload } from '../../main/codec';
 import { SubtensorChain } from '../../main/chain/subtensor/subtensor-chain';
@@ -19,6 +20,8 @@ import { until } from '../support/devnet-peers';
 import { NetworkMachine, PASSPHRASES, spawnTandem } from '../support/network-peers';
 import { REPO_ROOT, runCli } from '../support/start-app';
 import { TRAINER_BINARY } from '../support/tiny-trainer';
+import { NativeTrainer } from '../../main/round/native-trainer';
+import { trainerModel, trainerSettings } from '../../main/run/trainer-config';
 import { makeTempDir } from '../support/temp-dir';
 
 const TAO = 1_000_000_000n;
@@ -113,9 +116,18 @@ describe('a real network: separate tandem processes train one model', () => {
     expect(prepared.status, prepared.stderr).toBe(0);
     owner = validatorMachine.hotkey;
     const checkpoints = { publisher: owner, everyWindows: 2, keep: 2 };
+    // It owns the subnet too (SubnetOwnerHotkey): its run is then found from the subnet alone.
+    await node.setSubnetOwnerHotkey(owner);
     fs.writeFileSync(manifestFile, JSON.stringify({ ...base, name: 'network-test', chain: { network: url, netuid: NETUID }, checkpoints }));
-    const created = await validatorMachine.cli(['run', 'create', manifestFile, '--shards', shardsDir, '--hotkey-passphrase-env', 'HP', '--storage-passphrase-env', 'SP']);
-    expect(created).toMatch(new RegExp(`Created network-test, owned by ${owner}: .*s3://peer-validator/runs/network-test/run\\.json`));
+    // And it starts from its own weights (the run's model from another seed, before any window), not the model's seeded ones.
+    const initialFile = path.join(temp.dir, 'initial.safetensors');
+    const maker = new NativeTrainer({ executable: TRAINER_BINARY, model: { ...trainerModel(base.model), init_seed: 5 }, train: trainerSettings(base), checkpointFile: initialFile, peerId: 'owner', logger: pino({ level: 'silent' }) });
+    maker.start();
+    await maker.checkpoint().finally(() => maker.stop());
+    const created = await validatorMachine.cli(['run', 'create', manifestFile, '--shards', shardsDir, '--initial', initialFile, '--hotkey-passphrase-env', 'HP', '--storage-passphrase-env', 'SP']);
+    expect(created).toContain('uploaded the initial weights');
+    expect(created).toMatch(new RegExp(`Created network-test, owned by ${owner}: .*s3://peer-validator/runs/subnet-${NETUID}/run\\.json`));
+    expect(created).toContain(`tandem start --network ${url} --netuid ${NETUID}\n`);
     const signed = fs.readFileSync(path.join(temp.dir, 'run.signed.json'), 'utf8');
     trainShards = (JSON.parse(signed) as { manifest: { data: { shards: Array<{ url: string; split: string }> } } }).manifest.data.shards.filter((s) => s.split === 'train').length;
     published.set('/run.json', signed);
@@ -151,6 +163,8 @@ describe('a real network: separate tandem processes train one model', () => {
     // Everyone joins at the start of one window, so they all start from the run's first weights together.
     await until(() => windowOf(node.blockNumber, devnetManifest().windows.blocksPerWindow).blockInWindow === 0, () => 'no window start');
     await Promise.all(peers.map((p) => p.call('round.join')));
+    // The validator, like every peer, started from the owner's weights, fetched from its bucket with the published read key.
+    await until(() => validator?.output().includes(`Downloaded the run's initial weights (s3://peer-validator/runs/subnet-${NETUID}/initial.safetensors)`) ?? false, () => `validator: ${validator?.output().slice(-2000)}`);
     await until(async () => (await commonModels(peers)).size >= 3, async () => `applied: ${JSON.stringify(await Promise.all(peers.map(async (p) => [...(await digestsOf(p)).keys()])))}\n${validator?.output().slice(-2000)}`, 200_000);
 
     // Each peer fetched its assigned shards from the owner's bucket into its shard cache, and nothing else.
@@ -202,6 +216,11 @@ describe('a real network: separate tandem processes train one model', () => {
     expect(inspected.code, inspected.stderr).toBe(0);
     expect(inspected.stdout).toContain(`network-test: signed by ${owner} (signature checked)`);
     expect(inspected.stdout).toMatch(/this app\s+can join/);
+    // Found from the chain alone: the subnet owner's commitment names its bucket, where the run lies under the subnet's key.
+    const found = await runCli(['run', 'inspect', '--network', url, '--netuid', String(NETUID)], validatorMachine.env);
+    expect(found.code, found.stderr).toBe(0);
+    expect(found.stdout).toContain(`network-test: signed by ${owner} (signature checked)`);
+    expect(found.stdout).toContain(`source    s3://peer-validator/runs/subnet-${NETUID}/run.json`);
     const tampered = manifestUrl.replace('/run.json', '/tampered.json');
     const refused = await runCli(['run', 'inspect', tampered], validatorMachine.env);
     expect(refused.code).toBe(2);
@@ -225,7 +244,8 @@ describe('a real network: separate tandem processes train one model', () => {
     // Meanwhile b stops for 3 windows and comes back: it replays the windows it missed, aggregating whom the run did.
     await b.app!.stop();
     const stoppedAt = windowOf(node.blockNumber, 10).window;
-    await lateMachine.start(url, manifestUrl, owner);
+    // The late peer names the run by its subnet alone: no URL, no owner typed.
+    await lateMachine.start(url, { netuid: NETUID });
     // Its Dashboard, watched from before the join: every sentence the live round card says while it waits.
     const browser = await launchChromium();
     const page = await browser.newPage();

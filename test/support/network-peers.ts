@@ -47,10 +47,15 @@ export class NetworkMachine {
     });
   }
 
-  /** Starts the app headless on the network, hotkey and storage unlocked from the environment (not joined yet). */
-  async start(network: string, manifest: string, runOwner?: string): Promise<RunningApp> {
+  /**
+   * Starts the app headless on the network, hotkey and storage unlocked from
+   * the environment (not joined yet), the run named by its manifest or by its
+   * subnet alone (found on chain).
+   */
+  async start(network: string, run: string | { netuid: number }, runOwner?: string): Promise<RunningApp> {
     const owner = runOwner ? ['--run-owner', runOwner] : [];
-    this.app = await startApp({ home: this.home, env: this.env, timeoutMs: 60_000, args: ['--headless', '--network', network, '--manifest', manifest, ...owner, '--hotkey-passphrase-env', 'HP', '--storage-passphrase-env', 'SP'] });
+    const named = typeof run === 'string' ? ['--manifest', run] : ['--netuid', String(run.netuid)];
+    this.app = await startApp({ home: this.home, env: this.env, timeoutMs: 60_000, args: ['--headless', '--network', network, ...named, ...owner, '--hotkey-passphrase-env', 'HP', '--storage-passphrase-env', 'SP'] });
     return this.app;
   }
 

@@ -19,6 +19,7 @@ import type { ShardSpec } from '../../main/run/manifest';
  * - `/long-chunked/NAME`  the shard and 17 more bytes, chunked;
  * - `/flaky/NAME`       one corrupt byte the first time NAME is fetched there, the shard after;
  * - `/corrupt/NAME`     always one corrupt byte.
+ * - `/slow-flaky/NAME`  like /flaky, at `slowBytesPerSecond` (a link a user watches a download on).
  */
 export interface ShardServer {
   base: string;
@@ -29,7 +30,8 @@ export interface ShardServer {
   close(): Promise<void>;
 }
 
-export async function startShardServer(shards: ReadonlyMap<string, Buffer>): Promise<ShardServer> {
+export async function startShardServer(shards: ReadonlyMap<string, Buffer>, options: { slowBytesPerSecond?: number } = {}): Promise<ShardServer> {
+  const slowRate = options.slowBytesPerSecond ?? 256 * 1024;
   const requests: ShardServer['requests'] = [];
   const flakyServed = new Set<string>();
   const server = http.createServer((req, res) => {
@@ -89,6 +91,12 @@ export async function startShardServer(shards: ReadonlyMap<string, Buffer>): Pro
       case 'corrupt':
         serveWithRange(res, corrupted(data), range);
         return;
+      case 'slow-flaky': {
+        const body = flakyServed.has(`slow:${name}`) ? data : corrupted(data);
+        flakyServed.add(`slow:${name}`);
+        servePaced(res, body, slowRate);
+        return;
+      }
       default:
         res.writeHead(404).end();
     }
@@ -119,6 +127,23 @@ function serveWithRange(res: http.ServerResponse, data: Buffer, range: string | 
     return;
   }
   res.writeHead(206, { 'content-length': data.length - start, 'content-range': `bytes ${start}-${data.length - 1}/${data.length}` }).end(data.subarray(start));
+}
+
+/** The whole body in tenths of a second's worth, one every 100 ms. */
+function servePaced(res: http.ServerResponse, data: Buffer, bytesPerSecond: number): void {
+  res.writeHead(200, { 'content-length': data.length });
+  const step = Math.max(1, Math.round(bytesPerSecond / 10));
+  let at = 0;
+  const timer = setInterval(() => {
+    if (res.destroyed) return clearInterval(timer);
+    res.write(data.subarray(at, at + step));
+    at += step;
+    if (at >= data.length) {
+      clearInterval(timer);
+      res.end();
+    }
+  }, 100);
+  res.on('close', () => clearInterval(timer));
 }
 
 /** The same bytes with the middle one changed: right size, wrong hash. */

@@ -184,6 +184,13 @@ export class SubtensorChain implements ChainPort, ChainWriter {
     return (await this.sub('networksAdded')(netuid)).toString() === 'true';
   }
 
+  async subnetOwnerHotkey(netuid: number): Promise<string | null> {
+    // Older runtimes have no such storage; an unset one reads as the all-zero account.
+    if (!this.api.query['subtensorModule']?.['subnetOwnerHotkey']) return null;
+    const value = (await this.sub('subnetOwnerHotkey')(netuid)) as Codec;
+    return value.toU8a().every((byte) => byte === 0) ? null : value.toString();
+  }
+
   async tempo(netuid: number): Promise<number> {
     return toNumber(await this.sub('tempo')(netuid));
   }

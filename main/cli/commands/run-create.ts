@@ -6,17 +6,22 @@ import { shardDtype } from '../../data/shard-dtype';
 import { formatBytes } from '../../hardware/values';
 import { headlessAppPaths } from '../../platform/app-paths';
 import { writeFileAtomically } from '../../platform/atomic-file';
-import type { ShardSpec } from '../../run/manifest';
+import type { RunManifest, ShardSpec } from '../../run/manifest';
+import { initialWeightsProblem } from '../../run/initial-weights';
+import { trainerModel } from '../../run/trainer-config';
 import { publishStorageCommitment } from '../../run/publish-commitment';
 import { signManifest } from '../../run/signed-manifest';
 import { S3Storage } from '../../storage/s3-storage';
 import { CliError } from '../run-context';
 import { savedBucket } from '../saved-bucket';
+import { runManifestKey, runPrefix } from '../../run/run-on-chain';
 import { openRunChain, parseOrExplain, readManifestJson, unlockOwnerHotkey, withGenesis, type SignOptions } from '../run-owner';
 
 export interface CreateOptions extends SignOptions {
   /** A folder of token shards (.bin / .npy) to upload into the owner's bucket and list in the manifest. */
   shards?: string;
+  /** A trainer checkpoint holding no window yet: the weights every peer starts from. */
+  initial?: string;
   storagePassphraseEnv?: string;
 }
 
@@ -29,35 +34,49 @@ export interface CreateOptions extends SignOptions {
  * that bucket. Peers then join with the manifest's URL and the owner's hotkey.
  */
 export async function runCreate(file: string, options: CreateOptions, out: (line: string) => void): Promise<number> {
-  const { source, raw } = await readManifestJson(file);
+  const read = await readManifestJson(file);
+  const { source } = read;
+  let { raw } = read;
   parseOrExplain(raw, source);
   const bucket = await savedBucket(headlessAppPaths(), options.storagePassphraseEnv);
   if (!bucket) throw new CliError('a run is published in its owner\u2019s bucket: save one first (tandem storage set)');
   const location = { endpoint: bucket.endpoint, region: bucket.region, bucket: bucket.bucket, forcePathStyle: bucket.forcePathStyle };
   const storage = new S3Storage({ ...location, ...bucket.write });
-  const name = String(raw['name']);
-  const prefix = `runs/${name.toLowerCase().replace(/[^a-z0-9.-]+/g, '-')}`;
+  // One run per subnet: its manifest lies under the key peers look for (docs/PROTOCOL.md, "Finding a run").
+  const netuid = parseOrExplain(raw, source).chain.netuid;
+  const prefix = runPrefix(netuid);
   try {
     let data = raw['data'] as Record<string, unknown>;
     if (options.shards) {
       const shards = await uploadShards(path.resolve(options.shards), storage, bucket.bucket, `${prefix}/shards`, out);
       data = { ...data, shards };
     }
-    const manifest = parseOrExplain({ ...raw, data }, source);
+    let checkpoints = raw['checkpoints'] as Record<string, unknown> | undefined;
+    if (options.initial) {
+      const initial = await uploadInitialWeights(path.resolve(options.initial), parseOrExplain(raw, source), storage, bucket.bucket, `${prefix}/initial.safetensors`);
+      checkpoints = { ...checkpoints, initial };
+      out(`  uploaded the initial weights (${formatBytes(initial.bytes)})`);
+    }
+    raw = { ...raw, data, ...(checkpoints ? { checkpoints } : {}) };
+    const manifest = parseOrExplain(raw, source);
     const chain = await openRunChain(manifest, source);
     try {
       const { signer, wallets } = await unlockOwnerHotkey(options);
-      const signed = await signManifest(withGenesis({ ...raw, data }, chain.genesisHash()), signer, source);
+      const signed = await signManifest(withGenesis(raw, chain.genesisHash()), signer, source);
       // How peers read the owner's bucket (its shards, this manifest): its read key, published on chain.
       await publishStorageCommitment({ chain, netuid: manifest.chain.netuid, hotkey: signer, read: { ...location, ...bucket.read }, logger: pino({ level: 'silent' }) });
       await wallets.lock();
       const text = `${JSON.stringify(signed, null, 2)}\n`;
-      await storage.put(`${prefix}/run.json`, new TextEncoder().encode(text));
+      await storage.put(runManifestKey(netuid), new TextEncoder().encode(text));
       const local = path.resolve(options.out ?? source.replace(/(\.json)?$/, '.signed.json'));
       await writeFileAtomically(local, text);
-      out(`Created ${manifest.name}, owned by ${signer.address}: the signed manifest is ${local} and s3://${bucket.bucket}/${prefix}/run.json.`);
-      out(`Publish the manifest at any https URL (or serve that file); peers join with:`);
-      out(`  tandem start --network ${manifest.chain.network} --manifest <its URL> --run-owner ${signer.address}`);
+      out(`Created ${manifest.name}, owned by ${signer.address}: the signed manifest is ${local} and s3://${bucket.bucket}/${runManifestKey(netuid)}.`);
+      // Peers find the run from the subnet alone when its owner hotkey is the run's owner; otherwise they name the owner.
+      const subnetOwner = await chain.subnetOwnerHotkey(netuid).catch(() => null);
+      const owner = subnetOwner === signer.address ? '' : ` --run-owner ${signer.address}`;
+      out(`Peers join with:`);
+      out(`  tandem start --network ${manifest.chain.network} --netuid ${netuid}${owner}`);
+      out(`(or --manifest <URL>${owner} with the signed file published at any https URL)`);
     } finally {
       await chain.close();
     }
@@ -65,6 +84,15 @@ export async function runCreate(file: string, options: CreateOptions, out: (line
     storage.close();
   }
   return 0;
+}
+
+/** Uploads the run's initial weights after checking they are a trainer checkpoint of its model holding no window yet. */
+async function uploadInitialWeights(file: string, manifest: RunManifest, storage: S3Storage, bucket: string, key: string): Promise<{ url: string; bytes: number; sha256: string }> {
+  const problem = await initialWeightsProblem(file, { ...trainerModel(manifest.model) });
+  if (problem) throw new CliError(`--initial ${file}: ${problem}`);
+  const bytes = new Uint8Array(await fs.readFile(file));
+  await storage.put(key, bytes);
+  return { url: `s3://${bucket}/${key}`, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
 /** Uploads every shard of the folder (bytewise name order) and lists it for the manifest. */

@@ -11,12 +11,13 @@ import { findElectronRuntime } from '../../launcher/electron-runtime';
 import { headlessAppPaths } from '../../platform/app-paths';
 import { packageInfo } from '../../platform/package-info';
 import { STORAGE_PASSPHRASE_ENV } from '../../storage/storage-module';
-import { parsePort } from '../parse';
+import { parseNetuid, parsePort } from '../parse';
 
 interface StartOptions {
   headless?: boolean;
   network?: string;
   manifest?: string;
+  netuid?: number;
   runOwner?: string;
   join?: boolean;
   hotkeyPassphraseEnv?: string;
@@ -33,8 +34,9 @@ export function registerStart(program: Command): void {
     .description('start Tandem: the desktop window when Electron is available, else headless mode with a browser UI')
     .option('--headless', 'serve the UI to a browser instead of opening a window')
     .option('--network <name|url>', 'devnet (default), local, test, finney, or a ws:// URL of a subtensor endpoint')
-    .option('--manifest <file|url>', 'the run to join on that network: its manifest, a file or an http(s) URL (kept for later starts)')
-    .option('--run-owner <hotkey>', 'the run owner\u2019s hotkey (SS58): the manifest must carry its signature (kept for later starts)')
+    .option('--manifest <file|url>', 'the run to join on that network: its manifest, a file or an http(s) or s3:// URL (kept for later starts)')
+    .option('--netuid <n>', 'the run to join on that network, by its subnet: its manifest is found through the run owner\u2019s commitment on chain (kept for later starts)', parseNetuid)
+    .option('--run-owner <hotkey>', 'the run owner\u2019s hotkey (SS58): the manifest must carry its signature (default for --netuid: the subnet\u2019s owner; kept for later starts)')
     .option('--join', 'headless: join the run as soon as the app is up (a server with no one at the browser)')
     .option('--hotkey-passphrase-env <VAR>', 'headless: unlock the active wallet\u2019s hotkey at start with the passphrase in this environment variable')
     .option('--host <address>', 'address the headless UI binds to (default 127.0.0.1; anything else exposes it to your network)')
@@ -57,22 +59,19 @@ export function registerStart(program: Command): void {
       // shows the error and keeps trying (a node restarting, a laptop still joining its Wi-Fi).
       if (options.manifest && !isManifestUrl(options.manifest)) options.manifest = path.resolve(options.manifest);
       if (options.network && options.network !== 'devnet') {
-        let netuid: number | undefined;
-        if (options.manifest) {
-          // Checked before anything starts: a bad signature or another network's run is said at once, in one line.
-          try {
-            netuid = (await loadManifest(options.manifest, { network: options.network, owner: options.runOwner ?? null })).manifest.chain.netuid;
-          } catch (error) {
-            console.error((error as Error).message);
-            process.exit(2);
-          }
-        }
-        const check = await checkNetwork(options.network, netuid);
+        const network = options.network;
+        const findRun = () => loadManifest(options.manifest ?? null, { network, owner: options.runOwner ?? null, netuid: options.netuid ?? null });
+        let netuid = options.netuid;
+        // A manifest file or URL is checked before anything starts: a bad signature or another network's run is said at once, in one line.
+        if (options.manifest && !/^s3:/i.test(options.manifest)) netuid = (await findRun().catch(exitWithMessage)).manifest.chain.netuid;
+        const check = await checkNetwork(network, netuid);
         if (!check.ok && check.kind === 'invalid') {
-          console.error(`Network ${options.network}: ${check.reason}`);
+          console.error(`Network ${network}: ${check.reason}`);
           process.exit(2);
         }
-        if (!check.ok) console.error(`Network ${options.network}: ${check.reason}. Starting anyway: the app shows this and keeps trying.`);
+        if (!check.ok) console.error(`Network ${network}: ${check.reason}. Starting anyway: the app shows this and keeps trying.`);
+        // A run found through the chain is checked once the chain answers.
+        else if (options.manifest === undefined ? netuid !== undefined : /^s3:/i.test(options.manifest)) await findRun().catch(exitWithMessage);
       }
       if (!options.headless) {
         const runtime = findElectronRuntime({ fromDir: packageInfo().root });
@@ -86,9 +85,14 @@ export function registerStart(program: Command): void {
     });
 }
 
+function exitWithMessage(error: Error): never {
+  console.error(error.message);
+  process.exit(2);
+}
+
 async function runElectron(executable: string, options: StartOptions): Promise<void> {
   const main = path.join(packageInfo().root, 'dist', 'electron', 'main.mjs');
-  const env = { ...process.env, ...(options.network ? { TANDEM_NETWORK: options.network } : {}), ...(options.manifest ? { TANDEM_MANIFEST: options.manifest } : {}), ...(options.runOwner ? { TANDEM_RUN_OWNER: options.runOwner } : {}) };
+  const env = { ...process.env, ...(options.network ? { TANDEM_NETWORK: options.network } : {}), ...(options.manifest ? { TANDEM_MANIFEST: options.manifest } : {}), ...(options.netuid !== undefined ? { TANDEM_NETUID: String(options.netuid) } : {}), ...(options.runOwner ? { TANDEM_RUN_OWNER: options.runOwner } : {}) };
   const child = spawn(executable, [main], { stdio: 'inherit', env });
   await new Promise<void>((resolve) => {
     child.on('exit', (code) => {
@@ -99,7 +103,7 @@ async function runElectron(executable: string, options: StartOptions): Promise<v
 }
 
 async function runHeadless(options: StartOptions): Promise<void> {
-  const runtime = await bootstrap('headless', headlessAppPaths(), { ...(options.network === undefined ? {} : { network: options.network }), ...(options.manifest === undefined ? {} : { manifest: options.manifest }), ...(options.runOwner === undefined ? {} : { runOwner: options.runOwner }) });
+  const runtime = await bootstrap('headless', headlessAppPaths(), { ...(options.network === undefined ? {} : { network: options.network }), ...(options.manifest === undefined ? {} : { manifest: options.manifest }), ...(options.netuid === undefined ? {} : { netuid: options.netuid }), ...(options.runOwner === undefined ? {} : { runOwner: options.runOwner }) });
   if (options.hotkeyPassphraseEnv) await unlockAtStart(runtime.core, options.hotkeyPassphraseEnv);
   const configured = runtime.config.value.headless;
   const staticDir = path.join(packageInfo().root, 'dist', 'renderer');

@@ -14,6 +14,7 @@ import { localShards } from '../../run/local-shards';
 import { runTrainer } from '../../run/trainer-config';
 import { incompatibilityWith } from '../../run/run-compatibility';
 import { CliError, runContext, type RunContextOptions } from '../run-context';
+import { placeInitialWeights } from '../../run/initial-weights';
 import { savedBucket } from '../saved-bucket';
 import { S3Storage } from '../../storage/s3-storage';
 import { RatingBook } from '../../validator/rating-book';
@@ -138,9 +139,9 @@ async function runNetworkValidator(options: RunOptions, io: ValidatorIo): Promis
   let runtime: ValidatorRuntime | undefined;
   try {
     const windows = options.windows === undefined ? null : positiveInt(options.windows, '--windows');
-    context = await runContext(options);
+    context = await runContext({ ...options, findRun: true });
     const { manifest, wallet, wallets, chain, network } = context;
-    if (!manifest) throw new CliError(`name the run: --manifest <file|url> (the run on ${network})`);
+    if (!manifest) throw new CliError(`name the run on ${network}: --manifest <file|url>, or --netuid <subnet> to find it on chain`);
     const incompatible = incompatibilityWith(manifest, { version: packageInfo().version });
     if (incompatible) throw new CliError(`cannot validate ${manifest.name}: ${incompatible}`);
     const passphrase = options.hotkeyPassphraseEnv ? process.env[options.hotkeyPassphraseEnv] : undefined;
@@ -161,6 +162,10 @@ async function runNetworkValidator(options: RunOptions, io: ValidatorIo): Promis
       typeof manifest.data.shards === 'string' ? null : new ListedShards({ manifest, peerId: 'validator', cacheDir: shardCacheDir(context.dataDir), capBytes: null, logger, ...(openS3 ? { openS3 } : {}) });
     const shards = listed ? undefined : localShards(manifest, { dataDir: context.dataDir, trainerExecutable: layout.trainerExecutable, corpusDir: layout.devnetCorpus });
     const checkpointFile = path.join(folder, 'trainer.safetensors');
+    // The validator holds the global model: from the run's initial weights too, when it names some.
+    if (await placeInitialWeights(manifest, checkpointFile, { ...(openS3 ? { openS3 } : {}), logger }).catch((error: Error) => Promise.reject(new CliError(error.message)))) {
+      io.stdout(`Downloaded the run's initial weights (${manifest.checkpoints.initial?.url}).\n`);
+    }
     // The run's checkpoints go into this validator's bucket when the manifest names it their publisher.
     let publishing: Parameters<typeof createValidatorRuntime>[0]['publishing'];
     if (manifest.checkpoints.publisher === hotkey.address) {
@@ -221,8 +226,9 @@ export function registerValidator(program: Command): void {
     .option('--windows <n>', 'stop after validating n windows (default: run until Ctrl-C)')
     .option('--eval-peers <n>', 'peers whose loss is evaluated per window')
     .option('--network <url>', 'validate a run on this network instead of the local devnet (with --manifest and --wallet)')
-    .option('--manifest <file|url>', 'the run to validate (its manifest, a file or an http(s) URL)')
-    .option('--run-owner <hotkey>', 'the run owner\u2019s hotkey (SS58): the manifest must carry its signature')
+    .option('--manifest <file|url>', 'the run to validate (its manifest, a file or an http(s) or s3:// URL)')
+    .option('--netuid <n>', 'the run\u2019s subnet: without --manifest, its run is found through the owner\u2019s commitment on chain')
+    .option('--run-owner <hotkey>', 'the run owner\u2019s hotkey (SS58): the manifest must carry its signature (default: the subnet\u2019s owner)')
     .option('--wallet <name>', 'the wallet whose hotkey validates (registered, with stake for a permit)')
     .option('--hotkey-passphrase-env <VAR>', 'read the hotkey passphrase from this environment variable')
     .option('--storage-passphrase-env <VAR>', 'the passphrase of the bucket saved with tandem storage set (a run\u2019s checkpoint publisher publishes there)')

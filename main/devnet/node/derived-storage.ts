@@ -82,6 +82,7 @@ export class DerivedStorage {
       owned.set(coldkey, [...(owned.get(coldkey) ?? []), hotkey]);
     }
     for (const [coldkey, hotkeys] of owned) set('subtensorModule', 'ownedHotkeys', [coldkey], hotkeys);
+    if (state.subnetOwnerHotkey) set('subtensorModule', 'subnetOwnerHotkey', [netuid], state.subnetOwnerHotkey);
 
     for (const [uid, row] of Object.entries(state.weights)) set('subtensorModule', 'weights', [netuid, Number(uid)], row);
 

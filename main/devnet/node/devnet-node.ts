@@ -166,6 +166,20 @@ export class DevnetNode {
     );
   }
 
+  /**
+   * Makes a hotkey the subnet's owner hotkey (SubnetOwnerHotkey, set on
+   * subtensor by register_network or the owner's set_subnet_owner_hotkey):
+   * the hotkey whose commitment names the subnet's run. Not reachable over RPC.
+   */
+  async setSubnetOwnerHotkey(hotkey: string): Promise<void> {
+    try {
+      decodeAddress(hotkey);
+    } catch (error) {
+      throw new Error(`cannot make ${hotkey} the subnet owner: not an SS58 address (${(error as Error).message})`, { cause: error });
+    }
+    await this.inOrder(() => this.chain.mutate((draft) => (draft.subnetOwnerHotkey = hotkey)));
+  }
+
   /** Stops making blocks, closes every connection and waits for the last write. */
   async close(): Promise<void> {
     if (this.closed) return;

@@ -62,6 +62,8 @@ export const NodeState = z.object({
   neurons: z.array(Neuron),
   /** hotkey -> the coldkey that owns it (SubtensorModule.Owner); kept after a neuron is replaced, as on chain. */
   owners: z.record(z.string(), z.string()),
+  /** The subnet owner's hotkey (SubtensorModule.SubnetOwnerHotkey): who runs the subnet, and so names its run; null until set. */
+  subnetOwnerHotkey: z.string().nullable().default(null),
   /** hotkey -> its commitment: the block and the bytes of each Raw field (hex). */
   commitments: z.record(z.string(), z.object({ block: z.number().int().nonnegative(), fields: z.array(z.string().regex(/^0x([0-9a-f]{2})*$/)) })),
   /** validator uid -> [miner uid, u16 weight] rows, normalised so the largest is 65535. */
@@ -95,6 +97,7 @@ export function genesisState(config: GenesisConfig): NodeState {
     hyperparameters: Hyperparameters.parse(config.hyperparameters),
     neurons: [],
     owners: {},
+    subnetOwnerHotkey: null,
     commitments: {},
     weights: {},
   };

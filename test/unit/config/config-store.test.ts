@@ -19,6 +19,7 @@ describe('config', () => {
       version: 1,
       network: 'devnet',
       manifest: null,
+      netuid: null,
       runOwner: null,
       dataDir: null,
       limits: { uploadMbps: null, downloadMbps: null, diskGiB: null, cpuThreads: null },
@@ -52,7 +53,10 @@ describe('config', () => {
   it('reads the manifest file of a config written before manifests could be URLs, and takes a URL or an absolute path only', () => {
     expect(parseConfig('{"manifestFile":"/runs/run.json"}', file).manifest).toBe('/runs/run.json');
     expect(parseConfig('{"manifest":"https://example.org/run.json"}', file).manifest).toBe('https://example.org/run.json');
-    expect(() => parseConfig('{"manifest":"run.json"}', file)).toThrow(/manifest: an absolute path or an http\(s\):\/\/ URL/);
+    expect(parseConfig('{"manifest":"s3://owner-bucket/runs/subnet-3/run.json"}', file).manifest).toBe('s3://owner-bucket/runs/subnet-3/run.json');
+    expect(() => parseConfig('{"manifest":"run.json"}', file)).toThrow(/manifest: an absolute path or an http\(s\):\/\/ or s3:\/\/ URL/);
+    expect(parseConfig('{"netuid":3}', file).netuid).toBe(3);
+    expect(() => parseConfig('{"netuid":-1}', file)).toThrow(/netuid/);
   });
 
   it('names trainOn when it is neither cpu nor gpu', () => {

@@ -36,6 +36,16 @@ describe('the devnet node, joined through SubtensorChain', () => {
     expect(await chain.balanceOf(devSigner('//Nobody').address)).toBe(0n);
   }, 30_000);
 
+  it('says who owns the subnet once its owner hotkey is set (SubnetOwnerHotkey), and nothing before', async () => {
+    const { node, chain } = await setUp();
+    expect(await chain.subnetOwnerHotkey(NETUID)).toBeNull();
+    const owner = devSigner('//SubnetOwner').address;
+    await node.setSubnetOwnerHotkey(owner);
+    await vi.waitFor(async () => expect(await chain.subnetOwnerHotkey(NETUID)).toBe(owner), { timeout: 10_000 });
+    expect(await chain.subnetOwnerHotkey(NETUID + 1)).toBeNull();
+    await expect(node.setSubnetOwnerHotkey('not-an-address')).rejects.toThrow(/not an SS58 address/);
+  }, 30_000);
+
   it('//Alice funds a new coldkey, which registers a hotkey paying burn and fee; the metagraph shows it with its owner', async () => {
     const { chain } = await setUp();
     const alice = devSigner('//Alice');

@@ -1,0 +1,123 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SubtensorChain } from '../../main/chain/subtensor/subtensor-chain';
+import type { StatusReport } from '../../main/cli/commands/status';
+import { devnetManifest } from '../../main/devnet/devnet-manifest';
+import { DevnetNode } from '../../main/devnet/node/devnet-node';
+import { DevnetS3 } from '../../main/devnet/storage/devnet-s3';
+import { launchChromium } from '../support/browser';
+import { devSigner } from '../support/dev-signer';
+import { until } from '../support/devnet-peers';
+import { NetworkMachine } from '../support/network-peers';
+import { REPO_ROOT } from '../support/start-app';
+import { shardSpec, startShardServer, type ShardServer } from '../support/shard-http-server';
+import { makeTempDir } from '../support/temp-dir';
+import { TRAINER_BINARY } from '../support/tiny-trainer';
+
+const TAO = 1_000_000_000n;
+const NETUID = 3;
+/** Slow enough that a person (and the test) sees the download's progress, quick enough for a window. */
+const SHARD_BYTES_PER_SECOND = 160 * 1024;
+
+/**
+ * Issue 18's data acceptance, as a user meets it: a run whose shards are on a
+ * slow server that sends every shard corrupt the first time. The app joined
+ * on that run shows the download's progress on the Dashboard (bytes, rate,
+ * time left), finds each corrupt shard by its sha256, downloads it again and
+ * trains; `tandem status` says the same while it downloads.
+ */
+describe('a run\u2019s data over a slow link that corrupts each shard once', () => {
+  const temp = makeTempDir('tandem-run-data-');
+  const machine = new NetworkMachine('solo', path.join(temp.dir, 'solo'));
+  let node: DevnetNode;
+  let s3: DevnetS3;
+  let server: ShardServer;
+  let url: string;
+  let manifestFile: string;
+  let shardNames: string[];
+
+  beforeAll(async () => {
+    await cryptoWaitReady();
+    const base = devnetManifest();
+    node = await DevnetNode.start({ stateFile: path.join(temp.dir, 'chain', 'state.json'), netuid: NETUID, blockMs: base.windows.blockSeconds * 1000, tempo: base.windows.blocksPerWindow * 2, burn: TAO, emissionPerTempo: TAO });
+    s3 = await DevnetS3.start({ root: path.join(temp.dir, 's3') });
+    url = node.url;
+    const chain = await SubtensorChain.open({ name: 'test', endpoint: url });
+    try {
+      await machine.createWallet();
+      await chain.transfer(machine.coldkey, 100n * TAO, devSigner('//Alice'));
+    } finally {
+      await chain.close();
+    }
+    await machine.cli(['register', '--network', url, '--netuid', String(NETUID), '--yes', '--coldkey-passphrase-env', 'CP']);
+    await s3.createBucket('peer-solo');
+    await machine.setStorage(s3.endpoint, 'peer-solo', { write: await s3.issueKey({ bucket: 'peer-solo', access: 'write' }), read: await s3.issueKey({ bucket: 'peer-solo', access: 'read' }) });
+
+    // The run's shards, listed by URL, size and sha256 in a manifest on this machine.
+    const shardsDir = path.join(temp.dir, 'shards');
+    const corpus = path.join(REPO_ROOT, 'native', 'data', 'sotu');
+    const texts = fs.readdirSync(corpus).filter((f) => f.endsWith('.txt')).sort().map((f) => path.join(corpus, f));
+    const prepared = spawnSync(TRAINER_BINARY, ['prepare-data', '--input', ...texts, '--output', shardsDir, '--prefix', 'sotu', '--shard-tokens', '150000'], { encoding: 'utf8' });
+    expect(prepared.status, prepared.stderr).toBe(0);
+    shardNames = fs.readdirSync(shardsDir).filter((f) => f.endsWith('.bin')).sort();
+    const shards = new Map(shardNames.map((name) => [name, fs.readFileSync(path.join(shardsDir, name))]));
+    server = await startShardServer(shards, { slowBytesPerSecond: SHARD_BYTES_PER_SECOND });
+    const listed = [...shards].map(([name, data]) => shardSpec(data, `${server.base}/slow-flaky/${name}`, /val/.test(name) ? 'val' : 'train'));
+    manifestFile = path.join(temp.dir, 'run.json');
+    fs.writeFileSync(manifestFile, JSON.stringify({ ...base, name: 'data-test', chain: { network: url, netuid: NETUID }, data: { shards: listed, shardsPerPeer: 2 } }));
+    await machine.start(url, manifestFile);
+  }, 180_000);
+
+  afterAll(async () => {
+    await machine.app?.stop();
+    await server?.close();
+    await s3?.close();
+    await node?.close();
+    temp.cleanup();
+  });
+
+  it('shows the download\u2019s progress, refetches each corrupt shard, and trains', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(machine.app!.url);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Dashboard', exact: true }).click();
+      // Every sentence the live round card says while it waits.
+      await page.evaluate(() => {
+        const seen: string[] = [];
+        (window as unknown as { seen: string[] }).seen = seen;
+        new MutationObserver(() => {
+          const text = document.querySelector('[data-testid="round-blocker"]')?.textContent;
+          if (text && seen.at(-1) !== text) seen.push(text);
+        }).observe(document.body, { subtree: true, childList: true, characterData: true });
+      });
+      await machine.call('round.join');
+      // The CLI says it too, while it downloads.
+      let said = '';
+      await until(async () => {
+        said = (JSON.parse(await machine.cli(['status', '--json'])) as StatusReport).round.blocker ?? '';
+        return /Downloading this window's data/.test(said);
+      }, () => `status never said it was downloading (last: ${said})`, 60_000);
+      expect(said).toMatch(/Downloading this window's data: [\d.]+ \w+ of [\d.]+ \w+.*\(shard \d of 2\)\./);
+
+      const ledger = machine.ledger(url, NETUID);
+      await until(async () => (await ledger.summaries()).some((s) => s.phases.includes('trained')), async () => `no window trained: ${(await machine.cli(['status'])).slice(0, 2000)}`, 180_000);
+      const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+      const progress = seen.filter((s) => s.startsWith("Downloading this window's data"));
+      // Bytes, a rate and the time left, moving on as the bytes come in.
+      expect(progress.some((s) => /: [\d.]+ \w+ of [\d.]+ \w+ at [\d.]+ \w+\/s, about \d+ \w+ left \(shard \d of 2\)\./.test(s)), progress.join('\n')).toBe(true);
+      expect(new Set(progress).size).toBeGreaterThan(1);
+    } finally {
+      await browser.close();
+    }
+    // Each shard it trained on came corrupt first (refused by its sha256) and whole the second time.
+    const fetched = new Map<string, number>();
+    for (const r of server.requests) fetched.set(r.path, (fetched.get(r.path) ?? 0) + 1);
+    const trainedOn = [...fetched].filter(([, count]) => count >= 2);
+    expect(trainedOn.length, JSON.stringify([...fetched])).toBeGreaterThanOrEqual(2);
+    for (const [, count] of fetched) expect(count).toBeLessThanOrEqual(2);
+  }, 300_000);
+});
