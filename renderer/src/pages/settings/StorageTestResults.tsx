@@ -1,6 +1,6 @@
 import type { StorageTestResult } from '../../../../contract/domains/storage';
 import { StatusPill } from '../../components/StatusPill';
-import type { StorageSliceState } from '../../store/slices/storage';
+import type { StorageSliceState } from '../../store/types';
 
 /** The storage test while it runs (progress, announced politely) and its result: warnings first, then one row per step. */
 export function StorageTestResults({ test }: { test: StorageSliceState['storageTest'] }) {

@@ -5,8 +5,7 @@ import type { ContractClient } from '../../../../contract';
 import { type chainEvents, chainMethods } from '../../../../contract/domains/chain';
 import { type walletEvents, walletMethods } from '../../../../contract/domains/wallet';
 import { useStore } from '../../store';
-import type { ChainStore } from '../../store/slices/chain';
-import type { WalletStore } from '../../store/slices/wallet';
+import type { Store } from '../../store/types';
 
 const tables = { ...walletMethods, ...chainMethods };
 type Tables = typeof tables;
@@ -31,7 +30,7 @@ export function onDomainEvent<E extends keyof EventTables>(client: ContractClien
 }
 
 /** The app store, seen with the wallet and chain slices (present once they are composed into it). */
-export const useWalletStore = useStore as unknown as UseBoundStore<StoreApi<WalletStore & ChainStore>>;
+export const useWalletStore = useStore as unknown as UseBoundStore<StoreApi<Store>>;
 
 /** Fetches wallet and chain status on mount and follows their events while the page is shown. */
 export function useWalletSync(client: ContractClient): void {
