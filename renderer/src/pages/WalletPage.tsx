@@ -6,7 +6,8 @@ import { Card, EmptyState } from '../components/Card';
 import { useClient } from '../client-context';
 import { chainSelectors, formatTao } from '../store/slices/chain';
 import { walletSelectors } from '../store/slices/wallet';
-import { domainRequest, useWalletStore, useWalletSync } from './wallet/wallet-client';
+import { useStore } from '../store';
+import { useWalletSync } from './wallet/use-wallet-sync';
 import { FormMessage, type FormNote } from '../components/FormMessage';
 
 function message(error: unknown): string {
@@ -37,8 +38,8 @@ function RevealPhrase(props: { token: string; wallet: string; expiresAt: number;
   const [error, setError] = useState<string | null>(null);
   const close = async (confirmed: boolean) => {
     setWords(null);
-    if (confirmed) await domainRequest(client, 'wallet.confirmBackup', { name: props.wallet }).catch((e: unknown) => setError(message(e)));
-    else await domainRequest(client, 'wallet.discardReveal', { token: props.token }).catch(() => undefined);
+    if (confirmed) await client.request('wallet.confirmBackup', { name: props.wallet }).catch((e: unknown) => setError(message(e)));
+    else await client.request('wallet.discardReveal', { token: props.token }).catch(() => undefined);
     props.onDone();
   };
   return (
@@ -54,7 +55,7 @@ function RevealPhrase(props: { token: string; wallet: string; expiresAt: number;
           ))}
         </ol>
       ) : (
-        <button type="button" className="primary" onClick={() => void domainRequest(client, 'wallet.reveal', { token: props.token }).then((r) => setWords(r.words), (e: unknown) => setError(message(e)))}>
+        <button type="button" className="primary" onClick={() => void client.request('wallet.reveal', { token: props.token }).then((r) => setWords(r.words), (e: unknown) => setError(message(e)))}>
           Show the recovery phrase
         </button>
       )}{' '}
@@ -73,9 +74,11 @@ function RevealPhrase(props: { token: string; wallet: string; expiresAt: number;
   );
 }
 
+const MODES = ['create', 'mnemonic', 'seed', 'btcli'] as const;
+
 function CreateOrImport(props: { onCreated: (token: string, wallet: string, expiresAt: number) => void }) {
   const client = useClient();
-  const [mode, setMode] = useState<'create' | 'mnemonic' | 'seed' | 'btcli'>('create');
+  const [mode, setMode] = useState<(typeof MODES)[number]>('create');
   const [name, setName] = useState('default');
   const [words, setWords] = useState<12 | 24>(12);
   const [secret, setSecret] = useState('');
@@ -92,14 +95,18 @@ function CreateOrImport(props: { onCreated: (token: string, wallet: string, expi
     setResult(null);
     try {
       if (mode === 'create') {
-        const created = await domainRequest(client, 'wallet.create', { name, words, coldkeyPassphrase, hotkeyPassphrase });
+        const created = await client.request('wallet.create', { name, words, coldkeyPassphrase, hotkeyPassphrase });
         props.onCreated(created.revealToken, created.wallet.name, created.revealExpiresAt);
       } else if (mode === 'btcli') {
-        const imported = await domainRequest(client, 'wallet.importBtcli', { name, path: folder, coldkeyPassphrase, hotkeyPassphrase, ...(btcliPassword ? { btcliPassword } : {}) });
+        const imported = await client.request('wallet.importBtcli', { name, path: folder, coldkeyPassphrase, hotkeyPassphrase, ...(btcliPassword ? { btcliPassword } : {}) });
         setResult({ tone: 'ok', text: `Imported ${imported.wallet.coldkeyAddress}${imported.skipped.length ? `; skipped: ${imported.skipped.join('; ')}` : ''}` });
       } else {
-        const coldkey = mode === 'mnemonic' ? { kind: 'mnemonic' as const, mnemonic: secret } : { kind: 'seed' as const, seed: secret };
-        const imported = await domainRequest(client, 'wallet.import', { name, coldkey, coldkeyPassphrase, hotkeyPassphrase });
+        const imported = await client.request('wallet.import', {
+          name,
+          coldkey: mode === 'mnemonic' ? { kind: 'mnemonic', mnemonic: secret } : { kind: 'seed', seed: secret },
+          coldkeyPassphrase,
+          hotkeyPassphrase,
+        });
         setResult({ tone: 'ok', text: `Imported ${imported.wallet.coldkeyAddress}` });
       }
     } catch (error) {
@@ -118,7 +125,7 @@ function CreateOrImport(props: { onCreated: (token: string, wallet: string, expi
     <form className="form" onSubmit={(e) => void submit(e)} aria-busy={busy}>
       <label>
         What to do
-        <select value={mode} onChange={(e) => setMode(e.target.value as typeof mode)}>
+        <select value={mode} onChange={(e) => setMode(MODES.find((m) => m === e.target.value) ?? 'create')}>
           <option value="create">Create a new wallet</option>
           <option value="mnemonic">Import a recovery phrase</option>
           <option value="seed">Import a raw seed (hex)</option>
@@ -176,8 +183,8 @@ function CreateOrImport(props: { onCreated: (token: string, wallet: string, expi
 
 function Unlock(props: { wallet: WalletSummary }) {
   const client = useClient();
-  const unlocked = useWalletStore(walletSelectors.unlocked);
-  const keychain = useWalletStore(walletSelectors.keychainAvailable);
+  const unlocked = useStore(walletSelectors.unlocked);
+  const keychain = useStore(walletSelectors.keychainAvailable);
   const [passphrase, setPassphrase] = useState('');
   const [remember, setRemember] = useState(false);
   const [minutes, setMinutes] = useState(0);
@@ -186,7 +193,7 @@ function Unlock(props: { wallet: WalletSummary }) {
     return (
       <p>
         Hotkey unlocked{unlocked.locksAt ? `, locks at ${new Date(unlocked.locksAt).toLocaleTimeString()}` : ' until the app stops'}.{' '}
-        <button type="button" onClick={() => void domainRequest(client, 'wallet.lock', {}).catch((e: unknown) => setError(message(e)))}>
+        <button type="button" onClick={() => void client.request('wallet.lock', {}).catch((e: unknown) => setError(message(e)))}>
           Lock
         </button>
       </p>
@@ -195,7 +202,7 @@ function Unlock(props: { wallet: WalletSummary }) {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     try {
-      await domainRequest(client, 'wallet.unlock', { name: props.wallet.name, passphrase, remember, timeoutMinutes: minutes });
+      await client.request('wallet.unlock', { name: props.wallet.name, passphrase, remember, timeoutMinutes: minutes });
       setError(null);
     } catch (e) {
       setError(message(e));
@@ -239,9 +246,9 @@ function Unlock(props: { wallet: WalletSummary }) {
 
 function Registration(props: { wallet: WalletSummary }) {
   const client = useClient();
-  const status = useWalletStore(chainSelectors.status);
-  const pending = useWalletStore(chainSelectors.pendingAction);
-  const setPending = useWalletStore((s) => s.setPendingAction);
+  const status = useStore(chainSelectors.status);
+  const pending = useStore(chainSelectors.pendingAction);
+  const setPending = useStore((s) => s.setPendingAction);
   const [passphrase, setPassphrase] = useState('');
   const [note, setNote] = useState<FormNote | null>(null);
   const me = status?.me ?? null;
@@ -249,14 +256,14 @@ function Registration(props: { wallet: WalletSummary }) {
   const prepare = async () => {
     setNote(null);
     try {
-      setPending(await domainRequest(client, 'chain.prepare', { action: 'register' }));
+      setPending(await client.request('chain.prepare', { action: 'register' }));
     } catch (e) {
       setNote({ tone: 'error', text: message(e) });
     }
   };
   const confirm = async (action: PreparedAction) => {
     try {
-      const done = await domainRequest(client, 'chain.confirm', { token: action.token, coldkeyPassphrase: passphrase });
+      const done = await client.request('chain.confirm', { token: action.token, coldkeyPassphrase: passphrase });
       setNote({ tone: 'ok', text: `Registered as uid ${done.uid}.` });
     } catch (e) {
       setNote({ tone: 'error', text: message(e) });
@@ -305,7 +312,7 @@ function Registration(props: { wallet: WalletSummary }) {
             <button type="submit" className="primary">
               Confirm and pay
             </button>{' '}
-            <button type="button" onClick={() => (void domainRequest(client, 'chain.cancel', { token: pending.token }).catch(() => undefined), setPending(null))}>
+            <button type="button" onClick={() => (void client.request('chain.cancel', { token: pending.token }).catch(() => undefined), setPending(null))}>
               Cancel
             </button>
           </div>
@@ -324,10 +331,10 @@ function Registration(props: { wallet: WalletSummary }) {
 export function WalletPage() {
   const client = useClient();
   useWalletSync(client);
-  const status = useWalletStore(walletSelectors.status);
-  const wallets = useWalletStore(walletSelectors.wallets);
-  const active = useWalletStore(walletSelectors.active);
-  const warnings = useWalletStore(walletSelectors.machineWarnings);
+  const status = useStore(walletSelectors.status);
+  const wallets = useStore(walletSelectors.wallets);
+  const active = useStore(walletSelectors.active);
+  const warnings = useStore(walletSelectors.machineWarnings);
   const [reveal, setReveal] = useState<{ token: string; wallet: string; expiresAt: number } | null>(null);
 
   return (
@@ -369,7 +376,7 @@ export function WalletPage() {
             {wallet.name === active?.name ? (
               <Unlock wallet={wallet} />
             ) : (
-              <button type="button" onClick={() => void domainRequest(client, 'wallet.select', { name: wallet.name })}>
+              <button type="button" onClick={() => void client.request('wallet.select', { name: wallet.name })}>
                 Use this wallet
               </button>
             )}
