@@ -9,7 +9,8 @@ import { HardwarePage } from './pages/HardwarePage';
 import { NetworkPage } from './pages/NetworkPage';
 import { WalletPage } from './pages/WalletPage';
 import { useStore } from './store';
-import { navigationSelectors, type PageId } from './store/slices/navigation';
+import { navigationSelectors } from './store/slices/navigation';
+import type { PageId } from './store/types';
 import { OnboardingPage } from './pages/OnboardingPage';
 
 const PAGE_COMPONENTS: Record<PageId, () => React.JSX.Element> = {

@@ -1,5 +1,5 @@
 import { ContractClient, type PreloadApi } from '../../../contract';
-import type { ConnectionStatus } from '../store/slices/connection';
+import type { ConnectionStatus } from '../store/types';
 import { createIpcTransport } from './ipc-transport';
 import { takeAccessToken } from './token';
 import { createWebSocketTransport } from './websocket-transport';

@@ -1,5 +1,5 @@
 import { HEADLESS, type MessageTransport, type RequestEnvelope } from '../../../contract';
-import type { ConnectionStatus } from '../store/slices/connection';
+import type { ConnectionStatus } from '../store/types';
 
 export interface WebSocketTransport extends MessageTransport {
   close(): void;

@@ -1,6 +1,7 @@
 import type { KeyboardEvent } from 'react';
 import { useStore } from '../store';
-import { navigationSelectors, PAGES, type PageId, type ViewId } from '../store/slices/navigation';
+import { navigationSelectors } from '../store/slices/navigation';
+import { PAGES, type PageId, type ViewId } from '../store/types';
 
 export const PAGE_LABELS: Record<ViewId, string> = {
   dashboard: 'Dashboard',

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { EarningsReport } from '../../../contract';
 import { Card, EmptyState } from '../components/Card';
+import { DataTable } from '../components/DataTable';
 import { useClient } from '../client-context';
 import { formatClock } from '../format';
 import { useStore } from '../store';
@@ -72,32 +73,19 @@ export function EarningsPage() {
         {report && report.rows.length === 0 ? (
           <EmptyState title="No rounds yet">Join the run on the Dashboard; each round appears here with what it earned, or why it earned nothing.</EmptyState>
         ) : (
-          <table className="checks-table">
-            <thead>
-              <tr>
-                <th scope="col">Window</th>
-                <th scope="col">Time</th>
-                <th scope="col">Trained</th>
-                <th scope="col">Uploaded</th>
-                <th scope="col">Weight</th>
-                <th scope="col">Reward</th>
-                <th scope="col">Why zero</th>
+          <DataTable columns={['Window', 'Time', 'Trained', 'Uploaded', 'Weight', 'Reward', 'Why zero']}>
+            {[...(report?.rows ?? [])].reverse().map((r) => (
+              <tr key={r.window} data-testid="earnings-row">
+                <td>{r.window}</td>
+                <td>{formatClock(r.at)}</td>
+                <td>{yesNo(r.trained)}</td>
+                <td>{yesNo(r.uploaded)}</td>
+                <td>{r.weight === null ? '—' : r.weight.toFixed(3)}</td>
+                <td>{r.reward === null ? <span className="muted">pending</span> : formatTao(r.reward)}</td>
+                <td className="muted">{r.reason ?? ''}</td>
               </tr>
-            </thead>
-            <tbody>
-              {[...(report?.rows ?? [])].reverse().map((r) => (
-                <tr key={r.window} data-testid="earnings-row">
-                  <td>{r.window}</td>
-                  <td>{formatClock(r.at)}</td>
-                  <td>{yesNo(r.trained)}</td>
-                  <td>{yesNo(r.uploaded)}</td>
-                  <td>{r.weight === null ? '—' : r.weight.toFixed(3)}</td>
-                  <td>{r.reward === null ? <span className="muted">pending</span> : formatTao(r.reward)}</td>
-                  <td className="muted">{r.reason ?? ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </DataTable>
         )}
       </Card>
     </div>

@@ -1,6 +1,7 @@
 import { useEffect, useMemo } from 'react';
 import type { PeerRow } from '../../../contract/domains/network';
 import { Card, EmptyState } from '../components/Card';
+import { DataTable } from '../components/DataTable';
 import { LineChart } from '../components/charts/LineChart';
 import { useClient } from '../client-context';
 import { formatDuration } from '../format';
@@ -122,35 +123,22 @@ function PeersCard() {
       ))}
       {peers && peers.length > 0 ? (
         <div className="table-scroll" role="region" aria-label="Peers table" tabIndex={0}>
-          <table className="checks-table" aria-label="Peers">
-            <thead>
-              <tr>
-                <th scope="col">UID</th>
-                <th scope="col">Role</th>
-                <th scope="col">Rating</th>
-                <th scope="col">Incentive</th>
-                <th scope="col">Last seen</th>
-                <th scope="col">Received</th>
-                <th scope="col">Problem</th>
+          <DataTable columns={['UID', 'Role', 'Rating', 'Incentive', 'Last seen', 'Received', 'Problem']} label="Peers">
+            {peers.map((p) => (
+              <tr key={p.uid} className={p.self ? 'row-self' : undefined}>
+                <th scope="row">
+                  {p.uid}
+                  {p.self ? ' (you)' : ''}
+                </th>
+                <td>{p.role}</td>
+                <td>{p.rating === null ? '—' : p.rating.toFixed(2)}</td>
+                <td>{(p.incentive * 100).toFixed(1)} %</td>
+                <td>{lastSeenText(p, now)}</td>
+                <td>{p.self || p.role === 'validator' ? '—' : formatBytes(p.bytes)}</td>
+                <td className={p.problem ? 'error-text' : undefined}>{p.problem ?? '—'}</td>
               </tr>
-            </thead>
-            <tbody>
-              {peers.map((p) => (
-                <tr key={p.uid} className={p.self ? 'row-self' : undefined}>
-                  <th scope="row">
-                    {p.uid}
-                    {p.self ? ' (you)' : ''}
-                  </th>
-                  <td>{p.role}</td>
-                  <td>{p.rating === null ? '—' : p.rating.toFixed(2)}</td>
-                  <td>{(p.incentive * 100).toFixed(1)} %</td>
-                  <td>{lastSeenText(p, now)}</td>
-                  <td>{p.self || p.role === 'validator' ? '—' : formatBytes(p.bytes)}</td>
-                  <td className={p.problem ? 'error-text' : undefined}>{p.problem ?? '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </DataTable>
         </div>
       ) : (
         <EmptyState title="No peers yet">{note ?? 'Peers appear once the app has joined a run.'}</EmptyState>

@@ -1,40 +1,19 @@
 import { create } from 'zustand';
-import { createConnectionSlice, initialConnectionState, type ConnectionActions, type ConnectionState } from './slices/connection';
-import { createNetworkSlice, initialNetworkState, type NetworkActions, type NetworkSliceState } from './slices/network';
-import { createOnboardingSlice, initialOnboardingState, type OnboardingActions, type OnboardingState } from './slices/onboarding';
-import { createCoreSlice, initialCoreState, type CoreActions, type CoreSliceState } from './slices/core';
-import { createHardwareSlice, initialHardwareState, type HardwareActions, type HardwareState } from './slices/hardware';
-import { createRoundSlice, initialRoundState, type RoundActions, type RoundSliceState } from './slices/round';
-import { createWalletSlice, initialWalletState, type WalletStore } from './slices/wallet';
-import { createChainSlice, initialChainState, type ChainStore } from './slices/chain';
-import { createLogsSlice, initialLogsState, type LogsActions, type LogsState } from './slices/logs';
-import { createOperationsSlice, initialOperationsState, type OperationsActions, type OperationsState } from './slices/operations';
-import { createNavigationSlice, initialNavigationState, type NavigationActions, type NavigationState } from './slices/navigation';
-import { createStorageSlice, initialStorageState, type StorageStore } from './slices/storage';
+import { createChainSlice, initialChainState } from './slices/chain';
+import { createConnectionSlice, initialConnectionState } from './slices/connection';
+import { createCoreSlice, initialCoreState } from './slices/core';
+import { createHardwareSlice, initialHardwareState } from './slices/hardware';
+import { createLogsSlice, initialLogsState } from './slices/logs';
+import { createNavigationSlice, initialNavigationState } from './slices/navigation';
+import { createNetworkSlice, initialNetworkState } from './slices/network';
+import { createOnboardingSlice, initialOnboardingState } from './slices/onboarding';
+import { createOperationsSlice, initialOperationsState } from './slices/operations';
+import { createRoundSlice, initialRoundState } from './slices/round';
+import { createStorageSlice, initialStorageState } from './slices/storage';
+import { createWalletSlice, initialWalletState } from './slices/wallet';
+import type { Store } from './types';
 
-/** One store, composed of slices that each own their state, actions and selectors. */
-export type Store = ConnectionState &
-  ConnectionActions &
-  OnboardingState &
-  OnboardingActions &
-  NetworkSliceState &
-  NetworkActions &
-  CoreSliceState &
-  CoreActions &
-  HardwareState &
-  HardwareActions &
-  RoundSliceState &
-  RoundActions &
-  WalletStore &
-  ChainStore &
-  LogsState &
-  LogsActions &
-  NavigationState &
-  NavigationActions &
-  OperationsState &
-  OperationsActions &
-  StorageStore;
-
+/** One store, composed of slices that each own their state, actions and selectors (their types: ./types). */
 export const createAppStore = () =>
   create<Store>()((...a) => ({
     ...initialConnectionState,

@@ -3,7 +3,6 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { create } from 'zustand';
 import { u8aToHex } from '@polkadot/util';
 import { mnemonicToMiniSecret } from '@polkadot/util-crypto';
 import { ContractError } from '../../../contract';
@@ -16,8 +15,7 @@ import { LogRing } from '../../../main/logging/log-ring';
 import { REDACTED_PATHS } from '../../../main/logging/logger';
 import { createWalletModule } from '../../../main/wallet/wallet-module';
 import { WalletService } from '../../../main/wallet/wallet-service';
-import { createChainSlice, initialChainState, type ChainStore } from '../../../renderer/src/store/slices/chain';
-import { createWalletSlice, initialWalletState, type WalletStore } from '../../../renderer/src/store/slices/wallet';
+import { createAppStore } from '../../../renderer/src/store';
 import { FakeSubtensor, hasSubtensorFixtures, loadRuntime, recordedNeurons, StorageBuilder, subnetStorage } from '../../support/fake-subtensor';
 import { makeTempDir } from '../../support/temp-dir';
 import { BTWALLET, hasBtwallet, loadVectors } from './fixture-paths';
@@ -38,7 +36,7 @@ describe('secrets stay in the core', () => {
   let server: FakeSubtensor | undefined;
   let handlers: Record<string, (p: unknown) => unknown>;
   let modules: Array<ReturnType<typeof createWalletModule>>;
-  const store = create<WalletStore & ChainStore>()((...a) => ({ ...initialWalletState, ...initialChainState, ...createWalletSlice(...a), ...createChainSlice(...a) }));
+  const store = createAppStore();
 
   const addSecret = (value: string | undefined | null) => {
     if (!value) return;

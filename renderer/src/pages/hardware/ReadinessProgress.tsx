@@ -1,4 +1,4 @@
-import type { HardwareRunProgress } from '../../store/slices/hardware';
+import type { HardwareRunProgress } from '../../store/types';
 
 /** The readiness check while it runs: a progress bar and the step in hand, announced politely. */
 export function ReadinessProgress({ run, testId }: { run: HardwareRunProgress | null; testId?: string }) {

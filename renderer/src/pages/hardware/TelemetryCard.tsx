@@ -1,5 +1,6 @@
 import type { TelemetrySource } from '../../../../contract';
 import { Card, EmptyState } from '../../components/Card';
+import { DataTable } from '../../components/DataTable';
 import { useTelemetryStream } from '../../use-telemetry';
 import { useStore } from '../../store';
 import { hardwareSelectors } from '../../store/slices/hardware';
@@ -22,30 +23,19 @@ export function TelemetryCard() {
   return (
     <Card title="Live GPU telemetry" testId="hardware-telemetry">
       {frame && frame.gpus.length > 0 ? (
-        <table className="checks-table" aria-label="GPU telemetry">
-          <thead>
-            <tr>
-              <th scope="col">GPU</th>
-              <th scope="col">Utilization</th>
-              <th scope="col">Temperature</th>
-              <th scope="col">Power</th>
-              <th scope="col">Memory</th>
+        <DataTable columns={['GPU', 'Utilization', 'Temperature', 'Power', 'Memory']} label="GPU telemetry">
+          {frame.gpus.map((g) => (
+            <tr key={g.index}>
+              <th scope="row">{g.index}</th>
+              <td>{show(g.utilizationPct, '%')}</td>
+              <td>{show(g.temperatureC, '°C')}</td>
+              <td>{show(g.powerW, 'W', 1)}</td>
+              <td>
+                {show(g.memoryUsedMiB, 'MiB')} / {show(g.memoryTotalMiB, 'MiB')}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {frame.gpus.map((g) => (
-              <tr key={g.index}>
-                <th scope="row">{g.index}</th>
-                <td>{show(g.utilizationPct, '%')}</td>
-                <td>{show(g.temperatureC, '°C')}</td>
-                <td>{show(g.powerW, 'W', 1)}</td>
-                <td>
-                  {show(g.memoryUsedMiB, 'MiB')} / {show(g.memoryTotalMiB, 'MiB')}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       ) : (
         <EmptyState title="No GPU telemetry">{status?.detail ?? 'Samples appear here once a second while an NVIDIA GPU is present.'}</EmptyState>
       )}

@@ -1,6 +1,7 @@
 import type { StorageTestResult } from '../../../../contract/domains/storage';
+import { DataTable } from '../../components/DataTable';
 import { StatusPill } from '../../components/StatusPill';
-import type { StorageSliceState } from '../../store/slices/storage';
+import type { StorageSliceState } from '../../store/types';
 
 /** The storage test while it runs (progress, announced politely) and its result: warnings first, then one row per step. */
 export function StorageTestResults({ test }: { test: StorageSliceState['storageTest'] }) {
@@ -43,28 +44,18 @@ function ResultTable({ result }: { result: StorageTestResult }) {
         </dl>
       )}
       <div className="table-scroll" role="region" aria-label="Storage test steps" tabIndex={0}>
-        <table className="checks-table" aria-label="Storage test">
-          <thead>
-            <tr>
-              <th scope="col">Result</th>
-              <th scope="col">Step</th>
-              <th scope="col">Time</th>
-              <th scope="col">Details</th>
+        <DataTable columns={['Result', 'Step', 'Time', 'Details']} label="Storage test">
+          {result.steps.map((step) => (
+            <tr key={step.id} data-step={step.id} data-status={step.status}>
+              <td>
+                <StatusPill status={step.status} />
+              </td>
+              <th scope="row">{step.title}</th>
+              <td className="muted storage-time">{step.ms === null ? '–' : `${step.ms.toFixed(0)} ms`}</td>
+              <td>{step.detail}</td>
             </tr>
-          </thead>
-          <tbody>
-            {result.steps.map((step) => (
-              <tr key={step.id} data-step={step.id} data-status={step.status}>
-                <td>
-                  <StatusPill status={step.status} />
-                </td>
-                <th scope="row">{step.title}</th>
-                <td className="muted storage-time">{step.ms === null ? '–' : `${step.ms.toFixed(0)} ms`}</td>
-                <td>{step.detail}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       </div>
     </div>
   );

@@ -1,22 +1,9 @@
 import type { StateCreator } from 'zustand';
-import type { ChainStatus, PreparedAction } from '../../../../contract/domains/chain';
-
-export interface ChainSliceState {
-  chainStatus: ChainStatus | null;
-  /** A write waiting for the user's confirmation (fee shown); no secret in it. */
-  pendingAction: PreparedAction | null;
-}
-
-export interface ChainActions {
-  receiveChainStatus(status: ChainStatus): void;
-  setPendingAction(action: PreparedAction | null): void;
-}
-
-export type ChainStore = ChainSliceState & ChainActions;
+import type { ChainActions, ChainSliceState, Store } from '../types';
 
 export const initialChainState: ChainSliceState = { chainStatus: null, pendingAction: null };
 
-export const createChainSlice: StateCreator<ChainStore, [], [], ChainActions> = (set) => ({
+export const createChainSlice: StateCreator<Store, [], [], ChainActions> = (set) => ({
   // Status arrives every block; keeping `me` when it did not change spares the rank and rewards cards a re-render.
   receiveChainStatus: (chainStatus) =>
     set((s) => ({ chainStatus: s.chainStatus && sameJson(s.chainStatus.me, chainStatus.me) ? { ...chainStatus, me: s.chainStatus.me } : chainStatus })),
@@ -42,15 +29,15 @@ export function formatTao(rao: string | null | undefined): string {
 }
 
 export const chainSelectors = {
-  status: (s: ChainStore) => s.chainStatus ?? null,
-  health: (s: ChainStore) => s.chainStatus?.health ?? null,
-  me: (s: ChainStore) => s.chainStatus?.me ?? null,
-  block: (s: ChainStore) => s.chainStatus?.block ?? null,
-  balance: (s: ChainStore) => s.chainStatus?.coldkeyBalance ?? null,
-  pendingAction: (s: ChainStore) => s.pendingAction ?? null,
-  target: (s: ChainStore) => s.chainStatus?.target ?? null,
-  subnetSize: (s: ChainStore) => s.chainStatus?.subnetSize ?? null,
-  lastError: (s: ChainStore) => s.chainStatus?.lastError ?? null,
+  status: (s: Store) => s.chainStatus ?? null,
+  health: (s: Store) => s.chainStatus?.health ?? null,
+  me: (s: Store) => s.chainStatus?.me ?? null,
+  block: (s: Store) => s.chainStatus?.block ?? null,
+  balance: (s: Store) => s.chainStatus?.coldkeyBalance ?? null,
+  pendingAction: (s: Store) => s.pendingAction ?? null,
+  target: (s: Store) => s.chainStatus?.target ?? null,
+  subnetSize: (s: Store) => s.chainStatus?.subnetSize ?? null,
+  lastError: (s: Store) => s.chainStatus?.lastError ?? null,
 };
 
 export type RankTrend = 'up' | 'down' | 'same' | null;

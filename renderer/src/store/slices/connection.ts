@@ -1,18 +1,5 @@
 import type { StateCreator } from 'zustand';
-import type { Store } from '../index';
-
-export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'unauthorized';
-
-export interface ConnectionState {
-  status: ConnectionStatus;
-  /** The latest message that failed contract validation, shown instead of swallowed. */
-  protocolError: string | null;
-}
-
-export interface ConnectionActions {
-  setConnectionStatus(status: ConnectionStatus): void;
-  reportProtocolError(message: string): void;
-}
+import type { ConnectionActions, ConnectionState, Store } from '../types';
 
 export const initialConnectionState: ConnectionState = { status: 'connecting', protocolError: null };
 

@@ -1,17 +1,5 @@
 import type { StateCreator } from 'zustand';
-import type { AppInfo, CoreState } from '../../../../contract';
-import type { Store } from '../index';
-
-export interface CoreSliceState {
-  /** The latest snapshot streamed by the core; null until the first one arrives. */
-  core: CoreState | null;
-  appInfo: AppInfo | null;
-}
-
-export interface CoreActions {
-  receiveCoreState(state: CoreState): void;
-  receiveAppInfo(info: AppInfo): void;
-}
+import type { CoreActions, CoreSliceState, Store } from '../types';
 
 export const initialCoreState: CoreSliceState = { core: null, appInfo: null };
 

@@ -1,35 +1,6 @@
 import type { StateCreator } from 'zustand';
-import type { Check, HardwareProgress, HardwareReport, TelemetryFrame, TelemetryStatus } from '../../../../contract/domains/hardware';
-import type { Store } from '../index';
-
-export interface HardwareRunProgress {
-  runId: string | null;
-  step: string;
-  completed: number;
-  total: number;
-  /** Checks reported so far in this run, in order. */
-  checks: Check[];
-}
-
-export interface HardwareState {
-  /** The last finished report; null before the first run (the page shows its empty state). */
-  hardwareReport: HardwareReport | null;
-  /** Set while a run is in progress. */
-  hardwareRun: HardwareRunProgress | null;
-  hardwareError: string | null;
-  hardwareTelemetry: TelemetryFrame | null;
-  hardwareTelemetryStatus: TelemetryStatus | null;
-}
-
-export interface HardwareActions {
-  /** The page asked for a run; progress events fill it in. */
-  startHardwareRun(): void;
-  receiveHardwareProgress(progress: HardwareProgress): void;
-  receiveHardwareReport(report: HardwareReport | null): void;
-  failHardwareRun(message: string): void;
-  receiveTelemetry(frame: TelemetryFrame): void;
-  setTelemetryStatus(status: TelemetryStatus | null): void;
-}
+import type { Check, HardwareReport } from '../../../../contract/domains/hardware';
+import type { HardwareActions, HardwareRunProgress, HardwareState, Store } from '../types';
 
 export const initialHardwareState: HardwareState = {
   hardwareReport: null,

@@ -1,19 +1,8 @@
 import type { StateCreator } from 'zustand';
 import type { LogEntry, LogLevel } from '../../../../contract';
-import type { Store } from '../index';
+import type { LogsActions, LogsState, Store } from '../types';
 
 const MAX_LINES = 1000;
-
-export interface LogsState {
-  logLines: LogEntry[];
-  logFilter: { minLevel: LogLevel; search: string };
-}
-
-export interface LogsActions {
-  appendLog(entry: LogEntry): void;
-  replaceLogs(entries: LogEntry[]): void;
-  setLogFilter(filter: Partial<LogsState['logFilter']>): void;
-}
 
 export const initialLogsState: LogsState = { logLines: [], logFilter: { minLevel: 'info', search: '' } };
 

@@ -1,16 +1,5 @@
 import type { StateCreator } from 'zustand';
-import type { NetworkOverview } from '../../../../contract/domains/network';
-import type { Store } from '../index';
-
-export interface NetworkSliceState {
-  networkOverview: NetworkOverview | null;
-  networkError: string | null;
-}
-
-export interface NetworkActions {
-  receiveNetworkOverview(overview: NetworkOverview): void;
-  failNetworkOverview(message: string): void;
-}
+import type { NetworkActions, NetworkSliceState, Store } from '../types';
 
 export const initialNetworkState: NetworkSliceState = { networkOverview: null, networkError: null };
 

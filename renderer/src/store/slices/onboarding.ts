@@ -1,20 +1,5 @@
 import type { StateCreator } from 'zustand';
-import type { Store } from '../index';
-
-export const ONBOARDING_STEPS = ['hardware', 'wallet', 'network', 'join'] as const;
-export type OnboardingStep = (typeof ONBOARDING_STEPS)[number];
-
-/** new: never seen; active: on screen; paused: left for now (resumable); done: finished or skipped for good. */
-export type OnboardingStatus = 'new' | 'active' | 'paused' | 'done';
-
-export interface OnboardingState {
-  onboarding: { status: OnboardingStatus; step: OnboardingStep };
-}
-
-export interface OnboardingActions {
-  setOnboardingStep(step: OnboardingStep): void;
-  setOnboardingStatus(status: OnboardingStatus): void;
-}
+import { ONBOARDING_STEPS, type OnboardingActions, type OnboardingState, type Store } from '../types';
 
 // The guide's progress is the UI's own business (no core state depends on it), so it lives
 // in this window's storage; a new browser profile simply offers the guide again.

@@ -1,21 +1,5 @@
 import type { StateCreator } from 'zustand';
-import type { AppNotification, GuardState, ScheduleState } from '../../../../contract';
-import type { Store } from '../index';
-
-/** The thermal guard, the schedule and notifications as the core streams them. */
-export interface OperationsState {
-  guard: GuardState | null;
-  schedule: ScheduleState | null;
-  /** Newest first. */
-  notifications: AppNotification[];
-}
-
-export interface OperationsActions {
-  receiveGuard(guard: GuardState): void;
-  receiveSchedule(schedule: ScheduleState): void;
-  receiveNotification(notification: AppNotification): void;
-  replaceNotifications(notifications: AppNotification[]): void;
-}
+import type { OperationsActions, OperationsState, Store } from '../types';
 
 export const initialOperationsState: OperationsState = { guard: null, schedule: null, notifications: [] };
 

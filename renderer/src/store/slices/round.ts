@@ -1,15 +1,5 @@
 import type { StateCreator } from 'zustand';
-import type { RoundState } from '../../../../contract/domains/round';
-import type { Store } from '../index';
-
-export interface RoundSliceState {
-  /** The live round as the core last reported it; null before the first report. */
-  round: RoundState | null;
-}
-
-export interface RoundActions {
-  receiveRound(round: RoundState): void;
-}
+import type { RoundActions, RoundSliceState, Store } from '../types';
 
 export const initialRoundState: RoundSliceState = { round: null };
 

@@ -1,31 +1,11 @@
 import type { StateCreator } from 'zustand';
-import type { StorageStatus, StorageTestProgress, StorageTestResult } from '../../../../contract/domains/storage';
-
-/**
- * This peer's storage as the UI sees it: key ids, flags and the last test.
- * Secrets never enter the store: they live in password fields until sent.
- */
-export interface StorageSliceState {
-  storageStatus: StorageStatus | null;
-  storageTest: { running: boolean; progress: StorageTestProgress | null; result: StorageTestResult | null; error: string | null };
-}
-
-export interface StorageActions {
-  receiveStorageStatus(status: StorageStatus): void;
-  startStorageTest(): void;
-  receiveStorageTestProgress(progress: StorageTestProgress): void;
-  receiveStorageTestResult(result: StorageTestResult): void;
-  failStorageTest(error: string): void;
-  clearStorageTest(): void;
-}
-
-export type StorageStore = StorageSliceState & StorageActions;
+import type { StorageActions, StorageSliceState, Store } from '../types';
 
 const IDLE_TEST: StorageSliceState['storageTest'] = { running: false, progress: null, result: null, error: null };
 
 export const initialStorageState: StorageSliceState = { storageStatus: null, storageTest: IDLE_TEST };
 
-export const createStorageSlice: StateCreator<StorageStore, [], [], StorageActions> = (set) => ({
+export const createStorageSlice: StateCreator<Store, [], [], StorageActions> = (set) => ({
   receiveStorageStatus: (storageStatus) => set({ storageStatus }),
   startStorageTest: () => set({ storageTest: { running: true, progress: null, result: null, error: null } }),
   receiveStorageTestProgress: (progress) => set((s) => ({ storageTest: { ...s.storageTest, running: progress.completed < progress.total, progress } })),
@@ -35,6 +15,6 @@ export const createStorageSlice: StateCreator<StorageStore, [], [], StorageActio
 });
 
 export const storageSelectors = {
-  status: (s: StorageStore) => s.storageStatus,
-  test: (s: StorageStore) => s.storageTest,
+  status: (s: Store) => s.storageStatus,
+  test: (s: Store) => s.storageTest,
 };

@@ -1,0 +1,93 @@
+import { useState } from 'react';
+import type { PreparedAction } from '../../../../contract/domains/chain';
+import type { WalletSummary } from '../../../../contract/domains/wallet';
+import { Card } from '../../components/Card';
+import { FormMessage, type FormNote } from '../../components/FormMessage';
+import { useClient } from '../../client-context';
+import { useStore } from '../../store';
+import { chainSelectors, formatTao } from '../../store/slices/chain';
+import { errorMessage } from './error-message';
+
+/** The wallet on the chain: network, block, balance and registration; registering asks for the coldkey passphrase once, after the fee is shown. */
+export function RegistrationCard(props: { wallet: WalletSummary }) {
+  const client = useClient();
+  const status = useStore(chainSelectors.status);
+  const pending = useStore(chainSelectors.pendingAction);
+  const setPending = useStore((s) => s.setPendingAction);
+  const [passphrase, setPassphrase] = useState('');
+  const [note, setNote] = useState<FormNote | null>(null);
+  const me = status?.me ?? null;
+  const health = status?.health;
+  const prepare = async () => {
+    setNote(null);
+    try {
+      setPending(await client.request('chain.prepare', { action: 'register' }));
+    } catch (e) {
+      setNote({ tone: 'error', text: errorMessage(e) });
+    }
+  };
+  const confirm = async (action: PreparedAction) => {
+    try {
+      const done = await client.request('chain.confirm', { token: action.token, coldkeyPassphrase: passphrase });
+      setNote({ tone: 'ok', text: `Registered as uid ${done.uid}.` });
+    } catch (e) {
+      setNote({ tone: 'error', text: errorMessage(e) });
+    } finally {
+      setPassphrase('');
+      setPending(null);
+    }
+  };
+  return (
+    <Card title="On the chain" testId="chain-card">
+      <dl className="facts">
+        <dt>Network</dt>
+        <dd>
+          {status?.target ?? '…'} {health ? <span className="muted">({health.state}{health.state === 'failed' || health.state === 'idle' ? `: ${health.reason}` : ''})</span> : null}
+        </dd>
+        <dt>Block</dt>
+        <dd>{status?.block ?? '…'}</dd>
+        <dt>Coldkey balance</dt>
+        <dd>{formatTao(status?.coldkeyBalance)}</dd>
+        <dt>Subnet {status?.netuid ?? ''}</dt>
+        <dd data-testid="registration">
+          {me === null ? '…' : me.registered ? `registered, uid ${me.uid}${me.rank ? `, rank ${me.rank.rank} of ${me.rank.of} miners` : ''}` : 'not registered'}
+        </dd>
+        {me?.registered && (
+          <>
+            <dt>Rewards</dt>
+            <dd>
+              {formatTao(me.emissionPerTempo)} last tempo, {formatTao(me.cumulativeRewards)} seen in total
+            </dd>
+          </>
+        )}
+      </dl>
+      {me && !me.registered && !props.wallet.coldkeyWatchOnly && !pending && (
+        <button type="button" onClick={() => void prepare()}>
+          Register this hotkey…
+        </button>
+      )}
+      {pending && (
+        <form className="form" role="dialog" aria-label="Confirm registration" onSubmit={(e) => (e.preventDefault(), void confirm(pending))}>
+          <p>{pending.summary}</p>
+          <label>
+            Coldkey passphrase (unlocked for this one payment only)
+            <input type="password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} autoComplete="current-password" />
+          </label>
+          <div>
+            <button type="submit" className="primary">
+              Confirm and pay
+            </button>{' '}
+            <button type="button" onClick={() => (void client.request('chain.cancel', { token: pending.token }).catch(() => undefined), setPending(null))}>
+              Cancel
+            </button>
+          </div>
+        </form>
+      )}
+      {note && (
+        <p>
+          <FormMessage note={note} />
+        </p>
+      )}
+    </Card>
+  );
+}
