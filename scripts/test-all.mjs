@@ -13,6 +13,8 @@ import path from 'node:path';
 fs.mkdirSync('test-results', { recursive: true });
 
 const NO_REASON = 'no reason given (name one in the title: "… (skipped: reason)")';
+// vitest reports the tests of a file whose beforeAll failed as skipped.
+const NOT_RUN = 'not run: their file failed first (a hook; see the failure above)';
 // At the end of a title (a reason may hold parentheses of its own).
 const SKIP_NOTE = / \(skipped: (.*)\)$/;
 
@@ -24,7 +26,9 @@ function vitestSkips(report) {
     for (const test of file.assertionResults ?? []) {
       if (test.status === 'passed' || test.status === 'failed') continue;
       const titles = [...(test.ancestorTitles ?? []), test.title];
-      const reason = titles.map((t) => SKIP_NOTE.exec(t)?.[1]).find(Boolean) ?? (test.status === 'todo' ? 'todo' : NO_REASON);
+      const reason =
+        titles.map((t) => SKIP_NOTE.exec(t)?.[1]).find(Boolean) ??
+        (test.status === 'todo' ? 'todo' : file.status === 'failed' ? NOT_RUN : NO_REASON);
       skips.push({ test: [where, ...titles.map((t) => t.replace(SKIP_NOTE, ''))].join(' > '), reason });
     }
   }
