@@ -12,6 +12,8 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
+          // Stops whatever a file's tests started and left running (test/support/processes.ts).
+          setupFiles: ['test/support/e2e-setup.ts'],
           testTimeout: 240_000,
           hookTimeout: 120_000,
           // One browser at a time: the machine has two cores.

@@ -1,19 +1,59 @@
 // `npm test`: every check in order (lint, types, build, unit, native, e2e),
-// then one closing line with the totals. A failing step does not hide the
-// others' results, but the exit code is non-zero if anything failed.
+// then every skipped test with its reason, then one closing line with the
+// totals. A failing step does not hide the others' results, but the exit
+// code is non-zero if anything failed.
+//
+// Skip reasons: a vitest test carries it in its title or its suite's,
+// "… (skipped: reason)" (test/support/skip-note.ts); the C++ suites print
+// "skipped <suite> / <test>: <reason>" (native/testing/test_harness.h).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 
 fs.mkdirSync('test-results', { recursive: true });
+
+const NO_REASON = 'no reason given (name one in the title: "… (skipped: reason)")';
+// vitest reports the tests of a file whose beforeAll failed as skipped.
+const NOT_RUN = 'not run: their file failed first (a hook; see the failure above)';
+// At the end of a title (a reason may hold parentheses of its own).
+const SKIP_NOTE = / \(skipped: (.*)\)$/;
+
+/** The skipped tests of a vitest JSON report, each with the reason its title (or a suite's) gives. */
+function vitestSkips(report) {
+  const skips = [];
+  for (const file of report.testResults ?? []) {
+    const where = path.relative(process.cwd(), file.name);
+    for (const test of file.assertionResults ?? []) {
+      if (test.status === 'passed' || test.status === 'failed') continue;
+      const titles = [...(test.ancestorTitles ?? []), test.title];
+      const reason =
+        titles.map((t) => SKIP_NOTE.exec(t)?.[1]).find(Boolean) ??
+        (test.status === 'todo' ? 'todo' : file.status === 'failed' ? NOT_RUN : NO_REASON);
+      skips.push({ test: [where, ...titles.map((t) => t.replace(SKIP_NOTE, ''))].join(' > '), reason });
+    }
+  }
+  return skips;
+}
 
 const vitestSuite = (project) => ({
   name: project,
   cmd: ['npx', ['vitest', 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=test-results/${project}.json`]],
+  // The report of an earlier run must not stand in for this one's.
+  before: () => fs.rmSync(`test-results/${project}.json`, { force: true }),
   counts: () => {
     const report = JSON.parse(fs.readFileSync(`test-results/${project}.json`, 'utf8'));
-    return { passed: report.numPassedTests, failed: report.numFailedTests, skipped: report.numPendingTests + report.numTodoTests };
+    const skips = vitestSkips(report);
+    return { passed: report.numPassedTests, failed: report.numFailedTests, skipped: Math.max(skips.length, report.numPendingTests + report.numTodoTests), skips };
   },
 });
+
+/** Counts from a C++ script's last line "<label>: N passed, M failed, K skipped", and its "skipped <test>: <reason>" lines. */
+const nativeCounts = (label) => (out) => {
+  const m = new RegExp(`^${label}: (\\d+) passed, (\\d+) failed(?:, (\\d+) skipped)?`, 'm').exec(out);
+  if (!m) return undefined;
+  const skips = [...out.matchAll(/^skipped (.+?): (.*)$/gm)].map(([, test, reason]) => ({ test, reason }));
+  return { passed: Number(m[1]), failed: Number(m[2]), skipped: Number(m[3] ?? 0), skips };
+};
 
 const steps = [
   { name: 'lint', cmd: ['npm', ['run', '--silent', 'lint']] },
@@ -23,18 +63,12 @@ const steps = [
   {
     name: 'native (C++)',
     cmd: ['node', ['native/scripts/test-native.mjs']],
-    countsFromOutput: (out) => {
-      const m = /native: (\d+) passed, (\d+) failed/.exec(out);
-      return m ? { passed: Number(m[1]), failed: Number(m[2]), skipped: 0 } : undefined;
-    },
+    countsFromOutput: nativeCounts('native'),
   },
   {
     name: 'trainer (C++)',
     cmd: ['node', ['native/scripts/trainer-test.mjs']],
-    countsFromOutput: (out) => {
-      const m = /trainer: (\d+) passed, (\d+) failed/.exec(out);
-      return m ? { passed: Number(m[1]), failed: Number(m[2]), skipped: 0 } : undefined;
-    },
+    countsFromOutput: nativeCounts('trainer'),
   },
   vitestSuite('native'),
   vitestSuite('e2e'),
@@ -42,10 +76,13 @@ const steps = [
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const summary = [];
+/** step name -> reason -> skipped tests */
+const skipped = new Map();
 let anyFailed = false;
 for (const step of steps) {
   const started = Date.now();
   console.log(`\n=== ${step.name} ===`);
+  step.before?.();
   const [cmd, args] = step.cmd;
   const result = spawnSync(cmd, args, { stdio: step.countsFromOutput ? ['inherit', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8' });
   if (step.countsFromOutput) process.stdout.write(result.stdout ?? '');
@@ -57,6 +94,15 @@ for (const step of steps) {
     counts = undefined;
   }
   if (counts) for (const k of Object.keys(totals)) totals[k] += counts[k];
+  if (counts) {
+    const skips = [...counts.skips];
+    // A count the listing lacks (a report without names) is still shown as skipped, never dropped.
+    for (let i = skips.length; i < counts.skipped; i++) skips.push({ test: '(a test the report does not name)', reason: NO_REASON });
+    for (const { test, reason } of skips) {
+      const byReason = skipped.get(step.name) ?? new Map();
+      skipped.set(step.name, byReason.set(reason, [...(byReason.get(reason) ?? []), test]));
+    }
+  }
   if (!ok) {
     anyFailed = true;
     // A step that failed without reporting test counts (lint, a crash) still counts as a failure.
@@ -68,5 +114,15 @@ for (const step of steps) {
 
 console.log('\n=== summary ===');
 for (const line of summary) console.log(line);
+if (skipped.size > 0) {
+  console.log(`\nskipped (${totals.skipped}), by reason:`);
+  for (const [stepName, byReason] of skipped) {
+    for (const [reason, tests] of byReason) {
+      console.log(`  ${stepName}: ${reason} (${tests.length})`);
+      for (const test of tests) console.log(`    - ${test}`);
+    }
+  }
+  console.log('');
+}
 console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(anyFailed ? 1 : 0);

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Builds the C++ codec twice (Release, and ASan+UBSan) with CMake and runs
 // the unit/property tests in both plus the decode fuzz driver under the
-// sanitizers. Build output is shown only when a step fails.
-// Last line of output: "native: N passed, M failed".
+// sanitizers. Build output is shown only when a step fails. Each skipped
+// test gets a line "skipped <suite> / <test>: <reason>"; the last line of
+// output is "native: N passed, M failed, K skipped" (scripts/test-all.mjs
+// parses both).
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -16,6 +18,8 @@ const sanitize = '-fsanitize=address,undefined -fno-sanitize-recover=all -g -O1'
 
 let passed = 0;
 let failed = 0;
+let skipped = 0;
+const skips = [];
 const started = Date.now();
 
 function run(label, command, args, { show = false, env } = {}) {
@@ -46,14 +50,17 @@ function build(dir, extraArgs) {
   return built.ok;
 }
 
-// Counts "tests: N passed, M failed" from the harness output.
+// Counts "tests: N passed, M failed, K skipped" from the harness output
+// (native/testing/test_harness.h), and keeps each "skip <test>: <reason>".
 function runTests(label, binary, env) {
   const result = run(label, binary, [], { env });
-  const match = /tests: (\d+) passed, (\d+) failed/.exec(result.output);
+  const match = /tests: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?/.exec(result.output);
   if (match) {
     passed += Number(match[1]);
     failed += Number(match[2]);
-    console.log(`${label}: ${match[1]} passed, ${match[2]} failed`);
+    skipped += Number(match[3] ?? 0);
+    for (const [, name, reason] of result.output.matchAll(/^skip (.+?): (.*)$/gm)) skips.push(`${label} / ${name}: ${reason}`);
+    console.log(`${label}: ${match[1]} passed, ${match[2]} failed, ${match[3] ?? 0} skipped`);
   } else {
     failed += 1;
   }
@@ -91,6 +98,7 @@ if (!build('build/native-asan', [
   runFuzz('asan+ubsan fuzz', join(root, 'build/native-asan/tandem_codec_fuzz'), fuzzIterations, asanEnv);
 }
 
+for (const skip of skips) console.log(`skipped ${skip}`);
 console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s)`);
-console.log(`native: ${passed} passed, ${failed} failed`);
+console.log(`native: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed === 0 ? 0 : 1);

@@ -8,8 +8,10 @@
 //     checkpoints, SparseLoCo, protocol), built optimised in build/trainer
 //     next to the release binary (no sanitizers: it runs in seconds).
 // TANDEM_TRAINER_SANITIZE=1 builds the test binary with ASan+UBSan instead.
-// Build output is shown only when a step fails. Last line of output:
-// "trainer: N passed, M failed".
+// Build output is shown only when a step fails. Each skipped test gets a
+// line "skipped <suite> / <test>: <reason>" (a CUDA suite without CUDA or
+// a device counts as skipped, never as passed); the last line of output is
+// "trainer: N passed, M failed, K skipped" (scripts/test-all.mjs parses both).
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -25,6 +27,8 @@ const testDir = join(root, sanitize ? 'build/trainer-test-asan' : 'build/trainer
 const started = Date.now();
 let passed = 0;
 let failed = 0;
+let skipped = 0;
+const skips = [];
 
 function run(label, command, args, env = {}) {
   const result = spawnSync(command, args, {
@@ -48,17 +52,20 @@ function count(label, ok) {
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${label}`);
 }
 
-// Adds a test binary's "tests: N passed, M failed" to the totals (a crash
-// after a clean summary counts as one failure; no summary at all, too).
+// Adds a test binary's "tests: N passed, M failed, K skipped" to the totals
+// and keeps each "skip <test>: <reason>" (native/testing/test_harness.h); a
+// crash after a clean summary counts as one failure; no summary at all, too.
 function addSummary(label, result) {
-  const summary = /tests: (\d+) passed, (\d+) failed/.exec(result.output);
+  const summary = /tests: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?/.exec(result.output);
   if (!summary) {
     count(label, false);
     return;
   }
   passed += Number(summary[1]);
   failed += Number(summary[2]) + (!result.ok && Number(summary[2]) === 0 ? 1 : 0);
-  console.log(`${label}: ${summary[1]} passed, ${summary[2]} failed`);
+  skipped += Number(summary[3] ?? 0);
+  for (const [, name, reason] of result.output.matchAll(/^skip (.+?): (.*)$/gm)) skips.push(`${label} / ${name}: ${reason}`);
+  console.log(`${label}: ${summary[1]} passed, ${summary[2]} failed, ${summary[3] ?? 0} skipped`);
 }
 
 // ASan+UBSan, for the sanitizer test build and the CUDA emulator build.
@@ -83,16 +90,13 @@ if (build.ok) {
   count('tandem-trainer devices reports devices or "no CUDA device"', ok);
 }
 
-// 2b. CUDA kernels vs CPU references (skips itself without CUDA or a device).
+// 2b. CUDA kernels vs CPU references (reported as skipped without CUDA or a device).
 if (build.ok) {
   const cudaBuilt = run('build CUDA kernel tests', 'cmake', ['--build', join(root, 'build/trainer'), '--parallel', jobs, '--target', 'tandem_trainer_cuda_tests']);
   if (!cudaBuilt.ok) {
     count('CUDA kernel tests build', false);
   } else {
-    const cudaRun = run('CUDA kernel tests', join(root, 'build/trainer/tandem_trainer_cuda_tests'), []);
-    const skipped = /cuda tests: skipped \(([^)]*)\)/.exec(cudaRun.output);
-    if (skipped && cudaRun.ok) console.log(`skip CUDA kernel tests: ${skipped[1]}`);
-    else addSummary('CUDA kernel tests', cudaRun);
+    addSummary('CUDA kernel tests', run('CUDA kernel tests', join(root, 'build/trainer/tandem_trainer_cuda_tests'), []));
   }
 }
 
@@ -129,6 +133,7 @@ if (!built) {
   addSummary('unit tests', result);
 }
 
+for (const skip of skips) console.log(`skipped ${skip}`);
 console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s)`);
-console.log(`trainer: ${passed} passed, ${failed} failed`);
+console.log(`trainer: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed === 0 ? 0 : 1);

@@ -3,12 +3,12 @@ import { _electron as electron } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { findElectronRuntime } from '../../main/launcher/electron-runtime';
 import { REPO_ROOT } from '../support/start-app';
+import { skippedUnless } from '../support/skip-note';
 import { makeTempDir } from '../support/temp-dir';
 
 const runtime = findElectronRuntime({ fromDir: REPO_ROOT });
-if (!runtime.available) console.log(`Electron launch tests skipped: ${runtime.reason}.`);
 
-describe.skipIf(!runtime.available)('the desktop app (Electron)', () => {
+describe.skipIf(!runtime.available)(`the desktop app (Electron)${skippedUnless(runtime.available, runtime.available ? '' : runtime.reason)}`, () => {
   it('opens the window, exposes only window.tandem, and shows live core state', async () => {
     if (!runtime.available) return;
     const temp = makeTempDir();

@@ -6,6 +6,7 @@ import { findElectronRuntime } from '../../main/launcher/electron-runtime';
 import { findPackagedApp, packagedResourcesDir } from '../../main/platform/packaged-app';
 import { resourceLayout } from '../../main/platform/resources';
 import { REPO_ROOT } from '../support/start-app';
+import { skippedUnless } from '../support/skip-note';
 import { makeTempDir } from '../support/temp-dir';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string; productName: string };
@@ -20,10 +21,9 @@ const skipReason = !packaged.found
   : noDisplay
     ? 'no graphical display (DISPLAY and WAYLAND_DISPLAY are unset)'
     : null;
-if (skipReason) console.log(`Packaged-app tests skipped: ${skipReason}.`);
 
 /** The app as users install it: `npm run package -- --dir`, then launched from release/. */
-describe.skipIf(skipReason !== null)('the packaged app (electron-builder --dir)', () => {
+describe.skipIf(skipReason !== null)(`the packaged app (electron-builder --dir)${skippedUnless(skipReason === null, skipReason ?? '')}`, () => {
   it('starts from its packaged executable, finds the trainer in its resources, and shows live core state', async () => {
     if (!packaged.found) return;
     const temp = makeTempDir();

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { validatePayload } from '../../main/codec';
 import { SubtensorChain } from '../../main/chain/subtensor/subtensor-chain';
 import { devnetManifest } from '../../main/devnet/devnet-manifest';
@@ -148,7 +148,8 @@ describe('a real network: separate tandem processes train one model', () => {
   afterAll(async () => {
     await Promise.all([...peers.map((p) => p.app?.stop()), lateMachine.app?.stop(), validator?.stop()]);
     await chain?.close();
-    await new Promise((resolve) => manifestServer?.close(resolve));
+    // Unset where beforeAll failed before it: close(resolve) on nothing would never resolve.
+    if (manifestServer) await new Promise((resolve) => manifestServer!.close(resolve));
     await s3?.close();
     await node?.close();
     if (!process.env["TANDEM_KEEP_TEST_DIR"]) temp.cleanup();
@@ -248,6 +249,8 @@ describe('a real network: separate tandem processes train one model', () => {
     await lateMachine.start(url, { netuid: NETUID });
     // Its Dashboard, watched from before the join: every sentence the live round card says while it waits.
     const browser = await launchChromium();
+    // Closed below once read; this closes it too if a step before that fails.
+    onTestFinished(() => browser.close());
     const page = await browser.newPage();
     await page.goto(lateMachine.app!.url);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Dashboard', exact: true }).click();

@@ -5,11 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NativeTrainer } from '../../main/round/native-trainer';
 import type { StepProgress } from '../../main/round/trainer-port';
 import { makeTempDir } from '../support/temp-dir';
-import { makeTrainerShards, tinyTrainer, TRAINER_BINARY, trainerBuilt } from '../support/tiny-trainer';
+import { makeTrainerShards, tinyTrainer, TRAINER_BINARY, TRAINER_NOT_BUILT, trainerBuilt } from '../support/tiny-trainer';
+import { skippedUnless } from '../support/skip-note';
 
 if (!trainerBuilt) console.log(`native trainer tests skipped: ${TRAINER_BINARY} is not built (npm run build:native)`);
 
-describe.skipIf(!trainerBuilt)('NativeTrainer (the real tandem-trainer behind the TrainerPort)', () => {
+describe.skipIf(!trainerBuilt)(`NativeTrainer (the real tandem-trainer behind the TrainerPort)${skippedUnless(trainerBuilt, TRAINER_NOT_BUILT)}`, () => {
   let temp: ReturnType<typeof makeTempDir>;
   let dataDir: string;
   let trainer: NativeTrainer;

@@ -3,9 +3,10 @@ import path from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { until, useDevnet } from '../support/devnet-peers';
-import { makeTrainerShards, tinyModelManifest, tinyTrainer, trainerBuilt } from '../support/tiny-trainer';
+import { makeTrainerShards, tinyModelManifest, tinyTrainer, TRAINER_NOT_BUILT, trainerBuilt } from '../support/tiny-trainer';
+import { skippedUnless } from '../support/skip-note';
 
-describe.skipIf(!trainerBuilt)('RoundEngine with the real trainer killed mid-window', () => {
+describe.skipIf(!trainerBuilt)(`RoundEngine with the real trainer killed mid-window${skippedUnless(trainerBuilt, TRAINER_NOT_BUILT)}`, () => {
   // Its teardown stops the engine, then the trainer.
   const bed = useDevnet(150, 'all');
 

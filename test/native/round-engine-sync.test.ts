@@ -3,9 +3,10 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { NativeTrainer } from '../../main/round/native-trainer';
 import { roundsDone, useDevnet, type DevnetPeer } from '../support/devnet-peers';
-import { makeTrainerShards, tinyModelManifest, tinyTrainer, trainerBuilt } from '../support/tiny-trainer';
+import { makeTrainerShards, tinyModelManifest, tinyTrainer, TRAINER_NOT_BUILT, trainerBuilt } from '../support/tiny-trainer';
+import { skippedUnless } from '../support/skip-note';
 
-describe.skipIf(!trainerBuilt)('overlapped rounds with the real trainer', () => {
+describe.skipIf(!trainerBuilt)(`overlapped rounds with the real trainer${skippedUnless(trainerBuilt, TRAINER_NOT_BUILT)}`, () => {
   // Its teardown stops the engines, then the trainers.
   const bed = useDevnet(150, 'all');
   const peers: Array<DevnetPeer<NativeTrainer>> = [];

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   encodeTrainerCommand,
   parseTrainerEvent,
@@ -16,12 +16,11 @@ import {
   type TrainerEvent,
 } from '../../main/trainer/protocol';
 import { batchPositions } from '../../main/trainer/sampler';
+import { skippedUnless } from '../support/skip-note';
 
 const binary = resolve(__dirname, '../../build/trainer/tandem-trainer');
 const built = existsSync(binary);
-if (!built) {
-  console.warn(`trainer-protocol tests skipped: ${binary} is not built (run node native/scripts/trainer-build.mjs)`);
-}
+const notBuilt = `${binary} is not built (run node native/scripts/trainer-build.mjs)`;
 
 const scratch = mkdtempSync(join(tmpdir(), 'tandem-trainer-proto-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -70,6 +69,14 @@ function samplePositions(shardArgs: string[], peer: string, window: number, step
   return JSON.parse(result.stdout) as { positions: Array<{ shard: number; start: number }>; shards: string[] };
 }
 
+/** Trainers a test started; any still running when it ends (it failed first) is killed. */
+const trainers = new Set<Trainer>();
+afterEach(async () => {
+  const left = [...trainers];
+  trainers.clear();
+  await Promise.all(left.map((t) => t.stop()));
+});
+
 class Trainer {
   readonly events: TrainerEvent[] = [];
   private waiters: Array<() => void> = [];
@@ -79,6 +86,7 @@ class Trainer {
   constructor(args: string[] = []) {
     this.child = spawn(binary, args, { stdio: 'pipe' });
     this.exited = new Promise((res) => this.child.on('exit', (code) => res(code)));
+    trainers.add(this);
     createInterface({ input: this.child.stdout }).on('line', (line) => {
       this.events.push(parseTrainerEvent(line)); // throws (fails the test) on a protocol violation
       for (const w of this.waiters.splice(0)) w();
@@ -117,6 +125,12 @@ class Trainer {
   kill(): void {
     this.child.kill('SIGKILL');
   }
+
+  /** Kills it unless it has exited, and waits for the exit. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.kill();
+    await this.exited;
+  }
 }
 
 const tinyModel = {
@@ -130,7 +144,7 @@ const tinyModel = {
 };
 const tinyTrain = { seq_len: 16, batch_size: 4, lr: 0.003, inner_steps: 3 };
 
-describe.skipIf(!built)('tandem-trainer NDJSON protocol', () => {
+describe.skipIf(!built)(`tandem-trainer NDJSON protocol${skippedUnless(built, notBuilt)}`, () => {
   it('says hello, survives malformed input, and shuts down cleanly', async () => {
     const t = new Trainer(['--heartbeat-seconds', '0.2']);
     const hello = await t.waitFor((e): e is Extract<TrainerEvent, { event: 'hello' }> => e.event === 'hello');

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { RoundLedger } from '../../main/ledger/round-ledger';
 import type { RoundSummary } from '../../contract/domains/round';
-import { launchChromium } from './browser';
+import { assertChromium, launchChromium } from './browser';
 import { REPO_ROOT, startApp, type RunningApp } from './start-app';
 import { makeTempDir } from './temp-dir';
 
@@ -19,24 +19,35 @@ export interface AppInBrowser {
   close(): Promise<void>;
 }
 
-/** The app in headless mode in a fresh home, and a Chromium page for it (not yet opened at its URL). */
+/**
+ * The app in headless mode in a fresh home, and a Chromium page for it (not
+ * yet opened at its URL). Chromium is looked for first, so that without it
+ * nothing is started; if a later step fails, what was started is stopped
+ * before the error is thrown (the caller gets no session to close).
+ */
 export async function openAppInBrowser(options: { args?: string[]; page?: BrowserContextOptions } = {}): Promise<AppInBrowser> {
+  assertChromium();
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   const temp = makeTempDir();
-  const app = await startApp({ home: temp.dir, ...(options.args ? { args: options.args } : {}) });
-  const browser = await launchChromium();
-  const page = await browser.newPage(options.page);
-  return {
-    home: temp.dir,
-    app,
-    browser,
-    page,
-    async close() {
-      await browser.close();
-      await app.stop();
+  let app: RunningApp | undefined;
+  let browser: Browser | undefined;
+  const close = async () => {
+    try {
+      await browser?.close();
+    } finally {
+      await app?.stop();
       temp.cleanup();
-    },
+    }
   };
+  try {
+    app = await startApp({ home: temp.dir, ...(options.args ? { args: options.args } : {}) });
+    browser = await launchChromium();
+    const page = await browser.newPage(options.page);
+    return { home: temp.dir, app, browser, page, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
 
 /** Rounds of this machine's devnet peer that went through every phase, read from its ledger. */

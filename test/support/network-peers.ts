@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { StorageKeyPair } from '../../main/storage/storage-credentials';
 import { RoundLedger } from '../../main/ledger/round-ledger';
+import { spawnTracked, stopProcess } from './processes';
 import { REPO_ROOT, runCli, startApp, type RunningApp } from './start-app';
 
 /** The passphrases every machine of the multi-process tests uses, passed by environment variable as a script would. */
@@ -84,20 +85,19 @@ export class NetworkMachine {
   }
 }
 
-/** A long-running `tandem` command (a validator), its output kept for the failure message. */
+/**
+ * A long-running `tandem` command (a validator, `devnet serve`), its output
+ * kept for the failure message; `stop()` ends it with SIGTERM, then SIGKILL
+ * to its process group after a minute.
+ */
 export function spawnTandem(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; stop(): Promise<void> } {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'tandem.mjs'), ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnTracked(process.execPath, [path.join(REPO_ROOT, 'bin', 'tandem.mjs'), ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
   return {
     child,
     output: () => output,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    stop: () => stopProcess(child),
   };
 }

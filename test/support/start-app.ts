@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { spawnTracked, stopProcess } from './processes';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -15,9 +16,12 @@ export interface RunningApp {
 /**
  * Starts the built CLI exactly as `npm start` does (bin/tandem.mjs start) and
  * waits for the URL line. Uses its own TANDEM_HOME so runs never share state.
+ * If no URL comes, the process (and whatever it started) is stopped before
+ * the error is thrown; `stop()` ends it with SIGTERM, then SIGKILL to its
+ * process group after a minute.
  */
 export async function startApp(options: { home: string; args?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunningApp> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'tandem.mjs'), 'start', '--port', '0', ...(options.args ?? [])], {
+  const child = spawnTracked(process.execPath, [path.join(REPO_ROOT, 'bin', 'tandem.mjs'), 'start', '--port', '0', ...(options.args ?? [])], {
     cwd: REPO_ROOT,
     env: { ...process.env, TANDEM_HOME: options.home, DISPLAY: '', WAYLAND_DISPLAY: '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -40,6 +44,9 @@ export async function startApp(options: { home: string; args?: string[]; env?: N
       clearTimeout(timer);
       reject(new Error(`tandem exited with ${code} before printing a URL; output:\n${output}`));
     });
+  }).catch(async (error: unknown) => {
+    await stopProcess(child, { graceMs: 5000 });
+    throw error;
   });
   const parsed = new URL(url);
   return {
@@ -48,23 +55,19 @@ export async function startApp(options: { home: string; args?: string[]; env?: N
     token: parsed.hash.replace('#token=', ''),
     output: () => output,
     process: child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    stop: () => stopProcess(child),
   };
 }
 
 /** Runs the CLI to completion and returns what it printed. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'tandem.mjs'), ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnTracked(process.execPath, [path.join(REPO_ROOT, 'bin', 'tandem.mjs'), ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+    // Anything it started and left behind goes with it.
+    child.on('exit', (code) => void stopProcess(child).then(() => resolve({ code, stdout, stderr })));
   });
 }

@@ -9,6 +9,8 @@ import { REPO_ROOT } from './start-app';
 /** The trainer executable `npm run build:native` makes; tests that need it skip without it. */
 export const TRAINER_BINARY = path.join(REPO_ROOT, 'build', 'trainer', 'tandem-trainer');
 export const trainerBuilt = fs.existsSync(TRAINER_BINARY);
+/** Why the tests that need it skip (see skip-note.ts). */
+export const TRAINER_NOT_BUILT = `${TRAINER_BINARY} is not built (npm run build:native)`;
 
 /** The smallest LLaMA the trainer tests run (one layer, 32 wide, the byte vocabulary), fast on one CPU thread. */
 export const TINY_MODEL = {

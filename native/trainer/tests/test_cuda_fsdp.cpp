@@ -115,10 +115,7 @@ TEST(cuda_fsdp_peer_copy_collective_matches_cpu) { collectiveMatchesCpu({0, 0, 0
 
 TEST(cuda_fsdp_nccl_collective_on_distinct_devices) {
   const int n = deviceCount();
-  if (n < 2) {
-    std::printf("    (one device: NCCL needs two; skipped inside the test)\n");
-    return;
-  }
+  if (n < 2) SKIP_TEST("one CUDA device: NCCL needs two");
   std::vector<int> devices;
   for (int d = 0; d < n && d < 4; ++d) devices.push_back(d);
   collectiveMatchesCpu(devices, true);

@@ -7,6 +7,7 @@ import { ChainDispatchError } from '../../../main/chain/subtensor/extrinsic-subm
 import { SubtensorChain, U16_MAX } from '../../../main/chain/subtensor/subtensor-chain';
 import { RewardHistory, tempoIndex } from '../../../main/chain/rewards';
 import { pairFromUri, keysReady } from '../../../main/wallet/keys';
+import { skippedUnless } from '../../support/skip-note';
 import { makeTempDir } from '../../support/temp-dir';
 import {
   FakeSubtensor,
@@ -22,6 +23,7 @@ import {
 } from '../../support/fake-subtensor';
 
 const NETUID = 1;
+const needsFixtures = skippedUnless(hasSubtensorFixtures, SKIP_SUBTENSOR);
 
 /** Rank computed independently of the client: miners (no permit) ordered by raw incentive, ties share. */
 function expectedRank(neurons: NeuronFixture[], uid: number): { rank: number; of: number } {
@@ -30,7 +32,7 @@ function expectedRank(neurons: NeuronFixture[], uid: number): { rank: number; of
   return { rank: miners.filter((n) => n.incentive > self.incentive).length + 1, of: miners.length };
 }
 
-describe.skipIf(!hasSubtensorFixtures)('subtensor client against a fake node with real metadata', () => {
+describe.skipIf(!hasSubtensorFixtures)(`subtensor client against a fake node with real metadata${needsFixtures}`, () => {
   const servers: FakeSubtensor[] = [];
   const chains: SubtensorChain[] = [];
   afterEach(async () => {
@@ -285,7 +287,7 @@ describe.skipIf(!hasSubtensorFixtures)('subtensor client against a fake node wit
   }, 60_000);
 });
 
-describe.skipIf(!hasSubtensorFixtures)('checkNetwork', () => {
+describe.skipIf(!hasSubtensorFixtures)(`checkNetwork${needsFixtures}`, () => {
   let server: FakeSubtensor;
   beforeAll(async () => {
     const runtime = loadRuntime(424);
@@ -345,10 +347,6 @@ describe.skipIf(!hasSubtensorFixtures)('checkNetwork', () => {
     expect(await checkNetwork('http://example.com', 3)).toEqual({ ok: false, kind: 'invalid', reason: expect.stringMatching(/only ws:\/\/ and wss:\/\//) });
     expect(await checkNetwork('devnet', 3)).toMatchObject({ ok: false });
   });
-});
-
-describe.skipIf(hasSubtensorFixtures)('subtensor fixtures', () => {
-  it(SKIP_SUBTENSOR, () => undefined);
 });
 
 // Keep path imported for editors that resolve fixtures relative to this file.

@@ -4,9 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { defaultRuntimeDir, loadSubtensorRuntime, RUNTIME_METADATA_FILE, RUNTIME_VERSION_FILE } from '../../../main/devnet/node/subtensor-runtime';
 import { hasSubtensorFixtures, recordedResult, SKIP_SUBTENSOR, SUBTENSOR_FIXTURES } from '../../support/fake-subtensor';
+import { skippedUnless } from '../../support/skip-note';
 import { makeTempDir } from '../../support/temp-dir';
 
-const needsFixtures = hasSubtensorFixtures ? '' : ` (skipped: ${SKIP_SUBTENSOR})`;
+const needsFixtures = skippedUnless(hasSubtensorFixtures, SKIP_SUBTENSOR);
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 describe('the subtensor runtime the devnet node ships (assets/subtensor)', () => {

@@ -6,7 +6,8 @@ import { runDoctor, type DoctorIo } from '../../../main/cli/commands/doctor';
 import { detectGpus } from '../../../main/hardware/detect';
 import type { ReadinessDeps } from '../../../main/hardware/readiness';
 import { makeTempDir } from '../../support/temp-dir';
-import { fixturesDir, readFixture } from './fixtures';
+import { skippedUnless } from '../../support/skip-note';
+import { fixturesDir, readFixture, SKIP_MESSAGE } from './fixtures';
 
 const GiB = 2 ** 30;
 const system = (over: Partial<SystemInfo> = {}): SystemInfo => ({
@@ -174,7 +175,7 @@ describe('tandem doctor', () => {
     expect(upload.remediation).toContain('Settings → Storage');
   });
 
-  (fixturesDir ? it : it.skip)('a dual RTX 2070 box fails the 24 GiB GPU run on memory and says why', async () => {
+  it.skipIf(!fixturesDir)(`a dual RTX 2070 box fails the 24 GiB GPU run on memory and says why${skippedUnless(fixturesDir !== null, SKIP_MESSAGE)}`, async () => {
     const xml = readFixture('xml', 'telegraf__dual_2070-v13.xml');
     const fake = (async (_cmd: string, args: string[]) =>
       args[0] === '-q' ? { stdout: xml, stderr: '', exitCode: 0 } : { stdout: 'index, uuid, compute_cap\n0, x, 7.5\n1, y, 7.5\n', stderr: '', exitCode: 0 }) as Parameters<typeof detectGpus>[0];

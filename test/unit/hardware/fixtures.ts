@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const base = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'nvidia-smi');
 export const fixturesDir: string | null = fs.existsSync(base) ? base : null;
-export const SKIP_MESSAGE = `nvidia-smi fixtures not found at ${base}: skipped (they live beside the checkout in ../shared/fixtures)`;
+export const SKIP_MESSAGE = `nvidia-smi fixtures not found at ${base} (they live beside the checkout in ../shared/fixtures)`;
 
 export function fixtureFiles(sub: string): string[] {
   if (!fixturesDir) return [];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { detectGpus } from '../../../main/hardware/detect';
 import { nvidiaGpuAvailability } from '../../../renderer/src/pages/settings/nvidia-gpu';
+import { skippedUnless } from '../../support/skip-note';
 import { fixturesDir, readFixture, SKIP_MESSAGE } from '../hardware/fixtures';
 
 const frame = (source: 'nvml' | 'nvidia-smi' | 'simulated', gpus: number) => ({
@@ -18,8 +19,7 @@ describe('NVIDIA GPU availability for Train on', () => {
     expect(found).toEqual({ kind: 'absent', reason: 'the hardware check found no NVIDIA GPU (nvidia-smi is not installed)' });
   });
 
-  it.skipIf(!fixturesDir)('is present, with the count, when the readiness check found GPUs', async () => {
-    if (!fixturesDir) return console.warn(SKIP_MESSAGE);
+  it.skipIf(!fixturesDir)(`is present, with the count, when the readiness check found GPUs${skippedUnless(fixturesDir !== null, SKIP_MESSAGE)}`, async () => {
     const xml = readFixture('xml', 'telegraf__dual_2070-v13.xml');
     const detection = await detectGpus(async (_command, args) => (args.includes('-x') ? { stdout: xml, stderr: '', exitCode: 0 } : { stdout: '', stderr: 'unsupported', exitCode: 2 }));
     expect(nvidiaGpuAvailability(detection, null, null)).toEqual({ kind: 'present', count: 2 });

@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RoundState } from '../../../contract/domains/round';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeTestCore } from '../../support/test-core';
-import { trainerBuilt } from '../../support/tiny-trainer';
+import { TRAINER_NOT_BUILT, trainerBuilt } from '../../support/tiny-trainer';
+import { skippedUnless } from '../../support/skip-note';
 
 /**
  * Settings → Train on = gpu where the trainer can see no GPU, through the real
@@ -10,7 +11,7 @@ import { trainerBuilt } from '../../support/tiny-trainer';
  * trainer is not restarted in a loop. The guard's empty GPU choice hides every
  * GPU (CUDA_VISIBLE_DEVICES=""), so this holds on a machine with GPUs too.
  */
-describe.skipIf(!trainerBuilt)('joining with Train on = gpu and no usable GPU', () => {
+describe.skipIf(!trainerBuilt)(`joining with Train on = gpu and no usable GPU${skippedUnless(trainerBuilt, TRAINER_NOT_BUILT)}`, () => {
   let temp: ReturnType<typeof makeTempDir>;
   beforeEach(() => (temp = makeTempDir()));
   afterEach(() => temp.cleanup());

@@ -3,7 +3,11 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EncryptedSecretFile } from '../../../main/storage/encrypted-secret-file';
 import { StorageCredentialsError } from '../../../main/storage/storage-credentials-error';
+import { skippedUnless } from '../../support/skip-note';
 import { makeTempDir } from '../../support/temp-dir';
+
+const posixModes = process.platform !== 'win32';
+const NO_POSIX_MODES = 'Windows has no POSIX file modes';
 
 const SECRETS = {
   write: { accessKeyId: 'WRITEKEYID', secretAccessKey: 'write-secret-5b1f0c7e9a2d4f6b8c0e1a3b5d7f9e2c' },
@@ -63,13 +67,13 @@ describe('the storage secrets file', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe('{"hand": "written"}');
   });
 
-  it.skipIf(process.platform === 'win32')('is private to this user: file 0600 in a 0700 folder', async () => {
+  it.skipIf(!posixModes)(`is private to this user: file 0600 in a 0700 folder${skippedUnless(posixModes, NO_POSIX_MODES)}`, async () => {
     await new EncryptedSecretFile(file).save(SECRETS, 'correct horse battery');
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(fs.statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
   });
 
-  it.skipIf(process.platform === 'win32')('replaces the file whole (a new file renamed into place, never rewritten in place) and leaves no temp files', async () => {
+  it.skipIf(!posixModes)(`replaces the file whole (a new file renamed into place, never rewritten in place) and leaves no temp files${skippedUnless(posixModes, NO_POSIX_MODES)}`, async () => {
     const sealed = new EncryptedSecretFile(file);
     await sealed.save(SECRETS, 'first passphrase');
     const first = fs.statSync(file).ino;
