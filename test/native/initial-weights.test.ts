@@ -9,13 +9,12 @@ import type { RunManifest } from '../../main/run/manifest';
 import { trainerModel } from '../../main/run/trainer-config';
 import { startShardServer, type ShardServer } from '../support/shard-http-server';
 import { makeTempDir } from '../support/temp-dir';
-import { makeTrainerShards, TINY_MODEL, tinyModelManifest, tinyTrainer, TRAINER_BINARY, trainerBuilt } from '../support/tiny-trainer';
-
-if (!trainerBuilt) console.log(`initial-weights tests skipped: ${TRAINER_BINARY} is not built (npm run build:native)`);
+import { skippedUnless } from '../support/skip-note';
+import { makeTrainerShards, TINY_MODEL, tinyModelManifest, tinyTrainer, TRAINER_BINARY, TRAINER_NOT_BUILT, trainerBuilt } from '../support/tiny-trainer';
 
 const logger = pino({ level: 'silent' });
 
-describe.skipIf(!trainerBuilt)('a run that starts from given weights (checkpoints.initial)', () => {
+describe.skipIf(!trainerBuilt)(`a run that starts from given weights (checkpoints.initial)${skippedUnless(trainerBuilt, TRAINER_NOT_BUILT)}`, () => {
   const temp = makeTempDir('tandem-initial-');
   const dataDir = path.join(temp.dir, 'data');
   const initialFile = path.join(temp.dir, 'initial.safetensors');
