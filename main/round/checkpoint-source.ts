@@ -17,6 +17,12 @@ export interface CheckpointSource {
    * gathers these, not the candidates of the subnet as it is now.
    */
   aggregatedIn?(window: number): Promise<readonly number[] | null>;
+  /**
+   * The weights digest the publisher recorded after `window`'s aggregate
+   * (null: its record names none; undefined: no record yet). A peer whose own
+   * digest differs has come apart from the run and reloads its model.
+   */
+  recordedDigest?(window: number): Promise<string | null | undefined>;
   /** Windows between published checkpoints, for the message of a peer that waits for the next one. */
   readonly everyWindows: number;
 }

@@ -12,7 +12,8 @@ import type { StoragePort } from '../storage/storage-port';
 import { ModelBasis, encodeSyncReport, syncReportKey, type SyncReport } from './sync-report';
 import { aggregationCandidates } from './aggregation-peers';
 import type { CatchUpState } from './catch-up-state';
-import type { CheckpointSource } from './checkpoint-source';
+import { ModelAudit, type Divergence } from './model-audit';
+import type { CheckpointSource, RestoredCheckpoint } from './checkpoint-source';
 import type { WindowData } from './window-data';
 import { gather, type GatherPeer, type PayloadVerdict, type PeerAccount } from './gather';
 import { ChainWindowTimes } from './chain-window-times';
@@ -121,6 +122,10 @@ export class RoundEngine {
   private readonly overlap: boolean;
   /** The model this peer trains from, reported beside each update for the validators' sync check. */
   private readonly basis = new ModelBasis();
+  /** This peer's digest after each window against the run's record, when the run publishes one. */
+  private readonly audit: ModelAudit | null;
+  /** Set when the audit found this peer's model apart from the run's, until the run's checkpoint repairs it. */
+  private diverged: Divergence | null = null;
   private leaveAfterRound = false;
   private readonly now: () => number;
   private readonly log: Logger;
@@ -142,6 +147,8 @@ export class RoundEngine {
   private own: { storage: StoragePort; readBack: StoragePort | undefined };
 
   constructor(private readonly options: RoundEngineOptions) {
+    const checkpoints = options.checkpoints;
+    this.audit = checkpoints?.recordedDigest ? new ModelAudit({ recordedDigest: (w) => checkpoints.recordedDigest!(w) }) : null;
     this.own = { storage: options.storage, readBack: options.ownReadBack };
     this.now = options.now ?? Date.now;
     this.overlap = options.overlapCommunication ?? true;
@@ -551,6 +558,7 @@ export class RoundEngine {
         // the global model is unchanged, so this peer's weights go back to it.
         await this.revertWindow(window);
         await ledger.append({ window, at: this.now(), phase: 'applied', phaseSeconds: { applying: this.endPhase(applying) }, ...(this.basis.digest ? { modelDigest: this.basis.digest } : {}) });
+        this.audit?.noteApplied(window, this.basis.digest);
         await this.options.catchUpState?.noteApplied(window);
         this.log.info({ window }, 'no update counted; the model is unchanged');
         return;
@@ -558,6 +566,7 @@ export class RoundEngine {
       const applied = await this.options.trainer.applyOuter({ window, payloadFiles: files, lr: manifest.sparseloco.outerLr });
       await ledger.append({ window, at: this.now(), phase: 'applied', phaseSeconds: { applying: this.endPhase(applying) }, ...(applied.modelDigest ? { modelDigest: applied.modelDigest } : {}) });
       this.basis.applied(window, applied.modelDigest);
+      this.audit?.noteApplied(window, applied.modelDigest);
       await this.options.catchUpState?.noteApplied(window);
       this.log.info({ window, peers: files.length, digest: applied.modelDigest, replay }, 'outer step applied');
       const sweep = this.sweepOwnObjects(window).finally(() => this.background.delete(sweep));
@@ -632,6 +641,7 @@ export class RoundEngine {
    * weights would be worth nothing to the run).
    */
   private async reachModel(window: number): Promise<boolean> {
+    if (!(await this.repairDivergence(window))) return false;
     const limit = this.options.maxCatchUpWindows ?? 10;
     const source = this.options.checkpoints;
     const tooFar = (covered: number | null) => covered !== null && covered < window - 1 - limit;
@@ -643,6 +653,7 @@ export class RoundEngine {
           this.lastCovered = restored.window;
           this.basis.applied(restored.window, restored.modelDigest);
           await this.options.catchUpState?.noteApplied(restored.window);
+          this.audit?.reset();
           await this.options.ledger.append({ window: restored.window, at: this.now(), phase: 'applied', reason: "loaded from the run's checkpoint", ...(restored.modelDigest ? { modelDigest: restored.modelDigest } : {}) });
           this.log.info({ window: restored.window, digest: restored.modelDigest }, 'loaded the run\u2019s checkpoint; the windows since are replayed');
         }
@@ -661,6 +672,55 @@ export class RoundEngine {
       await this.catchUp(this.lastCovered + 1, window - 1);
     }
     return true;
+  }
+
+  /**
+   * A peer whose weights came out different from the run's after some window
+   * (the audit compares its digest with the publisher's record) goes back to
+   * the run's model: the publisher's first checkpoint of that window or later,
+   * then the windows since replayed as after a restart. Its updates from the
+   * other weights are worth nothing, so until that checkpoint is out it does
+   * not train, and says why. False: this window is not trained.
+   */
+  private async repairDivergence(window: number): Promise<boolean> {
+    const source = this.options.checkpoints;
+    if (!source || !this.audit) return true;
+    this.diverged ??= await this.audit.firstDivergence(window).catch((error: unknown) => {
+      this.log.warn({ window, err: error }, 'could not read the run\u2019s record of its model');
+      return null;
+    });
+    const apart = this.diverged;
+    if (!apart) return true;
+    // What was gathered on top of the other weights is not applied.
+    await this.dropInFlight();
+    let restored: RestoredCheckpoint | null;
+    try {
+      restored = await source.restoreNewer(apart.window - 1, (note) => this.update({ phase: 'syncing', blocker: note }));
+    } catch (error) {
+      await this.skipWindow(window, `This peer's model differs from the run's since window ${apart.window}, and the run's checkpoint could not be loaded: ${errorText(error)}`);
+      return false;
+    }
+    if (!restored) {
+      await this.skipWindow(window, `This peer's model differs from the run's since window ${apart.window}: waiting for the run's next checkpoint (one every ${source.everyWindows} windows) to take the run's model again.`);
+      return false;
+    }
+    this.diverged = null;
+    this.audit.reset();
+    this.lastCovered = restored.window;
+    this.basis.applied(restored.window, restored.modelDigest);
+    await this.options.catchUpState?.noteApplied(restored.window);
+    const reason = `loaded from the run's checkpoint: this peer's model had differed from the run's since window ${apart.window} (${apart.ours}, the run's ${apart.run})`;
+    await this.options.ledger.append({ window: restored.window, at: this.now(), phase: 'applied', reason, ...(restored.modelDigest ? { modelDigest: restored.modelDigest } : {}) });
+    this.log.warn({ since: apart.window, ours: apart.ours, run: apart.run, checkpoint: restored.window }, 'this peer\u2019s model had come apart from the run\u2019s; it holds the run\u2019s checkpoint again');
+    return true;
+  }
+
+  /** Forgets the windows in flight and queued for another try, deleting their files. */
+  private async dropInFlight(): Promise<void> {
+    const dropped = [...this.inFlight.splice(0).map((f) => f.gathered), ...this.replays.splice(0).flatMap((r) => (r.gathered ? [Promise.resolve(r.gathered)] : []))];
+    for (const gathered of await Promise.all(dropped)) {
+      await Promise.all([...gathered.files, ...(gathered.ownFile ? [gathered.ownFile] : [])].map((f) => fs.rm(f, { force: true })));
+    }
   }
 
   /**

@@ -36,6 +36,13 @@ export class PublishedCheckpoints implements CheckpointSource {
     return (await readAggregateRecord(storage, window, this.options.manifest.protocolVersion).catch(() => null))?.uids ?? null;
   }
 
+  async recordedDigest(window: number): Promise<string | null | undefined> {
+    const storage = this.options.publisherStorage();
+    if (!storage) return undefined;
+    const record = await readAggregateRecord(storage, window, this.options.manifest.protocolVersion).catch(() => null);
+    return record ? record.modelDigest : undefined;
+  }
+
   async restoreNewer(than: number | null, onProgress?: (note: string) => void): Promise<RestoredCheckpoint | null> {
     const { manifest, logger } = this.options;
     const storage = this.options.publisherStorage();

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,28 +8,22 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { validatePayload } from '../../main/codec';
 import { SubtensorChain } from '../../main/chain/subtensor/subtensor-chain';
 import { devnetManifest } from '../../main/devnet/devnet-manifest';
-import { DevnetNode } from '../../main/devnet/node/devnet-node';
-import { DevnetS3 } from '../../main/devnet/storage/devnet-s3';
+import { type DevnetNode } from '../../main/devnet/node/devnet-node';
+import { type DevnetS3 } from '../../main/devnet/storage/devnet-s3';
 import { windowOf } from '../../main/run/window-clock';
 import { S3Storage } from '../../main/storage/s3-storage';
 import type { StatusReport } from '../../main/cli/commands/status';
 import { launchChromium } from '../support/browser';
+import { watchRoundBlocker } from '../support/round-blocker-watch';
 import { devSigner } from '../support/dev-signer';
 import { until } from '../support/devnet-peers';
-import { NetworkMachine, PASSPHRASES, spawnTandem } from '../support/network-peers';
-import { REPO_ROOT, runCli } from '../support/start-app';
+import { NetworkMachine, PASSPHRASES, prepareCorpusShards, spawnTandem, startLocalNetwork, TAO } from '../support/network-peers';
+import { runCli } from '../support/start-app';
 import { TRAINER_BINARY } from '../support/tiny-trainer';
 import { NativeTrainer } from '../../main/round/native-trainer';
 import { trainerModel, trainerSettings } from '../../main/run/trainer-config';
 import { makeTempDir } from '../support/temp-dir';
 
-const TAO = 1_000_000_000n;
-
-/** The devnet corpus's text files, in order. */
-const corpusFiles = () => {
-  const dir = path.join(REPO_ROOT, 'native', 'data', 'sotu');
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.txt')).sort().map((f) => path.join(dir, f));
-};
 const NETUID = 3;
 
 /**
@@ -81,9 +74,7 @@ describe('a real network: separate tandem processes train one model', () => {
   beforeAll(async () => {
     await cryptoWaitReady();
     const base = devnetManifest();
-    node = await DevnetNode.start({ stateFile: path.join(temp.dir, 'chain', 'state.json'), netuid: NETUID, blockMs: base.windows.blockSeconds * 1000, tempo: base.windows.blocksPerWindow * 2, burn: TAO, emissionPerTempo: TAO });
-    s3 = await DevnetS3.start({ root: path.join(temp.dir, 's3') });
-    url = node.url;
+    ({ node, s3, url } = await startLocalNetwork(temp.dir, NETUID));
     chain = await SubtensorChain.open({ name: 'test', endpoint: url });
     manifestFile = path.join(temp.dir, 'run.json');
 
@@ -112,8 +103,7 @@ describe('a real network: separate tandem processes train one model', () => {
     // The validator's owner creates the run: its token shards into its bucket, listed by URL, size and sha256 in the
     // manifest it signs; it publishes the run's checkpoints (every 2 windows) for the peers that join late.
     const shardsDir = path.join(temp.dir, 'shards');
-    const prepared = spawnSync(TRAINER_BINARY, ['prepare-data', '--input', ...corpusFiles(), '--output', shardsDir, '--prefix', 'sotu', '--shard-tokens', '150000'], { encoding: 'utf8' });
-    expect(prepared.status, prepared.stderr).toBe(0);
+    prepareCorpusShards(shardsDir);
     owner = validatorMachine.hotkey;
     const checkpoints = { publisher: owner, everyWindows: 2, keep: 2 };
     // It owns the subnet too (SubnetOwnerHotkey): its run is then found from the subnet alone.
@@ -251,17 +241,7 @@ describe('a real network: separate tandem processes train one model', () => {
     const browser = await launchChromium();
     // Closed below once read; this closes it too if a step before that fails.
     onTestFinished(() => browser.close());
-    const page = await browser.newPage();
-    await page.goto(lateMachine.app!.url);
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Dashboard', exact: true }).click();
-    await page.evaluate(() => {
-      const seen: string[] = [];
-      (window as unknown as { seen: string[] }).seen = seen;
-      new MutationObserver(() => {
-        const text = document.querySelector('[data-testid="round-blocker"]')?.textContent;
-        if (text && seen.at(-1) !== text) seen.push(text);
-      }).observe(document.body, { subtree: true, childList: true, characterData: true });
-    });
+    const seenOnDashboard = await watchRoundBlocker(await browser.newPage(), lateMachine.app!.url);
     await lateMachine.call('round.join');
     await until(() => windowOf(node.blockNumber, 10).window >= stoppedAt + 3, () => 'three windows did not pass');
     await b.start(url, manifestUrl, owner);
@@ -269,7 +249,7 @@ describe('a real network: separate tandem processes train one model', () => {
     const late = lateMachine.ledger(url, NETUID);
     await until(async () => (await late.summaries()).some((s) => s.phases.includes('trained')), async () => `the late peer did not train: ${JSON.stringify((await status(lateMachine)).round)}`, 120_000);
     // The user saw it fetch the run's checkpoint, or replay the windows since.
-    const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+    const seen = await seenOnDashboard();
     await browser.close();
     expect(seen.join('\n')).toMatch(/Downloading the run's checkpoint of window \d+|Loading the run's checkpoint|Catching up: window \d+ of \d+/);
     const summaries = await late.summaries();
@@ -308,8 +288,19 @@ describe('a real network: separate tandem processes train one model', () => {
       async () => JSON.stringify((await status(a)).peers),
       90_000,
     );
-    // The run goes on for everyone, on one model (c leaves its own unreadable update out, as the others do).
-    await until(async () => [...(await commonModels(peers)).keys()].filter((w) => w > after).length >= 2, () => 'the run did not go on', 120_000);
+    // The run goes on for everyone, on one model (c leaves its own unreadable update out, as the others do). A key revoked
+    // mid-gather may split them for a window (read by some before, refused to others after): whoever came apart from the
+    // run's model finds out from the publisher's record and takes its checkpoint again, so every split is repaired and
+    // the newest windows are the same on all three.
+    const oneModelAgain = async () => {
+      const all = await Promise.all(peers.map(digestsOf));
+      const repairs = (await Promise.all(peers.map(async (m) => (await m.ledger(url, NETUID).read()).records))).flat().filter((r) => /had differed from the run's since window/.test(r.reason ?? ''));
+      const common = [...all[0]!.keys()].filter((w) => w > after && all.every((d) => d.has(w))).sort((x, y) => x - y);
+      const split = common.filter((w) => new Set(all.map((d) => d.get(w))).size > 1);
+      const agreeing = common.filter((w) => !split.includes(w));
+      return split.every((w) => repairs.some((r) => r.window >= w)) && agreeing.length >= 2 && split.every((w) => w < agreeing.at(-2)!);
+    };
+    await until(oneModelAgain, async () => `the run did not go on as one model: ${JSON.stringify(await Promise.all(peers.map(async (p) => [...(await digestsOf(p))].slice(-6))))}`, 180_000);
     const { records } = await c.ledger(url, NETUID).read();
     expect(records.some((r) => r.window > after && /own update left out/.test(r.reason ?? ''))).toBe(true);
     // The CLI's status without --json says the same in words.

@@ -1,23 +1,20 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SubtensorChain } from '../../main/chain/subtensor/subtensor-chain';
+import type { DevnetNode } from '../../main/devnet/node/devnet-node';
+import type { DevnetS3 } from '../../main/devnet/storage/devnet-s3';
 import type { StatusReport } from '../../main/cli/commands/status';
 import { devnetManifest } from '../../main/devnet/devnet-manifest';
-import { DevnetNode } from '../../main/devnet/node/devnet-node';
-import { DevnetS3 } from '../../main/devnet/storage/devnet-s3';
 import { launchChromium } from '../support/browser';
+import { watchRoundBlocker } from '../support/round-blocker-watch';
 import { devSigner } from '../support/dev-signer';
 import { until } from '../support/devnet-peers';
-import { NetworkMachine } from '../support/network-peers';
-import { REPO_ROOT } from '../support/start-app';
+import { NetworkMachine, prepareCorpusShards, startLocalNetwork, TAO } from '../support/network-peers';
 import { shardSpec, startShardServer, type ShardServer } from '../support/shard-http-server';
 import { makeTempDir } from '../support/temp-dir';
-import { TRAINER_BINARY } from '../support/tiny-trainer';
 
-const TAO = 1_000_000_000n;
 const NETUID = 3;
 /** Slow enough that a person (and the test) sees the download's progress, quick enough for a window. */
 const SHARD_BYTES_PER_SECOND = 160 * 1024;
@@ -42,9 +39,7 @@ describe('a run\u2019s data over a slow link that corrupts each shard once', () 
   beforeAll(async () => {
     await cryptoWaitReady();
     const base = devnetManifest();
-    node = await DevnetNode.start({ stateFile: path.join(temp.dir, 'chain', 'state.json'), netuid: NETUID, blockMs: base.windows.blockSeconds * 1000, tempo: base.windows.blocksPerWindow * 2, burn: TAO, emissionPerTempo: TAO });
-    s3 = await DevnetS3.start({ root: path.join(temp.dir, 's3') });
-    url = node.url;
+    ({ node, s3, url } = await startLocalNetwork(temp.dir, NETUID));
     const chain = await SubtensorChain.open({ name: 'test', endpoint: url });
     try {
       await machine.createWallet();
@@ -58,11 +53,7 @@ describe('a run\u2019s data over a slow link that corrupts each shard once', () 
 
     // The run's shards, listed by URL, size and sha256 in a manifest on this machine.
     const shardsDir = path.join(temp.dir, 'shards');
-    const corpus = path.join(REPO_ROOT, 'native', 'data', 'sotu');
-    const texts = fs.readdirSync(corpus).filter((f) => f.endsWith('.txt')).sort().map((f) => path.join(corpus, f));
-    const prepared = spawnSync(TRAINER_BINARY, ['prepare-data', '--input', ...texts, '--output', shardsDir, '--prefix', 'sotu', '--shard-tokens', '150000'], { encoding: 'utf8' });
-    expect(prepared.status, prepared.stderr).toBe(0);
-    shardNames = fs.readdirSync(shardsDir).filter((f) => f.endsWith('.bin')).sort();
+    shardNames = prepareCorpusShards(shardsDir);
     const shards = new Map(shardNames.map((name) => [name, fs.readFileSync(path.join(shardsDir, name))]));
     server = await startShardServer(shards, { slowBytesPerSecond: SHARD_BYTES_PER_SECOND });
     const listed = [...shards].map(([name, data]) => shardSpec(data, `${server.base}/slow-flaky/${name}`, /val/.test(name) ? 'val' : 'train'));
@@ -82,18 +73,8 @@ describe('a run\u2019s data over a slow link that corrupts each shard once', () 
   it('shows the download\u2019s progress, refetches each corrupt shard, and trains', async () => {
     const browser = await launchChromium();
     try {
-      const page = await browser.newPage();
-      await page.goto(machine.app!.url);
-      await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Dashboard', exact: true }).click();
       // Every sentence the live round card says while it waits.
-      await page.evaluate(() => {
-        const seen: string[] = [];
-        (window as unknown as { seen: string[] }).seen = seen;
-        new MutationObserver(() => {
-          const text = document.querySelector('[data-testid="round-blocker"]')?.textContent;
-          if (text && seen.at(-1) !== text) seen.push(text);
-        }).observe(document.body, { subtree: true, childList: true, characterData: true });
-      });
+      const seenOnDashboard = await watchRoundBlocker(await browser.newPage(), machine.app!.url);
       await machine.call('round.join');
       // The CLI says it too, while it downloads.
       let said = '';
@@ -105,7 +86,7 @@ describe('a run\u2019s data over a slow link that corrupts each shard once', () 
 
       const ledger = machine.ledger(url, NETUID);
       await until(async () => (await ledger.summaries()).some((s) => s.phases.includes('trained')), async () => `no window trained: ${(await machine.cli(['status'])).slice(0, 2000)}`, 180_000);
-      const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+      const seen = await seenOnDashboard();
       const progress = seen.filter((s) => s.startsWith("Downloading this window's data"));
       // Bytes, a rate and the time left, moving on as the bytes come in.
       expect(progress.some((s) => /: [\d.]+ \w+ of [\d.]+ \w+ at [\d.]+ \w+\/s, about \d+ \w+ left \(shard \d of 2\)\./.test(s)), progress.join('\n')).toBe(true);

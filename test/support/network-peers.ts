@@ -1,6 +1,10 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { devnetManifest } from '../../main/devnet/devnet-manifest';
+import { DevnetNode } from '../../main/devnet/node/devnet-node';
+import { DevnetS3 } from '../../main/devnet/storage/devnet-s3';
+import { TRAINER_BINARY } from './tiny-trainer';
 import type { StorageKeyPair } from '../../main/storage/storage-credentials';
 import { RoundLedger } from '../../main/ledger/round-ledger';
 import { spawnTracked, stopProcess } from './processes';
@@ -100,4 +104,28 @@ export function spawnTandem(args: string[], env: NodeJS.ProcessEnv): { child: Ch
     output: () => output,
     stop: () => stopProcess(child),
   };
+}
+
+export const TAO = 1_000_000_000n;
+
+/**
+ * The network of a multi-process test: the devnet's node served on
+ * 127.0.0.1 as a subtensor endpoint, with the devnet run's block time and a
+ * tempo of two windows (burn and emission 1 TAO), and an S3 server, both in
+ * `dir`.
+ */
+export async function startLocalNetwork(dir: string, netuid: number): Promise<{ node: DevnetNode; s3: DevnetS3; url: string }> {
+  const { windows } = devnetManifest();
+  const node = await DevnetNode.start({ stateFile: path.join(dir, 'chain', 'state.json'), netuid, blockMs: windows.blockSeconds * 1000, tempo: windows.blocksPerWindow * 2, burn: TAO, emissionPerTempo: TAO });
+  const s3 = await DevnetS3.start({ root: path.join(dir, 's3') });
+  return { node, s3, url: node.url };
+}
+
+/** The devnet corpus (the app's own) tokenised by the trainer into llm.c shards of `shardTokens` tokens in `dir`: a run owner's data. */
+export function prepareCorpusShards(dir: string, shardTokens = 150_000): string[] {
+  const corpus = path.join(REPO_ROOT, 'native', 'data', 'sotu');
+  const texts = fs.readdirSync(corpus).filter((f) => f.endsWith('.txt')).sort().map((f) => path.join(corpus, f));
+  const prepared = spawnSync(TRAINER_BINARY, ['prepare-data', '--input', ...texts, '--output', dir, '--prefix', 'sotu', '--shard-tokens', String(shardTokens)], { encoding: 'utf8' });
+  if (prepared.status !== 0) throw new Error(`prepare-data failed: ${prepared.stderr}`);
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.bin')).sort();
 }

@@ -119,6 +119,20 @@ export class VectorTrainer implements TrainerPort {
     return trainer;
   }
 
+  /**
+   * What NativeTrainer.restoreCheckpoint does with the run's published
+   * checkpoint: the weights, error feedback and window of `from`'s last
+   * checkpoint, nothing pending. Answers the window they hold.
+   */
+  loadCheckpointOf(from: VectorTrainer): number | null {
+    if (!from.checkpointed) return null;
+    this.params = Float32Array.from(from.checkpointed.params);
+    this.errorFeedback.set(from.checkpointed.errorFeedback);
+    this.windowStart = null;
+    this.checkpointed = { ...from.checkpointed, params: Float32Array.from(from.checkpointed.params) };
+    return this.checkpointed.appliedWindow;
+  }
+
   async appliedWindow(): Promise<number | null> {
     return this.checkpointed?.appliedWindow ?? null;
   }
