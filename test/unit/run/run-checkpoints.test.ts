@@ -12,7 +12,7 @@ const PROTOCOL = '1';
 
 /** A file shaped like the trainer's checkpoint: a safetensors header with the applied window, then some weights. */
 function trainerCheckpoint(file: string, appliedWindow: number, fill: number): void {
-  const header = Buffer.from(JSON.stringify({ __metadata__: { applied_window: String(appliedWindow) }, w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }));
+  const header = Buffer.from(JSON.stringify({ __metadata__: { format: 'tandem-trainer-checkpoint', applied_window: String(appliedWindow) }, w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }));
   const size = Buffer.alloc(8);
   size.writeBigUInt64LE(BigInt(header.length));
   fs.writeFileSync(file, Buffer.concat([size, header, Buffer.from(new Float32Array(4).fill(fill).buffer)]));
