@@ -39,9 +39,33 @@ export type ResourceLimits = z.infer<typeof ResourceLimits>;
 export const TrainOn = z.enum(['cpu', 'gpu']);
 export type TrainOn = z.infer<typeof TrainOn>;
 
+/**
+ * The run joined on a network other than the devnet (whose run is built in):
+ * its manifest (an http(s):// or s3:// URL, or an absolute file path), or its
+ * subnet alone (the run is then found through its owner's commitment on
+ * chain), and its owner's hotkey when the user names it.
+ */
+export const RunNaming = z
+  .object({
+    manifest: z
+      .string()
+      .max(2048)
+      .regex(/^((https?|s3):\/\/\S+|\/.*|[A-Za-z]:[\\/].*)$/, 'expected an http(s):// or s3:// URL, or an absolute file path')
+      .nullable(),
+    netuid: z.number().int().min(0).max(65535).nullable(),
+    owner: z
+      .string()
+      .regex(/^[1-9A-HJ-NP-Za-km-z]{46,48}$/, 'expected an SS58 hotkey address')
+      .nullable(),
+  })
+  .strict();
+export type RunNaming = z.infer<typeof RunNaming>;
+
 export const Settings = z
   .object({
     network: NetworkTarget,
+    /** The run on that network; changing the network without naming a run forgets the old one. */
+    run: RunNaming,
     logLevel: LogLevel,
     /** Where checkpoints, ledgers and the devnet live; null is the OS default. Used from the next start. */
     dataDir: AbsoluteFolder.nullable(),

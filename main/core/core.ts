@@ -165,7 +165,7 @@ export class TandemCore {
 
   private settings(): Settings {
     const config = this.options.config.value;
-    return { network: config.network, logLevel: config.logging.level, dataDir: config.dataDir, limits: config.limits, trainOn: config.trainOn };
+    return { network: config.network, run: { manifest: config.manifest, netuid: config.netuid, owner: config.runOwner }, logLevel: config.logging.level, dataDir: config.dataDir, limits: config.limits, trainOn: config.trainOn };
   }
 
   private async updateSettings(patch: Partial<Settings>): Promise<Settings> {
@@ -177,6 +177,12 @@ export class TandemCore {
       await this.options.config.update((draft) => ({
         ...draft,
         network: patch.network ?? draft.network,
+        // A run is named for its network: another network without a run named forgets the old one.
+        ...(patch.run
+          ? { manifest: patch.run.manifest, netuid: patch.run.netuid, runOwner: patch.run.owner }
+          : patch.network !== undefined && patch.network !== draft.network
+            ? { manifest: null, netuid: null, runOwner: null }
+            : {}),
         dataDir: patch.dataDir === undefined ? draft.dataDir : patch.dataDir,
         limits: patch.limits ?? draft.limits,
         trainOn: patch.trainOn ?? draft.trainOn,

@@ -59,7 +59,8 @@ describe('a run\u2019s data over a slow link that corrupts each shard once', () 
     const listed = [...shards].map(([name, data]) => shardSpec(data, `${server.base}/slow-flaky/${name}`, /val/.test(name) ? 'val' : 'train'));
     manifestFile = path.join(temp.dir, 'run.json');
     fs.writeFileSync(manifestFile, JSON.stringify({ ...base, name: 'data-test', chain: { network: url, netuid: NETUID }, data: { shards: listed, shardsPerPeer: 2 } }));
-    await machine.start(url, manifestFile);
+    // The run is named in the app, as a user who was given its manifest file does (below).
+    await machine.start(url);
   }, 180_000);
 
   afterAll(async () => {
@@ -73,8 +74,19 @@ describe('a run\u2019s data over a slow link that corrupts each shard once', () 
   it('shows the download\u2019s progress, refetches each corrupt shard, and trains', async () => {
     const browser = await launchChromium();
     try {
+      const page = await browser.newPage();
+      // Network page: the node is set (--network); the run is named by its manifest's path, and the page shows it.
+      await page.goto(machine.app!.url);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Network', exact: true }).click();
+      const choice = page.getByTestId('network-choice');
+      await expect.poll(() => choice.getByLabel('Node address').inputValue()).toBe(url);
+      await choice.getByRole('radio', { name: /By its manifest/ }).check();
+      await choice.getByLabel('Manifest', { exact: true }).fill(manifestFile);
+      await choice.getByRole('button', { name: 'Use this network' }).click();
+      await expect.poll(() => choice.textContent()).toContain(`Saved: ${url}.`);
+      await expect.poll(() => page.getByText('data-test (manifest v1').count(), { timeout: 20_000 }).toBe(1);
       // Every sentence the live round card says while it waits.
-      const seenOnDashboard = await watchRoundBlocker(await browser.newPage(), machine.app!.url);
+      const seenOnDashboard = await watchRoundBlocker(page, machine.app!.url);
       await machine.call('round.join');
       // The CLI says it too, while it downloads.
       let said = '';

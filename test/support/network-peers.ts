@@ -55,11 +55,11 @@ export class NetworkMachine {
   /**
    * Starts the app headless on the network, hotkey and storage unlocked from
    * the environment (not joined yet), the run named by its manifest or by its
-   * subnet alone (found on chain).
+   * subnet alone (found on chain), or not named (the user names it in the UI).
    */
-  async start(network: string, run: string | { netuid: number }, runOwner?: string): Promise<RunningApp> {
+  async start(network: string, run?: string | { netuid: number }, runOwner?: string): Promise<RunningApp> {
     const owner = runOwner ? ['--run-owner', runOwner] : [];
-    const named = typeof run === 'string' ? ['--manifest', run] : ['--netuid', String(run.netuid)];
+    const named = run === undefined ? [] : typeof run === 'string' ? ['--manifest', run] : ['--netuid', String(run.netuid)];
     this.app = await startApp({ home: this.home, env: this.env, timeoutMs: 60_000, args: ['--headless', '--network', network, ...named, ...owner, '--hotkey-passphrase-env', 'HP', '--storage-passphrase-env', 'SP'] });
     return this.app;
   }

@@ -51,6 +51,8 @@ function ManifestCard() {
               <>
                 <code>{manifest.owner}</code> <span className="muted">(signature checked)</span>
               </>
+            ) : manifest.source === 'built in' ? (
+              <span className="muted">the devnet&apos;s own run, signed by its owner key when the devnet starts</span>
             ) : (
               <span className="muted">unsigned: a file on this machine</span>
             )}

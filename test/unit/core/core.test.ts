@@ -72,6 +72,23 @@ describe('TandemCore', () => {
     await core.stop();
   });
 
+  it('names the run on a network with it, and forgets it when another network is chosen without one', async () => {
+    const { core, paths } = await makeTestCore(temp.dir);
+    await core.start();
+    const owner = '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty';
+    const request = (params: unknown) => core.dispatch({ kind: 'request', id: '1', method: 'settings.update', params });
+    expect(await request({ network: 'wss://node.example:443', run: { manifest: null, netuid: 3, owner } })).toMatchObject({ ok: true, result: { run: { manifest: null, netuid: 3, owner } } });
+    expect(JSON.parse(fs.readFileSync(paths.configFile, 'utf8'))).toMatchObject({ manifest: null, netuid: 3, runOwner: owner });
+    // Another setting leaves the run as it is.
+    expect(await request({ logLevel: 'debug' })).toMatchObject({ ok: true, result: { run: { netuid: 3 } } });
+    expect(await request({ run: { manifest: 's3://owner-bucket/runs/subnet-3/run.json', netuid: 3, owner } })).toMatchObject({ ok: true, result: { run: { manifest: 's3://owner-bucket/runs/subnet-3/run.json' } } });
+    // A relative path, a bad owner: refused, naming the field, nothing changed.
+    expect(await request({ run: { manifest: 'run.json', netuid: null, owner: null } })).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS', issues: [expect.objectContaining({ path: 'run.manifest' })] } });
+    expect(await request({ run: { manifest: null, netuid: 3, owner: 'alice' } })).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS', issues: [expect.objectContaining({ path: 'run.owner' })] } });
+    expect(await request({ network: 'finney' })).toMatchObject({ ok: true, result: { network: 'finney', run: { manifest: null, netuid: null, owner: null } } });
+    await core.stop();
+  });
+
   it('refuses a bad setting and changes nothing', async () => {
     const { core, paths } = await makeTestCore(temp.dir);
     const response = await core.dispatch({ kind: 'request', id: '1', method: 'settings.update', params: { network: 'http://not-a-websocket' } });

@@ -1,5 +1,5 @@
-import { useId, useState, type FormEvent } from 'react';
-import { ContractError, describeIssues } from '../../../../contract';
+import { useEffect, useId, useState, type FormEvent } from 'react';
+import { ContractError, describeIssues, type RunNaming } from '../../../../contract';
 import { useClient } from '../../client-context';
 import { useStore } from '../../store';
 import { coreSelectors } from '../../store/slices/core';
@@ -27,13 +27,31 @@ function NetworkForm({ initial, onSaved }: { initial: string; onSaved?: (target:
   const [choice, setChoice] = useState<Choice>(() => choiceOf(initial));
   const [url, setUrl] = useState(() => (choiceOf(initial) === 'custom' ? initial : ''));
   const [message, setMessage] = useState<FormNote | null>(null);
+  const [run, setRun] = useState<RunFields>({ by: 'subnet', netuid: '', manifest: '', owner: '' });
   const name = useId();
+
+  // The run named now, once: the fields start from it.
+  useEffect(() => {
+    let live = true;
+    void client.request('settings.get', {}).then(
+      (s) => live && setRun(runFields(s.run)),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [client]);
 
   const save = async (event: FormEvent) => {
     event.preventDefault();
     const network = choice === 'custom' ? url.trim() : choice;
+    const named = choice === 'devnet' ? null : runNaming(run);
+    if (typeof named === 'string') {
+      setMessage({ tone: 'error', text: named });
+      return;
+    }
     try {
-      const saved = await client.request('settings.update', { network });
+      const saved = await client.request('settings.update', { network, ...(named ? { run: named } : {}) });
       setMessage({ tone: 'ok', text: `Saved: ${saved.network}.` });
       onSaved?.(saved.network);
     } catch (error) {
@@ -65,6 +83,7 @@ function NetworkForm({ initial, onSaved }: { initial: string; onSaved?: (target:
           </label>
         )}
       </fieldset>
+      {choice !== 'devnet' && <RunFieldset value={run} onChange={setRun} />}
       <div>
         <button type="submit" className="primary">
           Use this network
@@ -72,5 +91,73 @@ function NetworkForm({ initial, onSaved }: { initial: string; onSaved?: (target:
         <FormMessage note={message} />
       </div>
     </form>
+  );
+}
+
+/** The run fields as typed: by its subnet (found on chain) or by its manifest, and its owner when named. */
+interface RunFields {
+  by: 'subnet' | 'manifest';
+  netuid: string;
+  manifest: string;
+  owner: string;
+}
+
+function runFields(run: RunNaming): RunFields {
+  return { by: run.manifest ? 'manifest' : 'subnet', netuid: run.netuid === null ? '' : String(run.netuid), manifest: run.manifest ?? '', owner: run.owner ?? '' };
+}
+
+/** What the fields name, or why they name nothing (the sentence shown). */
+function runNaming(fields: RunFields): RunNaming | string {
+  const owner = fields.owner.trim() || null;
+  if (fields.by === 'manifest') {
+    const manifest = fields.manifest.trim();
+    return manifest ? { manifest, netuid: null, owner } : 'Give the run\u2019s manifest: its https:// or s3:// address, or the path of its file.';
+  }
+  const netuid = Number(fields.netuid.trim());
+  if (fields.netuid.trim() === '' || !Number.isInteger(netuid) || netuid < 0 || netuid > 65535) return 'Give the run\u2019s subnet: a whole number from 0 to 65535.';
+  return { manifest: null, netuid, owner };
+}
+
+/** Which run to join on a network other than the devnet: its subnet, or its manifest, and optionally its owner. */
+function RunFieldset({ value, onChange }: { value: RunFields; onChange: (next: RunFields) => void }) {
+  const name = useId();
+  const set = (patch: Partial<RunFields>) => onChange({ ...value, ...patch });
+  return (
+    <fieldset>
+      <legend>The run on this network</legend>
+      <label className="choice">
+        <input type="radio" name={name} checked={value.by === 'subnet'} onChange={() => set({ by: 'subnet' })} />
+        <span>
+          <strong>By its subnet</strong>
+          <span className="muted choice-detail">Tandem finds the run its owner published on chain.</span>
+        </span>
+      </label>
+      {value.by === 'subnet' && (
+        <label>
+          Subnet
+          <input inputMode="numeric" value={value.netuid} onChange={(e) => set({ netuid: e.target.value })} placeholder="3" />
+        </label>
+      )}
+      <label className="choice">
+        <input type="radio" name={name} checked={value.by === 'manifest'} onChange={() => set({ by: 'manifest' })} />
+        <span>
+          <strong>By its manifest</strong>
+          <span className="muted choice-detail">The signed manifest the run&apos;s owner gave you: an https:// or s3:// address, or a file on this machine.</span>
+        </span>
+      </label>
+      {value.by === 'manifest' && (
+        <label>
+          Manifest
+          <input value={value.manifest} onChange={(e) => set({ manifest: e.target.value })} placeholder="https://example.org/run.signed.json" />
+        </label>
+      )}
+      <label>
+        Run owner&apos;s hotkey (optional)
+        <input value={value.owner} onChange={(e) => set({ owner: e.target.value })} placeholder="5F… (default: the subnet's owner)" aria-describedby={`${name}-owner-help`} />
+        <span id={`${name}-owner-help`} className="muted">
+          The manifest must carry this hotkey&apos;s signature. Leave it empty when the subnet&apos;s owner runs it.
+        </span>
+      </label>
+    </fieldset>
   );
 }
