@@ -122,7 +122,7 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
           } catch (error) {
             throw new ContractError('FAILED', (error as Error).message);
           }
-          if (!verified) throw new ContractError('FAILED', `No run named for ${network}: start Tandem with --network ${network} --manifest <file or URL>, or --netuid <subnet> to find its run on chain.`);
+          if (!verified) throw new ContractError('FAILED', `No run named for ${network}: name it on the Network page (its subnet, or its manifest), or start Tandem with --netuid <subnet> or --manifest <file or URL>.`);
           const { manifest } = verified;
           const folder = path.join(options.paths.dataDir, 'runs', runFolderName(network, manifest.chain.netuid));
           await checkDiskCap(folder, limits.diskGiB);

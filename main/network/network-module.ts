@@ -77,7 +77,7 @@ export function createNetworkModule(options: NetworkModuleOptions): CoreModule {
             manifest: manifest ? summarizeManifest(manifest) : null,
             peers: [],
             bandwidth: [],
-            note: manifestProblem ?? (manifest ? 'Join the run to see its peers and the bandwidth of each round.' : `No run named for ${target}: start Tandem with --manifest <file or URL> (and --run-owner <hotkey>), or --netuid <subnet> to find its run on chain.`),
+            note: manifestProblem ?? (manifest ? 'Join the run to see its peers and the bandwidth of each round.' : `No run named for ${target}: name it in the Network card on this page (its subnet, or its manifest), or start Tandem with --netuid <subnet> or --manifest <file or URL>.`),
             notices: [],
           };
         }

@@ -74,6 +74,13 @@ describe('headless mode in Chromium', () => {
     await expect.poll(() => page.getByTestId('network-target').textContent()).toBe('test');
   });
 
+  it('says once on the Dashboard why a Join was refused (the testnet, with no run named), and where to name the run', async () => {
+    await page.getByTestId('join-button').click();
+    await expect.poll(() => page.getByTestId('round-blocker').textContent(), { timeout: 20_000 }).toMatch(/^No run named for test: name it on the Network page/);
+    expect(await page.getByText('No run named for test').count()).toBe(1);
+    expect(await page.getByTestId('earning-headline').textContent()).toBe('Not earning: not in the run');
+  });
+
   it('runs the hardware readiness check and shows each result with its remediation', async () => {
     await page.getByRole('button', { name: 'Hardware', exact: true }).click();
     await page.getByText('No readiness check has run').waitFor();

@@ -17,7 +17,7 @@ const STEP_LABEL: Record<OnboardingStep, string> = {
   hardware: 'Check this machine',
   wallet: 'Wallet',
   network: 'Network',
-  join: 'Join the run',
+  join: 'Start training',
 };
 
 function HardwareStep() {

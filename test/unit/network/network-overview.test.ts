@@ -48,7 +48,7 @@ describe('network.overview', () => {
     expect(view).toMatchObject({ target: 'devnet', joined: false, peers: [], bandwidth: [], manifest: { name: 'tandem-devnet', chain: { network: 'devnet', netuid: 3 }, owner: null, source: 'built in', data: 'the bundled corpus sotu, bytes tokens' } });
     expect(view.note).toMatch(/Join the run/);
     target = 'finney';
-    expect(await overview()).toMatchObject({ manifest: null, note: expect.stringMatching(/No run named for finney: start Tandem with --manifest/) });
+    expect(await overview()).toMatchObject({ manifest: null, note: expect.stringMatching(/No run named for finney: name it in the Network card on this page \(its subnet, or its manifest\), or start Tandem with --netuid <subnet> or --manifest/) });
   });
 
   it('lists every neuron with what this machine received from it, and each round’s traffic', async () => {

@@ -8,7 +8,7 @@ export function EarningStatus() {
   const me = useStore(chainSelectors.me);
   let tone: 'ok' | 'warn' | 'bad' | 'idle';
   let headline: string;
-  let detail: string;
+  let detail: string | null;
   if (!round) {
     tone = 'idle';
     headline = 'Connecting…';
@@ -16,11 +16,11 @@ export function EarningStatus() {
   } else if (round.phase === 'error') {
     tone = 'bad';
     headline = 'Not earning: the trainer stopped';
-    detail = round.blocker ?? 'See the Logs page for the error.';
+    detail = round.blocker ? null : 'See the Logs page for the error.';
   } else if (!round.joined) {
     tone = 'idle';
     headline = 'Not earning: not in the run';
-    detail = round.blocker ?? 'Press Join to start training.';
+    detail = round.blocker ? null : 'Press Join to start training.';
   } else if (me?.rank && (me.incentive ?? 0) > 0) {
     tone = 'ok';
     headline = `Earning: rank ${me.rank.rank} of ${me.rank.of}`;
@@ -28,7 +28,7 @@ export function EarningStatus() {
   } else if (round.blocker) {
     tone = 'warn';
     headline = 'Joined, not earning yet';
-    detail = round.blocker;
+    detail = null;
   } else {
     tone = 'warn';
     headline = 'Training, no rewards yet';
@@ -39,7 +39,8 @@ export function EarningStatus() {
       <p className="earning-headline" data-testid="earning-headline">
         {headline}
       </p>
-      <p className="muted">{detail}</p>
+      {/* The round's blocker is said once, on the Live round card beside the Join button; here only the headline. */}
+      <p className="muted">{detail ?? 'Why: see the Live round card below.'}</p>
     </section>
   );
 }

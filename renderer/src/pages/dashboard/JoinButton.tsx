@@ -30,7 +30,8 @@ export function JoinButton() {
       <button type="button" className="primary" onClick={() => void toggle()} disabled={busy} aria-busy={busy} data-testid="join-button">
         {joined ? 'Pause after this round' : 'Join the run'}
       </button>
-      {error && (
+      {/* A refusal the core also made the round's blocker is said by the card's status line, once. */}
+      {error && error !== round?.blocker && (
         <p role="alert" className="error-text" data-testid="join-error">
           {error}
         </p>

@@ -106,9 +106,10 @@ function runFields(run: RunNaming): RunFields {
   return { by: run.manifest ? 'manifest' : 'subnet', netuid: run.netuid === null ? '' : String(run.netuid), manifest: run.manifest ?? '', owner: run.owner ?? '' };
 }
 
-/** What the fields name, or why they name nothing (the sentence shown). */
-function runNaming(fields: RunFields): RunNaming | string {
+/** What the fields name (null: nothing typed, the run is named later), or why they cannot (the sentence shown). */
+function runNaming(fields: RunFields): RunNaming | null | string {
   const owner = fields.owner.trim() || null;
+  if (!fields.netuid.trim() && !fields.manifest.trim() && !owner) return null;
   if (fields.by === 'manifest') {
     const manifest = fields.manifest.trim();
     return manifest ? { manifest, netuid: null, owner } : 'Give the run\u2019s manifest: its https:// or s3:// address, or the path of its file.';
