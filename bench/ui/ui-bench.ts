@@ -84,8 +84,10 @@ function streamer(): CoreModule & { sent: () => number } {
             block: 1000 + tick,
             specVersion: null,
             subnetSize: 5,
+            blockSeconds: 1.5,
+            immunityPeriodBlocks: 4096,
             metagraphBlock: 1000 + tick,
-            me: { hotkey: '5Bench', registered: true, uid: 3, rank: { rank: 2, of: 4 }, incentive: 0.25, emissionPerTempo: '250000000', stake: '0', cumulativeRewards: cumulative, recentRewards: [...rewards] },
+            me: { hotkey: '5Bench', registered: true, uid: 3, rank: { rank: 2, of: 4 }, incentive: 0.25, emissionPerTempo: '250000000', stake: '0', cumulativeRewards: cumulative, recentRewards: [...rewards], immunity: { periodBlocks: 4096, endsAtBlock: 4000, blocksLeft: Math.max(0, 3000 - tick), atRisk: false } },
             coldkeyBalance: null,
             lastError: null,
           };

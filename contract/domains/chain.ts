@@ -57,6 +57,14 @@ export const MyNeuron = z.object({
   stake: Rao.nullable(),
   cumulativeRewards: Rao,
   recentRewards: z.array(RewardEntry),
+  /**
+   * Protection from replacement after registering (ImmunityPeriod): until
+   * `endsAtBlock` nobody can take this uid; after it, when the subnet is full,
+   * the next registration replaces the lowest-incentive neuron. `atRisk`: this
+   * one would be it, with the incentives as they are. Null when not registered
+   * or the chain does not say.
+   */
+  immunity: z.object({ periodBlocks: z.number().int(), endsAtBlock: z.number().int(), blocksLeft: z.number().int(), atRisk: z.boolean() }).nullable(),
 });
 export type MyNeuron = z.infer<typeof MyNeuron>;
 
@@ -71,6 +79,10 @@ export const ChainStatus = z.object({
   specVersion: z.number().int().nullable(),
   /** Neurons on the subnet at the last metagraph read. */
   subnetSize: z.number().int().nullable(),
+  /** Seconds per block, measured from the blocks' own timestamps (null until two are seen). */
+  blockSeconds: z.number().positive().nullable(),
+  /** The subnet's immunity period in blocks (ImmunityPeriod), when the chain says. */
+  immunityPeriodBlocks: z.number().int().nullable(),
   metagraphBlock: z.number().int().nullable(),
   me: MyNeuron.nullable(),
   /** Free balance of the active coldkey. */

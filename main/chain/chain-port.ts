@@ -36,6 +36,10 @@ export interface ChainPort {
   /** Blocks per tempo (epoch) of a subnet; rewards are paid once per tempo. */
   tempo?(netuid: number): Promise<number>;
   subnetExists?(netuid: number): Promise<boolean>;
+  /** Blocks after registering during which a neuron cannot be replaced (ImmunityPeriod). */
+  immunityPeriod?(netuid: number): Promise<number>;
+  /** The most neurons a subnet holds (MaxAllowedUids); a registration beyond replaces one. */
+  maxAllowedUids?(netuid: number): Promise<number>;
   /** The subnet owner's hotkey (SubnetOwnerHotkey), whose commitment names the subnet's run; null when none is set. */
   subnetOwnerHotkey?(netuid: number): Promise<string | null>;
   /**

@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from '../logging/logger';
-import { rankByIncentive, type ChainHealth, type ChainPort, type ChainSigner, type ChainWriter, type Metagraph, type Neuron } from './chain-port';
+import { immunityOf, type Immunity } from './immunity';
+import { rankByIncentive, type ChainBlock, type ChainHealth, type ChainPort, type ChainSigner, type ChainWriter, type Metagraph, type Neuron } from './chain-port';
 import { resolveTarget } from './networks';
 import { formatTao } from './tao';
 import { RewardHistory, tempoIndex } from './rewards';
@@ -55,6 +56,8 @@ export interface ChainStatusData {
   block: number | null;
   specVersion: number | null;
   subnetSize: number | null;
+  blockSeconds: number | null;
+  immunityPeriodBlocks: number | null;
   metagraphBlock: number | null;
   me: {
     hotkey: string;
@@ -66,6 +69,7 @@ export interface ChainStatusData {
     stake: string | null;
     cumulativeRewards: string;
     recentRewards: RewardView[];
+    immunity: Immunity | null;
   } | null;
   coldkeyBalance: string | null;
   lastError: string | null;
@@ -130,7 +134,7 @@ export class ChainService {
   }
 
   private blank(target: string, health: ChainStatusData['health'], endpoint: string | null = null, netuid = 0): ChainStatusData {
-    return { target, endpoint, netuid, health, block: null, specVersion: null, subnetSize: null, metagraphBlock: null, me: null, coldkeyBalance: null, lastError: null };
+    return { target, endpoint, netuid, health, block: null, specVersion: null, subnetSize: null, blockSeconds: null, immunityPeriodBlocks: null, metagraphBlock: null, me: null, coldkeyBalance: null, lastError: null };
   }
 
   private update(patch: Partial<ChainStatusData>): void {
@@ -152,7 +156,7 @@ export class ChainService {
   private subnet: number | null = null;
 
   private requireSubnet(): number {
-    if (this.subnet === null) throw new ChainActionError(`no run named for ${this.target}: start Tandem with --manifest <run.json> to name the subnet you join there`);
+    if (this.subnet === null) throw new ChainActionError(`no run named for ${this.target}: name it on the Network page (its subnet, or its manifest)`);
     return this.subnet;
   }
 
@@ -209,7 +213,7 @@ export class ChainService {
     if (chain.onHealth) this.unsubscribers.push(chain.onHealth((health) => this.update({ health })));
     if (chain instanceof SubtensorChain) this.update({ specVersion: chain.runtimeFeatures().specVersion });
     try {
-      const unsubscribe = await chain.subscribeBlocks((block) => this.onBlock(block.number));
+      const unsubscribe = await chain.subscribeBlocks((block) => this.onBlock(block));
       this.unsubscribers.push(unsubscribe);
     } catch (error) {
       this.update({ lastError: (error as Error).message });
@@ -242,8 +246,14 @@ export class ChainService {
     return this.chain?.tempoIndex ? this.chain.tempoIndex(block, this.data.netuid, tempo) : tempoIndex(block, this.data.netuid, tempo);
   }
 
-  private onBlock(block: number): void {
-    this.update({ block });
+  /** The first block seen on this connection: the block time is measured from it. */
+  private firstBlock: ChainBlock | null = null;
+
+  private onBlock({ number: block, timestamp }: ChainBlock): void {
+    this.firstBlock ??= { number: block, timestamp };
+    const first = this.firstBlock;
+    const blockSeconds = block > first.number && timestamp > first.timestamp ? (timestamp - first.timestamp) / 1000 / (block - first.number) : this.data.blockSeconds;
+    this.update({ block, blockSeconds });
     const every = this.options.refreshEveryBlocks ?? 10;
     const tempo = this.tempoCache;
     const index = tempo ? this.indexOf(block, tempo) : null;
@@ -263,16 +273,24 @@ export class ChainService {
   private async doRefresh(): Promise<void> {
     const chain = this.chain;
     if (!chain) return;
+    // The run may be named (or named anew) while connected: its subnet is followed from the next refresh.
+    const named = this.netuidFor(this.target);
+    if (named !== this.subnet) {
+      this.subnet = named;
+      this.history = null;
+      this.update({ netuid: named ?? 0, me: null });
+    }
     const netuid = this.subnet;
     if (netuid === null) {
       const wallet = await this.options.wallet?.activeWallet().catch(() => null);
       const coldkeyBalance = wallet && chain.balanceOf ? (await chain.balanceOf(wallet.coldkeyAddress).catch(() => null))?.toString() ?? null : null;
-      this.update({ coldkeyBalance, lastError: `no run named for ${this.target}: start Tandem with --manifest <run.json> to follow its subnet` });
+      this.update({ coldkeyBalance, lastError: `no run named for ${this.target}: name it on the Network page (its subnet, or its manifest) to follow its subnet` });
       return;
     }
     try {
       const metagraph = await chain.metagraph(netuid);
       const tempo = chain.tempo ? await chain.tempo(netuid) : 360;
+      const [immunityPeriod, maxUids] = await Promise.all([chain.immunityPeriod?.(netuid).catch(() => null) ?? null, chain.maxAllowedUids?.(netuid).catch(() => null) ?? null]);
       this.metagraphCache = metagraph;
       this.tempoCache = tempo;
       this.lastRefreshBlock = metagraph.block;
@@ -298,10 +316,11 @@ export class ChainService {
           stake: neuron ? neuron.stake.toString() : null,
           cumulativeRewards: total.toString(),
           recentRewards: this.history.entries.slice(-20).map((e) => ({ ...e })),
+          immunity: neuron && immunityPeriod !== null ? immunityOf(metagraph.neurons, neuron.uid, metagraph.block, immunityPeriod, maxUids) : null,
         };
       }
       const coldkeyBalance = wallet && chain.balanceOf ? (await chain.balanceOf(wallet.coldkeyAddress)).toString() : null;
-      this.update({ subnetSize: metagraph.neurons.length, metagraphBlock: metagraph.block, block: Math.max(this.data.block ?? 0, metagraph.block), me, coldkeyBalance, lastError: null });
+      this.update({ subnetSize: metagraph.neurons.length, immunityPeriodBlocks: immunityPeriod, metagraphBlock: metagraph.block, block: Math.max(this.data.block ?? 0, metagraph.block), me, coldkeyBalance, lastError: null });
     } catch (error) {
       const message = (error as Error).message;
       this.options.logger?.warn({ reason: message }, 'metagraph refresh failed');

@@ -88,6 +88,8 @@ describe('a real network: separate tandem processes train one model', () => {
       await chain.transfer(machine.coldkey, 2000n * TAO, alice);
       const registered = await machine.cli(['register', ...subnet, '--yes', '--coldkey-passphrase-env', 'CP']);
       expect(registered).toMatch(/Registered: uid \d+ on subnet 3/);
+      // What the burn buys, said before the coldkey signs: the immunity period in blocks and as a time on this chain.
+      expect(registered).toMatch(/Nobody can take its place for 4096 blocks, about [\d.]+ (hours|minutes) \(the subnet's immunity period\)/);
     }
     // The validator stakes for its permit (given at the next epoch).
     await validatorMachine.cli(['stake', ...subnet, '--amount', '1000', '--yes', '--coldkey-passphrase-env', 'CP']);

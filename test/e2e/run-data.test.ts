@@ -85,6 +85,9 @@ describe('a run\u2019s data over a slow link that corrupts each shard once', () 
       await choice.getByRole('button', { name: 'Use this network' }).click();
       await expect.poll(() => choice.textContent()).toContain(`Saved: ${url}.`);
       await expect.poll(() => page.getByText('data-test (manifest v1').count(), { timeout: 20_000 }).toBe(1);
+      // The Wallet page counts down this hotkey's immunity from replacement, in blocks and time (registered by the CLI above).
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Wallet', exact: true }).click();
+      await expect.poll(() => page.getByTestId('immunity').textContent(), { timeout: 30_000 }).toMatch(/^\d+ blocks, about [\dhms ]+ left \(ends at block \d+\)$/);
       // Every sentence the live round card says while it waits.
       const seenOnDashboard = await watchRoundBlocker(page, machine.app!.url);
       await machine.call('round.join');

@@ -184,6 +184,14 @@ export class SubtensorChain implements ChainPort, ChainWriter {
     return (await this.sub('networksAdded')(netuid)).toString() === 'true';
   }
 
+  async immunityPeriod(netuid: number): Promise<number> {
+    return toNumber(await this.sub('immunityPeriod')(netuid));
+  }
+
+  async maxAllowedUids(netuid: number): Promise<number> {
+    return toNumber(await this.sub('maxAllowedUids')(netuid));
+  }
+
   async subnetOwnerHotkey(netuid: number): Promise<string | null> {
     // Older runtimes have no such storage; an unset one reads as the all-zero account.
     if (!this.api.query['subtensorModule']?.['subnetOwnerHotkey']) return null;

@@ -1,6 +1,7 @@
 import readline from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { ChainSigner } from '../../chain/chain-port';
+import type { SubtensorChain } from '../../chain/subtensor/subtensor-chain';
 import { formatTao } from '../../chain/tao';
 import { readSecret, terminalSecretSource } from '../secret-input';
 import { CliError, withCliErrors, runContext as context, type RunContextOptions } from '../run-context';
@@ -26,6 +27,21 @@ async function coldkeyPassphrase(options: SubnetOptions): Promise<string> {
   });
 }
 
+/** What a registration buys: the subnet's immunity period, in blocks and as a time on this chain, and what comes after. */
+async function immunitySentence(chain: SubtensorChain, netuid: number): Promise<string> {
+  const period = await chain.immunityPeriod(netuid).catch(() => null);
+  if (period === null) return 'After a registration, on a full subnet, each new registration replaces the neuron with the lowest incentive.';
+  const head = await chain.blockNumber();
+  const back = Math.min(head, 100);
+  const seconds = back > 0 ? await Promise.all([chain.blockTimestamp(head), chain.blockTimestamp(head - back)]).then(([now, then]) => (now - then) / 1000 / back).catch(() => null) : null;
+  const time = seconds && seconds > 0 ? `, about ${formatHours(period * seconds)}` : '';
+  return `Nobody can take its place for ${period} blocks${time} (the subnet's immunity period); after that, on a full subnet, each new registration replaces the neuron with the lowest incentive, and its burn is not refunded.`;
+}
+
+function formatHours(seconds: number): string {
+  return seconds >= 3600 ? `${(seconds / 3600).toFixed(1)} hours` : `${Math.round(seconds / 60)} minutes`;
+}
+
 /**
  * `tandem register`: a burned registration of this wallet's hotkey on the
  * run's subnet, paid by its coldkey, after showing the cost and the balance
@@ -42,6 +58,7 @@ export async function runRegister(options: SubnetOptions, out: (line: string) =>
     const [burn, balance, estimate] = await Promise.all([chain.burn(netuid), chain.balanceOf(wallet.coldkeyAddress), chain.estimate({ action: 'register', netuid, hotkey }, wallet.coldkeyAddress)]);
     out(`Register hotkey ${hotkey} on subnet ${netuid} of ${network}: the chain burns ${formatTao(burn)}, plus a fee of about ${formatTao(estimate.fee)}, paid by coldkey ${wallet.coldkeyAddress} (balance ${formatTao(balance)}).`);
     if (balance < burn + estimate.fee) throw new CliError(`insufficient balance: ${formatTao(balance)} is less than the ${formatTao(burn + estimate.fee)} this costs; nothing was signed`);
+    out(await immunitySentence(chain, netuid));
     await confirm('The burn is not refunded.', options);
     const passphrase = await coldkeyPassphrase(options);
     const uid = await wallets.withColdkey(wallet.name, passphrase, (signer: ChainSigner) => chain.register(netuid, hotkey, signer));

@@ -49,5 +49,13 @@ describe('registering the hotkey through the chain service', () => {
     expect(uid).toBe(await chain.uidOf(NODE_NETUID, hotkey.address));
     // One burn and one fee: the refused confirmation signed nothing.
     expect(await chain.balanceOf(coldkey.address)).toBe(5n * TAO - TAO - 125_000n);
+
+    // Registered: the subnet's immunity period counts down from the registration block, read from the chain.
+    await service.refresh(true);
+    const status = service.status();
+    expect(status.immunityPeriodBlocks).toBe(4096);
+    const registeredAt = (await chain.metagraph(NODE_NETUID)).neurons.find((n) => n.uid === uid)!.registeredAt!;
+    expect(status.me?.immunity).toMatchObject({ periodBlocks: 4096, endsAtBlock: registeredAt + 4096, atRisk: false });
+    expect(status.me!.immunity!.blocksLeft).toBe(registeredAt + 4096 - status.metagraphBlock!);
   }, 30_000);
 });

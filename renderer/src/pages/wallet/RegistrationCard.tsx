@@ -7,6 +7,7 @@ import { useClient } from '../../client-context';
 import { useStore } from '../../store';
 import { chainSelectors, formatTao } from '../../store/slices/chain';
 import { errorMessage } from './error-message';
+import { ImmunityFacts, immunityTerms } from './Immunity';
 
 /** The wallet on the chain: network, block, balance and registration; registering asks for the coldkey passphrase once, after the fee is shown. */
 export function RegistrationCard(props: { wallet: WalletSummary }) {
@@ -52,6 +53,7 @@ export function RegistrationCard(props: { wallet: WalletSummary }) {
         <dd data-testid="registration">
           {me === null ? '…' : me.registered ? `registered, uid ${me.uid}${me.rank ? `, rank ${me.rank.rank} of ${me.rank.of} miners` : ''}` : 'not registered'}
         </dd>
+        {status && <ImmunityFacts status={status} />}
         {me?.registered && (
           <>
             <dt>Rewards</dt>
@@ -69,6 +71,7 @@ export function RegistrationCard(props: { wallet: WalletSummary }) {
       {pending && (
         <form className="form" role="dialog" aria-label="Confirm registration" onSubmit={(e) => (e.preventDefault(), void confirm(pending))}>
           <p>{pending.summary}</p>
+          {pending.action === 'register' && <p className="muted" data-testid="immunity-terms">{immunityTerms(status)}</p>}
           <label>
             Coldkey passphrase (unlocked for this one payment only)
             <input type="password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} autoComplete="current-password" />
