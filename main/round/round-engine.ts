@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import { payloadLimitBytes } from '../run/payload-limit';
 import path from 'node:path';
 import type { PhaseSpan, RoundState } from '../../contract/domains/round';
 import type { TrainerPhase } from '../../contract/state';
@@ -458,7 +459,7 @@ export class RoundEngine {
         pollIntervalMs: Math.min(1000, timing.blockSeconds * 250),
         appearBy: uploadDeadline,
         settleMs: lookingUntil - uploadDeadline,
-        maxPayloadBytes: 512 * 1024 * 1024,
+        maxPayloadBytes: payloadLimitBytes(manifest),
         validate: (bytes) => this.options.validatePayload(bytes),
         now: this.now,
       });

@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import { payloadLimitBytes } from '../run/payload-limit';
 import path from 'node:path';
 import { decodePayload } from '../codec';
 import type { ChainBlock, ChainPort, ChainSigner, ChainWriter } from '../chain/chain-port';
@@ -243,7 +244,7 @@ export class DevnetValidator {
       // The miners' inclusion rule: an update stored after the deadline is late and left out of the aggregate.
       appearBy: deadline,
       settleMs: settleMargin(manifest.windows),
-      maxPayloadBytes: 512 * 1024 * 1024,
+      maxPayloadBytes: payloadLimitBytes(manifest),
       validate: (bytes) => this.options.validatePayload(bytes),
     });
     if (result.peers.every((p) => p.outcome === 'missing')) {
