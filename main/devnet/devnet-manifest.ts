@@ -1,3 +1,4 @@
+import { DEVNET_MODEL } from '../hardware/memory-fit';
 import { parseManifest, type RunManifest } from '../run/manifest';
 
 /**
@@ -11,7 +12,8 @@ export function devnetManifest(): RunManifest {
       version: 1,
       name: 'tandem-devnet',
       protocolVersion: '1',
-      model: { vocabSize: 258, hiddenSize: 64, layers: 2, heads: 4, kvHeads: 2, ffnSize: 172, sequenceLength: 64, tiedEmbeddings: true },
+      // The model the readiness check sizes for the devnet is this one.
+      model: { ...DEVNET_MODEL },
       data: { shards: 'bundled:sotu' },
       optimizer: { lr: 3e-3, warmupSteps: 20, batchSize: 4 },
       sparseloco: { innerSteps: 40, outerLr: 0.7 },

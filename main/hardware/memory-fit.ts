@@ -178,8 +178,8 @@ export function estimateRound(input: RoundInput): RoundEstimate {
 
 // ---------------------------------------------------------------- shapes
 
-/** The embedded devnet's toy model. */
-export const DEVNET_MODEL: ModelShape = { layers: 4, hiddenSize: 256, heads: 4, kvHeads: 4, ffnSize: 688, vocabSize: 50304, sequenceLength: 256, tiedEmbeddings: true };
+/** The embedded devnet's model: a tiny byte-level LLaMA (its run manifest, main/devnet/devnet-manifest.ts, trains this one). */
+export const DEVNET_MODEL: ModelShape = { layers: 2, hiddenSize: 64, heads: 4, kvHeads: 2, ffnSize: 172, vocabSize: 258, sequenceLength: 64, tiedEmbeddings: true };
 /** LLaMA-3.2-1B. */
 export const LLAMA_1B: ModelShape = { layers: 16, hiddenSize: 2048, heads: 32, kvHeads: 8, ffnSize: 8192, vocabSize: 128256, sequenceLength: 2048, tiedEmbeddings: true };
 /** A 72B LLaMA-architecture model (Qwen2.5-72B proportions, no biases), the size of Covenant-72B. */
