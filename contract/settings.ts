@@ -61,6 +61,24 @@ export const RunNaming = z
   .strict();
 export type RunNaming = z.infer<typeof RunNaming>;
 
+/**
+ * What training costs this machine, for the cost ledger beside Earnings: the
+ * electricity price in the user's own currency (none by default), and the
+ * wattage to count on a machine that measures its power nowhere (no GPU
+ * telemetry, no CPU energy counter).
+ */
+export const CostSettings = z
+  .object({
+    pricePerKWh: z.number().min(0).max(100).nullable().default(null),
+    currency: z
+      .string()
+      .regex(/^[A-Za-z$€£¥₹]{1,8}$/, 'expected a currency code or sign, e.g. EUR, USD or €')
+      .default('EUR'),
+    machineWatts: z.number().positive().max(100_000).nullable().default(null),
+  })
+  .strict();
+export type CostSettings = z.infer<typeof CostSettings>;
+
 export const Settings = z
   .object({
     network: NetworkTarget,
@@ -72,6 +90,7 @@ export const Settings = z
     limits: ResourceLimits,
     /** Used from the next Join; gpu trains on the GPUs chosen in the guard card (FSDP across two or more). */
     trainOn: TrainOn,
+    costs: CostSettings,
   })
   .strict();
 export type Settings = z.infer<typeof Settings>;

@@ -17,6 +17,11 @@ export const EarningsRow = z.object({
   reward: z.string().regex(/^\d+$/).nullable(),
   /** Why the round earned nothing (always set when reward is "0"). */
   reason: z.string().nullable(),
+  /** Energy this machine drew in the round (Wh) and what measured it; null when nothing did. */
+  energyWh: z.number().nonnegative().nullable(),
+  energySource: z.enum(['gpu', 'cpu', 'gpu+cpu', 'setting']).nullable(),
+  /** energyWh at the user's electricity price, in their currency; null without a price or a measurement. */
+  cost: z.number().nonnegative().nullable(),
 });
 export type EarningsRow = z.infer<typeof EarningsRow>;
 
@@ -29,6 +34,17 @@ export const EarningsReport = z.object({
   /** ledgerTotal equals chainTotal. */
   reconciled: z.boolean().nullable(),
   pendingRounds: z.number().int().nonnegative(),
+  /** The cost ledger over every round of the ledger (not only the rows returned). */
+  costs: z.object({
+    currency: z.string(),
+    pricePerKWh: z.number().nullable(),
+    energyWh: z.number().nonnegative(),
+    cost: z.number().nonnegative().nullable(),
+    /** Per calendar day (UTC) of the rounds: what they earned (rao) and what their energy cost. */
+    days: z.array(z.object({ day: z.string(), reward: z.string().regex(/^\d+$/), energyWh: z.number().nonnegative(), cost: z.number().nonnegative().nullable() })),
+    /** What one τ must be worth, in the user's currency, for the rewards to pay for the energy; null until both are known. */
+    breakEvenPerTao: z.number().nonnegative().nullable(),
+  }),
 });
 export type EarningsReport = z.infer<typeof EarningsReport>;
 

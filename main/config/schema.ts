@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { AbsoluteFolder, ResourceLimits, TrainOn } from '../../contract/settings';
+import { AbsoluteFolder, CostSettings, ResourceLimits, TrainOn } from '../../contract/settings';
 import { z } from 'zod';
 import { GuardSettings, LogLevel, NetworkTarget, ScheduleSettings } from '../../contract';
 import { AccessKeyId, BucketName, S3Url, StorageRegion, StorageSecretPlace } from '../../contract/domains/storage';
@@ -85,6 +85,8 @@ export const ConfigFile = z
     limits: ResourceLimits.prefault({}),
     /** cpu unless the user opts in; config files written before this setting existed read as cpu. */
     trainOn: TrainOn.default('cpu'),
+    /** Electricity price and, where nothing measures it, this machine's draw: the cost ledger beside Earnings. */
+    costs: CostSettings.prefault({}),
     headless: HeadlessConfig.prefault({}),
     logging: LoggingConfig.prefault({}),
     guard: GuardSettings.prefault({}),

@@ -165,7 +165,7 @@ export class TandemCore {
 
   private settings(): Settings {
     const config = this.options.config.value;
-    return { network: config.network, run: { manifest: config.manifest, netuid: config.netuid, owner: config.runOwner }, logLevel: config.logging.level, dataDir: config.dataDir, limits: config.limits, trainOn: config.trainOn };
+    return { network: config.network, run: { manifest: config.manifest, netuid: config.netuid, owner: config.runOwner }, logLevel: config.logging.level, dataDir: config.dataDir, limits: config.limits, trainOn: config.trainOn, costs: config.costs };
   }
 
   private async updateSettings(patch: Partial<Settings>): Promise<Settings> {
@@ -186,6 +186,7 @@ export class TandemCore {
         dataDir: patch.dataDir === undefined ? draft.dataDir : patch.dataDir,
         limits: patch.limits ?? draft.limits,
         trainOn: patch.trainOn ?? draft.trainOn,
+        costs: patch.costs ?? draft.costs,
         logging: { ...draft.logging, level: patch.logLevel ?? draft.logging.level },
       }));
     } catch (error) {

@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { EarningsRow } from '../../contract/domains/earnings';
 
-export const EARNINGS_CSV_COLUMNS = ['window', 'time', 'trained', 'uploaded', 'applied', 'score', 'weight', 'reward_rao', 'reward_tao', 'reason'] as const;
+export const EARNINGS_CSV_COLUMNS = ['window', 'time', 'trained', 'uploaded', 'applied', 'score', 'weight', 'reward_rao', 'reward_tao', 'reason', 'energy_wh', 'energy_source', 'cost', 'currency'] as const;
 
 const RAO_PER_TAO = 1_000_000_000n;
 
@@ -14,8 +14,8 @@ export function raoToTao(rao: string): string {
   return fraction ? `${whole}.${fraction}` : whole.toString();
 }
 
-/** One row per round, RFC 4180, with a header; empty cells for "not known". */
-export function earningsToCsv(rows: readonly EarningsRow[]): string {
+/** One row per round, RFC 4180, with a header; empty cells for "not known"; the cost in `currency`. */
+export function earningsToCsv(rows: readonly EarningsRow[], currency = ''): string {
   return stringify(
     rows.map((r) => ({
       window: r.window,
@@ -28,6 +28,10 @@ export function earningsToCsv(rows: readonly EarningsRow[]): string {
       reward_rao: r.reward ?? '',
       reward_tao: r.reward === null ? '' : raoToTao(r.reward),
       reason: r.reason ?? '',
+      energy_wh: r.energyWh ?? '',
+      energy_source: r.energySource ?? '',
+      cost: r.cost ?? '',
+      currency: r.cost === null ? '' : currency,
     })),
     { header: true, columns: [...EARNINGS_CSV_COLUMNS] },
   );
@@ -54,6 +58,9 @@ export function earningsFromCsv(text: string): EarningsRow[] {
       weight: num('weight'),
       reward: cells['reward_rao'] ? cells['reward_rao'] : null,
       reason: cells['reason'] ? cells['reason'] : null,
+      energyWh: num('energy_wh'),
+      energySource: cells['energy_source'] ? cells['energy_source'] : null,
+      cost: num('cost'),
     };
     const parsed = EarningsRow.safeParse(row);
     if (!parsed.success) throw new Error(`line ${line}: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);

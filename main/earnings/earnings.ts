@@ -1,4 +1,5 @@
 import type { EarningsReport, EarningsRow } from '../../contract/domains/earnings';
+import type { CostSettings } from '../../contract/settings';
 import type { RoundSummary } from '../ledger/round-ledger';
 
 /** What the chain paid this peer at one epoch, as read from the metagraph. */
@@ -41,8 +42,8 @@ export function attributeEpoch(payout: EpochPayout, rounds: readonly RoundSummar
   return out;
 }
 
-/** The ledger's rounds as earnings rows; every zero comes with its reason. */
-export function earningsRows(summaries: readonly RoundSummary[]): EarningsRow[] {
+/** The ledger's rounds as earnings rows; every zero comes with its reason, every measured round its energy and cost. */
+export function earningsRows(summaries: readonly RoundSummary[], pricePerKWh: number | null = null): EarningsRow[] {
   return summaries.map((s) => {
     const trained = s.phases.includes('trained');
     const uploaded = s.phases.includes('uploaded');
@@ -67,13 +68,43 @@ export function earningsRows(summaries: readonly RoundSummary[]): EarningsRow[] 
       weight: s.weight ?? null,
       reward,
       reason,
+      energyWh: s.energyWh ?? null,
+      energySource: s.energySource ?? null,
+      cost: s.energyWh !== undefined && pricePerKWh !== null ? (s.energyWh / 1000) * pricePerKWh : null,
     };
   });
 }
 
+/** Rao in one τ. */
+const RAO_PER_TAO = 1e9;
+
+/** The cost ledger over all rows: totals, per UTC day, and the τ price at which the rewards pay for the energy. */
+export function costLedger(rows: readonly EarningsRow[], costs: CostSettings): EarningsReport['costs'] {
+  const days = new Map<string, { reward: bigint; energyWh: number; cost: number | null }>();
+  for (const row of rows) {
+    const day = new Date(row.at).toISOString().slice(0, 10);
+    const entry = days.get(day) ?? { reward: 0n, energyWh: 0, cost: costs.pricePerKWh === null ? null : 0 };
+    entry.reward += BigInt(row.reward ?? '0');
+    entry.energyWh += row.energyWh ?? 0;
+    if (entry.cost !== null) entry.cost += row.cost ?? 0;
+    days.set(day, entry);
+  }
+  const energyWh = rows.reduce((sum, r) => sum + (r.energyWh ?? 0), 0);
+  const cost = costs.pricePerKWh === null ? null : (energyWh / 1000) * costs.pricePerKWh;
+  const earnedTao = Number(rows.reduce((sum, r) => sum + BigInt(r.reward ?? '0'), 0n)) / RAO_PER_TAO;
+  return {
+    currency: costs.currency,
+    pricePerKWh: costs.pricePerKWh,
+    energyWh,
+    cost,
+    days: [...days].sort(([a], [b]) => a.localeCompare(b)).map(([day, d]) => ({ day, reward: d.reward.toString(), energyWh: d.energyWh, cost: d.cost })),
+    breakEvenPerTao: cost !== null && cost > 0 && earnedTao > 0 ? cost / earnedTao : null,
+  };
+}
+
 /** Rows plus reconciliation against what the chain says it paid. */
-export function earningsReport(summaries: readonly RoundSummary[], payouts: readonly EpochPayout[] | null, limit = Infinity): EarningsReport {
-  const rows = earningsRows(summaries);
+export function earningsReport(summaries: readonly RoundSummary[], payouts: readonly EpochPayout[] | null, limit = Infinity, costs: CostSettings = { pricePerKWh: null, currency: 'EUR', machineWatts: null }): EarningsReport {
+  const rows = earningsRows(summaries, costs.pricePerKWh);
   const ledgerTotal = rows.reduce((sum, r) => sum + BigInt(r.reward ?? '0'), 0n);
   const chainTotal = payouts === null ? null : payouts.reduce((sum, p) => sum + BigInt(p.emission), 0n);
   return {
@@ -82,5 +113,6 @@ export function earningsReport(summaries: readonly RoundSummary[], payouts: read
     chainTotal: chainTotal === null ? null : chainTotal.toString(),
     reconciled: chainTotal === null ? null : chainTotal === ledgerTotal,
     pendingRounds: rows.filter((r) => r.reward === null).length,
+    costs: costLedger(rows, costs),
   };
 }

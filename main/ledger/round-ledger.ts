@@ -26,6 +26,9 @@ export const RoundRecord = z
     reason: z.string().max(500).optional(),
     /** With `applied`: the digest of the model after the outer step (equal on peers that hold the same model). */
     modelDigest: z.string().regex(/^[0-9a-f]{1,64}$/).optional(),
+    /** Energy this machine drew during the window, in watt-hours, and what measured it. */
+    energyWh: z.number().nonnegative().optional(),
+    energySource: z.enum(['gpu', 'cpu', 'gpu+cpu', 'setting']).optional(),
   })
   .strict();
 export type RoundRecord = z.infer<typeof RoundRecord>;
@@ -43,6 +46,8 @@ export interface RoundSummary {
   reward?: string;
   reason?: string;
   modelDigest?: string;
+  energyWh?: number;
+  energySource?: 'gpu' | 'cpu' | 'gpu+cpu' | 'setting';
   firstAt: number;
   lastAt: number;
 }
@@ -129,6 +134,8 @@ export function summarize(records: readonly RoundRecord[]): RoundSummary[] {
     for (const [phase, seconds] of Object.entries(r.phaseSeconds ?? {})) s.phaseSeconds[phase] = (s.phaseSeconds[phase] ?? 0) + seconds;
     s.bytesUp += r.bytesUp ?? 0;
     s.bytesDown += r.bytesDown ?? 0;
+    if (r.energyWh !== undefined) s.energyWh = (s.energyWh ?? 0) + r.energyWh;
+    if (r.energySource !== undefined) s.energySource = r.energySource;
     if (r.loss !== undefined) s.loss = r.loss;
     if (r.score !== undefined) s.score = r.score;
     if (r.weight !== undefined) s.weight = r.weight;

@@ -9,6 +9,8 @@ import type { CoreModule, ModuleContext } from '../core/module';
 import { earningsReport } from '../earnings/earnings';
 import { earningsToCsv } from '../earnings/earnings-csv';
 import { EarningsTracker } from '../earnings/earnings-tracker';
+import { EnergyMeter } from '../earnings/energy-meter';
+import { CpuEnergyCounter } from '../hardware/cpu-energy';
 import { applyPowerCaps, restorePowerLimits } from '../guard/power-cap';
 import type { SimulatedGpu } from '../guard/simulated-gpu';
 import { ThermalGuard } from '../guard/thermal-guard';
@@ -30,6 +32,10 @@ export interface OperationsOptions {
   /** When the telemetry is a simulated GPU (devnet demo, tests): it cools when the trainer is throttled. */
   simulatedGpu?: SimulatedGpu | undefined;
   probes?: ScheduleProbes;
+  /** The CPU's energy counter (default: RAPL, where readable); tests give their own. */
+  cpuEnergy?: () => CpuEnergyCounter | null;
+  /** How often the energy meter samples the power (ms). */
+  energySampleMs?: number;
 }
 
 function configError(error: unknown): never {
@@ -91,10 +97,25 @@ export function createOperations(options: OperationsOptions) {
     });
   };
 
+  // The cost ledger: energy per window, from the GPUs' telemetry and the CPU's counter (or the user's wattage).
+  let gpuWatts: number | null = null;
+  let cpuCounter: CpuEnergyCounter | null | undefined;
+  const meter = new EnergyMeter({
+    gpuWatts: () => gpuWatts,
+    cpuJoules: () => (cpuCounter === undefined ? (cpuCounter = (options.cpuEnergy ?? CpuEnergyCounter.open)()) : cpuCounter)?.read() ?? null,
+    settingWatts: () => ctx?.config.value.costs.machineWatts ?? null,
+  });
+  let meterTimer: NodeJS.Timeout | undefined;
+  let meterWindow: number | null = null;
+
   const startFeed = () => {
     if (feed || !guard) return;
     const g = guard;
-    feed = options.telemetry.subscribe((frame) => g.observe(frame, frame.source));
+    feed = options.telemetry.subscribe((frame) => {
+      g.observe(frame, frame.source);
+      const watts = frame.gpus.map((gpu) => gpu.powerW).filter((w): w is number => w !== null);
+      gpuWatts = watts.length > 0 ? watts.reduce((a, b) => a + b, 0) : null;
+    });
   };
   const stopFeed = () => {
     feed?.unsubscribe();
@@ -122,6 +143,7 @@ export function createOperations(options: OperationsOptions) {
     },
     stop: async () => {
       stopFeed();
+      if (meterTimer) clearInterval(meterTimer);
       await restorePowerLimits(capped.splice(0));
     },
   };
@@ -155,11 +177,11 @@ export function createOperations(options: OperationsOptions) {
       const report = async (limit: number) => {
         const ledger = runtime?.ledger ?? new RoundLedger(options.ledgerFile);
         const payouts = runtime?.payouts?.() ?? (await EarningsTracker.readPayouts(options.payoutsFile));
-        return earningsReport(await ledger.summaries(), payouts, limit);
+        return earningsReport(await ledger.summaries(), payouts, limit, config().value.costs);
       };
       return {
         'earnings.report': ({ limit }) => report(limit),
-        'earnings.exportCsv': async () => ({ filename: `tandem-earnings-${new Date().toISOString().slice(0, 10)}.csv`, csv: earningsToCsv((await report(Number.MAX_SAFE_INTEGER)).rows) }),
+        'earnings.exportCsv': async () => ({ filename: `tandem-earnings-${new Date().toISOString().slice(0, 10)}.csv`, csv: earningsToCsv((await report(Number.MAX_SAFE_INTEGER)).rows, config().value.costs.currency) }),
       };
     },
   };
@@ -182,7 +204,14 @@ export function createOperations(options: OperationsOptions) {
     attach(next: RoundRuntime | undefined): void {
       runtime = next;
       scheduler?.attach(next?.engine);
+      if (meterTimer) clearInterval(meterTimer);
+      meterTimer = undefined;
+      meterWindow = null;
+      gpuWatts = null;
       if (next) {
+        meter.reset();
+        meterTimer = setInterval(() => meter.sample(), options.energySampleMs ?? 2000);
+        meterTimer.unref?.();
         startFeed();
         if (ctx && ctx.config.value.guard.applyPowerCap) void updatePowerCaps(ctx.config.value.guard);
       } else {
@@ -193,6 +222,13 @@ export function createOperations(options: OperationsOptions) {
     observeRound(state: RoundState): void {
       notifier.onRound(state);
       scheduler?.observeRound(state);
+      // A new window began: the energy since the last one began is that window's.
+      if (runtime && state.joined && state.window !== null && state.window !== meterWindow) {
+        const energy = meter.take();
+        const ledger = runtime.ledger;
+        if (meterWindow !== null && energy && ledger) void ledger.append({ window: meterWindow, at: Date.now(), energyWh: Math.round(energy.wh * 1e4) / 1e4, energySource: energy.source }).catch(() => undefined);
+        meterWindow = state.window;
+      }
     },
     /** Lets the notifier see another module's events (check results, chain balance) without that module knowing. */
     tap(module: CoreModule): CoreModule {

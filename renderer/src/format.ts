@@ -12,3 +12,11 @@ export function formatDuration(totalSeconds: number): string {
 export function formatClock(epochMs: number): string {
   return new Date(epochMs).toLocaleTimeString(undefined, { hour12: false });
 }
+
+/** Rao as TAO with up to 9 decimals, exactly (bigint arithmetic, no float rounding). */
+export function formatTaoExact(rao: string): string {
+  const value = BigInt(rao);
+  const whole = value / 1_000_000_000n;
+  const fraction = (value % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
+  return `${whole}${fraction ? `.${fraction}` : ''} τ`;
+}

@@ -63,7 +63,14 @@ describe('thermal guard on a hot GPU, in the browser UI', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('earnings-export').click()]);
     expect(download.suggestedFilename()).toMatch(/^tandem-earnings-\d{4}-\d{2}-\d{2}\.csv$/);
     const csv = fs.readFileSync((await download.path()) ?? '', 'utf8');
-    expect(csv.split('\n')[0]).toBe('window,time,trained,uploaded,applied,score,weight,reward_rao,reward_tao,reason');
+    expect(csv.split('\n')[0]).toBe('window,time,trained,uploaded,applied,score,weight,reward_rao,reward_tao,reason,energy_wh,energy_source,cost,currency');
+    // Energy per round, measured from the (simulated) GPU's board power, at the price set on this page.
+    // (The round in progress has none yet: its energy is written when its window ends; the list refreshes as rounds complete.)
+    await expect.poll(async () => (await page.getByTestId('earnings-energy').allTextContents()).filter((t) => /^[\d.]+ k?Wh$/.test(t)).length, { timeout: 60_000 }).toBeGreaterThan(0);
+    const costs = page.getByTestId('earnings-costs');
+    await costs.getByLabel('Electricity price per kWh').fill('0.40');
+    await costs.getByRole('button', { name: 'Save costs' }).click();
+    await expect.poll(() => page.getByTestId('costs-cost').textContent()).toMatch(/^[\d.]+ EUR$/);
     expect(csv.trim().split('\n').length).toBeGreaterThanOrEqual(2);
     await page.screenshot({ path: path.join(RESULTS_DIR, 'earnings.png'), fullPage: true });
   });

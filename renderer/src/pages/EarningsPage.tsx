@@ -3,17 +3,10 @@ import type { EarningsReport } from '../../../contract';
 import { Card, EmptyState } from '../components/Card';
 import { DataTable } from '../components/DataTable';
 import { useClient } from '../client-context';
-import { formatClock } from '../format';
+import { formatClock, formatTaoExact as formatTao } from '../format';
 import { useStore } from '../store';
 import { roundSelectors } from '../store/slices/round';
-
-/** Rao as TAO with up to 9 decimals, exactly (bigint arithmetic, no float rounding). */
-export function formatTao(rao: string): string {
-  const value = BigInt(rao);
-  const whole = value / 1_000_000_000n;
-  const fraction = (value % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
-  return `${whole}${fraction ? `.${fraction}` : ''} τ`;
-}
+import { CostsCard, formatEnergy, formatMoney } from './earnings/CostsCard';
 
 function download(filename: string, text: string) {
   const url = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
@@ -69,11 +62,12 @@ export function EarningsPage() {
           </>
         )}
       </Card>
-      <Card title="Rounds" testId="earnings-rounds">
+      <CostsCard costs={report?.costs ?? null} onSaved={load} />
+      <Card title="Rounds" testId="earnings-rounds" wide>
         {report && report.rows.length === 0 ? (
           <EmptyState title="No rounds yet">Join the run on the Dashboard; each round appears here with what it earned, or why it earned nothing.</EmptyState>
         ) : (
-          <DataTable columns={['Window', 'Time', 'Trained', 'Uploaded', 'Weight', 'Reward', 'Why zero']}>
+          <DataTable columns={['Window', 'Time', 'Trained', 'Uploaded', 'Weight', 'Reward', 'Energy', 'Cost', 'Why zero']}>
             {[...(report?.rows ?? [])].reverse().map((r) => (
               <tr key={r.window} data-testid="earnings-row">
                 <td>{r.window}</td>
@@ -82,6 +76,8 @@ export function EarningsPage() {
                 <td>{yesNo(r.uploaded)}</td>
                 <td>{r.weight === null ? '—' : r.weight.toFixed(3)}</td>
                 <td>{r.reward === null ? <span className="muted">pending</span> : formatTao(r.reward)}</td>
+                <td data-testid="earnings-energy" title={r.energySource ? `measured: ${r.energySource}` : undefined}>{r.energyWh === null ? '—' : formatEnergy(r.energyWh)}</td>
+                <td>{r.cost === null || !report ? '—' : formatMoney(r.cost, report.costs.currency)}</td>
                 <td className="muted">{r.reason ?? ''}</td>
               </tr>
             ))}

@@ -79,10 +79,35 @@ describe('earnings ledger', () => {
     const { ledger, tracker } = await playRounds();
     const rows = earningsReport(await ledger.summaries(), tracker.payouts).rows;
     const csv = earningsToCsv(rows);
-    expect(csv.split('\n')[0]).toBe('window,time,trained,uploaded,applied,score,weight,reward_rao,reward_tao,reason');
+    expect(csv.split('\n')[0]).toBe('window,time,trained,uploaded,applied,score,weight,reward_rao,reward_tao,reason,energy_wh,energy_source,cost,currency');
     expect(csv).toContain('"upload failed: bucket unreachable, ""quoted"", and, commas"');
     expect(csv).toContain(',500000001,0.500000001,');
     expect(earningsFromCsv(csv)).toEqual(rows);
+  });
+
+  it('prices each round\u2019s energy, sums it per day, and says what a τ must be worth to break even; the CSV carries both', async () => {
+    const { ledger, tracker } = await playRounds();
+    const summaries = await ledger.summaries();
+    // 12 Wh measured on the GPU for each round that trained.
+    for (const s of summaries) if (s.phases.includes('trained')) await ledger.append({ window: s.window, at: s.lastAt, energyWh: 12, energySource: 'gpu' });
+    const costs = { pricePerKWh: 0.5, currency: 'EUR', machineWatts: null };
+    const report = earningsReport(await ledger.summaries(), tracker.payouts, Infinity, costs);
+    const trained = report.rows.filter((r) => r.trained);
+    expect(trained.length).toBeGreaterThan(0);
+    for (const row of trained) expect(row).toMatchObject({ energyWh: 12, energySource: 'gpu', cost: 0.006 });
+    expect(report.rows.filter((r) => !r.trained).every((r) => r.energyWh === null && r.cost === null)).toBe(true);
+    expect(report.costs.energyWh).toBe(12 * trained.length);
+    expect(report.costs.cost).toBeCloseTo(0.006 * trained.length, 12);
+    expect(report.costs.days.reduce((n, d) => n + d.energyWh, 0)).toBe(12 * trained.length);
+    expect(report.costs.days.reduce((n, d) => n + BigInt(d.reward), 0n)).toBe(BigInt(report.ledgerTotal));
+    // The ledger earned 1.000000001 τ: the energy pays for itself when a τ is worth its cost.
+    expect(report.costs.breakEvenPerTao).toBeCloseTo((0.006 * trained.length) / 1.000000001, 9);
+    const csv = earningsToCsv(report.rows, 'EUR');
+    expect(csv).toContain(',12,gpu,0.006,EUR');
+    expect(earningsFromCsv(csv)).toEqual(report.rows);
+    // No price set: energy still counted, no cost, no break-even.
+    const unpriced = earningsReport(await ledger.summaries(), tracker.payouts, Infinity, { ...costs, pricePerKWh: null });
+    expect(unpriced.costs).toMatchObject({ cost: null, breakEvenPerTao: null, energyWh: 12 * trained.length });
   });
 
   it('names the bad cell of a damaged CSV', () => {

@@ -1,0 +1,110 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import type { EarningsReport } from '../../../../contract';
+import { ContractError, describeIssues } from '../../../../contract';
+import { Card } from '../../components/Card';
+import { DataTable } from '../../components/DataTable';
+import { FormMessage, type FormNote } from '../../components/FormMessage';
+import { useClient } from '../../client-context';
+import { formatTaoExact as formatTao } from '../../format';
+
+/** Watt-hours as Wh or kWh. */
+export function formatEnergy(wh: number): string {
+  return wh >= 1000 ? `${(wh / 1000).toFixed(2)} kWh` : `${wh.toFixed(wh >= 10 ? 0 : 2)} Wh`;
+}
+
+export function formatMoney(value: number, currency: string): string {
+  return `${value.toFixed(value >= 10 ? 2 : 4)} ${currency}`;
+}
+
+/**
+ * What training cost beside what it earned: energy per day at the user's
+ * electricity price, and the τ price at which the rewards pay for it. The
+ * price, the currency, and (for a machine that measures its power nowhere)
+ * its wattage are set here.
+ */
+export function CostsCard({ costs, onSaved }: { costs: EarningsReport['costs'] | null; onSaved: () => void }) {
+  const client = useClient();
+  const [price, setPrice] = useState('');
+  const [currency, setCurrency] = useState('EUR');
+  const [watts, setWatts] = useState('');
+  const [note, setNote] = useState<FormNote | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    void client.request('settings.get', {}).then(
+      (s) => {
+        if (!live) return;
+        setPrice(s.costs.pricePerKWh === null ? '' : String(s.costs.pricePerKWh));
+        setCurrency(s.costs.currency);
+        setWatts(s.costs.machineWatts === null ? '' : String(s.costs.machineWatts));
+      },
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [client]);
+
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    const number = (text: string) => (text.trim() === '' ? null : Number(text));
+    try {
+      await client.request('settings.update', { costs: { pricePerKWh: number(price), currency: currency.trim(), machineWatts: number(watts) } });
+      setNote({ tone: 'ok', text: 'Saved.' });
+      onSaved();
+    } catch (error) {
+      setNote({ tone: 'error', text: error instanceof ContractError && error.issues?.length ? describeIssues(error.issues) : String(error) });
+    }
+  };
+
+  return (
+    <Card title="Costs" testId="earnings-costs">
+      {costs && (
+        <>
+          <dl className="facts">
+            <dt>Energy</dt>
+            <dd data-testid="costs-energy">{costs.energyWh > 0 ? formatEnergy(costs.energyWh) : 'nothing measured yet'}</dd>
+            <dt>Cost</dt>
+            <dd data-testid="costs-cost">{costs.cost === null ? 'set your electricity price below' : formatMoney(costs.cost, costs.currency)}</dd>
+            <dt>Break-even</dt>
+            <dd data-testid="costs-break-even">
+              {costs.breakEvenPerTao === null ? '— (needs a price, measured energy and a reward)' : `when 1 τ is worth at least ${formatMoney(costs.breakEvenPerTao, costs.currency)}`}
+            </dd>
+          </dl>
+          {costs.days.length > 0 && (
+            <DataTable columns={['Day (UTC)', 'Earned', 'Energy', 'Cost']} label="Earnings and costs per day">
+              {[...costs.days].reverse().map((d) => (
+                <tr key={d.day}>
+                  <th scope="row">{d.day}</th>
+                  <td>{formatTao(d.reward)}</td>
+                  <td>{formatEnergy(d.energyWh)}</td>
+                  <td>{d.cost === null ? '—' : formatMoney(d.cost, costs.currency)}</td>
+                </tr>
+              ))}
+            </DataTable>
+          )}
+        </>
+      )}
+      <form className="form" onSubmit={(e) => void save(e)}>
+        <label>
+          Electricity price per kWh
+          <input inputMode="decimal" value={price} onChange={(e) => setPrice(e.target.value)} placeholder="0.30" />
+        </label>
+        <label>
+          Currency
+          <input value={currency} onChange={(e) => setCurrency(e.target.value)} maxLength={8} />
+        </label>
+        <label>
+          This machine&apos;s draw while training (W), if nothing measures it
+          <input inputMode="decimal" value={watts} onChange={(e) => setWatts(e.target.value)} placeholder="measured where possible" aria-describedby="costs-watts-help" />
+          <span id="costs-watts-help" className="muted">
+            GPUs are measured with nvidia-smi and CPUs with their energy counter where the system gives one; this figure counts only where neither does.
+          </span>
+        </label>
+        <div>
+          <button type="submit">Save costs</button> <FormMessage note={note} />
+        </div>
+      </form>
+    </Card>
+  );
+}
