@@ -138,5 +138,20 @@ void blasSgemm(bool transA, bool transB, int M, int N, int K, float alpha, const
 #endif
 }
 
+void blasSgemmOwnThreads(int threads, bool transA, bool transB, int M, int N, int K, float alpha, const float* A,
+                         int lda, const float* B, int ldb, float beta, float* C, int ldc) {
+#ifdef TANDEM_TRAINER_HAVE_BLAS
+  if (M < 1 || N < 1) return;
+  state();
+  openblas_set_num_threads(threads < 1 ? 1 : threads);
+  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, M, N, K, alpha, A,
+              lda, B, ldb, beta, C, ldc);
+  openblas_set_num_threads(1);
+#else
+  (void)threads;
+  blasSgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);  // throws
+#endif
+}
+
 }  // namespace cpu
 }  // namespace trainer

@@ -48,6 +48,12 @@ void setCpuGemmPath(CpuGemmPath path);
 void blasSgemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
                int ldb, float beta, float* C, int ldc);
 
+// For benchmarks: the same product as ONE cblas_sgemm on OpenBLAS's own
+// threads (`threads` of them, back to 1 afterwards), i.e. the library as a
+// program would call it; its bits depend on `threads`. Throws like blasSgemm.
+void blasSgemmOwnThreads(int threads, bool transA, bool transB, int M, int N, int K, float alpha, const float* A,
+                         int lda, const float* B, int ldb, float beta, float* C, int ldc);
+
 // How blasSgemm cuts C: rows into `rowTiles` near-equal bands, columns into
 // `colTiles`; a function of (M, N) only.
 struct GemmTiles {
