@@ -255,7 +255,7 @@ int cpuBench(bool full, int steps, bool withReference) {
                 cpu::cpuGemmPathName(info.path), info.openblasVersion.c_str(), info.openblasCore.c_str(),
                 info.openblasLinkage.c_str(), threads, threads == 1 ? "" : "s");
   } else {
-    std::printf("no OpenBLAS: %s; GEMMs on our kernel, and the step is compared with our kernel at the model's GEMM "
+    std::printf("%s: GEMMs on our kernel, and the step is compared with our kernel at the model's GEMM "
                 "shapes\n",
                 info.openblasReason.c_str());
     withReference = false;  // it is the only path

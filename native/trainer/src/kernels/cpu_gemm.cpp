@@ -43,7 +43,11 @@ struct State {
     info.openblasLinkage = TANDEM_TRAINER_BLAS_LINKAGE;
 #endif
 #else
-    info.openblasReason = "not found when this trainer was built (CMake: pkg-config openblas, or OpenBLASConfig.cmake)";
+#ifdef TANDEM_TRAINER_BLAS_REASON
+    info.openblasReason = TANDEM_TRAINER_BLAS_REASON;  // from CMake, e.g. "OpenBLAS not found: ..."
+#else
+    info.openblasReason = "OpenBLAS not found when this trainer was built";
+#endif
 #endif
     const char* env = std::getenv("TANDEM_CPU_GEMM");
     const std::string wanted = env ? env : "";
