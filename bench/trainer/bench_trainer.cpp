@@ -1,7 +1,15 @@
 // Trainer throughput: tokens/s and GFLOP/s of full training steps
 // (forward + backward + clipping + AdamW).
-//   bench_trainer [--steps 5] [--threads N]
-//       CPU, a few model sizes, beside the measured peak of the matmul kernel
+//   bench_trainer [--full] [--steps N] [--threads N] [--reference]
+//       CPU: three model sizes up to 90.7M parameters (four with --full);
+//       for each, the training step's GFLOP/s (6·N·tokens + attention)
+//       beside OpenBLAS's sgemm GFLOP/s at the model's own GEMM shapes, both
+//       as the library threads one call (the "sgemm" figure the step is
+//       compared with) and as the trainer calls it (tiles on the OpenMP
+//       threads, kernels/cpu_gemm.h), and the ratio "NN % of sgemm".
+//       The default is the quick run (about a minute on 2 cores); --full
+//       takes longer sequences and batches, more steps, and --reference.
+//       --reference also times the step and the GEMMs on our kernel.
 //   bench_trainer --cuda [--steps 20] [--peak-tflops 989] [--breakdown-steps 3]
 //                 [--vocab 258 --hidden 1024 --layers 8 --heads 16 --kv-heads 4
 //                  --ffn 2816 --seq 1024 --batch 8]
@@ -20,12 +28,14 @@
 #include <string>
 #include <vector>
 
+#include "kernels/cpu_gemm.h"
 #include "kernels/matmul.h"
 #include "model/device_model.h"
 #include "kernels/cuda_kernels.h"
 #include "model/llama_model.h"
 #include "util/errors.h"
 #include "optim/adamw.h"
+#include "optim/grad_clip.h"
 #include "util/rng.h"
 
 #ifdef TANDEM_TRAINER_HAVE_CUDA
@@ -45,16 +55,15 @@ double seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
-double matmulPeakGflops() {
-  const int rows = 512, in = 512, out = 512;
-  std::vector<float> x(static_cast<size_t>(rows) * in, 0.5f), w(static_cast<size_t>(out) * in, 0.25f),
-      y(static_cast<size_t>(rows) * out);
-  cpu::matmulForward(y.data(), x.data(), w.data(), rows, in, out);  // warm-up
-  const int reps = 10;
-  const auto t = std::chrono::steady_clock::now();
-  for (int i = 0; i < reps; ++i) cpu::matmulForward(y.data(), x.data(), w.data(), rows, in, out);
-  return 2.0 * rows * in * out * reps / seconds(t) * 1e-9;
-}
+class ScopedPath {
+ public:
+  explicit ScopedPath(cpu::CpuGemmPath path) : before_(cpu::cpuGemmPath()) { cpu::setCpuGemmPath(path); }
+  ~ScopedPath() { cpu::setCpuGemmPath(before_); }
+
+ private:
+  cpu::CpuGemmPath before_;
+};
+
 ModelConfig modelOfSize(int vocab, int hidden, int layers, int heads, int kvHeads, int ffn, int seq) {
   ModelConfig c;
   c.vocabSize = vocab;
@@ -76,6 +85,229 @@ void randomBatch(size_t n, int limit, std::vector<int32_t>& tokens, std::vector<
     tokens[i] = static_cast<int32_t>(rng.next() % static_cast<uint64_t>(limit));
     targets[i] = static_cast<int32_t>(rng.next() % static_cast<uint64_t>(limit));
   }
+}
+
+// ---- CPU ----
+
+// One Linear layer's weight shape and how many of it a step runs.
+struct LinearShape {
+  int in, out, count;
+};
+
+// The model's Linear layers (LlamaModel::forward), equal shapes merged.
+std::vector<LinearShape> linearShapes(const ModelConfig& c) {
+  const int L = c.numLayers, d = c.hiddenSize, F = c.intermediateSize;
+  std::vector<LinearShape> shapes;
+  auto add = [&](int in, int out, int count) {
+    for (LinearShape& s : shapes) {
+      if (s.in == in && s.out == out) {
+        s.count += count;
+        return;
+      }
+    }
+    shapes.push_back(LinearShape{in, out, count});
+  };
+  add(d, c.qDim(), L);       // q
+  add(d, c.kvDim(), 2 * L);  // k, v
+  add(c.qDim(), d, L);       // o
+  add(d, F, 2 * L);          // gate, up
+  add(F, d, L);              // down
+  add(d, c.vocabSize, 1);    // LM head
+  return shapes;
+}
+
+enum class GemmRunner {
+  library,    // one cblas_sgemm on OpenBLAS's own threads
+  tiled,      // as the trainer calls OpenBLAS (kernels/cpu_gemm.h)
+  reference,  // our kernel (matmul*Reference)
+};
+
+// The fastest of f()'s repetitions, repeated for at least minSeconds (and
+// 3 times), after one untimed call. The best time, not the mean: on cores
+// shared with other work the mean measures the neighbours; the step is
+// timed the same way, so the ratio compares like with like.
+template <class F>
+double timeIt(F&& f, double minSeconds) {
+  f();
+  int reps = 0;
+  double best = 1e300;
+  const auto start = std::chrono::steady_clock::now();
+  do {
+    const auto t = std::chrono::steady_clock::now();
+    f();
+    best = std::min(best, seconds(t));
+    ++reps;
+  } while (reps < 3 || seconds(start) < minSeconds);
+  return best;
+}
+
+// A step's GEMMs at the model's shapes with `rows` token positions: the
+// forward product and the backward pair (dinp, dweight) of every Linear,
+// each shape timed once and counted as often as the step runs it.
+struct GemmTiming {
+  double seconds = 0, flops = 0;
+  double gflops() const { return seconds > 0 ? flops / seconds * 1e-9 : 0; }
+};
+
+GemmTiming stepGemms(const ModelConfig& c, int rows, GemmRunner runner, int threads, double minSeconds) {
+  GemmTiming total;
+  for (const LinearShape& s : linearShapes(c)) {
+    const int in = s.in, out = s.out;
+    SplitMix64 rng(static_cast<uint64_t>(in) * 7919 + out);
+    auto fill = [&](size_t n) {
+      std::vector<float> v(n);
+      for (float& x : v) x = static_cast<float>(rng.normal() * 0.1);
+      return v;
+    };
+    const std::vector<float> x = fill(static_cast<size_t>(rows) * in), w = fill(static_cast<size_t>(out) * in),
+                             dy = fill(static_cast<size_t>(rows) * out);
+    std::vector<float> y(static_cast<size_t>(rows) * out), dx(x.size(), 0.0f), dw(w.size(), 0.0f);
+    double t = 0;
+    switch (runner) {
+      case GemmRunner::library:
+        t = timeIt([&] { cpu::blasSgemmOwnThreads(threads, false, true, rows, out, in, 1.0f, x.data(), in, w.data(), in,
+                                                  0.0f, y.data(), out); }, minSeconds) +
+            timeIt([&] {
+              cpu::blasSgemmOwnThreads(threads, false, false, rows, in, out, 1.0f, dy.data(), out, w.data(), in, 1.0f,
+                                       dx.data(), in);
+              cpu::blasSgemmOwnThreads(threads, true, false, out, in, rows, 1.0f, dy.data(), out, x.data(), in, 1.0f,
+                                       dw.data(), in);
+            }, minSeconds);
+        break;
+      case GemmRunner::tiled:
+        t = timeIt([&] { cpu::blasSgemm(false, true, rows, out, in, 1.0f, x.data(), in, w.data(), in, 0.0f, y.data(),
+                                        out); }, minSeconds) +
+            timeIt([&] {
+              cpu::blasSgemm(false, false, rows, in, out, 1.0f, dy.data(), out, w.data(), in, 1.0f, dx.data(), in);
+              cpu::blasSgemm(true, false, out, in, rows, 1.0f, dy.data(), out, x.data(), in, 1.0f, dw.data(), in);
+            }, minSeconds);
+        break;
+      case GemmRunner::reference:
+        t = timeIt([&] { cpu::matmulForwardReference(y.data(), x.data(), w.data(), rows, in, out); }, minSeconds) +
+            timeIt([&] {
+              cpu::matmulBackwardReference(dx.data(), dw.data(), dy.data(), x.data(), w.data(), rows, in, out);
+            }, minSeconds);
+        break;
+    }
+    total.seconds += s.count * t;
+    total.flops += s.count * 6.0 * rows * static_cast<double>(in) * out;
+  }
+  return total;
+}
+
+struct StepTiming {
+  double tokensPerSecond = 0, gflops = 0, stepSeconds = 0;
+  size_t params = 0;
+};
+
+// Full training steps as the trainer's inner step runs them: forward,
+// backward, clipping, AdamW. One warm-up step (allocations), then `steps`,
+// of which the fastest counts (see timeIt).
+StepTiming trainingSteps(const ModelConfig& c, int B, int T, int steps) {
+  LlamaModel model(c);
+  AdamW opt(model.params().size());
+  std::vector<int32_t> tokens, targets;
+  randomBatch(static_cast<size_t>(B) * T, std::min(256, c.vocabSize), tokens, targets);
+  StepTiming r;
+  r.params = model.params().size();
+  auto step = [&] {
+    model.params().zeroGrads();
+    model.forward(tokens.data(), targets.data(), B, T);
+    model.backward(1.0f);
+    clipGradientNorm(model.params().allGrads(), 1.0);
+    opt.step(model.params(), AdamWSettings{}, 1e-4);
+  };
+  step();
+  r.stepSeconds = 1e300;
+  for (int i = 0; i < steps; ++i) {
+    const auto t = std::chrono::steady_clock::now();
+    step();
+    r.stepSeconds = std::min(r.stepSeconds, seconds(t));
+  }
+  r.tokensPerSecond = static_cast<double>(tokens.size()) / r.stepSeconds;
+  r.gflops = r.tokensPerSecond * model.flopsPerToken(T) * 1e-9;
+  return r;
+}
+
+std::string millions(size_t n) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1fM", static_cast<double>(n) / 1e6);
+  return buf;
+}
+
+int cpuBench(bool full, int steps, bool withReference) {
+  struct Size {
+    int d, layers, heads, kvHeads, ffn, T, B;
+  };
+  // Up to pytorch_reference.py's 90.7M parameters (d1024 L8 H16/4 ffn 2816).
+  std::vector<Size> sizes = {Size{256, 4, 4, 4, 704, 128, 4}, Size{512, 8, 8, 8, 1408, 128, 4},
+                             Size{1024, 8, 16, 4, 2816, 128, 2}};
+  if (full) {
+    sizes = {Size{256, 4, 4, 4, 704, 256, 8}, Size{512, 8, 8, 8, 1408, 256, 8}, Size{768, 12, 12, 12, 2048, 256, 4},
+             Size{1024, 8, 16, 4, 2816, 256, 4}};
+  }
+  const double minSeconds = full ? 0.5 : 0.1;
+#ifdef _OPENMP
+  const int threads = omp_get_max_threads();
+#else
+  const int threads = 1;
+#endif
+  const cpu::CpuGemmInfo info = cpu::cpuGemmInfo();
+  const bool blas = info.openblasUsable;
+  std::printf("tandem-trainer CPU, %d thread%s, %s run; training step FLOPs = 6·N·tokens (N: the Linear weights, LM "
+              "head included) + causal attention\n",
+              threads, threads == 1 ? "" : "s", full ? "full" : "quick");
+  if (blas) {
+    std::printf("GEMMs on %s: OpenBLAS %s (%s kernels, %s); \"sgemm\" = one cblas_sgemm on OpenBLAS's own %d "
+                "thread%s at the model's GEMM shapes,\n  \"tiled\" = the same products as the trainer calls them "
+                "(single-threaded OpenBLAS on fixed tiles over the OpenMP threads)\n",
+                cpu::cpuGemmPathName(info.path), info.openblasVersion.c_str(), info.openblasCore.c_str(),
+                info.openblasLinkage.c_str(), threads, threads == 1 ? "" : "s");
+  } else {
+    std::printf("%s: GEMMs on our kernel, and the step is compared with our kernel at the model's GEMM "
+                "shapes\n",
+                info.openblasReason.c_str());
+    withReference = false;  // it is the only path
+  }
+  std::printf("%-34s %7s %6s %8s %9s %9s %9s %9s %7s  %s\n", "model", "params", "tokens", "step ms", "tokens/s",
+              "GFLOP/s", blas ? "sgemm" : "kernel", blas ? "tiled" : "", "GEMMs", "step vs GEMMs");
+  for (const Size& s : sizes) {
+    const ModelConfig c = modelOfSize(ModelConfig{}.vocabSize, s.d, s.layers, s.heads, s.kvHeads, s.ffn, s.T);
+    const int rows = s.B * s.T;
+    char name[96];
+    std::snprintf(name, sizeof name, "d%d L%d H%d/%d ffn %d T%d B%d", s.d, s.layers, s.heads, s.kvHeads, s.ffn, s.T,
+                  s.B);
+    if (blas) {
+      const GemmTiming library = stepGemms(c, rows, GemmRunner::library, threads, minSeconds);
+      const GemmTiming tiled = stepGemms(c, rows, GemmRunner::tiled, threads, minSeconds);
+      const ScopedPath onBlas(cpu::CpuGemmPath::openblas);
+      const StepTiming step = trainingSteps(c, s.B, s.T, steps);
+      std::printf("%-34s %7s %6d %8.0f %9.0f %9.1f %9.1f %9.1f %6.0f%%  %.0f %% of sgemm\n", name,
+                  millions(step.params).c_str(), rows, step.stepSeconds * 1e3, step.tokensPerSecond, step.gflops,
+                  library.gflops(), tiled.gflops(), 100.0 * tiled.seconds / step.stepSeconds,
+                  100.0 * step.gflops / library.gflops());
+      if (withReference) {
+        const GemmTiming ours = stepGemms(c, rows, GemmRunner::reference, threads, minSeconds);
+        const ScopedPath onOurs(cpu::CpuGemmPath::reference);
+        const StepTiming refStep = trainingSteps(c, s.B, s.T, steps);
+        std::printf("%-34s %7s %6s %8.0f %9.0f %9.1f %9s %9.1f %6.0f%%  %.0f %% of sgemm; OpenBLAS step %.1fx faster\n",
+                    "  same on our kernel", "", "", refStep.stepSeconds * 1e3, refStep.tokensPerSecond, refStep.gflops,
+                    "", ours.gflops(), 100.0 * ours.seconds / refStep.stepSeconds,
+                    100.0 * refStep.gflops / library.gflops(), refStep.stepSeconds / step.stepSeconds);
+      }
+    } else {
+      const GemmTiming ours = stepGemms(c, rows, GemmRunner::reference, threads, minSeconds);
+      const StepTiming step = trainingSteps(c, s.B, s.T, steps);
+      std::printf("%-34s %7s %6d %8.0f %9.0f %9.1f %9.1f %9s %6.0f%%  %.0f %% of our kernel\n", name,
+                  millions(step.params).c_str(), rows, step.stepSeconds * 1e3, step.tokensPerSecond, step.gflops,
+                  ours.gflops(), "", 100.0 * ours.seconds / step.stepSeconds, 100.0 * step.gflops / ours.gflops());
+    }
+    std::fflush(stdout);
+  }
+  std::printf("GFLOP/s: the training step's (best of %d steps); sgemm / tiled / kernel: the step's GEMMs alone at "
+              "its shapes (best of several runs each); GEMMs: their time (%s) as a share of the step\n",
+              steps, blas ? "tiled" : "our kernel");
+  return 0;
 }
 }  // namespace
 
@@ -212,12 +444,21 @@ int cudaBench(const CudaBenchConfig& b) {
 int main(int argc, char** argv) {
   int steps = 5;
   bool cuda = false;
+  bool full = false, reference = false;
   CudaBenchConfig cudaConfig;
   bool stepsGiven = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--cuda") {
       cuda = true;
+      continue;
+    }
+    if (a == "--full" || a == "--quick") {
+      full = a == "--full";
+      continue;
+    }
+    if (a == "--reference") {
+      reference = true;
       continue;
     }
     if (i + 1 >= argc) {
@@ -248,32 +489,5 @@ int main(int argc, char** argv) {
   }
   if (stepsGiven) cudaConfig.steps = std::max(1, steps);
   if (cuda) return cudaBench(cudaConfig);
-  std::printf("matmul kernel peak (512x512x512 forward): %.2f GFLOP/s\n", matmulPeakGflops());
-  std::printf("%-28s %10s %8s %12s %10s %8s\n", "model", "params", "tokens", "tokens/s", "GFLOP/s", "of peak");
-  struct Size {
-    const char* name;
-    int d, layers, heads, ffn, T, B;
-  };
-  const double peak = matmulPeakGflops();
-  for (const Size& s : {Size{"d128 L2 T64 B8", 128, 2, 4, 384, 64, 8}, Size{"d256 L4 T128 B4", 256, 4, 4, 704, 128, 4},
-                        Size{"d512 L4 T128 B4", 512, 4, 8, 1408, 128, 4}}) {
-    LlamaModel model(modelOfSize(ModelConfig{}.vocabSize, s.d, s.layers, s.heads, s.heads, s.ffn, s.T));
-    AdamW opt(model.params().size());
-    std::vector<int32_t> tokens, targets;
-    randomBatch(static_cast<size_t>(s.B) * s.T, 256, tokens, targets);
-    auto step = [&] {
-      model.params().zeroGrads();
-      model.forward(tokens.data(), targets.data(), s.B, s.T);
-      model.backward(1.0f);
-      opt.step(model.params(), AdamWSettings{}, 1e-4);
-    };
-    step();  // warm-up (allocations)
-    const auto t = std::chrono::steady_clock::now();
-    for (int i = 0; i < steps; ++i) step();
-    const double tps = static_cast<double>(tokens.size()) * steps / seconds(t);
-    const double gflops = tps * model.flopsPerToken(s.T) * 1e-9;
-    std::printf("%-28s %10zu %8zu %12.0f %10.2f %7.0f%%\n", s.name, model.params().size(), tokens.size(), tps, gflops,
-                100.0 * gflops / peak);
-  }
-  return 0;
+  return cpuBench(full, stepsGiven ? std::max(1, steps) : (full ? 5 : 3), reference || full);
 }

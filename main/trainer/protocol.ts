@@ -219,6 +219,23 @@ export const HelloEventSchema = z.object({
       }),
     })
     .optional(),
+  /**
+   * What runs the CPU backend's GEMMs: OpenBLAS when the trainer was built with it (kernels/cpu_gemm.h),
+   * else the trainer's own kernel, and why. Absent from trainers built before it existed.
+   */
+  cpu_gemm: z
+    .object({
+      path: z.enum(['openblas', 'reference']),
+      openblas: z.object({
+        available: z.boolean(),
+        version: z.string().optional(),
+        /** The CPU kernel set OpenBLAS picked at run time, e.g. "Haswell". */
+        core: z.string().optional(),
+        linkage: z.enum(['static', 'shared']).optional(),
+        reason: z.string().optional(),
+      }),
+    })
+    .optional(),
   pid: positiveInt,
 });
 

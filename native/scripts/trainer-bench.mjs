@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Trainer benchmarks (figures only; speed targets never live in tests).
-//   node native/scripts/trainer-bench.mjs trainer [--steps 5] [--threads N]
-//       CPU tokens/s and GFLOP/s of training steps beside the matmul peak
+//   node native/scripts/trainer-bench.mjs trainer [--full] [--steps N] [--threads N] [--reference]
+//       CPU: three model sizes up to 90.7M parameters, each training step's
+//       GFLOP/s beside OpenBLAS's sgemm at the model's own GEMM shapes, as
+//       "NN % of sgemm" (quick by default, about a minute on 2 cores; --full
+//       is longer, four sizes, and times our kernel too)
 //   node native/scripts/trainer-bench.mjs trainer --cuda [--steps 20] [--peak-tflops 989]
 //       GPU tokens/s and MFU of the CUDA path (compare: bench/trainer/pytorch_reference.py)
 //   node native/scripts/trainer-bench.mjs sparseloco [--rounds 6] [--h 15,30,50] [--replicas 4]

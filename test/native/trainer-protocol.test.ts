@@ -243,6 +243,14 @@ describe.skipIf(!built)(`tandem-trainer NDJSON protocol${skippedUnless(built, no
       expect(hello.gemm.path === 'cublas').toBe(hello.gemm.cublas.available && !process.env.TANDEM_CUDA_GEMM);
       if (!hello.gemm.cublas.available) expect(hello.gemm.cublas.reason).toMatch(/libcublas/);
     }
+    // Every build says what runs the CPU GEMMs: OpenBLAS when it was built in, else our kernel and why.
+    expect(hello.cpu_gemm).toBeDefined();
+    if (hello.cpu_gemm) {
+      const forced = process.env.TANDEM_CPU_GEMM === 'reference';
+      expect(hello.cpu_gemm.path === 'openblas').toBe(hello.cpu_gemm.openblas.available && !forced);
+      if (hello.cpu_gemm.openblas.available) expect(hello.cpu_gemm.openblas.version).toMatch(/^\d+\.\d+/);
+      else expect(hello.cpu_gemm.openblas.reason).toMatch(/OpenBLAS|openblas/);
+    }
     const train = { ...tinyTrain, batch_size: 6 };
     t.send({ v: 1, id: 'load', cmd: 'load', model: tinyModel, data_dir: dataDir, train, shards: 3 });
     const loaded = await t.done('load');

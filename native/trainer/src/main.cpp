@@ -147,6 +147,7 @@ int main(int argc, char** argv) {
       }
       j["devices"] = list;
       if (q.cudaCompiled) j["gemm"] = gemmInfoJson();
+      j["cpu_gemm"] = cpuGemmInfoJson();
       std::cout << j.dump() << std::endl;
       return 0;
     }

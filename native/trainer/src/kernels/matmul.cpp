@@ -1,5 +1,6 @@
 #include "kernels/matmul.h"
 
+#include "kernels/cpu_gemm.h"
 #include "util/parallel.h"
 
 namespace trainer {
@@ -7,7 +8,7 @@ namespace cpu {
 
 // Rows are processed four at a time so each weight row is loaded once per
 // four dot products; the simd reductions give a fixed (compile-time) order.
-void matmulForward(float* out, const float* inp, const float* weight, int rows, int inDim, int outDim) {
+void matmulForwardReference(float* out, const float* inp, const float* weight, int rows, int inDim, int outDim) {
   const int blocks = (rows + 3) / 4;
   TANDEM_PARALLEL_FOR
   for (int rb = 0; rb < blocks; ++rb) {
@@ -33,8 +34,8 @@ void matmulForward(float* out, const float* inp, const float* weight, int rows, 
   }
 }
 
-void matmulBackward(float* dinp, float* dweight, const float* dout, const float* inp,
-                    const float* weight, int rows, int inDim, int outDim) {
+void matmulBackwardReference(float* dinp, float* dweight, const float* dout, const float* inp,
+                             const float* weight, int rows, int inDim, int outDim) {
   if (dinp) {
     // dinp[r, :] += sum_o dout[r, o] * weight[o, :]
     TANDEM_PARALLEL_FOR
@@ -60,6 +61,30 @@ void matmulBackward(float* dinp, float* dweight, const float* dout, const float*
       for (int c = 0; c < inDim; ++c) dw[c] += go * x[c];
     }
   }
+}
+
+namespace {
+bool onOpenblas(int rows, int inDim, int outDim) {
+  return rows > 0 && inDim > 0 && outDim > 0 && cpuGemmPath() == CpuGemmPath::openblas;
+}
+}  // namespace
+
+// The same three products as row-major sgemms:
+//   out    (rows x outDim)   = inp · weightᵀ            (N, T)
+//   dinp   (rows x inDim)   += dout · weight            (N, N)
+//   dweight(outDim x inDim) += doutᵀ · inp              (T, N)
+void matmulForward(float* out, const float* inp, const float* weight, int rows, int inDim, int outDim) {
+  if (!onOpenblas(rows, inDim, outDim)) return matmulForwardReference(out, inp, weight, rows, inDim, outDim);
+  blasSgemm(false, true, rows, outDim, inDim, 1.0f, inp, inDim, weight, inDim, 0.0f, out, outDim);
+}
+
+void matmulBackward(float* dinp, float* dweight, const float* dout, const float* inp,
+                    const float* weight, int rows, int inDim, int outDim) {
+  if (!onOpenblas(rows, inDim, outDim)) {
+    return matmulBackwardReference(dinp, dweight, dout, inp, weight, rows, inDim, outDim);
+  }
+  if (dinp) blasSgemm(false, false, rows, inDim, outDim, 1.0f, dout, outDim, weight, inDim, 1.0f, dinp, inDim);
+  blasSgemm(true, false, outDim, inDim, rows, 1.0f, dout, outDim, inp, inDim, 1.0f, dweight, inDim);
 }
 
 }  // namespace cpu

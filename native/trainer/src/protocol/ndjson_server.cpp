@@ -15,6 +15,7 @@
 #include "device/device_info.h"
 #include "fsdp/fsdp_request.h"
 #include "fsdp/nccl_library.h"
+#include "kernels/cpu_gemm.h"
 #include "kernels/gemm_path.h"
 #include "model/device_model.h"
 #include "train/micro_batch.h"
@@ -149,6 +150,23 @@ Json gemmInfoJson() {
   return j;
 }
 
+Json cpuGemmInfoJson() {
+  const cpu::CpuGemmInfo g = cpu::cpuGemmInfo();
+  Json openblas = Json::object();
+  openblas["available"] = g.openblasUsable;
+  if (g.openblasUsable) {
+    openblas["version"] = g.openblasVersion;
+    openblas["core"] = g.openblasCore;
+    openblas["linkage"] = g.openblasLinkage;
+  } else {
+    openblas["reason"] = g.openblasReason;
+  }
+  Json j = Json::object();
+  j["path"] = cpu::cpuGemmPathName(g.path);
+  j["openblas"] = openblas;
+  return j;
+}
+
 Json NdjsonServer::helloEvent() const {
   const DeviceQuery q = queryDevices();
   Json e = Json::object();
@@ -188,6 +206,7 @@ Json NdjsonServer::helloEvent() const {
   else ncclJson["reason"] = ncclStatus.reason;
   e["nccl"] = ncclJson;
   if (q.cudaCompiled) e["gemm"] = gemmInfoJson();
+  e["cpu_gemm"] = cpuGemmInfoJson();
   e["pid"] = static_cast<int64_t>(::getpid());
   return e;
 }

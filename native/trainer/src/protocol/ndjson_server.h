@@ -25,6 +25,9 @@ constexpr const char* kTrainerVersion = "0.1.0";
 // (hello's `gemm`, `tandem-trainer devices`): {path, cublas: {available,
 // version?, library?, reason?}}.
 Json gemmInfoJson();
+// What runs the CPU backend's GEMMs: {path: openblas|reference, openblas: {available,
+// version?, core?, linkage?, reason?}} (hello's `cpu_gemm`, also `tandem-trainer devices`).
+Json cpuGemmInfoJson();
 
 struct ServerOptions {
   double heartbeatSeconds = 5.0;  // 0 disables
