@@ -1,10 +1,11 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import type { EarningsReport } from '../../../../contract';
 import { ContractError, describeIssues } from '../../../../contract';
 import { Card } from '../../components/Card';
 import { DataTable } from '../../components/DataTable';
 import { FormMessage, type FormNote } from '../../components/FormMessage';
 import { useClient } from '../../client-context';
+import { useSettingsOnce } from '../../use-settings-once';
 import { formatTaoExact as formatTao } from '../../format';
 
 /** Watt-hours as Wh or kWh. */
@@ -29,21 +30,11 @@ export function CostsCard({ costs, onSaved }: { costs: EarningsReport['costs'] |
   const [watts, setWatts] = useState('');
   const [note, setNote] = useState<FormNote | null>(null);
 
-  useEffect(() => {
-    let live = true;
-    void client.request('settings.get', {}).then(
-      (s) => {
-        if (!live) return;
-        setPrice(s.costs.pricePerKWh === null ? '' : String(s.costs.pricePerKWh));
-        setCurrency(s.costs.currency);
-        setWatts(s.costs.machineWatts === null ? '' : String(s.costs.machineWatts));
-      },
-      () => undefined,
-    );
-    return () => {
-      live = false;
-    };
-  }, [client]);
+  useSettingsOnce((s) => {
+    setPrice(s.costs.pricePerKWh === null ? '' : String(s.costs.pricePerKWh));
+    setCurrency(s.costs.currency);
+    setWatts(s.costs.machineWatts === null ? '' : String(s.costs.machineWatts));
+  });
 
   const save = async (event: FormEvent) => {
     event.preventDefault();

@@ -1,6 +1,7 @@
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { useId, useState, type FormEvent } from 'react';
 import { ContractError, describeIssues, type RunNaming } from '../../../../contract';
 import { useClient } from '../../client-context';
+import { useSettingsOnce } from '../../use-settings-once';
 import { useStore } from '../../store';
 import { coreSelectors } from '../../store/slices/core';
 import { FormMessage, type FormNote } from '../../components/FormMessage';
@@ -30,17 +31,8 @@ function NetworkForm({ initial, onSaved }: { initial: string; onSaved?: (target:
   const [run, setRun] = useState<RunFields>({ by: 'subnet', netuid: '', manifest: '', owner: '' });
   const name = useId();
 
-  // The run named now, once: the fields start from it.
-  useEffect(() => {
-    let live = true;
-    void client.request('settings.get', {}).then(
-      (s) => live && setRun(runFields(s.run)),
-      () => undefined,
-    );
-    return () => {
-      live = false;
-    };
-  }, [client]);
+  // The run named now: the fields start from it.
+  useSettingsOnce((s) => setRun(runFields(s.run)));
 
   const save = async (event: FormEvent) => {
     event.preventDefault();
