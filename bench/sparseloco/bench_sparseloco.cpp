@@ -7,9 +7,15 @@
 //
 //   bench_sparseloco --data-dir build/trainer-data [--rounds 6] [--h 15,30,50]
 //                    [--replicas 4] [--work-dir /tmp/...]
+//                    [--modes single,diloco,sparseloco]
+//                    [--sparse-outer-lr 1.0] [--diloco-outer-lr 0.7]
+// TANDEM_BENCH_DIAG=1 also prints, per round, how much of the replicas' Δ
+// the payloads and the outer step carry (norm ratios and cosines), the
+// figures behind native/trainer/SPARSELOCO.md.
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -20,6 +26,8 @@
 #include <vector>
 
 #include "data/token_shard.h"
+#include "tandem_codec/decoder.h"
+#include "util/atomic_file.h"
 #include "train/training_session.h"
 
 using namespace trainer;
@@ -34,6 +42,7 @@ struct Options {
   int replicas = 4;
   double sparseOuterLr = 1.0;
   double dilocoOuterLr = 0.7;
+  std::vector<std::string> modes = {"single", "diloco", "sparseloco"};
 };
 
 ModelConfig benchModel() {
@@ -97,6 +106,10 @@ Result runMode(const Options& o, const std::string& mode, int h, const std::vect
     } else {
       std::vector<std::string> payloads;
       const std::string ext = mode == "sparseloco" ? ".tndc" : ".safetensors";
+      const bool diag = std::getenv("TANDEM_BENCH_DIAG") != nullptr;
+      const std::vector<float> start = sessions[0]->model().params().allValues();
+      std::vector<double> meanDelta(start.size(), 0.0);
+      double sumDeltaNorm = 0, sumPayloadNorm = 0, sumCos = 0;
       for (int i = 0; i < replicas; ++i) {
         const std::string path = o.workDir + "/" + mode + "-" + std::to_string(i) + ext;
         const Json res = sessions[static_cast<size_t>(i)]->trainWindow(
@@ -104,9 +117,44 @@ Result runMode(const Options& o, const std::string& mode, int h, const std::vect
         r.bytesPerRound += res.at("payload_bytes").asNumber() / replicas / o.rounds;
         r.denseBytes = res.at("dense_bytes").asNumber();
         payloads.push_back(path);
+        if (diag) {
+          const auto& th = sessions[static_cast<size_t>(i)]->model().params().allValues();
+          double dn = 0;
+          std::vector<float> d(th.size());
+          for (size_t j = 0; j < th.size(); ++j) { d[j] = start[j] - th[j]; meanDelta[j] += d[j] / replicas; dn += double(d[j]) * d[j]; }
+          sumDeltaNorm += std::sqrt(dn);
+          if (mode == "sparseloco") {
+            const auto bytes = readWholeFile(path);
+            std::vector<tandem::DenseTensor> ts;
+            tandem::decodePayloadDense(bytes.data(), bytes.size(), tandem::DecodeOptions{}, ts);
+            // Payload tensors come in the ParameterStore's order.
+            std::vector<float> q;
+            for (auto& t : ts) q.insert(q.end(), t.values.begin(), t.values.end());
+            double qn = 0, dot = 0;
+            for (size_t j = 0; j < q.size(); ++j) { qn += double(q[j]) * q[j]; dot += double(q[j]) * d[j]; }
+            sumPayloadNorm += std::sqrt(qn);
+            sumCos += dot / std::sqrt(qn * dn);
+          }
+        }
       }
       const double lr = mode == "sparseloco" ? o.sparseOuterLr : o.dilocoOuterLr;
       for (auto& s : sessions) s->applyOuter(payloads, lr, mode);
+      if (diag) {
+        const auto& th = sessions[0]->model().params().allValues();
+        double un = 0, mn = 0, dot = 0;
+        for (size_t j = 0; j < th.size(); ++j) {
+          const double u = start[j] - th[j];
+          un += u * u; mn += meanDelta[j] * meanDelta[j]; dot += u * meanDelta[j];
+        }
+        if (mode == "sparseloco") {
+          std::fprintf(stderr, "  diag %s round %d: |delta_r| %.4g  |payload_r|/|delta_r| %.4f  cos(payload_r,delta_r) %.4f",
+                       mode.c_str(), round + 1, sumDeltaNorm / replicas, sumPayloadNorm / sumDeltaNorm, sumCos / replicas);
+        } else {
+          std::fprintf(stderr, "  diag %s round %d: |delta_r| %.4g", mode.c_str(), round + 1, sumDeltaNorm / replicas);
+        }
+        std::fprintf(stderr, "  |step|/|mean delta| %.4f  cos(step,mean delta) %.4f\n", std::sqrt(un / mn),
+                     dot / std::sqrt(un * mn));
+      }
     }
     r.valLoss.push_back(heldOut(*sessions[0]));
     std::fprintf(stderr, "  %-10s H=%-3d round %d/%d: val loss %.4f\n", mode.c_str(), h, round + 1, o.rounds,
@@ -137,6 +185,12 @@ int main(int argc, char** argv) {
     else if (a == "--work-dir") o.workDir = argv[i + 1];
     else if (a == "--sparse-outer-lr") o.sparseOuterLr = std::atof(argv[i + 1]);
     else if (a == "--diloco-outer-lr") o.dilocoOuterLr = std::atof(argv[i + 1]);
+    else if (a == "--modes") {
+      o.modes.clear();
+      std::stringstream ss(argv[i + 1]);
+      std::string item;
+      while (std::getline(ss, item, ',')) o.modes.push_back(item);
+    }
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       return 2;
@@ -166,7 +220,7 @@ int main(int argc, char** argv) {
                 o.replicas, o.rounds, TrainingSession(benchModel(), benchSettings()).model().params().size(), initial);
     std::printf("%-10s %4s %14s %16s %12s %9s\n", "mode", "H", "held-out loss", "bytes/round/peer", "vs dense", "seconds");
     for (int h : o.innerSteps) {
-      for (const char* mode : {"single", "diloco", "sparseloco"}) {
+      for (const std::string& mode : o.modes) {
         const Result r = runMode(o, mode, h, train, val);
         const std::string ratio =
             r.bytesPerRound > 0 ? std::to_string(static_cast<int>(r.denseBytes / r.bytesPerRound + 0.5)) + "x" : "-";

@@ -8,6 +8,7 @@
 //   node native/scripts/trainer-bench.mjs trainer --cuda [--steps 20] [--peak-tflops 989]
 //       GPU tokens/s and MFU of the CUDA path (compare: bench/trainer/pytorch_reference.py)
 //   node native/scripts/trainer-bench.mjs sparseloco [--rounds 6] [--h 15,30,50] [--replicas 4]
+//       [--modes single,diloco,sparseloco] [--sparse-outer-lr 1.0] [--diloco-outer-lr 0.7]
 //       4 simulated replicas: SparseLoCo vs DiLoCo vs single, held-out loss
 //       and bytes per round (needs the devnet corpus shards; made on demand)
 // Builds build/trainer-bench (Release, CPU; build/trainer-bench-cuda with

@@ -12,21 +12,27 @@ async function peerPayload(seed: number, scale: number): Promise<Buffer> {
   );
 }
 
-/** Straightforward reference: dense decode, per-tensor lower-median norm clip, mean over peers. */
+/**
+ * Straightforward reference: dense decode, per-tensor lower-median norm clip, each
+ * coordinate averaged over the peers that sent it (a decoded value is non-zero
+ * exactly where its peer sent one, for this random data).
+ */
 async function referenceAggregate(payloads: Buffer[]): Promise<Float64Array[]> {
   const peers = await Promise.all(payloads.map((p) => decodePayload(p)));
   return shapes.map((shape, t) => {
     const norms = peers.map((tensors) => Math.hypot(...(tensors[t]?.data ?? [])));
     const median = [...norms].sort((a, b) => a - b)[Math.floor((norms.length - 1) / 2)]!;
     const out = new Float64Array(numel(shape));
+    const senders = new Float64Array(numel(shape));
     peers.forEach((tensors, p) => {
       const own = norms[p]!;
       const scale = own > median ? median / own : 1;
       tensors[t]!.data.forEach((v, i) => {
-        out[i] = out[i]! + (v * scale) / peers.length;
+        out[i] = out[i]! + v * scale;
+        if (v !== 0) senders[i] = senders[i]! + 1;
       });
     });
-    return out;
+    return out.map((v, i) => (senders[i]! > 0 ? v / senders[i]! : 0));
   });
 }
 

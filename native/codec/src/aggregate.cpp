@@ -35,6 +35,25 @@ struct PeerData {
   std::vector<double> norms;  // per tensor
 };
 
+// count[i] += 1 at every kept position of one peer's tensor (same walk as scatterAdd).
+void countKept(const ChunkLayout& L, uint32_t k, const uint16_t* locals, uint32_t* count) {
+  const uint32_t bc = L.chunkCols;
+  for (uint64_t c = 0; c < L.chunkCount; ++c) {
+    uint32_t* origin = count + L.chunkOrigin(c);
+    const uint16_t* idx = locals + c * k;
+    uint32_t rowEnd = bc;
+    uint32_t* rowPtr = origin;
+    for (uint32_t j = 0; j < k; ++j) {
+      const uint32_t l = idx[j];
+      while (l >= rowEnd) {
+        rowEnd += bc;
+        rowPtr += L.cols;
+      }
+      rowPtr[l - (rowEnd - bc)] += 1;
+    }
+  }
+}
+
 }  // namespace
 
 Status aggregatePayloads(const std::vector<PayloadView>& payloads, const DecodeOptions& options,
@@ -92,9 +111,13 @@ Status aggregatePayloads(const std::vector<PayloadView>& payloads, const DecodeO
     }
     for (const PeerData& d : peers) out.usedPeers.push_back(d.peer);
 
-    // 2. Per tensor: clip each peer to the median norm, accumulate the mean.
+    // 2. Per tensor: clip each peer to the median norm, then average each
+    //    coordinate over the peers that sent it (Templar's
+    //    scatter_reduce(mean, include_self=False)), not over all peers: top-k
+    //    picks different coordinates on different peers, and dividing by the
+    //    peer count would shrink a coordinate sent by one peer of R to 1/R.
     const PayloadInfo& ref = peers.front().info;
-    const float invPeers = 1.0f / float(peers.size());
+    std::vector<uint32_t> scratchCount;
     out.tensors.resize(ref.tensors.size());
     out.medianNorms.resize(ref.tensors.size());
     std::vector<double> norms(peers.size());
@@ -109,12 +132,22 @@ Status aggregatePayloads(const std::vector<PayloadView>& payloads, const DecodeO
       dense.name = ti.name;
       dense.shape = ti.shape;
       dense.values.assign(ti.layout.numel(), 0.0f);
+      // Coordinates sent by no peer stay 0; the others get the mean of the
+      // (clipped) values of the peers that sent them.
+      std::vector<uint32_t>& count = scratchCount;
+      count.assign(ti.layout.numel(), 0);
       for (size_t p = 0; p < peers.size(); ++p) {
         const double own = norms[p];
         const double clip = own > median ? median / own : 1.0;
         const TensorInfo& pi = peers[p].info.tensors[t];
         scatterAdd(pi.layout, pi.k, peers[p].locals[t].data(), peers[p].levels[t].data(),
-                   pi.table, float(clip) * invPeers, dense.values.data());
+                   pi.table, float(clip), dense.values.data());
+        countKept(pi.layout, pi.k, peers[p].locals[t].data(), count.data());
+      }
+      float* values = dense.values.data();
+      const uint32_t* c = count.data();
+      for (uint64_t i = 0, n = ti.layout.numel(); i < n; ++i) {
+        if (c[i] > 1) values[i] /= float(c[i]);
       }
     }
   } catch (const std::bad_alloc&) {

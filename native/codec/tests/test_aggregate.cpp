@@ -1,8 +1,9 @@
 // Aggregation against a direct reference: decode each peer densely, clip to
-// the (lower) median norm, average.
+// the (lower) median norm, average each coordinate over the peers that sent it.
 #include "test_util.h"
 
 using namespace tandem;
+using testutil::OwnedTensor;
 
 namespace {
 
@@ -55,6 +56,12 @@ TEST(aggregate_matches_reference_and_drops_bad_peers) {
   std::vector<std::vector<DenseTensor>> dense(5);
   for (int p = 0; p < 5; ++p)
     CHECK_OK(decodePayloadDense(payloads[p].data(), payloads[p].size(), DecodeOptions{}, dense[p]));
+  for (int p = 0; p < 5; ++p) {
+    PayloadInfo info;
+    CHECK_OK(parsePayload(payloads[p].data(), payloads[p].size(), DecodeOptions{}, info));
+    for (const TensorInfo& ti : info.tensors)
+      for (float v : ti.table) CHECK(v != 0.0f);
+  }
   for (size_t t = 0; t < shapes.size(); ++t) {
     std::vector<double> norms;
     for (int p = 0; p < 5; ++p) {
@@ -68,12 +75,55 @@ TEST(aggregate_matches_reference_and_drops_bad_peers) {
     CHECK(std::fabs(result.medianNorms[t] - median) <= 1e-9 * median);
     double worst = 0;
     for (size_t i = 0; i < dense[0][t].values.size(); ++i) {
+      // A decoded value is non-zero exactly where the peer sent one (random
+      // data: no table entry is 0, checked below).
       double sum = 0;
-      for (int p = 0; p < 5; ++p) sum += dense[p][t].values[i] * std::min(1.0, median / norms[p]);
-      const double expected = sum / 5;
+      int senders = 0;
+      for (int p = 0; p < 5; ++p) {
+        const float v = dense[p][t].values[i];
+        sum += v * std::min(1.0, median / norms[p]);
+        senders += v != 0.0f;
+      }
+      const double expected = senders ? sum / senders : 0.0;
       worst = std::max(worst, std::fabs(expected - result.tensors[t].values[i]));
     }
     CHECK_MSG(worst < 1e-8, worst);
+  }
+}
+
+TEST(aggregate_averages_each_coordinate_over_its_senders_only) {
+  // Two peers of equal norm (no clipping), one 64-value chunk, k = 16: A sends
+  // positions 0..15, B positions 8..23. Positions only one peer sent keep that
+  // peer's value (not half of it), shared ones get the mean, the rest 0.
+  std::vector<OwnedTensor> a(1), b(1);
+  for (auto* t : {&a[0], &b[0]}) {
+    t->name = "w";
+    t->shape = {64};
+    t->delta.assign(64, 0.0f);
+  }
+  for (int i = 0; i < 16; ++i) {
+    const float v = (i % 2 ? -1.0f : 1.0f) * (1.0f + 0.01f * float(i));
+    a[0].delta[size_t(i)] = v;
+    b[0].delta[size_t(i + 8)] = v;
+  }
+  EncodeParams params;
+  params.k = 16;
+  std::vector<uint8_t> pa, pb;
+  CHECK_OK(encodeTensors(testutil::inputsOf(a, false), params, pa));
+  CHECK_OK(encodeTensors(testutil::inputsOf(b, false), params, pb));
+  std::vector<DenseTensor> da, db;
+  CHECK_OK(decodePayloadDense(pa.data(), pa.size(), DecodeOptions{}, da));
+  CHECK_OK(decodePayloadDense(pb.data(), pb.size(), DecodeOptions{}, db));
+  AggregateResult result;
+  CHECK_OK(aggregatePayloads({PayloadView{pa.data(), pa.size()}, PayloadView{pb.data(), pb.size()}},
+                             DecodeOptions{}, result));
+  const std::vector<float>& agg = result.tensors[0].values;
+  CHECK(agg.size() == 64);
+  for (size_t i = 0; i < 64; ++i) {
+    const float x = da[0].values[i], y = db[0].values[i];
+    const float expected = i < 8 ? x : i < 16 ? (x + y) / 2.0f : i < 24 ? y : 0.0f;
+    if (i < 24) CHECK(expected != 0.0f);
+    CHECK_MSG(agg[i] == expected, "position " << i << ": " << agg[i] << " vs " << expected);
   }
 }
 

@@ -7,6 +7,7 @@
 #include "train/training_session.h"
 #include "util/atomic_file.h"
 #include "util/errors.h"
+#include "tandem_codec/decoder.h"
 
 using namespace trainer;
 
@@ -104,4 +105,158 @@ TEST(evaluate_before_and_after_payload) {
   CHECK(s->evaluateLoss("val", "p", 2, 2, 4) == r.at("loss_before").asNumber());
   CHECK_THROWS(s->evaluate("val", "p", 2, 2, 4, scratch("nope.tndc"), 1.0));
   CHECK(s->model().params().allValues() == before);
+}
+
+// ---- SparseLoCo step by step (native/trainer/SPARSELOCO.md) ----------------
+
+namespace {
+
+// The payload decoded densely, laid out flat like the ParameterStore.
+std::vector<float> decodeFlat(const std::string& path, const ParameterStore& params) {
+  const std::vector<uint8_t> bytes = readWholeFile(path);
+  std::vector<tandem::DenseTensor> tensors;
+  const tandem::Status st = tandem::decodePayloadDense(bytes.data(), bytes.size(), tandem::DecodeOptions{}, tensors);
+  CHECK_OK(st);
+  std::vector<float> flat(params.size(), 0.0f);
+  for (const ParameterInfo& p : params.infos()) {
+    for (const auto& t : tensors) {
+      if (t.name == p.name) std::copy(t.values.begin(), t.values.end(), flat.begin() + static_cast<long>(p.offset));
+    }
+  }
+  return flat;
+}
+
+}  // namespace
+
+TEST(first_window_sends_topk_of_delta_per_chunk_and_keeps_the_rest_in_error_feedback) {
+  // Window 1 starts with e = 0, so e ← β·0 + Δ = Δ; the payload is
+  // Q(TopK(Δ)) and the error feedback keeps exactly Δ − Q(TopK(Δ)).
+  auto s = makeSession();
+  const std::vector<float> start = s->model().params().allValues();
+  s->trainWindow(0, "peer", 2, scratch("ef1.tndc"), "sparseloco", nullptr, nullptr);
+  const ParameterStore& params = s->model().params();
+  const std::vector<float>& trained = params.allValues();
+  std::vector<float> delta(start.size());
+  for (size_t i = 0; i < delta.size(); ++i) delta[i] = start[i] - trained[i];
+  const std::vector<float> sent = decodeFlat(scratch("ef1.tndc"), params);
+  const std::vector<float>& ef = s->outerState().errorFeedback;
+  size_t mismatches = 0;
+  for (size_t i = 0; i < delta.size(); ++i) mismatches += ef[i] != delta[i] - sent[i];
+  CHECK_MSG(mismatches == 0, mismatches << " EF values differ from Δ − Q(TopK(Δ))");
+
+  // Per chunk: the k kept positions are the k largest |Δ| of that chunk; each
+  // decoded value is its level's table entry; each table entry is the mean of
+  // the kept values on that level (no shrinking scale).
+  const std::vector<uint8_t> bytes = readWholeFile(scratch("ef1.tndc"));
+  tandem::SparsePayload payload;
+  CHECK_OK(tandem::decodePayloadSparse(bytes.data(), bytes.size(), tandem::DecodeOptions{}, payload));
+  CHECK(payload.k == s->settings().sparse.k);
+  size_t checkedChunks = 0;
+  for (const tandem::SparseTensor& t : payload.tensors) {
+    const ParameterInfo* info = nullptr;
+    for (const ParameterInfo& p : params.infos()) if (p.name == t.name) info = &p;
+    CHECK(info != nullptr);
+    if (!info) continue;
+    const float* d = delta.data() + info->offset;
+    const float* q = sent.data() + info->offset;
+    double levelSum[4] = {0, 0, 0, 0};
+    double levelCount[4] = {0, 0, 0, 0};
+    const tandem::ChunkLayout& L = t.layout;
+    for (uint64_t c = 0; c < L.chunkCount; ++c) {
+      std::vector<bool> kept(L.chunkSize, false);
+      float minKept = INFINITY;
+      for (uint32_t j = 0; j < t.k; ++j) {
+        const uint32_t local = t.locals[c * t.k + j];
+        const uint8_t level = t.levels[c * t.k + j];
+        kept[local] = true;
+        const uint64_t at = L.chunkOrigin(c) + uint64_t(local / L.chunkCols) * L.cols + local % L.chunkCols;
+        minKept = std::min(minKept, std::fabs(d[at]));
+        CHECK(q[at] == t.table[level]);
+        levelSum[level] += d[at];
+        levelCount[level] += 1;
+      }
+      float maxDropped = 0;
+      for (uint32_t local = 0; local < L.chunkSize; ++local) {
+        if (kept[local]) continue;
+        const uint64_t at = L.chunkOrigin(c) + uint64_t(local / L.chunkCols) * L.cols + local % L.chunkCols;
+        maxDropped = std::max(maxDropped, std::fabs(d[at]));
+        CHECK(q[at] == 0.0f);
+      }
+      CHECK_MSG(minKept >= maxDropped, t.name << " chunk " << c << ": kept " << minKept << " < dropped " << maxDropped);
+      ++checkedChunks;
+    }
+    for (int l = 0; l < 4; ++l) {
+      if (levelCount[l] == 0) continue;
+      const double mean = levelSum[l] / levelCount[l];
+      CHECK_MSG(std::fabs(t.table[l] - mean) <= 1e-6 * std::fabs(mean), t.name << " level " << l);
+    }
+  }
+  CHECK(checkedChunks > 0);
+}
+
+TEST(error_feedback_decays_by_beta_before_adding_the_next_delta) {
+  // Window 2: e ← β·e₁ + Δ₂, payload = Q(TopK(e)), e ← e − payload.
+  auto s = makeSession();
+  s->trainWindow(0, "peer", 2, scratch("efa.tndc"), "sparseloco", nullptr, nullptr);
+  s->applyOuter({scratch("efa.tndc")}, 1.0, "sparseloco");
+  const std::vector<float> e1 = s->outerState().errorFeedback;
+  const std::vector<float> start = s->model().params().allValues();
+  s->trainWindow(1, "peer", 2, scratch("efb.tndc"), "sparseloco", nullptr, nullptr);
+  const std::vector<float> sent = decodeFlat(scratch("efb.tndc"), s->model().params());
+  const std::vector<float>& trained = s->model().params().allValues();
+  const std::vector<float>& e2 = s->outerState().errorFeedback;
+  const float beta = s->settings().sparse.beta;
+  CHECK(beta == 0.95f);
+  size_t mismatches = 0;
+  for (size_t i = 0; i < e2.size(); ++i) {
+    const float delta = start[i] - trained[i];
+    const float accumulated = beta * e1[i] + delta;  // the codec builds without FMA contraction
+    mismatches += e2[i] != accumulated - sent[i];
+  }
+  CHECK_MSG(mismatches == 0, mismatches << " EF values differ from β·e + Δ − sent");
+}
+
+TEST(sparse_outer_step_applies_lr_times_the_per_coordinate_mean_of_the_senders) {
+  auto a = makeSession();
+  auto b = makeSession();
+  const std::vector<float> start = a->model().params().allValues();
+  a->trainWindow(5, "peer-a", 2, scratch("oa.tndc"), "sparseloco", nullptr, nullptr);
+  b->trainWindow(5, "peer-b", 2, scratch("ob.tndc"), "sparseloco", nullptr, nullptr);
+  const ParameterStore& params = a->model().params();
+  const std::vector<float> qa = decodeFlat(scratch("oa.tndc"), params);
+  const std::vector<float> qb = decodeFlat(scratch("ob.tndc"), params);
+  const double lr = 0.7;
+  a->applyOuter({scratch("oa.tndc"), scratch("ob.tndc")}, lr, "sparseloco");
+  const std::vector<float>& now = params.allValues();
+  // Reference aggregate: per tensor, clip each peer to the lower median norm
+  // (of two: the smaller), then average each coordinate over the peers that
+  // sent it. θ = θ_start − lr·aggregate, one float rounding per operation.
+  size_t onlyOne = 0, both = 0;
+  double worst = 0;
+  for (const ParameterInfo& p : params.infos()) {
+    double na = 0, nb = 0;
+    for (uint64_t i = p.offset; i < p.offset + p.numel; ++i) {
+      na += double(qa[i]) * qa[i];
+      nb += double(qb[i]) * qb[i];
+    }
+    na = std::sqrt(na);
+    nb = std::sqrt(nb);
+    const double median = std::min(na, nb);
+    const float ca = float(na > median ? median / na : 1.0);
+    const float cb = float(nb > median ? median / nb : 1.0);
+    for (uint64_t i = p.offset; i < p.offset + p.numel; ++i) {
+      const int senders = (qa[i] != 0.0f) + (qb[i] != 0.0f);
+      onlyOne += senders == 1;
+      both += senders == 2;
+      const float sum = qa[i] * ca + qb[i] * cb;
+      const float agg = senders > 1 ? sum / float(senders) : sum;
+      const float expected = start[i] - float(lr) * agg;
+      worst = std::max(worst, double(std::fabs(now[i] - expected)) / (std::fabs(start[i]) + 1e-6));
+    }
+  }
+  CHECK_MSG(worst <= 2e-7, "worst relative error " << worst);
+  // Both cases occur: a coordinate only one peer sent gets that peer's full
+  // (clipped) value, not half of it.
+  CHECK(onlyOne > 0);
+  CHECK(both > 0);
 }

@@ -4,7 +4,11 @@
 //  - per tensor, each peer's L2 norm is computed and the peer is scaled by
 //    min(1, median / own) (median = lower middle for an even count, like
 //    torch.median), so no single peer dominates;
-//  - the result is the per-coordinate mean: sum over peers / number of peers.
+//  - each coordinate is the mean over the peers that sent it (a coordinate no
+//    peer sent is 0): sum of the clipped values / number of senders, as
+//    Templar's scatter_reduce(reduce="mean", include_self=False). Dividing
+//    by the number of peers instead shrank every coordinate that only some
+//    peers' top-k picked (see native/trainer/SPARSELOCO.md).
 #pragma once
 
 #include <cstddef>

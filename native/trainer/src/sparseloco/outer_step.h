@@ -1,6 +1,7 @@
 // The outer step of a window, from the payload files of the selected peers:
 //   sparse (SparseLoCo): codec aggregate (drop invalid, clip each peer to the
-//                        median norm, mean), then plain SGD
+//                        median norm, average each coordinate over the peers
+//                        that sent it), then plain SGD
 //                        θ = θ_start − lr · aggregate
 //   dense (DiLoCo):      mean Δ, Nesterov momentum
 //                        m = μ·m + Δ̄;  θ = θ_start − lr · (Δ̄ + μ·m)
