@@ -152,6 +152,9 @@ export class ChainService {
     }
   }
 
+  /** The followed subnet's ImmunityPeriod and MaxAllowedUids, once read (null: not yet, or another subnet since). */
+  private subnetLimits: [number | null, number | null] | null = null;
+
   /** The subnet followed now; null when the target names no run (rank and rewards need one). */
   private subnet: number | null = null;
 
@@ -167,6 +170,7 @@ export class ChainService {
     const generation = ++this.generation;
     this.target = target;
     this.subnet = this.netuidFor(target);
+    this.subnetLimits = null;
     const netuid = this.subnet ?? 0;
     let endpoint: string | null;
     try {
@@ -237,6 +241,8 @@ export class ChainService {
     this.metagraphCache = null;
     this.tempoCache = null;
     this.history = null;
+    this.subnetLimits = null;
+    this.firstBlock = null;
     this.lastRefreshBlock = -Infinity;
     this.lastTempoIndex = null;
     await chain?.close().catch(() => undefined);
@@ -278,6 +284,7 @@ export class ChainService {
     if (named !== this.subnet) {
       this.subnet = named;
       this.history = null;
+      this.subnetLimits = null;
       this.update({ netuid: named ?? 0, me: null });
     }
     const netuid = this.subnet;
@@ -290,7 +297,9 @@ export class ChainService {
     try {
       const metagraph = await chain.metagraph(netuid);
       const tempo = chain.tempo ? await chain.tempo(netuid) : 360;
-      const [immunityPeriod, maxUids] = await Promise.all([chain.immunityPeriod?.(netuid).catch(() => null) ?? null, chain.maxAllowedUids?.(netuid).catch(() => null) ?? null]);
+      // Hyperparameters that change only by the subnet owner's hand: read once per subnet and connection.
+      this.subnetLimits ??= await Promise.all([chain.immunityPeriod?.(netuid).catch(() => null) ?? null, chain.maxAllowedUids?.(netuid).catch(() => null) ?? null]);
+      const [immunityPeriod, maxUids] = this.subnetLimits;
       this.metagraphCache = metagraph;
       this.tempoCache = tempo;
       this.lastRefreshBlock = metagraph.block;

@@ -651,11 +651,7 @@ export class RoundEngine {
         const restored = await source.restoreNewer(this.lastCovered, (note) => this.update({ phase: 'syncing', blocker: note }));
         if (restored) {
           await this.applyInFlight(Number.POSITIVE_INFINITY);
-          this.lastCovered = restored.window;
-          this.basis.applied(restored.window, restored.modelDigest);
-          await this.options.catchUpState?.noteApplied(restored.window);
-          this.audit?.reset();
-          await this.options.ledger.append({ window: restored.window, at: this.now(), phase: 'applied', reason: "loaded from the run's checkpoint", ...(restored.modelDigest ? { modelDigest: restored.modelDigest } : {}) });
+          await this.holdCheckpoint(restored, "loaded from the run's checkpoint");
           this.log.info({ window: restored.window, digest: restored.modelDigest }, 'loaded the run\u2019s checkpoint; the windows since are replayed');
         }
       } catch (error) {
@@ -706,14 +702,18 @@ export class RoundEngine {
       return false;
     }
     this.diverged = null;
-    this.audit.reset();
-    this.lastCovered = restored.window;
-    this.basis.applied(restored.window, restored.modelDigest);
-    await this.options.catchUpState?.noteApplied(restored.window);
-    const reason = `loaded from the run's checkpoint: this peer's model had differed from the run's since window ${apart.window} (${apart.ours}, the run's ${apart.run})`;
-    await this.options.ledger.append({ window: restored.window, at: this.now(), phase: 'applied', reason, ...(restored.modelDigest ? { modelDigest: restored.modelDigest } : {}) });
+    await this.holdCheckpoint(restored, `loaded from the run's checkpoint: this peer's model had differed from the run's since window ${apart.window} (${apart.ours}, the run's ${apart.run})`);
     this.log.warn({ since: apart.window, ours: apart.ours, run: apart.run, checkpoint: restored.window }, 'this peer\u2019s model had come apart from the run\u2019s; it holds the run\u2019s checkpoint again');
     return true;
+  }
+
+  /** This peer now holds the run's checkpoint of `restored.window`: the windows after it are replayed, the audit starts afresh. */
+  private async holdCheckpoint(restored: RestoredCheckpoint, reason: string): Promise<void> {
+    this.lastCovered = restored.window;
+    this.basis.applied(restored.window, restored.modelDigest);
+    this.audit?.reset();
+    await this.options.catchUpState?.noteApplied(restored.window);
+    await this.options.ledger.append({ window: restored.window, at: this.now(), phase: 'applied', reason, ...(restored.modelDigest ? { modelDigest: restored.modelDigest } : {}) });
   }
 
   /** Forgets the windows in flight and queued for another try, deleting their files. */

@@ -4,8 +4,7 @@ import { ManifestError, parseManifest } from './manifest';
 import { readRunFromChain } from './run-on-chain';
 import { looksSigned, manifestDigest, verifySignedManifest, type VerifiedManifest } from './signed-manifest';
 import type { ChainPort } from '../chain/chain-port';
-import { resolveTarget } from '../chain/networks';
-import { SubtensorChain } from '../chain/subtensor/subtensor-chain';
+import { openSubtensor } from '../chain/chain-service';
 
 export interface LoadManifestOptions {
   /** The network the user chose: a manifest for a run elsewhere is refused. */
@@ -49,7 +48,7 @@ async function loadFromChain(url: string | null, options: LoadManifestOptions): 
   const where = url ?? `the run on ${options.network}`;
   const netuid = options.netuid ?? null;
   if (netuid === null) throw new ManifestError(where, url ? 'an s3:// manifest is read with its owner\u2019s published read key: name the subnet too (--netuid)' : 'name the run: its manifest (--manifest <file|url>) or its subnet (--netuid)');
-  const chain = await (options.openChain ?? openSubtensor)(options.network).catch((error: unknown) => {
+  const chain = await (options.openChain ?? openRunChain)(options.network).catch((error: unknown) => {
     throw new ManifestError(where, `cannot reach ${options.network} to find the run (${(error as Error).message})`);
   });
   let found;
@@ -63,10 +62,11 @@ async function loadFromChain(url: string | null, options: LoadManifestOptions): 
   return verified;
 }
 
-async function openSubtensor(network: string): Promise<SubtensorChain> {
-  const target = resolveTarget(network);
-  if (target.kind !== 'subtensor') throw new Error(`${network} is not a subtensor network`);
-  return SubtensorChain.open({ name: target.name, endpoint: target.url });
+/** The network's subtensor chain (the project's one opener); the embedded devnet has no run to find on chain. */
+async function openRunChain(network: string): Promise<Pick<ChainPort, 'commitments' | 'subnetOwnerHotkey' | 'close'>> {
+  const chain = await openSubtensor(network);
+  if (!chain) throw new Error(`${network} is not a subtensor network`);
+  return chain;
 }
 
 /** A manifest's text checked: signed when it came from the network (by `owner` when named), and of this network. */

@@ -30,20 +30,22 @@ export interface CreateOptions extends SignOptions {
  * its owner's machine. The shards go into the owner's bucket (the one saved
  * with `tandem storage set`) and are listed with their sizes and hashes as
  * `s3://` URLs; the manifest is signed with the chain's genesis hash and put
- * beside them; the owner's storage commitment tells every peer how to read
- * that bucket. Peers then join with the manifest's URL and the owner's hotkey.
+ * under the subnet's key (runs/subnet-<netuid>/run.json); the owner's storage
+ * commitment tells every peer how to read that bucket. Peers then join with
+ * the subnet alone (when the owner owns it) or the owner's hotkey.
  */
 export async function runCreate(file: string, options: CreateOptions, out: (line: string) => void): Promise<number> {
   const read = await readManifestJson(file);
   const { source } = read;
   let { raw } = read;
-  parseOrExplain(raw, source);
+  // Checked before anything is uploaded; checked again once the shards and weights are listed in it.
+  const written = parseOrExplain(raw, source);
   const bucket = await savedBucket(headlessAppPaths(), options.storagePassphraseEnv);
   if (!bucket) throw new CliError('a run is published in its owner\u2019s bucket: save one first (tandem storage set)');
   const location = { endpoint: bucket.endpoint, region: bucket.region, bucket: bucket.bucket, forcePathStyle: bucket.forcePathStyle };
   const storage = new S3Storage({ ...location, ...bucket.write });
   // One run per subnet: its manifest lies under the key peers look for (docs/PROTOCOL.md, "Finding a run").
-  const netuid = parseOrExplain(raw, source).chain.netuid;
+  const netuid = written.chain.netuid;
   const prefix = runPrefix(netuid);
   try {
     let data = raw['data'] as Record<string, unknown>;
@@ -53,7 +55,7 @@ export async function runCreate(file: string, options: CreateOptions, out: (line
     }
     let checkpoints = raw['checkpoints'] as Record<string, unknown> | undefined;
     if (options.initial) {
-      const initial = await uploadInitialWeights(path.resolve(options.initial), parseOrExplain(raw, source), storage, bucket.bucket, `${prefix}/initial.safetensors`);
+      const initial = await uploadInitialWeights(path.resolve(options.initial), written, storage, bucket.bucket, `${prefix}/initial.safetensors`);
       checkpoints = { ...checkpoints, initial };
       out(`  uploaded the initial weights (${formatBytes(initial.bytes)})`);
     }

@@ -35,24 +35,6 @@ struct PeerData {
   std::vector<double> norms;  // per tensor
 };
 
-// count[i] += 1 at every kept position of one peer's tensor (same walk as scatterAdd).
-void countKept(const ChunkLayout& L, uint32_t k, const uint16_t* locals, uint32_t* count) {
-  const uint32_t bc = L.chunkCols;
-  for (uint64_t c = 0; c < L.chunkCount; ++c) {
-    uint32_t* origin = count + L.chunkOrigin(c);
-    const uint16_t* idx = locals + c * k;
-    uint32_t rowEnd = bc;
-    uint32_t* rowPtr = origin;
-    for (uint32_t j = 0; j < k; ++j) {
-      const uint32_t l = idx[j];
-      while (l >= rowEnd) {
-        rowEnd += bc;
-        rowPtr += L.cols;
-      }
-      rowPtr[l - (rowEnd - bc)] += 1;
-    }
-  }
-}
 
 }  // namespace
 
@@ -142,7 +124,8 @@ Status aggregatePayloads(const std::vector<PayloadView>& payloads, const DecodeO
         const TensorInfo& pi = peers[p].info.tensors[t];
         scatterAdd(pi.layout, pi.k, peers[p].locals[t].data(), peers[p].levels[t].data(),
                    pi.table, float(clip), dense.values.data());
-        countKept(pi.layout, pi.k, peers[p].locals[t].data(), count.data());
+        uint32_t* senders = count.data();
+        forEachKeptPosition(pi.layout, pi.k, peers[p].locals[t].data(), [senders](uint64_t at, uint64_t) { ++senders[at]; });
       }
       float* values = dense.values.data();
       const uint32_t* c = count.data();

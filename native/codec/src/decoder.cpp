@@ -245,24 +245,7 @@ void scatterAdd(const ChunkLayout& L, uint32_t k, const uint16_t* locals, const 
                 const std::array<float, 4>& table, float scale, float* dense) {
   const float scaled[4] = {table[0] * scale, table[1] * scale, table[2] * scale,
                            table[3] * scale};
-  const uint32_t bc = L.chunkCols;
-  for (uint64_t c = 0; c < L.chunkCount; ++c) {
-    float* origin = dense + L.chunkOrigin(c);
-    const uint16_t* idx = locals + c * k;
-    const uint8_t* lv = levels + c * k;
-    // Indices are ascending, so the block row advances monotonically: no
-    // division per value.
-    uint32_t rowEnd = bc;
-    float* rowPtr = origin;
-    for (uint32_t j = 0; j < k; ++j) {
-      const uint32_t l = idx[j];
-      while (l >= rowEnd) {
-        rowEnd += bc;
-        rowPtr += L.cols;
-      }
-      rowPtr[l - (rowEnd - bc)] += scaled[lv[j]];
-    }
-  }
+  forEachKeptPosition(L, k, locals, [&](uint64_t at, uint64_t j) { dense[at] += scaled[levels[j]]; });
 }
 
 Status decodePayloadSparse(const uint8_t* data, size_t size, const DecodeOptions& options,

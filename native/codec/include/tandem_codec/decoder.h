@@ -41,6 +41,29 @@ Status decodePayloadDense(const uint8_t* data, size_t size, const DecodeOptions&
 // Full decode of every stream without materialising dense tensors.
 Status validatePayload(const uint8_t* data, size_t size, const DecodeOptions& options);
 
+// Calls visit(position, j) for every kept value j of a tensor, in chunk and
+// index order, `position` being its index in the dense row-major tensor.
+// Indices are ascending within a chunk, so the block row advances
+// monotonically: no division per value. The one walk behind scatterAdd and
+// the aggregation's per-coordinate sender count.
+template <typename Visit>
+void forEachKeptPosition(const ChunkLayout& layout, uint32_t k, const uint16_t* locals, Visit&& visit) {
+  const uint32_t bc = layout.chunkCols;
+  for (uint64_t c = 0; c < layout.chunkCount; ++c) {
+    const uint16_t* idx = locals + c * k;
+    uint32_t rowEnd = bc;
+    uint64_t rowStart = layout.chunkOrigin(c);
+    for (uint32_t j = 0; j < k; ++j) {
+      const uint32_t l = idx[j];
+      while (l >= rowEnd) {
+        rowEnd += bc;
+        rowStart += layout.cols;
+      }
+      visit(rowStart + (l - (rowEnd - bc)), c * k + j);
+    }
+  }
+}
+
 // Adds scale * table[level] at every kept position of a tensor into `dense`
 // (numel values). Shared by dense decode and aggregation.
 void scatterAdd(const ChunkLayout& layout, uint32_t k, const uint16_t* locals,
