@@ -2,6 +2,7 @@ import js from '@eslint/js';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import { mainLayersRule } from './scripts/lint/main-layers.js';
 
 const NODE_BUILTINS = ['fs', 'path', 'os', 'child_process', 'net', 'http', 'https', 'crypto', 'stream', 'worker_threads', 'module', 'url'];
 
@@ -77,21 +78,8 @@ export default tseslint.config(
     },
   },
   {
-    // The round and the run it joins work on ports: the devnet and a real
-    // network are two providers of those ports, and the validator is a client
-    // of the round's objects, never the other way round.
-    files: ['main/round/**/*.ts', 'main/run/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: ['**/renderer/**'], message: 'The core never imports UI code.' },
-            { group: ['**/devnet/**', '**/devnet'], message: 'The round works on ports; the devnet is one provider of them (main/devnet imports main/round, not the reverse).' },
-            { group: ['**/validator/**', '**/validator'], message: 'The validator uses the round\u2019s objects; the round never depends on the validator.' },
-          ],
-        },
-      ],
-    },
+    files: ['main/**/*.ts'],
+    plugins: { tandem: { rules: { layers: mainLayersRule } } },
+    rules: { 'tandem/layers': 'error' },
   },
 );

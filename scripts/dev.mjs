@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { context } from 'esbuild';
 
 const main = await context({
-  entryPoints: ['main/cli/index.ts'],
+  entryPoints: ['main/shells/cli/index.ts'],
   outfile: 'dist/main/cli.mjs',
   bundle: true,
   platform: 'node',

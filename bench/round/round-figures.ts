@@ -1,4 +1,4 @@
-import type { RoundRecord } from '../../main/ledger/round-ledger';
+import type { RoundRecord } from '../../main/services/earnings/round-ledger';
 
 /** One round as the benchmark reports it, all in seconds. */
 export interface RoundFigures {

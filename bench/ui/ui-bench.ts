@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { RoundState } from '../../contract/domains/round';
 import type { ChainStatus } from '../../contract/domains/chain';
 import type { CoreModule } from '../../main/core/module';
-import { startHeadlessServer } from '../../main/headless/server';
+import { startHeadlessServer } from '../../main/shells/headless/server';
 import { launchChromium } from '../../test/support/browser';
 import { REPO_ROOT } from '../../test/support/start-app';
 import { makeTempDir } from '../../test/support/temp-dir';

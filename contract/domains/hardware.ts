@@ -8,7 +8,7 @@ import { z } from 'zod';
 
 /** Version of the list of checks (ids, meaning, thresholds). Bumped when a check is added, removed or changes meaning. */
 export const HARDWARE_CHECKS_VERSION = 1;
-/** Version tag of the report document (`tandem doctor --json`); see main/hardware/DOCTOR-JSON.md. */
+/** Version tag of the report document (`tandem doctor --json`); see main/services/hardware/DOCTOR-JSON.md. */
 export const HARDWARE_REPORT_SCHEMA = 'tandem.doctor/v1';
 
 /** skip: not measured on purpose (e.g. `--skip-network`, nothing required); never changes the exit code. */

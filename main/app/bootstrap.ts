@@ -1,11 +1,11 @@
 import type { AppMode } from '../../contract';
-import { ConfigStore } from '../config/config-store';
+import { ConfigStore } from '../core/config/config-store';
 import { TandemCore } from '../core/core';
-import { LogRing } from '../logging/log-ring';
-import { createLogger, type Logger } from '../logging/logger';
+import { LogRing } from '../core/logging/log-ring';
+import { createLogger, type Logger } from '../core/logging/logger';
 import type { AppPaths } from '../platform/app-paths';
 import { packageInfo } from '../platform/package-info';
-import type { Keychain } from '../wallet/keychain';
+import type { Keychain } from '../adapters/keychain';
 import { createModules } from './modules';
 
 export interface Runtime {

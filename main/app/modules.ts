@@ -2,38 +2,38 @@ import path from 'node:path';
 import type { AppMode } from '../../contract';
 import type { CoreModule } from '../core/module';
 import type { AppPaths } from '../platform/app-paths';
-import type { ConfigStore } from '../config/config-store';
-import { createHardwareModule } from '../hardware/module';
-import { gpuTelemetryFeed, TelemetryHub } from '../hardware/telemetry-hub';
-import { simulatedGpuFromEnv } from '../guard/simulated-gpu';
+import type { ConfigStore } from '../core/config/config-store';
+import { createHardwareModule } from '../services/hardware/module';
+import { gpuTelemetryFeed, TelemetryHub } from '../services/hardware/telemetry-hub';
+import { simulatedGpuFromEnv } from '../services/guard/simulated-gpu';
 import { packageInfo } from '../platform/package-info';
 import { folderSize } from '../platform/folder-size';
 import { ContractError } from '../../contract/errors';
 import { missingResources, resourceLayout } from '../platform/resources';
-import { createRoundModule } from '../round/round-module';
+import { createRoundModule } from '../services/round/round-module';
 import { createDevnetRuntime } from '../devnet/devnet-runtime';
-import { trainerDevice } from '../run/trainer-config';
-import { createChainModule } from '../chain/chain-module';
-import { openSubtensor } from '../chain/chain-service';
-import { SubtensorChain } from '../chain/subtensor/subtensor-chain';
-import type { Logger } from '../logging/logger';
-import type { NetworkRuntime } from '../run/network-runtime';
-import { S3Storage } from '../storage/s3-storage';
+import { trainerDevice } from '../adapters/trainer/trainer-config';
+import { createChainModule } from '../services/chain/chain-module';
+import { openSubtensor } from '../services/chain/chain-service';
+import { SubtensorChain } from '../adapters/subtensor/subtensor-chain';
+import type { Logger } from '../core/logging/logger';
+import type { NetworkRuntime } from '../network/network-runtime';
+import { S3Storage } from '../adapters/storage/s3-storage';
 import { devnetManifest } from '../devnet/devnet-manifest';
 import { createNetworkModule } from '../network/network-module';
-import { JoinedRunLink } from '../run/joined-run';
-import { NamedRun } from '../run/named-run';
-import { manifestDigest, type VerifiedManifest } from '../run/signed-manifest';
-import { joinNetwork, runFolderName } from '../run/join-network';
-import type { BucketAccess } from '../run/bucket-access';
-import { resolveTarget } from '../chain/networks';
-import { createSupportModule } from '../support/support-module';
-import { createWalletModule } from '../wallet/wallet-module';
-import type { Keychain } from '../wallet/keychain';
-import { WalletService } from '../wallet/wallet-service';
-import { createOperations, devnetLedgerFiles } from '../operations/operations';
-import { createStorageModule } from '../storage/storage-module';
-import { StorageCredentialsService, storageSecretsFile } from '../storage/storage-credentials-service';
+import { JoinedRunLink } from '../network/joined-run';
+import { NamedRun } from '../network/named-run';
+import { manifestDigest, type VerifiedManifest } from '../services/run/signed-manifest';
+import { joinNetwork, runFolderName } from '../network/join-network';
+import type { StorageCredentials } from '../ports/storage-credentials';
+import { resolveTarget } from '../adapters/subtensor/networks';
+import { createSupportModule } from '../services/support/support-module';
+import { createWalletModule } from '../services/wallet/wallet-module';
+import type { Keychain } from '../adapters/keychain';
+import { WalletService } from '../services/wallet/wallet-service';
+import { createOperations, devnetLedgerFiles } from './operations';
+import { createStorageModule } from '../services/bucket/storage-module';
+import { StorageCredentialsService, storageSecretsFile } from '../services/bucket/storage-credentials-service';
 
 /**
  * The one list of the core's domain modules. Each area of the app adds one
@@ -64,7 +64,7 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
   };
   // This peer's bucket and key pairs (Settings → Storage); credentials() is what a real run's storage clients use.
   const storage = new StorageCredentialsService({ secretsFile: storageSecretsFile(options.paths), ...(options.keychain ? { keychain: options.keychain } : {}) });
-  const bucket = async (): Promise<BucketAccess | null> => {
+  const bucket = async (): Promise<StorageCredentials | null> => {
     try {
       return await storage.credentials();
     } catch (error) {

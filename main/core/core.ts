@@ -11,9 +11,9 @@ import {
   type EventName,
   type Settings,
 } from '../../contract';
-import { ConfigError, type ConfigStore } from '../config/config-store';
-import type { Logger } from '../logging/logger';
-import type { LogRing } from '../logging/log-ring';
+import { ConfigError, type ConfigStore } from './config/config-store';
+import type { Logger } from './logging/logger';
+import type { LogRing } from './logging/log-ring';
 import type { AppPaths } from '../platform/app-paths';
 import { createDispatcher, type Dispatch, type Handlers } from './dispatcher';
 import type { CoreModule, ModuleContext } from './module';

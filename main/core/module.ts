@@ -1,6 +1,6 @@
 import type { EventData, EventName } from '../../contract';
-import type { ConfigStore } from '../config/config-store';
-import type { Logger } from '../logging/logger';
+import type { ConfigStore } from './config/config-store';
+import type { Logger } from './logging/logger';
 import type { AppPaths } from '../platform/app-paths';
 import type { Handlers } from './dispatcher';
 

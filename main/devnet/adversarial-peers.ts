@@ -1,9 +1,9 @@
 import fs from 'node:fs/promises';
-import { decodePayload, encodeTensors, type DecodedTensor } from '../codec';
-import { parseGradientKey, gradientKey } from '../storage/object-keys';
-import type { StorageCallOptions, StoragePort } from '../storage/storage-port';
-import type { RunManifest } from '../run/manifest';
-import type { ApplyOuterRequest, ApplyOuterResult, StepProgress, TrainerPort, TrainWindowRequest, TrainWindowResult } from '../round/trainer-port';
+import { decodePayload, encodeTensors, type DecodedTensor } from '../adapters/codec';
+import { parseGradientKey, gradientKey } from '../ports/object-keys';
+import type { StorageCallOptions, StoragePort } from '../ports/storage-port';
+import type { RunManifest } from '../ports/run-manifest';
+import type { ApplyOuterRequest, ApplyOuterResult, StepProgress, TrainerPort, TrainWindowRequest, TrainWindowResult } from '../ports/trainer-port';
 
 /**
  * Cheating peers for the devnet, so the validator can be tried against them.

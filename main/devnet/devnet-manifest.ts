@@ -1,5 +1,5 @@
-import { DEVNET_MODEL } from '../hardware/memory-fit';
-import { parseManifest, type RunManifest } from '../run/manifest';
+import { DEVNET_MODEL } from '../services/hardware/memory-fit';
+import { parseManifest, type RunManifest } from '../ports/run-manifest';
 
 /**
  * The embedded default run: a tiny byte-level LLaMA on the bundled corpus,

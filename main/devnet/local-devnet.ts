@@ -3,21 +3,21 @@ import path from 'node:path';
 import { Keyring } from '@polkadot/keyring';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import type { ChainSigner } from '../chain/chain-port';
-import { SubtensorChain } from '../chain/subtensor/subtensor-chain';
-import type { Logger } from '../logging/logger';
-import type { BucketAccess } from '../run/bucket-access';
-import type { RunManifest } from '../run/manifest';
-import { localShards } from '../run/local-shards';
-import { createNetworkRuntime, type NetworkRuntime } from '../run/network-runtime';
-import { openReadOnly } from '../run/peer-directory';
-import type { PeerReadAccess } from '../run/storage-commitment';
-import { signManifest, verifySignedManifest, type SignedManifestFile } from '../run/signed-manifest';
-import { runTrainer } from '../run/trainer-config';
-import { S3Storage } from '../storage/s3-storage';
-import type { ValidatorSettings, WindowReport } from '../validator/devnet-validator';
-import type { RatingPolicy } from '../validator/rating-book';
-import { createValidatorRuntime, type ValidatorRuntime } from '../validator/validator-runtime';
+import type { ChainSigner } from '../ports/chain-port';
+import { SubtensorChain } from '../adapters/subtensor/subtensor-chain';
+import type { Logger } from '../core/logging/logger';
+import type { StorageCredentials } from '../ports/storage-credentials';
+import type { RunManifest } from '../ports/run-manifest';
+import { localShards } from '../services/run/local-shards';
+import { createNetworkRuntime, type NetworkRuntime } from '../network/network-runtime';
+import { openReadOnly } from '../services/run/peer-directory';
+import type { PeerReadAccess } from '../services/run/storage-commitment';
+import { signManifest, verifySignedManifest, type SignedManifestFile } from '../services/run/signed-manifest';
+import { runTrainer } from '../adapters/trainer/trainer-config';
+import { S3Storage } from '../adapters/storage/s3-storage';
+import type { ValidatorSettings, WindowReport } from '../services/validator/devnet-validator';
+import type { RatingPolicy } from '../services/validator/rating-book';
+import { createValidatorRuntime, type ValidatorRuntime } from '../services/validator/validator-runtime';
 import { adversarialParts, adversarySamplerId, type AdversaryKind } from './adversarial-peers';
 import { devnetManifest } from './devnet-manifest';
 import { DevnetNode } from './node/devnet-node';
@@ -62,7 +62,7 @@ export interface LocalDevnetOptions {
 /** What a newcomer is given: its uid, registered by its own extrinsic, and its own bucket with a write and a read key. */
 export interface Admission {
   uid: number;
-  bucket: BucketAccess;
+  bucket: StorageCredentials;
 }
 
 export interface LocalDevnet {

@@ -1,11 +1,11 @@
 import type { ManifestSummary, NetworkOverview, PeerRow } from '../../contract/domains/network';
 import type { networkMethods } from '../../contract/domains/network';
 import type { CoreModule } from '../core/module';
-import { isMiner } from '../round/aggregation-peers';
-import type { JoinedRunLink } from '../run/joined-run';
-import type { RunManifest } from '../run/manifest';
-import type { VerifiedManifest } from '../run/signed-manifest';
-import { asCoreHandlers, type DomainHandlers } from '../wallet/domain-module';
+import { isMiner } from '../services/round/aggregation-peers';
+import type { JoinedRunLink } from './joined-run';
+import type { RunManifest } from '../ports/run-manifest';
+import type { VerifiedManifest } from '../services/run/signed-manifest';
+import { asCoreHandlers, type DomainHandlers } from '../core/domain-module';
 
 export interface NetworkModuleOptions {
   /** The run joined now, if any. */

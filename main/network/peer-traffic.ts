@@ -1,4 +1,4 @@
-import type { PeerAccount, PeerOutcome } from '../round/gather';
+import type { PeerAccount, PeerOutcome } from '../services/round/gather';
 
 export interface PeerTrafficRow {
   uid: number;

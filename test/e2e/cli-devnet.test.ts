@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RoundLedger } from '../../main/ledger/round-ledger';
-import { SubtensorChain } from '../../main/chain/subtensor/subtensor-chain';
-import { loadManifest } from '../../main/run/load-manifest';
+import { RoundLedger } from '../../main/services/earnings/round-ledger';
+import { SubtensorChain } from '../../main/adapters/subtensor/subtensor-chain';
+import { loadManifest } from '../../main/services/run/load-manifest';
 import { spawnTandem } from '../support/network-peers';
 import { runCli } from '../support/start-app';
 import { makeTempDir } from '../support/temp-dir';

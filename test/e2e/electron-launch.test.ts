@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { _electron as electron } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { findElectronRuntime } from '../../main/launcher/electron-runtime';
+import { findElectronRuntime } from '../../main/shells/cli/electron-runtime';
 import { REPO_ROOT } from '../support/start-app';
 import { skippedUnless } from '../support/skip-note';
 import { makeTempDir } from '../support/temp-dir';

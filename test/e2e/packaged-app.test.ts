@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { _electron as electron } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { findElectronRuntime } from '../../main/launcher/electron-runtime';
+import { findElectronRuntime } from '../../main/shells/cli/electron-runtime';
 import { findPackagedApp, packagedResourcesDir } from '../../main/platform/packaged-app';
 import { resourceLayout } from '../../main/platform/resources';
 import { REPO_ROOT } from '../support/start-app';

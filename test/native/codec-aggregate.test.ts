@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aggregatePayloads, decodePayload, encodeTensors } from '../../main/codec';
+import { aggregatePayloads, decodePayload, encodeTensors } from '../../main/adapters/codec';
 import { pseudoGradient } from './helpers';
 
 const shapes: number[][] = [[64, 96], [200], [3, 5, 7]];

@@ -4,8 +4,8 @@ import {
   CodecArgumentError,
   loadCodecAddonUncached,
   TandemCodec,
-} from '../../main/codec';
-import type { CodecAddon } from '../../main/codec/addon-types';
+} from '../../main/adapters/codec';
+import type { CodecAddon } from '../../main/adapters/codec/addon-types';
 
 /** An addon whose every method fails the test if reached. */
 function tripwireAddon(): { addon: () => CodecAddon; calls: string[] } {

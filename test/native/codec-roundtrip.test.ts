@@ -6,7 +6,7 @@ import {
   inspectPayload,
   validatePayload,
   type TensorInput,
-} from '../../main/codec';
+} from '../../main/adapters/codec';
 import { pseudoGradient } from './helpers';
 
 function sampleTensors(): TensorInput[] {

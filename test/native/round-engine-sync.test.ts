@@ -1,7 +1,7 @@
 import path from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { NativeTrainer } from '../../main/round/native-trainer';
+import type { NativeTrainer } from '../../main/adapters/trainer/native-trainer';
 import { roundsDone, useDevnet, type DevnetPeer } from '../support/devnet-peers';
 import { makeTrainerShards, tinyModelManifest, tinyTrainer, TRAINER_NOT_BUILT, trainerBuilt } from '../support/tiny-trainer';
 import { skippedUnless } from '../support/skip-note';

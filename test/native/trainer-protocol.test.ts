@@ -1,7 +1,7 @@
 /**
  * Round trips with the real tandem-trainer binary over NDJSON (build it with
  * `node native/scripts/trainer-build.mjs`). Every event the binary prints is
- * validated with the zod schemas of main/trainer/protocol.
+ * validated with the zod schemas of main/adapters/trainer/protocol.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -14,8 +14,8 @@ import {
   parseTrainerEvent,
   type TrainerCommand,
   type TrainerEvent,
-} from '../../main/trainer/protocol';
-import { batchPositions } from '../../main/trainer/sampler';
+} from '../../main/adapters/trainer/protocol';
+import { batchPositions } from '../../main/services/data/batch-sampler';
 import { skippedUnless } from '../support/skip-note';
 
 const binary = resolve(__dirname, '../../build/trainer/tandem-trainer');

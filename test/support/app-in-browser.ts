@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { RoundLedger } from '../../main/ledger/round-ledger';
+import { RoundLedger } from '../../main/services/earnings/round-ledger';
 import type { RoundSummary } from '../../contract/domains/round';
 import { assertChromium, launchChromium } from './browser';
 import { REPO_ROOT, startApp, type RunningApp } from './start-app';

@@ -1,5 +1,5 @@
 import { Keyring } from '@polkadot/keyring';
-import type { ChainSigner } from '../../main/chain/chain-port';
+import type { ChainSigner } from '../../main/ports/chain-port';
 
 let keyring: Keyring | undefined;
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { signatureVerify } from '@polkadot/util-crypto';
 import { z } from 'zod';
 import { hexToU8a, stringToU8a, u8aToHex, u8aToString } from '@polkadot/util';
-import type { ChainBlock, ChainCommitment, ChainHealth, ChainPort, ChainSigner, ChainWriter, CommitmentData, Metagraph, Neuron } from '../../main/chain/chain-port';
+import type { ChainBlock, ChainCommitment, ChainHealth, ChainPort, ChainSigner, ChainWriter, CommitmentData, Metagraph, Neuron } from '../../main/ports/chain-port';
 import { readFileIfExists, writeFileAtomically } from '../../main/platform/atomic-file';
 import { simplifiedYuma } from '../../main/devnet/simplified-yuma';
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { afterEach, beforeAll } from 'vitest';
-import { SubtensorChain } from '../../main/chain/subtensor/subtensor-chain';
+import { SubtensorChain } from '../../main/adapters/subtensor/subtensor-chain';
 import { DevnetNode, type DevnetNodeOptions } from '../../main/devnet/node/devnet-node';
 import { makeTempDir } from './temp-dir';
 

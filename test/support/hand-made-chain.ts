@@ -1,4 +1,4 @@
-import type { ChainBlock, ChainCommitment, ChainHealth, ChainPort, Metagraph } from '../../main/chain/chain-port';
+import type { ChainBlock, ChainCommitment, ChainHealth, ChainPort, Metagraph } from '../../main/ports/chain-port';
 
 /** Whether the chain tells a past block's time: yes, not at all, with an error, or never answers. */
 export type BlockTimes = 'told' | 'untold' | 'failing' | 'hanging';

@@ -5,8 +5,8 @@ import { devnetManifest } from '../../main/devnet/devnet-manifest';
 import { DevnetNode } from '../../main/devnet/node/devnet-node';
 import { DevnetS3 } from '../../main/devnet/storage/devnet-s3';
 import { TRAINER_BINARY } from './tiny-trainer';
-import type { StorageKeyPair } from '../../main/storage/storage-credentials';
-import { RoundLedger } from '../../main/ledger/round-ledger';
+import type { StorageKeyPair } from '../../main/ports/storage-credentials';
+import { RoundLedger } from '../../main/services/earnings/round-ledger';
 import { spawnTracked, stopProcess } from './processes';
 import { REPO_ROOT, runCli, startApp, type RunningApp } from './start-app';
 

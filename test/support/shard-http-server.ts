@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ShardSpec } from '../../main/run/manifest';
+import type { ShardSpec } from '../../main/ports/run-manifest';
 
 /**
  * A shard server on 127.0.0.1 for the data tests. Every route serves the

@@ -1,4 +1,4 @@
-import type { StorageCredentials, StorageKeyPair } from '../../main/storage/storage-credentials';
+import type { StorageCredentials, StorageKeyPair } from '../../main/ports/storage-credentials';
 import type { LocalS3 } from './local-s3-server';
 
 /**

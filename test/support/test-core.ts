@@ -1,9 +1,9 @@
 import path from 'node:path';
 import pino from 'pino';
-import { ConfigStore } from '../../main/config/config-store';
+import { ConfigStore } from '../../main/core/config/config-store';
 import { TandemCore } from '../../main/core/core';
-import { LogRing } from '../../main/logging/log-ring';
-import { createLogger } from '../../main/logging/logger';
+import { LogRing } from '../../main/core/logging/log-ring';
+import { createLogger } from '../../main/core/logging/logger';
 import { createModules } from '../../main/app/modules';
 import type { CoreModule } from '../../main/core/module';
 import type { AppPaths } from '../../main/platform/app-paths';

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { NativeTrainer, type NativeTrainerOptions } from '../../main/round/native-trainer';
-import { parseManifest, type RunManifest } from '../../main/run/manifest';
-import type { ModelConfig } from '../../main/trainer/protocol';
+import { NativeTrainer, type NativeTrainerOptions } from '../../main/adapters/trainer/native-trainer';
+import { parseManifest, type RunManifest } from '../../main/ports/run-manifest';
+import type { ModelConfig } from '../../main/adapters/trainer/protocol';
 import { REPO_ROOT } from './start-app';
 
 /** The trainer executable `npm run build:native` makes; tests that need it skip without it. */

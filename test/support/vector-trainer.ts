@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
-import { aggregatePayloads, encodeTensors } from '../../main/codec';
-import { parseManifest, type RunManifest } from '../../main/run/manifest';
-import type { ApplyOuterRequest, ApplyOuterResult, StepProgress, TrainerPort, TrainWindowRequest, TrainWindowResult } from '../../main/round/trainer-port';
+import { aggregatePayloads, encodeTensors } from '../../main/adapters/codec';
+import { parseManifest, type RunManifest } from '../../main/ports/run-manifest';
+import type { ApplyOuterRequest, ApplyOuterResult, StepProgress, TrainerPort, TrainWindowRequest, TrainWindowResult } from '../../main/ports/trainer-port';
 
 /** A deterministic PRNG (mulberry32), so every peer's "data" is reproducible. */
 function random(seed: number): () => number {

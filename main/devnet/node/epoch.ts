@@ -5,7 +5,7 @@ const U16_MAX = 65535;
 
 /**
  * Subtensor runs a subnet's epoch in the block where
- * (block + netuid + 1) % (tempo + 1) == 0 (tempoIndex in main/chain/rewards.ts
+ * (block + netuid + 1) % (tempo + 1) == 0 (tempoIndex in main/services/chain/rewards.ts
  * is the client's side of the same formula).
  */
 export function isEpochBlock(block: number, netuid: number, tempo: number): boolean {

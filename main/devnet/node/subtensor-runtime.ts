@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Metadata, TypeRegistry } from '@polkadot/types';
 import { expandMetadata } from '@polkadot/types/metadata';
-import { SUBTENSOR_SIGNED_EXTENSIONS } from '../../chain/subtensor/connection';
+import { SUBTENSOR_SIGNED_EXTENSIONS } from '../../adapters/subtensor/connection';
 import { packageInfo } from '../../platform/package-info';
 import { resourceLayout } from '../../platform/resources';
 

@@ -13,7 +13,7 @@ import { writeFileHashing } from './hashing-file-writer';
  *   object's file, so a reader polling for a gradient could read half of
  *   one; here it is written beside the buckets and renamed into place.
  * - LastModified is the moment of that rename, to the millisecond. The
- *   deadline rule (main/round/inclusion.ts) compares it with the upload
+ *   deadline rule (main/services/round/inclusion.ts) compares it with the upload
  *   deadline, and s3rver's whole-second HTTP date would let an object that
  *   appeared up to 999 ms late count. HEAD and GET send it as an HTTP date
  *   with a fraction (`Tue, 01 Jul 2025 10:00:00.123 GMT`), which the AWS SDK

@@ -43,7 +43,7 @@ double parseNumber(const char* text, const char* flag) {
 }
 
 // `sample`: prints the sampler positions of one inner step as JSON, so the
-// TypeScript twin (main/trainer/sampler.ts) can be checked against this code.
+// TypeScript twin (main/services/data/batch-sampler.ts) can be checked against this code.
 // The shards are data_dir's train shards, or the `--shard` files in the
 // order given (as train_window's `shards`).
 int sampleCommand(int argc, char** argv) {

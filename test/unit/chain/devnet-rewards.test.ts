@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ChainService } from '../../../main/chain/chain-service';
-import { SubtensorChain } from '../../../main/chain/subtensor/subtensor-chain';
+import { ChainService } from '../../../main/services/chain/chain-service';
+import { SubtensorChain } from '../../../main/adapters/subtensor/subtensor-chain';
 import type { DevnetNode } from '../../../main/devnet/node/devnet-node';
 import { devSigner } from '../../support/dev-signer';
 import { devnetNodeHarness, NODE_NETUID, TAO } from '../../support/devnet-node';

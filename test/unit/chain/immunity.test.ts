@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Neuron } from '../../../main/chain/chain-port';
-import { immunityOf } from '../../../main/chain/immunity';
+import type { Neuron } from '../../../main/ports/chain-port';
+import { immunityOf } from '../../../main/services/chain/immunity';
 
 const neuron = (uid: number, registeredAt: number, incentive: number): Neuron => ({
   uid,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ChainSigner } from '../../../main/chain/chain-port';
-import { ChainActionError, ChainService, type WalletAccess } from '../../../main/chain/chain-service';
-import { SubtensorChain } from '../../../main/chain/subtensor/subtensor-chain';
+import type { ChainSigner } from '../../../main/ports/chain-port';
+import { ChainActionError, ChainService, type WalletAccess } from '../../../main/services/chain/chain-service';
+import { SubtensorChain } from '../../../main/adapters/subtensor/subtensor-chain';
 import { devSigner } from '../../support/dev-signer';
 import { devnetNodeHarness, NODE_NETUID, TAO } from '../../support/devnet-node';
 

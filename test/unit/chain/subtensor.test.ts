@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { u8aToHex } from '@polkadot/util';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { rankByIncentive, type ChainHealth } from '../../../main/chain/chain-port';
-import { checkNetwork } from '../../../main/chain/subtensor/check-network';
-import { ChainDispatchError } from '../../../main/chain/subtensor/extrinsic-submission';
-import { SubtensorChain, U16_MAX } from '../../../main/chain/subtensor/subtensor-chain';
-import { RewardHistory, tempoIndex } from '../../../main/chain/rewards';
-import { pairFromUri, keysReady } from '../../../main/wallet/keys';
+import { rankByIncentive, type ChainHealth } from '../../../main/ports/chain-port';
+import { checkNetwork } from '../../../main/adapters/subtensor/check-network';
+import { ChainDispatchError } from '../../../main/adapters/subtensor/extrinsic-submission';
+import { SubtensorChain, U16_MAX } from '../../../main/adapters/subtensor/subtensor-chain';
+import { RewardHistory, tempoIndex } from '../../../main/services/chain/rewards';
+import { pairFromUri, keysReady } from '../../../main/services/wallet/keys';
 import { skippedUnless } from '../../support/skip-note';
 import { makeTempDir } from '../../support/temp-dir';
 import {
@@ -326,7 +326,7 @@ describe.skipIf(!hasSubtensorFixtures)(`checkNetwork${needsFixtures}`, () => {
     const runtime = loadRuntime(424);
     const other = await FakeSubtensor.start({ runtime, storage: new Map(), genesisHash: `0x${'ab'.repeat(32)}`, chainName: 'Some Other Chain' });
     try {
-      const { NETWORKS } = await import('../../../main/chain/networks');
+      const { NETWORKS } = await import('../../../main/adapters/subtensor/networks');
       const saved = NETWORKS.local.url;
       (NETWORKS.local as { url: string; genesisHash?: string }).url = other.url;
       (NETWORKS.local as { genesisHash?: string }).genesisHash = `0x${'cd'.repeat(32)}`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkNetwork } from '../../../main/chain/subtensor/check-network';
+import { checkNetwork } from '../../../main/adapters/subtensor/check-network';
 
 describe('an unreachable endpoint', () => {
   it('is reported in words, not as an object', async () => {

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildProgram } from '../../../main/cli/program';
-import { runStorageClear, runStorageSet, runStorageShow, runStorageTest, type StorageCliIo } from '../../../main/cli/commands/storage';
+import { buildProgram } from '../../../main/shells/cli/program';
+import { runStorageClear, runStorageSet, runStorageShow, runStorageTest, type StorageCliIo } from '../../../main/shells/cli/commands/storage';
 import { startLocalS3, type LocalS3 } from '../../support/local-s3-server';
 import { localKeyPairs } from '../../support/storage-key-pairs';
 import { makeTempDir } from '../../support/temp-dir';

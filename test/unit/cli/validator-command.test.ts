@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runValidator, runValidatorRatings } from '../../../main/cli/commands/validator';
-import { RatingBook } from '../../../main/validator/rating-book';
+import { runValidator, runValidatorRatings } from '../../../main/shells/cli/commands/validator';
+import { RatingBook } from '../../../main/services/validator/rating-book';
 import { makeTempDir } from '../../support/temp-dir';
 
 function capture() {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, ConfigStore, parseConfig } from '../../../main/config/config-store';
+import { ConfigError, ConfigStore, parseConfig } from '../../../main/core/config/config-store';
 import { makeTempDir } from '../../support/temp-dir';
 
 describe('config', () => {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { drawDistinct, ShardAssignment, shardAssignmentSeed } from '../../../main/data/shard-assignment';
-import { shardFileName } from '../../../main/data/shard-file-name';
-import type { ShardSpec } from '../../../main/run/manifest';
-import { fnv1a64, samplerSeed } from '../../../main/trainer/sampler';
+import { drawDistinct, ShardAssignment, shardAssignmentSeed } from '../../../main/services/data/shard-assignment';
+import { shardFileName } from '../../../main/services/data/shard-file-name';
+import type { ShardSpec } from '../../../main/ports/run-manifest';
+import { fnv1a64, samplerSeed } from '../../../main/services/data/batch-sampler';
 
 /** A shard list: `train` train shards and `val` validation shards, interleaved, with hashes from their names. */
 function listing(train: number, val: number): ShardSpec[] {

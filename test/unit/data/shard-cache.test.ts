@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ShardCache, ShardCacheCapError, ShardUnavailableError, type ShardSetProgress } from '../../../main/data/shard-cache';
-import { SHARD_INDEX_FILE } from '../../../main/data/shard-index';
+import { ShardCache, ShardCacheCapError, ShardUnavailableError, type ShardSetProgress } from '../../../main/services/data/shard-cache';
+import { SHARD_INDEX_FILE } from '../../../main/services/data/shard-index';
 import { makeTempDir } from '../../support/temp-dir';
 import { shardSpec, startShardServer, type ShardServer } from '../../support/shard-http-server';
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { downloadShard, type ShardDownloadError } from '../../../main/data/shard-download';
+import { downloadShard, type ShardDownloadError } from '../../../main/services/data/shard-download';
 import { startLocalS3, type LocalS3 } from '../../support/local-s3-server';
 import { makeTempDir } from '../../support/temp-dir';
 import { shardSpec } from '../../support/shard-http-server';

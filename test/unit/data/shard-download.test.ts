@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { downloadShard, ShardDownloadError, type ShardDownloadProgress } from '../../../main/data/shard-download';
+import { downloadShard, ShardDownloadError, type ShardDownloadProgress } from '../../../main/services/data/shard-download';
 import { makeTempDir } from '../../support/temp-dir';
 import { shardSpec, startShardServer, type ShardServer } from '../../support/shard-http-server';
 

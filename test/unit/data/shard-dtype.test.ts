@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { shardDtype } from '../../../main/data/shard-dtype';
+import { shardDtype } from '../../../main/services/data/shard-dtype';
 
 function binHeader(magic: number, version: number): Uint8Array {
   const b = Buffer.alloc(1024);

@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { ChainSigner } from '../../../main/chain/chain-port';
-import { tempoIndex } from '../../../main/chain/rewards';
-import { ChainDispatchError, submitExtrinsic } from '../../../main/chain/subtensor/extrinsic-submission';
-import type { SubtensorChain } from '../../../main/chain/subtensor/subtensor-chain';
+import type { ChainSigner } from '../../../main/ports/chain-port';
+import { tempoIndex } from '../../../main/services/chain/rewards';
+import { ChainDispatchError, submitExtrinsic } from '../../../main/adapters/subtensor/extrinsic-submission';
+import type { SubtensorChain } from '../../../main/adapters/subtensor/subtensor-chain';
 import { isEpochBlock } from '../../../main/devnet/node/epoch';
 import { devSigner } from '../../support/dev-signer';
 import { devnetNodeHarness, NODE_NETUID, type startTestNode, TAO } from '../../support/devnet-node';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import type { SubtensorChain } from '../../../main/chain/subtensor/subtensor-chain';
+import type { SubtensorChain } from '../../../main/adapters/subtensor/subtensor-chain';
 import { DevnetNode } from '../../../main/devnet/node/devnet-node';
 import { BlockLog } from '../../../main/devnet/node/block-log';
 import { devSigner } from '../../support/dev-signer';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { adversarySamplerId, negatedAndScaled, noiseOfSameNorm, parseAdversaryKinds, POISON_SCALE } from '../../../main/devnet/adversarial-peers';
-import type { Neuron } from '../../../main/chain/chain-port';
-import { aggregationCandidates } from '../../../main/round/aggregation-peers';
+import type { Neuron } from '../../../main/ports/chain-port';
+import { aggregationCandidates } from '../../../main/services/round/aggregation-peers';
 
 const norm = (d: Float32Array) => Math.sqrt(d.reduce((s, v) => s + v * v, 0));
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { rankByIncentive, type ChainSigner } from '../../../main/chain/chain-port';
+import { rankByIncentive, type ChainSigner } from '../../../main/ports/chain-port';
 import { DevnetChain } from '../../support/devnet-chain';
 import { makeTempDir } from '../../support/temp-dir';
 import { devSigner } from '../../support/dev-signer';

@@ -7,7 +7,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DevnetS3, type AccessKey } from '../../../main/devnet/storage/devnet-s3';
 import { NodeSha256 } from '../../../main/devnet/storage/sigv4-verifier';
-import { S3Storage } from '../../../main/storage/s3-storage';
+import { S3Storage } from '../../../main/adapters/storage/s3-storage';
 import { makeTempDir } from '../../support/temp-dir';
 
 const sha256 = (data: Uint8Array | string) => crypto.createHash('sha256').update(data).digest('hex');

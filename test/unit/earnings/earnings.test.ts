@@ -3,12 +3,12 @@ import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ChainPort, Neuron } from '../../../main/chain/chain-port';
+import type { ChainPort, Neuron } from '../../../main/ports/chain-port';
 import { DevnetChain } from '../../support/devnet-chain';
-import { earningsReport } from '../../../main/earnings/earnings';
-import { earningsFromCsv, earningsToCsv, raoToTao } from '../../../main/earnings/earnings-csv';
-import { EarningsTracker } from '../../../main/earnings/earnings-tracker';
-import { RoundLedger } from '../../../main/ledger/round-ledger';
+import { earningsReport } from '../../../main/services/earnings/earnings';
+import { earningsFromCsv, earningsToCsv, raoToTao } from '../../../main/services/earnings/earnings-csv';
+import { EarningsTracker } from '../../../main/services/earnings/earnings-tracker';
+import { RoundLedger } from '../../../main/services/earnings/round-ledger';
 import { makeTempDir } from '../../support/temp-dir';
 
 const logger = pino({ level: 'silent' });

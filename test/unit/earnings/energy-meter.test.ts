@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EnergyMeter } from '../../../main/earnings/energy-meter';
-import { CpuEnergyCounter } from '../../../main/hardware/cpu-energy';
+import { EnergyMeter } from '../../../main/services/earnings/energy-meter';
+import { CpuEnergyCounter } from '../../../main/services/hardware/cpu-energy';
 import { makeTempDir } from '../../support/temp-dir';
 
 describe('the energy meter', () => {

@@ -4,9 +4,9 @@ import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EventEnvelope } from '../../../contract';
 import type { RoundState } from '../../../contract/domains/round';
-import { ConfigStore } from '../../../main/config/config-store';
-import { configureUpdater, installDesktop, statusLine } from '../../../main/electron/desktop';
-import { idleRoundState } from '../../../main/round/round-module';
+import { ConfigStore } from '../../../main/core/config/config-store';
+import { configureUpdater, installDesktop, statusLine } from '../../../main/shells/electron/desktop';
+import { idleRoundState } from '../../../main/services/round/round-module';
 import { makeTempDir } from '../../support/temp-dir';
 
 const logger = pino({ level: 'silent' });

@@ -90,7 +90,7 @@ describe('Electron shell', () => {
 
   it('creates an isolated, sandboxed window without Node and installs the CSP', async () => {
     electron.state.lock = true;
-    await import('../../../main/electron/main');
+    await import('../../../main/shells/electron/main');
     await vi.waitFor(() => expect(electron.state.windows).toHaveLength(1));
 
     const prefs = electron.state.windows[0]!.options['webPreferences'] as Record<string, unknown>;
@@ -119,7 +119,7 @@ describe('Electron shell', () => {
   });
 
   it('answers IPC only from its own window and page', async () => {
-    await import('../../../main/electron/main');
+    await import('../../../main/shells/electron/main');
     await vi.waitFor(() => expect(electron.state.ipcHandlers.has(IPC_CHANNELS.request)).toBe(true));
     const handler = electron.state.ipcHandlers.get(IPC_CHANNELS.request)!;
     const pageUrl = electron.state.windows[0]!.loadedUrl!;
@@ -138,7 +138,7 @@ describe('Electron shell', () => {
   });
 
   it('keeps running in the tray when the window is closed', async () => {
-    await import('../../../main/electron/main');
+    await import('../../../main/shells/electron/main');
     await vi.waitFor(() => expect(electron.module.Menu.buildFromTemplate).toHaveBeenCalled());
     electron.state.appHandlers.get('window-all-closed')!();
     expect(electron.module.app.quit).not.toHaveBeenCalled();
@@ -148,14 +148,14 @@ describe('Electron shell', () => {
 
   it('quits when another instance holds the lock', async () => {
     electron.state.lock = false;
-    await import('../../../main/electron/main');
+    await import('../../../main/shells/electron/main');
     expect(electron.module.app.quit).toHaveBeenCalled();
     expect(electron.module.app.whenReady).not.toHaveBeenCalled();
     electron.state.lock = true;
   });
 
   it('blocks navigation, new windows and webviews; opens only https links outside', async () => {
-    const { hardenWebContents } = await import('../../../main/electron/harden');
+    const { hardenWebContents } = await import('../../../main/shells/electron/harden');
     const handlers: Record<string, (event: { preventDefault: () => void }, url?: string) => void> = {};
     let openHandler: (d: { url: string }) => { action: string } = () => ({ action: 'allow' });
     hardenWebContents(

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { GuardSettings, type GuardState } from '../../../contract/domains/guard';
-import { trainerGpuEnv, visibleDevices } from '../../../main/guard/gpu-selection';
-import { sanitizedEnv } from '../../../main/supervisor/sanitized-env';
-import { applyPowerCaps, restorePowerLimits } from '../../../main/guard/power-cap';
-import { SimulatedGpu } from '../../../main/guard/simulated-gpu';
-import { THROTTLE_LEVELS, ThermalGuard } from '../../../main/guard/thermal-guard';
-import type { TrainerThrottle } from '../../../main/round/trainer-port';
+import { trainerGpuEnv, visibleDevices } from '../../../main/services/guard/gpu-selection';
+import { sanitizedEnv } from '../../../main/adapters/process/sanitized-env';
+import { applyPowerCaps, restorePowerLimits } from '../../../main/services/guard/power-cap';
+import { SimulatedGpu } from '../../../main/services/guard/simulated-gpu';
+import { THROTTLE_LEVELS, ThermalGuard } from '../../../main/services/guard/thermal-guard';
+import type { TrainerThrottle } from '../../../main/ports/trainer-port';
 
 const settings = (patch: Partial<GuardSettings> = {}) => GuardSettings.parse({ defaultTargetTempC: 83, ...patch });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probeStorage, tcpLatency, chainEndpoint } from '../../../main/hardware/network';
-import { realDeps } from '../../../main/hardware/readiness';
+import { probeStorage, tcpLatency, chainEndpoint } from '../../../main/adapters/storage/link-probe';
+import { realDeps } from '../../../main/services/hardware/readiness';
 import { startLocalS3, type LocalS3 } from '../../support/local-s3-server';
 import { startThrottleProxy, type ThrottleProxy } from '../../support/throttle-proxy';
 

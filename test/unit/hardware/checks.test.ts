@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { GpuDetection, SystemInfo } from '../../../contract/domains/hardware';
-import { CHECK_IDS, evaluateChecks, exitCodeFor, summarize } from '../../../main/hardware/checks';
-import { detectContainer, detectVm } from '../../../main/hardware/detect';
-import { emptyGpu } from '../../../main/hardware/nvidia-smi';
-import { COVENANT_LIKE_REQUIREMENTS, DEFAULT_GPU_REQUIREMENTS, DEVNET_REQUIREMENTS, HardwareRequirements, parseRequirements } from '../../../main/hardware/requirements';
+import { CHECK_IDS, evaluateChecks, exitCodeFor, summarize } from '../../../main/services/hardware/checks';
+import { detectContainer, detectVm } from '../../../main/services/hardware/detect';
+import { emptyGpu } from '../../../main/services/hardware/nvidia-smi';
+import { COVENANT_LIKE_REQUIREMENTS, DEFAULT_GPU_REQUIREMENTS, DEVNET_REQUIREMENTS, HardwareRequirements, parseRequirements } from '../../../main/services/hardware/requirements';
 
 const GiB = 2 ** 30;
 const sys: SystemInfo = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimateMemoryFit, estimateRound, minimumGpus, parameterCount, payloadBytes, type ModelShape } from '../../../main/hardware/memory-fit';
+import { estimateMemoryFit, estimateRound, minimumGpus, parameterCount, payloadBytes, type ModelShape } from '../../../main/services/hardware/memory-fit';
 
 /*
  * Hand computation, written out step by step (do not derive these from the implementation).

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GpuDetection } from '../../../contract/domains/hardware';
-import { diagnoseFailure, parseNvidiaSmiOutput, parseNvidiaSmiQuery, parseNvidiaSmiTable, parseQueryGpuCsv } from '../../../main/hardware/nvidia-smi';
+import { diagnoseFailure, parseNvidiaSmiOutput, parseNvidiaSmiQuery, parseNvidiaSmiTable, parseQueryGpuCsv } from '../../../main/services/hardware/nvidia-smi';
 import { skippedUnless } from '../../support/skip-note';
 import { captureSections, fixtureFiles, fixturesDir, readFixture, SKIP_MESSAGE } from './fixtures';
 

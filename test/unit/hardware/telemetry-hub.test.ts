@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TelemetryFrame, TelemetryStatus } from '../../../contract/domains/hardware';
-import { SimulatedGpu } from '../../../main/guard/simulated-gpu';
-import { TelemetryHub, type TelemetryFeedFactory } from '../../../main/hardware/telemetry-hub';
+import { SimulatedGpu } from '../../../main/services/guard/simulated-gpu';
+import { TelemetryHub, type TelemetryFeedFactory } from '../../../main/services/hardware/telemetry-hub';
 
 /** A feed driven by hand: counts starts and stops, emits frames on demand. */
 function manualFeed() {

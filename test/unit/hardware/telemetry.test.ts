@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { TelemetryFrame } from '../../../contract/domains/hardware';
-import { parseTelemetryLine, telemetryArgs, TelemetryStream, type ChildLike } from '../../../main/hardware/telemetry';
+import { parseTelemetryLine, telemetryArgs, TelemetryStream, type ChildLike } from '../../../main/services/hardware/telemetry';
 
 function fakeChild() {
   const emitter = new EventEmitter();

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { HEADLESS } from '../../../contract';
-import { startHeadlessServer, type HeadlessServer } from '../../../main/headless/server';
+import { startHeadlessServer, type HeadlessServer } from '../../../main/shells/headless/server';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeTestCore } from '../../support/test-core';
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findElectronRuntime } from '../../../main/launcher/electron-runtime';
+import { findElectronRuntime } from '../../../main/shells/cli/electron-runtime';
 import { makeTempDir } from '../../support/temp-dir';
 
 describe('findElectronRuntime', () => {

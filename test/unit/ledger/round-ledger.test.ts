@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RoundLedger } from '../../../main/ledger/round-ledger';
+import { RoundLedger } from '../../../main/services/earnings/round-ledger';
 import { makeTempDir } from '../../support/temp-dir';
 
 describe('RoundLedger', () => {
@@ -57,7 +57,7 @@ describe('RoundLedger', () => {
   it('keeps every completed line when the writer is killed mid-stream', async () => {
     // A child process appends as fast as it can and is killed with SIGKILL.
     const script = `
-      import { RoundLedger } from ${JSON.stringify(path.resolve('main/ledger/round-ledger.ts'))};
+      import { RoundLedger } from ${JSON.stringify(path.resolve('main/services/earnings/round-ledger.ts'))};
       const ledger = new RoundLedger(${JSON.stringify(file)});
       for (let i = 0; ; i++) { await ledger.append({ window: i, at: i }); if (i === 20) process.stdout.write('go\\n'); }
     `;

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LogRing } from '../../../main/logging/log-ring';
-import { createLogger } from '../../../main/logging/logger';
+import { LogRing } from '../../../main/core/logging/log-ring';
+import { createLogger } from '../../../main/core/logging/logger';
 import { makeTempDir } from '../../support/temp-dir';
 
 const flush = (logger: { flush(cb: (err?: Error) => void): void }) => new Promise<void>((resolve) => logger.flush(() => resolve()));

@@ -5,14 +5,14 @@ import type { NetworkOverview } from '../../../contract/domains/network';
 import type { ModuleContext } from '../../../main/core/module';
 import { DevnetChain } from '../../support/devnet-chain';
 import { devnetManifest } from '../../../main/devnet/devnet-manifest';
-import { RoundLedger } from '../../../main/ledger/round-ledger';
+import { RoundLedger } from '../../../main/services/earnings/round-ledger';
 import { createNetworkModule } from '../../../main/network/network-module';
 import { PeerTraffic } from '../../../main/network/peer-traffic';
-import { JoinedRunLink } from '../../../main/run/joined-run';
-import { PeerDirectory } from '../../../main/run/peer-directory';
+import { JoinedRunLink } from '../../../main/network/joined-run';
+import { PeerDirectory } from '../../../main/services/run/peer-directory';
 import pino from 'pino';
 import { makeTempDir } from '../../support/temp-dir';
-import { signManifest, verifySignedManifest } from '../../../main/run/signed-manifest';
+import { signManifest, verifySignedManifest } from '../../../main/services/run/signed-manifest';
 import { devSigner } from '../../support/dev-signer';
 
 const signer = devSigner;

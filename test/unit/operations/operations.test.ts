@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AppNotification } from '../../../contract';
-import { earningsFromCsv } from '../../../main/earnings/earnings-csv';
-import { RoundLedger } from '../../../main/ledger/round-ledger';
-import { Notifier } from '../../../main/notifications/notifier';
-import { idleRoundState } from '../../../main/round/round-module';
+import { earningsFromCsv } from '../../../main/services/earnings/earnings-csv';
+import { RoundLedger } from '../../../main/services/earnings/round-ledger';
+import { Notifier } from '../../../main/services/notifications/notifier';
+import { idleRoundState } from '../../../main/services/round/round-module';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeTestCore } from '../../support/test-core';
 

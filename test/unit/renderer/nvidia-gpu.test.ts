@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectGpus } from '../../../main/hardware/detect';
+import { detectGpus } from '../../../main/services/hardware/detect';
 import { nvidiaGpuAvailability } from '../../../renderer/src/pages/settings/nvidia-gpu';
 import { skippedUnless } from '../../support/skip-note';
 import { fixturesDir, readFixture, SKIP_MESSAGE } from '../hardware/fixtures';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { CatchUpState } from '../../../main/round/catch-up-state';
+import { CatchUpState } from '../../../main/services/round/catch-up-state';
 import { makeTempDir } from '../../support/temp-dir';
 
 describe('CatchUpState', () => {

@@ -1,10 +1,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gather } from '../../../main/round/gather';
-import { inclusionVerdict, lookUntil, uploadDeadline, windowEndsAt, WindowTimes } from '../../../main/round/inclusion';
-import { FilesystemStorage } from '../../../main/storage/filesystem-storage';
-import { gradientKey } from '../../../main/storage/object-keys';
+import { gather } from '../../../main/services/round/gather';
+import { inclusionVerdict, lookUntil, uploadDeadline, windowEndsAt, WindowTimes } from '../../../main/services/round/inclusion';
+import { FilesystemStorage } from '../../../main/adapters/storage/filesystem-storage';
+import { gradientKey } from '../../../main/ports/object-keys';
 import { makeTempDir } from '../../support/temp-dir';
 import { vectorEngineManifest } from '../../support/vector-trainer';
 

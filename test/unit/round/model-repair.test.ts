@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { CheckpointSource } from '../../../main/round/checkpoint-source';
-import { ModelAudit } from '../../../main/round/model-audit';
-import type { RunManifest } from '../../../main/run/manifest';
+import type { CheckpointSource } from '../../../main/services/round/checkpoint-source';
+import { ModelAudit } from '../../../main/services/round/model-audit';
+import type { RunManifest } from '../../../main/ports/run-manifest';
 import { ENGINE_SCHEDULES, until, useDevnet } from '../../support/devnet-peers';
 import { vectorEngineManifest, VectorTrainer } from '../../support/vector-trainer';
 

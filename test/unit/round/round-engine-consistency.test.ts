@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ChainBlock, ChainPort } from '../../../main/chain/chain-port';
-import type { PeerAccount } from '../../../main/round/gather';
-import { CatchUpState } from '../../../main/round/catch-up-state';
-import { uploadDeadline } from '../../../main/round/inclusion';
-import type { RunManifest } from '../../../main/run/manifest';
-import { parseGradientKey } from '../../../main/storage/object-keys';
-import type { StoragePort } from '../../../main/storage/storage-port';
+import type { ChainBlock, ChainPort } from '../../../main/ports/chain-port';
+import type { PeerAccount } from '../../../main/services/round/gather';
+import { CatchUpState } from '../../../main/services/round/catch-up-state';
+import { uploadDeadline } from '../../../main/services/round/inclusion';
+import type { RunManifest } from '../../../main/ports/run-manifest';
+import { parseGradientKey } from '../../../main/ports/object-keys';
+import type { StoragePort } from '../../../main/ports/storage-port';
 import { ENGINE_SCHEDULES, until, useDevnet, type DevnetPeer } from '../../support/devnet-peers';
 import { vectorEngineManifest, VectorTrainer } from '../../support/vector-trainer';
 

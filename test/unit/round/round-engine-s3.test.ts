@@ -1,8 +1,8 @@
 import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { validatePayload } from '../../../main/codec';
-import { gradientKey } from '../../../main/storage/object-keys';
-import { S3Storage } from '../../../main/storage/s3-storage';
+import { validatePayload } from '../../../main/adapters/codec';
+import { gradientKey } from '../../../main/ports/object-keys';
+import { S3Storage } from '../../../main/adapters/storage/s3-storage';
 import { useDevnet } from '../../support/devnet-peers';
 import { startLocalS3, type LocalS3 } from '../../support/local-s3-server';
 import { startThrottleProxy, type ThrottleProxy } from '../../support/throttle-proxy';

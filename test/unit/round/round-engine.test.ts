@@ -1,11 +1,11 @@
 import path from 'node:path';
 import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { validatePayload } from '../../../main/codec';
-import type { RunManifest } from '../../../main/run/manifest';
-import { FilesystemStorage } from '../../../main/storage/filesystem-storage';
-import { gradientKey } from '../../../main/storage/object-keys';
-import type { StoragePort } from '../../../main/storage/storage-port';
+import { validatePayload } from '../../../main/adapters/codec';
+import type { RunManifest } from '../../../main/ports/run-manifest';
+import { FilesystemStorage } from '../../../main/adapters/storage/filesystem-storage';
+import { gradientKey } from '../../../main/ports/object-keys';
+import type { StoragePort } from '../../../main/ports/storage-port';
 import { ENGINE_SCHEDULES, roundsDone, useDevnet, type DevnetPeer } from '../../support/devnet-peers';
 import { vectorEngineManifest, VectorTrainer } from '../../support/vector-trainer';
 

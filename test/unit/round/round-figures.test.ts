@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RoundRecord } from '../../../main/ledger/round-ledger';
+import type { RoundRecord } from '../../../main/services/earnings/round-ledger';
 import { roundFigures, utilization } from '../../../bench/round/round-figures';
 
 // Times in seconds from 0; windows open every 10 s.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ManifestError, parseManifest, parseManifestText } from '../../../main/run/manifest';
-import { windowOf, secondsUntilNextWindow } from '../../../main/run/window-clock';
-import { expiredWindowKeys, gradientKey, parseGradientKey } from '../../../main/storage/object-keys';
+import { ManifestError, parseManifest, parseManifestText } from '../../../main/ports/run-manifest';
+import { windowOf, secondsUntilNextWindow } from '../../../main/services/round/window-clock';
+import { expiredWindowKeys, gradientKey, parseGradientKey } from '../../../main/ports/object-keys';
 
 const minimal = {
   version: 1,

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNetworkRuntime, NotRegisteredError, type NetworkRuntime } from '../../../main/run/network-runtime';
-import { S3Storage } from '../../../main/storage/s3-storage';
+import { createNetworkRuntime, NotRegisteredError, type NetworkRuntime } from '../../../main/network/network-runtime';
+import { S3Storage } from '../../../main/adapters/storage/s3-storage';
 import { devSigner } from '../../support/dev-signer';
 import { DEVNET_NETUID, roundsDone, until, useDevnet } from '../../support/devnet-peers';
 import { startLocalS3, type LocalS3 } from '../../support/local-s3-server';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { encodeTensors } from '../../../main/codec';
+import { encodeTensors } from '../../../main/adapters/codec';
 import { devnetManifest } from '../../../main/devnet/devnet-manifest';
-import { parameterCount } from '../../../main/hardware/memory-fit';
-import type { RunManifest } from '../../../main/run/manifest';
-import { payloadLimitBytes } from '../../../main/run/payload-limit';
+import { parameterCount } from '../../../main/services/hardware/memory-fit';
+import type { RunManifest } from '../../../main/ports/run-manifest';
+import { payloadLimitBytes } from '../../../main/services/round/payload-limit';
 
 /** An honest update of the run's model: every tensor of its LLaMA shape, random, encoded by the real codec with the run's top-k. */
 async function honestPayload(manifest: RunManifest): Promise<Uint8Array> {

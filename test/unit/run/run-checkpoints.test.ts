@@ -3,9 +3,9 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { devnetManifest } from '../../../main/devnet/devnet-manifest';
-import { PublishedCheckpoints } from '../../../main/run/published-checkpoints';
-import { aggregateRecordKey, appliedWindowOf, checkpointKey, newestCheckpoint, publishAggregateRecord, publishCheckpoint, readAggregateRecord } from '../../../main/run/run-checkpoints';
-import { FilesystemStorage } from '../../../main/storage/filesystem-storage';
+import { PublishedCheckpoints } from '../../../main/services/run/published-checkpoints';
+import { aggregateRecordKey, appliedWindowOf, checkpointKey, newestCheckpoint, publishAggregateRecord, publishCheckpoint, readAggregateRecord } from '../../../main/services/run/run-checkpoints';
+import { FilesystemStorage } from '../../../main/adapters/storage/filesystem-storage';
 import { makeTempDir } from '../../support/temp-dir';
 
 const PROTOCOL = '1';

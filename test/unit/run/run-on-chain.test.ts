@@ -1,14 +1,14 @@
 import path from 'node:path';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChainCommitment } from '../../../main/chain/chain-port';
+import type { ChainCommitment } from '../../../main/ports/chain-port';
 import { devnetManifest } from '../../../main/devnet/devnet-manifest';
 import { DevnetS3 } from '../../../main/devnet/storage/devnet-s3';
-import { loadManifest } from '../../../main/run/load-manifest';
-import { runManifestKey } from '../../../main/run/run-on-chain';
-import { signManifest } from '../../../main/run/signed-manifest';
-import { encodeStorageCommitment } from '../../../main/run/storage-commitment';
-import { S3Storage } from '../../../main/storage/s3-storage';
+import { loadManifest } from '../../../main/services/run/load-manifest';
+import { runManifestKey } from '../../../main/services/run/run-on-chain';
+import { signManifest } from '../../../main/services/run/signed-manifest';
+import { encodeStorageCommitment } from '../../../main/services/run/storage-commitment';
+import { S3Storage } from '../../../main/adapters/storage/s3-storage';
 import { devSigner } from '../../support/dev-signer';
 import { makeTempDir } from '../../support/temp-dir';
 

@@ -6,9 +6,9 @@ import { u8aToHex } from '@polkadot/util';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devnetManifest } from '../../../main/devnet/devnet-manifest';
-import { loadManifest } from '../../../main/run/load-manifest';
-import { incompatibilityWith, wrongChain } from '../../../main/run/run-compatibility';
-import { signedMessage, signManifest, verifySignedManifest } from '../../../main/run/signed-manifest';
+import { loadManifest } from '../../../main/services/run/load-manifest';
+import { incompatibilityWith, wrongChain } from '../../../main/services/run/run-compatibility';
+import { signedMessage, signManifest, verifySignedManifest } from '../../../main/services/run/signed-manifest';
 import { devSigner } from '../../support/dev-signer';
 import { makeTempDir } from '../../support/temp-dir';
 

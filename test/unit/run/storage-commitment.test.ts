@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commitmentFields, decodeStorageCommitment, encodeStorageCommitment, MAX_FIELD_BYTES, type PeerReadAccess } from '../../../main/run/storage-commitment';
+import { commitmentFields, decodeStorageCommitment, encodeStorageCommitment, MAX_FIELD_BYTES, type PeerReadAccess } from '../../../main/services/run/storage-commitment';
 
 const r2: PeerReadAccess = {
   endpoint: 'https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com',

@@ -3,9 +3,9 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDevnetRuntime, type DevnetRuntime } from '../../../main/devnet/devnet-runtime';
-import { trainerDevice } from '../../../main/run/trainer-config';
-import { trainerGpuEnv } from '../../../main/guard/gpu-selection';
-import { NativeTrainer, TrainerCommandError } from '../../../main/round/native-trainer';
+import { trainerDevice } from '../../../main/adapters/trainer/trainer-config';
+import { trainerGpuEnv } from '../../../main/services/guard/gpu-selection';
+import { NativeTrainer, TrainerCommandError } from '../../../main/adapters/trainer/native-trainer';
 import { makeTempDir } from '../../support/temp-dir';
 
 const logger = pino({ level: 'silent' });

@@ -1,9 +1,9 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ScheduleSettings, type ScheduleState } from '../../../contract/domains/schedule';
-import type { StepProgress, TrainerPort, TrainWindowRequest } from '../../../main/round/trainer-port';
-import { Scheduler } from '../../../main/schedule/scheduler';
-import { evaluateWindows } from '../../../main/schedule/weekly-windows';
+import type { StepProgress, TrainerPort, TrainWindowRequest } from '../../../main/ports/trainer-port';
+import { Scheduler } from '../../../main/services/schedule/scheduler';
+import { evaluateWindows } from '../../../main/services/schedule/weekly-windows';
 import { DevnetPeers } from '../../support/devnet-peers';
 import { makeTempDir } from '../../support/temp-dir';
 import { vectorEngineManifest, VectorTrainer } from '../../support/vector-trainer';

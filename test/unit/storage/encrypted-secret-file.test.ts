@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EncryptedSecretFile } from '../../../main/storage/encrypted-secret-file';
-import { StorageCredentialsError } from '../../../main/storage/storage-credentials-error';
+import { EncryptedSecretFile } from '../../../main/services/bucket/encrypted-secret-file';
+import { StorageCredentialsError } from '../../../main/services/bucket/storage-credentials-error';
 import { skippedUnless } from '../../support/skip-note';
 import { makeTempDir } from '../../support/temp-dir';
 

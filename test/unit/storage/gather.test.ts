@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { gather, type GatherPeer } from '../../../main/round/gather';
-import { FilesystemStorage } from '../../../main/storage/filesystem-storage';
-import { gradientKey } from '../../../main/storage/object-keys';
-import type { StoragePort } from '../../../main/storage/storage-port';
+import { gather, type GatherPeer } from '../../../main/services/round/gather';
+import { FilesystemStorage } from '../../../main/adapters/storage/filesystem-storage';
+import { gradientKey } from '../../../main/ports/object-keys';
+import type { StoragePort } from '../../../main/ports/storage-port';
 import { makeTempDir } from '../../support/temp-dir';
 
 const WINDOW = 12;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PacedStorage, withLinkCaps } from '../../../main/storage/paced-storage';
-import type { StoragePort } from '../../../main/storage/storage-port';
+import { PacedStorage, withLinkCaps } from '../../../main/adapters/storage/paced-storage';
+import type { StoragePort } from '../../../main/ports/storage-port';
 
 /** An in-memory store and a clock that only moves when someone sleeps. */
 function fixture() {

@@ -2,9 +2,9 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FilesystemStorage } from '../../../main/storage/filesystem-storage';
-import { S3Storage } from '../../../main/storage/s3-storage';
-import { StorageError, type StoragePort } from '../../../main/storage/storage-port';
+import { FilesystemStorage } from '../../../main/adapters/storage/filesystem-storage';
+import { S3Storage } from '../../../main/adapters/storage/s3-storage';
+import { StorageError, type StoragePort } from '../../../main/ports/storage-port';
 import { startLocalS3, type LocalS3 } from '../../support/local-s3-server';
 import { makeTempDir } from '../../support/temp-dir';
 

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StorageSetParams } from '../../../contract/domains/storage';
-import { ConfigStore } from '../../../main/config/config-store';
-import { StorageCredentialsService, storageSecretsFile } from '../../../main/storage/storage-credentials-service';
-import type { Keychain } from '../../../main/wallet/keychain';
+import { ConfigStore } from '../../../main/core/config/config-store';
+import { StorageCredentialsService, storageSecretsFile } from '../../../main/services/bucket/storage-credentials-service';
+import type { Keychain } from '../../../main/adapters/keychain';
 import { makeTempDir } from '../../support/temp-dir';
 
 const ACCOUNT = '0123456789abcdef0123456789abcdef';

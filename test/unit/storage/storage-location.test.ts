@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bucketNameProblem, StorageEndpointChoice, StorageSetParams } from '../../../contract/domains/storage';
-import { describeLocation, endpointChoiceOf, resolveLocation } from '../../../main/storage/storage-location';
+import { describeLocation, endpointChoiceOf, resolveLocation } from '../../../main/services/bucket/storage-location';
 
 const ACCOUNT = '0123456789abcdef0123456789abcdef';
 const keys = { write: { accessKeyId: 'WRITEKEY', secretAccessKey: 'w' }, read: { accessKeyId: 'READKEY', secretAccessKey: 'r' } };

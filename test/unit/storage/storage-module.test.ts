@@ -1,11 +1,11 @@
 import path from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigStore } from '../../../main/config/config-store';
+import { ConfigStore } from '../../../main/core/config/config-store';
 import type { ModuleContext } from '../../../main/core/module';
-import { StorageCredentialsService, storageSecretsFile } from '../../../main/storage/storage-credentials-service';
-import { createStorageModule, STORAGE_PASSPHRASE_ENV } from '../../../main/storage/storage-module';
-import { LogRing } from '../../../main/logging/log-ring';
+import { StorageCredentialsService, storageSecretsFile } from '../../../main/services/bucket/storage-credentials-service';
+import { createStorageModule, STORAGE_PASSPHRASE_ENV } from '../../../main/services/bucket/storage-module';
+import { LogRing } from '../../../main/core/logging/log-ring';
 import { makeTempDir } from '../../support/temp-dir';
 
 const PASSPHRASE = 'module storage passphrase';

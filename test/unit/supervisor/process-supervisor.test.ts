@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ProcessSupervisor, type SupervisorOptions, type SupervisorState } from '../../../main/supervisor/process-supervisor';
-import { sanitizedEnv } from '../../../main/supervisor/sanitized-env';
+import { ProcessSupervisor, type SupervisorOptions, type SupervisorState } from '../../../main/adapters/process/process-supervisor';
+import { sanitizedEnv } from '../../../main/adapters/process/sanitized-env';
 import { REPO_ROOT } from '../../support/start-app';
 import { makeTempDir } from '../../support/temp-dir';
 

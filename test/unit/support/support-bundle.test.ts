@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { cryptoWaitReady, mnemonicGenerate } from '@polkadot/util-crypto';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { redactSecrets } from '../../../main/support/redact';
-import { buildSupportBundle } from '../../../main/support/support-bundle';
+import { redactSecrets } from '../../../main/services/support/redact';
+import { buildSupportBundle } from '../../../main/services/support/support-bundle';
 import { makeTempDir } from '../../support/temp-dir';
 
 describe('support bundle', () => {

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import fs from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RATING_POLICY, RatingBook } from '../../../main/validator/rating-book';
-import { batchImprovements, gauntlet, standardErrorOfDifference } from '../../../main/validator/score-components';
-import { scoreWindow, type PeerWindowScore, type ScoringPolicy } from '../../../main/validator/window-score';
+import { DEFAULT_RATING_POLICY, RatingBook } from '../../../main/services/validator/rating-book';
+import { batchImprovements, gauntlet, standardErrorOfDifference } from '../../../main/services/validator/score-components';
+import { scoreWindow, type PeerWindowScore, type ScoringPolicy } from '../../../main/services/validator/window-score';
 import { makeTempDir } from '../../support/temp-dir';
 
 const policy: ScoringPolicy = { globalDigest: 'g1', maxStepsBehind: 0, minAssignmentGap: 0 };

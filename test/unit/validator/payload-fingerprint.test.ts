@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clippedLr, fingerprint, median } from '../../../main/validator/payload-fingerprint';
-import { decodeSyncReport, encodeSyncReport, ModelBasis } from '../../../main/round/sync-report';
+import { clippedLr, fingerprint, median } from '../../../main/services/validator/payload-fingerprint';
+import { decodeSyncReport, encodeSyncReport, ModelBasis } from '../../../main/services/round/sync-report';
 
 describe('payload fingerprint', () => {
   it('lists kept coordinates as global indices across tensors and the update norm', () => {

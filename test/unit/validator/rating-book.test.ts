@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { peersToEvaluate } from '../../../main/validator/peer-selection';
-import { DEFAULT_RATING_POLICY, RatingBook } from '../../../main/validator/rating-book';
-import type { PeerWindowScore } from '../../../main/validator/window-score';
+import { peersToEvaluate } from '../../../main/services/validator/peer-selection';
+import { DEFAULT_RATING_POLICY, RatingBook } from '../../../main/services/validator/rating-book';
+import type { PeerWindowScore } from '../../../main/services/validator/window-score';
 import { makeTempDir } from '../../support/temp-dir';
 
 const clean = (uid: number, score: number): PeerWindowScore => ({ uid, score, flags: [] });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { detectCopies, gauntlet, indexOverlap, inSync, relativeImprovement } from '../../../main/validator/score-components';
-import { scoreWindow, type ScoringPolicy } from '../../../main/validator/window-score';
+import { detectCopies, gauntlet, indexOverlap, inSync, relativeImprovement } from '../../../main/services/validator/score-components';
+import { scoreWindow, type ScoringPolicy } from '../../../main/services/validator/window-score';
 
 const policy: ScoringPolicy = { globalDigest: 'g1', maxStepsBehind: 0, minAssignmentGap: 0 };
 

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { devnetManifest } from '../../../main/devnet/devnet-manifest';
-import { CommitRevealError, createValidatorRuntime } from '../../../main/validator/validator-runtime';
+import { CommitRevealError, createValidatorRuntime } from '../../../main/services/validator/validator-runtime';
 import { devSigner } from '../../support/dev-signer';
 import { devnetNodeHarness, NODE_NETUID } from '../../support/devnet-node';
 

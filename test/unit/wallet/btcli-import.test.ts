@@ -10,10 +10,10 @@ import {
   openFernet,
   openNaclWithKey,
   parseKeyfileJson,
-} from '../../../main/wallet/btcli-keyfile';
-import { WalletError } from '../../../main/wallet/errors';
-import { addressFromPublicKeyfile, keysReady, pairFromBtcliKeyfile } from '../../../main/wallet/keys';
-import { WalletService } from '../../../main/wallet/wallet-service';
+} from '../../../main/services/wallet/btcli-keyfile';
+import { WalletError } from '../../../main/services/wallet/errors';
+import { addressFromPublicKeyfile, keysReady, pairFromBtcliKeyfile } from '../../../main/services/wallet/keys';
+import { WalletService } from '../../../main/services/wallet/wallet-service';
 import { skippedUnless } from '../../support/skip-note';
 import { makeTempDir } from '../../support/temp-dir';
 import { BTWALLET, hasBtwallet, loadVectors, SKIP_BTWALLET, type VectorFile } from './fixture-paths';

@@ -11,8 +11,8 @@ import {
   pairFromSeed,
   pairFromUri,
   publicKeyToAddress,
-} from '../../../main/wallet/keys';
-import { WalletError } from '../../../main/wallet/errors';
+} from '../../../main/services/wallet/keys';
+import { WalletError } from '../../../main/services/wallet/errors';
 import { skippedUnless } from '../../support/skip-note';
 import { hasBtwallet, loadVectors, SKIP_BTWALLET } from './fixture-paths';
 

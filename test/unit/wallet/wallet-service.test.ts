@@ -4,11 +4,11 @@ import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { u8aToHex } from '@polkadot/util';
 import { mnemonicToMiniSecret } from '@polkadot/util-crypto';
-import { WalletError } from '../../../main/wallet/errors';
-import { keysReady, pairFromMnemonic, parseKeystore } from '../../../main/wallet/keys';
-import type { Keychain } from '../../../main/wallet/keychain';
-import { detectRemoteMachine, type MachineProbe } from '../../../main/wallet/machine';
-import { WalletService } from '../../../main/wallet/wallet-service';
+import { WalletError } from '../../../main/services/wallet/errors';
+import { keysReady, pairFromMnemonic, parseKeystore } from '../../../main/services/wallet/keys';
+import type { Keychain } from '../../../main/adapters/keychain';
+import { detectRemoteMachine, type MachineProbe } from '../../../main/services/wallet/machine';
+import { WalletService } from '../../../main/services/wallet/wallet-service';
 import { makeTempDir } from '../../support/temp-dir';
 
 async function rejection(promise: Promise<unknown>): Promise<WalletError> {

@@ -1,0 +1,182 @@
+import pLimit from 'p-limit';
+import { gradientKey } from '../../ports/object-keys';
+import { StorageError, type StoragePort } from '../../ports/storage-port';
+import { inclusionVerdict, lookUntil, type InclusionVerdict } from './inclusion';
+
+export interface GatherPeer {
+  uid: number;
+  storage: StoragePort;
+}
+
+export type PayloadVerdict = { ok: true } | { ok: false; reason: string };
+
+export interface GatherOptions {
+  window: number;
+  protocolVersion: string;
+  /** The peers whose updates this window should aggregate. */
+  peers: readonly GatherPeer[];
+  /** Tried, in order, in place of peers that fail. */
+  reserves?: readonly GatherPeer[];
+  concurrency: number;
+  /** How long one peer's object may take to appear and download. */
+  perPeerTimeoutMs: number;
+  /** The whole gather ends by then, whatever is still running. */
+  capMs: number;
+  /** Ends the gather at once (the peer stops): what was not read by then is left out. */
+  signal?: AbortSignal;
+  /** Between polls while a peer's object is not there yet. */
+  pollIntervalMs?: number;
+  /**
+   * Epoch ms of the window's upload deadline, the canonical inclusion rule
+   * (see inclusion.ts): an object whose storage timestamp is later is 'late'
+   * and not used, even when it is there; one still absent is looked for until
+   * the deadline plus `settleMs` has passed, whatever the per-peer timeout
+   * (which then bounds the download only), and never past the cap. A
+   * catch-up of a past window looks once.
+   */
+  appearBy?: number;
+  /** How long past `appearBy` a missing object is still looked for (storage visibility lag). */
+  settleMs?: number;
+  maxPayloadBytes: number;
+  /** Checks a payload before anything else sees it (the codec's validate). */
+  validate(payload: Uint8Array, uid: number): Promise<PayloadVerdict> | PayloadVerdict;
+  now?: () => number;
+}
+
+export type PeerOutcome = 'accepted' | 'rejected' | 'missing' | 'late' | 'failed';
+
+export interface PeerAccount {
+  uid: number;
+  outcome: PeerOutcome;
+  bytes: number;
+  seconds: number;
+  reason?: string;
+  reserve: boolean;
+}
+
+export interface GatherResult {
+  payloads: Array<{ uid: number; payload: Uint8Array }>;
+  peers: PeerAccount[];
+  bytesDown: number;
+  seconds: number;
+}
+
+/** Waits `ms` or until `signal` aborts, leaving no listener behind (a gather polls many times on one signal). */
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/** The inclusion rule for an object just downloaded: its storage timestamp against the deadline. */
+async function inclusionOf(peer: GatherPeer, key: string, deadline: number, signal: AbortSignal): Promise<InclusionVerdict> {
+  try {
+    return inclusionVerdict(await peer.storage.head(key, { signal }), deadline);
+  } catch (error) {
+    // Without its timestamp the update cannot be shown to be on time, so it cannot count.
+    return { counts: false, outcome: 'failed', reason: `could not read the upload time (${error instanceof Error ? error.message : String(error)})` };
+  }
+}
+
+/**
+ * Downloads this window's updates from the chosen peers in parallel. A peer
+ * that is late, unreachable or sends a payload that fails validation is
+ * replaced by the next reserve; one bad peer never stops the gather.
+ */
+export async function gather(options: GatherOptions): Promise<GatherResult> {
+  const now = options.now ?? Date.now;
+  const started = now();
+  const cap = new AbortController();
+  const capTimer = setTimeout(() => cap.abort(), options.capMs);
+  if (options.signal?.aborted) cap.abort();
+  options.signal?.addEventListener('abort', () => cap.abort(), { once: true });
+  const limit = pLimit(options.concurrency);
+  const reserves = [...(options.reserves ?? [])];
+  const accounts: PeerAccount[] = [];
+  const payloads: GatherResult['payloads'] = [];
+
+  async function fetchPeer(peer: GatherPeer, reserve: boolean): Promise<PeerAccount> {
+    const peerStart = now();
+    const key = gradientKey(options.window, peer.uid, options.protocolVersion);
+    const lookingUntil = options.appearBy === undefined ? undefined : lookUntil(options.appearBy, options.settleMs ?? 0);
+    const deadline = new AbortController();
+    // With an upload deadline the per-peer timeout starts once looking is over, so it never cuts the look short.
+    const timer = setTimeout(() => deadline.abort(), Math.max(0, (lookingUntil ?? peerStart) - peerStart) + options.perPeerTimeoutMs);
+    const signal = AbortSignal.any([deadline.signal, cap.signal]);
+    const account = (outcome: PeerOutcome, bytes: number, reason?: string): PeerAccount => ({
+      uid: peer.uid,
+      outcome,
+      bytes,
+      seconds: (now() - peerStart) / 1000,
+      reserve,
+      ...(reason === undefined ? {} : { reason }),
+    });
+    let result: PeerAccount;
+    try {
+      let payload: Uint8Array | null = null;
+      let lastError: string | undefined;
+      while (!signal.aborted) {
+        try {
+          payload = await peer.storage.get(key, { signal, maxBytes: options.maxPayloadBytes });
+          lastError = undefined;
+        } catch (error) {
+          if (error instanceof StorageError && error.code === 'TOO_LARGE') throw error;
+          lastError = error instanceof Error ? error.message : String(error);
+        }
+        if (payload) break;
+        if (lookingUntil !== undefined && now() >= lookingUntil) break;
+        await sleep(options.pollIntervalMs ?? 1000, signal);
+      }
+      const verdict = payload && options.appearBy !== undefined ? await inclusionOf(peer, key, options.appearBy, signal) : null;
+      if (!payload) {
+        const late = lookingUntil !== undefined && now() >= lookingUntil && !signal.aborted;
+        const why = late ? 'not uploaded by the deadline' : cap.signal.aborted ? 'gather cap reached' : `no update within ${options.perPeerTimeoutMs / 1000} s`;
+        result = account(lastError ? 'failed' : 'missing', 0, lastError ? `${why} (${lastError})` : why);
+      } else if (verdict && !verdict.counts) {
+        // Gone between the download and the look at its timestamp reads as missing; both are left out.
+        result = account(verdict.outcome, payload.byteLength, verdict.reason);
+      } else {
+        const valid = await options.validate(payload, peer.uid);
+        if (valid.ok) {
+          payloads.push({ uid: peer.uid, payload });
+          result = account('accepted', payload.byteLength);
+        } else {
+          result = account('rejected', payload.byteLength, valid.reason);
+        }
+      }
+    } catch (error) {
+      result = account('rejected', 0, error instanceof Error ? error.message : String(error));
+    } finally {
+      clearTimeout(timer);
+    }
+    accounts.push(result);
+    return result;
+  }
+
+  // A failed slot goes to the next reserve, while the gather still has time.
+  // The reserve is queued after the failed fetch has released its slot, so a
+  // concurrency of 1 cannot deadlock.
+  async function fill(peer: GatherPeer, reserve: boolean): Promise<void> {
+    const result = await limit(() => fetchPeer(peer, reserve));
+    if (result.outcome === 'accepted' || cap.signal.aborted) return;
+    const next = reserves.shift();
+    if (next) await fill(next, true);
+  }
+
+  try {
+    await Promise.all(options.peers.map((peer) => fill(peer, false)));
+  } finally {
+    clearTimeout(capTimer);
+  }
+  return {
+    payloads: payloads.sort((a, b) => a.uid - b.uid),
+    peers: accounts.sort((a, b) => a.uid - b.uid),
+    bytesDown: accounts.reduce((sum, a) => sum + a.bytes, 0),
+    seconds: (now() - started) / 1000,
+  };
+}

@@ -1,0 +1,464 @@
+import fs from 'node:fs/promises';
+import { payloadLimitBytes } from '../round/payload-limit';
+import path from 'node:path';
+import { decodePayload } from '../../adapters/codec';
+import type { ChainBlock, ChainPort, ChainSigner, ChainWriter } from '../../ports/chain-port';
+import type { Logger } from '../../core/logging/logger';
+import { aggregationCandidates, isMiner } from '../round/aggregation-peers';
+import { gather, type GatherPeer, type PayloadVerdict } from '../round/gather';
+import { ChainWindowTimes } from '../round/chain-window-times';
+import { settleMargin, uploadDeadline } from '../round/inclusion';
+import type { ApplyOuterRequest, ApplyOuterResult, EvaluateRequest, EvaluateResult } from '../../ports/trainer-port';
+import type { RunManifest } from '../../ports/run-manifest';
+import { windowOf } from '../round/window-clock';
+import { gradientKey } from '../../ports/object-keys';
+import type { StoragePort } from '../../ports/storage-port';
+import { clippedLr, fingerprint, median, type PayloadFingerprint } from './payload-fingerprint';
+import { peersToEvaluate } from './peer-selection';
+import type { RatingBook } from './rating-book';
+import { batchImprovements, detectCopies, gauntlet, ONE_SIDED_95, relativeImprovement } from './score-components';
+import { decodeSyncReport, ModelBasis, syncReportKey, type SyncReport } from '../round/sync-report';
+import { scoreWindow, type PeerWindowInput, type PeerWindowScore } from './window-score';
+
+/** What the validator needs from a trainer (NativeTrainer has it). */
+export interface ValidatorTrainer {
+  evaluate(request: EvaluateRequest): Promise<EvaluateResult>;
+  applyOuter(request: ApplyOuterRequest): Promise<ApplyOuterResult>;
+}
+
+export interface ValidatorSettings {
+  /** Peers whose loss is evaluated per window (a rotating slice); liveness, sync and copies are checked for all. */
+  evalPeers: number;
+  /** Batches per loss evaluation (own and random each); null: all the batches a peer trains on in a window. */
+  evalSteps: number | null;
+  /** Best-rated peers whose updates serve as the control on each evaluated peer's batches. */
+  controlPeers: number;
+  /** Jaccard overlap of kept coordinates above which the later upload is a copy. */
+  copyThreshold: number;
+  /** Windows a peer's model may be behind the global one (times the inner steps: the sync check's steps behind). */
+  maxWindowsBehind: number;
+  /** Own-data improvement must beat random-data improvement by more than this. */
+  minAssignmentGap: number;
+  /** A gap counts as not-own-data only this many standard errors (of its per-batch spread) below the bar. */
+  assignmentConfidenceZ: number;
+}
+
+export const DEFAULT_VALIDATOR_SETTINGS: ValidatorSettings = {
+  evalPeers: 6,
+  evalSteps: null,
+  controlPeers: 2,
+  copyThreshold: 0.9,
+  maxWindowsBehind: 1,
+  minAssignmentGap: 0,
+  assignmentConfidenceZ: ONE_SIDED_95,
+};
+
+export interface DevnetValidatorOptions {
+  manifest: RunManifest;
+  chain: ChainPort & ChainWriter;
+  signer: ChainSigner;
+  uid: number;
+  peerStorage(uid: number): StoragePort | undefined;
+  /** Whether a miner's update of a window may count at all (the miners' own rule: RoundEngineOptions.committedBefore). */
+  committedBefore?(uid: number, window: number): boolean;
+  trainer: ValidatorTrainer;
+  validatePayload(payload: Uint8Array): Promise<PayloadVerdict>;
+  ratings: RatingBook;
+  ratingsFile: string;
+  workDir: string;
+  logger: Logger;
+  settings?: Partial<ValidatorSettings>;
+  /** Told after each validated window (the bench and the UI). */
+  onValidated?(report: WindowReport): void;
+  /** Hotkeys with a storage commitment: miners, even with a validator permit (see isMiner). */
+  minerHotkeys?(): ReadonlySet<string> | Promise<ReadonlySet<string>>;
+  /** The shards a peer id drew from in a window, when the run lists its shards by URL (absent: the trainer's data folder). */
+  data?: { shardsOf(peerId: string, window: number): Promise<string[]> };
+}
+
+export interface PeerReport extends PeerWindowScore {
+  evaluated: boolean;
+  /** Inner steps behind the global model (from its sync report), when known. */
+  stepsBehind?: number;
+  copiedFrom?: number;
+  overlap?: number;
+  norm?: number;
+  /** Relative loss improvement on its own and on random batches. */
+  ownImprovement?: number;
+  randomImprovement?: number;
+  /** Own minus random improvement, less the same for the other updates (the control). */
+  assignmentGap?: number;
+  /** Its standard error from the per-batch spread, when the trainer reported batches. */
+  assignmentStdError?: number;
+}
+
+export interface WindowReport {
+  window: number;
+  peers: PeerReport[];
+  weights: Map<number, number>;
+  /** Uids whose updates went into the global model. */
+  aggregated: number[];
+  globalDigest: string | null;
+  /** The upload deadline (epoch ms) the window's updates were judged against: the miners' own. */
+  deadline: number;
+  /** How long the validation took. */
+  seconds: number;
+}
+
+interface Upload {
+  uid: number;
+  file: string;
+  uploadedAt: number;
+  print: PayloadFingerprint;
+}
+
+/**
+ * The devnet's validator (Gauntlet): after each window's upload deadline it
+ * fetches every miner's update and sync report, checks liveness, sync and
+ * copies for all, evaluates the loss improvement of a rotating slice on their
+ * own assigned batches and on random ones (updates clipped to the median
+ * norm), updates the OpenSkill ratings and penalties, sets weights on the
+ * chain, and applies the aggregate so its model stays the global one.
+ */
+export class DevnetValidator {
+  private unsubscribe: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+  private lastValidated: number | null = null;
+  private readonly log: Logger;
+  private readonly settings: ValidatorSettings;
+  /** The global model: the validator's own weights after each aggregate. */
+  private readonly basis = new ModelBasis();
+  /** The first window whose aggregate this validator applied (the run's first aggregate, as it saw it). */
+  private firstApplied: number | null = null;
+  /** Global digests of recent windows, to tell how far behind a stale peer is. */
+  private readonly digestHistory = new Map<string, number>();
+  /** Which miners counted for each window's aggregate, as the miners saw it during the window. */
+  private readonly candidatesByWindow = new Map<number, number[]>();
+  /** Window times and upload deadlines from the chain's blocks, exactly as the miners take them. */
+  private readonly times: ChainWindowTimes;
+
+  constructor(private readonly options: DevnetValidatorOptions) {
+    this.log = options.logger.child({ source: 'validator' });
+    this.times = new ChainWindowTimes(options.chain, options.manifest.windows, this.log);
+    this.settings = { ...DEFAULT_VALIDATOR_SETTINGS, ...options.settings };
+    // A restart picks up the window schedule where the saved ratings left it.
+    this.lastValidated = options.ratings.lastWindow;
+  }
+
+  get lastValidatedWindow(): number | null {
+    return this.lastValidated;
+  }
+
+  async start(): Promise<void> {
+    this.unsubscribe = await this.options.chain.subscribeBlocks((block) => this.onBlock(block));
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    await this.running;
+  }
+
+  /** Waits for the validation in progress, if any. */
+  async settle(): Promise<void> {
+    await this.running;
+  }
+
+  private onBlock(block: ChainBlock): void {
+    const timing = this.options.manifest.windows;
+    const { window } = windowOf(block.number, timing.blocksPerWindow);
+    this.times.observe(block);
+    if (!this.candidatesByWindow.has(window)) {
+      this.candidatesByWindow.set(window, []);
+      void this.snapshotCandidates(window);
+      // Asked now (joined mid-window, or a missed block) so the answer is in by the window's validation.
+      void this.times.learnStart(window);
+    }
+    if (this.running) return;
+    this.running = this.validateDue(block).finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /**
+   * Validates the window due at this block, if any, against the upload
+   * deadline the miners used for it (ChainWindowTimes): a deadline of its own
+   * would count late some updates the miners included, or the reverse,
+   * wherever block times are irregular.
+   */
+  private async validateDue(block: ChainBlock): Promise<void> {
+    const timing = this.options.manifest.windows;
+    const deadlineOf = (w: number) => this.times.knownUploadDeadline(w, uploadDeadline(w, timing, block));
+    let next = nextWindowToValidate(block, this.lastValidated, timing, deadlineOf);
+    if (!next) return;
+    if (!this.times.knowsStart(next.window)) {
+      // Whether the window is due, and against what, turns on its start block's time: learn it (a bounded wait), then decide again.
+      const asked = next.window;
+      await this.times.settleStart(asked);
+      next = nextWindowToValidate(block, this.lastValidated, timing, deadlineOf);
+      // Another window due now has its start asked about at the next block.
+      if (!next || (next.window !== asked && !this.times.knowsStart(next.window))) return;
+    }
+    const { window, deadline } = next;
+    try {
+      await this.validate(window, deadline);
+    } catch (error) {
+      this.log.error({ err: error, window }, 'validation failed');
+    } finally {
+      this.lastValidated = window;
+    }
+  }
+
+  /** Incentives are constant within a window (epochs fall on window starts), so this is what the miners aggregate. */
+  private async snapshotCandidates(window: number): Promise<void> {
+    try {
+      const [graph, committed] = await Promise.all([this.options.chain.metagraph(this.options.manifest.chain.netuid), this.options.minerHotkeys?.()]);
+      this.candidatesByWindow.set(window, aggregationCandidates(graph.neurons, null, committed).map((n) => n.uid));
+    } catch (error) {
+      this.candidatesByWindow.delete(window);
+      this.log.warn({ err: error, window }, 'could not read the metagraph');
+    }
+    for (const w of this.candidatesByWindow.keys()) if (w < window - 8) this.candidatesByWindow.delete(w);
+  }
+
+  async validate(window: number, deadline: number): Promise<WindowReport> {
+    const { manifest, chain } = this.options;
+    const started = Date.now();
+    const graph = await chain.metagraph(manifest.chain.netuid);
+    const committed = await this.options.minerHotkeys?.();
+    const miners = graph.neurons.filter((n) => n.uid !== this.options.uid && isMiner(n, committed));
+    const peers: GatherPeer[] = [];
+    for (const m of miners) {
+      const storage = (this.options.committedBefore?.(m.uid, window) ?? true) ? this.options.peerStorage(m.uid) : undefined;
+      if (storage) peers.push({ uid: m.uid, storage });
+    }
+    // After the deadline an update is there or it is not: no long waits.
+    const result = await gather({
+      window,
+      protocolVersion: manifest.protocolVersion,
+      peers,
+      concurrency: 8,
+      perPeerTimeoutMs: 1000,
+      capMs: manifest.windows.gatherCapSeconds * 1000,
+      pollIntervalMs: 200,
+      // The miners' inclusion rule: an update stored after the deadline is late and left out of the aggregate.
+      appearBy: deadline,
+      settleMs: settleMargin(manifest.windows),
+      maxPayloadBytes: payloadLimitBytes(manifest),
+      validate: (bytes) => this.options.validatePayload(bytes),
+    });
+    if (result.peers.every((p) => p.outcome === 'missing')) {
+      // Nobody trained this window (the run had not started, or every miner was away): nothing to judge, and no
+      // 'missing' marks against peers that were never asked to be there.
+      const report: WindowReport = { window, peers: [], weights: new Map(), aggregated: [], globalDigest: this.basis.digest, deadline, seconds: (Date.now() - started) / 1000 };
+      this.options.onValidated?.(report);
+      return report;
+    }
+    await fs.mkdir(this.options.workDir, { recursive: true });
+    const uploads = new Map<number, Upload>();
+    const uploadedAt = new Map<number, number>();
+    const reports = new Map<number, SyncReport | null>();
+    const storageOf = new Map(peers.map((p) => [p.uid, p.storage]));
+    await Promise.all(
+      result.peers.map(async (account) => {
+        const storage = storageOf.get(account.uid);
+        if (!storage || account.outcome === 'missing') return;
+        const [head, report] = await Promise.all([
+          storage.head(gradientKey(window, account.uid, manifest.protocolVersion)).catch(() => null),
+          storage.get(syncReportKey(window, account.uid, manifest.protocolVersion), { maxBytes: 4096 }).catch(() => null),
+        ]);
+        if (head) uploadedAt.set(account.uid, head.lastModified.getTime());
+        reports.set(account.uid, decodeSyncReport(report));
+      }),
+    );
+    for (const { uid, payload } of result.payloads) {
+      const file = path.join(this.options.workDir, `window-${window}-peer-${uid}.tndc`);
+      await fs.writeFile(file, payload);
+      const print = fingerprint(await decodePayload(payload));
+      uploads.set(uid, { uid, file, uploadedAt: uploadedAt.get(uid) ?? Date.now(), print });
+    }
+
+    const copies = detectCopies([...uploads.values()].map((u) => ({ uid: u.uid, indices: u.print.indices, uploadedAt: u.uploadedAt })), this.settings.copyThreshold);
+    const medianNorm = median([...uploads.values()].map((u) => u.print.norm));
+    const evaluate = new Set(peersToEvaluate(miners.map((m) => m.uid), window, this.settings.evalPeers));
+    const lr = manifest.sparseloco.outerLr;
+    // Each update is tried at the step it gets in the aggregate (a mean over the
+    // window's uploads), not the whole outer step: one peer's update at full
+    // step overshoots, and an honest update could then look harmful.
+    const evalLr = lr / Math.max(1, uploads.size);
+    const steps = this.settings.evalSteps ?? manifest.sparseloco.innerSteps;
+    // Batches assigned to nobody: a sampler id no miner has, the same for every peer this window.
+    const randomId = `validator-random-${window}`;
+    const policy = { globalDigest: this.basis.digest ?? '', maxStepsBehind: this.settings.maxWindowsBehind * manifest.sparseloco.innerSteps, minAssignmentGap: this.settings.minAssignmentGap, assignmentConfidenceZ: this.settings.assignmentConfidenceZ };
+
+    // Each evaluated update on its peer's own batches and on the random batches,
+    // and the control updates (the best-rated peers' this window) on the same
+    // batches: some batches are easier to improve than others, and the control
+    // tells how much an update not trained on them improves them.
+    const evaluated = [...uploads.values()].filter((u) => evaluate.has(u.uid)).sort((a, b) => a.uid - b.uid);
+    const controls = [...uploads.values()]
+      .filter((u) => !copies.has(u.uid))
+      .sort((a, b) => this.options.ratings.ordinalOf(b.uid) - this.options.ratings.ordinalOf(a.uid) || a.uid - b.uid)
+      .slice(0, this.settings.controlPeers);
+    const improvement = new Map<string, { before: number; after: number; batches: number[] | undefined }>();
+    const measure = async (set: string, u: Upload) => {
+      const key = `${set}|${u.uid}`;
+      if (improvement.has(key)) return;
+      // A run that assigns shards per (peer, window): the same shards the peer's sampler drew from, recomputed here.
+      const shards = await this.options.data?.shardsOf(set, window);
+      const r = await this.options.trainer.evaluate({ peerId: set, window, steps, payloadFile: u.file, lr: clippedLr(evalLr, u.print.norm, medianNorm), ...(shards ? { shards } : {}) });
+      const batches = r.lossesBefore && r.lossesAfter ? batchImprovements(r.lossesBefore, r.lossesAfter) : undefined;
+      improvement.set(key, { before: r.lossBefore, after: r.lossAfter ?? Number.NaN, batches });
+    };
+    for (const u of evaluated) {
+      for (const set of [String(u.uid), randomId]) {
+        await measure(set, u);
+        for (const c of controls) if (c.uid !== u.uid) await measure(set, c);
+      }
+    }
+    const relative = (set: string, uid: number) => {
+      const m = improvement.get(`${set}|${uid}`);
+      return m ? relativeImprovement(m.before, m.after) : Number.NaN;
+    };
+    // Per batch, the update's improvement less the controls' median on that same
+    // batch: pairing by batch takes each batch's difficulty out of the spread.
+    const adjustedBatches = (set: string, uid: number, others: readonly number[]): number[] | undefined => {
+      const own = improvement.get(`${set}|${uid}`)?.batches;
+      const controlRuns = others.map((o) => improvement.get(`${set}|${o}`)?.batches);
+      if (!own || controlRuns.some((c) => c?.length !== own.length)) return undefined;
+      return own.map((v, i) => (controlRuns.length === 0 ? v : v - median(controlRuns.map((c) => (c as number[])[i] as number))));
+    };
+
+    const peerReports: PeerReport[] = [];
+    for (const account of result.peers) {
+      const uid = account.uid;
+      const upload = uploads.get(uid);
+      // A storage failure is not held against the peer as an invalid update, and a late one is
+      // there but not judged: flagged late, not invalid.
+      const present = account.outcome === 'accepted' || account.outcome === 'rejected' || account.outcome === 'late';
+      const at = uploadedAt.get(uid);
+      const onTime = present && account.outcome !== 'late' && at !== undefined && at <= deadline;
+      const input: PeerWindowInput = { uid, present, onTime, valid: account.outcome !== 'rejected' };
+      const stepsBehind = present ? this.stepsBehind(reports.get(uid) ?? null) : undefined;
+      if (stepsBehind !== undefined) input.sync = { peerDigest: reports.get(uid)?.modelDigest ?? '', stepsBehind };
+      const copy = copies.get(uid);
+      if (copy) input.copiedFrom = copy.copiedFrom;
+      const own = improvement.get(`${uid}|${uid}`);
+      const random = improvement.get(`${randomId}|${uid}`);
+      if (own && random) {
+        const others = controls.filter((c) => c.uid !== uid).map((c) => c.uid);
+        const control = others.length > 0 ? { own: median(others.map((o) => relative(String(uid), o))), random: median(others.map((o) => relative(randomId, o))) } : undefined;
+        const ownBatches = adjustedBatches(String(uid), uid, others);
+        const randomBatches = adjustedBatches(randomId, uid, others);
+        input.losses = {
+          ownBefore: own.before,
+          ownAfter: own.after,
+          randomBefore: random.before,
+          randomAfter: random.after,
+          ...(control ? { control } : {}),
+          ...(ownBatches && randomBatches ? { batches: { own: ownBatches, random: randomBatches } } : {}),
+        };
+      }
+      const wasEvaluated = input.losses !== undefined;
+      const score = scoreWindow(input, policy);
+      // A peer neither evaluated nor caught by a cheap check is simply not rated this window.
+      if (!wasEvaluated && score.flags.length === 0) continue;
+      peerReports.push({
+        ...score,
+        evaluated: wasEvaluated,
+        ...(stepsBehind === undefined ? {} : { stepsBehind }),
+        ...(copy ? { copiedFrom: copy.copiedFrom, overlap: copy.overlap } : {}),
+        ...(upload ? { norm: upload.print.norm } : {}),
+        ...(input.losses
+          ? {
+              ownImprovement: relativeImprovement(input.losses.ownBefore, input.losses.ownAfter),
+              randomImprovement: relativeImprovement(input.losses.randomBefore, input.losses.randomAfter),
+              ...assignmentFigures(gauntlet(input.losses, this.settings.minAssignmentGap)),
+            }
+          : {}),
+      });
+    }
+
+    this.options.ratings.recordWindow(window, peerReports);
+    await this.options.ratings.save(this.options.ratingsFile);
+    const weights = this.options.ratings.weights(window + 1, miners.map((m) => m.uid));
+    if (weights.size > 0 && window % manifest.windows.setWeightsEveryWindows === 0) {
+      // A refused set_weights (no validator permit yet, a rate limit) costs this window's weights, never the model:
+      // the aggregate below must still be applied, or this validator would judge the next window from a stale model.
+      await chain.setWeights(manifest.chain.netuid, weights, this.options.signer).catch((error: unknown) => this.log.warn({ window, err: error }, 'set_weights refused; the ratings are kept and sent again next time'));
+    }
+
+    // Apply the aggregate the miners applied: the window's counted miners that uploaded in time, in uid order.
+    const counted = new Set(this.candidatesByWindow.get(window) ?? aggregationCandidates(graph.neurons, null, committed).map((n) => n.uid));
+    const aggregated = [...uploads.values()]
+      .filter((u) => counted.has(u.uid) && (uploadedAt.get(u.uid) ?? Infinity) <= deadline)
+      .sort((a, b) => a.uid - b.uid);
+    if (aggregated.length > 0) {
+      const applied = await this.options.trainer.applyOuter({ window, payloadFiles: aggregated.map((u) => u.file), lr });
+      this.basis.applied(window, applied.modelDigest);
+      if (applied.modelDigest) this.rememberDigest(applied.modelDigest, window);
+      this.firstApplied ??= window;
+    }
+    await Promise.all([...uploads.values()].map((u) => fs.rm(u.file, { force: true })));
+    const report: WindowReport = { window, peers: peerReports, weights, aggregated: aggregated.map((u) => u.uid), globalDigest: this.basis.digest, deadline, seconds: (Date.now() - started) / 1000 };
+    this.log.info(
+      { window, scores: peerReports.map((s) => ({ uid: s.uid, score: Number(s.score.toFixed(5)), flags: s.flags })), weights: Object.fromEntries(weights), aggregated: report.aggregated },
+      'window validated',
+    );
+    this.options.onValidated?.(report);
+    return report;
+  }
+
+  /**
+   * How far behind the global model a peer's model is, in inner steps: 0 when
+   * its digest is the global one; from the window of a past global digest it
+   * matches; otherwise from the window it says its model is based on. No
+   * report at all counts as out of sync.
+   */
+  stepsBehind(report: SyncReport | null): number {
+    if (!report) return Number.POSITIVE_INFINITY;
+    const innerSteps = this.options.manifest.sparseloco.innerSteps;
+    if (report.modelDigest !== null && report.modelDigest === this.basis.digest) return 0;
+    const global = this.basis.window ?? -1;
+    const known = report.modelDigest === null ? undefined : this.digestHistory.get(report.modelDigest);
+    // No aggregate in the peer's model yet: it holds the run's first weights, which came before the first aggregate.
+    const peer = known ?? report.basedOnWindow ?? (this.firstApplied === null ? -1 : this.firstApplied - 1);
+    return Math.max(0, global - peer) * innerSteps;
+  }
+
+  private rememberDigest(digest: string, window: number): void {
+    this.digestHistory.set(digest, window);
+    for (const [d, w] of this.digestHistory) if (w < window - 64) this.digestHistory.delete(d);
+  }
+}
+
+function assignmentFigures(verdict: { assignmentGap: number; assignmentStdError: number }): Pick<PeerReport, 'assignmentGap' | 'assignmentStdError'> {
+  return { assignmentGap: verdict.assignmentGap, ...(Number.isFinite(verdict.assignmentStdError) ? { assignmentStdError: verdict.assignmentStdError } : {}) };
+}
+
+/** Windows a validator that fell behind still goes back for; older ones are skipped. */
+const MAX_BACKLOG_WINDOWS = 2;
+
+/**
+ * The window to validate at this block, if any, and its upload deadline
+ * (epoch ms): windows in order after the last one validated, each once its
+ * deadline is a block or more past, so an update that arrives after it is
+ * seen as late rather than missing. `deadlineOf` gives a window's deadline:
+ * the validator passes the miners' (ChainWindowTimes); by default it is
+ * extrapolated from `block` at the nominal block time.
+ */
+export function nextWindowToValidate(
+  block: ChainBlock,
+  lastValidated: number | null,
+  timing: RunManifest['windows'],
+  deadlineOf: (window: number) => number = (w) => uploadDeadline(w, timing, block),
+): { window: number; deadline: number } | null {
+  const blockMs = timing.blockSeconds * 1000;
+  const { window: current } = windowOf(block.number, timing.blocksPerWindow);
+  let candidate = current - 1;
+  while (candidate >= 0 && block.timestamp < deadlineOf(candidate) + 2 * blockMs) candidate--;
+  if (candidate < 0) return null;
+  const next = lastValidated === null ? candidate : Math.max(lastValidated + 1, candidate - MAX_BACKLOG_WINDOWS);
+  if (next > candidate) return null;
+  return { window: next, deadline: deadlineOf(next) };
+}

@@ -1,0 +1,223 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { ordinal, rate, rating } from 'openskill';
+import { plackettLuce } from 'openskill/models';
+import { z } from 'zod';
+import { readFileIfExists, writeFileAtomically } from '../../platform/atomic-file';
+import type { Flag, PeerWindowScore } from './window-score';
+
+export interface RatingPolicy {
+  /** Consecutive flagged windows (or non-positive ones with no per-batch evidence) before a penalty. */
+  negativeStreakForPenalty: number;
+  /**
+   * The assignment-gap evidence (a one-sided CUSUM over the windows' gap
+   * z-scores): each evaluated window adds assignmentAllowance − z, the sum
+   * never goes below 0, and reaching assignmentEvidenceForPenalty is
+   * penalised. An honest peer's gap sits above 0 on average and keeps the sum
+   * near 0 through noisy windows; a peer whose gap hovers at 0 (a lazy one)
+   * adds about the allowance each window. Each window's z is clipped to
+   * ±assignmentMaxZ, so no single window decides.
+   */
+  assignmentAllowance: number;
+  assignmentEvidenceForPenalty: number;
+  assignmentMaxZ: number;
+  /** Flags that are penalised at the first offence. */
+  immediateFlags: readonly Flag[];
+  /** Windows a penalty lasts (no weight meanwhile). */
+  penaltyWindows: number;
+  /** Rating mean taken away per penalty, so a penalised peer also ranks lower afterwards. */
+  penaltyMu: number;
+  /** Missed windows in a row after which a peer counts as inactive (no weight). */
+  inactiveAfterMissed: number;
+  /**
+   * A harmful update is forgiven once (counted toward the streak instead of
+   * penalised at once) when the peer's last forgiveHarmAfterClean evaluated
+   * windows were clean, no penalty of its ended within the last
+   * forgiveHarmEvery windows, and it was last forgiven at least that long
+   * ago: an honest update can overshoot now and then, a harmful peer rarely
+   * strings clean windows together, and it can use this only rarely.
+   */
+  forgiveHarmAfterClean: number;
+  forgiveHarmEvery: number;
+  /** Only the best peers by rating get weight. */
+  topPeers: number;
+  /** Softmax temperature over rating ordinals: lower favours the top more. */
+  temperature: number;
+  /**
+   * Share of the weight split evenly among the peers rated above a newcomer
+   * (ordinal > a fresh rating's); the rest goes by the softmax. Keeps the
+   * softmax from handing one honest peer nearly all the weight, and gives a
+   * peer that has not proven itself nothing of this share.
+   */
+  provenShare: number;
+}
+
+export const DEFAULT_RATING_POLICY: RatingPolicy = {
+  negativeStreakForPenalty: 3,
+  assignmentAllowance: 0.5,
+  assignmentEvidenceForPenalty: 6,
+  assignmentMaxZ: 4,
+  // Updates are tried at their share of the aggregate step, where an honest one
+  // helps data it never saw; one that makes the model worse is not honest.
+  immediateFlags: ['copied', 'invalid', 'harmful'],
+  penaltyWindows: 5,
+  penaltyMu: 3,
+  inactiveAfterMissed: 3,
+  forgiveHarmAfterClean: 3,
+  forgiveHarmEvery: 10,
+  topPeers: 32,
+  temperature: 2,
+  provenShare: 0.5,
+};
+
+const PeerRecord = z.object({
+  uid: z.number().int().nonnegative(),
+  mu: z.number(),
+  sigma: z.number().positive(),
+  negativeStreak: z.number().int().nonnegative(),
+  /** The assignment-gap CUSUM (see RatingPolicy); books saved before it existed start at 0. */
+  assignmentEvidence: z.number().nonnegative().default(0),
+  missedStreak: z.number().int().nonnegative(),
+  /** Evaluated windows in a row with no flag, and the last window a harmful update was forgiven (see RatingPolicy). */
+  cleanStreak: z.number().int().nonnegative().default(0),
+  forgivenAt: z.number().int().nullable().default(null),
+  /** No weight until this window (exclusive). */
+  penalizedUntil: z.number().int(),
+  penalties: z.number().int().nonnegative(),
+  windowsScored: z.number().int().nonnegative(),
+  lastScore: z.number(),
+  lastFlags: z.array(z.string()),
+});
+export type PeerRecord = z.infer<typeof PeerRecord>;
+
+const BookFile = z.object({ version: z.literal(1), lastWindow: z.number().int().nullable(), peers: z.array(PeerRecord) });
+
+/**
+ * Ratings across windows (OpenSkill, Plackett–Luce), penalties, and the
+ * weights they lead to. Saved after every window, so a validator restart
+ * resumes where it was; the window schedule itself comes from the chain.
+ */
+export class RatingBook {
+  private peers = new Map<number, PeerRecord>();
+  lastWindow: number | null = null;
+
+  constructor(readonly policy: RatingPolicy = DEFAULT_RATING_POLICY) {}
+
+  peer(uid: number): PeerRecord {
+    let record = this.peers.get(uid);
+    if (!record) {
+      const fresh = rating();
+      record = { uid, mu: fresh.mu, sigma: fresh.sigma, negativeStreak: 0, assignmentEvidence: 0, missedStreak: 0, cleanStreak: 0, forgivenAt: null, penalizedUntil: 0, penalties: 0, windowsScored: 0, lastScore: 0, lastFlags: [] };
+      this.peers.set(uid, record);
+    }
+    return record;
+  }
+
+  all(): PeerRecord[] {
+    return [...this.peers.values()].sort((a, b) => a.uid - b.uid);
+  }
+
+  ordinalOf(uid: number): number {
+    const p = this.peer(uid);
+    return ordinal({ mu: p.mu, sigma: p.sigma });
+  }
+
+  isPenalized(uid: number, window: number): boolean {
+    return this.peer(uid).penalizedUntil > window;
+  }
+
+  /** Folds one window's scores in. A window is counted once, whatever happens around a restart. */
+  recordWindow(window: number, scores: readonly PeerWindowScore[]): void {
+    if (this.lastWindow !== null && window <= this.lastWindow) return;
+    const rated = scores.filter((s) => !s.flags.includes('missing'));
+    if (rated.length >= 2) {
+      const before = rated.map((s) => [{ mu: this.peer(s.uid).mu, sigma: this.peer(s.uid).sigma }]);
+      const after = rate(before, { model: plackettLuce, score: rated.map((s) => s.score) });
+      rated.forEach((s, i) => {
+        const r = after[i]?.[0];
+        if (r) Object.assign(this.peer(s.uid), { mu: r.mu, sigma: r.sigma });
+      });
+    }
+    for (const s of scores) this.applyStreaks(window, s);
+    this.lastWindow = window;
+  }
+
+  /**
+   * Normalised weights: the top peers by rating ordinal that are neither
+   * penalised nor inactive, through a softmax so better peers get more.
+   * Registered peers the book has not met yet count at the starting rating,
+   * so a newcomer's updates are aggregated while it waits for its first
+   * evaluation; a peer only ever seen missing gets nothing.
+   */
+  weights(window: number, registered: readonly number[] = []): Map<number, number> {
+    const fresh = rating();
+    const newcomers = registered.filter((uid) => !this.peers.has(uid)).map((uid) => ({ uid, ord: ordinal(fresh) }));
+    const eligible = this.all()
+      .filter((p) => p.penalizedUntil <= window && p.missedStreak < this.policy.inactiveAfterMissed && (p.windowsScored > 0 || p.missedStreak === 0))
+      .map((p) => ({ uid: p.uid, ord: ordinal({ mu: p.mu, sigma: p.sigma }) }))
+      .concat(newcomers)
+      .sort((a, b) => b.ord - a.ord)
+      .slice(0, this.policy.topPeers);
+    const weights = new Map<number, number>();
+    if (eligible.length === 0) return weights;
+    const top = eligible[0]!.ord;
+    const raw = eligible.map((p) => Math.exp((p.ord - top) / this.policy.temperature));
+    const sum = raw.reduce((a, b) => a + b, 0);
+    const proven = eligible.filter((p) => p.ord > ordinal(fresh)).length;
+    const even = proven > 0 ? this.policy.provenShare : 0;
+    eligible.forEach((p, i) => weights.set(p.uid, (1 - even) * ((raw[i] as number) / sum) + (p.ord > ordinal(fresh) ? even / proven : 0)));
+    return weights;
+  }
+
+  async save(file: string): Promise<void> {
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const body = { version: 1 as const, lastWindow: this.lastWindow, peers: this.all() };
+    await writeFileAtomically(file, `${JSON.stringify(body)}\n`, { mode: 0o600 });
+  }
+
+  static async load(file: string, policy: RatingPolicy = DEFAULT_RATING_POLICY): Promise<RatingBook> {
+    const book = new RatingBook(policy);
+    const text = await readFileIfExists(file);
+    if (!text) return book;
+    const parsed = BookFile.parse(JSON.parse(text));
+    book.lastWindow = parsed.lastWindow;
+    for (const p of parsed.peers) book.peers.set(p.uid, p);
+    return book;
+  }
+
+  private applyStreaks(window: number, s: PeerWindowScore): void {
+    const p = this.peer(s.uid);
+    p.lastScore = s.score;
+    p.lastFlags = [...s.flags];
+    if (s.flags.includes('missing')) {
+      p.missedStreak += 1;
+      return;
+    }
+    p.missedStreak = 0;
+    p.windowsScored += 1;
+    // A window with a measured spread is judged by its flags; its gap's sign is evidence, not a verdict.
+    const bad = s.flags.length > 0 || (s.assignmentZ === undefined && s.score <= 0);
+    p.negativeStreak = bad ? p.negativeStreak + 1 : 0;
+    if (s.assignmentZ !== undefined) {
+      const { assignmentAllowance: k, assignmentMaxZ: maxZ } = this.policy;
+      const z = Math.max(-maxZ, Math.min(maxZ, s.assignmentZ));
+      p.assignmentEvidence = Math.max(0, p.assignmentEvidence + k - z);
+    }
+    let immediate = s.flags.some((f) => this.policy.immediateFlags.includes(f));
+    const onlyHarm = s.flags.includes('harmful') && !s.flags.some((f) => f !== 'harmful' && this.policy.immediateFlags.includes(f));
+    const every = this.policy.forgiveHarmEvery;
+    const cleanRecord = p.cleanStreak >= this.policy.forgiveHarmAfterClean && (p.penalties === 0 || p.penalizedUntil + every <= window);
+    if (immediate && onlyHarm && cleanRecord && (p.forgivenAt === null || window - p.forgivenAt >= every)) {
+      immediate = false;
+      p.forgivenAt = window;
+    }
+    p.cleanStreak = s.flags.length === 0 ? p.cleanStreak + 1 : 0;
+    if (immediate || p.negativeStreak >= this.policy.negativeStreakForPenalty || p.assignmentEvidence >= this.policy.assignmentEvidenceForPenalty) {
+      p.penalizedUntil = Math.max(p.penalizedUntil, window + 1 + this.policy.penaltyWindows);
+      p.penalties += 1;
+      p.mu -= this.policy.penaltyMu;
+      p.negativeStreak = 0;
+      p.assignmentEvidence = 0;
+    }
+  }
+}
