@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { ADVERSARY_KINDS, parseAdversaryKinds, type AdversaryKind } from '../../main/devnet/adversarial-peers';
+import { devnetManifestDocument } from '../../main/devnet/devnet-manifest';
 import { createDevnetRuntime } from '../../main/devnet/devnet-runtime';
 import { parseManifest, type RunManifest } from '../../main/ports/run-manifest';
 import type { WindowReport } from '../../main/services/validator/devnet-validator';
@@ -38,17 +39,15 @@ if (!fs.existsSync(trainerExecutable)) {
  * Peers upload well before a window ends; the deadline is one second after it.
  */
 function benchManifest(): RunManifest {
+  // The devnet run with shorter windows and a tight upload deadline, so a late upload shows within a few windows.
+  const devnet = devnetManifestDocument();
   return parseManifest(
     {
-      version: 1,
+      ...devnet,
       name: 'tandem-bench-trust',
-      protocolVersion: '1',
-      model: { vocabSize: 258, hiddenSize: 64, layers: 2, heads: 4, kvHeads: 2, ffnSize: 172, sequenceLength: 64, tiedEmbeddings: true },
-      data: { shards: 'bundled:sotu' },
-      optimizer: { lr: 3e-3, warmupSteps: 10, batchSize: 4 },
-      sparseloco: { innerSteps: 20, outerLr: 0.7 },
+      optimizer: { ...devnet.optimizer, warmupSteps: 10 },
+      sparseloco: { ...devnet.sparseloco, innerSteps: 20 },
       windows: { blocksPerWindow: 10, blockSeconds: 2, uploadDeadlineSeconds: 0.5, uploadGraceSeconds: 0.5, perPeerTimeoutSeconds: 8, gatherCapSeconds: 12, gatherPeers: 16, reservePeers: 0 },
-      chain: { network: 'devnet', netuid: 3 },
     },
     'bench manifest',
   );

@@ -75,14 +75,40 @@ export function adversarialParts(kind: AdversaryKind, honest: PeerParts, context
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Copies the victim's upload instead of training. */
-class FreeRiderTrainer implements TrainerPort {
-  constructor(
-    private readonly inner: TrainerPort,
-    private readonly context: AdversaryContext,
-  ) {}
+/**
+ * An honest trainer passed through: each adversary overrides only the step it
+ * cheats on (train, or apply), so what it does differently stands alone.
+ */
+class PassThroughTrainer implements TrainerPort {
+  constructor(protected readonly inner: TrainerPort) {}
 
-  async trainWindow(request: TrainWindowRequest): Promise<TrainWindowResult> {
+  trainWindow(request: TrainWindowRequest, onStep: (progress: StepProgress) => void): Promise<TrainWindowResult> {
+    return this.inner.trainWindow(request, onStep);
+  }
+
+  applyOuter(request: ApplyOuterRequest): Promise<ApplyOuterResult> {
+    return this.inner.applyOuter(request);
+  }
+
+  revertWindow(window: number): Promise<void> {
+    return this.inner.revertWindow(window);
+  }
+
+  checkpoint(window: number): Promise<void> {
+    return this.inner.checkpoint(window);
+  }
+}
+
+/** Copies the victim's upload instead of training. */
+class FreeRiderTrainer extends PassThroughTrainer {
+  constructor(
+    inner: TrainerPort,
+    private readonly context: AdversaryContext,
+  ) {
+    super(inner);
+  }
+
+  override async trainWindow(request: TrainWindowRequest): Promise<TrainWindowResult> {
     const { manifest, victimUid } = this.context;
     const storage = this.context.peerStorage(victimUid);
     if (!storage) throw new Error(`free-rider: no storage for victim ${victimUid}`);
@@ -100,49 +126,27 @@ class FreeRiderTrainer implements TrainerPort {
     }
     throw new Error(`free-rider: peer ${victimUid} uploaded nothing to copy in window ${request.window}`);
   }
-
-  applyOuter(request: ApplyOuterRequest): Promise<ApplyOuterResult> {
-    return this.inner.applyOuter(request);
-  }
-
-  revertWindow(window: number): Promise<void> {
-    return this.inner.revertWindow(window);
-  }
-
-  checkpoint(window: number): Promise<void> {
-    return this.inner.checkpoint(window);
-  }
 }
 
 type Rewrite = (tensors: DecodedTensor[]) => DecodedTensor[];
 
 /** Trains honestly, then replaces the update with a rewritten one before it is uploaded. */
-class RewritingTrainer implements TrainerPort {
+class RewritingTrainer extends PassThroughTrainer {
   constructor(
-    private readonly inner: TrainerPort,
+    inner: TrainerPort,
     private readonly manifest: RunManifest,
     private readonly rewrite: Rewrite,
-  ) {}
+  ) {
+    super(inner);
+  }
 
-  async trainWindow(request: TrainWindowRequest, onStep: (progress: StepProgress) => void): Promise<TrainWindowResult> {
+  override async trainWindow(request: TrainWindowRequest, onStep: (progress: StepProgress) => void): Promise<TrainWindowResult> {
     const result = await this.inner.trainWindow(request, onStep);
     const tensors = await decodePayload(new Uint8Array(await fs.readFile(result.payloadFile)));
     const { topK, chunkSize } = this.manifest.sparseloco;
     const rewritten = await encodeTensors(this.rewrite(tensors), { k: topK, blockSize: Math.round(Math.sqrt(chunkSize)) });
     await fs.writeFile(result.payloadFile, rewritten);
     return result;
-  }
-
-  applyOuter(request: ApplyOuterRequest): Promise<ApplyOuterResult> {
-    return this.inner.applyOuter(request);
-  }
-
-  revertWindow(window: number): Promise<void> {
-    return this.inner.revertWindow(window);
-  }
-
-  checkpoint(window: number): Promise<void> {
-    return this.inner.checkpoint(window);
   }
 }
 
@@ -179,26 +183,12 @@ export function noiseOfSameNorm(tensors: DecodedTensor[], random: () => number =
 }
 
 /** Applies one aggregate (to have a digest to report), then never again: its model goes stale. */
-class DesyncedTrainer implements TrainerPort {
+class DesyncedTrainer extends PassThroughTrainer {
   private frozen: ApplyOuterResult | null = null;
 
-  constructor(private readonly inner: TrainerPort) {}
-
-  trainWindow(request: TrainWindowRequest, onStep: (progress: StepProgress) => void): Promise<TrainWindowResult> {
-    return this.inner.trainWindow(request, onStep);
-  }
-
-  async applyOuter(request: ApplyOuterRequest): Promise<ApplyOuterResult> {
+  override async applyOuter(request: ApplyOuterRequest): Promise<ApplyOuterResult> {
     if (!this.frozen) this.frozen = await this.inner.applyOuter(request);
     return { ...this.frozen, computeSeconds: 0 };
-  }
-
-  revertWindow(window: number): Promise<void> {
-    return this.inner.revertWindow(window);
-  }
-
-  checkpoint(window: number): Promise<void> {
-    return this.inner.checkpoint(window);
   }
 }
 

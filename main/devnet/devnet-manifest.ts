@@ -7,21 +7,23 @@ import { parseManifest, type RunManifest } from '../ports/run-manifest';
  * and the published SparseLoCo compression (1.5625 %, 2-bit, error feedback).
  */
 export function devnetManifest(): RunManifest {
-  return parseManifest(
-    {
-      version: 1,
-      name: 'tandem-devnet',
-      protocolVersion: '1',
-      // The model the readiness check sizes for the devnet is this one.
-      model: { ...DEVNET_MODEL },
-      data: { shards: 'bundled:sotu' },
-      optimizer: { lr: 3e-3, warmupSteps: 20, batchSize: 4 },
-      sparseloco: { innerSteps: 40, outerLr: 0.7 },
-      // The gather cap outlasts a window plus the upload deadline and grace (15 + 11 s) and the settle margin:
-      // a gather that starts as early as a window's start still looks until the deadline, as the inclusion rule needs.
-      windows: { blocksPerWindow: 10, blockSeconds: 1.5, uploadDeadlineSeconds: 10, uploadGraceSeconds: 1, perPeerTimeoutSeconds: 15, gatherCapSeconds: 30, gatherPeers: 8, reservePeers: 2 },
-      chain: { network: 'devnet', netuid: 3 },
-    },
-    'devnet manifest',
-  );
+  return parseManifest(devnetManifestDocument(), 'devnet manifest');
+}
+
+/** The devnet manifest as a document, for a variant that changes a few fields (the trust benchmark's shorter run). */
+export function devnetManifestDocument() {
+  return {
+    version: 1,
+    name: 'tandem-devnet',
+    protocolVersion: '1',
+    // The model the readiness check sizes for the devnet is this one.
+    model: { ...DEVNET_MODEL },
+    data: { shards: 'bundled:sotu' },
+    optimizer: { lr: 3e-3, warmupSteps: 20, batchSize: 4 },
+    sparseloco: { innerSteps: 40, outerLr: 0.7 },
+    // The gather cap outlasts a window plus the upload deadline and grace (15 + 11 s) and the settle margin:
+    // a gather that starts as early as a window's start still looks until the deadline, as the inclusion rule needs.
+    windows: { blocksPerWindow: 10, blockSeconds: 1.5, uploadDeadlineSeconds: 10, uploadGraceSeconds: 1, perPeerTimeoutSeconds: 15, gatherCapSeconds: 30, gatherPeers: 8, reservePeers: 2 },
+    chain: { network: 'devnet', netuid: 3 },
+  };
 }

@@ -9,6 +9,8 @@ export interface StepProgress {
   steps: number;
   loss: number;
   tokensPerSecond: number;
+  /** What the trainer holds in memory after the step (device memory on a GPU, resident memory on the CPU), when it says. */
+  memoryBytes?: number;
 }
 
 export interface TrainWindowRequest {

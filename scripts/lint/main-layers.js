@@ -16,7 +16,7 @@ export const MAIN_LAYERS = ['platform', 'core', 'ports', 'adapters', 'services',
  */
 export const INNER_ORDER = {
   adapters: ['', 'codec', 'process', 'storage', 'subtensor', 'trainer'],
-  services: ['data', 'earnings', 'hardware', 'wallet', 'schedule', 'notifications', 'support', 'chain', 'bucket', 'guard', 'round', 'run', 'validator'],
+  services: ['data', 'earnings', 'hardware', 'wallet', 'schedule', 'notifications', 'support', 'chain', 'bucket', 'guard', 'round', 'run', 'fit', 'validator'],
   shells: ['', 'headless', 'electron', 'cli'],
 };
 

@@ -148,7 +148,7 @@ export class NativeTrainer implements TrainerPort {
         ...(request.shards === undefined ? {} : { shards: [...request.shards] }),
       },
       // The protocol counts steps from 0 within the window; progress counts completed steps.
-      (step) => onStep({ step: step.step + 1, steps: request.innerSteps, loss: step.loss ?? Number.NaN, tokensPerSecond: step.tokens_per_s }),
+      (step) => onStep({ step: step.step + 1, steps: request.innerSteps, loss: step.loss ?? Number.NaN, tokensPerSecond: step.tokens_per_s, memoryBytes: step.memory_bytes }),
     );
     const r = result as ResultOf<'train_window'>;
     return { payloadFile: r.payload_path, loss: r.loss_mean ?? Number.NaN, steps: r.steps, tokens: r.tokens, computeSeconds: r.seconds };

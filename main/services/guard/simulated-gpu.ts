@@ -93,6 +93,9 @@ export class SimulatedGpu {
   }
 }
 
+/** The card TANDEM_SIMULATE_GPU stands for when a fit test or a memory check asks its size: a 24 GiB consumer GPU. */
+export const SIMULATED_GPU = { name: 'simulated GPU', vramBytes: 24 * 2 ** 30 } as const;
+
 /** TANDEM_SIMULATE_GPU: `hot` (or `1`) starts over an 83 °C target; any other non-empty value starts cool. */
 export function simulatedGpuFromEnv(value: string | undefined): SimulatedGpu | undefined {
   if (!value) return undefined;

@@ -10,6 +10,7 @@ import { registerSubnetCommands } from './commands/subnet';
 import { registerValidator } from './commands/validator';
 import { registerStorage } from './commands/storage';
 import { registerRun } from './commands/run';
+import { registerFit } from './commands/fit';
 
 /**
  * The `tandem` command. Each subcommand lives in its own file under commands/
@@ -31,5 +32,6 @@ export function buildProgram(): Command {
   registerDevnet(program);
   registerValidator(program);
   registerRun(program);
+  registerFit(program);
   return program;
 }

@@ -32,12 +32,32 @@ export interface RunContextOptions {
   findRun?: boolean;
 }
 
+interface RunContextMaybeWallet {
+  network: string;
+  netuid: number;
+  manifest: RunManifest | null;
+  manifestOwner: string | null;
+  dataDir: string;
+  wallet: Awaited<ReturnType<WalletService['activeWallet']>>;
+  hotkey: string | null;
+  wallets: WalletService;
+  chain: SubtensorChain;
+}
+
+export interface RunContext extends RunContextMaybeWallet {
+  wallet: NonNullable<RunContextMaybeWallet['wallet']>;
+  hotkey: string;
+}
+
 /**
  * The network, run and wallet a command acts on: its options, else the
  * config (network, the run's manifest, the data folder), then a connection
  * to that network's chain. Each gap is a CliError saying what to give.
  */
-export async function runContext(options: RunContextOptions) {
+export async function runContext(options: RunContextOptions & { walletOptional?: false }): Promise<RunContext>;
+/** The same, for a command that also works before any wallet exists (the fit test): wallet and hotkey may be null. */
+export async function runContext(options: RunContextOptions & { walletOptional: true }): Promise<RunContextMaybeWallet>;
+export async function runContext(options: RunContextOptions & { walletOptional?: boolean }): Promise<RunContextMaybeWallet> {
   const paths = headlessAppPaths();
   const config = (await ConfigStore.load(paths.configFile)).value;
   const dataDir = config.dataDir ?? paths.dataDir;
@@ -66,10 +86,10 @@ export async function runContext(options: RunContextOptions) {
   const netuid = namedNetuid ?? manifest?.chain.netuid ?? resolved.netuid;
   if (netuid === null || !Number.isInteger(netuid) || netuid < 0) throw new CliError(`which subnet? give the run's --manifest <file|url> (or --netuid <n>) for ${network}`);
   const wallets = new WalletService({ root: path.join(dataDir, 'wallets') });
-  const wallet = options.wallet ? (await wallets.status()).wallets.find((w) => w.name === options.wallet) : await wallets.activeWallet();
-  if (!wallet) throw new CliError(options.wallet ? `no wallet named ${options.wallet} (tandem wallet list)` : 'no wallet yet: tandem wallet create <name> or tandem wallet import <name>');
-  const hotkey = wallet.hotkeys[0]?.address;
-  if (!hotkey) throw new CliError(`wallet ${wallet.name} has no hotkey`);
+  const wallet = (options.wallet ? (await wallets.status()).wallets.find((w) => w.name === options.wallet) : await wallets.activeWallet()) ?? null;
+  if (!wallet && (options.wallet || !options.walletOptional)) throw new CliError(options.wallet ? `no wallet named ${options.wallet} (tandem wallet list)` : 'no wallet yet: tandem wallet create <name> or tandem wallet import <name>');
+  const hotkey = wallet?.hotkeys[0]?.address ?? null;
+  if (wallet && !hotkey) throw new CliError(`wallet ${wallet.name} has no hotkey`);
   const chain = await SubtensorChain.open({ name: resolved.name, endpoint: resolved.url }).catch((error: unknown) => {
     throw new CliError(`cannot reach ${resolved.url}: ${(error as Error).message}`);
   });

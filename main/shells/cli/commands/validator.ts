@@ -13,7 +13,7 @@ import { ListedShards, runBucketClients, shardCacheDir } from '../../../services
 import { localShards } from '../../../services/run/local-shards';
 import { runTrainer } from '../../../adapters/trainer/trainer-config';
 import { incompatibilityWith } from '../../../services/run/run-compatibility';
-import { CliError, runContext, type RunContextOptions } from '../run-context';
+import { CliError, runContext, type RunContext, type RunContextOptions } from '../run-context';
 import { placeInitialWeights } from '../../../services/run/initial-weights';
 import { savedBucket } from '../saved-bucket';
 import { S3Storage } from '../../../adapters/storage/s3-storage';
@@ -135,7 +135,7 @@ export async function runValidator(options: RunOptions, io: ValidatorIo): Promis
  * commitments, weights set on chain), one line per validated window.
  */
 async function runNetworkValidator(options: RunOptions, io: ValidatorIo): Promise<number> {
-  let context: Awaited<ReturnType<typeof runContext>> | undefined;
+  let context: RunContext | undefined;
   let runtime: ValidatorRuntime | undefined;
   try {
     const windows = options.windows === undefined ? null : positiveInt(options.windows, '--windows');

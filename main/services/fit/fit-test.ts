@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { runTrainer, type TrainerDevice } from '../../adapters/trainer/trainer-config';
+import type { Logger } from '../../core/logging/logger';
+import type { ChainPort } from '../../ports/chain-port';
+import type { RunManifest } from '../../ports/run-manifest';
+import type { StoragePort } from '../../ports/storage-port';
+import { estimateMemoryFit, parameterCount, STATIC_BYTES_PER_PARAM, activationBytesPerSequence } from '../hardware/memory-fit';
+import { ensureShards } from '../run/local-shards';
+import { fitRunOf, fitVerdict, type FitMeasurement, type FitRun, type FitVerdict } from './fit-verdict';
+
+/**
+ * The fit test: before a person pays to register, run a few real inner steps
+ * of the run's model here, encode a real update, time its upload and a
+ * gather against this peer's own bucket, count the subnet's peers, and say
+ * whether this machine can keep up (fit-verdict.ts).
+ *
+ * It trains on the bundled corpus whatever the run's data: speed and memory
+ * depend on the model and the batch, not on which tokens are in it.
+ */
+
+/** The GPUs the run would train on; none means the CPU trains. `simulated` marks TANDEM_SIMULATE_GPU's card. */
+export interface FitDevice {
+  gpus: Array<{ name: string; vramBytes: number }>;
+  simulated: boolean;
+}
+
+export interface FitTestOptions {
+  manifest: RunManifest;
+  device: FitDevice;
+  trainerExecutable: string;
+  /** The bundled text corpus the trainer tokenizes and trains on. */
+  corpusDir: string;
+  logger: Logger;
+  /** This peer's bucket; null skips the upload and gather timings (and says so). */
+  storage: StoragePort | null;
+  /** The run's chain and subnet, to count its peers; null skips it. */
+  chain: { port: ChainPort; netuid: number } | null;
+  /** Inner steps to time (the first is a warm-up and is not counted). Default 5. */
+  measureSteps?: number;
+  /** Called as each part starts, for progress lines and the guide's progress bar. */
+  onProgress?(part: FitPart, done: number, of: number): void;
+}
+
+export type FitPart = 'memory' | 'training' | 'upload' | 'gather' | 'peers';
+
+export interface FitResult {
+  run: FitRun;
+  measurement: FitMeasurement;
+  verdict: FitVerdict;
+  /** What was not measured, and why. */
+  notes: string[];
+  measuredAt: string;
+  /** The device that trained the measured steps (the CPU when no CUDA device trains). */
+  trainedOn: string;
+}
+
+const DEFAULT_MEASURE_STEPS = 5;
+const PARTS: FitPart[] = ['memory', 'training', 'upload', 'gather', 'peers'];
+
+export async function runFitTest(options: FitTestOptions): Promise<FitResult> {
+  const { manifest, device } = options;
+  const run = fitRunOf(manifest);
+  const notes: string[] = [];
+  const measurement: FitMeasurement = { memory: null, secondsPerInnerStep: null, compressSeconds: null, payloadBytes: null, uploadSeconds: null, gatherSeconds: null, peers: null };
+  const progress = (part: FitPart) => options.onProgress?.(part, PARTS.indexOf(part), PARTS.length);
+  const finish = (): FitResult => ({ run, measurement, verdict: fitVerdict(measurement, run), notes, measuredAt: new Date().toISOString(), trainedOn: device.gpus.length > 0 && !device.simulated ? device.gpus[0]!.name : 'CPU' });
+
+  progress('memory');
+  measurement.memory = predictedMemory(manifest, device);
+  // A model that cannot fit is answered before anything runs: nothing to measure, nothing to pay for.
+  if (measurement.memory.neededBytes > measurement.memory.availableBytes * 0.9) {
+    notes.push('training was not tried: the model cannot fit in memory');
+    return finish();
+  }
+
+  progress('training');
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-fit-'));
+  try {
+    const trained = await timeInnerSteps(options, work, Math.max(2, options.measureSteps ?? DEFAULT_MEASURE_STEPS));
+    measurement.secondsPerInnerStep = trained.secondsPerInnerStep;
+    measurement.compressSeconds = trained.compressSeconds;
+    measurement.payloadBytes = trained.payload.byteLength;
+    // On the CPU the trainer's own resident memory is the measurement; a GPU's is predicted (this machine's trainer ran on the CPU).
+    if (device.gpus.length === 0 && trained.peakMemoryBytes !== null) measurement.memory = { ...measurement.memory, neededBytes: trained.peakMemoryBytes, measured: true };
+
+    if (options.chain) {
+      progress('peers');
+      try {
+        measurement.peers = (await options.chain.port.metagraph(options.chain.netuid)).neurons.length;
+      } catch (error) {
+        notes.push(`peers not counted: ${(error as Error).message}`);
+      }
+    } else notes.push('peers not counted: no chain');
+
+    if (options.storage) {
+      const timed = await timeBucket(options.storage, trained.payload, gatherCount(run, measurement.peers), progress).catch((error: unknown) => {
+        notes.push(`upload and gather not timed: ${(error as Error).message}`);
+        return null;
+      });
+      if (timed) Object.assign(measurement, timed);
+    } else notes.push('upload and gather not timed: no bucket set up yet (Settings → Storage, or tandem storage set)');
+  } finally {
+    await fs.rm(work, { recursive: true, force: true });
+  }
+  return finish();
+}
+
+/** How many updates a gather fetches: the run's gather peers, or fewer when the subnet has fewer other peers. */
+export function gatherCount(run: FitRun, peers: number | null): number {
+  return Math.max(1, Math.min(run.gatherPeers, peers === null ? run.gatherPeers : peers - 1));
+}
+
+/**
+ * The memory the run's model needs on its device, and what the device has.
+ * GPUs: weights, gradients and optimizer state shared over the GPUs plus one
+ * checkpointed sequence, against the smallest card (memory-fit.ts). CPU:
+ * weights and state plus a batch of activations, against free RAM now.
+ */
+export function predictedMemory(manifest: RunManifest, device: FitDevice): NonNullable<FitMeasurement['memory']> {
+  const model = manifest.model;
+  if (device.gpus.length > 0) {
+    const smallest = device.gpus.reduce((a, b) => (b.vramBytes < a.vramBytes ? b : a));
+    const fit = estimateMemoryFit({ model, gpus: device.gpus.length, vramPerGpuBytes: smallest.vramBytes });
+    const name = `${device.gpus.length > 1 ? `each of ${device.gpus.length} × ` : ''}${smallest.name}`;
+    return { neededBytes: fit.staticBytesPerGpu + fit.activationBytesPerSequenceCheckpointed, availableBytes: smallest.vramBytes, device: name, measured: false };
+  }
+  const needed = parameterCount(model) * STATIC_BYTES_PER_PARAM + manifest.optimizer.batchSize * activationBytesPerSequence(model, false);
+  return { neededBytes: needed, availableBytes: os.freemem(), device: 'this computer (RAM)', measured: false };
+}
+
+interface TimedSteps {
+  secondsPerInnerStep: number;
+  compressSeconds: number;
+  payload: Uint8Array;
+  peakMemoryBytes: number | null;
+}
+
+/** Runs one short window of the run's model in the real trainer and times its steps and its compression. */
+async function timeInnerSteps(options: FitTestOptions, work: string, steps: number): Promise<TimedSteps> {
+  const gpus = options.device.simulated ? 0 : options.device.gpus.length;
+  const device: TrainerDevice = gpus === 0 ? { backend: 'cpu' } : gpus === 1 ? { backend: 'cuda' } : { backend: 'cuda', devices: Array.from({ length: gpus }, (_, i) => i) };
+  // The corpus is text: the trainer's own tokenizer turns it into shards first, as for the devnet.
+  const shards = path.join(work, 'shards');
+  ensureShards(options.trainerExecutable, options.corpusDir, shards);
+  const trainer = runTrainer({
+    manifest: options.manifest,
+    executable: options.trainerExecutable,
+    dataDir: shards,
+    checkpointFile: path.join(work, 'fit.ckpt'),
+    peerId: 'fit-test',
+    logger: options.logger,
+    device,
+  });
+  const stepTimes: number[] = [];
+  let peakMemoryBytes: number | null = null;
+  trainer.start();
+  try {
+    const payloadFile = path.join(work, 'update.bin');
+    await trainer.trainWindow({ window: 0, innerSteps: steps, peerUid: 0, payloadFile }, (step) => {
+      stepTimes.push(performance.now());
+      if (step.memoryBytes !== undefined) peakMemoryBytes = Math.max(peakMemoryBytes ?? 0, step.memoryBytes);
+    });
+    const done = performance.now();
+    if (stepTimes.length < 2) throw new Error(`the trainer reported ${stepTimes.length} step(s) of ${steps}`);
+    return {
+      // The first step pays for warm-up (allocation, caches); the steps after it are the steady pace.
+      secondsPerInnerStep: (stepTimes.at(-1)! - stepTimes[0]!) / 1000 / (stepTimes.length - 1),
+      compressSeconds: (done - stepTimes.at(-1)!) / 1000,
+      payload: new Uint8Array(await fs.readFile(payloadFile)),
+      peakMemoryBytes,
+    };
+  } finally {
+    await trainer.stop(5_000);
+  }
+}
+
+/** Puts one real update into the bucket and fetches it `gatherOf` times at once, as a gather of that many peers would; then deletes it. */
+async function timeBucket(storage: StoragePort, payload: Uint8Array, gatherOf: number, progress: (part: FitPart) => void) {
+  const key = `tandem-fit/${randomBytes(8).toString('hex')}.bin`;
+  progress('upload');
+  const putStart = performance.now();
+  await storage.put(key, payload);
+  const uploadSeconds = (performance.now() - putStart) / 1000;
+  try {
+    progress('gather');
+    const getStart = performance.now();
+    const copies = await Promise.all(Array.from({ length: gatherOf }, () => storage.get(key)));
+    const gatherSeconds = (performance.now() - getStart) / 1000;
+    if (copies.some((c) => c === null || c.byteLength !== payload.byteLength)) throw new Error('the bucket gave back something other than what was put');
+    return { uploadSeconds, gatherSeconds };
+  } finally {
+    await storage.delete([key]).catch(() => {});
+  }
+}

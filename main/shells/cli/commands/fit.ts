@@ -1,0 +1,215 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Command } from 'commander';
+import pino from 'pino';
+import { FilesystemStorage } from '../../../adapters/storage/filesystem-storage';
+import { S3Storage } from '../../../adapters/storage/s3-storage';
+import { devnetManifest } from '../../../devnet/devnet-manifest';
+import { runFolderName } from '../../../network/join-network';
+import { devnetLedgerFiles } from '../../../app/operations';
+import { ConfigStore } from '../../../core/config/config-store';
+import { headlessAppPaths } from '../../../platform/app-paths';
+import { readFileIfExists, writeFileAtomically } from '../../../platform/atomic-file';
+import { packageInfo } from '../../../platform/package-info';
+import { resourceLayout } from '../../../platform/resources';
+import type { RunManifest } from '../../../ports/run-manifest';
+import type { StoragePort } from '../../../ports/storage-port';
+import { RoundLedger, type RoundSummary } from '../../../services/earnings/round-ledger';
+import { runFitTest, type FitDevice, type FitResult } from '../../../services/fit/fit-test';
+import type { FitFigure } from '../../../services/fit/fit-verdict';
+import { SIMULATED_GPU } from '../../../services/guard/simulated-gpu';
+import { detectGpus } from '../../../services/hardware/detect';
+import { savedBucket } from '../saved-bucket';
+import { parseOrExplain, readManifestJson } from '../run-owner';
+import { CliError, runContext, withCliErrors, type RunContextOptions } from '../run-context';
+
+interface FitOptions extends RunContextOptions {
+  steps?: string;
+  storagePassphraseEnv?: string;
+  json?: boolean;
+  compare?: boolean;
+}
+
+/** The data folder: Settings' choice, else the app's default. */
+async function configuredDataDir(): Promise<string> {
+  const paths = headlessAppPaths();
+  return (await ConfigStore.load(paths.configFile)).value.dataDir ?? paths.dataDir;
+}
+
+/** Where the last fit test's answer is kept, so `tandem fit --compare` can hold it against the windows that followed. */
+const lastFitFile = (dataDir: string) => path.join(dataDir, 'fit', 'last-fit.json');
+
+interface SavedFit {
+  network: string;
+  netuid: number | null;
+  ledgerFile: string;
+  result: FitResult;
+}
+
+/**
+ * `tandem fit`: will this machine earn in this run? A few real inner steps of
+ * the run's model, a real update put into and gathered from this peer's
+ * bucket, the subnet's peers counted; then the answer with its numbers.
+ * Needs no wallet and registers nothing: it is what to run before paying.
+ */
+export async function fitCommand(options: FitOptions, out: (line: string) => void): Promise<number> {
+  if (options.compare) return compareWithWindows(out);
+  const paths = headlessAppPaths();
+  const layout = resourceLayout({ appRoot: packageInfo().root });
+  const logger = pino({ level: 'error' }, pino.destination(2));
+  const steps = options.steps === undefined ? undefined : Number(options.steps);
+  if (steps !== undefined && !(Number.isInteger(steps) && steps >= 2 && steps <= 1000)) throw new CliError(`--steps ${options.steps}: a whole number from 2 to 1000`);
+  const device = await fitDevice();
+  const network = options.network ?? 'devnet';
+  let manifest: RunManifest;
+  let storage: StoragePort | null;
+  let chain: Parameters<typeof runFitTest>[0]['chain'] = null;
+  let dataDir: string;
+  let netuid: number | null = null;
+  let close = async () => {};
+  let scratch: string | null = null;
+  if (network === 'devnet') {
+    // The embedded devnet keeps every bucket on this disk: the upload is timed against it.
+    // A manifest file named here is a run being designed, tried on this machine's devnet.
+    if (options.manifest) {
+      const { source, raw } = await readManifestJson(options.manifest);
+      manifest = parseOrExplain(raw, source);
+    } else manifest = devnetManifest();
+    dataDir = await configuredDataDir();
+    scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-fit-bucket-'));
+    storage = new FilesystemStorage(scratch);
+  } else {
+    const context = await runContext({ ...options, findRun: true, walletOptional: true });
+    if (!context.manifest) {
+      await context.chain.close();
+      throw new CliError(`name the run on ${context.network}: --manifest <file|url>, or --netuid <subnet> to find it on chain`);
+    }
+    manifest = context.manifest;
+    dataDir = context.dataDir;
+    netuid = context.netuid;
+    chain = { port: context.chain, netuid: context.netuid };
+    close = () => context.chain.close();
+    const bucket = await savedBucket(paths, options.storagePassphraseEnv);
+    storage = bucket ? new S3Storage({ endpoint: bucket.endpoint, region: bucket.region, bucket: bucket.bucket, forcePathStyle: bucket.forcePathStyle, ...bucket.write }) : null;
+  }
+  let result: FitResult;
+  try {
+    out(`Fit test for ${manifest.name} on ${network}: ${describeDevice(device)}.`);
+    result = await runFitTest({
+      manifest,
+      device,
+      trainerExecutable: layout.trainerExecutable,
+      corpusDir: layout.devnetCorpus,
+      logger,
+      storage,
+      chain,
+      ...(steps === undefined ? {} : { measureSteps: steps }),
+      onProgress: (part, done, of) => {
+        if (!options.json) out(`  [${done + 1}/${of}] ${PART_WORDS[part]}…`);
+      },
+    });
+  } finally {
+    await close();
+    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
+  }
+  const ledgerFile = network === 'devnet' ? devnetLedgerFiles(dataDir).ledgerFile : path.join(dataDir, 'runs', runFolderName(network, manifest.chain.netuid), 'rounds.ndjson');
+  const saved: SavedFit = { network, netuid, ledgerFile, result };
+  await fs.mkdir(path.dirname(lastFitFile(dataDir)), { recursive: true });
+  await writeFileAtomically(lastFitFile(dataDir), `${JSON.stringify(saved, null, 2)}\n`);
+  if (options.json) {
+    out(JSON.stringify(result, null, 2));
+  } else {
+    for (const line of describeFit(result)) out(line);
+    out('After you join, `tandem fit --compare` prints these predictions next to what your first windows measured.');
+  }
+  return result.verdict.outcome === 'cannot-keep-up' ? 1 : 0;
+}
+
+const PART_WORDS = {
+  memory: 'memory the model needs',
+  training: 'training a few real inner steps',
+  peers: 'counting the subnet’s peers',
+  upload: 'uploading one real update to your bucket',
+  gather: 'gathering it as from every peer at once',
+} as const;
+
+/** The GPUs nvidia-smi lists, or TANDEM_SIMULATE_GPU's card, or none (the CPU trains). */
+async function fitDevice(): Promise<FitDevice> {
+  if (process.env['TANDEM_SIMULATE_GPU']) return { gpus: [{ ...SIMULATED_GPU }], simulated: true };
+  const detected = await detectGpus().catch(() => null);
+  const gpus = (detected?.gpus ?? []).filter((g) => g.vramTotalMiB !== null).map((g) => ({ name: g.name, vramBytes: (g.vramTotalMiB as number) * 2 ** 20 }));
+  return { gpus, simulated: false };
+}
+
+function describeDevice(device: FitDevice): string {
+  if (device.gpus.length === 0) return 'no GPU, so the CPU trains';
+  return device.gpus.map((g) => `${g.name} (${formatFigure(g.vramBytes, 'bytes')})`).join(', ');
+}
+
+export function describeFit(result: FitResult): string[] {
+  const v = result.verdict;
+  const lines = [`Answer: ${v.headline}.`, ''];
+  for (const f of v.figures) lines.push(`  ${f.ok === false ? '✗' : '✓'} ${f.label}: ${formatFigure(f.predicted, f.unit)} of ${formatFigure(f.limit, f.unit)}`);
+  const m = result.measurement;
+  if (m.payloadBytes !== null) lines.push(`  one update is ${formatFigure(m.payloadBytes, 'bytes')}; ${m.secondsPerInnerStep === null ? '' : `${formatFigure(m.secondsPerInnerStep, 'seconds')} per inner step on ${result.trainedOn}`}`);
+  if (m.peers !== null) lines.push(`  ${m.peers} peers registered on the subnet`);
+  if (v.shareOfMedian !== null) lines.push(`  expected share of a window's work against the median peer: ${Math.round(v.shareOfMedian * 100)} %`);
+  for (const note of result.notes) lines.push(`  note: ${note}`);
+  if (v.advice.length > 0) lines.push('', 'What to change:', ...v.advice.map((a) => `  - ${a}`));
+  return lines;
+}
+
+function formatFigure(value: number | null, unit: FitFigure['unit']): string {
+  if (value === null) return '—';
+  if (unit === 'seconds') return value >= 10 ? `${Math.round(value)} s` : value >= 0.1 ? `${value.toFixed(1)} s` : `${Math.round(value * 1000)} ms`;
+  if (value >= 2 ** 30) return `${(value / 2 ** 30).toFixed(1)} GiB`;
+  if (value >= 2 ** 20) return `${(value / 2 ** 20).toFixed(1)} MiB`;
+  return `${(value / 1024).toFixed(1)} KiB`;
+}
+
+/** `tandem fit --compare`: the last fit's predictions beside the first three windows this machine then trained, from its round ledger. */
+async function compareWithWindows(out: (line: string) => void): Promise<number> {
+  const text = await readFileIfExists(lastFitFile(await configuredDataDir()));
+  if (!text) throw new CliError('no fit test yet: run `tandem fit` first');
+  const saved = JSON.parse(text) as SavedFit;
+  const after = Date.parse(saved.result.measuredAt);
+  const windows = (await new RoundLedger(saved.ledgerFile).summaries()).filter((w: RoundSummary) => w.firstAt >= after && w.phaseSeconds['training'] !== undefined).slice(0, 3);
+  out(`Fit test of ${new Date(after).toLocaleString()} on ${saved.network}: ${saved.result.verdict.headline}.`);
+  if (windows.length === 0) {
+    out('No window trained since then. Join the run (tandem start), and compare again after a few windows.');
+    return 0;
+  }
+  const predicted = (name: FitFigure['name']) => saved.result.verdict.figures.find((f) => f.name === name)?.predicted ?? null;
+  const rows: Array<[string, number | null, (w: RoundSummary) => number | undefined]> = [
+    ['training', predicted('training'), (w) => w.phaseSeconds['training']],
+    ['upload', predicted('upload'), (w) => w.phaseSeconds['uploading']],
+    ['gather', predicted('gather'), (w) => w.phaseSeconds['gathering']],
+  ];
+  out(`  ${'figure'.padEnd(10)}${'predicted'.padStart(11)}${windows.map((w) => `window ${w.window}`.padStart(14)).join('')}`);
+  for (const [name, guess, measure] of rows) {
+    const cells = windows.map((w) => {
+      const m = measure(w);
+      if (m === undefined) return '—'.padStart(14);
+      const off = guess ? ` (${m >= guess ? '+' : ''}${Math.round(((m - guess) / guess) * 100)} %)` : '';
+      return `${formatFigure(m, 'seconds')}${off}`.padStart(14);
+    });
+    out(`  ${name.padEnd(10)}${formatFigure(guess, 'seconds').padStart(11)}${cells.join('')}`);
+  }
+  return 0;
+}
+
+export function registerFit(program: Command): void {
+  program
+    .command('fit')
+    .description('will this machine earn in this run? Trains a few real steps, times an upload and a gather, and answers before you register')
+    .option('--network <name|url>', 'the run’s network (default: the embedded devnet)')
+    .option('--manifest <file|url>', 'the run’s manifest')
+    .option('--netuid <n>', 'the run’s subnet (found on chain when no manifest is named)')
+    .option('--run-owner <hotkey>', 'who must have signed the manifest')
+    .option('--steps <n>', 'inner steps to time (the first is a warm-up)', '5')
+    .option('--storage-passphrase-env <VAR>', 'environment variable holding the passphrase that seals your storage keys')
+    .option('--json', 'print the answer and every figure as JSON')
+    .option('--compare', 'print the last fit test’s predictions beside the windows trained since')
+    .action((options: FitOptions) => withCliErrors((out) => fitCommand(options, out)));
+}

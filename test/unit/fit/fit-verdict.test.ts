@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { devnetManifest } from '../../../main/devnet/devnet-manifest';
+import { parseManifest } from '../../../main/ports/run-manifest';
+import { gatherCount, predictedMemory } from '../../../main/services/fit/fit-test';
+import { fitRunOf, fitVerdict, type FitMeasurement, type FitRun } from '../../../main/services/fit/fit-verdict';
+import { LLAMA_72B } from '../../../main/services/hardware/memory-fit';
+
+const run: FitRun = { innerSteps: 30, windowSeconds: 100, uploadDeadlineSeconds: 20, gatherCapSeconds: 60, gatherPeers: 15 };
+const GiB = 2 ** 30;
+const healthy: FitMeasurement = {
+  memory: { neededBytes: 10 * GiB, availableBytes: 24 * GiB, device: 'RTX 4090', measured: false },
+  secondsPerInnerStep: 2,
+  compressSeconds: 1,
+  payloadBytes: 4_000_000,
+  uploadSeconds: 3,
+  gatherSeconds: 20,
+  peers: 40,
+};
+
+describe('fit verdict', () => {
+  it('reads the run’s rhythm from its manifest', () => {
+    const m = devnetManifest();
+    expect(fitRunOf(m)).toEqual({ innerSteps: m.sparseloco.innerSteps, windowSeconds: m.windows.blocksPerWindow * m.windows.blockSeconds, uploadDeadlineSeconds: m.windows.uploadDeadlineSeconds, gatherCapSeconds: m.windows.gatherCapSeconds, gatherPeers: m.windows.gatherPeers });
+  });
+
+  it('will earn: every figure inside its limit with room, a full share', () => {
+    const v = fitVerdict(healthy, run);
+    expect(v.outcome).toBe('will-earn');
+    expect(v.headline).toBe('will earn');
+    expect(v.shareOfMedian).toBe(1);
+    expect(v.figures.map((f) => [f.name, f.predicted, f.limit, f.ok])).toEqual([
+      ['memory', 10 * GiB, 24 * GiB * 0.9, true],
+      ['training', 61, 100, true],
+      ['upload', 3, 20, true],
+      ['gather', 20, 60, true],
+    ]);
+    expect(v.advice).toEqual([]);
+  });
+
+  it('cannot keep up: memory, named first, with the numbers and what to change', () => {
+    const v = fitVerdict({ ...healthy, memory: { ...healthy.memory!, neededBytes: 30 * GiB } }, run);
+    expect(v.outcome).toBe('cannot-keep-up');
+    expect(v.headline).toMatch(/^cannot keep up: memory \(the model needs 30\.0 GiB but RTX 4090 has 21\.6 GiB/);
+    expect(v.shareOfMedian).toBe(0);
+    expect(v.advice.join(' ')).toMatch(/GPUs/);
+  });
+
+  it('cannot keep up: training that cannot end by the deadline trains every other window', () => {
+    const v = fitVerdict({ ...healthy, secondsPerInnerStep: 4.5 }, run);
+    expect(v.outcome).toBe('cannot-keep-up');
+    expect(v.headline).toMatch(/^cannot keep up: training \(30 inner steps take 136 s/);
+    expect(v.shareOfMedian).toBe(0.5);
+  });
+
+  it('will earn less: training past the window but inside the deadline, or close to its limit', () => {
+    const past = fitVerdict({ ...healthy, secondsPerInnerStep: 3.4, uploadSeconds: 1 }, run);
+    expect(past.outcome).toBe('will-earn-less');
+    expect(past.headline).toMatch(/training runs 3\.0 s past the window.s end/);
+    const close = fitVerdict({ ...healthy, secondsPerInnerStep: 2.9 }, run);
+    expect(close.outcome).toBe('will-earn-less');
+    expect(close.headline).toMatch(/training uses 88 % of the window/);
+  });
+
+  it('an upload after the deadline cannot keep up; a slow gather earns less', () => {
+    expect(fitVerdict({ ...healthy, uploadSeconds: 25 }, run).headline).toMatch(/^cannot keep up: upload/);
+    const slowGather = fitVerdict({ ...healthy, gatherSeconds: 90 }, run);
+    expect(slowGather.outcome).toBe('will-earn-less');
+    expect(slowGather.headline).toMatch(/gather takes 90 s, past the 60 s cap/);
+  });
+
+  it('says nothing it did not measure', () => {
+    const v = fitVerdict({ memory: null, secondsPerInnerStep: null, compressSeconds: null, payloadBytes: null, uploadSeconds: null, gatherSeconds: null, peers: null }, run);
+    expect(v.figures).toEqual([]);
+    expect(v.shareOfMedian).toBeNull();
+    expect(v.outcome).toBe('will-earn');
+  });
+
+  it('a gather fetches the run’s gather peers, or every other peer when there are fewer', () => {
+    expect(gatherCount(run, 40)).toBe(15);
+    expect(gatherCount(run, 5)).toBe(4);
+    expect(gatherCount(run, 1)).toBe(1);
+    expect(gatherCount(run, null)).toBe(15);
+  });
+
+  it('predicts a 72B model cannot fit one 24 GiB card, and is shared over many', () => {
+    const big = parseManifest({ version: 1, name: 'big', protocolVersion: '1', model: { ...LLAMA_72B }, data: { shards: 'bundled:sotu' }, chain: { network: 'devnet', netuid: 3 } }, 'test');
+    const one = predictedMemory(big, { gpus: [{ name: 'card', vramBytes: 24 * GiB }], simulated: true });
+    expect(one.neededBytes).toBeGreaterThan(one.availableBytes);
+    const many = predictedMemory(big, { gpus: Array.from({ length: 64 }, () => ({ name: 'card', vramBytes: 80 * GiB })), simulated: false });
+    expect(many.neededBytes).toBeLessThan(one.neededBytes / 32);
+    expect(many.device).toBe('each of 64 × card');
+  });
+});
