@@ -11,6 +11,7 @@ import { scheduleEvents, scheduleMethods } from './domains/schedule';
 import { earningsEvents, earningsMethods } from './domains/earnings';
 import { notificationEvents, notificationMethods } from './domains/notifications';
 import { storageEvents, storageMethods } from './domains/storage';
+import { fitEvents, fitMethods } from './domains/fit';
 
 /**
  * Every request the UI can make and every event the core pushes, gathered
@@ -31,6 +32,7 @@ export const methods = {
   ...earningsMethods,
   ...notificationMethods,
   ...storageMethods,
+  ...fitMethods,
 } as const;
 
 export const events = {
@@ -46,6 +48,7 @@ export const events = {
   ...earningsEvents,
   ...notificationEvents,
   ...storageEvents,
+  ...fitEvents,
 } as const;
 
 export interface MethodSpec {

@@ -10,16 +10,15 @@ import { runFolderName } from '../../../network/join-network';
 import { devnetLedgerFiles } from '../../../app/operations';
 import { ConfigStore } from '../../../core/config/config-store';
 import { headlessAppPaths } from '../../../platform/app-paths';
-import { readFileIfExists, writeFileAtomically } from '../../../platform/atomic-file';
 import { packageInfo } from '../../../platform/package-info';
 import { resourceLayout } from '../../../platform/resources';
 import type { RunManifest } from '../../../ports/run-manifest';
 import type { StoragePort } from '../../../ports/storage-port';
 import { RoundLedger, type RoundSummary } from '../../../services/earnings/round-ledger';
+import { loadFit, saveFit } from '../../../services/fit/fit-record';
 import { runFitTest, type FitDevice, type FitResult } from '../../../services/fit/fit-test';
 import type { FitFigure } from '../../../services/fit/fit-verdict';
-import { SIMULATED_GPU } from '../../../services/guard/simulated-gpu';
-import { detectGpus } from '../../../services/hardware/detect';
+import { fitDevice } from '../../../services/fit/fit-device';
 import { savedBucket } from '../saved-bucket';
 import { parseOrExplain, readManifestJson } from '../run-owner';
 import { CliError, runContext, withCliErrors, type RunContextOptions } from '../run-context';
@@ -35,16 +34,6 @@ interface FitOptions extends RunContextOptions {
 async function configuredDataDir(): Promise<string> {
   const paths = headlessAppPaths();
   return (await ConfigStore.load(paths.configFile)).value.dataDir ?? paths.dataDir;
-}
-
-/** Where the last fit test's answer is kept, so `tandem fit --compare` can hold it against the windows that followed. */
-const lastFitFile = (dataDir: string) => path.join(dataDir, 'fit', 'last-fit.json');
-
-interface SavedFit {
-  network: string;
-  netuid: number | null;
-  ledgerFile: string;
-  result: FitResult;
 }
 
 /**
@@ -66,7 +55,6 @@ export async function fitCommand(options: FitOptions, out: (line: string) => voi
   let storage: StoragePort | null;
   let chain: Parameters<typeof runFitTest>[0]['chain'] = null;
   let dataDir: string;
-  let netuid: number | null = null;
   let close = async () => {};
   let scratch: string | null = null;
   if (network === 'devnet') {
@@ -87,7 +75,6 @@ export async function fitCommand(options: FitOptions, out: (line: string) => voi
     }
     manifest = context.manifest;
     dataDir = context.dataDir;
-    netuid = context.netuid;
     chain = { port: context.chain, netuid: context.netuid };
     close = () => context.chain.close();
     const bucket = await savedBucket(paths, options.storagePassphraseEnv);
@@ -114,9 +101,7 @@ export async function fitCommand(options: FitOptions, out: (line: string) => voi
     if (scratch) await fs.rm(scratch, { recursive: true, force: true });
   }
   const ledgerFile = network === 'devnet' ? devnetLedgerFiles(dataDir).ledgerFile : path.join(dataDir, 'runs', runFolderName(network, manifest.chain.netuid), 'rounds.ndjson');
-  const saved: SavedFit = { network, netuid, ledgerFile, result };
-  await fs.mkdir(path.dirname(lastFitFile(dataDir)), { recursive: true });
-  await writeFileAtomically(lastFitFile(dataDir), `${JSON.stringify(saved, null, 2)}\n`);
+  await saveFit(dataDir, { network, runName: manifest.name, ledgerFile, result });
   if (options.json) {
     out(JSON.stringify(result, null, 2));
   } else {
@@ -133,14 +118,6 @@ const PART_WORDS = {
   upload: 'uploading one real update to your bucket',
   gather: 'gathering it as from every peer at once',
 } as const;
-
-/** The GPUs nvidia-smi lists, or TANDEM_SIMULATE_GPU's card, or none (the CPU trains). */
-async function fitDevice(): Promise<FitDevice> {
-  if (process.env['TANDEM_SIMULATE_GPU']) return { gpus: [{ ...SIMULATED_GPU }], simulated: true };
-  const detected = await detectGpus().catch(() => null);
-  const gpus = (detected?.gpus ?? []).filter((g) => g.vramTotalMiB !== null).map((g) => ({ name: g.name, vramBytes: (g.vramTotalMiB as number) * 2 ** 20 }));
-  return { gpus, simulated: false };
-}
 
 function describeDevice(device: FitDevice): string {
   if (device.gpus.length === 0) return 'no GPU, so the CPU trains';
@@ -170,9 +147,8 @@ function formatFigure(value: number | null, unit: FitFigure['unit']): string {
 
 /** `tandem fit --compare`: the last fit's predictions beside the first three windows this machine then trained, from its round ledger. */
 async function compareWithWindows(out: (line: string) => void): Promise<number> {
-  const text = await readFileIfExists(lastFitFile(await configuredDataDir()));
-  if (!text) throw new CliError('no fit test yet: run `tandem fit` first');
-  const saved = JSON.parse(text) as SavedFit;
+  const saved = await loadFit(await configuredDataDir());
+  if (!saved) throw new CliError('no fit test yet: run `tandem fit` first');
   const after = Date.parse(saved.result.measuredAt);
   const windows = (await new RoundLedger(saved.ledgerFile).summaries()).filter((w: RoundSummary) => w.firstAt >= after && w.phaseSeconds['training'] !== undefined).slice(0, 3);
   out(`Fit test of ${new Date(after).toLocaleString()} on ${saved.network}: ${saved.result.verdict.headline}.`);
