@@ -35,7 +35,8 @@ afterEach(() => {
   for (const tree of temps.splice(0)) fs.rmSync(tree, { recursive: true, force: true });
 });
 
-describe('native include layers', () => {
+// Each test starts a node process; the machine's cores may be busy compiling.
+describe('native include layers', { timeout: 30_000 }, () => {
   it('passes on the real tree', () => {
     const { status, stderr } = runScript();
     expect(stderr).toBe('');
