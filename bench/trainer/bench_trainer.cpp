@@ -1,3 +1,4 @@
+// One file: one benchmark program (CMake target bench_trainer) whose CPU and CUDA runs share the model sizes, batches and timers at its top.
 // Trainer throughput: tokens/s and GFLOP/s of full training steps
 // (forward + backward + clipping + AdamW).
 //   bench_trainer [--full] [--steps N] [--threads N] [--reference]

@@ -2,7 +2,7 @@
  * The tandem-trainer NDJSON protocol, version 1 (native/trainer/PROTOCOL.md):
  * zod schemas for every command the supervisor sends and every event the
  * trainer emits, so both directions are validated where they are received.
- * Keep in sync with native/trainer/src/protocol/ndjson_server.cpp.
+ * Keep in sync with native/trainer/src/protocol/ (the server and its command handlers).
  */
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';

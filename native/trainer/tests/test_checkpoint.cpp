@@ -3,7 +3,7 @@
 #include <cstring>
 #include <vector>
 
-#include "checkpoint/safetensors.h"
+#include "tensors/safetensors.h"
 #include "test_harness.h"
 #include "util/atomic_file.h"
 #include "util/errors.h"

@@ -9,7 +9,7 @@
 #include "optim/adamw.h"
 #include "optim/grad_clip.h"
 #include "test_harness.h"
-#include "checkpoint/safetensors.h"
+#include "tensors/safetensors.h"
 #include "train/training_session.h"
 #include "util/errors.h"
 

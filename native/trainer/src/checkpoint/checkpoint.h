@@ -14,8 +14,8 @@
 #include <map>
 #include <string>
 
-#include "checkpoint/safetensors.h"
-#include "model/parameter_store.h"
+#include "tensors/safetensors.h"
+#include "tensors/parameter_store.h"
 #include "optim/adamw.h"
 #include "sparseloco/outer_state.h"
 

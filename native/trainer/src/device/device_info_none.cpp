@@ -1,5 +1,5 @@
+// Builds without the CUDA backend: no devices, and the reason why.
 #include "device/device_info.h"
-#include "model/device_model.h"
 
 namespace trainer {
 
@@ -8,7 +8,5 @@ DeviceQuery queryDevices() {
   q.reason = "no CUDA device: this build has no CUDA backend (nvcc was not found at build time)";
   return q;
 }
-
-std::unique_ptr<DeviceModel> makeCudaDeviceModel(const LlamaModel&, int) { return nullptr; }
 
 }  // namespace trainer

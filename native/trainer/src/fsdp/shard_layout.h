@@ -12,7 +12,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "model/parameter_store.h"
+#include "tensors/parameter_store.h"
 
 namespace trainer {
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "model/model_config.h"
-#include "model/parameter_store.h"
+#include "tensors/parameter_store.h"
 
 namespace trainer {
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "model/parameter_store.h"
+#include "tensors/parameter_store.h"
 
 namespace trainer {
 

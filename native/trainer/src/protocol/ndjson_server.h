@@ -4,6 +4,8 @@
 // reader thread takes stdin, so `throttle` can act while a window trains.
 // Nothing a supervisor sends can crash the process: every failure becomes an
 // `error` event and the server keeps reading.
+// The server loop is ndjson_server.cpp; each command's handler is in its own
+// file beside it (hello_event, load_command, session_commands, throttle).
 #pragma once
 
 #include <atomic>

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <map>
 
-#include "checkpoint/safetensors.h"
+#include "tensors/safetensors.h"
 #include "tandem_codec/aggregate.h"
 #include "tandem_codec/decoder.h"
 #include "util/atomic_file.h"

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "model/parameter_store.h"
+#include "tensors/parameter_store.h"
 #include "util/json.h"
 
 namespace trainer {

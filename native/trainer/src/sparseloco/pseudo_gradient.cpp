@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "checkpoint/safetensors.h"
+#include "tensors/safetensors.h"
 #include "tandem_codec/encoder.h"
 #include "util/atomic_file.h"
 #include "util/errors.h"

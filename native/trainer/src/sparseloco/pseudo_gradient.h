@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "model/parameter_store.h"
+#include "tensors/parameter_store.h"
 
 namespace trainer {
 

@@ -1,3 +1,4 @@
+// One file: fibers, launches and the runtime API share the emulator's private device state (allocations, sticky errors, current device, kernel attributes) in one anonymous namespace.
 // The CUDA emulator's runtime (interface and limits: cuda_runtime.h here).
 //
 // Threads of a block are fibers scheduled round-robin on the launching host

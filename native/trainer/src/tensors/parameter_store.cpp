@@ -1,4 +1,4 @@
-#include "model/parameter_store.h"
+#include "tensors/parameter_store.h"
 
 #include <algorithm>
 #include <stdexcept>

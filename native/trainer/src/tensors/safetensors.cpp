@@ -1,4 +1,4 @@
-#include "checkpoint/safetensors.h"
+#include "tensors/safetensors.h"
 
 #include <cstring>
 

@@ -1,0 +1,107 @@
+// The commands on a loaded run: train_window, apply_outer, evaluate and
+// checkpoint. Each checks its fields, then hands the work to the session;
+// train_window streams a `step` event per inner step.
+#include "data/shard_cache.h"
+#include "protocol/command_fields.h"
+#include "protocol/host_memory.h"
+#include "protocol/ndjson_server.h"
+#include "util/errors.h"
+
+namespace trainer {
+
+Json NdjsonServer::cmdTrainWindow(const Json& c, const Json& id) {
+  TrainingSession& s = session();
+  const uint64_t window = readWindow(c);
+  const std::string peerId = requireString(c, "peer_id");
+  const int64_t steps = c.intOr("steps", s.settings().innerSteps);
+  if (steps < 1 || steps > 1000000) throw TrainerError(error_code::kInvalidArgument, "'steps' must be in [1, 1e6]");
+  const std::string payload = requireString(c, "payload_path");
+  const std::string mode = c.stringOr("mode", s.settings().outerMode);
+  const double flopsPerToken = s.model().flopsPerToken(s.settings().seqLen);
+  auto onStep = [&](const StepReport& r) {
+    Json e = Json::object();
+    e["event"] = "step";
+    e["id"] = id;
+    e["window"] = r.window;
+    e["step"] = r.stepInWindow;
+    e["inner_step"] = r.innerStep;
+    e["loss"] = r.loss;
+    e["lr"] = r.lr;
+    e["grad_norm"] = r.gradNorm;
+    e["skipped"] = r.skipped;
+    e["tokens"] = r.tokens;
+    const double tps = r.seconds > 0 ? static_cast<double>(r.tokens) / r.seconds : 0.0;
+    e["tokens_per_s"] = tps;
+    e["gflops"] = tps * flopsPerToken * 1e-9;
+    e["memory_bytes"] = residentBytes();
+    emit(e);
+    applyMicroBatchThrottle();
+    pauseBetweenSteps();
+  };
+  auto onPhase = [&](const std::string& phase) { emitPhase(id, phase); };
+  const std::vector<std::string> shardPaths = readShardList(c, "shards");
+  BatchSampler listed;
+  if (!shardPaths.empty()) listed = samplerForList(shardPaths, windowShards_);
+  applyMicroBatchThrottle();
+  return s.trainWindow(window, peerId, static_cast<int>(steps), payload, mode, onStep, onPhase,
+                       shardPaths.empty() ? nullptr : &listed);
+}
+
+BatchSampler NdjsonServer::samplerForList(const std::vector<std::string>& paths, std::vector<SharedShard>& kept) {
+  TrainingSession& s = session();
+  std::vector<SharedShard> shards = shardCache_.load(paths, s.model().config().vocabSize);
+  BatchSampler sampler(shards, s.settings().seqLen);
+  kept = std::move(shards);  // after the new list is read: files in both lists are shared, not re-read
+  return sampler;
+}
+
+Json NdjsonServer::cmdApplyOuter(const Json& c) {
+  TrainingSession& s = session();
+  std::vector<std::string> paths;
+  for (const Json& p : c.at("payloads").asArray("payloads")) paths.push_back(p.asString("payloads[]"));
+  if (paths.empty()) throw TrainerError(error_code::kInvalidArgument, "'payloads' must not be empty");
+  const double lr = c.numberOr("outer_lr", s.settings().outerLr);
+  if (!(lr > 0)) throw TrainerError(error_code::kInvalidArgument, "'outer_lr' must be > 0");
+  // The window whose aggregate this is: kept with the weights (and in checkpoints) as the model's window.
+  const int64_t window = c.intOr("window", -1);
+  if (window < -1) throw TrainerError(error_code::kInvalidArgument, "'window' must be >= 0");
+  return s.applyOuter(paths, lr, c.stringOr("mode", s.settings().outerMode), window);
+}
+
+Json NdjsonServer::cmdEvaluate(const Json& c, const Json& id) {
+  TrainingSession& s = session();
+  emitPhase(id, "evaluating");
+  const std::string peerId = requireString(c, "peer_id");
+  const uint64_t window = readWindow(c);
+  const int64_t steps = c.intOr("steps", 1);
+  const int64_t batch = c.intOr("batch_size", s.settings().batchSize);
+  if (steps < 1 || steps > 100000 || batch < 1 || batch > 100000) {
+    throw TrainerError(error_code::kInvalidArgument, "'steps' and 'batch_size' must be in [1, 100000]");
+  }
+  const std::string payload = c.stringOr("payload_path", "");
+  const double lr = c.numberOr("lr", s.settings().outerLr);
+  const std::vector<std::string> shardPaths = readShardList(c, "shards");
+  if (!shardPaths.empty()) {
+    // The list names the data; a split as well would say two things about it.
+    if (const Json* split = c.get("split"); split && !split->isNull()) {
+      throw TrainerError(error_code::kInvalidArgument, "'split' and 'shards' exclude each other: 'shards' names the files");
+    }
+    const BatchSampler listed = samplerForList(shardPaths, evaluationShards_);
+    return s.evaluate("", peerId, window, static_cast<int>(steps), static_cast<int>(batch), payload, lr, &listed);
+  }
+  return s.evaluate(c.stringOr("split", "train"), peerId, window, static_cast<int>(steps), static_cast<int>(batch),
+                    payload, lr);
+}
+
+Json NdjsonServer::cmdCheckpoint(const Json& c, const Json& id) {
+  TrainingSession& s = session();
+  emitPhase(id, "checkpointing");
+  const std::string path = requireString(c, "path");
+  Json r = Json::object();
+  r["path"] = path;
+  r["bytes"] = s.saveCheckpoint(path);
+  r["inner_step"] = s.innerStepCount();
+  return r;
+}
+
+}  // namespace trainer
