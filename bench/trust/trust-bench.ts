@@ -12,7 +12,7 @@ import pino from 'pino';
 import { ADVERSARY_KINDS, parseAdversaryKinds, type AdversaryKind } from '../../main/devnet/adversarial-peers';
 import { createDevnetRuntime } from '../../main/devnet/devnet-runtime';
 import { parseManifest, type RunManifest } from '../../main/ports/run-manifest';
-import type { WindowReport } from '../../main/services/validator/devnet-validator';
+import type { WindowReport } from '../../main/services/validator/window-report';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);

@@ -16,7 +16,9 @@ import { REDACTED_PATHS } from '../../../main/core/logging/logger';
 import { createWalletModule } from '../../../main/services/wallet/wallet-module';
 import { WalletService } from '../../../main/services/wallet/wallet-service';
 import { createAppStore } from '../../../renderer/src/store';
-import { FakeSubtensor, hasSubtensorFixtures, loadRuntime, recordedNeurons, StorageBuilder, subnetStorage } from '../../support/fake-subtensor';
+import { FakeSubtensor } from '../../support/fake-subtensor';
+import { hasSubtensorFixtures, loadRuntime, recordedNeurons } from '../../support/subtensor-fixtures';
+import { StorageBuilder, subnetStorage } from '../../support/subtensor-storage';
 import { makeTempDir } from '../../support/temp-dir';
 import { BTWALLET, hasBtwallet, loadVectors } from './fixture-paths';
 
