@@ -10,16 +10,16 @@ import type { ApplyOuterRequest, ApplyOuterResult, EvaluateRequest, EvaluateResu
 import type { RunManifest } from '../../ports/run-manifest';
 import { windowOf } from '../round/window-clock';
 import type { StoragePort } from '../../ports/storage-port';
-import { LossMeasurements } from './loss-measurements';
 import { clippedLr, median } from './payload-fingerprint';
 import { peersToEvaluate } from './peer-selection';
 import type { RatingBook } from './rating-book';
-import { batchImprovements, detectCopies, gauntlet, relativeImprovement } from './score-components';
+import { batchImprovements, detectCopies } from './score-components';
 import { ModelBasis, type SyncReport } from '../round/sync-report';
 import { nextWindowToValidate } from './validation-schedule';
 import { DEFAULT_VALIDATOR_SETTINGS, type ValidatorSettings } from './validator-settings';
-import { assignmentFigures, type PeerReport, type WindowReport } from './window-report';
+import { peerReport, type PeerReport, type WindowReport } from './window-report';
 import { scoreWindow, type PeerWindowInput } from './window-score';
+import { WindowLossRuns } from './window-loss-runs';
 import { collectUploads } from './window-uploads';
 
 
@@ -218,7 +218,7 @@ export class DevnetValidator {
       .filter((u) => !copies.has(u.uid))
       .sort((a, b) => this.options.ratings.ordinalOf(b.uid) - this.options.ratings.ordinalOf(a.uid) || a.uid - b.uid)
       .slice(0, this.settings.controlPeers);
-    const losses = new LossMeasurements(async (set, u) => {
+    const losses = new WindowLossRuns(async (set, u) => {
       // A run that assigns shards per (peer, window): the same shards the peer's sampler drew from, recomputed here.
       const shards = await this.options.data?.shardsOf(set, window);
       const r = await this.options.trainer.evaluate({ peerId: set, window, steps, payloadFile: u.file, lr: clippedLr(evalLr, u.print.norm, medianNorm), ...(shards ? { shards } : {}) });
@@ -246,40 +246,13 @@ export class DevnetValidator {
       if (stepsBehind !== undefined) input.sync = { peerDigest: reports.get(uid)?.modelDigest ?? '', stepsBehind };
       const copy = copies.get(uid);
       if (copy) input.copiedFrom = copy.copiedFrom;
-      const own = losses.get(String(uid), uid);
-      const random = losses.get(randomId, uid);
-      if (own && random) {
-        const others = controls.filter((c) => c.uid !== uid).map((c) => c.uid);
-        const control = others.length > 0 ? { own: median(others.map((o) => losses.relative(String(uid), o))), random: median(others.map((o) => losses.relative(randomId, o))) } : undefined;
-        const ownBatches = losses.adjustedBatches(String(uid), uid, others);
-        const randomBatches = losses.adjustedBatches(randomId, uid, others);
-        input.losses = {
-          ownBefore: own.before,
-          ownAfter: own.after,
-          randomBefore: random.before,
-          randomAfter: random.after,
-          ...(control ? { control } : {}),
-          ...(ownBatches && randomBatches ? { batches: { own: ownBatches, random: randomBatches } } : {}),
-        };
-      }
+      const measured = losses.measurementsFor(uid, randomId, controls.map((c) => c.uid));
+      if (measured) input.losses = measured;
       const wasEvaluated = input.losses !== undefined;
       const score = scoreWindow(input, policy);
       // A peer neither evaluated nor caught by a cheap check is simply not rated this window.
       if (!wasEvaluated && score.flags.length === 0) continue;
-      peerReports.push({
-        ...score,
-        evaluated: wasEvaluated,
-        ...(stepsBehind === undefined ? {} : { stepsBehind }),
-        ...(copy ? { copiedFrom: copy.copiedFrom, overlap: copy.overlap } : {}),
-        ...(upload ? { norm: upload.print.norm } : {}),
-        ...(input.losses
-          ? {
-              ownImprovement: relativeImprovement(input.losses.ownBefore, input.losses.ownAfter),
-              randomImprovement: relativeImprovement(input.losses.randomBefore, input.losses.randomAfter),
-              ...assignmentFigures(gauntlet(input.losses, this.settings.minAssignmentGap)),
-            }
-          : {}),
-      });
+      peerReports.push(peerReport(score, { stepsBehind, copy, norm: upload?.print.norm, losses: input.losses }, this.settings.minAssignmentGap));
     }
 
     this.options.ratings.recordWindow(window, peerReports);

@@ -1,3 +1,4 @@
+import { gauntlet, relativeImprovement, type LossMeasurements } from './score-components';
 import type { PeerWindowScore } from './window-score';
 
 /** What the validator tells of each window it judged: the log, the CLI, the devnet's UI and the trust bench read it. */
@@ -31,7 +32,30 @@ export interface WindowReport {
   seconds: number;
 }
 
+/** A peer's line in the window report: its score, and the figures it was judged on. */
+export function peerReport(
+  score: PeerWindowScore,
+  facts: { stepsBehind: number | undefined; copy: { copiedFrom: number; overlap: number } | undefined; norm: number | undefined; losses: LossMeasurements | undefined },
+  minAssignmentGap: number,
+): PeerReport {
+  const { stepsBehind, copy, norm, losses } = facts;
+  return {
+    ...score,
+    evaluated: losses !== undefined,
+    ...(stepsBehind === undefined ? {} : { stepsBehind }),
+    ...(copy ? { copiedFrom: copy.copiedFrom, overlap: copy.overlap } : {}),
+    ...(norm === undefined ? {} : { norm }),
+    ...(losses
+      ? {
+          ownImprovement: relativeImprovement(losses.ownBefore, losses.ownAfter),
+          randomImprovement: relativeImprovement(losses.randomBefore, losses.randomAfter),
+          ...assignmentFigures(gauntlet(losses, minAssignmentGap)),
+        }
+      : {}),
+  };
+}
+
 /** The assignment gap and, where the trainer reported per-batch losses, its standard error. */
-export function assignmentFigures(verdict: { assignmentGap: number; assignmentStdError: number }): Pick<PeerReport, 'assignmentGap' | 'assignmentStdError'> {
+function assignmentFigures(verdict: { assignmentGap: number; assignmentStdError: number }): Pick<PeerReport, 'assignmentGap' | 'assignmentStdError'> {
   return { assignmentGap: verdict.assignmentGap, ...(Number.isFinite(verdict.assignmentStdError) ? { assignmentStdError: verdict.assignmentStdError } : {}) };
 }
