@@ -13,7 +13,7 @@ import { ADVERSARY_KINDS, parseAdversaryKinds, type AdversaryKind } from '../../
 import { devnetManifestDocument } from '../../main/devnet/devnet-manifest';
 import { createDevnetRuntime } from '../../main/devnet/devnet-runtime';
 import { parseManifest, type RunManifest } from '../../main/ports/run-manifest';
-import type { WindowReport } from '../../main/services/validator/devnet-validator';
+import type { WindowReport } from '../../main/services/validator/window-report';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);

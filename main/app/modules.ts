@@ -14,7 +14,7 @@ import { createRoundModule } from '../services/round/round-module';
 import { createDevnetRuntime } from '../devnet/devnet-runtime';
 import { trainerDevice } from '../adapters/trainer/trainer-config';
 import { createChainModule } from '../services/chain/chain-module';
-import { openSubtensor } from '../services/chain/chain-service';
+import { openSubtensor } from '../services/chain/open-subtensor';
 import { SubtensorChain } from '../adapters/subtensor/subtensor-chain';
 import type { Logger } from '../core/logging/logger';
 import type { NetworkRuntime } from '../network/network-runtime';

@@ -3,7 +3,9 @@ import { chainEvents, type chainMethods } from '../../../contract/domains/chain'
 import type { CoreModule } from '../../core/module';
 import { WalletError } from '../wallet/errors';
 import { asCoreHandlers, domainEmitter, type DomainHandlers } from '../../core/domain-module';
-import { ChainActionError, ChainService, neuronView, type ChainServiceOptions } from './chain-service';
+import { ChainService, type ChainServiceOptions } from './chain-service';
+import { neuronView } from './chain-status';
+import { ChainActionError } from './chain-writes';
 
 async function guard<T>(work: () => Promise<T> | T): Promise<T> {
   try {

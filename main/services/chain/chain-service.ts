@@ -1,22 +1,13 @@
-import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from '../../core/logging/logger';
-import { immunityOf, type Immunity } from './immunity';
-import { rankByIncentive, type ChainBlock, type ChainHealth, type ChainPort, type ChainSigner, type ChainWriter, type Metagraph, type Neuron } from '../../ports/chain-port';
+import { immunityOf } from './immunity';
+import { rankByIncentive, type ChainBlock, type Metagraph } from '../../ports/chain-port';
 import { resolveTarget } from '../../adapters/subtensor/networks';
-import { formatTao } from './tao';
 import { RewardHistory, tempoIndex } from './rewards';
 import { SubtensorChain } from '../../adapters/subtensor/subtensor-chain';
-
-/** What the chain side needs from the wallet: addresses and signers, never key material. */
-export interface WalletAccess {
-  activeWallet(): Promise<{ name: string; coldkeyAddress: string; coldkeyWatchOnly: boolean; hotkeys: Array<{ name: string; address: string }> } | null>;
-  hotkeySigner(): ChainSigner | null;
-  withColdkey<T>(name: string, passphrase: string, action: (signer: ChainSigner) => Promise<T>): Promise<T>;
-  onChange(listener: () => void): () => void;
-}
-
-export type OpenedChain = ChainPort & Partial<ChainWriter>;
+import { blankStatus, type ChainStatusData, type RewardView } from './chain-status';
+import { ChainActionError, ChainWrites, type PreparedWrite, type WalletAccess } from './chain-writes';
+import { openSubtensor, type OpenedChain } from './open-subtensor';
 
 export interface ChainServiceOptions {
   wallet?: WalletAccess;
@@ -40,65 +31,10 @@ export interface ChainServiceOptions {
   confirmTtlMs?: number;
 }
 
-export interface RewardView {
-  tempoIndex: number;
-  block: number;
-  emission: string;
-  incentive: number;
-  rank: number | null;
-}
-
-export interface ChainStatusData {
-  target: string;
-  endpoint: string | null;
-  netuid: number;
-  health: ChainHealth | { state: 'idle'; reason: string };
-  block: number | null;
-  specVersion: number | null;
-  subnetSize: number | null;
-  blockSeconds: number | null;
-  immunityPeriodBlocks: number | null;
-  metagraphBlock: number | null;
-  me: {
-    hotkey: string;
-    registered: boolean;
-    uid: number | null;
-    rank: { rank: number; of: number } | null;
-    incentive: number | null;
-    emissionPerTempo: string | null;
-    stake: string | null;
-    cumulativeRewards: string;
-    recentRewards: RewardView[];
-    immunity: Immunity | null;
-  } | null;
-  coldkeyBalance: string | null;
-  lastError: string | null;
-}
-
-export interface PreparedWrite {
-  token: string;
-  action: 'register' | 'commit';
-  netuid: number;
-  signer: 'coldkey' | 'hotkey';
-  signerAddress: string;
-  hotkey: string;
-  fee: string;
-  burn: string | null;
-  summary: string;
-  expiresAt: number;
-}
-
-export class ChainActionError extends Error {}
-
-export function neuronView(n: Neuron) {
-  return { ...n, stake: n.stake.toString(), emission: n.emission.toString() };
-}
-
-
 /**
  * Keeps one chain connection for the configured target: follows blocks,
  * re-reads the metagraph now and then, tracks this hotkey's uid, rank and
- * rewards, and runs the two writes behind a prepare → confirm step.
+ * rewards, and runs the two writes behind a prepare → confirm step (ChainWrites).
  */
 export class ChainService {
   private chain: OpenedChain | null = null;
@@ -111,16 +47,25 @@ export class ChainService {
   private tempoCache: number | null = null;
   private refreshing: Promise<void> | null = null;
   private history: RewardHistory | null = null;
-  private readonly prepared = new Map<string, { write: PreparedWrite; walletName: string }>();
   private readonly listeners = new Set<(status: ChainStatusData) => void>();
   private readonly now: () => number;
   private data: ChainStatusData;
   private openFailures = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly writes: ChainWrites;
 
   constructor(private readonly options: ChainServiceOptions) {
     this.now = options.now ?? Date.now;
-    this.data = this.blank('', { state: 'idle', reason: 'not started' });
+    this.data = blankStatus('', { state: 'idle', reason: 'not started' });
+    this.writes = new ChainWrites({
+      wallet: options.wallet,
+      requireChain: () => this.requireChain(),
+      requireSubnet: () => this.requireSubnet(),
+      refresh: (force) => this.refresh(force),
+      ownUid: () => this.data.me?.uid ?? null,
+      now: this.now,
+      confirmTtlMs: options.confirmTtlMs ?? 5 * 60_000,
+    });
     options.wallet?.onChange(() => void this.refresh(true).catch(() => undefined));
   }
 
@@ -131,10 +76,6 @@ export class ChainService {
 
   status(): ChainStatusData {
     return this.data;
-  }
-
-  private blank(target: string, health: ChainStatusData['health'], endpoint: string | null = null, netuid = 0): ChainStatusData {
-    return { target, endpoint, netuid, health, block: null, specVersion: null, subnetSize: null, blockSeconds: null, immunityPeriodBlocks: null, metagraphBlock: null, me: null, coldkeyBalance: null, lastError: null };
   }
 
   private update(patch: Partial<ChainStatusData>): void {
@@ -177,15 +118,15 @@ export class ChainService {
       const resolved = resolveTarget(target);
       endpoint = resolved.kind === 'subtensor' ? resolved.url : null;
     } catch (error) {
-      this.data = this.blank(target, { state: 'failed', reason: (error as Error).message }, null, netuid);
+      this.data = blankStatus(target, { state: 'failed', reason: (error as Error).message }, null, netuid);
       this.update({});
       return;
     }
-    this.data = this.blank(target, endpoint ? { state: 'connecting' } : { state: 'idle', reason: 'connecting' }, endpoint, netuid);
+    this.data = blankStatus(target, endpoint ? { state: 'connecting' } : { state: 'idle', reason: 'connecting' }, endpoint, netuid);
     this.update({});
     let chain: OpenedChain | null;
     try {
-      chain = await (this.options.open ?? defaultOpen)(target);
+      chain = await (this.options.open ?? openSubtensor)(target);
     } catch (error) {
       if (generation !== this.generation) return;
       const reason = (error as Error).message;
@@ -359,90 +300,16 @@ export class ChainService {
   }
 
   /** Step 1 of a write: who signs, what it costs. Nothing is signed. */
-  async prepare(input: { action: 'register' } | { action: 'commit'; data: string }): Promise<PreparedWrite> {
-    const chain = this.requireChain();
-    if (!chain.estimate || !chain.register || !chain.commit) throw new ChainActionError(`${chain.name} does not accept writes from this app`);
-    const wallet = await this.options.wallet?.activeWallet();
-    const hotkey = wallet?.hotkeys[0]?.address;
-    if (!wallet || !hotkey) throw new ChainActionError('create or import a wallet first');
-    const netuid = this.requireSubnet();
-    let signerAddress: string;
-    if (input.action === 'register') {
-      if (wallet.coldkeyWatchOnly) throw new ChainActionError('this wallet holds only the coldkey address; registration needs the coldkey itself');
-      const uid = await chain.uidOf(netuid, hotkey);
-      if (uid !== null) throw new ChainActionError(`the hotkey is already registered on subnet ${netuid} as uid ${uid}`);
-      signerAddress = wallet.coldkeyAddress;
-    } else {
-      const signer = this.options.wallet?.hotkeySigner();
-      if (!signer) throw new ChainActionError('unlock the hotkey first: it signs the commitment');
-      signerAddress = signer.address;
-    }
-    const estimate = await chain.estimate(input.action === 'register' ? { action: 'register', netuid, hotkey } : { action: 'commit', netuid, data: input.data }, signerAddress);
-    if (input.action === 'register' && chain.balanceOf) {
-      // Said before anything is signed: the chain would take the fee and refuse the registration.
-      const balance = await chain.balanceOf(signerAddress);
-      const cost = (estimate.burn ?? 0n) + estimate.fee;
-      if (balance < cost) throw new ChainActionError(`insufficient balance: coldkey ${signerAddress} holds ${formatTao(balance)}, and registering costs ${formatTao(cost)} (burn ${formatTao(estimate.burn ?? 0n)} plus the fee); nothing was signed`);
-    }
-    const summary =
-      input.action === 'register'
-        ? `Register hotkey ${hotkey} on subnet ${netuid}: burns ${formatTao(estimate.burn ?? 0n)} plus a fee of about ${formatTao(estimate.fee)}, paid by coldkey ${signerAddress}.`
-        : `Publish this machine's storage read access on subnet ${netuid}, signed by hotkey ${signerAddress}; fee about ${formatTao(estimate.fee)}.`;
-    const token = crypto.randomBytes(16).toString('hex');
-    const write: PreparedWrite = {
-      token,
-      action: input.action,
-      netuid,
-      signer: input.action === 'register' ? 'coldkey' : 'hotkey',
-      signerAddress,
-      hotkey,
-      fee: estimate.fee.toString(),
-      burn: estimate.burn === null ? null : estimate.burn.toString(),
-      summary,
-      expiresAt: this.now() + (this.options.confirmTtlMs ?? 5 * 60_000),
-    };
-    this.prepared.set(token, { write, walletName: wallet.name });
-    if (input.action === 'commit') this.pendingCommit.set(token, input.data);
-    return write;
+  prepare(input: { action: 'register' } | { action: 'commit'; data: string }): Promise<PreparedWrite> {
+    return this.writes.prepare(input);
   }
 
-  private readonly pendingCommit = new Map<string, string>();
-
   cancel(token: string): boolean {
-    this.pendingCommit.delete(token);
-    return this.prepared.delete(token);
+    return this.writes.cancel(token);
   }
 
   /** Step 2: the user confirmed. The coldkey is unlocked only inside this call, for registration. */
-  async confirm(token: string, coldkeyPassphrase: string | undefined): Promise<{ action: 'register' | 'commit'; uid: number | null }> {
-    const entry = this.prepared.get(token);
-    const data = this.pendingCommit.get(token);
-    this.prepared.delete(token);
-    this.pendingCommit.delete(token);
-    if (!entry || entry.write.expiresAt < this.now()) throw new ChainActionError('this confirmation expired or was already used; prepare the action again');
-    const chain = this.requireChain();
-    const { write } = entry;
-    if (write.action === 'register') {
-      if (!coldkeyPassphrase) throw new ChainActionError('registration is paid by the coldkey: its passphrase is needed');
-      const wallet = this.options.wallet as WalletAccess;
-      const uid = await wallet.withColdkey(entry.walletName, coldkeyPassphrase, (signer) => (chain.register as ChainWriter['register'])(write.netuid, write.hotkey, signer));
-      await this.refresh(true);
-      return { action: 'register', uid };
-    }
-    const signer = this.options.wallet?.hotkeySigner();
-    if (!signer) throw new ChainActionError('the hotkey was locked meanwhile; unlock it and prepare again');
-    await (chain.commit as ChainWriter['commit'])(write.netuid, data ?? '', signer);
-    return { action: 'commit', uid: this.data.me?.uid ?? null };
+  confirm(token: string, coldkeyPassphrase: string | undefined): Promise<{ action: 'register' | 'commit'; uid: number | null }> {
+    return this.writes.confirm(token, coldkeyPassphrase);
   }
-}
-
-/** Subtensor for a network name or URL; null for the devnet, which has no node. */
-export async function openSubtensor(target: string): Promise<OpenedChain | null> {
-  return defaultOpen(target);
-}
-
-async function defaultOpen(target: string): Promise<OpenedChain | null> {
-  const resolved = resolveTarget(target);
-  if (resolved.kind === 'devnet') return null;
-  return SubtensorChain.open({ name: resolved.name, endpoint: resolved.url });
 }

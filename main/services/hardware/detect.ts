@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import si from 'systeminformation';
 import type { GpuDetection, SystemInfo } from '../../../contract/domains/hardware';
-import { parseCsv, parseNvidiaSmiOutput, type CommandOutput } from './nvidia-smi';
+import { parseNvidiaSmiOutput } from './nvidia-smi';
+import { parseCsv } from './nvidia-smi-csv';
+import type { CommandOutput } from './nvidia-smi-failures';
 import { textValue } from './values';
 
 /** Runs a program to completion; injected so tests never need a GPU or nvidia-smi. */

@@ -4,7 +4,7 @@ import { ManifestError, parseManifest } from '../../ports/run-manifest';
 import { readRunFromChain } from './run-on-chain';
 import { looksSigned, manifestDigest, verifySignedManifest, type VerifiedManifest } from './signed-manifest';
 import type { ChainPort } from '../../ports/chain-port';
-import { openSubtensor } from '../chain/chain-service';
+import { openSubtensor } from '../chain/open-subtensor';
 
 export interface LoadManifestOptions {
   /** The network the user chose: a manifest for a run elsewhere is refused. */

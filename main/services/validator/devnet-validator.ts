@@ -1,7 +1,5 @@
 import fs from 'node:fs/promises';
 import { payloadLimitBytes } from '../round/payload-limit';
-import path from 'node:path';
-import { decodePayload } from '../../adapters/codec';
 import type { ChainBlock, ChainPort, ChainSigner, ChainWriter } from '../../ports/chain-port';
 import type { Logger } from '../../core/logging/logger';
 import { aggregationCandidates, isMiner } from '../round/aggregation-peers';
@@ -11,47 +9,25 @@ import { settleMargin, uploadDeadline } from '../round/inclusion';
 import type { ApplyOuterRequest, ApplyOuterResult, EvaluateRequest, EvaluateResult } from '../../ports/trainer-port';
 import type { RunManifest } from '../../ports/run-manifest';
 import { windowOf } from '../round/window-clock';
-import { gradientKey } from '../../ports/object-keys';
 import type { StoragePort } from '../../ports/storage-port';
-import { clippedLr, fingerprint, median, type PayloadFingerprint } from './payload-fingerprint';
+import { clippedLr, median } from './payload-fingerprint';
 import { peersToEvaluate } from './peer-selection';
 import type { RatingBook } from './rating-book';
-import { batchImprovements, detectCopies, gauntlet, ONE_SIDED_95, relativeImprovement } from './score-components';
-import { decodeSyncReport, ModelBasis, syncReportKey, type SyncReport } from '../round/sync-report';
-import { scoreWindow, type PeerWindowInput, type PeerWindowScore } from './window-score';
+import { batchImprovements, detectCopies } from './score-components';
+import { ModelBasis, type SyncReport } from '../round/sync-report';
+import { nextWindowToValidate } from './validation-schedule';
+import { DEFAULT_VALIDATOR_SETTINGS, type ValidatorSettings } from './validator-settings';
+import { peerReport, type PeerReport, type WindowReport } from './window-report';
+import { scoreWindow, type PeerWindowInput } from './window-score';
+import { WindowLossRuns } from './window-loss-runs';
+import { collectUploads } from './window-uploads';
+
 
 /** What the validator needs from a trainer (NativeTrainer has it). */
 export interface ValidatorTrainer {
   evaluate(request: EvaluateRequest): Promise<EvaluateResult>;
   applyOuter(request: ApplyOuterRequest): Promise<ApplyOuterResult>;
 }
-
-export interface ValidatorSettings {
-  /** Peers whose loss is evaluated per window (a rotating slice); liveness, sync and copies are checked for all. */
-  evalPeers: number;
-  /** Batches per loss evaluation (own and random each); null: all the batches a peer trains on in a window. */
-  evalSteps: number | null;
-  /** Best-rated peers whose updates serve as the control on each evaluated peer's batches. */
-  controlPeers: number;
-  /** Jaccard overlap of kept coordinates above which the later upload is a copy. */
-  copyThreshold: number;
-  /** Windows a peer's model may be behind the global one (times the inner steps: the sync check's steps behind). */
-  maxWindowsBehind: number;
-  /** Own-data improvement must beat random-data improvement by more than this. */
-  minAssignmentGap: number;
-  /** A gap counts as not-own-data only this many standard errors (of its per-batch spread) below the bar. */
-  assignmentConfidenceZ: number;
-}
-
-export const DEFAULT_VALIDATOR_SETTINGS: ValidatorSettings = {
-  evalPeers: 6,
-  evalSteps: null,
-  controlPeers: 2,
-  copyThreshold: 0.9,
-  maxWindowsBehind: 1,
-  minAssignmentGap: 0,
-  assignmentConfidenceZ: ONE_SIDED_95,
-};
 
 export interface DevnetValidatorOptions {
   manifest: RunManifest;
@@ -74,42 +50,6 @@ export interface DevnetValidatorOptions {
   minerHotkeys?(): ReadonlySet<string> | Promise<ReadonlySet<string>>;
   /** The shards a peer id drew from in a window, when the run lists its shards by URL (absent: the trainer's data folder). */
   data?: { shardsOf(peerId: string, window: number): Promise<string[]> };
-}
-
-export interface PeerReport extends PeerWindowScore {
-  evaluated: boolean;
-  /** Inner steps behind the global model (from its sync report), when known. */
-  stepsBehind?: number;
-  copiedFrom?: number;
-  overlap?: number;
-  norm?: number;
-  /** Relative loss improvement on its own and on random batches. */
-  ownImprovement?: number;
-  randomImprovement?: number;
-  /** Own minus random improvement, less the same for the other updates (the control). */
-  assignmentGap?: number;
-  /** Its standard error from the per-batch spread, when the trainer reported batches. */
-  assignmentStdError?: number;
-}
-
-export interface WindowReport {
-  window: number;
-  peers: PeerReport[];
-  weights: Map<number, number>;
-  /** Uids whose updates went into the global model. */
-  aggregated: number[];
-  globalDigest: string | null;
-  /** The upload deadline (epoch ms) the window's updates were judged against: the miners' own. */
-  deadline: number;
-  /** How long the validation took. */
-  seconds: number;
-}
-
-interface Upload {
-  uid: number;
-  file: string;
-  uploadedAt: number;
-  print: PayloadFingerprint;
 }
 
 /**
@@ -254,29 +194,7 @@ export class DevnetValidator {
       this.options.onValidated?.(report);
       return report;
     }
-    await fs.mkdir(this.options.workDir, { recursive: true });
-    const uploads = new Map<number, Upload>();
-    const uploadedAt = new Map<number, number>();
-    const reports = new Map<number, SyncReport | null>();
-    const storageOf = new Map(peers.map((p) => [p.uid, p.storage]));
-    await Promise.all(
-      result.peers.map(async (account) => {
-        const storage = storageOf.get(account.uid);
-        if (!storage || account.outcome === 'missing') return;
-        const [head, report] = await Promise.all([
-          storage.head(gradientKey(window, account.uid, manifest.protocolVersion)).catch(() => null),
-          storage.get(syncReportKey(window, account.uid, manifest.protocolVersion), { maxBytes: 4096 }).catch(() => null),
-        ]);
-        if (head) uploadedAt.set(account.uid, head.lastModified.getTime());
-        reports.set(account.uid, decodeSyncReport(report));
-      }),
-    );
-    for (const { uid, payload } of result.payloads) {
-      const file = path.join(this.options.workDir, `window-${window}-peer-${uid}.tndc`);
-      await fs.writeFile(file, payload);
-      const print = fingerprint(await decodePayload(payload));
-      uploads.set(uid, { uid, file, uploadedAt: uploadedAt.get(uid) ?? Date.now(), print });
-    }
+    const { uploads, uploadedAt, reports } = await collectUploads({ window, protocolVersion: manifest.protocolVersion, workDir: this.options.workDir, peers, gathered: result });
 
     const copies = detectCopies([...uploads.values()].map((u) => ({ uid: u.uid, indices: u.print.indices, uploadedAt: u.uploadedAt })), this.settings.copyThreshold);
     const medianNorm = median([...uploads.values()].map((u) => u.print.norm));
@@ -300,34 +218,19 @@ export class DevnetValidator {
       .filter((u) => !copies.has(u.uid))
       .sort((a, b) => this.options.ratings.ordinalOf(b.uid) - this.options.ratings.ordinalOf(a.uid) || a.uid - b.uid)
       .slice(0, this.settings.controlPeers);
-    const improvement = new Map<string, { before: number; after: number; batches: number[] | undefined }>();
-    const measure = async (set: string, u: Upload) => {
-      const key = `${set}|${u.uid}`;
-      if (improvement.has(key)) return;
+    const losses = new WindowLossRuns(async (set, u) => {
       // A run that assigns shards per (peer, window): the same shards the peer's sampler drew from, recomputed here.
       const shards = await this.options.data?.shardsOf(set, window);
       const r = await this.options.trainer.evaluate({ peerId: set, window, steps, payloadFile: u.file, lr: clippedLr(evalLr, u.print.norm, medianNorm), ...(shards ? { shards } : {}) });
       const batches = r.lossesBefore && r.lossesAfter ? batchImprovements(r.lossesBefore, r.lossesAfter) : undefined;
-      improvement.set(key, { before: r.lossBefore, after: r.lossAfter ?? Number.NaN, batches });
-    };
+      return { before: r.lossBefore, after: r.lossAfter ?? Number.NaN, batches };
+    });
     for (const u of evaluated) {
       for (const set of [String(u.uid), randomId]) {
-        await measure(set, u);
-        for (const c of controls) if (c.uid !== u.uid) await measure(set, c);
+        await losses.measure(set, u);
+        for (const c of controls) if (c.uid !== u.uid) await losses.measure(set, c);
       }
     }
-    const relative = (set: string, uid: number) => {
-      const m = improvement.get(`${set}|${uid}`);
-      return m ? relativeImprovement(m.before, m.after) : Number.NaN;
-    };
-    // Per batch, the update's improvement less the controls' median on that same
-    // batch: pairing by batch takes each batch's difficulty out of the spread.
-    const adjustedBatches = (set: string, uid: number, others: readonly number[]): number[] | undefined => {
-      const own = improvement.get(`${set}|${uid}`)?.batches;
-      const controlRuns = others.map((o) => improvement.get(`${set}|${o}`)?.batches);
-      if (!own || controlRuns.some((c) => c?.length !== own.length)) return undefined;
-      return own.map((v, i) => (controlRuns.length === 0 ? v : v - median(controlRuns.map((c) => (c as number[])[i] as number))));
-    };
 
     const peerReports: PeerReport[] = [];
     for (const account of result.peers) {
@@ -343,40 +246,13 @@ export class DevnetValidator {
       if (stepsBehind !== undefined) input.sync = { peerDigest: reports.get(uid)?.modelDigest ?? '', stepsBehind };
       const copy = copies.get(uid);
       if (copy) input.copiedFrom = copy.copiedFrom;
-      const own = improvement.get(`${uid}|${uid}`);
-      const random = improvement.get(`${randomId}|${uid}`);
-      if (own && random) {
-        const others = controls.filter((c) => c.uid !== uid).map((c) => c.uid);
-        const control = others.length > 0 ? { own: median(others.map((o) => relative(String(uid), o))), random: median(others.map((o) => relative(randomId, o))) } : undefined;
-        const ownBatches = adjustedBatches(String(uid), uid, others);
-        const randomBatches = adjustedBatches(randomId, uid, others);
-        input.losses = {
-          ownBefore: own.before,
-          ownAfter: own.after,
-          randomBefore: random.before,
-          randomAfter: random.after,
-          ...(control ? { control } : {}),
-          ...(ownBatches && randomBatches ? { batches: { own: ownBatches, random: randomBatches } } : {}),
-        };
-      }
+      const measured = losses.measurementsFor(uid, randomId, controls.map((c) => c.uid));
+      if (measured) input.losses = measured;
       const wasEvaluated = input.losses !== undefined;
       const score = scoreWindow(input, policy);
       // A peer neither evaluated nor caught by a cheap check is simply not rated this window.
       if (!wasEvaluated && score.flags.length === 0) continue;
-      peerReports.push({
-        ...score,
-        evaluated: wasEvaluated,
-        ...(stepsBehind === undefined ? {} : { stepsBehind }),
-        ...(copy ? { copiedFrom: copy.copiedFrom, overlap: copy.overlap } : {}),
-        ...(upload ? { norm: upload.print.norm } : {}),
-        ...(input.losses
-          ? {
-              ownImprovement: relativeImprovement(input.losses.ownBefore, input.losses.ownAfter),
-              randomImprovement: relativeImprovement(input.losses.randomBefore, input.losses.randomAfter),
-              ...assignmentFigures(gauntlet(input.losses, this.settings.minAssignmentGap)),
-            }
-          : {}),
-      });
+      peerReports.push(peerReport(score, { stepsBehind, copy, norm: upload?.print.norm, losses: input.losses }, this.settings.minAssignmentGap));
     }
 
     this.options.ratings.recordWindow(window, peerReports);
@@ -430,35 +306,4 @@ export class DevnetValidator {
     this.digestHistory.set(digest, window);
     for (const [d, w] of this.digestHistory) if (w < window - 64) this.digestHistory.delete(d);
   }
-}
-
-function assignmentFigures(verdict: { assignmentGap: number; assignmentStdError: number }): Pick<PeerReport, 'assignmentGap' | 'assignmentStdError'> {
-  return { assignmentGap: verdict.assignmentGap, ...(Number.isFinite(verdict.assignmentStdError) ? { assignmentStdError: verdict.assignmentStdError } : {}) };
-}
-
-/** Windows a validator that fell behind still goes back for; older ones are skipped. */
-const MAX_BACKLOG_WINDOWS = 2;
-
-/**
- * The window to validate at this block, if any, and its upload deadline
- * (epoch ms): windows in order after the last one validated, each once its
- * deadline is a block or more past, so an update that arrives after it is
- * seen as late rather than missing. `deadlineOf` gives a window's deadline:
- * the validator passes the miners' (ChainWindowTimes); by default it is
- * extrapolated from `block` at the nominal block time.
- */
-export function nextWindowToValidate(
-  block: ChainBlock,
-  lastValidated: number | null,
-  timing: RunManifest['windows'],
-  deadlineOf: (window: number) => number = (w) => uploadDeadline(w, timing, block),
-): { window: number; deadline: number } | null {
-  const blockMs = timing.blockSeconds * 1000;
-  const { window: current } = windowOf(block.number, timing.blocksPerWindow);
-  let candidate = current - 1;
-  while (candidate >= 0 && block.timestamp < deadlineOf(candidate) + 2 * blockMs) candidate--;
-  if (candidate < 0) return null;
-  const next = lastValidated === null ? candidate : Math.max(lastValidated + 1, candidate - MAX_BACKLOG_WINDOWS);
-  if (next > candidate) return null;
-  return { window: next, deadline: deadlineOf(next) };
 }

@@ -9,7 +9,9 @@ import { publishStorageCommitment } from '../run/publish-commitment';
 import { newestCheckpoint, publishAggregateRecord, publishCheckpoint } from '../run/run-checkpoints';
 import type { PeerReadAccess } from '../run/storage-commitment';
 import type { StoragePort } from '../../ports/storage-port';
-import { DevnetValidator, type ValidatorSettings, type ValidatorTrainer, type WindowReport } from './devnet-validator';
+import { DevnetValidator, type ValidatorTrainer } from './devnet-validator';
+import type { ValidatorSettings } from './validator-settings';
+import type { WindowReport } from './window-report';
 import { RatingBook, type RatingPolicy } from './rating-book';
 
 export interface ValidatorRuntimeOptions {

@@ -1,23 +1,11 @@
-import crypto from 'node:crypto';
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import type { ChainSigner } from '../../ports/chain-port';
-import { decryptKeyfile, parseKeyfileJson } from './btcli-keyfile';
+import { readBtcliWallet } from './btcli-wallet-folder';
 import { WalletError } from './errors';
 import { noKeychain, type Keychain } from '../../adapters/keychain';
-import {
-  addressFromPublicKeyfile,
-  decryptKeystore,
-  encryptToKeystore,
-  generateMnemonic,
-  keysReady,
-  normalizeMnemonic,
-  pairFromBtcliKeyfile,
-  pairFromMnemonic,
-  pairFromSeed,
-  type KeyringPair,
-} from './keys';
+import { decryptKeystore, encryptToKeystore, generateMnemonic, keysReady, normalizeMnemonic, pairFromMnemonic, pairFromSeed, type KeyringPair } from './keys';
 import { detectRemoteMachine, type MachineWarning } from './machine';
+import { RecoveryReveals } from './recovery-reveals';
+import { UnlockedHotkey } from './unlocked-hotkey';
 import { checkName, WalletStore, type WalletRecord } from './wallet-store';
 
 export type KeyMaterialInput = { kind: 'mnemonic'; mnemonic: string } | { kind: 'seed'; seed: string };
@@ -41,42 +29,35 @@ export interface WalletServiceOptions {
   revealTtlMs?: number;
 }
 
-interface Unlocked {
-  wallet: string;
-  hotkey: string;
-  pair: KeyringPair;
-  locksAt: number | null;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
-
 /**
  * The keys of this machine, with the coldkey/hotkey split:
  *
  *  - the hotkey signs routine calls (commitments); it is unlocked once and kept
- *    in memory until `lock()` or its timeout;
+ *    in memory until `lock()` or its timeout (UnlockedHotkey);
  *  - the coldkey (registration, transfers) is decrypted for one action inside
  *    `withColdkey` and locked again before that call returns, whatever happens.
  *
  * The recovery phrase of a new coldkey is not stored anywhere: it is held in
  * memory behind a random single-use token until the UI redeems it (or it
- * expires), so it crosses the contract exactly once, in `wallet.reveal`.
+ * expires), so it crosses the contract exactly once, in `wallet.reveal`
+ * (RecoveryReveals).
  */
 export class WalletService {
   readonly store: WalletStore;
   private readonly keychain: Keychain;
   private readonly now: () => number;
-  private readonly revealTtlMs: number;
   private readonly warnings: () => MachineWarning[];
-  private unlocked: Unlocked | null = null;
+  private readonly unlocked: UnlockedHotkey;
   private active: string | null = null;
-  private readonly reveals = new Map<string, { words: string[]; expiresAt: number; timer: ReturnType<typeof setTimeout> }>();
+  private readonly reveals: RecoveryReveals;
   private readonly listeners = new Set<() => void>();
 
   constructor(options: WalletServiceOptions) {
     this.store = new WalletStore(options.root);
     this.keychain = options.keychain ?? noKeychain;
     this.now = options.now ?? Date.now;
-    this.revealTtlMs = options.revealTtlMs ?? 10 * 60_000;
+    this.unlocked = new UnlockedHotkey(this.now, () => this.changed());
+    this.reveals = new RecoveryReveals(options.revealTtlMs ?? 10 * 60_000, this.now);
     let cached: MachineWarning[] | undefined;
     this.warnings = options.machineWarnings ?? (() => (cached ??= detectRemoteMachine()));
   }
@@ -98,7 +79,7 @@ export class WalletService {
   async status(): Promise<WalletStatusData> {
     const wallets = await this.store.list();
     const active = this.active && wallets.some((w) => w.name === this.active) ? this.active : (wallets[0]?.name ?? null);
-    const u = this.unlocked;
+    const u = this.unlocked.current;
     return {
       wallets,
       active,
@@ -115,7 +96,7 @@ export class WalletService {
 
   async select(name: string): Promise<void> {
     await this.store.read(name);
-    if (this.unlocked && this.unlocked.wallet !== name) this.lockNow();
+    if (this.unlocked.current && this.unlocked.current.wallet !== name) this.unlocked.release();
     this.active = name;
     this.changed();
   }
@@ -139,37 +120,19 @@ export class WalletService {
       coldkey.lock();
       hotkey.lock();
     }
-    const reveal = this.issueReveal(phrase.split(' '));
+    const reveal = this.reveals.issue(phrase.split(' '));
     this.active ??= input.name;
     this.changed();
     return { record, ...reveal, warnings: this.warnings() };
   }
 
-  private issueReveal(words: string[]): { revealToken: string; revealExpiresAt: number } {
-    const token = crypto.randomBytes(32).toString('hex');
-    const expiresAt = this.now() + this.revealTtlMs;
-    const timer = setTimeout(() => this.discardReveal(token), this.revealTtlMs);
-    timer.unref?.();
-    this.reveals.set(token, { words, expiresAt, timer });
-    return { revealToken: token, revealExpiresAt: expiresAt };
-  }
-
   /** The recovery phrase, once. A second call, or one after the expiry, fails. */
   reveal(token: string): string[] {
-    const entry = this.reveals.get(token);
-    const words = entry ? [...entry.words] : [];
-    this.discardReveal(token);
-    if (!entry || entry.expiresAt < this.now()) throw new WalletError('TOKEN', 'this recovery phrase was already shown or has expired; it is not stored anywhere');
-    return words;
+    return this.reveals.reveal(token);
   }
 
   discardReveal(token: string): boolean {
-    const entry = this.reveals.get(token);
-    if (!entry) return false;
-    clearTimeout(entry.timer);
-    entry.words.fill('');
-    this.reveals.delete(token);
-    return true;
+    return this.reveals.discard(token);
   }
 
   async confirmBackup(name: string): Promise<WalletRecord> {
@@ -215,58 +178,16 @@ export class WalletService {
   /**
    * Imports a btcli wallet folder: `coldkey` ($NACL, Ansible Vault, legacy
    * Fernet or plain), else `coldkeypub.txt` alone (watch-only), and every
-   * `hotkeys/<name>` that holds a secret. Keys are re-encrypted into Tandem
-   * keystores; the btcli files are only read.
+   * `hotkeys/<name>` that holds a secret (readBtcliWallet). Keys are
+   * re-encrypted into Tandem keystores; the btcli files are only read.
    */
   async importBtcli(input: { name: string; folder: string; btcliPassword?: string | undefined; coldkeyPassphrase: string; hotkeyPassphrase: string }) {
     await keysReady();
     checkName('wallet', input.name);
     if (await this.store.exists(input.name)) throw new WalletError('EXISTS', `a wallet named "${input.name}" already exists; choose another name (existing keys are never overwritten)`);
-    const folder = path.resolve(input.folder);
-    const coldkeyBytes = await readIfExists(path.join(folder, 'coldkey'));
-    const pubBytes = await readIfExists(path.join(folder, 'coldkeypub.txt'));
-    if (!coldkeyBytes && !pubBytes) throw new WalletError('NOT_FOUND', `${folder} is not a btcli wallet folder: it has neither coldkey nor coldkeypub.txt`);
-
     const pairs: KeyringPair[] = [];
     try {
-      let coldkey: KeyringPair | null = null;
-      let coldkeyAddress: string;
-      if (coldkeyBytes) {
-        const plain = await decryptKeyfile(coldkeyBytes, input.btcliPassword);
-        coldkey = pairFromBtcliKeyfile(parseKeyfileJson(plain), `${input.name} coldkey`);
-        pairs.push(coldkey);
-        coldkeyAddress = coldkey.address;
-        if (pubBytes) {
-          const stated = addressFromPublicKeyfile(parseKeyfileJson(pubBytes));
-          if (stated !== coldkeyAddress) throw new WalletError('MISMATCH', `coldkeypub.txt says ${stated} but the coldkey is ${coldkeyAddress}`);
-        }
-      } else {
-        coldkeyAddress = addressFromPublicKeyfile(parseKeyfileJson(pubBytes as Uint8Array));
-      }
-
-      const hotkeys: Array<{ name: string; json: ReturnType<typeof encryptToKeystore> }> = [];
-      const skipped: string[] = [];
-      const hotkeyDir = path.join(folder, 'hotkeys');
-      const entries = await fs.readdir(hotkeyDir).catch(() => [] as string[]);
-      for (const entry of entries.sort()) {
-        if (entry.endsWith('pub.txt') || entry.startsWith('.')) continue;
-        try {
-          checkName('hotkey', entry);
-          const bytes = await fs.readFile(path.join(hotkeyDir, entry));
-          const plain = await decryptKeyfile(bytes, input.btcliPassword);
-          const pair = pairFromBtcliKeyfile(parseKeyfileJson(plain), `${input.name}/${entry}`);
-          pairs.push(pair);
-          hotkeys.push({ name: entry, json: encryptToKeystore(pair, input.hotkeyPassphrase) });
-        } catch (error) {
-          skipped.push(`hotkeys/${entry}: ${error instanceof Error ? error.message : String(error)}`);
-        }
-      }
-      if (hotkeys.length === 0) {
-        const fresh = pairFromMnemonic(generateMnemonic(12), `${input.name}/default`);
-        pairs.push(fresh);
-        hotkeys.push({ name: 'default', json: encryptToKeystore(fresh, input.hotkeyPassphrase) });
-        skipped.push('no importable hotkey: created a new hotkey "default"');
-      }
+      const { coldkey, coldkeyAddress, hotkeys, skipped } = await readBtcliWallet(input, pairs);
       const record = this.newRecord(
         input.name,
         coldkeyAddress,
@@ -318,7 +239,7 @@ export class WalletService {
 
   /** Unlocks the active wallet's hotkey from the OS keychain, when a passphrase was remembered. */
   async unlockFromKeychain(timeoutMinutes = 0): Promise<boolean> {
-    if (!this.keychain.available || this.unlocked) return false;
+    if (!this.keychain.available || this.unlocked.current) return false;
     const wallet = await this.activeWallet();
     const hotkey = wallet?.hotkeys[0];
     if (!wallet || !hotkey) return false;
@@ -334,42 +255,21 @@ export class WalletService {
   }
 
   private hold(wallet: string, hotkey: string, pair: KeyringPair, timeoutMinutes: number): void {
-    this.lockNow();
-    const ms = timeoutMinutes * 60_000;
-    const timer = ms > 0 ? setTimeout(() => this.lock(), ms) : undefined;
-    timer?.unref?.();
-    this.unlocked = { wallet, hotkey, pair, locksAt: ms > 0 ? this.now() + ms : null, timer };
+    this.unlocked.hold(wallet, hotkey, pair, timeoutMinutes);
     this.active = wallet;
     this.changed();
   }
 
-  private lockNow(): void {
-    const u = this.unlocked;
-    if (!u) return;
-    if (u.timer) clearTimeout(u.timer);
-    u.pair.lock();
-    this.unlocked = null;
-  }
-
   async lock(options: { forget?: boolean } = {}): Promise<void> {
-    const u = this.unlocked;
-    this.lockNow();
+    const u = this.unlocked.current;
+    this.unlocked.release();
     if (options.forget && u) await this.keychain.remove(keychainId(u.wallet, u.hotkey));
     this.changed();
   }
 
   /** The unlocked hotkey as a signer, or null while locked. */
   hotkeySigner(): ChainSigner | null {
-    const u = this.unlocked;
-    if (!u) return null;
-    const pair = u.pair;
-    return {
-      address: pair.address,
-      sign: (message) => {
-        if (this.unlocked?.pair !== pair || pair.isLocked) return Promise.reject(new WalletError('LOCKED', 'the hotkey was locked'));
-        return Promise.resolve(pair.sign(message));
-      },
-    };
+    return this.unlocked.signer();
   }
 
   /**
@@ -393,8 +293,8 @@ export class WalletService {
   }
 
   dispose(): void {
-    this.lockNow();
-    for (const token of [...this.reveals.keys()]) this.discardReveal(token);
+    this.unlocked.release();
+    this.reveals.discardAll();
   }
 
   private newRecord(
@@ -411,13 +311,4 @@ export class WalletService {
 
 export function keychainId(wallet: string, hotkey: string): string {
   return `hotkey-${wallet}-${hotkey}`;
-}
-
-async function readIfExists(file: string): Promise<Uint8Array | null> {
-  try {
-    return new Uint8Array(await fs.readFile(file));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
 }

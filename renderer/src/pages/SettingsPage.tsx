@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { ContractError, LogLevel, type Settings } from '../../../contract';
 import { Card } from '../components/Card';
 import { DataAndLimitsCard } from './settings/DataAndLimitsCard';
@@ -10,6 +10,7 @@ import { ScheduleSettingsCard } from './settings/ScheduleSettingsCard';
 import { TrainOnCard } from './settings/TrainOnCard';
 import { StorageCard } from './settings/StorageCard';
 import { FormMessage, type FormNote } from '../components/FormMessage';
+import { useSettingsOnce } from '../use-settings-once';
 
 /** Editable settings; a refused value shows the field the core named. */
 export function SettingsPage() {
@@ -20,13 +21,11 @@ export function SettingsPage() {
   const [logLevel, setLogLevel] = useState<LogLevel>('info');
   const [message, setMessage] = useState<FormNote | null>(null);
 
-  useEffect(() => {
-    void client.request('settings.get', {}).then((s) => {
-      setSettings(s);
-      setNetwork(s.network);
-      setLogLevel(s.logLevel);
-    });
-  }, [client]);
+  useSettingsOnce((s) => {
+    setSettings(s);
+    setNetwork(s.network);
+    setLogLevel(s.logLevel);
+  });
 
   const save = async (event: FormEvent) => {
     event.preventDefault();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChainSigner } from '../../../main/ports/chain-port';
-import { ChainActionError, ChainService, type WalletAccess } from '../../../main/services/chain/chain-service';
+import { ChainService } from '../../../main/services/chain/chain-service';
+import { ChainActionError, type WalletAccess } from '../../../main/services/chain/chain-writes';
 import { SubtensorChain } from '../../../main/adapters/subtensor/subtensor-chain';
 import { devSigner } from '../../support/dev-signer';
 import { devnetNodeHarness, NODE_NETUID, TAO } from '../../support/devnet-node';

@@ -9,18 +9,9 @@ import { RewardHistory, tempoIndex } from '../../../main/services/chain/rewards'
 import { pairFromUri, keysReady } from '../../../main/services/wallet/keys';
 import { skippedUnless } from '../../support/skip-note';
 import { makeTempDir } from '../../support/temp-dir';
-import {
-  FakeSubtensor,
-  hasSubtensorFixtures,
-  loadRuntime,
-  recordedNeurons,
-  regularBlockTimestamp,
-  SKIP_SUBTENSOR,
-  StorageBuilder,
-  subnetStorage,
-  type NeuronFixture,
-  type SpecName,
-} from '../../support/fake-subtensor';
+import { FakeSubtensor, regularBlockTimestamp } from '../../support/fake-subtensor';
+import { hasSubtensorFixtures, loadRuntime, recordedNeurons, SKIP_SUBTENSOR, type NeuronFixture, type SpecName } from '../../support/subtensor-fixtures';
+import { StorageBuilder, subnetStorage } from '../../support/subtensor-storage';
 
 const NETUID = 1;
 const needsFixtures = skippedUnless(hasSubtensorFixtures, SKIP_SUBTENSOR);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { defaultRuntimeDir, loadSubtensorRuntime, RUNTIME_METADATA_FILE, RUNTIME_VERSION_FILE } from '../../../main/devnet/node/subtensor-runtime';
-import { hasSubtensorFixtures, recordedResult, SKIP_SUBTENSOR, SUBTENSOR_FIXTURES } from '../../support/fake-subtensor';
+import { hasSubtensorFixtures, recordedResult, SKIP_SUBTENSOR, SUBTENSOR_FIXTURES } from '../../support/subtensor-fixtures';
 import { skippedUnless } from '../../support/skip-note';
 import { makeTempDir } from '../../support/temp-dir';
 

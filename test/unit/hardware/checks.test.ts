@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { GpuDetection, SystemInfo } from '../../../contract/domains/hardware';
 import { CHECK_IDS, evaluateChecks, exitCodeFor, summarize } from '../../../main/services/hardware/checks';
 import { detectContainer, detectVm } from '../../../main/services/hardware/detect';
-import { emptyGpu } from '../../../main/services/hardware/nvidia-smi';
+import { emptyGpu } from '../../../main/services/hardware/nvidia-smi-detection';
 import { COVENANT_LIKE_REQUIREMENTS, DEFAULT_GPU_REQUIREMENTS, DEVNET_REQUIREMENTS, HardwareRequirements, parseRequirements } from '../../../main/services/hardware/requirements';
 
 const GiB = 2 ** 30;

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { GpuDetection } from '../../../contract/domains/hardware';
-import { diagnoseFailure, parseNvidiaSmiOutput, parseNvidiaSmiQuery, parseNvidiaSmiTable, parseQueryGpuCsv } from '../../../main/services/hardware/nvidia-smi';
+import { parseNvidiaSmiOutput } from '../../../main/services/hardware/nvidia-smi';
+import { parseQueryGpuCsv } from '../../../main/services/hardware/nvidia-smi-csv';
+import { diagnoseFailure } from '../../../main/services/hardware/nvidia-smi-failures';
+import { parseNvidiaSmiQuery } from '../../../main/services/hardware/nvidia-smi-query-text';
+import { parseNvidiaSmiTable } from '../../../main/services/hardware/nvidia-smi-table';
 import { skippedUnless } from '../../support/skip-note';
 import { captureSections, fixtureFiles, fixturesDir, readFixture, SKIP_MESSAGE } from './fixtures';
 

@@ -16,7 +16,9 @@ import { REDACTED_PATHS } from '../../../main/core/logging/logger';
 import { createWalletModule } from '../../../main/services/wallet/wallet-module';
 import { WalletService } from '../../../main/services/wallet/wallet-service';
 import { createAppStore } from '../../../renderer/src/store';
-import { FakeSubtensor, hasSubtensorFixtures, loadRuntime, recordedNeurons, StorageBuilder, subnetStorage } from '../../support/fake-subtensor';
+import { FakeSubtensor } from '../../support/fake-subtensor';
+import { hasSubtensorFixtures, loadRuntime, recordedNeurons } from '../../support/subtensor-fixtures';
+import { StorageBuilder, subnetStorage } from '../../support/subtensor-storage';
 import { makeTempDir } from '../../support/temp-dir';
 import { BTWALLET, hasBtwallet, loadVectors } from './fixture-paths';
 
@@ -126,7 +128,10 @@ describe('secrets stay in the core', () => {
       fs.mkdirSync(path.join(folder, 'hotkeys'), { recursive: true });
       fs.copyFileSync(path.join(BTWALLET, 'generated', 'coldkey-unencrypted'), path.join(folder, 'coldkey'));
       fs.copyFileSync(path.join(BTWALLET, 'generated', 'wallets', 'testwallet', 'hotkeys', 'default'), path.join(folder, 'hotkeys', 'default'));
-      for (const file of loadVectors().files) {
+      const vectorFiles = loadVectors().files;
+      // The loop below names the secrets to look for: over an empty list the search would pass on nothing.
+      expect(vectorFiles.length).toBeGreaterThan(0);
+      for (const file of vectorFiles) {
         addSecret(file.mnemonic);
         addSecret(file.secretSeed);
         addSecret((file as { privateKey?: string }).privateKey);

@@ -6,7 +6,7 @@ import { createDevnetRuntime } from '../../../devnet/devnet-runtime';
 import { headlessAppPaths } from '../../../platform/app-paths';
 import { packageInfo } from '../../../platform/package-info';
 import { missingResources, resourceLayout } from '../../../platform/resources';
-import type { WindowReport } from '../../../services/validator/devnet-validator';
+import type { WindowReport } from '../../../services/validator/window-report';
 import { createValidatorRuntime, type ValidatorRuntime } from '../../../services/validator/validator-runtime';
 import { runFolderName } from '../../../network/join-network';
 import { ListedShards, runBucketClients, shardCacheDir } from '../../../services/run/listed-shards';

@@ -1,10 +1,11 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { ContractError, type FieldIssue, type ResourceLimits } from '../../../../contract';
 import { Card } from '../../components/Card';
 import { useClient } from '../../client-context';
 import { useStore } from '../../store';
 import { coreSelectors } from '../../store/slices/core';
 import { FormMessage, type FormNote } from '../../components/FormMessage';
+import { useSettingsOnce } from '../../use-settings-once';
 
 type LimitKey = keyof ResourceLimits;
 const LIMITS: Array<{ key: LimitKey; label: string; unit: string; step: string }> = [
@@ -28,13 +29,11 @@ export function DataAndLimitsCard() {
   // The fields stay read-only until the saved values arrive, so that a late answer never overwrites what was typed.
   const [loaded, setLoaded] = useState(false);
 
-  useEffect(() => {
-    void client.request('settings.get', {}).then((s) => {
-      setDataDir(s.dataDir ?? '');
-      setLimits({ uploadMbps: toField(s.limits.uploadMbps), downloadMbps: toField(s.limits.downloadMbps), diskGiB: toField(s.limits.diskGiB), cpuThreads: toField(s.limits.cpuThreads) });
-      setLoaded(true);
-    });
-  }, [client]);
+  useSettingsOnce((s) => {
+    setDataDir(s.dataDir ?? '');
+    setLimits({ uploadMbps: toField(s.limits.uploadMbps), downloadMbps: toField(s.limits.downloadMbps), diskGiB: toField(s.limits.diskGiB), cpuThreads: toField(s.limits.cpuThreads) });
+    setLoaded(true);
+  });
 
   const issueFor = (path: string) => issues.find((i) => i.path === path)?.message;
 

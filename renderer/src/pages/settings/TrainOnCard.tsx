@@ -6,6 +6,7 @@ import { useStore } from '../../store';
 import { hardwareSelectors } from '../../store/slices/hardware';
 import { FormMessage, type FormNote } from '../../components/FormMessage';
 import { nvidiaGpuAvailability } from './nvidia-gpu';
+import { useSettingsOnce } from '../../use-settings-once';
 
 /**
  * Settings → Train on: the CPU (default) or the GPUs (CUDA, experimental).
@@ -22,8 +23,8 @@ export function TrainOnCard() {
   const [message, setMessage] = useState<FormNote | null>(null);
   const name = useId();
 
+  useSettingsOnce((s) => setTrainOn(s.trainOn));
   useEffect(() => {
-    void client.request('settings.get', {}).then((s) => setTrainOn(s.trainOn));
     // A readiness report from the Hardware page or the set-up guide says whether there is an NVIDIA GPU.
     void client
       .request('hardware.lastReport', {})

@@ -1,0 +1,61 @@
+import { gauntlet, relativeImprovement, type LossMeasurements } from './score-components';
+import type { PeerWindowScore } from './window-score';
+
+/** What the validator tells of each window it judged: the log, the CLI, the devnet's UI and the trust bench read it. */
+
+export interface PeerReport extends PeerWindowScore {
+  evaluated: boolean;
+  /** Inner steps behind the global model (from its sync report), when known. */
+  stepsBehind?: number;
+  copiedFrom?: number;
+  overlap?: number;
+  norm?: number;
+  /** Relative loss improvement on its own and on random batches. */
+  ownImprovement?: number;
+  randomImprovement?: number;
+  /** Own minus random improvement, less the same for the other updates (the control). */
+  assignmentGap?: number;
+  /** Its standard error from the per-batch spread, when the trainer reported batches. */
+  assignmentStdError?: number;
+}
+
+export interface WindowReport {
+  window: number;
+  peers: PeerReport[];
+  weights: Map<number, number>;
+  /** Uids whose updates went into the global model. */
+  aggregated: number[];
+  globalDigest: string | null;
+  /** The upload deadline (epoch ms) the window's updates were judged against: the miners' own. */
+  deadline: number;
+  /** How long the validation took. */
+  seconds: number;
+}
+
+/** A peer's line in the window report: its score, and the figures it was judged on. */
+export function peerReport(
+  score: PeerWindowScore,
+  facts: { stepsBehind: number | undefined; copy: { copiedFrom: number; overlap: number } | undefined; norm: number | undefined; losses: LossMeasurements | undefined },
+  minAssignmentGap: number,
+): PeerReport {
+  const { stepsBehind, copy, norm, losses } = facts;
+  return {
+    ...score,
+    evaluated: losses !== undefined,
+    ...(stepsBehind === undefined ? {} : { stepsBehind }),
+    ...(copy ? { copiedFrom: copy.copiedFrom, overlap: copy.overlap } : {}),
+    ...(norm === undefined ? {} : { norm }),
+    ...(losses
+      ? {
+          ownImprovement: relativeImprovement(losses.ownBefore, losses.ownAfter),
+          randomImprovement: relativeImprovement(losses.randomBefore, losses.randomAfter),
+          ...assignmentFigures(gauntlet(losses, minAssignmentGap)),
+        }
+      : {}),
+  };
+}
+
+/** The assignment gap and, where the trainer reported per-batch losses, its standard error. */
+function assignmentFigures(verdict: { assignmentGap: number; assignmentStdError: number }): Pick<PeerReport, 'assignmentGap' | 'assignmentStdError'> {
+  return { assignmentGap: verdict.assignmentGap, ...(Number.isFinite(verdict.assignmentStdError) ? { assignmentStdError: verdict.assignmentStdError } : {}) };
+}
