@@ -1,5 +1,8 @@
 import fs from 'node:fs/promises';
 import { payloadLimitBytes } from '../round/payload-limit';
+import pLimit from 'p-limit';
+import { CodecError, decodePayload, type DecodedTensor } from '../../adapters/codec';
+import { fingerprint, type PayloadFingerprint } from './payload-fingerprint';
 import type { ChainBlock, ChainPort, ChainSigner, ChainWriter } from '../../ports/chain-port';
 import type { Logger } from '../../core/logging/logger';
 import { aggregationCandidates, isMiner } from '../round/aggregation-peers';
@@ -38,7 +41,14 @@ export interface DevnetValidatorOptions {
   /** Whether a miner's update of a window may count at all (the miners' own rule: RoundEngineOptions.committedBefore). */
   committedBefore?(uid: number, window: number): boolean;
   trainer: ValidatorTrainer;
-  validatePayload(payload: Uint8Array): Promise<PayloadVerdict>;
+  /**
+   * Checks a payload and decodes it in one pass: its tensors, or a
+   * CodecError for anything that is not a valid update of the run. Default:
+   * the codec's decode with the run's k, which makes every check the codec's
+   * validate makes. The gather's check and the fingerprint (copies, norms)
+   * come from this one decode, so each gathered payload is decoded once here.
+   */
+  decodePayload?(payload: Uint8Array): Promise<DecodedTensor[]>;
   ratings: RatingBook;
   ratingsFile: string;
   workDir: string;
@@ -161,6 +171,26 @@ export class DevnetValidator {
     for (const w of this.candidatesByWindow.keys()) if (w < window - 8) this.candidatesByWindow.delete(w);
   }
 
+  /** The payload's tensors, by the injected decoder or the codec's with the run's k. */
+  private decode(payload: Uint8Array): Promise<DecodedTensor[]> {
+    return this.options.decodePayload ? this.options.decodePayload(payload) : decodePayload(payload, { expectedK: this.options.manifest.sparseloco.topK });
+  }
+
+  /**
+   * The gather's check of a downloaded payload: decoded once, its fingerprint
+   * kept in `prints` for copy detection and norm clipping. A payload the codec
+   * refuses is rejected with the field at fault, as the codec's validate says it.
+   */
+  private async checkPayload(payload: Uint8Array, uid: number, prints: Map<number, PayloadFingerprint>): Promise<PayloadVerdict> {
+    try {
+      prints.set(uid, fingerprint(await this.decode(payload)));
+      return { ok: true };
+    } catch (error) {
+      if (error instanceof CodecError) return { ok: false, reason: `${error.field}: ${error.message}` };
+      throw error;
+    }
+  }
+
   async validate(window: number, deadline: number): Promise<WindowReport> {
     const { manifest, chain } = this.options;
     const started = Date.now();
@@ -172,6 +202,8 @@ export class DevnetValidator {
       const storage = (this.options.committedBefore?.(m.uid, window) ?? true) ? this.options.peerStorage(m.uid) : undefined;
       if (storage) peers.push({ uid: m.uid, storage });
     }
+    const prints = new Map<number, PayloadFingerprint>();
+    const decoding = pLimit(1);
     // After the deadline an update is there or it is not: no long waits.
     const result = await gather({
       window,
@@ -185,7 +217,8 @@ export class DevnetValidator {
       appearBy: deadline,
       settleMs: settleMargin(manifest.windows),
       maxPayloadBytes: payloadLimitBytes(manifest),
-      validate: (bytes) => this.options.validatePayload(bytes),
+      // One decode at a time: a decoded update is as large as the model, and only its fingerprint is kept.
+      validate: (bytes, uid) => decoding(() => this.checkPayload(bytes, uid, prints)),
     });
     if (result.peers.every((p) => p.outcome === 'missing')) {
       // Nobody trained this window (the run had not started, or every miner was away): nothing to judge, and no
@@ -194,7 +227,15 @@ export class DevnetValidator {
       this.options.onValidated?.(report);
       return report;
     }
-    const { uploads, uploadedAt, reports } = await collectUploads({ window, protocolVersion: manifest.protocolVersion, workDir: this.options.workDir, peers, gathered: result });
+    const { uploads, uploadedAt, reports } = await collectUploads({
+      window,
+      protocolVersion: manifest.protocolVersion,
+      workDir: this.options.workDir,
+      peers,
+      gathered: result,
+      // The gather's check already decoded each accepted payload and kept its fingerprint.
+      printOf: async (uid, payload) => prints.get(uid) ?? fingerprint(await this.decode(payload)),
+    });
 
     const copies = detectCopies([...uploads.values()].map((u) => ({ uid: u.uid, indices: u.print.indices, uploadedAt: u.uploadedAt })), this.settings.copyThreshold);
     const medianNorm = median([...uploads.values()].map((u) => u.print.norm));

@@ -1,8 +1,6 @@
 import path from 'node:path';
 import type { ChainPort, ChainSigner, ChainWriter } from '../../ports/chain-port';
-import { validatePayload } from '../../adapters/codec';
 import type { Logger } from '../../core/logging/logger';
-import type { PayloadVerdict } from '../round/gather';
 import type { RunManifest } from '../../ports/run-manifest';
 import { followRunDirectory, type PeerDirectory } from '../run/peer-directory';
 import { publishStorageCommitment } from '../run/publish-commitment';
@@ -75,10 +73,6 @@ export async function createValidatorRuntime(options: ValidatorRuntimeOptions): 
   const ratingsFile = path.join(options.folder, 'ratings.json');
   const ratings = await RatingBook.load(ratingsFile, options.ratingPolicy);
   options.trainer.start?.();
-  const validate = async (bytes: Uint8Array): Promise<PayloadVerdict> => {
-    const verdict = await validatePayload(bytes, { expectedK: manifest.sparseloco.topK });
-    return verdict.ok ? { ok: true } : { ok: false, reason: `${verdict.field}: ${verdict.message}` };
-  };
   const validator = new DevnetValidator({
     manifest,
     chain,
@@ -88,7 +82,6 @@ export async function createValidatorRuntime(options: ValidatorRuntimeOptions): 
     minerHotkeys: () => directory.committedNow(),
     committedBefore: (uid: number, window: number) => directory.committedBefore(uid, window, manifest.windows.blocksPerWindow),
     trainer: options.trainer,
-    validatePayload: validate,
     ...(options.data ? { data: options.data } : {}),
     ratings,
     ratingsFile,

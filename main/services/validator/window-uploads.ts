@@ -1,10 +1,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { decodePayload } from '../../adapters/codec';
 import { gradientKey } from '../../ports/object-keys';
 import type { GatherPeer, GatherResult } from '../round/gather';
 import { decodeSyncReport, syncReportKey, type SyncReport } from '../round/sync-report';
-import { fingerprint, type PayloadFingerprint } from './payload-fingerprint';
+import type { PayloadFingerprint } from './payload-fingerprint';
 
 /** One miner's update of a window, written to a file for the trainer to evaluate and apply. */
 export interface Upload {
@@ -29,7 +28,15 @@ export interface WindowUploads {
  * for its own polling) and each peer's sync report; the accepted payloads are
  * written to `workDir` because the trainer reads updates from files.
  */
-export async function collectUploads(input: { window: number; protocolVersion: string; workDir: string; peers: GatherPeer[]; gathered: GatherResult }): Promise<WindowUploads> {
+export async function collectUploads(input: {
+  window: number;
+  protocolVersion: string;
+  workDir: string;
+  peers: GatherPeer[];
+  gathered: GatherResult;
+  /** The payload's fingerprint (copies, norms), from the decode its gather check made. */
+  printOf(uid: number, payload: Uint8Array): Promise<PayloadFingerprint>;
+}): Promise<WindowUploads> {
   const { window, protocolVersion, workDir, gathered } = input;
   await fs.mkdir(workDir, { recursive: true });
   const uploads = new Map<number, Upload>();
@@ -51,7 +58,7 @@ export async function collectUploads(input: { window: number; protocolVersion: s
   for (const { uid, payload } of gathered.payloads) {
     const file = path.join(workDir, `window-${window}-peer-${uid}.tndc`);
     await fs.writeFile(file, payload);
-    const print = fingerprint(await decodePayload(payload));
+    const print = await input.printOf(uid, payload);
     uploads.set(uid, { uid, file, uploadedAt: uploadedAt.get(uid) ?? Date.now(), print });
   }
   return { uploads, uploadedAt, reports };

@@ -4,7 +4,7 @@ import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import pino from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { encodeTensors } from '../../../main/adapters/codec';
+import { decodePayload, encodeTensors } from '../../../main/adapters/codec';
 import type { ChainSigner } from '../../../main/ports/chain-port';
 import { DevnetChain } from '../../support/devnet-chain';
 import type { ApplyOuterRequest } from '../../../main/ports/trainer-port';
@@ -120,7 +120,7 @@ describe('DevnetValidator', () => {
     temp.cleanup();
   });
 
-  function makeValidator(trainer: ValidatorTrainer, ratings: RatingBook) {
+  function makeValidator(trainer: ValidatorTrainer, ratings: RatingBook, decode: (payload: Uint8Array) => ReturnType<typeof decodePayload> = (payload) => decodePayload(payload)) {
     return new DevnetValidator({
       manifest,
       chain,
@@ -128,7 +128,7 @@ describe('DevnetValidator', () => {
       uid: 5,
       peerStorage: storageOf,
       trainer,
-      validatePayload: async () => ({ ok: true }),
+      decodePayload: decode,
       ratings,
       ratingsFile: path.join(temp.dir, 'validator', 'ratings.json'),
       workDir: path.join(temp.dir, 'validator', 'work'),
@@ -197,6 +197,41 @@ describe('DevnetValidator', () => {
     const best = [...second.weights.entries()].sort((a, b) => b[1] - a[1])[0];
     expect(best?.[0]).toBe(0);
     expect([...second.weights.values()].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+  });
+
+  it('decodes each gathered payload once: its check and its fingerprint come from the same decode; a payload the codec refuses is invalid', async () => {
+    const trainer = new ScriptedTrainer();
+    const decoded: number[] = [];
+    let running = 0;
+    let mostAtOnce = 0;
+    const validator = makeValidator(trainer, new RatingBook(), async (payload) => {
+      decoded.push(payload.byteLength);
+      mostAtOnce = Math.max(mostAtOnce, ++running);
+      try {
+        return await decodePayload(payload);
+      } finally {
+        running--;
+      }
+    });
+    const sizes: number[] = [];
+    for (const uid of [0, 1, 2]) {
+      const bytes = await encodeTensors([{ name: 'w', shape: [64, 64], data: update(300 + uid) }], { k: 64 });
+      sizes.push(bytes.byteLength);
+      await upload(0, uid, bytes, GENESIS + 3_000, { version: 1, window: 0, basedOnWindow: null, modelDigest: null });
+    }
+    // uid 3 uploads bytes that are no payload; uid 4 uploads nothing.
+    const garbage = new Uint8Array(64).fill(7);
+    await upload(0, 3, garbage, GENESIS + 3_000, null);
+    const report = await validator.validate(0, GENESIS + 11_000);
+    // One decode per downloaded payload (three updates, the garbage), one at a time: none again for the fingerprint.
+    expect(decoded.sort((a, b) => a - b)).toEqual([...sizes, garbage.byteLength].sort((a, b) => a - b));
+    expect(mostAtOnce).toBe(1);
+    const byUid = new Map(report.peers.map((p) => [p.uid, p]));
+    expect(byUid.get(3)?.flags).toContain('invalid');
+    expect(byUid.get(4)?.flags).toEqual(['missing']);
+    expect(report.aggregated).toEqual([0, 1, 2]);
+    // The fingerprints are there: each update has its norm.
+    for (const uid of [0, 1, 2]) expect(byUid.get(uid)?.norm).toBeGreaterThan(0);
   });
 
   it('does not rate a window nobody trained in (the run had not started): no peer is marked missing for it', async () => {

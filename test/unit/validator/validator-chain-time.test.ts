@@ -12,6 +12,7 @@ import { DevnetValidator } from '../../../main/services/validator/devnet-validat
 import type { WindowReport } from '../../../main/services/validator/window-report';
 import { RatingBook } from '../../../main/services/validator/rating-book';
 import { codecVerdict } from '../../support/devnet-peers';
+import { decodePayload } from '../../../main/adapters/codec';
 import { HandMadeChain, type BlockTimes } from '../../support/hand-made-chain';
 import { makeTempDir } from '../../support/temp-dir';
 import { vectorEngineManifest, VectorTrainer } from '../../support/vector-trainer';
@@ -125,7 +126,7 @@ describe("DevnetValidator upload deadline on a chain whose block times are irreg
       uid: 1,
       peerStorage: (uid) => (uid === miner.uid ? minerStorage : undefined),
       trainer,
-      validatePayload: codecVerdict,
+      decodePayload: (payload) => decodePayload(payload),
       ratings,
       ratingsFile: path.join(temp.dir, 'validator', 'ratings.json'),
       workDir: path.join(temp.dir, 'validator', 'work'),
