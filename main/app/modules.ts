@@ -1,3 +1,5 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { AppMode } from '../../contract';
 import type { CoreModule } from '../core/module';
@@ -19,6 +21,9 @@ import { SubtensorChain } from '../adapters/subtensor/subtensor-chain';
 import type { Logger } from '../core/logging/logger';
 import type { NetworkRuntime } from '../network/network-runtime';
 import { S3Storage } from '../adapters/storage/s3-storage';
+import { FilesystemStorage } from '../adapters/storage/filesystem-storage';
+import { createFitModule } from '../services/fit/fit-module';
+import { fitDevice } from '../services/fit/fit-device';
 import { devnetManifest } from '../devnet/devnet-manifest';
 import { createNetworkModule } from '../network/network-module';
 import { JoinedRunLink } from '../network/joined-run';
@@ -105,6 +110,38 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
         onChainChange: (listener) => run.onChange(listener),
       }),
     ),
+    createFitModule({
+      dataDir: options.paths.dataDir,
+      trainerExecutable: () => resourceLayout({ appRoot: info.root, ...electronResources() }).trainerExecutable,
+      corpusDir: () => resourceLayout({ appRoot: info.root, ...electronResources() }).devnetCorpus,
+      device: () => fitDevice(),
+      target: async (network) => {
+        if (network === 'devnet') {
+          // The devnet keeps every bucket on this disk: the upload is timed against a scratch folder.
+          const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-fit-bucket-'));
+          return {
+            manifest: devnetManifest(),
+            storage: new FilesystemStorage(scratch),
+            chain: null,
+            ledgerFile: devnetLedgerFiles(options.paths.dataDir).ledgerFile,
+            close: () => fs.rm(scratch, { recursive: true, force: true }),
+          };
+        }
+        const verified = await named.load(network);
+        if (!verified) throw new Error(`No run named for ${network}: name it on the Network page (its subnet, or its manifest) first.`);
+        const { manifest } = verified;
+        const credentials = await storage.credentials();
+        const chain = await openSubtensor(network);
+        const location = credentials && { endpoint: credentials.endpoint, region: credentials.region, bucket: credentials.bucket, forcePathStyle: credentials.forcePathStyle };
+        return {
+          manifest,
+          storage: credentials && location ? new S3Storage({ ...location, ...credentials.write }) : null,
+          chain: chain ? { port: chain, netuid: manifest.chain.netuid } : null,
+          ledgerFile: path.join(options.paths.dataDir, 'runs', runFolderName(network, manifest.chain.netuid), 'rounds.ndjson'),
+          close: async () => void (await chain?.close()),
+        };
+      },
+    }),
     ops.tap(createHardwareModule({ app: { name: info.productName, version: info.version }, telemetry, savedStorage: () => storage.probeTarget() })),
     createRoundModule({
       onRuntime: (runtime) => ops.attach(runtime),

@@ -38,7 +38,7 @@ describe('the contributor UI from first run to rewards', () => {
 
   afterAll(() => session?.close());
 
-  it('guides the first run through hardware, wallet and network to joining', async () => {
+  it('guides the first run through hardware, network, the fit test and wallet to joining', async () => {
     await page.goto(app.url);
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Welcome to Tandem');
 
@@ -50,15 +50,14 @@ describe('the contributor UI from first run to rewards', () => {
 
     // The guide resumes where it was left.
     await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByTestId('onboarding-wallet').waitFor();
+    await page.getByTestId('onboarding-network').waitFor();
     await page.getByRole('button', { name: 'Dashboard', exact: true }).click();
     await page.getByRole('button', { name: 'Set-up guide' }).click();
-    await page.getByTestId('onboarding-wallet').waitFor();
+    await page.getByTestId('onboarding-network').waitFor();
     await page.reload();
-    await page.getByTestId('onboarding-wallet').waitFor();
+    await page.getByTestId('onboarding-network').waitFor();
 
-    // Step 3: a bad custom address is refused with the field named; the devnet is kept.
-    await page.getByRole('button', { name: 'Next' }).click();
+    // Step 2: a bad custom address is refused with the field named; the devnet is kept.
     await page.getByLabel('Custom node').check();
     await page.getByLabel('Node address').fill('http://not-a-node');
     await page.getByRole('button', { name: 'Use this network' }).click();
@@ -67,7 +66,23 @@ describe('the contributor UI from first run to rewards', () => {
     await page.getByRole('button', { name: 'Use this network' }).click();
     await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Saved: devnet');
 
-    // Step 4: join; the guide ends on the Dashboard.
+    // Step 3: will this machine earn? A real fit test of the devnet run, its answer with the numbers, before any wallet.
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByTestId('onboarding-fit').waitFor();
+    await page.getByRole('button', { name: 'Test this machine' }).click();
+    await page.getByTestId('fit-progress').waitFor();
+    await page.getByTestId('fit-answer').waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('fit-headline').textContent()).toMatch(/^(Will earn|Will earn less because .+|Cannot keep up: .+)\.$/);
+    const figures = await page.getByTestId('fit-figures').locator('tbody th').allTextContents();
+    expect(figures).toEqual(['memory on this computer (RAM)', '40 inner steps and compression', 'upload of one update', expect.stringMatching(/^gather of \d+ updates$/)]);
+    await checkEveryTheme('Set-up guide, fit test');
+    // The answer is kept: back on this step after a reload it is still there.
+    await page.reload();
+    await page.getByTestId('fit-answer').waitFor();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByTestId('onboarding-wallet').waitFor();
+
+    // Step 5: join; the guide ends on the Dashboard.
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByTestId('join-button').click();
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 120_000 }).toBe('Dashboard');

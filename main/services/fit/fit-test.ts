@@ -93,7 +93,7 @@ export async function runFitTest(options: FitTestOptions): Promise<FitResult> {
       } catch (error) {
         notes.push(`peers not counted: ${(error as Error).message}`);
       }
-    } else notes.push('peers not counted: no chain');
+    } else notes.push('peers not counted: no chain to ask (the embedded devnet starts its chain when you join)');
 
     if (options.storage) {
       const timed = await timeBucket(options.storage, trained.payload, gatherCount(run, measurement.peers), progress).catch((error: unknown) => {

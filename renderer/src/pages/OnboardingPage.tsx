@@ -11,12 +11,14 @@ import { JoinButton } from './dashboard/JoinButton';
 import { ReadinessProgress } from './hardware/ReadinessProgress';
 import { useHardwareChecks } from './hardware/use-hardware-checks';
 import { NetworkChoice } from './network/NetworkChoice';
+import { FitStep } from './onboarding/FitStep';
 import { WalletPage } from './WalletPage';
 
 const STEP_LABEL: Record<OnboardingStep, string> = {
   hardware: 'Check this machine',
-  wallet: 'Wallet',
   network: 'Network',
+  fit: 'Will this machine earn?',
+  wallet: 'Wallet',
   join: 'Start training',
 };
 
@@ -77,7 +79,7 @@ function JoinStep({ onJoined }: { onJoined: () => void }) {
   );
 }
 
-/** The first-run guide: hardware check, wallet, network, join. Every step can be skipped; leaving keeps the place. */
+/** The first-run guide: hardware check, network, fit test, wallet, join. Every step can be skipped; leaving keeps the place. */
 export function OnboardingPage() {
   const step = useStore(onboardingSelectors.step);
   const setStep = useStore((s) => s.setOnboardingStep);
@@ -126,6 +128,7 @@ export function OnboardingPage() {
           </p>
         )}
         {step === 'network' && <NetworkChoice />}
+        {step === 'fit' && <FitStep />}
         {step === 'join' && <JoinStep onJoined={finish} />}
         <div className="onboarding-actions">
           {index > 0 && (

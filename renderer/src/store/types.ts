@@ -30,7 +30,8 @@ export interface ConnectionActions {
 
 // onboarding
 
-export const ONBOARDING_STEPS = ['hardware', 'wallet', 'network', 'join'] as const;
+// The fit test comes before the wallet: it tells whether to pay for a registration at all.
+export const ONBOARDING_STEPS = ['hardware', 'network', 'fit', 'wallet', 'join'] as const;
 export type OnboardingStep = (typeof ONBOARDING_STEPS)[number];
 
 /** new: never seen; active: on screen; paused: left for now (resumable); done: finished or skipped for good. */
