@@ -16,6 +16,15 @@ export const FitFigure = z.object({
 });
 export type FitFigure = z.infer<typeof FitFigure>;
 
+/** A figure in words, the same in the guide and in `tandem fit`: seconds as s or ms, bytes as KiB, MiB or GiB; null as a dash. */
+export function formatFitFigure(value: number | null, unit: FitFigure['unit']): string {
+  if (value === null) return '—';
+  if (unit === 'seconds') return value >= 10 ? `${Math.round(value)} s` : value >= 0.1 ? `${value.toFixed(1)} s` : `${Math.round(value * 1000)} ms`;
+  if (value >= 2 ** 30) return `${(value / 2 ** 30).toFixed(1)} GiB`;
+  if (value >= 2 ** 20) return `${(value / 2 ** 20).toFixed(1)} MiB`;
+  return `${(value / 1024).toFixed(1)} KiB`;
+}
+
 export const FitReport = z.object({
   network: z.string(),
   runName: z.string(),

@@ -1,4 +1,7 @@
+import type { FitFigure } from '../../../contract/domains/fit';
 import type { RunManifest } from '../../ports/run-manifest';
+
+export type { FitFigure };
 
 /**
  * "Will this machine earn?" from what the fit test measured and what the run
@@ -49,17 +52,8 @@ export function fitRunOf(manifest: RunManifest): FitRun {
   };
 }
 
+/** The three answers, as the contract's FitReport names them. */
 export type FitOutcome = 'will-earn' | 'will-earn-less' | 'cannot-keep-up';
-
-/** One predicted figure, the limit it is held against, and whether it stays inside. */
-export interface FitFigure {
-  name: 'memory' | 'training' | 'upload' | 'gather';
-  label: string;
-  predicted: number | null;
-  limit: number | null;
-  unit: 'bytes' | 'seconds';
-  ok: boolean | null;
-}
 
 export interface FitVerdict {
   outcome: FitOutcome;

@@ -1,5 +1,6 @@
 import { ContractError } from '../../../contract/errors';
 import type { RoundState } from '../../../contract/domains/round';
+import { idleRoundState } from './round-status';
 import type { CoreModule, ModuleContext } from '../../core/module';
 import type { RoundLedger } from '../earnings/round-ledger';
 import type { EpochPayout } from '../earnings/earnings';
@@ -28,28 +29,6 @@ export interface RoundModuleOptions {
   onRuntime?(runtime: RoundRuntime | undefined): void;
   /** Sees every round state (schedules, notifications). */
   onState?(state: RoundState): void;
-}
-
-export function idleRoundState(network: string, blocker: string): RoundState {
-  return {
-    joined: false,
-    network,
-    window: null,
-    block: null,
-    windowProgress: 0,
-    windowEndsAt: null,
-    phase: 'idle',
-    timeline: [],
-    innerStep: 0,
-    innerSteps: 0,
-    etaSeconds: null,
-    tokensPerSecond: null,
-    loss: null,
-    lossHistory: [],
-    completedRounds: 0,
-    lastRound: null,
-    blocker,
-  };
 }
 
 /**

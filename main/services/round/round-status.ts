@@ -2,6 +2,29 @@ import type { PhaseSpan, RoundState } from '../../../contract/domains/round';
 import type { TrainerPhase } from '../../../contract/state';
 import type { StepProgress } from '../../ports/trainer-port';
 
+/** The round before any join, or after leaving: nothing running, and why (the blocker). */
+export function idleRoundState(network: string, blocker: string): RoundState {
+  return {
+    joined: false,
+    network,
+    window: null,
+    block: null,
+    windowProgress: 0,
+    windowEndsAt: null,
+    phase: 'idle',
+    timeline: [],
+    innerStep: 0,
+    innerSteps: 0,
+    etaSeconds: null,
+    tokensPerSecond: null,
+    loss: null,
+    lossHistory: [],
+    completedRounds: 0,
+    lastRound: null,
+    blocker,
+  };
+}
+
 /** Inner steps kept for the Dashboard's loss chart. */
 const LOSS_HISTORY = 600;
 
@@ -19,25 +42,7 @@ export class RoundStatus {
     private readonly onState: ((state: RoundState) => void) | undefined,
     private readonly now: () => number,
   ) {
-    this.state = {
-      joined: false,
-      network: start.network,
-      window: null,
-      block: null,
-      windowProgress: 0,
-      windowEndsAt: null,
-      phase: 'idle',
-      timeline: [],
-      innerStep: 0,
-      innerSteps: start.innerSteps,
-      etaSeconds: null,
-      tokensPerSecond: null,
-      loss: null,
-      lossHistory: [],
-      completedRounds: 0,
-      lastRound: null,
-      blocker: 'Not joined yet.',
-    };
+    this.state = { ...idleRoundState(start.network, 'Not joined yet.'), innerSteps: start.innerSteps };
   }
 
   get current(): RoundState {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RoundState } from '../../../contract/domains/round';
 import { roundProgressPrinter } from '../../../main/shells/cli/round-progress';
-import { idleRoundState } from '../../../main/services/round/round-module';
+import { idleRoundState } from '../../../main/services/round/round-status';
 
 describe('roundProgressPrinter', () => {
   it('prints each window, phase, quarter of the inner steps and completed round once, and errors apart', () => {

@@ -6,7 +6,7 @@ import type { EventEnvelope } from '../../../contract';
 import type { RoundState } from '../../../contract/domains/round';
 import { ConfigStore } from '../../../main/core/config/config-store';
 import { configureUpdater, installDesktop, statusLine } from '../../../main/shells/electron/desktop';
-import { idleRoundState } from '../../../main/services/round/round-module';
+import { idleRoundState } from '../../../main/services/round/round-status';
 import { makeTempDir } from '../../support/temp-dir';
 
 const logger = pino({ level: 'silent' });

@@ -5,7 +5,7 @@ import type { AppNotification } from '../../../contract';
 import { earningsFromCsv } from '../../../main/services/earnings/earnings-csv';
 import { RoundLedger } from '../../../main/services/earnings/round-ledger';
 import { Notifier } from '../../../main/services/notifications/notifier';
-import { idleRoundState } from '../../../main/services/round/round-module';
+import { idleRoundState } from '../../../main/services/round/round-status';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeTestCore } from '../../support/test-core';
 

@@ -17,6 +17,7 @@ import type { StoragePort } from '../../../ports/storage-port';
 import { RoundLedger, type RoundSummary } from '../../../services/earnings/round-ledger';
 import { loadFit, saveFit } from '../../../services/fit/fit-record';
 import { runFitTest, type FitDevice, type FitResult } from '../../../services/fit/fit-test';
+import { formatFitFigure } from '../../../../contract/domains/fit';
 import type { FitFigure } from '../../../services/fit/fit-verdict';
 import { fitDevice } from '../../../services/fit/fit-device';
 import { savedBucket } from '../saved-bucket';
@@ -121,15 +122,15 @@ const PART_WORDS = {
 
 function describeDevice(device: FitDevice): string {
   if (device.gpus.length === 0) return 'no GPU, so the CPU trains';
-  return device.gpus.map((g) => `${g.name} (${formatFigure(g.vramBytes, 'bytes')})`).join(', ');
+  return device.gpus.map((g) => `${g.name} (${formatFitFigure(g.vramBytes, 'bytes')})`).join(', ');
 }
 
 export function describeFit(result: FitResult): string[] {
   const v = result.verdict;
   const lines = [`Answer: ${v.headline}.`, ''];
-  for (const f of v.figures) lines.push(`  ${f.ok === false ? '✗' : '✓'} ${f.label}: ${formatFigure(f.predicted, f.unit)} of ${formatFigure(f.limit, f.unit)}`);
+  for (const f of v.figures) lines.push(`  ${f.ok === false ? '✗' : '✓'} ${f.label}: ${formatFitFigure(f.predicted, f.unit)} of ${formatFitFigure(f.limit, f.unit)}`);
   const m = result.measurement;
-  if (m.payloadBytes !== null) lines.push(`  one update is ${formatFigure(m.payloadBytes, 'bytes')}; ${m.secondsPerInnerStep === null ? '' : `${formatFigure(m.secondsPerInnerStep, 'seconds')} per inner step on ${result.trainedOn}`}`);
+  if (m.payloadBytes !== null) lines.push(`  one update is ${formatFitFigure(m.payloadBytes, 'bytes')}; ${m.secondsPerInnerStep === null ? '' : `${formatFitFigure(m.secondsPerInnerStep, 'seconds')} per inner step on ${result.trainedOn}`}`);
   if (m.peers !== null) lines.push(`  ${m.peers} peers registered on the subnet`);
   if (v.shareOfMedian !== null) lines.push(`  expected share of a window's work against the median peer: ${Math.round(v.shareOfMedian * 100)} %`);
   for (const note of result.notes) lines.push(`  note: ${note}`);
@@ -137,13 +138,6 @@ export function describeFit(result: FitResult): string[] {
   return lines;
 }
 
-function formatFigure(value: number | null, unit: FitFigure['unit']): string {
-  if (value === null) return '—';
-  if (unit === 'seconds') return value >= 10 ? `${Math.round(value)} s` : value >= 0.1 ? `${value.toFixed(1)} s` : `${Math.round(value * 1000)} ms`;
-  if (value >= 2 ** 30) return `${(value / 2 ** 30).toFixed(1)} GiB`;
-  if (value >= 2 ** 20) return `${(value / 2 ** 20).toFixed(1)} MiB`;
-  return `${(value / 1024).toFixed(1)} KiB`;
-}
 
 /** `tandem fit --compare`: the last fit's predictions beside the first three windows this machine then trained, from its round ledger. */
 async function compareWithWindows(out: (line: string) => void): Promise<number> {
@@ -168,9 +162,9 @@ async function compareWithWindows(out: (line: string) => void): Promise<number> 
       const m = measure(w);
       if (m === undefined) return '—'.padStart(14);
       const off = guess ? ` (${m >= guess ? '+' : ''}${Math.round(((m - guess) / guess) * 100)} %)` : '';
-      return `${formatFigure(m, 'seconds')}${off}`.padStart(14);
+      return `${formatFitFigure(m, 'seconds')}${off}`.padStart(14);
     });
-    out(`  ${name.padEnd(10)}${formatFigure(guess, 'seconds').padStart(11)}${cells.join('')}`);
+    out(`  ${name.padEnd(10)}${formatFitFigure(guess, 'seconds').padStart(11)}${cells.join('')}`);
   }
   return 0;
 }

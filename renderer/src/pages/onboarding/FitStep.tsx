@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { FitFigure, FitProgress, FitReport } from '../../../../contract/domains/fit';
+import { formatFitFigure, type FitProgress, type FitReport } from '../../../../contract/domains/fit';
 import { useClient } from '../../client-context';
 import { DataTable } from '../../components/DataTable';
 import { StatusPill, type Outcome } from '../../components/StatusPill';
@@ -14,13 +14,6 @@ const PART_WORDS: Record<string, string> = {
 
 const OUTCOME_PILL: Record<FitReport['outcome'], Outcome> = { 'will-earn': 'pass', 'will-earn-less': 'warn', 'cannot-keep-up': 'fail' };
 
-function figureText(value: number | null, unit: FitFigure['unit']): string {
-  if (value === null) return '—';
-  if (unit === 'seconds') return value >= 10 ? `${Math.round(value)} s` : value >= 0.1 ? `${value.toFixed(1)} s` : `${Math.round(value * 1000)} ms`;
-  if (value >= 2 ** 30) return `${(value / 2 ** 30).toFixed(1)} GiB`;
-  if (value >= 2 ** 20) return `${(value / 2 ** 20).toFixed(1)} MiB`;
-  return `${(value / 1024).toFixed(1)} KiB`;
-}
 
 /**
  * "Will this machine earn?": before a wallet is registered (which costs a
@@ -96,8 +89,8 @@ function FitAnswer({ report }: { report: FitReport }) {
           {report.figures.map((f) => (
             <tr key={f.name}>
               <th scope="row">{f.label}</th>
-              <td>{figureText(f.predicted, f.unit)}</td>
-              <td>{figureText(f.limit, f.unit)}</td>
+              <td>{formatFitFigure(f.predicted, f.unit)}</td>
+              <td>{formatFitFigure(f.limit, f.unit)}</td>
               <td>{f.ok === null ? null : <StatusPill status={f.ok ? 'pass' : 'fail'} />}</td>
             </tr>
           ))}
@@ -105,8 +98,8 @@ function FitAnswer({ report }: { report: FitReport }) {
       )}
       <p className="muted">
         {report.runName} on {report.network}
-        {report.secondsPerInnerStep !== null && `, ${figureText(report.secondsPerInnerStep, 'seconds')} per inner step on ${report.trainedOn}`}
-        {report.payloadBytes !== null && `, ${figureText(report.payloadBytes, 'bytes')} per update`}
+        {report.secondsPerInnerStep !== null && `, ${formatFitFigure(report.secondsPerInnerStep, 'seconds')} per inner step on ${report.trainedOn}`}
+        {report.payloadBytes !== null && `, ${formatFitFigure(report.payloadBytes, 'bytes')} per update`}
         {report.peers !== null && `, ${report.peers} peers on the subnet`}
         {report.shareOfMedian !== null && `; expected share of a window's work against the median peer: ${Math.round(report.shareOfMedian * 100)} %`}. Measured{' '}
         {new Date(report.measuredAt).toLocaleString()}.
