@@ -156,13 +156,13 @@ async function compareWithWindows(out: (line: string) => void): Promise<number> 
     ['upload', predicted('upload'), (w) => w.phaseSeconds['uploading']],
     ['gather', predicted('gather'), (w) => w.phaseSeconds['gathering']],
   ];
-  out(`  ${'figure'.padEnd(10)}${'predicted'.padStart(11)}${windows.map((w) => `window ${w.window}`.padStart(14)).join('')}`);
+  out(`  ${'figure'.padEnd(10)}${'predicted'.padStart(11)}${windows.map((w) => `window ${w.window}`.padStart(18)).join('')}`);
   for (const [name, guess, measure] of rows) {
     const cells = windows.map((w) => {
       const m = measure(w);
-      if (m === undefined) return '—'.padStart(14);
+      if (m === undefined) return '—'.padStart(18);
       const off = guess ? ` (${m >= guess ? '+' : ''}${Math.round(((m - guess) / guess) * 100)} %)` : '';
-      return `${formatFitFigure(m, 'seconds')}${off}`.padStart(14);
+      return `${formatFitFigure(m, 'seconds')}${off}`.padStart(18);
     });
     out(`  ${name.padEnd(10)}${formatFitFigure(guess, 'seconds').padStart(11)}${cells.join('')}`);
   }

@@ -8,6 +8,7 @@
 #include "fsdp/cpu_collective.h"
 #include "fsdp/fsdp_factory.h"
 #include "optim/grad_clip.h"
+#include "util/host_memory.h"
 
 namespace trainer {
 
@@ -17,19 +18,7 @@ CpuRank::CpuRank(const ModelConfig& config, int index, int ranks, size_t shardSi
 
 uint64_t CpuRank::freeBytes() const {
   // Simulated ranks share the host: an equal part of MemAvailable each.
-  FILE* f = std::fopen("/proc/meminfo", "r");
-  if (!f) return 0;
-  char key[64], unit[16];
-  unsigned long value = 0;
-  uint64_t result = 0;
-  while (std::fscanf(f, "%63s %lu %15s", key, &value, unit) == 3) {
-    if (std::string(key) == "MemAvailable:") {
-      result = static_cast<uint64_t>(value) * 1024;
-      break;
-    }
-  }
-  std::fclose(f);
-  return result / static_cast<uint64_t>(ranks_);
+  return availableHostBytes() / static_cast<uint64_t>(ranks_);
 }
 
 void CpuRank::zeroGrads() {

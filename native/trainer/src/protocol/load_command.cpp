@@ -7,7 +7,7 @@
 #include "fsdp/fsdp_request.h"
 #include "model/device_model.h"
 #include "protocol/command_fields.h"
-#include "protocol/host_memory.h"
+#include "util/host_memory.h"
 #include "protocol/ndjson_server.h"
 #include "train/micro_batch.h"
 #include "util/errors.h"

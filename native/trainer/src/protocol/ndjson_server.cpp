@@ -11,7 +11,7 @@
 #include <ostream>
 #include <thread>
 
-#include "protocol/host_memory.h"
+#include "util/host_memory.h"
 #include "util/errors.h"
 
 namespace trainer {

@@ -3,7 +3,7 @@
 // train_window streams a `step` event per inner step.
 #include "data/shard_cache.h"
 #include "protocol/command_fields.h"
-#include "protocol/host_memory.h"
+#include "util/host_memory.h"
 #include "protocol/ndjson_server.h"
 #include "util/errors.h"
 

@@ -1,4 +1,4 @@
-#include "protocol/host_memory.h"
+#include "util/host_memory.h"
 
 #include <unistd.h>
 

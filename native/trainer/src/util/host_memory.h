@@ -1,4 +1,4 @@
-// Host memory as the protocol reports and plans with it: this process's
+// Host memory as the trainer reports and plans with it: this process's
 // resident set (step and heartbeat events' `memory_bytes`) and what the
 // machine has available (the CPU backend's micro-batch at `load`). Linux
 // /proc; 0 where it cannot be read.
