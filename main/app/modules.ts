@@ -46,6 +46,8 @@ import { StorageCredentialsService, storageSecretsFile } from '../services/bucke
  */
 export function createModules(options: { mode: AppMode; paths: AppPaths; config: ConfigStore; keychain?: Keychain }): CoreModule[] {
   const info = packageInfo();
+  // Where the trainer and the devnet corpus are: the repo in development, the app's resources when packaged.
+  const layout = () => resourceLayout({ appRoot: info.root, ...electronResources() });
   // TANDEM_SIMULATE_GPU=hot: a simulated GPU that starts over its target replaces the real telemetry (devnet demo, tests).
   const simulatedGpu = simulatedGpuFromEnv(process.env['TANDEM_SIMULATE_GPU']);
   const telemetry = new TelemetryHub(simulatedGpu ? simulatedGpu.feed() : gpuTelemetryFeed());
@@ -112,8 +114,8 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
     ),
     createFitModule({
       dataDir: options.paths.dataDir,
-      trainerExecutable: () => resourceLayout({ appRoot: info.root, ...electronResources() }).trainerExecutable,
-      corpusDir: () => resourceLayout({ appRoot: info.root, ...electronResources() }).devnetCorpus,
+      trainerExecutable: () => layout().trainerExecutable,
+      corpusDir: () => layout().devnetCorpus,
       device: () => fitDevice(),
       target: async (network) => {
         if (network === 'devnet') {
@@ -147,8 +149,8 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
       onRuntime: (runtime) => ops.attach(runtime),
       onState: (state) => ops.observeRound(state),
       createRuntime: async (ctx, onState) => {
-        const layout = resourceLayout({ appRoot: info.root, ...electronResources() });
-        const missing = missingResources(layout);
+        const resources = layout();
+        const missing = missingResources(resources);
         if (missing.length > 0) throw new ContractError('FAILED', `Cannot join: the trainer is not built on this machine (missing ${missing.join(', ')}). Run npm run build:native.`);
         const network = ctx.config.value.network;
         const { limits } = ctx.config.value;
@@ -171,8 +173,8 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
             bucket: await bucket(),
             folder,
             dataDir: options.paths.dataDir,
-            trainerExecutable: layout.trainerExecutable,
-            corpusDir: layout.devnetCorpus,
+            trainerExecutable: resources.trainerExecutable,
+            corpusDir: resources.devnetCorpus,
             logger: ctx.logger,
             onState,
             linkCaps: { uploadMbps: limits.uploadMbps, downloadMbps: limits.downloadMbps },
@@ -200,8 +202,8 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
           root,
           linkCaps: { uploadMbps: limits.uploadMbps, downloadMbps: limits.downloadMbps },
           ...(limits.cpuThreads ? { trainerThreads: limits.cpuThreads } : {}),
-          trainerExecutable: layout.trainerExecutable,
-          corpusDir: layout.devnetCorpus,
+          trainerExecutable: resources.trainerExecutable,
+          corpusDir: resources.devnetCorpus,
           logger: ctx.logger,
           onState,
           trainerEnv: ops.trainerEnv(ctx),

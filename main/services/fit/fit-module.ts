@@ -1,4 +1,4 @@
-import { fitEvents, type fitMethods } from '../../../contract/domains/fit';
+import { fitEvents, type FitProgress, type fitMethods } from '../../../contract/domains/fit';
 import { asCoreHandlers, domainEmitter, type DomainHandlers } from '../../core/domain-module';
 import type { CoreModule } from '../../core/module';
 import type { Logger } from '../../core/logging/logger';
@@ -33,7 +33,7 @@ export function createFitModule(options: FitModuleOptions): CoreModule {
     name: 'fit',
     handlers(ctx) {
       const emit = domainEmitter(ctx, fitEvents);
-      const send = (data: Parameters<typeof emit<'fit.progress'>>[1]) => emit('fit.progress', data);
+      const send = (progress: FitProgress) => emit('fit.progress', progress);
       const handlers: DomainHandlers<typeof fitMethods> = {
         'fit.start': () => {
           if (running) return { started: false };

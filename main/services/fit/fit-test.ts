@@ -9,7 +9,7 @@ import type { RunManifest } from '../../ports/run-manifest';
 import type { StoragePort } from '../../ports/storage-port';
 import { estimateMemoryFit, parameterCount, STATIC_BYTES_PER_PARAM, activationBytesPerSequence } from '../hardware/memory-fit';
 import { ensureShards } from '../run/local-shards';
-import { fitRunOf, fitVerdict, type FitMeasurement, type FitRun, type FitVerdict } from './fit-verdict';
+import { fitRunOf, fitVerdict, MEMORY_MARGIN, type FitMeasurement, type FitRun, type FitVerdict } from './fit-verdict';
 
 /**
  * The fit test: before a person pays to register, run a few real inner steps
@@ -71,7 +71,7 @@ export async function runFitTest(options: FitTestOptions): Promise<FitResult> {
   progress('memory');
   measurement.memory = predictedMemory(manifest, device);
   // A model that cannot fit is answered before anything runs: nothing to measure, nothing to pay for.
-  if (measurement.memory.neededBytes > measurement.memory.availableBytes * 0.9) {
+  if (measurement.memory.neededBytes > measurement.memory.availableBytes * (1 - MEMORY_MARGIN)) {
     notes.push('training was not tried: the model cannot fit in memory');
     return finish();
   }
