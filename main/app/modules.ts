@@ -25,6 +25,7 @@ import { FilesystemStorage } from '../adapters/storage/filesystem-storage';
 import { createFitModule } from '../services/fit/fit-module';
 import { fitDevice } from '../services/fit/fit-device';
 import { devnetManifest } from '../devnet/devnet-manifest';
+import { devnetTrainersBeside } from '../devnet/local-devnet';
 import { createNetworkModule } from '../network/network-module';
 import { JoinedRunLink } from '../network/joined-run';
 import { NamedRun } from '../network/named-run';
@@ -125,6 +126,7 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
             manifest: devnetManifest(),
             storage: new FilesystemStorage(scratch),
             chain: null,
+            alongside: devnetTrainersBeside(),
             ledgerFile: devnetLedgerFiles(options.paths.dataDir).ledgerFile,
             close: () => fs.rm(scratch, { recursive: true, force: true }),
           };

@@ -26,6 +26,17 @@ import { DevnetS3 } from './storage/devnet-s3';
 
 const TAO = 1_000_000_000n;
 const SIMULATED_NAMES = ['Alice', 'Bob', 'Charlie', 'Dave', 'Eve'];
+const DEFAULT_SIMULATED_PEERS = 3;
+
+/**
+ * The trainers the embedded devnet runs on this computer beside the user's
+ * own, one CPU thread each: its simulated peers and its validator. The fit
+ * test trains beside as many, as the joined run will.
+ */
+export function devnetTrainersBeside(simulatedPeers = DEFAULT_SIMULATED_PEERS): { trainers: number; who: string } {
+  const peers = Math.min(simulatedPeers, SIMULATED_NAMES.length);
+  return { trainers: peers + 1, who: `the devnet's ${peers} simulated peers and its validator` };
+}
 /** What the devnet's validator stakes for its permit, and what a newcomer is given to register with. */
 const VALIDATOR_STAKE = 1_000n * TAO;
 const NEWCOMER_FUNDS = 100n * TAO;
@@ -216,7 +227,7 @@ export async function startLocalDevnet(options: LocalDevnetOptions): Promise<Loc
       });
       closeAll.push(() => validator!.close());
     };
-    const count = Math.min(options.simulatedPeers ?? 3, SIMULATED_NAMES.length);
+    const count = Math.min(options.simulatedPeers ?? DEFAULT_SIMULATED_PEERS, SIMULATED_NAMES.length);
     await Promise.all([
       ...(options.validator !== false ? [startValidator()] : []),
       ...SIMULATED_NAMES.slice(0, count).map((name) => join(name.toLowerCase(), keyring.addFromUri(`//${name}`))),

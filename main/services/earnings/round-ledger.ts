@@ -14,6 +14,8 @@ export const RoundRecord = z
     phase: z.enum(['joined', 'trained', 'uploaded', 'gathered', 'applied', 'scored', 'rewarded', 'missed']).optional(),
     /** Seconds spent per phase in this window, e.g. { training: 41.2, uploading: 1.3 }. */
     phaseSeconds: z.record(z.string(), z.number().nonnegative()).optional(),
+    /** With `gathered`: seconds with a download in flight (the transfer, not the wait for uploads). */
+    transferSeconds: z.number().nonnegative().optional(),
     bytesUp: z.number().int().nonnegative().optional(),
     bytesDown: z.number().int().nonnegative().optional(),
     loss: z.number().optional(),
@@ -38,6 +40,8 @@ export interface RoundSummary {
   window: number;
   phases: string[];
   phaseSeconds: Record<string, number>;
+  /** Seconds the window's gathers spent downloading (see RoundRecord). */
+  transferSeconds?: number;
   bytesUp: number;
   bytesDown: number;
   loss?: number;
@@ -132,6 +136,7 @@ export function summarize(records: readonly RoundRecord[]): RoundSummary[] {
     }
     if (r.phase && !s.phases.includes(r.phase)) s.phases.push(r.phase);
     for (const [phase, seconds] of Object.entries(r.phaseSeconds ?? {})) s.phaseSeconds[phase] = (s.phaseSeconds[phase] ?? 0) + seconds;
+    if (r.transferSeconds !== undefined) s.transferSeconds = (s.transferSeconds ?? 0) + r.transferSeconds;
     s.bytesUp += r.bytesUp ?? 0;
     s.bytesDown += r.bytesDown ?? 0;
     if (r.energyWh !== undefined) s.energyWh = (s.energyWh ?? 0) + r.energyWh;

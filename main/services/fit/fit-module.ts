@@ -13,6 +13,8 @@ export interface FitTarget {
   manifest: RunManifest;
   storage: StoragePort | null;
   chain: { port: ChainPort; netuid: number } | null;
+  /** Trainers that share this CPU once joined (the devnet's own), timed alongside. */
+  alongside?: { trainers: number; who: string };
   /** The round ledger this machine writes once joined to that run (for --compare). */
   ledgerFile: string;
   close(): Promise<void>;
@@ -50,6 +52,8 @@ export function createFitModule(options: FitModuleOptions): CoreModule {
                 logger: ctx.logger,
                 storage: target.storage,
                 chain: target.chain,
+                ...(target.alongside ? { alongside: target.alongside } : {}),
+                ...(ctx.config.value.limits.cpuThreads ? { threads: ctx.config.value.limits.cpuThreads } : {}),
                 onProgress: (part, done, of) => send({ phase: 'running', part, done, of }),
               });
               const saved = { network, runName: target.manifest.name, ledgerFile: target.ledgerFile, result };

@@ -38,6 +38,14 @@ export interface FitTestOptions {
   storage: StoragePort | null;
   /** The run's chain and subnet, to count its peers; null skips it. */
   chain: { port: ChainPort; netuid: number } | null;
+  /** CPU threads for this machine's trainer (Settings → limits); the trainer's default when absent. */
+  threads?: number;
+  /**
+   * Other trainers that will share this computer's CPU once joined (the
+   * embedded devnet's simulated peers and validator, one thread each): the
+   * steps are timed with that many running beside them, as the run will.
+   */
+  alongside?: { trainers: number; who: string };
   /** Inner steps to time (the first is a warm-up and is not counted). Default 5. */
   measureSteps?: number;
   /** Called as each part starts, for progress lines and the guide's progress bar. */
@@ -50,7 +58,7 @@ export interface FitResult {
   run: FitRun;
   measurement: FitMeasurement;
   verdict: FitVerdict;
-  /** What was not measured, and why. */
+  /** What was not measured, or was measured in the joined run's conditions, and why. */
   notes: string[];
   measuredAt: string;
   /** The device that trained the measured steps (the CPU when no CUDA device trains). */
@@ -77,6 +85,7 @@ export async function runFitTest(options: FitTestOptions): Promise<FitResult> {
   }
 
   progress('training');
+  if (options.alongside?.trainers) notes.push(`training timed beside ${options.alongside.who} (${options.alongside.trainers} trainers, one CPU thread each), which share this computer once joined`);
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-fit-'));
   try {
     const trained = await timeInnerSteps(options, work, Math.max(2, options.measureSteps ?? DEFAULT_MEASURE_STEPS));
@@ -153,9 +162,11 @@ async function timeInnerSteps(options: FitTestOptions, work: string, steps: numb
     peerId: 'fit-test',
     logger: options.logger,
     device,
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
   });
   const stepTimes: number[] = [];
   let peakMemoryBytes: number | null = null;
+  const beside = await startAlongside(options, shards, work);
   trainer.start();
   try {
     const payloadFile = path.join(work, 'update.bin');
@@ -173,8 +184,48 @@ async function timeInnerSteps(options: FitTestOptions, work: string, steps: numb
       peakMemoryBytes,
     };
   } finally {
-    await trainer.stop(5_000);
+    await Promise.all([trainer.stop(5_000), beside.stop()]);
   }
+}
+
+/**
+ * Starts the trainers that will share this CPU once joined, each training
+ * one thread's worth without end, and resolves once every one has taken a
+ * step (so the timed steps see them all busy). stop() ends them.
+ */
+async function startAlongside(options: FitTestOptions, shards: string, work: string): Promise<{ stop(): Promise<void> }> {
+  const count = options.alongside?.trainers ?? 0;
+  const trainers = Array.from({ length: count }, (_, i) =>
+    runTrainer({
+      manifest: options.manifest,
+      executable: options.trainerExecutable,
+      dataDir: shards,
+      checkpointFile: path.join(work, `alongside-${i}.ckpt`),
+      peerId: `fit-alongside-${i}`,
+      logger: options.logger.child({ alongside: i }),
+      threads: 1,
+    }),
+  );
+  const stop = async () => void (await Promise.all(trainers.map((t) => t.stop(1_000))));
+  try {
+    await Promise.all(
+      trainers.map((t, i) => {
+        t.start();
+        return new Promise<void>((busy, failed) => {
+          // Far more steps than the timed ones take: it is stopped, never finished.
+          t.trainWindow({ window: 0, innerSteps: 1_000_000, peerUid: i + 1, payloadFile: path.join(work, `alongside-${i}.bin`) }, () => busy()).then(
+            () => busy(),
+            (error: unknown) => failed(error instanceof Error ? error : new Error(String(error))),
+          );
+        });
+      }),
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  // Once stopped, each one's unfinished window ends in an error nobody waits for.
+  return { stop };
 }
 
 /** Puts one real update into the bucket and fetches it `gatherOf` times at once, as a gather of that many peers would; then deletes it. */

@@ -59,6 +59,24 @@ export interface GatherResult {
   peers: PeerAccount[];
   bytesDown: number;
   seconds: number;
+  /**
+   * Seconds during which at least one update was downloading (the union of
+   * the successful downloads' spans): the transfer itself, without the wait
+   * for peers to upload that `seconds` includes.
+   */
+  transferSeconds: number;
+}
+
+/** The length of the union of [start, end] spans (ms), in seconds. */
+export function coveredSeconds(spans: ReadonlyArray<readonly [number, number]>): number {
+  let total = 0;
+  let reach = -Infinity;
+  for (const [start, end] of [...spans].sort((a, b) => a[0] - b[0])) {
+    if (end <= reach) continue;
+    total += end - Math.max(start, reach);
+    reach = end;
+  }
+  return total / 1000;
 }
 
 /** Waits `ms` or until `signal` aborts, leaving no listener behind (a gather polls many times on one signal). */
@@ -99,6 +117,7 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
   const reserves = [...(options.reserves ?? [])];
   const accounts: PeerAccount[] = [];
   const payloads: GatherResult['payloads'] = [];
+  const downloads: Array<[number, number]> = [];
 
   async function fetchPeer(peer: GatherPeer, reserve: boolean): Promise<PeerAccount> {
     const peerStart = now();
@@ -122,7 +141,9 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
       let lastError: string | undefined;
       while (!signal.aborted) {
         try {
+          const getStart = now();
           payload = await peer.storage.get(key, { signal, maxBytes: options.maxPayloadBytes });
+          if (payload) downloads.push([getStart, now()]);
           lastError = undefined;
         } catch (error) {
           if (error instanceof StorageError && error.code === 'TOO_LARGE') throw error;
@@ -178,5 +199,6 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
     peers: accounts.sort((a, b) => a.uid - b.uid),
     bytesDown: accounts.reduce((sum, a) => sum + a.bytes, 0),
     seconds: (now() - started) / 1000,
+    transferSeconds: coveredSeconds(downloads),
   };
 }

@@ -153,7 +153,7 @@ export class WindowGatherer {
       }
       files.push(...byUid.sort((a, b) => a.uid - b.uid).map((entry) => entry.file));
       await this.options.catchUpState?.noteAggregated(window, byUid.map((entry) => entry.uid));
-      await ledger.append({ window, at: now(), phase: 'gathered', phaseSeconds: { gathering: status.endPhase(gathering) }, bytesDown: result.bytesDown });
+      await ledger.append({ window, at: now(), phase: 'gathered', phaseSeconds: { gathering: status.endPhase(gathering) }, transferSeconds: result.transferSeconds, bytesDown: result.bytesDown });
       return { window, files, ownFile: own?.file ?? null, failure: null };
     } catch (error) {
       status.endPhase(gathering);

@@ -80,6 +80,8 @@ export class DevnetValidator {
   private readonly basis = new ModelBasis();
   /** The first window whose aggregate this validator applied (the run's first aggregate, as it saw it). */
   private firstApplied: number | null = null;
+  /** The last window whose aggregate it applied, so a window is never applied twice. */
+  private lastApplied: number | null = null;
   /** Global digests of recent windows, to tell how far behind a stale peer is. */
   private readonly digestHistory = new Map<string, number>();
   /** Which miners counted for each window's aggregate, as the miners saw it during the window. */
@@ -150,10 +152,24 @@ export class DevnetValidator {
       if (!next || (next.window !== asked && !this.times.knowsStart(next.window))) return;
     }
     const { window, deadline } = next;
+    // Windows skipped to catch up (judging them would put it further behind) still go into the global model, in
+    // order: the miners applied them, and a model that left one out would differ from theirs from then on.
+    const retained = window - this.options.manifest.retentionWindows;
+    for (let skipped = Math.max((this.lastValidated ?? window) + 1, retained); skipped < window; skipped++) {
+      await this.applyUnjudged(skipped, deadlineOf(skipped), 'the validator fell behind: applied without judging').catch((error: unknown) =>
+        this.log.error({ err: error, window: skipped }, 'could not apply a skipped window\u2019s aggregate'),
+      );
+    }
     try {
       await this.validate(window, deadline);
     } catch (error) {
       this.log.error({ err: error, window }, 'validation failed');
+      // Judging failed, the model must not: the aggregate is applied all the same, unless it already was.
+      if (this.lastApplied !== window) {
+        await this.applyUnjudged(window, deadline, `judging failed (${error instanceof Error ? error.message : String(error)}): applied without judging`).catch((again: unknown) =>
+          this.log.error({ err: again, window }, 'could not apply the window\u2019s aggregate'),
+        );
+      }
     } finally {
       this.lastValidated = window;
     }
@@ -191,9 +207,13 @@ export class DevnetValidator {
     }
   }
 
-  async validate(window: number, deadline: number): Promise<WindowReport> {
+  /**
+   * Gathers a window's updates after its deadline, each decoded once by the
+   * gather's check (its fingerprint kept), and writes the accepted ones as
+   * files for the trainer. `uploads` is null when nobody trained the window.
+   */
+  private async gatherUpdates(window: number, deadline: number) {
     const { manifest, chain } = this.options;
-    const started = Date.now();
     const graph = await chain.metagraph(manifest.chain.netuid);
     const committed = await this.options.minerHotkeys?.();
     const miners = graph.neurons.filter((n) => n.uid !== this.options.uid && isMiner(n, committed));
@@ -220,14 +240,9 @@ export class DevnetValidator {
       // One decode at a time: a decoded update is as large as the model, and only its fingerprint is kept.
       validate: (bytes, uid) => decoding(() => this.checkPayload(bytes, uid, prints)),
     });
-    if (result.peers.every((p) => p.outcome === 'missing')) {
-      // Nobody trained this window (the run had not started, or every miner was away): nothing to judge, and no
-      // 'missing' marks against peers that were never asked to be there.
-      const report: WindowReport = { window, peers: [], weights: new Map(), aggregated: [], globalDigest: this.basis.digest, deadline, seconds: (Date.now() - started) / 1000 };
-      this.options.onValidated?.(report);
-      return report;
-    }
-    const { uploads, uploadedAt, reports } = await collectUploads({
+    // Nobody trained this window (the run had not started, or every miner was away): nothing to judge or apply.
+    if (result.peers.every((p) => p.outcome === 'missing')) return { graph, committed, miners, result, collected: null };
+    const collected = await collectUploads({
       window,
       protocolVersion: manifest.protocolVersion,
       workDir: this.options.workDir,
@@ -236,6 +251,64 @@ export class DevnetValidator {
       // The gather's check already decoded each accepted payload and kept its fingerprint.
       printOf: async (uid, payload) => prints.get(uid) ?? fingerprint(await this.decode(payload)),
     });
+    return { graph, committed, miners, result, collected };
+  }
+
+  /**
+   * Applies the aggregate the miners applied: the window's counted miners
+   * (as read during the window) that uploaded in time, in uid order. Returns
+   * the uids it took.
+   */
+  private async applyAggregate(window: number, deadline: number, gathered: Awaited<ReturnType<DevnetValidator['gatherUpdates']>>): Promise<number[]> {
+    const { uploads, uploadedAt } = gathered.collected!;
+    const counted = new Set(this.candidatesByWindow.get(window) ?? aggregationCandidates(gathered.graph.neurons, null, gathered.committed).map((n) => n.uid));
+    const aggregated = [...uploads.values()].filter((u) => counted.has(u.uid) && (uploadedAt.get(u.uid) ?? Infinity) <= deadline).sort((a, b) => a.uid - b.uid);
+    if (aggregated.length > 0) {
+      const applied = await this.options.trainer.applyOuter({ window, payloadFiles: aggregated.map((u) => u.file), lr: this.options.manifest.sparseloco.outerLr });
+      this.basis.applied(window, applied.modelDigest);
+      if (applied.modelDigest) this.rememberDigest(applied.modelDigest, window);
+      this.firstApplied ??= window;
+      this.lastApplied = window;
+    }
+    return aggregated.map((u) => u.uid);
+  }
+
+  /** The report of a window with nothing to judge or apply (nobody trained it). */
+  private emptyReport(window: number, deadline: number, started: number): WindowReport {
+    // No 'missing' marks against peers that were never asked to be there.
+    const report: WindowReport = { window, peers: [], weights: new Map(), aggregated: [], globalDigest: this.basis.digest, deadline, seconds: (Date.now() - started) / 1000 };
+    this.options.onValidated?.(report);
+    return report;
+  }
+
+  /**
+   * A window's aggregate applied without judging anyone: for a window the
+   * validator skipped to catch up, or whose judging failed. Nobody is rated
+   * or weighted for it; the global model (and the record published from this
+   * report) still takes it, as the miners' models did.
+   */
+  async applyUnjudged(window: number, deadline: number, why: string): Promise<WindowReport> {
+    const started = Date.now();
+    const gathered = await this.gatherUpdates(window, deadline);
+    if (!gathered.collected) return this.emptyReport(window, deadline, started);
+    try {
+      const aggregated = await this.applyAggregate(window, deadline, gathered);
+      const report: WindowReport = { window, peers: [], weights: new Map(), aggregated, globalDigest: this.basis.digest, deadline, seconds: (Date.now() - started) / 1000, unjudged: why };
+      this.log.warn({ window, aggregated }, why);
+      this.options.onValidated?.(report);
+      return report;
+    } finally {
+      await Promise.all([...gathered.collected.uploads.values()].map((u) => fs.rm(u.file, { force: true })));
+    }
+  }
+
+  async validate(window: number, deadline: number): Promise<WindowReport> {
+    const { manifest, chain } = this.options;
+    const started = Date.now();
+    const gathered = await this.gatherUpdates(window, deadline);
+    const { miners, result, collected } = gathered;
+    if (!collected) return this.emptyReport(window, deadline, started);
+    const { uploads, uploadedAt, reports } = collected;
 
     const copies = detectCopies([...uploads.values()].map((u) => ({ uid: u.uid, indices: u.print.indices, uploadedAt: u.uploadedAt })), this.settings.copyThreshold);
     const medianNorm = median([...uploads.values()].map((u) => u.print.norm));
@@ -305,19 +378,9 @@ export class DevnetValidator {
       await chain.setWeights(manifest.chain.netuid, weights, this.options.signer).catch((error: unknown) => this.log.warn({ window, err: error }, 'set_weights refused; the ratings are kept and sent again next time'));
     }
 
-    // Apply the aggregate the miners applied: the window's counted miners that uploaded in time, in uid order.
-    const counted = new Set(this.candidatesByWindow.get(window) ?? aggregationCandidates(graph.neurons, null, committed).map((n) => n.uid));
-    const aggregated = [...uploads.values()]
-      .filter((u) => counted.has(u.uid) && (uploadedAt.get(u.uid) ?? Infinity) <= deadline)
-      .sort((a, b) => a.uid - b.uid);
-    if (aggregated.length > 0) {
-      const applied = await this.options.trainer.applyOuter({ window, payloadFiles: aggregated.map((u) => u.file), lr });
-      this.basis.applied(window, applied.modelDigest);
-      if (applied.modelDigest) this.rememberDigest(applied.modelDigest, window);
-      this.firstApplied ??= window;
-    }
+    const aggregated = await this.applyAggregate(window, deadline, gathered);
     await Promise.all([...uploads.values()].map((u) => fs.rm(u.file, { force: true })));
-    const report: WindowReport = { window, peers: peerReports, weights, aggregated: aggregated.map((u) => u.uid), globalDigest: this.basis.digest, deadline, seconds: (Date.now() - started) / 1000 };
+    const report: WindowReport = { window, peers: peerReports, weights, aggregated, globalDigest: this.basis.digest, deadline, seconds: (Date.now() - started) / 1000 };
     this.log.info(
       { window, scores: peerReports.map((s) => ({ uid: s.uid, score: Number(s.score.toFixed(5)), flags: s.flags })), weights: Object.fromEntries(weights), aggregated: report.aggregated },
       'window validated',

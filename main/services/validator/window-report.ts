@@ -30,6 +30,8 @@ export interface WindowReport {
   deadline: number;
   /** How long the validation took. */
   seconds: number;
+  /** Set when the aggregate was applied without judging anyone (the validator fell behind, or judging failed): why. */
+  unjudged?: string;
 }
 
 /** A peer's line in the window report: its score, and the figures it was judged on. */

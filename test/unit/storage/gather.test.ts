@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gather, type GatherPeer } from '../../../main/services/round/gather';
+import { coveredSeconds, gather, type GatherPeer } from '../../../main/services/round/gather';
 import { FilesystemStorage } from '../../../main/adapters/storage/filesystem-storage';
 import { gradientKey } from '../../../main/ports/object-keys';
 import type { StoragePort } from '../../../main/ports/storage-port';
@@ -106,5 +106,42 @@ describe('gather', () => {
     } finally {
       temp.cleanup();
     }
+  });
+
+  it('times the transfer apart from the wait: polls for an update not yet there do not count', async () => {
+    // A clock moved only by the storage: each poll that finds nothing "waits" 1 s; a download takes 250 ms.
+    let clock = 0;
+    const slowPeer = (uid: number, appearsAfterPolls: number, startsAt: number): GatherPeer => {
+      let polls = 0;
+      return {
+        uid,
+        storage: {
+          name: `peer-${uid}`,
+          put: async () => {},
+          get: async () => {
+            if (polls++ < appearsAfterPolls) {
+              clock += 1000;
+              return null;
+            }
+            clock = Math.max(clock, startsAt) + 250;
+            return new Uint8Array([0x7a, uid]);
+          },
+          head: async () => null,
+          list: async () => [],
+          delete: async () => {},
+        },
+      };
+    };
+    const result = await gather({ ...base, peers: [slowPeer(1, 3, 3000), slowPeer(2, 0, 3150)], concurrency: 1, perPeerTimeoutMs: 60_000, pollIntervalMs: 1, now: () => clock });
+    expect(result.payloads.map((p) => p.uid)).toEqual([1, 2]);
+    // Peer 1 polls three times (3 s), then downloads over [3000, 3250]; peer 2 then downloads over [3250, 3500].
+    expect(result.transferSeconds).toBeCloseTo(0.5, 6);
+    expect(result.seconds).toBeCloseTo(3.5, 6);
+  });
+
+  it('counts downloads that overlap once', () => {
+    expect(coveredSeconds([])).toBe(0);
+    expect(coveredSeconds([[3150, 3400], [3000, 3250]])).toBeCloseTo(0.4, 9);
+    expect(coveredSeconds([[0, 1000], [200, 300], [1500, 2000]])).toBeCloseTo(1.5, 9);
   });
 });

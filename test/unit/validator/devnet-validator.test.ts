@@ -11,9 +11,10 @@ import type { ApplyOuterRequest } from '../../../main/ports/trainer-port';
 import { parseManifest, type RunManifest } from '../../../main/ports/run-manifest';
 import { FilesystemStorage } from '../../../main/adapters/storage/filesystem-storage';
 import { gradientKey } from '../../../main/ports/object-keys';
-import { DevnetValidator, type ValidatorTrainer } from '../../../main/services/validator/devnet-validator';
+import { DevnetValidator, type DevnetValidatorOptions, type ValidatorTrainer } from '../../../main/services/validator/devnet-validator';
 import { nextWindowToValidate } from '../../../main/services/validator/validation-schedule';
 import { RatingBook } from '../../../main/services/validator/rating-book';
+import type { WindowReport } from '../../../main/services/validator/window-report';
 import { encodeSyncReport, syncReportKey, type SyncReport } from '../../../main/services/round/sync-report';
 import { makeTempDir } from '../../support/temp-dir';
 
@@ -121,7 +122,11 @@ describe('DevnetValidator', () => {
   });
 
   function makeValidator(trainer: ValidatorTrainer, ratings: RatingBook, decode: (payload: Uint8Array) => ReturnType<typeof decodePayload> = (payload) => decodePayload(payload)) {
-    return new DevnetValidator({
+    return new DevnetValidator(validatorOptions(trainer, ratings, decode));
+  }
+
+  function validatorOptions(trainer: ValidatorTrainer, ratings: RatingBook, decode: (payload: Uint8Array) => ReturnType<typeof decodePayload> = (payload) => decodePayload(payload)): DevnetValidatorOptions {
+    return {
       manifest,
       chain,
       signer,
@@ -134,7 +139,7 @@ describe('DevnetValidator', () => {
       workDir: path.join(temp.dir, 'validator', 'work'),
       logger,
       settings: { evalPeers: 10, maxWindowsBehind: 0 },
-    });
+    };
   }
 
   /** Uploads a payload (and its sync report) as peer uid, landing at `at` (epoch ms). */
@@ -289,6 +294,57 @@ describe('DevnetValidator', () => {
     await vi.waitFor(() => expect(validator.lastValidatedWindow).toBe(7), { timeout: 10_000, interval: 50 });
     await validator.stop();
     expect(trainer.applied.map((a) => a.window)).toEqual([7]);
+  });
+
+  it('applies the windows it skipped to catch up, unjudged and in order, so its model stays the one the miners hold', async () => {
+    const ratingsFile = path.join(temp.dir, 'validator', 'ratings.json');
+    const before = new RatingBook();
+    before.recordWindow(4, [{ uid: 0, score: 0.05, flags: [] }]);
+    await before.save(ratingsFile);
+    // Windows 5 to 8 each have two on-time updates; the chain is already in window 9, past window 8's deadline.
+    for (const window of [5, 6, 7, 8]) {
+      for (const uid of [0, 1]) await upload(window, uid, await encodeTensors([{ name: 'w', shape: [64, 64], data: update(window * 10 + uid) }], { k: 64 }), GENESIS + window * 10_000 + 3_000, null);
+    }
+    clock = GENESIS + 94_500;
+    const trainer = new ScriptedTrainer();
+    const reports: WindowReport[] = [];
+    const validator = new DevnetValidator({ ...validatorOptions(trainer, await RatingBook.load(ratingsFile)), onValidated: (r) => reports.push(r) });
+    await validator.start();
+    // One window is judged per block: the chain moves on a block at a time, staying in window 9.
+    const blocks = setInterval(() => (clock = Math.min(clock + 1000, GENESIS + 99_500)), 300);
+    try {
+      await vi.waitFor(() => expect(validator.lastValidatedWindow).toBe(8), { timeout: 15_000, interval: 50 });
+    } finally {
+      clearInterval(blocks);
+    }
+    await validator.stop();
+    // Window 5 is more than two behind: not judged (nobody evaluated on it), but its aggregate applied before window 6's.
+    expect(trainer.applied.map((a) => a.window)).toEqual([5, 6, 7, 8]);
+    expect(trainer.applied.every((a) => a.payloadFiles.length === 2)).toBe(true);
+    expect(reports.map((r) => [r.window, r.unjudged !== undefined])).toEqual([[5, true], [6, false], [7, false], [8, false]]);
+    expect(reports[0]).toMatchObject({ peers: [], aggregated: [0, 1], globalDigest: 'global-5' });
+    expect(reports[0]!.unjudged).toMatch(/fell behind/);
+    expect(trainer.evaluations.length).toBeGreaterThan(0);
+  }, 20_000);
+
+  it('applies a window\u2019s aggregate even when judging it fails, once', async () => {
+    for (const uid of [0, 1]) await upload(7, uid, await encodeTensors([{ name: 'w', shape: [64, 64], data: update(uid) }], { k: 64 }), GENESIS + 73_000, null);
+    const trainer = new ScriptedTrainer();
+    trainer.evaluate = async () => {
+      throw new Error('trainer evaluation crashed');
+    };
+    const reports: WindowReport[] = [];
+    const ratings = new RatingBook();
+    ratings.recordWindow(6, []);
+    const validator = new DevnetValidator({ ...validatorOptions(trainer, ratings), onValidated: (r) => reports.push(r) });
+    clock = GENESIS + 84_500;
+    await validator.start();
+    await vi.waitFor(() => expect(validator.lastValidatedWindow).toBe(7), { timeout: 10_000, interval: 50 });
+    await validator.stop();
+    expect(trainer.applied.map((a) => a.window)).toEqual([7]);
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatchObject({ window: 7, aggregated: [0, 1], globalDigest: 'global-7' });
+    expect(reports[0]!.unjudged).toMatch(/judging failed \(trainer evaluation crashed\)/);
   });
 });
 

@@ -6,6 +6,7 @@ import pino from 'pino';
 import { FilesystemStorage } from '../../../adapters/storage/filesystem-storage';
 import { S3Storage } from '../../../adapters/storage/s3-storage';
 import { devnetManifest } from '../../../devnet/devnet-manifest';
+import { devnetTrainersBeside } from '../../../devnet/local-devnet';
 import { runFolderName } from '../../../network/join-network';
 import { devnetLedgerFiles } from '../../../app/operations';
 import { ConfigStore } from '../../../core/config/config-store';
@@ -31,11 +32,13 @@ interface FitOptions extends RunContextOptions {
   compare?: boolean;
 }
 
-/** The data folder: Settings' choice, else the app's default. */
-async function configuredDataDir(): Promise<string> {
+/** The data folder (Settings' choice, else the app's default) and the trainer's CPU threads (Settings → limits). */
+async function configured(): Promise<{ dataDir: string; cpuThreads: number | null }> {
   const paths = headlessAppPaths();
-  return (await ConfigStore.load(paths.configFile)).value.dataDir ?? paths.dataDir;
+  const { value } = await ConfigStore.load(paths.configFile);
+  return { dataDir: value.dataDir ?? paths.dataDir, cpuThreads: value.limits.cpuThreads };
 }
+const configuredDataDir = async () => (await configured()).dataDir;
 
 /**
  * `tandem fit`: will this machine earn in this run? A few real inner steps of
@@ -51,6 +54,7 @@ export async function fitCommand(options: FitOptions, out: (line: string) => voi
   const steps = options.steps === undefined ? undefined : Number(options.steps);
   if (steps !== undefined && !(Number.isInteger(steps) && steps >= 2 && steps <= 1000)) throw new CliError(`--steps ${options.steps}: a whole number from 2 to 1000`);
   const device = await fitDevice();
+  const { cpuThreads } = await configured();
   const network = options.network ?? 'devnet';
   let manifest: RunManifest;
   let storage: StoragePort | null;
@@ -58,6 +62,7 @@ export async function fitCommand(options: FitOptions, out: (line: string) => voi
   let dataDir: string;
   let close = async () => {};
   let scratch: string | null = null;
+  let alongside: { trainers: number; who: string } | undefined;
   if (network === 'devnet') {
     // The embedded devnet keeps every bucket on this disk: the upload is timed against it.
     // A manifest file named here is a run being designed, tried on this machine's devnet.
@@ -68,6 +73,7 @@ export async function fitCommand(options: FitOptions, out: (line: string) => voi
     dataDir = await configuredDataDir();
     scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-fit-bucket-'));
     storage = new FilesystemStorage(scratch);
+    alongside = devnetTrainersBeside();
   } else {
     const context = await runContext({ ...options, findRun: true, walletOptional: true });
     if (!context.manifest) {
@@ -92,6 +98,8 @@ export async function fitCommand(options: FitOptions, out: (line: string) => voi
       logger,
       storage,
       chain,
+      ...(alongside ? { alongside } : {}),
+      ...(cpuThreads ? { threads: cpuThreads } : {}),
       ...(steps === undefined ? {} : { measureSteps: steps }),
       onProgress: (part, done, of) => {
         if (!options.json) out(`  [${done + 1}/${of}] ${PART_WORDS[part]}…`);
@@ -154,7 +162,8 @@ async function compareWithWindows(out: (line: string) => void): Promise<number> 
   const rows: Array<[string, number | null, (w: RoundSummary) => number | undefined]> = [
     ['training', predicted('training'), (w) => w.phaseSeconds['training']],
     ['upload', predicted('upload'), (w) => w.phaseSeconds['uploading']],
-    ['gather', predicted('gather'), (w) => w.phaseSeconds['gathering']],
+    // The transfer, not the wait for the other peers' uploads that the gathering phase also holds (older ledgers: the phase).
+    ['gather', predicted('gather'), (w) => w.transferSeconds ?? w.phaseSeconds['gathering']],
   ];
   out(`  ${'figure'.padEnd(10)}${'predicted'.padStart(11)}${windows.map((w) => `window ${w.window}`.padStart(18)).join('')}`);
   for (const [name, guess, measure] of rows) {

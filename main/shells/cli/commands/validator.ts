@@ -71,7 +71,7 @@ interface RunOptions extends RunContextOptions {
 }
 
 const formatReport = (r: WindowReport) =>
-  `window ${r.window}: ${r.peers.map((p) => `${p.uid}:${(p.score * 100).toFixed(2)}${p.flags.length ? `[${p.flags.join(',')}]` : ''}`).join(' ') || 'nobody rated'}; aggregated ${r.aggregated.join(',') || 'none'} (${r.seconds.toFixed(1)} s)\n`;
+  `window ${r.window}: ${r.peers.map((p) => `${p.uid}:${(p.score * 100).toFixed(2)}${p.flags.length ? `[${p.flags.join(',')}]` : ''}`).join(' ') || (r.unjudged ? `nobody rated (${r.unjudged})` : 'nobody rated')}; aggregated ${r.aggregated.join(',') || 'none'} (${r.seconds.toFixed(1)} s)\n`;
 
 /**
  * `tandem validator run`: the local devnet in the foreground with its
@@ -113,7 +113,7 @@ export async function runValidator(options: RunOptions, io: ValidatorIo): Promis
     ...(evalPeers === undefined ? {} : { validatorSettings: { evalPeers } }),
     onValidated: (report) => {
       io.stdout(formatReport(report));
-      validated++;
+      if (!report.unjudged) validated++;
       if (windows !== null && validated >= windows) finish();
     },
   });
@@ -188,7 +188,7 @@ async function runNetworkValidator(options: RunOptions, io: ValidatorIo): Promis
       ...(publishing ? { publishing } : {}),
       onValidated: (report) => {
         io.stdout(formatReport(report));
-        validated++;
+        if (!report.unjudged) validated++;
         if (windows !== null && validated >= windows) finish();
       },
     });
