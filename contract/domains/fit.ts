@@ -46,6 +46,16 @@ export const FitReport = z.object({
 export type FitReport = z.infer<typeof FitReport>;
 
 export const FitPart = z.enum(['memory', 'training', 'upload', 'gather', 'peers']);
+export type FitPart = z.infer<typeof FitPart>;
+
+/** What each part of the fit test is doing, in the words the guide's progress line and `tandem fit` both show. */
+export const FIT_PART_WORDS: Record<FitPart, string> = {
+  memory: 'Sizing the model against this machine\u2019s memory',
+  training: 'Training a few real inner steps of the run\u2019s model',
+  peers: 'Counting the subnet\u2019s peers',
+  upload: 'Uploading one real update to your bucket',
+  gather: 'Gathering it as from every peer at once',
+};
 
 export const FitProgress = z.discriminatedUnion('phase', [
   z.object({ phase: z.literal('running'), part: FitPart, done: z.number().int().nonnegative(), of: z.number().int().positive() }),

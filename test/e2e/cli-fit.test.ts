@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FIT_PART_WORDS } from '../../contract/domains/fit';
 import { RoundLedger } from '../../main/services/earnings/round-ledger';
 import type { FitResult } from '../../main/services/fit/fit-test';
 import { LLAMA_72B } from '../../main/services/hardware/memory-fit';
@@ -23,6 +24,9 @@ describe('tandem fit', () => {
     const { code, stdout, stderr } = await runCli(['fit', '--steps', '3'], { TANDEM_HOME: temp.dir });
     expect(stderr).toBe('');
     expect(stdout).toContain('Fit test for tandem-devnet on devnet');
+    expect(stdout).toContain(`[2/5] ${FIT_PART_WORDS.training}…`);
+    // Timed as the joined devnet will train: beside its simulated peers and validator, on this CPU.
+    expect(lastFit().result.notes).toContainEqual(expect.stringMatching(/^training timed beside the devnet's 3 simulated peers and its validator \(4 trainers, one CPU thread each\)/));
     expect(stdout).toMatch(/^Answer: (will earn|will earn less because .+|cannot keep up: .+)\.$/m);
     const saved = lastFit().result;
     // Exit 1 only when it cannot keep up (a slow, shared CI machine may be too slow for the devnet's windows).
@@ -43,7 +47,7 @@ describe('tandem fit', () => {
     const { code, stdout } = await runCli(['fit', '--manifest', manifest], { TANDEM_HOME: temp.dir, TANDEM_SIMULATE_GPU: '1' });
     expect(code).toBe(1);
     expect(stdout).toMatch(/^Answer: cannot keep up: memory \(the model needs [\d.]+ GiB but simulated GPU has 21\.6 GiB to give it\)\.$/m);
-    expect(stdout).not.toContain('training a few real inner steps');
+    expect(stdout).not.toContain(FIT_PART_WORDS.training);
     expect(lastFit().result.measurement.secondsPerInnerStep).toBeNull();
   });
 
@@ -65,6 +69,8 @@ describe('tandem fit', () => {
     for (const [i, window] of [7, 8, 9].entries()) {
       await ledger.append({ window, at: after + i * 15_000, phase: 'trained', phaseSeconds: { training: 10 + i } });
       await ledger.append({ window, at: after + i * 15_000 + 1, phase: 'uploaded', phaseSeconds: { uploading: 0.5 } });
+      // The gather waited 7 s for the others' uploads, of which 0.25 s was downloading: the transfer is compared.
+      await ledger.append({ window, at: after + i * 15_000 + 2, phase: 'gathered', phaseSeconds: { gathering: 7 }, transferSeconds: 0.25 });
     }
     const compared = await runCli(['fit', '--compare'], { TANDEM_HOME: temp.dir });
     expect(compared.code).toBe(0);
@@ -73,5 +79,8 @@ describe('tandem fit', () => {
     const training = compared.stdout.split('\n').find((l) => l.trim().startsWith('training'));
     expect(training).toMatch(/10 s \([+-]\d+ %\)\s+11 s \([+-]\d+ %\)\s+12 s \([+-]\d+ %\)$/);
     expect(compared.stdout).not.toContain('99 s');
+    const gather = compared.stdout.split('\n').find((l) => l.trim().startsWith('gather'));
+    expect(gather).toMatch(/(0\.3 s \([+-]\d+ %\)\s+){2}0\.3 s \([+-]\d+ %\)$/);
+    expect(gather).not.toContain('7 s');
   });
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { FitPart } from '../../../contract/domains/fit';
 import { runTrainer, type TrainerDevice } from '../../adapters/trainer/trainer-config';
 import type { Logger } from '../../core/logging/logger';
 import type { ChainPort } from '../../ports/chain-port';
@@ -52,7 +53,7 @@ export interface FitTestOptions {
   onProgress?(part: FitPart, done: number, of: number): void;
 }
 
-export type FitPart = 'memory' | 'training' | 'upload' | 'gather' | 'peers';
+export type { FitPart };
 
 export interface FitResult {
   run: FitRun;

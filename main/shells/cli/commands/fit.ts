@@ -18,7 +18,7 @@ import type { StoragePort } from '../../../ports/storage-port';
 import { RoundLedger, type RoundSummary } from '../../../services/earnings/round-ledger';
 import { loadFit, saveFit } from '../../../services/fit/fit-record';
 import { runFitTest, type FitDevice, type FitResult } from '../../../services/fit/fit-test';
-import { formatFitFigure } from '../../../../contract/domains/fit';
+import { FIT_PART_WORDS, formatFitFigure } from '../../../../contract/domains/fit';
 import type { FitFigure } from '../../../services/fit/fit-verdict';
 import { fitDevice } from '../../../services/fit/fit-device';
 import { savedBucket } from '../saved-bucket';
@@ -102,7 +102,7 @@ export async function fitCommand(options: FitOptions, out: (line: string) => voi
       ...(cpuThreads ? { threads: cpuThreads } : {}),
       ...(steps === undefined ? {} : { measureSteps: steps }),
       onProgress: (part, done, of) => {
-        if (!options.json) out(`  [${done + 1}/${of}] ${PART_WORDS[part]}…`);
+        if (!options.json) out(`  [${done + 1}/${of}] ${FIT_PART_WORDS[part]}…`);
       },
     });
   } finally {
@@ -119,14 +119,6 @@ export async function fitCommand(options: FitOptions, out: (line: string) => voi
   }
   return result.verdict.outcome === 'cannot-keep-up' ? 1 : 0;
 }
-
-const PART_WORDS = {
-  memory: 'memory the model needs',
-  training: 'training a few real inner steps',
-  peers: 'counting the subnet’s peers',
-  upload: 'uploading one real update to your bucket',
-  gather: 'gathering it as from every peer at once',
-} as const;
 
 function describeDevice(device: FitDevice): string {
   if (device.gpus.length === 0) return 'no GPU, so the CPU trains';

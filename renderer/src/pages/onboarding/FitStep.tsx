@@ -1,16 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
-import { formatFitFigure, type FitProgress, type FitReport } from '../../../../contract/domains/fit';
+import { FIT_PART_WORDS, formatFitFigure, type FitProgress, type FitReport } from '../../../../contract/domains/fit';
 import { useClient } from '../../client-context';
 import { DataTable } from '../../components/DataTable';
 import { StatusPill, type Outcome } from '../../components/StatusPill';
-
-const PART_WORDS: Record<string, string> = {
-  memory: 'Sizing the model against this machine’s memory',
-  training: 'Training a few real inner steps of the run’s model',
-  peers: 'Counting the subnet’s peers',
-  upload: 'Uploading one real update to your bucket',
-  gather: 'Gathering it as from every peer at once',
-};
 
 const OUTCOME_PILL: Record<FitReport['outcome'], Outcome> = { 'will-earn': 'pass', 'will-earn-less': 'warn', 'cannot-keep-up': 'fail' };
 
@@ -65,7 +57,7 @@ export function FitStep() {
       </div>
       {running && (
         <div role="status" aria-live="polite" data-testid="fit-progress">
-          <progress max={running.of} value={running.done} aria-label="Fit test progress" /> <span className="muted">{PART_WORDS[running.part]}…</span>
+          <progress max={running.of} value={running.done} aria-label="Fit test progress" /> <span className="muted">{FIT_PART_WORDS[running.part]}…</span>
         </div>
       )}
       {error && (
