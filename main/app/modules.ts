@@ -1,5 +1,3 @@
-import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type { AppMode } from '../../contract';
 import type { CoreModule } from '../core/module';
@@ -21,11 +19,11 @@ import { SubtensorChain } from '../adapters/subtensor/subtensor-chain';
 import type { Logger } from '../core/logging/logger';
 import type { NetworkRuntime } from '../network/network-runtime';
 import { S3Storage } from '../adapters/storage/s3-storage';
-import { FilesystemStorage } from '../adapters/storage/filesystem-storage';
 import { createFitModule } from '../services/fit/fit-module';
 import { fitDevice } from '../services/fit/fit-device';
 import { devnetManifest } from '../devnet/devnet-manifest';
 import { devnetTrainersBeside } from '../devnet/local-devnet';
+import { openScratchDevnetBucket } from '../devnet/storage/scratch-bucket';
 import { createNetworkModule } from '../network/network-module';
 import { JoinedRunLink } from '../network/joined-run';
 import { NamedRun } from '../network/named-run';
@@ -120,15 +118,15 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
       device: () => fitDevice(),
       target: async (network) => {
         if (network === 'devnet') {
-          // The devnet keeps every bucket on this disk: the upload is timed against a scratch folder.
-          const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-fit-bucket-'));
+          // The devnet's buckets are on its own S3 server: the upload is timed against a throwaway one.
+          const scratch = await openScratchDevnetBucket();
           return {
             manifest: devnetManifest(),
-            storage: new FilesystemStorage(scratch),
+            storage: scratch.storage,
             chain: null,
             alongside: devnetTrainersBeside(),
             ledgerFile: devnetLedgerFiles(options.paths.dataDir).ledgerFile,
-            close: () => fs.rm(scratch, { recursive: true, force: true }),
+            close: () => scratch.close(),
           };
         }
         const verified = await named.load(network);

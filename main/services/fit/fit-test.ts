@@ -43,8 +43,9 @@ export interface FitTestOptions {
   threads?: number;
   /**
    * Other trainers that will share this computer's CPU once joined (the
-   * embedded devnet's simulated peers and validator, one thread each): the
-   * steps are timed with that many running beside them, as the run will.
+   * embedded devnet's simulated peers and validator, one thread each): a
+   * whole window of the run's steps is timed with that many training theirs
+   * beside it, as the run will.
    */
   alongside?: { trainers: number; who: string };
   /** Inner steps to time (the first is a warm-up and is not counted). Default 5. */
@@ -86,7 +87,7 @@ export async function runFitTest(options: FitTestOptions): Promise<FitResult> {
   }
 
   progress('training');
-  if (options.alongside?.trainers) notes.push(`training timed beside ${options.alongside.who} (${options.alongside.trainers} trainers, one CPU thread each), which share this computer once joined`);
+  if (options.alongside?.trainers) notes.push(`a whole window trained beside ${options.alongside.who} (${options.alongside.trainers} trainers, one CPU thread each), which share this computer once joined`);
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-fit-'));
   try {
     const trained = await timeInnerSteps(options, work, Math.max(2, options.measureSteps ?? DEFAULT_MEASURE_STEPS));
@@ -168,15 +169,19 @@ async function timeInnerSteps(options: FitTestOptions, work: string, steps: numb
   const stepTimes: number[] = [];
   let peakMemoryBytes: number | null = null;
   const beside = await startAlongside(options, shards, work);
+  // Beside other trainers, a whole window of the run's steps: they train theirs at the same time and then rest, as in the run.
+  const innerSteps = options.alongside?.trainers ? Math.max(steps, options.manifest.sparseloco.innerSteps) : steps;
   trainer.start();
   try {
     const payloadFile = path.join(work, 'update.bin');
-    await trainer.trainWindow({ window: 0, innerSteps: steps, peerUid: 0, payloadFile }, (step) => {
+    await trainer.appliedWindow();
+    beside.begin();
+    await trainer.trainWindow({ window: 0, innerSteps, peerUid: 0, payloadFile }, (step) => {
       stepTimes.push(performance.now());
       if (step.memoryBytes !== undefined) peakMemoryBytes = Math.max(peakMemoryBytes ?? 0, step.memoryBytes);
     });
     const done = performance.now();
-    if (stepTimes.length < 2) throw new Error(`the trainer reported ${stepTimes.length} step(s) of ${steps}`);
+    if (stepTimes.length < 2) throw new Error(`the trainer reported ${stepTimes.length} step(s) of ${innerSteps}`);
     return {
       // The first step pays for warm-up (allocation, caches); the steps after it are the steady pace.
       secondsPerInnerStep: (stepTimes.at(-1)! - stepTimes[0]!) / 1000 / (stepTimes.length - 1),
@@ -190,11 +195,12 @@ async function timeInnerSteps(options: FitTestOptions, work: string, steps: numb
 }
 
 /**
- * Starts the trainers that will share this CPU once joined, each training
- * one thread's worth without end, and resolves once every one has taken a
- * step (so the timed steps see them all busy). stop() ends them.
+ * The trainers that will share this CPU once joined, loaded and ready to
+ * train. begin() starts one window of the run's inner steps on each, as the
+ * joined devnet's peers and validator train theirs beside this machine's;
+ * stop() ends them (a window still running ends in an error nobody waits for).
  */
-async function startAlongside(options: FitTestOptions, shards: string, work: string): Promise<{ stop(): Promise<void> }> {
+async function startAlongside(options: FitTestOptions, shards: string, work: string): Promise<{ begin(): void; stop(): Promise<void> }> {
   const count = options.alongside?.trainers ?? 0;
   const trainers = Array.from({ length: count }, (_, i) =>
     runTrainer({
@@ -209,24 +215,19 @@ async function startAlongside(options: FitTestOptions, shards: string, work: str
   );
   const stop = async () => void (await Promise.all(trainers.map((t) => t.stop(1_000))));
   try {
-    await Promise.all(
-      trainers.map((t, i) => {
-        t.start();
-        return new Promise<void>((busy, failed) => {
-          // Far more steps than the timed ones take: it is stopped, never finished.
-          t.trainWindow({ window: 0, innerSteps: 1_000_000, peerUid: i + 1, payloadFile: path.join(work, `alongside-${i}.bin`) }, () => busy()).then(
-            () => busy(),
-            (error: unknown) => failed(error instanceof Error ? error : new Error(String(error))),
-          );
-        });
-      }),
-    );
+    for (const t of trainers) t.start();
+    await Promise.all(trainers.map((t) => t.appliedWindow()));
   } catch (error) {
     await stop();
     throw error;
   }
-  // Once stopped, each one's unfinished window ends in an error nobody waits for.
-  return { stop };
+  const begin = () => {
+    trainers.forEach((t, i) => {
+      const window = { window: 0, innerSteps: options.manifest.sparseloco.innerSteps, peerUid: i + 1, payloadFile: path.join(work, `alongside-${i}.bin`) };
+      t.trainWindow(window, () => {}).catch(() => {});
+    });
+  };
+  return { begin, stop };
 }
 
 /** Puts one real update into the bucket and fetches it `gatherOf` times at once, as a gather of that many peers would; then deletes it. */

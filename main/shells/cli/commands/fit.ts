@@ -1,12 +1,10 @@
-import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import pino from 'pino';
-import { FilesystemStorage } from '../../../adapters/storage/filesystem-storage';
 import { S3Storage } from '../../../adapters/storage/s3-storage';
 import { devnetManifest } from '../../../devnet/devnet-manifest';
 import { devnetTrainersBeside } from '../../../devnet/local-devnet';
+import { openScratchDevnetBucket } from '../../../devnet/storage/scratch-bucket';
 import { runFolderName } from '../../../network/join-network';
 import { devnetLedgerFiles } from '../../../app/operations';
 import { ConfigStore } from '../../../core/config/config-store';
@@ -60,19 +58,19 @@ export async function fitCommand(options: FitOptions, out: (line: string) => voi
   let storage: StoragePort | null;
   let chain: Parameters<typeof runFitTest>[0]['chain'] = null;
   let dataDir: string;
-  let close = async () => {};
-  let scratch: string | null = null;
+  let close: () => Promise<void>;
   let alongside: { trainers: number; who: string } | undefined;
   if (network === 'devnet') {
-    // The embedded devnet keeps every bucket on this disk: the upload is timed against it.
+    // The embedded devnet's buckets are on its own S3 server: the upload is timed against a throwaway one.
     // A manifest file named here is a run being designed, tried on this machine's devnet.
     if (options.manifest) {
       const { source, raw } = await readManifestJson(options.manifest);
       manifest = parseOrExplain(raw, source);
     } else manifest = devnetManifest();
     dataDir = await configuredDataDir();
-    scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-fit-bucket-'));
-    storage = new FilesystemStorage(scratch);
+    const scratch = await openScratchDevnetBucket();
+    storage = scratch.storage;
+    close = () => scratch.close();
     alongside = devnetTrainersBeside();
   } else {
     const context = await runContext({ ...options, findRun: true, walletOptional: true });
@@ -107,7 +105,6 @@ export async function fitCommand(options: FitOptions, out: (line: string) => voi
     });
   } finally {
     await close();
-    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
   }
   const ledgerFile = network === 'devnet' ? devnetLedgerFiles(dataDir).ledgerFile : path.join(dataDir, 'runs', runFolderName(network, manifest.chain.netuid), 'rounds.ndjson');
   await saveFit(dataDir, { network, runName: manifest.name, ledgerFile, result });
