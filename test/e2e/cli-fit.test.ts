@@ -26,7 +26,7 @@ describe('tandem fit', () => {
     expect(stdout).toContain('Fit test for tandem-devnet on devnet');
     expect(stdout).toContain(`[2/5] ${FIT_PART_WORDS.training}…`);
     // Timed as the joined devnet will train: beside its simulated peers and validator, on this CPU.
-    expect(lastFit().result.notes).toContainEqual(expect.stringMatching(/^training timed beside the devnet's 3 simulated peers and its validator \(4 trainers, one CPU thread each\)/));
+    expect(lastFit().result.notes).toContainEqual(expect.stringMatching(/^a whole window trained beside the devnet's 3 simulated peers and its validator \(4 trainers, one CPU thread each\)/));
     expect(stdout).toMatch(/^Answer: (will earn|will earn less because .+|cannot keep up: .+)\.$/m);
     const saved = lastFit().result;
     // Exit 1 only when it cannot keep up (a slow, shared CI machine may be too slow for the devnet's windows).
