@@ -292,6 +292,9 @@ export class DevnetValidator {
     const gathered = await this.gatherUpdates(window, deadline);
     if (!gathered.collected) return this.emptyReport(window, deadline, started);
     try {
+      // Counted as done, as a judged window is before its aggregate is applied: a restart never applies it twice.
+      this.options.ratings.recordWindow(window, []);
+      await this.options.ratings.save(this.options.ratingsFile);
       const aggregated = await this.applyAggregate(window, deadline, gathered);
       const report: WindowReport = { window, peers: [], weights: new Map(), aggregated, globalDigest: this.basis.digest, deadline, seconds: (Date.now() - started) / 1000, unjudged: why };
       this.log.warn({ window, aggregated }, why);

@@ -308,7 +308,15 @@ describe('DevnetValidator', () => {
     clock = GENESIS + 94_500;
     const trainer = new ScriptedTrainer();
     const reports: WindowReport[] = [];
-    const validator = new DevnetValidator({ ...validatorOptions(trainer, await RatingBook.load(ratingsFile)), onValidated: (r) => reports.push(r) });
+    const ratings = await RatingBook.load(ratingsFile);
+    const booked: Array<number | null> = [];
+    const validator = new DevnetValidator({
+      ...validatorOptions(trainer, ratings),
+      onValidated: (r) => {
+        reports.push(r);
+        booked.push(ratings.lastWindow);
+      },
+    });
     await validator.start();
     // One window is judged per block: the chain moves on a block at a time, staying in window 9.
     const blocks = setInterval(() => (clock = Math.min(clock + 1000, GENESIS + 99_500)), 300);
@@ -325,6 +333,9 @@ describe('DevnetValidator', () => {
     expect(reports[0]).toMatchObject({ peers: [], aggregated: [0, 1], globalDigest: 'global-5' });
     expect(reports[0]!.unjudged).toMatch(/fell behind/);
     expect(trainer.evaluations.length).toBeGreaterThan(0);
+    // Each window is on the books as done once applied, the unjudged one too: a restart never applies one twice.
+    expect(booked).toEqual([5, 6, 7, 8]);
+    expect((await RatingBook.load(ratingsFile)).lastWindow).toBe(8);
   }, 20_000);
 
   it('applies a window\u2019s aggregate even when judging it fails, once', async () => {
