@@ -6,7 +6,7 @@
 // Skip reasons: a vitest test carries it in its title or its suite's,
 // "… (skipped: reason)" (test/support/skip-note.ts); the C++ suites print
 // "skipped <suite> / <test>: <reason>" (native/testing/test_harness.h).
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -74,19 +74,51 @@ const steps = [
   vitestSuite('e2e'),
 ];
 
+/** Runs a step with its output shown as it comes and also kept (its last 4 MB), and its exit status. */
+function runShowingOutput(cmd, args) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['inherit', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (chunk, to) => {
+      to.write(chunk);
+      output = (output + chunk.toString('utf8')).slice(-4_000_000);
+    };
+    child.stdout.on('data', (chunk) => keep(chunk, process.stdout));
+    child.stderr.on('data', (chunk) => keep(chunk, process.stderr));
+    child.on('error', (error) => resolve({ status: 1, stdout: output, output: `${output}\nError: ${error.message}` }));
+    child.on('close', (status) => resolve({ status, stdout: output, output }));
+  });
+}
+
+// Lines that say why a step failed: vitest's FAIL lines, errors (unhandled ones too), a
+// hook or test timeout, a C++ check's failure. Without this, a failure that counts no
+// failed test (an unhandled rejection after every test passed) is lost in a long log.
+const FAILURE_LINE = /\bFAIL\b|Error\b|Unhandled|timed out|Timeout|failed:|FAILED|Assertion|expected .* to /;
+function failureLines(output, most = 40) {
+  const lines = output
+    .replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '') // colour codes
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => FAILURE_LINE.test(line) && !/^\s*[✓↓]/.test(line));
+  const unique = [...new Set(lines)].map((line) => (line.length > 300 ? `${line.slice(0, 300)}…` : line));
+  return unique.length > most ? [...unique.slice(0, most), `… and ${unique.length - most} more`] : unique;
+}
+
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const summary = [];
 /** step name -> reason -> skipped tests */
 const skipped = new Map();
 let anyFailed = false;
+/** Each failed step's own words about why, repeated at the very end where a log's tail shows them. */
+const failures = [];
 for (const step of steps) {
   const started = Date.now();
   console.log(`\n=== ${step.name} ===`);
   step.before?.();
   const [cmd, args] = step.cmd;
-  const result = spawnSync(cmd, args, { stdio: step.countsFromOutput ? ['inherit', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8' });
-  if (step.countsFromOutput) process.stdout.write(result.stdout ?? '');
+  const result = await runShowingOutput(cmd, args);
   const ok = result.status === 0;
+  if (!ok) failures.push({ step: step.name, lines: failureLines(result.output) });
   let counts;
   try {
     counts = step.counts?.() ?? step.countsFromOutput?.(result.stdout ?? '');
@@ -122,6 +154,11 @@ if (skipped.size > 0) {
       for (const test of tests) console.log(`    - ${test}`);
     }
   }
+  console.log('');
+}
+for (const { step, lines } of failures) {
+  console.log(`why ${step} failed (its own lines that name an error; the whole output is above):`);
+  for (const line of lines) console.log(`  ${line}`);
   console.log('');
 }
 console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);

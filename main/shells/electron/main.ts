@@ -106,9 +106,18 @@ if (!app.requestSingleInstanceLock()) {
   app.on('activate', () => {
     if (!mainWindow && runtime) mainWindow = createWindow(runtime);
   });
-  app.on('will-quit', () => {
+  const started = app.whenReady().then(start);
+  // Quitting waits for the core to stop (the trainer ended, the books and logs written):
+  // Electron would otherwise exit in the middle of it. app.exit does not emit will-quit again.
+  let stopping = false;
+  app.on('will-quit', (event) => {
+    if (stopping) return;
+    stopping = true;
+    event.preventDefault();
     desktop?.dispose();
-    void runtime?.shutdown();
+    void started
+      .then(() => runtime?.shutdown())
+      .catch((error: unknown) => console.error('Tandem did not stop cleanly:', error))
+      .finally(() => app.exit(0));
   });
-  void app.whenReady().then(start);
 }

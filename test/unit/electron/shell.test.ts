@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { IPC_CHANNELS } from '../../../contract';
 import { makeTempDir } from '../../support/temp-dir';
@@ -86,7 +88,16 @@ describe('Electron shell', () => {
     vi.clearAllMocks();
     vi.resetModules();
   });
-  afterEach(() => temp.cleanup());
+  // Each test boots a whole core; it is quit (and waited for) before its folder goes, or its
+  // logger would write into a folder that is gone, after the test.
+  afterEach(async () => {
+    const willQuit = electron.state.appHandlers.get('will-quit');
+    if (willQuit) {
+      willQuit({ preventDefault: () => {} });
+      await vi.waitFor(() => expect(electron.module.app.exit).toHaveBeenCalled(), { timeout: 20_000 });
+    }
+    temp.cleanup();
+  });
 
   it('creates an isolated, sandboxed window without Node and installs the CSP', async () => {
     electron.state.lock = true;
@@ -144,6 +155,25 @@ describe('Electron shell', () => {
     expect(electron.module.app.quit).not.toHaveBeenCalled();
     // Start at login stays off until the user opts in.
     expect(electron.module.app.setLoginItemSettings).toHaveBeenCalledWith({ openAtLogin: false, openAsHidden: true });
+  });
+
+  it('on quitting, holds Electron back until the core has stopped, then exits', async () => {
+    await import('../../../main/shells/electron/main');
+    await vi.waitFor(() => expect(electron.module.Menu.buildFromTemplate).toHaveBeenCalled());
+    const event = { preventDefault: vi.fn() };
+    electron.state.appHandlers.get('will-quit')!(event);
+    expect(event.preventDefault).toHaveBeenCalledTimes(1);
+    expect(electron.module.app.exit).not.toHaveBeenCalled();
+    await vi.waitFor(() => expect(electron.module.app.exit).toHaveBeenCalledWith(0), { timeout: 20_000 });
+    // The core stopped for real: its last log line is on disk.
+    const logs = fs.readdirSync(path.join(temp.dir, 'logs'));
+    const text = logs.map((name) => fs.readFileSync(path.join(temp.dir, 'logs', name), 'utf8')).join('');
+    expect(text).toContain('core stopped');
+    // A second will-quit (from app.exit's own quitting) is let through.
+    const again = { preventDefault: vi.fn() };
+    electron.state.appHandlers.get('will-quit')!(again);
+    expect(again.preventDefault).not.toHaveBeenCalled();
+    electron.state.appHandlers.delete('will-quit');
   });
 
   it('quits when another instance holds the lock', async () => {
