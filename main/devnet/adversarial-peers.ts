@@ -80,7 +80,14 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * cheats on (train, or apply), so what it does differently stands alone.
  */
 class PassThroughTrainer implements TrainerPort {
-  constructor(protected readonly inner: TrainerPort) {}
+  /** The inner trainer's staging, when it has one: the gather's check stays the trainer's. */
+  readonly stagePayload?: TrainerPort['stagePayload'];
+  readonly unstage?: TrainerPort['unstage'];
+
+  constructor(protected readonly inner: TrainerPort) {
+    if (inner.stagePayload) this.stagePayload = (request) => inner.stagePayload!(request);
+    if (inner.unstage) this.unstage = (keys) => inner.unstage!(keys);
+  }
 
   trainWindow(request: TrainWindowRequest, onStep: (progress: StepProgress) => void): Promise<TrainWindowResult> {
     return this.inner.trainWindow(request, onStep);

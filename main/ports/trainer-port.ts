@@ -2,7 +2,9 @@
  * What the round engine needs from a trainer. The real implementation speaks
  * the trainer's NDJSON protocol through the supervisor; tests use an
  * in-process stand-in. Payloads travel as files: the trainer writes and reads
- * them, the engine only moves bytes.
+ * them, the engine only moves bytes. A trainer that stages payloads
+ * (stagePayload) decodes and checks each gathered one once, when it arrives,
+ * and its outer step applies them by key without decoding them again.
  */
 export interface StepProgress {
   step: number;
@@ -56,8 +58,25 @@ export interface EvaluateResult {
 export interface ApplyOuterRequest {
   window: number;
   payloadFiles: readonly string[];
+  /**
+   * The keys under which stagePayload holds these payloads, one per file in
+   * the same (uid) order: the step applies them without decoding them again.
+   * The files stay the fallback (a restarted trainer has lost what it staged).
+   */
+  staged?: readonly string[];
   lr: number;
 }
+
+/** A gathered payload for the trainer to decode and check once, and keep for the outer step under `key`. */
+export interface StagePayloadRequest {
+  key: string;
+  file: string;
+  /** The run's top-k; absent = any. */
+  expectedK?: number;
+}
+
+/** The trainer's check of a staged payload: ok, or the codec's reason (then nothing is kept). */
+export type StageVerdict = { ok: true } | { ok: false; reason: string };
 
 export interface ApplyOuterResult {
   /** Digest of the model after the step (peers in sync have the same one), when the trainer reports one. */
@@ -76,6 +95,15 @@ export interface TrainerThrottle {
 export interface TrainerPort {
   trainWindow(request: TrainWindowRequest, onStep: (progress: StepProgress) => void): Promise<TrainWindowResult>;
   applyOuter(request: ApplyOuterRequest): Promise<ApplyOuterResult>;
+  /**
+   * Optional: decodes and checks a gathered payload once, keeping the decoded
+   * update for applyOuter's `staged` (the engine's gather check then uses it
+   * instead of decoding the payload a first time itself). Answered even while
+   * a window trains.
+   */
+  stagePayload?(request: StagePayloadRequest): Promise<StageVerdict>;
+  /** Optional, with stagePayload: drops staged payloads that will not be applied. */
+  unstage?(keys: readonly string[]): Promise<void>;
   checkpoint(window: number): Promise<void>;
   /** Optional: trainers that can slow down mid-window (thermal and power guard). */
   throttle?(throttle: TrainerThrottle): Promise<void>;

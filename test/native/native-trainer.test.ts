@@ -105,4 +105,44 @@ describe.skipIf(!trainerBuilt)(`NativeTrainer (the real tandem-trainer behind th
       await joiner.stop();
     }
   });
+  it('stages a payload once (the codec\u2019s reason when it refuses one) and applies staged payloads like their files, also after a restart', async () => {
+    const result = await trainer.trainWindow({ window: 8, innerSteps: 2, peerUid: 7, payloadFile: path.join(temp.dir, 'w8.tndc') }, () => {});
+    await trainer.revertWindow(8);
+    await trainer.checkpoint(8);
+    const twinCheckpoint = path.join(temp.dir, 'twin.safetensors');
+    const twin = tinyTrainer({ innerSteps: 2, dataDir, checkpointFile: twinCheckpoint, peerId: 'peer-9', logger: pino({ level: 'silent' }) });
+    twin.start();
+    try {
+      const copy = path.join(temp.dir, 'twin-download.safetensors');
+      fs.copyFileSync(path.join(temp.dir, 'trainer.safetensors'), copy);
+      await twin.restoreCheckpoint(copy);
+      expect(trainer.hello?.capabilities).toContain('staged_payloads');
+
+      const corrupt = path.join(temp.dir, 'w8-corrupt.tndc');
+      const bytes = fs.readFileSync(result.payloadFile);
+      bytes[30] = (bytes[30] as number) ^ 0xff;
+      fs.writeFileSync(corrupt, bytes);
+      const refused = await trainer.stagePayload({ key: '8/9', file: corrupt });
+      expect(refused).toMatchObject({ ok: false });
+      expect(refused.ok ? '' : refused.reason).toMatch(/^checksum: .*checksum/);
+
+      expect(await trainer.stagePayload({ key: '8/7', file: result.payloadFile })).toEqual({ ok: true });
+      const staged = await trainer.applyOuter({ window: 8, payloadFiles: [result.payloadFile], staged: ['8/7'], lr: 0.4 });
+      const fromFiles = await twin.applyOuter({ window: 8, payloadFiles: [result.payloadFile], lr: 0.4 });
+      expect(staged.modelDigest).toBe(fromFiles.modelDigest);
+
+      // Staged, then the trainer dies: the restarted one stages it again from its file, and the step is the same.
+      expect(await trainer.stagePayload({ key: '9/7', file: result.payloadFile })).toEqual({ ok: true });
+      const pid = trainer.supervisor.state.pid!;
+      const restarts = trainer.supervisor.state.restarts;
+      process.kill(pid, 'SIGKILL');
+      await expect.poll(() => trainer.supervisor.state.restarts, { timeout: 20_000 }).toBe(restarts + 1);
+      const again = await trainer.applyOuter({ window: 9, payloadFiles: [result.payloadFile], staged: ['9/7'], lr: 0.4 });
+      const twinAgain = await twin.applyOuter({ window: 9, payloadFiles: [result.payloadFile], lr: 0.4 });
+      expect(again.modelDigest).toBe(twinAgain.modelDigest);
+      await trainer.unstage(['8/9', '9/7']);
+    } finally {
+      await twin.stop();
+    }
+  });
 });

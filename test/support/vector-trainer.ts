@@ -1,8 +1,17 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
-import { aggregatePayloads, encodeTensors } from '../../main/adapters/codec';
+import { aggregatePayloads, encodeTensors, validatePayload } from '../../main/adapters/codec';
 import { parseManifest, type RunManifest } from '../../main/ports/run-manifest';
-import type { ApplyOuterRequest, ApplyOuterResult, StepProgress, TrainerPort, TrainWindowRequest, TrainWindowResult } from '../../main/ports/trainer-port';
+import type {
+  ApplyOuterRequest,
+  ApplyOuterResult,
+  StagePayloadRequest,
+  StageVerdict,
+  StepProgress,
+  TrainerPort,
+  TrainWindowRequest,
+  TrainWindowResult,
+} from '../../main/ports/trainer-port';
 
 /** A deterministic PRNG (mulberry32), so every peer's "data" is reproducible. */
 function random(seed: number): () => number {
@@ -94,9 +103,13 @@ export class VectorTrainer implements TrainerPort {
       this.failNextApply = null;
       throw new Error(reason);
     }
+    return this.applyPayloads(request, await Promise.all(request.payloadFiles.map(async (f) => new Uint8Array(await fs.readFile(f)))));
+  }
+
+  /** The outer step from these payloads, in the order given. */
+  protected async applyPayloads(request: ApplyOuterRequest, payloads: Uint8Array[]): Promise<ApplyOuterResult> {
     const started = Date.now();
-    if (request.payloadFiles.length > 0) {
-      const payloads = await Promise.all(request.payloadFiles.map(async (f) => new Uint8Array(await fs.readFile(f))));
+    if (payloads.length > 0) {
       const { tensors } = await aggregatePayloads(payloads);
       const mean = tensors[0]!.data;
       // From θ_start of the window pending, or from the current weights when none is (catch-up, a validator).
@@ -164,4 +177,58 @@ export function vectorEngineManifest(root: string, name: string, windows: Partia
     },
     'test',
   );
+}
+
+/**
+ * A VectorTrainer that stages payloads as the native trainer does
+ * (stage_payload): each payload it is given is decoded and checked once, by
+ * the codec, and held for applyOuter's `staged` keys. It counts every decode
+ * by the payload's digest: a staging, and a payload file read by an outer
+ * step without staged keys.
+ */
+export class StagingVectorTrainer extends VectorTrainer {
+  readonly decodes = new Map<string, number>();
+  /** What it holds staged, by key (the bytes stand for the decoded update the native trainer keeps). */
+  readonly staged = new Map<string, Uint8Array>();
+  readonly applied: Array<{ window: number; staged: boolean; peers: number }> = [];
+
+  async stagePayload(request: StagePayloadRequest): Promise<StageVerdict> {
+    const bytes = new Uint8Array(await fs.readFile(request.file));
+    this.countDecode(bytes);
+    const verdict = await validatePayload(bytes, request.expectedK === undefined ? {} : { expectedK: request.expectedK });
+    if (!verdict.ok) {
+      this.staged.delete(request.key);
+      return { ok: false, reason: `${verdict.field}: ${verdict.message}` };
+    }
+    this.staged.set(request.key, bytes);
+    return { ok: true };
+  }
+
+  async unstage(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.staged.delete(key);
+  }
+
+  override async applyOuter(request: ApplyOuterRequest): Promise<ApplyOuterResult> {
+    if (this.failNextApply) return super.applyOuter(request);
+    if (!request.staged) {
+      const payloads = await Promise.all(request.payloadFiles.map(async (f) => new Uint8Array(await fs.readFile(f))));
+      for (const bytes of payloads) this.countDecode(bytes);
+      this.applied.push({ window: request.window, staged: false, peers: payloads.length });
+      return this.applyPayloads(request, payloads);
+    }
+    const payloads = request.staged.map((key) => {
+      const held = this.staged.get(key);
+      if (!held) throw new Error(`not_staged: payload '${key}' is not staged`);
+      return held;
+    });
+    const result = await this.applyPayloads(request, payloads);
+    for (const key of request.staged) this.staged.delete(key);
+    this.applied.push({ window: request.window, staged: true, peers: payloads.length });
+    return result;
+  }
+
+  private countDecode(bytes: Uint8Array): void {
+    const digest = crypto.createHash('sha256').update(bytes).digest('hex');
+    this.decodes.set(digest, (this.decodes.get(digest) ?? 0) + 1);
+  }
 }

@@ -12,7 +12,19 @@ import {
   type TrainerCommand,
   type TrainSettings,
 } from './protocol';
-import type { ApplyOuterRequest, ApplyOuterResult, EvaluateRequest, EvaluateResult, StepProgress, TrainerPort, TrainerThrottle, TrainWindowRequest, TrainWindowResult } from '../../ports/trainer-port';
+import type {
+  ApplyOuterRequest,
+  ApplyOuterResult,
+  EvaluateRequest,
+  EvaluateResult,
+  StagePayloadRequest,
+  StageVerdict,
+  StepProgress,
+  TrainerPort,
+  TrainerThrottle,
+  TrainWindowRequest,
+  TrainWindowResult,
+} from '../../ports/trainer-port';
 
 export interface NativeTrainerOptions {
   executable: string;
@@ -42,6 +54,9 @@ const REQUIRED_CAPABILITIES = ['revert_window'];
 
 /** Shard lists in train_window/evaluate: a trainer without it would ignore them and train on its data folder. */
 const SHARD_LISTS = 'shard_lists';
+
+/** stage_payload, unstage and apply_outer's `staged`: each gathered payload decoded once. */
+const STAGED_PAYLOADS = 'staged_payloads';
 
 /** The trainer's answer to a CUDA load without a usable device (PROTOCOL.md). */
 export const NO_CUDA_DEVICE = 'no_cuda_device';
@@ -86,6 +101,10 @@ export class NativeTrainer implements TrainerPort {
   private currentThrottle: TrainerThrottle = { pauseMs: 0, microBatchDivisor: 1 };
   /** What the loaded weights hold: the window of their last aggregate (from `load` and each `apply_outer`). */
   private loadedWindow: number | null = null;
+  /** Counts trainer processes: what one staged is gone with it. */
+  private generation = 0;
+  /** The keys the trainer holds staged, with the process (generation) that staged them. */
+  private readonly stagedIn = new Map<string, number>();
 
   constructor(private readonly options: NativeTrainerOptions) {
     this.log = options.logger.child({ source: 'trainer' });
@@ -104,6 +123,7 @@ export class NativeTrainer implements TrainerPort {
     this.supervisor.on('exit', ({ code, signal, expected }) => {
       this.ready = null;
       this.hello = null;
+      this.generation += 1;
       const reason = expected ? 'the trainer was stopped' : `the trainer exited (${signal ?? `code ${code}`})`;
       for (const [, pending] of this.pending) pending.reject(new TrainerCommandError('exited', reason));
       this.pending.clear();
@@ -154,16 +174,65 @@ export class NativeTrainer implements TrainerPort {
     return { payloadFile: r.payload_path, loss: r.loss_mean ?? Number.NaN, steps: r.steps, tokens: r.tokens, computeSeconds: r.seconds };
   }
 
+  /**
+   * Decodes and checks the payload in the trainer, once; it keeps the decoded
+   * update under `key` for applyOuter's `staged`. Answered by the trainer's
+   * reader thread, also while a window trains.
+   */
+  async stagePayload(request: StagePayloadRequest): Promise<StageVerdict> {
+    const hello = await this.ensureReady();
+    if (!hello.capabilities.includes(STAGED_PAYLOADS)) throw new TrainerCommandError('unsupported_version', `the trainer ${this.options.executable} is older than this app (it cannot stage payloads): rebuild it (npm run build:native)`);
+    const generation = this.generation;
+    const r = (await this.request({ cmd: 'stage_payload', key: request.key, path: request.file, ...(request.expectedK === undefined ? {} : { expected_k: request.expectedK }) })) as ResultOf<'stage_payload'>;
+    if (r.ok) {
+      this.stagedIn.set(request.key, generation);
+      return { ok: true };
+    }
+    this.stagedIn.delete(request.key);
+    return { ok: false, reason: `${r.field}: ${r.reason}` };
+  }
+
+  async unstage(keys: readonly string[]): Promise<void> {
+    const held = keys.filter((key) => this.stagedIn.get(key) === this.generation);
+    for (const key of keys) this.stagedIn.delete(key);
+    if (held.length === 0 || !this.hello) return;
+    await this.request({ cmd: 'unstage', keys: held });
+  }
+
   async applyOuter(request: ApplyOuterRequest): Promise<ApplyOuterResult> {
-    await this.ensureReady();
+    const hello = await this.ensureReady();
     if (request.payloadFiles.length === 0) throw new TrainerCommandError('invalid_argument', 'no valid update to apply this window');
+    if (request.staged && request.staged.length !== request.payloadFiles.length) throw new TrainerCommandError('invalid_argument', 'one staged key per payload file');
     const started = Date.now();
-    const r = (await this.request({ cmd: 'apply_outer', window: request.window, payloads: [...request.payloadFiles], outer_lr: request.lr })) as ResultOf<'apply_outer'>;
+    const staged = request.staged && hello.capabilities.includes(STAGED_PAYLOADS) && (await this.restageLost(request.staged, request.payloadFiles));
+    const r = (await this.request({
+      cmd: 'apply_outer',
+      window: request.window,
+      ...(staged ? { staged: [...staged] } : { payloads: [...request.payloadFiles] }),
+      outer_lr: request.lr,
+    })) as ResultOf<'apply_outer'>;
+    if (staged) for (const key of staged) this.stagedIn.delete(key);
     this.loadedWindow = r.applied_window ?? this.loadedWindow;
     for (const dropped of r.dropped) this.log.warn({ window: request.window, file: request.payloadFiles[dropped.index], reason: dropped.reason }, 'payload dropped by the trainer');
     // Checkpoint after every outer step: a killed trainer then loses at most the next window.
     await this.request({ cmd: 'checkpoint', path: this.options.checkpointFile });
     return { modelDigest: r.model_digest ?? null, computeSeconds: (Date.now() - started) / 1000 };
+  }
+
+  /**
+   * The staged keys, after staging again from its file each one this trainer
+   * process does not hold (a restart loses them; decoded again then, once).
+   * False when the trainer refuses one now: the step then reads the files,
+   * and drops that payload as it always did.
+   */
+  private async restageLost(keys: readonly string[], files: readonly string[]): Promise<readonly string[] | false> {
+    for (const [i, key] of keys.entries()) {
+      if (this.stagedIn.get(key) === this.generation) continue;
+      this.log.info({ key }, 'payload staged again: the trainer restarted since it was staged');
+      const verdict = await this.stagePayload({ key, file: files[i] as string });
+      if (!verdict.ok) return false;
+    }
+    return keys;
   }
 
   async revertWindow(window: number): Promise<void> {

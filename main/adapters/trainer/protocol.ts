@@ -14,6 +14,8 @@ const commandId = z.union([z.string().min(1), z.number().int()]);
 const nonNegativeInt = z.number().int().nonnegative();
 const positiveInt = z.number().int().positive();
 const path = z.string().min(1);
+/** A staged payload's key (stage_payload), chosen by the caller: e.g. "window/uid". */
+const stagedKey = z.string().min(1).max(256);
 const outerMode = z.enum(['sparseloco', 'diloco']);
 /**
  * Token shard files (llm.c .bin or .npy) in the order the sampler indexes
@@ -130,10 +132,33 @@ export const ApplyOuterCommandSchema = z
     cmd: z.literal('apply_outer'),
     /** The window whose aggregate this is; kept with the weights as the model's window. */
     window: nonNegativeInt.optional(),
-    payloads: z.array(path).min(1),
+    /** The payload files, read and decoded by this step. */
+    payloads: z.array(path).min(1).optional(),
+    /** Or: the keys of payloads stage_payload decoded before, in aggregation (uid) order; sparseloco only. */
+    staged: z.array(stagedKey).min(1).optional(),
     outer_lr: z.number().positive().optional(),
     mode: outerMode.optional(),
   })
+  .strict()
+  .refine((c) => (c.payloads === undefined) !== (c.staged === undefined), { message: 'apply_outer takes exactly one of payloads and staged' })
+  .refine((c) => c.staged === undefined || new Set(c.staged).size === c.staged.length, { message: 'staged must not name a key twice' })
+  .refine((c) => c.staged === undefined || c.mode === undefined || c.mode === 'sparseloco', { message: 'staged payloads need mode sparseloco' });
+
+/** Decodes and checks a payload once and keeps it decoded under `key`; answered at once, even while a window trains. */
+export const StagePayloadCommandSchema = z
+  .object({
+    ...base,
+    cmd: z.literal('stage_payload'),
+    key: stagedKey,
+    path,
+    /** The run's top-k; 0 or absent = any k. */
+    expected_k: z.number().int().min(0).max(0xffff_ffff).optional(),
+  })
+  .strict();
+
+/** Drops staged payloads: these keys, or all without `keys`. */
+export const UnstageCommandSchema = z
+  .object({ ...base, cmd: z.literal('unstage'), keys: z.array(stagedKey).optional() })
   .strict();
 
 export const EvaluateCommandSchema = z
@@ -179,6 +204,8 @@ export const TrainerCommandSchema = z.union([
   RevertWindowCommandSchema,
   ShutdownCommandSchema,
   ThrottleCommandSchema,
+  StagePayloadCommandSchema,
+  UnstageCommandSchema,
 ]);
 export type TrainerCommand = z.infer<typeof TrainerCommandSchema>;
 export type TrainerCommandName = TrainerCommand['cmd'];
@@ -291,6 +318,7 @@ export const TRAINER_ERROR_CODES = [
   'non_finite',
   'no_cuda_device',
   'internal',
+  'not_staged',
 ] as const;
 export const TrainerErrorCodeSchema = z.enum(TRAINER_ERROR_CODES);
 export type TrainerErrorCode = z.infer<typeof TrainerErrorCodeSchema>;
@@ -357,6 +385,12 @@ export const EvaluateResultSchema = z.object({
   tokens: positiveInt,
 });
 
+/** ok false: the codec refused the payload (its code, field and reason); nothing is staged under the key. */
+export const StagePayloadResultSchema = z.union([
+  z.object({ key: z.string(), payload_bytes: nonNegativeInt, ok: z.literal(true) }),
+  z.object({ key: z.string(), payload_bytes: nonNegativeInt, ok: z.literal(false), code: z.string(), field: z.string(), reason: z.string() }),
+]);
+
 export const CheckpointResultSchema = z.object({ path: z.string(), bytes: positiveInt, inner_step: nonNegativeInt });
 
 const doneBase = { v: version, event: z.literal('done'), id: eventId };
@@ -369,6 +403,8 @@ export const DoneEventSchema = z.discriminatedUnion('cmd', [
   z.object({ ...doneBase, cmd: z.literal('revert_window'), result: z.object({ reverted: z.boolean(), window: nonNegativeInt.optional() }) }),
   z.object({ ...doneBase, cmd: z.literal('shutdown'), result: z.object({}).strict() }),
   z.object({ ...doneBase, cmd: z.literal('throttle'), result: z.object({ pause_ms: nonNegativeInt, micro_batch_divisor: positiveInt }) }),
+  z.object({ ...doneBase, cmd: z.literal('stage_payload'), result: StagePayloadResultSchema }),
+  z.object({ ...doneBase, cmd: z.literal('unstage'), result: z.object({ released: nonNegativeInt }) }),
 ]);
 
 export const TrainerEventSchema = z.union([

@@ -59,7 +59,8 @@ export class OuterStep {
         log.info({ window }, 'no update counted; the model is unchanged');
         return null;
       }
-      const applied = await trainer.applyOuter({ window, payloadFiles: files, lr: manifest.sparseloco.outerLr });
+      // Staged payloads (decoded once, when the gather checked them) are applied by key; the files stay the fallback.
+      const applied = await trainer.applyOuter({ window, payloadFiles: files, ...(gathered.staged ? { staged: gathered.staged } : {}), lr: manifest.sparseloco.outerLr });
       await ledger.append({ window, at: now(), phase: 'applied', phaseSeconds: { applying: status.endPhase(applying) }, ...(applied.modelDigest ? { modelDigest: applied.modelDigest } : {}) });
       basis.applied(window, applied.modelDigest);
       audit?.noteApplied(window, applied.modelDigest);
@@ -78,7 +79,7 @@ export class OuterStep {
       keepFiles = failure === null;
       return { window, gathered: keepFiles ? gathered : null };
     } finally {
-      if (!keepFiles) await deletePayloadFiles(gathered);
+      if (!keepFiles) await deletePayloadFiles(gathered, trainer);
     }
   }
 

@@ -99,6 +99,9 @@ export class RoundEngine {
       ...(options.committedBefore ? { committedBefore: options.committedBefore } : {}),
       ...(options.minerHotkeys ? { minerHotkeys: options.minerHotkeys } : {}),
       validatePayload: options.validatePayload,
+      // A trainer that stages payloads checks each gathered one itself, decoding it once for the outer step.
+      ...(options.trainer.stagePayload ? { stage: options.trainer.stagePayload.bind(options.trainer) } : {}),
+      ...(options.trainer.unstage ? { unstage: options.trainer.unstage.bind(options.trainer) } : {}),
       ownAsOthersReadIt: () => this.own.asOthersReadIt,
       ...(catchUpState ? { catchUpState } : {}),
       ...(checkpoints ? { checkpoints } : {}),
@@ -275,7 +278,7 @@ export class RoundEngine {
     // The sync report names the model this window trained from: taken now, before the previous aggregate is applied.
     const gathered = this.communicate(window, uploadDeadline, { file: trained.payloadFile, payload, syncReport: this.basis.report(window) })
       // Only a broken ledger gets here; a rejection nobody awaits (after leave('now')) must not take the process down.
-      .catch((error: unknown): GatheredWindow => ({ window, files: [], ownFile: trained.payloadFile, failure: `communication failed: ${errorText(error)}` }));
+      .catch((error: unknown): GatheredWindow => ({ window, files: [], staged: null, ownFile: trained.payloadFile, failure: `communication failed: ${errorText(error)}` }));
     this.inFlight.push({ window, gathered });
     this.lastCovered = window;
 
@@ -333,7 +336,7 @@ export class RoundEngine {
   /** Forgets the windows in flight and queued for another try, deleting their files. */
   private async dropInFlight(): Promise<void> {
     const dropped = [...this.inFlight.splice(0).map((f) => f.gathered), ...this.replays.splice(0).flatMap((r) => (r.gathered ? [Promise.resolve(r.gathered)] : []))];
-    for (const gathered of await Promise.all(dropped)) await deletePayloadFiles(gathered);
+    for (const gathered of await Promise.all(dropped)) await deletePayloadFiles(gathered, this.options.trainer);
   }
 
   /**

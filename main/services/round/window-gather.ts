@@ -4,6 +4,7 @@ import type { Logger } from '../../core/logging/logger';
 import type { ChainPort } from '../../ports/chain-port';
 import type { RunManifest } from '../../ports/run-manifest';
 import type { StoragePort } from '../../ports/storage-port';
+import type { StagePayloadRequest, StageVerdict } from '../../ports/trainer-port';
 import type { RoundLedger } from '../earnings/round-ledger';
 import { aggregationCandidates } from './aggregation-peers';
 import type { CatchUpState } from './catch-up-state';
@@ -18,6 +19,8 @@ import type { RoundStatus } from './round-status';
 export interface GatheredWindow {
   window: number;
   files: string[];
+  /** With a trainer that stages payloads: the key of each file's payload, decoded once when it was checked; null otherwise. */
+  staged: string[] | null;
   ownFile: string | null;
   /** Set when the gather itself failed: the outer step is skipped and the window marked missed. */
   failure: string | null;
@@ -32,6 +35,13 @@ export interface WindowGatherOptions {
   committedBefore?(uid: number, window: number): boolean;
   minerHotkeys?(): ReadonlySet<string> | Promise<ReadonlySet<string>>;
   validatePayload(payload: Uint8Array): Promise<PayloadVerdict>;
+  /**
+   * The trainer's stagePayload, when it has one: then the gather's check of a
+   * payload is the trainer's decode, once, which the outer step applies by
+   * key (validatePayload checks a payload only when the trainer cannot).
+   */
+  stage?(request: StagePayloadRequest): Promise<StageVerdict>;
+  unstage?(keys: readonly string[]): Promise<void>;
   /** This peer's own bucket as the others read it, for a window gathered again with its stored update. */
   ownAsOthersReadIt(): StoragePort;
   catchUpState?: CatchUpState;
@@ -51,7 +61,9 @@ export interface WindowGatherOptions {
  * Gathers the peers' updates of a window: which peers count (the candidates
  * read at the window's first block, or those aggregated before when a window
  * is gathered again), the download and checks (gather.ts), and the payload
- * files the trainer's outer step reads, in uid order.
+ * files the trainer's outer step reads, in uid order. With a trainer that
+ * stages payloads, a downloaded payload is written to its file once and the
+ * trainer's stagePayload is its check: decoded there once, and applied by key.
  */
 export class WindowGatherer {
   /**
@@ -103,6 +115,9 @@ export class WindowGatherer {
     }
     const gathering = status.startPhase('gathering', now() + timing.gatherCapSeconds * 1000);
     const files: string[] = [];
+    const fileOf = (uid: number): string => path.join(this.options.workDir, `window-${window}-peer-${uid}.tndc`);
+    // Payloads the trainer holds decoded, by uid (with a trainer that stages them).
+    const stagedKeys = new Map<number, string>();
     try {
       const graph = await this.options.chain.metagraph(manifest.chain.netuid);
       // A window gathered before (and replayed after a restart or a failed step) aggregates the same peers as then.
@@ -135,7 +150,7 @@ export class WindowGatherer {
         appearBy: uploadDeadline,
         settleMs: lookingUntil - uploadDeadline,
         maxPayloadBytes: payloadLimitBytes(manifest),
-        validate: (bytes) => this.options.validatePayload(bytes),
+        validate: (bytes, uid) => (this.options.stage ? this.stageChecked(window, uid, bytes, fileOf(uid), stagedKeys) : this.options.validatePayload(bytes)),
         now,
       });
       // Cut short by a stop: an aggregate of whatever arrived would not be the others'; gathered again on the next join.
@@ -146,20 +161,78 @@ export class WindowGatherer {
       // and peers that apply the same updates must end with bit-identical models.
       const byUid: Array<{ uid: number; file: string }> = ownFile && ownCounts ? [{ uid: self.uid, file: ownFile }] : [];
       await fs.mkdir(this.options.workDir, { recursive: true });
+      const accepted = new Set(result.payloads.map((p) => p.uid));
       for (const { uid, payload } of result.payloads) {
-        const file = path.join(this.options.workDir, `window-${window}-peer-${uid}.tndc`);
-        await fs.writeFile(file, payload);
-        byUid.push({ uid, file });
+        // A staged payload is in its file already (written once, before the trainer checked it).
+        if (!stagedKeys.has(uid)) await fs.writeFile(fileOf(uid), payload);
+        byUid.push({ uid, file: fileOf(uid) });
       }
-      files.push(...byUid.sort((a, b) => a.uid - b.uid).map((entry) => entry.file));
+      // Checked but not taken (a stop, the cap): not applied, so not kept.
+      await this.dropStaged([...stagedKeys].filter(([uid]) => !accepted.has(uid)), fileOf);
+      byUid.sort((a, b) => a.uid - b.uid);
+      files.push(...byUid.map((entry) => entry.file));
+      const staged = this.options.stage ? await this.stagedInOrder(window, byUid, stagedKeys) : null;
       await this.options.catchUpState?.noteAggregated(window, byUid.map((entry) => entry.uid));
       await ledger.append({ window, at: now(), phase: 'gathered', phaseSeconds: { gathering: status.endPhase(gathering) }, transferSeconds: result.transferSeconds, bytesDown: result.bytesDown });
-      return { window, files, ownFile: own?.file ?? null, failure: null };
+      return { window, files, staged, ownFile: own?.file ?? null, failure: null };
     } catch (error) {
       status.endPhase(gathering);
       log.warn({ window, err: error }, 'gather failed');
-      return { window, files, ownFile: own?.file ?? null, failure: `gather failed: ${errorText(error)}` };
+      await this.dropStaged([...stagedKeys], fileOf);
+      return { window, files, staged: null, ownFile: own?.file ?? null, failure: `gather failed: ${errorText(error)}` };
     }
+  }
+
+  /**
+   * The gather's check of a payload with a trainer that stages payloads: the
+   * bytes go to their file once and the trainer decodes and checks them
+   * there, keeping the decoded update for the outer step. When the trainer
+   * cannot answer (restarting), the payload is checked here instead, so the
+   * verdict stays the codec's on every peer; the outer step stages it then.
+   */
+  private async stageChecked(window: number, uid: number, bytes: Uint8Array, file: string, stagedKeys: Map<number, string>): Promise<PayloadVerdict> {
+    const key = stageKey(window, uid);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, bytes);
+    let verdict: PayloadVerdict;
+    try {
+      verdict = await this.options.stage!({ key, file, expectedK: this.options.manifest.sparseloco.topK });
+    } catch (error) {
+      this.options.log.warn({ window, uid, err: error }, 'the trainer could not check a payload; checked here');
+      verdict = await this.options.validatePayload(bytes);
+    }
+    // Keyed even when checked here: the outer step stages what the trainer does not hold.
+    if (verdict.ok) stagedKeys.set(uid, key);
+    else await fs.rm(file, { force: true });
+    return verdict;
+  }
+
+  /** The staged keys in the outer step's (uid) order; this peer's own update is staged now (it was never downloaded). */
+  private async stagedInOrder(window: number, byUid: ReadonlyArray<{ uid: number; file: string }>, stagedKeys: Map<number, string>): Promise<string[]> {
+    const keys: string[] = [];
+    for (const { uid, file } of byUid) {
+      const known = stagedKeys.get(uid);
+      if (known) {
+        keys.push(known);
+        continue;
+      }
+      // Its own update: staged from the file the trainer wrote (a failure leaves it to the outer step, which stages again).
+      const key = stageKey(window, uid);
+      try {
+        const verdict = await this.options.stage!({ key, file });
+        if (!verdict.ok) this.options.log.warn({ window, reason: verdict.reason }, 'own update refused by the trainer\u2019s check; the outer step drops it');
+      } catch (error) {
+        this.options.log.warn({ window, err: error }, 'could not stage the own update; the outer step stages it');
+      }
+      keys.push(key);
+    }
+    return keys;
+  }
+
+  private async dropStaged(entries: Array<[number, string]>, fileOf: (uid: number) => string): Promise<void> {
+    if (entries.length === 0) return;
+    await Promise.all(entries.map(([uid]) => fs.rm(fileOf(uid), { force: true })));
+    await this.options.unstage?.(entries.map(([, key]) => key)).catch((error: unknown) => this.options.log.warn({ err: error }, 'could not unstage payloads'));
   }
 
   /**
@@ -199,8 +272,18 @@ export class WindowGatherer {
   }
 }
 
-/** Deletes a gathered window's payload files (its own update's included): dropped, or applied for good. */
-export async function deletePayloadFiles(gathered: GatheredWindow): Promise<void> {
+/** The key a gathered payload is staged under in the trainer. */
+export function stageKey(window: number, uid: number): string {
+  return `${window}/${uid}`;
+}
+
+/**
+ * Deletes a gathered window's payload files (its own update's included):
+ * dropped, or applied for good; and what the trainer holds staged of them.
+ */
+export async function deletePayloadFiles(gathered: GatheredWindow, trainer?: { unstage?(keys: readonly string[]): Promise<void> }): Promise<void> {
   const files = new Set([...gathered.files, ...(gathered.ownFile ? [gathered.ownFile] : [])]);
   await Promise.all([...files].map((f) => fs.rm(f, { force: true })));
+  // Best effort: an unstage lost with a dead trainer went with its process anyway.
+  if (gathered.staged && gathered.staged.length > 0) await trainer?.unstage?.(gathered.staged).catch(() => undefined);
 }

@@ -154,3 +154,45 @@ TEST(aggregate_even_peer_count_uses_lower_median) {
   std::sort(norms.begin(), norms.end());
   CHECK(std::fabs(result.medianNorms[0] - norms[1]) <= 1e-9 * norms[1]);
 }
+
+// Decoding each payload once when it arrives and aggregating the decoded
+// payloads later (the trainer's stage_payload, then apply_outer) gives the
+// same aggregate, bit for bit, as aggregating the bytes.
+TEST(aggregate_of_decoded_payloads_is_bit_identical) {
+  testing::Rng rng(43);
+  const std::vector<std::vector<uint64_t>> shapes{{64, 128}, {300}};
+  std::vector<std::vector<uint8_t>> payloads;
+  for (int p = 0; p < 4; ++p) payloads.push_back(encodePeer(rng, shapes, 1e-3 * (p + 1)));
+  payloads.push_back(encodePeer(rng, {{64, 128}, {301}}, 1e-3));  // another layout: dropped
+  std::vector<PayloadView> views;
+  for (auto& p : payloads) views.push_back(PayloadView{p.data(), p.size()});
+  AggregateResult direct;
+  CHECK_OK(aggregatePayloads(views, DecodeOptions{}, direct));
+
+  std::vector<DecodedPayload> decoded(payloads.size());
+  std::vector<const DecodedPayload*> pointers;
+  for (size_t p = 0; p < payloads.size(); ++p) {
+    CHECK_OK(decodeForAggregate(payloads[p].data(), payloads[p].size(), DecodeOptions{}, decoded[p]));
+    CHECK(decoded[p].bytes == payloads[p].size());
+    pointers.push_back(&decoded[p]);
+  }
+  AggregateResult staged;
+  CHECK_OK(aggregateDecoded(pointers, staged));
+  CHECK(staged.usedPeers == direct.usedPeers);
+  CHECK(staged.droppedPeers.size() == 1 && staged.droppedPeers[0].peer == 4 &&
+        staged.droppedPeers[0].reason.code == ErrorCode::kLayoutMismatch);
+  CHECK(staged.tensors.size() == direct.tensors.size());
+  for (size_t t = 0; t < staged.tensors.size() && t < direct.tensors.size(); ++t) {
+    CHECK(std::memcmp(staged.tensors[t].values.data(), direct.tensors[t].values.data(),
+                      direct.tensors[t].values.size() * sizeof(float)) == 0);
+  }
+
+  // A corrupt payload is refused at decode, with the codec's reason.
+  std::vector<uint8_t> corrupt = payloads[0];
+  corrupt[30] ^= 0xFF;
+  DecodedPayload bad;
+  const Status s = decodeForAggregate(corrupt.data(), corrupt.size(), DecodeOptions{}, bad);
+  CHECK(!s.ok() && s.field == "checksum");
+  AggregateResult none;
+  CHECK(aggregateDecoded({}, none).code == ErrorCode::kNoValidPayloads);
+}

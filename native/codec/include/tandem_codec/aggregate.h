@@ -39,4 +39,26 @@ struct AggregateResult {
 Status aggregatePayloads(const std::vector<PayloadView>& payloads, const DecodeOptions& options,
                          AggregateResult& out);
 
+// One peer's payload decoded and fully validated for aggregation (header,
+// checksum, every stream, finite norms): its kept values as chunk-local
+// indices and levels per tensor, and its L2 norm per tensor. Holding these,
+// a caller decodes each payload once when it arrives and aggregates later
+// (the trainer's stage_payload, then apply_outer) with the same result,
+// bit for bit, as aggregatePayloads on the bytes.
+struct DecodedPayload {
+  PayloadInfo info;
+  std::vector<std::vector<uint16_t>> locals;
+  std::vector<std::vector<uint8_t>> levels;
+  std::vector<double> norms;  // per tensor
+  uint64_t bytes = 0;         // size of the encoded payload
+};
+
+Status decodeForAggregate(const uint8_t* data, size_t size, const DecodeOptions& options, DecodedPayload& out);
+
+// aggregatePayloads on payloads already decoded, in the order given (the sum
+// is order-dependent in floating point: callers that must agree bit for bit
+// pass the same order). A payload whose tensors differ from the first one's
+// is dropped (kLayoutMismatch); peer indices are positions in `payloads`.
+Status aggregateDecoded(const std::vector<const DecodedPayload*>& payloads, AggregateResult& out);
+
 }  // namespace tandem

@@ -67,6 +67,8 @@ Json NdjsonServer::helloEvent() const {
   Json caps = Json::array();
   for (const char* c : {"load", "train_window", "apply_outer", "revert_window", "evaluate", "checkpoint", "shutdown", "sparseloco",
                         "diloco", "safetensors_checkpoint", "byte_tokenizer", "throttle",
+                        // stage_payload / unstage, apply_outer's `staged`: each payload decoded once
+                        "staged_payloads",
                         // `shards` lists in train_window/evaluate, train_shards/val_shards in load;
                         // .bin version 2 and .npy shards (an older trainer ignores the lists)
                         "shard_lists"}) {

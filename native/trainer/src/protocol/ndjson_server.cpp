@@ -73,6 +73,7 @@ Json NdjsonServer::dispatch(const std::string& cmd, const Json& c, const Json& i
     return cmdApplyOuter(c);
   }
   if (cmd == "evaluate") return cmdEvaluate(c, id);
+  if (cmd == "unstage") return cmdUnstage(c);
   if (cmd == "checkpoint") return cmdCheckpoint(c, id);
   if (cmd == "revert_window") {
     const int64_t window = session().revertWindow();
@@ -85,12 +86,16 @@ Json NdjsonServer::dispatch(const std::string& cmd, const Json& c, const Json& i
 }
 
 namespace {
-bool isThrottleLine(const std::string& line) {
-  if (line.find("throttle") == std::string::npos) return false;  // cheap pre-check before parsing
+// Commands the reader thread answers at once, even while a window trains:
+// throttle (it touches only atomics) and stage_payload (it decodes a payload
+// into the staged store, which apply_outer reads under its lock).
+bool isReaderLine(const std::string& line) {
+  // cheap pre-check before parsing
+  if (line.find("throttle") == std::string::npos && line.find("stage_payload") == std::string::npos) return false;
   try {
     const Json c = Json::parse(line);
     const Json* cmd = c.isObject() ? c.get("cmd") : nullptr;
-    return cmd && cmd->isString() && cmd->asString("cmd") == "throttle";
+    return cmd && cmd->isString() && (cmd->asString("cmd") == "throttle" || cmd->asString("cmd") == "stage_payload");
   } catch (...) {
     return false;
   }
@@ -116,12 +121,12 @@ bool NdjsonServer::handleLine(const std::string& line) {
                          "protocol version " + v->dump() + " is not supported (this trainer speaks 1)");
     }
     const std::string& cmd = c.at("cmd").asString("cmd");
-    if (cmd == "throttle") {
+    if (cmd == "throttle" || cmd == "stage_payload") {
       Json done = Json::object();
       done["event"] = "done";
       done["id"] = id;
       done["cmd"] = cmd;
-      done["result"] = cmdThrottle(c);
+      done["result"] = cmd == "throttle" ? cmdThrottle(c) : cmdStagePayload(c);
       emit(done);
       return true;
     }
@@ -185,8 +190,8 @@ int NdjsonServer::run() {
       }
     });
   }
-  // The reader answers `throttle` at once (it touches only atomics) and
-  // queues every other command for the main thread, in order.
+  // The reader answers `throttle` and `stage_payload` at once (isReaderLine)
+  // and queues every other command for the main thread, in order.
   struct Inbox {
     std::mutex mutex;
     std::condition_variable ready;
@@ -203,7 +208,7 @@ int NdjsonServer::run() {
         emitError(Json(), error_code::kMalformedJson, "line longer than 16 MiB");
         continue;
       }
-      if (isThrottleLine(line)) {
+      if (isReaderLine(line)) {
         handleLine(line);
         continue;
       }

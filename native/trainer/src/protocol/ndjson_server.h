@@ -10,11 +10,13 @@
 
 #include <atomic>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 
 #include "data/shard_cache.h"
+#include "tandem_codec/aggregate.h"
 #include "train/training_session.h"
 #include "util/json.h"
 
@@ -61,6 +63,11 @@ class NdjsonServer {
   BatchSampler samplerForList(const std::vector<std::string>& paths, std::vector<SharedShard>& kept);
   Json cmdCheckpoint(const Json& c, const Json& id);
   Json cmdThrottle(const Json& c);
+  // stage_payload.cpp: decode and check a payload once, keep it under its key
+  // (reader thread); drop keys; apply_outer's `staged` form.
+  Json cmdStagePayload(const Json& c);
+  Json cmdUnstage(const Json& c);
+  Json applyStaged(const Json& stagedKeys, double lr, int64_t window);
   // Applies the throttle between inner steps: micro-batch split now, pause after.
   void applyMicroBatchThrottle();
   void pauseBetweenSteps();
@@ -82,7 +89,13 @@ class NdjsonServer {
   // Set by `throttle` (from the reader thread), read by the main thread between steps.
   std::atomic<int> throttlePauseMs_{0};
   std::atomic<int> throttleDivisor_{1};
-  int baseMicroBatch_ = 0;  // the micro-batch chosen at load, before any throttle
+  int baseMicroBatch_ = 0;
+  // Payloads decoded by stage_payload (reader thread), taken by apply_outer (main thread).
+  struct StagedPayloads {
+    std::mutex mutex;
+    std::map<std::string, std::shared_ptr<const tandem::DecodedPayload>> byKey;
+  };
+  StagedPayloads staged_;  // the micro-batch chosen at load, before any throttle
 };
 
 }  // namespace trainer

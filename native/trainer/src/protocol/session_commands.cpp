@@ -57,15 +57,26 @@ BatchSampler NdjsonServer::samplerForList(const std::vector<std::string>& paths,
 
 Json NdjsonServer::cmdApplyOuter(const Json& c) {
   TrainingSession& s = session();
-  std::vector<std::string> paths;
-  for (const Json& p : c.at("payloads").asArray("payloads")) paths.push_back(p.asString("payloads[]"));
-  if (paths.empty()) throw TrainerError(error_code::kInvalidArgument, "'payloads' must not be empty");
+  const Json* staged = c.get("staged");
+  const Json* payloads = c.get("payloads");
+  if ((staged != nullptr) == (payloads != nullptr)) {
+    throw TrainerError(error_code::kInvalidArgument, "give exactly one of 'payloads' (files) and 'staged' (keys)");
+  }
   const double lr = c.numberOr("outer_lr", s.settings().outerLr);
   if (!(lr > 0)) throw TrainerError(error_code::kInvalidArgument, "'outer_lr' must be > 0");
   // The window whose aggregate this is: kept with the weights (and in checkpoints) as the model's window.
   const int64_t window = c.intOr("window", -1);
   if (window < -1) throw TrainerError(error_code::kInvalidArgument, "'window' must be >= 0");
-  return s.applyOuter(paths, lr, c.stringOr("mode", s.settings().outerMode), window);
+  const std::string mode = c.stringOr("mode", s.settings().outerMode);
+  if (staged) {
+    // Staged payloads are codec payloads, decoded by stage_payload: the sparse outer step only.
+    if (mode != "sparseloco") throw TrainerError(error_code::kInvalidArgument, "'staged' needs mode \"sparseloco\"");
+    return applyStaged(*staged, lr, window);
+  }
+  std::vector<std::string> paths;
+  for (const Json& p : payloads->asArray("payloads")) paths.push_back(p.asString("payloads[]"));
+  if (paths.empty()) throw TrainerError(error_code::kInvalidArgument, "'payloads' must not be empty");
+  return s.applyOuter(paths, lr, mode, window);
 }
 
 Json NdjsonServer::cmdEvaluate(const Json& c, const Json& id) {

@@ -76,6 +76,19 @@ double applyUpdate(const std::vector<float>& base, const std::vector<float>& upd
   return std::sqrt(sumSq);
 }
 
+// θ = base − lr · aggregate; the aggregate must hold every parameter.
+double applyAggregate(const tandem::AggregateResult& agg, const std::vector<float>& base, ParameterStore& params,
+                      double outerLr) {
+  std::map<std::string, const std::vector<float>*> byName;
+  std::map<std::string, std::vector<uint64_t>> shapes;
+  for (const auto& t : agg.tensors) {
+    byName[t.name] = &t.values;
+    shapes[t.name] = t.shape;
+  }
+  const std::vector<float> update = flatten(byName, shapes, params, "aggregate");
+  return applyUpdate(base, update, outerLr, params);
+}
+
 }  // namespace
 
 Json OuterStepResult::toJson() const {
@@ -115,14 +128,19 @@ OuterStepResult applySparseOuterStep(const std::vector<std::string>& payloadPath
   for (const auto& d : agg.droppedPeers) result.droppedPeers.emplace_back(fileToPeer[d.peer], d.reason.message);
   if (!status.ok()) throw TrainerError(error_code::kCodec, "aggregate failed: " + status.message);
   for (size_t u : agg.usedPeers) result.usedPeers.push_back(fileToPeer[u]);
-  std::map<std::string, const std::vector<float>*> byName;
-  std::map<std::string, std::vector<uint64_t>> shapes;
-  for (const auto& t : agg.tensors) {
-    byName[t.name] = &t.values;
-    shapes[t.name] = t.shape;
-  }
-  const std::vector<float> update = flatten(byName, shapes, params, "aggregate");
-  result.updateNorm = applyUpdate(base, update, outerLr, params);
+  result.updateNorm = applyAggregate(agg, base, params, outerLr);
+  return result;
+}
+
+OuterStepResult applyStagedSparseOuterStep(const std::vector<const tandem::DecodedPayload*>& staged,
+                                           const std::vector<float>& base, ParameterStore& params, double outerLr) {
+  OuterStepResult result;
+  tandem::AggregateResult agg;
+  const tandem::Status status = tandem::aggregateDecoded(staged, agg);
+  for (const auto& d : agg.droppedPeers) result.droppedPeers.emplace_back(d.peer, d.reason.message);
+  if (!status.ok()) throw TrainerError(error_code::kCodec, "aggregate failed: " + status.message);
+  result.usedPeers = agg.usedPeers;
+  result.updateNorm = applyAggregate(agg, base, params, outerLr);
   return result;
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "tandem_codec/aggregate.h"
 #include "tensors/parameter_store.h"
 #include "util/json.h"
 
@@ -27,6 +28,12 @@ struct OuterStepResult {
 // `base` = θ_start; `params.allValues()` is overwritten with the result.
 OuterStepResult applySparseOuterStep(const std::vector<std::string>& payloadPaths, const std::vector<float>& base,
                                      ParameterStore& params, double outerLr);
+
+// The sparse outer step from payloads decoded before (stage_payload), in the
+// order given: the same aggregate, bit for bit, as applySparseOuterStep on
+// their files in that order. Indices in the result are positions in `staged`.
+OuterStepResult applyStagedSparseOuterStep(const std::vector<const tandem::DecodedPayload*>& staged,
+                                           const std::vector<float>& base, ParameterStore& params, double outerLr);
 
 OuterStepResult applyDenseOuterStep(const std::vector<std::string>& payloadPaths, const std::vector<float>& base,
                                     ParameterStore& params, double outerLr, double momentumCoef,

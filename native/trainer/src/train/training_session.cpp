@@ -166,6 +166,17 @@ Json TrainingSession::applyOuter(const std::vector<std::string>& payloadPaths, d
   } else {
     throw TrainerError(error_code::kInvalidArgument, "'mode' must be \"sparseloco\" or \"diloco\"");
   }
+  return finishOuter(r, outerLr, mode, window);
+}
+
+Json TrainingSession::applyOuterStaged(const std::vector<const tandem::DecodedPayload*>& staged, double outerLr,
+                                       int64_t window) {
+  ParameterStore& params = model_.params();
+  const std::vector<float> base = outer_.windowPending ? outer_.windowStart : params.allValues();
+  return finishOuter(applyStagedSparseOuterStep(staged, base, params, outerLr), outerLr, "sparseloco", window);
+}
+
+Json TrainingSession::finishOuter(const OuterStepResult& r, double outerLr, const std::string& mode, int64_t window) {
   outer_.windowPending = false;
   outer_.windowStart.clear();
   if (window >= 0) outer_.appliedWindow = window;

@@ -13,6 +13,7 @@
 #include "model/llama_model.h"
 #include "optim/adamw.h"
 #include "sparseloco/outer_state.h"
+#include "sparseloco/outer_step.h"
 #include "train/train_settings.h"
 #include "util/json.h"
 
@@ -74,6 +75,8 @@ class TrainingSession {
   // Outer step from peers' payload files; `mode` "sparseloco" or "diloco".
   Json applyOuter(const std::vector<std::string>& payloadPaths, double outerLr, const std::string& mode,
                   int64_t window = -1);
+  // The sparse outer step from payloads decoded before (stage_payload), in the order given.
+  Json applyOuterStaged(const std::vector<const tandem::DecodedPayload*>& staged, double outerLr, int64_t window = -1);
 
   // Weights back to θ_start of the pending window, with no outer step: a peer
   // whose aggregate for that window comes one window later (communication
@@ -96,6 +99,8 @@ class TrainingSession {
 
  private:
   const BatchSampler& samplerFor(const std::string& split) const;
+  // After an outer step: no window pending, the applied window, the result with the model's digest.
+  Json finishOuter(const OuterStepResult& r, double outerLr, const std::string& mode, int64_t window);
 
   LlamaModel model_;
   TrainSettings settings_;

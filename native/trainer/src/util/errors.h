@@ -22,6 +22,7 @@ constexpr const char* kCodec = "codec_error";
 constexpr const char* kNonFinite = "non_finite";
 constexpr const char* kNoDevice = "no_cuda_device";
 constexpr const char* kInternal = "internal";
+constexpr const char* kNotStaged = "not_staged";  // apply_outer named a key stage_payload does not hold
 }  // namespace error_code
 
 class TrainerError : public std::runtime_error {
