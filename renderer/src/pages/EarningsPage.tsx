@@ -81,7 +81,7 @@ export function EarningsPage() {
                 <td>{r.weight === null ? '—' : r.weight.toFixed(3)}</td>
                 <td>{r.reward === null ? <span className="muted">pending</span> : formatTao(r.reward)}</td>
                 <td data-testid="earnings-energy" title={r.energySource ? `measured: ${r.energySource}` : undefined}>{r.energyWh === null ? '—' : formatEnergy(r.energyWh)}</td>
-                <td>{r.cost === null || !report ? '—' : formatMoney(r.cost, report.costs.currency)}</td>
+                <td data-testid="earnings-cost">{r.cost === null || !report ? '—' : formatMoney(r.cost, report.costs.currency)}</td>
                 <td className="muted">{r.reason ?? ''}</td>
               </tr>
             ))}

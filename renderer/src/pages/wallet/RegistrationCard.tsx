@@ -4,6 +4,7 @@ import type { WalletSummary } from '../../../../contract/domains/wallet';
 import { Card } from '../../components/Card';
 import { FormMessage, type FormNote } from '../../components/FormMessage';
 import { useClient } from '../../client-context';
+import { formatTaoExact } from '../../format';
 import { describeTaoWorth } from '../../tao-value';
 import { useSettingsOnce } from '../../use-settings-once';
 import { useStore } from '../../store';
@@ -117,7 +118,7 @@ function RegistrationCost(props: { action: PreparedAction; balance: string | nul
         {worth(burn)}, not refunded
       </dd>
       <dt>Fee</dt>
-      <dd data-testid="registration-fee">about {formatTao(props.action.fee)}</dd>
+      <dd data-testid="registration-fee">about {formatTaoExact(props.action.fee)}</dd>
       <dt>Coldkey balance</dt>
       <dd data-testid="registration-balance">
         {formatTao(props.balance)}
