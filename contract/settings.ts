@@ -65,7 +65,9 @@ export type RunNaming = z.infer<typeof RunNaming>;
  * What training costs this machine, for the cost ledger beside Earnings: the
  * electricity price in the user's own currency (none by default), and the
  * wattage to count on a machine that measures its power nowhere (no GPU
- * telemetry, no CPU energy counter).
+ * telemetry, no CPU energy counter), and the price of one τ in the same
+ * currency: the user's own price source (none by default), for showing burns
+ * and rewards in their money. The app never looks a price up.
  */
 export const CostSettings = z
   .object({
@@ -75,6 +77,8 @@ export const CostSettings = z
       .regex(/^[A-Za-z$€£¥₹]{1,8}$/, 'expected a currency code or sign, e.g. EUR, USD or €')
       .default('EUR'),
     machineWatts: z.number().positive().max(100_000).nullable().default(null),
+    /** What one τ is worth in `currency`, as the user set it; null shows τ only. */
+    taoPrice: z.number().positive().max(1_000_000_000).nullable().default(null),
   })
   .strict();
 export type CostSettings = z.infer<typeof CostSettings>;

@@ -40,8 +40,20 @@ export const EarningsReport = z.object({
     pricePerKWh: z.number().nullable(),
     energyWh: z.number().nonnegative(),
     cost: z.number().nonnegative().nullable(),
-    /** Per calendar day (UTC) of the rounds: what they earned (rao) and what their energy cost. */
-    days: z.array(z.object({ day: z.string(), reward: z.string().regex(/^\d+$/), energyWh: z.number().nonnegative(), cost: z.number().nonnegative().nullable() })),
+    /** The user's τ price in `currency` (CostSettings.taoPrice); null when none is set. */
+    taoPrice: z.number().positive().nullable(),
+    /** What the rewards are worth at that price, in `currency`; null without a price. */
+    earnedValue: z.number().nonnegative().nullable(),
+    /** Per calendar day (UTC) of the rounds: what they earned (rao, and at the τ price), and what their energy cost. */
+    days: z.array(
+      z.object({
+        day: z.string(),
+        reward: z.string().regex(/^\d+$/),
+        earnedValue: z.number().nonnegative().nullable(),
+        energyWh: z.number().nonnegative(),
+        cost: z.number().nonnegative().nullable(),
+      }),
+    ),
     /** What one τ must be worth, in the user's currency, for the rewards to pay for the energy; null until both are known. */
     breakEvenPerTao: z.number().nonnegative().nullable(),
   }),

@@ -86,6 +86,19 @@ describe('the contributor UI from first run to rewards', () => {
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByTestId('join-button').click();
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 120_000 }).toBe('Dashboard');
+
+    // The costs, set while the first round runs (Earnings → Costs): the electricity price, this machine's draw
+    // (nothing measures a CPU here, or its counter does and this figure is not used) and the user's own τ price.
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('button', { name: 'Earnings', exact: true }).click();
+    const costs = page.getByTestId('earnings-costs');
+    await costs.getByLabel('Electricity price per kWh').fill('0.40');
+    await costs.getByLabel('Currency').fill('EUR');
+    await costs.getByLabel("This machine's draw while training (W)", { exact: false }).fill('150');
+    await costs.getByLabel('Price of 1 τ in your currency', { exact: false }).fill('412');
+    await costs.getByRole('button', { name: 'Save costs' }).click();
+    await expect.poll(() => costs.getByRole('status').textContent()).toContain('Saved');
+    await nav.getByRole('button', { name: 'Dashboard', exact: true }).click();
   });
 
   it('shows the live round, then rank and rewards from the devnet chain', { timeout: 600_000 }, async () => {
@@ -117,6 +130,40 @@ describe('the contributor UI from first run to rewards', () => {
     expect(await page.getByTestId('rewards-unit').textContent()).toContain('devnet');
     expect(await page.getByTestId('earning-headline').textContent()).toMatch(/^Earning: rank [1-4] of 4$|^Training, no rewards yet$/);
     await expect.poll(() => page.getByTestId('rewards-cumulative-chart').count(), { timeout: 120_000 }).toBe(1);
+  });
+
+  it('keeps a cost ledger beside the rewards: energy and cost per round and per day, the rewards\u2019 worth, the break-even; the CSV carries them', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Earnings', exact: true }).click();
+    // Each round that ended since the costs were set has its energy, and its cost at 0.40 EUR/kWh.
+    await expect.poll(async () => (await page.getByTestId('earnings-energy').allTextContents()).filter((t) => /^[\d.]+ k?Wh$/.test(t)).length, { timeout: 120_000 }).toBeGreaterThan(0);
+    expect((await page.getByTestId('earnings-cost').allTextContents()).filter((t) => /^\d+\.\d{2,4} EUR$/.test(t)).length).toBeGreaterThan(0);
+    const costs = page.getByTestId('earnings-costs');
+    expect(await costs.getByTestId('costs-energy').textContent()).toMatch(/^[\d.]+ k?Wh$/);
+    expect(await costs.getByTestId('costs-cost').textContent()).toMatch(/^\d+\.\d{2,4} EUR$/);
+    // The chain paid (the previous test): the rewards at the user's τ price, beside the energy they cost, and the break-even price.
+    await expect.poll(() => costs.getByTestId('costs-break-even').textContent(), { timeout: 120_000 }).toMatch(/^when 1 τ is worth at least \d+\.\d{2,4} EUR$/);
+    expect(await costs.getByTestId('costs-earned-value').textContent()).toMatch(/^\d+\.\d{2,4} EUR at your price of 412 EUR\/τ \(energy \d+\.\d{2,4} EUR, net -?\d+\.\d{2,4} EUR\)$/);
+    expect(await page.getByTestId('earnings-ledger-total').textContent()).toMatch(/^[\d.]+ τ \(about \d+\.\d{2,4} EUR\)$/);
+    // Per UTC day: earned in τ and at the τ price, energy, cost.
+    const days = costs.getByRole('table', { name: 'Earnings and costs per day' });
+    expect(await days.locator('thead th').allTextContents()).toEqual(['Day (UTC)', 'Earned', 'Worth', 'Energy', 'Cost']);
+    const today = await days.getByTestId('costs-day').first().locator('th, td').allTextContents();
+    expect(today).toEqual([expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), expect.stringMatching(/^[\d.]+ τ$/), expect.stringMatching(/^\d+\.\d{2,4} EUR$/), expect.stringMatching(/^[\d.]+ k?Wh$/), expect.stringMatching(/^\d+\.\d{2,4} EUR$/)]);
+
+    // The CSV: each round's reward, energy and its cost in the user's currency.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('earnings-export').click()]);
+    const csv = fs.readFileSync(await download.path(), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('window,time,trained,uploaded,applied,score,weight,reward_rao,reward_tao,reason,energy_wh,energy_source,cost,currency');
+    expect(csv.filter((line) => /,[\d.]+(e-\d+)?,(gpu|cpu|gpu\+cpu|setting),[\d.]+(e-\d+)?,EUR$/.test(line)).length).toBeGreaterThan(0);
+    expect(csv.slice(1).some((line) => /^\d+,[^,]+,(yes|no),(yes|no),(yes|no),[^,]*,[^,]*,[1-9]\d*,/.test(line))).toBe(true);
+
+    for (const theme of THEMES) {
+      await page.emulateMedia({ colorScheme: theme });
+      await page.waitForTimeout(150);
+      await page.screenshot({ path: path.join(RESULTS_DIR, `earnings-costs-${theme}.png`), fullPage: true });
+      expect(await seriousA11yViolations(page), `Earnings with costs (${theme})`).toEqual([]);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 
   it('lists the manifest, the peers and the bandwidth; searches the log; exports a support bundle without secrets', async () => {

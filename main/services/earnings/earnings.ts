@@ -92,18 +92,22 @@ export function costLedger(rows: readonly EarningsRow[], costs: CostSettings): E
   const energyWh = rows.reduce((sum, r) => sum + (r.energyWh ?? 0), 0);
   const cost = costs.pricePerKWh === null ? null : (energyWh / 1000) * costs.pricePerKWh;
   const earnedTao = Number(rows.reduce((sum, r) => sum + BigInt(r.reward ?? '0'), 0n)) / RAO_PER_TAO;
+  const taoPrice = costs.taoPrice ?? null;
+  const worth = (rao: bigint) => (taoPrice === null ? null : (Number(rao) / RAO_PER_TAO) * taoPrice);
   return {
     currency: costs.currency,
     pricePerKWh: costs.pricePerKWh,
     energyWh,
     cost,
-    days: [...days].sort(([a], [b]) => a.localeCompare(b)).map(([day, d]) => ({ day, reward: d.reward.toString(), energyWh: d.energyWh, cost: d.cost })),
+    taoPrice,
+    earnedValue: taoPrice === null ? null : earnedTao * taoPrice,
+    days: [...days].sort(([a], [b]) => a.localeCompare(b)).map(([day, d]) => ({ day, reward: d.reward.toString(), earnedValue: worth(d.reward), energyWh: d.energyWh, cost: d.cost })),
     breakEvenPerTao: cost !== null && cost > 0 && earnedTao > 0 ? cost / earnedTao : null,
   };
 }
 
 /** Rows plus reconciliation against what the chain says it paid. */
-export function earningsReport(summaries: readonly RoundSummary[], payouts: readonly EpochPayout[] | null, limit = Infinity, costs: CostSettings = { pricePerKWh: null, currency: 'EUR', machineWatts: null }): EarningsReport {
+export function earningsReport(summaries: readonly RoundSummary[], payouts: readonly EpochPayout[] | null, limit = Infinity, costs: CostSettings = { pricePerKWh: null, currency: 'EUR', machineWatts: null, taoPrice: null }): EarningsReport {
   const rows = earningsRows(summaries, costs.pricePerKWh);
   const ledgerTotal = rows.reduce((sum, r) => sum + BigInt(r.reward ?? '0'), 0n);
   const chainTotal = payouts === null ? null : payouts.reduce((sum, p) => sum + BigInt(p.emission), 0n);

@@ -6,7 +6,8 @@ import { useClient } from '../client-context';
 import { formatClock, formatTaoExact as formatTao } from '../format';
 import { useStore } from '../store';
 import { roundSelectors } from '../store/slices/round';
-import { CostsCard, formatEnergy, formatMoney } from './earnings/CostsCard';
+import { formatMoney } from '../tao-value';
+import { CostsCard, formatEnergy } from './earnings/CostsCard';
 
 function download(filename: string, text: string) {
   const url = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
@@ -46,7 +47,10 @@ export function EarningsPage() {
           <>
             <dl className="facts">
               <dt>Earned (ledger)</dt>
-              <dd data-testid="earnings-ledger-total">{formatTao(report.ledgerTotal)}</dd>
+              <dd data-testid="earnings-ledger-total">
+                {formatTao(report.ledgerTotal)}
+                {report.costs.earnedValue !== null && ` (about ${formatMoney(report.costs.earnedValue, report.costs.currency)})`}
+              </dd>
               <dt>Paid (chain)</dt>
               <dd>{report.chainTotal === null ? 'not read yet' : formatTao(report.chainTotal)}</dd>
               <dt>Reconciled</dt>
@@ -77,7 +81,7 @@ export function EarningsPage() {
                 <td>{r.weight === null ? '—' : r.weight.toFixed(3)}</td>
                 <td>{r.reward === null ? <span className="muted">pending</span> : formatTao(r.reward)}</td>
                 <td data-testid="earnings-energy" title={r.energySource ? `measured: ${r.energySource}` : undefined}>{r.energyWh === null ? '—' : formatEnergy(r.energyWh)}</td>
-                <td>{r.cost === null || !report ? '—' : formatMoney(r.cost, report.costs.currency)}</td>
+                <td data-testid="earnings-cost">{r.cost === null || !report ? '—' : formatMoney(r.cost, report.costs.currency)}</td>
                 <td className="muted">{r.reason ?? ''}</td>
               </tr>
             ))}

@@ -24,7 +24,7 @@ describe('config', () => {
       dataDir: null,
       limits: { uploadMbps: null, downloadMbps: null, diskGiB: null, cpuThreads: null },
       trainOn: 'cpu',
-      costs: { pricePerKWh: null, currency: 'EUR', machineWatts: null },
+      costs: { pricePerKWh: null, currency: 'EUR', machineWatts: null, taoPrice: null },
       headless: { host: '127.0.0.1', port: 47800 },
       logging: { level: 'info', maxFileSizeMB: 10, maxFiles: 5 },
       guard: { enabled: true, selectedGpus: null, defaultTargetTempC: 83, limits: [], applyPowerCap: false },

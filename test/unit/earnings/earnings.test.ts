@@ -90,7 +90,7 @@ describe('earnings ledger', () => {
     const summaries = await ledger.summaries();
     // 12 Wh measured on the GPU for each round that trained.
     for (const s of summaries) if (s.phases.includes('trained')) await ledger.append({ window: s.window, at: s.lastAt, energyWh: 12, energySource: 'gpu' });
-    const costs = { pricePerKWh: 0.5, currency: 'EUR', machineWatts: null };
+    const costs = { pricePerKWh: 0.5, currency: 'EUR', machineWatts: null, taoPrice: null };
     const report = earningsReport(await ledger.summaries(), tracker.payouts, Infinity, costs);
     const trained = report.rows.filter((r) => r.trained);
     expect(trained.length).toBeGreaterThan(0);
@@ -108,6 +108,20 @@ describe('earnings ledger', () => {
     // No price set: energy still counted, no cost, no break-even.
     const unpriced = earningsReport(await ledger.summaries(), tracker.payouts, Infinity, { ...costs, pricePerKWh: null });
     expect(unpriced.costs).toMatchObject({ cost: null, breakEvenPerTao: null, energyWh: 12 * trained.length });
+    // No τ price set (the default): the rewards are in τ only, nothing invented.
+    expect(report.costs).toMatchObject({ taoPrice: null, earnedValue: null });
+    expect(report.costs.days.every((d) => d.earnedValue === null)).toBe(true);
+  });
+
+  it('at the user’s τ price, says what the rewards are worth in total and per day', async () => {
+    const { ledger, tracker } = await playRounds();
+    const report = earningsReport(await ledger.summaries(), tracker.payouts, Infinity, { pricePerKWh: 0.5, currency: 'USD', machineWatts: null, taoPrice: 400 });
+    expect(report.costs.taoPrice).toBe(400);
+    // 1.000000001 τ earned at 400 USD/τ.
+    expect(report.costs.earnedValue).toBeCloseTo(400.0000004, 9);
+    expect(report.costs.days.length).toBeGreaterThan(0);
+    for (const d of report.costs.days) expect(d.earnedValue).toBeCloseTo((Number(d.reward) / 1e9) * 400, 9);
+    expect(report.costs.days.reduce((n, d) => n + (d.earnedValue ?? 0), 0)).toBeCloseTo(report.costs.earnedValue ?? NaN, 9);
   });
 
   it('names the bad cell of a damaged CSV', () => {

@@ -4,6 +4,9 @@ import type { WalletSummary } from '../../../../contract/domains/wallet';
 import { Card } from '../../components/Card';
 import { FormMessage, type FormNote } from '../../components/FormMessage';
 import { useClient } from '../../client-context';
+import { formatTaoExact } from '../../format';
+import { describeTaoWorth } from '../../tao-value';
+import { useSettingsOnce } from '../../use-settings-once';
 import { useStore } from '../../store';
 import { chainSelectors, formatTao } from '../../store/slices/chain';
 import { errorMessage } from './error-message';
@@ -17,6 +20,9 @@ export function RegistrationCard(props: { wallet: WalletSummary }) {
   const setPending = useStore((s) => s.setPendingAction);
   const [passphrase, setPassphrase] = useState('');
   const [note, setNote] = useState<FormNote | null>(null);
+  // The user's own τ price (Earnings → Costs), for the burn in their currency; none by default.
+  const [price, setPrice] = useState<{ taoPrice: number | null; currency: string }>({ taoPrice: null, currency: '' });
+  useSettingsOnce((s) => setPrice({ taoPrice: s.costs.taoPrice, currency: s.costs.currency }));
   const me = status?.me ?? null;
   const health = status?.health;
   const prepare = async () => {
@@ -71,6 +77,7 @@ export function RegistrationCard(props: { wallet: WalletSummary }) {
       {pending && (
         <form className="form" role="dialog" aria-label="Confirm registration" onSubmit={(e) => (e.preventDefault(), void confirm(pending))}>
           <p>{pending.summary}</p>
+          {pending.action === 'register' && <RegistrationCost action={pending} balance={status?.coldkeyBalance ?? null} price={price} />}
           {pending.action === 'register' && <p className="muted" data-testid="immunity-terms">{immunityTerms(status)}</p>}
           <label>
             Coldkey passphrase (unlocked for this one payment only)
@@ -92,5 +99,31 @@ export function RegistrationCard(props: { wallet: WalletSummary }) {
         </p>
       )}
     </Card>
+  );
+}
+
+/** What the registration costs, in τ and (with a τ price set) in the user's currency, beside what the coldkey holds. */
+function RegistrationCost(props: { action: PreparedAction; balance: string | null; price: { taoPrice: number | null; currency: string } }) {
+  const burn = props.action.burn ?? '0';
+  const total = (BigInt(burn) + BigInt(props.action.fee)).toString();
+  const worth = (rao: string) => {
+    const said = describeTaoWorth(rao, props.price);
+    return said === null ? '' : ` (${said})`;
+  };
+  return (
+    <dl className="facts">
+      <dt>Burn</dt>
+      <dd data-testid="registration-burn">
+        {formatTao(burn)}
+        {worth(burn)}, not refunded
+      </dd>
+      <dt>Fee</dt>
+      <dd data-testid="registration-fee">about {formatTaoExact(props.action.fee)}</dd>
+      <dt>Coldkey balance</dt>
+      <dd data-testid="registration-balance">
+        {formatTao(props.balance)}
+        {props.balance !== null && /^\d+$/.test(props.balance) && BigInt(props.balance) >= BigInt(total) ? `, ${formatTao((BigInt(props.balance) - BigInt(total)).toString())} after paying` : ''}
+      </dd>
+    </dl>
   );
 }
