@@ -93,7 +93,7 @@ describe('the contributor UI from first run to rewards', () => {
     await nav.getByRole('button', { name: 'Earnings', exact: true }).click();
     const costs = page.getByTestId('earnings-costs');
     await costs.getByLabel('Electricity price per kWh').fill('0.40');
-    await costs.getByLabel('Currency').fill('EUR');
+    await costs.getByLabel('Currency', { exact: true }).fill('EUR');
     await costs.getByLabel("This machine's draw while training (W)", { exact: false }).fill('150');
     await costs.getByLabel('Price of 1 τ in your currency', { exact: false }).fill('412');
     await costs.getByRole('button', { name: 'Save costs' }).click();

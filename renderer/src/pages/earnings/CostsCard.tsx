@@ -28,12 +28,15 @@ export function CostsCard({ costs, onSaved }: { costs: EarningsReport['costs'] |
   const [watts, setWatts] = useState('');
   const [taoPrice, setTaoPrice] = useState('');
   const [note, setNote] = useState<FormNote | null>(null);
+  // The fields stay read-only until the saved values arrive, so that a late answer never overwrites what was typed.
+  const [loaded, setLoaded] = useState(false);
 
   useSettingsOnce((s) => {
     setPrice(s.costs.pricePerKWh === null ? '' : String(s.costs.pricePerKWh));
     setCurrency(s.costs.currency);
     setWatts(s.costs.machineWatts === null ? '' : String(s.costs.machineWatts));
     setTaoPrice(s.costs.taoPrice === null ? '' : String(s.costs.taoPrice));
+    setLoaded(true);
   });
 
   const save = async (event: FormEvent) => {
@@ -86,25 +89,25 @@ export function CostsCard({ costs, onSaved }: { costs: EarningsReport['costs'] |
           )}
         </>
       )}
-      <form className="form" onSubmit={(e) => void save(e)}>
+      <form className="form" onSubmit={(e) => void save(e)} aria-busy={!loaded}>
         <label>
           Electricity price per kWh
-          <input inputMode="decimal" value={price} onChange={(e) => setPrice(e.target.value)} placeholder="0.30" />
+          <input inputMode="decimal" value={price} readOnly={!loaded} onChange={(e) => setPrice(e.target.value)} placeholder="0.30" />
         </label>
         <label>
           Currency
-          <input value={currency} onChange={(e) => setCurrency(e.target.value)} maxLength={8} />
+          <input value={currency} readOnly={!loaded} onChange={(e) => setCurrency(e.target.value)} maxLength={8} />
         </label>
         <label>
           This machine&apos;s draw while training (W), if nothing measures it
-          <input inputMode="decimal" value={watts} onChange={(e) => setWatts(e.target.value)} placeholder="measured where possible" aria-describedby="costs-watts-help" />
+          <input inputMode="decimal" value={watts} readOnly={!loaded} onChange={(e) => setWatts(e.target.value)} placeholder="measured where possible" aria-describedby="costs-watts-help" />
           <span id="costs-watts-help" className="muted">
             GPUs are measured with nvidia-smi and CPUs with their energy counter where the system gives one; this figure counts only where neither does.
           </span>
         </label>
         <label>
           Price of 1 τ in your currency, if you want amounts shown in it
-          <input inputMode="decimal" value={taoPrice} onChange={(e) => setTaoPrice(e.target.value)} placeholder="none" aria-describedby="costs-tao-price-help" />
+          <input inputMode="decimal" value={taoPrice} readOnly={!loaded} onChange={(e) => setTaoPrice(e.target.value)} placeholder="none" aria-describedby="costs-tao-price-help" />
           <span id="costs-tao-price-help" className="muted">
             Your own figure: Tandem looks no price up. With it, rewards here and the registration burn on the Wallet page are also shown in your currency.
           </span>
