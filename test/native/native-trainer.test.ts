@@ -108,7 +108,7 @@ describe.skipIf(!trainerBuilt)(`NativeTrainer (the real tandem-trainer behind th
   it('stages a payload once (the codec\u2019s reason when it refuses one) and applies staged payloads like their files, also after a restart', async () => {
     const result = await trainer.trainWindow({ window: 8, innerSteps: 2, peerUid: 7, payloadFile: path.join(temp.dir, 'w8.tndc') }, () => {});
     await trainer.revertWindow(8);
-    await trainer.checkpoint(8);
+    await trainer.checkpoint();
     const twinCheckpoint = path.join(temp.dir, 'twin.safetensors');
     const twin = tinyTrainer({ innerSteps: 2, dataDir, checkpointFile: twinCheckpoint, peerId: 'peer-9', logger: pino({ level: 'silent' }) });
     twin.start();
