@@ -287,7 +287,12 @@ describe('a real network: separate tandem processes train one model', () => {
         const problems = new Map(report.peers.map((p) => [p.uid, p.problem]));
         return /unreachable: not a Tandem storage commitment/.test(problems.get(malloryUid) ?? '') && /403/.test(problems.get(cUid) ?? '');
       },
-      async () => JSON.stringify((await status(a)).peers),
+      // On failure: what a saw of each peer, where a's own round stood, and a's last ledger lines (a stale report means a stopped gathering).
+      async () => {
+        const report = await status(a);
+        const last = (await a.ledger(url, NETUID).read()).records.slice(-8);
+        return `peers as a saw them: ${JSON.stringify(report.peers)}\na's round: ${JSON.stringify(report.round)}\na's last ledger records: ${JSON.stringify(last)}`;
+      },
       90_000,
     );
     // The run goes on for everyone, on one model (c leaves its own unreadable update out, as the others do). A key revoked
