@@ -75,8 +75,8 @@ export interface StagePayloadRequest {
   expectedK?: number;
 }
 
-/** The trainer's check of a staged payload: ok, or the codec's reason (then nothing is kept). */
-export type StageVerdict = { ok: true } | { ok: false; reason: string };
+/** A payload's check, by the trainer's staging or by the codec: ok, or the reason (then nothing is kept). */
+export type PayloadVerdict = { ok: true } | { ok: false; reason: string };
 
 export interface ApplyOuterResult {
   /** Digest of the model after the step (peers in sync have the same one), when the trainer reports one. */
@@ -101,7 +101,7 @@ export interface TrainerPort {
    * instead of decoding the payload a first time itself). Answered even while
    * a window trains.
    */
-  stagePayload?(request: StagePayloadRequest): Promise<StageVerdict>;
+  stagePayload?(request: StagePayloadRequest): Promise<PayloadVerdict>;
   /** Optional, with stagePayload: drops staged payloads that will not be applied. */
   unstage?(keys: readonly string[]): Promise<void>;
   checkpoint(window: number): Promise<void>;

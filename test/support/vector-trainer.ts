@@ -6,7 +6,7 @@ import type {
   ApplyOuterRequest,
   ApplyOuterResult,
   StagePayloadRequest,
-  StageVerdict,
+  PayloadVerdict,
   StepProgress,
   TrainerPort,
   TrainWindowRequest,
@@ -192,7 +192,7 @@ export class StagingVectorTrainer extends VectorTrainer {
   readonly staged = new Map<string, Uint8Array>();
   readonly applied: Array<{ window: number; staged: boolean; peers: number }> = [];
 
-  async stagePayload(request: StagePayloadRequest): Promise<StageVerdict> {
+  async stagePayload(request: StagePayloadRequest): Promise<PayloadVerdict> {
     const bytes = new Uint8Array(await fs.readFile(request.file));
     this.countDecode(bytes);
     const verdict = await validatePayload(bytes, request.expectedK === undefined ? {} : { expectedK: request.expectedK });

@@ -18,7 +18,7 @@ import type {
   EvaluateRequest,
   EvaluateResult,
   StagePayloadRequest,
-  StageVerdict,
+  PayloadVerdict,
   StepProgress,
   TrainerPort,
   TrainerThrottle,
@@ -179,7 +179,7 @@ export class NativeTrainer implements TrainerPort {
    * update under `key` for applyOuter's `staged`. Answered by the trainer's
    * reader thread, also while a window trains.
    */
-  async stagePayload(request: StagePayloadRequest): Promise<StageVerdict> {
+  async stagePayload(request: StagePayloadRequest): Promise<PayloadVerdict> {
     const hello = await this.ensureReady();
     if (!hello.capabilities.includes(STAGED_PAYLOADS)) throw new TrainerCommandError('unsupported_version', `the trainer ${this.options.executable} is older than this app (it cannot stage payloads): rebuild it (npm run build:native)`);
     const generation = this.generation;

@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import { gradientKey } from '../../ports/object-keys';
 import { StorageError, type StoragePort } from '../../ports/storage-port';
+import type { PayloadVerdict } from '../../ports/trainer-port';
 import { inclusionVerdict, lookUntil, type InclusionVerdict } from './inclusion';
 
 export interface GatherPeer {
@@ -8,7 +9,8 @@ export interface GatherPeer {
   storage: StoragePort;
 }
 
-export type PayloadVerdict = { ok: true } | { ok: false; reason: string };
+// One verdict for a payload, whoever checks it (the codec here, or the trainer's staging).
+export type { PayloadVerdict };
 
 export interface GatherOptions {
   window: number;

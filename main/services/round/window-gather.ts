@@ -4,13 +4,13 @@ import type { Logger } from '../../core/logging/logger';
 import type { ChainPort } from '../../ports/chain-port';
 import type { RunManifest } from '../../ports/run-manifest';
 import type { StoragePort } from '../../ports/storage-port';
-import type { StagePayloadRequest, StageVerdict } from '../../ports/trainer-port';
+import type { PayloadVerdict, StagePayloadRequest } from '../../ports/trainer-port';
 import type { RoundLedger } from '../earnings/round-ledger';
 import { aggregationCandidates } from './aggregation-peers';
 import type { CatchUpState } from './catch-up-state';
 import type { CheckpointSource } from './checkpoint-source';
 import { errorText } from './error-text';
-import { gather, type GatherPeer, type PayloadVerdict, type PeerAccount } from './gather';
+import { gather, type GatherPeer, type PeerAccount } from './gather';
 import { lookUntil, settleMargin } from './inclusion';
 import { payloadLimitBytes } from './payload-limit';
 import type { RoundStatus } from './round-status';
@@ -40,7 +40,7 @@ export interface WindowGatherOptions {
    * payload is the trainer's decode, once, which the outer step applies by
    * key (validatePayload checks a payload only when the trainer cannot).
    */
-  stage?(request: StagePayloadRequest): Promise<StageVerdict>;
+  stage?(request: StagePayloadRequest): Promise<PayloadVerdict>;
   unstage?(keys: readonly string[]): Promise<void>;
   /** This peer's own bucket as the others read it, for a window gathered again with its stored update. */
   ownAsOthersReadIt(): StoragePort;

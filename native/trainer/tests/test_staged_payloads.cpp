@@ -30,20 +30,30 @@ std::string command(const std::string& id, const std::string& body) {
   return "{\"v\":1,\"id\":\"" + id + "\"," + body + "}\n";
 }
 
+// A data folder with one synthetic token shard, and the load command of the tiny model on it.
+struct TinyRun {
+  std::string dir;
+  std::string load;
+};
+
+TinyRun tinyRun(const std::string& scratch, const std::string& name) {
+  const std::string dir = scratch + "/" + name;
+  ::mkdir(dir.c_str(), 0755);
+  writeTokenShard(dir + "/x_train_000000.bin", testing::syntheticTokens(3000, 5));
+  const std::string model = testing::tinyModel().toJson().dump();
+  return {dir, command("l", "\"cmd\":\"load\",\"model\":" + model + ",\"data_dir\":\"" + dir +
+                                "\",\"train\":{\"seq_len\":16,\"batch_size\":4,\"lr\":0.003}")};
+}
+
 }  // namespace
 
 TEST(staged_payloads_apply_like_their_files_and_are_checked_once) {
   const std::string scratch = testing::scratchDir();
-  const std::string dir = scratch + "/staged-data";
-  ::mkdir(dir.c_str(), 0755);
-  writeTokenShard(dir + "/x_train_000000.bin", testing::syntheticTokens(3000, 5));
+  const auto [dir, load] = tinyRun(scratch, "staged-data");
   const std::string pa = scratch + "/staged-a.tndc";
   const std::string pb = scratch + "/staged-b.tndc";
   const std::string corrupt = scratch + "/staged-corrupt.tndc";
   const std::string start = scratch + "/staged-start.safetensors";
-  const std::string model = testing::tinyModel().toJson().dump();
-  const std::string load = command("l", "\"cmd\":\"load\",\"model\":" + model + ",\"data_dir\":\"" + dir +
-                                            "\",\"train\":{\"seq_len\":16,\"batch_size\":4,\"lr\":0.003}");
   // Two peers' payloads for window 3, from the same start.
   const auto made = runServer(
       load + command("c", "\"cmd\":\"checkpoint\",\"path\":\"" + start + "\"") +
@@ -123,13 +133,8 @@ TEST(staged_payloads_apply_like_their_files_and_are_checked_once) {
 // A step that fails keeps its staged payloads for the next try.
 TEST(staged_payloads_survive_a_failed_outer_step) {
   const std::string scratch = testing::scratchDir();
-  const std::string dir = scratch + "/staged-keep-data";
-  ::mkdir(dir.c_str(), 0755);
-  writeTokenShard(dir + "/x_train_000000.bin", testing::syntheticTokens(3000, 5));
+  const auto [dir, load] = tinyRun(scratch, "staged-keep-data");
   const std::string pa = scratch + "/staged-keep.tndc";
-  const std::string model = testing::tinyModel().toJson().dump();
-  const std::string load = command("l", "\"cmd\":\"load\",\"model\":" + model + ",\"data_dir\":\"" + dir +
-                                            "\",\"train\":{\"seq_len\":16,\"batch_size\":4,\"lr\":0.003}");
   const auto made = runServer(
       load + command("a", "\"cmd\":\"train_window\",\"window\":3,\"peer_id\":\"a\",\"steps\":1,\"payload_path\":\"" + pa + "\""));
   CHECK(withEvent(made, "error").empty());
