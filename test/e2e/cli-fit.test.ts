@@ -26,7 +26,7 @@ describe('tandem fit', () => {
     expect(stdout).toContain('Fit test for tandem-devnet on devnet');
     expect(stdout).toContain(`[2/5] ${FIT_PART_WORDS.training}…`);
     // Timed as the joined devnet will train: beside its simulated peers and validator, on this CPU.
-    expect(lastFit().result.notes).toContainEqual(expect.stringMatching(/^a whole window trained beside the devnet's 3 simulated peers and its validator \(4 trainers, one CPU thread each\)/));
+    expect(lastFit().result.notes).toContainEqual(expect.stringMatching(/^a whole window trained, and the update put and gathered, beside the devnet's 3 simulated peers and its validator \(4 trainers, one CPU thread each; the validator busy throughout\)/));
     expect(stdout).toMatch(/^Answer: (will earn|will earn less because .+|cannot keep up: .+)\.$/m);
     const saved = lastFit().result;
     // Exit 1 only when it cannot keep up (a slow, shared CI machine may be too slow for the devnet's windows).
@@ -36,6 +36,9 @@ describe('tandem fit', () => {
     expect(m.payloadBytes).toBeGreaterThan(1000);
     expect(m.uploadSeconds).toBeGreaterThan(0);
     expect(m.gatherSeconds).toBeGreaterThan(0);
+    // The devnet's other peers are its three simulated ones: a gather there fetches three updates, not the run's eight.
+    expect(m.gatherOf).toBe(3);
+    expect(stdout).toContain('gather of 3 updates');
     expect(m.memory?.measured).toBe(true);
     expect(saved.verdict.figures.map((f) => f.name)).toEqual(['memory', 'training', 'upload', 'gather']);
     expect(stdout).toContain(`one update is ${(m.payloadBytes! / 1024).toFixed(1)} KiB`);
@@ -61,12 +64,13 @@ describe('tandem fit', () => {
     const waiting = await runCli(['fit', '--compare'], { TANDEM_HOME: temp.dir });
     expect(waiting.stdout).toContain('No window trained since then.');
 
-    // The ledger the app writes as it joins: one window before the fit (ignored) and three after.
+    // The ledger the app writes as it joins: one window before the fit (ignored) and six after: the devnet's
+    // two first, with its validator idle (shown, marked), then three as the fit predicts them; the sixth is left out.
     const ledger = new RoundLedger(saved.ledgerFile);
     fs.mkdirSync(path.dirname(saved.ledgerFile), { recursive: true });
     const after = Date.parse(saved.result.measuredAt) + 1000;
     await ledger.append({ window: 6, at: after - 60_000, phase: 'trained', phaseSeconds: { training: 99 } });
-    for (const [i, window] of [7, 8, 9].entries()) {
+    for (const [i, window] of [7, 8, 9, 10, 11, 12].entries()) {
       await ledger.append({ window, at: after + i * 15_000, phase: 'trained', phaseSeconds: { training: 10 + i } });
       await ledger.append({ window, at: after + i * 15_000 + 1, phase: 'uploaded', phaseSeconds: { uploading: 0.5 } });
       // The gather waited 7 s for the others' uploads, of which 0.25 s was downloading: the transfer is compared.
@@ -75,12 +79,13 @@ describe('tandem fit', () => {
     const compared = await runCli(['fit', '--compare'], { TANDEM_HOME: temp.dir });
     expect(compared.code).toBe(0);
     const header = compared.stdout.split('\n').find((l) => l.includes('predicted'));
-    expect(header).toMatch(/window 7\s+window 8\s+window 9$/);
+    expect(header).toMatch(/window 7\*\s+window 8\*\s+window 9\s+window 10\s+window 11$/);
+    expect(compared.stdout).toContain("* the devnet's first 2 windows: its validator has nothing to judge yet");
     const training = compared.stdout.split('\n').find((l) => l.trim().startsWith('training'));
-    expect(training).toMatch(/10 s \([+-]\d+ %\)\s+11 s \([+-]\d+ %\)\s+12 s \([+-]\d+ %\)$/);
+    expect(training).toMatch(/10 s \([+-]\d+ %\)\s+11 s \([+-]\d+ %\)\s+12 s \([+-]\d+ %\)\s+13 s \([+-]\d+ %\)\s+14 s \([+-]\d+ %\)$/);
     expect(compared.stdout).not.toContain('99 s');
     const gather = compared.stdout.split('\n').find((l) => l.trim().startsWith('gather'));
-    expect(gather).toMatch(/(0\.3 s \([+-]\d+ %\)\s+){2}0\.3 s \([+-]\d+ %\)$/);
+    expect(gather).toMatch(/(0\.3 s \([+-]\d+ %\)\s+){4}0\.3 s \([+-]\d+ %\)$/);
     expect(gather).not.toContain('7 s');
   });
 });

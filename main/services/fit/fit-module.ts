@@ -6,7 +6,7 @@ import type { ChainPort } from '../../ports/chain-port';
 import type { RunManifest } from '../../ports/run-manifest';
 import type { StoragePort } from '../../ports/storage-port';
 import { fitReportOf, loadFit, saveFit } from './fit-record';
-import { runFitTest, type FitDevice } from './fit-test';
+import { runFitTest, type FitDevice, type TrainersBeside } from './fit-test';
 
 /** What the fit test needs for a network, opened by the app (which knows the run, the bucket and the chain); close() lets go of it. */
 export interface FitTarget {
@@ -14,7 +14,7 @@ export interface FitTarget {
   storage: StoragePort | null;
   chain: { port: ChainPort; netuid: number } | null;
   /** Trainers that share this CPU once joined (the devnet's own), timed alongside. */
-  alongside?: { trainers: number; who: string };
+  alongside?: TrainersBeside;
   /** The round ledger this machine writes once joined to that run (for --compare). */
   ledgerFile: string;
   close(): Promise<void>;

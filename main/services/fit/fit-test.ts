@@ -5,10 +5,12 @@ import path from 'node:path';
 import type { FitPart } from '../../../contract/domains/fit';
 import { runTrainer, type TrainerDevice } from '../../adapters/trainer/trainer-config';
 import type { Logger } from '../../core/logging/logger';
+import { median } from '../../core/median';
 import type { ChainPort } from '../../ports/chain-port';
 import type { RunManifest } from '../../ports/run-manifest';
 import type { StoragePort } from '../../ports/storage-port';
 import { estimateMemoryFit, parameterCount, STATIC_BYTES_PER_PARAM, activationBytesPerSequence } from '../hardware/memory-fit';
+import { encodeSyncReport } from '../round/sync-report';
 import { ensureShards } from '../run/local-shards';
 import { fitRunOf, fitVerdict, MEMORY_MARGIN, type FitMeasurement, type FitRun, type FitVerdict } from './fit-verdict';
 
@@ -28,6 +30,20 @@ export interface FitDevice {
   simulated: boolean;
 }
 
+/**
+ * Trainers that share this computer once joined, one CPU thread each. A peer
+ * trains its window beside ours and then rests until the next; a validator
+ * works through the whole window, as it judges the previous window's updates
+ * while everyone trains this one (on the devnet: 8-15 s of a 15 s window,
+ * from the third window on).
+ */
+export interface TrainersBeside {
+  peers: number;
+  validators: number;
+  /** Who they are, for the note: "the devnet's 3 simulated peers and its validator". */
+  who: string;
+}
+
 export interface FitTestOptions {
   manifest: RunManifest;
   device: FitDevice;
@@ -43,11 +59,11 @@ export interface FitTestOptions {
   threads?: number;
   /**
    * Other trainers that will share this computer's CPU once joined (the
-   * embedded devnet's simulated peers and validator, one thread each): a
-   * whole window of the run's steps is timed with that many training theirs
-   * beside it, as the run will.
+   * embedded devnet's simulated peers and validator): a whole window of the
+   * run's steps, and the upload and gather after it, are timed beside as
+   * many, working as they will in the run.
    */
-  alongside?: { trainers: number; who: string };
+  alongside?: TrainersBeside;
   /** Inner steps to time (the first is a warm-up and is not counted). Default 5. */
   measureSteps?: number;
   /** Called as each part starts, for progress lines and the guide's progress bar. */
@@ -74,7 +90,7 @@ export async function runFitTest(options: FitTestOptions): Promise<FitResult> {
   const { manifest, device } = options;
   const run = fitRunOf(manifest);
   const notes: string[] = [];
-  const measurement: FitMeasurement = { memory: null, secondsPerInnerStep: null, compressSeconds: null, payloadBytes: null, uploadSeconds: null, gatherSeconds: null, peers: null };
+  const measurement: FitMeasurement = { memory: null, secondsPerInnerStep: null, compressSeconds: null, payloadBytes: null, uploadSeconds: null, gatherSeconds: null, gatherOf: null, peers: null };
   const progress = (part: FitPart) => options.onProgress?.(part, PARTS.indexOf(part), PARTS.length);
   const finish = (): FitResult => ({ run, measurement, verdict: fitVerdict(measurement, run), notes, measuredAt: new Date().toISOString(), trainedOn: device.gpus.length > 0 && !device.simulated ? device.gpus[0]!.name : 'CPU' });
 
@@ -87,10 +103,14 @@ export async function runFitTest(options: FitTestOptions): Promise<FitResult> {
   }
 
   progress('training');
-  if (options.alongside?.trainers) notes.push(`a whole window trained beside ${options.alongside.who} (${options.alongside.trainers} trainers, one CPU thread each), which share this computer once joined`);
+  const beside = options.alongside;
+  if (beside && beside.peers + beside.validators > 0) {
+    notes.push(`a whole window trained, and the update put and gathered, beside ${beside.who} (${beside.peers + beside.validators} trainers, one CPU thread each; the validator busy throughout), which share this computer once joined`);
+  }
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-fit-'));
+  const neighbours = await startAlongside(options, work);
   try {
-    const trained = await timeInnerSteps(options, work, Math.max(2, options.measureSteps ?? DEFAULT_MEASURE_STEPS));
+    const trained = await timeInnerSteps(options, work, Math.max(2, options.measureSteps ?? DEFAULT_MEASURE_STEPS), neighbours);
     measurement.secondsPerInnerStep = trained.secondsPerInnerStep;
     measurement.compressSeconds = trained.compressSeconds;
     measurement.payloadBytes = trained.payload.byteLength;
@@ -104,16 +124,19 @@ export async function runFitTest(options: FitTestOptions): Promise<FitResult> {
       } catch (error) {
         notes.push(`peers not counted: ${(error as Error).message}`);
       }
-    } else notes.push('peers not counted: no chain to ask (the embedded devnet starts its chain when you join)');
+    } else if (!beside) notes.push('peers not counted: no chain to ask');
 
     if (options.storage) {
-      const timed = await timeBucket(options.storage, trained.payload, gatherCount(run, measurement.peers), progress).catch((error: unknown) => {
+      // The devnet's peers are known before its chain runs: this one and its simulated ones.
+      measurement.gatherOf = gatherCount(run, measurement.peers ?? (beside ? beside.peers + 1 : null));
+      const timed = await timeBucket(options.storage, trained.payload, measurement.gatherOf, progress).catch((error: unknown) => {
         notes.push(`upload and gather not timed: ${(error as Error).message}`);
         return null;
       });
       if (timed) Object.assign(measurement, timed);
     } else notes.push('upload and gather not timed: no bucket set up yet (Settings → Storage, or tandem storage set)');
   } finally {
+    await neighbours.stop();
     await fs.rm(work, { recursive: true, force: true });
   }
   return finish();
@@ -150,16 +173,13 @@ interface TimedSteps {
 }
 
 /** Runs one short window of the run's model in the real trainer and times its steps and its compression. */
-async function timeInnerSteps(options: FitTestOptions, work: string, steps: number): Promise<TimedSteps> {
+async function timeInnerSteps(options: FitTestOptions, work: string, steps: number, neighbours: Neighbours): Promise<TimedSteps> {
   const gpus = options.device.simulated ? 0 : options.device.gpus.length;
   const device: TrainerDevice = gpus === 0 ? { backend: 'cpu' } : gpus === 1 ? { backend: 'cuda' } : { backend: 'cuda', devices: Array.from({ length: gpus }, (_, i) => i) };
-  // The corpus is text: the trainer's own tokenizer turns it into shards first, as for the devnet.
-  const shards = path.join(work, 'shards');
-  ensureShards(options.trainerExecutable, options.corpusDir, shards);
   const trainer = runTrainer({
     manifest: options.manifest,
     executable: options.trainerExecutable,
-    dataDir: shards,
+    dataDir: shardsOf(options, work),
     checkpointFile: path.join(work, 'fit.ckpt'),
     peerId: 'fit-test',
     logger: options.logger,
@@ -168,14 +188,13 @@ async function timeInnerSteps(options: FitTestOptions, work: string, steps: numb
   });
   const stepTimes: number[] = [];
   let peakMemoryBytes: number | null = null;
-  const beside = await startAlongside(options, shards, work);
-  // Beside other trainers, a whole window of the run's steps: they train theirs at the same time and then rest, as in the run.
-  const innerSteps = options.alongside?.trainers ? Math.max(steps, options.manifest.sparseloco.innerSteps) : steps;
+  // Beside other trainers, a whole window of the run's steps, begun with theirs as in the run.
+  const innerSteps = neighbours.count > 0 ? Math.max(steps, options.manifest.sparseloco.innerSteps) : steps;
   trainer.start();
   try {
     const payloadFile = path.join(work, 'update.bin');
     await trainer.appliedWindow();
-    beside.begin();
+    neighbours.begin();
     await trainer.trainWindow({ window: 0, innerSteps, peerUid: 0, payloadFile }, (step) => {
       stepTimes.push(performance.now());
       if (step.memoryBytes !== undefined) peakMemoryBytes = Math.max(peakMemoryBytes ?? 0, step.memoryBytes);
@@ -190,18 +209,36 @@ async function timeInnerSteps(options: FitTestOptions, work: string, steps: numb
       peakMemoryBytes,
     };
   } finally {
-    await Promise.all([trainer.stop(5_000), beside.stop()]);
+    await trainer.stop(5_000);
   }
+}
+
+/** The corpus is text: the trainer's own tokenizer turns it into shards first (once per fit), as for the devnet. */
+function shardsOf(options: FitTestOptions, work: string): string {
+  const shards = path.join(work, 'shards');
+  ensureShards(options.trainerExecutable, options.corpusDir, shards);
+  return shards;
+}
+
+interface Neighbours {
+  count: number;
+  begin(): void;
+  stop(): Promise<void>;
 }
 
 /**
  * The trainers that will share this CPU once joined, loaded and ready to
- * train. begin() starts one window of the run's inner steps on each, as the
- * joined devnet's peers and validator train theirs beside this machine's;
- * stop() ends them (a window still running ends in an error nobody waits for).
+ * train. begin() sets them working as in the run: each peer trains one window
+ * of the run's inner steps and rests; each validator trains window after
+ * window until stop(), the same one busy thread as its judging (forward
+ * passes of every update). stop() ends them; a window still running ends in
+ * an error nobody waits for.
  */
-async function startAlongside(options: FitTestOptions, shards: string, work: string): Promise<{ begin(): void; stop(): Promise<void> }> {
-  const count = options.alongside?.trainers ?? 0;
+async function startAlongside(options: FitTestOptions, work: string): Promise<Neighbours> {
+  const beside = options.alongside ?? { peers: 0, validators: 0 };
+  const count = beside.peers + beside.validators;
+  if (count === 0) return { count, begin: () => {}, stop: async () => {} };
+  const shards = shardsOf(options, work);
   const trainers = Array.from({ length: count }, (_, i) =>
     runTrainer({
       manifest: options.manifest,
@@ -213,7 +250,11 @@ async function startAlongside(options: FitTestOptions, shards: string, work: str
       threads: 1,
     }),
   );
-  const stop = async () => void (await Promise.all(trainers.map((t) => t.stop(1_000))));
+  let stopped = false;
+  const stop = async () => {
+    stopped = true;
+    await Promise.all(trainers.map((t) => t.stop(1_000)));
+  };
   try {
     for (const t of trainers) t.start();
     await Promise.all(trainers.map((t) => t.appliedWindow()));
@@ -221,30 +262,61 @@ async function startAlongside(options: FitTestOptions, shards: string, work: str
     await stop();
     throw error;
   }
-  const begin = () => {
-    trainers.forEach((t, i) => {
-      const window = { window: 0, innerSteps: options.manifest.sparseloco.innerSteps, peerUid: i + 1, payloadFile: path.join(work, `alongside-${i}.bin`) };
-      t.trainWindow(window, () => {}).catch(() => {});
-    });
+  const trainOneWindow = (i: number, window: number) =>
+    trainers[i]!.trainWindow({ window, innerSteps: options.manifest.sparseloco.innerSteps, peerUid: i + 1, payloadFile: path.join(work, `alongside-${i}.bin`) }, () => {});
+  const keepBusy = async (i: number) => {
+    for (let window = 0; !stopped; window++) await trainOneWindow(i, window);
   };
-  return { begin, stop };
+  const begin = () => {
+    trainers.forEach((_, i) => void (i < beside.peers ? trainOneWindow(i, 0) : keepBusy(i)).catch(() => {}));
+  };
+  return { count, begin, stop };
 }
 
-/** Puts one real update into the bucket and fetches it `gatherOf` times at once, as a gather of that many peers would; then deletes it. */
+/**
+ * Uploads one real update as a joined peer does (its small sync report, the
+ * update, then a HEAD for the date the store gave it, which the deadline is
+ * judged by), and fetches it `gatherOf` times at once, as a gather of that
+ * many peers would; then deletes it. A first put opens the connection, as a
+ * joined peer's long-lived client already has; the figures are the median of
+ * three tries each, as one try of a few milliseconds is mostly noise.
+ */
 async function timeBucket(storage: StoragePort, payload: Uint8Array, gatherOf: number, progress: (part: FitPart) => void) {
   const key = `tandem-fit/${randomBytes(8).toString('hex')}.bin`;
+  const reportKey = `${key}.report`;
+  const report = encodeSyncReport({ version: 1, window: 1, basedOnWindow: 0, modelDigest: randomBytes(32).toString('hex') });
+  const timed = async (work: () => Promise<unknown>) => {
+    const start = performance.now();
+    await work();
+    return (performance.now() - start) / 1000;
+  };
   progress('upload');
-  const putStart = performance.now();
   await storage.put(key, payload);
-  const uploadSeconds = (performance.now() - putStart) / 1000;
   try {
+    const uploads: number[] = [];
+    for (let i = 0; i < TRIES; i++) {
+      uploads.push(
+        await timed(async () => {
+          await storage.put(reportKey, report);
+          await storage.put(key, payload);
+          if ((await storage.head(key)) === null) throw new Error('the bucket does not list what was just put');
+        }),
+      );
+    }
     progress('gather');
-    const getStart = performance.now();
-    const copies = await Promise.all(Array.from({ length: gatherOf }, () => storage.get(key)));
-    const gatherSeconds = (performance.now() - getStart) / 1000;
-    if (copies.some((c) => c === null || c.byteLength !== payload.byteLength)) throw new Error('the bucket gave back something other than what was put');
-    return { uploadSeconds, gatherSeconds };
+    const gathers: number[] = [];
+    for (let i = 0; i < TRIES; i++) {
+      gathers.push(
+        await timed(async () => {
+          const copies = await Promise.all(Array.from({ length: gatherOf }, () => storage.get(key)));
+          if (copies.some((c) => c === null || c.byteLength !== payload.byteLength)) throw new Error('the bucket gave back something other than what was put');
+        }),
+      );
+    }
+    return { uploadSeconds: median(uploads), gatherSeconds: median(gathers) };
   } finally {
-    await storage.delete([key]).catch(() => {});
+    await storage.delete([key, reportKey]).catch(() => {});
   }
 }
+
+const TRIES = 3;

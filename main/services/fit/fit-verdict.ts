@@ -26,8 +26,10 @@ export interface FitMeasurement {
   payloadBytes: number | null;
   /** Seconds to put one update into this peer's bucket. */
   uploadSeconds: number | null;
-  /** Seconds to fetch `gatherPeers` updates at once from the bucket (a gather). */
+  /** Seconds to fetch `gatherOf` updates at once from the bucket (a gather). */
   gatherSeconds: number | null;
+  /** How many updates that gather fetched: the run's gather peers, or the other peers when fewer. */
+  gatherOf: number | null;
   /** Registered peers on the subnet now. */
   peers: number | null;
 }
@@ -126,7 +128,7 @@ export function fitVerdict(m: FitMeasurement, run: FitRun): FitVerdict {
   const gather = m.gatherSeconds;
   if (gather !== null) {
     const ok = gather <= run.gatherCapSeconds;
-    figures.push({ name: 'gather', label: `gather of ${Math.min(run.gatherPeers, Math.max(1, (m.peers ?? run.gatherPeers + 1) - 1))} updates`, predicted: gather, limit: run.gatherCapSeconds, unit: 'seconds', ok });
+    figures.push({ name: 'gather', label: `gather of ${m.gatherOf ?? run.gatherPeers} updates`, predicted: gather, limit: run.gatherCapSeconds, unit: 'seconds', ok });
     if (!ok) {
       soft.push(`a gather takes ${secs(gather)}, past the ${secs(run.gatherCapSeconds)} cap: some peers' updates will be missing from your model`);
       advice.push('A faster download link, or a bucket in a region nearer the other peers.');

@@ -13,7 +13,8 @@ import type { ApplyOuterRequest, ApplyOuterResult, EvaluateRequest, EvaluateResu
 import type { RunManifest } from '../../ports/run-manifest';
 import { windowOf } from '../round/window-clock';
 import type { StoragePort } from '../../ports/storage-port';
-import { clippedLr, median } from './payload-fingerprint';
+import { median } from '../../core/median';
+import { clippedLr } from './payload-fingerprint';
 import { peersToEvaluate } from './peer-selection';
 import type { RatingBook } from './rating-book';
 import { batchImprovements, detectCopies } from './score-components';

@@ -27,13 +27,6 @@ export function fingerprint(tensors: readonly DecodedTensor[]): PayloadFingerpri
   return { indices, norm: Math.sqrt(sumSq) };
 }
 
-/** Median of the values (mean of the middle two for an even count); NaN when empty. */
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 
 /**
  * Learning rate that applies an update clipped to the median norm of the

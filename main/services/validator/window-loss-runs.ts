@@ -1,4 +1,4 @@
-import { median } from './payload-fingerprint';
+import { median } from '../../core/median';
 import { relativeImprovement, type LossMeasurements } from './score-components';
 import type { Upload } from './window-uploads';
 

@@ -14,6 +14,7 @@ const healthy: FitMeasurement = {
   payloadBytes: 4_000_000,
   uploadSeconds: 3,
   gatherSeconds: 20,
+  gatherOf: 15,
   peers: 40,
 };
 
@@ -34,6 +35,8 @@ describe('fit verdict', () => {
       ['upload', 3, 20, true],
       ['gather', 20, 60, true],
     ]);
+    expect(v.figures.find((f) => f.name === 'gather')?.label).toBe('gather of 15 updates');
+    expect(fitVerdict({ ...healthy, gatherOf: 3 }, run).figures.find((f) => f.name === 'gather')?.label).toBe('gather of 3 updates');
     expect(v.advice).toEqual([]);
   });
 
@@ -69,7 +72,7 @@ describe('fit verdict', () => {
   });
 
   it('says nothing it did not measure', () => {
-    const v = fitVerdict({ memory: null, secondsPerInnerStep: null, compressSeconds: null, payloadBytes: null, uploadSeconds: null, gatherSeconds: null, peers: null }, run);
+    const v = fitVerdict({ memory: null, secondsPerInnerStep: null, compressSeconds: null, payloadBytes: null, uploadSeconds: null, gatherSeconds: null, gatherOf: null, peers: null }, run);
     expect(v.figures).toEqual([]);
     expect(v.shareOfMedian).toBeNull();
     expect(v.outcome).toBe('will-earn');

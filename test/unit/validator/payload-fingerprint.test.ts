@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clippedLr, fingerprint, median } from '../../../main/services/validator/payload-fingerprint';
+import { median } from '../../../main/core/median';
+import { clippedLr, fingerprint } from '../../../main/services/validator/payload-fingerprint';
 import { decodeSyncReport, encodeSyncReport, ModelBasis } from '../../../main/services/round/sync-report';
 
 describe('payload fingerprint', () => {
