@@ -33,3 +33,14 @@ export function describeTaoWorth(rao: string | bigint, price: { taoPrice: number
   if (worth === null || price.taoPrice === null) return null;
   return `about ${formatMoney(worth, price.currency)} at your price of ${formatTaoPrice(price.taoPrice, price.currency)}`;
 }
+
+/**
+ * The Costs card's "Rewards worth": "1.2000 EUR at your price of 412 EUR/τ
+ * (energy 0.0400 EUR, net 1.1600 EUR)", or "nothing earned yet" rather than
+ * a row of zeros.
+ */
+export function describeEarnedWorth(earnedValue: number, energyCost: number | null, price: { taoPrice: number; currency: string }): string {
+  if (earnedValue === 0) return 'nothing earned yet';
+  const energy = energyCost === null ? '' : ` (energy ${formatMoney(energyCost, price.currency)}, net ${formatMoney(earnedValue - energyCost, price.currency)})`;
+  return `${formatMoney(earnedValue, price.currency)} at your price of ${formatTaoPrice(price.taoPrice, price.currency)}${energy}`;
+}

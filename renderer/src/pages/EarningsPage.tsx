@@ -49,7 +49,8 @@ export function EarningsPage() {
               <dt>Earned (ledger)</dt>
               <dd data-testid="earnings-ledger-total">
                 {formatTao(report.ledgerTotal)}
-                {report.costs.earnedValue !== null && ` (about ${formatMoney(report.costs.earnedValue, report.costs.currency)})`}
+                {report.costs.earnedValue !== null && report.costs.earnedValue > 0 && ` (about ${formatMoney(report.costs.earnedValue, report.costs.currency)})`}
+                {report.ledgerTotal === '0' && ' (nothing earned yet)'}
               </dd>
               <dt>Paid (chain)</dt>
               <dd>{report.chainTotal === null ? 'not read yet' : formatTao(report.chainTotal)}</dd>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeTaoWorth, formatMoney, formatTaoPrice, raoToTao, taoWorth } from '../../../renderer/src/tao-value';
+import { describeEarnedWorth, describeTaoWorth, formatMoney, formatTaoPrice, raoToTao, taoWorth } from '../../../renderer/src/tao-value';
 
 describe('τ amounts in the user\u2019s currency', () => {
   it('reads rao as τ to the rao, from strings and bigints', () => {
@@ -22,6 +22,13 @@ describe('τ amounts in the user\u2019s currency', () => {
     expect(describeTaoWorth('2500000', { taoPrice: 412, currency: 'USD' })).toBe('about 1.0300 USD at your price of 412 USD/τ');
     expect(describeTaoWorth('1000000000', { taoPrice: null, currency: 'EUR' })).toBeNull();
     expect(formatTaoPrice(0.5, '€')).toBe('0.5 €/τ');
+  });
+
+  it('sets the rewards\u2019 worth beside their energy, and says so when nothing is earned yet', () => {
+    const price = { taoPrice: 412, currency: 'EUR' };
+    expect(describeEarnedWorth(1.2, 0.04, price)).toBe('1.2000 EUR at your price of 412 EUR/τ (energy 0.0400 EUR, net 1.1600 EUR)');
+    expect(describeEarnedWorth(1.2, null, price)).toBe('1.2000 EUR at your price of 412 EUR/τ');
+    expect(describeEarnedWorth(0, 0.04, price)).toBe('nothing earned yet');
   });
 
   it('writes money with cents from 10 up and four decimals below', () => {

@@ -7,7 +7,7 @@ import { FormMessage, type FormNote } from '../../components/FormMessage';
 import { useClient } from '../../client-context';
 import { useSettingsOnce } from '../../use-settings-once';
 import { formatTaoExact as formatTao } from '../../format';
-import { formatMoney, formatTaoPrice } from '../../tao-value';
+import { describeEarnedWorth, formatMoney } from '../../tao-value';
 
 /** Watt-hours as Wh or kWh. */
 export function formatEnergy(wh: number): string {
@@ -63,10 +63,7 @@ export function CostsCard({ costs, onSaved }: { costs: EarningsReport['costs'] |
             {costs.taoPrice !== null && costs.earnedValue !== null && (
               <>
                 <dt>Rewards worth</dt>
-                <dd data-testid="costs-earned-value">
-                  {formatMoney(costs.earnedValue, costs.currency)} at your price of {formatTaoPrice(costs.taoPrice, costs.currency)}
-                  {costs.cost !== null && ` (energy ${formatMoney(costs.cost, costs.currency)}, net ${formatMoney(costs.earnedValue - costs.cost, costs.currency)})`}
-                </dd>
+                <dd data-testid="costs-earned-value">{describeEarnedWorth(costs.earnedValue, costs.cost, { taoPrice: costs.taoPrice, currency: costs.currency })}</dd>
               </>
             )}
             <dt>Break-even</dt>
