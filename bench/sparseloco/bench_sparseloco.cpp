@@ -1,14 +1,17 @@
-// SparseLoCo vs DiLoCo vs single-replica training, simulated in one process.
-// R replicas share the initial weights; every round each trains H inner
-// steps on its own assigned batches (peer id "replica-i"), writes its payload
-// file, and all apply the outer step from all R payloads. Prints, per mode
-// and H, the held-out (val split) loss after every round and the bytes one
-// replica uploads per round.
+// One case of the SparseLoCo experiment, simulated in one process: R
+// replicas share the initial weights; every round each trains H inner steps
+// on its own assigned batches, writes its payload, and all apply the outer
+// step from all R payloads (mode sparseloco: top-k + 2-bit + error
+// feedback, plain outer SGD; diloco: dense mean with Nesterov momentum 0.9;
+// single: one replica training alone, no outer step). Prints, as CSV on
+// stdout, the held-out (val split) loss before the first round and after
+// every round, with the bytes one replica uploaded that round.
+// native/scripts/sparseloco-bench.mjs runs the experiment (modes, H, the
+// outer-lr sweep, seeds), keeps the CSV and prints the tables.
 //
-//   bench_sparseloco --data-dir build/trainer-data [--rounds 6] [--h 15,30,50]
-//                    [--replicas 4] [--work-dir /tmp/...]
-//                    [--modes single,diloco,sparseloco]
-//                    [--sparse-outer-lr 1.0] [--diloco-outer-lr 0.7]
+//   bench_sparseloco --data-dir build/trainer-data --mode sparseloco --h 30
+//                    --rounds 20 [--replicas 4] [--outer-lr 1.0] [--seed 0]
+//                    [--model small|3m|devnet] [--work-dir /tmp/...]
 // TANDEM_BENCH_DIAG=1 also prints, per round, how much of the replicas' Δ
 // the payloads and the outer step carry (norm ratios and cosines), the
 // figures behind native/trainer/SPARSELOCO.md.
@@ -37,32 +40,66 @@ namespace {
 struct Options {
   std::string dataDir = "build/trainer-data";
   std::string workDir;
-  std::vector<int> innerSteps = {15, 30, 50};
+  std::string mode = "sparseloco";
+  std::string model = "small";
+  int h = 30;
   int rounds = 6;
   int replicas = 4;
-  double sparseOuterLr = 1.0;
-  double dilocoOuterLr = 0.7;
-  std::vector<std::string> modes = {"single", "diloco", "sparseloco"};
+  int seed = 0;
+  double outerLr = -1;  // the mode's default: sparseloco 1.0, diloco 0.7
 };
 
-ModelConfig benchModel() {
+ModelConfig benchModel(const Options& o) {
   // Sides that are multiples of 64 so the codec cuts full 64x64 chunks, as
   // in a real model (tiny dims would make every chunk "keep everything").
   ModelConfig c;
   c.vocabSize = 258;
-  c.hiddenSize = 128;
-  c.numLayers = 2;
-  c.numHeads = 4;
-  c.numKvHeads = 4;
-  c.intermediateSize = 384;
   c.maxSeqLen = 64;
-  c.initSeed = 7;
+  if (o.model == "devnet") {
+    // The embedded devnet's model (main/devnet/devnet-manifest.ts, DEVNET_MODEL): ~107k parameters.
+    c.hiddenSize = 64;
+    c.numLayers = 2;
+    c.numHeads = 4;
+    c.numKvHeads = 2;
+    c.intermediateSize = 172;
+    c.tieEmbeddings = true;
+  } else if (o.model == "3m") {
+    // ~3.5M parameters: every matrix splits into many 64x64 chunks (256x256
+    // attention: 16 chunks; 256x768 MLP: 48), as in a real model.
+    c.hiddenSize = 256;
+    c.numLayers = 4;
+    c.numHeads = 4;
+    c.numKvHeads = 4;
+    c.intermediateSize = 768;
+  } else {
+    c.hiddenSize = 128;
+    c.numLayers = 2;
+    c.numHeads = 4;
+    c.numKvHeads = 4;
+    c.intermediateSize = 384;
+  }
+  // Seed 0 is the model the figures in SPARSELOCO.md were measured on.
+  c.initSeed = 7 + 1000 * static_cast<uint64_t>(o.seed);
   return c;
 }
 
-TrainSettings benchSettings() {
+// The replica's sampler id: its batches. Every mode of one seed draws the same ones.
+std::string replicaId(const Options& o, int i) {
+  return (o.seed == 0 ? std::string() : "s" + std::to_string(o.seed) + "-") + "replica-" + std::to_string(i);
+}
+
+TrainSettings benchSettings(const Options& o) {
   TrainSettings s;
-  s.adam.lr = 2e-3;  // toy model: far above the 1.17e-4 of a 72B run
+  // Toy models: far above the 1.17e-4 of a 72B run; the wider model a little lower.
+  s.adam.lr = o.model == "3m" ? 1e-3 : 2e-3;
+  if (o.model == "devnet") {
+    // The devnet manifest's optimizer: lr 3e-3, 20 warm-up steps, 4 sequences a step.
+    s.adam.lr = 3e-3;
+    s.warmupSteps = 20;
+    s.batchSize = 4;
+    s.microBatch = 4;
+    return s;
+  }
   s.warmupSteps = 10;
   s.seqLen = 64;
   s.batchSize = 8;
@@ -76,33 +113,36 @@ std::vector<TokenShard> load(const std::string& dir, const char* kind) {
   return shards;
 }
 
-struct Result {
-  std::string mode;
-  int h = 0;
-  std::vector<double> valLoss;  // after each round
-  double bytesPerRound = 0;     // one replica's upload
-  double denseBytes = 0;
-  double seconds = 0;
-};
+// The same 128 held-out sequences (8192 tokens) after every round.
+double heldOut(TrainingSession& s) { return s.evaluateLoss("val", "held-out", 0, 16, 8); }
 
-double heldOut(TrainingSession& s) { return s.evaluateLoss("val", "held-out", 0, 4, 8); }
+// One CSV row per round: round, inner steps so far (per replica), held-out loss, bytes one replica uploaded, seconds.
+void row(int round, int steps, double loss, double bytes, double seconds) {
+  std::printf("%d,%d,%.5f,%.0f,%.1f\n", round, steps, loss, bytes, seconds);
+  std::fflush(stdout);
+}
 
-Result runMode(const Options& o, const std::string& mode, int h, const std::vector<TokenShard>& train,
-               const std::vector<TokenShard>& val) {
-  Result r;
-  r.mode = mode;
-  r.h = h;
+void runCase(const Options& o, const std::vector<TokenShard>& train, const std::vector<TokenShard>& val) {
   const auto start = std::chrono::steady_clock::now();
+  const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  const std::string& mode = o.mode;
+  const int h = o.h;
   const int replicas = mode == "single" ? 1 : o.replicas;
+  const double outerLr = o.outerLr >= 0 ? o.outerLr : mode == "sparseloco" ? 1.0 : 0.7;
   std::vector<std::unique_ptr<TrainingSession>> sessions;
   for (int i = 0; i < replicas; ++i) {
-    sessions.push_back(std::make_unique<TrainingSession>(benchModel(), benchSettings()));
-    sessions.back()->setTrainData(BatchSampler(train, benchSettings().seqLen));
-    sessions.back()->setValData(BatchSampler(val, benchSettings().seqLen));
+    sessions.push_back(std::make_unique<TrainingSession>(benchModel(o), benchSettings(o)));
+    sessions.back()->setTrainData(BatchSampler(train, benchSettings(o).seqLen));
+    sessions.back()->setValData(BatchSampler(val, benchSettings(o).seqLen));
   }
+  std::printf("# params %zu, dense bytes %zu, outer lr %g\n", sessions[0]->model().params().size(),
+              sessions[0]->model().params().size() * sizeof(float), outerLr);
+  std::printf("round,inner_steps,val_loss,bytes_per_peer,seconds\n");
+  row(0, 0, heldOut(*sessions[0]), 0, elapsed());
   for (int round = 0; round < o.rounds; ++round) {
+    double bytes = 0;
     if (mode == "single") {
-      for (int s = 0; s < h; ++s) sessions[0]->innerStep("replica-0", static_cast<uint64_t>(round), s);
+      for (int s = 0; s < h; ++s) sessions[0]->innerStep(replicaId(o, 0), static_cast<uint64_t>(round), s);
     } else {
       std::vector<std::string> payloads;
       const std::string ext = mode == "sparseloco" ? ".tndc" : ".safetensors";
@@ -112,10 +152,9 @@ Result runMode(const Options& o, const std::string& mode, int h, const std::vect
       double sumDeltaNorm = 0, sumPayloadNorm = 0, sumCos = 0;
       for (int i = 0; i < replicas; ++i) {
         const std::string path = o.workDir + "/" + mode + "-" + std::to_string(i) + ext;
-        const Json res = sessions[static_cast<size_t>(i)]->trainWindow(
-            static_cast<uint64_t>(round), "replica-" + std::to_string(i), h, path, mode, nullptr, nullptr);
-        r.bytesPerRound += res.at("payload_bytes").asNumber() / replicas / o.rounds;
-        r.denseBytes = res.at("dense_bytes").asNumber();
+        const Json res = sessions[static_cast<size_t>(i)]->trainWindow(static_cast<uint64_t>(round), replicaId(o, i), h, path,
+                                                                       mode, nullptr, nullptr);
+        bytes += res.at("payload_bytes").asNumber() / replicas;
         payloads.push_back(path);
         if (diag) {
           const auto& th = sessions[static_cast<size_t>(i)]->model().params().allValues();
@@ -124,9 +163,9 @@ Result runMode(const Options& o, const std::string& mode, int h, const std::vect
           for (size_t j = 0; j < th.size(); ++j) { d[j] = start[j] - th[j]; meanDelta[j] += d[j] / replicas; dn += double(d[j]) * d[j]; }
           sumDeltaNorm += std::sqrt(dn);
           if (mode == "sparseloco") {
-            const auto bytes = readWholeFile(path);
+            const auto file = readWholeFile(path);
             std::vector<tandem::DenseTensor> ts;
-            tandem::decodePayloadDense(bytes.data(), bytes.size(), tandem::DecodeOptions{}, ts);
+            tandem::decodePayloadDense(file.data(), file.size(), tandem::DecodeOptions{}, ts);
             // Payload tensors come in the ParameterStore's order.
             std::vector<float> q;
             for (auto& t : ts) q.insert(q.end(), t.values.begin(), t.values.end());
@@ -137,8 +176,7 @@ Result runMode(const Options& o, const std::string& mode, int h, const std::vect
           }
         }
       }
-      const double lr = mode == "sparseloco" ? o.sparseOuterLr : o.dilocoOuterLr;
-      for (auto& s : sessions) s->applyOuter(payloads, lr, mode);
+      for (auto& s : sessions) s->applyOuter(payloads, outerLr, mode);
       if (diag) {
         const auto& th = sessions[0]->model().params().allValues();
         double un = 0, mn = 0, dot = 0;
@@ -156,20 +194,8 @@ Result runMode(const Options& o, const std::string& mode, int h, const std::vect
                      dot / std::sqrt(un * mn));
       }
     }
-    r.valLoss.push_back(heldOut(*sessions[0]));
-    std::fprintf(stderr, "  %-10s H=%-3d round %d/%d: val loss %.4f\n", mode.c_str(), h, round + 1, o.rounds,
-                 r.valLoss.back());
+    row(round + 1, (round + 1) * h, heldOut(*sessions[0]), bytes, elapsed());
   }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return r;
-}
-
-std::vector<int> parseList(const char* text) {
-  std::vector<int> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) out.push_back(std::atoi(item.c_str()));
-  return out;
 }
 
 }  // namespace
@@ -179,22 +205,34 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--data-dir") o.dataDir = argv[i + 1];
+    else if (a == "--mode") o.mode = argv[i + 1];
+    else if (a == "--model") o.model = argv[i + 1];
+    else if (a == "--h") o.h = std::atoi(argv[i + 1]);
     else if (a == "--rounds") o.rounds = std::atoi(argv[i + 1]);
-    else if (a == "--h") o.innerSteps = parseList(argv[i + 1]);
     else if (a == "--replicas") o.replicas = std::atoi(argv[i + 1]);
+    else if (a == "--seed") o.seed = std::atoi(argv[i + 1]);
+    else if (a == "--outer-lr") o.outerLr = std::atof(argv[i + 1]);
     else if (a == "--work-dir") o.workDir = argv[i + 1];
-    else if (a == "--sparse-outer-lr") o.sparseOuterLr = std::atof(argv[i + 1]);
-    else if (a == "--diloco-outer-lr") o.dilocoOuterLr = std::atof(argv[i + 1]);
-    else if (a == "--modes") {
-      o.modes.clear();
-      std::stringstream ss(argv[i + 1]);
-      std::string item;
-      while (std::getline(ss, item, ',')) o.modes.push_back(item);
-    }
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       return 2;
     }
+  }
+  if ((argc - 1) % 2 != 0) {
+    std::fprintf(stderr, "option %s needs a value\n", argv[argc - 1]);
+    return 2;
+  }
+  if (o.mode != "single" && o.mode != "diloco" && o.mode != "sparseloco") {
+    std::fprintf(stderr, "--mode %s: single, diloco or sparseloco\n", o.mode.c_str());
+    return 2;
+  }
+  if (o.model != "small" && o.model != "3m" && o.model != "devnet") {
+    std::fprintf(stderr, "--model %s: small, 3m or devnet\n", o.model.c_str());
+    return 2;
+  }
+  if (o.h < 1 || o.rounds < 1 || o.replicas < 1 || o.seed < 0) {
+    std::fprintf(stderr, "--h, --rounds and --replicas must be at least 1, --seed at least 0\n");
+    return 2;
   }
   bool ownWorkDir = false;
   if (o.workDir.empty()) {
@@ -203,39 +241,24 @@ int main(int argc, char** argv) {
     o.workDir = templ;
     ownWorkDir = true;
   }
+  int status = 0;
   try {
     const auto train = load(o.dataDir, "train");
     const auto val = load(o.dataDir, "val");
     if (train.empty() || val.empty()) {
       std::fprintf(stderr, "bench_sparseloco: %s needs train and val shards (node native/scripts/trainer-corpus.mjs)\n",
                    o.dataDir.c_str());
-      return 1;
-    }
-    const double initial = [&] {
-      TrainingSession s(benchModel(), benchSettings());
-      s.setValData(BatchSampler(val, benchSettings().seqLen));
-      return heldOut(s);
-    }();
-    std::printf("sparseloco bench: %d replicas, %d rounds, model %zu params, held-out loss at init %.4f\n",
-                o.replicas, o.rounds, TrainingSession(benchModel(), benchSettings()).model().params().size(), initial);
-    std::printf("%-10s %4s %14s %16s %12s %9s\n", "mode", "H", "held-out loss", "bytes/round/peer", "vs dense", "seconds");
-    for (int h : o.innerSteps) {
-      for (const std::string& mode : o.modes) {
-        const Result r = runMode(o, mode, h, train, val);
-        const std::string ratio =
-            r.bytesPerRound > 0 ? std::to_string(static_cast<int>(r.denseBytes / r.bytesPerRound + 0.5)) + "x" : "-";
-        std::printf("%-10s %4d %14.4f %16.0f %12s %9.1f\n", r.mode.c_str(), h, r.valLoss.back(), r.bytesPerRound,
-                    ratio.c_str(), r.seconds);
-        std::fflush(stdout);
-      }
+      status = 1;
+    } else {
+      runCase(o, train, val);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_sparseloco: %s\n", e.what());
-    return 1;
+    status = 1;
   }
   if (ownWorkDir) {
     std::error_code ignored;
     std::filesystem::remove_all(o.workDir, ignored);  // payload files of the last round
   }
-  return 0;
+  return status;
 }

@@ -20,7 +20,9 @@ export function devnetManifestDocument() {
     model: { ...DEVNET_MODEL },
     data: { shards: 'bundled:sotu' },
     optimizer: { lr: 3e-3, warmupSteps: 20, batchSize: 4 },
-    sparseloco: { innerSteps: 40, outerLr: 0.7 },
+    // Outer lr 1.0: the best of 0.4 / 0.7 / 1.0 / 1.4 for this model in bench:sparseloco at H 40
+    // (bench/sparseloco/results/devnet.csv, native/trainer/SPARSELOCO.md).
+    sparseloco: { innerSteps: 40, outerLr: 1.0 },
     // The gather cap outlasts a window plus the upload deadline and grace (15 + 11 s) and the settle margin:
     // a gather that starts as early as a window's start still looks until the deadline, as the inclusion rule needs.
     windows: { blocksPerWindow: 10, blockSeconds: 1.5, uploadDeadlineSeconds: 10, uploadGraceSeconds: 1, perPeerTimeoutSeconds: 15, gatherCapSeconds: 30, gatherPeers: 8, reservePeers: 2 },

@@ -7,10 +7,11 @@
 //       is longer, four sizes, and times our kernel too)
 //   node native/scripts/trainer-bench.mjs trainer --cuda [--steps 20] [--peak-tflops 989]
 //       GPU tokens/s and MFU of the CUDA path (compare: bench/trainer/pytorch_reference.py)
-//   node native/scripts/trainer-bench.mjs sparseloco [--rounds 6] [--h 15,30,50] [--replicas 4]
-//       [--modes single,diloco,sparseloco] [--sparse-outer-lr 1.0] [--diloco-outer-lr 0.7]
-//       4 simulated replicas: SparseLoCo vs DiLoCo vs single, held-out loss
-//       and bytes per round (needs the devnet corpus shards; made on demand)
+//   node native/scripts/trainer-bench.mjs sparseloco [--quick] [options]
+//       SparseLoCo vs DiLoCo vs single at equal inner steps, over H, seeds
+//       and an outer-lr sweep: held-out loss per round as CSV, the tables,
+//       bytes per round (sparseloco-experiment.mjs; needs the devnet corpus
+//       shards, made on demand)
 // Builds build/trainer-bench (Release, CPU; build/trainer-bench-cuda with
 // nvcc for --cuda) quietly first.
 import { spawnSync } from 'node:child_process';
@@ -49,6 +50,15 @@ if (which === 'sparseloco' && !args.includes('--data-dir')) {
     quiet('prepare corpus', process.execPath, [join(root, 'native/scripts/trainer-corpus.mjs')]);
   }
   benchArgs.push('--data-dir', dataDir);
+}
+if (which === 'sparseloco') {
+  const { runExperiment } = await import('./sparseloco-experiment.mjs');
+  const dataDir = benchArgs[benchArgs.indexOf('--data-dir') + 1];
+  await runExperiment({ binary: join(buildDir, target), dataDir, args, root }).catch((error) => {
+    console.error(`bench:sparseloco failed: ${error.message}`);
+    process.exit(1);
+  });
+  process.exit(0);
 }
 const r = spawnSync(join(buildDir, target), benchArgs, {
   cwd: root,
