@@ -151,6 +151,8 @@ describe('ProcessSupervisor', () => {
       delete process.env['AWS_SECRET_ACCESS_KEY'];
       delete process.env['BT_PW__HOME_WALLET'];
     }
-    expect(sanitizedEnv({ CUDA_VISIBLE_DEVICES: '1', NCCL_DEBUG: 'WARN', SECRET: 'x' })).toEqual({ CUDA_VISIBLE_DEVICES: '1', NCCL_DEBUG: 'WARN' });
+    expect(sanitizedEnv({ CUDA_VISIBLE_DEVICES: '1', NCCL_DEBUG: 'WARN', SECRET: 'x' })).toEqual({ CUDA_VISIBLE_DEVICES: '1', NCCL_DEBUG: 'WARN', OMP_WAIT_POLICY: 'passive' });
+    // OpenMP threads sleep while they wait unless the user asked otherwise.
+    expect(sanitizedEnv({ OMP_WAIT_POLICY: 'active' })['OMP_WAIT_POLICY']).toBe('active');
   });
 });
