@@ -11,7 +11,7 @@
 //
 //   bench_sparseloco --data-dir build/trainer-data --mode sparseloco --h 30
 //                    --rounds 20 [--replicas 4] [--outer-lr 1.0] [--seed 0]
-//                    [--model small|3m|devnet] [--work-dir /tmp/...]
+//                    [--model small|3m|devnet] [--dense-start K:N] [--work-dir /tmp/...]
 // TANDEM_BENCH_DIAG=1 also prints, per round, how much of the replicas' Δ
 // the payloads and the outer step carry (norm ratios and cosines), the
 // figures behind native/trainer/SPARSELOCO.md.
@@ -47,6 +47,10 @@ struct Options {
   int replicas = 4;
   int seed = 0;
   double outerLr = -1;  // the mode's default: sparseloco 1.0, diloco 0.7
+  // A denser start (the slow-start remedy tried in SPARSELOCO.md): the first
+  // `denseRounds` rounds keep `denseK` values per chunk instead of 64.
+  int denseRounds = 0;
+  int denseK = 64;
 };
 
 ModelConfig benchModel(const Options& o) {
@@ -141,6 +145,9 @@ void runCase(const Options& o, const std::vector<TokenShard>& train, const std::
   row(0, 0, heldOut(*sessions[0]), 0, elapsed());
   for (int round = 0; round < o.rounds; ++round) {
     double bytes = 0;
+    if (o.denseRounds > 0) {
+      for (auto& s : sessions) s->setSparseK(static_cast<uint32_t>(round < o.denseRounds ? o.denseK : 64));
+    }
     if (mode == "single") {
       for (int s = 0; s < h; ++s) sessions[0]->innerStep(replicaId(o, 0), static_cast<uint64_t>(round), s);
     } else {
@@ -213,6 +220,13 @@ int main(int argc, char** argv) {
     else if (a == "--seed") o.seed = std::atoi(argv[i + 1]);
     else if (a == "--outer-lr") o.outerLr = std::atof(argv[i + 1]);
     else if (a == "--work-dir") o.workDir = argv[i + 1];
+    else if (a == "--dense-start") {
+      // K:N, e.g. 256:2 keeps 256 values per chunk in the first 2 rounds.
+      if (std::sscanf(argv[i + 1], "%d:%d", &o.denseK, &o.denseRounds) != 2 || o.denseK < 1 || o.denseRounds < 0) {
+        std::fprintf(stderr, "--dense-start %s: K:N (values kept per chunk, first rounds)\n", argv[i + 1]);
+        return 2;
+      }
+    }
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       return 2;

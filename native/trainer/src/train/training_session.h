@@ -42,6 +42,9 @@ class TrainingSession {
   void setTrainData(BatchSampler sampler) { train_ = std::move(sampler); }
   void setValData(BatchSampler sampler) { val_ = std::move(sampler); }
   void setMicroBatch(int microBatch) { microBatch_ = microBatch; }
+  // Values kept per chunk from the next window on (bench_sparseloco's denser
+  // first windows; a run's peers keep the manifest's k).
+  void setSparseK(uint32_t k) { settings_.sparse.k = k; }
   // Moves the inner loop to an accelerator (see model/device_model.h); the
   // host state stays authoritative between windows.
   void enableDevice(std::unique_ptr<DeviceModel> device) { device_ = std::move(device); }
