@@ -113,6 +113,7 @@ export async function runFitTest(options: FitTestOptions): Promise<FitResult> {
     const trained = await timeInnerSteps(options, work, Math.max(2, options.measureSteps ?? DEFAULT_MEASURE_STEPS), neighbours);
     measurement.secondsPerInnerStep = trained.secondsPerInnerStep;
     measurement.compressSeconds = trained.compressSeconds;
+    measurement.windowSeconds = trained.windowSeconds;
     measurement.payloadBytes = trained.payload.byteLength;
     // On the CPU the trainer's own resident memory is the measurement; a GPU's is predicted (this machine's trainer ran on the CPU).
     if (device.gpus.length === 0 && trained.peakMemoryBytes !== null) measurement.memory = { ...measurement.memory, neededBytes: trained.peakMemoryBytes, measured: true };
@@ -168,6 +169,8 @@ export function predictedMemory(manifest: RunManifest, device: FitDevice): NonNu
 interface TimedSteps {
   secondsPerInnerStep: number;
   compressSeconds: number;
+  /** The whole window's seconds, when the steps timed were a whole window of the run's. */
+  windowSeconds: number | null;
   payload: Uint8Array;
   peakMemoryBytes: number | null;
 }
@@ -195,6 +198,7 @@ async function timeInnerSteps(options: FitTestOptions, work: string, steps: numb
     const payloadFile = path.join(work, 'update.bin');
     await trainer.appliedWindow();
     neighbours.begin();
+    const began = performance.now();
     await trainer.trainWindow({ window: 0, innerSteps, peerUid: 0, payloadFile }, (step) => {
       stepTimes.push(performance.now());
       if (step.memoryBytes !== undefined) peakMemoryBytes = Math.max(peakMemoryBytes ?? 0, step.memoryBytes);
@@ -205,6 +209,7 @@ async function timeInnerSteps(options: FitTestOptions, work: string, steps: numb
       // The first step pays for warm-up (allocation, caches); the steps after it are the steady pace.
       secondsPerInnerStep: (stepTimes.at(-1)! - stepTimes[0]!) / 1000 / (stepTimes.length - 1),
       compressSeconds: (done - stepTimes.at(-1)!) / 1000,
+      windowSeconds: innerSteps === options.manifest.sparseloco.innerSteps ? (done - began) / 1000 : null,
       payload: new Uint8Array(await fs.readFile(payloadFile)),
       peakMemoryBytes,
     };

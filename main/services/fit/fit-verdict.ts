@@ -22,6 +22,13 @@ export interface FitMeasurement {
   secondsPerInnerStep: number | null;
   /** Seconds to compress one window's update (top-k, quantize, encode). */
   compressSeconds: number | null;
+  /**
+   * Seconds a whole window of the run's inner steps took, from the command
+   * to the written update, when the test trained one (beside the devnet's
+   * trainers): what a joined peer's training phase measures, set-up and
+   * first step included. Null when fewer steps were timed.
+   */
+  windowSeconds?: number | null;
   /** The size of one real update. */
   payloadBytes: number | null;
   /** Seconds to put one update into this peer's bucket. */
@@ -90,7 +97,7 @@ export function fitVerdict(m: FitMeasurement, run: FitRun): FitVerdict {
   }
 
   // Training must end early enough that the update still reaches the bucket by the deadline.
-  const train = m.secondsPerInnerStep === null ? null : m.secondsPerInnerStep * run.innerSteps + (m.compressSeconds ?? 0);
+  const train = m.windowSeconds ?? (m.secondsPerInnerStep === null ? null : m.secondsPerInnerStep * run.innerSteps + (m.compressSeconds ?? 0));
   const trainLimit = run.windowSeconds;
   if (train !== null) {
     const ok = train <= trainLimit;

@@ -71,6 +71,13 @@ describe('fit verdict', () => {
     expect(slowGather.headline).toMatch(/gather takes 90 s, past the 60 s cap/);
   });
 
+  it('takes a whole window’s measured time over steps × pace when the test trained one', () => {
+    const training = (m: FitMeasurement) => fitVerdict(m, run).figures.find((f) => f.name === 'training')?.predicted;
+    expect(training(healthy)).toBe(61);
+    expect(training({ ...healthy, windowSeconds: 75 })).toBe(75);
+    expect(training({ ...healthy, windowSeconds: null })).toBe(61);
+  });
+
   it('says nothing it did not measure', () => {
     const v = fitVerdict({ memory: null, secondsPerInnerStep: null, compressSeconds: null, payloadBytes: null, uploadSeconds: null, gatherSeconds: null, gatherOf: null, peers: null }, run);
     expect(v.figures).toEqual([]);
