@@ -100,7 +100,7 @@ describe('GPU selection', () => {
 
   it("overrides whatever CUDA_VISIBLE_DEVICES the user's shell had, in the trainer's sanitized environment", () => {
     const env = sanitizedEnv({ PATH: '/bin', CUDA_VISIBLE_DEVICES: '0,1', AWS_SECRET_ACCESS_KEY: 'x' }, trainerGpuEnv([1]));
-    expect(env).toEqual({ PATH: '/bin', CUDA_VISIBLE_DEVICES: '1', CUDA_DEVICE_ORDER: 'PCI_BUS_ID' });
+    expect(env).toEqual({ PATH: '/bin', CUDA_VISIBLE_DEVICES: '1', CUDA_DEVICE_ORDER: 'PCI_BUS_ID', OMP_WAIT_POLICY: 'passive' });
   });
 });
 
