@@ -6,6 +6,7 @@ import { cryptoWaitReady } from '@polkadot/util-crypto';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { validatePayload } from '../../main/adapters/codec';
+import { aggregationCandidates } from '../../main/services/round/aggregation-peers';
 import { SubtensorChain } from '../../main/adapters/subtensor/subtensor-chain';
 import { devnetManifest } from '../../main/devnet/devnet-manifest';
 import { type DevnetNode } from '../../main/devnet/node/devnet-node';
@@ -278,9 +279,18 @@ describe('a real network: separate tandem processes train one model', () => {
     await chain.transfer(mallory.address, 10n * TAO, devSigner('//Alice'));
     const malloryUid = await chain.register(NETUID, mallory.address, mallory);
     await chain.commit(NETUID, 'garbage from a foreign client', mallory);
-    await s3.revokeKey(readKeys.get('c')!);
     const [a, , c] = peers as [NetworkMachine, NetworkMachine, NetworkMachine];
     const cUid = (await chain.uidOf(NETUID, c.hotkey))!;
+    // A peer gathers only the miners with incentive (once anyone has some): a reads c's bucket, and can find its key
+    // revoked, only while c is one of them. An epoch that gave c no weight (a low score in a short run) would leave
+    // a never asking; wait for one that did, then revoke.
+    const miners = new Set([...peers, lateMachine].map((m) => m.hotkey));
+    await until(
+      async () => aggregationCandidates((await chain.metagraph(NETUID)).neurons, null, miners).some((n) => n.uid === cUid),
+      async () => `c is not among the peers a gathers: ${JSON.stringify((await chain.metagraph(NETUID)).neurons.map((n) => [n.uid, n.incentive]))}`,
+      90_000,
+    );
+    await s3.revokeKey(readKeys.get('c')!);
     const after = Math.max(...(await digestsOf(a)).keys());
 
     await until(
