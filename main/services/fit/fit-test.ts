@@ -108,9 +108,10 @@ export async function runFitTest(options: FitTestOptions): Promise<FitResult> {
     notes.push(`a whole window trained, and the update put and gathered, beside ${beside.who} (${beside.peers + beside.validators} trainers, one CPU thread each; the validator busy throughout), which share this computer once joined`);
   }
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-fit-'));
-  const neighbours = await startAlongside(options, work);
+  const shards = shardsOf(options, work);
+  const neighbours = await startAlongside(options, shards, work);
   try {
-    const trained = await timeInnerSteps(options, work, Math.max(2, options.measureSteps ?? DEFAULT_MEASURE_STEPS), neighbours);
+    const trained = await timeInnerSteps(options, shards, work, Math.max(2, options.measureSteps ?? DEFAULT_MEASURE_STEPS), neighbours);
     measurement.secondsPerInnerStep = trained.secondsPerInnerStep;
     measurement.compressSeconds = trained.compressSeconds;
     measurement.windowSeconds = trained.windowSeconds;
@@ -176,13 +177,13 @@ interface TimedSteps {
 }
 
 /** Runs one short window of the run's model in the real trainer and times its steps and its compression. */
-async function timeInnerSteps(options: FitTestOptions, work: string, steps: number, neighbours: Neighbours): Promise<TimedSteps> {
+async function timeInnerSteps(options: FitTestOptions, shards: string, work: string, steps: number, neighbours: Neighbours): Promise<TimedSteps> {
   const gpus = options.device.simulated ? 0 : options.device.gpus.length;
   const device: TrainerDevice = gpus === 0 ? { backend: 'cpu' } : gpus === 1 ? { backend: 'cuda' } : { backend: 'cuda', devices: Array.from({ length: gpus }, (_, i) => i) };
   const trainer = runTrainer({
     manifest: options.manifest,
     executable: options.trainerExecutable,
-    dataDir: shardsOf(options, work),
+    dataDir: shards,
     checkpointFile: path.join(work, 'fit.ckpt'),
     peerId: 'fit-test',
     logger: options.logger,
@@ -218,7 +219,7 @@ async function timeInnerSteps(options: FitTestOptions, work: string, steps: numb
   }
 }
 
-/** The corpus is text: the trainer's own tokenizer turns it into shards first (once per fit), as for the devnet. */
+/** The corpus is text: the trainer's own tokenizer turns it into shards first, as for the devnet; every trainer of the test reads them. */
 function shardsOf(options: FitTestOptions, work: string): string {
   const shards = path.join(work, 'shards');
   ensureShards(options.trainerExecutable, options.corpusDir, shards);
@@ -239,11 +240,10 @@ interface Neighbours {
  * passes of every update). stop() ends them; a window still running ends in
  * an error nobody waits for.
  */
-async function startAlongside(options: FitTestOptions, work: string): Promise<Neighbours> {
+async function startAlongside(options: FitTestOptions, shards: string, work: string): Promise<Neighbours> {
   const beside = options.alongside ?? { peers: 0, validators: 0 };
   const count = beside.peers + beside.validators;
   if (count === 0) return { count, begin: () => {}, stop: async () => {} };
-  const shards = shardsOf(options, work);
   const trainers = Array.from({ length: count }, (_, i) =>
     runTrainer({
       manifest: options.manifest,
