@@ -4,7 +4,8 @@ import { NoParams } from './app';
 /**
  * "Will this machine earn?": the fit test of the set-up guide and `tandem fit`.
  * A few real inner steps of the run's model, a real update put into and
- * gathered from this peer's bucket, the subnet's peers counted, and the answer.
+ * gathered from this peer's bucket, the subnet's peers counted, and the answer;
+ * on the embedded devnet, which shares this computer, a short trial of it.
  */
 export const FitFigure = z.object({
   name: z.enum(['memory', 'training', 'upload', 'gather']),
@@ -45,7 +46,7 @@ export const FitReport = z.object({
 });
 export type FitReport = z.infer<typeof FitReport>;
 
-export const FitPart = z.enum(['memory', 'training', 'upload', 'gather', 'peers']);
+export const FitPart = z.enum(['memory', 'training', 'upload', 'gather', 'peers', 'trial']);
 export type FitPart = z.infer<typeof FitPart>;
 
 /** What each part of the fit test is doing, in the words the guide's progress line and `tandem fit` both show. */
@@ -55,6 +56,7 @@ export const FIT_PART_WORDS: Record<FitPart, string> = {
   peers: 'Counting the subnet\u2019s peers',
   upload: 'Uploading one real update to your bucket',
   gather: 'Gathering it as from every peer at once',
+  trial: 'Running a short trial of the devnet on this computer, with its peers and validator',
 };
 
 export const FitProgress = z.discriminatedUnion('phase', [

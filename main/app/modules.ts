@@ -22,8 +22,7 @@ import { S3Storage } from '../adapters/storage/s3-storage';
 import { createFitModule } from '../services/fit/fit-module';
 import { fitDevice } from '../services/fit/fit-device';
 import { devnetManifest } from '../devnet/devnet-manifest';
-import { devnetTrainersBeside } from '../devnet/local-devnet';
-import { openScratchDevnetBucket } from '../devnet/storage/scratch-bucket';
+import { runDevnetTrial } from '../devnet/devnet-trial';
 import { createNetworkModule } from '../network/network-module';
 import { JoinedRunLink } from '../network/joined-run';
 import { NamedRun } from '../network/named-run';
@@ -116,17 +115,26 @@ export function createModules(options: { mode: AppMode; paths: AppPaths; config:
       trainerExecutable: () => layout().trainerExecutable,
       corpusDir: () => layout().devnetCorpus,
       device: () => fitDevice(),
-      target: async (network) => {
+      target: async (network, ctx) => {
         if (network === 'devnet') {
-          // The devnet's buckets are on its own S3 server: the upload is timed against a throwaway one.
-          const scratch = await openScratchDevnetBucket();
+          // The devnet shares this computer: the fit is a short trial of a throwaway devnet, with the trainer's settings.
+          const resources = layout();
+          const { limits } = ctx.config.value;
           return {
             manifest: devnetManifest(),
-            storage: scratch.storage,
+            storage: null,
             chain: null,
-            alongside: devnetTrainersBeside(),
+            trial: (trial) =>
+              runDevnetTrial({
+                ...trial,
+                trainerExecutable: resources.trainerExecutable,
+                corpusDir: resources.devnetCorpus,
+                logger: ctx.logger,
+                trainerEnv: ops.trainerEnv(ctx),
+                linkCaps: { uploadMbps: limits.uploadMbps, downloadMbps: limits.downloadMbps },
+              }),
             ledgerFile: devnetLedgerFiles(options.paths.dataDir).ledgerFile,
-            close: () => scratch.close(),
+            close: async () => {},
           };
         }
         const verified = await named.load(network);

@@ -8,7 +8,6 @@ import { SubtensorChain } from '../adapters/subtensor/subtensor-chain';
 import type { Logger } from '../core/logging/logger';
 import type { StorageCredentials } from '../ports/storage-credentials';
 import type { RunManifest } from '../ports/run-manifest';
-import type { TrainersBeside } from '../services/fit/fit-test';
 import { localShards } from '../services/run/local-shards';
 import { createNetworkRuntime, type NetworkRuntime } from '../network/network-runtime';
 import { openReadOnly } from '../services/run/peer-directory';
@@ -30,20 +29,12 @@ const SIMULATED_NAMES = ['Alice', 'Bob', 'Charlie', 'Dave', 'Eve'];
 const DEFAULT_SIMULATED_PEERS = 3;
 
 /**
- * The trainers the embedded devnet runs on this computer beside the user's
- * own, one CPU thread each: its simulated peers and its validator. The fit
- * test trains beside as many, working as they will in the joined run.
- */
-export function devnetTrainersBeside(simulatedPeers = DEFAULT_SIMULATED_PEERS): TrainersBeside {
-  const peers = Math.min(simulatedPeers, SIMULATED_NAMES.length);
-  return { peers, validators: 1, who: `the devnet's ${peers} simulated peers and its validator` };
-}
-/**
  * The first windows after the devnet starts, in which its validator has
  * nothing to judge yet: it judges window w after w's upload deadline, during
  * window w + 1 and into w + 2, so from the third window on it works through
  * every window beside the peers' training, and before that it rests. Those
- * first windows train faster than the fit test predicts for the rest.
+ * first windows train faster than the rest; the fit test's trial measures
+ * the windows after them.
  */
 export const DEVNET_VALIDATOR_IDLE_WINDOWS = 2;
 /** What the devnet's validator stakes for its permit, and what a newcomer is given to register with. */

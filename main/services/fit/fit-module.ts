@@ -1,20 +1,19 @@
 import { fitEvents, type FitProgress, type fitMethods } from '../../../contract/domains/fit';
 import { asCoreHandlers, domainEmitter, type DomainHandlers } from '../../core/domain-module';
-import type { CoreModule } from '../../core/module';
-import type { Logger } from '../../core/logging/logger';
+import type { CoreModule, ModuleContext } from '../../core/module';
 import type { ChainPort } from '../../ports/chain-port';
 import type { RunManifest } from '../../ports/run-manifest';
 import type { StoragePort } from '../../ports/storage-port';
 import { fitReportOf, loadFit, saveFit } from './fit-record';
-import { runFitTest, type FitDevice, type TrainersBeside } from './fit-test';
+import { runFitTest, type FitDevice, type FitTrial, type FitTrialOptions } from './fit-test';
 
 /** What the fit test needs for a network, opened by the app (which knows the run, the bucket and the chain); close() lets go of it. */
 export interface FitTarget {
   manifest: RunManifest;
   storage: StoragePort | null;
   chain: { port: ChainPort; netuid: number } | null;
-  /** Trainers that share this CPU once joined (the devnet's own), timed alongside. */
-  alongside?: TrainersBeside;
+  /** A trial of the run on this computer, when its other actors share it (the devnet's). */
+  trial?(options: FitTrialOptions): Promise<FitTrial>;
   /** The round ledger this machine writes once joined to that run (for --compare). */
   ledgerFile: string;
   close(): Promise<void>;
@@ -25,7 +24,8 @@ export interface FitModuleOptions {
   trainerExecutable: () => string;
   corpusDir: () => string;
   device: () => Promise<FitDevice>;
-  target(network: string, logger: Logger): Promise<FitTarget>;
+  /** What to test for `network`; ctx gives the settings (limits, chosen GPUs) a trial trains with. */
+  target(network: string, ctx: ModuleContext): Promise<FitTarget>;
 }
 
 /** The set-up guide's "Will this machine earn?" step: one fit test at a time, progress and the answer as events. */
@@ -43,7 +43,7 @@ export function createFitModule(options: FitModuleOptions): CoreModule {
           running = (async () => {
             let target: FitTarget | null = null;
             try {
-              target = await options.target(network, ctx.logger);
+              target = await options.target(network, ctx);
               const result = await runFitTest({
                 manifest: target.manifest,
                 device: await options.device(),
@@ -52,7 +52,7 @@ export function createFitModule(options: FitModuleOptions): CoreModule {
                 logger: ctx.logger,
                 storage: target.storage,
                 chain: target.chain,
-                ...(target.alongside ? { alongside: target.alongside } : {}),
+                ...(target.trial ? { trial: target.trial } : {}),
                 ...(ctx.config.value.limits.cpuThreads ? { threads: ctx.config.value.limits.cpuThreads } : {}),
                 onProgress: (part, done, of) => send({ phase: 'running', part, done, of }),
               });

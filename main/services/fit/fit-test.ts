@@ -30,18 +30,36 @@ export interface FitDevice {
   simulated: boolean;
 }
 
+/** One window of a trial run, from this machine's round ledger. */
+export interface FitTrialWindow {
+  window: number;
+  /** The training phase: the command to the written update, as a joined peer's ledger counts it. */
+  trainingSeconds: number;
+  uploadSeconds: number;
+  /** The gather's download time, apart from its wait for the others' uploads. */
+  gatherSeconds: number;
+  payloadBytes: number;
+}
+
 /**
- * Trainers that share this computer once joined, one CPU thread each. A peer
- * trains its window beside ours and then rests until the next; a validator
- * works through the whole window, as it judges the previous window's updates
- * while everyone trains this one (on the devnet: 8-15 s of a 15 s window,
- * from the third window on).
+ * A short trial of the run itself on this computer, where the run's other
+ * actors share it (the embedded devnet: devnet-trial.ts). Its windows are
+ * the measurement: nothing else stands in as faithfully for neighbours that
+ * share this machine's cores and its node process.
  */
-export interface TrainersBeside {
+export interface FitTrial {
+  windows: FitTrialWindow[];
+  /** How many updates each gather fetched. */
+  gatherOf: number;
   peers: number;
-  validators: number;
-  /** Who they are, for the note: "the devnet's 3 simulated peers and its validator". */
+  /** What was tried, for the note. */
   who: string;
+}
+
+export interface FitTrialOptions {
+  threads?: number;
+  device: TrainerDevice;
+  onWindow(trained: number, of: number): void;
 }
 
 export interface FitTestOptions {
@@ -58,12 +76,11 @@ export interface FitTestOptions {
   /** CPU threads for this machine's trainer (Settings → limits); the trainer's default when absent. */
   threads?: number;
   /**
-   * Other trainers that will share this computer's CPU once joined (the
-   * embedded devnet's simulated peers and validator): a whole window of the
-   * run's steps, and the upload and gather after it, are timed beside as
-   * many, working as they will in the run.
+   * A trial of the run on this computer, for a run whose other actors share
+   * it (the embedded devnet): when given, its windows are measured instead of
+   * a few steps and a bucket timed on their own.
    */
-  alongside?: TrainersBeside;
+  trial?(options: FitTrialOptions): Promise<FitTrial>;
   /** Inner steps to time (the first is a warm-up and is not counted). Default 5. */
   measureSteps?: number;
   /** Called as each part starts, for progress lines and the guide's progress bar. */
@@ -84,6 +101,7 @@ export interface FitResult {
 }
 
 const DEFAULT_MEASURE_STEPS = 5;
+/** The parts of a fit on its own, in order (a trial's progress counts its windows instead). */
 const PARTS: FitPart[] = ['memory', 'training', 'upload', 'gather', 'peers'];
 
 export async function runFitTest(options: FitTestOptions): Promise<FitResult> {
@@ -91,7 +109,8 @@ export async function runFitTest(options: FitTestOptions): Promise<FitResult> {
   const run = fitRunOf(manifest);
   const notes: string[] = [];
   const measurement: FitMeasurement = { memory: null, secondsPerInnerStep: null, compressSeconds: null, payloadBytes: null, uploadSeconds: null, gatherSeconds: null, gatherOf: null, peers: null };
-  const progress = (part: FitPart) => options.onProgress?.(part, PARTS.indexOf(part), PARTS.length);
+  // A trial has two parts, the memory and the trial (whose windows it counts); a fit on its own has five.
+  const progress = (part: FitPart) => options.onProgress?.(part, PARTS.indexOf(part), options.trial ? 2 : PARTS.length);
   const finish = (): FitResult => ({ run, measurement, verdict: fitVerdict(measurement, run), notes, measuredAt: new Date().toISOString(), trainedOn: device.gpus.length > 0 && !device.simulated ? device.gpus[0]!.name : 'CPU' });
 
   progress('memory');
@@ -102,19 +121,26 @@ export async function runFitTest(options: FitTestOptions): Promise<FitResult> {
     return finish();
   }
 
-  progress('training');
-  const beside = options.alongside;
-  if (beside && beside.peers + beside.validators > 0) {
-    notes.push(`a whole window trained, and the update put and gathered, beside ${beside.who} (${beside.peers + beside.validators} trainers, one CPU thread each; the validator busy throughout), which share this computer once joined`);
+  const trainerDevice = trainerDeviceOf(device);
+  if (options.trial) {
+    // The trial is most of the fit's time: its progress counts its windows (after the memory part, before the answer).
+    const trialProgress = (trained: number, of: number) => options.onProgress?.('trial', 1 + trained, 2 + of);
+    options.onProgress?.('trial', 1, 2);
+    const trial = await options.trial({ device: trainerDevice, ...(options.threads === undefined ? {} : { threads: options.threads }), onWindow: trialProgress });
+    Object.assign(measurement, measurementOfTrial(trial));
+    notes.push(`measured in ${trial.who}`);
+    if (device.gpus.length === 0) notes.push('memory predicted from the model (the trial\'s trainer ran inside the run)');
+    return finish();
   }
+  progress('training');
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-fit-'));
-  const shards = shardsOf(options, work);
-  const neighbours = await startAlongside(options, shards, work);
   try {
-    const trained = await timeInnerSteps(options, shards, work, Math.max(2, options.measureSteps ?? DEFAULT_MEASURE_STEPS), neighbours);
+    const shards = path.join(work, 'shards');
+    // The corpus is text: the trainer's own tokenizer turns it into shards first, as for the devnet.
+    ensureShards(options.trainerExecutable, options.corpusDir, shards);
+    const trained = await timeInnerSteps(options, trainerDevice, shards, work, Math.max(2, options.measureSteps ?? DEFAULT_MEASURE_STEPS));
     measurement.secondsPerInnerStep = trained.secondsPerInnerStep;
     measurement.compressSeconds = trained.compressSeconds;
-    measurement.windowSeconds = trained.windowSeconds;
     measurement.payloadBytes = trained.payload.byteLength;
     // On the CPU the trainer's own resident memory is the measurement; a GPU's is predicted (this machine's trainer ran on the CPU).
     if (device.gpus.length === 0 && trained.peakMemoryBytes !== null) measurement.memory = { ...measurement.memory, neededBytes: trained.peakMemoryBytes, measured: true };
@@ -126,11 +152,10 @@ export async function runFitTest(options: FitTestOptions): Promise<FitResult> {
       } catch (error) {
         notes.push(`peers not counted: ${(error as Error).message}`);
       }
-    } else if (!beside) notes.push('peers not counted: no chain to ask');
+    } else notes.push('peers not counted: no chain to ask');
 
     if (options.storage) {
-      // The devnet's peers are known before its chain runs: this one and its simulated ones.
-      measurement.gatherOf = gatherCount(run, measurement.peers ?? (beside ? beside.peers + 1 : null));
+      measurement.gatherOf = gatherCount(run, measurement.peers);
       const timed = await timeBucket(options.storage, trained.payload, measurement.gatherOf, progress).catch((error: unknown) => {
         notes.push(`upload and gather not timed: ${(error as Error).message}`);
         return null;
@@ -138,7 +163,6 @@ export async function runFitTest(options: FitTestOptions): Promise<FitResult> {
       if (timed) Object.assign(measurement, timed);
     } else notes.push('upload and gather not timed: no bucket set up yet (Settings → Storage, or tandem storage set)');
   } finally {
-    await neighbours.stop();
     await fs.rm(work, { recursive: true, force: true });
   }
   return finish();
@@ -170,16 +194,12 @@ export function predictedMemory(manifest: RunManifest, device: FitDevice): NonNu
 interface TimedSteps {
   secondsPerInnerStep: number;
   compressSeconds: number;
-  /** The whole window's seconds, when the steps timed were a whole window of the run's. */
-  windowSeconds: number | null;
   payload: Uint8Array;
   peakMemoryBytes: number | null;
 }
 
 /** Runs one short window of the run's model in the real trainer and times its steps and its compression. */
-async function timeInnerSteps(options: FitTestOptions, shards: string, work: string, steps: number, neighbours: Neighbours): Promise<TimedSteps> {
-  const gpus = options.device.simulated ? 0 : options.device.gpus.length;
-  const device: TrainerDevice = gpus === 0 ? { backend: 'cpu' } : gpus === 1 ? { backend: 'cuda' } : { backend: 'cuda', devices: Array.from({ length: gpus }, (_, i) => i) };
+async function timeInnerSteps(options: FitTestOptions, device: TrainerDevice, shards: string, work: string, innerSteps: number): Promise<TimedSteps> {
   const trainer = runTrainer({
     manifest: options.manifest,
     executable: options.trainerExecutable,
@@ -192,14 +212,10 @@ async function timeInnerSteps(options: FitTestOptions, shards: string, work: str
   });
   const stepTimes: number[] = [];
   let peakMemoryBytes: number | null = null;
-  // Beside other trainers, a whole window of the run's steps, begun with theirs as in the run.
-  const innerSteps = neighbours.count > 0 ? Math.max(steps, options.manifest.sparseloco.innerSteps) : steps;
   trainer.start();
   try {
     const payloadFile = path.join(work, 'update.bin');
     await trainer.appliedWindow();
-    neighbours.begin();
-    const began = performance.now();
     await trainer.trainWindow({ window: 0, innerSteps, peerUid: 0, payloadFile }, (step) => {
       stepTimes.push(performance.now());
       if (step.memoryBytes !== undefined) peakMemoryBytes = Math.max(peakMemoryBytes ?? 0, step.memoryBytes);
@@ -210,7 +226,6 @@ async function timeInnerSteps(options: FitTestOptions, shards: string, work: str
       // The first step pays for warm-up (allocation, caches); the steps after it are the steady pace.
       secondsPerInnerStep: (stepTimes.at(-1)! - stepTimes[0]!) / 1000 / (stepTimes.length - 1),
       compressSeconds: (done - stepTimes.at(-1)!) / 1000,
-      windowSeconds: innerSteps === options.manifest.sparseloco.innerSteps ? (done - began) / 1000 : null,
       payload: new Uint8Array(await fs.readFile(payloadFile)),
       peakMemoryBytes,
     };
@@ -219,63 +234,24 @@ async function timeInnerSteps(options: FitTestOptions, shards: string, work: str
   }
 }
 
-/** The corpus is text: the trainer's own tokenizer turns it into shards first, as for the devnet; every trainer of the test reads them. */
-function shardsOf(options: FitTestOptions, work: string): string {
-  const shards = path.join(work, 'shards');
-  ensureShards(options.trainerExecutable, options.corpusDir, shards);
-  return shards;
+/** The trainer's device for the fit's GPUs: the CPU when there are none, or when the card is TANDEM_SIMULATE_GPU's. */
+function trainerDeviceOf(device: FitDevice): TrainerDevice {
+  const gpus = device.simulated ? 0 : device.gpus.length;
+  return gpus === 0 ? { backend: 'cpu' } : gpus === 1 ? { backend: 'cuda' } : { backend: 'cuda', devices: Array.from({ length: gpus }, (_, i) => i) };
 }
 
-interface Neighbours {
-  count: number;
-  begin(): void;
-  stop(): Promise<void>;
-}
-
-/**
- * The trainers that will share this CPU once joined, loaded and ready to
- * train. begin() sets them working as in the run: each peer trains one window
- * of the run's inner steps and rests; each validator trains window after
- * window until stop(), the same one busy thread as its judging (forward
- * passes of every update). stop() ends them; a window still running ends in
- * an error nobody waits for.
- */
-async function startAlongside(options: FitTestOptions, shards: string, work: string): Promise<Neighbours> {
-  const beside = options.alongside ?? { peers: 0, validators: 0 };
-  const count = beside.peers + beside.validators;
-  if (count === 0) return { count, begin: () => {}, stop: async () => {} };
-  const trainers = Array.from({ length: count }, (_, i) =>
-    runTrainer({
-      manifest: options.manifest,
-      executable: options.trainerExecutable,
-      dataDir: shards,
-      checkpointFile: path.join(work, `alongside-${i}.ckpt`),
-      peerId: `fit-alongside-${i}`,
-      logger: options.logger.child({ alongside: i }),
-      threads: 1,
-    }),
-  );
-  let stopped = false;
-  const stop = async () => {
-    stopped = true;
-    await Promise.all(trainers.map((t) => t.stop(1_000)));
+/** A trial's figures: the median of its measured windows, each as the joined peer's ledger records it. */
+export function measurementOfTrial(trial: FitTrial): Pick<FitMeasurement, 'windowSeconds' | 'payloadBytes' | 'uploadSeconds' | 'gatherSeconds' | 'gatherOf' | 'peers'> {
+  if (trial.windows.length === 0) throw new Error('the trial measured no window');
+  const of = (pick: (w: FitTrialWindow) => number) => median(trial.windows.map(pick));
+  return {
+    windowSeconds: of((w) => w.trainingSeconds),
+    payloadBytes: Math.round(of((w) => w.payloadBytes)),
+    uploadSeconds: of((w) => w.uploadSeconds),
+    gatherSeconds: of((w) => w.gatherSeconds),
+    gatherOf: trial.gatherOf,
+    peers: trial.peers,
   };
-  try {
-    for (const t of trainers) t.start();
-    await Promise.all(trainers.map((t) => t.appliedWindow()));
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  const trainOneWindow = (i: number, window: number) =>
-    trainers[i]!.trainWindow({ window, innerSteps: options.manifest.sparseloco.innerSteps, peerUid: i + 1, payloadFile: path.join(work, `alongside-${i}.bin`) }, () => {});
-  const keepBusy = async (i: number) => {
-    for (let window = 0; !stopped; window++) await trainOneWindow(i, window);
-  };
-  const begin = () => {
-    trainers.forEach((_, i) => void (i < beside.peers ? trainOneWindow(i, 0) : keepBusy(i)).catch(() => {}));
-  };
-  return { count, begin, stop };
 }
 
 /**

@@ -24,9 +24,9 @@ export interface FitMeasurement {
   compressSeconds: number | null;
   /**
    * Seconds a whole window of the run's inner steps took, from the command
-   * to the written update, when the test trained one (beside the devnet's
-   * trainers): what a joined peer's training phase measures, set-up and
-   * first step included. Null when fewer steps were timed.
+   * to the written update, when a trial of the run measured whole windows
+   * (the devnet's): what a joined peer's training phase measures, set-up and
+   * first step included. Absent or null when only a few steps were timed.
    */
   windowSeconds?: number | null;
   /** The size of one real update. */

@@ -73,6 +73,7 @@ export interface DevnetValidatorOptions {
  */
 export class DevnetValidator {
   private unsubscribe: (() => void) | undefined;
+  private stopping = false;
   private running: Promise<void> | undefined;
   private lastValidated: number | null = null;
   private readonly log: Logger;
@@ -107,6 +108,7 @@ export class DevnetValidator {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     await this.running;
@@ -157,6 +159,7 @@ export class DevnetValidator {
     // order: the miners applied them, and a model that left one out would differ from theirs from then on.
     const retained = window - this.options.manifest.retentionWindows;
     for (let skipped = Math.max((this.lastValidated ?? window) + 1, retained); skipped < window; skipped++) {
+      if (this.stopping) return;
       await this.applyUnjudged(skipped, deadlineOf(skipped), 'the validator fell behind: applied without judging').catch((error: unknown) =>
         this.log.error({ err: error, window: skipped }, 'could not apply a skipped window\u2019s aggregate'),
       );
@@ -164,6 +167,11 @@ export class DevnetValidator {
     try {
       await this.validate(window, deadline);
     } catch (error) {
+      // Stopping takes the trainer away in the middle of a validation (validator-runtime's close): expected, not an error.
+      if (this.stopping) {
+        this.log.info({ window }, 'validation stopped with the validator');
+        return;
+      }
       this.log.error({ err: error, window }, 'validation failed');
       // Judging failed, the model must not: the aggregate is applied all the same, unless it already was.
       if (this.lastApplied !== window) {

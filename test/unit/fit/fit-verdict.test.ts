@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { devnetManifest } from '../../../main/devnet/devnet-manifest';
 import { parseManifest } from '../../../main/ports/run-manifest';
-import { gatherCount, predictedMemory } from '../../../main/services/fit/fit-test';
+import { gatherCount, measurementOfTrial, predictedMemory } from '../../../main/services/fit/fit-test';
 import { fitRunOf, fitVerdict, type FitMeasurement, type FitRun } from '../../../main/services/fit/fit-verdict';
 import { LLAMA_72B } from '../../../main/services/hardware/memory-fit';
 
@@ -99,5 +99,21 @@ describe('fit verdict', () => {
     const many = predictedMemory(big, { gpus: Array.from({ length: 64 }, () => ({ name: 'card', vramBytes: 80 * GiB })), simulated: false });
     expect(many.neededBytes).toBeLessThan(one.neededBytes / 32);
     expect(many.device).toBe('each of 64 × card');
+  });
+});
+
+describe('a trial’s figures', () => {
+  const window = (n: number, training: number, upload: number, gather: number) => ({ window: n, trainingSeconds: training, uploadSeconds: upload, gatherSeconds: gather, payloadBytes: 4000 + n });
+
+  it('are the median of its measured windows, each figure on its own', () => {
+    const m = measurementOfTrial({ windows: [window(3, 0.5, 0.09, 0.02), window(4, 0.9, 0.03, 0.05), window(5, 0.6, 0.05, 0.01)], gatherOf: 3, peers: 5, who: 'a trial' });
+    expect(m).toEqual({ windowSeconds: 0.6, payloadBytes: 4004, uploadSeconds: 0.05, gatherSeconds: 0.02, gatherOf: 3, peers: 5 });
+    // The verdict takes the trial's whole window as the training figure.
+    const verdict = fitVerdict({ memory: null, secondsPerInnerStep: null, compressSeconds: null, ...m }, { innerSteps: 40, windowSeconds: 15, uploadDeadlineSeconds: 10, gatherCapSeconds: 30, gatherPeers: 8 });
+    expect(verdict.figures.find((f) => f.name === 'training')?.predicted).toBe(0.6);
+  });
+
+  it('are refused when the trial measured no window', () => {
+    expect(() => measurementOfTrial({ windows: [], gatherOf: 3, peers: 5, who: 'a trial' })).toThrow('the trial measured no window');
   });
 });

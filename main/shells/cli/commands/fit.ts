@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { S3Storage } from '../../../adapters/storage/s3-storage';
 import { devnetManifest } from '../../../devnet/devnet-manifest';
-import { DEVNET_VALIDATOR_IDLE_WINDOWS, devnetTrainersBeside } from '../../../devnet/local-devnet';
-import { openScratchDevnetBucket } from '../../../devnet/storage/scratch-bucket';
+import { runDevnetTrial } from '../../../devnet/devnet-trial';
+import { DEVNET_VALIDATOR_IDLE_WINDOWS } from '../../../devnet/local-devnet';
 import { runFolderName } from '../../../network/join-network';
 import { devnetLedgerFiles } from '../../../app/operations';
 import { ConfigStore } from '../../../core/config/config-store';
@@ -15,7 +15,7 @@ import type { RunManifest } from '../../../ports/run-manifest';
 import type { StoragePort } from '../../../ports/storage-port';
 import { RoundLedger, type RoundSummary } from '../../../services/earnings/round-ledger';
 import { loadFit, saveFit } from '../../../services/fit/fit-record';
-import { runFitTest, type FitDevice, type FitResult, type TrainersBeside } from '../../../services/fit/fit-test';
+import { runFitTest, type FitDevice, type FitResult } from '../../../services/fit/fit-test';
 import { FIT_PART_WORDS, formatFitFigure } from '../../../../contract/domains/fit';
 import type { FitFigure } from '../../../services/fit/fit-verdict';
 import { fitDevice } from '../../../services/fit/fit-device';
@@ -59,19 +59,19 @@ export async function fitCommand(options: FitOptions, out: (line: string) => voi
   let chain: Parameters<typeof runFitTest>[0]['chain'] = null;
   let dataDir: string;
   let close: () => Promise<void>;
-  let alongside: TrainersBeside | undefined;
+  let trial: Parameters<typeof runFitTest>[0]['trial'];
   if (network === 'devnet') {
-    // The embedded devnet's buckets are on its own S3 server: the upload is timed against a throwaway one.
+    // The devnet shares this computer with its simulated peers and validator: the fit is a short trial of a throwaway one.
     // A manifest file named here is a run being designed, tried on this machine's devnet.
     if (options.manifest) {
       const { source, raw } = await readManifestJson(options.manifest);
       manifest = parseOrExplain(raw, source);
     } else manifest = devnetManifest();
     dataDir = await configuredDataDir();
-    const scratch = await openScratchDevnetBucket();
-    storage = scratch.storage;
-    close = () => scratch.close();
-    alongside = devnetTrainersBeside();
+    storage = null;
+    close = async () => {};
+    const tried = manifest;
+    trial = (options) => runDevnetTrial({ ...options, manifest: tried, trainerExecutable: layout.trainerExecutable, corpusDir: layout.devnetCorpus, logger });
   } else {
     const context = await runContext({ ...options, findRun: true, walletOptional: true });
     if (!context.manifest) {
@@ -96,11 +96,14 @@ export async function fitCommand(options: FitOptions, out: (line: string) => voi
       logger,
       storage,
       chain,
-      ...(alongside ? { alongside } : {}),
+      ...(trial ? { trial } : {}),
       ...(cpuThreads ? { threads: cpuThreads } : {}),
       ...(steps === undefined ? {} : { measureSteps: steps }),
       onProgress: (part, done, of) => {
-        if (!options.json) out(`  [${done + 1}/${of}] ${FIT_PART_WORDS[part]}…`);
+        if (options.json) return;
+        // A trial reports each of its windows: the part once, then the windows done.
+        if (part === 'trial' && done > 1) out(`        ${done - 1} of ${of - 2} windows done`);
+        else out(`  [${done + 1}/${of}] ${FIT_PART_WORDS[part]}…`);
       },
     });
   } finally {
@@ -127,7 +130,7 @@ export function describeFit(result: FitResult): string[] {
   const lines = [`Answer: ${v.headline}.`, ''];
   for (const f of v.figures) lines.push(`  ${f.ok === false ? '✗' : '✓'} ${f.label}: ${formatFitFigure(f.predicted, f.unit)} of ${formatFitFigure(f.limit, f.unit)}`);
   const m = result.measurement;
-  if (m.payloadBytes !== null) lines.push(`  one update is ${formatFitFigure(m.payloadBytes, 'bytes')}; ${m.secondsPerInnerStep === null ? '' : `${formatFitFigure(m.secondsPerInnerStep, 'seconds')} per inner step on ${result.trainedOn}`}`);
+  if (m.payloadBytes !== null) lines.push(`  one update is ${formatFitFigure(m.payloadBytes, 'bytes')}${m.secondsPerInnerStep === null ? '' : `; ${formatFitFigure(m.secondsPerInnerStep, 'seconds')} per inner step on ${result.trainedOn}`}`);
   if (m.peers !== null) lines.push(`  ${m.peers} peers registered on the subnet`);
   if (v.shareOfMedian !== null) lines.push(`  expected share of a window's work against the median peer: ${Math.round(v.shareOfMedian * 100)} %`);
   for (const note of result.notes) lines.push(`  note: ${note}`);
@@ -171,7 +174,7 @@ async function compareWithWindows(out: (line: string) => void): Promise<number> 
     });
     out(`  ${name.padEnd(10)}${formatFitFigure(guess, 'seconds').padStart(11)}${cells.join('')}`);
   }
-  if (idle > 0 && windows.length > 0) out(`  * the devnet's first ${idle} windows: its validator has nothing to judge yet and leaves more of the CPU to training than the fit assumed`);
+  if (idle > 0 && windows.length > 0) out(`  * the devnet's first ${idle} windows: its validator has nothing to judge yet and leaves more of the CPU to training than in the windows the fit measured`);
   return 0;
 }
 
@@ -183,7 +186,7 @@ export function registerFit(program: Command): void {
     .option('--manifest <file|url>', 'the run’s manifest')
     .option('--netuid <n>', 'the run’s subnet (found on chain when no manifest is named)')
     .option('--run-owner <hotkey>', 'who must have signed the manifest')
-    .option('--steps <n>', 'inner steps to time (the first is a warm-up)', '5')
+    .option('--steps <n>', 'inner steps to time (the first is a warm-up; on the devnet the fit is a trial of whole windows instead)', '5')
     .option('--storage-passphrase-env <VAR>', 'environment variable holding the passphrase that seals your storage keys')
     .option('--json', 'print the answer and every figure as JSON')
     .option('--compare', 'print the last fit test’s predictions beside the windows trained since')

@@ -48,7 +48,8 @@ export function FitStep() {
     <>
       <p>
         Before you pay to register, Tandem trains a few real steps of the run&apos;s model here, puts one real update into your bucket and gathers it back, and says whether
-        this machine can keep up with the run&apos;s windows. It takes under two minutes.
+        this machine can keep up with the run&apos;s windows. On the devnet, whose peers and validator run on this computer too, it is a short trial of the devnet itself. It
+        takes under two minutes.
       </p>
       <div className="toolbar">
         <button type="button" className="primary" onClick={() => void start()} disabled={running !== null} aria-busy={running !== null}>
