@@ -10,9 +10,10 @@
 //             per replica, one seed, no sweep: a few minutes on 2 cores
 //   (full)    the 3.5M-parameter model (hidden 256, 4 layers: every matrix
 //             cut into many 64x64 chunks), H 15, 30 and 100, 300 inner steps
-//             per replica (the most that fits about 2.5 hours on 2 cores;
+//             per replica (about 30 minutes on 2 cores with OpenBLAS;
 //             H 100 then has 3 rounds: --steps 1500 for more), 2 seeds, the
-//             sweep at H 30; it resumes from bench/sparseloco/results/full.csv
+//             sweep {0.7, 1.0, 1.4, 2.0} at H 30; it resumes from
+//             bench/sparseloco/results/full.csv
 //   --steps N, --h 15,30, --seeds N, --sweep 0.7,1.0,1.4, --sweep-h 30,
 //   --replicas N, --csv FILE, --modes single,diloco,sparseloco, --jobs N
 //   override them. Cases run --jobs at a time (default: one per core), each
@@ -36,7 +37,7 @@ export function experimentPlan(args, root) {
   const quick = args.includes('--quick');
   const plan = quick
     ? { model: 'small', steps: 120, hs: [15, 30], seeds: 1, sweep: [], sweepH: 30, replicas: 4, csv: join(root, 'build/bench-sparseloco-quick.csv') }
-    : { model: '3m', steps: 300, hs: [15, 30, 100], seeds: 2, sweep: [0.7, 1.0, 1.4], sweepH: 30, replicas: 4, csv: join(root, 'bench/sparseloco/results/full.csv') };
+    : { model: '3m', steps: 300, hs: [15, 30, 100], seeds: 2, sweep: [0.7, 1.0, 1.4, 2.0], sweepH: 30, replicas: 4, csv: join(root, 'bench/sparseloco/results/full.csv') };
   plan.modes = list('--modes', String) ?? ['single', 'diloco', 'sparseloco'];
   plan.hs = list('--h', Number) ?? plan.hs;
   plan.sweep = list('--sweep', Number) ?? plan.sweep;
