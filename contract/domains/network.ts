@@ -47,13 +47,15 @@ export const PeerRow = z.object({
   /** Epoch ms of the last window whose update from this peer was used. */
   lastSeen: z.number().nullable(),
   lastWindow: z.number().int().nullable(),
+  /** The outcome in the last window this peer was gathered in (not necessarily the newest window). */
   lastOutcome: z.enum(['accepted', 'rejected', 'missing', 'late', 'failed']).nullable(),
   /** Bytes downloaded from this peer since the app started. */
   bytes: z.number().nonnegative(),
   /**
    * Why this peer's updates cannot be used, when they cannot: its storage
    * commitment (missing, malformed, a format this app does not read) or the
-   * last read of its bucket (a revoked key, a missing bucket, a bad payload).
+   * last read of its bucket (a revoked key, a missing bucket, a bad payload),
+   * or why it was left out of the newest window this machine gathered.
    */
   problem: z.string().nullable(),
 });

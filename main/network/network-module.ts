@@ -2,6 +2,7 @@ import type { ManifestSummary, NetworkOverview, PeerRow } from '../../contract/d
 import type { networkMethods } from '../../contract/domains/network';
 import type { CoreModule } from '../core/module';
 import { isMiner } from '../services/round/aggregation-peers';
+import { leftOutOfNewestGather } from './gathered-lately';
 import type { JoinedRunLink } from './joined-run';
 import type { RunManifest } from '../ports/run-manifest';
 import type { VerifiedManifest } from '../services/run/signed-manifest';
@@ -82,11 +83,14 @@ export function createNetworkModule(options: NetworkModuleOptions): CoreModule {
           };
         }
         const metagraph = await run.chain.metagraph(run.manifest.chain.netuid);
+        const committed = run.directory?.committedHotkeys();
+        const minersWeighted = metagraph.neurons.some((n) => isMiner(n, committed) && n.incentive > 0);
         const peers: PeerRow[] = metagraph.neurons.map((n) => {
           const traffic = run.traffic.of(n.uid);
           const self = n.hotkey === run.hotkey;
-          const miner = isMiner(n, run.directory?.committedHotkeys());
+          const miner = isMiner(n, committed);
           const unreachable = self || !miner ? null : (run.directory?.entryOf(n.uid)?.unreachable ?? null);
+          const leftOut = self || !miner ? null : leftOutOfNewestGather(n, traffic, run.traffic.newestWindow, minersWeighted, run.manifest.windows.gatherPeers);
           return {
             uid: n.uid,
             hotkey: n.hotkey,
@@ -98,7 +102,7 @@ export function createNetworkModule(options: NetworkModuleOptions): CoreModule {
             lastWindow: traffic?.lastWindow ?? null,
             lastOutcome: traffic?.lastOutcome ?? null,
             bytes: traffic?.bytes ?? 0,
-            problem: unreachable ? `unreachable: ${unreachable}` : (traffic?.lastReason ?? null),
+            problem: unreachable ? `unreachable: ${unreachable}` : (leftOut ?? traffic?.lastReason ?? null),
           };
         });
         const summaries = await run.ledger.summaries();

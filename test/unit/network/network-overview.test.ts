@@ -91,6 +91,15 @@ describe('network.overview', () => {
       expect.objectContaining({ uid: charlieUid, lastOutcome: 'failed', problem: 'AccessDenied (HTTP 403)' }),
     ]);
     expect(view.notices).toEqual(['read key can write']);
+
+    // The next window gathers alice alone: charlie's row says so, with its last problem; bob stays unreachable.
+    traffic.record(8, [{ uid: aliceUid, outcome: 'accepted', bytes: 4096, seconds: 0.5, reserve: false }]);
+    const next = await overview();
+    expect(next.peers.find((p) => p.uid === charlieUid)?.problem).toMatch(
+      /^not gathered in window 8 \(last gathered in window 7, not used then: AccessDenied \(HTTP 403\)\): it was not among the 8 peers gathered/,
+    );
+    expect(next.peers.find((p) => p.uid === aliceUid)).toMatchObject({ lastWindow: 8, problem: null });
+    expect(next.peers.find((p) => p.uid === bobUid)?.problem).toMatch(/^unreachable:/);
     directory.close();
     expect(view.bandwidth).toEqual([{ window: 7, bytesUp: 1000, bytesDown: 4096, uploadSeconds: 2, gatherSeconds: 4 }]);
   });
