@@ -1,24 +1,24 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * A token bucket: `rate` bytes per second, holding at most `burst` bytes.
  * Callers queue in FIFO order, so every connection going one way shares the
- * one link, as on a real uplink.
+ * one link, as on a real uplink. It starts empty: a link that has sent
+ * nothing has no credit, so N bytes never pass in less than N / rate seconds.
  */
 export class TokenBucket {
-  private tokens: number;
+  private tokens = 0;
   private last = performance.now();
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
     readonly rate: number,
     readonly burst: number,
-  ) {
-    this.tokens = burst;
-  }
+  ) {}
 
   /** Resolves once `bytes` (≤ burst) may pass. */
   take(bytes: number): Promise<void> {
@@ -48,8 +48,51 @@ export interface ThrottleProxy {
 }
 
 /**
- * A TCP proxy on loopback to `target` that limits each direction with its own
- * token bucket (bytes per second), shared by all connections.
+ * Holds every chunk for `ms` and then passes it on, in order, without holding
+ * up the chunks behind it: the propagation delay of a link, which adds to
+ * each exchange's time but not to its throughput.
+ */
+function delayLine(ms: number): Transform {
+  let pending = 0;
+  let flushed: (() => void) | null = null;
+  const line: Transform = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      pending++;
+      setTimeout(() => {
+        line.push(chunk);
+        if (--pending === 0) flushed?.();
+      }, ms);
+      done();
+    },
+    flush(done) {
+      if (pending === 0) done();
+      else flushed = () => done();
+    },
+  });
+  return line;
+}
+
+/** Passes a connection's bytes on, the first of them one round trip late (the TCP handshake). */
+function afterHandshake(rttMs: number) {
+  return async function* (source: AsyncIterable<Buffer>) {
+    let first = true;
+    for await (const data of source) {
+      if (first) await sleep(rttMs);
+      first = false;
+      yield data;
+    }
+  };
+}
+
+/** One TCP receive window: the most a sender gets ahead of a link's rate. */
+export const TCP_WINDOW_BYTES = 64 * 1024;
+
+/**
+ * A TCP proxy on loopback to `target` that shapes it like a wide-area link:
+ * each direction limited by its own token bucket (bytes per second, shared by
+ * all connections, a burst of at most one TCP window), and a round-trip time
+ * paid by the connection's handshake and by every exchange on it (half of it
+ * each way).
  */
 export async function startThrottleProxy(options: {
   targetPort: number;
@@ -58,11 +101,14 @@ export async function startThrottleProxy(options: {
   downBytesPerSecond: number;
   burstBytes?: number;
   chunkBytes?: number;
+  /** Round-trip time in ms (default 0: loopback). */
+  rttMs?: number;
   /** Listen here (e.g. to come back on the port of a proxy that was closed); any free port by default. */
   listenPort?: number;
 }): Promise<ThrottleProxy> {
   const chunk = options.chunkBytes ?? 16 * 1024;
-  const burst = Math.max(chunk, options.burstBytes ?? 32 * 1024);
+  const burst = Math.max(chunk, options.burstBytes ?? TCP_WINDOW_BYTES);
+  const rttMs = options.rttMs ?? 0;
   const up = new TokenBucket(options.upBytesPerSecond, burst);
   const down = new TokenBucket(options.downBytesPerSecond, burst);
   const bytes = { up: 0, down: 0 };
@@ -89,8 +135,14 @@ export async function startThrottleProxy(options: {
       sockets.delete(client);
       sockets.delete(upstream);
     };
-    pipeline(client, throttle(up, 'up'), upstream).catch(() => undefined).finally(done);
-    pipeline(upstream, throttle(down, 'down'), client).catch(() => undefined).finally(done);
+    if (rttMs > 0) {
+      // The handshake costs one round trip before the request's first byte leaves; then half a round trip each way.
+      pipeline(client, afterHandshake(rttMs), throttle(up, 'up'), delayLine(rttMs / 2), upstream).catch(() => undefined).finally(done);
+      pipeline(upstream, throttle(down, 'down'), delayLine(rttMs / 2), client).catch(() => undefined).finally(done);
+    } else {
+      pipeline(client, throttle(up, 'up'), upstream).catch(() => undefined).finally(done);
+      pipeline(upstream, throttle(down, 'down'), client).catch(() => undefined).finally(done);
+    }
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
