@@ -322,7 +322,12 @@ export class DevnetValidator {
     if (!collected) return this.emptyReport(window, deadline, started);
     const { uploads, uploadedAt, reports } = collected;
 
-    const copies = detectCopies([...uploads.values()].map((u) => ({ uid: u.uid, indices: u.print.indices, uploadedAt: u.uploadedAt })), this.settings.copyThreshold);
+    const copies = detectCopies(
+      [...uploads.values()].map((u) => ({ uid: u.uid, indices: u.print.indices, uploadedAt: u.uploadedAt })),
+      this.settings.copyThreshold,
+      this.settings.copyOrderToleranceMs,
+    );
+    for (const tie of copies.ties) this.log.info({ window, uids: tie.uids, overlap: tie.overlap }, 'two uploads are copies of each other but landed too close together to tell which came first; neither is blamed');
     const medianNorm = median([...uploads.values()].map((u) => u.print.norm));
     const evaluate = new Set(peersToEvaluate(miners.map((m) => m.uid), window, this.settings.evalPeers));
     const lr = manifest.sparseloco.outerLr;

@@ -125,22 +125,35 @@ export interface UploadFingerprint {
 /**
  * Flags uploads whose kept coordinates overlap another upload's beyond the
  * threshold. Independent peers share some top coordinates; a re-upload shares
- * nearly all. The later of the two is the copier.
+ * nearly all. The later of the two is the copier, but only when "later" is
+ * certain: storage dates have a resolution (HTTP dates, and so S3's HEAD on
+ * most providers, are whole seconds), and two uploads closer than
+ * `orderToleranceMs` may have landed in either order. Then neither is blamed:
+ * a possible victim is never penalised (the pair is returned in `ties`).
  */
-export function detectCopies(uploads: readonly UploadFingerprint[], threshold: number): Map<number, { copiedFrom: number; overlap: number }> {
+export function detectCopies(
+  uploads: readonly UploadFingerprint[],
+  threshold: number,
+  orderToleranceMs = 0,
+): Map<number, { copiedFrom: number; overlap: number }> & { ties: Array<{ uids: [number, number]; overlap: number }> } {
   const flagged = new Map<number, { copiedFrom: number; overlap: number }>();
+  const ties: Array<{ uids: [number, number]; overlap: number }> = [];
   for (let i = 0; i < uploads.length; i++) {
     for (let j = i + 1; j < uploads.length; j++) {
       const a = uploads[i] as UploadFingerprint;
       const b = uploads[j] as UploadFingerprint;
       const overlap = indexOverlap(a.indices, b.indices);
       if (overlap < threshold) continue;
-      const [original, copy] = a.uploadedAt <= b.uploadedAt ? [a, b] : [b, a];
+      if (Math.abs(a.uploadedAt - b.uploadedAt) <= orderToleranceMs) {
+        ties.push({ uids: [Math.min(a.uid, b.uid), Math.max(a.uid, b.uid)], overlap });
+        continue;
+      }
+      const [original, copy] = a.uploadedAt < b.uploadedAt ? [a, b] : [b, a];
       const previous = flagged.get(copy.uid);
       if (!previous || overlap > previous.overlap) flagged.set(copy.uid, { copiedFrom: original.uid, overlap });
     }
   }
-  return flagged;
+  return Object.assign(flagged, { ties });
 }
 
 export interface SyncReport {

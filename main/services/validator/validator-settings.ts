@@ -11,6 +11,8 @@ export interface ValidatorSettings {
   controlPeers: number;
   /** Jaccard overlap of kept coordinates above which the later upload is a copy. */
   copyThreshold: number;
+  /** Uploads whose storage dates are this close (ms) cannot be ordered: a copy between them blames neither. */
+  copyOrderToleranceMs: number;
   /** Windows a peer's model may be behind the global one (times the inner steps: the sync check's steps behind). */
   maxWindowsBehind: number;
   /** Own-data improvement must beat random-data improvement by more than this. */
@@ -24,6 +26,8 @@ export const DEFAULT_VALIDATOR_SETTINGS: ValidatorSettings = {
   evalSteps: null,
   controlPeers: 2,
   copyThreshold: 0.9,
+  // HTTP dates (S3's HEAD Last-Modified on R2 and most providers) are whole seconds.
+  copyOrderToleranceMs: 1000,
   maxWindowsBehind: 1,
   minAssignmentGap: 0,
   assignmentConfidenceZ: ONE_SIDED_95,

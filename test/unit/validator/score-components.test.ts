@@ -43,12 +43,25 @@ describe('score components', () => {
     expect(indexOverlap(new Uint32Array([10, 20, 30]), new Uint32Array([40]))).toBe(0);
   });
 
-  it('copy detection blames the later upload', () => {
-    const original = { uid: 1, indices: [1, 5, 9, 13], uploadedAt: 100 };
-    const copy = { uid: 2, indices: [1, 5, 9, 13], uploadedAt: 150 };
-    const independent = { uid: 3, indices: [1, 6, 10, 14], uploadedAt: 90 }; // overlap with original 1/7
-    const flagged = detectCopies([copy, independent, original], 0.8);
+  it('copy detection blames the later upload when the dates order them', () => {
+    const original = { uid: 1, indices: [1, 5, 9, 13], uploadedAt: 100_000 };
+    const copy = { uid: 2, indices: [1, 5, 9, 13], uploadedAt: 102_000 };
+    const independent = { uid: 3, indices: [1, 6, 10, 14], uploadedAt: 90_000 }; // overlap with original 1/7
+    const flagged = detectCopies([copy, independent, original], 0.8, 1000);
     expect([...flagged]).toEqual([[2, { copiedFrom: 1, overlap: 1 }]]);
+    expect(flagged.ties).toEqual([]);
+  });
+
+  it('copy detection blames neither of two copies whose dates cannot order them', () => {
+    // Whole-second storage dates: the victim's upload and the copy carry the same second, in either order.
+    const victim = { uid: 4, indices: [2, 6, 10, 14], uploadedAt: 200_000 };
+    const copier = { uid: 7, indices: [2, 6, 10, 14], uploadedAt: 200_000 };
+    expect([...detectCopies([copier, victim], 0.8, 1000)]).toEqual([]);
+    expect(detectCopies([copier, victim], 0.8, 1000).ties).toEqual([{ uids: [4, 7], overlap: 1 }]);
+    // Dates a second apart are still within the resolution: the copy may have landed first.
+    expect([...detectCopies([victim, { ...copier, uploadedAt: 201_000 }], 0.8, 1000)]).toEqual([]);
+    // Beyond it, the later one is the copier.
+    expect([...detectCopies([victim, { ...copier, uploadedAt: 201_001 }], 0.8, 1000)]).toEqual([[7, { copiedFrom: 4, overlap: 1 }]]);
   });
 
   it('sync check', () => {
