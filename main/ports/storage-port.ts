@@ -21,6 +21,12 @@ export interface StorageCallOptions {
 export interface StorageGetOptions extends StorageCallOptions {
   /** Refuse objects larger than this before reading them: a peer cannot make us download gigabytes. */
   maxBytes?: number;
+  /**
+   * Told the object's size and date from the same response as its bytes, when
+   * the store gives them there (S3's GetObject does): a reader that needs the
+   * date (is the update on time?) then makes one request, not a GET and a HEAD.
+   */
+  onStored?(object: StorageObject): void;
 }
 
 export interface StorageObject {

@@ -35,13 +35,21 @@ export class FilesystemStorage implements StoragePort {
 
   async get(key: string, options?: StorageGetOptions): Promise<Uint8Array | null> {
     checkAborted(options);
-    const file = this.file(key);
-    const stat = await fs.stat(file).catch(() => null);
-    if (!stat?.isFile()) return null;
-    if (options?.maxBytes !== undefined && stat.size > options.maxBytes) {
-      throw new StorageError('TOO_LARGE', `${key} is ${stat.size} bytes, over the ${options.maxBytes}-byte limit`);
+    // One open file: its size, date and bytes are the same object's, even if a put renames another into place meanwhile.
+    const handle = await fs.open(this.file(key), 'r').catch(() => null);
+    if (!handle) return null;
+    try {
+      const stat = await handle.stat();
+      if (!stat.isFile()) return null;
+      if (options?.maxBytes !== undefined && stat.size > options.maxBytes) {
+        throw new StorageError('TOO_LARGE', `${key} is ${stat.size} bytes, over the ${options.maxBytes}-byte limit`);
+      }
+      const bytes = new Uint8Array(await handle.readFile());
+      options?.onStored?.({ key, size: bytes.byteLength, lastModified: stat.mtime });
+      return bytes;
+    } finally {
+      await handle.close();
     }
-    return new Uint8Array(await fs.readFile(file));
   }
 
   async head(key: string, options?: StorageCallOptions): Promise<StorageObject | null> {

@@ -82,8 +82,9 @@ export class S3Storage implements StoragePort {
           response.Body?.transformToWebStream().cancel().catch(() => {});
           throw new StorageError('TOO_LARGE', `${key} is ${size} bytes, over the ${options.maxBytes}-byte limit`);
         }
-        const bytes = await response.Body?.transformToByteArray();
-        return bytes ?? new Uint8Array();
+        const bytes = (await response.Body?.transformToByteArray()) ?? new Uint8Array();
+        if (response.LastModified) options?.onStored?.({ key, size: bytes.byteLength, lastModified: response.LastModified });
+        return bytes;
       } catch (error) {
         if (error instanceof NoSuchKey || isNotFound(error)) return null;
         throw error;

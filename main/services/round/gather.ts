@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { gradientKey } from '../../ports/object-keys';
-import { StorageError, type StoragePort } from '../../ports/storage-port';
+import { StorageError, type StorageObject, type StoragePort } from '../../ports/storage-port';
 import type { PayloadVerdict } from '../../ports/trainer-port';
 import { inclusionVerdict, lookUntil, type InclusionVerdict } from './inclusion';
 
@@ -54,6 +54,8 @@ export interface PeerAccount {
   seconds: number;
   reason?: string;
   reserve: boolean;
+  /** When the update was stored (epoch ms), where the gather learnt it: the validator judges order and lateness by it without asking again. */
+  storedAt?: number;
 }
 
 export interface GatherResult {
@@ -93,10 +95,11 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', done, { once: true });
   });
 
-/** The inclusion rule for an object just downloaded: its storage timestamp against the deadline. */
-async function inclusionOf(peer: GatherPeer, key: string, deadline: number, signal: AbortSignal): Promise<InclusionVerdict> {
+/** The inclusion rule for an object just downloaded: its storage timestamp (asked for with a HEAD) against the deadline. */
+async function inclusionOf(peer: GatherPeer, key: string, deadline: number, signal: AbortSignal, seen: { object: StorageObject | null }): Promise<InclusionVerdict> {
   try {
-    return inclusionVerdict(await peer.storage.head(key, { signal }), deadline);
+    seen.object = await peer.storage.head(key, { signal });
+    return inclusionVerdict(seen.object, deadline);
   } catch (error) {
     // Without its timestamp the update cannot be shown to be on time, so it cannot count.
     return { counts: false, outcome: 'failed', reason: `could not read the upload time (${error instanceof Error ? error.message : String(error)})` };
@@ -128,6 +131,8 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
     const deadline = new AbortController();
     // With an upload deadline the per-peer timeout starts once looking is over, so it never cuts the look short.
     const timer = setTimeout(() => deadline.abort(), Math.max(0, (lookingUntil ?? peerStart) - peerStart) + options.perPeerTimeoutMs);
+    // The update's size and date, from its download's response or a HEAD (an object: a callback fills it).
+    const stored: { object: StorageObject | null } = { object: null };
     const signal = AbortSignal.any([deadline.signal, cap.signal]);
     const account = (outcome: PeerOutcome, bytes: number, reason?: string): PeerAccount => ({
       uid: peer.uid,
@@ -136,6 +141,7 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
       seconds: (now() - peerStart) / 1000,
       reserve,
       ...(reason === undefined ? {} : { reason }),
+      ...(stored.object ? { storedAt: stored.object.lastModified.getTime() } : {}),
     });
     let result: PeerAccount;
     try {
@@ -144,7 +150,7 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
       while (!signal.aborted) {
         try {
           const getStart = now();
-          payload = await peer.storage.get(key, { signal, maxBytes: options.maxPayloadBytes });
+          payload = await peer.storage.get(key, { signal, maxBytes: options.maxPayloadBytes, onStored: (object) => (stored.object = object) });
           if (payload) downloads.push([getStart, now()]);
           lastError = undefined;
         } catch (error) {
@@ -155,7 +161,8 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
         if (lookingUntil !== undefined && now() >= lookingUntil) break;
         await sleep(options.pollIntervalMs ?? 1000, signal);
       }
-      const verdict = payload && options.appearBy !== undefined ? await inclusionOf(peer, key, options.appearBy, signal) : null;
+      // The date came with the bytes where the store sends it there; otherwise one HEAD asks for it.
+      const verdict = payload && options.appearBy !== undefined ? (stored.object ? inclusionVerdict(stored.object, options.appearBy) : await inclusionOf(peer, key, options.appearBy, signal, stored)) : null;
       if (!payload) {
         const late = lookingUntil !== undefined && now() >= lookingUntil && !signal.aborted;
         const why = late ? 'not uploaded by the deadline' : cap.signal.aborted ? 'gather cap reached' : `no update within ${options.perPeerTimeoutMs / 1000} s`;

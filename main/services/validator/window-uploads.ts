@@ -47,11 +47,16 @@ export async function collectUploads(input: {
     gathered.peers.map(async (account) => {
       const storage = storageOf.get(account.uid);
       if (!storage || account.outcome === 'missing') return;
-      const [head, report] = await Promise.all([
-        storage.head(gradientKey(window, account.uid, protocolVersion)).catch(() => null),
+      // The gather knows when most updates were stored (from their download); only the others are asked for.
+      const [storedAt, report] = await Promise.all([
+        account.storedAt ??
+          storage
+            .head(gradientKey(window, account.uid, protocolVersion))
+            .then((head) => head?.lastModified.getTime())
+            .catch(() => undefined),
         storage.get(syncReportKey(window, account.uid, protocolVersion), { maxBytes: 4096 }).catch(() => null),
       ]);
-      if (head) uploadedAt.set(account.uid, head.lastModified.getTime());
+      if (storedAt !== undefined) uploadedAt.set(account.uid, storedAt);
       reports.set(account.uid, decodeSyncReport(report));
     }),
   );

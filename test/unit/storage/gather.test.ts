@@ -82,6 +82,40 @@ describe('gather', () => {
     }
   });
 
+  it('reads the date of an update from its download where the store sends it there, and asks with a HEAD only where it does not', async () => {
+    const temp = makeTempDir();
+    try {
+      const counted = (peer: GatherPeer, sendsDate: boolean) => {
+        const calls = { get: 0, head: 0 };
+        const inner = peer.storage;
+        const storage: StoragePort = {
+          name: 'counting',
+          get: (k, o) => (calls.get++, inner.get(k, sendsDate ? o : { ...o, onStored: undefined })),
+          put: (k, d, o) => inner.put(k, d, o),
+          head: (k, o) => (calls.head++, inner.head(k, o)),
+          list: (p, o) => inner.list(p, o),
+          delete: (k, o) => inner.delete(k, o),
+        };
+        return { peer: { uid: peer.uid, storage }, calls };
+      };
+      const withDate = counted(await peerWith(1, new Uint8Array([0x7a, 1]), temp.dir), true);
+      const withoutDate = counted(await peerWith(2, new Uint8Array([0x7a, 2]), temp.dir), false);
+      const onTime = await gather({ ...base, peers: [withDate.peer, withoutDate.peer], appearBy: Date.now() + 60_000, settleMs: 0 });
+      expect(onTime.payloads.map((p) => p.uid)).toEqual([1, 2]);
+      expect(withDate.calls).toEqual({ get: 1, head: 0 });
+      expect(withoutDate.calls).toEqual({ get: 1, head: 1 });
+      // Either way the date is handed on (the validator orders and times uploads by it without asking again).
+      for (const p of onTime.peers) expect(p.storedAt).toBeGreaterThan(Date.now() - 60_000);
+      // The date from the download decides as the HEAD's did: an update stored after the deadline does not count.
+      const late = await gather({ ...base, peers: [withDate.peer], appearBy: Date.now() - 60_000 });
+      expect(late.payloads).toEqual([]);
+      expect(late.peers[0]).toMatchObject({ uid: 1, outcome: 'late' });
+      expect(withDate.calls.head).toBe(0);
+    } finally {
+      temp.cleanup();
+    }
+  });
+
   it('keeps going when a peer storage throws, and stops everything at the cap', async () => {
     const broken: StoragePort = {
       name: 'broken',
