@@ -179,7 +179,9 @@ describe('a real network: separate tandem processes train one model', () => {
 
   it('a peer killed with SIGKILL mid-window trains again within a window, back on the same model; nothing stored is corrupt', async () => {
     const b = peers[1]!;
-    await until(async () => (await status(b)).round.phase === 'training', () => 'b never trained');
+    // Asked over its RPC endpoint, not with `tandem status` (a new process each time, a second or more under load):
+    // a devnet-size window trains for a second or two, which a poll that slow can miss for a whole minute.
+    await until(async () => (await b.call<{ phase: string }>('round.get')).phase === 'training', () => 'b never trained', 120_000);
     const killedAt = node.blockNumber;
     b.app!.process.kill('SIGKILL');
     await new Promise((resolve) => b.app!.process.once('exit', resolve));
