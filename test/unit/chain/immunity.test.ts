@@ -1,20 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Neuron } from '../../../main/ports/chain-port';
 import { immunityOf } from '../../../main/services/chain/immunity';
+import { testNeuron } from '../../support/test-neuron';
 
-const neuron = (uid: number, registeredAt: number, incentive: number): Neuron => ({
-  uid,
-  hotkey: `hk${uid}`,
-  coldkey: `ck${uid}`,
-  stake: 0n,
-  incentive,
-  consensus: 0,
-  dividends: 0,
-  emission: 0n,
-  validatorPermit: false,
-  lastUpdate: 0,
-  registeredAt,
-});
+const neuron = (uid: number, registeredAt: number, incentive: number) => testNeuron(uid, { registeredAt, incentive });
 
 describe('immunity from replacement', () => {
   it('counts down from the registration block, and ends', () => {

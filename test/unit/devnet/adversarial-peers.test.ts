@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { adversarySamplerId, negatedAndScaled, noiseOfSameNorm, parseAdversaryKinds, POISON_SCALE } from '../../../main/devnet/adversarial-peers';
-import type { Neuron } from '../../../main/ports/chain-port';
+import { testNeuron } from '../../support/test-neuron';
 import { aggregationCandidates } from '../../../main/services/round/aggregation-peers';
 
 const norm = (d: Float32Array) => Math.sqrt(d.reduce((s, v) => s + v * v, 0));
@@ -31,19 +31,7 @@ describe('adversarial peers', () => {
 });
 
 describe('aggregation candidates', () => {
-  const neuron = (uid: number, incentive: number, validatorPermit = false): Neuron => ({
-    uid,
-    hotkey: `h${uid}`,
-    coldkey: `c${uid}`,
-    stake: 0n,
-    incentive,
-    consensus: 0,
-    dividends: 0,
-    emission: 0n,
-    validatorPermit,
-    lastUpdate: 0,
-    registeredAt: 0,
-  });
+  const neuron = (uid: number, incentive: number, validatorPermit = false) => testNeuron(uid, { incentive, validatorPermit });
 
   it('every miner before any weights, in uid order', () => {
     expect(aggregationCandidates([neuron(2, 0), neuron(0, 0), neuron(1, 0, true)]).map((n) => n.uid)).toEqual([0, 2]);

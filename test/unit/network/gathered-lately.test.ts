@@ -1,21 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Neuron } from '../../../main/ports/chain-port';
 import { leftOutOfNewestGather } from '../../../main/network/gathered-lately';
 import { PeerTraffic } from '../../../main/network/peer-traffic';
+import { testNeuron } from '../../support/test-neuron';
 
-const neuron = (uid: number, incentive: number): Neuron => ({
-  uid,
-  hotkey: `hk${uid}`,
-  coldkey: null,
-  stake: 0n,
-  incentive,
-  consensus: 0,
-  dividends: 0,
-  emission: 0n,
-  validatorPermit: false,
-  lastUpdate: 0,
-  registeredAt: 0,
-});
+const neuron = (uid: number, incentive: number) => testNeuron(uid, { incentive });
 
 describe('a miner left out of the newest gather', () => {
   const traffic = new PeerTraffic(() => 1);
