@@ -5,7 +5,7 @@
 // (test/support/throttle-proxy.ts, whose limits a unit test checks), and
 // prints compute utilization and communication seconds per round for this
 // machine's peer.
-//   npm run bench:round [-- --rounds 5 --peers 2 --inner-steps 160 --blocks-per-window 10 --block-seconds 1.5 --rtt-ms 40 --sequential]
+//   npm run bench:round [-- --rounds 5 --peers 2 --inner-steps 500 --blocks-per-window 10 --block-seconds 1.5 --rtt-ms 40 --sequential]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,8 +37,9 @@ const { values } = parseArgs({
     'blocks-per-window': { type: 'string' },
     'block-seconds': { type: 'string' },
     // The app's devnet runs 40 inner steps in a 15 s window, leaving room for slow CPUs; the
-    // benchmark fills the window as a real run sizes its windows to the compute.
-    'inner-steps': { type: 'string', default: '160' },
+    // benchmark fills more of the window, as a real run sizes its windows to the compute
+    // (500 steps: about 9 s of a 15 s window on 2 shared cores, with the other peers training).
+    'inner-steps': { type: 'string', default: '500' },
     'up-mbit': { type: 'string', default: '110' },
     'down-mbit': { type: 'string', default: '500' },
     'rtt-ms': { type: 'string', default: '40' },
@@ -137,7 +138,7 @@ try {
   console.log(
     'notes: compute = the trainer busy (inner steps, compression, outer steps, checkpoints); exposed comm = idle time waiting on upload/gather;\n' +
       '  window slack = idle time after the work was done, waiting for the chain to open the next window (devnet windows leave room for slow\n' +
-      "  CPUs; this benchmark fills them with --inner-steps 160). All peers share this machine's cores, so compute times swing with its load.\n" +
+      "  CPUs; this benchmark fills more of them with --inner-steps 500). All peers share this machine's cores, so compute times swing with its load.\n" +
       '  The devnet model is small (~107k parameters): its payloads are a few KiB, so these links carry far less than a real run\'s would.',
   );
   if (missed.length > 0) console.log(`missed windows: ${missed.map((m) => `${m.window} (${m.reason ?? '?'})`).join('; ')}`);
