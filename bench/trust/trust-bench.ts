@@ -1,5 +1,5 @@
 // Validator trust benchmark (figures only; targets are read off the table, never asserted in tests).
-//   npm run bench:trust [-- --windows 12] [--adversaries free-rider,noise,...] [--no-baseline]
+//   npm run bench:trust [-- --windows 12] [--adversaries free-rider,noise,...] [--no-baseline] [--outer-lr 1.0] [--inner-steps 20]
 // Runs the local devnet twice for the same number of validated windows: 4 honest
 // peers with one peer of each adversary kind, then the 4 honest peers alone. Prints
 // per peer its rating, share of the weight and penalties, and the held-out loss of
@@ -24,6 +24,9 @@ const option = (name: string): string | undefined => {
 const windows = Number(option('windows') ?? 12);
 const adversaries: AdversaryKind[] = option('adversaries') ? parseAdversaryKinds(option('adversaries') as string) : [...ADVERSARY_KINDS];
 const baseline = !args.includes('--no-baseline');
+/** The run's outer lr (default: the devnet manifest's). */
+const outerLr = option('outer-lr') === undefined ? undefined : Number(option('outer-lr'));
+const innerSteps = Number(option('inner-steps') ?? 20);
 const HONEST_SIMULATED = 3; // plus this machine's peer: 4 honest
 const HELD_OUT_STEPS = 16;
 
@@ -46,7 +49,7 @@ function benchManifest(): RunManifest {
       ...devnet,
       name: 'tandem-bench-trust',
       optimizer: { ...devnet.optimizer, warmupSteps: 10 },
-      sparseloco: { ...devnet.sparseloco, innerSteps: 20 },
+      sparseloco: { ...devnet.sparseloco, innerSteps, ...(outerLr === undefined ? {} : { outerLr }) },
       windows: { blocksPerWindow: 10, blockSeconds: 2, uploadDeadlineSeconds: 0.5, uploadGraceSeconds: 0.5, perPeerTimeoutSeconds: 8, gatherCapSeconds: 12, gatherPeers: 16, reservePeers: 0 },
     },
     'bench manifest',
