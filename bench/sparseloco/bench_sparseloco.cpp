@@ -10,7 +10,7 @@
 // outer-lr sweep, seeds), keeps the CSV and prints the tables.
 //
 //   bench_sparseloco --data-dir build/trainer-data --mode sparseloco --h 30
-//                    --rounds 20 [--replicas 4] [--outer-lr 1.0] [--seed 0]
+//                    --rounds 20 [--replicas 4] [--outer-lr 1.0] [--seed 0] [--outer-delay 1]
 //                    [--model small|3m|devnet] [--dense-start K:N] [--work-dir /tmp/...]
 // TANDEM_BENCH_DIAG=1 also prints, per round, how much of the replicas' Δ
 // the payloads and the outer step carry (norm ratios and cosines), the
@@ -51,6 +51,9 @@ struct Options {
   // `denseRounds` rounds keep `denseK` values per chunk instead of 64.
   int denseRounds = 0;
   int denseK = 64;
+  // 1: apply each round's aggregate one round late, as the app does (its
+  // upload and gather of window w run while w + 1 trains, round-engine.ts).
+  int outerDelay = 0;
 };
 
 ModelConfig benchModel(const Options& o) {
@@ -143,6 +146,7 @@ void runCase(const Options& o, const std::vector<TokenShard>& train, const std::
               sessions[0]->model().params().size() * sizeof(float), outerLr);
   std::printf("round,inner_steps,val_loss,bytes_per_peer,seconds\n");
   row(0, 0, heldOut(*sessions[0]), 0, elapsed());
+  std::vector<std::string> pending;  // --outer-delay 1: the previous round's payloads
   for (int round = 0; round < o.rounds; ++round) {
     double bytes = 0;
     if (o.denseRounds > 0) {
@@ -158,7 +162,8 @@ void runCase(const Options& o, const std::vector<TokenShard>& train, const std::
       std::vector<double> meanDelta(start.size(), 0.0);
       double sumDeltaNorm = 0, sumPayloadNorm = 0, sumCos = 0;
       for (int i = 0; i < replicas; ++i) {
-        const std::string path = o.workDir + "/" + mode + "-" + std::to_string(i) + ext;
+        // Delayed: last round's payloads are still to be applied, so this round's go beside them.
+        const std::string path = o.workDir + "/" + mode + "-" + std::to_string(i) + "-" + std::to_string(round % 2) + ext;
         const Json res = sessions[static_cast<size_t>(i)]->trainWindow(static_cast<uint64_t>(round), replicaId(o, i), h, path,
                                                                        mode, nullptr, nullptr);
         bytes += res.at("payload_bytes").asNumber() / replicas;
@@ -183,7 +188,18 @@ void runCase(const Options& o, const std::vector<TokenShard>& train, const std::
           }
         }
       }
-      for (auto& s : sessions) s->applyOuter(payloads, outerLr, mode);
+      if (o.outerDelay == 0) {
+        for (auto& s : sessions) s->applyOuter(payloads, outerLr, mode);
+      } else {
+        // The app's order: back to this round's start plus the previous round's aggregate (none yet in round 0).
+        for (auto& s : sessions) {
+          if (pending.empty()) s->revertWindow();
+          else s->applyOuter(pending, outerLr, mode);
+        }
+        pending = payloads;
+        // After the last round its own aggregate is applied too, so every mode ends with all of its rounds in the model.
+        if (round + 1 == o.rounds) for (auto& s : sessions) s->applyOuter(pending, outerLr, mode);
+      }
       if (diag) {
         const auto& th = sessions[0]->model().params().allValues();
         double un = 0, mn = 0, dot = 0;
@@ -220,6 +236,7 @@ int main(int argc, char** argv) {
     else if (a == "--seed") o.seed = std::atoi(argv[i + 1]);
     else if (a == "--outer-lr") o.outerLr = std::atof(argv[i + 1]);
     else if (a == "--work-dir") o.workDir = argv[i + 1];
+    else if (a == "--outer-delay") o.outerDelay = std::atoi(argv[i + 1]);
     else if (a == "--dense-start") {
       // K:N, e.g. 256:2 keeps 256 values per chunk in the first 2 rounds.
       if (std::sscanf(argv[i + 1], "%d:%d", &o.denseK, &o.denseRounds) != 2 || o.denseK < 1 || o.denseRounds < 0) {

@@ -16,7 +16,9 @@
 //             bench/sparseloco/results/full.csv
 //   --steps N, --h 15,30, --seeds N, --sweep 0.7,1.0,1.4, --sweep-h 30,
 //   --replicas N, --csv FILE, --modes single,diloco,sparseloco, --jobs N
-//   override them. Cases run --jobs at a time (default: one per core), each
+//   override them. --delayed applies each aggregate one round late, as the
+//   app does (its own CSV: the default name with -delayed).
+//   Cases run --jobs at a time (default: one per core), each
 //   on one thread: on 2 cores two one-thread cases train about 40 % more
 //   steps per second than one case on two threads.
 import { spawn } from 'node:child_process';
@@ -50,6 +52,9 @@ export function experimentPlan(args, root) {
   plan.fresh = args.includes('--fresh');
   plan.jobs = Number(value('--jobs') ?? Math.max(1, availableParallelism()));
   plan.sparseLr = Number(value('--sparse-outer-lr') ?? 1.0);
+  // --delayed: each aggregate applied one round late, as the app applies it; its cases go to their own CSV.
+  plan.delayed = args.includes('--delayed');
+  if (plan.delayed && value('--csv') === undefined) plan.csv = plan.csv.replace(/\.csv$/, '-delayed.csv');
   for (const h of plan.hs) {
     if (!(Number.isInteger(h) && h > 0 && plan.steps % h === 0)) throw new Error(`--h ${h}: each H must divide the ${plan.steps} inner steps per replica (--steps), so every mode trains the same tokens`);
   }
@@ -72,7 +77,7 @@ function readRows(csv) {
 
 /** Runs one case; resolves with its rows (round 0 is the held-out loss at init). */
 function runCase(binary, dataDir, c) {
-  const args = ['--data-dir', dataDir, '--model', c.model, '--seed', String(c.seed), '--mode', c.mode, '--h', String(c.h), '--rounds', String(c.rounds), '--replicas', String(c.replicas), '--outer-lr', String(c.outerLr)];
+  const args = ['--data-dir', dataDir, '--model', c.model, '--seed', String(c.seed), '--mode', c.mode, '--h', String(c.h), '--rounds', String(c.rounds), '--replicas', String(c.replicas), '--outer-lr', String(c.outerLr), '--outer-delay', c.delayed ? '1' : '0'];
   return new Promise((resolve, reject) => {
     const child = spawn(binary, args, { env: { OMP_WAIT_POLICY: 'passive', OMP_NUM_THREADS: '1', ...process.env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -98,7 +103,7 @@ export async function runExperiment({ binary, dataDir, args, root }) {
   if (plan.fresh || !existsSync(plan.csv)) writeFileSync(plan.csv, `${COLUMNS.join(',')}\n`);
   let rows = readRows(plan.csv);
   const done = new Set(rows.map((r) => caseKey({ model: r.model, seed: r.seed, mode: r.mode, h: r.h, outerLr: r.outer_lr, replicas: r.replicas })));
-  const base = { model: plan.model, replicas: plan.replicas };
+  const base = { model: plan.model, replicas: plan.replicas, delayed: plan.delayed };
   const started = Date.now();
   const run = async (c) => {
     const full = { ...base, ...c, rounds: plan.steps / c.h, replicas: c.mode === 'single' ? 1 : plan.replicas };
@@ -117,7 +122,7 @@ export async function runExperiment({ binary, dataDir, args, root }) {
       for (let c = queue.shift(); c; c = queue.shift()) await run(c);
     }));
   };
-  console.log(`SparseLoCo experiment: model ${plan.model}, ${plan.replicas} replicas, ${plan.steps} inner steps per replica, H ${plan.hs.join(', ')}, ${plan.seeds} seed(s), ${plan.jobs} case(s) at a time; CSV ${relative(root, plan.csv)}`);
+  console.log(`SparseLoCo experiment: model ${plan.model}, ${plan.replicas} replicas, ${plan.steps} inner steps per replica, H ${plan.hs.join(', ')}, ${plan.seeds} seed(s), ${plan.delayed ? 'each aggregate applied one round late (as the app does), ' : ''}${plan.jobs} case(s) at a time; CSV ${relative(root, plan.csv)}`);
 
   // First the sweep (seed 0), which picks SparseLoCo's outer lr, beside the cases that do not need it; then the rest of SparseLoCo's.
   const sweeping = plan.sweep.length > 0 && plan.modes.includes('sparseloco');
