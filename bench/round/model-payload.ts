@@ -1,4 +1,5 @@
 import { encodeTensors, inspectPayload } from '../../main/adapters/codec';
+import { standardNormal } from '../../main/core/standard-normal';
 import { parameterCount, kvWidth, type ModelShape } from '../../main/services/hardware/memory-fit';
 
 /**
@@ -107,14 +108,7 @@ function payloadHeaderBytes(info: ReturnType<typeof inspectPayload>): number {
   return info.totalBytes - info.tensors.reduce((sum, t) => sum + t.headerBytes + t.indexBytes + t.levelBytes, 0);
 }
 
-/** Standard normal values (Box-Muller: two per pair of uniforms). */
+/** n standard normal values. */
 export function gaussian(n: number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - Math.random()));
-    const t = 2 * Math.PI * Math.random();
-    out[i] = r * Math.cos(t);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(t);
-  }
-  return out;
+  return Float32Array.from({ length: n }, () => standardNormal());
 }

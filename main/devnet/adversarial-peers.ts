@@ -4,6 +4,7 @@ import { parseGradientKey, gradientKey } from '../ports/object-keys';
 import type { StorageCallOptions, StoragePort } from '../ports/storage-port';
 import type { RunManifest } from '../ports/run-manifest';
 import type { ApplyOuterRequest, ApplyOuterResult, StepProgress, TrainerPort, TrainWindowRequest, TrainWindowResult } from '../ports/trainer-port';
+import { standardNormal } from '../core/standard-normal';
 
 /**
  * Cheating peers for the devnet, so the validator can be tried against them.
@@ -170,7 +171,7 @@ export function negatedAndScaled(tensors: DecodedTensor[]): DecodedTensor[] {
  * honest update, no information.
  */
 export function noiseOfSameNorm(tensors: DecodedTensor[], random: () => number = Math.random): DecodedTensor[] {
-  const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const gaussian = () => standardNormal(random);
   return tensors.map((t) => {
     const data = new Float32Array(t.data.length);
     let normIn = 0;

@@ -1,7 +1,7 @@
 import type { ManifestSummary, NetworkOverview, PeerRow } from '../../contract/domains/network';
 import type { networkMethods } from '../../contract/domains/network';
 import type { CoreModule } from '../core/module';
-import { isMiner } from '../services/round/aggregation-peers';
+import { isMiner, minersWeighted } from '../services/round/aggregation-peers';
 import { leftOutOfNewestGather } from './gathered-lately';
 import type { JoinedRunLink } from './joined-run';
 import type { RunManifest } from '../ports/run-manifest';
@@ -84,13 +84,13 @@ export function createNetworkModule(options: NetworkModuleOptions): CoreModule {
         }
         const metagraph = await run.chain.metagraph(run.manifest.chain.netuid);
         const committed = run.directory?.committedHotkeys();
-        const minersWeighted = metagraph.neurons.some((n) => isMiner(n, committed) && n.incentive > 0);
+        const weighted = minersWeighted(metagraph.neurons, committed);
         const peers: PeerRow[] = metagraph.neurons.map((n) => {
           const traffic = run.traffic.of(n.uid);
           const self = n.hotkey === run.hotkey;
           const miner = isMiner(n, committed);
           const unreachable = self || !miner ? null : (run.directory?.entryOf(n.uid)?.unreachable ?? null);
-          const leftOut = self || !miner ? null : leftOutOfNewestGather(n, traffic, run.traffic.newestWindow, minersWeighted, run.manifest.windows.gatherPeers);
+          const leftOut = self || !miner ? null : leftOutOfNewestGather(n, traffic, run.traffic.newestWindow, weighted, run.manifest.windows.gatherPeers);
           return {
             uid: n.uid,
             hotkey: n.hotkey,

@@ -21,8 +21,13 @@ export function isMiner(neuron: Neuron, committed?: ReadonlySet<string>): boolea
  */
 export function aggregationCandidates(neurons: readonly Neuron[], excludeUid: number | null = null, committed?: ReadonlySet<string>): Neuron[] {
   const miners = neurons.filter((n) => isMiner(n, committed));
-  const weighted = miners.some((n) => n.incentive > 0);
+  const weighted = minersWeighted(neurons, committed);
   return miners
     .filter((n) => n.uid !== excludeUid && (!weighted || n.incentive > 0))
     .sort((a, b) => (weighted ? b.incentive - a.incentive : 0) || a.uid - b.uid);
+}
+
+/** Whether validators have weighed the miners yet (some miner has incentive): from then on only miners with incentive are aggregated. */
+export function minersWeighted(neurons: readonly Neuron[], committed?: ReadonlySet<string>): boolean {
+  return neurons.some((n) => isMiner(n, committed) && n.incentive > 0);
 }
