@@ -59,10 +59,10 @@ const SLICE_VALUES = 4 * 1024 * 1024;
  * assumption: real pseudo-gradients are heavier-tailed, which moves the level
  * entropy by a fraction of a bit, not the index cost (about 7.4 bits).
  */
-export async function payloadSize(m: ModelShape, options: { k?: number; blockSide?: number; sliceValues?: number } = {}): Promise<PayloadSize> {
-  const { k = 64, blockSide = 64, sliceValues = SLICE_VALUES } = options;
+export async function payloadSize(m: ModelShape, options: { k?: number; blockSide?: number; sliceValues?: number; random?: () => number } = {}): Promise<PayloadSize> {
+  const { k = 64, blockSide = 64, sliceValues = SLICE_VALUES, random = Math.random } = options;
   const encodedBytes = async (shape: number[]) => {
-    const payload = await encodeTensors([{ name: TENSOR_NAME, shape, data: gaussian(shape.reduce((a, b) => a * b, 1)) }], { k, blockSize: blockSide });
+    const payload = await encodeTensors([{ name: TENSOR_NAME, shape, data: gaussian(shape.reduce((a, b) => a * b, 1), random) }], { k, blockSize: blockSide });
     const info = inspectPayload(payload);
     return { total: info.totalBytes, tensor: info.totalBytes - payloadHeaderBytes(info), kept: info.keptValues };
   };
@@ -108,7 +108,7 @@ function payloadHeaderBytes(info: ReturnType<typeof inspectPayload>): number {
   return info.totalBytes - info.tensors.reduce((sum, t) => sum + t.headerBytes + t.indexBytes + t.levelBytes, 0);
 }
 
-/** n standard normal values. */
-export function gaussian(n: number): Float32Array {
-  return Float32Array.from({ length: n }, () => standardNormal());
+/** n standard normal values (from `random`'s uniforms: a seeded one makes them reproducible). */
+export function gaussian(n: number, random: () => number = Math.random): Float32Array {
+  return Float32Array.from({ length: n }, () => standardNormal(random));
 }

@@ -12,18 +12,7 @@ import type {
   TrainWindowRequest,
   TrainWindowResult,
 } from '../../main/ports/trainer-port';
-
-/** A deterministic PRNG (mulberry32), so every peer's "data" is reproducible. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../main/core/seeded-random';
 
 /**
  * A stand-in trainer for round-engine tests: the "model" is one 64×256 matrix
@@ -51,7 +40,7 @@ export class VectorTrainer implements TrainerPort {
 
   constructor(readonly uid: number) {
     const n = VectorTrainer.ROWS * VectorTrainer.COLS;
-    const shared = random(12345);
+    const shared = seededRandom(12345);
     this.target = Float32Array.from({ length: n }, () => shared() * 2 - 1);
     this.params = new Float32Array(n);
     this.errorFeedback = new Float32Array(n);
@@ -79,7 +68,7 @@ export class VectorTrainer implements TrainerPort {
     }
     const started = Date.now();
     this.windowStart = Float32Array.from(this.params);
-    const noise = random(request.peerUid * 100_003 + request.window);
+    const noise = seededRandom(request.peerUid * 100_003 + request.window);
     for (let step = 1; step <= request.innerSteps; step++) {
       for (let i = 0; i < this.params.length; i++) {
         const p = this.params[i] as number;

@@ -1,3 +1,4 @@
+import { seededRandom } from '../../core/seeded-random';
 /**
  * Which peers a validator evaluates in a window: a bounded slice of the
  * registered uids that anyone can recompute from the window alone. Windows
@@ -18,16 +19,9 @@ export function peersToEvaluate(uids: readonly number[], window: number, count: 
   return Array.from({ length: count }, (_, i) => order[(start + i) % order.length] as number).sort((a, b) => a - b);
 }
 
-/** Fisher–Yates with mulberry32 seeded by `seed`: the same seed, the same order, everywhere. */
+/** Fisher–Yates with seededRandom (mulberry32) seeded by `seed`: the same seed, the same order, everywhere. */
 export function shuffled<T>(items: readonly T[], seed: number): T[] {
-  let a = (seed ^ 0x9e3779b9) >>> 0;
-  const random = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = seededRandom(seed ^ 0x9e3779b9);
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
