@@ -1,7 +1,5 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -48,28 +46,21 @@ export interface ThrottleProxy {
 }
 
 /**
- * Holds every chunk for `ms` and then passes it on, in order, without holding
- * up the chunks behind it: the propagation delay of a link, which adds to
- * each exchange's time but not to its throughput.
+ * Writes what `source` yields to `to`, each piece `delayMs` after it was
+ * yielded, in order, without holding up the pieces behind it: the
+ * propagation delay of a link, which adds to each exchange's time but not to
+ * its throughput. Ends `to` (half-closes it) once the last piece is written.
  */
-function delayLine(ms: number): Transform {
-  let pending = 0;
-  let flushed: (() => void) | null = null;
-  const line: Transform = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      pending++;
-      setTimeout(() => {
-        line.push(chunk);
-        if (--pending === 0) flushed?.();
-      }, ms);
-      done();
-    },
-    flush(done) {
-      if (pending === 0) done();
-      else flushed = () => done();
-    },
-  });
-  return line;
+async function relay(source: AsyncIterable<Buffer>, to: net.Socket, delayMs: number): Promise<void> {
+  let written = Promise.resolve();
+  for await (const piece of source) {
+    const due = delayMs > 0 ? sleep(delayMs) : Promise.resolve();
+    written = Promise.all([written, due]).then(() => {
+      if (!to.destroyed) to.write(piece);
+    });
+  }
+  await written;
+  to.end();
 }
 
 /** Passes a connection's bytes on, the first of them one round trip late (the TCP handshake). */
@@ -126,8 +117,10 @@ export async function startThrottleProxy(options: {
       }
     };
 
-  const server = net.createServer((client) => {
-    const upstream = net.connect({ host: options.targetHost ?? '127.0.0.1', port: options.targetPort });
+  // Half-open sockets on both sides: one side's end of sending (a FIN) must not end the other direction, whose
+  // last bytes may still be on their way.
+  const server = net.createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = net.connect({ host: options.targetHost ?? '127.0.0.1', port: options.targetPort, allowHalfOpen: true });
     sockets.add(client).add(upstream);
     const done = () => {
       client.destroy();
@@ -135,14 +128,15 @@ export async function startThrottleProxy(options: {
       sockets.delete(client);
       sockets.delete(upstream);
     };
-    if (rttMs > 0) {
-      // The handshake costs one round trip before the request's first byte leaves; then half a round trip each way.
-      pipeline(client, afterHandshake(rttMs), throttle(up, 'up'), delayLine(rttMs / 2), upstream).catch(() => undefined).finally(done);
-      pipeline(upstream, throttle(down, 'down'), delayLine(rttMs / 2), client).catch(() => undefined).finally(done);
-    } else {
-      pipeline(client, throttle(up, 'up'), upstream).catch(() => undefined).finally(done);
-      pipeline(upstream, throttle(down, 'down'), client).catch(() => undefined).finally(done);
-    }
+    const toServer = relay(throttle(up, 'up')(rttMs > 0 ? afterHandshake(rttMs)(client) : client), upstream, rttMs / 2);
+    const toClient = relay(throttle(down, 'down')(upstream), client, rttMs / 2);
+    // The connection is over once the server's answer has reached the client. When the server closes first
+    // (Connection: close, as the AWS SDK asks for with Expect: 100-continue), the answer's last bytes are still
+    // on their way: ending everything as soon as either direction ended cut them off, and the client saw
+    // "socket hang up" (every S3 upload over 1 MB through a link with a round trip). A failure on the way to
+    // the server (the client reset) ends the server's side, which ends the answer.
+    toServer.catch(() => upstream.destroy());
+    toClient.catch(() => undefined).finally(done);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
