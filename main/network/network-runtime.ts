@@ -3,7 +3,6 @@ import path from 'node:path';
 import type { RoundState } from '../../contract/domains/round';
 import type { ChainPort, ChainSigner, ChainWriter } from '../ports/chain-port';
 import { formatTao } from '../services/chain/tao';
-import { validatePayload } from '../adapters/codec';
 import { EarningsTracker } from '../services/earnings/earnings-tracker';
 import { RoundLedger } from '../services/earnings/round-ledger';
 import type { Logger } from '../core/logging/logger';
@@ -11,6 +10,7 @@ import { PeerTraffic } from './peer-traffic';
 import { CatchUpState } from '../services/round/catch-up-state';
 import type { PayloadVerdict } from '../services/round/gather';
 import { RoundEngine } from '../services/round/round-engine';
+import { codecPayloadCheck } from '../services/round/payload-check';
 import type { RoundRuntime } from '../services/round/round-module';
 import type { TrainerPort } from '../ports/trainer-port';
 import type { WindowData } from '../services/round/window-data';
@@ -122,12 +122,7 @@ export async function createNetworkRuntime(options: NetworkRuntimeOptions): Prom
   const catchUpState = await CatchUpState.load(path.join(options.folder, 'catch-up.json'), maxCatchUpWindows);
   const traffic = new PeerTraffic();
   const caps = options.linkCaps;
-  const validate =
-    options.validatePayload ??
-    (async (bytes: Uint8Array): Promise<PayloadVerdict> => {
-      const verdict = await validatePayload(bytes, { expectedK: manifest.sparseloco.topK });
-      return verdict.ok ? { ok: true } : { ok: false, reason: `${verdict.field}: ${verdict.message}` };
-    });
+  const validate = options.validatePayload ?? codecPayloadCheck(manifest);
   const trainer = options.trainer(uid);
   trainer.start?.();
   const restore = trainer.restoreCheckpoint?.bind(trainer);

@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import { parameterCount } from '../hardware/memory-fit';
 import { payloadLimitBytes } from '../round/payload-limit';
 import pLimit from 'p-limit';
 import { CodecError, decodePayload, type DecodedTensor } from '../../adapters/codec';
@@ -198,7 +199,7 @@ export class DevnetValidator {
 
   /** The payload's tensors, by the injected decoder or the codec's with the run's k. */
   private decode(payload: Uint8Array): Promise<DecodedTensor[]> {
-    return this.options.decodePayload ? this.options.decodePayload(payload) : decodePayload(payload, { expectedK: this.options.manifest.sparseloco.topK });
+    return this.options.decodePayload ? this.options.decodePayload(payload) : decodePayload(payload, { expectedK: this.options.manifest.sparseloco.topK, maxValues: parameterCount(this.options.manifest.model) });
   }
 
   /**
