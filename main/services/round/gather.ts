@@ -42,6 +42,13 @@ export interface GatherOptions {
   maxPayloadBytes: number;
   /** Checks a payload before anything else sees it (the codec's validate). */
   validate(payload: Uint8Array, uid: number): Promise<PayloadVerdict> | PayloadVerdict;
+  /**
+   * Whether the result keeps an accepted payload's bytes (default: yes). A
+   * caller whose check put them where it needs them (a file the trainer
+   * staged) says no: a window of twenty 1.2 GB updates (72B) is then never
+   * held in memory at once.
+   */
+  keep?(uid: number): boolean;
   now?: () => number;
 }
 
@@ -59,7 +66,10 @@ export interface PeerAccount {
 }
 
 export interface GatherResult {
+  /** The accepted updates whose bytes were kept (see `keep`), in uid order. */
   payloads: Array<{ uid: number; payload: Uint8Array }>;
+  /** Every accepted update's uid, kept or not, in order. */
+  accepted: number[];
   peers: PeerAccount[];
   bytesDown: number;
   seconds: number;
@@ -122,6 +132,7 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
   const reserves = [...(options.reserves ?? [])];
   const accounts: PeerAccount[] = [];
   const payloads: GatherResult['payloads'] = [];
+  const accepted: number[] = [];
   const downloads: Array<[number, number]> = [];
 
   async function fetchPeer(peer: GatherPeer, reserve: boolean): Promise<PeerAccount> {
@@ -173,7 +184,8 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
       } else {
         const valid = await options.validate(payload, peer.uid);
         if (valid.ok) {
-          payloads.push({ uid: peer.uid, payload });
+          accepted.push(peer.uid);
+          if (options.keep?.(peer.uid) ?? true) payloads.push({ uid: peer.uid, payload });
           result = account('accepted', payload.byteLength);
         } else {
           result = account('rejected', payload.byteLength, valid.reason);
@@ -205,6 +217,7 @@ export async function gather(options: GatherOptions): Promise<GatherResult> {
   }
   return {
     payloads: payloads.sort((a, b) => a.uid - b.uid),
+    accepted: accepted.sort((a, b) => a - b),
     peers: accounts.sort((a, b) => a.uid - b.uid),
     bytesDown: accounts.reduce((sum, a) => sum + a.bytes, 0),
     seconds: (now() - started) / 1000,

@@ -151,6 +151,8 @@ export class WindowGatherer {
         settleMs: lookingUntil - uploadDeadline,
         maxPayloadBytes: payloadLimitBytes(manifest),
         validate: (bytes, uid) => (this.options.stage ? this.stageChecked(window, uid, bytes, fileOf(uid), stagedKeys) : this.options.validatePayload(bytes)),
+        // A staged payload is in its file already: its bytes need not wait in memory for the rest of the gather.
+        keep: (uid) => !stagedKeys.has(uid),
         now,
       });
       // Cut short by a stop: an aggregate of whatever arrived would not be the others'; gathered again on the next join.
@@ -161,12 +163,10 @@ export class WindowGatherer {
       // and peers that apply the same updates must end with bit-identical models.
       const byUid: Array<{ uid: number; file: string }> = ownFile && ownCounts ? [{ uid: self.uid, file: ownFile }] : [];
       await fs.mkdir(this.options.workDir, { recursive: true });
-      const accepted = new Set(result.payloads.map((p) => p.uid));
-      for (const { uid, payload } of result.payloads) {
-        // A staged payload is in its file already (written once, before the trainer checked it).
-        if (!stagedKeys.has(uid)) await fs.writeFile(fileOf(uid), payload);
-        byUid.push({ uid, file: fileOf(uid) });
-      }
+      const accepted = new Set(result.accepted);
+      // A staged payload is in its file already (written once, before the trainer checked it); the others are written now.
+      for (const { uid, payload } of result.payloads) await fs.writeFile(fileOf(uid), payload);
+      for (const uid of result.accepted) byUid.push({ uid, file: fileOf(uid) });
       // Checked but not taken (a stop, the cap): not applied, so not kept.
       await this.dropStaged([...stagedKeys].filter(([uid]) => !accepted.has(uid)), fileOf);
       byUid.sort((a, b) => a.uid - b.uid);

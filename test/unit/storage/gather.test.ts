@@ -44,6 +44,20 @@ describe('gather', () => {
     }
   });
 
+  it('counts an accepted update whose bytes the caller keeps elsewhere without holding them', async () => {
+    const temp = makeTempDir();
+    try {
+      const peers = [await peerWith(1, new Uint8Array([0x7a, 1]), temp.dir), await peerWith(2, new Uint8Array([0x7a, 2]), temp.dir), await peerWith(3, new Uint8Array([0x00, 3]), temp.dir)];
+      // Peer 1's check put its bytes in a file (the trainer staged it): the result need not hold them.
+      const result = await gather({ ...base, peers, keep: (uid) => uid !== 1 });
+      expect(result.accepted).toEqual([1, 2]);
+      expect(result.payloads.map((p) => [p.uid, [...p.payload]])).toEqual([[2, [0x7a, 2]]]);
+      expect(result.peers.map((p) => p.outcome)).toEqual(['accepted', 'accepted', 'rejected']);
+    } finally {
+      temp.cleanup();
+    }
+  });
+
   it('waits for a late upload within the per-peer timeout', async () => {
     const temp = makeTempDir();
     try {
