@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <new>
+#include <thread>
 
 namespace tandem {
 namespace {
@@ -24,6 +25,14 @@ bool sameLayout(const PayloadInfo& a, const PayloadInfo& b, std::string& why) {
     }
   }
   return true;
+}
+
+// Threads for one tensor's aggregation: every core for a large tensor, none
+// extra for a small one (a thread costs more than a few thousand values).
+unsigned threadsFor(uint64_t numel, uint64_t bands) {
+  constexpr uint64_t kValuesPerThread = 1u << 20;
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  return unsigned(std::min<uint64_t>({cores, bands, std::max<uint64_t>(1, numel / kValuesPerThread)}));
 }
 
 }  // namespace
@@ -121,10 +130,11 @@ Status aggregateDecoded(const std::vector<const DecodedPayload*>& payloads, Aggr
     //    picks different coordinates on different peers, and dividing by the
     //    peer count would shrink a coordinate sent by one peer of R to 1/R.
     const PayloadInfo& ref = peers.front()->info;
-    std::vector<uint32_t> scratchCount;
     out.tensors.resize(ref.tensors.size());
     out.medianNorms.resize(ref.tensors.size());
     std::vector<double> norms(peers.size());
+    std::vector<float> clips(peers.size());
+    std::vector<uint32_t> senders;
     for (size_t t = 0; t < ref.tensors.size(); ++t) {
       const TensorInfo& ti = ref.tensors[t];
       for (size_t p = 0; p < peers.size(); ++p) norms[p] = peers[p]->norms[t];
@@ -132,27 +142,68 @@ Status aggregateDecoded(const std::vector<const DecodedPayload*>& payloads, Aggr
       std::sort(sorted.begin(), sorted.end());
       const double median = sorted[(sorted.size() - 1) / 2];  // lower median
       out.medianNorms[t] = median;
+      for (size_t p = 0; p < peers.size(); ++p) clips[p] = float(norms[p] > median ? median / norms[p] : 1.0);
       DenseTensor& dense = out.tensors[t];
       dense.name = ti.name;
       dense.shape = ti.shape;
       dense.values.assign(ti.layout.numel(), 0.0f);
-      // Coordinates sent by no peer stay 0; the others get the mean of the
-      // (clipped) values of the peers that sent them.
-      std::vector<uint32_t>& count = scratchCount;
-      count.assign(ti.layout.numel(), 0);
-      for (size_t p = 0; p < peers.size(); ++p) {
-        const double own = norms[p];
-        const double clip = own > median ? median / own : 1.0;
-        const TensorInfo& pi = peers[p]->info.tensors[t];
-        scatterAdd(pi.layout, pi.k, peers[p]->locals[t].data(), peers[p]->levels[t].data(),
-                   pi.table, float(clip), dense.values.data());
-        uint32_t* senders = count.data();
-        forEachKeptPosition(pi.layout, pi.k, peers[p]->locals[t].data(), [senders](uint64_t at, uint64_t) { ++senders[at]; });
-      }
+      // One band of chunk rows at a time, every peer's chunks of it in turn
+      // (peer order per coordinate, as a peer-by-peer sum would add them): the
+      // band and its sender counts stay in cache while the peers' values go in,
+      // instead of every peer's scatter missing cache all over the tensor. A
+      // 4096-wide band is 1 MiB of values; the counts need only the band.
+      // Bands are independent, so large tensors share them among the cores;
+      // each coordinate is still summed by one thread in peer order, so the
+      // result does not depend on the thread count.
+      const ChunkLayout& L = ti.layout;
+      const uint64_t bandValues = uint64_t(L.chunkRows) * L.cols;
+      const uint64_t bands = L.rows / L.chunkRows;
       float* values = dense.values.data();
-      const uint32_t* c = count.data();
-      for (uint64_t i = 0, n = ti.layout.numel(); i < n; ++i) {
-        if (c[i] > 1) values[i] /= float(c[i]);
+      auto fillBands = [&](uint64_t from, uint64_t to, std::vector<uint32_t>& senders) {
+        senders.assign(bandValues, 0);
+        for (uint64_t b = from; b < to; ++b) {
+          float* band = values + b * bandValues;
+          for (size_t p = 0; p < peers.size(); ++p) {
+            const TensorInfo& pi = peers[p]->info.tensors[t];
+            const uint64_t first = b * L.gridCols * pi.k;
+            const uint16_t* locals = peers[p]->locals[t].data() + first;
+            const uint8_t* levels = peers[p]->levels[t].data() + first;
+            const float scaled[4] = {pi.table[0] * clips[p], pi.table[1] * clips[p], pi.table[2] * clips[p], pi.table[3] * clips[p]};
+            for (uint64_t c = 0; c < L.gridCols; ++c) {
+              // A chunk's kept local indices ascend, so its rows are walked in order (no division per value).
+              const uint16_t* idx = locals + c * pi.k;
+              const uint8_t* lev = levels + c * pi.k;
+              uint32_t rowEnd = L.chunkCols;
+              uint64_t rowStart = c * L.chunkCols;
+              for (uint32_t j = 0; j < pi.k; ++j) {
+                const uint32_t l = idx[j];
+                while (l >= rowEnd) {
+                  rowEnd += L.chunkCols;
+                  rowStart += L.cols;
+                }
+                const uint64_t at = rowStart + (l - (rowEnd - L.chunkCols));
+                band[at] += scaled[lev[j]];
+                ++senders[at];
+              }
+            }
+          }
+          // Coordinates sent by no peer stay 0; the others get the mean of the
+          // (clipped) values of the peers that sent them.
+          for (uint64_t i = 0; i < bandValues; ++i) {
+            const uint32_t n = senders[i];
+            if (n > 1) band[i] /= float(n);
+            senders[i] = 0;
+          }
+        }
+      };
+      const unsigned threads = threadsFor(ti.layout.numel(), bands);
+      if (threads <= 1) {
+        fillBands(0, bands, senders);
+      } else {
+        std::vector<std::thread> pool;
+        std::vector<std::vector<uint32_t>> scratch(threads);
+        for (unsigned i = 0; i < threads; ++i) pool.emplace_back([&, i] { fillBands(bands * i / threads, bands * (i + 1) / threads, scratch[i]); });
+        for (std::thread& th : pool) th.join();
       }
     }
   } catch (const std::bad_alloc&) {

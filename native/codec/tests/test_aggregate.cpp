@@ -30,13 +30,14 @@ std::vector<uint8_t> encodePeer(testing::Rng& rng, const std::vector<std::vector
 
 TEST(aggregate_matches_reference_and_drops_bad_peers) {
   testing::Rng rng(41);
-  const std::vector<std::vector<uint64_t>> shapes{{64, 128}, {300}, {5, 7, 9}};
+  // 192 rows: three bands of chunk rows, which the aggregation fills one at a time.
+  const std::vector<std::vector<uint64_t>> shapes{{192, 128}, {300}, {5, 7, 9}};
   std::vector<std::vector<uint8_t>> payloads;
   for (int p = 0; p < 5; ++p) payloads.push_back(encodePeer(rng, shapes, 1e-3 * (p + 1)));
   // Peer 5: corrupt; peer 6: different layout; peer 7: other version.
   payloads.push_back(payloads[0]);
   payloads.back()[30] ^= 0xFF;
-  payloads.push_back(encodePeer(rng, {{64, 128}, {301}, {5, 7, 9}}, 1e-3));
+  payloads.push_back(encodePeer(rng, {{192, 128}, {301}, {5, 7, 9}}, 1e-3));
   payloads.push_back(payloads[1]);
   payloads.back()[4] = 9;
 
@@ -195,4 +196,42 @@ TEST(aggregate_of_decoded_payloads_is_bit_identical) {
   CHECK(!s.ok() && s.field == "checksum");
   AggregateResult none;
   CHECK(aggregateDecoded({}, none).code == ErrorCode::kNoValidPayloads);
+}
+
+// A tensor large enough that its bands are shared among threads (where the
+// machine has more than one core): every coordinate must still be the sum of
+// the peers' clipped values in peer order, bit for bit, as one thread gives.
+TEST(aggregate_of_a_large_tensor_is_the_peer_order_sum_bit_for_bit) {
+  testing::Rng rng(47);
+  const std::vector<std::vector<uint64_t>> shapes{{2048, 1024}};
+  std::vector<std::vector<uint8_t>> payloads;
+  for (int p = 0; p < 3; ++p) payloads.push_back(encodePeer(rng, shapes, 1e-3 * (p + 1)));
+  std::vector<PayloadView> views;
+  for (auto& p : payloads) views.push_back(PayloadView{p.data(), p.size()});
+  AggregateResult result;
+  CHECK_OK(aggregatePayloads(views, DecodeOptions{}, result));
+  std::vector<std::vector<DenseTensor>> dense(3);
+  for (int p = 0; p < 3; ++p) CHECK_OK(decodePayloadDense(payloads[p].data(), payloads[p].size(), DecodeOptions{}, dense[p]));
+  std::vector<float> clips;
+  for (int p = 0; p < 3; ++p) {
+    double sq = 0;
+    for (float v : dense[p][0].values) sq += double(v) * v;
+    const double norm = std::sqrt(sq);
+    clips.push_back(float(norm > result.medianNorms[0] ? result.medianNorms[0] / norm : 1.0));
+  }
+  size_t differing = 0;
+  const std::vector<float>& got = result.tensors[0].values;
+  for (size_t i = 0; i < got.size(); ++i) {
+    float sum = 0.0f;
+    uint32_t senders = 0;
+    for (int p = 0; p < 3; ++p) {
+      const float v = dense[p][0].values[i];
+      if (v == 0.0f) continue;
+      sum += v * clips[p];
+      ++senders;
+    }
+    if (senders > 1) sum /= float(senders);
+    differing += std::memcmp(&sum, &got[i], sizeof(float)) != 0;
+  }
+  CHECK_MSG(differing == 0, differing);
 }
