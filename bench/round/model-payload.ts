@@ -15,25 +15,53 @@ export const MODEL_SIZES = {
 } satisfies Record<string, ModelShape>;
 export type ModelSize = keyof typeof MODEL_SIZES;
 
+/** One tensor of the model: its name as LLaMA-style checkpoints call it, and its shape (rows × columns). */
+export interface ModelTensor {
+  name: string;
+  shape: [number, number] | [number];
+}
+
+/** Every tensor of the model: per layer q, o (h×h), k, v (kv×h), gate, up (f×h), down (h×f), two norms (h); the embedding, the final norm, the head unless tied. */
+export function modelTensors(m: ModelShape): ModelTensor[] {
+  const h = m.hiddenSize;
+  const kv = kvWidth(m);
+  const f = m.ffnSize;
+  const tensors: ModelTensor[] = [{ name: 'model.embed_tokens.weight', shape: [m.vocabSize, h] }];
+  for (let l = 0; l < m.layers; l++) {
+    const p = `model.layers.${l}`;
+    tensors.push(
+      { name: `${p}.self_attn.q_proj.weight`, shape: [h, h] },
+      { name: `${p}.self_attn.k_proj.weight`, shape: [kv, h] },
+      { name: `${p}.self_attn.v_proj.weight`, shape: [kv, h] },
+      { name: `${p}.self_attn.o_proj.weight`, shape: [h, h] },
+      { name: `${p}.mlp.gate_proj.weight`, shape: [f, h] },
+      { name: `${p}.mlp.up_proj.weight`, shape: [f, h] },
+      { name: `${p}.mlp.down_proj.weight`, shape: [h, f] },
+      { name: `${p}.input_layernorm.weight`, shape: [h] },
+      { name: `${p}.post_attention_layernorm.weight`, shape: [h] },
+    );
+  }
+  tensors.push({ name: 'model.norm.weight', shape: [h] });
+  if (!m.tiedEmbeddings) tensors.push({ name: 'lm_head.weight', shape: [m.vocabSize, h] });
+  return tensors;
+}
+
 /** A distinct tensor shape of the model and how many tensors have it. */
 interface ShapeCount {
   shape: [number, number] | [number];
   count: number;
 }
 
-/** The model's tensors grouped by shape: per layer q, o (h×h), k, v (kv×h), gate, up (f×h), down (h×f), two norms (h); the embedding, the head unless tied, the final norm. */
+/** The model's tensors grouped by shape, in order of first appearance. */
 export function tensorShapes(m: ModelShape): ShapeCount[] {
-  const h = m.hiddenSize;
-  const kv = kvWidth(m);
-  const f = m.ffnSize;
-  return [
-    { shape: [h, h], count: 2 * m.layers },
-    { shape: [kv, h], count: 2 * m.layers },
-    { shape: [f, h], count: 2 * m.layers },
-    { shape: [h, f], count: m.layers },
-    { shape: [h], count: 2 * m.layers + 1 },
-    { shape: [m.vocabSize, h], count: m.tiedEmbeddings ? 1 : 2 },
-  ];
+  const groups = new Map<string, ShapeCount>();
+  for (const { shape } of modelTensors(m)) {
+    const key = shape.join('x');
+    const group = groups.get(key);
+    if (group) group.count += 1;
+    else groups.set(key, { shape, count: 1 });
+  }
+  return [...groups.values()];
 }
 
 export interface PayloadSize {
@@ -110,5 +138,7 @@ function payloadHeaderBytes(info: ReturnType<typeof inspectPayload>): number {
 
 /** n standard normal values (from `random`'s uniforms: a seeded one makes them reproducible). */
 export function gaussian(n: number, random: () => number = Math.random): Float32Array {
-  return Float32Array.from({ length: n }, () => standardNormal(random));
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = standardNormal(random);
+  return out;
 }

@@ -6,27 +6,20 @@
 // prints compute utilization and communication seconds per round for this
 // machine's peer.
 //   npm run bench:round [-- --rounds 5 --peers 2 --inner-steps 500 --blocks-per-window 10 --block-seconds 1.5 --rtt-ms 40 --sequential]
+// At a real model's size (issue 20; model-round.ts): the round engine with a stand-in for the GPU's inner steps,
+// real codec payloads of the model and 20 simulated peers gathered:
+//   npm run bench:round -- --model 1b|8b|72b [--rounds 3 --peers 20 --compute-seconds S | --tokens-per-second T --block-seconds 12 --cache-dir D]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { createDevnetRuntime } from '../../main/devnet/devnet-runtime';
-import net from 'node:net';
 import { startThrottleProxy, type ThrottleProxy } from '../../test/support/throttle-proxy';
+import { freePort } from './free-port';
+import { MODEL_SIZES, type ModelSize } from './model-payload';
+import { runModelRound } from './model-round';
 import { roundFigures, utilization } from './round-figures';
-
-/** A port nothing listens on now (asked of the OS, then let go). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const MBIT = 1_000_000 / 8;
 
@@ -44,6 +37,10 @@ const { values } = parseArgs({
     'down-mbit': { type: 'string', default: '500' },
     'rtt-ms': { type: 'string', default: '40' },
     sequential: { type: 'boolean', default: false },
+    model: { type: 'string' },
+    'compute-seconds': { type: 'string' },
+    'tokens-per-second': { type: 'string' },
+    'cache-dir': { type: 'string' },
   },
 });
 const rounds = Number(values.rounds);
@@ -52,6 +49,29 @@ const executable = path.join(repo, 'build', 'trainer', 'tandem-trainer');
 if (!fs.existsSync(executable)) {
   console.error(`bench:round needs the trainer: ${executable} is missing (npm run build:native)`);
   process.exit(1);
+}
+if (values.model !== undefined) {
+  if (!(values.model in MODEL_SIZES)) {
+    console.error(`bench:round: --model takes ${Object.keys(MODEL_SIZES).join(', ')}, not ${values.model}`);
+    process.exit(1);
+  }
+  await runModelRound({
+    model: values.model as ModelSize,
+    // A model's windows are minutes long: fewer rounds, and the published 20 peers gathered, unless asked.
+    rounds: process.argv.includes('--rounds') ? rounds : 3,
+    peers: process.argv.includes('--peers') ? Number(values.peers) : 20,
+    upMbit: Number(values['up-mbit']),
+    downMbit: Number(values['down-mbit']),
+    rttMs: Number(values['rtt-ms']),
+    blockSeconds: values['block-seconds'] ? Number(values['block-seconds']) : 12,
+    ...(values['compute-seconds'] ? { computeSeconds: Number(values['compute-seconds']) } : {}),
+    ...(values['tokens-per-second'] ? { tokensPerSecond: Number(values['tokens-per-second']) } : {}),
+    sequential: values.sequential,
+    cacheDir: values['cache-dir'] ?? path.join(os.tmpdir(), 'tandem-bench-payloads'),
+    trainerExecutable: executable,
+    corpusDir: path.join(repo, 'native', 'data', 'sotu'),
+  });
+  process.exit(0);
 }
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-bench-round-'));
@@ -123,9 +143,9 @@ try {
   const figures = roundFigures(records, windowStartedAt).slice(1, rounds + 1);
   const missed = records.filter((r) => r.phase === 'missed');
 
-  console.log('\nwindow  wall s  compute s  comm s (upload+gather)  exposed comm s  window slack s');
+  console.log('\nwindow  wall s  compute s  outer step s  comm s (upload+gather)  exposed comm s  window slack s');
   for (const f of figures) {
-    console.log(`${String(f.window).padStart(6)}  ${f.wall.toFixed(2).padStart(6)}  ${f.compute.toFixed(2).padStart(9)}  ${f.communication.toFixed(2).padStart(23)}  ${f.exposedCommunication.toFixed(2).padStart(14)}  ${f.windowSlack.toFixed(2).padStart(14)}`);
+    console.log(`${String(f.window).padStart(6)}  ${f.wall.toFixed(2).padStart(6)}  ${f.compute.toFixed(2).padStart(9)}  ${f.outerStep.toFixed(2).padStart(12)}  ${f.communication.toFixed(2).padStart(23)}  ${f.exposedCommunication.toFixed(2).padStart(14)}  ${f.windowSlack.toFixed(2).padStart(14)}`);
   }
   const u = utilization(figures);
   const mean = (pick: (f: (typeof figures)[number]) => number) => figures.reduce((s, f) => s + pick(f), 0) / Math.max(1, figures.length);
@@ -136,7 +156,8 @@ try {
   console.log(`communication per round: ${mean((f) => f.communication).toFixed(2)} s, exposed (not hidden behind compute): ${mean((f) => f.exposedCommunication).toFixed(2)} s`);
   console.log(`this peer sent ${(up / 1024).toFixed(0)} KiB and received ${(down / 1024).toFixed(0)} KiB over ${rounds + 2} windows (${(up / 1024 / (rounds + 2)).toFixed(0)} KiB up a window)`);
   console.log(
-    'notes: compute = the trainer busy (inner steps, compression, outer steps, checkpoints); exposed comm = idle time waiting on upload/gather;\n' +
+    'notes: compute = the trainer\'s inner steps (with compression and the payload written); outer step = applying the gathered updates;\n' +
+      '  exposed comm = idle time waiting on upload/gather;\n' +
       '  window slack = idle time after the work was done, waiting for the chain to open the next window (devnet windows leave room for slow\n' +
       "  CPUs; this benchmark fills more of them with --inner-steps 500). All peers share this machine's cores, so compute times swing with its load.\n" +
       '  The devnet model is small (~107k parameters): its payloads are a few KiB, so these links carry far less than a real run\'s would.',

@@ -5,13 +5,15 @@ export interface RoundFigures {
   window: number;
   /** From the start of this window's training to the start of the next one's. */
   wall: number;
-  /** Trainer busy time inside that span: inner steps, compression, outer steps, checkpoints. */
+  /** Inner-step time inside that span (the trainer's window: inner steps, compression, the payload written). */
   compute: number;
+  /** Outer-step time inside that span: decoding and aggregating the gathered updates and applying them. */
+  outerStep: number;
   /** Upload plus gather of this window's updates, overlapped or not. */
   communication: number;
   /** Idle time spent ready but waiting for the chain's next window to start. */
   windowSlack: number;
-  /** Idle time that is neither compute nor window slack: communication the trainer waited for. */
+  /** Idle time that is neither compute, outer step nor window slack: communication the trainer waited for. */
   exposedCommunication: number;
 }
 
@@ -24,11 +26,14 @@ const overlap = (a: Interval, b: Interval) => Math.max(0, Math.min(a.end, b.end)
 
 /**
  * Folds one peer's ledger (and when each window started on the chain) into
- * per-round figures. Compute intervals come from the ledger's `trained` and
- * `applied` lines (each written when its phase ended, with its length).
+ * per-round figures. Busy intervals come from the ledger's `trained` (inner
+ * steps) and `applied` (outer step) lines, each written when its phase ended,
+ * with its length. Only inner steps count as compute: the outer step is work
+ * the round adds, like communication, and a GPU owner is paid for neither.
  */
 export function roundFigures(records: readonly RoundRecord[], windowStartedAt: ReadonlyMap<number, number>): RoundFigures[] {
   const compute: Interval[] = [];
+  const outer: Interval[] = [];
   const trainStart = new Map<number, number>();
   const comm = new Map<number, number>();
   for (const r of records) {
@@ -37,18 +42,19 @@ export function roundFigures(records: readonly RoundRecord[], windowStartedAt: R
       compute.push({ start: r.at - seconds.training * 1000, end: r.at });
       trainStart.set(r.window, r.at - seconds.training * 1000);
     }
-    if (r.phase === 'applied' && seconds.applying !== undefined) compute.push({ start: r.at - seconds.applying * 1000, end: r.at });
+    if (r.phase === 'applied' && seconds.applying !== undefined) outer.push({ start: r.at - seconds.applying * 1000, end: r.at });
     const c = (seconds.uploading ?? 0) + (seconds.gathering ?? 0);
     if (c > 0) comm.set(r.window, (comm.get(r.window) ?? 0) + c);
   }
-  compute.sort((a, b) => a.start - b.start);
+  const busyIntervals = [...compute, ...outer];
   const figures: RoundFigures[] = [];
   for (const [window, start] of [...trainStart].sort((a, b) => a[0] - b[0])) {
     const next = trainStart.get(window + 1);
     if (next === undefined) continue;
     const span = { start, end: next };
     const busy = compute.reduce((sum, i) => sum + overlap(i, span), 0);
-    const readyAt = Math.max(start, ...compute.filter((i) => i.end <= next).map((i) => i.end));
+    const outerBusy = outer.reduce((sum, i) => sum + overlap(i, span), 0);
+    const readyAt = Math.max(start, ...busyIntervals.filter((i) => i.end <= next).map((i) => i.end));
     const opens = windowStartedAt.get(window + 1) ?? readyAt;
     const slack = Math.max(0, Math.min(next, opens) - readyAt);
     const wall = next - start;
@@ -56,9 +62,10 @@ export function roundFigures(records: readonly RoundRecord[], windowStartedAt: R
       window,
       wall: wall / 1000,
       compute: busy / 1000,
+      outerStep: outerBusy / 1000,
       communication: comm.get(window) ?? 0,
       windowSlack: slack / 1000,
-      exposedCommunication: Math.max(0, wall - busy - slack) / 1000,
+      exposedCommunication: Math.max(0, wall - busy - outerBusy - slack) / 1000,
     });
   }
   return figures;
@@ -67,5 +74,6 @@ export function roundFigures(records: readonly RoundRecord[], windowStartedAt: R
 export function utilization(figures: readonly RoundFigures[]): { raw: number; withoutSlack: number } {
   const sum = (f: (r: RoundFigures) => number) => figures.reduce((s, r) => s + f(r), 0);
   const compute = sum((r) => r.compute);
+  // Without slack: what the schedule leaves once the devnet's idle window tail is taken out (outer step and exposed communication stay in).
   return { raw: compute / sum((r) => r.wall), withoutSlack: compute / sum((r) => r.wall - r.windowSlack) };
 }
