@@ -15,7 +15,7 @@ import { devnetManifestDocument } from '../../main/devnet/devnet-manifest';
 import { signerOf, startLocalDevnet } from '../../main/devnet/local-devnet';
 import { createNetworkRuntime } from '../../main/network/network-runtime';
 import { gradientKey } from '../../main/ports/object-keys';
-import { parseManifest, type RunManifest } from '../../main/ports/run-manifest';
+import { parseManifest, WindowTiming, type RunManifest } from '../../main/ports/run-manifest';
 import { parameterCount, type ModelShape } from '../../main/services/hardware/memory-fit';
 import { openReadOnly } from '../../main/services/run/peer-directory';
 import { publishStorageCommitment } from '../../main/services/run/publish-commitment';
@@ -63,6 +63,7 @@ export interface ModelRoundOptions {
 export async function runModelRound(o: ModelRoundOptions): Promise<void> {
   const shape: ModelShape = MODEL_SIZES[o.model];
   const parameters = parameterCount(shape);
+  console.log(`bench:round --model ${o.model}: ${(parameters / 1e9).toFixed(2)}B parameters (${describe(shape)})`);
   const base = parseManifest(devnetManifestDocument(), 'devnet manifest');
   const tokensPerWindow = base.sparseloco.innerSteps * base.optimizer.batchSize * shape.sequenceLength;
   const compute =
@@ -73,19 +74,22 @@ export async function runModelRound(o: ModelRoundOptions): Promise<void> {
         : PUBLISHED_COMPUTE_SECONDS[o.model];
   // The window: whole blocks holding the compute and a quarter block for the outer step and the payload write.
   const blocksPerWindow = Math.ceil(compute.seconds / o.blockSeconds + 0.25);
+  const template = await modelPayloadTemplate(o.model, shape, o.cacheDir, { k: base.sparseloco.topK, blockSide: Math.sqrt(base.sparseloco.chunkSize) });
+  // The published upload deadline (70 s) is shorter than a 72B update takes at 110 Mb/s (87 s): a run of that size
+  // must give more, and this one gives half as much again as the upload takes, when that is more.
+  const uploadSeconds = (template.bytes * 8) / (o.upMbit * 1e6);
+  const uploadDeadlineSeconds = Math.max(WindowTiming.parse({}).uploadDeadlineSeconds, Math.ceil(1.5 * uploadSeconds));
   const manifest: RunManifest = parseManifest(
     {
       ...devnetManifestDocument(),
       name: `tandem-bench-round-${o.model}`,
       model: { ...shape },
       // The run's published timing (its defaults), with this benchmark's window and every simulated peer gathered.
-      windows: { blocksPerWindow, blockSeconds: o.blockSeconds, gatherPeers: o.peers, reservePeers: 0 },
+      windows: { blocksPerWindow, blockSeconds: o.blockSeconds, uploadDeadlineSeconds, gatherPeers: o.peers, reservePeers: 0 },
     },
     'bench:round manifest',
   );
 
-  console.log(`bench:round --model ${o.model}: ${(parameters / 1e9).toFixed(2)}B parameters (${describe(shape)})`);
-  const template = await modelPayloadTemplate(o.model, shape, o.cacheDir, { k: manifest.sparseloco.topK, blockSide: Math.sqrt(manifest.sparseloco.chunkSize) });
   console.log(
     `payload: ${mb(template.bytes)} MB a peer a window, ${template.tensors} tensors, ${template.keptValues.toLocaleString('en')} kept values (${((template.bytes * 8) / template.keptValues).toFixed(2)} bits each, ` +
       `${((100 * template.keptValues) / parameters).toFixed(4)} % of the parameters); a real codec payload, ${template.madeInSeconds > 0 ? `made in ${template.madeInSeconds.toFixed(0)} s` : 'from the cache'} (${template.file})`,
@@ -105,7 +109,7 @@ export async function runModelRound(o: ModelRoundOptions): Promise<void> {
       ? "  the outer step here runs the codec's decode + aggregate for real on the whole model (it decodes each payload again, which the app's trainer did when staging it, and copies the result into JavaScript: an upper bound)"
       : `  the outer step here sleeps the aggregate's ${aggregateSeconds.toFixed(1)} s: extrapolated from the slice (the dense ${o.model} aggregate, ${((parameters * 4) / 1e9).toFixed(0)} GB, does not fit this machine; the dense part includes the addon's copy into JavaScript, which the trainer does not make)`,
   );
-  console.log(`compute: ${compute.seconds.toFixed(0)} s a window (${compute.source}), slept by a stand-in for the GPU; window: ${blocksPerWindow} blocks of ${o.blockSeconds} s`);
+  console.log(`compute: ${compute.seconds.toFixed(0)} s a window (${compute.source}), slept by a stand-in for the GPU; window: ${blocksPerWindow} blocks of ${o.blockSeconds} s; upload deadline ${uploadDeadlineSeconds} s after it (the upload takes ${uploadSeconds.toFixed(1)} s at ${o.upMbit} Mb/s)`);
   console.log(`links: ${o.upMbit} Mb/s up / ${o.downMbit} Mb/s down per peer, ${o.rttMs} ms round trip, at most one TCP window of burst; ${o.peers} peers gathered; ${o.sequential ? 'sequential' : 'overlapped'} schedule; ${o.rounds} measured rounds`);
 
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-bench-model-round-'));

@@ -25,7 +25,7 @@ describe('a whole-model payload assembled from one record per tensor shape', () 
       expect(await modelPayloadTemplate('small', small, temp.dir)).toMatchObject({ bytes: template.bytes, madeInSeconds: 0 });
       // A damaged cached file is not used: it is made again.
       const bytes = fs.readFileSync(template.file);
-      bytes[bytes.length - 10] ^= 0xff;
+      bytes.writeUInt8(bytes.readUInt8(bytes.length - 10) ^ 0xff, bytes.length - 10);
       fs.writeFileSync(template.file, bytes);
       const again = await modelPayloadTemplate('small', small, temp.dir);
       expect(again.madeInSeconds).toBeGreaterThan(0);
