@@ -214,7 +214,9 @@ export async function runModelRound(o: ModelRoundOptions): Promise<void> {
     console.log(`\ncompute utilization (compute s / wall s, idle included): ${(u.raw * 100).toFixed(1)} %`);
     console.log(`exposed communication per round: ${mean((f) => f.exposedCommunication).toFixed(1)} s; outer step (decode + aggregate${aggregate.kind === 'real' ? '' : ', extrapolated'}): ${mean((f) => f.outerStep).toFixed(1)} s; window slack: ${mean((f) => f.windowSlack).toFixed(1)} s`);
     console.log(`this peer sent ${mb(link.bytes.up).toFixed(0)} MB and received ${mb(link.bytes.down).toFixed(0)} MB over its link in ${want} windows; the store served ${store.served.updates} simulated updates`);
-    const missed = records.filter((r) => r.phase === 'missed');
+    // The join's window (joined mid-window) and the last one (cut short by the leave) are not measured.
+    const measured = new Set(figures.map((f) => f.window));
+    const missed = records.filter((r) => r.phase === 'missed' && measured.has(r.window));
     if (missed.length > 0) console.log(`missed windows: ${missed.map((m) => `${m.window} (${m.reason ?? '?'})`).join('; ')}`);
     console.log(
       'notes: compute = the stand-in\'s inner steps (a sleep of the compute time above, then its payload written); outer step = the codec\'s decode + aggregate of\n' +
