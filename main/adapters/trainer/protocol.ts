@@ -371,7 +371,7 @@ export const ApplyOuterResultSchema = z.object({
   update_norm: z.number().nonnegative(),
   mode: outerMode,
   outer_lr: z.number().positive(),
-  /** FNV-1a 64 of the weights after the step (16 hex digits); equal models, equal digests. */
+  /** The trainer's digest of the weights after the step (16 hex digits, native/trainer/src/util/weights_digest.h); equal models, equal digests. */
   model_digest: z.string().regex(/^[0-9a-f]{16}$/).optional(),
   applied_window: nonNegativeInt.optional(),
 });

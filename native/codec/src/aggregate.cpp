@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <system_error>
 #include <new>
 #include <thread>
 
@@ -105,106 +106,186 @@ Status aggregatePayloads(const std::vector<PayloadView>& payloads, const DecodeO
   return status;
 }
 
+namespace {
+
+Status planInto(const std::vector<const DecodedPayload*>& payloads, AggregatePlan& plan) {
+  for (size_t p = 0; p < payloads.size(); ++p) {
+    std::string why;
+    if (!plan.peers.empty() && !sameLayout(plan.peers.front()->info, payloads[p]->info, why)) {
+      plan.droppedPeers.push_back(DroppedPeer{p, Status::error(ErrorCode::kLayoutMismatch, "tensors", why)});
+      continue;
+    }
+    plan.peers.push_back(payloads[p]);
+    plan.usedPeers.push_back(p);
+  }
+  if (plan.peers.empty()) {
+    return Status::error(ErrorCode::kNoValidPayloads, "payloads",
+                         "none of the " + std::to_string(payloads.size()) + " payloads is valid");
+  }
+  // Per tensor, each peer is clipped to the median norm (lower median, as
+  // torch.median), so no single peer dominates.
+  const size_t tensors = plan.peers.front()->info.tensors.size();
+  plan.medianNorms.resize(tensors);
+  plan.clips.assign(tensors, std::vector<float>(plan.peers.size()));
+  std::vector<double> norms(plan.peers.size());
+  for (size_t t = 0; t < tensors; ++t) {
+    for (size_t p = 0; p < plan.peers.size(); ++p) norms[p] = plan.peers[p]->norms[t];
+    std::vector<double> sorted = norms;
+    std::sort(sorted.begin(), sorted.end());
+    const double median = sorted[(sorted.size() - 1) / 2];
+    plan.medianNorms[t] = median;
+    for (size_t p = 0; p < plan.peers.size(); ++p) plan.clips[t][p] = float(norms[p] > median ? median / norms[p] : 1.0);
+  }
+  // The sums' scratch, allocated now, so that applying the plan allocates
+  // nothing and cannot fail half way through a model's weights.
+  uint64_t widest = 0;
+  unsigned threads = 1;
+  for (const TensorInfo& ti : plan.peers.front()->info.tensors) {
+    const uint64_t bands = ti.layout.rows / ti.layout.chunkRows;
+    widest = std::max<uint64_t>(widest, uint64_t(ti.layout.chunkRows) * ti.layout.cols);
+    threads = std::max(threads, threadsFor(ti.layout.numel(), bands));
+  }
+  plan.scratch.resize(threads);
+  for (AggregatePlan::BandScratch& b : plan.scratch) {
+    b.sums.assign(widest, 0.0f);
+    b.senders.assign(widest, 0);
+    b.touched.reserve(widest);
+  }
+  return Status::success();
+}
+
+// What is done with each coordinate's mean: written (the dense aggregate), or
+// descended along (the outer step, in place on the weights).
+enum class Sink { kAssign, kDescend };
+
+// The mean of every coordinate some peer of the plan sent, into `target`,
+// one band of chunk rows at a time: every peer's chunks of the band in turn
+// (peer order per coordinate, as a peer-by-peer sum adds them), summed in a
+// band-sized scratch that stays in cache, then the band's touched coordinates
+// only. Coordinates nobody sent are not visited, so the cost grows with the
+// kept values, not with the tensor. Bands are independent and large tensors
+// share them among the cores; each coordinate is still summed by one thread
+// in peer order, so the result does not depend on the thread count. Returns
+// the sum of the squared steps (kDescend) or means (kAssign).
+double scatterMeans(const AggregatePlan& plan, size_t t, float* target, float lr, Sink sink) {
+  const TensorInfo& ti = plan.peers.front()->info.tensors[t];
+  const ChunkLayout& L = ti.layout;
+  const uint64_t bandValues = uint64_t(L.chunkRows) * L.cols;
+  const uint64_t bands = L.rows / L.chunkRows;
+  const std::vector<float>& clips = plan.clips[t];
+  auto fillBands = [&](uint64_t from, uint64_t to, AggregatePlan::BandScratch& scratch) {
+    // Zero when the plan made it; each band leaves it zeroed again behind it.
+    float* sums = scratch.sums.data();
+    uint32_t* senders = scratch.senders.data();
+    std::vector<uint32_t>& touched = scratch.touched;
+    double squares = 0;
+    for (uint64_t b = from; b < to; ++b) {
+      touched.clear();
+      for (size_t p = 0; p < plan.peers.size(); ++p) {
+        const TensorInfo& pi = plan.peers[p]->info.tensors[t];
+        const uint64_t first = b * L.gridCols * pi.k;
+        const uint16_t* locals = plan.peers[p]->locals[t].data() + first;
+        const uint8_t* levels = plan.peers[p]->levels[t].data() + first;
+        const float scaled[4] = {pi.table[0] * clips[p], pi.table[1] * clips[p], pi.table[2] * clips[p], pi.table[3] * clips[p]};
+        for (uint64_t c = 0; c < L.gridCols; ++c) {
+          // A chunk's kept local indices ascend, so its rows are walked in order (no division per value).
+          const uint16_t* idx = locals + c * pi.k;
+          const uint8_t* lev = levels + c * pi.k;
+          uint32_t rowEnd = L.chunkCols;
+          uint64_t rowStart = c * L.chunkCols;
+          for (uint32_t j = 0; j < pi.k; ++j) {
+            const uint32_t l = idx[j];
+            while (l >= rowEnd) {
+              rowEnd += L.chunkCols;
+              rowStart += L.cols;
+            }
+            const uint64_t at = rowStart + (l - (rowEnd - L.chunkCols));
+            sums[at] += scaled[lev[j]];
+            if (senders[at]++ == 0) touched.push_back(uint32_t(at));
+          }
+        }
+      }
+      // The mean of the (clipped) values of the peers that sent each
+      // coordinate, then, for the outer step, θ − lr · mean: the float
+      // operations of the dense aggregate followed by θ = base − lr · aggregate.
+      float* band = target + b * bandValues;
+      for (uint32_t at : touched) {
+        const uint32_t n = senders[at];
+        const float mean = n > 1 ? sums[at] / float(n) : sums[at];
+        if (sink == Sink::kAssign) {
+          band[at] = mean;
+          squares += double(mean) * mean;
+        } else {
+          const float step = lr * mean;
+          band[at] = band[at] - step;
+          squares += double(step) * step;
+        }
+        sums[at] = 0.0f;
+        senders[at] = 0;
+      }
+    }
+    return squares;
+  };
+  const unsigned threads = threadsFor(L.numel(), bands);
+  if (threads <= 1) return fillBands(0, bands, plan.scratch[0]);
+  std::vector<double> squares(threads, 0.0);
+  std::vector<std::thread> pool;
+  unsigned started = 1;
+  // Thread 0's share runs here; a thread the system refuses has its share run here too.
+  for (unsigned i = 1; i < threads; ++i) {
+    try {
+      pool.emplace_back([&, i] { squares[i] = fillBands(bands * i / threads, bands * (i + 1) / threads, plan.scratch[i]); });
+      ++started;
+    } catch (const std::system_error&) {
+      break;
+    }
+  }
+  squares[0] = fillBands(0, bands / threads, plan.scratch[0]);
+  for (unsigned i = started; i < threads; ++i) squares[i] = fillBands(bands * i / threads, bands * (i + 1) / threads, plan.scratch[0]);
+  for (std::thread& th : pool) th.join();
+  double total = 0;
+  for (double s : squares) total += s;
+  return total;
+}
+
+}  // namespace
+
+Status planAggregate(const std::vector<const DecodedPayload*>& payloads, AggregatePlan& plan) {
+  plan = AggregatePlan{};
+  try {
+    return planInto(payloads, plan);
+  } catch (const std::bad_alloc&) {
+    plan = AggregatePlan{};
+    return Status::error(ErrorCode::kOutOfMemory, "payloads", "out of memory while planning the aggregate");
+  }
+}
+
+double descendTensor(const AggregatePlan& plan, size_t tensor, float* weights, float lr) {
+  return scatterMeans(plan, tensor, weights, lr, Sink::kDescend);
+}
+
 Status aggregateDecoded(const std::vector<const DecodedPayload*>& payloads, AggregateResult& out) {
   out = AggregateResult{};
   try {
-    std::vector<const DecodedPayload*> peers;
-    for (size_t p = 0; p < payloads.size(); ++p) {
-      std::string why;
-      if (!peers.empty() && !sameLayout(peers.front()->info, payloads[p]->info, why)) {
-        out.droppedPeers.push_back(DroppedPeer{p, Status::error(ErrorCode::kLayoutMismatch, "tensors", why)});
-        continue;
-      }
-      peers.push_back(payloads[p]);
-      out.usedPeers.push_back(p);
-    }
-    if (peers.empty()) {
-      return Status::error(ErrorCode::kNoValidPayloads, "payloads",
-                           "none of the " + std::to_string(payloads.size()) +
-                               " payloads is valid");
-    }
-
-    // 2. Per tensor: clip each peer to the median norm, then average each
-    //    coordinate over the peers that sent it (Templar's
-    //    scatter_reduce(mean, include_self=False)), not over all peers: top-k
-    //    picks different coordinates on different peers, and dividing by the
-    //    peer count would shrink a coordinate sent by one peer of R to 1/R.
-    const PayloadInfo& ref = peers.front()->info;
+    AggregatePlan plan;
+    const Status s = planAggregate(payloads, plan);
+    out.usedPeers = plan.usedPeers;
+    out.droppedPeers = plan.droppedPeers;
+    if (!s.ok()) return s;
+    out.medianNorms = plan.medianNorms;
+    // Per tensor: each coordinate is the mean over the peers that sent it
+    // (Templar's scatter_reduce(mean, include_self=False)), not over all
+    // peers: top-k picks different coordinates on different peers, and
+    // dividing by the peer count would shrink a coordinate sent by one peer
+    // of R to 1/R. Coordinates nobody sent are 0.
+    const PayloadInfo& ref = plan.peers.front()->info;
     out.tensors.resize(ref.tensors.size());
-    out.medianNorms.resize(ref.tensors.size());
-    std::vector<double> norms(peers.size());
-    std::vector<float> clips(peers.size());
-    std::vector<uint32_t> senders;
     for (size_t t = 0; t < ref.tensors.size(); ++t) {
-      const TensorInfo& ti = ref.tensors[t];
-      for (size_t p = 0; p < peers.size(); ++p) norms[p] = peers[p]->norms[t];
-      std::vector<double> sorted = norms;
-      std::sort(sorted.begin(), sorted.end());
-      const double median = sorted[(sorted.size() - 1) / 2];  // lower median
-      out.medianNorms[t] = median;
-      for (size_t p = 0; p < peers.size(); ++p) clips[p] = float(norms[p] > median ? median / norms[p] : 1.0);
       DenseTensor& dense = out.tensors[t];
-      dense.name = ti.name;
-      dense.shape = ti.shape;
-      dense.values.assign(ti.layout.numel(), 0.0f);
-      // One band of chunk rows at a time, every peer's chunks of it in turn
-      // (peer order per coordinate, as a peer-by-peer sum would add them): the
-      // band and its sender counts stay in cache while the peers' values go in,
-      // instead of every peer's scatter missing cache all over the tensor. A
-      // 4096-wide band is 1 MiB of values; the counts need only the band.
-      // Bands are independent, so large tensors share them among the cores;
-      // each coordinate is still summed by one thread in peer order, so the
-      // result does not depend on the thread count.
-      const ChunkLayout& L = ti.layout;
-      const uint64_t bandValues = uint64_t(L.chunkRows) * L.cols;
-      const uint64_t bands = L.rows / L.chunkRows;
-      float* values = dense.values.data();
-      auto fillBands = [&](uint64_t from, uint64_t to, std::vector<uint32_t>& senders) {
-        senders.assign(bandValues, 0);
-        for (uint64_t b = from; b < to; ++b) {
-          float* band = values + b * bandValues;
-          for (size_t p = 0; p < peers.size(); ++p) {
-            const TensorInfo& pi = peers[p]->info.tensors[t];
-            const uint64_t first = b * L.gridCols * pi.k;
-            const uint16_t* locals = peers[p]->locals[t].data() + first;
-            const uint8_t* levels = peers[p]->levels[t].data() + first;
-            const float scaled[4] = {pi.table[0] * clips[p], pi.table[1] * clips[p], pi.table[2] * clips[p], pi.table[3] * clips[p]};
-            for (uint64_t c = 0; c < L.gridCols; ++c) {
-              // A chunk's kept local indices ascend, so its rows are walked in order (no division per value).
-              const uint16_t* idx = locals + c * pi.k;
-              const uint8_t* lev = levels + c * pi.k;
-              uint32_t rowEnd = L.chunkCols;
-              uint64_t rowStart = c * L.chunkCols;
-              for (uint32_t j = 0; j < pi.k; ++j) {
-                const uint32_t l = idx[j];
-                while (l >= rowEnd) {
-                  rowEnd += L.chunkCols;
-                  rowStart += L.cols;
-                }
-                const uint64_t at = rowStart + (l - (rowEnd - L.chunkCols));
-                band[at] += scaled[lev[j]];
-                ++senders[at];
-              }
-            }
-          }
-          // Coordinates sent by no peer stay 0; the others get the mean of the
-          // (clipped) values of the peers that sent them.
-          for (uint64_t i = 0; i < bandValues; ++i) {
-            const uint32_t n = senders[i];
-            if (n > 1) band[i] /= float(n);
-            senders[i] = 0;
-          }
-        }
-      };
-      const unsigned threads = threadsFor(ti.layout.numel(), bands);
-      if (threads <= 1) {
-        fillBands(0, bands, senders);
-      } else {
-        std::vector<std::thread> pool;
-        std::vector<std::vector<uint32_t>> scratch(threads);
-        for (unsigned i = 0; i < threads; ++i) pool.emplace_back([&, i] { fillBands(bands * i / threads, bands * (i + 1) / threads, scratch[i]); });
-        for (std::thread& th : pool) th.join();
-      }
+      dense.name = ref.tensors[t].name;
+      dense.shape = ref.tensors[t].shape;
+      dense.values.assign(ref.tensors[t].layout.numel(), 0.0f);
+      scatterMeans(plan, t, dense.values.data(), 0.0f, Sink::kAssign);
     }
   } catch (const std::bad_alloc&) {
     return Status::error(ErrorCode::kOutOfMemory, "payloads", "out of memory while aggregating");

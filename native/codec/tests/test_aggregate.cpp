@@ -235,3 +235,47 @@ TEST(aggregate_of_a_large_tensor_is_the_peer_order_sum_bit_for_bit) {
   }
   CHECK_MSG(differing == 0, differing);
 }
+
+// The outer step in place (descendTensor) gives the weights that
+// θ − lr · aggregate gives, bit for bit, on a tensor whose bands are shared
+// among threads and on a small one; coordinates nobody sent keep their bits
+// (even a NaN a dense pass would carry through unchanged); the sum of the
+// squared steps is the dense one's.
+TEST(outer_step_in_place_matches_base_minus_lr_times_aggregate) {
+  testing::Rng rng(53);
+  const std::vector<std::vector<uint64_t>> shapes{{2048, 1024}, {300}};
+  std::vector<std::vector<uint8_t>> payloads;
+  for (int p = 0; p < 4; ++p) payloads.push_back(encodePeer(rng, shapes, 1e-3 * (p + 1)));
+  std::vector<DecodedPayload> decoded(payloads.size());
+  std::vector<const DecodedPayload*> pointers;
+  for (size_t p = 0; p < payloads.size(); ++p) {
+    CHECK_OK(decodeForAggregate(payloads[p].data(), payloads[p].size(), DecodeOptions{}, decoded[p]));
+    pointers.push_back(&decoded[p]);
+  }
+  AggregateResult dense;
+  CHECK_OK(aggregateDecoded(pointers, dense));
+  AggregatePlan plan;
+  CHECK_OK(planAggregate(pointers, plan));
+  CHECK(plan.usedPeers == dense.usedPeers && plan.medianNorms == dense.medianNorms);
+  const float lr = 0.7f;
+  for (size_t t = 0; t < shapes.size(); ++t) {
+    const std::vector<float>& agg = dense.tensors[t].values;
+    std::vector<float> weights(agg.size());
+    testutil::fillGradient(rng, weights, 1.0);
+    size_t untouched = 0;
+    for (size_t i = 0; i < agg.size(); ++i) {
+      if (agg[i] == 0.0f && untouched++ == 0) weights[i] = std::nanf("");
+    }
+    CHECK(untouched > 0);
+    std::vector<float> expected(agg.size());
+    double expectedSquares = 0;
+    for (size_t i = 0; i < agg.size(); ++i) {
+      const float step = lr * agg[i];
+      expected[i] = weights[i] - step;
+      expectedSquares += double(step) * step;
+    }
+    const double squares = descendTensor(plan, t, weights.data(), lr);
+    CHECK_MSG(std::memcmp(weights.data(), expected.data(), agg.size() * sizeof(float)) == 0, t);
+    CHECK_MSG(std::fabs(squares - expectedSquares) <= 1e-9 * expectedSquares, squares);
+  }
+}

@@ -4,6 +4,7 @@
 
 #include "fixtures.h"
 #include "test_harness.h"
+#include "sparseloco/pseudo_gradient.h"
 #include "train/training_session.h"
 #include "util/atomic_file.h"
 #include "util/errors.h"
@@ -259,4 +260,30 @@ TEST(sparse_outer_step_applies_lr_times_the_per_coordinate_mean_of_the_senders) 
   // (clipped) value, not half of it.
   CHECK(onlyOne > 0);
   CHECK(both > 0);
+}
+
+// The outer step swaps the window's start into the weights and steps only
+// the coordinates some peer sent; a step it refuses (a payload for another
+// model) must therefore be refused before the swap: the trained weights and
+// the pending window stay, and a revert still goes back to the window start.
+TEST(refused_sparse_outer_step_leaves_the_trained_window_as_it_was) {
+  auto s = makeSession();
+  const std::vector<float> start = s->model().params().allValues();
+  s->trainWindow(6, "peer", 2, scratch("rf.tndc"), "sparseloco", nullptr, nullptr);
+  const std::vector<float> trained = s->model().params().allValues();
+  CHECK(trained != start);
+  // A payload of a wider model: every tensor name matches, the shapes do not.
+  trainer::ModelConfig wider = testing::tinyModel();
+  wider.hiddenSize = 48;
+  wider.intermediateSize = 96;
+  TrainingSession other(wider, testing::tinySettings());
+  const ParameterStore& otherParams = other.model().params();
+  std::vector<float> delta(otherParams.size(), 1e-3f), ef(otherParams.size(), 0.0f);
+  writeSparsePayload(scratch("rf-wider.tndc"), otherParams, delta, ef, SparseEncodeSettings{});
+  CHECK_THROWS(s->applyOuter({scratch("rf-wider.tndc")}, 0.5, "sparseloco"));
+  CHECK(s->model().params().allValues() == trained);
+  CHECK(s->outerState().windowPending);
+  CHECK(s->outerState().windowStart == start);
+  CHECK(s->revertWindow() == 6);
+  CHECK(s->model().params().allValues() == start);
 }

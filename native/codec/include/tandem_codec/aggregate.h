@@ -61,4 +61,37 @@ Status decodeForAggregate(const uint8_t* data, size_t size, const DecodeOptions&
 // is dropped (kLayoutMismatch); peer indices are positions in `payloads`.
 Status aggregateDecoded(const std::vector<const DecodedPayload*>& payloads, AggregateResult& out);
 
+// What an aggregate of decoded payloads is made of before any value is
+// summed: the payloads that count (those with the first one's layout, in
+// order), the dropped ones, and each peer's clip per tensor (to the median
+// norm). Its payloads must outlive it.
+struct AggregatePlan {
+  std::vector<const DecodedPayload*> peers;
+  std::vector<size_t> usedPeers;  // positions in the payloads planned
+  std::vector<DroppedPeer> droppedPeers;
+  std::vector<double> medianNorms;       // per tensor
+  std::vector<std::vector<float>> clips;  // [tensor][peer]
+  const PayloadInfo& layout() const { return peers.front()->info; }
+  // Working memory of the sums, one per thread, made by planAggregate so that
+  // applying the plan allocates nothing (not for concurrent use).
+  struct BandScratch {
+    std::vector<float> sums;
+    std::vector<uint32_t> senders;
+    std::vector<uint32_t> touched;
+  };
+  mutable std::vector<BandScratch> scratch;
+};
+
+Status planAggregate(const std::vector<const DecodedPayload*>& payloads, AggregatePlan& plan);
+
+// The outer step on one tensor, in place: weights[i] -= lr * aggregate[i]
+// for every coordinate some peer sent; the others are not touched (their
+// aggregate is 0). The same float operations, bit for bit, as
+// aggregateDecoded followed by θ = θ − lr · aggregate, at a cost that grows
+// with the peers' kept values instead of the tensor's size. `weights` holds
+// the tensor's layout().tensors[tensor].layout.numel() values. Returns the
+// sum of the squared steps (for the update's norm). Allocates nothing and
+// does not throw (a thread the system refuses leaves its share to the caller's).
+double descendTensor(const AggregatePlan& plan, size_t tensor, float* weights, float lr);
+
 }  // namespace tandem

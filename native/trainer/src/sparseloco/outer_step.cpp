@@ -1,5 +1,6 @@
 #include "sparseloco/outer_step.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -76,17 +77,26 @@ double applyUpdate(const std::vector<float>& base, const std::vector<float>& upd
   return std::sqrt(sumSq);
 }
 
-// θ = base − lr · aggregate; the aggregate must hold every parameter.
-double applyAggregate(const tandem::AggregateResult& agg, const std::vector<float>& base, ParameterStore& params,
-                      double outerLr) {
-  std::map<std::string, const std::vector<float>*> byName;
-  std::map<std::string, std::vector<uint64_t>> shapes;
-  for (const auto& t : agg.tensors) {
-    byName[t.name] = &t.values;
-    shapes[t.name] = t.shape;
+// Where each tensor of the aggregate's layout lives in the model, checked
+// before any weight is touched: every parameter present with its exact
+// shape, and nothing the model does not have (a payload for another model is
+// a layout mismatch).
+std::vector<size_t> tensorTargets(const tandem::PayloadInfo& layout, const ParameterStore& params) {
+  std::vector<size_t> targets;
+  for (const tandem::TensorInfo& t : layout.tensors) {
+    const long i = params.find(t.name);
+    if (i < 0) throw TrainerError(error_code::kCodec, "aggregate: payload holds tensor '" + t.name + "' the model does not have");
+    const ParameterInfo& p = params.info(size_t(i));
+    if (t.shape != p.shape || t.layout.numel() != p.numel) {
+      throw TrainerError(error_code::kCodec, "aggregate: tensor '" + p.name + "' has the wrong shape");
+    }
+    targets.push_back(size_t(i));
   }
-  const std::vector<float> update = flatten(byName, shapes, params, "aggregate");
-  return applyUpdate(base, update, outerLr, params);
+  for (const ParameterInfo& p : params.infos()) {
+    const bool sent = std::any_of(layout.tensors.begin(), layout.tensors.end(), [&](const tandem::TensorInfo& t) { return t.name == p.name; });
+    if (!sent) throw TrainerError(error_code::kCodec, "aggregate: tensor '" + p.name + "' missing");
+  }
+  return targets;
 }
 
 }  // namespace
@@ -108,39 +118,64 @@ Json OuterStepResult::toJson() const {
   return j;
 }
 
-OuterStepResult applySparseOuterStep(const std::vector<std::string>& payloadPaths, const std::vector<float>& base,
+OuterStepResult applySparseOuterStep(const std::vector<std::string>& payloadPaths, std::vector<float>* windowStart,
                                      ParameterStore& params, double outerLr) {
   OuterStepResult result;
-  std::vector<std::vector<uint8_t>> files;
-  std::vector<size_t> fileToPeer;
+  std::vector<tandem::DecodedPayload> decoded(payloadPaths.size());
+  std::vector<const tandem::DecodedPayload*> valid;
+  std::vector<size_t> validToPeer;
   for (size_t i = 0; i < payloadPaths.size(); ++i) {
     try {
-      files.push_back(readWholeFile(payloadPaths[i]));
-      fileToPeer.push_back(i);
+      const std::vector<uint8_t> bytes = readWholeFile(payloadPaths[i]);
+      const tandem::Status s = tandem::decodeForAggregate(bytes.data(), bytes.size(), tandem::DecodeOptions{}, decoded[i]);
+      if (s.code == tandem::ErrorCode::kOutOfMemory) throw TrainerError(error_code::kInternal, s.message);
+      if (!s.ok()) {
+        result.droppedPeers.emplace_back(i, s.message);
+        continue;
+      }
+      valid.push_back(&decoded[i]);
+      validToPeer.push_back(i);
     } catch (const TrainerError& e) {
+      if (e.code() == error_code::kInternal) throw;
       result.droppedPeers.emplace_back(i, e.what());
     }
   }
-  std::vector<tandem::PayloadView> views;
-  for (const auto& f : files) views.push_back({f.data(), f.size()});
-  tandem::AggregateResult agg;
-  const tandem::Status status = tandem::aggregatePayloads(views, tandem::DecodeOptions{}, agg);
-  for (const auto& d : agg.droppedPeers) result.droppedPeers.emplace_back(fileToPeer[d.peer], d.reason.message);
-  if (!status.ok()) throw TrainerError(error_code::kCodec, "aggregate failed: " + status.message);
-  for (size_t u : agg.usedPeers) result.usedPeers.push_back(fileToPeer[u]);
-  result.updateNorm = applyAggregate(agg, base, params, outerLr);
+  if (valid.empty()) {
+    throw TrainerError(error_code::kCodec, "aggregate failed: none of the " + std::to_string(payloadPaths.size()) + " payloads is valid");
+  }
+  const OuterStepResult staged = applyStagedSparseOuterStep(valid, windowStart, params, outerLr);
+  for (size_t u : staged.usedPeers) result.usedPeers.push_back(validToPeer[u]);
+  for (const auto& d : staged.droppedPeers) result.droppedPeers.emplace_back(validToPeer[d.first], d.second);
+  std::sort(result.droppedPeers.begin(), result.droppedPeers.end());
+  result.updateNorm = staged.updateNorm;
   return result;
 }
 
 OuterStepResult applyStagedSparseOuterStep(const std::vector<const tandem::DecodedPayload*>& staged,
-                                           const std::vector<float>& base, ParameterStore& params, double outerLr) {
+                                           std::vector<float>* windowStart, ParameterStore& params, double outerLr) {
   OuterStepResult result;
-  tandem::AggregateResult agg;
-  const tandem::Status status = tandem::aggregateDecoded(staged, agg);
-  for (const auto& d : agg.droppedPeers) result.droppedPeers.emplace_back(d.peer, d.reason.message);
+  tandem::AggregatePlan plan;
+  const tandem::Status status = tandem::planAggregate(staged, plan);
+  for (const auto& d : plan.droppedPeers) result.droppedPeers.emplace_back(d.peer, d.reason.message);
   if (!status.ok()) throw TrainerError(error_code::kCodec, "aggregate failed: " + status.message);
-  result.usedPeers = agg.usedPeers;
-  result.updateNorm = applyAggregate(agg, base, params, outerLr);
+  result.usedPeers = plan.usedPeers;
+  // Everything is checked before the weights change, so a refused step
+  // leaves them as they were.
+  if (windowStart && windowStart->size() != params.size()) {
+    throw TrainerError(error_code::kInternal, "the window's start holds " + std::to_string(windowStart->size()) + " values, the model " + std::to_string(params.size()));
+  }
+  const std::vector<size_t> targets = tensorTargets(plan.layout(), params);
+  // θ = θ_start − lr · aggregate is θ_start wherever no peer sent a value, so
+  // the window's start becomes the weights by a swap (no copy of the model),
+  // and only the coordinates some peer sent are then stepped (the plan holds
+  // its working memory: nothing below allocates or throws, so no step is
+  // ever left half done).
+  if (windowStart) params.allValues().swap(*windowStart);
+  double squares = 0;
+  for (size_t t = 0; t < targets.size(); ++t) {
+    squares += tandem::descendTensor(plan, t, params.values(targets[t]), static_cast<float>(outerLr));
+  }
+  result.updateNorm = std::sqrt(squares);
   return result;
 }
 

@@ -25,15 +25,22 @@ struct OuterStepResult {
   Json toJson() const;
 };
 
-// `base` = θ_start; `params.allValues()` is overwritten with the result.
-OuterStepResult applySparseOuterStep(const std::vector<std::string>& payloadPaths, const std::vector<float>& base,
+// The sparse outer step θ = θ_start − lr · aggregate, in place. θ_start is
+// `*windowStart` when the weights hold a trained window (it is swapped into
+// the weights, and holds the trained weights after the call), or the
+// weights themselves when `windowStart` is null (a validator, a peer
+// catching up). Only the coordinates some peer sent are visited, so the cost
+// grows with the kept values, not with the model. A step that is refused
+// (no valid payload, a payload for another model) throws before any weight
+// changes.
+OuterStepResult applySparseOuterStep(const std::vector<std::string>& payloadPaths, std::vector<float>* windowStart,
                                      ParameterStore& params, double outerLr);
 
-// The sparse outer step from payloads decoded before (stage_payload), in the
-// order given: the same aggregate, bit for bit, as applySparseOuterStep on
-// their files in that order. Indices in the result are positions in `staged`.
+// The same from payloads decoded before (stage_payload), in the order given:
+// the same weights, bit for bit, as applySparseOuterStep on their files in
+// that order. Indices in the result are positions in `staged`.
 OuterStepResult applyStagedSparseOuterStep(const std::vector<const tandem::DecodedPayload*>& staged,
-                                           const std::vector<float>& base, ParameterStore& params, double outerLr);
+                                           std::vector<float>* windowStart, ParameterStore& params, double outerLr);
 
 OuterStepResult applyDenseOuterStep(const std::vector<std::string>& payloadPaths, const std::vector<float>& base,
                                     ParameterStore& params, double outerLr, double momentumCoef,

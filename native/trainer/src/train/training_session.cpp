@@ -10,6 +10,7 @@
 #include "sparseloco/pseudo_gradient.h"
 #include "util/errors.h"
 #include "util/rng.h"
+#include "util/weights_digest.h"
 
 namespace trainer {
 
@@ -157,11 +158,12 @@ Json TrainingSession::applyOuter(const std::vector<std::string>& payloadPaths, d
   ParameterStore& params = model_.params();
   // Without a pending window (a validator, a catching-up peer) the current
   // weights are θ_start.
-  const std::vector<float> base = outer_.windowPending ? outer_.windowStart : params.allValues();
+  std::vector<float>* windowStart = outer_.windowPending ? &outer_.windowStart : nullptr;
   OuterStepResult r;
   if (mode == "sparseloco") {
-    r = applySparseOuterStep(payloadPaths, base, params, outerLr);
+    r = applySparseOuterStep(payloadPaths, windowStart, params, outerLr);
   } else if (mode == "diloco") {
+    const std::vector<float> base = windowStart ? *windowStart : params.allValues();
     r = applyDenseOuterStep(payloadPaths, base, params, outerLr, settings_.dilocoMomentum, outer_.momentum);
   } else {
     throw TrainerError(error_code::kInvalidArgument, "'mode' must be \"sparseloco\" or \"diloco\"");
@@ -171,9 +173,8 @@ Json TrainingSession::applyOuter(const std::vector<std::string>& payloadPaths, d
 
 Json TrainingSession::applyOuterStaged(const std::vector<const tandem::DecodedPayload*>& staged, double outerLr,
                                        int64_t window) {
-  ParameterStore& params = model_.params();
-  const std::vector<float> base = outer_.windowPending ? outer_.windowStart : params.allValues();
-  return finishOuter(applyStagedSparseOuterStep(staged, base, params, outerLr), outerLr, "sparseloco", window);
+  std::vector<float>* windowStart = outer_.windowPending ? &outer_.windowStart : nullptr;
+  return finishOuter(applyStagedSparseOuterStep(staged, windowStart, model_.params(), outerLr), outerLr, "sparseloco", window);
 }
 
 Json TrainingSession::finishOuter(const OuterStepResult& r, double outerLr, const std::string& mode, int64_t window) {
@@ -194,7 +195,7 @@ std::string TrainingSession::modelDigest() const {
   const std::vector<float>& theta = model_.params().allValues();
   char digest[17];
   std::snprintf(digest, sizeof digest, "%016llx",
-                static_cast<unsigned long long>(fnv1a64(theta.data(), theta.size() * sizeof(float))));
+                static_cast<unsigned long long>(weightsDigest(theta.data(), theta.size())));
   return digest;
 }
 

@@ -1,0 +1,58 @@
+#include "util/weights_digest.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "util/parallel.h"
+
+namespace trainer {
+
+namespace {
+
+constexpr uint64_t kOffset = 0xCBF29CE484222325ull;
+constexpr uint64_t kPrime = 0x100000001B3ull;
+constexpr size_t kBlockBytes = size_t(1) << 20;
+
+// One FNV-1a step on a 64-bit word, then an xorshift: a multiply carries a
+// word's bits only upwards, so without the shift a flipped top bit would
+// give the same hash wherever it was. Each part is a bijection of the hash,
+// so one changed word always changes the result.
+uint64_t step(uint64_t hash, uint64_t word) {
+  hash = (hash ^ word) * kPrime;
+  return hash ^ (hash >> 29);
+}
+
+// Over 8-byte words (little-endian, as every supported CPU), the tail of
+// fewer than 8 bytes byte by byte.
+uint64_t hashBlock(const unsigned char* bytes, size_t size) {
+  uint64_t hash = kOffset;
+  size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, bytes + i, 8);
+    hash = step(hash, word);
+  }
+  for (; i < size; ++i) hash = step(hash, bytes[i]);
+  return hash;
+}
+
+}  // namespace
+
+uint64_t weightsDigest(const float* values, size_t count) {
+  const unsigned char* bytes = reinterpret_cast<const unsigned char*>(values);
+  const size_t size = count * sizeof(float);
+  const long blocks = long((size + kBlockBytes - 1) / kBlockBytes);
+  std::vector<uint64_t> hashes(size_t(blocks), 0);
+  TANDEM_PARALLEL_FOR
+  for (long b = 0; b < blocks; ++b) {
+    const size_t from = size_t(b) * kBlockBytes;
+    const size_t length = std::min(kBlockBytes, size - from);
+    hashes[size_t(b)] = hashBlock(bytes + from, length);
+  }
+  uint64_t digest = kOffset ^ uint64_t(size);
+  for (uint64_t h : hashes) digest = step(digest, h);
+  return digest;
+}
+
+}  // namespace trainer
