@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import pino from 'pino';
-import { aggregatePayloads, encodeTensors, inspectPayload, validatePayload } from '../../main/adapters/codec';
+import { descend, encodeTensors, inspectPayload, stagePayload, weightsDigest, type StagedPayload } from '../../main/adapters/codec';
 import { S3Storage } from '../../main/adapters/storage/s3-storage';
 import { seededRandom } from '../../main/core/seeded-random';
 import { devnetManifestDocument } from '../../main/devnet/devnet-manifest';
@@ -41,7 +41,7 @@ const PUBLISHED_COMPUTE_SECONDS: Record<ModelSize, { seconds: number; source: st
   '72b': { seconds: 115 * 12, source: 'Covenant-72B: windows of 115 blocks of 12 s' },
 };
 
-/** Above this many parameters the dense aggregate (4 bytes a parameter) does not fit this machine's memory beside the rest. */
+/** Above this many parameters the model's weights (4 bytes a parameter) do not fit this machine's memory beside the rest. */
 const REAL_AGGREGATE_MAX_PARAMETERS = 2e9;
 
 export interface ModelRoundOptions {
@@ -95,19 +95,21 @@ export async function runModelRound(o: ModelRoundOptions): Promise<void> {
       `${((100 * template.keptValues) / parameters).toFixed(4)} % of the parameters); a real codec payload, ${template.madeInSeconds > 0 ? `made in ${template.madeInSeconds.toFixed(0)} s` : 'from the cache'} (${template.file})`,
   );
   const cost = await measureCodecCosts(shape, o.peers);
-  const extrapolated = { perPayloadSeconds: cost.sumPerKept * template.keptValues, fixedSeconds: cost.densePerValue * parameters };
-  const aggregate: AggregateCost = parameters <= REAL_AGGREGATE_MAX_PARAMETERS ? { kind: 'real' } : { kind: 'extrapolated', ...extrapolated };
+  const scale = template.keptValues / cost.sliceKept;
+  const extrapolated = { perPayloadSeconds: cost.descendPerPayload * scale, fixedSeconds: cost.descendOnce * scale + cost.digestPerParameter * parameters };
+  const aggregate: AggregateCost = parameters <= REAL_AGGREGATE_MAX_PARAMETERS ? { kind: 'real', parameters } : { kind: 'extrapolated', ...extrapolated };
   const ns = (seconds: number) => `${(seconds * 1e9).toFixed(2)} ns`;
-  const decodeSeconds = cost.decodePerKept * template.keptValues * o.peers;
-  const aggregateSeconds = extrapolated.perPayloadSeconds * (o.peers + 1) + extrapolated.fixedSeconds;
+  const stageSeconds = cost.stagePerKept * template.keptValues * o.peers;
+  const outerSeconds = extrapolated.perPayloadSeconds * (o.peers + 1) + extrapolated.fixedSeconds;
   console.log(
-    `codec on this machine (${os.cpus().length} cores: the aggregate shares a tensor's bands among them), measured on a slice (${cost.sliceValues.toLocaleString('en')} values; aggregates of 1 and ${o.peers} payloads): decode ${ns(cost.decodePerKept)} and sum ${ns(cost.sumPerKept)} per kept value, dense passes ${ns(cost.densePerValue)} per parameter;\n` +
-      `  for ${o.peers} peers of this model: decode ${decodeSeconds.toFixed(1)} s (each payload when it arrives, beside the compute), aggregate ${aggregateSeconds.toFixed(1)} s (the outer step, after the compute; ${o.peers + 1} payloads with its own)`,
+    `codec on this machine (${os.cpus().length} cores), measured on a slice of ${cost.sliceValues.toLocaleString('en')} values and ${o.peers + 1} distinct payloads of it: staging ${ns(cost.stagePerKept)} a kept value; ` +
+      `the outer step in place ${ns(cost.descendPerPayload / cost.sliceKept)} a kept value of each payload and ${ns(cost.descendOnce / cost.sliceKept)} once; the model digest ${ns(cost.digestPerParameter)} a parameter;\n` +
+      `  scaled to ${o.peers} peers of this model: staging ${stageSeconds.toFixed(1)} s (each payload when it arrives, beside the compute), outer step ${outerSeconds.toFixed(1)} s (after the compute; ${o.peers + 1} payloads with its own, and the digest)`,
   );
   console.log(
     aggregate.kind === 'real'
-      ? "  the outer step here runs the codec's decode + aggregate for real on the whole model (it decodes each payload again, which the app's trainer did when staging it, and copies the result into JavaScript: an upper bound)"
-      : `  the outer step here sleeps the aggregate's ${aggregateSeconds.toFixed(1)} s: extrapolated from the slice (the dense ${o.model} aggregate, ${((parameters * 4) / 1e9).toFixed(0)} GB, does not fit this machine; the dense part includes the addon's copy into JavaScript, which the trainer does not make)`,
+      ? `  the outer step here runs for real, as the trainer runs it: the staged payloads' aggregate applied in place to ${((parameters * 4) / 1e9).toFixed(1)} GB of weights, then their digest (every peer here sends the same payload, so the peers' coordinates coincide: the slice's distinct payloads are the harder case)`
+      : `  the outer step here sleeps the ${outerSeconds.toFixed(1)} s above: extrapolated from the slice (the ${o.model} weights, ${((parameters * 4) / 1e9).toFixed(0)} GB, do not fit this machine)`,
   );
   console.log(`compute: ${compute.seconds.toFixed(0)} s a window (${compute.source}), slept by a stand-in for the GPU; window: ${blocksPerWindow} blocks of ${o.blockSeconds} s; upload deadline ${uploadDeadlineSeconds} s after it (the upload takes ${uploadSeconds.toFixed(1)} s at ${o.upMbit} Mb/s)`);
   console.log(`links: ${o.upMbit} Mb/s up / ${o.downMbit} Mb/s down per peer, ${o.rttMs} ms round trip, at most one TCP window of burst; ${o.peers} peers gathered; ${o.sequential ? 'sequential' : 'overlapped'} schedule; ${o.rounds} measured rounds`);
@@ -200,28 +202,30 @@ export async function runModelRound(o: ModelRoundOptions): Promise<void> {
       f.bytesUp += r.bytesUp ?? 0;
       byWindow.set(r.window, f);
     }
-    console.log('\nwindow  wall s  compute s  outer step s  exposed comm s  window slack s  upload s  gather s (downloading)  checks s  MB up  MB down');
+    console.log('\nwindow  wall s  compute s  outer step s  made beside  exposed comm s  window slack s  upload s  gather s (downloading)  checks s  MB up  MB down');
     for (const f of figures) {
       const w = byWindow.get(f.window);
       const s = trainer.windows.get(f.window);
       console.log(
-        `${String(f.window).padStart(6)}  ${f.wall.toFixed(1).padStart(6)}  ${f.compute.toFixed(1).padStart(9)}  ${f.outerStep.toFixed(1).padStart(12)}  ${f.exposedCommunication.toFixed(1).padStart(14)}  ${f.windowSlack.toFixed(1).padStart(14)}` +
+        `${String(f.window).padStart(6)}  ${f.wall.toFixed(1).padStart(6)}  ${f.compute.toFixed(1).padStart(9)}  ${f.outerStep.toFixed(1).padStart(12)}  ${(s?.aggregated ? (s.prepared ? 'yes' : 'no') : '-').padStart(11)}  ${f.exposedCommunication.toFixed(1).padStart(14)}  ${f.windowSlack.toFixed(1).padStart(14)}` +
           `  ${(w?.uploading ?? 0).toFixed(1).padStart(8)}  ${`${(w?.gathering ?? 0).toFixed(1)} (${(w?.transfer ?? 0).toFixed(1)})`.padStart(22)}  ${(s?.checkSeconds ?? 0).toFixed(1).padStart(8)}  ${mb(w?.bytesUp ?? 0).toFixed(0).padStart(5)}  ${mb(w?.bytesDown ?? 0).toFixed(0).padStart(7)}`,
       );
     }
     const u = utilization(figures);
     const mean = (pick: (f: (typeof figures)[number]) => number) => figures.reduce((sum, f) => sum + pick(f), 0) / Math.max(1, figures.length);
     console.log(`\ncompute utilization (compute s / wall s, idle included): ${(u.raw * 100).toFixed(1)} %`);
-    console.log(`exposed communication per round: ${mean((f) => f.exposedCommunication).toFixed(1)} s; outer step (decode + aggregate${aggregate.kind === 'real' ? '' : ', extrapolated'}): ${mean((f) => f.outerStep).toFixed(1)} s; window slack: ${mean((f) => f.windowSlack).toFixed(1)} s`);
+    console.log(`exposed communication per round: ${mean((f) => f.exposedCommunication).toFixed(1)} s; outer step after the compute (the aggregate in place + digest${aggregate.kind === 'real' ? '' : ', extrapolated'}; what was left of it where made beside the compute): ${mean((f) => f.outerStep).toFixed(1)} s; window slack: ${mean((f) => f.windowSlack).toFixed(1)} s`);
     console.log(`this peer sent ${mb(link.bytes.up).toFixed(0)} MB and received ${mb(link.bytes.down).toFixed(0)} MB over its link in ${want} windows; the store served ${store.served.updates} simulated updates`);
     // The join's window (joined mid-window) and the last one (cut short by the leave) are not measured.
     const measured = new Set(figures.map((f) => f.window));
     const missed = records.filter((r) => r.phase === 'missed' && measured.has(r.window));
     if (missed.length > 0) console.log(`missed windows: ${missed.map((m) => `${m.window} (${m.reason ?? '?'})`).join('; ')}`);
     console.log(
-      'notes: compute = the stand-in\'s inner steps (a sleep of the compute time above, then its payload written); outer step = the codec\'s decode + aggregate of\n' +
-        "  the window's payloads; exposed comm = time the next window's training waited on upload/gather; checks = the codec's full validation of each\n" +
-        "  gathered payload as it arrived (real, beside the compute). The simulated peers' updates appear when this machine's own update of that window is stored.",
+      'notes: compute = the stand-in\'s inner steps (a sleep of the compute time above, then its payload written); outer step = the staged payloads\' aggregate\n' +
+        "  applied to the weights in place, and their digest, after the compute; made beside = named to the trainer when the gather had staged the window's\n" +
+        "  payloads, and made while the next window computed (then the outer step is what was left of it); exposed comm = time the next window's training waited on upload/gather; checks = the staging of each\n" +
+        "  gathered payload as it arrived (the codec's full check and decode, real, beside the compute). The simulated peers' updates appear when this machine's own\n" +
+        '  update of that window is stored.',
     );
   } finally {
     quiet = true;
@@ -230,27 +234,37 @@ export async function runModelRound(o: ModelRoundOptions): Promise<void> {
   }
 }
 
-/** The codec's costs on this machine, measured on a slice of the model, in seconds per kept value or per parameter. */
+/** The outer step's costs on this machine, measured on a slice of the model, in seconds. */
 interface CodecCosts {
   sliceValues: number;
-  /** The full check of a payload, which decodes its streams (as the trainer's staging does when a payload arrives). */
-  decodePerKept: number;
-  /** What each more payload adds to the aggregate beyond its decode: clipping and summing its kept values. */
-  sumPerKept: number;
-  /** What the aggregate costs whatever the peer count: the dense result's passes (and here its copy into JavaScript). */
-  densePerValue: number;
+  /** Kept values of one payload of the slice. */
+  sliceKept: number;
+  /** Staging a payload (the codec's full check and decode, once, when it arrives), per kept value. */
+  stagePerKept: number;
+  /** What each more payload adds to the outer step in place, for one payload of the slice. */
+  descendPerPayload: number;
+  /** What the outer step in place costs whatever the peer count (the plan, the touched coordinates' pass beyond the first), for the slice. */
+  descendOnce: number;
+  /** The trainer's model digest, per parameter. */
+  digestPerParameter: number;
 }
 
 /**
- * Measures the codec on a slice of the model (a few of its hidden-size
- * rows): one payload's check, and the aggregate of 1 and of `peers` copies
- * of it, so that the aggregate splits into a part per kept value of each
- * peer and a part per parameter, each scaled to the whole model.
+ * Measures the outer step on a slice of the model (a few of its hidden-size
+ * rows), as the trainer runs it: `peers + 1` distinct payloads of the slice
+ * (as distinct peers' updates pick distinct coordinates) staged, then
+ * applied in place to the slice's weights, 1 and all of them, so that the
+ * cost splits into a part per payload and a part once; and the digest of
+ * the slice's weights. Each part scales with the model's kept values, the
+ * digest with its parameters.
  */
 async function measureCodecCosts(m: ModelShape, peers: number): Promise<CodecCosts> {
   const rows = Math.max(64, Math.round((16 * 1024 * 1024) / m.hiddenSize / 64) * 64);
-  const payload = await encodeTensors([{ name: 'slice', shape: [rows, m.hiddenSize], data: gaussian(rows * m.hiddenSize, seededRandom(11)) }], { k: 64, blockSize: 64 });
-  const kept = inspectPayload(payload).keptValues;
+  const values = rows * m.hiddenSize;
+  const random = seededRandom(11);
+  const payloads: Buffer[] = [];
+  for (let p = 0; p <= peers; p++) payloads.push(await encodeTensors([{ name: 'slice', shape: [rows, m.hiddenSize], data: gaussian(values, random) }], { k: 64, blockSize: 64 }));
+  const kept = inspectPayload(payloads[0]!).keptValues;
   const best = async (work: () => Promise<unknown>) => {
     let fastest = Infinity;
     for (let i = 0; i < 3; i++) {
@@ -260,15 +274,26 @@ async function measureCodecCosts(m: ModelShape, peers: number): Promise<CodecCos
     }
     return fastest;
   };
-  const check = await best(() => validatePayload(payload));
-  const one = await best(() => aggregatePayloads([payload]));
-  const many = await best(() => aggregatePayloads(Array.from({ length: peers }, () => payload)));
-  const perPayload = Math.max(0, (many - one) / (peers - 1));
+  const staged: StagedPayload[] = [];
+  const stageStarted = performance.now();
+  for (const payload of payloads) {
+    const result = await stagePayload(payload);
+    if (!result.ok) throw new Error(`the slice's payload is refused: ${result.message}`);
+    staged.push(result.payload);
+  }
+  const stageSeconds = (performance.now() - stageStarted) / 1000;
+  const weights = new Float32Array(values).fill(0.01);
+  const one = await best(() => descend(staged.slice(0, 1), weights, 1e-6));
+  const all = await best(() => descend(staged, weights, 1e-6));
+  const perPayload = Math.max(0, (all - one) / peers);
+  const digest = await best(() => weightsDigest(weights));
   return {
-    sliceValues: rows * m.hiddenSize,
-    decodePerKept: check / kept,
-    sumPerKept: Math.max(0, perPayload - check) / kept,
-    densePerValue: Math.max(0, one - perPayload) / (rows * m.hiddenSize),
+    sliceValues: values,
+    sliceKept: kept,
+    stagePerKept: stageSeconds / (kept * staged.length),
+    descendPerPayload: perPayload,
+    descendOnce: Math.max(0, one - perPayload),
+    digestPerParameter: digest / values,
   };
 }
 

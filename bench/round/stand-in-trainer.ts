@@ -1,10 +1,11 @@
 import fs from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { aggregatePayloads, validatePayload } from '../../main/adapters/codec';
+import { descend, stagePayload, weightsDigest, type StagedPayload } from '../../main/adapters/codec';
 import type {
   ApplyOuterRequest,
   ApplyOuterResult,
   PayloadVerdict,
+  PrepareOuterRequest,
   StagePayloadRequest,
   StepProgress,
   TrainerPort,
@@ -16,8 +17,19 @@ import type { PayloadTemplate } from './payload-template';
 /** The stand-in trains nothing, so it has no loss to report; the ledger and the round state take a number (NaN would not survive JSON). */
 const NO_LOSS = 0;
 
-/** How the outer step's aggregate is paid: run by the codec for real, or slept for a cost measured on a slice (per payload, and once). */
-export type AggregateCost = { kind: 'real' } | { kind: 'extrapolated'; perPayloadSeconds: number; fixedSeconds: number };
+/**
+ * The outer learning rate the stand-in steps with: the cost does not depend
+ * on it, and the weights are never trained, so the real manifest's would
+ * only let them drift over many windows.
+ */
+const ONE_LR = 1e-6;
+
+/**
+ * How the outer step is paid: run for real on weights of the model's size
+ * (the codec's in-place step and the trainer's model digest, as the trainer
+ * runs them), or slept for a cost measured on a slice (per payload, and once).
+ */
+export type AggregateCost = { kind: 'real'; parameters: number } | { kind: 'extrapolated'; perPayloadSeconds: number; fixedSeconds: number };
 
 export interface StandInTrainerOptions {
   template: PayloadTemplate;
@@ -31,11 +43,13 @@ export interface StandInTrainerOptions {
 
 /** What the stand-in did in one window, in seconds, for the benchmark's table. */
 export interface StandInWindow {
-  /** The codec's full check of each gathered payload, summed (real at every size). */
+  /** The staging of each gathered payload (the codec's full check and decode, kept for the outer step), summed (real at every size). */
   checkSeconds: number;
   checked: number;
-  /** The outer step's decode + aggregate of the window's payloads (real or extrapolated). */
+  /** The outer step after the compute: the aggregate of the staged payloads applied to the weights in place, and their digest (real or extrapolated); what was left of it when it was made beside the compute. */
   aggregateSeconds: number;
+  /** Whether the step was made beside the compute (prepareOuter). */
+  prepared: boolean;
   aggregated: number;
 }
 
@@ -44,23 +58,34 @@ export interface StandInWindow {
  * it stands in for the GPU's inner steps with a sleep of the window's
  * compute time, and writes a real codec payload of the model (the
  * template) as its update. Everything the round costs besides the inner
- * steps is real where this machine can hold it: each gathered payload is
- * checked by the codec's full validation when it arrives (the real
- * trainer decodes it then), and at the outer step the codec decodes and
- * aggregates the window's payloads for real (`aggregate: real`), or, where
- * the dense model does not fit in memory, sleeps for the cost measured on a
- * slice and scaled to the model (per payload and once per step). No weights
- * are kept, so checkpoints and reverts are no-ops.
+ * steps is real where this machine can hold it, done as the trainer does
+ * it: each gathered payload is staged when it arrives (decoded and fully
+ * validated once, and held decoded), and the outer step applies the staged
+ * payloads' aggregate to weights of the model's size in place and digests
+ * them (`aggregate: real`); where the model's weights do not fit in memory,
+ * it sleeps for the cost measured on a slice and scaled to the model (per
+ * payload and once per step). A step named beforehand (prepareOuter, once
+ * the gather has staged its payloads) is made beside the compute, and the
+ * step after the compute waits only for what is left of it. The weights are not trained, so checkpoints
+ * and reverts are no-ops.
  */
 export class StandInTrainer implements TrainerPort {
   readonly windows = new Map<number, StandInWindow>();
-  private readonly staged = new Map<string, string>();
+  private readonly staged = new Map<string, StagedPayload>();
+  /** The outer step named by prepareOuter: being made, or made (its weights and digest; null when extrapolated or failed). */
+  private preparation: { window: number; keys: string; lr: number; done: Promise<{ weights: Float32Array; digest: string } | null> } | null = null;
+  /** The outer step in progress, if any. */
+  private applying: Promise<unknown> = Promise.resolve();
+  /** The model's weights (real outer step only), in the payload's tensor order; committed up front so the digest reads real memory. */
+  private weights: Float32Array | null;
 
-  constructor(private readonly options: StandInTrainerOptions) {}
+  constructor(private readonly options: StandInTrainerOptions) {
+    this.weights = options.aggregate.kind === 'real' ? new Float32Array(options.aggregate.parameters).fill(0.01) : null;
+  }
 
   private figures(window: number): StandInWindow {
     let f = this.windows.get(window);
-    if (!f) this.windows.set(window, (f = { checkSeconds: 0, checked: 0, aggregateSeconds: 0, aggregated: 0 }));
+    if (!f) this.windows.set(window, (f = { checkSeconds: 0, checked: 0, aggregateSeconds: 0, aggregated: 0, prepared: false }));
     return f;
   }
 
@@ -82,36 +107,108 @@ export class StandInTrainer implements TrainerPort {
 
   async stagePayload(request: StagePayloadRequest): Promise<PayloadVerdict> {
     const started = performance.now();
-    const bytes = await fs.readFile(request.file);
-    const verdict = await validatePayload(bytes, { maxValues: this.options.maxValues, ...(request.expectedK === undefined ? {} : { expectedK: request.expectedK }) });
+    const verdict = await this.stage(request.file, request.expectedK);
     const f = this.figures(Number(request.key.split('/')[0]));
     f.checkSeconds += (performance.now() - started) / 1000;
     f.checked += 1;
     if (!verdict.ok) return { ok: false, reason: `${verdict.field}: ${verdict.message}` };
-    this.staged.set(request.key, request.file);
+    this.staged.set(request.key, verdict.payload);
     return { ok: true };
+  }
+
+  private async stage(file: string, expectedK?: number) {
+    const bytes = await fs.readFile(file);
+    return stagePayload(bytes, { maxValues: this.options.maxValues, ...(expectedK === undefined ? {} : { expectedK }) });
   }
 
   async unstage(keys: readonly string[]): Promise<void> {
     for (const key of keys) this.staged.delete(key);
   }
 
-  async applyOuter(request: ApplyOuterRequest): Promise<ApplyOuterResult> {
-    const started = performance.now();
-    const { aggregate, maxValues } = this.options;
-    if (aggregate.kind === 'real') {
-      const payloads = await Promise.all(request.payloadFiles.map((file) => fs.readFile(file)));
-      const result = await aggregatePayloads(payloads, { maxValues });
-      if (result.droppedPeers.length > 0) throw new Error(`the codec dropped ${result.droppedPeers.length} payloads: ${result.droppedPeers[0]?.message}`);
+  /**
+   * The outer step named before it is due, made beside the compute as the
+   * trainer makes it (prepare_outer): on a copy of the weights, then their
+   * digest; or, extrapolated, the step's cost starts running now. The step
+   * after the compute then waits for what is left of it, if anything.
+   */
+  async prepareOuter(request: PrepareOuterRequest): Promise<boolean> {
+    // The weights must not change under the copy: an outer step in progress ends first.
+    await this.applying;
+    const cost = this.extrapolatedSeconds(request.staged.length);
+    let done: Promise<{ weights: Float32Array; digest: string } | null>;
+    if (this.weights) {
+      const payloads = request.staged.map((key) => this.staged.get(key));
+      if (payloads.some((p) => p === undefined)) return false;
+      const base = this.weights;
+      done = (async () => {
+        const next = new Float32Array(base);
+        await descend(payloads as StagedPayload[], next, ONE_LR);
+        return { weights: next, digest: await weightsDigest(next) };
+      })().catch(() => null);
     } else {
-      await sleep((aggregate.perPayloadSeconds * request.payloadFiles.length + aggregate.fixedSeconds) * 1000);
+      done = sleep(cost * 1000).then(() => null);
+    }
+    this.preparation = { window: request.window, keys: request.staged.join('\n'), lr: request.lr, done };
+    return true;
+  }
+
+  async applyOuter(request: ApplyOuterRequest): Promise<ApplyOuterResult> {
+    const work = this.outerStep(request);
+    this.applying = work.catch(() => undefined);
+    return work;
+  }
+
+  private async outerStep(request: ApplyOuterRequest): Promise<ApplyOuterResult> {
+    const started = performance.now();
+    let modelDigest: string | null = null;
+    const preparation = this.preparation;
+    this.preparation = null;
+    const matches = preparation !== null && preparation.window === request.window && preparation.lr === request.lr && preparation.keys === (request.staged ?? []).join('\n');
+    let prepared = false;
+    if (preparation && matches) {
+      const made = await preparation.done;
+      if (made && this.weights) {
+        this.weights = made.weights;
+        modelDigest = made.digest;
+        prepared = true;
+      } else if (!this.weights) {
+        prepared = true;
+      }
+    } else if (preparation) {
+      // Another step than the one named: it ends, and is thrown away.
+      await preparation.done;
+    }
+    if (!prepared && this.weights) {
+      // The staged payloads by key, as the trainer applies them; a file not staged is staged now (the trainer's fallback).
+      const payloads: StagedPayload[] = [];
+      for (const [i, file] of request.payloadFiles.entries()) {
+        const held = request.staged?.[i] === undefined ? undefined : this.staged.get(request.staged[i]!);
+        if (held) payloads.push(held);
+        else {
+          const verdict = await this.stage(file);
+          if (!verdict.ok) throw new Error(`payload ${file} refused: ${verdict.message}`);
+          payloads.push(verdict.payload);
+        }
+      }
+      const result = await descend(payloads, this.weights, ONE_LR);
+      if (result.droppedPeers.length > 0) throw new Error(`the codec dropped ${result.droppedPeers.length} payloads: ${result.droppedPeers[0]?.message}`);
+      modelDigest = await weightsDigest(this.weights);
+    } else if (!prepared) {
+      await sleep(this.extrapolatedSeconds(request.payloadFiles.length) * 1000);
     }
     for (const key of request.staged ?? []) this.staged.delete(key);
     const seconds = (performance.now() - started) / 1000;
     const f = this.figures(request.window);
     f.aggregateSeconds += seconds;
     f.aggregated += request.payloadFiles.length;
-    return { modelDigest: null, computeSeconds: seconds };
+    if (prepared) f.prepared = true;
+    return { modelDigest, computeSeconds: seconds, prepared };
+  }
+
+  /** The extrapolated outer step's seconds for this many payloads (0 with a real one). */
+  private extrapolatedSeconds(payloads: number): number {
+    const cost = this.options.aggregate;
+    return cost.kind === 'extrapolated' ? cost.perPayloadSeconds * payloads + cost.fixedSeconds : 0;
   }
 
   async checkpoint(): Promise<void> {}

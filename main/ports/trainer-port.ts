@@ -82,6 +82,20 @@ export interface ApplyOuterResult {
   /** Digest of the model after the step (peers in sync have the same one), when the trainer reports one. */
   modelDigest: string | null;
   computeSeconds: number;
+  /** Whether prepareOuter had made the step beforehand (it was then a swap). */
+  prepared?: boolean;
+}
+
+/**
+ * An outer step still to come: `window`'s aggregate of these staged
+ * payloads (in the step's order), to be applied to the start of
+ * `baseWindow`, the window that trains meanwhile.
+ */
+export interface PrepareOuterRequest {
+  window: number;
+  baseWindow: number;
+  staged: readonly string[];
+  lr: number;
 }
 
 /** How hard the guard holds the trainer back; applied between inner steps, never cutting a window short. */
@@ -104,6 +118,13 @@ export interface TrainerPort {
   stagePayload?(request: StagePayloadRequest): Promise<PayloadVerdict>;
   /** Optional, with stagePayload: drops staged payloads that will not be applied. */
   unstage?(keys: readonly string[]): Promise<void>;
+  /**
+   * Optional, with stagePayload: makes the outer step named beside the
+   * inner steps of its base window, so that the applyOuter with the same
+   * window, keys and rate is a swap. Best effort: answers whether it was
+   * asked of the trainer; a step it does not match is made as without it.
+   */
+  prepareOuter?(request: PrepareOuterRequest): Promise<boolean>;
   checkpoint(window: number): Promise<void>;
   /** Optional: trainers that can slow down mid-window (thermal and power guard). */
   throttle?(throttle: TrainerThrottle): Promise<void>;

@@ -8,6 +8,7 @@
         "src/addon.cpp",
         "src/js_convert.cpp",
         "src/workers.cpp",
+        "src/staged_payloads.cpp",
         "../codec/src/status.cpp",
         "../codec/src/chunking.cpp",
         "../codec/src/crc32c.cpp",
@@ -18,7 +19,8 @@
         "../codec/src/payload_writer.cpp",
         "../codec/src/encoder.cpp",
         "../codec/src/decoder.cpp",
-        "../codec/src/aggregate.cpp"
+        "../codec/src/aggregate.cpp",
+        "../codec/src/weights_digest.cpp"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

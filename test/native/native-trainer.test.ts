@@ -145,4 +145,31 @@ describe.skipIf(!trainerBuilt)(`NativeTrainer (the real tandem-trainer behind th
       await twin.stop();
     }
   });
+
+  it('makes a named outer step while the next window trains; the step after it is a swap with the same weights', async () => {
+    const update = await trainer.trainWindow({ window: 10, innerSteps: 2, peerUid: 7, payloadFile: path.join(temp.dir, 'w10.tndc') }, () => {});
+    await trainer.revertWindow(10);
+    await trainer.checkpoint();
+    const twin = tinyTrainer({ innerSteps: 2, dataDir, checkpointFile: path.join(temp.dir, 'twin-prepare.safetensors'), peerId: 'peer-7', logger: pino({ level: 'silent' }) });
+    twin.start();
+    try {
+      const copy = path.join(temp.dir, 'twin-prepare-download.safetensors');
+      fs.copyFileSync(path.join(temp.dir, 'trainer.safetensors'), copy);
+      await twin.restoreCheckpoint(copy);
+      expect(trainer.hello?.capabilities).toContain('prepared_outer');
+      for (const t of [trainer, twin]) expect(await t.stagePayload({ key: '10/7', file: update.payloadFile })).toEqual({ ok: true });
+      // Named before window 11 trains (as the gather of window 10 ends): made while it trains.
+      expect(await trainer.prepareOuter({ window: 10, baseWindow: 11, staged: ['10/7'], lr: 0.4 })).toBe(true);
+      // Keys the trainer does not hold are not named to it.
+      expect(await trainer.prepareOuter({ window: 10, baseWindow: 11, staged: ['10/99'], lr: 0.4 })).toBe(false);
+      for (const t of [trainer, twin]) await t.trainWindow({ window: 11, innerSteps: 2, peerUid: 7, payloadFile: path.join(temp.dir, `w11-${t === twin ? 'twin' : 'me'}.tndc`) }, () => {});
+      const prepared = await trainer.applyOuter({ window: 10, payloadFiles: [update.payloadFile], staged: ['10/7'], lr: 0.4 });
+      const plain = await twin.applyOuter({ window: 10, payloadFiles: [update.payloadFile], staged: ['10/7'], lr: 0.4 });
+      expect(prepared.prepared).toBe(true);
+      expect(plain.prepared).toBe(false);
+      expect(prepared.modelDigest).toBe(plain.modelDigest);
+    } finally {
+      await twin.stop();
+    }
+  });
 });

@@ -7,6 +7,7 @@ import type {
   ApplyOuterResult,
   StagePayloadRequest,
   PayloadVerdict,
+  PrepareOuterRequest,
   StepProgress,
   TrainerPort,
   TrainWindowRequest,
@@ -27,6 +28,8 @@ export class VectorTrainer implements TrainerPort {
   private readonly target: Float32Array;
   private readonly errorFeedback: Float32Array;
   private windowStart: Float32Array | null = null;
+  /** The window whose start windowStart is, while one is pending. */
+  protected pendingWindow: number | null = null;
   failNextTrain: string | null = null;
   /** The next outer step fails with this message, leaving the weights as they are (a trainer error mid-apply). */
   failNextApply: string | null = null;
@@ -68,6 +71,7 @@ export class VectorTrainer implements TrainerPort {
     }
     const started = Date.now();
     this.windowStart = Float32Array.from(this.params);
+    this.pendingWindow = request.window;
     const noise = seededRandom(request.peerUid * 100_003 + request.window);
     for (let step = 1; step <= request.innerSteps; step++) {
       for (let i = 0; i < this.params.length; i++) {
@@ -105,6 +109,7 @@ export class VectorTrainer implements TrainerPort {
       const base = this.windowStart ?? this.params;
       this.params = base.map((p, i) => p - request.lr * (mean[i] as number));
       this.windowStart = null;
+      this.pendingWindow = null;
     }
     this.checkpointed = { params: Float32Array.from(this.params), errorFeedback: Float32Array.from(this.errorFeedback), appliedWindow: request.window };
     return { modelDigest: this.digest(), computeSeconds: (Date.now() - started) / 1000 };
@@ -144,6 +149,7 @@ export class VectorTrainer implements TrainerPort {
   async revertWindow(): Promise<void> {
     if (this.windowStart) this.params = this.windowStart;
     this.windowStart = null;
+    this.pendingWindow = null;
   }
 }
 
@@ -179,7 +185,15 @@ export class StagingVectorTrainer extends VectorTrainer {
   readonly decodes = new Map<string, number>();
   /** What it holds staged, by key (the bytes stand for the decoded update the native trainer keeps). */
   readonly staged = new Map<string, Uint8Array>();
-  readonly applied: Array<{ window: number; staged: boolean; peers: number }> = [];
+  /** Each step applied; `prepared`: named before by prepareOuter, with these keys and rate, for this start. */
+  readonly applied: Array<{ window: number; staged: boolean; peers: number; prepared: boolean }> = [];
+  /** Every outer step named to it beforehand (the native trainer makes these beside the inner steps). */
+  readonly preparations: PrepareOuterRequest[] = [];
+
+  async prepareOuter(request: PrepareOuterRequest): Promise<boolean> {
+    this.preparations.push({ ...request, staged: [...request.staged] });
+    return true;
+  }
 
   async stagePayload(request: StagePayloadRequest): Promise<PayloadVerdict> {
     const bytes = new Uint8Array(await fs.readFile(request.file));
@@ -202,9 +216,13 @@ export class StagingVectorTrainer extends VectorTrainer {
     if (!request.staged) {
       const payloads = await Promise.all(request.payloadFiles.map(async (f) => new Uint8Array(await fs.readFile(f))));
       for (const bytes of payloads) this.countDecode(bytes);
-      this.applied.push({ window: request.window, staged: false, peers: payloads.length });
+      this.applied.push({ window: request.window, staged: false, peers: payloads.length, prepared: false });
       return this.applyPayloads(request, payloads);
     }
+    const keys = request.staged;
+    const prepared = this.preparations.some(
+      (p) => p.window === request.window && p.baseWindow === this.pendingWindow && p.lr === request.lr && p.staged.length === keys.length && p.staged.every((k, i) => k === keys[i]),
+    );
     const payloads = request.staged.map((key) => {
       const held = this.staged.get(key);
       if (!held) throw new Error(`not_staged: payload '${key}' is not staged`);
@@ -212,7 +230,7 @@ export class StagingVectorTrainer extends VectorTrainer {
     });
     const result = await this.applyPayloads(request, payloads);
     for (const key of request.staged) this.staged.delete(key);
-    this.applied.push({ window: request.window, staged: true, peers: payloads.length });
+    this.applied.push({ window: request.window, staged: true, peers: payloads.length, prepared });
     return result;
   }
 

@@ -89,11 +89,28 @@ export interface NativeAggregateResult {
   medianNorms: number[];
 }
 
+/** A payload the addon holds decoded (an opaque handle; see StagedPayload). */
+export type NativeStagedPayload = { readonly __nativeStagedPayload: never };
+
+export type NativeStageResult =
+  | { ok: true; payload: NativeStagedPayload }
+  | { ok: false; code: NativeErrorCode; field: string; message: string };
+
+export interface NativeDescendResult {
+  usedPeers: number[];
+  droppedPeers: NativeDroppedPeer[];
+  /** ‖lr · aggregate‖ over the whole model. */
+  updateNorm: number;
+}
+
 export interface CodecAddon {
   encode(tensors: NativeTensorInput[], options?: NativeEncodeOptions): Promise<Buffer>;
   decode(payload: Uint8Array, options?: NativeDecodeOptions): Promise<NativeDenseTensor[]>;
   inspect(payload: Uint8Array, options?: NativeDecodeOptions): NativePayloadInfo;
   validate(payload: Uint8Array, options?: NativeDecodeOptions): Promise<NativeValidation>;
   aggregate(payloads: Uint8Array[], options?: NativeDecodeOptions): Promise<NativeAggregateResult>;
+  stage(payload: Uint8Array, options?: NativeDecodeOptions): Promise<NativeStageResult>;
+  descend(staged: NativeStagedPayload[], weights: Float32Array, lr: number): Promise<NativeDescendResult>;
+  weightsDigest(weights: Float32Array): Promise<string>;
   readonly formatVersion: number;
 }

@@ -70,6 +70,8 @@ export const DecodeOptionsSchema = z
 
 export const PayloadSchema = z.instanceof(Uint8Array);
 export const PayloadListSchema = z.array(PayloadSchema).min(1);
+export const WeightsSchema = z.instanceof(Float32Array);
+export const LearningRateSchema = z.number().finite();
 
 function formatPath(root: string, path: readonly PropertyKey[]): string {
   return path.reduce<string>(

@@ -19,6 +19,7 @@ import type {
   EvaluateResult,
   StagePayloadRequest,
   PayloadVerdict,
+  PrepareOuterRequest,
   StepProgress,
   TrainerPort,
   TrainerThrottle,
@@ -57,6 +58,8 @@ const SHARD_LISTS = 'shard_lists';
 
 /** stage_payload, unstage and apply_outer's `staged`: each gathered payload decoded once. */
 const STAGED_PAYLOADS = 'staged_payloads';
+/** prepare_outer: the next outer step made beside the inner steps. */
+const PREPARED_OUTER = 'prepared_outer';
 
 /** The trainer's answer to a CUDA load without a usable device (PROTOCOL.md). */
 export const NO_CUDA_DEVICE = 'no_cuda_device';
@@ -199,6 +202,21 @@ export class NativeTrainer implements TrainerPort {
     await this.request({ cmd: 'unstage', keys: held });
   }
 
+  /**
+   * Names the outer step to come, so that the trainer makes it while its base
+   * window trains (answered at once by the trainer's reader thread). Not
+   * asked of a trainer without the capability, nor with keys this trainer
+   * process does not hold (a restart lost them): the step is then made by
+   * applyOuter as before.
+   */
+  async prepareOuter(request: PrepareOuterRequest): Promise<boolean> {
+    const hello = await this.ensureReady();
+    if (!hello.capabilities.includes(PREPARED_OUTER)) return false;
+    if (request.staged.some((key) => this.stagedIn.get(key) !== this.generation)) return false;
+    await this.request({ cmd: 'prepare_outer', window: request.window, base_window: request.baseWindow, staged: [...request.staged], outer_lr: request.lr });
+    return true;
+  }
+
   async applyOuter(request: ApplyOuterRequest): Promise<ApplyOuterResult> {
     const hello = await this.ensureReady();
     if (request.payloadFiles.length === 0) throw new TrainerCommandError('invalid_argument', 'no valid update to apply this window');
@@ -216,7 +234,7 @@ export class NativeTrainer implements TrainerPort {
     for (const dropped of r.dropped) this.log.warn({ window: request.window, file: request.payloadFiles[dropped.index], reason: dropped.reason }, 'payload dropped by the trainer');
     // Checkpoint after every outer step: a killed trainer then loses at most the next window.
     await this.request({ cmd: 'checkpoint', path: this.options.checkpointFile });
-    return { modelDigest: r.model_digest ?? null, computeSeconds: (Date.now() - started) / 1000 };
+    return { modelDigest: r.model_digest ?? null, computeSeconds: (Date.now() - started) / 1000, prepared: r.prepared ?? false };
   }
 
   /**

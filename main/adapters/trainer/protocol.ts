@@ -156,6 +156,22 @@ export const StagePayloadCommandSchema = z
   })
   .strict();
 
+/**
+ * Names an outer step still to come (window's aggregate of these staged payloads, applied to base_window's start):
+ * the trainer makes it while base_window trains. Answered at once, even while a window trains.
+ */
+export const PrepareOuterCommandSchema = z
+  .object({
+    ...base,
+    cmd: z.literal('prepare_outer'),
+    window: nonNegativeInt,
+    base_window: nonNegativeInt,
+    staged: z.array(stagedKey).min(1),
+    outer_lr: z.number().positive(),
+  })
+  .strict()
+  .refine((c) => new Set(c.staged).size === c.staged.length, { message: 'staged must not name a key twice' });
+
 /** Drops staged payloads: these keys, or all without `keys`. */
 export const UnstageCommandSchema = z
   .object({ ...base, cmd: z.literal('unstage'), keys: z.array(stagedKey).optional() })
@@ -206,6 +222,7 @@ export const TrainerCommandSchema = z.union([
   ThrottleCommandSchema,
   StagePayloadCommandSchema,
   UnstageCommandSchema,
+  PrepareOuterCommandSchema,
 ]);
 export type TrainerCommand = z.infer<typeof TrainerCommandSchema>;
 export type TrainerCommandName = TrainerCommand['cmd'];
@@ -371,9 +388,11 @@ export const ApplyOuterResultSchema = z.object({
   update_norm: z.number().nonnegative(),
   mode: outerMode,
   outer_lr: z.number().positive(),
-  /** The trainer's digest of the weights after the step (16 hex digits, native/trainer/src/util/weights_digest.h); equal models, equal digests. */
+  /** The trainer's digest of the weights after the step (16 hex digits, native/codec/include/tandem_codec/weights_digest.h); equal models, equal digests. */
   model_digest: z.string().regex(/^[0-9a-f]{16}$/).optional(),
   applied_window: nonNegativeInt.optional(),
+  /** Whether prepare_outer made this step beforehand (the step was then a swap). */
+  prepared: z.boolean().optional(),
 });
 
 export const EvaluateResultSchema = z.object({
@@ -405,6 +424,7 @@ export const DoneEventSchema = z.discriminatedUnion('cmd', [
   z.object({ ...doneBase, cmd: z.literal('throttle'), result: z.object({ pause_ms: nonNegativeInt, micro_batch_divisor: positiveInt }) }),
   z.object({ ...doneBase, cmd: z.literal('stage_payload'), result: StagePayloadResultSchema }),
   z.object({ ...doneBase, cmd: z.literal('unstage'), result: z.object({ released: nonNegativeInt }) }),
+  z.object({ ...doneBase, cmd: z.literal('prepare_outer'), result: z.object({ queued: z.literal(true) }) }),
 ]);
 
 export const TrainerEventSchema = z.union([

@@ -65,7 +65,7 @@ export class OuterStep {
       basis.applied(window, applied.modelDigest);
       audit?.noteApplied(window, applied.modelDigest);
       await catchUpState?.noteApplied(window);
-      log.info({ window, peers: files.length, digest: applied.modelDigest, replay }, 'outer step applied');
+      log.info({ window, peers: files.length, digest: applied.modelDigest, replay, prepared: applied.prepared ?? false }, 'outer step applied');
       this.options.onApplied(window);
       return null;
     } catch (error) {

@@ -281,6 +281,7 @@ export class RoundEngine {
       .catch((error: unknown): GatheredWindow => ({ window, files: [], staged: null, ownFile: trained.payloadFile, failure: `communication failed: ${errorText(error)}` }));
     this.inFlight.push({ window, gathered });
     this.lastCovered = window;
+    if (this.overlap) void this.prepareOuterStep(window, gathered);
 
     // Overlapped: apply the previous window's aggregate (gathered while this
     // window trained) and let the next window train while this one's
@@ -302,6 +303,23 @@ export class RoundEngine {
   private async communicate(window: number, uploadDeadline: number, own: OwnPayload | null, ownStored = false): Promise<GatheredWindow> {
     const counted = own ? await this.own.upload(window, uploadDeadline, own) : false;
     return this.gatherer.gatherWindow(window, uploadDeadline, own ? { file: own.file, counted } : null, ownStored);
+  }
+
+  /**
+   * Under the overlapped schedule this window's aggregate is applied after
+   * the next window's inner steps, to that window's start: once the gather
+   * has staged every update, the trainer can make the step while the next
+   * window trains, and the step after it is a swap. Best effort: the outer
+   * step makes it anyway when the trainer has not (or cannot).
+   */
+  private async prepareOuterStep(window: number, gathered: Promise<GatheredWindow>): Promise<void> {
+    const trainer = this.options.trainer;
+    if (!trainer.prepareOuter) return;
+    const { staged, files, failure } = await gathered;
+    if (failure || !staged || staged.length === 0 || staged.length !== files.length) return;
+    await trainer
+      .prepareOuter({ window, baseWindow: window + 1, staged, lr: this.options.manifest.sparseloco.outerLr })
+      .catch((error: unknown) => this.log.info({ window, err: error }, 'the outer step is made after the window instead of beside it'));
   }
 
   /** Applies, in window order, the aggregates in flight up to `upTo`. */

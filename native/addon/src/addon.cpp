@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "js_convert.h"
+#include "staged_payloads.h"
 #include "workers.h"
 
 namespace addon {
@@ -26,6 +27,9 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("inspect", Napi::Function::New(env, inspectSync, "inspect"));
   exports.Set("validate", Napi::Function::New(env, validateAsync, "validate"));
   exports.Set("aggregate", Napi::Function::New(env, aggregateAsync, "aggregate"));
+  exports.Set("stage", Napi::Function::New(env, stageAsync, "stage"));
+  exports.Set("descend", Napi::Function::New(env, descendAsync, "descend"));
+  exports.Set("weightsDigest", Napi::Function::New(env, weightsDigestAsync, "weightsDigest"));
   exports.Set("formatVersion", Napi::Number::New(env, tandem::kPayloadVersion));
   return exports;
 }

@@ -1,5 +1,6 @@
 // SparseLoCo / DiLoCo window mechanics through TrainingSession.
 #include <cmath>
+#include <memory>
 #include <vector>
 
 #include "fixtures.h"
@@ -8,6 +9,7 @@
 #include "train/training_session.h"
 #include "util/atomic_file.h"
 #include "util/errors.h"
+#include "tandem_codec/aggregate.h"
 #include "tandem_codec/decoder.h"
 
 using namespace trainer;
@@ -286,4 +288,117 @@ TEST(refused_sparse_outer_step_leaves_the_trained_window_as_it_was) {
   CHECK(s->outerState().windowStart == start);
   CHECK(s->revertWindow() == 6);
   CHECK(s->model().params().allValues() == start);
+}
+
+// ---- The outer step prepared beside the inner steps -------------------------
+
+namespace {
+std::shared_ptr<const tandem::DecodedPayload> decodedFile(const std::string& path) {
+  const std::vector<uint8_t> bytes = readWholeFile(path);
+  auto d = std::make_shared<tandem::DecodedPayload>();
+  CHECK_OK(tandem::decodeForAggregate(bytes.data(), bytes.size(), tandem::DecodeOptions{}, *d));
+  return d;
+}
+
+struct TwoPeers {
+  std::vector<std::string> keys{"4/1", "4/2"};
+  std::vector<std::shared_ptr<const tandem::DecodedPayload>> held;
+  std::vector<const tandem::DecodedPayload*> order;
+  OuterStepRequest request(double lr, uint64_t baseWindow) const {
+    OuterStepRequest r;
+    r.window = 4;
+    r.baseWindow = baseWindow;
+    r.lr = lr;
+    r.keys = keys;
+    r.staged = held;
+    return r;
+  }
+};
+
+// Window 4's updates of two peers, decoded as stage_payload keeps them.
+TwoPeers windowFourUpdates() {
+  auto a = makeSession();
+  auto b = makeSession();
+  a->trainWindow(4, "peer-a", 2, scratch("prep-a.tndc"), "sparseloco", nullptr, nullptr);
+  b->trainWindow(4, "peer-b", 2, scratch("prep-b.tndc"), "sparseloco", nullptr, nullptr);
+  TwoPeers peers;
+  peers.held = {decodedFile(scratch("prep-a.tndc")), decodedFile(scratch("prep-b.tndc"))};
+  for (const auto& p : peers.held) peers.order.push_back(p.get());
+  return peers;
+}
+}  // namespace
+
+// Prepared while window 5 trains (or waiting for it to start), window 4's
+// step is a swap afterwards: the same weights, bit for bit, and the same
+// digest as the step made after the inner steps.
+TEST(outer_step_prepared_beside_the_inner_steps_is_the_same_step) {
+  const TwoPeers peers = windowFourUpdates();
+  const double lr = 0.6;
+  auto made = makeSession();
+  made->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
+  const Json plain = made->applyOuterStaged(peers.order, peers.keys, lr, 4);
+  CHECK(!plain.at("prepared").asBool());
+
+  // Asked for while window 5 is pending (as the gather ends mid-window).
+  auto started = makeSession();
+  started->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
+  CHECK(started->prepareOuter(peers.request(lr, 5)) == "started");
+  const Json fast = started->applyOuterStaged(peers.order, peers.keys, lr, 4);
+  CHECK(fast.at("prepared").asBool());
+  CHECK(fast.at("model_digest").asString() == plain.at("model_digest").asString());
+  CHECK(fast.at("used").asArray().size() == 2);
+  CHECK(std::fabs(fast.at("update_norm").asNumber() - plain.at("update_norm").asNumber()) <= 1e-12 * plain.at("update_norm").asNumber());
+  CHECK(started->model().params().allValues() == made->model().params().allValues());
+  CHECK(!started->outerState().windowPending);
+  CHECK(started->outerState().appliedWindow == 4);
+
+  // Asked for before window 5 trains: it waits, and starts with the window.
+  auto waiting = makeSession();
+  CHECK(waiting->prepareOuter(peers.request(lr, 5)) == "waiting");
+  waiting->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
+  const Json late = waiting->applyOuterStaged(peers.order, peers.keys, lr, 4);
+  CHECK(late.at("prepared").asBool());
+  CHECK(late.at("model_digest").asString() == plain.at("model_digest").asString());
+}
+
+// A preparation that is not the step asked for (another rate, other
+// payloads, another start) or that a revert overtook is thrown away, and
+// the step is made as before, with the same result.
+TEST(outer_step_preparation_that_does_not_match_is_thrown_away) {
+  const TwoPeers peers = windowFourUpdates();
+  const double lr = 0.6;
+  auto made = makeSession();
+  made->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
+  const std::string expected = made->applyOuterStaged(peers.order, peers.keys, lr, 4).at("model_digest").asString();
+
+  auto otherRate = makeSession();
+  otherRate->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
+  CHECK(otherRate->prepareOuter(peers.request(0.3, 5)) == "started");
+  const Json r1 = otherRate->applyOuterStaged(peers.order, peers.keys, lr, 4);
+  CHECK(!r1.at("prepared").asBool() && r1.at("model_digest").asString() == expected);
+
+  auto otherKeys = makeSession();
+  otherKeys->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
+  CHECK(otherKeys->prepareOuter(peers.request(lr, 5)) == "started");
+  const Json r2 = otherKeys->applyOuterStaged(peers.order, {"4/1", "4/9"}, lr, 4);
+  CHECK(!r2.at("prepared").asBool() && r2.at("model_digest").asString() == expected);
+
+  // Waiting for window 6, which never trains before the step.
+  auto otherStart = makeSession();
+  CHECK(otherStart->prepareOuter(peers.request(lr, 6)) == "waiting");
+  otherStart->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
+  const Json r3 = otherStart->applyOuterStaged(peers.order, peers.keys, lr, 4);
+  CHECK(!r3.at("prepared").asBool() && r3.at("model_digest").asString() == expected);
+
+  // A revert goes back to the window's start; the preparation goes with it.
+  auto reverted = makeSession();
+  const std::vector<float> start = reverted->model().params().allValues();
+  reverted->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
+  CHECK(reverted->prepareOuter(peers.request(lr, 5)) == "started");
+  CHECK(reverted->revertWindow() == 5);
+  CHECK(reverted->model().params().allValues() == start);
+  const Json r4 = reverted->applyOuterStaged(peers.order, peers.keys, lr, 4);
+  CHECK(!r4.at("prepared").asBool());
+
+  CHECK_THROWS(reverted->prepareOuter(OuterStepRequest{}));
 }

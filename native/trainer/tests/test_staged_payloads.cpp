@@ -150,3 +150,43 @@ TEST(staged_payloads_survive_a_failed_outer_step) {
   CHECK(failed != nullptr && failed->at("code").asString() == "codec_error");
   CHECK(eventWithId(events, "done", "o2") != nullptr);
 }
+
+// prepare_outer names the staged payloads of the step to come: the step is
+// made beside the next window's inner steps and applied as a swap, the same
+// model as without it; unknown keys and bad fields are refused.
+TEST(prepare_outer_makes_the_next_step_beside_the_window) {
+  const std::string scratch = testing::scratchDir();
+  const auto [dir, load] = tinyRun(scratch, "prepare-data");
+  const std::string pa = scratch + "/prepare-a.tndc";
+  const std::string pb = scratch + "/prepare-b.tndc";
+  const auto made = runServer(
+      load + command("a", "\"cmd\":\"train_window\",\"window\":3,\"peer_id\":\"a\",\"steps\":2,\"payload_path\":\"" + pa + "\"") +
+      command("r", "\"cmd\":\"revert_window\"") +
+      command("b", "\"cmd\":\"train_window\",\"window\":3,\"peer_id\":\"b\",\"steps\":2,\"payload_path\":\"" + pb + "\""));
+  CHECK(withEvent(made, "error").empty());
+  const std::string stage = command("sa", "\"cmd\":\"stage_payload\",\"key\":\"3/1\",\"path\":\"" + pa + "\"") +
+                            command("sb", "\"cmd\":\"stage_payload\",\"key\":\"3/2\",\"path\":\"" + pb + "\"");
+  const std::string train = command("t", "\"cmd\":\"train_window\",\"window\":4,\"peer_id\":\"me\",\"steps\":2,\"payload_path\":\"" +
+                                             scratch + "/prepare-me.tndc\"");
+  const std::string apply = command("o", "\"cmd\":\"apply_outer\",\"window\":3,\"staged\":[\"3/1\",\"3/2\"],\"outer_lr\":0.5");
+  const std::string prepare = command("p", "\"cmd\":\"prepare_outer\",\"window\":3,\"base_window\":4,\"staged\":[\"3/1\",\"3/2\"],\"outer_lr\":0.5");
+
+  const auto plain = runServer(stage + load + train + apply);
+  const auto prepared = runServer(stage + load + prepare + train + apply +
+                                  command("u", "\"cmd\":\"prepare_outer\",\"window\":3,\"base_window\":4,\"staged\":[\"3/9\"],\"outer_lr\":0.5") +
+                                  command("f", "\"cmd\":\"prepare_outer\",\"window\":3,\"staged\":[\"3/1\"],\"outer_lr\":0.5"));
+  const Json* queued = eventWithId(prepared, "done", "p");
+  CHECK(queued != nullptr && queued->at("result").at("queued").asBool());
+  const Json* plainDone = eventWithId(plain, "done", "o");
+  const Json* preparedDone = eventWithId(prepared, "done", "o");
+  CHECK(plainDone != nullptr && preparedDone != nullptr);
+  if (plainDone && preparedDone) {
+    CHECK(!plainDone->at("result").at("prepared").asBool());
+    CHECK(preparedDone->at("result").at("prepared").asBool());
+    CHECK(preparedDone->at("result").at("model_digest").asString() == plainDone->at("result").at("model_digest").asString());
+  }
+  const Json* unknown = eventWithId(prepared, "error", "u");
+  CHECK(unknown != nullptr && unknown->at("code").asString() == "not_staged");
+  const Json* noBase = eventWithId(prepared, "error", "f");
+  CHECK(noBase != nullptr && noBase->at("code").asString() == "invalid_argument");
+}

@@ -59,6 +59,11 @@ describe('RoundEngine: each gathered payload is checked once on a peer', () => {
     expect(new Set(peers.map((p) => p.trainer.digest())).size).toBe(1);
     // Nothing left staged once the windows are applied or dropped.
     expect(trainer.staged.size).toBe(0);
+    // Each window's step was named to the trainer once its updates were staged, for the next window's start,
+    // with the keys the step then applied; the steps after the first were made beside the inner steps.
+    expect(trainer.preparations.length).toBeGreaterThanOrEqual(2);
+    for (const p of trainer.preparations) expect(p.baseWindow).toBe(p.window + 1);
+    expect(trainer.applied.filter((a) => a.prepared).length).toBeGreaterThanOrEqual(1);
   });
 
   it('with a trainer that takes files: validates every downloaded update once with the codec, also when the outer step fails and the window is applied again', async () => {

@@ -69,6 +69,8 @@ Json NdjsonServer::helloEvent() const {
                         "diloco", "safetensors_checkpoint", "byte_tokenizer", "throttle",
                         // stage_payload / unstage, apply_outer's `staged`: each payload decoded once
                         "staged_payloads",
+                        // prepare_outer: the next outer step made beside the inner steps
+                        "prepared_outer",
                         // `shards` lists in train_window/evaluate, train_shards/val_shards in load;
                         // .bin version 2 and .npy shards (an older trainer ignores the lists)
                         "shard_lists"}) {

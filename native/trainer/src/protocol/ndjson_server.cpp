@@ -87,15 +87,21 @@ Json NdjsonServer::dispatch(const std::string& cmd, const Json& c, const Json& i
 
 namespace {
 // Commands the reader thread answers at once, even while a window trains:
-// throttle (it touches only atomics) and stage_payload (it decodes a payload
-// into the staged store, which apply_outer reads under its lock).
+// throttle (it touches only atomics), stage_payload (it decodes a payload
+// into the staged store, which apply_outer reads under its lock) and
+// prepare_outer (it leaves a request in an inbox the main thread reads).
 bool isReaderLine(const std::string& line) {
   // cheap pre-check before parsing
-  if (line.find("throttle") == std::string::npos && line.find("stage_payload") == std::string::npos) return false;
+  if (line.find("throttle") == std::string::npos && line.find("stage_payload") == std::string::npos &&
+      line.find("prepare_outer") == std::string::npos) {
+    return false;
+  }
   try {
     const Json c = Json::parse(line);
     const Json* cmd = c.isObject() ? c.get("cmd") : nullptr;
-    return cmd && cmd->isString() && (cmd->asString("cmd") == "throttle" || cmd->asString("cmd") == "stage_payload");
+    if (!cmd || !cmd->isString()) return false;
+    const std::string& name = cmd->asString("cmd");
+    return name == "throttle" || name == "stage_payload" || name == "prepare_outer";
   } catch (...) {
     return false;
   }
@@ -121,12 +127,12 @@ bool NdjsonServer::handleLine(const std::string& line) {
                          "protocol version " + v->dump() + " is not supported (this trainer speaks 1)");
     }
     const std::string& cmd = c.at("cmd").asString("cmd");
-    if (cmd == "throttle" || cmd == "stage_payload") {
+    if (cmd == "throttle" || cmd == "stage_payload" || cmd == "prepare_outer") {
       Json done = Json::object();
       done["event"] = "done";
       done["id"] = id;
       done["cmd"] = cmd;
-      done["result"] = cmd == "throttle" ? cmdThrottle(c) : cmdStagePayload(c);
+      done["result"] = cmd == "throttle" ? cmdThrottle(c) : cmd == "stage_payload" ? cmdStagePayload(c) : cmdPrepareOuter(c);
       emit(done);
       return true;
     }

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "data/shard_cache.h"
@@ -68,6 +69,13 @@ class NdjsonServer {
   Json cmdStagePayload(const Json& c);
   Json cmdUnstage(const Json& c);
   Json applyStaged(const Json& stagedKeys, double lr, int64_t window);
+  // prepare_outer (reader thread): the request goes to the inbox; the main
+  // thread passes it to the session between inner steps and before a window
+  // trains (passPreparation), and drops one that an outer step overtook (its
+  // window is this step's or older; any, for a step without a window).
+  Json cmdPrepareOuter(const Json& c);
+  void passPreparation();
+  void dropPreparation(int64_t window);
   // Applies the throttle between inner steps: micro-batch split now, pause after.
   void applyMicroBatchThrottle();
   void pauseBetweenSteps();
@@ -96,6 +104,11 @@ class NdjsonServer {
     std::map<std::string, std::shared_ptr<const tandem::DecodedPayload>> byKey;
   };
   StagedPayloads staged_;  // the micro-batch chosen at load, before any throttle
+  struct PreparationInbox {
+    std::mutex mutex;
+    std::optional<OuterStepRequest> request;
+  };
+  PreparationInbox preparationInbox_;
 };
 
 }  // namespace trainer

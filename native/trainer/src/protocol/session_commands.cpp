@@ -37,12 +37,14 @@ Json NdjsonServer::cmdTrainWindow(const Json& c, const Json& id) {
     emit(e);
     applyMicroBatchThrottle();
     pauseBetweenSteps();
+    passPreparation();
   };
   auto onPhase = [&](const std::string& phase) { emitPhase(id, phase); };
   const std::vector<std::string> shardPaths = readShardList(c, "shards");
   BatchSampler listed;
   if (!shardPaths.empty()) listed = samplerForList(shardPaths, windowShards_);
   applyMicroBatchThrottle();
+  passPreparation();  // one for this window's start waits in the session until the window begins
   return s.trainWindow(window, peerId, static_cast<int>(steps), payload, mode, onStep, onPhase,
                        shardPaths.empty() ? nullptr : &listed);
 }
@@ -67,6 +69,8 @@ Json NdjsonServer::cmdApplyOuter(const Json& c) {
   // The window whose aggregate this is: kept with the weights (and in checkpoints) as the model's window.
   const int64_t window = c.intOr("window", -1);
   if (window < -1) throw TrainerError(error_code::kInvalidArgument, "'window' must be >= 0");
+  // A preparation of this step still in the inbox comes too late to save anything: the step is made now.
+  dropPreparation(window);
   const std::string mode = c.stringOr("mode", s.settings().outerMode);
   if (staged) {
     // Staged payloads are codec payloads, decoded by stage_payload: the sparse outer step only.

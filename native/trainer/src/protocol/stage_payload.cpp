@@ -2,6 +2,9 @@
 // ONCE, when it arrives, and kept decoded in the trainer under a key the
 // caller chooses; `apply_outer` with `staged` aggregates the staged payloads
 // by key, in the order given, without reading or decoding them again.
+// `prepare_outer` names the staged payloads of an outer step still to come,
+// so that the main thread makes it beside the inner steps (see
+// sparseloco/outer_step_preparation.h).
 // stage_payload runs on the reader thread (like throttle), so a payload
 // gathered while the next window trains is checked at once, not after it.
 #include <algorithm>
@@ -92,7 +95,7 @@ Json NdjsonServer::applyStaged(const Json& stagedKeys, double lr, int64_t window
   }
   std::vector<const tandem::DecodedPayload*> order;
   for (const auto& p : held) order.push_back(p.get());
-  Json result = s.applyOuterStaged(order, lr, window);
+  Json result = s.applyOuterStaged(order, keys, lr, window);
   // Applied: these are done with (a failed step keeps them for the next try).
   std::lock_guard<std::mutex> lock(staged_.mutex);
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -100,6 +103,55 @@ Json NdjsonServer::applyStaged(const Json& stagedKeys, double lr, int64_t window
     if (it != staged_.byKey.end() && it->second == held[i]) staged_.byKey.erase(it);
   }
   return result;
+}
+
+Json NdjsonServer::cmdPrepareOuter(const Json& c) {
+  OuterStepRequest request;
+  const Json* stagedKeys = c.get("staged");
+  if (!stagedKeys) throw TrainerError(error_code::kInvalidArgument, "'staged' (the keys of the step's payloads) is required");
+  for (const Json& k : stagedKeys->asArray("staged")) request.keys.push_back(k.asString("staged[]"));
+  if (request.keys.empty()) throw TrainerError(error_code::kInvalidArgument, "'staged' must not be empty");
+  request.lr = c.numberOr("outer_lr", 0);
+  if (!(request.lr > 0)) throw TrainerError(error_code::kInvalidArgument, "'outer_lr' must be > 0");
+  request.window = c.intOr("window", -1);
+  const int64_t base = c.intOr("base_window", -1);
+  if (request.window < 0 || base < 0) throw TrainerError(error_code::kInvalidArgument, "'window' and 'base_window' must be >= 0");
+  request.baseWindow = static_cast<uint64_t>(base);
+  {
+    std::lock_guard<std::mutex> lock(staged_.mutex);
+    for (const std::string& key : request.keys) {
+      const auto it = staged_.byKey.find(key);
+      if (it == staged_.byKey.end()) {
+        throw TrainerError(error_code::kNotStaged, "payload '" + key + "' is not staged (stage_payload it first)");
+      }
+      request.staged.push_back(it->second);
+    }
+  }
+  // The main thread takes it between inner steps (the session is its own).
+  std::lock_guard<std::mutex> lock(preparationInbox_.mutex);
+  preparationInbox_.request = std::move(request);
+  Json r = Json::object();
+  r["queued"] = true;
+  return r;
+}
+
+void NdjsonServer::passPreparation() {
+  std::optional<OuterStepRequest> request;
+  {
+    std::lock_guard<std::mutex> lock(preparationInbox_.mutex);
+    request.swap(preparationInbox_.request);
+  }
+  if (!request || !session_) return;
+  try {
+    session_->prepareOuter(std::move(*request));
+  } catch (const TrainerError&) {
+    // A preparation only saves time: the outer step is made without it.
+  }
+}
+
+void NdjsonServer::dropPreparation(int64_t window) {
+  std::lock_guard<std::mutex> lock(preparationInbox_.mutex);
+  if (preparationInbox_.request && (window < 0 || preparationInbox_.request->window <= window)) preparationInbox_.request.reset();
 }
 
 }  // namespace trainer

@@ -1,6 +1,7 @@
 #include "sparseloco/outer_step.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <map>
 
@@ -151,32 +152,45 @@ OuterStepResult applySparseOuterStep(const std::vector<std::string>& payloadPath
   return result;
 }
 
+SparseOuterPlan planSparseOuterStep(const std::vector<const tandem::DecodedPayload*>& staged, const ParameterStore& params) {
+  SparseOuterPlan planned;
+  const tandem::Status status = tandem::planAggregate(staged, planned.plan);
+  for (const auto& d : planned.plan.droppedPeers) planned.result.droppedPeers.emplace_back(d.peer, d.reason.message);
+  if (status.code == tandem::ErrorCode::kOutOfMemory) throw TrainerError(error_code::kInternal, status.message);
+  if (!status.ok()) throw TrainerError(error_code::kCodec, "aggregate failed: " + status.message);
+  planned.result.usedPeers = planned.plan.usedPeers;
+  planned.targets = tensorTargets(planned.plan.layout(), params);
+  return planned;
+}
+
+bool descendPlanned(SparseOuterPlan& planned, std::vector<float>& weights, const ParameterStore& layout, double outerLr,
+                    const std::atomic<bool>* cancel) {
+  double squares = 0;
+  for (size_t t = 0; t < planned.targets.size(); ++t) {
+    if (cancel && cancel->load()) return false;
+    float* tensor = weights.data() + layout.info(planned.targets[t]).offset;
+    squares += tandem::descendTensor(planned.plan, t, tensor, static_cast<float>(outerLr));
+  }
+  planned.result.updateNorm = std::sqrt(squares);
+  return true;
+}
+
 OuterStepResult applyStagedSparseOuterStep(const std::vector<const tandem::DecodedPayload*>& staged,
                                            std::vector<float>* windowStart, ParameterStore& params, double outerLr) {
-  OuterStepResult result;
-  tandem::AggregatePlan plan;
-  const tandem::Status status = tandem::planAggregate(staged, plan);
-  for (const auto& d : plan.droppedPeers) result.droppedPeers.emplace_back(d.peer, d.reason.message);
-  if (!status.ok()) throw TrainerError(error_code::kCodec, "aggregate failed: " + status.message);
-  result.usedPeers = plan.usedPeers;
   // Everything is checked before the weights change, so a refused step
   // leaves them as they were.
+  SparseOuterPlan planned = planSparseOuterStep(staged, params);
   if (windowStart && windowStart->size() != params.size()) {
     throw TrainerError(error_code::kInternal, "the window's start holds " + std::to_string(windowStart->size()) + " values, the model " + std::to_string(params.size()));
   }
-  const std::vector<size_t> targets = tensorTargets(plan.layout(), params);
   // θ = θ_start − lr · aggregate is θ_start wherever no peer sent a value, so
   // the window's start becomes the weights by a swap (no copy of the model),
   // and only the coordinates some peer sent are then stepped (the plan holds
   // its working memory: nothing below allocates or throws, so no step is
   // ever left half done).
   if (windowStart) params.allValues().swap(*windowStart);
-  double squares = 0;
-  for (size_t t = 0; t < targets.size(); ++t) {
-    squares += tandem::descendTensor(plan, t, params.values(targets[t]), static_cast<float>(outerLr));
-  }
-  result.updateNorm = std::sqrt(squares);
-  return result;
+  descendPlanned(planned, params.allValues(), params, outerLr, nullptr);
+  return planned.result;
 }
 
 OuterStepResult applyDenseOuterStep(const std::vector<std::string>& payloadPaths, const std::vector<float>& base,

@@ -9,6 +9,7 @@
 // unless none is left.
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,23 @@ OuterStepResult applySparseOuterStep(const std::vector<std::string>& payloadPath
 // that order. Indices in the result are positions in `staged`.
 OuterStepResult applyStagedSparseOuterStep(const std::vector<const tandem::DecodedPayload*>& staged,
                                            std::vector<float>* windowStart, ParameterStore& params, double outerLr);
+
+// The sparse outer step's plan, checked against the model: which payloads
+// count, each tensor's place in the model; throws (a TrainerError) on a step
+// that must be refused (no valid payload, a payload for another model).
+struct SparseOuterPlan {
+  tandem::AggregatePlan plan;
+  std::vector<size_t> targets;  // per tensor of the plan's layout: its index in the ParameterStore
+  OuterStepResult result;       // used and dropped peers; updateNorm once descended
+};
+SparseOuterPlan planSparseOuterStep(const std::vector<const tandem::DecodedPayload*>& staged, const ParameterStore& params);
+
+// weights −= lr · aggregate in place on a flat buffer laid out like `layout`
+// (the weights, or a copy of the window's start); sets the result's norm.
+// Stops between tensors when `cancel` is set, and then returns false (the
+// buffer is half stepped: the caller throws it away).
+bool descendPlanned(SparseOuterPlan& planned, std::vector<float>& weights, const ParameterStore& layout, double outerLr,
+                    const std::atomic<bool>* cancel);
 
 OuterStepResult applyDenseOuterStep(const std::vector<std::string>& payloadPaths, const std::vector<float>& base,
                                     ParameterStore& params, double outerLr, double momentumCoef,

@@ -8,9 +8,9 @@
 #include "optim/grad_clip.h"
 #include "sparseloco/outer_step.h"
 #include "sparseloco/pseudo_gradient.h"
+#include "tandem_codec/weights_digest.h"
 #include "util/errors.h"
 #include "util/rng.h"
-#include "util/weights_digest.h"
 
 namespace trainer {
 
@@ -106,10 +106,16 @@ Json TrainingSession::trainWindow(uint64_t window, const std::string& peerId, in
   if (payloadPath.empty()) throw TrainerError(error_code::kInvalidArgument, "'payload_path' is required");
   ParameterStore& params = model_.params();
   // A window trained without an outer step in between (e.g. a solo run)
-  // starts from the current weights.
+  // starts from the current weights. A preparation made on the old start is
+  // stale, and must not read it while it changes.
+  preparation_.cancel();
   outer_.windowStart = params.allValues();
   outer_.windowPending = true;
   outer_.pendingWindow = window;
+  if (waitingPreparation_ && waitingPreparation_->baseWindow == window) {
+    preparation_.start(std::move(*waitingPreparation_), outer_.windowStart, params);
+  }
+  waitingPreparation_.reset();
   if (device_) {
     device_->uploadParams(params);
     device_->uploadOptimizer(optimizer_);
@@ -158,6 +164,7 @@ Json TrainingSession::applyOuter(const std::vector<std::string>& payloadPaths, d
   ParameterStore& params = model_.params();
   // Without a pending window (a validator, a catching-up peer) the current
   // weights are θ_start.
+  preparation_.cancel();
   std::vector<float>* windowStart = outer_.windowPending ? &outer_.windowStart : nullptr;
   OuterStepResult r;
   if (mode == "sparseloco") {
@@ -171,13 +178,41 @@ Json TrainingSession::applyOuter(const std::vector<std::string>& payloadPaths, d
   return finishOuter(r, outerLr, mode, window);
 }
 
-Json TrainingSession::applyOuterStaged(const std::vector<const tandem::DecodedPayload*>& staged, double outerLr,
-                                       int64_t window) {
+Json TrainingSession::applyOuterStaged(const std::vector<const tandem::DecodedPayload*>& staged,
+                                       const std::vector<std::string>& keys, double outerLr, int64_t window) {
+  if (outer_.windowPending) {
+    std::optional<OuterStepPreparation::Prepared> prepared = preparation_.take(window, outer_.pendingWindow, keys, outerLr);
+    if (prepared) {
+      // Made beside the inner steps from this window's start: the step is a swap.
+      model_.params().allValues().swap(prepared->weights);
+      Json result = finishOuter(prepared->result, outerLr, "sparseloco", window, prepared->digest);
+      result["prepared"] = true;
+      return result;
+    }
+  } else {
+    preparation_.cancel();
+  }
   std::vector<float>* windowStart = outer_.windowPending ? &outer_.windowStart : nullptr;
-  return finishOuter(applyStagedSparseOuterStep(staged, windowStart, model_.params(), outerLr), outerLr, "sparseloco", window);
+  Json result = finishOuter(applyStagedSparseOuterStep(staged, windowStart, model_.params(), outerLr), outerLr, "sparseloco", window);
+  result["prepared"] = false;
+  return result;
 }
 
-Json TrainingSession::finishOuter(const OuterStepResult& r, double outerLr, const std::string& mode, int64_t window) {
+std::string TrainingSession::prepareOuter(OuterStepRequest request) {
+  if (request.keys.size() != request.staged.size() || request.keys.empty()) {
+    throw TrainerError(error_code::kInvalidArgument, "a prepared outer step needs its staged payloads, one per key");
+  }
+  if (outer_.windowPending && outer_.pendingWindow == request.baseWindow) {
+    waitingPreparation_.reset();
+    preparation_.start(std::move(request), outer_.windowStart, model_.params());
+    return "started";
+  }
+  waitingPreparation_ = std::move(request);
+  return "waiting";
+}
+
+Json TrainingSession::finishOuter(const OuterStepResult& r, double outerLr, const std::string& mode, int64_t window,
+                                  std::optional<uint64_t> digest) {
   outer_.windowPending = false;
   outer_.windowStart.clear();
   if (window >= 0) outer_.appliedWindow = window;
@@ -186,7 +221,13 @@ Json TrainingSession::finishOuter(const OuterStepResult& r, double outerLr, cons
   result["outer_lr"] = outerLr;
   // Peers that applied the same updates to the same weights hold bit-identical
   // models; the digest lets a validator check a peer's reported model against its own.
-  result["model_digest"] = modelDigest();
+  if (digest) {
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(*digest));
+    result["model_digest"] = std::string(hex);
+  } else {
+    result["model_digest"] = modelDigest();
+  }
   if (outer_.appliedWindow >= 0) result["applied_window"] = outer_.appliedWindow;
   return result;
 }
@@ -195,11 +236,12 @@ std::string TrainingSession::modelDigest() const {
   const std::vector<float>& theta = model_.params().allValues();
   char digest[17];
   std::snprintf(digest, sizeof digest, "%016llx",
-                static_cast<unsigned long long>(weightsDigest(theta.data(), theta.size())));
+                static_cast<unsigned long long>(tandem::weightsDigest(theta.data(), theta.size())));
   return digest;
 }
 
 int64_t TrainingSession::revertWindow() {
+  preparation_.cancel();
   if (!outer_.windowPending) return -1;
   model_.params().allValues() = outer_.windowStart;
   outer_.windowPending = false;

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "optim/adamw.h"
 #include "sparseloco/outer_state.h"
 #include "sparseloco/outer_step.h"
+#include "sparseloco/outer_step_preparation.h"
 #include "train/train_settings.h"
 #include "util/json.h"
 
@@ -57,7 +59,7 @@ class TrainingSession {
   int64_t innerStepCount() const { return innerStep_; }
   uint64_t windowsTrained() const { return windowsTrained_; }
   const OuterState& outerState() const { return outer_; }
-  // FNV-1a 64 of the weights as hex: equal on peers that hold the same model.
+  // The weights' digest as hex (tandem_codec/weights_digest.h): equal on peers that hold the same model.
   std::string modelDigest() const;
   const AdamW& optimizer() const { return optimizer_; }
 
@@ -78,8 +80,17 @@ class TrainingSession {
   // Outer step from peers' payload files; `mode` "sparseloco" or "diloco".
   Json applyOuter(const std::vector<std::string>& payloadPaths, double outerLr, const std::string& mode,
                   int64_t window = -1);
-  // The sparse outer step from payloads decoded before (stage_payload), in the order given.
-  Json applyOuterStaged(const std::vector<const tandem::DecodedPayload*>& staged, double outerLr, int64_t window = -1);
+  // The sparse outer step from payloads decoded before (stage_payload), in
+  // the order given, under their keys: a step prepared with the same keys,
+  // rate and start (prepareOuter) is taken as it is.
+  Json applyOuterStaged(const std::vector<const tandem::DecodedPayload*>& staged, const std::vector<std::string>& keys,
+                        double outerLr, int64_t window = -1);
+
+  // Prepares the outer step of `request.window` beside the compute (see
+  // sparseloco/outer_step_preparation.h): at once when its start window is
+  // the one pending, else when that window starts training. A newer request
+  // replaces an older one. Answers "started" or "waiting".
+  std::string prepareOuter(OuterStepRequest request);
 
   // Weights back to θ_start of the pending window, with no outer step: a peer
   // whose aggregate for that window comes one window later (communication
@@ -102,8 +113,10 @@ class TrainingSession {
 
  private:
   const BatchSampler& samplerFor(const std::string& split) const;
-  // After an outer step: no window pending, the applied window, the result with the model's digest.
-  Json finishOuter(const OuterStepResult& r, double outerLr, const std::string& mode, int64_t window);
+  // After an outer step: no window pending, the applied window, the result
+  // with the model's digest (given when already known).
+  Json finishOuter(const OuterStepResult& r, double outerLr, const std::string& mode, int64_t window,
+                   std::optional<uint64_t> digest = std::nullopt);
 
   LlamaModel model_;
   TrainSettings settings_;
@@ -116,6 +129,9 @@ class TrainingSession {
   int64_t lastWindow_ = -1;
   std::vector<int32_t> tokens_, targets_;
   std::unique_ptr<DeviceModel> device_;
+  // The next outer step, made beside the inner steps; and one waiting for its start window to train.
+  OuterStepPreparation preparation_;
+  std::optional<OuterStepRequest> waitingPreparation_;
 };
 
 }  // namespace trainer

@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "test_harness.h"
-#include "util/weights_digest.h"
+#include "tandem_codec/weights_digest.h"
 
-using trainer::weightsDigest;
+using tandem::weightsDigest;
 
 TEST(weights_digest_changes_with_any_bit_and_not_otherwise) {
   // 2.5 blocks of 1 MiB plus an odd float: three blocks, a tail of 4 bytes.

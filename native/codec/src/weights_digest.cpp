@@ -1,12 +1,12 @@
-#include "util/weights_digest.h"
+#include "tandem_codec/weights_digest.h"
 
 #include <algorithm>
 #include <cstring>
+#include <system_error>
+#include <thread>
 #include <vector>
 
-#include "util/parallel.h"
-
-namespace trainer {
+namespace tandem {
 
 namespace {
 
@@ -42,17 +42,29 @@ uint64_t hashBlock(const unsigned char* bytes, size_t size) {
 uint64_t weightsDigest(const float* values, size_t count) {
   const unsigned char* bytes = reinterpret_cast<const unsigned char*>(values);
   const size_t size = count * sizeof(float);
-  const long blocks = long((size + kBlockBytes - 1) / kBlockBytes);
-  std::vector<uint64_t> hashes(size_t(blocks), 0);
-  TANDEM_PARALLEL_FOR
-  for (long b = 0; b < blocks; ++b) {
-    const size_t from = size_t(b) * kBlockBytes;
-    const size_t length = std::min(kBlockBytes, size - from);
-    hashes[size_t(b)] = hashBlock(bytes + from, length);
+  const size_t blocks = (size + kBlockBytes - 1) / kBlockBytes;
+  std::vector<uint64_t> hashes(blocks, 0);
+  auto hashBlocks = [&](size_t from, size_t to) {
+    for (size_t b = from; b < to; ++b) hashes[b] = hashBlock(bytes + b * kBlockBytes, std::min(kBlockBytes, size - b * kBlockBytes));
+  };
+  // Every core takes a run of blocks; a thread the system refuses leaves its run to this one.
+  const size_t threads = std::max<size_t>(1, std::min<size_t>(std::thread::hardware_concurrency(), blocks / 16));
+  std::vector<std::thread> pool;
+  size_t started = 1;
+  for (size_t i = 1; i < threads; ++i) {
+    try {
+      pool.emplace_back(hashBlocks, blocks * i / threads, blocks * (i + 1) / threads);
+      ++started;
+    } catch (const std::system_error&) {
+      break;
+    }
   }
+  hashBlocks(0, blocks / threads);
+  hashBlocks(blocks * started / threads, blocks);
+  for (std::thread& t : pool) t.join();
   uint64_t digest = kOffset ^ uint64_t(size);
   for (uint64_t h : hashes) digest = step(digest, h);
   return digest;
 }
 
-}  // namespace trainer
+}  // namespace tandem
