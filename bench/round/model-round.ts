@@ -202,18 +202,18 @@ export async function runModelRound(o: ModelRoundOptions): Promise<void> {
       f.bytesUp += r.bytesUp ?? 0;
       byWindow.set(r.window, f);
     }
-    console.log('\nwindow  wall s  compute s  outer step s  made beside  exposed comm s  window slack s  upload s  gather s (downloading)  checks s  MB up  MB down');
+    console.log('\nwindow  chain s  wall s  compute s  outer step s  made beside  exposed comm s  window slack s  upload s  gather s (downloading)  checks s  MB up  MB down');
     for (const f of figures) {
       const w = byWindow.get(f.window);
       const s = trainer.windows.get(f.window);
       console.log(
-        `${String(f.window).padStart(6)}  ${f.wall.toFixed(1).padStart(6)}  ${f.compute.toFixed(1).padStart(9)}  ${f.outerStep.toFixed(1).padStart(12)}  ${(s?.aggregated ? (s.prepared ? 'yes' : 'no') : '-').padStart(11)}  ${f.exposedCommunication.toFixed(1).padStart(14)}  ${f.windowSlack.toFixed(1).padStart(14)}` +
+        `${String(f.window).padStart(6)}  ${(f.chainWindow === null ? '?' : f.chainWindow.toFixed(1)).padStart(7)}  ${f.wall.toFixed(1).padStart(6)}  ${f.compute.toFixed(1).padStart(9)}  ${f.outerStep.toFixed(1).padStart(12)}  ${(s?.aggregated ? (s.prepared ? 'yes' : 'no') : '-').padStart(11)}  ${f.exposedCommunication.toFixed(1).padStart(14)}  ${f.windowSlack.toFixed(1).padStart(14)}` +
           `  ${(w?.uploading ?? 0).toFixed(1).padStart(8)}  ${`${(w?.gathering ?? 0).toFixed(1)} (${(w?.transfer ?? 0).toFixed(1)})`.padStart(22)}  ${(s?.checkSeconds ?? 0).toFixed(1).padStart(8)}  ${mb(w?.bytesUp ?? 0).toFixed(0).padStart(5)}  ${mb(w?.bytesDown ?? 0).toFixed(0).padStart(7)}`,
       );
     }
     const u = utilization(figures);
     const mean = (pick: (f: (typeof figures)[number]) => number) => figures.reduce((sum, f) => sum + pick(f), 0) / Math.max(1, figures.length);
-    console.log(`\ncompute utilization (compute s / wall s, idle included): ${(u.raw * 100).toFixed(1)} %`);
+    console.log(`\ncompute utilization (compute s of the windows that counted / wall s, idle included): ${(u.raw * 100).toFixed(1)} %`);
     console.log(`exposed communication per round: ${mean((f) => f.exposedCommunication).toFixed(1)} s; outer step after the compute (the aggregate in place + digest${aggregate.kind === 'real' ? '' : ', extrapolated'}; what was left of it where made beside the compute): ${mean((f) => f.outerStep).toFixed(1)} s; window slack: ${mean((f) => f.windowSlack).toFixed(1)} s`);
     console.log(`this peer sent ${mb(link.bytes.up).toFixed(0)} MB and received ${mb(link.bytes.down).toFixed(0)} MB over its link in ${want} windows; the store served ${store.served.updates} simulated updates`);
     // The join's window (joined mid-window) and the last one (cut short by the leave) are not measured.
@@ -221,7 +221,8 @@ export async function runModelRound(o: ModelRoundOptions): Promise<void> {
     const missed = records.filter((r) => r.phase === 'missed' && measured.has(r.window));
     if (missed.length > 0) console.log(`missed windows: ${missed.map((m) => `${m.window} (${m.reason ?? '?'})`).join('; ')}`);
     console.log(
-      'notes: compute = the stand-in\'s inner steps (a sleep of the compute time above, then its payload written); outer step = the staged payloads\' aggregate\n' +
+      "notes: chain = the chain's window (start to next start); wall = this peer's (its training start to the next one's: shorter than the chain's while a peer\n" +
+        '  that joined mid-window catches up, which is why the headline divides by the chain\'s); compute = the stand-in\'s inner steps (a sleep of the compute time above, then its payload written); outer step = the staged payloads\' aggregate\n' +
         "  applied to the weights in place, and their digest, after the compute; made beside = named to the trainer when the gather had staged the window's\n" +
         "  payloads, and made while the next window computed (then the outer step is what was left of it); exposed comm = time the next window's training waited on upload/gather; checks = the staging of each\n" +
         "  gathered payload as it arrived (the codec's full check and decode, real, beside the compute). The simulated peers' updates appear when this machine's own\n" +

@@ -25,8 +25,9 @@ const MBIT = 1_000_000 / 8;
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '5' },
-    peers: { type: 'string', default: '2' },
+    // Defaults differ between the devnet run (5 rounds, 2 peers) and --model (3 rounds of minutes-long windows, the published 20 peers): below.
+    rounds: { type: 'string' },
+    peers: { type: 'string' },
     'blocks-per-window': { type: 'string' },
     'block-seconds': { type: 'string' },
     // The app's devnet runs 40 inner steps in a 15 s window, leaving room for slow CPUs; the
@@ -43,7 +44,15 @@ const { values } = parseArgs({
     'cache-dir': { type: 'string' },
   },
 });
-const rounds = Number(values.rounds);
+const modelMode = values.model !== undefined;
+const rounds = Number(values.rounds ?? (modelMode ? 3 : 5));
+const peers = Number(values.peers ?? (modelMode ? 20 : 2));
+for (const [name, value] of [['--rounds', rounds], ['--peers', peers]] as const) {
+  if (!Number.isInteger(value) || value < 1) {
+    console.error(`bench:round: ${name} takes a whole number of at least 1`);
+    process.exit(1);
+  }
+}
 const repo = path.resolve(import.meta.dirname, '../..');
 const executable = path.join(repo, 'build', 'trainer', 'tandem-trainer');
 if (!fs.existsSync(executable)) {
@@ -57,9 +66,8 @@ if (values.model !== undefined) {
   }
   await runModelRound({
     model: values.model as ModelSize,
-    // A model's windows are minutes long: fewer rounds, and the published 20 peers gathered, unless asked.
-    rounds: process.argv.includes('--rounds') ? rounds : 3,
-    peers: process.argv.includes('--peers') ? Number(values.peers) : 20,
+    rounds,
+    peers,
     upMbit: Number(values['up-mbit']),
     downMbit: Number(values['down-mbit']),
     rttMs: Number(values['rtt-ms']),
@@ -94,13 +102,13 @@ let blocksPerWindow = 10;
 // Warnings go to stderr while measuring; shutting the devnet down mid-window is noise.
 let quiet = false;
 const logger = pino({ level: 'warn' }, { write: (line: string) => void (quiet || process.stderr.write(line)) });
-console.log(`bench:round: devnet with ${values.peers} simulated peers + this machine + validator; S3 (devnet server) behind ${values['up-mbit']} Mb/s up / ${values['down-mbit']} Mb/s down per peer, ${values['rtt-ms']} ms round trip; ${values['inner-steps']} inner steps a window; ${values.sequential ? 'sequential' : 'overlapped'} schedule; ${rounds} measured rounds`);
+console.log(`bench:round: devnet with ${peers} simulated peers + this machine + validator; S3 (devnet server) behind ${values['up-mbit']} Mb/s up / ${values['down-mbit']} Mb/s down per peer, ${values['rtt-ms']} ms round trip; ${values['inner-steps']} inner steps a window; ${values.sequential ? 'sequential' : 'overlapped'} schedule; ${rounds} measured rounds`);
 const runtime = await createDevnetRuntime({
   root,
   trainerExecutable: executable,
   corpusDir: path.join(repo, 'native', 'data', 'sotu'),
   logger,
-  simulatedPeers: Number(values.peers),
+  simulatedPeers: peers,
   storagePort,
   route: (viewer, endpoint) => {
     const link = links.get(viewer);
@@ -151,7 +159,7 @@ try {
   const mean = (pick: (f: (typeof figures)[number]) => number) => figures.reduce((s, f) => s + pick(f), 0) / Math.max(1, figures.length);
   const { up, down } = links.get('me')!.proxy.bytes;
   // The headline is compute over wall time, idle included: what a GPU owner pays for against what it trained.
-  console.log(`\ncompute utilization (compute s / wall s, idle included): ${(u.raw * 100).toFixed(1)} %`);
+  console.log(`\ncompute utilization (compute s of the windows that counted / wall s, idle included): ${(u.raw * 100).toFixed(1)} %`);
   console.log(`  without the devnet's window slack (compute / (compute + exposed comm)): ${(u.withoutSlack * 100).toFixed(1)} %`);
   console.log(`communication per round: ${mean((f) => f.communication).toFixed(2)} s, exposed (not hidden behind compute): ${mean((f) => f.exposedCommunication).toFixed(2)} s`);
   console.log(`this peer sent ${(up / 1024).toFixed(0)} KiB and received ${(down / 1024).toFixed(0)} KiB over ${rounds + 2} windows (${(up / 1024 / (rounds + 2)).toFixed(0)} KiB up a window)`);

@@ -15,6 +15,16 @@ export interface RoundFigures {
   windowSlack: number;
   /** Idle time that is neither compute, outer step nor window slack: communication the trainer waited for. */
   exposedCommunication: number;
+  /** Whether this window's work counted: the ledger does not show it missed (a late upload, a failed step). */
+  counted: boolean;
+  /**
+   * The chain's window: from its start to the next window's start, when both
+   * are known. A peer that runs behind the chain (joined mid-window) starts
+   * each window as soon as the last one is done, so its spans are shorter
+   * than the chain's until it has caught up; over a run its windows cannot
+   * come faster than the chain's.
+   */
+  chainWindow: number | null;
 }
 
 interface Interval {
@@ -36,7 +46,9 @@ export function roundFigures(records: readonly RoundRecord[], windowStartedAt: R
   const outer: Interval[] = [];
   const trainStart = new Map<number, number>();
   const comm = new Map<number, number>();
+  const missed = new Set<number>();
   for (const r of records) {
+    if (r.phase === 'missed') missed.add(r.window);
     const seconds = r.phaseSeconds ?? {};
     if (r.phase === 'trained' && seconds.training !== undefined) {
       compute.push({ start: r.at - seconds.training * 1000, end: r.at });
@@ -66,14 +78,23 @@ export function roundFigures(records: readonly RoundRecord[], windowStartedAt: R
       communication: comm.get(window) ?? 0,
       windowSlack: slack / 1000,
       exposedCommunication: Math.max(0, wall - busy - outerBusy - slack) / 1000,
+      counted: !missed.has(window),
+      chainWindow: windowStartedAt.has(window) && windowStartedAt.has(window + 1) ? (windowStartedAt.get(window + 1)! - windowStartedAt.get(window)!) / 1000 : null,
     });
   }
   return figures;
 }
 
+/**
+ * Compute / wall over the rounds. Only the compute of windows whose work
+ * counted is useful: a window missed (its upload late, its step failed) was
+ * paid for in wall time and earns nothing. The wall is the chain's windows
+ * where known: a peer catching up with the chain fits its windows closer
+ * together for a while, which a run cannot keep up.
+ */
 export function utilization(figures: readonly RoundFigures[]): { raw: number; withoutSlack: number } {
   const sum = (f: (r: RoundFigures) => number) => figures.reduce((s, r) => s + f(r), 0);
-  const compute = sum((r) => r.compute);
+  const compute = sum((r) => (r.counted ? r.compute : 0));
   // Without slack: what the schedule leaves once the devnet's idle window tail is taken out (outer step and exposed communication stay in).
-  return { raw: compute / sum((r) => r.wall), withoutSlack: compute / sum((r) => r.wall - r.windowSlack) };
+  return { raw: compute / sum((r) => Math.max(r.wall, r.chainWindow ?? r.wall)), withoutSlack: compute / sum((r) => r.wall - r.windowSlack) };
 }

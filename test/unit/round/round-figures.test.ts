@@ -43,4 +43,21 @@ describe('round figures for bench:round', () => {
     // Only the outer step stands between the inner steps and the window's end.
     expect(utilization(figures.slice(1)).withoutSlack).toBeCloseTo(9 / 9.5);
   });
+
+  it('a missed window is wall time without useful compute', () => {
+    const records = [0, 1, 2].flatMap((w) => [trained(w, w * 10, 9), ...(w > 0 ? [applied(w - 1, w * 10 + 9.5, 0.5)] : []), ...comm(w, w * 10 + 10, 1, 2)]);
+    records.push({ window: 1, at: 21_000, phase: 'missed', reason: 'upload after the deadline' });
+    const figures = roundFigures(records, opens);
+    expect(figures.map((f) => [f.window, f.counted])).toEqual([[0, true], [1, false]]);
+    expect(utilization(figures).raw).toBeCloseTo(9 / 20);
+  });
+
+  it('a peer behind the chain fits its windows closer together than the chain does; the headline takes the chain\'s windows', () => {
+    // Joined 3 s late: each 9.5 s window starts when the last one is done, 0.5 s sooner each time, until it catches up.
+    const records = [0, 1, 2].flatMap((w) => [trained(w, 3 + w * 9.5, 9.5), ...comm(w, 3 + (w + 1) * 9.5, 1, 2)]);
+    const figures = roundFigures(records, opens);
+    expect(figures.map((f) => f.wall)).toEqual([9.5, 9.5]);
+    expect(figures.map((f) => f.chainWindow)).toEqual([10, 10]);
+    expect(utilization(figures).raw).toBeCloseTo(0.95);
+  });
 });
