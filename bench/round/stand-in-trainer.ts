@@ -136,7 +136,6 @@ export class StandInTrainer implements TrainerPort {
   async prepareOuter(request: PrepareOuterRequest): Promise<boolean> {
     // The weights must not change under the copy: an outer step in progress ends first.
     await this.applying;
-    const cost = this.extrapolatedSeconds(request.staged.length);
     let done: Promise<{ weights: Float32Array; digest: string } | null>;
     if (this.weights) {
       const payloads = request.staged.map((key) => this.staged.get(key));
@@ -148,7 +147,7 @@ export class StandInTrainer implements TrainerPort {
         return { weights: next, digest: await weightsDigest(next) };
       })().catch(() => null);
     } else {
-      done = sleep(cost * 1000).then(() => null);
+      done = sleep(this.extrapolatedSeconds(request.staged.length) * 1000).then(() => null);
     }
     this.preparation = { window: request.window, keys: request.staged.join('\n'), lr: request.lr, done };
     return true;

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <system_error>
+#include <exception>
 #include <new>
 #include <thread>
 
@@ -228,23 +228,24 @@ double scatterMeans(const AggregatePlan& plan, size_t t, float* target, float lr
   };
   const unsigned threads = threadsFor(L.numel(), bands);
   if (threads <= 1) return fillBands(0, bands, plan.scratch[0]);
-  std::vector<double> squares(threads, 0.0);
+  // Each share's sum of squares goes in its scratch (nothing allocated here
+  // that could fail half way through the weights but the threads themselves).
   std::vector<std::thread> pool;
   unsigned started = 1;
-  // Thread 0's share runs here; a thread the system refuses has its share run here too.
+  // Thread 0's share runs here; a thread the system refuses (or the room
+  // to keep it) has its share run here too.
   for (unsigned i = 1; i < threads; ++i) {
     try {
-      pool.emplace_back([&, i] { squares[i] = fillBands(bands * i / threads, bands * (i + 1) / threads, plan.scratch[i]); });
+      pool.emplace_back([&, i] { plan.scratch[i].squares = fillBands(bands * i / threads, bands * (i + 1) / threads, plan.scratch[i]); });
       ++started;
-    } catch (const std::system_error&) {
+    } catch (const std::exception&) {
       break;
     }
   }
-  squares[0] = fillBands(0, bands / threads, plan.scratch[0]);
-  for (unsigned i = started; i < threads; ++i) squares[i] = fillBands(bands * i / threads, bands * (i + 1) / threads, plan.scratch[0]);
+  double total = fillBands(0, bands / threads, plan.scratch[0]);
+  for (unsigned i = started; i < threads; ++i) total += fillBands(bands * i / threads, bands * (i + 1) / threads, plan.scratch[0]);
   for (std::thread& th : pool) th.join();
-  double total = 0;
-  for (double s : squares) total += s;
+  for (unsigned i = 1; i < started; ++i) total += plan.scratch[i].squares;
   return total;
 }
 

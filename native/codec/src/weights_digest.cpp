@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
-#include <system_error>
+#include <exception>
 #include <thread>
 #include <vector>
 
@@ -55,7 +55,7 @@ uint64_t weightsDigest(const float* values, size_t count) {
     try {
       pool.emplace_back(hashBlocks, blocks * i / threads, blocks * (i + 1) / threads);
       ++started;
-    } catch (const std::system_error&) {
+    } catch (const std::exception&) {
       break;
     }
   }

@@ -78,6 +78,7 @@ struct AggregatePlan {
     std::vector<float> sums;
     std::vector<uint32_t> senders;
     std::vector<uint32_t> touched;
+    double squares = 0;  // a thread's share of the sum of squared steps
   };
   mutable std::vector<BandScratch> scratch;
 };

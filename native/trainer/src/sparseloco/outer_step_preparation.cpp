@@ -1,6 +1,6 @@
 #include "sparseloco/outer_step_preparation.h"
 
-#include <new>
+#include <exception>
 
 #include "tandem_codec/weights_digest.h"
 #include "util/errors.h"
@@ -12,7 +12,6 @@ void OuterStepPreparation::start(OuterStepRequest request, const std::vector<flo
   request_ = std::move(request);
   cancel_ = false;
   ok_ = false;
-  failure_.clear();
   prepared_ = Prepared{};
   worker_ = std::thread([this, &base, &layout] {
     try {
@@ -26,10 +25,8 @@ void OuterStepPreparation::start(OuterStepRequest request, const std::vector<flo
       prepared_.result = std::move(planned.result);
       prepared_.weights = std::move(weights);
       ok_ = true;
-    } catch (const std::bad_alloc&) {
-      failure_ = "out of memory";
-    } catch (const std::exception& e) {
-      failure_ = e.what();
+    } catch (const std::exception&) {
+      // Refused or out of memory: apply_outer makes the step itself, and says why if it must refuse it.
     }
   });
 }

@@ -57,20 +57,15 @@ class OuterStepPreparation {
   // Stops a running preparation (between tensors) and forgets it.
   void cancel();
 
-  // For status: the window being prepared or ready, -1 for none; why the
-  // last one failed (empty when it did not).
-  int64_t window() const { return request_ ? request_->window : -1; }
-  const std::string& lastFailure() const { return failure_; }
-
  private:
   void join();
 
   std::optional<OuterStepRequest> request_;
   std::thread worker_;
   std::atomic<bool> cancel_{false};
-  // Written by the worker, read after join().
+  // Written by the worker, read after join(). A preparation that failed
+  // (a refused step, no memory) is not ok: the step is then made as without it.
   bool ok_ = false;
-  std::string failure_;
   Prepared prepared_;
 };
 
