@@ -9,10 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { ADVERSARY_KINDS, parseAdversaryKinds, type AdversaryKind } from '../../main/devnet/adversarial-peers';
+import { ADVERSARY_KINDS, parseAdversaryKinds, type AdversaryKind } from '../../main/devnet/adversaries/adversary-kinds';
 import { devnetManifestDocument } from '../../main/devnet/devnet-manifest';
 import { createDevnetRuntime } from '../../main/devnet/devnet-runtime';
 import { parseManifest, type RunManifest } from '../../main/ports/run-manifest';
+import { DEFAULT_VALIDATOR_SETTINGS } from '../../main/services/validator/validator-settings';
 import type { WindowReport } from '../../main/services/validator/window-report';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -41,7 +42,7 @@ if (!fs.existsSync(trainerExecutable)) {
  * steps, and windows long enough that ten CPU peers and the validator keep up.
  * Peers upload well before a window ends; the deadline is one second after it.
  */
-function benchManifest(): RunManifest {
+function benchManifest(trainers: number): RunManifest {
   // The devnet run with shorter windows and a tight upload deadline, so a late upload shows within a few windows.
   const devnet = devnetManifestDocument();
   return parseManifest(
@@ -50,17 +51,20 @@ function benchManifest(): RunManifest {
       name: 'tandem-bench-trust',
       optimizer: { ...devnet.optimizer, warmupSteps: 10 },
       sparseloco: { ...devnet.sparseloco, innerSteps, ...(outerLr === undefined ? {} : { outerLr }) },
-      windows: { blocksPerWindow: 10, blockSeconds: 2, uploadDeadlineSeconds: 0.5, uploadGraceSeconds: 0.5, perPeerTimeoutSeconds: 8, gatherCapSeconds: 12, gatherPeers: 16, reservePeers: 0 },
+      // 10 blocks of 2 s held ten trainers on 2 cores; more trainers get a block each, so that load alone misses no deadline.
+      windows: { blocksPerWindow: Math.max(10, trainers), blockSeconds: 2, uploadDeadlineSeconds: 0.5, uploadGraceSeconds: 0.5, perPeerTimeoutSeconds: 8, gatherCapSeconds: 12, gatherPeers: 16, reservePeers: 0 },
     },
     'bench manifest',
   );
 }
 
+type Role = 'honest' | 'adversary' | 'colluder-worker';
+
 interface RunResult {
   label: string;
   heldOut: number;
   reports: WindowReport[];
-  peers: Array<{ name: string; uid: number; honest: boolean; ordinal: number; mu: number; sigma: number; weight: number; penalties: number; scored: number; flagsSeen: Set<string> }>;
+  peers: Array<{ name: string; uid: number; role: Role; honest: boolean; explainedMax: number; ordinal: number; mu: number; sigma: number; weight: number; penalties: number; scored: number; flagsSeen: Set<string> }>;
   seconds: number;
 }
 
@@ -80,20 +84,21 @@ async function run(label: string, kinds: readonly AdversaryKind[]): Promise<RunR
     onState: () => {},
     simulatedPeers: HONEST_SIMULATED,
     adversaries: kinds,
-    manifest: benchManifest(),
+    manifest: benchManifest(HONEST_SIMULATED + 1 + kinds.length + (kinds.includes('colluders') ? 1 : 0)),
     validatorSettings: { evalPeers: 8 },
     onValidated: (report) => {
       reports.push(report);
       const pct = (v: number | undefined) => (v === undefined ? '' : (v * 100).toFixed(2));
       const line = report.peers
-        .map((p) => `${p.uid}:${(p.score * 100).toFixed(2)}${p.evaluated ? `(own ${pct(p.ownImprovement)} rnd ${pct(p.randomImprovement)} gap ${p.assignmentGap === undefined ? '' : (p.assignmentGap * 100).toFixed(3)}${p.assignmentZ === undefined ? '' : ` z ${p.assignmentZ.toFixed(1)}`})` : ''}${p.flags.length ? `[${p.flags.join(',')}]` : ''}`)
+        .map((p) => `${p.uid}:${(p.score * 100).toFixed(2)}${p.explained === undefined ? '' : ` x${p.explained.toFixed(2)}`}${p.evaluated ? `(own ${pct(p.ownImprovement)} rnd ${pct(p.randomImprovement)} gap ${p.assignmentGap === undefined ? '' : (p.assignmentGap * 100).toFixed(3)}${p.assignmentZ === undefined ? '' : ` z ${p.assignmentZ.toFixed(1)}`})` : ''}${p.flags.length ? `[${p.flags.join(',')}]` : ''}`)
         .join(' ');
       console.log(`  [${label}] window ${report.window}: ${line}; aggregated ${report.aggregated.join(',')} (${report.seconds.toFixed(1)} s)`);
       if (reports.length >= windows) done();
     },
   });
   await runtime.engine.join();
-  const timeout = setTimeout(() => done(), windows * 10 * 2000 * 3 + 120_000);
+  const windowMs = runtime.devnet.manifest.windows.blocksPerWindow * runtime.devnet.manifest.windows.blockSeconds * 1000;
+  const timeout = setTimeout(() => done(), windows * windowMs * 3 + 120_000);
   await finished;
   clearTimeout(timeout);
   await runtime.validator.stop();
@@ -101,9 +106,12 @@ async function run(label: string, kinds: readonly AdversaryKind[]): Promise<RunR
   const last = reports.at(-1);
   const honestNames = new Set(['alice', 'bob', 'charlie', 'dave', 'eve', 'me']);
   const peers = [...runtime.peers].map(([name, uid]) => {
+    // The colluders' worker trains its own assignment honestly (its twin is the cheat): neither honest nor adversary in the checks.
+    const role: Role = honestNames.has(name) ? 'honest' : name === 'colluders' ? 'colluder-worker' : 'adversary';
     const p = runtime.ratings.peer(uid);
     const flagsSeen = new Set(reports.flatMap((r) => r.peers.filter((s) => s.uid === uid).flatMap((s) => s.flags)));
-    return { name, uid, honest: honestNames.has(name), ordinal: runtime.ratings.ordinalOf(uid), mu: p.mu, sigma: p.sigma, weight: last?.weights.get(uid) ?? 0, penalties: p.penalties, scored: p.windowsScored, flagsSeen };
+    const explained = reports.flatMap((r) => r.peers.filter((s) => s.uid === uid && s.explained !== undefined).map((s) => s.explained as number));
+    return { name, uid, role, honest: role === 'honest', explainedMax: explained.length ? Math.max(...explained) : Number.NaN, ordinal: runtime.ratings.ordinalOf(uid), mu: p.mu, sigma: p.sigma, weight: last?.weights.get(uid) ?? 0, penalties: p.penalties, scored: p.windowsScored, flagsSeen };
   });
   await runtime.close();
   logger.flush();
@@ -119,15 +127,15 @@ const attacked = await run('attacked', adversaries);
 const clean = baseline ? await run('attack-free', []) : null;
 
 console.log('');
-console.log(`${pad('peer', 12)}${pad('uid', 5)}${pad('role', 11)}${padL('ordinal', 9)}${padL('mu', 8)}${padL('sigma', 7)}${padL('weight', 9)}${padL('penalties', 11)}${padL('rated', 7)}  flags seen`);
+console.log(`${pad('peer', 15)}${pad('uid', 5)}${pad('role', 11)}${padL('ordinal', 9)}${padL('mu', 8)}${padL('sigma', 7)}${padL('weight', 9)}${padL('penalties', 11)}${padL('rated', 7)}  flags seen`);
 const ranked = [...attacked.peers].sort((a, b) => b.ordinal - a.ordinal);
 for (const p of ranked) {
   console.log(
-    `${pad(p.name, 12)}${pad(p.uid, 5)}${pad(p.honest ? 'honest' : 'adversary', 11)}${padL(p.ordinal.toFixed(2), 9)}${padL(p.mu.toFixed(2), 8)}${padL(p.sigma.toFixed(2), 7)}${padL(`${(p.weight * 100).toFixed(1)}%`, 9)}${padL(p.penalties, 11)}${padL(p.scored, 7)}  ${[...p.flagsSeen].join(',') || '-'}`,
+    `${pad(p.name, 15)}${pad(p.uid, 5)}${pad(p.role === 'colluder-worker' ? 'colluder*' : p.role, 11)}${padL(p.ordinal.toFixed(2), 9)}${padL(p.mu.toFixed(2), 8)}${padL(p.sigma.toFixed(2), 7)}${padL(`${(p.weight * 100).toFixed(1)}%`, 9)}${padL(p.penalties, 11)}${padL(p.scored, 7)}  ${[...p.flagsSeen].join(',') || '-'}`,
   );
 }
 const honest = attacked.peers.filter((p) => p.honest);
-const cheats = attacked.peers.filter((p) => !p.honest);
+const cheats = attacked.peers.filter((p) => p.role === 'adversary');
 const minHonest = Math.min(...honest.map((p) => p.ordinal));
 const maxCheat = cheats.length ? Math.max(...cheats.map((p) => p.ordinal)) : -Infinity;
 const honestShare = honest.reduce((s, p) => s + p.weight, 0);
@@ -137,6 +145,9 @@ console.log(`windows validated:                 ${attacked.reports.length} (wind
 console.log(`every honest peer above every adversary: ${minHonest > maxCheat ? 'yes' : 'no'} (lowest honest ordinal ${minHonest.toFixed(2)}, highest adversary ${maxCheat.toFixed(2)})`);
 console.log(`honest share of the weight:        ${(honestShare * 100).toFixed(1)}% (largest honest peer ${(Math.max(...honest.map((p) => p.weight)) * 100).toFixed(1)}%, smallest ${(Math.min(...honest.map((p) => p.weight)) * 100).toFixed(1)}%)`);
 console.log(`penalties on honest peers:         ${honestPenalties}`);
+const honestExplained = Math.max(...honest.map((p) => p.explainedMax).filter(Number.isFinite));
+console.log(`copy detection, honest baseline:   at most ${honestExplained.toFixed(3)} of an honest update explained by earlier uploads beyond the consensus (a copy: ≥ ${DEFAULT_VALIDATOR_SETTINGS.copyExplainedThreshold})`);
+if (attacked.peers.some((p) => p.role === 'colluder-worker')) console.log('  * colluder: the colluders\' worker trains its own assignment (its twin uploads the same update); it is in neither side of the checks above');
 console.log(`held-out loss, attacked:           ${attacked.heldOut.toFixed(4)}`);
 if (clean) {
   console.log(`held-out loss, attack-free:        ${clean.heldOut.toFixed(4)} (${clean.reports.length} windows, ${clean.seconds.toFixed(0)} s)`);

@@ -16,7 +16,7 @@ import type { DevnetValidator } from '../services/validator/devnet-validator';
 import type { ValidatorSettings } from '../services/validator/validator-settings';
 import type { WindowReport } from '../services/validator/window-report';
 import type { RatingBook, RatingPolicy } from '../services/validator/rating-book';
-import type { AdversaryKind } from './adversarial-peers';
+import type { AdversaryKind } from './adversaries/adversary-kinds';
 import { DEVNET_OWNER_URI, signerOf, startLocalDevnet, type LocalDevnet } from './local-devnet';
 
 export interface DevnetRuntimeOptions {

@@ -19,7 +19,8 @@ import type { ValidatorSettings } from '../services/validator/validator-settings
 import type { WindowReport } from '../services/validator/window-report';
 import type { RatingPolicy } from '../services/validator/rating-book';
 import { createValidatorRuntime, type ValidatorRuntime } from '../services/validator/validator-runtime';
-import { adversarialParts, adversarySamplerId, type AdversaryKind } from './adversarial-peers';
+import { adversarialParts, adversarySamplerId, type AdversaryKind } from './adversaries/adversary-kinds';
+import { ColludingPair } from './adversaries/colluding-pair';
 import { devnetManifest } from './devnet-manifest';
 import { DevnetNode } from './node/devnet-node';
 import { DevnetS3 } from './storage/devnet-s3';
@@ -164,8 +165,11 @@ export async function startLocalDevnet(options: LocalDevnetOptions): Promise<Loc
   };
 
   const peers = new Map<string, NetworkRuntime>();
+  /** The honest simulated peers' names, in the order they were started (the copiers' victims come first). */
+  const honestPeers = new Set<string>();
   const closeAll: Array<() => Promise<void>> = [];
-  const join = async (name: string, pair: KeyringPair, adversary?: AdversaryKind) => {
+  const colluding = new ColludingPair();
+  const join = async (name: string, pair: KeyringPair, adversary?: AdversaryKind, pairRole?: 'worker' | 'twin') => {
     // The copier reads its victim's bucket through its own directory, known once its runtime is up.
     let directory: NetworkRuntime['directory'] | null = null;
     const { bucket } = await admit(name, { coldkey: pair, hotkey: pair });
@@ -186,7 +190,14 @@ export async function startLocalDevnet(options: LocalDevnetOptions): Promise<Loc
       ...(adversary
         ? {
             adapt: (_uid: number, honest: Parameters<typeof adversarialParts>[1]) =>
-              adversarialParts(adversary, honest, { manifest, victimUid: [...peers.values()][0]?.uid ?? 0, peerStorage: (uid) => directory?.storageOf(uid), currentBlock: () => node.blockNumber }),
+              adversarialParts(adversary, honest, {
+                manifest,
+                victimUids: [...honestPeers].map((honestName) => peers.get(honestName)?.uid ?? 0),
+                peerStorage: (uid) => directory?.storageOf(uid),
+                currentBlock: () => node.blockNumber,
+                pair: colluding,
+                ...(pairRole ? { pairRole } : {}),
+              }),
           }
         : {}),
     });
@@ -228,12 +239,17 @@ export async function startLocalDevnet(options: LocalDevnetOptions): Promise<Loc
       closeAll.push(() => validator!.close());
     };
     const count = Math.min(options.simulatedPeers ?? DEFAULT_SIMULATED_PEERS, SIMULATED_NAMES.length);
+    for (const name of SIMULATED_NAMES.slice(0, count)) honestPeers.add(name.toLowerCase());
     await Promise.all([
       ...(options.validator !== false ? [startValidator()] : []),
       ...SIMULATED_NAMES.slice(0, count).map((name) => join(name.toLowerCase(), keyring.addFromUri(`//${name}`))),
     ]);
-    // Cheating peers come after the honest ones: the copier's victim is the first honest peer.
-    for (const kind of options.adversaries ?? []) await join(kind, keyring.addFromUri(`//Mallory/${kind}`), kind);
+    // Cheating peers come after the honest ones: the copiers' victims are the first honest peers. The colluders are two
+    // peers: the one named after the kind trains, its twin uploads the same work.
+    for (const kind of options.adversaries ?? []) {
+      await join(kind, keyring.addFromUri(`//Mallory/${kind}`), kind, kind === 'colluders' ? 'worker' : undefined);
+      if (kind === 'colluders') await join(`${kind}-twin`, keyring.addFromUri(`//Mallory/${kind}-twin`), kind, 'twin');
+    }
   } catch (error) {
     for (const close of closeAll.reverse()) await close().catch(() => undefined);
     await chain.close();

@@ -19,6 +19,12 @@ export function syncReportKey(window: number, uid: number, protocolVersion: stri
   return `sync-${window}-${uid}-v${protocolVersion}`;
 }
 
+/** The window and uid of a sync report's key, or null for any other key. */
+export function parseSyncReportKey(key: string): { window: number; uid: number } | null {
+  const match = /^sync-(\d+)-(\d+)-v[^/]+$/.exec(key);
+  return match ? { window: Number(match[1]), uid: Number(match[2]) } : null;
+}
+
 export function encodeSyncReport(report: SyncReport): Uint8Array {
   return new TextEncoder().encode(`${JSON.stringify(SyncReportSchema.parse(report))}\n`);
 }

@@ -18,7 +18,8 @@ import { median } from '../../core/median';
 import { clippedLr } from './payload-fingerprint';
 import { peersToEvaluate } from './peer-selection';
 import type { RatingBook } from './rating-book';
-import { batchImprovements, detectCopies } from './score-components';
+import { batchImprovements } from './score-components';
+import { detectCopies } from './copy-detection';
 import { ModelBasis, type SyncReport } from '../round/sync-report';
 import { nextWindowToValidate } from './validation-schedule';
 import { DEFAULT_VALIDATOR_SETTINGS, type ValidatorSettings } from './validator-settings';
@@ -323,12 +324,12 @@ export class DevnetValidator {
     if (!collected) return this.emptyReport(window, deadline, started);
     const { uploads, uploadedAt, reports } = collected;
 
-    const copies = detectCopies(
-      [...uploads.values()].map((u) => ({ uid: u.uid, indices: u.print.indices, uploadedAt: u.uploadedAt })),
-      this.settings.copyThreshold,
-      this.settings.copyOrderToleranceMs,
+    const detection = detectCopies(
+      [...uploads.values()].map((u) => ({ uid: u.uid, indices: u.print.indices, values: u.print.values, uploadedAt: u.uploadedAt })),
+      { explainedThreshold: this.settings.copyExplainedThreshold, orderToleranceMs: this.settings.copyOrderToleranceMs, maxSources: this.settings.copyMaxSources },
     );
-    for (const tie of copies.ties) this.log.info({ window, uids: tie.uids, overlap: tie.overlap }, 'two uploads are copies of each other but landed too close together to tell which came first; neither is blamed');
+    const copies = detection.copies;
+    for (const tie of detection.ties) this.log.info({ window, uid: tie.uid, with: tie.with, explained: tie.explained }, 'an update is made of uploads that landed too close to it to tell which came first; nobody is blamed');
     const medianNorm = median([...uploads.values()].map((u) => u.print.norm));
     const evaluate = new Set(peersToEvaluate(miners.map((m) => m.uid), window, this.settings.evalPeers));
     const lr = manifest.sparseloco.outerLr;
@@ -377,14 +378,14 @@ export class DevnetValidator {
       const stepsBehind = present ? this.stepsBehind(reports.get(uid) ?? null) : undefined;
       if (stepsBehind !== undefined) input.sync = { peerDigest: reports.get(uid)?.modelDigest ?? '', stepsBehind };
       const copy = copies.get(uid);
-      if (copy) input.copiedFrom = copy.copiedFrom;
+      if (copy) input.copiedFrom = copy.copiedFrom[0] as number;
       const measured = losses.measurementsFor(uid, randomId, controls.map((c) => c.uid));
       if (measured) input.losses = measured;
       const wasEvaluated = input.losses !== undefined;
       const score = scoreWindow(input, policy);
       // A peer neither evaluated nor caught by a cheap check is simply not rated this window.
       if (!wasEvaluated && score.flags.length === 0) continue;
-      peerReports.push(peerReport(score, { stepsBehind, copy, norm: upload?.print.norm, losses: input.losses }, this.settings.minAssignmentGap));
+      peerReports.push(peerReport(score, { stepsBehind, copy, explained: detection.explained.get(uid), norm: upload?.print.norm, losses: input.losses }, this.settings.minAssignmentGap));
     }
 
     this.options.ratings.recordWindow(window, peerReports);

@@ -3,6 +3,8 @@ import type { DecodedTensor } from '../../adapters/codec';
 export interface PayloadFingerprint {
   /** Global flat indices (tensors in payload order) of the coordinates the update sent, sorted. */
   indices: Uint32Array;
+  /** The decoded value at each of those indices (copy detection compares updates by what they hold). */
+  values: Float32Array;
   /** L2 norm of the decoded update. */
   norm: number;
 }
@@ -12,6 +14,7 @@ export function fingerprint(tensors: readonly DecodedTensor[]): PayloadFingerpri
   let count = 0;
   for (const t of tensors) for (const v of t.data) if (v !== 0) count++;
   const indices = new Uint32Array(count);
+  const values = new Float32Array(count);
   let next = 0;
   let offset = 0;
   let sumSq = 0;
@@ -19,12 +22,13 @@ export function fingerprint(tensors: readonly DecodedTensor[]): PayloadFingerpri
     for (let i = 0; i < t.data.length; i++) {
       const v = t.data[i] as number;
       if (v === 0) continue;
-      indices[next++] = offset + i;
+      indices[next] = offset + i;
+      values[next++] = v;
       sumSq += v * v;
     }
     offset += t.data.length;
   }
-  return { indices, norm: Math.sqrt(sumSq) };
+  return { indices, values, norm: Math.sqrt(sumSq) };
 }
 
 

@@ -95,67 +95,6 @@ export function gauntlet(m: LossMeasurements, minAssignmentGap = 0, confidenceZ 
   };
 }
 
-/** |A ∩ B| / |A ∪ B| of two sets of top-k coordinates, given as sorted unique integers. */
-export function indexOverlap(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let i = 0;
-  let j = 0;
-  let common = 0;
-  while (i < a.length && j < b.length) {
-    const x = a[i] as number;
-    const y = b[j] as number;
-    if (x === y) {
-      common++;
-      i++;
-      j++;
-    } else if (x < y) i++;
-    else j++;
-  }
-  const union = a.length + b.length - common;
-  return union === 0 ? 0 : common / union;
-}
-
-export interface UploadFingerprint {
-  uid: number;
-  /** Global flat indices of the kept coordinates, sorted and unique. */
-  indices: ArrayLike<number>;
-  /** When the object landed in storage (epoch ms). */
-  uploadedAt: number;
-}
-
-/**
- * Flags uploads whose kept coordinates overlap another upload's beyond the
- * threshold. Independent peers share some top coordinates; a re-upload shares
- * nearly all. The later of the two is the copier, but only when "later" is
- * certain: storage dates have a resolution (HTTP dates, and so S3's HEAD on
- * most providers, are whole seconds), and two uploads closer than
- * `orderToleranceMs` may have landed in either order. Then neither is blamed:
- * a possible victim is never penalised (the pair is returned in `ties`).
- */
-export function detectCopies(
-  uploads: readonly UploadFingerprint[],
-  threshold: number,
-  orderToleranceMs = 0,
-): Map<number, { copiedFrom: number; overlap: number }> & { ties: Array<{ uids: [number, number]; overlap: number }> } {
-  const flagged = new Map<number, { copiedFrom: number; overlap: number }>();
-  const ties: Array<{ uids: [number, number]; overlap: number }> = [];
-  for (let i = 0; i < uploads.length; i++) {
-    for (let j = i + 1; j < uploads.length; j++) {
-      const a = uploads[i] as UploadFingerprint;
-      const b = uploads[j] as UploadFingerprint;
-      const overlap = indexOverlap(a.indices, b.indices);
-      if (overlap < threshold) continue;
-      if (Math.abs(a.uploadedAt - b.uploadedAt) <= orderToleranceMs) {
-        ties.push({ uids: [Math.min(a.uid, b.uid), Math.max(a.uid, b.uid)], overlap });
-        continue;
-      }
-      const [original, copy] = a.uploadedAt < b.uploadedAt ? [a, b] : [b, a];
-      const previous = flagged.get(copy.uid);
-      if (!previous || overlap > previous.overlap) flagged.set(copy.uid, { copiedFrom: original.uid, overlap });
-    }
-  }
-  return Object.assign(flagged, { ties });
-}
-
 export interface SyncReport {
   /** The digest of the model the peer says it trained from. */
   peerDigest: string;

@@ -9,8 +9,10 @@ export interface ValidatorSettings {
   evalSteps: number | null;
   /** Best-rated peers whose updates serve as the control on each evaluated peer's batches. */
   controlPeers: number;
-  /** Jaccard overlap of kept coordinates above which the later upload is a copy. */
-  copyThreshold: number;
+  /** Share of an update's energy, on its own coordinates, that uploads landed before it explain, at or above which it is a copy of them (copy-detection.ts). */
+  copyExplainedThreshold: number;
+  /** At most this many earlier uploads are combined to explain one (a mix of two peers needs two). */
+  copyMaxSources: number;
   /** Uploads whose storage dates are this close (ms) cannot be ordered: a copy between them blames neither. */
   copyOrderToleranceMs: number;
   /** Windows a peer's model may be behind the global one (times the inner steps: the sync check's steps behind). */
@@ -25,7 +27,8 @@ export const DEFAULT_VALIDATOR_SETTINGS: ValidatorSettings = {
   evalPeers: 6,
   evalSteps: null,
   controlPeers: 2,
-  copyThreshold: 0.9,
+  copyExplainedThreshold: 0.5,
+  copyMaxSources: 3,
   // HTTP dates (S3's HEAD Last-Modified on R2 and most providers) are whole seconds.
   copyOrderToleranceMs: 1000,
   maxWindowsBehind: 1,

@@ -1,5 +1,6 @@
 import { gauntlet, relativeImprovement, type LossMeasurements } from './score-components';
 import type { PeerWindowScore } from './window-score';
+import type { CopyFinding } from './copy-detection';
 
 /** What the validator tells of each window it judged: the log, the CLI, the devnet's UI and the trust bench read it. */
 
@@ -7,8 +8,10 @@ export interface PeerReport extends PeerWindowScore {
   evaluated: boolean;
   /** Inner steps behind the global model (from its sync report), when known. */
   stepsBehind?: number;
-  copiedFrom?: number;
-  overlap?: number;
+  /** The uploads its update was made of (copy detection), the largest share first. */
+  copiedFrom?: number[];
+  /** The share of its update's energy that uploads landed before it explain (copies: ≥ the threshold; honest peers: what gradients share). */
+  explained?: number;
   norm?: number;
   /** Relative loss improvement on its own and on random batches. */
   ownImprovement?: number;
@@ -37,15 +40,16 @@ export interface WindowReport {
 /** A peer's line in the window report: its score, and the figures it was judged on. */
 export function peerReport(
   score: PeerWindowScore,
-  facts: { stepsBehind: number | undefined; copy: { copiedFrom: number; overlap: number } | undefined; norm: number | undefined; losses: LossMeasurements | undefined },
+  facts: { stepsBehind: number | undefined; copy: CopyFinding | undefined; explained: number | undefined; norm: number | undefined; losses: LossMeasurements | undefined },
   minAssignmentGap: number,
 ): PeerReport {
-  const { stepsBehind, copy, norm, losses } = facts;
+  const { stepsBehind, copy, explained, norm, losses } = facts;
   return {
     ...score,
     evaluated: losses !== undefined,
     ...(stepsBehind === undefined ? {} : { stepsBehind }),
-    ...(copy ? { copiedFrom: copy.copiedFrom, overlap: copy.overlap } : {}),
+    ...(copy ? { copiedFrom: copy.copiedFrom } : {}),
+    ...(explained === undefined ? {} : { explained }),
     ...(norm === undefined ? {} : { norm }),
     ...(losses
       ? {

@@ -182,8 +182,10 @@ describe('DevnetValidator', () => {
     expect(byUid.get(0)?.score).toBeCloseTo(0.05, 12);
     expect(byUid.get(0)?.stepsBehind).toBe(0);
     expect(byUid.get(1)?.flags).toEqual(['copied']);
-    expect(byUid.get(1)?.copiedFrom).toBe(0);
-    expect(byUid.get(1)?.overlap).toBe(1);
+    expect(byUid.get(1)?.copiedFrom).toEqual([0]);
+    expect(byUid.get(1)?.explained).toBeCloseTo(1, 9);
+    // The original is explained by nothing that landed before it.
+    expect(byUid.get(0)?.explained).toBe(0);
     expect(byUid.get(2)?.flags).toEqual(['desynced']);
     expect(byUid.get(2)?.stepsBehind).toBe(20);
     expect(byUid.get(3)?.flags).toEqual(['missing']);

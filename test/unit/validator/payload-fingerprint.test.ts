@@ -11,6 +11,7 @@ describe('payload fingerprint', () => {
     ]);
     // a keeps index 1; b (offset 4) keeps its index 2 → 6. Norm √(3² + 4²) = 5.
     expect([...print.indices]).toEqual([1, 6]);
+    expect([...print.values]).toEqual([3, 4]);
     expect(print.norm).toBe(5);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectCopies, gauntlet, indexOverlap, inSync, relativeImprovement } from '../../../main/services/validator/score-components';
+import { gauntlet, inSync, relativeImprovement } from '../../../main/services/validator/score-components';
 import { scoreWindow, type ScoringPolicy } from '../../../main/services/validator/window-score';
 
 const policy: ScoringPolicy = { globalDigest: 'g1', maxStepsBehind: 0, minAssignmentGap: 0 };
@@ -34,34 +34,6 @@ describe('score components', () => {
     const lazy = gauntlet({ ownBefore: 4, ownAfter: 3.68, randomBefore: 4, randomAfter: 3.8, control: { own: 0.08, random: 0.05 } });
     expect(lazy.assignmentGap).toBeCloseTo(0, 12);
     expect(lazy.trainedOnAssignment).toBe(false);
-  });
-
-  it('index overlap is the Jaccard index of sorted sets', () => {
-    expect(indexOverlap([1, 2, 3, 4], [3, 4, 5, 6])).toBeCloseTo(2 / 6, 12); // |{3,4}| / |{1..6}|
-    expect(indexOverlap([1, 2], [1, 2])).toBe(1);
-    expect(indexOverlap([], [])).toBe(0);
-    expect(indexOverlap(new Uint32Array([10, 20, 30]), new Uint32Array([40]))).toBe(0);
-  });
-
-  it('copy detection blames the later upload when the dates order them', () => {
-    const original = { uid: 1, indices: [1, 5, 9, 13], uploadedAt: 100_000 };
-    const copy = { uid: 2, indices: [1, 5, 9, 13], uploadedAt: 102_000 };
-    const independent = { uid: 3, indices: [1, 6, 10, 14], uploadedAt: 90_000 }; // overlap with original 1/7
-    const flagged = detectCopies([copy, independent, original], 0.8, 1000);
-    expect([...flagged]).toEqual([[2, { copiedFrom: 1, overlap: 1 }]]);
-    expect(flagged.ties).toEqual([]);
-  });
-
-  it('copy detection blames neither of two copies whose dates cannot order them', () => {
-    // Whole-second storage dates: the victim's upload and the copy carry the same second, in either order.
-    const victim = { uid: 4, indices: [2, 6, 10, 14], uploadedAt: 200_000 };
-    const copier = { uid: 7, indices: [2, 6, 10, 14], uploadedAt: 200_000 };
-    expect([...detectCopies([copier, victim], 0.8, 1000)]).toEqual([]);
-    expect(detectCopies([copier, victim], 0.8, 1000).ties).toEqual([{ uids: [4, 7], overlap: 1 }]);
-    // Dates a second apart are still within the resolution: the copy may have landed first.
-    expect([...detectCopies([victim, { ...copier, uploadedAt: 201_000 }], 0.8, 1000)]).toEqual([]);
-    // Beyond it, the later one is the copier.
-    expect([...detectCopies([victim, { ...copier, uploadedAt: 201_001 }], 0.8, 1000)]).toEqual([[7, { copiedFrom: 4, overlap: 1 }]]);
   });
 
   it('sync check', () => {

@@ -6,7 +6,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { resolveTarget } from '../../../adapters/subtensor/networks';
 import { SubtensorChain } from '../../../adapters/subtensor/subtensor-chain';
 import { formatTao } from '../../../services/chain/tao';
-import { parseAdversaryKinds } from '../../../devnet/adversarial-peers';
+import { ADVERSARY_KINDS, parseAdversaryKinds } from '../../../devnet/adversaries/adversary-kinds';
 import { signerOf, startLocalDevnet } from '../../../devnet/local-devnet';
 import type { StorageKeyPair } from '../../../ports/storage-credentials';
 import { writeFileAtomically } from '../../../platform/atomic-file';
@@ -68,7 +68,7 @@ export function registerDevnetServe(devnet: Command): void {
     .option('--port <port>', 'chain endpoint port (0 picks a free one)', parsePort, 9944)
     .option('--storage-port <port>', 'S3 port (0 picks a free one)', parsePort, 9000)
     .option('--peers <n>', 'simulated peers (0 to 5)', count(5), 3)
-    .option('--adversaries <kinds>', 'also run cheating peers, comma-separated: free-rider, noise, poisoner, lazy, late, desynced')
+    .option('--adversaries <kinds>', `also run cheating peers, comma-separated: ${ADVERSARY_KINDS.join(', ')}`)
     .option('--no-validator', 'run no validator (run one elsewhere: tandem validator run --network <url>)')
     .option('--guests <n>', 'make a bucket with a write and a read key for each of n joining machines', count(64), 0)
     .option('--json', 'print one JSON line with the endpoints, the manifest and the guests\u2019 keys (for scripts)')

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import pino from 'pino';
-import { parseAdversaryKinds, type AdversaryKind } from '../../../devnet/adversarial-peers';
+import { ADVERSARY_KINDS, parseAdversaryKinds, type AdversaryKind } from '../../../devnet/adversaries/adversary-kinds';
 import { createDevnetRuntime } from '../../../devnet/devnet-runtime';
 import { headlessAppPaths } from '../../../platform/app-paths';
 import { packageInfo } from '../../../platform/package-info';
@@ -222,7 +222,7 @@ export function registerValidator(program: Command): void {
     .command('run', { isDefault: true })
     .description('run the local devnet with its validator in the foreground (stop the app first: they share the devnet folder)')
     .option('--dir <folder>', 'devnet folder (default: the app\u2019s, <data>/devnet)')
-    .option('--adversaries <kinds>', 'add cheating peers, comma-separated: free-rider, noise, poisoner, lazy, late, desynced')
+    .option('--adversaries <kinds>', `add cheating peers, comma-separated: ${ADVERSARY_KINDS.join(', ')}`)
     .option('--windows <n>', 'stop after validating n windows (default: run until Ctrl-C)')
     .option('--eval-peers <n>', 'peers whose loss is evaluated per window')
     .option('--network <url>', 'validate a run on this network instead of the local devnet (with --manifest and --wallet)')
