@@ -182,7 +182,16 @@ export async function startLocalDevnet(options: LocalDevnetOptions): Promise<Loc
       hotkey: signerOf(pair),
       storage: { write: new S3Storage({ ...location, endpoint: route(location.endpoint), ...bucket.write }), read: { ...location, ...bucket.read } },
       trainer: (uid) =>
-        runTrainer({ manifest, executable: options.trainerExecutable, dataDir: shards, checkpointFile: path.join(folder, 'trainer.safetensors'), peerId: adversarySamplerId(adversary, uid), logger: logger.child({ peer: name }), threads: 1 }),
+        runTrainer({
+          manifest,
+          executable: options.trainerExecutable,
+          dataDir: shards,
+          checkpointFile: path.join(folder, 'trainer.safetensors'),
+          spacedCheckpoints: true,
+          peerId: adversarySamplerId(adversary, uid),
+          logger: logger.child({ peer: name }),
+          threads: 1,
+        }),
       folder,
       logger: logger.child({ peer: name }),
       ...(options.route ? { openPeerStorage: (access: PeerReadAccess) => openReadOnly({ ...access, endpoint: route(access.endpoint) }) } : {}),

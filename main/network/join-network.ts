@@ -118,6 +118,7 @@ export async function joinNetwork(options: JoinNetworkOptions): Promise<NetworkR
     executable: options.trainerExecutable,
     ...(shards ? { dataDir: shards } : {}),
     checkpointFile,
+    spacedCheckpoints: true,
     peerId: String(uid),
     logger: options.logger.child({ peer: 'me' }),
     ...(options.trainerThreads === undefined ? {} : { threads: options.trainerThreads }),

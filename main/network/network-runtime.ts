@@ -16,7 +16,7 @@ import type { TrainerPort } from '../ports/trainer-port';
 import type { WindowData } from '../services/round/window-data';
 import { withLinkCaps, type LinkCaps } from '../adapters/storage/paced-storage';
 import type { StoragePort } from '../ports/storage-port';
-import type { RunManifest } from '../ports/run-manifest';
+import { catchUpWindowsOf, type RunManifest } from '../ports/run-manifest';
 import { followRunDirectory, type PeerDirectory } from '../services/run/peer-directory';
 import { PublishedCheckpoints } from '../services/run/published-checkpoints';
 import { publishStorageCommitment, type CommitmentNotice } from '../services/run/publish-commitment';
@@ -199,15 +199,6 @@ export async function createNetworkRuntime(options: NetworkRuntimeOptions): Prom
       directory.close();
     },
   };
-}
-
-/**
- * Windows a peer replays before it needs a checkpoint: enough to reach the
- * newest one from anywhere between two (they come every `everyWindows`), at
- * least 10, and never more than the updates kept in the buckets.
- */
-export function catchUpWindowsOf(manifest: RunManifest): number {
-  return Math.min(manifest.retentionWindows - 1, Math.max(10, manifest.checkpoints.everyWindows + 2));
 }
 
 async function notRegisteredMessage(chain: ChainPort, netuid: number, hotkey: string): Promise<string> {

@@ -222,3 +222,12 @@ export function parseManifestText(text: string, source: string): RunManifest {
   }
   return parseManifest(raw, source);
 }
+
+/**
+ * Windows a peer replays before it needs a checkpoint: enough to reach the
+ * newest one from anywhere between two (they come every `everyWindows`), at
+ * least 10, and never more than the updates kept in the buckets.
+ */
+export function catchUpWindowsOf(manifest: RunManifest): number {
+  return Math.min(manifest.retentionWindows - 1, Math.max(10, manifest.checkpoints.everyWindows + 2));
+}

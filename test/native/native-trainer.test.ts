@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CheckpointSpacing } from '../../main/adapters/trainer/checkpoint-spacing';
 import type { NativeTrainer } from '../../main/adapters/trainer/native-trainer';
 import type { StepProgress } from '../../main/ports/trainer-port';
 import { makeTempDir } from '../support/temp-dir';
@@ -64,6 +65,37 @@ describe.skipIf(!trainerBuilt)(`NativeTrainer (the real tandem-trainer behind th
     expect(next.steps).toBe(3);
     expect(trainer.supervisor.state.restarts).toBe(1);
     await trainer.applyOuter({ window: 3, payloadFiles: [next.payloadFile], lr: 0.4 });
+  });
+
+  it('with spaced checkpoints, skips the checkpoint between spaced steps; killed, it comes back holding the older window', async () => {
+    const spacing = new CheckpointSpacing({ windowSeconds: 1, maxWindows: 3, share: 1 });
+    const file = path.join(temp.dir, 'spaced.safetensors');
+    const spaced = tinyTrainer({ innerSteps: 3, dataDir, checkpointFile: file, checkpointSpacing: spacing, peerId: 'peer-8', logger: pino({ level: 'silent' }), heartbeatSeconds: 1 });
+    spaced.start();
+    try {
+      const step = async (window: number) => {
+        const trained = await spaced.trainWindow({ window, innerSteps: 3, peerUid: 8, payloadFile: path.join(temp.dir, `spaced-${window}.tndc`) }, () => {});
+        return spaced.applyOuter({ window, payloadFiles: [trained.payloadFile], lr: 0.4 });
+      };
+      await step(1); // untimed: written
+      const written = fs.statSync(file).mtimeMs;
+      spacing.wrote(1e6); // as if that write had taken ages: the next is 3 steps away
+      await step(2);
+      await step(3);
+      expect(fs.statSync(file).mtimeMs).toBe(written);
+      expect(await spaced.appliedWindow()).toBe(3);
+      process.kill(spaced.supervisor.state.pid!, 'SIGKILL');
+      // The supervisor starts it again from the checkpoint: it holds window 1, and the engine replays 2 and 3.
+      await expect.poll(() => spaced.supervisor.state.restarts, { timeout: 20_000 }).toBe(1);
+      expect(await spaced.appliedWindow()).toBe(1);
+      await step(4);
+      await step(5);
+      await step(6); // three steps after the last write: written again
+      expect(fs.statSync(file).mtimeMs).toBeGreaterThan(written);
+      expect(await spaced.appliedWindow()).toBe(6);
+    } finally {
+      await spaced.stop();
+    }
   });
 
   it('passes shard lists to the trainer: evaluate on the listed files, train on the listed files', async () => {

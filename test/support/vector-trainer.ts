@@ -40,6 +40,8 @@ export class VectorTrainer implements TrainerPort {
    * A "restarted" trainer is made from it with `VectorTrainer.restore`.
    */
   checkpointed: { params: Float32Array; errorFeedback: Float32Array; appliedWindow: number } | null = null;
+  /** The window of the last aggregate the weights hold (the checkpoint's after a restart or a restore). */
+  private heldWindow: number | null = null;
 
   constructor(readonly uid: number) {
     const n = VectorTrainer.ROWS * VectorTrainer.COLS;
@@ -111,6 +113,7 @@ export class VectorTrainer implements TrainerPort {
       this.windowStart = null;
       this.pendingWindow = null;
     }
+    this.heldWindow = request.window;
     this.checkpointed = { params: Float32Array.from(this.params), errorFeedback: Float32Array.from(this.errorFeedback), appliedWindow: request.window };
     return { modelDigest: this.digest(), computeSeconds: (Date.now() - started) / 1000 };
   }
@@ -122,6 +125,7 @@ export class VectorTrainer implements TrainerPort {
       trainer.params = Float32Array.from(from.checkpointed.params);
       trainer.errorFeedback.set(from.checkpointed.errorFeedback);
       trainer.checkpointed = { ...from.checkpointed };
+      trainer.heldWindow = from.checkpointed.appliedWindow;
     }
     return trainer;
   }
@@ -137,11 +141,26 @@ export class VectorTrainer implements TrainerPort {
     this.errorFeedback.set(from.checkpointed.errorFeedback);
     this.windowStart = null;
     this.checkpointed = { ...from.checkpointed, params: Float32Array.from(from.checkpointed.params) };
+    this.heldWindow = this.checkpointed.appliedWindow;
     return this.checkpointed.appliedWindow;
   }
 
+  /**
+   * What a trainer process holds after it died and its supervisor started it
+   * again: its last checkpoint, nothing pending (a checkpoint that is not
+   * written after every outer step can be some windows old).
+   */
+  restartFromCheckpoint(): void {
+    if (!this.checkpointed) return;
+    this.params = Float32Array.from(this.checkpointed.params);
+    this.errorFeedback.set(this.checkpointed.errorFeedback);
+    this.windowStart = null;
+    this.pendingWindow = null;
+    this.heldWindow = this.checkpointed.appliedWindow;
+  }
+
   async appliedWindow(): Promise<number | null> {
-    return this.checkpointed?.appliedWindow ?? null;
+    return this.heldWindow;
   }
 
   async checkpoint(): Promise<void> {}

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { Logger } from '../../core/logging/logger';
+import type { CheckpointSpacing } from './checkpoint-spacing';
 import { ProcessSupervisor, type SupervisorOptions, type SupervisorState } from '../process/process-supervisor';
 import {
   encodeTrainerCommand,
@@ -33,8 +34,14 @@ export interface NativeTrainerOptions {
   train: TrainSettings;
   /** The token shards' folder; absent when every window and evaluation names its shards (a run that lists them by URL). */
   dataDir?: string;
-  /** Written after every outer step; loaded on (re)start, so a crash loses at most one window. */
+  /** Written after outer steps; loaded on (re)start. */
   checkpointFile: string;
+  /**
+   * How often after outer steps (absent: after every one, so a crash loses at
+   * most the window in progress). A spaced checkpoint can be some windows old
+   * after a crash: the round engine notices (appliedWindow) and replays them.
+   */
+  checkpointSpacing?: CheckpointSpacing;
   /** Seeds the sampler together with the window (the validator recomputes batches from it). */
   peerId: string;
   logger: Logger;
@@ -232,8 +239,7 @@ export class NativeTrainer implements TrainerPort {
     if (staged) for (const key of staged) this.stagedIn.delete(key);
     this.loadedWindow = r.applied_window ?? this.loadedWindow;
     for (const dropped of r.dropped) this.log.warn({ window: request.window, file: request.payloadFiles[dropped.index], reason: dropped.reason }, 'payload dropped by the trainer');
-    // Checkpoint after every outer step: a killed trainer then loses at most the next window.
-    await this.request({ cmd: 'checkpoint', path: this.options.checkpointFile });
+    if (this.options.checkpointSpacing?.afterOuterStep() ?? true) await this.writeCheckpoint();
     return { modelDigest: r.model_digest ?? null, computeSeconds: (Date.now() - started) / 1000, prepared: r.prepared ?? false };
   }
 
@@ -275,7 +281,16 @@ export class NativeTrainer implements TrainerPort {
 
   async checkpoint(): Promise<void> {
     await this.ensureReady();
+    await this.writeCheckpoint();
+  }
+
+  /** The trainer's checkpoint, timed for the spacing. */
+  private async writeCheckpoint(): Promise<void> {
+    const started = performance.now();
     await this.request({ cmd: 'checkpoint', path: this.options.checkpointFile });
+    const seconds = (performance.now() - started) / 1000;
+    this.options.checkpointSpacing?.wrote(seconds);
+    this.log.debug({ seconds, every: this.options.checkpointSpacing?.spacing() ?? 1 }, 'checkpoint written');
   }
 
   /**

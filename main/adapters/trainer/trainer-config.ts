@@ -3,7 +3,8 @@ import type { Logger } from '../../core/logging/logger';
 import { NativeTrainer } from './native-trainer';
 import type { SupervisorState } from '../process/process-supervisor';
 import type { ModelConfig, TrainSettings } from './protocol';
-import type { RunManifest } from '../../ports/run-manifest';
+import { catchUpWindowsOf, type RunManifest } from '../../ports/run-manifest';
+import { CheckpointSpacing } from './checkpoint-spacing';
 
 /**
  * How a run's manifest becomes a trainer: its model and training settings in
@@ -72,8 +73,15 @@ export interface RunTrainerOptions {
   executable: string;
   /** The token shards on this machine; absent when the run lists its shards by URL (each window names its own). */
   dataDir?: string;
-  /** Written after every outer step and loaded on (re)start. */
+  /** Written after outer steps (see `spacedCheckpoints`) and loaded on (re)start. */
   checkpointFile: string;
+  /**
+   * A miner's trainer: checkpoints only as often as their measured cost
+   * allows (CheckpointSpacing), since its round engine replays the windows
+   * after an older checkpoint. Absent: after every outer step (a validator's,
+   * whose model nothing replays).
+   */
+  spacedCheckpoints?: boolean;
   /** Seeds the sampler with the window: the uid for a miner (the validator recomputes its batches), a name otherwise. */
   peerId: string;
   logger: Logger;
@@ -81,6 +89,19 @@ export interface RunTrainerOptions {
   device?: TrainerDevice;
   env?: Record<string, string>;
   onSupervisorState?(state: SupervisorState): void;
+}
+
+/** A checkpoint's write may cost this share of the windows between two. */
+const CHECKPOINT_SHARE = 0.01;
+
+/**
+ * A miner's checkpoint spacing: by the last write's cost against the run's
+ * window, and never more windows apart than its engine replays (less one,
+ * the window in progress).
+ */
+export function minerCheckpointSpacing(manifest: RunManifest): CheckpointSpacing {
+  const { blocksPerWindow, blockSeconds } = manifest.windows;
+  return new CheckpointSpacing({ windowSeconds: blocksPerWindow * blockSeconds, maxWindows: catchUpWindowsOf(manifest) - 1, share: CHECKPOINT_SHARE });
 }
 
 /** The supervised trainer process for one peer of a run (not started). */
@@ -91,6 +112,7 @@ export function runTrainer(options: RunTrainerOptions): NativeTrainer {
     train: trainerSettings(options.manifest),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     checkpointFile: options.checkpointFile,
+    ...(options.spacedCheckpoints ? { checkpointSpacing: minerCheckpointSpacing(options.manifest) } : {}),
     peerId: options.peerId,
     logger: options.logger,
     ...(options.threads === undefined ? {} : { threads: options.threads }),

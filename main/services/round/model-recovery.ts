@@ -88,6 +88,7 @@ export class ModelRecovery {
    * weights would be worth nothing to the run).
    */
   async reachModel(window: number): Promise<boolean> {
+    await this.noticeTrainerRestart();
     if (!(await this.repairDivergence(window))) return false;
     const { maxCatchUpWindows: limit, checkpoints: source, status, log } = this.options;
     const host = this.host;
@@ -116,6 +117,26 @@ export class ModelRecovery {
       await this.catchUp((host.covered() ?? behind) + 1, window - 1);
     }
     return true;
+  }
+
+  /**
+   * A trainer process that died and was started again by its supervisor
+   * holds its last checkpoint, which may be some windows old (at real sizes
+   * the trainer checkpoints every few outer steps: CheckpointSpacing). The
+   * engine then goes back to that window: what was gathered on top of the
+   * lost weights is dropped, and the windows since are replayed, as after a
+   * restart of the app.
+   */
+  private async noticeTrainerRestart(): Promise<void> {
+    const { trainer, basis, log } = this.options;
+    if (!trainer.appliedWindow || basis.window === null) return;
+    const held = await trainer.appliedWindow().catch(() => undefined);
+    if (held === undefined || held === null || held >= basis.window) return;
+    log.warn({ held, applied: basis.window }, 'the trainer restarted from an older checkpoint; the windows since are replayed');
+    await this.host.dropInFlight();
+    this.host.cover(held);
+    basis.window = held;
+    basis.digest = null;
   }
 
   /**

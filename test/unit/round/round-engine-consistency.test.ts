@@ -17,6 +17,8 @@ interface Peer extends DevnetPeer<VectorTrainer> {
   applied: Map<number, { files: string[]; digest: string | null }>;
   /** Windows whose outer step threw. */
   failedApplies: number[];
+  /** How many times each window's outer step was applied (more than once: replayed). */
+  appliedTimes: Map<number, number>;
 }
 
 /** Every window all the peers applied left them with the same model. */
@@ -47,19 +49,38 @@ describe.each(ENGINE_SCHEDULES)('RoundEngine consistency under faults ($schedule
 
   const storageOf = (uid: number) => bed.devnet.storageOf(uid);
 
-  async function makePeer(name: string, overrides: { storage?: (uid: number) => StoragePort; chain?: ChainPort; restoreFrom?: VectorTrainer; catchUpState?: CatchUpState } = {}): Promise<Peer> {
+  async function makePeer(
+    name: string,
+    overrides: {
+      storage?: (uid: number) => StoragePort;
+      chain?: ChainPort;
+      restoreFrom?: VectorTrainer;
+      catchUpState?: CatchUpState;
+      /** The trainer checkpoints after every Nth outer step only (as NativeTrainer's CheckpointSpacing does at real sizes). */
+      checkpointEvery?: number;
+      /** The trainer process dies right after this outer step (counted from 1) and restarts from its last checkpoint. */
+      restartAfterStep?: number;
+    } = {},
+  ): Promise<Peer> {
     const applied: Peer['applied'] = new Map();
+    const appliedTimes: Peer['appliedTimes'] = new Map();
     const failedApplies: number[] = [];
     const gathers: Peer['gathers'] = new Map();
     const trainer = (uid: number) => {
       const vector = overrides.restoreFrom ? VectorTrainer.restore(overrides.restoreFrom) : new VectorTrainer(uid);
       const apply = vector.applyOuter.bind(vector);
+      let steps = 0;
       vector.applyOuter = async (request) => {
+        const before = vector.checkpointed;
         const result = await apply(request).catch((error: unknown) => {
           failedApplies.push(request.window);
           throw error;
         });
+        steps += 1;
+        if (overrides.checkpointEvery && steps % overrides.checkpointEvery !== 0) vector.checkpointed = before;
         applied.set(request.window, { files: request.payloadFiles.map((f) => path.basename(f)), digest: result.modelDigest });
+        appliedTimes.set(request.window, (appliedTimes.get(request.window) ?? 0) + 1);
+        if (steps === overrides.restartAfterStep) vector.restartFromCheckpoint();
         return result;
       };
       return vector;
@@ -75,7 +96,7 @@ describe.each(ENGINE_SCHEDULES)('RoundEngine consistency under faults ($schedule
         overlapCommunication,
       }),
     });
-    return { ...peer, gathers, applied, failedApplies };
+    return { ...peer, gathers, applied, appliedTimes, failedApplies };
   }
 
   it('an update stored just after the deadline is late for every peer, used by none, and the peers stay on one model', async () => {
@@ -173,6 +194,26 @@ describe.each(ENGINE_SCHEDULES)('RoundEngine consistency under faults ($schedule
     expect(records.some((r) => r.phase === 'missed' && r.reason === 'not trained: catching up after downtime')).toBe(true);
     expect(records.some((r) => r.window > stoppedAfter + 3 && r.phase === 'uploaded')).toBe(true);
     expectSameModels([peers[0]!, peers[1]!, back], [stoppedAfter + 1, trainedAgain()!]);
+  }, 90_000);
+
+  it('a trainer that restarts from a checkpoint some windows old is noticed: the windows since are replayed, and the peer holds the global model again', async () => {
+    // Charlie's trainer checkpoints every third outer step and dies right after its fifth: it comes back holding the third.
+    const peers = [await makePeer('Alice'), await makePeer('Bob'), await makePeer('Charlie', { checkpointEvery: 3, restartAfterStep: 5 })];
+    const charlie = peers[2]!;
+    await Promise.all(peers.map((p) => p.engine.join()));
+    await until(() => charlie.applied.size >= 5, () => `Charlie applied ${[...charlie.applied.keys()].join(' ')}`);
+    const steps = [...charlie.applied.keys()].sort((a, b) => a - b);
+    const [held, lost] = [steps[2]!, steps[4]!];
+    const trainedAfter = () => [...charlie.applied.keys()].find((w) => w > lost + 1 && (charlie.appliedTimes.get(w) ?? 0) === 1 && peers.slice(0, 2).every((p) => p.applied.has(w)));
+    await until(() => trainedAfter() !== undefined, () => `Charlie applied ${[...charlie.applied.keys()].join(' ')}`);
+    await Promise.all(peers.map((p) => p.engine.leave('after-round')));
+
+    // The windows after the checkpoint it came back with were applied again (replayed), up to the lost ones.
+    expect(charlie.appliedTimes.get(held)).toBe(1);
+    for (let w = held + 1; w <= lost; w++) expect([w, charlie.appliedTimes.get(w)]).toEqual([w, 2]);
+    const { records } = await charlie.ledger.read();
+    expect(records.some((r) => r.phase === 'missed' && r.reason === 'not trained: catching up after downtime')).toBe(true);
+    expectSameModels(peers, [lost, trainedAfter()!]);
   }, 90_000);
 
   it('an outer step that fails goes back to the window start and is applied again: the peer stays on the global model', async () => {
