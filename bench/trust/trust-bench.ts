@@ -1,9 +1,12 @@
 // Validator trust benchmark (figures only; targets are read off the table, never asserted in tests).
-//   npm run bench:trust [-- --windows 12] [--adversaries free-rider,noise,...] [--no-baseline] [--outer-lr 1.0] [--inner-steps 20]
-// Runs the local devnet twice for the same number of validated windows: 4 honest
-// peers with one peer of each adversary kind, then the 4 honest peers alone. Prints
-// per peer its rating, share of the weight and penalties, and the held-out loss of
-// the global model in both runs.
+//   npm run bench:trust [-- --seeds 1,2,3] [--windows 12] [--adversaries free-rider,noise,...] [--no-baseline] [--outer-lr 1.0] [--inner-steps 20]
+// For each seed, runs the local devnet twice for the same number of validated
+// windows: 4 honest peers with one peer of each adversary kind, then the 4
+// honest peers alone. A seed is another run: the model's initial weights and
+// the adversaries' random choices (the data each peer is assigned stays the
+// same). Prints per seed each peer's rating, share of the weight and
+// penalties, and the held-out loss of the global model in both runs; then the
+// figures the validator is judged on, per seed and over all seeds.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +26,8 @@ const option = (name: string): string | undefined => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const windows = Number(option('windows') ?? 12);
+const seeds = (option('seeds') ?? '1,2,3').split(',').map(Number);
+if (seeds.some((seed) => !Number.isInteger(seed) || seed < 0)) throw new Error('--seeds: comma-separated whole numbers');
 const adversaries: AdversaryKind[] = option('adversaries') ? parseAdversaryKinds(option('adversaries') as string) : [...ADVERSARY_KINDS];
 const baseline = !args.includes('--no-baseline');
 /** The run's outer lr (default: the devnet manifest's). */
@@ -42,13 +47,14 @@ if (!fs.existsSync(trainerExecutable)) {
  * steps, and windows long enough that ten CPU peers and the validator keep up.
  * Peers upload well before a window ends; the deadline is one second after it.
  */
-function benchManifest(trainers: number): RunManifest {
+function benchManifest(trainers: number, seed: number): RunManifest {
   // The devnet run with shorter windows and a tight upload deadline, so a late upload shows within a few windows.
   const devnet = devnetManifestDocument();
   return parseManifest(
     {
       ...devnet,
       name: 'tandem-bench-trust',
+      model: { ...devnet.model, initSeed: seed },
       optimizer: { ...devnet.optimizer, warmupSteps: 10 },
       sparseloco: { ...devnet.sparseloco, innerSteps, ...(outerLr === undefined ? {} : { outerLr }) },
       // 10 blocks of 2 s held ten trainers on 2 cores; more trainers get a block each, so that load alone misses no deadline.
@@ -68,7 +74,7 @@ interface RunResult {
   seconds: number;
 }
 
-async function run(label: string, kinds: readonly AdversaryKind[]): Promise<RunResult> {
+async function run(label: string, kinds: readonly AdversaryKind[], seed: number): Promise<RunResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tandem-bench-trust-${label}-`));
   const logFile = path.join(dir, 'devnet.log');
   const logger = pino({ level: 'info' }, pino.destination({ dest: logFile, sync: false }));
@@ -84,7 +90,8 @@ async function run(label: string, kinds: readonly AdversaryKind[]): Promise<RunR
     onState: () => {},
     simulatedPeers: HONEST_SIMULATED,
     adversaries: kinds,
-    manifest: benchManifest(HONEST_SIMULATED + 1 + kinds.length + (kinds.includes('colluders') ? 1 : 0)),
+    adversarySeed: seed,
+    manifest: benchManifest(HONEST_SIMULATED + 1 + kinds.length + (kinds.includes('colluders') ? 1 : 0), seed),
     validatorSettings: { evalPeers: 8 },
     onValidated: (report) => {
       reports.push(report);
@@ -122,38 +129,72 @@ async function run(label: string, kinds: readonly AdversaryKind[]): Promise<RunR
 const pad = (s: string | number, n: number) => String(s).padEnd(n);
 const padL = (s: string | number, n: number) => String(s).padStart(n);
 
-console.log(`bench:trust: ${HONEST_SIMULATED + 1} honest peers + adversaries [${adversaries.join(', ')}], ${windows} validated windows`);
-const attacked = await run('attacked', adversaries);
-const clean = baseline ? await run('attack-free', []) : null;
+console.log(`bench:trust: ${HONEST_SIMULATED + 1} honest peers + adversaries [${adversaries.join(', ')}], ${windows} validated windows, seeds ${seeds.join(', ')}`);
+
+/** What the validator is judged on (issue 21), for one seed. */
+interface SeedFigures {
+  seed: number;
+  ranked: boolean;
+  honestShare: number;
+  /** The lowest honest weight over an equal share among the peers that did honest work. */
+  lowestOfEqualShare: number;
+  honestPenalties: number;
+  heldOutChange: number | null;
+  honestExplained: number;
+}
+
+const perSeed: SeedFigures[] = [];
+for (const seed of seeds) {
+  const attacked = await run(`seed ${seed}, attacked`, adversaries, seed);
+  const clean = baseline ? await run(`seed ${seed}, attack-free`, [], seed) : null;
+
+  console.log('');
+  console.log(`seed ${seed}:`);
+  console.log(`${pad('peer', 15)}${pad('uid', 5)}${pad('role', 11)}${padL('ordinal', 9)}${padL('mu', 8)}${padL('sigma', 7)}${padL('weight', 9)}${padL('penalties', 11)}${padL('rated', 7)}${padL('max x', 7)}  flags seen`);
+  for (const p of [...attacked.peers].sort((a, b) => b.ordinal - a.ordinal)) {
+    console.log(
+      `${pad(p.name, 15)}${pad(p.uid, 5)}${pad(p.role === 'colluder-worker' ? 'colluder*' : p.role, 11)}${padL(p.ordinal.toFixed(2), 9)}${padL(p.mu.toFixed(2), 8)}${padL(p.sigma.toFixed(2), 7)}${padL(`${(p.weight * 100).toFixed(1)}%`, 9)}${padL(p.penalties, 11)}${padL(p.scored, 7)}${padL(Number.isFinite(p.explainedMax) ? p.explainedMax.toFixed(2) : '-', 7)}  ${[...p.flagsSeen].join(',') || '-'}`,
+    );
+  }
+  const honest = attacked.peers.filter((p) => p.honest);
+  const cheats = attacked.peers.filter((p) => p.role === 'adversary');
+  const workers = attacked.peers.filter((p) => p.role !== 'adversary');
+  const minHonest = Math.min(...honest.map((p) => p.ordinal));
+  const maxCheat = cheats.length ? Math.max(...cheats.map((p) => p.ordinal)) : -Infinity;
+  const honestShare = honest.reduce((sum, p) => sum + p.weight, 0);
+  const lowestHonest = Math.min(...honest.map((p) => p.weight));
+  const figures: SeedFigures = {
+    seed,
+    ranked: minHonest > maxCheat,
+    honestShare,
+    lowestOfEqualShare: lowestHonest * workers.length,
+    honestPenalties: honest.reduce((sum, p) => sum + p.penalties, 0),
+    heldOutChange: clean ? (attacked.heldOut - clean.heldOut) / clean.heldOut : null,
+    honestExplained: Math.max(...honest.map((p) => p.explainedMax).filter(Number.isFinite)),
+  };
+  perSeed.push(figures);
+  console.log(`windows validated:                 ${attacked.reports.length} (windows ${attacked.reports[0]?.window}–${attacked.reports.at(-1)?.window}), ${attacked.seconds.toFixed(0)} s`);
+  console.log(`every honest peer above every adversary: ${figures.ranked ? 'yes' : 'no'} (lowest honest ordinal ${minHonest.toFixed(2)}, highest adversary ${maxCheat.toFixed(2)})`);
+  console.log(`honest share of the weight:        ${(honestShare * 100).toFixed(1)}% (largest honest peer ${(Math.max(...honest.map((p) => p.weight)) * 100).toFixed(1)}%, smallest ${(lowestHonest * 100).toFixed(1)}%: ${(figures.lowestOfEqualShare * 100).toFixed(0)}% of an equal share among the ${workers.length} peers that did honest work)`);
+  console.log(`penalties on honest peers:         ${figures.honestPenalties}`);
+  console.log(`copy detection, honest baseline:   at most ${figures.honestExplained.toFixed(3)} of an honest update explained by earlier uploads beyond the consensus (a copy: ≥ ${DEFAULT_VALIDATOR_SETTINGS.copyExplainedThreshold})`);
+  if (attacked.peers.some((p) => p.role === 'colluder-worker')) console.log("  * colluder: the colluders' worker trains its own assignment (its twin uploads the same update): neither honest nor adversary above, but counted among the peers that did honest work");
+  console.log(`held-out loss, attacked:           ${attacked.heldOut.toFixed(4)}`);
+  if (clean) {
+    console.log(`held-out loss, attack-free:        ${clean.heldOut.toFixed(4)} (${clean.reports.length} windows, ${clean.seconds.toFixed(0)} s); attacked vs attack-free ${((figures.heldOutChange ?? 0) * 100).toFixed(2)}%`);
+    const cleanPenalties = clean.peers.reduce((sum, p) => sum + p.penalties, 0);
+    console.log(`penalties on honest peers, attack-free: ${cleanPenalties} (weights: ${clean.peers.map((p) => `${p.name} ${(p.weight * 100).toFixed(1)}%`).join(', ')})`);
+  }
+}
 
 console.log('');
-console.log(`${pad('peer', 15)}${pad('uid', 5)}${pad('role', 11)}${padL('ordinal', 9)}${padL('mu', 8)}${padL('sigma', 7)}${padL('weight', 9)}${padL('penalties', 11)}${padL('rated', 7)}  flags seen`);
-const ranked = [...attacked.peers].sort((a, b) => b.ordinal - a.ordinal);
-for (const p of ranked) {
-  console.log(
-    `${pad(p.name, 15)}${pad(p.uid, 5)}${pad(p.role === 'colluder-worker' ? 'colluder*' : p.role, 11)}${padL(p.ordinal.toFixed(2), 9)}${padL(p.mu.toFixed(2), 8)}${padL(p.sigma.toFixed(2), 7)}${padL(`${(p.weight * 100).toFixed(1)}%`, 9)}${padL(p.penalties, 11)}${padL(p.scored, 7)}  ${[...p.flagsSeen].join(',') || '-'}`,
-  );
-}
-const honest = attacked.peers.filter((p) => p.honest);
-const cheats = attacked.peers.filter((p) => p.role === 'adversary');
-const minHonest = Math.min(...honest.map((p) => p.ordinal));
-const maxCheat = cheats.length ? Math.max(...cheats.map((p) => p.ordinal)) : -Infinity;
-const honestShare = honest.reduce((s, p) => s + p.weight, 0);
-const honestPenalties = honest.reduce((s, p) => s + p.penalties, 0);
-console.log('');
-console.log(`windows validated:                 ${attacked.reports.length} (windows ${attacked.reports[0]?.window}–${attacked.reports.at(-1)?.window}), ${attacked.seconds.toFixed(0)} s`);
-console.log(`every honest peer above every adversary: ${minHonest > maxCheat ? 'yes' : 'no'} (lowest honest ordinal ${minHonest.toFixed(2)}, highest adversary ${maxCheat.toFixed(2)})`);
-console.log(`honest share of the weight:        ${(honestShare * 100).toFixed(1)}% (largest honest peer ${(Math.max(...honest.map((p) => p.weight)) * 100).toFixed(1)}%, smallest ${(Math.min(...honest.map((p) => p.weight)) * 100).toFixed(1)}%)`);
-console.log(`penalties on honest peers:         ${honestPenalties}`);
-const honestExplained = Math.max(...honest.map((p) => p.explainedMax).filter(Number.isFinite));
-console.log(`copy detection, honest baseline:   at most ${honestExplained.toFixed(3)} of an honest update explained by earlier uploads beyond the consensus (a copy: ≥ ${DEFAULT_VALIDATOR_SETTINGS.copyExplainedThreshold})`);
-if (attacked.peers.some((p) => p.role === 'colluder-worker')) console.log('  * colluder: the colluders\' worker trains its own assignment (its twin uploads the same update); it is in neither side of the checks above');
-console.log(`held-out loss, attacked:           ${attacked.heldOut.toFixed(4)}`);
-if (clean) {
-  console.log(`held-out loss, attack-free:        ${clean.heldOut.toFixed(4)} (${clean.reports.length} windows, ${clean.seconds.toFixed(0)} s)`);
-  console.log(`attacked vs attack-free:           ${(((attacked.heldOut - clean.heldOut) / clean.heldOut) * 100).toFixed(2)}%`);
-  const cleanPenalties = clean.peers.reduce((s, p) => s + p.penalties, 0);
-  const cleanShares = clean.peers.map((p) => `${p.name} ${(p.weight * 100).toFixed(1)}%`).join(', ');
-  console.log(`penalties on honest peers, attack-free: ${cleanPenalties} (weights: ${cleanShares})`);
-}
+console.log(`over ${seeds.length} seed(s), against issue 21's acceptance:`);
+const yes = (ok: boolean) => (ok ? 'met' : 'NOT met');
+const all = (test: (f: SeedFigures) => boolean) => perSeed.every(test);
+const list = (value: (f: SeedFigures) => string) => perSeed.map((f) => `seed ${f.seed}: ${value(f)}`).join('; ');
+console.log(`  every honest peer above every adversary: ${yes(all((f) => f.ranked))} (${list((f) => (f.ranked ? 'yes' : 'no'))})`);
+console.log(`  honest peers ≥ 90 % of the weight:       ${yes(all((f) => f.honestShare >= 0.9))} (${list((f) => `${(f.honestShare * 100).toFixed(1)}%`)})`);
+console.log(`  no honest peer < half an equal share:    ${yes(all((f) => f.lowestOfEqualShare >= 0.5))} (${list((f) => `${(f.lowestOfEqualShare * 100).toFixed(0)}%`)})`);
+console.log(`  0 penalties on honest peers:             ${yes(all((f) => f.honestPenalties === 0))} (${list((f) => String(f.honestPenalties))})`);
+if (baseline) console.log(`  held-out loss within 5 % of attack-free: ${yes(all((f) => Math.abs(f.heldOutChange ?? 0) <= 0.05))} (${list((f) => `${((f.heldOutChange ?? 0) * 100).toFixed(2)}%`)})`);
 process.exit(0);

@@ -48,6 +48,8 @@ export interface DevnetRuntimeOptions {
   tuneManifest?(manifest: RunManifest): RunManifest;
   /** Cheating simulated peers, one per entry (to try the validator against; off by default). */
   adversaries?: readonly AdversaryKind[];
+  /** Seeds the adversaries' random choices (default 1). */
+  adversarySeed?: number;
   /** Another run manifest than the embedded one (benchmarks). */
   manifest?: RunManifest;
   validatorSettings?: Partial<ValidatorSettings>;
@@ -98,6 +100,7 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     logger,
     ...(options.simulatedPeers === undefined ? {} : { simulatedPeers: options.simulatedPeers }),
     ...(options.adversaries ? { adversaries: options.adversaries } : {}),
+    ...(options.adversarySeed === undefined ? {} : { adversarySeed: options.adversarySeed }),
     ...(options.manifest ? { manifest: options.manifest } : {}),
     ...(options.tuneManifest ? { tuneManifest: options.tuneManifest } : {}),
     ...(options.validatorSettings ? { validatorSettings: options.validatorSettings } : {}),

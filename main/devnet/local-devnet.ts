@@ -19,7 +19,8 @@ import type { ValidatorSettings } from '../services/validator/validator-settings
 import type { WindowReport } from '../services/validator/window-report';
 import type { RatingPolicy } from '../services/validator/rating-book';
 import { createValidatorRuntime, type ValidatorRuntime } from '../services/validator/validator-runtime';
-import { adversarialParts, adversarySamplerId, type AdversaryKind } from './adversaries/adversary-kinds';
+import { ADVERSARY_KINDS, adversarialParts, adversarySamplerId, type AdversaryKind } from './adversaries/adversary-kinds';
+import { seededRandom } from '../core/seeded-random';
 import { ColludingPair } from './adversaries/colluding-pair';
 import { devnetManifest } from './devnet-manifest';
 import { DevnetNode } from './node/devnet-node';
@@ -60,6 +61,8 @@ export interface LocalDevnetOptions {
   simulatedPeers?: number;
   /** Cheating simulated peers, one per entry (to try the validator against). */
   adversaries?: readonly AdversaryKind[];
+  /** Seeds the adversaries' random choices (noise, the coordinates a copier keeps), so that a trial can be run again (default 1). */
+  adversarySeed?: number;
   /** Run the devnet's validator (default true). */
   validator?: boolean;
   manifest?: RunManifest;
@@ -205,6 +208,7 @@ export async function startLocalDevnet(options: LocalDevnetOptions): Promise<Loc
                 peerStorage: (uid) => directory?.storageOf(uid),
                 currentBlock: () => node.blockNumber,
                 pair: colluding,
+                random: seededRandom(((options.adversarySeed ?? 1) * 7919 + (ADVERSARY_KINDS.indexOf(adversary) + 1) * 104_729 + (pairRole === 'twin' ? 1 : 0)) >>> 0),
                 ...(pairRole ? { pairRole } : {}),
               }),
           }

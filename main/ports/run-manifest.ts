@@ -21,6 +21,8 @@ export const ModelConfig = z
     tiedEmbeddings: z.boolean().default(false),
     ropeTheta: z.number().positive().default(10000),
     normEps: z.number().positive().default(1e-5),
+    /** Seeds the model's initialisation: every peer starts from the same weights, and another seed is another run. */
+    initSeed: z.number().int().nonnegative().default(1),
   })
   .strict()
   .refine((m) => m.hiddenSize % m.heads === 0, { message: 'hiddenSize must be a multiple of heads', path: ['hiddenSize'] })

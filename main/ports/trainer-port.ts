@@ -141,6 +141,14 @@ export interface TrainerPort {
    */
   appliedWindow?(): Promise<number | null>;
   /**
+   * Optional: keyed digests of the current weights, one per key ("uid:window"):
+   * a peer proves with its own key that it holds the model its sync report
+   * names (the plain digest is the same for every peer in sync, so it could be
+   * copied); a validator computes every peer's to check them. Null when the
+   * trainer cannot make them.
+   */
+  modelProofs?(keys: readonly string[]): Promise<string[] | null>;
+  /**
    * Optional: replaces the weights with a verified checkpoint of the run (its
    * file is moved into the trainer's own checkpoint place) and answers the
    * window whose aggregate they hold. A late joiner starts from it.

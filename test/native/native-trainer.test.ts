@@ -133,6 +133,16 @@ describe.skipIf(!trainerBuilt)(`NativeTrainer (the real tandem-trainer behind th
       const theirs = await joiner.applyOuter({ window: 7, payloadFiles: both, lr: 0.4 });
       expect(theirs.modelDigest).toBe(mine.modelDigest);
       expect(theirs.modelDigest).not.toBe(applied.modelDigest);
+      // The same model proves itself alike for a key; another key, another proof; a model one step apart, none alike.
+      const keys = ['7:7', '8:7'];
+      const [myProofs, theirProofs] = [await trainer.modelProofs(keys), await joiner.modelProofs(keys)];
+      expect(myProofs).toEqual(theirProofs);
+      expect(myProofs![0]).toMatch(/^[0-9a-f]{16}$/);
+      expect(myProofs![0]).not.toBe(myProofs![1]);
+      expect(myProofs![0]).not.toBe(mine.modelDigest);
+      await joiner.applyOuter({ window: 8, payloadFiles: both, lr: 0.4 });
+      expect(await joiner.modelProofs(keys)).not.toContain(myProofs![0]);
+      expect(trainer.hello?.capabilities).toContain('model_proofs');
     } finally {
       await joiner.stop();
     }

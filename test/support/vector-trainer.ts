@@ -159,6 +159,11 @@ export class VectorTrainer implements TrainerPort {
     this.heldWindow = this.checkpointed.appliedWindow;
   }
 
+  /** Keyed digests of the weights (the real trainer's model_proofs: another key, another proof). */
+  async modelProofs(keys: readonly string[]): Promise<string[]> {
+    return keys.map((key) => crypto.createHash('sha256').update(key).update(Buffer.from(this.params.buffer)).digest('hex').slice(0, 16));
+  }
+
   async appliedWindow(): Promise<number | null> {
     return this.heldWindow;
   }

@@ -63,6 +63,9 @@ const REQUIRED_CAPABILITIES = ['revert_window'];
 /** Shard lists in train_window/evaluate: a trainer without it would ignore them and train on its data folder. */
 const SHARD_LISTS = 'shard_lists';
 
+/** model_proofs: keyed digests of the weights (the sync report's proof). */
+const MODEL_PROOFS = 'model_proofs';
+
 /** stage_payload, unstage and apply_outer's `staged`: each gathered payload decoded once. */
 const STAGED_PAYLOADS = 'staged_payloads';
 /** prepare_outer: the next outer step made beside the inner steps. */
@@ -277,6 +280,14 @@ export class NativeTrainer implements TrainerPort {
     await fs.promises.rename(file, this.options.checkpointFile);
     await this.load(true);
     return this.loadedWindow;
+  }
+
+  async modelProofs(keys: readonly string[]): Promise<string[] | null> {
+    const hello = await this.ensureReady();
+    if (!hello.capabilities.includes(MODEL_PROOFS) || keys.length === 0) return null;
+    const r = (await this.request({ cmd: 'model_proofs', keys: [...keys] })) as ResultOf<'model_proofs'>;
+    if (r.proofs.length !== keys.length) throw new TrainerCommandError('invalid_argument', `the trainer answered ${r.proofs.length} proofs for ${keys.length} keys`);
+    return r.proofs;
   }
 
   async checkpoint(): Promise<void> {

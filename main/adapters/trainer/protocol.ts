@@ -198,6 +198,10 @@ export const EvaluateCommandSchema = z
 
 export const CheckpointCommandSchema = z.object({ ...base, cmd: z.literal('checkpoint'), path }).strict();
 export const RevertWindowCommandSchema = z.object({ ...base, cmd: z.literal('revert_window') }).strict();
+/** Keyed digests of the weights: "uid:window" keys, one proof each (a peer's proof of the model it reports). */
+export const ModelProofsCommandSchema = z
+  .object({ ...base, cmd: z.literal('model_proofs'), keys: z.array(z.string().min(1).max(256)).min(1).max(100_000) })
+  .strict();
 export const ShutdownCommandSchema = z.object({ ...base, cmd: z.literal('shutdown') }).strict();
 /** Answered at once, even while a window trains; applied between inner steps. */
 export const ThrottleCommandSchema = z
@@ -223,6 +227,7 @@ export const TrainerCommandSchema = z.union([
   StagePayloadCommandSchema,
   UnstageCommandSchema,
   PrepareOuterCommandSchema,
+  ModelProofsCommandSchema,
 ]);
 export type TrainerCommand = z.infer<typeof TrainerCommandSchema>;
 export type TrainerCommandName = TrainerCommand['cmd'];
@@ -425,6 +430,7 @@ export const DoneEventSchema = z.discriminatedUnion('cmd', [
   z.object({ ...doneBase, cmd: z.literal('stage_payload'), result: StagePayloadResultSchema }),
   z.object({ ...doneBase, cmd: z.literal('unstage'), result: z.object({ released: nonNegativeInt }) }),
   z.object({ ...doneBase, cmd: z.literal('prepare_outer'), result: z.object({ queued: z.literal(true) }) }),
+  z.object({ ...doneBase, cmd: z.literal('model_proofs'), result: z.object({ proofs: z.array(z.string().regex(/^[0-9a-f]{16}$/)) }) }),
 ]);
 
 export const TrainerEventSchema = z.union([

@@ -45,7 +45,7 @@ export function trainerModel(m: RunManifest['model']): ModelConfig {
     rms_norm_eps: m.normEps,
     tie_word_embeddings: m.tiedEmbeddings,
     // Every peer starts from the same weights, as if from the run's first checkpoint.
-    init_seed: 1,
+    init_seed: m.initSeed,
   };
 }
 

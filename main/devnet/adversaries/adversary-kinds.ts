@@ -64,6 +64,8 @@ export interface AdversaryContext {
   now?: () => number;
   /** The hand-over between the two peers of the colluding pair (one per devnet). */
   pair: ColludingPair;
+  /** The adversary's random choices (seeded by the devnet, so that a trial can be run again). */
+  random: () => number;
   /** Which of the pair this peer is (colluders only): the worker, or the twin that uploads its work. */
   pairRole?: 'worker' | 'twin';
 }
@@ -90,15 +92,15 @@ export function adversarialParts(kind: AdversaryKind, honest: PeerParts, context
     case 'free-rider':
       return { ...honest, trainer: new CopyingTrainer(honest.trainer, copying([victim]), null) };
     case 'resparsifier':
-      return { ...honest, trainer: new CopyingTrainer(honest.trainer, copying([victim]), (t) => randomSubset(t, 0.5)) };
+      return { ...honest, trainer: new CopyingTrainer(honest.trainer, copying([victim]), (t) => randomSubset(t, 0.5, context.random)) };
     case 'noisy-copier':
-      return { ...honest, trainer: new CopyingTrainer(honest.trainer, copying([victim]), (t) => plusNoise(t, 0.5)) };
+      return { ...honest, trainer: new CopyingTrainer(honest.trainer, copying([victim]), (t) => plusNoise(t, 0.5, context.random)) };
     case 'mixer':
       return { ...honest, trainer: new CopyingTrainer(honest.trainer, copying(context.victimUids.slice(0, 2)), null) };
     case 'colluders':
       return { ...honest, trainer: context.pairRole === 'twin' ? new ColludingTwin(honest.trainer, context.pair, manifest) : new ColludingWorker(honest.trainer, context.pair) };
     case 'noise':
-      return { ...honest, trainer: new RewritingTrainer(honest.trainer, manifest, noiseOfSameNorm) };
+      return { ...honest, trainer: new RewritingTrainer(honest.trainer, manifest, (t) => noiseOfSameNorm(t, context.random)) };
     case 'poisoner':
       return { ...honest, trainer: new RewritingTrainer(honest.trainer, manifest, negatedAndScaled) };
     case 'lazy':

@@ -8,10 +8,15 @@ export class PassThroughTrainer implements TrainerPort {
   /** The inner trainer's staging, when it has one: the gather's check stays the trainer's. */
   readonly stagePayload?: TrainerPort['stagePayload'];
   readonly unstage?: TrainerPort['unstage'];
+  /** The inner trainer's proofs and window of its weights: what the weights are, whatever the adversary says of them. */
+  readonly modelProofs?: TrainerPort['modelProofs'];
+  readonly appliedWindow?: TrainerPort['appliedWindow'];
 
   constructor(protected readonly inner: TrainerPort) {
     if (inner.stagePayload) this.stagePayload = (request) => inner.stagePayload!(request);
     if (inner.unstage) this.unstage = (keys) => inner.unstage!(keys);
+    if (inner.modelProofs) this.modelProofs = (keys) => inner.modelProofs!(keys);
+    if (inner.appliedWindow) this.appliedWindow = () => inner.appliedWindow!();
   }
 
   trainWindow(request: TrainWindowRequest, onStep: (progress: StepProgress) => void): Promise<TrainWindowResult> {

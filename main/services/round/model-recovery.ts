@@ -30,6 +30,8 @@ export interface RecoveryHost {
 
 export interface ModelRecoveryOptions {
   trainer: TrainerPort;
+  /** This peer's uid: its sync report's model proof is keyed by it. */
+  uid: number;
   /** The run's published checkpoints, when it has a publisher. */
   checkpoints?: CheckpointSource;
   catchUpState?: CatchUpState;
@@ -135,8 +137,7 @@ export class ModelRecovery {
     log.warn({ held, applied: basis.window }, 'the trainer restarted from an older checkpoint; the windows since are replayed');
     await this.host.dropInFlight();
     this.host.cover(held);
-    basis.window = held;
-    basis.digest = null;
+    basis.forget(held);
   }
 
   /**
@@ -180,6 +181,7 @@ export class ModelRecovery {
     const { basis, audit, catchUpState, ledger, now } = this.options;
     this.host.cover(restored.window);
     basis.applied(restored.window, restored.modelDigest);
+    await basis.prove(this.options.uid, this.options.trainer).catch((error: unknown) => this.options.log.warn({ err: error }, 'could not prove the model for the sync report'));
     audit?.reset();
     await catchUpState?.noteApplied(restored.window);
     await ledger.append({ window: restored.window, at: now(), phase: 'applied', reason, ...(restored.modelDigest ? { modelDigest: restored.modelDigest } : {}) });

@@ -12,6 +12,8 @@ import { deletePayloadFiles, type GatheredWindow } from './window-gather';
 export interface OuterStepOptions {
   manifest: RunManifest;
   trainer: TrainerPort;
+  /** This peer's uid: its sync report's model proof is keyed by it. */
+  uid: number;
   ledger: RoundLedger;
   /** The model this peer holds (for its sync reports), moved on by every outer step. */
   basis: ModelBasis;
@@ -63,6 +65,7 @@ export class OuterStep {
       const applied = await trainer.applyOuter({ window, payloadFiles: files, ...(gathered.staged ? { staged: gathered.staged } : {}), lr: manifest.sparseloco.outerLr });
       await ledger.append({ window, at: now(), phase: 'applied', phaseSeconds: { applying: status.endPhase(applying) }, ...(applied.modelDigest ? { modelDigest: applied.modelDigest } : {}) });
       basis.applied(window, applied.modelDigest);
+      await basis.prove(this.options.uid, trainer).catch((error: unknown) => log.warn({ window, err: error }, 'could not prove the model for the sync report'));
       audit?.noteApplied(window, applied.modelDigest);
       await catchUpState?.noteApplied(window);
       log.info({ window, peers: files.length, digest: applied.modelDigest, replay, prepared: applied.prepared ?? false }, 'outer step applied');

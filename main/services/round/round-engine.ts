@@ -113,6 +113,7 @@ export class RoundEngine {
       ...common,
       manifest,
       trainer: options.trainer,
+      uid: options.self.uid,
       basis: this.basis,
       audit,
       ...(catchUpState ? { catchUpState } : {}),
@@ -122,7 +123,7 @@ export class RoundEngine {
       },
     });
     this.recovery = new ModelRecovery(
-      { ...common, trainer: options.trainer, maxCatchUpWindows: this.maxCatchUpWindows, basis: this.basis, audit, ...(checkpoints ? { checkpoints } : {}), ...(catchUpState ? { catchUpState } : {}) },
+      { ...common, trainer: options.trainer, uid: options.self.uid, maxCatchUpWindows: this.maxCatchUpWindows, basis: this.basis, audit, ...(checkpoints ? { checkpoints } : {}), ...(catchUpState ? { catchUpState } : {}) },
       {
         covered: () => this.lastCovered,
         cover: (window) => {

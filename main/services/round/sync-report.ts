@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { TrainerPort } from '../../ports/trainer-port';
 
 /**
  * What a peer says about the model it trained from, uploaded beside its
@@ -12,6 +13,13 @@ export const SyncReportSchema = z.object({
   /** Window of the last aggregate in the peer's model; null for the initial weights. */
   basedOnWindow: z.number().int().nonnegative().nullable(),
   modelDigest: z.string().max(128).nullable(),
+  /**
+   * The peer's proof that it holds that model: the trainer's digest of its
+   * weights keyed by the peer's uid and `basedOnWindow` (modelProofKey). The
+   * digest alone is the same for every peer in sync and could be copied from
+   * another's report; the proof is good for this peer only.
+   */
+  modelProof: z.string().regex(/^[0-9a-f]{16}$/).optional(),
 });
 export type SyncReport = z.infer<typeof SyncReportSchema>;
 
@@ -40,6 +48,11 @@ export function decodeSyncReport(bytes: Uint8Array | null): SyncReport | null {
   }
 }
 
+/** The key a peer's model proof is made with: its uid and the window of the model. */
+export function modelProofKey(uid: number, window: number): string {
+  return `${uid}:${window}`;
+}
+
 /**
  * Tracks the model a peer holds: the digest after each outer step and the
  * window whose aggregate last changed it. A step that leaves the digest as it
@@ -48,14 +61,32 @@ export function decodeSyncReport(bytes: Uint8Array | null): SyncReport | null {
 export class ModelBasis {
   window: number | null = null;
   digest: string | null = null;
+  /** This peer's proof of the model (modelProofKey), once the trainer made it. */
+  proof: string | null = null;
 
   applied(window: number, digest: string | null): void {
     if (digest !== null && digest === this.digest) return;
     this.window = window;
     this.digest = digest;
+    this.proof = null;
+  }
+
+  /** The weights now differ from anything this basis can name (a trainer that came back from an older checkpoint). */
+  forget(window: number): void {
+    this.window = window;
+    this.digest = null;
+    this.proof = null;
+  }
+
+  /** Has the trainer prove the model this basis names, keyed by this peer's uid (nothing when it cannot). */
+  async prove(uid: number, trainer: Pick<TrainerPort, 'modelProofs'>): Promise<void> {
+    const window = this.window;
+    if (window === null || !trainer.modelProofs) return;
+    const [proof] = (await trainer.modelProofs([modelProofKey(uid, window)])) ?? [];
+    if (this.window === window) this.proof = proof ?? null;
   }
 
   report(window: number): SyncReport {
-    return { version: 1, window, basedOnWindow: this.window, modelDigest: this.digest };
+    return { version: 1, window, basedOnWindow: this.window, modelDigest: this.digest, ...(this.proof ? { modelProof: this.proof } : {}) };
   }
 }

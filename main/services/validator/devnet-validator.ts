@@ -20,7 +20,7 @@ import { peersToEvaluate } from './peer-selection';
 import type { RatingBook } from './rating-book';
 import { batchImprovements } from './score-components';
 import { detectCopies } from './copy-detection';
-import { ModelBasis, type SyncReport } from '../round/sync-report';
+import { ModelBasis, modelProofKey, type SyncReport } from '../round/sync-report';
 import { nextWindowToValidate } from './validation-schedule';
 import { DEFAULT_VALIDATOR_SETTINGS, type ValidatorSettings } from './validator-settings';
 import { peerReport, type PeerReport, type WindowReport } from './window-report';
@@ -33,7 +33,12 @@ import { collectUploads } from './window-uploads';
 export interface ValidatorTrainer {
   evaluate(request: EvaluateRequest): Promise<EvaluateResult>;
   applyOuter(request: ApplyOuterRequest): Promise<ApplyOuterResult>;
+  /** Every peer's proof of the global model (TrainerPort.modelProofs); without it, sync reports are hints only. */
+  modelProofs?(keys: readonly string[]): Promise<string[] | null>;
 }
+
+/** Windows of model proofs kept: the oldest model a sync report can name and still be judged on its proof. */
+const PROOF_WINDOWS = 8;
 
 export interface DevnetValidatorOptions {
   manifest: RunManifest;
@@ -82,6 +87,8 @@ export class DevnetValidator {
   private readonly settings: ValidatorSettings;
   /** The global model: the validator's own weights after each aggregate. */
   private readonly basis = new ModelBasis();
+  /** Each peer's proof of the global model, by the model's window (rememberProofs). */
+  private readonly proofs = new Map<number, Map<number, string>>();
   /** The first window whose aggregate this validator applied (the run's first aggregate, as it saw it). */
   private firstApplied: number | null = null;
   /** The last window whose aggregate it applied, so a window is never applied twice. */
@@ -278,6 +285,7 @@ export class DevnetValidator {
       const applied = await this.options.trainer.applyOuter({ window, payloadFiles: aggregated.map((u) => u.file), lr: this.options.manifest.sparseloco.outerLr });
       this.basis.applied(window, applied.modelDigest);
       if (applied.modelDigest) this.rememberDigest(applied.modelDigest, window);
+      await this.rememberProofs(window, gathered.graph.neurons.map((n) => n.uid));
       this.firstApplied ??= window;
       this.lastApplied = window;
     }
@@ -375,8 +383,11 @@ export class DevnetValidator {
       const at = uploadedAt.get(uid);
       const onTime = present && account.outcome !== 'late' && at !== undefined && at <= deadline;
       const input: PeerWindowInput = { uid, present, onTime, valid: account.outcome !== 'rejected' };
-      const stepsBehind = present ? this.stepsBehind(reports.get(uid) ?? null) : undefined;
-      if (stepsBehind !== undefined) input.sync = { peerDigest: reports.get(uid)?.modelDigest ?? '', stepsBehind };
+      const syncReport = reports.get(uid) ?? null;
+      const stepsBehind = present ? this.stepsBehind(uid, syncReport) : undefined;
+      const syncProof = syncReport ? this.proofOf(uid, syncReport) : undefined;
+      // The digest of a report that cannot prove its model is not taken either.
+      if (stepsBehind !== undefined) input.sync = { peerDigest: syncProof === 'disproven' ? '' : (syncReport?.modelDigest ?? ''), stepsBehind };
       const copy = copies.get(uid);
       if (copy) input.copiedFrom = copy.copiedFrom[0] as number;
       const measured = losses.measurementsFor(uid, randomId, controls.map((c) => c.uid));
@@ -385,7 +396,7 @@ export class DevnetValidator {
       const score = scoreWindow(input, policy);
       // A peer neither evaluated nor caught by a cheap check is simply not rated this window.
       if (!wasEvaluated && score.flags.length === 0) continue;
-      peerReports.push(peerReport(score, { stepsBehind, copy, explained: detection.explained.get(uid), norm: upload?.print.norm, losses: input.losses }, this.settings.minAssignmentGap));
+      peerReports.push(peerReport(score, { stepsBehind, syncProof, copy, explained: detection.explained.get(uid), norm: upload?.print.norm, losses: input.losses }, this.settings.minAssignmentGap));
     }
 
     this.options.ratings.recordWindow(window, peerReports);
@@ -414,8 +425,10 @@ export class DevnetValidator {
    * matches; otherwise from the window it says its model is based on. No
    * report at all counts as out of sync.
    */
-  stepsBehind(report: SyncReport | null): number {
+  stepsBehind(uid: number, report: SyncReport | null): number {
     if (!report) return Number.POSITIVE_INFINITY;
+    // A report that names a model the peer cannot prove it holds says nothing about its model.
+    if (this.proofOf(uid, report) === 'disproven') return Number.POSITIVE_INFINITY;
     const innerSteps = this.options.manifest.sparseloco.innerSteps;
     if (report.modelDigest !== null && report.modelDigest === this.basis.digest) return 0;
     const global = this.basis.window ?? -1;
@@ -423,6 +436,39 @@ export class DevnetValidator {
     // No aggregate in the peer's model yet: it holds the run's first weights, which came before the first aggregate.
     const peer = known ?? report.basedOnWindow ?? (this.firstApplied === null ? -1 : this.firstApplied - 1);
     return Math.max(0, global - peer) * innerSteps;
+  }
+
+  /**
+   * Every peer's proof of the global model of `window` (the trainer's digest
+   * keyed by the peer's uid and the window): a peer whose sync report names
+   * this model must carry its own. Kept for the windows a report can name.
+   */
+  private async rememberProofs(window: number, uids: readonly number[]): Promise<void> {
+    const trainer = this.options.trainer;
+    if (!trainer.modelProofs || uids.length === 0) return;
+    try {
+      const proofs = await trainer.modelProofs(uids.map((uid) => modelProofKey(uid, window)));
+      if (proofs) this.proofs.set(window, new Map(uids.map((uid, i) => [uid, proofs[i] as string])));
+    } catch (error) {
+      this.log.warn({ window, err: error }, 'could not compute the peers\' model proofs: their sync reports are taken at their word this window');
+    }
+    for (const w of this.proofs.keys()) if (w < window - PROOF_WINDOWS) this.proofs.delete(w);
+  }
+
+  /**
+   * Whether a sync report proves the model it names: 'proven' when its proof
+   * is the peer's own for that model, 'disproven' when it names a model the
+   * validator holds proofs for and its proof is missing or another's (a
+   * copied report, or weights that are not that model), 'unknown' when the
+   * validator has no proofs for that model (before its first, or after a
+   * restart): the report is then a hint only.
+   */
+  proofOf(uid: number, report: SyncReport): 'proven' | 'disproven' | 'unknown' {
+    const named = report.modelDigest === null ? report.basedOnWindow : (this.digestHistory.get(report.modelDigest) ?? report.basedOnWindow);
+    if (named === null) return 'unknown';
+    const expected = this.proofs.get(named)?.get(uid);
+    if (expected === undefined) return 'unknown';
+    return report.modelProof === expected ? 'proven' : 'disproven';
   }
 
   private rememberDigest(digest: string, window: number): void {

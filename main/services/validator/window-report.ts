@@ -8,6 +8,8 @@ export interface PeerReport extends PeerWindowScore {
   evaluated: boolean;
   /** Inner steps behind the global model (from its sync report), when known. */
   stepsBehind?: number;
+  /** Whether its sync report proved the model it names (its own keyed digest of it), or could not be checked. */
+  syncProof?: 'proven' | 'disproven' | 'unknown';
   /** The uploads its update was made of (copy detection), the largest share first. */
   copiedFrom?: number[];
   /** The share of its update's energy that uploads landed before it explain (copies: ≥ the threshold; honest peers: what gradients share). */
@@ -40,14 +42,15 @@ export interface WindowReport {
 /** A peer's line in the window report: its score, and the figures it was judged on. */
 export function peerReport(
   score: PeerWindowScore,
-  facts: { stepsBehind: number | undefined; copy: CopyFinding | undefined; explained: number | undefined; norm: number | undefined; losses: LossMeasurements | undefined },
+  facts: { stepsBehind: number | undefined; syncProof?: 'proven' | 'disproven' | 'unknown' | undefined; copy: CopyFinding | undefined; explained: number | undefined; norm: number | undefined; losses: LossMeasurements | undefined },
   minAssignmentGap: number,
 ): PeerReport {
-  const { stepsBehind, copy, explained, norm, losses } = facts;
+  const { stepsBehind, syncProof, copy, explained, norm, losses } = facts;
   return {
     ...score,
     evaluated: losses !== undefined,
     ...(stepsBehind === undefined ? {} : { stepsBehind }),
+    ...(syncProof === undefined ? {} : { syncProof }),
     ...(copy ? { copiedFrom: copy.copiedFrom } : {}),
     ...(explained === undefined ? {} : { explained }),
     ...(norm === undefined ? {} : { norm }),

@@ -67,4 +67,37 @@ uint64_t weightsDigest(const float* values, size_t count) {
   return digest;
 }
 
+namespace {
+
+// splitmix64's finalizer: which blocks a key samples.
+uint64_t mix(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xBF58476D1CE4E5B9ull;
+  x ^= x >> 27;
+  x *= 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+constexpr size_t kSampledAbove = 64;  // blocks: above this, one in kSampleEvery is hashed
+constexpr uint64_t kSampleEvery = 16;
+
+}  // namespace
+
+uint64_t keyedWeightsDigest(const float* values, size_t count, const std::string& key) {
+  static const char kDomain[] = "tandem-model-proof:";
+  uint64_t seed = kOffset;
+  for (const char* c = kDomain; *c; ++c) seed = step(seed, static_cast<unsigned char>(*c));
+  for (unsigned char c : key) seed = step(seed, c);
+  const unsigned char* bytes = reinterpret_cast<const unsigned char*>(values);
+  const size_t size = count * sizeof(float);
+  const size_t blocks = (size + kBlockBytes - 1) / kBlockBytes;
+  const bool sampled = blocks > kSampledAbove;
+  uint64_t digest = step(seed, uint64_t(size));
+  for (size_t b = 0; b < blocks; ++b) {
+    if (sampled && mix(seed ^ b) % kSampleEvery != 0) continue;
+    digest = step(step(digest, b), hashBlock(bytes + b * kBlockBytes, std::min(kBlockBytes, size - b * kBlockBytes)));
+  }
+  return digest;
+}
+
 }  // namespace tandem

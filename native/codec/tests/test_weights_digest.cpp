@@ -32,3 +32,23 @@ TEST(weights_digest_changes_with_any_bit_and_not_otherwise) {
   // A prefix is another model.
   CHECK(weightsDigest(w.data(), w.size() - 1) != base);
 }
+
+TEST(keyed_digest_is_bound_to_its_key_and_to_the_weights) {
+  // A small model (one block: hashed whole) and one over 64 MiB (sampled: one block in 16 by key).
+  for (size_t count : {size_t(100000), (size_t(80) << 20) / 4}) {
+    std::vector<float> w(count);
+    for (size_t i = 0; i < w.size(); ++i) w[i] = float(i % 1013) * 1e-3f - 0.5f;
+    const uint64_t mine = tandem::keyedWeightsDigest(w.data(), w.size(), "7:12");
+    CHECK(tandem::keyedWeightsDigest(w.data(), w.size(), "7:12") == mine);
+    // Another peer's key, another window, the plain digest: all different.
+    CHECK(tandem::keyedWeightsDigest(w.data(), w.size(), "8:12") != mine);
+    CHECK(tandem::keyedWeightsDigest(w.data(), w.size(), "7:13") != mine);
+    CHECK(weightsDigest(w.data(), w.size()) != mine);
+    // A stale model (every weight a little off) gives another proof, for every key tried.
+    std::vector<float> stale = w;
+    for (float& v : stale) v += 1e-4f;
+    for (const char* key : {"7:12", "1:1", "30:999"}) {
+      CHECK(tandem::keyedWeightsDigest(stale.data(), stale.size(), key) != tandem::keyedWeightsDigest(w.data(), w.size(), key));
+    }
+  }
+}

@@ -326,3 +326,29 @@ TEST(protocol_shard_lists_reject_bad_input) {
   const auto done = withEvent(events, "done");
   CHECK(done.size() == 2 && done.back().at("id").asString() == "fine");
 }
+
+// model_proofs: keyed digests of the weights, one per key, in order; bad keys are refused with the command.
+TEST(protocol_model_proofs) {
+  const std::string model = testing::tinyModel().toJson().dump();
+  const std::string load = "{\"v\":1,\"id\":\"l\",\"cmd\":\"load\",\"model\":" + model + ",\"train\":{\"seq_len\":16,\"batch_size\":4,\"lr\":0.01}}\n";
+  const std::string proofs = "{\"v\":1,\"id\":\"p\",\"cmd\":\"model_proofs\",\"keys\":[\"7:12\",\"8:12\",\"7:12\"]}\n";
+  const auto events = runServer(load + proofs + "{\"v\":1,\"id\":\"none\",\"cmd\":\"model_proofs\"}\n" +
+                                "{\"v\":1,\"id\":\"empty\",\"cmd\":\"model_proofs\",\"keys\":[\"\"]}\n");
+  const auto done = withEvent(events, "done");
+  CHECK(done.size() == 2);
+  if (done.size() == 2) {
+    const auto& list = done[1].at("result").at("proofs").asArray("proofs");
+    CHECK(list.size() == 3);
+    if (list.size() == 3) {
+      CHECK(list[0].asString().size() == 16);
+      CHECK(list[0].asString() != list[1].asString());
+      CHECK(list[0].asString() == list[2].asString());
+      CHECK(list[0].asString() != done[0].at("result").at("model_digest").asString());
+    }
+  }
+  CHECK(withEvent(events, "error").size() == 2);
+  // The same weights in another process (the same seeded initialisation) prove alike.
+  const auto again = withEvent(runServer(load + proofs), "done");
+  CHECK(again.size() == 2 && done.size() == 2 &&
+        again[1].at("result").at("proofs").asArray("proofs")[0].asString() == done[1].at("result").at("proofs").asArray("proofs")[0].asString());
+}

@@ -151,6 +151,45 @@ describe('DevnetValidator', () => {
     if (report) await storage.put(syncReportKey(window, uid, '1'), encodeSyncReport(report));
   }
 
+  it('takes a sync report at its word only with the peer\'s own proof of the model it names: a copied report is desynced', async () => {
+    // The global model of window w proves itself for peer u as `proof-u-w`; a stale model proves nothing.
+    const trainer = new (class extends ScriptedTrainer {
+      window = -1;
+      override async applyOuter(request: ApplyOuterRequest) {
+        this.window = request.window;
+        return super.applyOuter(request);
+      }
+      async modelProofs(keys: readonly string[]) {
+        return keys.map((key) => {
+          const [uid, window] = key.split(':').map(Number);
+          return (Number(window) * 1000 + Number(uid)).toString(16).padStart(16, '0');
+        });
+      }
+    })();
+    const proofFor = (uid: number, window: number) => (window * 1000 + uid).toString(16).padStart(16, '0');
+    const ratings = new RatingBook();
+    const validator = makeValidator(trainer, ratings);
+    const payload = async (seed: number) => encodeTensors([{ name: 'w', shape: [64, 64], data: update(seed) }], { k: 64 });
+    for (const uid of [0, 1, 2]) await upload(0, uid, await payload(300 + uid), GENESIS + 3_000, { version: 1, window: 0, basedOnWindow: null, modelDigest: null });
+    await validator.validate(0, GENESIS + 11_000);
+    // Window 1: uid 0 proves the global model of window 0; uid 1 copied uid 0's report, proof and all; uid 2 sends none.
+    const honest = { version: 1 as const, window: 1, basedOnWindow: 0, modelDigest: 'global-0', modelProof: proofFor(0, 0) };
+    await upload(1, 0, await payload(310), GENESIS + 13_000, honest);
+    await upload(1, 1, await payload(311), GENESIS + 13_000, honest);
+    await upload(1, 2, await payload(312), GENESIS + 13_000, { version: 1, window: 1, basedOnWindow: 0, modelDigest: 'global-0' });
+    const second = await validator.validate(1, GENESIS + 21_000);
+    const byUid = new Map(second.peers.map((p) => [p.uid, p]));
+    expect(byUid.get(0)?.flags).toEqual([]);
+    expect(byUid.get(0)?.stepsBehind).toBe(0);
+    expect(byUid.get(0)?.syncProof).toBe('proven');
+    expect(byUid.get(1)?.syncProof).toBe('disproven');
+    expect(byUid.get(1)?.flags).toContain('desynced');
+    expect(byUid.get(2)?.flags).toContain('desynced');
+    expect(validator.proofOf(0, honest)).toBe('proven');
+    // A model the validator holds no proofs for (before its first aggregate) is taken as a hint.
+    expect(validator.proofOf(1, { ...honest, basedOnWindow: 40, modelDigest: 'unknown' })).toBe('unknown');
+  });
+
   it('flags a copy, a stale model, a missing and a late upload; aggregates only on-time updates; scores the honest gap', async () => {
     const trainer = new ScriptedTrainer();
     const ratings = new RatingBook();

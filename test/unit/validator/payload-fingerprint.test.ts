@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { median } from '../../../main/core/median';
 import { clippedLr, fingerprint } from '../../../main/services/validator/payload-fingerprint';
-import { decodeSyncReport, encodeSyncReport, ModelBasis } from '../../../main/services/round/sync-report';
+import { decodeSyncReport, encodeSyncReport, ModelBasis, modelProofKey } from '../../../main/services/round/sync-report';
 
 describe('payload fingerprint', () => {
   it('lists kept coordinates as global indices across tensors and the update norm', () => {
@@ -50,5 +50,34 @@ describe('sync report', () => {
     const plain = new ModelBasis();
     plain.applied(5, null);
     expect(plain.report(6)).toMatchObject({ basedOnWindow: 5, modelDigest: null });
+  });
+
+  it('the report carries the proof of the model it names, keyed by this peer and that window, and only that one', async () => {
+    const asked: string[][] = [];
+    const trainer = {
+      modelProofs: async (keys: readonly string[]) => {
+        asked.push([...keys]);
+        return keys.map((key) => `${key.replace(':', '')}`.padStart(16, '0'));
+      },
+    };
+    const basis = new ModelBasis();
+    await basis.prove(7, trainer); // nothing named yet: nothing to prove
+    expect(asked).toEqual([]);
+    basis.applied(3, 'd3');
+    await basis.prove(7, trainer);
+    expect(asked).toEqual([[modelProofKey(7, 3)]]);
+    expect(basis.report(5)).toEqual({ version: 1, window: 5, basedOnWindow: 3, modelDigest: 'd3', modelProof: '0000000000000073' });
+    expect(decodeSyncReport(encodeSyncReport(basis.report(5)))).toEqual(basis.report(5));
+    // A new model drops the old proof until it is proven; forgetting drops both digest and proof.
+    basis.applied(4, 'd4');
+    expect(basis.report(6).modelProof).toBeUndefined();
+    basis.forget(2);
+    expect(basis.report(6)).toEqual({ version: 1, window: 6, basedOnWindow: 2, modelDigest: null });
+    // A trainer that cannot prove leaves the report without one.
+    basis.applied(5, 'd5');
+    await basis.prove(7, {});
+    expect(basis.report(6).modelProof).toBeUndefined();
+    // A malformed proof in an uploaded report is refused with the report.
+    expect(decodeSyncReport(new TextEncoder().encode(JSON.stringify({ ...basis.report(6), modelProof: 'not-hex' })))).toBeNull();
   });
 });

@@ -15,9 +15,20 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace tandem {
 
 uint64_t weightsDigest(const float* values, size_t count);
+
+// A proof that the caller holds these weights, bound to a key (a peer's uid
+// and the window of the model: "uid:window"). The plain digest is the same
+// for every peer in sync, so a peer that does not hold the model could copy
+// another's; a keyed one is only good for its own key, and computing it
+// takes the weights. Models of more than 64 MiB are sampled: the 1 MiB
+// blocks the key picks, one in 16 (a stale model differs in every block,
+// and which blocks count is known only with the key), so a validator can
+// check every peer's at a sixteenth of a digest each.
+uint64_t keyedWeightsDigest(const float* values, size_t count, const std::string& key);
 
 }  // namespace tandem

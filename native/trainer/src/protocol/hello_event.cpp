@@ -71,6 +71,8 @@ Json NdjsonServer::helloEvent() const {
                         "staged_payloads",
                         // prepare_outer: the next outer step made beside the inner steps
                         "prepared_outer",
+                        // model_proofs: keyed digests of the weights (a peer's proof of the model it reports)
+                        "model_proofs",
                         // `shards` lists in train_window/evaluate, train_shards/val_shards in load;
                         // .bin version 2 and .npy shards (an older trainer ignores the lists)
                         "shard_lists"}) {

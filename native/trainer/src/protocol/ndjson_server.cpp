@@ -75,6 +75,7 @@ Json NdjsonServer::dispatch(const std::string& cmd, const Json& c, const Json& i
   if (cmd == "evaluate") return cmdEvaluate(c, id);
   if (cmd == "unstage") return cmdUnstage(c);
   if (cmd == "checkpoint") return cmdCheckpoint(c, id);
+  if (cmd == "model_proofs") return cmdModelProofs(c);
   if (cmd == "revert_window") {
     const int64_t window = session().revertWindow();
     Json r = Json::object();

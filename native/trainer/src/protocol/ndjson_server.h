@@ -63,6 +63,7 @@ class NdjsonServer {
   // sampler for the loaded run; `kept` holds them until the next such command.
   BatchSampler samplerForList(const std::vector<std::string>& paths, std::vector<SharedShard>& kept);
   Json cmdCheckpoint(const Json& c, const Json& id);
+  Json cmdModelProofs(const Json& c);
   Json cmdThrottle(const Json& c);
   // stage_payload.cpp: decode and check a payload once, keep it under its key
   // (reader thread); drop keys; apply_outer's `staged` form.

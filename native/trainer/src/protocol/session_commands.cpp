@@ -1,5 +1,5 @@
-// The commands on a loaded run: train_window, apply_outer, evaluate and
-// checkpoint. Each checks its fields, then hands the work to the session;
+// The commands on a loaded run: train_window, apply_outer, evaluate,
+// model_proofs and checkpoint. Each checks its fields, then hands the work to the session;
 // train_window streams a `step` event per inner step.
 #include "data/shard_cache.h"
 #include "protocol/command_fields.h"
@@ -106,6 +106,23 @@ Json NdjsonServer::cmdEvaluate(const Json& c, const Json& id) {
   }
   return s.evaluate(c.stringOr("split", "train"), peerId, window, static_cast<int>(steps), static_cast<int>(batch),
                     payload, lr);
+}
+
+Json NdjsonServer::cmdModelProofs(const Json& c) {
+  const Json* keys = c.get("keys");
+  if (!keys) throw TrainerError(error_code::kInvalidArgument, "'keys' is required: the keys to prove the weights for");
+  std::vector<std::string> list;
+  for (const Json& k : keys->asArray("keys")) {
+    const std::string key = k.asString("keys[]");
+    if (key.empty() || key.size() > 256) throw TrainerError(error_code::kInvalidArgument, "each key must be 1 to 256 characters");
+    list.push_back(key);
+  }
+  if (list.size() > 100000) throw TrainerError(error_code::kInvalidArgument, "at most 100000 keys");
+  Json proofs = Json::array();
+  for (const std::string& p : session().modelProofs(list)) proofs.push(Json(p));
+  Json r = Json::object();
+  r["proofs"] = proofs;
+  return r;
 }
 
 Json NdjsonServer::cmdCheckpoint(const Json& c, const Json& id) {

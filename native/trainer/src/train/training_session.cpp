@@ -240,6 +240,18 @@ std::string TrainingSession::modelDigest() const {
   return digest;
 }
 
+std::vector<std::string> TrainingSession::modelProofs(const std::vector<std::string>& keys) const {
+  const std::vector<float>& theta = model_.params().allValues();
+  std::vector<std::string> proofs;
+  proofs.reserve(keys.size());
+  for (const std::string& key : keys) {
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(tandem::keyedWeightsDigest(theta.data(), theta.size(), key)));
+    proofs.emplace_back(hex);
+  }
+  return proofs;
+}
+
 int64_t TrainingSession::revertWindow() {
   preparation_.cancel();
   if (!outer_.windowPending) return -1;

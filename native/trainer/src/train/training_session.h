@@ -61,6 +61,9 @@ class TrainingSession {
   const OuterState& outerState() const { return outer_; }
   // The weights' digest as hex (tandem_codec/weights_digest.h): equal on peers that hold the same model.
   std::string modelDigest() const;
+  // Keyed digests of the current weights (tandem_codec/weights_digest.h): a peer's proof, for its own
+  // key, that it holds the model it reports; a validator computes every peer's to check them.
+  std::vector<std::string> modelProofs(const std::vector<std::string>& keys) const;
   const AdamW& optimizer() const { return optimizer_; }
 
   // One inner step (gradient accumulation over micro-batches, clipping,
