@@ -284,6 +284,25 @@ TEST(refused_sparse_outer_step_leaves_the_trained_window_as_it_was) {
   writeSparsePayload(scratch("rf-wider.tndc"), otherParams, delta, ef, SparseEncodeSettings{});
   CHECK_THROWS(s->applyOuter({scratch("rf-wider.tndc")}, 0.5, "sparseloco"));
   CHECK(s->model().params().allValues() == trained);
+  // A deeper model's payload names tensors this one does not have; a shallower one's leaves some out.
+  for (int layers : {testing::tinyModel().numLayers + 1, testing::tinyModel().numLayers - 1}) {
+    trainer::ModelConfig depth = testing::tinyModel();
+    depth.numLayers = layers;
+    TrainingSession shaped(depth, testing::tinySettings());
+    const ParameterStore& shapedParams = shaped.model().params();
+    std::vector<float> d(shapedParams.size(), 1e-3f), e(shapedParams.size(), 0.0f);
+    writeSparsePayload(scratch("rf-depth.tndc"), shapedParams, d, e, SparseEncodeSettings{});
+    bool refused = false;
+    try {
+      s->applyOuter({scratch("rf-depth.tndc")}, 0.5, "sparseloco");
+    } catch (const std::exception& error) {
+      refused = true;
+      const std::string why = error.what();
+      CHECK_MSG(why.find(layers > testing::tinyModel().numLayers ? "does not have" : "missing") != std::string::npos, why);
+    }
+    CHECK(refused);
+    CHECK(s->model().params().allValues() == trained);
+  }
   CHECK(s->outerState().windowPending);
   CHECK(s->outerState().windowStart == start);
   CHECK(s->revertWindow() == 6);

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <map>
+#include <unordered_map>
 
 #include "tensors/safetensors.h"
 #include "tandem_codec/aggregate.h"
@@ -83,19 +84,24 @@ double applyUpdate(const std::vector<float>& base, const std::vector<float>& upd
 // shape, and nothing the model does not have (a payload for another model is
 // a layout mismatch).
 std::vector<size_t> tensorTargets(const tandem::PayloadInfo& layout, const ParameterStore& params) {
+  // By name, once: a 72B model has hundreds of tensors, and a search of the list per tensor would be quadratic.
+  std::unordered_map<std::string, size_t> byName;
+  byName.reserve(params.infos().size());
+  for (size_t i = 0; i < params.infos().size(); ++i) byName.emplace(params.info(i).name, i);
   std::vector<size_t> targets;
+  std::vector<bool> sent(params.infos().size(), false);
   for (const tandem::TensorInfo& t : layout.tensors) {
-    const long i = params.find(t.name);
-    if (i < 0) throw TrainerError(error_code::kCodec, "aggregate: payload holds tensor '" + t.name + "' the model does not have");
-    const ParameterInfo& p = params.info(size_t(i));
+    const auto found = byName.find(t.name);
+    if (found == byName.end()) throw TrainerError(error_code::kCodec, "aggregate: payload holds tensor '" + t.name + "' the model does not have");
+    const ParameterInfo& p = params.info(found->second);
     if (t.shape != p.shape || t.layout.numel() != p.numel) {
       throw TrainerError(error_code::kCodec, "aggregate: tensor '" + p.name + "' has the wrong shape");
     }
-    targets.push_back(size_t(i));
+    sent[found->second] = true;
+    targets.push_back(found->second);
   }
-  for (const ParameterInfo& p : params.infos()) {
-    const bool sent = std::any_of(layout.tensors.begin(), layout.tensors.end(), [&](const tandem::TensorInfo& t) { return t.name == p.name; });
-    if (!sent) throw TrainerError(error_code::kCodec, "aggregate: tensor '" + p.name + "' missing");
+  for (size_t i = 0; i < sent.size(); ++i) {
+    if (!sent[i]) throw TrainerError(error_code::kCodec, "aggregate: tensor '" + params.info(i).name + "' missing");
   }
   return targets;
 }
