@@ -215,6 +215,13 @@ export async function runModelRound(o: ModelRoundOptions): Promise<void> {
     const mean = (pick: (f: (typeof figures)[number]) => number) => figures.reduce((sum, f) => sum + pick(f), 0) / Math.max(1, figures.length);
     console.log(`\ncompute utilization (compute s of the windows that counted / wall s, idle included): ${(u.raw * 100).toFixed(1)} %`);
     console.log(`exposed communication per round: ${mean((f) => f.exposedCommunication).toFixed(1)} s; outer step after the compute (the aggregate in place + digest${aggregate.kind === 'real' ? '' : ', extrapolated'}; what was left of it where made beside the compute): ${mean((f) => f.outerStep).toFixed(1)} s; window slack: ${mean((f) => f.windowSlack).toFixed(1)} s`);
+    // What the stand-in leaves out and the trainer does after its inner steps, before the next window trains: measured on the slice here.
+    const encodeSeconds = cost.encodePerParameter * parameters;
+    const chainMean = mean((f) => f.chainWindow ?? f.wall);
+    console.log(
+      `not in the stand-in: the payload encode after the inner steps (error feedback, top-k, 2-bit values of all ${(parameters / 1e9).toFixed(1)}B parameters), ${ns(cost.encodePerParameter)} a parameter on this machine's ${os.cpus().length} cores: ${encodeSeconds.toFixed(1)} s a window; ` +
+        `were it after the compute as the trainer does it now, the headline would be about ${((100 * mean((f) => f.compute)) / (chainMean + encodeSeconds)).toFixed(1)} % (a projection from this run's figures, not measured)`,
+    );
     console.log(`this peer sent ${mb(link.bytes.up).toFixed(0)} MB and received ${mb(link.bytes.down).toFixed(0)} MB over its link in ${want} windows; the store served ${store.served.updates} simulated updates`);
     // The join's window (joined mid-window) and the last one (cut short by the leave) are not measured.
     const measured = new Set(figures.map((f) => f.window));
@@ -248,6 +255,8 @@ interface CodecCosts {
   descendOnce: number;
   /** The trainer's model digest, per parameter. */
   digestPerParameter: number;
+  /** The payload encode after the inner steps (error feedback, top-k, 2-bit quantization), per parameter: not in the stand-in. */
+  encodePerParameter: number;
 }
 
 /**
@@ -288,6 +297,9 @@ async function measureCodecCosts(m: ModelShape, peers: number): Promise<CodecCos
   const all = await best(() => descend(staged, weights, 1e-6));
   const perPayload = Math.max(0, (all - one) / peers);
   const digest = await best(() => weightsDigest(weights));
+  const delta = gaussian(values, random);
+  const errorFeedback = new Float32Array(values);
+  const encode = await best(() => encodeTensors([{ name: 'slice', shape: [rows, m.hiddenSize], data: delta, errorFeedback }], { k: 64, blockSize: 64, beta: 0.95 }));
   return {
     sliceValues: values,
     sliceKept: kept,
@@ -295,6 +307,7 @@ async function measureCodecCosts(m: ModelShape, peers: number): Promise<CodecCos
     descendPerPayload: perPayload,
     descendOnce: Math.max(0, one - perPayload),
     digestPerParameter: digest / values,
+    encodePerParameter: encode / values,
   };
 }
 
