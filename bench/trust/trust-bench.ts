@@ -92,7 +92,8 @@ async function run(label: string, kinds: readonly AdversaryKind[], seed: number)
     adversaries: kinds,
     adversarySeed: seed,
     manifest: benchManifest(HONEST_SIMULATED + 1 + kinds.length + (kinds.includes('colluders') ? 1 : 0), seed),
-    validatorSettings: { evalPeers: 8 },
+    // Every peer evaluated every window: 12 windows give each peer 12 evaluations of evidence (8 of 17 a window gave 5 or 6).
+    validatorSettings: { evalPeers: HONEST_SIMULATED + 1 + kinds.length + (kinds.includes('colluders') ? 1 : 0) },
     onValidated: (report) => {
       reports.push(report);
       const pct = (v: number | undefined) => (v === undefined ? '' : (v * 100).toFixed(2));

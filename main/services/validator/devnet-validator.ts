@@ -20,6 +20,7 @@ import { peersToEvaluate } from './peer-selection';
 import type { RatingBook } from './rating-book';
 import { batchImprovements } from './score-components';
 import { detectCopies } from './copy-detection';
+import { breakTie } from './tie-breaker';
 import { ModelBasis, modelProofKey, type SyncReport } from '../round/sync-report';
 import { nextWindowToValidate } from './validation-schedule';
 import { DEFAULT_VALIDATOR_SETTINGS, type ValidatorSettings } from './validator-settings';
@@ -336,7 +337,7 @@ export class DevnetValidator {
       [...uploads.values()].map((u) => ({ uid: u.uid, indices: u.print.indices, values: u.print.values, uploadedAt: u.uploadedAt })),
       { explainedThreshold: this.settings.copyExplainedThreshold, orderToleranceMs: this.settings.copyOrderToleranceMs, maxSources: this.settings.copyMaxSources },
     );
-    const copies = detection.copies;
+    const copies = new Map(detection.copies);
     for (const tie of detection.ties) this.log.info({ window, uid: tie.uid, with: tie.with, explained: tie.explained }, 'an update is made of uploads that landed too close to it to tell which came first; nobody is blamed');
     const medianNorm = median([...uploads.values()].map((u) => u.print.norm));
     const evaluate = new Set(peersToEvaluate(miners.map((m) => m.uid), window, this.settings.evalPeers));
@@ -370,6 +371,24 @@ export class DevnetValidator {
       for (const set of [String(u.uid), randomId]) {
         await losses.measure(set, u);
         for (const c of controls) if (c.uid !== u.uid) await losses.measure(set, c);
+      }
+    }
+    // Uploads made of others that landed too close to tell who came first: the update is tried on both peers'
+    // batches, and the one whose update improves the other's more than its own made none of it (tie-breaker.ts).
+    for (const tie of detection.ties) {
+      const u = uploads.get(tie.uid);
+      if (!u || copies.has(tie.uid)) continue;
+      for (const source of tie.with) {
+        for (const set of [String(tie.uid), String(source)]) {
+          await losses.measure(set, u);
+          for (const c of controls) if (c.uid !== tie.uid && c.uid !== source) await losses.measure(set, c);
+        }
+        const verdict = breakTie(losses, tie.uid, source, controls.map((c) => c.uid), this.settings.assignmentConfidenceZ);
+        this.log.info({ window, uid: tie.uid, source, lead: verdict?.lead, stdError: verdict?.stdError, copied: verdict?.copied ?? false }, 'tie broken by whose batches the update improves');
+        if (verdict?.copied) {
+          copies.set(tie.uid, { copiedFrom: [source], explained: tie.explained });
+          break;
+        }
       }
     }
 

@@ -67,6 +67,28 @@ class BatchTrainer implements ValidatorTrainer {
   }
 }
 
+/**
+ * A trainer that knows who made each update from its bytes, not from whose
+ * file it is: an update improves its author's batches by 0.1 and any others by
+ * 0.05 (give or take a per-batch jitter), whoever uploaded it.
+ */
+class AuthorTrainer implements ValidatorTrainer {
+  constructor(private readonly authorOf: (bytes: Buffer) => number) {}
+
+  async evaluate(request: { peerId: string; window: number; steps?: number; payloadFile?: string; lr?: number }) {
+    const author = this.authorOf(await fs.readFile(request.payloadFile!));
+    const before = Array.from({ length: request.steps ?? 1 }, (_, i) => 4 + 0.01 * i);
+    const own = request.peerId === String(author);
+    const after = before.map((b, i) => b * (1 - (own ? 0.1 : 0.05) - (((i * 7 + author * 3 + request.peerId.length) % 5) - 2) * 0.001));
+    const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+    return { lossBefore: mean(before), lossAfter: mean(after), lossesBefore: before, lossesAfter: after };
+  }
+
+  async applyOuter(request: ApplyOuterRequest) {
+    return { modelDigest: `global-${request.window}`, computeSeconds: 0 };
+  }
+}
+
 function update(seed: number): Float32Array {
   let a = seed;
   return Float32Array.from({ length: 64 * 64 }, () => {
@@ -311,6 +333,23 @@ describe('DevnetValidator', () => {
     expect(lazy?.flags).toEqual([]);
     expect(ratings.peer(2).assignmentEvidence).toBeCloseTo(0.5, 3);
     expect(ratings.peer(3).assignmentEvidence).toBe(0);
+  });
+
+  it('breaks a tie by whose batches the shared update improves: the copier is flagged, its victim never', async () => {
+    const bytesOf = new Map<number, Buffer>();
+    for (const uid of [0, 1, 2, 3]) bytesOf.set(uid, Buffer.from(await encodeTensors([{ name: 'w', shape: [64, 64], data: update(400 + uid) }], { k: 64 })));
+    const authorOf = (bytes: Buffer) => [...bytesOf].find(([, b]) => b.equals(bytes))?.[0] ?? -1;
+    const ratings = new RatingBook();
+    const validator = makeValidator(new AuthorTrainer(authorOf), ratings);
+    const report = { version: 1 as const, window: 0, basedOnWindow: null, modelDigest: null };
+    // uid 4 uploads uid 1's update in the same second as uid 1: the dates cannot order them.
+    for (const uid of [0, 1, 2, 3]) await upload(0, uid, bytesOf.get(uid)!, GENESIS + 3_000, report);
+    await upload(0, 4, bytesOf.get(1)!, GENESIS + 3_000, report);
+    const first = await validator.validate(0, GENESIS + 11_000);
+    const byUid = new Map(first.peers.map((p) => [p.uid, p]));
+    expect(byUid.get(4)?.flags).toContain('copied');
+    expect(byUid.get(4)?.copiedFrom).toEqual([1]);
+    for (const uid of [0, 1, 2, 3]) expect([uid, byUid.get(uid)?.flags ?? []]).toEqual([uid, []]);
   });
 
   it('after a restart resumes the ratings from disk and the window schedule where it stopped', async () => {
