@@ -379,13 +379,16 @@ export class DevnetValidator {
       const u = uploads.get(tie.uid);
       if (!u || copies.has(tie.uid)) continue;
       for (const source of tie.with) {
+        const s = uploads.get(source);
+        if (!s) continue;
+        // Both updates on both peers' batches, and the controls on the same batches.
         for (const set of [String(tie.uid), String(source)]) {
-          await losses.measure(set, u);
+          for (const x of [u, s]) await losses.measure(set, x);
           for (const c of controls) if (c.uid !== tie.uid && c.uid !== source) await losses.measure(set, c);
         }
         const verdict = breakTie(losses, tie.uid, source, controls.map((c) => c.uid), this.settings.assignmentConfidenceZ);
-        this.log.info({ window, uid: tie.uid, source, lead: verdict?.lead, stdError: verdict?.stdError, copied: verdict?.copied ?? false }, 'tie broken by whose batches the update improves');
-        if (verdict?.copied) {
+        this.log.info({ window, uid: tie.uid, source, leadZ: verdict.leadZ, reverseZ: verdict.reverseZ, copied: verdict.copied }, 'tie broken by whose batches the update improves');
+        if (verdict.copied) {
           copies.set(tie.uid, { copiedFrom: [source], explained: tie.explained });
           break;
         }

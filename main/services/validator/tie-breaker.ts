@@ -9,29 +9,42 @@ import type { WindowLossRuns } from './window-loss-runs';
  * GAUNTLET.md step 5). So the shared update is tried on both peers'
  * batches: when the later-or-same upload's update improves the other peer's
  * batches more than its own uploader's, beyond the per-batch noise (a
- * one-sided test at `z`), its uploader did not make it: a copier. When the
- * test cannot tell (no per-batch losses, or within the noise), nobody is
- * blamed: a possible victim is never penalised.
+ * one-sided test at `z`), and the source's own update improves the source's
+ * batches more than the uploader's (the source looks like an author, at the
+ * same `z`), the uploader did not make it: a copier. Both must hold: an
+ * honest peer whose update a copier mixed into its own stands in a tie with
+ * that copier, and a chance lead of its update on the copier's batches is
+ * then contradicted by the copier's update, which improves the honest
+ * peer's batches more than the copier's own. When the tests cannot tell (no
+ * per-batch losses, or within the noise), nobody is blamed: a possible
+ * victim is never penalised.
  *
  * The figures are each batch's improvement less the controls' median on the
  * same batch, as for the assignment gap (WindowLossRuns.adjustedBatches).
  */
 export interface TieVerdict {
-  /** The update improves `source`'s batches more than its uploader's by this much (mean of adjusted per-batch improvements). */
-  lead: number;
-  /** Its standard error. */
-  stdError: number;
-  /** Whether the uploader is the copier: the lead is above 0 by more than `z` standard errors. */
+  /** The uploader's update improves `source`'s batches more than its uploader's by this many standard errors. */
+  leadZ: number;
+  /** The source's update improves the uploader's batches more than its own by this many standard errors (negative: the source made its own). */
+  reverseZ: number;
+  /** Whether the uploader is the copier: leadZ above `z`, reverseZ below −`z`. */
   copied: boolean;
 }
 
-export function breakTie(losses: WindowLossRuns, uploader: number, source: number, controls: readonly number[], z: number): TieVerdict | undefined {
-  const others = controls.filter((c) => c !== uploader && c !== source);
-  const onSource = losses.adjustedBatches(String(source), uploader, others);
-  const onOwn = losses.adjustedBatches(String(uploader), uploader, others);
-  if (!onSource || !onOwn || onSource.length < 2 || onOwn.length < 2) return undefined;
+/** How many standard errors more `update`'s update improves `other`'s batches than its own uploader's (NaN where it cannot say). */
+export function leadOn(losses: WindowLossRuns, update: number, other: number, controls: readonly number[]): number {
+  const others = controls.filter((c) => c !== update && c !== other);
+  const onOther = losses.adjustedBatches(String(other), update, others);
+  const onOwn = losses.adjustedBatches(String(update), update, others);
+  if (!onOther || !onOwn || onOther.length < 2 || onOwn.length < 2) return Number.NaN;
   const mean = (xs: readonly number[]) => xs.reduce((sum, x) => sum + x, 0) / xs.length;
-  const lead = mean(onSource) - mean(onOwn);
-  const stdError = standardErrorOfDifference(onSource, onOwn);
-  return { lead, stdError, copied: Number.isFinite(stdError) && stdError > 0 && lead - z * stdError > 0 };
+  const stdError = standardErrorOfDifference(onOther, onOwn);
+  return stdError > 0 ? (mean(onOther) - mean(onOwn)) / stdError : Number.NaN;
+}
+
+/** The tie of `uploader`'s update with `source`'s: both updates must have been tried on both peers' batches. */
+export function breakTie(losses: WindowLossRuns, uploader: number, source: number, controls: readonly number[], z: number): TieVerdict {
+  const leadZ = leadOn(losses, uploader, source, controls);
+  const reverseZ = leadOn(losses, source, uploader, controls);
+  return { leadZ, reverseZ, copied: leadZ > z && reverseZ < -z };
 }
