@@ -356,8 +356,11 @@ export class DevnetValidator {
     // batches: some batches are easier to improve than others, and the control
     // tells how much an update not trained on them improves them.
     const evaluated = [...uploads.values()].filter((u) => evaluate.has(u.uid)).sort((a, b) => a.uid - b.uid);
+    // A control must be another peer's own work: an update that shares content with some other upload (a copy, its
+    // source, either side of a tie) would be its twin's control, and an update measured against itself has no gap.
+    const shared = new Set<number>([...copies].flatMap(([uid, c]) => [uid, ...c.copiedFrom]).concat(detection.ties.flatMap((t) => [t.uid, ...t.with])));
     const controls = [...uploads.values()]
-      .filter((u) => !copies.has(u.uid))
+      .filter((u) => !shared.has(u.uid))
       .sort((a, b) => this.options.ratings.ordinalOf(b.uid) - this.options.ratings.ordinalOf(a.uid) || a.uid - b.uid)
       .slice(0, this.settings.controlPeers);
     const losses = new WindowLossRuns(async (set, u) => {

@@ -340,6 +340,9 @@ describe('DevnetValidator', () => {
     for (const uid of [0, 1, 2, 3]) bytesOf.set(uid, Buffer.from(await encodeTensors([{ name: 'w', shape: [64, 64], data: update(400 + uid) }], { k: 64 })));
     const authorOf = (bytes: Buffer) => [...bytesOf].find(([, b]) => b.equals(bytes))?.[0] ?? -1;
     const ratings = new RatingBook();
+    // The copier rated best, and its victim next: by rating they would be the window's controls.
+    ratings.peer(4).mu = 40;
+    ratings.peer(1).mu = 35;
     const validator = makeValidator(new AuthorTrainer(authorOf), ratings);
     const report = { version: 1 as const, window: 0, basedOnWindow: null, modelDigest: null };
     // uid 4 uploads uid 1's update in the same second as uid 1: the dates cannot order them.
@@ -350,6 +353,8 @@ describe('DevnetValidator', () => {
     expect(byUid.get(4)?.flags).toContain('copied');
     expect(byUid.get(4)?.copiedFrom).toEqual([1]);
     for (const uid of [0, 1, 2, 3]) expect([uid, byUid.get(uid)?.flags ?? []]).toEqual([uid, []]);
+    // Neither of the pair is a control (the victim measured against its own copy would show no gap): the victim's gap is its work's.
+    expect(byUid.get(1)?.assignmentGap).toBeCloseTo(0.05, 2);
   });
 
   it('after a restart resumes the ratings from disk and the window schedule where it stopped', async () => {
