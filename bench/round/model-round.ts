@@ -174,7 +174,11 @@ export async function runModelRound(o: ModelRoundOptions): Promise<void> {
     closing.push(() => runtime.close());
 
     await runtime.engine.join();
-    const want = o.rounds + 2;
+    // Not measured: the join's window (the storage commitments went on chain during it, so no update of it counts:
+    // nothing is gathered or stepped), the window after it (its outer step is the join window's, empty), and the last
+    // (cut short by the leave). So every measured window's outer step applies a real gathered window.
+    const warmUp = 2;
+    const want = o.rounds + warmUp + 1;
     const windowMs = blocksPerWindow * o.blockSeconds * 1000;
     const started = Date.now();
     let lastShown = -1;
@@ -193,7 +197,7 @@ export async function runModelRound(o: ModelRoundOptions): Promise<void> {
     }
     await runtime.engine.leave('after-round');
     const { records } = await runtime.ledger.read();
-    const figures = roundFigures(records, windowStartedAt).slice(1, o.rounds + 1);
+    const figures = roundFigures(records, windowStartedAt).slice(warmUp, warmUp + o.rounds);
     const byWindow = new Map<number, { uploading: number; gathering: number; transfer: number; bytesDown: number; bytesUp: number }>();
     for (const r of records) {
       const f = byWindow.get(r.window) ?? { uploading: 0, gathering: 0, transfer: 0, bytesDown: 0, bytesUp: 0 };
@@ -225,7 +229,6 @@ export async function runModelRound(o: ModelRoundOptions): Promise<void> {
         `were it after the compute as the trainer does it now, the headline would be about ${((100 * mean((f) => f.compute)) / (chainMean + encodeSeconds)).toFixed(1)} % (a projection from this run's figures, not measured)`,
     );
     console.log(`this peer sent ${mb(link.bytes.up).toFixed(0)} MB and received ${mb(link.bytes.down).toFixed(0)} MB over its link in ${want} windows; the store served ${store.served.updates} simulated updates`);
-    // The join's window (joined mid-window) and the last one (cut short by the leave) are not measured.
     const measured = new Set(figures.map((f) => f.window));
     const missed = records.filter((r) => r.phase === 'missed' && measured.has(r.window));
     if (missed.length > 0) console.log(`missed windows: ${missed.map((m) => `${m.window} (${m.reason ?? '?'})`).join('; ')}`);
