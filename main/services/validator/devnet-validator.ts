@@ -20,7 +20,7 @@ import { peersToEvaluate } from './peer-selection';
 import type { RatingBook } from './rating-book';
 import { batchImprovements } from './score-components';
 import { detectCopies } from './copy-detection';
-import { breakTie } from './tie-breaker';
+import { breakTie, TIE_BLAME_Z } from './tie-breaker';
 import { ModelBasis, modelProofKey, type SyncReport } from '../round/sync-report';
 import { nextWindowToValidate } from './validation-schedule';
 import { DEFAULT_VALIDATOR_SETTINGS, type ValidatorSettings } from './validator-settings';
@@ -378,6 +378,7 @@ export class DevnetValidator {
     }
     // Uploads made of others that landed too close to tell who came first: the update is tried on both peers'
     // batches, and the one whose update improves the other's more than its own made none of it (tie-breaker.ts).
+    const tieZ = new Map<number, number>();
     for (const tie of detection.ties) {
       const u = uploads.get(tie.uid);
       if (!u || copies.has(tie.uid)) continue;
@@ -389,8 +390,9 @@ export class DevnetValidator {
           for (const x of [u, s]) await losses.measure(set, x);
           for (const c of controls) if (c.uid !== tie.uid && c.uid !== source) await losses.measure(set, c);
         }
-        const verdict = breakTie(losses, tie.uid, source, controls.map((c) => c.uid), this.settings.assignmentConfidenceZ);
+        const verdict = breakTie(losses, tie.uid, source, controls.map((c) => c.uid), TIE_BLAME_Z);
         this.log.info({ window, uid: tie.uid, source, leadZ: verdict.leadZ, reverseZ: verdict.reverseZ, copied: verdict.copied }, 'tie broken by whose batches the update improves');
+        if (Number.isFinite(verdict.z)) tieZ.set(tie.uid, Math.max(tieZ.get(tie.uid) ?? -Infinity, verdict.z));
         if (verdict.copied) {
           copies.set(tie.uid, { copiedFrom: [source], explained: tie.explained });
           break;
@@ -419,6 +421,8 @@ export class DevnetValidator {
       if (measured) input.losses = measured;
       const wasEvaluated = input.losses !== undefined;
       const score = scoreWindow(input, policy);
+      const tie = tieZ.get(uid);
+      if (tie !== undefined && !copies.has(uid)) score.tieZ = tie;
       // A peer neither evaluated nor caught by a cheap check is simply not rated this window.
       if (!wasEvaluated && score.flags.length === 0) continue;
       peerReports.push(peerReport(score, { stepsBehind, syncProof, copy, explained: detection.explained.get(uid), norm: upload?.print.norm, losses: input.losses }, this.settings.minAssignmentGap));

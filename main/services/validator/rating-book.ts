@@ -21,6 +21,15 @@ export interface RatingPolicy {
   assignmentAllowance: number;
   assignmentEvidenceForPenalty: number;
   assignmentMaxZ: number;
+  /**
+   * The copy evidence from ties (tie-breaker.ts): the same one-sided CUSUM
+   * over the windows' tie z-scores (how far the peer's update improves the
+   * other peer's batches more than its own, and the other's update its own
+   * more than this peer's), each window adding z − the allowance: a copier
+   * keeps copying, its victim's own work pulls the sum down. Penalised at
+   * the same evidence as the assignment gap; each z clipped the same way.
+   */
+  copyAllowance: number;
   /** Flags that are penalised at the first offence. */
   immediateFlags: readonly Flag[];
   /** Windows a penalty lasts (no weight meanwhile). */
@@ -56,6 +65,7 @@ export const DEFAULT_RATING_POLICY: RatingPolicy = {
   negativeStreakForPenalty: 3,
   assignmentAllowance: 0.5,
   assignmentEvidenceForPenalty: 6,
+  copyAllowance: 0.5,
   assignmentMaxZ: 4,
   // Updates are tried at their share of the aggregate step, where an honest one
   // helps data it never saw; one that makes the model worse is not honest.
@@ -77,6 +87,8 @@ const PeerRecord = z.object({
   negativeStreak: z.number().int().nonnegative(),
   /** The assignment-gap CUSUM (see RatingPolicy); books saved before it existed start at 0. */
   assignmentEvidence: z.number().nonnegative().default(0),
+  /** The copy-evidence CUSUM from ties (see RatingPolicy); books saved before it existed start at 0. */
+  copyEvidence: z.number().nonnegative().default(0),
   missedStreak: z.number().int().nonnegative(),
   /** Evaluated windows in a row with no flag, and the last window a harmful update was forgiven (see RatingPolicy). */
   cleanStreak: z.number().int().nonnegative().default(0),
@@ -107,7 +119,7 @@ export class RatingBook {
     let record = this.peers.get(uid);
     if (!record) {
       const fresh = rating();
-      record = { uid, mu: fresh.mu, sigma: fresh.sigma, negativeStreak: 0, assignmentEvidence: 0, missedStreak: 0, cleanStreak: 0, forgivenAt: null, penalizedUntil: 0, penalties: 0, windowsScored: 0, lastScore: 0, lastFlags: [] };
+      record = { uid, mu: fresh.mu, sigma: fresh.sigma, negativeStreak: 0, assignmentEvidence: 0, copyEvidence: 0, missedStreak: 0, cleanStreak: 0, forgivenAt: null, penalizedUntil: 0, penalties: 0, windowsScored: 0, lastScore: 0, lastFlags: [] };
       this.peers.set(uid, record);
     }
     return record;
@@ -203,6 +215,10 @@ export class RatingBook {
       const z = Math.max(-maxZ, Math.min(maxZ, s.assignmentZ));
       p.assignmentEvidence = Math.max(0, p.assignmentEvidence + k - z);
     }
+    if (s.tieZ !== undefined) {
+      const z = Math.max(-this.policy.assignmentMaxZ, Math.min(this.policy.assignmentMaxZ, s.tieZ));
+      p.copyEvidence = Math.max(0, p.copyEvidence + z - this.policy.copyAllowance);
+    }
     let immediate = s.flags.some((f) => this.policy.immediateFlags.includes(f));
     const onlyHarm = s.flags.includes('harmful') && !s.flags.some((f) => f !== 'harmful' && this.policy.immediateFlags.includes(f));
     const every = this.policy.forgiveHarmEvery;
@@ -212,12 +228,14 @@ export class RatingBook {
       p.forgivenAt = window;
     }
     p.cleanStreak = s.flags.length === 0 ? p.cleanStreak + 1 : 0;
-    if (immediate || p.negativeStreak >= this.policy.negativeStreakForPenalty || p.assignmentEvidence >= this.policy.assignmentEvidenceForPenalty) {
+    const evidence = this.policy.assignmentEvidenceForPenalty;
+    if (immediate || p.negativeStreak >= this.policy.negativeStreakForPenalty || p.assignmentEvidence >= evidence || p.copyEvidence >= evidence) {
       p.penalizedUntil = Math.max(p.penalizedUntil, window + 1 + this.policy.penaltyWindows);
       p.penalties += 1;
       p.mu -= this.policy.penaltyMu;
       p.negativeStreak = 0;
       p.assignmentEvidence = 0;
+      p.copyEvidence = 0;
     }
   }
 }

@@ -27,7 +27,9 @@ export interface TieVerdict {
   leadZ: number;
   /** The source's update improves the uploader's batches more than its own by this many standard errors (negative: the source made its own). */
   reverseZ: number;
-  /** Whether the uploader is the copier: leadZ above `z`, reverseZ below −`z`. */
+  /** The evidence that the uploader copied: the weaker of the two, min(leadZ, −reverseZ) (NaN where either is unknown). */
+  z: number;
+  /** Whether this window alone shows the uploader is the copier: both beyond `z`. */
   copied: boolean;
 }
 
@@ -43,8 +45,18 @@ export function leadOn(losses: WindowLossRuns, update: number, other: number, co
 }
 
 /** The tie of `uploader`'s update with `source`'s: both updates must have been tried on both peers' batches. */
+/**
+ * One window decides only far beyond the noise (one-sided 99.9 %): the same
+ * update improves its author's batches only a little more than others'
+ * (a fraction of a standard error to one and a half, a window, at the
+ * devnet's scale), and a victim blamed by chance would be penalised. Below
+ * it, the window's z is evidence the rating book sums across windows.
+ */
+export const TIE_BLAME_Z = 3.09;
+
 export function breakTie(losses: WindowLossRuns, uploader: number, source: number, controls: readonly number[], z: number): TieVerdict {
   const leadZ = leadOn(losses, uploader, source, controls);
   const reverseZ = leadOn(losses, source, uploader, controls);
-  return { leadZ, reverseZ, copied: leadZ > z && reverseZ < -z };
+  const evidence = Math.min(leadZ, -reverseZ);
+  return { leadZ, reverseZ, z: evidence, copied: evidence > z };
 }

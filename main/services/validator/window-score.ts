@@ -34,6 +34,12 @@ export interface PeerWindowScore {
    * across windows, since one window's gap is too noisy to judge by itself.
    */
   assignmentZ?: number;
+  /**
+   * In a tie with another upload (the same update, dates a second apart): how
+   * many standard errors the evidence says this peer copied it (tie-breaker.ts,
+   * the weaker of its two tests); the rating book sums it across windows.
+   */
+  tieZ?: number;
 }
 
 /**

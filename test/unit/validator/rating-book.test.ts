@@ -32,6 +32,24 @@ describe('RatingBook', () => {
     expect(book.peer(2).mu).toBeLessThan(before - DEFAULT_RATING_POLICY.penaltyMu + 1);
   });
 
+  it('sums the copy evidence of ties across windows: a copier that keeps copying is penalised, its victim never', () => {
+    const book = new RatingBook();
+    // Each window the tie says 1.5 standard errors that uid 2 copied uid 1, and −1.5 that uid 1 copied uid 2.
+    let penalisedAt: number | null = null;
+    for (let w = 1; w <= 12; w++) {
+      book.recordWindow(w, [{ ...clean(1, 0.01), tieZ: -1.5 }, { ...clean(2, 0.01), tieZ: 1.5 }, clean(3, 0.01)]);
+      if (penalisedAt === null && book.peer(2).penalties > 0) penalisedAt = w;
+    }
+    // 1.5 − the allowance (0.5) a window: 6 after six windows.
+    expect(penalisedAt).toBe(6);
+    expect(book.peer(1).penalties).toBe(0);
+    expect(book.peer(1).copyEvidence).toBe(0);
+    // A tie now and then that looks bad by chance does not add up.
+    const chance = new RatingBook();
+    for (let w = 1; w <= 40; w++) chance.recordWindow(w, [{ ...clean(1, 0.01), tieZ: w % 4 === 0 ? 2 : -1 }]);
+    expect(chance.peer(1).penalties).toBe(0);
+  });
+
   it('penalises repeated non-positive scores only after the streak length', () => {
     const book = new RatingBook();
     const useless = (uid: number): PeerWindowScore => ({ uid, score: 0, flags: ['not-own-data'] });
