@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import type { RunManifest } from '../../ports/run-manifest';
 import type { StepProgress, TrainerPort, TrainWindowRequest, TrainWindowResult } from '../../ports/trainer-port';
 import { PassThroughTrainer } from './pass-through-trainer';
+import { windowWaitMs } from './window-wait';
 
 /**
  * Two peers run by one person that upload the same work: one trains (on its
@@ -65,9 +66,7 @@ export class ColludingTwin extends PassThroughTrainer {
 
   override async trainWindow(request: TrainWindowRequest): Promise<TrainWindowResult> {
     const started = performance.now();
-    const timing = this.manifest.windows;
-    const windowMs = (timing.blocksPerWindow * timing.blockSeconds + timing.uploadDeadlineSeconds) * 1000;
-    await fs.writeFile(request.payloadFile, await this.pair.take(request.window, windowMs));
+    await fs.writeFile(request.payloadFile, await this.pair.take(request.window, windowWaitMs(this.manifest)));
     return { payloadFile: request.payloadFile, loss: 0, steps: 0, tokens: 0, computeSeconds: (performance.now() - started) / 1000 };
   }
 }

@@ -5,6 +5,7 @@ import type { RunManifest } from '../../ports/run-manifest';
 import type { StoragePort } from '../../ports/storage-port';
 import type { TrainWindowRequest, TrainWindowResult, TrainerPort } from '../../ports/trainer-port';
 import { meanOf } from './update-rewrites';
+import { pollThroughWindow } from './window-wait';
 import { PassThroughTrainer } from './pass-through-trainer';
 import { encodeForRun, type Rewrite } from './rewriting-trainer';
 
@@ -14,8 +15,6 @@ export interface CopySources {
   sources: readonly number[];
   peerStorage(uid: number): StoragePort | undefined;
 }
-
-const POLL_MS = 250;
 
 /**
  * Trains nothing: waits for its sources' uploads of the window, and uploads
@@ -52,13 +51,8 @@ export class CopyingTrainer extends PassThroughTrainer {
     const storage = this.copy.peerStorage(uid);
     if (!storage) throw new Error(`copier: no storage for peer ${uid}`);
     const key = gradientKey(window, uid, manifest.protocolVersion);
-    const timing = manifest.windows;
-    const giveUp = Date.now() + (timing.blocksPerWindow * timing.blockSeconds + timing.uploadDeadlineSeconds) * 1000;
-    while (Date.now() < giveUp) {
-      const bytes = await storage.get(key);
-      if (bytes) return bytes;
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    }
+    const bytes = await pollThroughWindow(manifest, async () => (await storage.get(key)) ?? undefined);
+    if (bytes) return bytes;
     throw new Error(`copier: peer ${uid} uploaded nothing to copy in window ${window}`);
   }
 }

@@ -1,21 +1,20 @@
 import { parseGradientKey } from '../../ports/object-keys';
 import type { RunManifest } from '../../ports/run-manifest';
 import type { StorageCallOptions, StoragePort } from '../../ports/storage-port';
+import { PassThroughStorage } from './pass-through-storage';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Holds each update back until just after the window's upload deadline. */
-export class LateStorage implements StoragePort {
-  readonly name: string;
-
+export class LateStorage extends PassThroughStorage {
   constructor(
-    private readonly inner: StoragePort,
+    inner: StoragePort,
     private readonly context: { manifest: RunManifest; currentBlock(): number; now?: () => number },
   ) {
-    this.name = inner.name;
+    super(inner);
   }
 
-  async put(key: string, data: Uint8Array, options?: StorageCallOptions): Promise<void> {
+  override async put(key: string, data: Uint8Array, options?: StorageCallOptions): Promise<void> {
     const parts = parseGradientKey(key);
     if (parts) {
       const timing = this.context.manifest.windows;
@@ -29,9 +28,4 @@ export class LateStorage implements StoragePort {
     }
     return this.inner.put(key, data, options);
   }
-
-  get: StoragePort['get'] = (key, options) => this.inner.get(key, options);
-  head: StoragePort['head'] = (key, options) => this.inner.head(key, options);
-  list: StoragePort['list'] = (prefix, options) => this.inner.list(prefix, options);
-  delete: StoragePort['delete'] = (keys, options) => this.inner.delete(keys, options);
 }

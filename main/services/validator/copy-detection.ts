@@ -57,7 +57,7 @@ export interface CopyFinding {
 export interface CopyDetection {
   /** The copies, by uid. */
   copies: Map<number, CopyFinding>;
-  /** Uploads that uploads landed in the same moment explain: nobody is blamed. */
+  /** Uploads made of others that landed too close to them to be ordered: nobody is blamed by dates (tie-breaker.ts). */
   ties: Array<{ uid: number; with: number[]; explained: number }>;
   /** Each upload's share explained by the uploads certainly before it, beyond the consensus (0 for the first): the window's honest baseline, for the log. */
   explained: Map<number, number>;
@@ -98,7 +98,7 @@ export function detectCopies(uploads: readonly SparseUpdate[], settings: CopyDet
  * on other coordinates do not count: a copy that kept a subset of its
  * source's coordinates is explained in full.
  */
-export interface RestrictedGram {
+interface RestrictedGram {
   m: number;
   gram: Float64Array;
   dot: Float64Array;
@@ -108,7 +108,7 @@ export interface RestrictedGram {
 /** Target coordinates aligned per pass: bounds the memory at m × this many floats for updates of any size. */
 const BLOCK = 1 << 16;
 
-export function restrictedGram(target: SparseUpdate, sources: readonly SparseUpdate[]): RestrictedGram {
+function restrictedGram(target: SparseUpdate, sources: readonly SparseUpdate[]): RestrictedGram {
   const m = sources.length;
   const gram = new Float64Array(m * m);
   const dot = new Float64Array(m);
@@ -177,7 +177,7 @@ const NOTHING_LEFT = 1e-6;
  * consensus leaves unexplained, the share the chosen sources explain,
  * (R²(T ∪ consensus) − R²(consensus)) / (1 − R²(consensus)).
  */
-export function explainBeyondConsensus(system: RestrictedGram, allowed: ReadonlySet<number>, maxSources: number): { sources: number[]; explained: number } {
+function explainBeyondConsensus(system: RestrictedGram, allowed: ReadonlySet<number>, maxSources: number): { sources: number[]; explained: number } {
   const chosen: number[] = [];
   let explained = 0;
   if (!(system.energy > 0)) return { sources: chosen, explained };

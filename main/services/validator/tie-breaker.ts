@@ -34,7 +34,7 @@ export interface TieVerdict {
 }
 
 /** How many standard errors more `update`'s update improves `other`'s batches than its own uploader's (NaN where it cannot say). */
-export function leadOn(losses: WindowLossRuns, update: number, other: number, controls: readonly number[]): number {
+function leadOn(losses: WindowLossRuns, update: number, other: number, controls: readonly number[]): number {
   const others = controls.filter((c) => c !== update && c !== other);
   const onOther = losses.adjustedBatches(String(other), update, others);
   const onOwn = losses.adjustedBatches(String(update), update, others);
