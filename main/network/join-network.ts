@@ -16,7 +16,7 @@ import { incompatibilityWith, wrongChain } from '../services/run/run-compatibili
 import { openReadOnly } from '../services/run/peer-directory';
 import type { PeerReadAccess } from '../services/run/storage-commitment';
 import type { RunManifest } from '../ports/run-manifest';
-import { createNetworkRuntime, NotRegisteredError, type NetworkRuntime } from './network-runtime';
+import { createNetworkRuntime, NotRegisteredError, type NetworkRuntime, type NetworkRuntimeOptions } from './network-runtime';
 import { runTrainer, type TrainerDevice } from '../adapters/trainer/trainer-config';
 import type { LinkCaps } from '../adapters/storage/paced-storage';
 import { S3Storage } from '../adapters/storage/s3-storage';
@@ -54,6 +54,10 @@ export interface JoinNetworkOptions {
   diskCapBytes?: number | null;
   /** This app's version, checked against the run's minimum (default: the package's). */
   appVersion?: string;
+  /** The id that seeds this peer's data (its sampler and shard assignment); default its uid. Only a cheating peer's differs (tandem adversary's lazy one). */
+  samplerId?(uid: number): string;
+  /** Replaces this peer's trainer and upload storage: a cheating peer for trying validators (tandem adversary), never the app's own. */
+  adapt?: NetworkRuntimeOptions['adapt'];
 }
 
 /**
@@ -99,7 +103,7 @@ export async function joinNetwork(options: JoinNetworkOptions): Promise<NetworkR
   }
   const data = listed
     ? (uid: number) =>
-        new ListedShards({ manifest, peerId: String(uid), cacheDir: shardCacheDir(options.dataDir), capBytes: options.diskCapBytes ?? null, logger: options.logger, ...(openS3 ? { openS3 } : {}) })
+        new ListedShards({ manifest, peerId: options.samplerId?.(uid) ?? String(uid), cacheDir: shardCacheDir(options.dataDir), capBytes: options.diskCapBytes ?? null, logger: options.logger, ...(openS3 ? { openS3 } : {}) })
     : undefined;
   // A run that starts from given weights: they become this machine's trainer checkpoint before the trainer first starts.
   const checkpointFile = path.join(options.folder, 'trainer.safetensors');
@@ -119,7 +123,7 @@ export async function joinNetwork(options: JoinNetworkOptions): Promise<NetworkR
     ...(shards ? { dataDir: shards } : {}),
     checkpointFile,
     spacedCheckpoints: true,
-    peerId: String(uid),
+    peerId: options.samplerId?.(uid) ?? String(uid),
     logger: options.logger.child({ peer: 'me' }),
     ...(options.trainerThreads === undefined ? {} : { threads: options.trainerThreads }),
     ...(options.trainerDevice ? { device: options.trainerDevice } : {}),
@@ -140,6 +144,7 @@ export async function joinNetwork(options: JoinNetworkOptions): Promise<NetworkR
       onState: options.onState,
       ...(options.linkCaps ? { linkCaps: options.linkCaps } : {}),
       ...(options.overlapCommunication === undefined ? {} : { overlapCommunication: options.overlapCommunication }),
+      ...(options.adapt ? { adapt: options.adapt } : {}),
     });
     return {
       ...runtime,

@@ -54,6 +54,8 @@ describe('a real network: separate tandem processes train one model', () => {
   const validatorMachine = new NetworkMachine('validator', path.join(temp.dir, 'validator'));
   /** Joins the run when it is well under way. */
   const lateMachine = new NetworkMachine('late', path.join(temp.dir, 'late'));
+  /** A cheater with its own wallet and bucket: `tandem adversary`, a process of its own. */
+  const copierMachine = new NetworkMachine('copier', path.join(temp.dir, 'copier'));
   let validator: ReturnType<typeof spawnTandem> | undefined;
   const readKeys = new Map<string, string>();
 
@@ -83,7 +85,7 @@ describe('a real network: separate tandem processes train one model', () => {
 
     // Every machine: its own wallet, funded by a transfer from the devnet's faucet key, registered by its own extrinsic.
     for (const name of ['a', 'b', 'c']) peers.push(new NetworkMachine(name, path.join(temp.dir, name)));
-    const machines = [validatorMachine, ...peers, lateMachine];
+    const machines = [validatorMachine, ...peers, lateMachine, copierMachine];
     for (const machine of machines) await machine.createWallet();
     const subnet = ['--network', url, '--netuid', String(NETUID)];
     const alice = devSigner('//Alice');
@@ -175,6 +177,23 @@ describe('a real network: separate tandem processes train one model', () => {
     const validatorUid = (await chain.uidOf(NETUID, validatorMachine.hotkey))!;
     await until(async () => ((await chain.api.query['subtensorModule']!['weights']!(NETUID, validatorUid)) as unknown as unknown[]).length > 0, () => `no weights on chain; validator said:\n${validator?.output().slice(-2000)}`, 120_000);
     expect(validator!.output()).toMatch(/window \d+: /);
+  });
+
+  it('a cheater as a process of its own (tandem adversary --kind free-rider, its own wallet and bucket) re-uploads a\u2019s update; the validator finds it made of a\u2019s', async () => {
+    const victim = (await chain.uidOf(NETUID, peers[0]!.hotkey))!;
+    const copierUid = (await chain.uidOf(NETUID, copierMachine.hotkey))!;
+    const run = ['--network', url, '--manifest', manifestUrl, '--run-owner', owner, '--hotkey-passphrase-env', 'HP', '--storage-passphrase-env', 'SP'];
+    // A kind that copies needs its victim named, said in one line before anything joins.
+    const { code, stderr } = await runCli(['adversary', '--kind', 'free-rider', ...run], copierMachine.env);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--kind free-rider .*name its victim with --victims <uid>/);
+    const copier = spawnTandem(['adversary', '--kind', 'free-rider', '--victims', String(victim), ...run], copierMachine.env);
+    onTestFinished(() => copier.stop());
+    await until(() => new RegExp(`Cheating as free-rider .* uid ${copierUid}, victims ${victim}`).test(copier.output()), () => `adversary: ${copier.output().slice(-2000)}`, 60_000);
+    // Its upload is a's update as it is: explained in full by a's upload, either landed before it (copied) or too close to order (a tie).
+    const found = new RegExp(`window \\d+: .*\\b${copierUid}:-?[\\d.]+ x(0\\.9\\d|1\\.00)(<-|~)${victim}\\b`);
+    await until(() => found.test(validator!.output()), () => `validator:\n${validator?.output().slice(-3000)}\nadversary:\n${copier.output().slice(-1500)}`, 180_000);
+    expect(copier.output()).toMatch(/window \d+: uploaded as free-rider/);
   });
 
   it('a peer killed with SIGKILL mid-window trains again within a window, back on the same model; nothing stored is corrupt', async () => {

@@ -425,7 +425,7 @@ export class DevnetValidator {
       if (tie !== undefined && !copies.has(uid)) score.tieZ = tie;
       // A peer neither evaluated nor caught by a cheap check is simply not rated this window.
       if (!wasEvaluated && score.flags.length === 0) continue;
-      peerReports.push(peerReport(score, { stepsBehind, syncProof, copy, explained: detection.explained.get(uid), norm: upload?.print.norm, losses: input.losses }, this.settings.minAssignmentGap));
+      peerReports.push(peerReport(score, { stepsBehind, syncProof, copy, tiedWith: detection.ties.find((t) => t.uid === uid)?.with, explained: detection.explained.get(uid), norm: upload?.print.norm, losses: input.losses }, this.settings.minAssignmentGap));
     }
 
     this.options.ratings.recordWindow(window, peerReports);

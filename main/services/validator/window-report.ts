@@ -12,6 +12,8 @@ export interface PeerReport extends PeerWindowScore {
   syncProof?: 'proven' | 'disproven' | 'unknown';
   /** The uploads its update was made of (copy detection), the largest share first. */
   copiedFrom?: number[];
+  /** Uploads its update is made of that landed too close to it to order (storage dates): nobody is blamed on that alone (tie-breaker.ts). */
+  tiedWith?: number[];
   /** The share of its update's energy that uploads landed before it explain (copies: ≥ the threshold; honest peers: what gradients share). */
   explained?: number;
   norm?: number;
@@ -42,16 +44,17 @@ export interface WindowReport {
 /** A peer's line in the window report: its score, and the figures it was judged on. */
 export function peerReport(
   score: PeerWindowScore,
-  facts: { stepsBehind: number | undefined; syncProof?: 'proven' | 'disproven' | 'unknown' | undefined; copy: CopyFinding | undefined; explained: number | undefined; norm: number | undefined; losses: LossMeasurements | undefined },
+  facts: { stepsBehind: number | undefined; syncProof?: 'proven' | 'disproven' | 'unknown' | undefined; copy: CopyFinding | undefined; tiedWith?: number[] | undefined; explained: number | undefined; norm: number | undefined; losses: LossMeasurements | undefined },
   minAssignmentGap: number,
 ): PeerReport {
-  const { stepsBehind, syncProof, copy, explained, norm, losses } = facts;
+  const { stepsBehind, syncProof, copy, tiedWith, explained, norm, losses } = facts;
   return {
     ...score,
     evaluated: losses !== undefined,
     ...(stepsBehind === undefined ? {} : { stepsBehind }),
     ...(syncProof === undefined ? {} : { syncProof }),
     ...(copy ? { copiedFrom: copy.copiedFrom } : {}),
+    ...(tiedWith && !copy ? { tiedWith } : {}),
     ...(explained === undefined ? {} : { explained }),
     ...(norm === undefined ? {} : { norm }),
     ...(losses

@@ -11,6 +11,7 @@ import { registerValidator } from './commands/validator';
 import { registerStorage } from './commands/storage';
 import { registerRun } from './commands/run';
 import { registerFit } from './commands/fit';
+import { registerAdversary } from './commands/adversary';
 
 /**
  * The `tandem` command. Each subcommand lives in its own file under commands/
@@ -33,5 +34,6 @@ export function buildProgram(): Command {
   registerValidator(program);
   registerRun(program);
   registerFit(program);
+  registerAdversary(program);
   return program;
 }
