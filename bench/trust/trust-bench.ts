@@ -1,5 +1,5 @@
 // Validator trust benchmark (figures only; targets are read off the table, never asserted in tests).
-//   npm run bench:trust [-- --seeds 1,2,3] [--windows 12] [--adversaries free-rider,noise,...] [--no-baseline] [--outer-lr 1.0] [--inner-steps 20]
+//   npm run bench:trust [-- --seeds 1,2,3] [--windows 12] [--adversaries free-rider,noise,...] [--no-baseline] [--outer-lr 1.0] [--inner-steps 20] [--sequential]
 // For each seed, runs the local devnet twice for the same number of validated
 // windows: 4 honest peers with one peer of each adversary kind, then the 4
 // honest peers alone. A seed is another run: the model's initial weights and
@@ -33,6 +33,11 @@ const baseline = !args.includes('--no-baseline');
 /** The run's outer lr (default: the devnet manifest's). */
 const outerLr = option('outer-lr') === undefined ? undefined : Number(option('outer-lr'));
 const innerSteps = Number(option('inner-steps') ?? 20);
+/**
+ * Every peer applies a window's aggregate before training the next (no overlap of communication with compute): each
+ * update is then trained from the model the validator evaluates it on, instead of one aggregate older.
+ */
+const sequential = args.includes('--sequential');
 const HONEST_SIMULATED = 3; // plus this machine's peer: 4 honest
 const HELD_OUT_STEPS = 16;
 
@@ -91,6 +96,7 @@ async function run(label: string, kinds: readonly AdversaryKind[], seed: number)
     simulatedPeers: HONEST_SIMULATED,
     adversaries: kinds,
     adversarySeed: seed,
+    ...(sequential ? { overlapCommunication: false } : {}),
     manifest: benchManifest(HONEST_SIMULATED + 1 + kinds.length + (kinds.includes('colluders') ? 1 : 0), seed),
     // Every peer evaluated every window: 12 windows give each peer 12 evaluations of evidence (8 of 17 a window gave 5 or 6).
     validatorSettings: { evalPeers: HONEST_SIMULATED + 1 + kinds.length + (kinds.includes('colluders') ? 1 : 0) },
@@ -130,7 +136,7 @@ async function run(label: string, kinds: readonly AdversaryKind[], seed: number)
 const pad = (s: string | number, n: number) => String(s).padEnd(n);
 const padL = (s: string | number, n: number) => String(s).padStart(n);
 
-console.log(`bench:trust: ${HONEST_SIMULATED + 1} honest peers + adversaries [${adversaries.join(', ')}], ${windows} validated windows, seeds ${seeds.join(', ')}`);
+console.log(`bench:trust: ${HONEST_SIMULATED + 1} honest peers + adversaries [${adversaries.join(', ')}], ${windows} validated windows, seeds ${seeds.join(', ')}${sequential ? ', sequential schedule (no overlap)' : ''}`);
 
 /** What the validator is judged on (issue 21), for one seed. */
 interface SeedFigures {

@@ -45,6 +45,12 @@ export interface EvaluateRequest {
   split?: 'train' | 'val';
   /** The shards to evaluate on (absolute paths, sorted as native/trainer/DATA.md says), instead of `split`. */
   shards?: readonly string[];
+  /**
+   * 'previous': on the model the last applyOuter with `keepPrevious` started
+   * from, not the current one (the model a window's updates were trained
+   * from under the overlapped schedule). Refused when none is kept.
+   */
+  base?: 'current' | 'previous';
 }
 
 /** lossesBefore/lossesAfter: each step's batch, when the trainer reports them (a validator's gap spread comes from them). */
@@ -65,6 +71,8 @@ export interface ApplyOuterRequest {
    */
   staged?: readonly string[];
   lr: number;
+  /** Keep the model this step starts from, for evaluate's `base: 'previous'` (a validator's; one more copy of the weights). */
+  keepPrevious?: boolean;
 }
 
 /** A gathered payload for the trainer to decode and check once, and keep for the outer step under `key`. */

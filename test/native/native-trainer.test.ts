@@ -214,4 +214,18 @@ describe.skipIf(!trainerBuilt)(`NativeTrainer (the real tandem-trainer behind th
       await twin.stop();
     }
   });
+
+  it('keeps the model an outer step started from when asked, and evaluates on it: bit for bit the losses from before the step', async () => {
+    const update = await trainer.trainWindow({ window: 12, innerSteps: 2, peerUid: 7, payloadFile: path.join(temp.dir, 'w12.tndc') }, () => {});
+    await trainer.revertWindow(12);
+    expect(trainer.hello?.capabilities).toContain('previous_model');
+    const probe = { peerId: '7', window: 12, steps: 2, payloadFile: update.payloadFile, lr: 0.4 };
+    const before = await trainer.evaluate(probe);
+    await trainer.applyOuter({ window: 12, payloadFiles: [update.payloadFile], lr: 0.4, keepPrevious: true });
+    expect(await trainer.evaluate({ ...probe, base: 'previous' })).toEqual(before);
+    expect((await trainer.evaluate(probe)).lossBefore).not.toBe(before.lossBefore);
+    // A step that is not asked to keep it drops it: nothing to evaluate on.
+    await trainer.applyOuter({ window: 13, payloadFiles: [update.payloadFile], lr: 0.4 });
+    await expect(trainer.evaluate({ ...probe, base: 'previous' })).rejects.toMatchObject({ code: 'invalid_argument' });
+  });
 });

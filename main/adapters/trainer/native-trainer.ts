@@ -66,6 +66,9 @@ const SHARD_LISTS = 'shard_lists';
 /** model_proofs: keyed digests of the weights (the sync report's proof). */
 const MODEL_PROOFS = 'model_proofs';
 
+/** apply_outer's keep_previous and evaluate's base "previous": a validator judges updates on the model they were trained from. */
+const PREVIOUS_MODEL = 'previous_model';
+
 /** stage_payload, unstage and apply_outer's `staged`: each gathered payload decoded once. */
 const STAGED_PAYLOADS = 'staged_payloads';
 /** prepare_outer: the next outer step made beside the inner steps. */
@@ -238,6 +241,7 @@ export class NativeTrainer implements TrainerPort {
       window: request.window,
       ...(staged ? { staged: [...staged] } : { payloads: [...request.payloadFiles] }),
       outer_lr: request.lr,
+      ...(request.keepPrevious && hello.capabilities.includes(PREVIOUS_MODEL) ? { keep_previous: true } : {}),
     })) as ResultOf<'apply_outer'>;
     if (staged) for (const key of staged) this.stagedIn.delete(key);
     this.loadedWindow = r.applied_window ?? this.loadedWindow;
@@ -318,6 +322,7 @@ export class NativeTrainer implements TrainerPort {
   async evaluate(request: EvaluateRequest): Promise<EvaluateResult> {
     const hello = await this.ensureReady();
     if (request.shards !== undefined) this.requireShardLists(hello);
+    if (request.base === 'previous' && !hello.capabilities.includes(PREVIOUS_MODEL)) throw new TrainerCommandError('unsupported_version', `the trainer ${this.options.executable} is older than this app (it keeps no previous model): rebuild it (npm run build:native)`);
     const r = (await this.request({
       cmd: 'evaluate',
       peer_id: request.peerId,
@@ -327,6 +332,7 @@ export class NativeTrainer implements TrainerPort {
       ...(request.shards === undefined ? {} : { shards: [...request.shards] }),
       ...(request.payloadFile === undefined ? {} : { payload_path: request.payloadFile }),
       ...(request.lr === undefined ? {} : { lr: request.lr }),
+      ...(request.base === undefined ? {} : { base: request.base }),
     })) as ResultOf<'evaluate'>;
     return {
       lossBefore: r.loss_before ?? Number.NaN,

@@ -138,6 +138,8 @@ export const ApplyOuterCommandSchema = z
     staged: z.array(stagedKey).min(1).optional(),
     outer_lr: z.number().positive().optional(),
     mode: outerMode.optional(),
+    /** Keep the model this step starts from, for evaluate's base "previous" (capability previous_model). */
+    keep_previous: z.boolean().optional(),
   })
   .strict()
   .refine((c) => (c.payloads === undefined) !== (c.staged === undefined), { message: 'apply_outer takes exactly one of payloads and staged' })
@@ -190,6 +192,8 @@ export const EvaluateCommandSchema = z
     shards: shardList.optional(),
     payload_path: path.optional(),
     lr: z.number().positive().optional(),
+    /** previous: on the model the last apply_outer with keep_previous started from. */
+    base: z.enum(['current', 'previous']).optional(),
   })
   .strict()
   .refine((c) => c.shards === undefined || c.split === undefined, {

@@ -96,6 +96,13 @@ export class DevnetValidator {
   private lastApplied: number | null = null;
   /** Global digests of recent windows, to tell how far behind a stale peer is. */
   private readonly digestHistory = new Map<string, number>();
+  /**
+   * The window of the model the last aggregate was applied to (null: the
+   * run's first weights), which the trainer keeps: under the overlapped
+   * schedule the miners train each window from it, one aggregate behind this
+   * validator's model. Null when no aggregate was applied yet.
+   */
+  private previousModel: { window: number | null } | null = null;
   /** Which miners counted for each window's aggregate, as the miners saw it during the window. */
   private readonly candidatesByWindow = new Map<number, number[]>();
   /** Window times and upload deadlines from the chain's blocks, exactly as the miners take them. */
@@ -283,7 +290,9 @@ export class DevnetValidator {
     const counted = new Set(this.candidatesByWindow.get(window) ?? aggregationCandidates(gathered.graph.neurons, null, gathered.committed).map((n) => n.uid));
     const aggregated = [...uploads.values()].filter((u) => counted.has(u.uid) && (uploadedAt.get(u.uid) ?? Infinity) <= deadline).sort((a, b) => a.uid - b.uid);
     if (aggregated.length > 0) {
-      const applied = await this.options.trainer.applyOuter({ window, payloadFiles: aggregated.map((u) => u.file), lr: this.options.manifest.sparseloco.outerLr });
+      const before = this.basis.window;
+      const applied = await this.options.trainer.applyOuter({ window, payloadFiles: aggregated.map((u) => u.file), lr: this.options.manifest.sparseloco.outerLr, keepPrevious: true });
+      this.previousModel = { window: before };
       this.basis.applied(window, applied.modelDigest);
       if (applied.modelDigest) this.rememberDigest(applied.modelDigest, window);
       await this.rememberProofs(window, gathered.graph.neurons.map((n) => n.uid));
@@ -363,10 +372,30 @@ export class DevnetValidator {
       .filter((u) => !shared.has(u.uid))
       .sort((a, b) => this.options.ratings.ordinalOf(b.uid) - this.options.ratings.ordinalOf(a.uid) || a.uid - b.uid)
       .slice(0, this.settings.controlPeers);
+    // Each update is judged on the model its peer trained it from (what the window's sync reports name): under the
+    // overlapped schedule the model before this validator's last aggregate. Judged on the newer model, an update's
+    // gain on its own batches over others' is mostly lost (bench:trust --sequential showed the difference).
+    let base = this.evaluationBase(evaluated.map((u) => ({ uid: u.uid, report: reports.get(u.uid) ?? null })));
+    let measuredOnPrevious = false;
+    const evaluateOnBase = async (request: EvaluateRequest) => {
+      if (base === 'current') return this.options.trainer.evaluate(request);
+      try {
+        const r = await this.options.trainer.evaluate({ ...request, base });
+        measuredOnPrevious = true;
+        return r;
+      } catch (error) {
+        // A trainer that lost the kept model (restarted) or cannot keep one: the whole window on the current model instead.
+        if (measuredOnPrevious) throw error;
+        this.log.warn({ window, err: error }, 'the updates are judged on the current model: the trainer holds no previous one');
+        base = 'current';
+        this.previousModel = null;
+        return this.options.trainer.evaluate(request);
+      }
+    };
     const losses = new WindowLossRuns(async (set, u) => {
       // A run that assigns shards per (peer, window): the same shards the peer's sampler drew from, recomputed here.
       const shards = await this.options.data?.shardsOf(set, window);
-      const r = await this.options.trainer.evaluate({ peerId: set, window, steps, payloadFile: u.file, lr: clippedLr(evalLr, u.print.norm, medianNorm), ...(shards ? { shards } : {}) });
+      const r = await evaluateOnBase({ peerId: set, window, steps, payloadFile: u.file, lr: clippedLr(evalLr, u.print.norm, medianNorm), ...(shards ? { shards } : {}) });
       const batches = r.lossesBefore && r.lossesAfter ? batchImprovements(r.lossesBefore, r.lossesAfter) : undefined;
       return { before: r.lossBefore, after: r.lossAfter ?? Number.NaN, batches };
     });
@@ -441,7 +470,7 @@ export class DevnetValidator {
     await Promise.all([...uploads.values()].map((u) => fs.rm(u.file, { force: true })));
     const report: WindowReport = { window, peers: peerReports, weights, aggregated, globalDigest: this.basis.digest, deadline, seconds: (Date.now() - started) / 1000 };
     this.log.info(
-      { window, scores: peerReports.map((s) => ({ uid: s.uid, score: Number(s.score.toFixed(5)), flags: s.flags })), weights: Object.fromEntries(weights), aggregated: report.aggregated },
+      { window, judgedOn: base, scores: peerReports.map((s) => ({ uid: s.uid, score: Number(s.score.toFixed(5)), flags: s.flags })), weights: Object.fromEntries(weights), aggregated: report.aggregated },
       'window validated',
     );
     this.options.onValidated?.(report);
@@ -493,11 +522,35 @@ export class DevnetValidator {
    * restart): the report is then a hint only.
    */
   proofOf(uid: number, report: SyncReport): 'proven' | 'disproven' | 'unknown' {
-    const named = report.modelDigest === null ? report.basedOnWindow : (this.digestHistory.get(report.modelDigest) ?? report.basedOnWindow);
+    const named = this.modelWindowOf(report);
     if (named === null) return 'unknown';
     const expected = this.proofs.get(named)?.get(uid);
     if (expected === undefined) return 'unknown';
     return report.modelProof === expected ? 'proven' : 'disproven';
+  }
+
+  /** The window of the global model a sync report names: by its digest where this validator knows it, else by its word. */
+  private modelWindowOf(report: SyncReport): number | null {
+    return report.modelDigest === null ? report.basedOnWindow : (this.digestHistory.get(report.modelDigest) ?? report.basedOnWindow);
+  }
+
+  /**
+   * The model this window's updates are judged on: the previous one (kept by
+   * the trainer) when more of the evaluated peers' sync reports name it than
+   * name the current one, as under the overlapped schedule; else the current.
+   * A report whose proof is another peer's or missing has no vote.
+   */
+  evaluationBase(uploads: ReadonlyArray<{ uid: number; report: SyncReport | null }>): 'current' | 'previous' {
+    if (!this.previousModel) return 'current';
+    let current = 0;
+    let previous = 0;
+    for (const { uid, report } of uploads) {
+      if (!report || this.proofOf(uid, report) === 'disproven') continue;
+      const named = this.modelWindowOf(report);
+      if (named === this.basis.window) current++;
+      else if (named === this.previousModel.window) previous++;
+    }
+    return previous > current ? 'previous' : 'current';
   }
 
   private rememberDigest(digest: string, window: number): void {

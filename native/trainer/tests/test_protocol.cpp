@@ -118,6 +118,61 @@ TEST(protocol_full_round_trip) {
   }
 }
 
+// A validator judges a window's updates on the model their peers trained them
+// from: apply_outer with keep_previous keeps the model the step started from,
+// and evaluate with base "previous" measures on it, exactly as before the step.
+TEST(protocol_evaluate_on_the_previous_model) {
+  const std::string dir = testing::scratchDir() + "/proto-previous";
+  ::mkdir(dir.c_str(), 0755);
+  writeTokenShard(dir + "/x_train_000000.bin", testing::syntheticTokens(3000, 7));
+  writeTokenShard(dir + "/x_val_000000.bin", testing::syntheticTokens(800, 8));
+  const std::string payload = testing::scratchDir() + "/proto-previous.tndc";
+  const std::string model = testing::tinyModel().toJson().dump();
+  const auto line = [](const std::string& id, const std::string& body) { return "{\"v\":1,\"id\":\"" + id + "\"," + body + "}\n"; };
+  const std::string evaluate = "\"cmd\":\"evaluate\",\"peer_id\":\"v\",\"window\":4,\"steps\":2,\"payload_path\":\"" + payload + "\",\"lr\":0.4";
+  const std::string apply = "\"cmd\":\"apply_outer\",\"payloads\":[\"" + payload + "\"]";
+  const auto events = runServer(
+      line("l", "\"cmd\":\"load\",\"model\":" + model + ",\"data_dir\":\"" + dir + "\",\"train\":{\"seq_len\":16,\"batch_size\":4,\"lr\":0.003}") +
+      line("t", "\"cmd\":\"train_window\",\"window\":4,\"peer_id\":\"me\",\"steps\":3,\"payload_path\":\"" + payload + "\"") +
+      line("r", "\"cmd\":\"revert_window\"") +
+      line("none", evaluate + ",\"base\":\"previous\"") +           // nothing kept yet: refused
+      line("e0", evaluate) +                                        // on θ0
+      line("o1", apply + ",\"keep_previous\":true") +               // θ1, θ0 kept
+      line("prev", evaluate + ",\"base\":\"previous\"") +           // on θ0 again
+      line("cur", evaluate) +                                       // on θ1
+      line("bad", evaluate + ",\"base\":\"older\"") +               // not a base
+      line("o2", apply) +                                           // θ2, nothing kept
+      line("gone", evaluate + ",\"base\":\"previous\""));
+  const auto done = withEvent(events, "done");
+  const auto errors = withEvent(events, "error");
+  const auto byId = [](const std::vector<Json>& list, const std::string& id) -> const Json* {
+    for (const Json& e : list) if (e.at("id").asString() == id) return &e;
+    return nullptr;
+  };
+  for (const char* id : {"none", "bad", "gone"}) {
+    const Json* e = byId(errors, id);
+    CHECK(e != nullptr && e->at("code").asString() == "invalid_argument");
+  }
+  const Json* e0 = byId(done, "e0");
+  const Json* prev = byId(done, "prev");
+  const Json* cur = byId(done, "cur");
+  CHECK(e0 && prev && cur && byId(done, "o1") && byId(done, "o2"));
+  if (e0 && prev && cur) {
+    // Bit for bit the losses of θ0, before and after the payload; θ1's are others.
+    CHECK(prev->at("result").at("loss_before").asNumber() == e0->at("result").at("loss_before").asNumber());
+    CHECK(prev->at("result").at("loss_after").asNumber() == e0->at("result").at("loss_after").asNumber());
+    CHECK(cur->at("result").at("loss_before").asNumber() != e0->at("result").at("loss_before").asNumber());
+  }
+  // The evaluation on the kept model left the current one in place: o2's step starts from θ1, as without it.
+  const auto again = runServer(
+      line("l", "\"cmd\":\"load\",\"model\":" + model + ",\"data_dir\":\"" + dir + "\",\"train\":{\"seq_len\":16,\"batch_size\":4,\"lr\":0.003}") +
+      line("o1", apply) + line("o2", apply));
+  const auto againDone = withEvent(again, "done");
+  const Json* o2 = byId(done, "o2");
+  const Json* o2again = byId(againDone, "o2");
+  CHECK(o2 && o2again && o2->at("result").at("model_digest").asString() == o2again->at("result").at("model_digest").asString());
+}
+
 TEST(protocol_throttle_is_answered_and_validated) {
   const auto events = runServer(
       "{\"v\":1,\"id\":\"t\",\"cmd\":\"throttle\",\"pause_ms\":100,\"micro_batch_divisor\":2}\n"

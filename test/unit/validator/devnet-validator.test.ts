@@ -212,6 +212,54 @@ describe('DevnetValidator', () => {
     expect(validator.proofOf(1, { ...honest, basedOnWindow: 40, modelDigest: 'unknown' })).toBe('unknown');
   });
 
+  it('judges each window on the model its peers trained from: the previous one under the overlapped schedule, the current one when the reports name it', async () => {
+    const bases: Array<{ window: number; base: string }> = [];
+    const trainer = new (class extends ScriptedTrainer {
+      override async evaluate(request: { peerId: string; window: number; payloadFile?: string; lr?: number; base?: 'current' | 'previous' }) {
+        bases.push({ window: request.window, base: request.base ?? 'current' });
+        return super.evaluate(request);
+      }
+    })();
+    const validator = makeValidator(trainer, new RatingBook());
+    const payload = (seed: number) => encodeTensors([{ name: 'w', shape: [64, 64], data: update(seed) }], { k: 64 });
+    const basesOf = (window: number) => new Set(bases.filter((b) => b.window === window).map((b) => b.base));
+    // Window 0: no aggregate applied yet, so no previous model: the current one.
+    for (const uid of [0, 1, 2]) await upload(0, uid, await payload(400 + uid), GENESIS + 3_000, { version: 1, window: 0, basedOnWindow: null, modelDigest: null });
+    await validator.validate(0, GENESIS + 11_000);
+    expect(basesOf(0)).toEqual(new Set(['current']));
+    expect(trainer.applied.at(-1)?.keepPrevious).toBe(true);
+    // Window 1, overlapped: the peers trained it from the first weights, the model before the validator's aggregate of window 0.
+    for (const uid of [0, 1, 2]) await upload(1, uid, await payload(410 + uid), GENESIS + 13_000, { version: 1, window: 1, basedOnWindow: null, modelDigest: null });
+    await validator.validate(1, GENESIS + 21_000);
+    expect(basesOf(1)).toEqual(new Set(['previous']));
+    // Window 2, sequential: the reports name window 1's aggregate, the validator's own model now. One stale report is outvoted.
+    for (const uid of [0, 1]) await upload(2, uid, await payload(420 + uid), GENESIS + 23_000, { version: 1, window: 2, basedOnWindow: 1, modelDigest: 'global-1' });
+    await upload(2, 2, await payload(422), GENESIS + 23_000, { version: 1, window: 2, basedOnWindow: 0, modelDigest: 'global-0' });
+    await validator.validate(2, GENESIS + 31_000);
+    expect(basesOf(2)).toEqual(new Set(['current']));
+  });
+
+  it('judges on the current model when the trainer holds no previous one (restarted, or older): every peer is still evaluated', async () => {
+    const trainer = new (class extends ScriptedTrainer {
+      refused = 0;
+      override async evaluate(request: { peerId: string; window: number; payloadFile?: string; lr?: number; base?: 'current' | 'previous' }) {
+        if (request.base === 'previous') {
+          this.refused++;
+          throw new Error('no previous model is kept');
+        }
+        return super.evaluate(request);
+      }
+    })();
+    const validator = makeValidator(trainer, new RatingBook());
+    const payload = (seed: number) => encodeTensors([{ name: 'w', shape: [64, 64], data: update(seed) }], { k: 64 });
+    for (const uid of [0, 1, 2]) await upload(0, uid, await payload(500 + uid), GENESIS + 3_000, { version: 1, window: 0, basedOnWindow: null, modelDigest: null });
+    await validator.validate(0, GENESIS + 11_000);
+    for (const uid of [0, 1, 2]) await upload(1, uid, await payload(510 + uid), GENESIS + 13_000, { version: 1, window: 1, basedOnWindow: null, modelDigest: null });
+    const report = await validator.validate(1, GENESIS + 21_000);
+    expect(trainer.refused).toBe(1);
+    expect(report.peers.filter((p) => p.evaluated)).toHaveLength(3);
+  });
+
   it('flags a copy, a stale model, a missing and a late upload; aggregates only on-time updates; scores the honest gap', async () => {
     const trainer = new ScriptedTrainer();
     const ratings = new RatingBook();

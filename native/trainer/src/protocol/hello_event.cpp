@@ -73,6 +73,8 @@ Json NdjsonServer::helloEvent() const {
                         "prepared_outer",
                         // model_proofs: keyed digests of the weights (a peer's proof of the model it reports)
                         "model_proofs",
+                        // apply_outer's keep_previous, evaluate's base "previous": updates judged on the model they were trained from
+                        "previous_model",
                         // `shards` lists in train_window/evaluate, train_shards/val_shards in load;
                         // .bin version 2 and .npy shards (an older trainer ignores the lists)
                         "shard_lists"}) {

@@ -71,6 +71,8 @@ Json NdjsonServer::cmdApplyOuter(const Json& c) {
   if (window < -1) throw TrainerError(error_code::kInvalidArgument, "'window' must be >= 0");
   // A preparation of this step still in the inbox comes too late to save anything: the step is made now.
   dropPreparation(window);
+  // A validator keeps the model this step starts from, to judge the next window's updates on it.
+  s.keepPreviousModel(c.boolOr("keep_previous", false));
   const std::string mode = c.stringOr("mode", s.settings().outerMode);
   if (staged) {
     // Staged payloads are codec payloads, decoded by stage_payload: the sparse outer step only.
@@ -95,6 +97,10 @@ Json NdjsonServer::cmdEvaluate(const Json& c, const Json& id) {
   }
   const std::string payload = c.stringOr("payload_path", "");
   const double lr = c.numberOr("lr", s.settings().outerLr);
+  // "previous": the model the last outer step started from (kept by apply_outer's keep_previous).
+  const std::string base = c.stringOr("base", "current");
+  if (base != "current" && base != "previous") throw TrainerError(error_code::kInvalidArgument, "'base' must be \"current\" or \"previous\"");
+  const bool onPrevious = base == "previous";
   const std::vector<std::string> shardPaths = readShardList(c, "shards");
   if (!shardPaths.empty()) {
     // The list names the data; a split as well would say two things about it.
@@ -102,10 +108,10 @@ Json NdjsonServer::cmdEvaluate(const Json& c, const Json& id) {
       throw TrainerError(error_code::kInvalidArgument, "'split' and 'shards' exclude each other: 'shards' names the files");
     }
     const BatchSampler listed = samplerForList(shardPaths, evaluationShards_);
-    return s.evaluate("", peerId, window, static_cast<int>(steps), static_cast<int>(batch), payload, lr, &listed);
+    return s.evaluate("", peerId, window, static_cast<int>(steps), static_cast<int>(batch), payload, lr, &listed, onPrevious);
   }
   return s.evaluate(c.stringOr("split", "train"), peerId, window, static_cast<int>(steps), static_cast<int>(batch),
-                    payload, lr);
+                    payload, lr, nullptr, onPrevious);
 }
 
 Json NdjsonServer::cmdModelProofs(const Json& c) {

@@ -165,6 +165,7 @@ Json TrainingSession::applyOuter(const std::vector<std::string>& payloadPaths, d
   // Without a pending window (a validator, a catching-up peer) the current
   // weights are θ_start.
   preparation_.cancel();
+  rememberPreviousModel();
   std::vector<float>* windowStart = outer_.windowPending ? &outer_.windowStart : nullptr;
   OuterStepResult r;
   if (mode == "sparseloco") {
@@ -180,6 +181,7 @@ Json TrainingSession::applyOuter(const std::vector<std::string>& payloadPaths, d
 
 Json TrainingSession::applyOuterStaged(const std::vector<const tandem::DecodedPayload*>& staged,
                                        const std::vector<std::string>& keys, double outerLr, int64_t window) {
+  rememberPreviousModel();
   if (outer_.windowPending) {
     std::optional<OuterStepPreparation::Prepared> prepared = preparation_.take(window, outer_.pendingWindow, keys, outerLr);
     if (prepared) {
@@ -252,6 +254,16 @@ std::vector<std::string> TrainingSession::modelProofs(const std::vector<std::str
   return proofs;
 }
 
+void TrainingSession::keepPreviousModel(bool keep) {
+  keepPrevious_ = keep;
+  if (!keep) previous_ = std::vector<float>();  // its memory back, not only its size
+}
+
+void TrainingSession::rememberPreviousModel() {
+  if (!keepPrevious_) return;
+  previous_ = outer_.windowPending ? outer_.windowStart : model_.params().allValues();
+}
+
 int64_t TrainingSession::revertWindow() {
   preparation_.cancel();
   if (!outer_.windowPending) return -1;
@@ -303,7 +315,23 @@ double TrainingSession::evaluateLoss(const std::string& split, const std::string
 }
 
 Json TrainingSession::evaluate(const std::string& split, const std::string& peerId, uint64_t window, int steps,
-                               int batchSize, const std::string& payloadPath, double lr, const BatchSampler* data) {
+                               int batchSize, const std::string& payloadPath, double lr, const BatchSampler* data,
+                               bool onPrevious) {
+  if (onPrevious) {
+    if (previous_.empty()) {
+      throw TrainerError(error_code::kInvalidArgument,
+                         "no previous model is kept: apply_outer with 'keep_previous' first (and after a restart, once more)");
+    }
+    // The kept model in, the current one out for the evaluation, then back: a swap each way, no copy.
+    std::vector<float>& weights = model_.params().allValues();
+    weights.swap(previous_);
+    struct SwapBack {
+      std::vector<float>& a;
+      std::vector<float>& b;
+      ~SwapBack() { a.swap(b); }
+    } back{weights, previous_};
+    return evaluate(split, peerId, window, steps, batchSize, payloadPath, lr, data, false);
+  }
   Json result = Json::object();
   // The loss of each step's batch too: a validator comparing two sets of
   // batches needs their spread, not only their means, to tell noise from a signal.

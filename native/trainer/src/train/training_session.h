@@ -109,8 +109,18 @@ class TrainingSession {
   double evaluateLoss(const std::string& split, const std::string& peerId, uint64_t window, int steps, int batchSize,
                       std::vector<double>* perStep = nullptr, const BatchSampler* data = nullptr);
   // Loss before and (when payloadPath is non-empty) after θ − lr·payload.
+  // `onPrevious`: on the model the last outer step started from instead of
+  // the current one (kept when that step was asked to keep it).
   Json evaluate(const std::string& split, const std::string& peerId, uint64_t window, int steps, int batchSize,
-                const std::string& payloadPath, double lr, const BatchSampler* data = nullptr);
+                const std::string& payloadPath, double lr, const BatchSampler* data = nullptr,
+                bool onPrevious = false);
+
+  // Whether the next outer steps keep the model they start from. A validator
+  // judges a window's updates on the model their peers trained them from:
+  // under the overlapped schedule that is the global model before the last
+  // aggregate, one step behind its own. Costs one more copy of the weights.
+  void keepPreviousModel(bool keep);
+  bool hasPreviousModel() const { return !previous_.empty(); }
 
   uint64_t saveCheckpoint(const std::string& path) const;
 
@@ -132,6 +142,13 @@ class TrainingSession {
   int64_t lastWindow_ = -1;
   std::vector<int32_t> tokens_, targets_;
   std::unique_ptr<DeviceModel> device_;
+  // Before an outer step: keeps the model it starts from (θ_start of the
+  // pending window, else the current weights) when asked to, else drops it.
+  void rememberPreviousModel();
+
+  // The model the last outer step started from, when kept (keepPreviousModel).
+  bool keepPrevious_ = false;
+  std::vector<float> previous_;
   // The next outer step, made beside the inner steps; and one waiting for its start window to train.
   OuterStepPreparation preparation_;
   std::optional<OuterStepRequest> waitingPreparation_;
