@@ -17,7 +17,7 @@ import { devnetManifestDocument } from '../../main/devnet/devnet-manifest';
 import { createDevnetRuntime } from '../../main/devnet/devnet-runtime';
 import { parseManifest, type RunManifest } from '../../main/ports/run-manifest';
 import { DEFAULT_VALIDATOR_SETTINGS } from '../../main/services/validator/validator-settings';
-import type { WindowReport } from '../../main/services/validator/window-report';
+import { madeOfNote, type WindowReport } from '../../main/services/validator/window-report';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
@@ -104,7 +104,7 @@ async function run(label: string, kinds: readonly AdversaryKind[], seed: number)
       reports.push(report);
       const pct = (v: number | undefined) => (v === undefined ? '' : (v * 100).toFixed(2));
       const line = report.peers
-        .map((p) => `${p.uid}:${(p.score * 100).toFixed(2)}${p.explained === undefined ? '' : ` x${p.explained.toFixed(2)}`}${p.evaluated ? `(own ${pct(p.ownImprovement)} rnd ${pct(p.randomImprovement)} gap ${p.assignmentGap === undefined ? '' : (p.assignmentGap * 100).toFixed(3)}${p.assignmentZ === undefined ? '' : ` z ${p.assignmentZ.toFixed(1)}`})` : ''}${p.flags.length ? `[${p.flags.join(',')}]` : ''}`)
+        .map((p) => `${p.uid}:${(p.score * 100).toFixed(2)}${madeOfNote(p) || (p.explained === undefined ? '' : ` x${p.explained.toFixed(2)}`)}${p.evaluated ? `(own ${pct(p.ownImprovement)} rnd ${pct(p.randomImprovement)} gap ${p.assignmentGap === undefined ? '' : (p.assignmentGap * 100).toFixed(3)}${p.assignmentZ === undefined ? '' : ` z ${p.assignmentZ.toFixed(1)}`})` : ''}${p.flags.length ? `[${p.flags.join(',')}]` : ''}`)
         .join(' ');
       console.log(`  [${label}] window ${report.window}: ${line}; aggregated ${report.aggregated.join(',')} (${report.seconds.toFixed(1)} s)`);
       if (reports.length >= windows) done();

@@ -71,3 +71,10 @@ export function peerReport(
 function assignmentFigures(verdict: { assignmentGap: number; assignmentStdError: number }): Pick<PeerReport, 'assignmentGap' | 'assignmentStdError'> {
   return { assignmentGap: verdict.assignmentGap, ...(Number.isFinite(verdict.assignmentStdError) ? { assignmentStdError: verdict.assignmentStdError } : {}) };
 }
+
+/** What an update is made of, for a window's one-line summary: ` x0.98<-4` (a copy of uid 4's), ` x0.98~4` (a tie with uid 4's that could not be ordered), or nothing. */
+export function madeOfNote(p: Pick<PeerReport, 'copiedFrom' | 'tiedWith' | 'explained'>): string {
+  if (p.copiedFrom) return ` x${(p.explained ?? 1).toFixed(2)}<-${p.copiedFrom.join('+')}`;
+  if (p.tiedWith) return ` x${(p.explained ?? 1).toFixed(2)}~${p.tiedWith.join('+')}`;
+  return '';
+}

@@ -6,7 +6,7 @@ import { createDevnetRuntime } from '../../../devnet/devnet-runtime';
 import { headlessAppPaths } from '../../../platform/app-paths';
 import { packageInfo } from '../../../platform/package-info';
 import { missingResources, resourceLayout } from '../../../platform/resources';
-import type { PeerReport, WindowReport } from '../../../services/validator/window-report';
+import { madeOfNote, type WindowReport } from '../../../services/validator/window-report';
 import { createValidatorRuntime, type ValidatorRuntime } from '../../../services/validator/validator-runtime';
 import { runFolderName } from '../../../network/join-network';
 import { ListedShards, runBucketClients, shardCacheDir } from '../../../services/run/listed-shards';
@@ -71,11 +71,8 @@ interface RunOptions extends RunContextOptions {
 }
 
 /** What an update was found made of: `x0.98<-4` copied from uid 4, `x0.98~4` made of uid 4's upload that landed too close to order. */
-const madeOf = (p: PeerReport) =>
-  p.copiedFrom ? ` x${(p.explained ?? 1).toFixed(2)}<-${p.copiedFrom.join('+')}` : p.tiedWith ? ` x${(p.explained ?? 1).toFixed(2)}~${p.tiedWith.join('+')}` : '';
-
 const formatReport = (r: WindowReport) =>
-  `window ${r.window}: ${r.peers.map((p) => `${p.uid}:${(p.score * 100).toFixed(2)}${madeOf(p)}${p.flags.length ? `[${p.flags.join(',')}]` : ''}`).join(' ') || (r.unjudged ? `nobody rated (${r.unjudged})` : 'nobody rated')}; aggregated ${r.aggregated.join(',') || 'none'} (${r.seconds.toFixed(1)} s)\n`;
+  `window ${r.window}: ${r.peers.map((p) => `${p.uid}:${(p.score * 100).toFixed(2)}${madeOfNote(p)}${p.flags.length ? `[${p.flags.join(',')}]` : ''}`).join(' ') || (r.unjudged ? `nobody rated (${r.unjudged})` : 'nobody rated')}; aggregated ${r.aggregated.join(',') || 'none'} (${r.seconds.toFixed(1)} s)\n`;
 
 /**
  * `tandem validator run`: the local devnet in the foreground with its
