@@ -142,14 +142,18 @@ TEST(protocol_evaluate_on_the_previous_model) {
       line("cur", evaluate) +                                       // on θ1
       line("bad", evaluate + ",\"base\":\"older\"") +               // not a base
       line("o2", apply) +                                           // θ2, nothing kept
-      line("gone", evaluate + ",\"base\":\"previous\""));
+      line("gone", evaluate + ",\"base\":\"previous\"") +
+      line("o3", apply + ",\"keep_previous\":true") +               // θ3, θ2 kept
+      line("o4", "\"cmd\":\"apply_outer\",\"payloads\":[\"" + dir + "/none.tndc\"],\"keep_previous\":true") +  // refused
+      line("refused", evaluate + ",\"base\":\"previous\""));      // a refused step keeps no copy of the weights it left alone
   const auto done = withEvent(events, "done");
   const auto errors = withEvent(events, "error");
   const auto byId = [](const std::vector<Json>& list, const std::string& id) -> const Json* {
     for (const Json& e : list) if (e.at("id").asString() == id) return &e;
     return nullptr;
   };
-  for (const char* id : {"none", "bad", "gone"}) {
+  CHECK(byId(errors, "o4") != nullptr);
+  for (const char* id : {"none", "bad", "gone", "refused"}) {
     const Json* e = byId(errors, id);
     CHECK(e != nullptr && e->at("code").asString() == "invalid_argument");
   }

@@ -168,13 +168,18 @@ Json TrainingSession::applyOuter(const std::vector<std::string>& payloadPaths, d
   rememberPreviousModel();
   std::vector<float>* windowStart = outer_.windowPending ? &outer_.windowStart : nullptr;
   OuterStepResult r;
-  if (mode == "sparseloco") {
-    r = applySparseOuterStep(payloadPaths, windowStart, params, outerLr);
-  } else if (mode == "diloco") {
-    const std::vector<float> base = windowStart ? *windowStart : params.allValues();
-    r = applyDenseOuterStep(payloadPaths, base, params, outerLr, settings_.dilocoMomentum, outer_.momentum);
-  } else {
-    throw TrainerError(error_code::kInvalidArgument, "'mode' must be \"sparseloco\" or \"diloco\"");
+  try {
+    if (mode == "sparseloco") {
+      r = applySparseOuterStep(payloadPaths, windowStart, params, outerLr);
+    } else if (mode == "diloco") {
+      const std::vector<float> base = windowStart ? *windowStart : params.allValues();
+      r = applyDenseOuterStep(payloadPaths, base, params, outerLr, settings_.dilocoMomentum, outer_.momentum);
+    } else {
+      throw TrainerError(error_code::kInvalidArgument, "'mode' must be \"sparseloco\" or \"diloco\"");
+    }
+  } catch (...) {
+    forgetRefusedStepsModel();
+    throw;
   }
   return finishOuter(r, outerLr, mode, window);
 }
@@ -195,7 +200,14 @@ Json TrainingSession::applyOuterStaged(const std::vector<const tandem::DecodedPa
     preparation_.cancel();
   }
   std::vector<float>* windowStart = outer_.windowPending ? &outer_.windowStart : nullptr;
-  Json result = finishOuter(applyStagedSparseOuterStep(staged, windowStart, model_.params(), outerLr), outerLr, "sparseloco", window);
+  OuterStepResult r;
+  try {
+    r = applyStagedSparseOuterStep(staged, windowStart, model_.params(), outerLr);
+  } catch (...) {
+    forgetRefusedStepsModel();
+    throw;
+  }
+  Json result = finishOuter(r, outerLr, "sparseloco", window);
   result["prepared"] = false;
   return result;
 }
@@ -261,7 +273,15 @@ void TrainingSession::keepPreviousModel(bool keep) {
 
 void TrainingSession::rememberPreviousModel() {
   if (!keepPrevious_) return;
+  previous_ = std::vector<float>();  // the older one released first: never two kept copies at once
   previous_ = outer_.windowPending ? outer_.windowStart : model_.params().allValues();
+}
+
+void TrainingSession::forgetRefusedStepsModel() {
+  // A refused step leaves the weights as they were, so what it kept is no
+  // model before a step; the one before the last step made was released to
+  // keep it. Nothing kept: an evaluation on the previous model is refused.
+  previous_ = std::vector<float>();
 }
 
 int64_t TrainingSession::revertWindow() {

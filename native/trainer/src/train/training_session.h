@@ -145,6 +145,8 @@ class TrainingSession {
   // Before an outer step: keeps the model it starts from (θ_start of the
   // pending window, else the current weights) when asked to, else drops it.
   void rememberPreviousModel();
+  // After a refused outer step: nothing kept (see the .cpp).
+  void forgetRefusedStepsModel();
 
   // The model the last outer step started from, when kept (keepPreviousModel).
   bool keepPrevious_ = false;
