@@ -73,7 +73,7 @@ export class RoundEngine {
   constructor(private readonly options: RoundEngineOptions) {
     const { manifest, ledger, checkpoints, catchUpState } = options;
     this.now = options.now ?? Date.now;
-    this.overlap = options.overlapCommunication ?? true;
+    this.overlap = options.overlapCommunication ?? manifest.windows.overlapCommunication;
     this.maxCatchUpWindows = options.maxCatchUpWindows ?? 10;
     this.log = options.logger.child({ source: 'round' });
     this.times = new ChainWindowTimes(options.chain, manifest.windows, this.log);

@@ -59,6 +59,29 @@ export interface RatingPolicy {
    * peer that has not proven itself nothing of this share.
    */
   provenShare: number;
+  /**
+   * Pay by measured work, to peers that proved they train on their own data.
+   * A peer's own-data evidence is the sum of its windows' assignment z-scores
+   * (each clipped to ±assignmentMaxZ) over the square root of their count:
+   * about N(0, 1) for a peer whose updates owe nothing to its assigned data,
+   * and growing with every window for one that trains on it. It counts from
+   * ownDataMinWindows windows, so one lucky window proves nothing. Its proof
+   * rises from 0 at ownDataProofFrom (a one-sided 95 % test) to 1 at
+   * ownDataProofAt (99.9 %, the bar at which a tie blames a copier): one
+   * window's z is about 1 for an honest peer on the devnet's model, so proof
+   * takes many windows, and a peer with nothing to prove reaches the first
+   * bar one time in twenty and the second one in a thousand.
+   * A proven peer's weight is its proof times its work (an average of the
+   * windows' work shares, window-score.ts, each window weighing workMemory):
+   * peers that did the same work are paid the same, whatever their rank.
+   * Until the proofs add up to one peer's, that share blends with the
+   * softmax and the even share above (the first windows; a trainer that
+   * reports no per-batch losses, so nobody can prove anything).
+   */
+  ownDataProofFrom: number;
+  ownDataProofAt: number;
+  ownDataMinWindows: number;
+  workMemory: number;
 }
 
 export const DEFAULT_RATING_POLICY: RatingPolicy = {
@@ -78,6 +101,10 @@ export const DEFAULT_RATING_POLICY: RatingPolicy = {
   topPeers: 32,
   temperature: 2,
   provenShare: 0.5,
+  ownDataProofFrom: 1.645,
+  ownDataProofAt: 3.09,
+  ownDataMinWindows: 4,
+  workMemory: 0.25,
 };
 
 const PeerRecord = z.object({
@@ -89,6 +116,11 @@ const PeerRecord = z.object({
   assignmentEvidence: z.number().nonnegative().default(0),
   /** The copy-evidence CUSUM from ties (see RatingPolicy); books saved before it existed start at 0. */
   copyEvidence: z.number().nonnegative().default(0),
+  /** The own-data evidence (see RatingPolicy): the sum of the windows' clipped assignment z, and their count. */
+  ownDataZSum: z.number().default(0),
+  ownDataWindows: z.number().int().nonnegative().default(0),
+  /** The average work share (see RatingPolicy); null until a window measured it. */
+  work: z.number().min(0).max(1).nullable().default(null),
   missedStreak: z.number().int().nonnegative(),
   /** Evaluated windows in a row with no flag, and the last window a harmful update was forgiven (see RatingPolicy). */
   cleanStreak: z.number().int().nonnegative().default(0),
@@ -119,7 +151,7 @@ export class RatingBook {
     let record = this.peers.get(uid);
     if (!record) {
       const fresh = rating();
-      record = { uid, mu: fresh.mu, sigma: fresh.sigma, negativeStreak: 0, assignmentEvidence: 0, copyEvidence: 0, missedStreak: 0, cleanStreak: 0, forgivenAt: null, penalizedUntil: 0, penalties: 0, windowsScored: 0, lastScore: 0, lastFlags: [] };
+      record = { uid, mu: fresh.mu, sigma: fresh.sigma, negativeStreak: 0, assignmentEvidence: 0, copyEvidence: 0, ownDataZSum: 0, ownDataWindows: 0, work: null, missedStreak: 0, cleanStreak: 0, forgivenAt: null, penalizedUntil: 0, penalties: 0, windowsScored: 0, lastScore: 0, lastFlags: [] };
       this.peers.set(uid, record);
     }
     return record;
@@ -132,6 +164,20 @@ export class RatingBook {
   ordinalOf(uid: number): number {
     const p = this.peer(uid);
     return ordinal({ mu: p.mu, sigma: p.sigma });
+  }
+
+  /** The peer's own-data evidence (see RatingPolicy); 0 before ownDataMinWindows windows measured it. */
+  ownDataEvidence(uid: number): number {
+    const p = this.peer(uid);
+    return p.ownDataWindows < Math.max(1, this.policy.ownDataMinWindows) ? 0 : p.ownDataZSum / Math.sqrt(p.ownDataWindows);
+  }
+
+  /** How far the peer has proven it trains on its own data, 0 to 1 (see RatingPolicy). */
+  ownDataProof(uid: number): number {
+    const { ownDataProofFrom: from, ownDataProofAt: at } = this.policy;
+    const evidence = this.ownDataEvidence(uid);
+    if (evidence >= at) return 1;
+    return at > from ? Math.max(0, (evidence - from) / (at - from)) : 0;
   }
 
   isPenalized(uid: number, window: number): boolean {
@@ -155,11 +201,13 @@ export class RatingBook {
   }
 
   /**
-   * Normalised weights: the top peers by rating ordinal that are neither
-   * penalised nor inactive, through a softmax so better peers get more.
-   * Registered peers the book has not met yet count at the starting rating,
-   * so a newcomer's updates are aggregated while it waits for its first
-   * evaluation; a peer only ever seen missing gets nothing.
+   * Normalised weights among the top peers by rating ordinal that are neither
+   * penalised nor inactive. Once they have proven they train on their own
+   * data, to those by their work (see RatingPolicy); until then, through a
+   * softmax so better peers get more, and registered peers the book has not
+   * met yet count at the starting rating, so a newcomer's updates are
+   * aggregated while it waits for its first evaluation. A peer only ever seen
+   * missing gets nothing.
    */
   weights(window: number, registered: readonly number[] = []): Map<number, number> {
     const fresh = rating();
@@ -175,9 +223,17 @@ export class RatingBook {
     const top = eligible[0]!.ord;
     const raw = eligible.map((p) => Math.exp((p.ord - top) / this.policy.temperature));
     const sum = raw.reduce((a, b) => a + b, 0);
-    const proven = eligible.filter((p) => p.ord > ordinal(fresh)).length;
-    const even = proven > 0 ? this.policy.provenShare : 0;
-    eligible.forEach((p, i) => weights.set(p.uid, (1 - even) * ((raw[i] as number) / sum) + (p.ord > ordinal(fresh) ? even / proven : 0)));
+    const rated = eligible.filter((p) => p.ord > ordinal(fresh)).length;
+    const even = rated > 0 ? this.policy.provenShare : 0;
+    const byRank = eligible.map((p, i) => (1 - even) * ((raw[i] as number) / sum) + (p.ord > ordinal(fresh) ? even / rated : 0));
+    const byWork = eligible.map((p) => (this.peers.has(p.uid) ? this.ownDataProof(p.uid) * (this.peer(p.uid).work ?? 1) : 0));
+    const proofs = eligible.reduce((total, p) => total + (this.peers.has(p.uid) ? this.ownDataProof(p.uid) : 0), 0);
+    const workSum = byWork.reduce((a, b) => a + b, 0);
+    const share = workSum > 0 ? Math.min(1, proofs) : 0;
+    eligible.forEach((p, i) => {
+      const w = (1 - share) * (byRank[i] as number) + (share > 0 ? (share * (byWork[i] as number)) / workSum : 0);
+      if (w > 0) weights.set(p.uid, w);
+    });
     return weights;
   }
 
@@ -214,7 +270,10 @@ export class RatingBook {
       const { assignmentAllowance: k, assignmentMaxZ: maxZ } = this.policy;
       const z = Math.max(-maxZ, Math.min(maxZ, s.assignmentZ));
       p.assignmentEvidence = Math.max(0, p.assignmentEvidence + k - z);
+      p.ownDataZSum += z;
+      p.ownDataWindows += 1;
     }
+    if (s.work !== undefined) p.work = p.work === null ? s.work : (1 - this.policy.workMemory) * p.work + this.policy.workMemory * s.work;
     if (s.tieZ !== undefined) {
       const z = Math.max(-this.policy.assignmentMaxZ, Math.min(this.policy.assignmentMaxZ, s.tieZ));
       p.copyEvidence = Math.max(0, p.copyEvidence + z - this.policy.copyAllowance);
@@ -236,6 +295,9 @@ export class RatingBook {
       p.negativeStreak = 0;
       p.assignmentEvidence = 0;
       p.copyEvidence = 0;
+      // Proven once is not proven for good: a penalised peer proves its own data again before it is paid by work.
+      p.ownDataZSum = 0;
+      p.ownDataWindows = 0;
     }
   }
 }

@@ -15,6 +15,10 @@ export function batchImprovements(before: readonly number[], after: readonly num
   return before.map((b, i) => relativeImprovement(b, after[i] as number));
 }
 
+function mean(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
 function meanAndVariance(values: readonly number[]): { mean: number; variance: number } {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1);
@@ -28,6 +32,30 @@ function meanAndVariance(values: readonly number[]): { mean: number; variance: n
 export function standardErrorOfDifference(a: readonly number[], b: readonly number[]): number {
   if (a.length < 2 || b.length < 2) return Number.NaN;
   return Math.sqrt(meanAndVariance(a).variance / a.length + meanAndVariance(b).variance / b.length);
+}
+
+/**
+ * The share of a set's batches, its best, that the assignment gap leaves out
+ * (see gauntlet): a peer that trained on a quarter of its assignment improves
+ * that quarter a lot and the rest hardly (bench:trust, per batch), an honest
+ * peer most of its batches a little.
+ */
+export const COVERAGE_TRIM = 0.25;
+
+/**
+ * The mean of the values less their best `trim` share, and its standard
+ * error from the sample winsorized at the same point (Tukey and McLaughlin:
+ * its standard deviation over (1 − trim) √n). NaN below two values kept.
+ */
+export function meanOfAllButTheBest(values: readonly number[], trim = COVERAGE_TRIM): { mean: number; stdError: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const dropped = Math.floor(sorted.length * trim);
+  const kept = sorted.slice(0, sorted.length - dropped);
+  if (kept.length < 2) return { mean: Number.NaN, stdError: Number.NaN };
+  const winsorized = kept.concat(Array<number>(dropped).fill(kept[kept.length - 1] as number));
+  const { variance } = meanAndVariance(winsorized);
+  const mean = kept.reduce((a, b) => a + b, 0) / kept.length;
+  return { mean, stdError: Math.sqrt(variance) / ((kept.length / sorted.length) * Math.sqrt(sorted.length)) };
 }
 
 /** z of a one-sided 95 % test: a gap this many standard errors below the bar is not noise. */
@@ -50,7 +78,8 @@ export interface LossMeasurements {
   /**
    * Per batch (optional): this update's relative improvement of each own and
    * each random batch, less the control's on the same batch when there is one.
-   * Their spread gives the gap a standard error; without them the gap is
+   * Their spread gives the gap a standard error, and the best quarter of
+   * each set is left out of it (COVERAGE_TRIM); without them the gap is
    * judged by its sign alone.
    */
   batches?: { own: readonly number[]; random: readonly number[] };
@@ -59,9 +88,13 @@ export interface LossMeasurements {
 export interface GauntletVerdict {
   /** How much the update helps the global model on data it was not trained on. */
   quality: number;
-  /** Improvement on own data minus improvement on random data. */
+  /**
+   * Improvement on own data minus improvement on random data, less the
+   * control's; with per-batch figures, over all but the best quarter of each
+   * set's batches.
+   */
   assignmentGap: number;
-  /** Standard error of the gap from the per-batch spread; NaN when unknown. */
+  /** Standard error of the gap from the per-batch spread (all but the best quarter, winsorized); NaN when unknown. */
   assignmentStdError: number;
   /** (gap − minAssignmentGap) / standard error, when the standard error is known. */
   assignmentZ?: number;
@@ -76,15 +109,31 @@ export interface GauntletVerdict {
    * spread known, any gap at or below the bar.
    */
   notOwnData: boolean;
+  /**
+   * The update's share of a full window's work: its improvement of the random
+   * batches over the controls' median improvement of the same batches, in
+   * [0, 1]; undefined without controls that improved them. Every update is
+   * tried at no more than the window's median norm, so a larger step buys
+   * nothing here: what an update does for data nobody trained on grows with
+   * the data and steps behind it, and a peer that trained a fraction of its
+   * assignment does a fraction of that.
+   */
+  work?: number;
 }
 
 export function gauntlet(m: LossMeasurements, minAssignmentGap = 0, confidenceZ = ONE_SIDED_95): GauntletVerdict {
   const own = relativeImprovement(m.ownBefore, m.ownAfter);
   const random = relativeImprovement(m.randomBefore, m.randomAfter);
-  const assignmentGap = own - random - (m.control ? m.control.own - m.control.random : 0);
-  const stdError = m.batches ? standardErrorOfDifference(m.batches.own, m.batches.random) : Number.NaN;
+  // With per-batch figures, each set's best quarter is left out of the gap: an update trained on all of its
+  // assignment owes its gap to most of its batches, one trained on part of it to that part (COVERAGE_TRIM).
+  const ownBatches = m.batches ? meanOfAllButTheBest(m.batches.own) : undefined;
+  const randomBatches = m.batches ? meanOfAllButTheBest(m.batches.random) : undefined;
+  const trimmed = m.batches && ownBatches && randomBatches ? mean(m.batches.own) - mean(m.batches.random) - (ownBatches.mean - randomBatches.mean) : 0;
+  const assignmentGap = own - random - (m.control ? m.control.own - m.control.random : 0) - trimmed;
+  const stdError = ownBatches && randomBatches ? Math.sqrt(ownBatches.stdError ** 2 + randomBatches.stdError ** 2) : Number.NaN;
   const known = Number.isFinite(stdError) && stdError > 0 && Number.isFinite(assignmentGap);
   const trainedOnAssignment = Number.isFinite(assignmentGap) && assignmentGap > minAssignmentGap;
+  const work = m.control && m.control.random > 0 && Number.isFinite(random) ? Math.min(1, Math.max(0, random / m.control.random)) : undefined;
   return {
     quality: random,
     assignmentGap,
@@ -92,6 +141,7 @@ export function gauntlet(m: LossMeasurements, minAssignmentGap = 0, confidenceZ 
     ...(known ? { assignmentZ: (assignmentGap - minAssignmentGap) / stdError } : {}),
     trainedOnAssignment,
     notOwnData: known ? assignmentGap + confidenceZ * stdError <= minAssignmentGap : !trainedOnAssignment,
+    ...(work === undefined ? {} : { work }),
   };
 }
 

@@ -40,6 +40,13 @@ export interface PeerWindowScore {
    * the weaker of its two tests); the rating book sums it across windows.
    */
   tieZ?: number;
+  /**
+   * The window's share of a full window's work (score-components.ts, `work`),
+   * what the rating book pays by: 0 for a flagged update (but for
+   * not-own-data, see scoreWindow), undefined when the update was not
+   * measured against controls.
+   */
+  work?: number;
 }
 
 /**
@@ -59,6 +66,7 @@ export function scoreWindow(input: PeerWindowInput, policy: ScoringPolicy): Peer
   if (input.copiedFrom !== undefined) flags.push('copied');
   let score = 0;
   let assignmentZ: number | undefined;
+  let work: number | undefined;
   if (input.losses) {
     const verdict = gauntlet(input.losses, policy.minAssignmentGap, policy.assignmentConfidenceZ);
     if (!Number.isFinite(verdict.quality)) flags.push('invalid');
@@ -66,11 +74,17 @@ export function scoreWindow(input: PeerWindowInput, policy: ScoringPolicy): Peer
       if (verdict.quality < 0) flags.push('harmful');
       // A gap below the bar but within noise is no flag: it still scores (≤ 0) and adds to the evidence.
       if (verdict.notOwnData) flags.push('not-own-data');
-      score = verdict.quality < 0 ? verdict.quality : verdict.assignmentGap;
+      // The gap says the data was its own; the work share says how much of it: a peer that trained a quarter of its
+      // assignment ranked above honest peers by its gap alone (bench:trust, sequential, seeds 2 and 3), and does less.
+      score = verdict.quality < 0 ? verdict.quality : verdict.assignmentGap > 0 && verdict.work !== undefined ? verdict.assignmentGap * verdict.work : verdict.assignmentGap;
       assignmentZ = verdict.assignmentZ;
+      work = verdict.work;
     }
   }
   // Harm is always charged; benefit is only credited to a clean update.
   if (flags.length > 0) score = Math.min(0, score);
-  return { uid: input.uid, score, flags, ...(assignmentZ === undefined ? {} : { assignmentZ }) };
+  // Work that does not count is none; not-own-data, a test at 95 % that honest peers fail one window in twenty, is
+  // already in the own-data evidence that gates the pay (rating-book.ts), and is not counted twice.
+  if (flags.some((f) => f !== 'not-own-data')) work = 0;
+  return { uid: input.uid, score, flags, ...(assignmentZ === undefined ? {} : { assignmentZ }), ...(work === undefined ? {} : { work }) };
 }

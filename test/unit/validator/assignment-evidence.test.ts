@@ -10,7 +10,9 @@ const policy: ScoringPolicy = { globalDigest: 'g1', maxStepsBehind: 0, minAssign
 
 // own (4 − 3.6)/4 = 0.1, random (4 − 3.596)/4 = 0.101: a gap of −0.001 either way.
 const slightlyNegative = { ownBefore: 4, ownAfter: 3.6, randomBefore: 4, randomAfter: 3.596 };
-// Per-batch spreads: the wide one's standard error is √(2 × (40e-6 / 3) / 4) ≈ 0.00258, the tight one's 100× less.
+// Per-batch spreads. The gap leaves each set's best quarter out (here 1 of 4 batches): the wide set keeps
+// [−0.004, −0.002, 0.002], winsorized [−0.004, −0.002, 0.002, 0.002]: variance 27e-6 / 3 = 9e-6, standard error
+// 0.003 / (3/4 × √4) = 0.002 for each set, √2 × 0.002 for the gap. The tight one's is 100× less.
 const wide = [0.002, -0.002, 0.004, -0.004];
 const tight = wide.map((v) => v / 100);
 
@@ -26,14 +28,28 @@ describe('assignment gap with a per-batch spread', () => {
   it('a negative gap within the noise is no not-own-data flag; the same gap with a tight spread is', () => {
     const noisy = gauntlet({ ...slightlyNegative, batches: { own: wide, random: wide } });
     expect(noisy.assignmentGap).toBeCloseTo(-0.001, 12);
-    expect(noisy.assignmentStdError).toBeCloseTo(Math.sqrt((2 * 40e-6) / 3 / 4), 12);
-    expect(noisy.assignmentZ).toBeCloseTo(-0.001 / Math.sqrt((2 * 40e-6) / 3 / 4), 9);
+    expect(noisy.assignmentStdError).toBeCloseTo(Math.SQRT2 * 0.002, 12);
+    expect(noisy.assignmentZ).toBeCloseTo(-0.001 / (Math.SQRT2 * 0.002), 9);
     expect(noisy.trainedOnAssignment).toBe(false);
     expect(noisy.notOwnData).toBe(false);
 
     const clear = gauntlet({ ...slightlyNegative, batches: { own: tight, random: tight } });
     expect(clear.assignmentZ).toBeLessThan(-10);
     expect(clear.notOwnData).toBe(true);
+  });
+
+  it("leaves each set's best quarter of batches out: a part-timer's gap, carried by a few batches, is mostly gone", () => {
+    // Both improve their own batches by 0.06 on average and the random ones by 0.05: the same plain gap, 0.01.
+    const random = [0.049, 0.051, 0.048, 0.052, 0.05, 0.05, 0.047, 0.053];
+    const measured = { ownBefore: 1, ownAfter: 0.94, randomBefore: 1, randomAfter: 0.95 };
+    // The honest update improves each of its 8 batches by about 0.06; the part-timer trained 2 of them (0.09 each).
+    const honest = gauntlet({ ...measured, batches: { own: [0.058, 0.062, 0.059, 0.061, 0.06, 0.06, 0.057, 0.063], random } });
+    const partTime = gauntlet({ ...measured, batches: { own: [0.09, 0.09, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05], random } });
+    // Best 2 of 8 left out: honest 0.059167 − 0.049167 = 0.01, as before; part-timer 0.05 − 0.049167 = 0.000833.
+    expect(honest.assignmentGap).toBeCloseTo(0.01, 12);
+    expect(partTime.assignmentGap).toBeCloseTo(0.05 - 0.295 / 6, 12);
+    expect(honest.assignmentZ!).toBeGreaterThan(5);
+    expect(partTime.assignmentZ!).toBeLessThan(honest.assignmentZ! / 5);
   });
 
   it('without a spread the gap is judged by its sign, as before', () => {
@@ -47,7 +63,7 @@ describe('assignment gap with a per-batch spread', () => {
     const noisy = scoreWindow({ uid: 3, present: true, onTime: true, valid: true, losses: { ...slightlyNegative, batches: { own: wide, random: wide } } }, policy);
     expect(noisy.flags).toEqual([]);
     expect(noisy.score).toBeCloseTo(-0.001, 12);
-    expect(noisy.assignmentZ).toBeCloseTo(-0.387, 3);
+    expect(noisy.assignmentZ).toBeCloseTo(-0.354, 3);
     const clear = scoreWindow({ uid: 3, present: true, onTime: true, valid: true, losses: { ...slightlyNegative, batches: { own: tight, random: tight } } }, policy);
     expect(clear.flags).toEqual(['not-own-data']);
     // A stricter confidence level lets the tight gap pass as noise too.

@@ -103,6 +103,63 @@ describe('RatingBook', () => {
     expect([...blended.values()].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
   });
 
+  it('pays by work the peers that proved they train on their own data, whatever their rank', () => {
+    const book = new RatingBook();
+    const peer = (uid: number, z: number, work: number, score: number): PeerWindowScore => ({ uid, score, flags: [], assignmentZ: z, work });
+    // Peers 1 and 2 train their whole assignment (z about 1 a window, work about 1); 1 ranks above 2 every window.
+    // Peer 3 trains a quarter of it (a larger gap, a quarter of the work); peer 4's updates owe nothing to its data.
+    const zs4 = [0.4, -0.8, 0.3, -0.2, 0.6, -0.5, 0.1, -0.3, 0.9, -0.4, 0.2, -0.1];
+    for (let w = 1; w <= 12; w++) {
+      book.recordWindow(w, [peer(1, 1.1, 0.98, 0.03), peer(2, 0.95, 1, 0.02), peer(3, 2, 0.25, 0.01), peer(4, zs4[w - 1]!, 1, 0.015)]);
+      // Until some peer has proven its own data (4 windows at least), the softmax over ranks pays everyone.
+      if (w === 3) expect(book.weights(w + 1).has(4)).toBe(true);
+      // Peer 3 (4 windows of z 2: evidence 4) is proven at once, a whole peer's proof: the ranks pay nobody any more.
+      if (w === 4) expect(book.weights(w + 1).has(4)).toBe(false);
+    }
+    // Evidence: 12 windows of z 1.1 → 1.1 × √12 = 3.81; of 0.95 → 3.29: both past 3.09, proven.
+    expect(book.ownDataEvidence(1)).toBeCloseTo(1.1 * Math.sqrt(12), 12);
+    expect(book.ownDataProof(2)).toBe(1);
+    expect(book.ownDataProof(4)).toBe(0);
+    const weights = book.weights(13);
+    expect([...weights.values()].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    // Equal work, equal pay though peer 1 ranks above peer 2; a quarter of the work, a quarter of the pay; unproven, none.
+    expect(book.ordinalOf(1)).toBeGreaterThan(book.ordinalOf(2));
+    expect(weights.get(1)! / weights.get(2)!).toBeCloseTo(0.98, 12);
+    expect(weights.get(3)! / weights.get(2)!).toBeCloseTo(0.25, 12);
+    expect(weights.has(4)).toBe(false);
+    // A penalty takes the proof away: the peer proves its own data again before it is paid by work again.
+    book.recordWindow(13, [peer(1, 1.1, 1, 0.03), { uid: 2, score: 0, flags: ['copied'], assignmentZ: 0.9, work: 0 }]);
+    expect(book.ownDataEvidence(2)).toBe(0);
+  });
+
+  it('blends pay by work with pay by rank until the proofs add up to one peer', () => {
+    // The same windows, with and without the per-batch evidence: without it the ranks alone pay.
+    const withEvidence = new RatingBook();
+    const ranksOnly = new RatingBook();
+    for (let w = 1; w <= 4; w++) {
+      withEvidence.recordWindow(w, [{ uid: 1, score: 0.03, flags: [], assignmentZ: 1.2, work: 1 }, { uid: 2, score: 0.01, flags: [], assignmentZ: 0.2, work: 1 }]);
+      ranksOnly.recordWindow(w, [{ uid: 1, score: 0.03, flags: [] }, { uid: 2, score: 0.01, flags: [] }]);
+    }
+    // Peer 1: evidence 1.2 × √4 = 2.4, proof (2.4 − 1.645) / (3.09 − 1.645); peer 2: 0.4, none.
+    const proof = (2.4 - 1.645) / (3.09 - 1.645);
+    expect(withEvidence.ownDataProof(1)).toBeCloseTo(proof, 12);
+    const rank = ranksOnly.weights(5);
+    const blended = withEvidence.weights(5);
+    expect(blended.get(1)).toBeCloseTo((1 - proof) * rank.get(1)! + proof, 12);
+    expect(blended.get(2)).toBeCloseTo((1 - proof) * rank.get(2)!, 12);
+  });
+
+  it('averages the work share, each window weighing workMemory; a flagged window counts as no work', () => {
+    const book = new RatingBook();
+    book.recordWindow(1, [{ uid: 1, score: 0.01, flags: [], work: 1 }]);
+    expect(book.peer(1).work).toBe(1);
+    book.recordWindow(2, [{ uid: 1, score: 0, flags: ['late'], work: 0 }]);
+    expect(book.peer(1).work).toBeCloseTo(1 - DEFAULT_RATING_POLICY.workMemory, 12);
+    // A window not measured against controls leaves it as it was.
+    book.recordWindow(3, [{ uid: 1, score: 0.01, flags: [] }]);
+    expect(book.peer(1).work).toBeCloseTo(1 - DEFAULT_RATING_POLICY.workMemory, 12);
+  });
+
   it('forgives a harmful update after clean windows once, counting it toward the streak instead', () => {
     const book = new RatingBook();
     const harmful = (uid: number): PeerWindowScore => ({ uid, score: -0.003, flags: ['harmful'] });

@@ -36,6 +36,22 @@ describe('score components', () => {
     expect(lazy.trainedOnAssignment).toBe(false);
   });
 
+  it("gauntlet: the work share is the update's improvement of unseen data over the controls' on the same batches", () => {
+    // Controls improve the random batches by 0.05. A full window's update: random (4−3.8)/4 = 0.05 → work 1.
+    const full = gauntlet({ ownBefore: 4, ownAfter: 3.6, randomBefore: 4, randomAfter: 3.8, control: { own: 0.08, random: 0.05 } });
+    expect(full.work).toBeCloseTo(1, 12);
+    // A quarter of the steps: random (4−3.95)/4 = 0.0125 → a quarter of the work, though its own batches gained as much.
+    const partTime = gauntlet({ ownBefore: 4, ownAfter: 3.6, randomBefore: 4, randomAfter: 3.95, control: { own: 0.08, random: 0.05 } });
+    expect(partTime.work).toBeCloseTo(0.25, 12);
+    expect(partTime.assignmentGap).toBeGreaterThan(full.assignmentGap);
+    // More than the controls is still one share (the runs pays a window's assignment), and harm is none.
+    expect(gauntlet({ ownBefore: 4, ownAfter: 3.5, randomBefore: 4, randomAfter: 3.7, control: { own: 0.08, random: 0.05 } }).work).toBe(1);
+    expect(gauntlet({ ownBefore: 4, ownAfter: 4.2, randomBefore: 4, randomAfter: 4.1, control: { own: 0.08, random: 0.05 } }).work).toBe(0);
+    // Without controls, or controls that did not improve the random batches, there is nothing to compare with.
+    expect(gauntlet({ ownBefore: 4, ownAfter: 3.6, randomBefore: 4, randomAfter: 3.8 }).work).toBeUndefined();
+    expect(gauntlet({ ownBefore: 4, ownAfter: 3.6, randomBefore: 4, randomAfter: 3.8, control: { own: 0, random: -0.01 } }).work).toBeUndefined();
+  });
+
   it('sync check', () => {
     expect(inSync({ peerDigest: 'g1', stepsBehind: 0 }, 'g1', 0)).toBe(true);
     expect(inSync({ peerDigest: 'old', stepsBehind: 30 }, 'g1', 0)).toBe(false);
@@ -51,6 +67,20 @@ describe('window score', () => {
     const s = scoreWindow({ uid: 1, present: true, onTime: true, valid: true, losses: honestLosses, sync: { peerDigest: 'g1', stepsBehind: 0 } }, policy);
     expect(s.flags).toEqual([]);
     expect(s.score).toBeCloseTo(0.07, 12);
+  });
+
+  it('scores a part-timer by the work it did: its gap times its work share', () => {
+    const control = { own: 0.08, random: 0.05 };
+    const full = scoreWindow({ uid: 1, present: true, onTime: true, valid: true, losses: { ownBefore: 4, ownAfter: 3.6, randomBefore: 4, randomAfter: 3.8, control } }, policy);
+    const partTime = scoreWindow({ uid: 2, present: true, onTime: true, valid: true, losses: { ownBefore: 4, ownAfter: 3.5, randomBefore: 4, randomAfter: 3.95, control } }, policy);
+    // full: gap (0.1 − 0.05) − 0.03 = 0.02, work 1. part-timer: gap (0.125 − 0.0125) − 0.03 = 0.0825, work 0.25.
+    expect(full.score).toBeCloseTo(0.02, 12);
+    expect(full.work).toBeCloseTo(1, 12);
+    expect(partTime.score).toBeCloseTo(0.0825 * 0.25, 12);
+    expect(partTime.work).toBeCloseTo(0.25, 12);
+    // A flagged update did no work that counts.
+    const late = scoreWindow({ uid: 3, present: true, onTime: false, valid: true, losses: { ownBefore: 4, ownAfter: 3.6, randomBefore: 4, randomAfter: 3.8, control } }, policy);
+    expect(late.work).toBe(0);
   });
 
   it('a peer out of sync by digest but within the allowed steps is in sync', () => {
