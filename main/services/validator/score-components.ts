@@ -38,7 +38,9 @@ export function standardErrorOfDifference(a: readonly number[], b: readonly numb
  * The share of a set's batches, its best, that the assignment gap leaves out
  * (see gauntlet): a peer that trained on a quarter of its assignment improves
  * that quarter a lot and the rest hardly (bench:trust, per batch), an honest
- * peer most of its batches a little.
+ * peer most of its batches a little. The random set loses its best quarter
+ * too, so what is left of a part-timer's gap is smaller, not gone
+ * (GAUNTLET.md, the loss check): its work share is what pays it less.
  */
 export const COVERAGE_TRIM = 0.25;
 
@@ -125,7 +127,7 @@ export function gauntlet(m: LossMeasurements, minAssignmentGap = 0, confidenceZ 
   const own = relativeImprovement(m.ownBefore, m.ownAfter);
   const random = relativeImprovement(m.randomBefore, m.randomAfter);
   // With per-batch figures, each set's best quarter is left out of the gap: an update trained on all of its
-  // assignment owes its gap to most of its batches, one trained on part of it to that part (COVERAGE_TRIM).
+  // assignment owes its gap to most of its batches, one trained on part of it mostly to that part (COVERAGE_TRIM).
   const ownBatches = m.batches ? meanOfAllButTheBest(m.batches.own) : undefined;
   const randomBatches = m.batches ? meanOfAllButTheBest(m.batches.random) : undefined;
   const trimmed = m.batches && ownBatches && randomBatches ? mean(m.batches.own) - mean(m.batches.random) - (ownBatches.mean - randomBatches.mean) : 0;
