@@ -100,7 +100,7 @@ async function run(label: string, kinds: readonly AdversaryKind[], seed: number)
     adversaries: kinds,
     adversarySeed: seed,
     manifest: benchManifest(HONEST_SIMULATED + 1 + kinds.length + (kinds.includes('colluders') ? 1 : 0), seed),
-    // Every peer evaluated every window: 12 windows give each peer 12 evaluations of evidence (8 of 17 a window gave 5 or 6).
+    // Every peer evaluated every window: each window adds to every peer's evidence (8 of 17 a window gave half as much).
     validatorSettings: { evalPeers: HONEST_SIMULATED + 1 + kinds.length + (kinds.includes('colluders') ? 1 : 0) },
     onValidated: (report) => {
       reports.push(report);
