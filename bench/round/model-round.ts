@@ -156,7 +156,7 @@ export async function runModelRound(o: ModelRoundOptions): Promise<void> {
     const trainer = new StandInTrainer({ template, computeSeconds: compute.seconds, tokensPerWindow, maxValues: parameters, aggregate });
     const windowStartedAt = new Map<number, number>();
     const runtime = await createNetworkRuntime({
-      manifest: devnet.manifest,
+      manifest: o.sequential ? { ...devnet.manifest, windows: { ...devnet.manifest.windows, overlapCommunication: false } } : devnet.manifest,
       chain: devnet.chain,
       hotkey: signerOf(me),
       storage: { write: new S3Storage({ ...ownLocation, endpoint: link.url, ...own.bucket.write }), read: { ...ownLocation, ...own.bucket.read } },
@@ -164,7 +164,6 @@ export async function runModelRound(o: ModelRoundOptions): Promise<void> {
       folder: path.join(root, 'peers', 'me'),
       logger,
       openPeerStorage: (access) => openReadOnly({ ...access, endpoint: link.url }),
-      ...(o.sequential ? { overlapCommunication: false } : {}),
       onState: (state) => {
         if (state.block === null) return;
         const w = Math.floor(state.block / blocksPerWindow);

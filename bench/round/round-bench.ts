@@ -121,12 +121,11 @@ const runtime = await createDevnetRuntime({
       ...m.windows,
       ...(values['blocks-per-window'] ? { blocksPerWindow: Number(values['blocks-per-window']) } : {}),
       ...(values['block-seconds'] ? { blockSeconds: Number(values['block-seconds']) } : {}),
-    };
+        };
     blocksPerWindow = windows.blocksPerWindow;
     const sparseloco = { ...m.sparseloco, innerSteps: Number(values['inner-steps']) };
     return { ...m, windows, sparseloco };
   },
-  ...(values.sequential ? { overlapCommunication: false } : {}),
   onState: (state) => {
     if (state.block === null) return;
     const w = Math.floor(state.block / blocksPerWindow);

@@ -78,7 +78,7 @@ interface RunResult {
   label: string;
   heldOut: number;
   reports: WindowReport[];
-  peers: Array<{ name: string; uid: number; role: Role; honest: boolean; explainedMax: number; ordinal: number; mu: number; sigma: number; work: number | null; proof: number; weight: number; penalties: number; scored: number; flagsSeen: Set<string> }>;
+  peers: Array<{ name: string; uid: number; role: Role; honest: boolean; explainedMax: number; ordinal: number; mu: number; sigma: number; work: number | null; evidence: number; weight: number; penalties: number; scored: number; flagsSeen: Set<string> }>;
   seconds: number;
 }
 
@@ -127,7 +127,7 @@ async function run(label: string, kinds: readonly AdversaryKind[], seed: number)
     const p = runtime.ratings.peer(uid);
     const flagsSeen = new Set(reports.flatMap((r) => r.peers.filter((s) => s.uid === uid).flatMap((s) => s.flags)));
     const explained = reports.flatMap((r) => r.peers.filter((s) => s.uid === uid && s.explained !== undefined).map((s) => s.explained as number));
-    return { name, uid, role, honest: role === 'honest', explainedMax: explained.length ? Math.max(...explained) : Number.NaN, ordinal: runtime.ratings.ordinalOf(uid), mu: p.mu, sigma: p.sigma, work: p.work, proof: runtime.ratings.ownDataEvidence(uid), weight: last?.weights.get(uid) ?? 0, penalties: p.penalties, scored: p.windowsScored, flagsSeen };
+    return { name, uid, role, honest: role === 'honest', explainedMax: explained.length ? Math.max(...explained) : Number.NaN, ordinal: runtime.ratings.ordinalOf(uid), mu: p.mu, sigma: p.sigma, work: p.work, evidence: runtime.ratings.ownDataEvidence(uid), weight: last?.weights.get(uid) ?? 0, penalties: p.penalties, scored: p.windowsScored, flagsSeen };
   });
   await runtime.close();
   logger.flush();
@@ -161,10 +161,10 @@ for (const seed of seeds) {
 
   console.log('');
   console.log(`seed ${seed}:`);
-  console.log(`${pad('peer', 15)}${pad('uid', 5)}${pad('role', 11)}${padL('ordinal', 9)}${padL('mu', 8)}${padL('sigma', 7)}${padL('work', 6)}${padL('proof', 7)}${padL('weight', 9)}${padL('penalties', 11)}${padL('rated', 7)}${padL('max x', 7)}  flags seen`);
+  console.log(`${pad('peer', 15)}${pad('uid', 5)}${pad('role', 11)}${padL('ordinal', 9)}${padL('mu', 8)}${padL('sigma', 7)}${padL('work', 6)}${padL('evid.', 7)}${padL('weight', 9)}${padL('penalties', 11)}${padL('rated', 7)}${padL('max x', 7)}  flags seen`);
   for (const p of [...attacked.peers].sort((a, b) => b.weight - a.weight || b.ordinal - a.ordinal)) {
     console.log(
-      `${pad(p.name, 15)}${pad(p.uid, 5)}${pad(p.role === 'colluder-worker' ? 'colluder*' : p.role, 11)}${padL(p.ordinal.toFixed(2), 9)}${padL(p.mu.toFixed(2), 8)}${padL(p.sigma.toFixed(2), 7)}${padL(p.work === null ? '-' : p.work.toFixed(2), 6)}${padL(p.proof.toFixed(1), 7)}${padL(`${(p.weight * 100).toFixed(1)}%`, 9)}${padL(p.penalties, 11)}${padL(p.scored, 7)}${padL(Number.isFinite(p.explainedMax) ? p.explainedMax.toFixed(2) : '-', 7)}  ${[...p.flagsSeen].join(',') || '-'}`,
+      `${pad(p.name, 15)}${pad(p.uid, 5)}${pad(p.role === 'colluder-worker' ? 'colluder*' : p.role, 11)}${padL(p.ordinal.toFixed(2), 9)}${padL(p.mu.toFixed(2), 8)}${padL(p.sigma.toFixed(2), 7)}${padL(p.work === null ? '-' : p.work.toFixed(2), 6)}${padL(p.evidence.toFixed(1), 7)}${padL(`${(p.weight * 100).toFixed(1)}%`, 9)}${padL(p.penalties, 11)}${padL(p.scored, 7)}${padL(Number.isFinite(p.explainedMax) ? p.explainedMax.toFixed(2) : '-', 7)}  ${[...p.flagsSeen].join(',') || '-'}`,
     );
   }
   const honest = attacked.peers.filter((p) => p.honest);

@@ -42,8 +42,6 @@ export interface DevnetRuntimeOptions {
   storagePort?: number;
   /** The route `viewer` (a peer's name, 'me' or 'validator') takes to an S3 endpoint; the round benchmark shapes each. */
   route?(viewer: string, endpoint: string): string;
-  /** Upload and gather of a window while the next one trains (the default); false runs them in turn. */
-  overlapCommunication?: boolean;
   /** Adjusts the devnet manifest (the round benchmark sizes its windows). */
   tuneManifest?(manifest: RunManifest): RunManifest;
   /** Cheating simulated peers, one per entry (to try the validator against; off by default). */
@@ -106,7 +104,6 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
     ...(options.validatorSettings ? { validatorSettings: options.validatorSettings } : {}),
     ...(options.ratingPolicy ? { ratingPolicy: options.ratingPolicy } : {}),
     ...(options.onValidated ? { onValidated: options.onValidated } : {}),
-    ...(options.overlapCommunication === undefined ? {} : { overlapCommunication: options.overlapCommunication }),
     ...(options.route ? { route: options.route } : {}),
     ...(options.storagePort === undefined ? {} : { storagePort: options.storagePort }),
   });
@@ -133,7 +130,6 @@ export async function createDevnetRuntime(options: DevnetRuntimeOptions): Promis
       ...(options.trainerDevice ? { trainerDevice: options.trainerDevice } : {}),
       ...(options.trainerEnv ? { trainerEnv: options.trainerEnv } : {}),
       ...(options.onTrainerSupervisor ? { onTrainerSupervisor: options.onTrainerSupervisor } : {}),
-      ...(options.overlapCommunication === undefined ? {} : { overlapCommunication: options.overlapCommunication }),
       ...(options.route ? { route: (endpoint: string) => options.route!('me', endpoint) } : {}),
     });
     // This machine and the simulated peers start together, so they all take the same first window (the engines decide

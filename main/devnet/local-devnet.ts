@@ -70,7 +70,6 @@ export interface LocalDevnetOptions {
   validatorSettings?: Partial<ValidatorSettings>;
   ratingPolicy?: RatingPolicy;
   onValidated?(report: WindowReport): void;
-  overlapCommunication?: boolean;
   /** The route `viewer` (a peer's name, or 'validator') takes to an S3 endpoint; the round benchmark puts a shaped link on each. */
   route?(viewer: string, endpoint: string): string;
 }
@@ -198,7 +197,6 @@ export async function startLocalDevnet(options: LocalDevnetOptions): Promise<Loc
       folder,
       logger: logger.child({ peer: name }),
       ...(options.route ? { openPeerStorage: (access: PeerReadAccess) => openReadOnly({ ...access, endpoint: route(access.endpoint) }) } : {}),
-      ...(options.overlapCommunication === undefined ? {} : { overlapCommunication: options.overlapCommunication }),
       ...(adversary
         ? {
             adapt: (_uid: number, honest: Parameters<typeof adversarialParts>[1]) =>

@@ -48,8 +48,6 @@ export interface JoinNetworkOptions {
   onTrainerSupervisor?(state: SupervisorState): void;
   /** Another route to the same S3 endpoints for this machine's own requests (the round benchmark's shaped links). */
   route?(endpoint: string): string;
-  /** Upload and gather of a window while the next one trains (default), or in turn. */
-  overlapCommunication?: boolean;
   /** Settings → limits → disk space, in bytes: the shard cache stays under it. */
   diskCapBytes?: number | null;
   /** This app's version, checked against the run's minimum (default: the package's). */
@@ -143,7 +141,6 @@ export async function joinNetwork(options: JoinNetworkOptions): Promise<NetworkR
       logger: options.logger,
       onState: options.onState,
       ...(options.linkCaps ? { linkCaps: options.linkCaps } : {}),
-      ...(options.overlapCommunication === undefined ? {} : { overlapCommunication: options.overlapCommunication }),
       ...(options.adapt ? { adapt: options.adapt } : {}),
     });
     return {

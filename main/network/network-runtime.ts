@@ -42,8 +42,6 @@ export interface NetworkRuntimeOptions {
   onState?(state: RoundState): void;
   /** Upload and download caps for this peer's transfers (Settings → limits). */
   linkCaps?: LinkCaps;
-  /** Upload and gather of a window while the next one trains (default), or in turn. */
-  overlapCommunication?: boolean;
   /** Opens a read-only client for another peer's bucket (tests and benchmarks route these). */
   openPeerStorage?: ConstructorParameters<typeof PeerDirectory>[0]['open'];
   /** Checks each gathered payload (default: the codec's validation with the manifest's top-k). */
@@ -162,7 +160,6 @@ export async function createNetworkRuntime(options: NetworkRuntimeOptions): Prom
     ...(options.data ? { data: options.data(uid) } : {}),
     workDir: path.join(options.folder, 'work'),
     logger,
-    ...(options.overlapCommunication === undefined ? {} : { overlapCommunication: options.overlapCommunication }),
     ...(options.onState ? { onState: options.onState } : {}),
     onGather: (window, peers) => traffic.record(window, peers),
   });

@@ -56,9 +56,9 @@ export interface RatingPolicy {
    * Share of the weight split evenly among the peers rated above a newcomer
    * (ordinal > a fresh rating's); the rest goes by the softmax. Keeps the
    * softmax from handing one honest peer nearly all the weight, and gives a
-   * peer that has not proven itself nothing of this share.
+   * peer rated no better than a newcomer nothing of this share.
    */
-  provenShare: number;
+  ratedShare: number;
   /**
    * Pay by measured work, to peers that proved they train on their own data.
    * A peer's own-data evidence is the sum of its windows' assignment z-scores
@@ -100,7 +100,7 @@ export const DEFAULT_RATING_POLICY: RatingPolicy = {
   forgiveHarmEvery: 10,
   topPeers: 32,
   temperature: 2,
-  provenShare: 0.5,
+  ratedShare: 0.5,
   ownDataProofFrom: 1.645,
   ownDataProofAt: 3.09,
   ownDataMinWindows: 4,
@@ -224,12 +224,13 @@ export class RatingBook {
     const raw = eligible.map((p) => Math.exp((p.ord - top) / this.policy.temperature));
     const sum = raw.reduce((a, b) => a + b, 0);
     const rated = eligible.filter((p) => p.ord > ordinal(fresh)).length;
-    const even = rated > 0 ? this.policy.provenShare : 0;
+    const even = rated > 0 ? this.policy.ratedShare : 0;
     const byRank = eligible.map((p, i) => (1 - even) * ((raw[i] as number) / sum) + (p.ord > ordinal(fresh) ? even / rated : 0));
-    const byWork = eligible.map((p) => (this.peers.has(p.uid) ? this.ownDataProof(p.uid) * (this.peer(p.uid).work ?? 1) : 0));
-    const proofs = eligible.reduce((total, p) => total + (this.peers.has(p.uid) ? this.ownDataProof(p.uid) : 0), 0);
+    // Newcomers the book has not met have proven nothing.
+    const proofs = eligible.map((p) => (this.peers.has(p.uid) ? this.ownDataProof(p.uid) : 0));
+    const byWork = eligible.map((p, i) => (proofs[i] as number) * (this.peers.get(p.uid)?.work ?? 1));
     const workSum = byWork.reduce((a, b) => a + b, 0);
-    const share = workSum > 0 ? Math.min(1, proofs) : 0;
+    const share = workSum > 0 ? Math.min(1, proofs.reduce((a, b) => a + b, 0)) : 0;
     eligible.forEach((p, i) => {
       const w = (1 - share) * (byRank[i] as number) + (share > 0 ? (share * (byWork[i] as number)) / workSum : 0);
       if (w > 0) weights.set(p.uid, w);

@@ -129,11 +129,12 @@ export function gauntlet(m: LossMeasurements, minAssignmentGap = 0, confidenceZ 
   const random = relativeImprovement(m.randomBefore, m.randomAfter);
   // With per-batch figures, each set's best quarter is left out of the gap: an update trained on all of its
   // assignment owes its gap to most of its batches, one trained on part of it mostly to that part (COVERAGE_TRIM).
-  const ownBatches = m.batches ? meanOfAllButTheBest(m.batches.own) : undefined;
-  const randomBatches = m.batches ? meanOfAllButTheBest(m.batches.random) : undefined;
-  const trimmed = m.batches && ownBatches && randomBatches ? mean(m.batches.own) - mean(m.batches.random) - (ownBatches.mean - randomBatches.mean) : 0;
-  const assignmentGap = own - random - (m.control ? m.control.own - m.control.random : 0) - trimmed;
-  const stdError = ownBatches && randomBatches ? Math.sqrt(ownBatches.stdError ** 2 + randomBatches.stdError ** 2) : Number.NaN;
+  // Too few batches to leave any out (fewer than two kept): the plain gap, with no standard error.
+  const ownKept = m.batches ? meanOfAllButTheBest(m.batches.own) : undefined;
+  const randomKept = m.batches ? meanOfAllButTheBest(m.batches.random) : undefined;
+  const trimmedAway = m.batches && ownKept && randomKept && Number.isFinite(ownKept.mean) && Number.isFinite(randomKept.mean) ? mean(m.batches.own) - ownKept.mean - (mean(m.batches.random) - randomKept.mean) : 0;
+  const assignmentGap = own - random - (m.control ? m.control.own - m.control.random : 0) - trimmedAway;
+  const stdError = ownKept && randomKept ? Math.sqrt(ownKept.stdError ** 2 + randomKept.stdError ** 2) : Number.NaN;
   const known = Number.isFinite(stdError) && stdError > 0 && Number.isFinite(assignmentGap);
   const trainedOnAssignment = Number.isFinite(assignmentGap) && assignmentGap > minAssignmentGap;
   const work = m.control && m.control.random > 0 && Number.isFinite(random) ? Math.min(1, Math.max(0, random / m.control.random)) : undefined;

@@ -76,7 +76,8 @@ export function scoreWindow(input: PeerWindowInput, policy: ScoringPolicy): Peer
       if (verdict.notOwnData) flags.push('not-own-data');
       // The gap says the data was its own; the work share says how much of it: a peer that trained a quarter of its
       // assignment ranked above honest peers by its gap alone (bench:trust, sequential, seeds 2 and 3), and does less.
-      score = verdict.quality < 0 ? verdict.quality : verdict.assignmentGap > 0 && verdict.work !== undefined ? verdict.assignmentGap * verdict.work : verdict.assignmentGap;
+      const credited = verdict.assignmentGap > 0 && verdict.work !== undefined ? verdict.assignmentGap * verdict.work : verdict.assignmentGap;
+      score = verdict.quality < 0 ? verdict.quality : credited;
       assignmentZ = verdict.assignmentZ;
       work = verdict.work;
     }

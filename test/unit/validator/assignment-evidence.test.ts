@@ -52,6 +52,13 @@ describe('assignment gap with a per-batch spread', () => {
     expect(partTime.assignmentZ!).toBeLessThan(honest.assignmentZ! / 5);
   });
 
+  it('with one batch a set there is nothing to leave out: the plain gap, judged by its sign', () => {
+    const verdict = gauntlet({ ...slightlyNegative, batches: { own: [0.1], random: [0.101] } });
+    expect(verdict.assignmentGap).toBeCloseTo(-0.001, 12);
+    expect(verdict.assignmentStdError).toBeNaN();
+    expect(verdict.notOwnData).toBe(true);
+  });
+
   it('without a spread the gap is judged by its sign, as before', () => {
     const verdict = gauntlet(slightlyNegative);
     expect(verdict.assignmentStdError).toBeNaN();

@@ -70,7 +70,7 @@ describe('RatingBook', () => {
 
   it('registered peers not rated yet get the starting rating; peers only seen missing get nothing', () => {
     // The softmax alone, without the even share for proven peers.
-    const book = new RatingBook({ ...DEFAULT_RATING_POLICY, provenShare: 0 });
+    const book = new RatingBook({ ...DEFAULT_RATING_POLICY, ratedShare: 0 });
     book.recordWindow(1, [clean(1, 0.02), clean(2, 0.01), { uid: 3, score: 0, flags: ['missing'] }]);
     const weights = book.weights(2, [1, 2, 3, 4]);
     expect([...weights.keys()].sort()).toEqual([1, 2, 4]);
@@ -80,11 +80,11 @@ describe('RatingBook', () => {
     expect([...weights.values()].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
   });
 
-  it('splits the proven share evenly among peers rated above a newcomer; the rest by softmax', () => {
+  it('splits the rated share evenly among peers rated above a newcomer; the rest by softmax', () => {
     const windows = (book: RatingBook) => {
       for (let w = 1; w <= 8; w++) book.recordWindow(w, [clean(1, 0.04), clean(2, 0.02), clean(3, 0.01), clean(4, 0.001)]);
     };
-    const softmaxOnly = new RatingBook({ ...DEFAULT_RATING_POLICY, provenShare: 0 });
+    const softmaxOnly = new RatingBook({ ...DEFAULT_RATING_POLICY, ratedShare: 0 });
     windows(softmaxOnly);
     const book = new RatingBook();
     windows(book);

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { createDevnetRuntime } from '../../../devnet/devnet-runtime';
+import type { RunManifest } from '../../../ports/run-manifest';
 import { devnetFolder, requireTrainer } from '../devnet-folder';
 import { roundProgressPrinter } from '../round-progress';
 import { registerDevnetServe } from './devnet-serve';
@@ -44,7 +45,8 @@ export function registerDevnet(program: Command): void {
         corpusDir: layout.devnetCorpus,
         logger,
         simulatedPeers: options.peers,
-        ...(options.sequential ? { overlapCommunication: false } : {}),
+        // The schedule is the run's, the same for every peer: the devnet's manifest says it.
+        ...(options.sequential ? { tuneManifest: (m: RunManifest) => ({ ...m, windows: { ...m.windows, overlapCommunication: false } }) } : {}),
         onState: (state) => {
           print(state);
           roundsDone = state.completedRounds;
