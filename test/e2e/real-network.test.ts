@@ -19,6 +19,7 @@ import { watchRoundBlocker } from '../support/round-blocker-watch';
 import { devSigner } from '../support/dev-signer';
 import { until } from '../support/devnet-peers';
 import { NetworkMachine, PASSPHRASES, prepareCorpusShards, spawnTandem, startLocalNetwork, TAO } from '../support/network-peers';
+import { killOnPurpose } from '../support/processes';
 import { runCli } from '../support/start-app';
 import { TRAINER_BINARY } from '../support/tiny-trainer';
 import { NativeTrainer } from '../../main/adapters/trainer/native-trainer';
@@ -202,7 +203,7 @@ describe('a real network: separate tandem processes train one model', () => {
     // a devnet-size window trains for a second or two, which a poll that slow can miss for a whole minute.
     await until(async () => (await b.call<{ phase: string }>('round.get')).phase === 'training', () => 'b never trained', 120_000);
     const killedAt = node.blockNumber;
-    b.app!.process.kill('SIGKILL');
+    killOnPurpose(b.app!.process, 'SIGKILL');
     await new Promise((resolve) => b.app!.process.once('exit', resolve));
     await b.start(url, manifestUrl, owner);
     await b.call('round.join');

@@ -26,6 +26,20 @@ export function spawnTracked(command: string, args: readonly string[], options: 
   return child;
 }
 
+/** Children a test (or the clean-up) chose to stop or kill: their exit is no news. */
+const stoppedOnPurpose = new WeakSet<ChildProcess>();
+
+/** Whether the child's exit was asked for (stopProcess, killOnPurpose) rather than its own doing. */
+export function wasStoppedOnPurpose(child: ChildProcess): boolean {
+  return stoppedOnPurpose.has(child);
+}
+
+/** Sends a signal a test means to send (a crash it simulates), so that the exit is not reported as the app's own. */
+export function killOnPurpose(child: ChildProcess, signal: NodeJS.Signals): void {
+  stoppedOnPurpose.add(child);
+  child.kill(signal);
+}
+
 /** Started (a pid: a failed spawn has none and never exits) and not yet exited. */
 const running = (child: ChildProcess) => child.pid !== undefined && child.exitCode === null && child.signalCode === null;
 
@@ -46,6 +60,7 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
  * anything of its group still there once it has exited is killed too.
  */
 export async function stopProcess(child: ChildProcess, options: { graceMs?: number } = {}): Promise<void> {
+  stoppedOnPurpose.add(child);
   if (running(child)) {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGTERM');
@@ -71,7 +86,10 @@ export async function stopAllProcesses(options: { graceMs?: number } = {}): Prom
 
 /** Kills every tracked group at once (the worker is going away; nothing can be awaited). */
 function killAllNow(): void {
-  for (const child of live) signalGroup(child, 'SIGKILL');
+  for (const child of live) {
+    stoppedOnPurpose.add(child);
+    signalGroup(child, 'SIGKILL');
+  }
   live.clear();
 }
 

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { spawnTracked, stopProcess } from './processes';
+import { spawnTracked, stopProcess, wasStoppedOnPurpose } from './processes';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -47,6 +47,12 @@ export async function startApp(options: { home: string; args?: string[]; env?: N
   }).catch(async (error: unknown) => {
     await stopProcess(child, { graceMs: 5000 });
     throw error;
+  });
+  // An app that ends before the test stops it leaves the test to time out on a
+  // page that no longer answers; say so at once, with the app's own last words.
+  child.once('exit', (code, signal) => {
+    if (wasStoppedOnPurpose(child)) return;
+    console.error(`Error: tandem (TANDEM_HOME ${options.home}) exited on its own with ${signal ?? `code ${code}`} while a test was using it; its last output:\n${output.slice(-4000)}`);
   });
   const parsed = new URL(url);
   return {
