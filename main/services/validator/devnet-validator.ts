@@ -291,8 +291,11 @@ export class DevnetValidator {
     const aggregated = [...uploads.values()].filter((u) => counted.has(u.uid) && (uploadedAt.get(u.uid) ?? Infinity) <= deadline).sort((a, b) => a.uid - b.uid);
     if (aggregated.length > 0) {
       const before = this.basis.window;
-      const applied = await this.options.trainer.applyOuter({ window, payloadFiles: aggregated.map((u) => u.file), lr: this.options.manifest.sparseloco.outerLr, keepPrevious: true });
-      this.previousModel = { window: before };
+      // Only an overlapped run's miners train from the model before the last aggregate; on a sequential one the
+      // kept copy would never be judged on, and it is a whole second copy of the weights in the validator's memory.
+      const keepPrevious = this.options.manifest.windows.overlapCommunication;
+      const applied = await this.options.trainer.applyOuter({ window, payloadFiles: aggregated.map((u) => u.file), lr: this.options.manifest.sparseloco.outerLr, keepPrevious });
+      this.previousModel = keepPrevious ? { window: before } : null;
       this.basis.applied(window, applied.modelDigest);
       if (applied.modelDigest) this.rememberDigest(applied.modelDigest, window);
       await this.rememberProofs(window, gathered.graph.neurons.map((n) => n.uid));
@@ -540,7 +543,7 @@ export class DevnetValidator {
    * name the current one, as under the overlapped schedule; else the current.
    * A report whose proof is another peer's or missing has no vote.
    */
-  evaluationBase(uploads: ReadonlyArray<{ uid: number; report: SyncReport | null }>): 'current' | 'previous' {
+  private evaluationBase(uploads: ReadonlyArray<{ uid: number; report: SyncReport | null }>): 'current' | 'previous' {
     if (!this.previousModel) return 'current';
     let current = 0;
     let previous = 0;

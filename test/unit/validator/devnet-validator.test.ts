@@ -13,7 +13,7 @@ import { FilesystemStorage } from '../../../main/adapters/storage/filesystem-sto
 import { gradientKey } from '../../../main/ports/object-keys';
 import { DevnetValidator, type DevnetValidatorOptions, type ValidatorTrainer } from '../../../main/services/validator/devnet-validator';
 import { nextWindowToValidate } from '../../../main/services/validator/validation-schedule';
-import { RatingBook } from '../../../main/services/validator/rating-book';
+import { DEFAULT_RATING_POLICY, RatingBook } from '../../../main/services/validator/rating-book';
 import type { WindowReport } from '../../../main/services/validator/window-report';
 import { encodeSyncReport, syncReportKey, type SyncReport } from '../../../main/services/round/sync-report';
 import { makeTempDir } from '../../support/temp-dir';
@@ -239,6 +239,27 @@ describe('DevnetValidator', () => {
     expect(basesOf(2)).toEqual(new Set(['current']));
   });
 
+  it('keeps no copy of the previous model on a run with the sequential schedule: its updates are all judged on the current one', async () => {
+    const bases: string[] = [];
+    const trainer = new (class extends ScriptedTrainer {
+      override async evaluate(request: { peerId: string; window: number; payloadFile?: string; lr?: number; base?: 'current' | 'previous' }) {
+        bases.push(request.base ?? 'current');
+        return super.evaluate(request);
+      }
+    })();
+    const sequential = { ...manifest, windows: { ...manifest.windows, overlapCommunication: false } };
+    const validator = new DevnetValidator({ ...validatorOptions(trainer, new RatingBook()), manifest: sequential });
+    const payload = (seed: number) => encodeTensors([{ name: 'w', shape: [64, 64], data: update(seed) }], { k: 64 });
+    for (const uid of [0, 1, 2]) await upload(0, uid, await payload(500 + uid), GENESIS + 3_000, { version: 1, window: 0, basedOnWindow: null, modelDigest: null });
+    await validator.validate(0, GENESIS + 11_000);
+    expect(trainer.applied.at(-1)?.keepPrevious).toBe(false);
+    // Even reports that name the older model (a stale peer's) cannot send the judging to a model nobody kept.
+    for (const uid of [0, 1, 2]) await upload(1, uid, await payload(510 + uid), GENESIS + 13_000, { version: 1, window: 1, basedOnWindow: null, modelDigest: null });
+    await validator.validate(1, GENESIS + 21_000);
+    expect(trainer.applied.at(-1)?.keepPrevious).toBe(false);
+    expect(new Set(bases)).toEqual(new Set(['current']));
+  });
+
   it('judges on the current model when the trainer holds no previous one (restarted, or older): every peer is still evaluated', async () => {
     const trainer = new (class extends ScriptedTrainer {
       refused = 0;
@@ -379,7 +400,7 @@ describe('DevnetValidator', () => {
     expect(lazy?.assignmentGap).toBeCloseTo(0, 9);
     expect(lazy?.assignmentZ).toBeCloseTo(0, 3);
     expect(lazy?.flags).toEqual([]);
-    expect(ratings.peer(2).assignmentEvidence).toBeCloseTo(0.5, 3);
+    expect(ratings.peer(2).assignmentEvidence).toBeCloseTo(DEFAULT_RATING_POLICY.assignmentAllowance, 3);
     expect(ratings.peer(3).assignmentEvidence).toBe(0);
   });
 

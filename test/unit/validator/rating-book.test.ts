@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { peersToEvaluate } from '../../../main/services/validator/peer-selection';
@@ -116,8 +117,13 @@ describe('RatingBook', () => {
       // Peer 3 (4 windows of z 2: evidence 4) is proven at once, a whole peer's proof: the ranks pay nobody any more.
       if (w === 4) expect(book.weights(w + 1).has(4)).toBe(false);
     }
-    // Evidence: 12 windows of z 1.1 → 1.1 × √12 = 3.81; of 0.95 → 3.29: both past 3.09, proven.
-    expect(book.ownDataEvidence(1)).toBeCloseTo(1.1 * Math.sqrt(12), 12);
+    // Evidence: 12 windows of z 1.1, each older one counting 0.95 times less → 1.1 × Σ0.95ᵃ / √Σ0.95²ᵃ = 1.1 × 3.41
+    // = 3.75; of 0.95 → 3.24: both past 3.09, proven.
+    const memory = DEFAULT_RATING_POLICY.ownDataMemory;
+    const ages = Array.from({ length: 12 }, (_, a) => a);
+    const weighted = ages.reduce((sum, a) => sum + memory ** a, 0) / Math.sqrt(ages.reduce((sum, a) => sum + memory ** (2 * a), 0));
+    expect(weighted).toBeCloseTo(3.41, 2);
+    expect(book.ownDataEvidence(1)).toBeCloseTo(1.1 * weighted, 12);
     expect(book.ownDataProof(2)).toBe(1);
     expect(book.ownDataProof(4)).toBe(0);
     const weights = book.weights(13);
@@ -140,13 +146,58 @@ describe('RatingBook', () => {
       withEvidence.recordWindow(w, [{ uid: 1, score: 0.03, flags: [], assignmentZ: 1.2, work: 1 }, { uid: 2, score: 0.01, flags: [], assignmentZ: 0.2, work: 1 }]);
       ranksOnly.recordWindow(w, [{ uid: 1, score: 0.03, flags: [] }, { uid: 2, score: 0.01, flags: [] }]);
     }
-    // Peer 1: evidence 1.2 × √4 = 2.4, proof (2.4 − 1.645) / (3.09 − 1.645); peer 2: 0.4, none.
-    const proof = (2.4 - 1.645) / (3.09 - 1.645);
+    // Peer 1: evidence 1.2 × (1 + 0.95 + 0.95² + 0.95³) / √(1 + 0.95² + 0.95⁴ + 0.95⁶) = 1.2 × 1.9967 = 2.3961,
+    // proof (2.3961 − 1.645) / (3.09 − 1.645); peer 2: 0.4, none.
+    const evidence = (1.2 * (1 + 0.95 + 0.95 ** 2 + 0.95 ** 3)) / Math.sqrt(1 + 0.95 ** 2 + 0.95 ** 4 + 0.95 ** 6);
+    expect(evidence).toBeCloseTo(2.3961, 4);
+    const proof = (evidence - 1.645) / (3.09 - 1.645);
     expect(withEvidence.ownDataProof(1)).toBeCloseTo(proof, 12);
     const rank = ranksOnly.weights(5);
     const blended = withEvidence.weights(5);
     expect(blended.get(1)).toBeCloseTo((1 - proof) * rank.get(1)! + proof, 12);
     expect(blended.get(2)).toBeCloseTo((1 - proof) * rank.get(2)!, 12);
+  });
+
+  it('proof is of recent work: a peer that stops training its own data loses it within some twenty windows', () => {
+    const book = new RatingBook();
+    const plain = new RatingBook({ ...DEFAULT_RATING_POLICY, ownDataMemory: 1 });
+    const both = (w: number, z: number) => [book, plain].forEach((b) => b.recordWindow(w, [{ uid: 1, score: z * 1e-4, flags: [], assignmentZ: z, work: 1 }]));
+    // 36 windows at z 1: the plain sum's evidence is √36 = 6; with the memory, Σ0.95ᵃ / √Σ0.95²ᵃ over 36 ages = 5.33.
+    for (let w = 1; w <= 36; w++) both(w, 1);
+    expect(plain.ownDataEvidence(1)).toBeCloseTo(6, 12);
+    expect(book.ownDataEvidence(1)).toBeCloseTo(5.33, 2);
+    // Then its updates owe nothing to its data (z 0, no noise to make it plain): the memory's proof falls below 1
+    // after 11 such windows and to 0 after 23; the plain sum, 36 / √(36 + t), stays fully proven.
+    for (let w = 37; w <= 46; w++) both(w, 0);
+    expect(book.ownDataProof(1)).toBe(1);
+    both(47, 0);
+    expect(book.ownDataProof(1)).toBeLessThan(1);
+    for (let w = 48; w <= 58; w++) both(w, 0);
+    expect(book.ownDataProof(1)).toBeGreaterThan(0);
+    both(59, 0);
+    expect(book.ownDataProof(1)).toBe(0);
+    expect(plain.ownDataEvidence(1)).toBeCloseTo(36 / Math.sqrt(59), 12);
+    expect(plain.ownDataProof(1)).toBe(1);
+  });
+
+  it('reads a book saved before the memory as if every window weighed 1, and goes on with the memory', async () => {
+    const temp = makeTempDir();
+    try {
+      const file = path.join(temp.dir, 'ratings.json');
+      const saved = new RatingBook({ ...DEFAULT_RATING_POLICY, ownDataMemory: 1 });
+      for (let w = 1; w <= 9; w++) saved.recordWindow(w, [{ uid: 1, score: 1e-4, flags: [], assignmentZ: 1 }]);
+      await saved.save(file);
+      // The file as an earlier version wrote it: no sum of squared weights.
+      const body = JSON.parse(await fs.readFile(file, 'utf8')) as { peers: Array<Record<string, unknown>> };
+      delete body.peers[0]!.ownDataWeightSquares;
+      await fs.writeFile(file, JSON.stringify(body));
+      const book = await RatingBook.load(file);
+      expect(book.ownDataEvidence(1)).toBeCloseTo(9 / 3, 12);
+      book.recordWindow(10, [{ uid: 1, score: 1e-4, flags: [], assignmentZ: 1 }]);
+      expect(book.ownDataEvidence(1)).toBeCloseTo((0.95 * 9 + 1) / Math.sqrt(0.95 ** 2 * 9 + 1), 12);
+    } finally {
+      temp.cleanup();
+    }
   });
 
   it('averages the work share, each window weighing workMemory; a flagged window counts as no work', () => {
