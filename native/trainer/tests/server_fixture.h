@@ -1,11 +1,16 @@
 // Runs the NDJSON server over string streams, for protocol tests.
 #pragma once
 
+#include <sys/stat.h>
+
+#include <cstdint>
 #include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "data/token_shard.h"
+#include "fixtures.h"
 #include "protocol/ndjson_server.h"
 #include "util/json.h"
 
@@ -38,6 +43,32 @@ inline std::vector<trainer::Json> withEvent(const std::vector<trainer::Json>& ev
     if (e.at("event").asString() == name) out.push_back(e);
   }
   return out;
+}
+
+/**
+ * What most protocol tests start from: a scratch data folder `name` with a
+ * train shard (3000 tokens) and a val shard (800) of synthetic text, where
+ * the window's payload goes, and the `load` line of the tiny model on it.
+ */
+struct ProtocolScratch {
+  std::string dir;
+  std::string payload;
+  std::string model;
+  /** The `load` command (id "l") with sequences of 16, batches of 4 and this inner lr, newline included. */
+  std::string load(double lr) const {
+    std::ostringstream line;
+    line << "{\"v\":1,\"id\":\"l\",\"cmd\":\"load\",\"model\":" << model << ",\"data_dir\":\"" << dir
+         << "\",\"train\":{\"seq_len\":16,\"batch_size\":4,\"lr\":" << lr << "}}\n";
+    return line.str();
+  }
+};
+
+inline ProtocolScratch protocolScratch(const std::string& name, uint64_t trainSeed, uint64_t valSeed) {
+  ProtocolScratch s{scratchDir() + "/" + name, scratchDir() + "/" + name + ".tndc", tinyModel().toJson().dump()};
+  ::mkdir(s.dir.c_str(), 0755);
+  trainer::writeTokenShard(s.dir + "/x_train_000000.bin", syntheticTokens(3000, trainSeed));
+  trainer::writeTokenShard(s.dir + "/x_val_000000.bin", syntheticTokens(800, valSeed));
+  return s;
 }
 
 }  // namespace testing

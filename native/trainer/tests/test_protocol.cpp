@@ -60,16 +60,12 @@ TEST(protocol_reader_never_flushes_the_output) {
 }
 
 TEST(protocol_full_round_trip) {
-  const std::string dir = testing::scratchDir() + "/proto-data";
-  ::mkdir(dir.c_str(), 0755);
-  writeTokenShard(dir + "/x_train_000000.bin", testing::syntheticTokens(3000, 5));
-  writeTokenShard(dir + "/x_val_000000.bin", testing::syntheticTokens(800, 6));
-  const std::string payload = testing::scratchDir() + "/proto.tndc";
+  const auto scratch = testing::protocolScratch("proto-data", 5, 6);
+  const std::string& dir = scratch.dir;
+  const std::string& payload = scratch.payload;
   const std::string ckpt = testing::scratchDir() + "/proto.safetensors";
-  const std::string model = testing::tinyModel().toJson().dump();
   const std::string input =
-      "{\"v\":1,\"id\":\"l\",\"cmd\":\"load\",\"model\":" + model + ",\"data_dir\":\"" + dir +
-      "\",\"train\":{\"seq_len\":16,\"batch_size\":4,\"lr\":0.003}}\n"
+      scratch.load(0.003) +
       "{\"v\":1,\"id\":\"t\",\"cmd\":\"train_window\",\"window\":4,\"peer_id\":\"me\",\"steps\":3,\"payload_path\":\"" +
       payload +
       "\"}\n"
@@ -122,17 +118,14 @@ TEST(protocol_full_round_trip) {
 // from: apply_outer with keep_previous keeps the model the step started from,
 // and evaluate with base "previous" measures on it, exactly as before the step.
 TEST(protocol_evaluate_on_the_previous_model) {
-  const std::string dir = testing::scratchDir() + "/proto-previous";
-  ::mkdir(dir.c_str(), 0755);
-  writeTokenShard(dir + "/x_train_000000.bin", testing::syntheticTokens(3000, 7));
-  writeTokenShard(dir + "/x_val_000000.bin", testing::syntheticTokens(800, 8));
-  const std::string payload = testing::scratchDir() + "/proto-previous.tndc";
-  const std::string model = testing::tinyModel().toJson().dump();
+  const auto scratch = testing::protocolScratch("proto-previous", 7, 8);
+  const std::string& dir = scratch.dir;
+  const std::string& payload = scratch.payload;
   const auto line = [](const std::string& id, const std::string& body) { return "{\"v\":1,\"id\":\"" + id + "\"," + body + "}\n"; };
   const std::string evaluate = "\"cmd\":\"evaluate\",\"peer_id\":\"v\",\"window\":4,\"steps\":2,\"payload_path\":\"" + payload + "\",\"lr\":0.4";
   const std::string apply = "\"cmd\":\"apply_outer\",\"payloads\":[\"" + payload + "\"]";
   const auto events = runServer(
-      line("l", "\"cmd\":\"load\",\"model\":" + model + ",\"data_dir\":\"" + dir + "\",\"train\":{\"seq_len\":16,\"batch_size\":4,\"lr\":0.003}") +
+      scratch.load(0.003) +
       line("t", "\"cmd\":\"train_window\",\"window\":4,\"peer_id\":\"me\",\"steps\":3,\"payload_path\":\"" + payload + "\"") +
       line("r", "\"cmd\":\"revert_window\"") +
       line("none", evaluate + ",\"base\":\"previous\"") +           // nothing kept yet: refused
@@ -169,7 +162,7 @@ TEST(protocol_evaluate_on_the_previous_model) {
   }
   // The evaluation on the kept model left the current one in place: o2's step starts from θ1, as without it.
   const auto again = runServer(
-      line("l", "\"cmd\":\"load\",\"model\":" + model + ",\"data_dir\":\"" + dir + "\",\"train\":{\"seq_len\":16,\"batch_size\":4,\"lr\":0.003}") +
+      scratch.load(0.003) +
       line("o1", apply) + line("o2", apply));
   const auto againDone = withEvent(again, "done");
   const Json* o2 = byId(done, "o2");
@@ -194,17 +187,12 @@ TEST(protocol_throttle_is_answered_and_validated) {
 }
 
 TEST(protocol_revert_window) {
-  const std::string dir = testing::scratchDir() + "/revert-data";
-  ::mkdir(dir.c_str(), 0755);
-  writeTokenShard(dir + "/x_train_000000.bin", testing::syntheticTokens(3000, 5));
-  writeTokenShard(dir + "/x_val_000000.bin", testing::syntheticTokens(800, 6));
-  const std::string payload = testing::scratchDir() + "/revert.tndc";
-  const std::string model = testing::tinyModel().toJson().dump();
+  const auto scratch = testing::protocolScratch("revert-data", 5, 6);
+  const std::string& payload = scratch.payload;
   const std::string evaluate = "\"cmd\":\"evaluate\",\"peer_id\":\"probe\",\"window\":0,\"split\":\"val\"}\n";
   // Train a window, then put the weights back without an outer step: the model is exactly what it was.
   const auto events = runServer(
-      "{\"v\":1,\"id\":\"l\",\"cmd\":\"load\",\"model\":" + model + ",\"data_dir\":\"" + dir +
-      "\",\"train\":{\"seq_len\":16,\"batch_size\":4,\"lr\":0.01}}\n" + "{\"v\":1,\"id\":\"before\"," + evaluate +
+      scratch.load(0.01) + "{\"v\":1,\"id\":\"before\"," + evaluate +
       "{\"v\":1,\"id\":\"t\",\"cmd\":\"train_window\",\"window\":9,\"peer_id\":\"me\",\"steps\":3,\"payload_path\":\"" +
       payload + "\"}\n" + "{\"v\":1,\"id\":\"trained\"," + evaluate + "{\"v\":1,\"id\":\"r\",\"cmd\":\"revert_window\"}\n" +
       "{\"v\":1,\"id\":\"after\"," + evaluate + "{\"v\":1,\"id\":\"r2\",\"cmd\":\"revert_window\"}\n");
@@ -227,14 +215,11 @@ TEST(protocol_revert_window) {
 // records it, a checkpoint keeps it, and a new process reports it at load
 // with the same model digest (what a restarted peer replays from).
 TEST(protocol_applied_window_survives_a_restart) {
-  const std::string dir = testing::scratchDir() + "/applied-data";
-  ::mkdir(dir.c_str(), 0755);
-  writeTokenShard(dir + "/x_train_000000.bin", testing::syntheticTokens(3000, 5));
-  const std::string payload = testing::scratchDir() + "/applied.tndc";
+  const auto scratch = testing::protocolScratch("applied-data", 5, 6);
+  const std::string& dir = scratch.dir;
+  const std::string& payload = scratch.payload;
   const std::string ckpt = testing::scratchDir() + "/applied.safetensors";
-  const std::string model = testing::tinyModel().toJson().dump();
-  const std::string load = "{\"v\":1,\"id\":\"l\",\"cmd\":\"load\",\"model\":" + model + ",\"data_dir\":\"" + dir +
-                           "\",\"train\":{\"seq_len\":16,\"batch_size\":4,\"lr\":0.003}}\n";
+  const std::string load = scratch.load(0.003);
   const auto events = runServer(
       load + "{\"v\":1,\"id\":\"t\",\"cmd\":\"train_window\",\"window\":7,\"peer_id\":\"me\",\"steps\":2,\"payload_path\":\"" +
       payload + "\"}\n" + "{\"v\":1,\"id\":\"o\",\"cmd\":\"apply_outer\",\"window\":6,\"payloads\":[\"" + payload + "\"]}\n" +
