@@ -121,7 +121,9 @@ const runtime = await createDevnetRuntime({
       ...m.windows,
       ...(values['blocks-per-window'] ? { blocksPerWindow: Number(values['blocks-per-window']) } : {}),
       ...(values['block-seconds'] ? { blockSeconds: Number(values['block-seconds']) } : {}),
-        };
+      // The schedule is the run's: --sequential names it in the manifest every peer and the validator read.
+      ...(values.sequential ? { overlapCommunication: false } : {}),
+    };
     blocksPerWindow = windows.blocksPerWindow;
     const sparseloco = { ...m.sparseloco, innerSteps: Number(values['inner-steps']) };
     return { ...m, windows, sparseloco };

@@ -102,8 +102,8 @@ describe('assignment evidence across windows (RatingBook)', () => {
     // Eleven windows' z, mean −0.05, repeated: each adds 0.25 − z, never below 0.
     const lazyZ = [0.3, -0.4, 0.1, -0.2, 0.5, -0.6, 0.0, 0.2, -0.3, 0.4, -0.6];
     const zOf = (w: number) => lazyZ[(w - 1) % lazyZ.length] as number;
-    // One round: 0 (max 0), 0.65, 0.8, 1.25, 1.0, 1.85, 2.1, 2.15, 2.7, 2.55, 3.4; the next two add 3.3 each but for
-    // the first window's −0.05 (the sum is above 0 now): 6.65 and 9.95 − 0.05 … → 9.25 at 32, 10.1 at 33.
+    // The first round: 0 (max 0), 0.65, 0.8, 1.25, 1.0, 1.85, 2.1, 2.15, 2.7, 2.55, 3.4. The sum stays above 0 after
+    // it, so each later round adds all of 11 × 0.25 + 0.6 = 3.35: 6.75 at 22, 10.1 at 33 (9.25 at 32, before its 0.85).
     const book = new RatingBook();
     for (let w = 1; w <= 11; w++) book.recordWindow(w, windowOf({ 1: 2, 2: zOf(w) }));
     expect(book.peer(2).assignmentEvidence).toBeCloseTo(3.4, 9);
