@@ -1,5 +1,5 @@
 // Validator trust benchmark (figures only; targets are read off the table, never asserted in tests).
-//   npm run bench:trust [-- --seeds 1,2,3] [--windows 20] [--adversaries free-rider,noise,...] [--no-baseline] [--outer-lr 1.0] [--inner-steps 20] [--overlapped]
+//   npm run bench:trust [-- --seeds 1,2,3] [--windows 20] [--adversaries free-rider,noise,...] [--no-baseline] [--outer-lr 1.0] [--inner-steps 30] [--overlapped]
 // For each seed, runs the local devnet twice for the same number of validated
 // windows: 4 honest peers with one peer of each adversary kind, then the 4
 // honest peers alone. A seed is another run: the model's initial weights and
@@ -18,6 +18,7 @@ import { createDevnetRuntime } from '../../main/devnet/devnet-runtime';
 import { parseManifest, type RunManifest } from '../../main/ports/run-manifest';
 import { DEFAULT_VALIDATOR_SETTINGS } from '../../main/services/validator/validator-settings';
 import { madeOfNote, type WindowReport } from '../../main/services/validator/window-report';
+import { payFigures, roleOf, type PayFigures, type Role } from './trust-figures';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
@@ -33,7 +34,9 @@ const adversaries: AdversaryKind[] = option('adversaries') ? parseAdversaryKinds
 const baseline = !args.includes('--no-baseline');
 /** The run's outer lr (default: the devnet manifest's). */
 const outerLr = option('outer-lr') === undefined ? undefined : Number(option('outer-lr'));
-const innerSteps = Number(option('inner-steps') ?? 20);
+/** The protocol's H (shared/reference/protocol.md); the devnet trains 40. */
+const innerSteps = Number(option('inner-steps') ?? 30);
+if (!Number.isInteger(innerSteps) || innerSteps < 1) throw new Error('--inner-steps: a whole number of at least 1');
 /**
  * The bench's run applies each window's aggregate before training the next (the manifest's
  * windows.overlapCommunication false), as a run of a model this small should: its communication takes a moment, and
@@ -65,14 +68,13 @@ function benchManifest(trainers: number, seed: number): RunManifest {
       model: { ...devnet.model, initSeed: seed },
       optimizer: { ...devnet.optimizer, warmupSteps: 10 },
       sparseloco: { ...devnet.sparseloco, innerSteps, ...(outerLr === undefined ? {} : { outerLr }) },
-      // 10 blocks of 2 s held ten trainers on 2 cores; more trainers get a block each, so that load alone misses no deadline.
-      windows: { blocksPerWindow: Math.max(10, trainers), blockSeconds: 2, uploadDeadlineSeconds: 0.5, uploadGraceSeconds: 0.5, perPeerTimeoutSeconds: 8, gatherCapSeconds: 12, gatherPeers: 16, reservePeers: 0, overlapCommunication: overlapped },
+      // 10 blocks of 2 s held ten trainers of 20 inner steps on 2 cores; more trainers get a block each, and more
+      // steps longer blocks (2 s per 20), so that load alone misses no deadline.
+      windows: { blocksPerWindow: Math.max(10, trainers), blockSeconds: Math.max(2, innerSteps / 10), uploadDeadlineSeconds: 0.5, uploadGraceSeconds: 0.5, perPeerTimeoutSeconds: 8, gatherCapSeconds: 12, gatherPeers: 16, reservePeers: 0, overlapCommunication: overlapped },
     },
     'bench manifest',
   );
 }
-
-type Role = 'honest' | 'adversary' | 'colluder-worker';
 
 interface RunResult {
   label: string;
@@ -85,6 +87,8 @@ interface RunResult {
 async function run(label: string, kinds: readonly AdversaryKind[], seed: number): Promise<RunResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tandem-bench-trust-${label}-`));
   const logFile = path.join(dir, 'devnet.log');
+  // Every window's report, a JSON line each, then the peers' roles: what trust-replay.ts reruns the pay rules on.
+  const windowsFile = path.join(dir, 'windows.jsonl');
   const logger = pino({ level: 'info' }, pino.destination({ dest: logFile, sync: false }));
   const reports: WindowReport[] = [];
   let done: () => void = () => {};
@@ -104,6 +108,7 @@ async function run(label: string, kinds: readonly AdversaryKind[], seed: number)
     validatorSettings: { evalPeers: HONEST_SIMULATED + 1 + kinds.length + (kinds.includes('colluders') ? 1 : 0) },
     onValidated: (report) => {
       reports.push(report);
+      fs.appendFileSync(windowsFile, `${JSON.stringify({ ...report, weights: Object.fromEntries(report.weights) })}\n`);
       const pct = (v: number | undefined) => (v === undefined ? '' : (v * 100).toFixed(2));
       const line = report.peers
         .map((p) => `${p.uid}:${(p.score * 100).toFixed(2)}${madeOfNote(p) || (p.explained === undefined ? '' : ` x${p.explained.toFixed(2)}`)}${p.evaluated ? `(own ${pct(p.ownImprovement)} rnd ${pct(p.randomImprovement)} gap ${p.assignmentGap === undefined ? '' : (p.assignmentGap * 100).toFixed(3)}${p.assignmentZ === undefined ? '' : ` z ${p.assignmentZ.toFixed(1)}`}${p.work === undefined ? '' : ` w ${p.work.toFixed(2)}`})` : ''}${p.flags.length ? `[${p.flags.join(',')}]` : ''}`)
@@ -120,10 +125,8 @@ async function run(label: string, kinds: readonly AdversaryKind[], seed: number)
   await runtime.validator.stop();
   const heldOut = await runtime.heldOutLoss(HELD_OUT_STEPS);
   const last = reports.at(-1);
-  const honestNames = new Set(['alice', 'bob', 'charlie', 'dave', 'eve', 'me']);
   const peers = [...runtime.peers].map(([name, uid]) => {
-    // The colluders' worker trains its own assignment honestly (its twin is the cheat): neither honest nor adversary in the checks.
-    const role: Role = honestNames.has(name) ? 'honest' : name === 'colluders' ? 'colluder-worker' : 'adversary';
+    const role = roleOf(name);
     const p = runtime.ratings.peer(uid);
     const flagsSeen = new Set(reports.flatMap((r) => r.peers.filter((s) => s.uid === uid).flatMap((s) => s.flags)));
     const explained = reports.flatMap((r) => r.peers.filter((s) => s.uid === uid && s.explained !== undefined).map((s) => s.explained as number));
@@ -131,7 +134,8 @@ async function run(label: string, kinds: readonly AdversaryKind[], seed: number)
   });
   await runtime.close();
   logger.flush();
-  console.log(`  [${label}] log: ${logFile}`);
+  fs.appendFileSync(windowsFile, `${JSON.stringify({ peers: peers.map((p) => ({ name: p.name, uid: p.uid, role: p.role })), heldOut })}\n`);
+  console.log(`  [${label}] log: ${logFile}; window reports: ${windowsFile}`);
   return { label, heldOut, reports, peers, seconds: (Date.now() - started) / 1000 };
 }
 
@@ -141,15 +145,8 @@ const padL = (s: string | number, n: number) => String(s).padStart(n);
 console.log(`bench:trust: ${HONEST_SIMULATED + 1} honest peers + adversaries [${adversaries.join(', ')}], ${windows} validated windows, seeds ${seeds.join(', ')}${overlapped ? ', overlapped schedule' : ', sequential schedule (no overlap)'}`);
 
 /** What the validator is judged on (issue 21), for one seed. */
-interface SeedFigures {
+interface SeedFigures extends PayFigures {
   seed: number;
-  ranked: boolean;
-  honestShare: number;
-  /** The weight of the peers that did honest work: the honest ones and the colluders' worker (its twin is the cheat). */
-  honestWorkShare: number;
-  /** The lowest honest weight over an equal share among the peers that did honest work. */
-  lowestOfEqualShare: number;
-  honestPenalties: number;
   heldOutChange: number | null;
   honestExplained: number;
 }
@@ -169,30 +166,21 @@ for (const seed of seeds) {
   }
   const honest = attacked.peers.filter((p) => p.honest);
   const cheats = attacked.peers.filter((p) => p.role === 'adversary');
-  const workers = attacked.peers.filter((p) => p.role !== 'adversary');
   // Rank is what the validator tells the chain: its weights. The rating ordinal (which orders the fallback pay and picks
   // the controls) is printed beside it.
-  const minHonest = Math.min(...honest.map((p) => p.weight));
-  const maxCheat = cheats.length ? Math.max(...cheats.map((p) => p.weight)) : -Infinity;
   const minHonestOrdinal = Math.min(...honest.map((p) => p.ordinal));
   const maxCheatOrdinal = cheats.length ? Math.max(...cheats.map((p) => p.ordinal)) : -Infinity;
-  const honestShare = honest.reduce((sum, p) => sum + p.weight, 0);
-  const lowestHonest = Math.min(...honest.map((p) => p.weight));
   const figures: SeedFigures = {
     seed,
-    ranked: minHonest > maxCheat,
-    honestShare,
-    honestWorkShare: workers.reduce((sum, p) => sum + p.weight, 0),
-    lowestOfEqualShare: lowestHonest * workers.length,
-    honestPenalties: honest.reduce((sum, p) => sum + p.penalties, 0),
+    ...payFigures(attacked.peers),
     heldOutChange: clean ? (attacked.heldOut - clean.heldOut) / clean.heldOut : null,
     honestExplained: Math.max(...honest.map((p) => p.explainedMax).filter(Number.isFinite)),
   };
   perSeed.push(figures);
   console.log(`windows validated:                 ${attacked.reports.length} (windows ${attacked.reports[0]?.window}–${attacked.reports.at(-1)?.window}), ${attacked.seconds.toFixed(0)} s`);
-  console.log(`every honest peer above every adversary: ${figures.ranked ? 'yes' : 'no'} by weight (lowest honest ${(minHonest * 100).toFixed(1)}%, highest adversary ${(maxCheat * 100).toFixed(1)}%); by rating ordinal ${minHonestOrdinal > maxCheatOrdinal ? 'yes' : 'no'} (lowest honest ${minHonestOrdinal.toFixed(2)}, highest adversary ${maxCheatOrdinal.toFixed(2)})`);
-  console.log(`honest share of the weight:        ${(honestShare * 100).toFixed(1)}% (largest honest peer ${(Math.max(...honest.map((p) => p.weight)) * 100).toFixed(1)}%, smallest ${(lowestHonest * 100).toFixed(1)}%: ${(figures.lowestOfEqualShare * 100).toFixed(0)}% of an equal share among the ${workers.length} peers that did honest work)`);
-  if (workers.length > honest.length) console.log(`with the colluders' worker:        ${(figures.honestWorkShare * 100).toFixed(1)}% to the peers that did honest work`);
+  console.log(`every honest peer above every adversary: ${figures.ranked ? 'yes' : 'no'} by weight (lowest honest ${(figures.lowestHonest * 100).toFixed(1)}%, highest adversary ${(figures.highestAdversary * 100).toFixed(1)}%); by rating ordinal ${minHonestOrdinal > maxCheatOrdinal ? 'yes' : 'no'} (lowest honest ${minHonestOrdinal.toFixed(2)}, highest adversary ${maxCheatOrdinal.toFixed(2)})`);
+  console.log(`honest share of the weight:        ${(figures.honestShare * 100).toFixed(1)}% (largest honest peer ${(Math.max(...honest.map((p) => p.weight)) * 100).toFixed(1)}%, smallest ${(figures.lowestHonest * 100).toFixed(1)}%: ${(figures.lowestOfEqualShare * 100).toFixed(0)}% of an equal share among the ${figures.workers} peers that did honest work)`);
+  if (figures.workers > honest.length) console.log(`with the colluders' worker:        ${(figures.honestWorkShare * 100).toFixed(1)}% to the peers that did honest work`);
   console.log(`penalties on honest peers:         ${figures.honestPenalties}`);
   console.log(`copy detection, honest baseline:   at most ${figures.honestExplained.toFixed(3)} of an honest update explained by earlier uploads beyond the consensus (a copy: ≥ ${DEFAULT_VALIDATOR_SETTINGS.copyExplainedThreshold})`);
   if (attacked.peers.some((p) => p.role === 'colluder-worker')) console.log("  * colluder: the colluders' worker trains its own assignment (its twin uploads the same update): neither honest nor adversary above, but counted among the peers that did honest work");
@@ -215,5 +203,11 @@ console.log(`  every honest peer above every adversary (by weight): ${yes(all((f
 console.log(`  honest work ≥ 90 % of the weight:        ${yes(all((f) => f.honestWorkShare >= 0.9))} (${list((f) => `${(f.honestWorkShare * 100).toFixed(1)}%${f.honestWorkShare > f.honestShare ? `, honest peers alone ${(f.honestShare * 100).toFixed(1)}%` : ''}`)})`);
 console.log(`  no honest peer < half an equal share:    ${yes(all((f) => f.lowestOfEqualShare >= 0.5))} (${list((f) => `${(f.lowestOfEqualShare * 100).toFixed(0)}%`)})`);
 console.log(`  0 penalties on honest peers:             ${yes(all((f) => f.honestPenalties === 0))} (${list((f) => String(f.honestPenalties))})`);
-if (baseline) console.log(`  held-out loss within 5 % of attack-free: ${yes(all((f) => Math.abs(f.heldOutChange ?? 0) <= 0.05))} (${list((f) => `${((f.heldOutChange ?? 0) * 100).toFixed(2)}%`)})`);
+// The bar is that the attack does not cost the model: a held-out loss more than 5 % above the attack-free run's. A lower
+// one (the attacked run has more peers, and the part-timer and the colluders' worker train) is no harm; the two-sided
+// figure is printed beside it.
+if (baseline) {
+  const change = (f: SeedFigures) => f.heldOutChange ?? 0;
+  console.log(`  held-out loss ≤ 5 % above attack-free:   ${yes(all((f) => change(f) <= 0.05))} (${list((f) => `${(change(f) * 100).toFixed(2)}%`)}); within 5 % either way: ${all((f) => Math.abs(change(f)) <= 0.05) ? 'yes' : 'no'}`);
+}
 process.exit(0);
