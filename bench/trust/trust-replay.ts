@@ -15,6 +15,8 @@ interface RecordedWindow {
   window: number;
   peers: PeerWindowScore[];
   weights: Record<string, number>;
+  /** Set when the aggregate was applied without judging anyone (the validator counted the window, rated nobody). */
+  unjudged?: string;
 }
 
 interface RecordedRun {
@@ -44,6 +46,11 @@ export function replay(run: RecordedRun, policy: RatingPolicy): { book: RatingBo
   const book = new RatingBook(policy);
   const registered = run.peers.map((p) => p.uid);
   const weights = run.windows.map((w) => {
+    // A window with nobody judged set no weights: one nobody trained (not counted) or one applied unjudged (counted).
+    if (w.peers.length === 0) {
+      if (w.unjudged !== undefined) book.recordWindow(w.window, []);
+      return new Map<number, number>();
+    }
     book.recordWindow(w.window, w.peers);
     return book.weights(w.window + 1, registered);
   });
@@ -99,4 +106,20 @@ for (const file of files) {
   const byName = (weights: Map<number, number> | undefined) => run.peers.map((p) => `${p.name} ${((weights?.get(p.uid) ?? 0) * 100).toFixed(1)}`).join(', ');
   console.log(`  weights (%), as run:  ${byName(asRun.weights.at(-1))}`);
   console.log(`  weights (%), changed: ${byName(changed.weights.at(-1))}`);
+  // Window by window: what each window's weights paid (the last window's are what the bench reports).
+  const perWindow = (weights: Array<Map<number, number>>) => weights.map((w) => payFigures(run.peers.map((p) => ({ ...p, weight: w.get(p.uid) ?? 0, penalties: 0 }))));
+  const cell = (f: PayFigures) => `${(f.honestWorkShare * 100).toFixed(0).padStart(3)}/${(f.lowestOfEqualShare * 100).toFixed(0).padStart(3)}`;
+  const runFigures = perWindow(asRun.weights);
+  const changedFigures = perWindow(changed.weights);
+  console.log(`  per window, honest work % / lowest honest % of an equal share (as run | changed):`);
+  run.windows.forEach((w, i) => console.log(`    window ${String(w.window).padStart(3)}: ${cell(runFigures[i] as PayFigures)} | ${cell(changedFigures[i] as PayFigures)}`));
+  // Over the whole run, as a peer is paid: the windows' weights summed.
+  const total = (weights: Array<Map<number, number>>) => {
+    const sums = new Map<number, number>();
+    for (const w of weights) for (const [uid, v] of w) sums.set(uid, (sums.get(uid) ?? 0) + v);
+    const all = [...sums.values()].reduce((a, b) => a + b, 0) || 1;
+    return payFigures(run.peers.map((p) => ({ ...p, weight: (sums.get(p.uid) ?? 0) / all, penalties: 0 })));
+  };
+  console.log(`  paid over all ${run.windows.length} windows, as run: ${describe({ ...total(asRun.weights), honestPenalties: figuresOf(run, asRun.book, undefined).honestPenalties })}`);
+  console.log(`  paid over all ${run.windows.length} windows, changed: ${describe({ ...total(changed.weights), honestPenalties: figuresOf(run, changed.book, undefined).honestPenalties })}`);
 }
