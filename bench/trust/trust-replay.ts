@@ -1,5 +1,5 @@
 // Reruns the rating book's pay rules on windows bench:trust recorded (figures only).
-//   npx tsx bench/trust/trust-replay.ts <windows.jsonl> [more.jsonl ...] [--set name=value ...]
+//   npx tsx bench/trust/trust-replay.ts <windows.jsonl> [more.jsonl ...] [--set name=value ...] [--as-run name=value ...]
 // Each file is one attacked run's window reports (bench:trust prints where it wrote them). The windows' measurements
 // (scores, z, work, flags) are fed to a RatingBook with the default policy, whose weights must match the ones the run
 // set (printed: the largest difference), and then with the policy changed by --set (e.g. --set ratedShare=0.3). Open
@@ -62,12 +62,16 @@ function figuresOf(run: RecordedRun, book: RatingBook, last: Map<number, number>
 }
 
 function parseSettings(args: readonly string[]): Partial<RatingPolicy> {
-  const changes: Record<string, number> = {};
+  const changes: Record<string, number | boolean> = {};
+  const settable = Object.keys(DEFAULT_RATING_POLICY).filter((k) => ['number', 'boolean'].includes(typeof DEFAULT_RATING_POLICY[k as keyof RatingPolicy]));
   args.forEach((arg, i) => {
     if (arg !== '--set') return;
     const [name, value] = (args[i + 1] ?? '').split('=');
-    if (!name || !(name in DEFAULT_RATING_POLICY) || typeof DEFAULT_RATING_POLICY[name as keyof RatingPolicy] !== 'number') {
-      throw new Error(`--set ${args[i + 1] ?? ''}: not a numeric rating policy setting (${Object.keys(DEFAULT_RATING_POLICY).filter((k) => typeof DEFAULT_RATING_POLICY[k as keyof RatingPolicy] === 'number').join(', ')})`);
+    if (!name || !settable.includes(name)) throw new Error(`--set ${args[i + 1] ?? ''}: not a number or yes/no rating policy setting (${settable.join(', ')})`);
+    if (typeof DEFAULT_RATING_POLICY[name as keyof RatingPolicy] === 'boolean') {
+      if (value !== 'true' && value !== 'false') throw new Error(`--set ${name}: needs true or false`);
+      changes[name] = value === 'true';
+      return;
     }
     const number = Number(value);
     if (value === undefined || value === '' || !Number.isFinite(number)) throw new Error(`--set ${name}: needs a number`);
@@ -77,13 +81,15 @@ function parseSettings(args: readonly string[]): Partial<RatingPolicy> {
 }
 
 const args = process.argv.slice(2);
-const files = args.filter((arg, i) => !arg.startsWith('--') && args[i - 1] !== '--set');
+const files = args.filter((arg, i) => !arg.startsWith('--') && args[i - 1] !== '--set' && args[i - 1] !== '--as-run');
 if (files.length === 0) {
   console.error('usage: trust-replay.ts <windows.jsonl> [more.jsonl ...] [--set name=value ...]');
   process.exit(2);
 }
 const changes = parseSettings(args);
 const variant: RatingPolicy = { ...DEFAULT_RATING_POLICY, ...changes };
+// --as-run name=value: the policy the run was made with, where it is not today's default (a run of an older commit).
+const asRunPolicy: RatingPolicy = { ...DEFAULT_RATING_POLICY, ...parseSettings(args.map((arg) => (arg === '--as-run' ? '--set' : arg === '--set' ? '--ignored' : arg))) };
 const describe = (f: PayFigures) =>
   `ranked ${f.ranked ? 'yes' : 'no '}  honest work ${(f.honestWorkShare * 100).toFixed(1).padStart(5)}%  lowest honest ${(f.lowestOfEqualShare * 100).toFixed(0).padStart(3)}% of an equal share  honest penalties ${f.honestPenalties}  (highest adversary ${(Math.max(0, f.highestAdversary) * 100).toFixed(1)}%)`;
 
@@ -91,7 +97,7 @@ console.log(`policy changes: ${Object.keys(changes).length ? Object.entries(chan
 for (const file of files) {
   const run = readRun(file);
   const recorded = run.windows.at(-1);
-  const asRun = replay(run, DEFAULT_RATING_POLICY);
+  const asRun = replay(run, asRunPolicy);
   // The default policy must give back the run's own weights, or the replay is not of this run (an older policy).
   let drift = 0;
   run.windows.forEach((w, i) => {

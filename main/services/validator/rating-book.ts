@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ordinal, rate, rating } from 'openskill';
 import { plackettLuce } from 'openskill/models';
 import { z } from 'zod';
+import { median } from '../../core/median';
 import { readFileIfExists, writeFileAtomically } from '../../platform/atomic-file';
 import type { Flag, PeerWindowScore } from './window-score';
 
@@ -92,14 +93,38 @@ export interface RatingPolicy {
    * windows' work shares, window-score.ts, each window weighing workMemory):
    * peers that did the same work are paid the same, whatever their rank.
    * Until the proofs add up to one peer's, that share blends with the
-   * softmax and the even share above (the first windows; a trainer that
-   * reports no per-batch losses, so nobody can prove anything).
+   * softmax and the even share above (a trainer that reports no per-batch
+   * losses, so nobody can prove anything).
    */
   ownDataProofFrom: number;
   ownDataProofAt: number;
   ownDataMinWindows: number;
   ownDataMemory: number;
   workMemory: number;
+  /**
+   * A peer's trial: its first trialWindows scored windows, during which it is
+   * paid as every peer is at the start of a run, by rank (the softmax and the
+   * even share above, as a claim against an equal share), or by its proof
+   * times its work when that is more. Proof takes an honest peer some ten to
+   * twenty windows (about 1 z a window on the devnet's model), and without a
+   * trial the first peer to prove took all the pay until the others did. A
+   * trial is counted once per peer: a penalty does not start another.
+   */
+  trialWindows: number;
+  /**
+   * Pay by how much of its assignment the peer's updates show, too: a peer's
+   * own-data gain is its windows' mean assignment z (with the evidence's
+   * memory), and a proven peer is paid its proof times its work times its
+   * gain over the median proven peer's, at most 1. The gap between what an
+   * update does for its own data and for data nobody trained on grows with
+   * the share of its assignment it trained on (a part-timer's, a quarter of
+   * the steps, stays near 1 z a window while honest peers' rise to 2–5 as
+   * the model learns: bench:trust at 30 inner steps), while the work share
+   * measures its good for unseen data, which a few steps nearly buy on a
+   * small model. Capped at the median so that a larger gap (training its own
+   * data over and over) buys nothing.
+   */
+  payByOwnDataGain: boolean;
 }
 
 export const DEFAULT_RATING_POLICY: RatingPolicy = {
@@ -125,6 +150,8 @@ export const DEFAULT_RATING_POLICY: RatingPolicy = {
   ownDataMinWindows: 4,
   ownDataMemory: 0.95,
   workMemory: 0.25,
+  trialWindows: 12,
+  payByOwnDataGain: true,
 };
 
 const PeerRecord = z.object({
@@ -199,6 +226,15 @@ export class RatingBook {
     return p.ownDataZSum / Math.sqrt(p.ownDataWeightSquares ?? p.ownDataWindows);
   }
 
+  /** The peer's mean own-data z (see RatingPolicy, payByOwnDataGain), each older window weighing ownDataMemory less; NaN before any. */
+  ownDataGain(uid: number): number {
+    const p = this.peer(uid);
+    if (p.ownDataWindows === 0) return Number.NaN;
+    const memory = this.policy.ownDataMemory;
+    const weightSum = memory === 1 ? p.ownDataWindows : (1 - memory ** p.ownDataWindows) / (1 - memory);
+    return p.ownDataZSum / weightSum;
+  }
+
   /** How far the peer has proven it trains on its own data, 0 to 1 (see RatingPolicy). */
   ownDataProof(uid: number): number {
     const { ownDataProofFrom: from, ownDataProofAt: at } = this.policy;
@@ -253,13 +289,24 @@ export class RatingBook {
     const rated = eligible.filter((p) => p.ord > ordinal(fresh)).length;
     const even = rated > 0 ? this.policy.ratedShare : 0;
     const byRank = eligible.map((p, i) => (1 - even) * ((raw[i] as number) / sum) + (p.ord > ordinal(fresh) ? even / rated : 0));
-    // Newcomers the book has not met have proven nothing.
+    // Newcomers the book has not met have proven nothing, and are on trial.
     const proofs = eligible.map((p) => (this.peers.has(p.uid) ? this.ownDataProof(p.uid) : 0));
-    const byWork = eligible.map((p, i) => (proofs[i] as number) * (this.peers.get(p.uid)?.work ?? 1));
-    const workSum = byWork.reduce((a, b) => a + b, 0);
-    const share = workSum > 0 ? Math.min(1, proofs.reduce((a, b) => a + b, 0)) : 0;
+    // Each proven peer's own-data gain against the median proven peer's, at most 1 (payByOwnDataGain).
+    const gains = eligible.map((p, i) => ((proofs[i] as number) > 0 ? this.ownDataGain(p.uid) : Number.NaN));
+    const typicalGain = median(gains.filter(Number.isFinite));
+    const gainShare = (gain: number) => (this.policy.payByOwnDataGain && typicalGain > 0 && Number.isFinite(gain) ? Math.min(1, Math.max(0, gain / typicalGain)) : 1);
+    const byWork = eligible.map((p, i) => (proofs[i] as number) * (this.peers.get(p.uid)?.work ?? 1) * gainShare(gains[i] as number));
+    const onTrial = eligible.map((p) => (this.peers.get(p.uid)?.windowsScored ?? 0) < this.policy.trialWindows);
+    // A peer on trial claims its rank's pay in equal shares, or its work when that is more; one past it, its work.
+    const claims = eligible.map((_, i) => (onTrial[i] ? Math.max(byWork[i] as number, (byRank[i] as number) * eligible.length) : (byWork[i] as number)));
+    const claimSum = claims.reduce((a, b) => a + b, 0);
+    // With every peer on trial the claims are the pay (with no proof yet, exactly the ranks'). Past the trials they
+    // pay as far as the proofs of the peers past it reach one peer's, and the ranks the rest: with no proof at all
+    // (a trainer that reports no per-batch losses), the ranks alone.
+    const provenPastTrial = proofs.reduce((sum, proof, i) => sum + (onTrial[i] ? 0 : proof), 0);
+    const share = claimSum <= 0 ? 0 : onTrial.every(Boolean) ? 1 : Math.min(1, provenPastTrial);
     eligible.forEach((p, i) => {
-      const w = (1 - share) * (byRank[i] as number) + (share > 0 ? (share * (byWork[i] as number)) / workSum : 0);
+      const w = (1 - share) * (byRank[i] as number) + (share > 0 ? (share * (claims[i] as number)) / claimSum : 0);
       if (w > 0) weights.set(p.uid, w);
     });
     return weights;
