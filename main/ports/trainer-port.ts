@@ -92,6 +92,8 @@ export interface ApplyOuterResult {
   computeSeconds: number;
   /** Whether prepareOuter had made the step beforehand (it was then a swap). */
   prepared?: boolean;
+  /** Why a preparation asked for was not made (the trainer's host memory was short for it). */
+  preparationSkipped?: string;
 }
 
 /**

@@ -247,7 +247,7 @@ export class NativeTrainer implements TrainerPort {
     this.loadedWindow = r.applied_window ?? this.loadedWindow;
     for (const dropped of r.dropped) this.log.warn({ window: request.window, file: request.payloadFiles[dropped.index], reason: dropped.reason }, 'payload dropped by the trainer');
     if (this.options.checkpointSpacing?.afterOuterStep() ?? true) await this.writeCheckpoint();
-    return { modelDigest: r.model_digest ?? null, computeSeconds: (Date.now() - started) / 1000, prepared: r.prepared ?? false };
+    return { modelDigest: r.model_digest ?? null, computeSeconds: (Date.now() - started) / 1000, prepared: r.prepared ?? false, ...(r.preparation_skipped ? { preparationSkipped: r.preparation_skipped } : {}) };
   }
 
   /**

@@ -402,6 +402,8 @@ export const ApplyOuterResultSchema = z.object({
   applied_window: nonNegativeInt.optional(),
   /** Whether prepare_outer made this step beforehand (the step was then a swap). */
   prepared: z.boolean().optional(),
+  /** Why a preparation asked for was not made (host memory short for its copy of the weights). */
+  preparation_skipped: z.string().optional(),
 });
 
 export const EvaluateResultSchema = z.object({

@@ -68,6 +68,7 @@ export class OuterStep {
       await basis.prove(this.options.uid, trainer).catch((error: unknown) => log.warn({ window, err: error }, 'could not prove the model for the sync report'));
       audit?.noteApplied(window, applied.modelDigest);
       await catchUpState?.noteApplied(window);
+      if (applied.preparationSkipped) log.warn({ window, reason: applied.preparationSkipped }, 'the outer step was made after the compute, not beside it');
       log.info({ window, peers: files.length, digest: applied.modelDigest, replay, prepared: applied.prepared ?? false }, 'outer step applied');
       this.options.onApplied(window);
       return null;

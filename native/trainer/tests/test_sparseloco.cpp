@@ -421,3 +421,47 @@ TEST(outer_step_preparation_that_does_not_match_is_thrown_away) {
 
   CHECK_THROWS(reverted->prepareOuter(OuterStepRequest{}));
 }
+
+// The preparation's copy of the weights is not made when host memory is
+// short for it (it would leave less than a quarter of what is available
+// free): the step is made after the compute, with the same result, and says
+// why. Memory that cannot be read (0) is no bar.
+TEST(outer_step_preparation_is_skipped_when_host_memory_is_short) {
+  const TwoPeers peers = windowFourUpdates();
+  const double lr = 0.6;
+  auto made = makeSession();
+  made->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
+  const std::string expected = made->applyOuterStaged(peers.order, peers.keys, lr, 4).at("model_digest").asString();
+  const uint64_t copyBytes = made->model().params().allValues().size() * sizeof(float);
+
+  // A copy of (just under) three quarters of what is available fits; one as large as what is available does not.
+  auto justFits = makeSession();
+  justFits->setHostMemoryProbe([&] { return copyBytes + copyBytes / 3 + 4; });
+  justFits->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
+  CHECK(justFits->prepareOuter(peers.request(lr, 5)) == "started");
+  const Json fits = justFits->applyOuterStaged(peers.order, peers.keys, lr, 4);
+  CHECK(fits.at("prepared").asBool() && !fits.has("preparation_skipped"));
+
+  auto short_ = makeSession();
+  short_->setHostMemoryProbe([&] { return copyBytes; });
+  short_->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
+  CHECK(short_->prepareOuter(peers.request(lr, 5)) == "skipped");
+  const Json late = short_->applyOuterStaged(peers.order, peers.keys, lr, 4);
+  CHECK(!late.at("prepared").asBool());
+  CHECK(late.at("model_digest").asString() == expected);
+  CHECK(late.at("preparation_skipped").asString().find("host memory") != std::string::npos);
+
+  // Waiting for its window, it is judged when that window starts; the next step's result no longer says it.
+  auto waiting = makeSession();
+  waiting->setHostMemoryProbe([&] { return copyBytes; });
+  CHECK(waiting->prepareOuter(peers.request(lr, 5)) == "waiting");
+  waiting->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
+  const Json r = waiting->applyOuterStaged(peers.order, peers.keys, lr, 4);
+  CHECK(!r.at("prepared").asBool() && r.has("preparation_skipped") && r.at("model_digest").asString() == expected);
+
+  auto unknown = makeSession();
+  unknown->setHostMemoryProbe([] { return uint64_t{0}; });
+  unknown->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
+  CHECK(unknown->prepareOuter(peers.request(lr, 5)) == "started");
+  CHECK(unknown->applyOuterStaged(peers.order, peers.keys, lr, 4).at("prepared").asBool());
+}

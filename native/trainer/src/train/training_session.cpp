@@ -10,6 +10,7 @@
 #include "sparseloco/pseudo_gradient.h"
 #include "tandem_codec/weights_digest.h"
 #include "util/errors.h"
+#include "util/host_memory.h"
 #include "util/rng.h"
 
 namespace trainer {
@@ -112,9 +113,7 @@ Json TrainingSession::trainWindow(uint64_t window, const std::string& peerId, in
   outer_.windowStart = params.allValues();
   outer_.windowPending = true;
   outer_.pendingWindow = window;
-  if (waitingPreparation_ && waitingPreparation_->baseWindow == window) {
-    preparation_.start(std::move(*waitingPreparation_), outer_.windowStart, params);
-  }
+  if (waitingPreparation_ && waitingPreparation_->baseWindow == window) startPreparation(std::move(*waitingPreparation_));
   waitingPreparation_.reset();
   if (device_) {
     device_->uploadParams(params);
@@ -209,6 +208,8 @@ Json TrainingSession::applyOuterStaged(const std::vector<const tandem::DecodedPa
   }
   Json result = finishOuter(r, outerLr, "sparseloco", window);
   result["prepared"] = false;
+  if (!preparationSkipped_.empty()) result["preparation_skipped"] = preparationSkipped_;
+  preparationSkipped_.clear();
   return result;
 }
 
@@ -218,11 +219,28 @@ std::string TrainingSession::prepareOuter(OuterStepRequest request) {
   }
   if (outer_.windowPending && outer_.pendingWindow == request.baseWindow) {
     waitingPreparation_.reset();
-    preparation_.start(std::move(request), outer_.windowStart, model_.params());
-    return "started";
+    return startPreparation(std::move(request)) ? "started" : "skipped";
   }
   waitingPreparation_ = std::move(request);
   return "waiting";
+}
+
+bool TrainingSession::startPreparation(OuterStepRequest request) {
+  // The preparation holds one more copy of the weights until its step. A
+  // trainer that would run the machine short of memory for it (and be killed
+  // mid-window, or swap) makes the step after the compute instead: the same
+  // result, later. A quarter of what is available stays free, as for the CPU
+  // micro-batch (load_command.cpp); memory that cannot be read (0) is no bar.
+  const uint64_t copyBytes = static_cast<uint64_t>(model_.params().allValues().size()) * sizeof(float);
+  const uint64_t available = hostMemoryProbe_ ? hostMemoryProbe_() : availableHostBytes();
+  if (available != 0 && copyBytes > available - available / 4) {
+    preparationSkipped_ = "host memory: the preparation needs " + std::to_string(copyBytes >> 20) + " MiB, " +
+                          std::to_string(available >> 20) + " MiB is available (a quarter kept free)";
+    return false;
+  }
+  preparationSkipped_.clear();
+  preparation_.start(std::move(request), outer_.windowStart, model_.params());
+  return true;
 }
 
 Json TrainingSession::finishOuter(const OuterStepResult& r, double outerLr, const std::string& mode, int64_t window,

@@ -92,8 +92,13 @@ class TrainingSession {
   // Prepares the outer step of `request.window` beside the compute (see
   // sparseloco/outer_step_preparation.h): at once when its start window is
   // the one pending, else when that window starts training. A newer request
-  // replaces an older one. Answers "started" or "waiting".
+  // replaces an older one. Answers "started", "waiting", or "skipped" when
+  // host memory is short for its copy of the weights (preparationFits).
   std::string prepareOuter(OuterStepRequest request);
+
+  // Where the machine's available host memory is read from (availableHostBytes
+  // unless a test sets another), for the preparation's memory guard.
+  void setHostMemoryProbe(std::function<uint64_t()> probe) { hostMemoryProbe_ = std::move(probe); }
 
   // Weights back to θ_start of the pending window, with no outer step: a peer
   // whose aggregate for that window comes one window later (communication
@@ -154,6 +159,13 @@ class TrainingSession {
   // The next outer step, made beside the inner steps; and one waiting for its start window to train.
   OuterStepPreparation preparation_;
   std::optional<OuterStepRequest> waitingPreparation_;
+  // Starts a preparation when its copy of the weights fits in host memory;
+  // otherwise notes why not (preparationSkipped_) and the step is made after
+  // the compute, as without one.
+  bool startPreparation(OuterStepRequest request);
+  std::function<uint64_t()> hostMemoryProbe_;
+  // Why the last preparation did not start, for the next outer step's result; empty when it did.
+  std::string preparationSkipped_;
 };
 
 }  // namespace trainer
