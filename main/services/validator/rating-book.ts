@@ -93,24 +93,14 @@ export interface RatingPolicy {
    * windows' work shares, window-score.ts, each window weighing workMemory):
    * peers that did the same work are paid the same, whatever their rank.
    * Until the proofs add up to one peer's, that share blends with the
-   * softmax and the even share above (a trainer that reports no per-batch
-   * losses, so nobody can prove anything).
+   * softmax and the even share above (the first windows; a trainer that
+   * reports no per-batch losses, so nobody can prove anything).
    */
   ownDataProofFrom: number;
   ownDataProofAt: number;
   ownDataMinWindows: number;
   ownDataMemory: number;
   workMemory: number;
-  /**
-   * A peer's trial: its first trialWindows scored windows, during which it is
-   * paid as every peer is at the start of a run, by rank (the softmax and the
-   * even share above, as a claim against an equal share), or by its proof
-   * times its work when that is more. Proof takes an honest peer some ten to
-   * twenty windows (about 1 z a window on the devnet's model), and without a
-   * trial the first peer to prove took all the pay until the others did. A
-   * trial is counted once per peer: a penalty does not start another.
-   */
-  trialWindows: number;
   /**
    * Pay by how much of its assignment the peer's updates show, too: a peer's
    * own-data gain is its windows' mean assignment z (with the evidence's
@@ -150,7 +140,6 @@ export const DEFAULT_RATING_POLICY: RatingPolicy = {
   ownDataMinWindows: 4,
   ownDataMemory: 0.95,
   workMemory: 0.25,
-  trialWindows: 12,
   payByOwnDataGain: true,
 };
 
@@ -231,7 +220,8 @@ export class RatingBook {
     const p = this.peer(uid);
     if (p.ownDataWindows === 0) return Number.NaN;
     const memory = this.policy.ownDataMemory;
-    const weightSum = memory === 1 ? p.ownDataWindows : (1 - memory ** p.ownDataWindows) / (1 - memory);
+    // A book saved before the memory summed every window at weight 1 (as ownDataEvidence reads it).
+    const weightSum = memory === 1 || p.ownDataWeightSquares === undefined ? p.ownDataWindows : (1 - memory ** p.ownDataWindows) / (1 - memory);
     return p.ownDataZSum / weightSum;
   }
 
@@ -289,24 +279,17 @@ export class RatingBook {
     const rated = eligible.filter((p) => p.ord > ordinal(fresh)).length;
     const even = rated > 0 ? this.policy.ratedShare : 0;
     const byRank = eligible.map((p, i) => (1 - even) * ((raw[i] as number) / sum) + (p.ord > ordinal(fresh) ? even / rated : 0));
-    // Newcomers the book has not met have proven nothing, and are on trial.
+    // Newcomers the book has not met have proven nothing.
     const proofs = eligible.map((p) => (this.peers.has(p.uid) ? this.ownDataProof(p.uid) : 0));
     // Each proven peer's own-data gain against the median proven peer's, at most 1 (payByOwnDataGain).
     const gains = eligible.map((p, i) => ((proofs[i] as number) > 0 ? this.ownDataGain(p.uid) : Number.NaN));
     const typicalGain = median(gains.filter(Number.isFinite));
     const gainShare = (gain: number) => (this.policy.payByOwnDataGain && typicalGain > 0 && Number.isFinite(gain) ? Math.min(1, Math.max(0, gain / typicalGain)) : 1);
     const byWork = eligible.map((p, i) => (proofs[i] as number) * (this.peers.get(p.uid)?.work ?? 1) * gainShare(gains[i] as number));
-    const onTrial = eligible.map((p) => (this.peers.get(p.uid)?.windowsScored ?? 0) < this.policy.trialWindows);
-    // A peer on trial claims its rank's pay in equal shares, or its work when that is more; one past it, its work.
-    const claims = eligible.map((_, i) => (onTrial[i] ? Math.max(byWork[i] as number, (byRank[i] as number) * eligible.length) : (byWork[i] as number)));
-    const claimSum = claims.reduce((a, b) => a + b, 0);
-    // With every peer on trial the claims are the pay (with no proof yet, exactly the ranks'). Past the trials they
-    // pay as far as the proofs of the peers past it reach one peer's, and the ranks the rest: with no proof at all
-    // (a trainer that reports no per-batch losses), the ranks alone.
-    const provenPastTrial = proofs.reduce((sum, proof, i) => sum + (onTrial[i] ? 0 : proof), 0);
-    const share = claimSum <= 0 ? 0 : onTrial.every(Boolean) ? 1 : Math.min(1, provenPastTrial);
+    const workSum = byWork.reduce((a, b) => a + b, 0);
+    const share = workSum > 0 ? Math.min(1, proofs.reduce((a, b) => a + b, 0)) : 0;
     eligible.forEach((p, i) => {
-      const w = (1 - share) * (byRank[i] as number) + (share > 0 ? (share * (claims[i] as number)) / claimSum : 0);
+      const w = (1 - share) * (byRank[i] as number) + (share > 0 ? (share * (byWork[i] as number)) / workSum : 0);
       if (w > 0) weights.set(p.uid, w);
     });
     return weights;

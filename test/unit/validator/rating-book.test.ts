@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { peersToEvaluate } from '../../../main/services/validator/peer-selection';
-import { DEFAULT_RATING_POLICY, RatingBook, type RatingPolicy } from '../../../main/services/validator/rating-book';
+import { DEFAULT_RATING_POLICY, RatingBook } from '../../../main/services/validator/rating-book';
 import type { PeerWindowScore } from '../../../main/services/validator/window-score';
 import { makeTempDir } from '../../support/temp-dir';
 
@@ -115,10 +115,9 @@ describe('RatingBook', () => {
       book.recordWindow(w, [peer(1, 1.1, 0.98, 0.03), peer(2, 0.95, 1, 0.02), peer(3, 2, 0.25, 0.01), peer(4, zs4[w - 1]!, 1, 0.015)]);
       // Until some peer has proven its own data (4 windows at least), the softmax over ranks pays everyone.
       if (w === 3) expect(book.weights(w + 1).has(4)).toBe(true);
-      // Peer 3 (4 windows of z 2: evidence 4) is proven at once; the others are still on trial (12 windows), paid by rank.
-      if (w === 4) expect(book.weights(w + 1).has(4)).toBe(true);
+      // Peer 3 (4 windows of z 2: evidence 4) is proven at once, a whole peer's proof: the ranks pay nobody any more.
+      if (w === 4) expect(book.weights(w + 1).has(4)).toBe(false);
     }
-    // Past their trials (12 scored windows), only proof pays.
     // Evidence: 12 windows of z 1.1, each older one counting 0.95 times less → 1.1 × Σ0.95ᵃ / √Σ0.95²ᵃ = 1.1 × 3.41
     // = 3.75; of 0.95 → 3.24: both past 3.09, proven.
     const memory = DEFAULT_RATING_POLICY.ownDataMemory;
@@ -140,11 +139,10 @@ describe('RatingBook', () => {
     expect(book.ownDataEvidence(2)).toBe(0);
   });
 
-  it('past the trials, blends pay by work with pay by rank until the proofs add up to one peer', () => {
-    // The same windows, with and without the per-batch evidence: without it the ranks alone pay. No trial here.
-    const pastTrial: RatingPolicy = { ...DEFAULT_RATING_POLICY, trialWindows: 0 };
-    const withEvidence = new RatingBook(pastTrial);
-    const ranksOnly = new RatingBook(pastTrial);
+  it('blends pay by work with pay by rank until the proofs add up to one peer', () => {
+    // The same windows, with and without the per-batch evidence: without it the ranks alone pay.
+    const withEvidence = new RatingBook();
+    const ranksOnly = new RatingBook();
     for (let w = 1; w <= 4; w++) {
       withEvidence.recordWindow(w, [{ uid: 1, score: 0.03, flags: [], assignmentZ: 1.2, work: 1 }, { uid: 2, score: 0.01, flags: [], assignmentZ: 0.2, work: 1 }]);
       ranksOnly.recordWindow(w, [{ uid: 1, score: 0.03, flags: [] }, { uid: 2, score: 0.01, flags: [] }]);
@@ -159,40 +157,6 @@ describe('RatingBook', () => {
     const blended = withEvidence.weights(5);
     expect(blended.get(1)).toBeCloseTo((1 - proof) * rank.get(1)! + proof, 12);
     expect(blended.get(2)).toBeCloseTo((1 - proof) * rank.get(2)!, 12);
-    // With no per-batch evidence at all, past the trials the ranks pay as before.
-    expect(new RatingBook().weights(5)).toEqual(new Map());
-    const plainPastTrial = new RatingBook(pastTrial);
-    for (let w = 1; w <= 4; w++) plainPastTrial.recordWindow(w, [{ uid: 1, score: 0.03, flags: [] }, { uid: 2, score: 0.01, flags: [] }]);
-    expect(plainPastTrial.weights(5)).toEqual(rank);
-  });
-
-  it('pays peers on trial by rank, the first to prove its data no more than its work is worth: it does not take all', () => {
-    // Four honest peers (z about 1 a window) and one whose updates owe nothing to its data (z 0). Peer 1 proves
-    // first (z 2.5 a window: evidence 5 after 4 windows); the others have not proven by window 6.
-    const book = new RatingBook();
-    const trialless = new RatingBook({ ...DEFAULT_RATING_POLICY, trialWindows: 0 });
-    const zs: Record<number, number> = { 1: 2.5, 2: 0.6, 3: 0.5, 4: 0.4, 5: 0 };
-    const scores: Record<number, number> = { 1: 0.02, 2: 0.025, 3: 0.015, 4: 0.01, 5: 0.012 };
-    for (let w = 1; w <= 6; w++) {
-      const window = Object.keys(zs).map(Number).map((uid) => ({ uid, score: scores[uid]!, flags: [], assignmentZ: zs[uid]!, work: 1 }));
-      book.recordWindow(w, window);
-      trialless.recordWindow(w, window);
-    }
-    expect(book.ownDataProof(1)).toBe(1);
-    expect([2, 3, 4, 5].every((uid) => book.ownDataProof(uid) === 0)).toBe(true);
-    // Without a trial the proven peer took it all.
-    expect([...trialless.weights(7).keys()]).toEqual([1]);
-    // On trial: each claims its rank's pay in equal shares (its work, 1, for the proven one, as its rank's is less).
-    const ranks = new RatingBook({ ...DEFAULT_RATING_POLICY, trialWindows: 0 });
-    for (let w = 1; w <= 6; w++) ranks.recordWindow(w, Object.keys(zs).map(Number).map((uid) => ({ uid, score: scores[uid]!, flags: [] })));
-    const byRank = ranks.weights(7);
-    const weights = book.weights(7);
-    const claims = [1, 2, 3, 4, 5].map((uid) => (uid === 1 ? Math.max(1, byRank.get(uid)! * 5) : byRank.get(uid)! * 5));
-    const total = claims.reduce((a, b) => a + b, 0);
-    [1, 2, 3, 4, 5].forEach((uid, i) => expect(weights.get(uid)).toBeCloseTo(claims[i]! / total, 12));
-    // Every peer on trial is paid something (by rank: unevenly, and the last of them very little), none all.
-    expect(weights.get(1)!).toBeLessThan(0.5);
-    expect([2, 3, 4, 5].every((uid) => weights.get(uid)! > 0)).toBe(true);
   });
 
   it("pays a proven peer by how much of its assignment its updates show, against the median proven peer's, at most 1", () => {
@@ -219,20 +183,6 @@ describe('RatingBook', () => {
     const claims = { 1: 1, 2: 2.5 / 3, 3: 1, 4: 1 / 3, 5: 1 };
     const total = Object.values(claims).reduce((a, b) => a + b, 0);
     for (const [uid, claim] of Object.entries(claims)) expect(weights.get(Number(uid))).toBeCloseTo(claim / total, 12);
-  });
-
-  it('a trial is once: a peer past it that is penalised is not paid by rank again when its penalty ends', () => {
-    const book = new RatingBook();
-    const honest = (uid: number) => ({ uid, score: 0.02, flags: [], assignmentZ: 1.2, work: 1 });
-    for (let w = 1; w <= 14; w++) book.recordWindow(w, [honest(1), honest(2), { uid: 3, score: 0.01, flags: [], assignmentZ: 0, work: 1 }]);
-    // Past the trial, peer 3 (nothing proven) is paid nothing.
-    expect(book.weights(15).has(3)).toBe(false);
-    book.recordWindow(15, [honest(1), honest(2), { uid: 3, score: 0, flags: ['copied'], assignmentZ: 0, work: 0 }]);
-    expect(book.isPenalized(3, 16)).toBe(true);
-    for (let w = 16; w <= 22; w++) book.recordWindow(w, [honest(1), honest(2), { uid: 3, score: 0.01, flags: [], assignmentZ: 0, work: 1 }]);
-    expect(book.isPenalized(3, 23)).toBe(false);
-    expect(book.weights(23).has(3)).toBe(false);
-    expect(book.weights(23).has(1) && book.weights(23).has(2)).toBe(true);
   });
 
   it('proof is of recent work: a peer that stops training its own data loses it within some twenty windows', () => {
@@ -270,6 +220,8 @@ describe('RatingBook', () => {
       await fs.writeFile(file, JSON.stringify(body));
       const book = await RatingBook.load(file);
       expect(book.ownDataEvidence(1)).toBeCloseTo(9 / 3, 12);
+      // Its mean z too: the plain sum over the windows' count.
+      expect(book.ownDataGain(1)).toBeCloseTo(1, 12);
       book.recordWindow(10, [{ uid: 1, score: 1e-4, flags: [], assignmentZ: 1 }]);
       expect(book.ownDataEvidence(1)).toBeCloseTo((0.95 * 9 + 1) / Math.sqrt(0.95 ** 2 * 9 + 1), 12);
     } finally {
