@@ -345,6 +345,18 @@ TwoPeers windowFourUpdates() {
   for (const auto& p : peers.held) peers.order.push_back(p.get());
   return peers;
 }
+
+// This machine's window 5: the window a preparation of window 4's step starts from.
+void trainWindowFive(TrainingSession& session) {
+  session.trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
+}
+
+// The digest of window 4's step made after window 5's compute with no preparation: what every other way must give.
+std::string unpreparedStepDigest(const TwoPeers& peers, double lr) {
+  auto made = makeSession();
+  trainWindowFive(*made);
+  return made->applyOuterStaged(peers.order, peers.keys, lr, 4).at("model_digest").asString();
+}
 }  // namespace
 
 // Prepared while window 5 trains (or waiting for it to start), window 4's
@@ -354,13 +366,13 @@ TEST(outer_step_prepared_beside_the_inner_steps_is_the_same_step) {
   const TwoPeers peers = windowFourUpdates();
   const double lr = 0.6;
   auto made = makeSession();
-  made->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
+  trainWindowFive(*made);
   const Json plain = made->applyOuterStaged(peers.order, peers.keys, lr, 4);
   CHECK(!plain.at("prepared").asBool());
 
   // Asked for while window 5 is pending (as the gather ends mid-window).
   auto started = makeSession();
-  started->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
+  trainWindowFive(*started);
   CHECK(started->prepareOuter(peers.request(lr, 5)) == "started");
   const Json fast = started->applyOuterStaged(peers.order, peers.keys, lr, 4);
   CHECK(fast.at("prepared").asBool());
@@ -374,7 +386,7 @@ TEST(outer_step_prepared_beside_the_inner_steps_is_the_same_step) {
   // Asked for before window 5 trains: it waits, and starts with the window.
   auto waiting = makeSession();
   CHECK(waiting->prepareOuter(peers.request(lr, 5)) == "waiting");
-  waiting->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
+  trainWindowFive(*waiting);
   const Json late = waiting->applyOuterStaged(peers.order, peers.keys, lr, 4);
   CHECK(late.at("prepared").asBool());
   CHECK(late.at("model_digest").asString() == plain.at("model_digest").asString());
@@ -386,18 +398,16 @@ TEST(outer_step_prepared_beside_the_inner_steps_is_the_same_step) {
 TEST(outer_step_preparation_that_does_not_match_is_thrown_away) {
   const TwoPeers peers = windowFourUpdates();
   const double lr = 0.6;
-  auto made = makeSession();
-  made->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
-  const std::string expected = made->applyOuterStaged(peers.order, peers.keys, lr, 4).at("model_digest").asString();
+  const std::string expected = unpreparedStepDigest(peers, lr);
 
   auto otherRate = makeSession();
-  otherRate->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
+  trainWindowFive(*otherRate);
   CHECK(otherRate->prepareOuter(peers.request(0.3, 5)) == "started");
   const Json r1 = otherRate->applyOuterStaged(peers.order, peers.keys, lr, 4);
   CHECK(!r1.at("prepared").asBool() && r1.at("model_digest").asString() == expected);
 
   auto otherKeys = makeSession();
-  otherKeys->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
+  trainWindowFive(*otherKeys);
   CHECK(otherKeys->prepareOuter(peers.request(lr, 5)) == "started");
   const Json r2 = otherKeys->applyOuterStaged(peers.order, {"4/1", "4/9"}, lr, 4);
   CHECK(!r2.at("prepared").asBool() && r2.at("model_digest").asString() == expected);
@@ -405,14 +415,14 @@ TEST(outer_step_preparation_that_does_not_match_is_thrown_away) {
   // Waiting for window 6, which never trains before the step.
   auto otherStart = makeSession();
   CHECK(otherStart->prepareOuter(peers.request(lr, 6)) == "waiting");
-  otherStart->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
+  trainWindowFive(*otherStart);
   const Json r3 = otherStart->applyOuterStaged(peers.order, peers.keys, lr, 4);
   CHECK(!r3.at("prepared").asBool() && r3.at("model_digest").asString() == expected);
 
   // A revert goes back to the window's start; the preparation goes with it.
   auto reverted = makeSession();
   const std::vector<float> start = reverted->model().params().allValues();
-  reverted->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
+  trainWindowFive(*reverted);
   CHECK(reverted->prepareOuter(peers.request(lr, 5)) == "started");
   CHECK(reverted->revertWindow() == 5);
   CHECK(reverted->model().params().allValues() == start);
@@ -429,22 +439,20 @@ TEST(outer_step_preparation_that_does_not_match_is_thrown_away) {
 TEST(outer_step_preparation_is_skipped_when_host_memory_is_short) {
   const TwoPeers peers = windowFourUpdates();
   const double lr = 0.6;
-  auto made = makeSession();
-  made->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
-  const std::string expected = made->applyOuterStaged(peers.order, peers.keys, lr, 4).at("model_digest").asString();
-  const uint64_t copyBytes = made->model().params().allValues().size() * sizeof(float);
+  const std::string expected = unpreparedStepDigest(peers, lr);
+  const uint64_t copyBytes = makeSession()->model().params().allValues().size() * sizeof(float);
 
   // A copy of (just under) three quarters of what is available fits; one as large as what is available does not.
   auto justFits = makeSession();
   justFits->setHostMemoryProbe([&] { return copyBytes + copyBytes / 3 + 4; });
-  justFits->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
+  trainWindowFive(*justFits);
   CHECK(justFits->prepareOuter(peers.request(lr, 5)) == "started");
   const Json fits = justFits->applyOuterStaged(peers.order, peers.keys, lr, 4);
   CHECK(fits.at("prepared").asBool() && !fits.has("preparation_skipped"));
 
   auto short_ = makeSession();
   short_->setHostMemoryProbe([&] { return copyBytes; });
-  short_->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
+  trainWindowFive(*short_);
   CHECK(short_->prepareOuter(peers.request(lr, 5)) == "skipped");
   const Json late = short_->applyOuterStaged(peers.order, peers.keys, lr, 4);
   CHECK(!late.at("prepared").asBool());
@@ -455,13 +463,13 @@ TEST(outer_step_preparation_is_skipped_when_host_memory_is_short) {
   auto waiting = makeSession();
   waiting->setHostMemoryProbe([&] { return copyBytes; });
   CHECK(waiting->prepareOuter(peers.request(lr, 5)) == "waiting");
-  waiting->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
+  trainWindowFive(*waiting);
   const Json r = waiting->applyOuterStaged(peers.order, peers.keys, lr, 4);
   CHECK(!r.at("prepared").asBool() && r.has("preparation_skipped") && r.at("model_digest").asString() == expected);
 
   auto unknown = makeSession();
   unknown->setHostMemoryProbe([] { return uint64_t{0}; });
-  unknown->trainWindow(5, "me", 2, scratch("prep-me.tndc"), "sparseloco", nullptr, nullptr);
+  trainWindowFive(*unknown);
   CHECK(unknown->prepareOuter(peers.request(lr, 5)) == "started");
   CHECK(unknown->applyOuterStaged(peers.order, peers.keys, lr, 4).at("prepared").asBool());
 }
