@@ -256,7 +256,7 @@ export class RatingBook {
   /**
    * Normalised weights among the top peers by rating ordinal that are neither
    * penalised nor inactive. Once they have proven they train on their own
-   * data, to those by their work (see RatingPolicy); until then, through a
+   * data, to those by their work and own-data gain (see RatingPolicy); until then, through a
    * softmax so better peers get more, and registered peers the book has not
    * met yet count at the starting rating, so a newcomer's updates are
    * aggregated while it waits for its first evaluation. A peer only ever seen
