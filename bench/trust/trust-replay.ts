@@ -1,8 +1,9 @@
 // Reruns the rating book's pay rules on windows bench:trust recorded (figures only).
 //   npx tsx bench/trust/trust-replay.ts <windows.jsonl> [more.jsonl ...] [--set name=value ...] [--as-run name=value ...]
 // Each file is one attacked run's window reports (bench:trust prints where it wrote them). The windows' measurements
-// (scores, z, work, flags) are fed to a RatingBook with the default policy, whose weights must match the ones the run
-// set (printed: the largest difference), and then with the policy changed by --set (e.g. --set ratedShare=0.3). Open
+// (scores, z, work, flags) are fed to a RatingBook with the run's policy (today's default, or the default changed by
+// --as-run for a run of an older commit), whose weights must match the ones the run set (printed: the largest
+// difference), and then with the policy changed by --set (e.g. --set ratedShare=0.3). Open
 // loop: in the run, the weights chose which updates were aggregated and so what the later windows measured; a replay
 // keeps the measurements as they were. It tells which pay rules are worth a full run, on seeds apart from those it is
 // then reported on, not what that run will show.
@@ -83,7 +84,7 @@ function parseSettings(args: readonly string[]): Partial<RatingPolicy> {
 const args = process.argv.slice(2);
 const files = args.filter((arg, i) => !arg.startsWith('--') && args[i - 1] !== '--set' && args[i - 1] !== '--as-run');
 if (files.length === 0) {
-  console.error('usage: trust-replay.ts <windows.jsonl> [more.jsonl ...] [--set name=value ...]');
+  console.error('usage: trust-replay.ts <windows.jsonl> [more.jsonl ...] [--set name=value ...] [--as-run name=value ...]');
   process.exit(2);
 }
 const changes = parseSettings(args);
@@ -98,7 +99,7 @@ for (const file of files) {
   const run = readRun(file);
   const recorded = run.windows.at(-1);
   const asRun = replay(run, asRunPolicy);
-  // The default policy must give back the run's own weights, or the replay is not of this run (an older policy).
+  // The run's policy (today's default, or --as-run) must give back the run's own weights, or the replay is not of this run.
   let drift = 0;
   run.windows.forEach((w, i) => {
     const mine = asRun.weights[i] as Map<number, number>;
@@ -107,7 +108,7 @@ for (const file of files) {
   const changed = replay(run, variant);
   console.log(`${file} (${run.windows.length} windows):`);
   console.log(`  as run:   ${describe(figuresOf(run, asRun.book, recorded ? new Map(Object.entries(recorded.weights).map(([k, v]) => [Number(k), v])) : undefined))}`);
-  console.log(`  replayed with the default policy: largest weight difference from the run's ${drift.toExponential(1)}${drift > 1e-9 ? ' (NOT this policy: figures below are not comparable)' : ''}`);
+  console.log(`  replayed with the run's policy: largest weight difference from the run's ${drift.toExponential(1)}${drift > 1e-9 ? ' (NOT this policy: figures below are not comparable)' : ''}`);
   console.log(`  changed:  ${describe(figuresOf(run, changed.book, changed.weights.at(-1)))}`);
   const byName = (weights: Map<number, number> | undefined) => run.peers.map((p) => `${p.name} ${((weights?.get(p.uid) ?? 0) * 100).toFixed(1)}`).join(', ');
   console.log(`  weights (%), as run:  ${byName(asRun.weights.at(-1))}`);

@@ -93,7 +93,7 @@ class TrainingSession {
   // sparseloco/outer_step_preparation.h): at once when its start window is
   // the one pending, else when that window starts training. A newer request
   // replaces an older one. Answers "started", "waiting", or "skipped" when
-  // host memory is short for its copy of the weights (preparationFits).
+  // host memory is short for its copy of the weights (startPreparation).
   std::string prepareOuter(OuterStepRequest request);
 
   // Where the machine's available host memory is read from (availableHostBytes
