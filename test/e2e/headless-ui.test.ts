@@ -81,6 +81,53 @@ describe('headless mode in Chromium', () => {
     expect(await page.getByTestId('earning-headline').textContent()).toBe('Not earning: not in the run');
   });
 
+  it('keeps the run fields on the Network page disabled until the saved run arrives, so a late answer overwrites nothing typed', async () => {
+    // A tab whose settings.get answers are held back, as from a core busy training.
+    const slow = await session.browser.newPage();
+    const held: string[] = [];
+    let holding = true;
+    let release: () => void = () => undefined;
+    const settingsIds = new Set<string>();
+    await slow.routeWebSocket(/./, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((message) => {
+        const envelope = JSON.parse(String(message)) as { method?: string; id?: string };
+        if (envelope.method === 'settings.get' && envelope.id) settingsIds.add(envelope.id);
+        server.send(message);
+      });
+      server.onMessage((message) => {
+        const envelope = JSON.parse(String(message)) as { kind?: string; id?: string };
+        if (holding && envelope.kind === 'response' && envelope.id && settingsIds.has(envelope.id)) held.push(String(message));
+        else ws.send(message);
+      });
+      release = () => {
+        holding = false;
+        for (const message of held.splice(0)) ws.send(message);
+      };
+    });
+    try {
+      await slow.goto(app.url);
+      await slow.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Network', exact: true }).click();
+      const choice = slow.getByTestId('network-choice');
+      const byManifest = choice.getByRole('radio', { name: /By its manifest/ });
+      await byManifest.waitFor();
+      await expect.poll(() => held.length, { timeout: 10_000 }).toBeGreaterThan(0);
+      expect(await byManifest.isDisabled()).toBe(true);
+      expect(await choice.getByLabel('Subnet', { exact: true }).isEditable()).toBe(false);
+
+      release();
+      await expect.poll(() => byManifest.isDisabled()).toBe(false);
+      await byManifest.check();
+      await choice.getByLabel('Manifest', { exact: true }).fill('/nowhere/run.json');
+      // Nothing arriving later takes what was typed away.
+      await slow.waitForTimeout(500);
+      expect(await choice.getByLabel('Manifest', { exact: true }).inputValue()).toBe('/nowhere/run.json');
+      expect(await byManifest.isChecked()).toBe(true);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('runs the hardware readiness check and shows each result with its remediation', async () => {
     await page.getByRole('button', { name: 'Hardware', exact: true }).click();
     await page.getByText('No readiness check has run').waitFor();

@@ -29,10 +29,15 @@ function NetworkForm({ initial, onSaved }: { initial: string; onSaved?: (target:
   const [url, setUrl] = useState(() => (choiceOf(initial) === 'custom' ? initial : ''));
   const [message, setMessage] = useState<FormNote | null>(null);
   const [run, setRun] = useState<RunFields>({ by: 'subnet', netuid: '', manifest: '', owner: '' });
+  // The run fields stay disabled until the saved run arrives, so that a late answer never overwrites what was typed.
+  const [loaded, setLoaded] = useState(false);
   const name = useId();
 
   // The run named now: the fields start from it.
-  useSettingsOnce((s) => setRun(runFields(s.run)));
+  useSettingsOnce((s) => {
+    setRun(runFields(s.run));
+    setLoaded(true);
+  });
 
   const save = async (event: FormEvent) => {
     event.preventDefault();
@@ -75,7 +80,7 @@ function NetworkForm({ initial, onSaved }: { initial: string; onSaved?: (target:
           </label>
         )}
       </fieldset>
-      {choice !== 'devnet' && <RunFieldset value={run} onChange={setRun} />}
+      {choice !== 'devnet' && <RunFieldset value={run} onChange={setRun} loaded={loaded} />}
       <div>
         <button type="submit" className="primary">
           Use this network
@@ -112,11 +117,11 @@ function runNaming(fields: RunFields): RunNaming | null | string {
 }
 
 /** Which run to join on a network other than the devnet: its subnet, or its manifest, and optionally its owner. */
-function RunFieldset({ value, onChange }: { value: RunFields; onChange: (next: RunFields) => void }) {
+function RunFieldset({ value, onChange, loaded }: { value: RunFields; onChange: (next: RunFields) => void; loaded: boolean }) {
   const name = useId();
   const set = (patch: Partial<RunFields>) => onChange({ ...value, ...patch });
   return (
-    <fieldset>
+    <fieldset disabled={!loaded} aria-busy={!loaded}>
       <legend>The run on this network</legend>
       <label className="choice">
         <input type="radio" name={name} checked={value.by === 'subnet'} onChange={() => set({ by: 'subnet' })} />
