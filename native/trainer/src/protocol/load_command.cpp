@@ -76,9 +76,9 @@ Json NdjsonServer::cmdLoad(const Json& c, const Json& id) {
       const uint64_t free = s->device()->freeBytes();
       s->setMicroBatch(chooseMicroBatch(s->settings().batchSize, perSequence, free, free / 10));
     } else {
-      // CPU: activations live in host memory; keep a quarter of it free.
+      // CPU: activations live in host memory, some of which stays free.
       const uint64_t avail = availableHostBytes();
-      s->setMicroBatch(chooseMicroBatch(s->settings().batchSize, perSequence, avail, avail / 4));
+      s->setMicroBatch(chooseMicroBatch(s->settings().batchSize, perSequence, avail, hostBytesToKeepFree(avail)));
     }
     if (fsdp.sharded()) s->setMicroBatch(spreadMicroBatch(s->settings().batchSize, s->microBatch(), fsdp.shards));
   }

@@ -229,11 +229,11 @@ bool TrainingSession::startPreparation(OuterStepRequest request) {
   // The preparation holds one more copy of the weights until its step. A
   // trainer that would run the machine short of memory for it (and be killed
   // mid-window, or swap) makes the step after the compute instead: the same
-  // result, later. A quarter of what is available stays free, as for the CPU
-  // micro-batch (load_command.cpp); memory that cannot be read (0) is no bar.
+  // result, later. Part of what is available stays free, as for the CPU
+  // micro-batch (hostBytesToKeepFree); memory that cannot be read (0) is no bar.
   const uint64_t copyBytes = static_cast<uint64_t>(model_.params().allValues().size()) * sizeof(float);
   const uint64_t available = hostMemoryProbe_ ? hostMemoryProbe_() : availableHostBytes();
-  if (available != 0 && copyBytes > available - available / 4) {
+  if (available != 0 && copyBytes > available - hostBytesToKeepFree(available)) {
     preparationSkipped_ = "host memory: the preparation needs " + std::to_string(copyBytes >> 20) + " MiB, " +
                           std::to_string(available >> 20) + " MiB is available (a quarter kept free)";
     return false;
