@@ -114,6 +114,8 @@ export class NativeTrainer implements TrainerPort {
   private helloWaiters: Array<{ resolve(h: HelloEvent): void; reject(e: Error): void }> = [];
   private readonly log: Logger;
   hello: HelloEvent | null = null;
+  /** The host memory the CPU trainer planned for its steps at its last load (null on a GPU, or before a load). */
+  memoryPlan: NonNullable<ResultOf<'load'>['memory_plan']> | null = null;
   private currentThrottle: TrainerThrottle = { pauseMs: 0, microBatchDivisor: 1 };
   /** What the loaded weights hold: the window of their last aggregate (from `load` and each `apply_outer`). */
   private loadedWindow: number | null = null;
@@ -388,6 +390,8 @@ export class NativeTrainer implements TrainerPort {
         ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),
       })) as ResultOf<'load'>;
       this.loadedWindow = loaded.applied_window ?? null;
+      this.memoryPlan = loaded.memory_plan ?? null;
+      if (this.memoryPlan) this.log.info({ stepBytes: this.memoryPlan.step_bytes, microBatch: loaded.micro_batch }, 'trainer memory planned (CPU)');
     } catch (error) {
       if (error instanceof TrainerCommandError && error.code === NO_CUDA_DEVICE) {
         throw new TrainerCommandError(NO_CUDA_DEVICE, `GPU training could not start: ${error.message.replace(/\.$/, '')}. GPU training is experimental and needs an NVIDIA GPU with its driver; switch Settings → Train on back to CPU, then join again`);

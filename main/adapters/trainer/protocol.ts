@@ -371,6 +371,16 @@ export const LoadResultSchema = z.object({
   applied_window: nonNegativeInt.nullable().optional(),
   model_digest: z.string().regex(/^[0-9a-f]{16}$/).optional(),
   micro_batch: positiveInt,
+  /** CPU backend only: the host memory its steps will hold, planned before they allocate it (main/services/hardware/cpu-memory-plan.ts mirrors it). */
+  memory_plan: z
+    .object({
+      state_bytes: nonNegativeInt,
+      activation_bytes_per_sequence: nonNegativeInt,
+      activation_bytes: nonNegativeInt,
+      preparation_bytes: nonNegativeInt,
+      step_bytes: nonNegativeInt,
+    })
+    .optional(),
   train_candidates: nonNegativeInt,
   model: ModelConfigSchema,
   train: TrainSettingsSchema,

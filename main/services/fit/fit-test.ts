@@ -9,7 +9,8 @@ import { median } from '../../core/median';
 import type { ChainPort } from '../../ports/chain-port';
 import type { RunManifest } from '../../ports/run-manifest';
 import type { StoragePort } from '../../ports/storage-port';
-import { estimateMemoryFit, parameterCount, STATIC_BYTES_PER_PARAM, activationBytesPerSequence } from '../hardware/memory-fit';
+import { planCpuMemory } from '../hardware/cpu-memory-plan';
+import { estimateMemoryFit } from '../hardware/memory-fit';
 import { encodeSyncReport } from '../round/sync-report';
 import { ensureShards } from '../run/local-shards';
 import { fitRunOf, fitVerdict, MEMORY_MARGIN, type FitMeasurement, type FitRun, type FitVerdict } from './fit-verdict';
@@ -177,7 +178,8 @@ export function gatherCount(run: FitRun, peers: number | null): number {
  * The memory the run's model needs on its device, and what the device has.
  * GPUs: weights, gradients and optimizer state shared over the GPUs plus one
  * checkpointed sequence, against the smallest card (memory-fit.ts). CPU:
- * weights and state plus a batch of activations, against free RAM now.
+ * what the trainer's steps hold by its own plan (fp32 state and one
+ * micro-batch of activations, cpu-memory-plan.ts), against free RAM now.
  */
 export function predictedMemory(manifest: RunManifest, device: FitDevice): NonNullable<FitMeasurement['memory']> {
   const model = manifest.model;
@@ -187,8 +189,9 @@ export function predictedMemory(manifest: RunManifest, device: FitDevice): NonNu
     const name = `${device.gpus.length > 1 ? `each of ${device.gpus.length} × ` : ''}${smallest.name}`;
     return { neededBytes: fit.staticBytesPerGpu + fit.activationBytesPerSequenceCheckpointed, availableBytes: smallest.vramBytes, device: name, measured: false };
   }
-  const needed = parameterCount(model) * STATIC_BYTES_PER_PARAM + manifest.optimizer.batchSize * activationBytesPerSequence(model, false);
-  return { neededBytes: needed, availableBytes: os.freemem(), device: 'this computer (RAM)', measured: false };
+  const available = os.freemem();
+  const plan = planCpuMemory(model, { seqLen: model.sequenceLength, batchSize: manifest.optimizer.batchSize, availableBytes: available });
+  return { neededBytes: plan.stepBytes, availableBytes: available, device: 'this computer (RAM)', measured: false };
 }
 
 interface TimedSteps {

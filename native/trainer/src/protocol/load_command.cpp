@@ -9,6 +9,7 @@
 #include "protocol/command_fields.h"
 #include "util/host_memory.h"
 #include "protocol/ndjson_server.h"
+#include "train/memory_plan.h"
 #include "train/micro_batch.h"
 #include "util/errors.h"
 
@@ -100,6 +101,11 @@ Json NdjsonServer::cmdLoad(const Json& c, const Json& id) {
   r["applied_window"] = applied >= 0 ? Json(applied) : Json();
   r["model_digest"] = session_->modelDigest();
   r["micro_batch"] = session_->microBatch();
+  if (!session_->device()) {
+    // The CPU backend's steps live in host memory: what they will hold, before they allocate it.
+    LlamaModel& m = session_->model();
+    r["memory_plan"] = planCpuMemory(m.config(), m.params().size(), session_->settings().seqLen, baseMicroBatch_).toJson();
+  }
   r["train_candidates"] = session_->trainData().candidateCount();
   r["model"] = session_->model().config().toJson();
   r["train"] = session_->settings().toJson();
