@@ -7,7 +7,7 @@ import { S3Storage } from '../../main/adapters/storage/s3-storage';
 import { devnetManifest } from '../../main/devnet/devnet-manifest';
 import { resourceLayout } from '../../main/platform/resources';
 import { RoundLedger } from '../../main/services/earnings/round-ledger';
-import { runFitTest, type FitResult } from '../../main/services/fit/fit-test';
+import { CPU_MEMORY_DEVICE, runFitTest, type FitResult } from '../../main/services/fit/fit-test';
 import { LLAMA_72B } from '../../main/services/hardware/memory-fit';
 import { startLocalS3, type LocalS3 } from '../support/local-s3-server';
 import { REPO_ROOT, runCli } from '../support/start-app';
@@ -78,7 +78,11 @@ describe('tandem fit', () => {
     const gatherFigure = { name: 'gather' as const, label: 'gather of 3 updates', predicted: 0.3, limit: 30, unit: 'seconds' as const, ok: true };
     const ledgerFile = path.join(temp.dir, 'data', 'devnet', 'peers', 'me', 'rounds.ndjson');
     fs.mkdirSync(path.join(temp.dir, 'data', 'fit'), { recursive: true });
-    const result = { measuredAt: new Date().toISOString(), notes: [], verdict: { outcome: 'will-earn', headline: 'will earn', figures: [predicted, gatherFigure], shareOfMedian: 1, advice: [] } };
+    // Memory as a CPU trial measured it: 200 MiB of the trainer's resident memory.
+    const memory = { neededBytes: 200 * 2 ** 20, availableBytes: 16 * 2 ** 30, device: CPU_MEMORY_DEVICE, measured: true };
+    const memoryFigure = { name: 'memory' as const, label: `memory on ${CPU_MEMORY_DEVICE}`, predicted: memory.neededBytes, limit: 14 * 2 ** 30, unit: 'bytes' as const, ok: true };
+    const measurement = { memory, secondsPerInnerStep: 0.3, compressSeconds: 0.1, payloadBytes: 4000, uploadSeconds: 0.05, gatherSeconds: 0.3, gatherOf: 3, peers: 4 };
+    const result = { measuredAt: new Date().toISOString(), notes: [], measurement, verdict: { outcome: 'will-earn', headline: 'will earn', figures: [memoryFigure, predicted, gatherFigure], shareOfMedian: 1, advice: [] } };
     fs.writeFileSync(path.join(temp.dir, 'data', 'fit', 'last-fit.json'), JSON.stringify({ network: 'devnet', runName: 'tandem-devnet', ledgerFile, result }));
     const saved = lastFit();
     const waiting = await runCli(['fit', '--compare'], { TANDEM_HOME: temp.dir });
@@ -91,7 +95,7 @@ describe('tandem fit', () => {
     const after = Date.parse(saved.result.measuredAt) + 1000;
     await ledger.append({ window: 6, at: after - 60_000, phase: 'trained', phaseSeconds: { training: 99 } });
     for (const [i, window] of [7, 8, 9, 10, 11, 12].entries()) {
-      await ledger.append({ window, at: after + i * 15_000, phase: 'trained', phaseSeconds: { training: 10 + i } });
+      await ledger.append({ window, at: after + i * 15_000, phase: 'trained', phaseSeconds: { training: 10 + i }, memoryBytes: (210 + i) * 2 ** 20 });
       await ledger.append({ window, at: after + i * 15_000 + 1, phase: 'uploaded', phaseSeconds: { uploading: 0.5 } });
       // The gather waited 7 s for the others' uploads, of which 0.25 s was downloading: the transfer is compared.
       await ledger.append({ window, at: after + i * 15_000 + 2, phase: 'gathered', phaseSeconds: { gathering: 7 }, transferSeconds: 0.25 });
@@ -107,6 +111,9 @@ describe('tandem fit', () => {
     const gather = compared.stdout.split('\n').find((l) => l.trim().startsWith('gather'));
     expect(gather).toMatch(/(0\.3 s \([+-]\d+ %\)\s+){4}0\.3 s \([+-]\d+ %\)$/);
     expect(gather).not.toContain('7 s');
+    // The trainer's resident memory in each window against the fit's, on a CPU.
+    const memoryRow = compared.stdout.split('\n').find((l) => l.trim().startsWith('memory'));
+    expect(memoryRow).toMatch(/^\s+memory\s+200\.0 MiB\s+210\.0 MiB \(\+5 %\)\s+211\.0 MiB \(\+6 %\)\s+212\.0 MiB \(\+6 %\)\s+213\.0 MiB \(\+7 %\)\s+214\.0 MiB \(\+7 %\)$/);
   });
 });
 

@@ -61,6 +61,11 @@ export class VectorTrainer implements TrainerPort {
     return crypto.createHash('sha256').update(Buffer.from(this.params.buffer)).digest('hex').slice(0, 16);
   }
 
+  /** The resident memory this stand-in reports at each step: a peak of 2 MB at the middle one. */
+  static memoryAtStep(step: number, steps: number): number {
+    return 2_000_000 - 1000 * Math.abs(step - Math.ceil(steps / 2));
+  }
+
   /** The shards each trained window was given (window -> files), when the run lists its shards. */
   readonly shardsByWindow = new Map<number, readonly string[]>();
 
@@ -80,7 +85,8 @@ export class VectorTrainer implements TrainerPort {
         const p = this.params[i] as number;
         this.params[i] = p + 0.05 * ((this.target[i] as number) - p) + 0.01 * (noise() - 0.5);
       }
-      onStep({ step, steps: request.innerSteps, loss: this.loss(), tokensPerSecond: 1000 });
+      // Resident memory as a trainer reports it: highest at the middle step, so a ledger that keeps the last would be wrong.
+      onStep({ step, steps: request.innerSteps, loss: this.loss(), tokensPerSecond: 1000, memoryBytes: VectorTrainer.memoryAtStep(step, request.innerSteps) });
       await new Promise((r) => setTimeout(r, this.stepDelayMs));
     }
     const loss = this.loss();

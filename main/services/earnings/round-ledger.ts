@@ -19,6 +19,8 @@ export const RoundRecord = z
     bytesUp: z.number().int().nonnegative().optional(),
     bytesDown: z.number().int().nonnegative().optional(),
     loss: z.number().optional(),
+    /** With `trained`: the trainer's largest resident memory over the window's inner steps (host memory; a GPU's own is not in it). */
+    memoryBytes: z.number().int().nonnegative().optional(),
     score: z.number().optional(),
     /** This peer's weight (incentive, 0–1) at the epoch that paid the window. */
     weight: z.number().min(0).max(1).optional(),
@@ -45,6 +47,8 @@ export interface RoundSummary {
   bytesUp: number;
   bytesDown: number;
   loss?: number;
+  /** The largest of the window's `memoryBytes`. */
+  memoryBytes?: number;
   score?: number;
   weight?: number;
   reward?: string;
@@ -142,6 +146,7 @@ export function summarize(records: readonly RoundRecord[]): RoundSummary[] {
     if (r.energyWh !== undefined) s.energyWh = (s.energyWh ?? 0) + r.energyWh;
     if (r.energySource !== undefined) s.energySource = r.energySource;
     if (r.loss !== undefined) s.loss = r.loss;
+    if (r.memoryBytes !== undefined) s.memoryBytes = Math.max(s.memoryBytes ?? 0, r.memoryBytes);
     if (r.score !== undefined) s.score = r.score;
     if (r.weight !== undefined) s.weight = r.weight;
     if (r.reward !== undefined) s.reward = r.reward;

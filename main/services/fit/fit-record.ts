@@ -29,7 +29,7 @@ export async function loadFit(dataDir: string): Promise<SavedFit | null> {
   if (!text) return null;
   try {
     const saved = JSON.parse(text) as SavedFit;
-    return saved && typeof saved === 'object' && saved.result?.verdict ? saved : null;
+    return saved && typeof saved === 'object' && saved.result?.verdict && saved.result.measurement ? saved : null;
   } catch {
     return null;
   }

@@ -174,6 +174,9 @@ export function gatherCount(run: FitRun, peers: number | null): number {
   return Math.max(1, Math.min(run.gatherPeers, peers === null ? run.gatherPeers : peers - 1));
 }
 
+/** What a fit names the memory of a machine that trains on its CPU. */
+export const CPU_MEMORY_DEVICE = 'this computer (RAM)';
+
 /**
  * The memory the run's model needs on its device, and what the device has.
  * GPUs: weights, gradients and optimizer state shared over the GPUs plus one
@@ -191,7 +194,7 @@ export function predictedMemory(manifest: RunManifest, device: FitDevice): NonNu
   }
   const available = os.freemem();
   const plan = planCpuMemory(model, { seqLen: model.sequenceLength, batchSize: manifest.optimizer.batchSize, availableBytes: available });
-  return { neededBytes: plan.stepBytes, availableBytes: available, device: 'this computer (RAM)', measured: false };
+  return { neededBytes: plan.stepBytes, availableBytes: available, device: CPU_MEMORY_DEVICE, measured: false };
 }
 
 interface TimedSteps {

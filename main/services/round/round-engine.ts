@@ -256,10 +256,13 @@ export class RoundEngine {
     const payloadFile = path.join(this.options.workDir, `window-${window}.tndc`);
     await fs.mkdir(this.options.workDir, { recursive: true });
     let trained;
+    // The trainer's largest resident memory over the steps, for the ledger (what a fit predicted is checked against it).
+    let peakMemoryBytes = 0;
     try {
-      trained = await this.options.trainer.trainWindow({ window, innerSteps: manifest.sparseloco.innerSteps, peerUid: self.uid, payloadFile, ...(shards ? { shards } : {}) }, (p) =>
-        this.status.innerStep(window, training, p),
-      );
+      trained = await this.options.trainer.trainWindow({ window, innerSteps: manifest.sparseloco.innerSteps, peerUid: self.uid, payloadFile, ...(shards ? { shards } : {}) }, (p) => {
+        if (p.memoryBytes !== undefined) peakMemoryBytes = Math.max(peakMemoryBytes, p.memoryBytes);
+        this.status.innerStep(window, training, p);
+      });
     } catch (error) {
       await this.missWindow(training, window, `training failed: ${errorText(error)}`);
       // Back to where the window started (a trainer that failed without dying may hold half a
@@ -271,7 +274,7 @@ export class RoundEngine {
       return;
     }
     const trainSeconds = this.status.endPhase(training);
-    await ledger.append({ window, at: this.now(), phase: 'trained', phaseSeconds: { training: trainSeconds }, loss: trained.loss });
+    await ledger.append({ window, at: this.now(), phase: 'trained', phaseSeconds: { training: trainSeconds }, loss: trained.loss, ...(peakMemoryBytes > 0 ? { memoryBytes: peakMemoryBytes } : {}) });
 
     // Upload and gather run on their own; the trainer is free as soon as they start.
     const payload = new Uint8Array(await fs.readFile(trained.payloadFile));

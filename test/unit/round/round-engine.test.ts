@@ -41,6 +41,8 @@ describe.each(ENGINE_SCHEDULES)('RoundEngine on a devnet ($schedule)', ({ overla
     expect(complete.length).toBeGreaterThanOrEqual(3);
     expect(complete[0]!.bytesUp).toBeGreaterThan(0);
     expect(complete[0]!.bytesDown).toBeGreaterThan(0);
+    // The trainer's largest resident memory over each window's steps (not the last step's).
+    expect(complete.map((c) => c.memoryBytes)).toEqual(complete.map(() => 2_000_000));
 
     // Overlapped, window w's aggregate is applied after window w+1 has trained; in turn, before it starts.
     const { records } = await peers[0]!.ledger.read();

@@ -15,7 +15,7 @@ import type { RunManifest } from '../../../ports/run-manifest';
 import type { StoragePort } from '../../../ports/storage-port';
 import { RoundLedger, type RoundSummary } from '../../../services/earnings/round-ledger';
 import { loadFit, saveFit } from '../../../services/fit/fit-record';
-import { runFitTest, type FitDevice, type FitResult } from '../../../services/fit/fit-test';
+import { CPU_MEMORY_DEVICE, runFitTest, type FitDevice, type FitResult } from '../../../services/fit/fit-test';
 import { FIT_PART_WORDS, formatFitFigure } from '../../../../contract/domains/fit';
 import type { FitFigure } from '../../../services/fit/fit-verdict';
 import { fitDevice } from '../../../services/fit/fit-device';
@@ -157,22 +157,24 @@ async function compareWithWindows(out: (line: string) => void): Promise<number> 
     return 0;
   }
   const predicted = (name: FitFigure['name']) => saved.result.verdict.figures.find((f) => f.name === name)?.predicted ?? null;
-  const rows: Array<[string, number | null, (w: RoundSummary) => number | undefined]> = [
-    ['training', predicted('training'), (w) => w.phaseSeconds['training']],
-    ['upload', predicted('upload'), (w) => w.phaseSeconds['uploading']],
+  const rows: Array<[string, number | null, (w: RoundSummary) => number | undefined, 'seconds' | 'bytes']> = [
+    ['training', predicted('training'), (w) => w.phaseSeconds['training'], 'seconds'],
+    ['upload', predicted('upload'), (w) => w.phaseSeconds['uploading'], 'seconds'],
     // The transfer, not the wait for the other peers' uploads that the gathering phase also holds (older ledgers: the phase).
-    ['gather', predicted('gather'), (w) => w.transferSeconds ?? w.phaseSeconds['gathering']],
+    ['gather', predicted('gather'), (w) => w.transferSeconds ?? w.phaseSeconds['gathering'], 'seconds'],
   ];
+  // The trainer's resident memory is the RAM a CPU trainer uses; a GPU's memory is not in it.
+  if (saved.result.measurement.memory?.device === CPU_MEMORY_DEVICE) rows.push(['memory', predicted('memory'), (w) => w.memoryBytes, 'bytes']);
   const marked = (i: number) => (i < idle ? '*' : '');
   out(`  ${'figure'.padEnd(10)}${'predicted'.padStart(11)}${windows.map((w, i) => `window ${w.window}${marked(i)}`.padStart(18)).join('')}`);
-  for (const [name, guess, measure] of rows) {
+  for (const [name, guess, measure, unit] of rows) {
     const cells = windows.map((w) => {
       const m = measure(w);
       if (m === undefined) return '—'.padStart(18);
       const off = guess ? ` (${m >= guess ? '+' : ''}${Math.round(((m - guess) / guess) * 100)} %)` : '';
-      return `${formatFitFigure(m, 'seconds')}${off}`.padStart(18);
+      return `${formatFitFigure(m, unit)}${off}`.padStart(18);
     });
-    out(`  ${name.padEnd(10)}${formatFitFigure(guess, 'seconds').padStart(11)}${cells.join('')}`);
+    out(`  ${name.padEnd(10)}${formatFitFigure(guess, unit).padStart(11)}${cells.join('')}`);
   }
   if (idle > 0 && windows.length > 0) out(`  * the devnet's first ${idle} windows: its validator has nothing to judge yet and leaves more of the CPU to training than in the windows the fit measured`);
   return 0;
