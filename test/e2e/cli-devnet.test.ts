@@ -1,5 +1,7 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { devnetManifestDocument } from '../../main/devnet/devnet-manifest';
 import { RoundLedger } from '../../main/services/earnings/round-ledger';
 import { SubtensorChain } from '../../main/adapters/subtensor/subtensor-chain';
 import { loadManifest } from '../../main/services/run/load-manifest';
@@ -15,22 +17,37 @@ describe('tandem devnet', () => {
   it('explains itself in --help and refuses a bad peer count', async () => {
     const help = await runCli(['devnet', 'run', '--help'], { TANDEM_HOME: temp.dir });
     expect(help.code).toBe(0);
-    for (const option of ['--peers <n>', '--rounds <n>', '--root <dir>', '--sequential']) expect(help.stdout).toContain(option);
+    for (const option of ['--peers <n>', '--rounds <n>', '--root <dir>', '--sequential', '--manifest <file>']) expect(help.stdout).toContain(option);
     const group = await runCli(['devnet', '--help'], { TANDEM_HOME: temp.dir });
     for (const command of ['serve', 'fund', 'run']) expect(group.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     expect((await runCli(['--help'], { TANDEM_HOME: temp.dir })).stdout).toContain('devnet');
     const bad = await runCli(['devnet', '--peers', '9'], { TANDEM_HOME: temp.dir });
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('expected a whole number from 1 to 5');
+    // A run on another chain is not the devnet's to serve; a file that is not there is said so.
+    const elsewhere = path.join(temp.dir, 'testnet-run.json');
+    fs.writeFileSync(elsewhere, JSON.stringify({ ...devnetManifestDocument(), chain: { network: 'test', netuid: 3 } }));
+    const refused = await runCli(['devnet', '--manifest', elsewhere], { TANDEM_HOME: temp.dir });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('names the network test: the devnet serves only a run whose chain.network is "devnet"');
+    const missing = await runCli(['devnet', '--manifest', path.join(temp.dir, 'none.json')], { TANDEM_HOME: temp.dir });
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/cannot read .*none\.json: ENOENT/);
   });
 
-  it('runs the devnet without the UI, prints round progress, and stops after --rounds', async () => {
+  it('runs the devnet without the UI on the run its --manifest names, prints round progress, and stops after --rounds', async () => {
     const root = path.join(temp.dir, 'devnet');
-    const { code, stdout, stderr } = await runCli(['devnet', '--peers', '1', '--rounds', '1', '--root', root], { TANDEM_HOME: temp.dir });
+    // The devnet's run with 12 inner steps a window, under another name.
+    const manifest = path.join(temp.dir, 'short-run.json');
+    const own = devnetManifestDocument();
+    fs.writeFileSync(manifest, JSON.stringify({ ...own, name: 'short-windows', sparseloco: { ...own.sparseloco, innerSteps: 12 } }));
+    const { code, stdout, stderr } = await runCli(['devnet', '--peers', '1', '--rounds', '1', '--root', root, '--manifest', manifest], { TANDEM_HOME: temp.dir });
     expect(stderr).toBe('');
     expect(code).toBe(0);
+    expect(stdout).toContain('serving the run "short-windows"');
     expect(stdout).toMatch(/window \d+ · training/);
-    expect(stdout).toMatch(/inner step 40\/40 · loss \d+\.\d+/);
+    expect(stdout).toMatch(/inner step 12\/12 · loss \d+\.\d+/);
+    expect(stdout).not.toMatch(/inner step \d+\/40/);
     const done = /round 1 done: window (\d+) · trained, uploaded, gathered, applied/.exec(stdout);
     expect(done).not.toBeNull();
     expect(stdout).toMatch(/Stopped after \d+ completed rounds\.\n$/);
