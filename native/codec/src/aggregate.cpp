@@ -70,33 +70,45 @@ Status decodeForAggregate(const uint8_t* data, size_t size, const DecodeOptions&
   return Status::success();
 }
 
+Status decodeEach(size_t count, const PayloadReader& read, const DecodeOptions& options, DecodedPayloads& out) {
+  out = DecodedPayloads{};
+  out.decoded.resize(count);
+  std::vector<uint8_t> storage;
+  for (size_t p = 0; p < count; ++p) {
+    PayloadView view;
+    Status s = read(p, storage, view);
+    if (s.ok()) s = decodeForAggregate(view.data, view.size, options, out.decoded[p]);
+    if (s.code == ErrorCode::kOutOfMemory) return s;
+    if (s.ok()) {
+      out.valid.push_back(&out.decoded[p]);
+      out.validToPeer.push_back(p);
+    } else {
+      out.decoded[p] = DecodedPayload{};
+      out.dropped.push_back(DroppedPeer{p, std::move(s)});
+    }
+  }
+  return Status::success();
+}
+
 Status aggregatePayloads(const std::vector<PayloadView>& payloads, const DecodeOptions& options,
                          AggregateResult& out) {
   out = AggregateResult{};
-  // 1. Decode and fully validate every peer once; a peer is dropped as a
-  //    whole before anything is summed, so a late stream error can never
-  //    leave a half-applied contribution behind.
-  std::vector<DecodedPayload> decoded(payloads.size());
-  std::vector<const DecodedPayload*> valid;
-  std::vector<size_t> validToPeer;
-  std::vector<DroppedPeer> failed;
-  for (size_t p = 0; p < payloads.size(); ++p) {
-    const Status s = decodeForAggregate(payloads[p].data, payloads[p].size, options, decoded[p]);
-    if (s.code == ErrorCode::kOutOfMemory) return Status::error(ErrorCode::kOutOfMemory, "payloads", "out of memory while aggregating");
-    if (s.ok()) {
-      valid.push_back(&decoded[p]);
-      validToPeer.push_back(p);
-    } else {
-      failed.push_back(DroppedPeer{p, s});
-    }
+  // 1. Decode and fully validate every peer once (decodeEach).
+  DecodedPayloads decoded;
+  const PayloadReader given = [&payloads](size_t p, std::vector<uint8_t>&, PayloadView& view) {
+    view = payloads[p];
+    return Status::success();
+  };
+  if (decodeEach(payloads.size(), given, options, decoded).code == ErrorCode::kOutOfMemory) {
+    return Status::error(ErrorCode::kOutOfMemory, "payloads", "out of memory while aggregating");
   }
   AggregateResult agg;
-  const Status status = aggregateDecoded(valid, agg);
+  const Status status = aggregateDecoded(decoded.valid, agg);
   out.tensors = std::move(agg.tensors);
   out.medianNorms = std::move(agg.medianNorms);
-  for (size_t u : agg.usedPeers) out.usedPeers.push_back(validToPeer[u]);
-  out.droppedPeers = std::move(failed);
-  for (DroppedPeer& d : agg.droppedPeers) out.droppedPeers.push_back(DroppedPeer{validToPeer[d.peer], std::move(d.reason)});
+  for (size_t u : agg.usedPeers) out.usedPeers.push_back(decoded.validToPeer[u]);
+  out.droppedPeers = std::move(decoded.dropped);
+  for (DroppedPeer& d : agg.droppedPeers) out.droppedPeers.push_back(DroppedPeer{decoded.validToPeer[d.peer], std::move(d.reason)});
   std::sort(out.droppedPeers.begin(), out.droppedPeers.end(),
             [](const DroppedPeer& a, const DroppedPeer& b) { return a.peer < b.peer; });
   if (status.code == ErrorCode::kNoValidPayloads) {

@@ -128,6 +128,40 @@ TEST(aggregate_averages_each_coordinate_over_its_senders_only) {
   }
 }
 
+TEST(decode_each_reads_each_payload_in_turn_and_keeps_why_each_dropped_one_was) {
+  testing::Rng rng(43);
+  const std::vector<std::vector<uint64_t>> shapes{{64, 64}, {10}};
+  std::vector<std::vector<uint8_t>> files{encodePeer(rng, shapes, 1e-3), {}, encodePeer(rng, shapes, 2e-3), {1, 2, 3}};
+  std::vector<size_t> readOrder;
+  const PayloadReader read = [&](size_t i, std::vector<uint8_t>& storage, PayloadView& view) {
+    readOrder.push_back(i);
+    // Payload 1 cannot be read at all: the reader's reason is kept as it is.
+    if (i == 1) return Status{ErrorCode::kInvalidArgument, "file", "no such file"};
+    storage = files[i];
+    view = PayloadView{storage.data(), storage.size()};
+    return Status::success();
+  };
+  DecodedPayloads out;
+  CHECK_OK(decodeEach(files.size(), read, DecodeOptions{}, out));
+  CHECK(readOrder == std::vector<size_t>({0, 1, 2, 3}));
+  CHECK(out.validToPeer == std::vector<size_t>({0, 2}));
+  CHECK(out.valid.size() == 2 && out.valid[0] == &out.decoded[0] && out.valid[1] == &out.decoded[2]);
+  CHECK(out.decoded[2].info.tensors.size() == 2);
+  CHECK(out.dropped.size() == 2);
+  if (out.dropped.size() == 2) {
+    CHECK(out.dropped[0].peer == 1 && out.dropped[0].reason.message == "no such file");
+    CHECK(out.dropped[1].peer == 3 && out.dropped[1].reason.code == ErrorCode::kTruncated);
+  }
+  // A reader out of memory stops the decode at once.
+  readOrder.clear();
+  const PayloadReader starved = [&](size_t i, std::vector<uint8_t>&, PayloadView&) {
+    readOrder.push_back(i);
+    return Status{ErrorCode::kOutOfMemory, "file", "out of memory"};
+  };
+  CHECK(decodeEach(files.size(), starved, DecodeOptions{}, out).code == ErrorCode::kOutOfMemory);
+  CHECK(readOrder == std::vector<size_t>({0}));
+}
+
 TEST(aggregate_with_no_valid_payload_fails_naming_payloads) {
   std::vector<uint8_t> junk(50, 7);
   AggregateResult result;

@@ -67,6 +67,13 @@ TEST(outer_step_aggregates_peers_and_drops_bad_ones) {
                                0.4, "sparseloco");
   CHECK(r.at("used").asArray().size() == 2);
   CHECK(r.at("dropped").asArray().size() == 2);
+  // Each dropped file by its place in the list, with why: the corrupt one by the codec, the missing one by its name.
+  const Json& corruptDrop = r.at("dropped").asArray()[0];
+  const Json& missingDrop = r.at("dropped").asArray()[1];
+  CHECK(corruptDrop.at("index").asInt() == 2);
+  CHECK(missingDrop.at("index").asInt() == 3);
+  CHECK_MSG(missingDrop.at("reason").asString().find("missing.tndc") != std::string::npos, missingDrop.at("reason").asString());
+  CHECK_MSG(corruptDrop.at("reason").asString().find("missing.tndc") == std::string::npos, corruptDrop.at("reason").asString());
   CHECK(r.at("update_norm").asNumber() > 0);
   // Every file bad: an error, and the weights are untouched.
   auto c = makeSession();

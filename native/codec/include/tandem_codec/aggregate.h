@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "tandem_codec/decoder.h"
@@ -54,6 +55,27 @@ struct DecodedPayload {
 };
 
 Status decodeForAggregate(const uint8_t* data, size_t size, const DecodeOptions& options, DecodedPayload& out);
+
+// Several payloads decoded for aggregation, one at a time in the order
+// given: the valid ones, and each dropped one with why (a peer is dropped as
+// a whole before anything is summed, so a late stream error can never leave a
+// half-applied contribution behind).
+struct DecodedPayloads {
+  std::vector<DecodedPayload> decoded;       // one per payload; a dropped one stays empty
+  std::vector<const DecodedPayload*> valid;  // the valid ones, in the order given
+  std::vector<size_t> validToPeer;           // valid[i] is payload validToPeer[i]
+  std::vector<DroppedPeer> dropped;          // in the order given
+};
+
+// Makes payload `index` readable when its turn comes: `view` on bytes the
+// caller holds, or on `storage`, which it may fill (a file read then, so that
+// one encoded payload at a time is in memory). A Status it returns drops that
+// payload with that reason; kOutOfMemory stops the whole decode.
+using PayloadReader = std::function<Status(size_t index, std::vector<uint8_t>& storage, PayloadView& view)>;
+
+// Returns kOutOfMemory (and `out` is not to be used) or success; every other
+// failure is a dropped payload in `out`.
+Status decodeEach(size_t count, const PayloadReader& read, const DecodeOptions& options, DecodedPayloads& out);
 
 // aggregatePayloads on payloads already decoded, in the order given (the sum
 // is order-dependent in floating point: callers that must agree bit for bit

@@ -128,31 +128,27 @@ Json OuterStepResult::toJson() const {
 OuterStepResult applySparseOuterStep(const std::vector<std::string>& payloadPaths, std::vector<float>* windowStart,
                                      ParameterStore& params, double outerLr) {
   OuterStepResult result;
-  std::vector<tandem::DecodedPayload> decoded(payloadPaths.size());
-  std::vector<const tandem::DecodedPayload*> valid;
-  std::vector<size_t> validToPeer;
-  for (size_t i = 0; i < payloadPaths.size(); ++i) {
+  // Each file is read when its turn comes: one encoded payload in memory at a time.
+  const tandem::PayloadReader fromFile = [&payloadPaths](size_t i, std::vector<uint8_t>& storage, tandem::PayloadView& view) {
     try {
-      const std::vector<uint8_t> bytes = readWholeFile(payloadPaths[i]);
-      const tandem::Status s = tandem::decodeForAggregate(bytes.data(), bytes.size(), tandem::DecodeOptions{}, decoded[i]);
-      if (s.code == tandem::ErrorCode::kOutOfMemory) throw TrainerError(error_code::kInternal, s.message);
-      if (!s.ok()) {
-        result.droppedPeers.emplace_back(i, s.message);
-        continue;
-      }
-      valid.push_back(&decoded[i]);
-      validToPeer.push_back(i);
+      storage = readWholeFile(payloadPaths[i]);
     } catch (const TrainerError& e) {
       if (e.code() == error_code::kInternal) throw;
-      result.droppedPeers.emplace_back(i, e.what());
+      return tandem::Status{tandem::ErrorCode::kInvalidArgument, "payload_paths", e.what()};
     }
-  }
-  if (valid.empty()) {
+    view = tandem::PayloadView{storage.data(), storage.size()};
+    return tandem::Status::success();
+  };
+  tandem::DecodedPayloads decoded;
+  const tandem::Status s = tandem::decodeEach(payloadPaths.size(), fromFile, tandem::DecodeOptions{}, decoded);
+  if (s.code == tandem::ErrorCode::kOutOfMemory) throw TrainerError(error_code::kInternal, s.message);
+  for (const auto& d : decoded.dropped) result.droppedPeers.emplace_back(d.peer, d.reason.message);
+  if (decoded.valid.empty()) {
     throw TrainerError(error_code::kCodec, "aggregate failed: none of the " + std::to_string(payloadPaths.size()) + " payloads is valid");
   }
-  const OuterStepResult staged = applyStagedSparseOuterStep(valid, windowStart, params, outerLr);
-  for (size_t u : staged.usedPeers) result.usedPeers.push_back(validToPeer[u]);
-  for (const auto& d : staged.droppedPeers) result.droppedPeers.emplace_back(validToPeer[d.first], d.second);
+  const OuterStepResult staged = applyStagedSparseOuterStep(decoded.valid, windowStart, params, outerLr);
+  for (size_t u : staged.usedPeers) result.usedPeers.push_back(decoded.validToPeer[u]);
+  for (const auto& d : staged.droppedPeers) result.droppedPeers.emplace_back(decoded.validToPeer[d.first], d.second);
   std::sort(result.droppedPeers.begin(), result.droppedPeers.end());
   result.updateNorm = staged.updateNorm;
   return result;
