@@ -103,8 +103,8 @@ export interface RatingPolicy {
   workMemory: number;
   /**
    * Pay by how much of its assignment the peer's updates show, too: a peer's
-   * own-data gain is its windows' mean assignment z (with the evidence's
-   * memory), and a proven peer is paid its proof times its work times its
+   * own-data gain is its windows' mean assignment z (with ownDataGainMemory),
+   * and a proven peer is paid its proof times its work times its
    * gain over the median proven peer's, at most 1. The gap between what an
    * update does for its own data and for data nobody trained on grows with
    * the share of its assignment it trained on (a part-timer's, a quarter of
@@ -115,6 +115,13 @@ export interface RatingPolicy {
    * data over and over) buys nothing.
    */
   payByOwnDataGain: boolean;
+  /**
+   * How much less each older window's z counts in the own-data gain (the
+   * evidence's ownDataMemory by default: one memory for both). A shorter one
+   * pays by what the peer's recent updates show: a part-timer whose early
+   * windows happened to show large gaps keeps them in a twenty-window mean.
+   */
+  ownDataGainMemory: number;
 }
 
 export const DEFAULT_RATING_POLICY: RatingPolicy = {
@@ -139,8 +146,9 @@ export const DEFAULT_RATING_POLICY: RatingPolicy = {
   ownDataProofAt: 3.09,
   ownDataMinWindows: 4,
   ownDataMemory: 0.95,
-  workMemory: 0.25,
+  workMemory: 0.1,
   payByOwnDataGain: true,
+  ownDataGainMemory: 0.85,
 };
 
 const PeerRecord = z.object({
@@ -161,6 +169,9 @@ const PeerRecord = z.object({
   ownDataZSum: z.number().default(0),
   ownDataWeightSquares: z.number().nonnegative().optional(),
   ownDataWindows: z.number().int().nonnegative().default(0),
+  /** The gain's own sums when its memory is not the evidence's (ownDataGainMemory): the z and the weights, each with that memory. */
+  ownDataGainZSum: z.number().optional(),
+  ownDataGainWeights: z.number().nonnegative().optional(),
   /** The average work share (see RatingPolicy); null until a window measured it. */
   work: z.number().min(0).max(1).nullable().default(null),
   missedStreak: z.number().int().nonnegative(),
@@ -193,7 +204,7 @@ export class RatingBook {
     let record = this.peers.get(uid);
     if (!record) {
       const fresh = rating();
-      record = { uid, mu: fresh.mu, sigma: fresh.sigma, negativeStreak: 0, assignmentEvidence: 0, copyEvidence: 0, ownDataZSum: 0, ownDataWeightSquares: 0, ownDataWindows: 0, work: null, missedStreak: 0, cleanStreak: 0, forgivenAt: null, penalizedUntil: 0, penalties: 0, windowsScored: 0, lastScore: 0, lastFlags: [] };
+      record = { uid, mu: fresh.mu, sigma: fresh.sigma, negativeStreak: 0, assignmentEvidence: 0, copyEvidence: 0, ownDataZSum: 0, ownDataWeightSquares: 0, ownDataWindows: 0, ownDataGainZSum: 0, ownDataGainWeights: 0, work: null, missedStreak: 0, cleanStreak: 0, forgivenAt: null, penalizedUntil: 0, penalties: 0, windowsScored: 0, lastScore: 0, lastFlags: [] };
       this.peers.set(uid, record);
     }
     return record;
@@ -215,10 +226,11 @@ export class RatingBook {
     return p.ownDataZSum / Math.sqrt(p.ownDataWeightSquares ?? p.ownDataWindows);
   }
 
-  /** The peer's mean own-data z (see RatingPolicy, payByOwnDataGain), each older window weighing ownDataMemory less; NaN before any. */
+  /** The peer's mean own-data z (see RatingPolicy, payByOwnDataGain), each older window weighing ownDataGainMemory less; NaN before any. */
   ownDataGain(uid: number): number {
     const p = this.peer(uid);
     if (p.ownDataWindows === 0) return Number.NaN;
+    if (this.policy.ownDataGainMemory !== this.policy.ownDataMemory && p.ownDataGainZSum !== undefined && p.ownDataGainWeights) return p.ownDataGainZSum / p.ownDataGainWeights;
     const memory = this.policy.ownDataMemory;
     // A book saved before the memory summed every window at weight 1 (as ownDataEvidence reads it).
     const weightSum = memory === 1 || p.ownDataWeightSquares === undefined ? p.ownDataWindows : (1 - memory ** p.ownDataWindows) / (1 - memory);
@@ -332,6 +344,9 @@ export class RatingBook {
       p.ownDataZSum = memory * p.ownDataZSum + z;
       p.ownDataWeightSquares = memory * memory * (p.ownDataWeightSquares ?? p.ownDataWindows) + 1;
       p.ownDataWindows += 1;
+      const gainMemory = this.policy.ownDataGainMemory;
+      p.ownDataGainZSum = gainMemory * (p.ownDataGainZSum ?? 0) + z;
+      p.ownDataGainWeights = gainMemory * (p.ownDataGainWeights ?? 0) + 1;
     }
     if (s.work !== undefined) p.work = p.work === null ? s.work : (1 - this.policy.workMemory) * p.work + this.policy.workMemory * s.work;
     if (s.tieZ !== undefined) {
@@ -359,6 +374,8 @@ export class RatingBook {
       p.ownDataZSum = 0;
       p.ownDataWeightSquares = 0;
       p.ownDataWindows = 0;
+      p.ownDataGainZSum = 0;
+      p.ownDataGainWeights = 0;
     }
   }
 }

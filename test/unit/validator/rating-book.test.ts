@@ -185,6 +185,23 @@ describe('RatingBook', () => {
     for (const [uid, claim] of Object.entries(claims)) expect(weights.get(Number(uid))).toBeCloseTo(claim / total, 12);
   });
 
+  it('reads the own-data gain with its own, shorter memory: recent updates count most, the evidence keeps its twenty windows', () => {
+    const book = new RatingBook();
+    const evidenceMemory = new RatingBook({ ...DEFAULT_RATING_POLICY, ownDataGainMemory: DEFAULT_RATING_POLICY.ownDataMemory });
+    // Ten windows whose updates showed z 3, then ten that showed z 1 (a peer whose early gaps were large).
+    for (let w = 1; w <= 20; w++) for (const b of [book, evidenceMemory]) b.recordWindow(w, [{ uid: 1, score: 1e-3, flags: [], assignmentZ: w <= 10 ? 3 : 1, work: 1 }]);
+    // Σ λᵃ z / Σ λᵃ: at λ 0.85 the last ten weigh (1 − 0.85¹⁰) / 0.15 = 5.354 and the first ten 0.85¹⁰ × 5.354 = 1.054,
+    // (5.354 + 3 × 1.054) / 6.408 = 1.329; at 0.95, 8.025 and 4.805: (8.025 + 3 × 4.805) / 12.830 = 1.749.
+    expect(DEFAULT_RATING_POLICY.ownDataGainMemory).toBe(0.85);
+    expect(book.ownDataGain(1)).toBeCloseTo(1.329, 3);
+    expect(evidenceMemory.ownDataGain(1)).toBeCloseTo(1.749, 3);
+    // The evidence (the proof) is the same in both: its memory is ownDataMemory.
+    expect(book.ownDataEvidence(1)).toBe(evidenceMemory.ownDataEvidence(1));
+    // A penalty clears the gain with the evidence: proven again, and paid again by what it shows then.
+    book.recordWindow(21, [{ uid: 1, score: -1, flags: ['copied'], assignmentZ: 1, work: 1 }]);
+    expect(book.ownDataGain(1)).toBeNaN();
+  });
+
   it('proof is of recent work: a peer that stops training its own data loses it within some twenty windows', () => {
     const book = new RatingBook();
     const plain = new RatingBook({ ...DEFAULT_RATING_POLICY, ownDataMemory: 1 });
