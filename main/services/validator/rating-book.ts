@@ -116,10 +116,11 @@ export interface RatingPolicy {
    */
   payByOwnDataGain: boolean;
   /**
-   * How much less each older window's z counts in the own-data gain (the
-   * evidence's ownDataMemory by default: one memory for both). A shorter one
-   * pays by what the peer's recent updates show: a part-timer whose early
-   * windows happened to show large gaps keeps them in a twenty-window mean.
+   * How much less each older window's z counts in the own-data gain: 0.85,
+   * about the last seven windows, shorter than the evidence's (ownDataMemory;
+   * the same value reads both from one sum). The gain then pays by what the
+   * peer's recent updates show: a part-timer whose early windows happened to
+   * show large gaps kept them in a twenty-window mean (GAUNTLET.md, weights).
    */
   ownDataGainMemory: number;
 }
