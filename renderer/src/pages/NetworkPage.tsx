@@ -12,7 +12,8 @@ import { useNow } from '../use-now';
 import { NetworkChoice } from './network/NetworkChoice';
 
 const REFRESH_MS = 5000;
-const formatMiB = (v: number) => `${v.toFixed(2)}`;
+/** A chart's tick: as many decimals as small values need, so that neighbouring ticks never read the same. */
+const formatAmount = (v: number) => (v === 0 ? '0' : v >= 10 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toFixed(2));
 
 function ChainLine() {
   const health = useStore(chainSelectors.health);
@@ -154,7 +155,10 @@ function BandwidthCard() {
   const series = useMemo(() => {
     const points = bandwidth ?? [];
     const x = points.map((p) => p.window);
-    return { x, down: points.map((p) => p.bytesDown / 2 ** 20), up: points.map((p) => p.bytesUp / 2 ** 20) };
+    // The devnet's rounds move KiB, a real model's MiB or GiB: the charts count in the unit the largest round needs.
+    const largest = Math.max(0, ...points.map((p) => Math.max(p.bytesDown, p.bytesUp)));
+    const [unit, size] = largest >= 2 ** 30 ? ['GiB', 2 ** 30] : largest >= 2 ** 20 ? ['MiB', 2 ** 20] : ['KiB', 2 ** 10];
+    return { x, unit, down: points.map((p) => p.bytesDown / size), up: points.map((p) => p.bytesUp / size) };
   }, [bandwidth]);
   const totals = useMemo(() => {
     const points = bandwidth ?? [];
@@ -177,8 +181,8 @@ function BandwidthCard() {
           </dl>
           {series.x.length > 1 && (
             <>
-              <LineChart x={series.x} y={series.down} label="Received per round (MiB)" xLabel="window" format={formatMiB} kind="bars" height={130} />
-              <LineChart x={series.x} y={series.up} label="Sent per round (MiB)" xLabel="window" format={formatMiB} kind="bars" colorVar="--ok" height={130} />
+              <LineChart x={series.x} y={series.down} label={`Received per round (${series.unit})`} xLabel="window" format={formatAmount} kind="bars" height={130} />
+              <LineChart x={series.x} y={series.up} label={`Sent per round (${series.unit})`} xLabel="window" format={formatAmount} kind="bars" colorVar="--ok" height={130} />
             </>
           )}
         </>

@@ -44,8 +44,12 @@ export function LineChart({ x, y, label, xLabel, height = 180, format, kind = 'l
         height,
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
-        // Bars get half a step of room at each end so the first and last are whole.
-        scales: { x: { time: false, ...(kind === 'bars' ? { range: (_u, min, max) => [min - 0.5, max + 0.5] } : {}) } },
+        // Bars get half a step of room at each end so the first and last are whole, and stand on zero: a bar's
+        // height is its amount, so rounds that moved nearly the same bytes look nearly the same.
+        scales: {
+          x: { time: false, ...(kind === 'bars' ? { range: (_u, min, max) => [min - 0.5, max + 0.5] } : {}) },
+          ...(kind === 'bars' ? { y: { range: (_u: uPlot, _min: number, max: number): uPlot.Range.MinMax => [0, max > 0 ? max * 1.1 : 1] } } : {}),
+        },
         axes: [
           // x values are counts (steps, windows, epochs): whole-number ticks only.
           { ...axis, label: xLabel, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000], values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? String(t) : '')) },
