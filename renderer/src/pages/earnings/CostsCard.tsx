@@ -28,15 +28,12 @@ export function CostsCard({ costs, onSaved }: { costs: EarningsReport['costs'] |
   const [watts, setWatts] = useState('');
   const [taoPrice, setTaoPrice] = useState('');
   const [note, setNote] = useState<FormNote | null>(null);
-  // The fields stay read-only until the saved values arrive, so that a late answer never overwrites what was typed.
-  const [loaded, setLoaded] = useState(false);
-
-  useSettingsOnce((s) => {
+  // The fields stay read-only until the saved values arrive (useSettingsOnce).
+  const loaded = useSettingsOnce((s) => {
     setPrice(s.costs.pricePerKWh === null ? '' : String(s.costs.pricePerKWh));
     setCurrency(s.costs.currency);
     setWatts(s.costs.machineWatts === null ? '' : String(s.costs.machineWatts));
     setTaoPrice(s.costs.taoPrice === null ? '' : String(s.costs.taoPrice));
-    setLoaded(true);
   });
 
   const save = async (event: FormEvent) => {

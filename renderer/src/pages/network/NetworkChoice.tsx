@@ -29,15 +29,10 @@ function NetworkForm({ initial, onSaved }: { initial: string; onSaved?: (target:
   const [url, setUrl] = useState(() => (choiceOf(initial) === 'custom' ? initial : ''));
   const [message, setMessage] = useState<FormNote | null>(null);
   const [run, setRun] = useState<RunFields>({ by: 'subnet', netuid: '', manifest: '', owner: '' });
-  // The run fields stay disabled until the saved run arrives, so that a late answer never overwrites what was typed.
-  const [loaded, setLoaded] = useState(false);
   const name = useId();
 
-  // The run named now: the fields start from it.
-  useSettingsOnce((s) => {
-    setRun(runFields(s.run));
-    setLoaded(true);
-  });
+  // The run named now: the fields start from it, and stay disabled until it arrives (useSettingsOnce).
+  const loaded = useSettingsOnce((s) => setRun(runFields(s.run)));
 
   const save = async (event: FormEvent) => {
     event.preventDefault();

@@ -26,13 +26,10 @@ export function DataAndLimitsCard() {
   const [limits, setLimits] = useState<Record<LimitKey, string>>({ uploadMbps: '', downloadMbps: '', diskGiB: '', cpuThreads: '' });
   const [issues, setIssues] = useState<FieldIssue[]>([]);
   const [message, setMessage] = useState<FormNote | null>(null);
-  // The fields stay read-only until the saved values arrive, so that a late answer never overwrites what was typed.
-  const [loaded, setLoaded] = useState(false);
-
-  useSettingsOnce((s) => {
+  // The fields stay read-only until the saved values arrive (useSettingsOnce).
+  const loaded = useSettingsOnce((s) => {
     setDataDir(s.dataDir ?? '');
     setLimits({ uploadMbps: toField(s.limits.uploadMbps), downloadMbps: toField(s.limits.downloadMbps), diskGiB: toField(s.limits.diskGiB), cpuThreads: toField(s.limits.cpuThreads) });
-    setLoaded(true);
   });
 
   const issueFor = (path: string) => issues.find((i) => i.path === path)?.message;
